@@ -1,0 +1,139 @@
+//! A digest: the papers picked for one reader for one period, each with why it was picked.
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Paper;
+
+/// The period an edition covers, e.g. the week starting Monday 2026-11-23.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Period {
+    pub kind: PeriodKind,
+    /// First day of the period (a Monday for weeks).
+    pub start: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    Day,
+    Week,
+}
+
+impl Period {
+    /// The week (Monday-based) that contains `day`.
+    pub fn week_of(day: NaiveDate) -> Period {
+        use chrono::Datelike;
+        let start = day - chrono::Duration::days(day.weekday().num_days_from_monday() as i64);
+        Period {
+            kind: PeriodKind::Week,
+            start,
+        }
+    }
+
+    pub fn day(day: NaiveDate) -> Period {
+        Period {
+            kind: PeriodKind::Day,
+            start: day,
+        }
+    }
+
+    /// A stable key, unique per period: `2026-W48` or `2026-11-26`.
+    pub fn key(&self) -> String {
+        use chrono::Datelike;
+        match self.kind {
+            PeriodKind::Week => {
+                let w = self.start.iso_week();
+                format!("{}-W{:02}", w.year(), w.week())
+            }
+            PeriodKind::Day => self.start.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    /// Human label: "week of 2026-11-23" or "2026-11-26".
+    pub fn label(&self) -> String {
+        match self.kind {
+            PeriodKind::Week => format!("week of {}", self.start.format("%Y-%m-%d")),
+            PeriodKind::Day => self.start.format("%A, %Y-%m-%d").to_string(),
+        }
+    }
+
+    /// Parses a key written by [`Period::key`].
+    pub fn parse_key(key: &str) -> Option<Period> {
+        if let Some((y, w)) = key.split_once("-W") {
+            let d =
+                NaiveDate::from_isoywd_opt(y.parse().ok()?, w.parse().ok()?, chrono::Weekday::Mon)?;
+            return Some(Period::week_of(d));
+        }
+        NaiveDate::parse_from_str(key, "%Y-%m-%d")
+            .ok()
+            .map(Period::day)
+    }
+}
+
+/// One picked paper and the reasons it was picked ("diffusion model", "cs.CL", "trending").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pick {
+    pub paper: Paper,
+    pub reasons: Vec<String>,
+}
+
+/// A non-empty list of picks for one reader and one period. Build it with [`Digest::new`],
+/// which refuses an empty list: an empty digest is never rendered or sent by accident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    period: Period,
+    picks: Vec<Pick>,
+    /// True for the trending (non-personalised) digest.
+    trending: bool,
+    generated_at: DateTime<Utc>,
+}
+
+impl Digest {
+    pub fn new(
+        period: Period,
+        picks: Vec<Pick>,
+        trending: bool,
+        generated_at: DateTime<Utc>,
+    ) -> Option<Digest> {
+        (!picks.is_empty()).then_some(Digest {
+            period,
+            picks,
+            trending,
+            generated_at,
+        })
+    }
+    pub fn period(&self) -> Period {
+        self.period
+    }
+    pub fn picks(&self) -> &[Pick] {
+        &self.picks
+    }
+    pub fn is_trending(&self) -> bool {
+        self.trending
+    }
+    pub fn generated_at(&self) -> DateTime<Utc> {
+        self.generated_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_and_keys_round_trip() {
+        let p = Period::week_of(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+        assert_eq!(p.start, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(p.key(), "2026-W48");
+        assert_eq!(p.label(), "week of 2026-11-23");
+        assert_eq!(Period::parse_key(&p.key()), Some(p));
+        let d = Period::day(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+        assert_eq!(Period::parse_key(&d.key()), Some(d));
+    }
+
+    #[test]
+    fn an_empty_digest_cannot_be_built() {
+        let p = Period::day(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+        assert!(Digest::new(p, vec![], false, Utc::now()).is_none());
+    }
+}

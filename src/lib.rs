@@ -1,0 +1,14 @@
+//! paperpost: trending research papers in your inbox.
+//!
+//! # Layout
+//! The pipeline runs in one direction, each stage in one place:
+//! - [`sources`]: fetch papers (HF Daily Papers, arXiv feeds and API, local files) into [`domain::Paper`].
+//! - [`store`]: the one handle on the database (SQLite); every query lives there.
+//! - [`selection`]: pure — which stored papers each subscriber gets, and why.
+//! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
+//! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
+//! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
+//! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
+#![forbid(unsafe_code)]
+
+pub mod domain;
