@@ -11,4 +11,7 @@
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
+pub mod delivery;
 pub mod domain;
+pub mod selection;
+pub mod store;

@@ -137,3 +137,21 @@ mod tests {
         assert!(Digest::new(p, vec![], false, Utc::now()).is_none());
     }
 }
+
+/// What is stored of a pick: the paper's id and the reasons, so a delivery can be rendered
+/// again (after a crash, on retry) exactly as it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickRef {
+    pub id: super::PaperId,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+impl From<&Pick> for Option<PickRef> {
+    fn from(p: &Pick) -> Option<PickRef> {
+        Some(PickRef {
+            id: p.paper.id.clone()?,
+            reasons: p.reasons.clone(),
+        })
+    }
+}

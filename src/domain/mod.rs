@@ -9,4 +9,4 @@ pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, shorten};
 pub use topics::{Term, Topics, TopicsError};
 mod digest;
-pub use digest::{Digest, Period, PeriodKind, Pick};
+pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};

@@ -1,0 +1,17 @@
+//! DELIVERY: digests to lettre messages, and the engine that sends them durably.
+//! - [`message`]: build a `multipart/alternative` message with the list headers;
+//! - [`smtp`]: one hand-driven SMTP session (TCP_NODELAY, a timeout on every step);
+//! - [`outcome`]: what a failure means (retry, permanent, unknown);
+//! - [`engine`]: claim → compose → send → record, with bounded connections, a rate limit,
+//!   retries with backoff, suppression, relay failover and clean shutdown;
+//! - [`outbox`]: the `file` transport, which writes `.eml` files instead of sending.
+pub mod engine;
+pub mod message;
+pub mod outbox;
+pub mod outcome;
+pub mod smtp;
+
+pub use engine::{Composed, EngineReport, EngineSettings, Transport, deliver};
+pub use message::{MessageSettings, Outgoing, build_message, new_message_id};
+pub use outcome::{SendError, Step, Verdict};
+pub use smtp::{Relay, Session, TlsMode};

@@ -1,0 +1,512 @@
+//! Deliveries: one durable row per (edition, subscriber), moved through a state machine.
+//!
+//! ```text
+//! pending ──claim──▶ sending ──▶ sent
+//!    ▲                  │ ├────▶ retry ──(next_attempt_at)──▶ claimable again
+//!    │                  │ ├────▶ failed   (permanent: 5xx, suppressed, too many attempts)
+//!    │                  │ └────▶ unknown  (connection died after the body went out)
+//!    └──── release ─────┘   lease expired (crashed run) ──▶ claimable again, counted in `reclaimed`
+//! skipped: the digest would have been empty; recorded so the period is not evaluated again.
+//! ```
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, from_ts, ts};
+use crate::domain::{PaperId, PickRef, Subscriber};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryState {
+    Pending,
+    Sending,
+    Sent,
+    Retry,
+    Failed,
+    Unknown,
+    Skipped,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 7] = [
+        Self::Pending,
+        Self::Sending,
+        Self::Sent,
+        Self::Retry,
+        Self::Failed,
+        Self::Unknown,
+        Self::Skipped,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Retry => "retry",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+impl FromStr for DeliveryState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown delivery state `{s}`"))
+    }
+}
+
+impl fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A delivery to record when an edition is planned.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub subscriber_id: i64,
+    /// Empty for a skipped (empty) digest.
+    pub picks: Vec<PickRef>,
+    pub message_id: String,
+}
+
+/// A delivery claimed for sending, with everything needed to render and send it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub edition_id: i64,
+    pub period_key: String,
+    pub subscriber: Subscriber,
+    pub picks: Vec<PickRef>,
+    pub message_id: String,
+    /// Attempts including this one.
+    pub attempts: u32,
+    /// First attempt of this row, for the retry age limit.
+    pub created_at: DateTime<Utc>,
+    /// A run that died held this row before; the message may already be out.
+    pub reclaimed: bool,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    pub period_key: String,
+    pub counts: Vec<(DeliveryState, i64)>,
+    pub reclaimed: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryFailure {
+    pub id: i64,
+    pub period_key: String,
+    pub email: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records the planned deliveries of an edition in one transaction. A subscriber who
+    /// already has a delivery in this edition is left alone (so planning twice plans once).
+    /// The papers of each non-empty digest are remembered as sent to that subscriber, so no
+    /// later edition picks them again. Returns how many rows were inserted.
+    pub fn plan_deliveries(
+        &self,
+        edition_id: i64,
+        deliveries: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut inserted = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (edition_id, subscriber_id) DO NOTHING",
+            )?;
+            let mut remember = tx.prepare_cached(
+                "INSERT INTO sent_papers (subscriber_id, paper_id, edition_id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for d in deliveries {
+                let state = if d.picks.is_empty() {
+                    DeliveryState::Skipped
+                } else {
+                    DeliveryState::Pending
+                };
+                let n = insert.execute(params![
+                    edition_id,
+                    d.subscriber_id,
+                    state.as_str(),
+                    serde_json::to_string(&d.picks)?,
+                    d.message_id,
+                    ts(now)
+                ])?;
+                if n == 0 {
+                    continue;
+                }
+                inserted += 1;
+                for p in &d.picks {
+                    remember.execute(params![d.subscriber_id, p.id.as_str(), edition_id])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(inserted)
+    }
+
+    /// Subscribers that already have a delivery (of any state) in this edition.
+    pub fn planned_subscribers(&self, edition_id: i64) -> anyhow::Result<HashSet<i64>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT subscriber_id FROM deliveries WHERE edition_id = ?1")?;
+        let rows = stmt.query_map([edition_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When each subscriber last had a digest planned (empty ones not counted).
+    pub fn last_digest_times(&self) -> anyhow::Result<HashMap<i64, DateTime<Utc>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT subscriber_id, MAX(created_at) FROM deliveries WHERE state != 'skipped' GROUP BY subscriber_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, from_ts(r.get(1)?))))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Which of `candidates` each of `subscriber_ids` has already been sent.
+    pub fn sent_papers_among(
+        &self,
+        subscriber_ids: &[i64],
+        candidates: &[PaperId],
+    ) -> anyhow::Result<HashMap<i64, HashSet<PaperId>>> {
+        let wanted: HashSet<&str> = candidates.iter().map(|c| c.as_str()).collect();
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT paper_id FROM sent_papers WHERE subscriber_id = ?1")?;
+        let mut out: HashMap<i64, HashSet<PaperId>> = HashMap::new();
+        for &id in subscriber_ids {
+            let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+            for paper in rows {
+                let paper = paper?;
+                if wanted.contains(paper.as_str()) {
+                    if let Ok(pid) = PaperId::try_from(paper) {
+                        out.entry(id).or_default().insert(pid);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Claims up to `limit` deliveries that are due: pending ones, retries whose time has
+    /// come, and `sending` ones whose lease expired (their run died). Each claimed row is put
+    /// in `sending` under `owner`'s lease until `now + lease`.
+    pub fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Claimed>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let ids: Vec<i64> = {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE deliveries
+                 SET reclaimed = reclaimed + (state = 'sending'),
+                     state = 'sending', lease_owner = ?1, lease_until = ?2,
+                     attempts = attempts + 1, updated_at = ?3
+                 WHERE id IN (
+                     SELECT id FROM deliveries WHERE state = 'pending'
+                     UNION ALL
+                     SELECT id FROM deliveries WHERE state = 'retry' AND next_attempt_at <= ?3
+                     UNION ALL
+                     SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= ?3
+                     LIMIT ?4)
+                 RETURNING id",
+            )?;
+            let rows = stmt.query_map(
+                params![owner, ts(now + lease), ts(now), limit as i64],
+                |r| r.get(0),
+            )?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut claimed = Vec::with_capacity(ids.len());
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts, d.created_at,
+                        d.reclaimed, s.email_key IN (SELECT email_key FROM suppressions),
+                        {}
+                 FROM deliveries d JOIN editions e ON e.id = d.edition_id
+                 JOIN subscribers s ON s.id = d.subscriber_id
+                 WHERE d.id = ?1",
+                super::subscribers::COLUMNS_S
+            ))?;
+            for id in ids {
+                let c = stmt.query_row([id], |r| {
+                    let picks: String = r.get(3)?;
+                    Ok(Claimed {
+                        id: r.get(0)?,
+                        edition_id: r.get(1)?,
+                        period_key: r.get(2)?,
+                        picks: serde_json::from_str(&picks).unwrap_or_default(),
+                        message_id: r.get(4)?,
+                        attempts: r.get(5)?,
+                        created_at: from_ts(r.get(6)?),
+                        reclaimed: r.get::<_, i64>(7)? > 0,
+                        suppressed: r.get(8)?,
+                        subscriber: super::subscribers::row_to_subscriber_at(r, 9)?,
+                    })
+                })?;
+                claimed.push(c);
+            }
+        }
+        tx.commit()?;
+        claimed.sort_by_key(|c| c.id);
+        Ok(claimed)
+    }
+
+    fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        state: DeliveryState,
+        error: Option<&str>,
+        next_attempt: Option<DateTime<Utc>>,
+        relay: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE deliveries SET state = ?3, last_error = ?4, next_attempt_at = ?5,
+                 relay = COALESCE(?6, relay), updated_at = ?7,
+                 sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END,
+                 lease_owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
+            params![
+                id,
+                owner,
+                state.as_str(),
+                error,
+                next_attempt.map(ts),
+                relay,
+                ts(now)
+            ],
+        )?;
+        if n == 0 {
+            tracing::warn!(delivery = id, %state, "lease lost before the outcome was recorded");
+        }
+        Ok(n > 0)
+    }
+
+    /// Records a delivery as accepted by the relay. `false` if this owner no longer held it.
+    pub fn mark_sent(
+        &self,
+        id: i64,
+        owner: &str,
+        relay: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        self.finish(id, owner, DeliveryState::Sent, None, None, Some(relay), now)
+    }
+
+    pub fn mark_retry(
+        &self,
+        id: i64,
+        owner: &str,
+        next_attempt: DateTime<Utc>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        self.finish(
+            id,
+            owner,
+            DeliveryState::Retry,
+            Some(error),
+            Some(next_attempt),
+            None,
+            now,
+        )
+    }
+
+    pub fn mark_failed(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        self.finish(
+            id,
+            owner,
+            DeliveryState::Failed,
+            Some(error),
+            None,
+            None,
+            now,
+        )
+    }
+
+    pub fn mark_unknown(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        self.finish(
+            id,
+            owner,
+            DeliveryState::Unknown,
+            Some(error),
+            None,
+            None,
+            now,
+        )
+    }
+
+    /// Gives a claimed delivery back untouched (shutdown before it was attempted).
+    pub fn release(&self, id: i64, owner: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END,
+                 attempts = attempts - 1, next_attempt_at = ?3, lease_owner = NULL, lease_until = NULL, updated_at = ?3
+             WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
+            params![id, owner, ts(now)],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deliveries still to do: pending, sending and retry.
+    pub fn outstanding_deliveries(&self) -> anyhow::Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'sending', 'retry')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The earliest time a retry is due, if any.
+    pub fn next_retry_at(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let t: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'retry'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(t.map(from_ts))
+    }
+
+    /// Counts per state for each edition, newest edition first.
+    pub fn delivery_counts(&self) -> anyhow::Result<Vec<DeliveryCounts>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT e.period_key, d.state, COUNT(*), SUM(d.reclaimed > 0)
+             FROM deliveries d JOIN editions e ON e.id = d.edition_id
+             GROUP BY e.id, d.state ORDER BY e.created_at DESC, e.id DESC, d.state",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out: Vec<DeliveryCounts> = Vec::new();
+        for row in rows {
+            let (key, state, n, reclaimed) = row?;
+            let state: DeliveryState = state.parse().map_err(anyhow::Error::msg)?;
+            match out.last_mut() {
+                Some(last) if last.period_key == key => {
+                    last.counts.push((state, n));
+                    last.reclaimed += reclaimed;
+                }
+                _ => out.push(DeliveryCounts {
+                    period_key: key,
+                    counts: vec![(state, n)],
+                    reclaimed,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deliveries in `failed`, `unknown` or `retry`, with their last SMTP reply.
+    pub fn delivery_failures(&self, limit: usize) -> anyhow::Result<Vec<DeliveryFailure>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, e.period_key, s.email, d.state, d.attempts, d.last_error, d.updated_at
+             FROM deliveries d JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
+             WHERE d.state IN ('failed', 'unknown', 'retry') ORDER BY d.updated_at DESC, d.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            let state: String = r.get(3)?;
+            Ok(DeliveryFailure {
+                id: r.get(0)?,
+                period_key: r.get(1)?,
+                email: r.get(2)?,
+                state: state.parse().unwrap_or(DeliveryState::Failed),
+                attempts: r.get(4)?,
+                last_error: r.get(5)?,
+                updated_at: from_ts(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Puts failed and/or unknown deliveries (optionally of one edition) back to pending.
+    pub fn requeue_deliveries(
+        &self,
+        states: &[DeliveryState],
+        period_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let conn = self.conn();
+        let mut total = 0;
+        for st in states {
+            total += conn.execute(
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = NULL, updated_at = ?3
+                 WHERE state = ?1 AND (?2 IS NULL OR edition_id = (SELECT id FROM editions WHERE period_key = ?2))",
+                params![st.as_str(), period_key, ts(now)],
+            )?;
+        }
+        Ok(total)
+    }
+
+    /// State of one subscriber's delivery in an edition (tests and status).
+    pub fn delivery_state(
+        &self,
+        period_key: &str,
+        email: &str,
+    ) -> anyhow::Result<Option<(DeliveryState, u32, Option<String>)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT d.state, d.attempts, d.last_error FROM deliveries d
+                 JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
+                 WHERE e.period_key = ?1 AND s.email_key = lower(?2)",
+                params![period_key, email],
+                |r| {
+                    let st: String = r.get(0)?;
+                    Ok((
+                        st.parse().unwrap_or(DeliveryState::Failed),
+                        r.get(1)?,
+                        r.get(2)?,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+}

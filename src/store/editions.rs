@@ -1,0 +1,92 @@
+//! Editions: one per period (a week or a day), created once, whatever runs twice.
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, from_ts, ts};
+use crate::domain::PickRef;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edition {
+    pub id: i64,
+    pub period_key: String,
+    pub created_at: DateTime<Utc>,
+    /// The public (trending) digest of the period, for the archive.
+    pub public: Vec<PickRef>,
+}
+
+fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
+    let public: Option<String> = r.get(3)?;
+    Ok(Edition {
+        id: r.get(0)?,
+        period_key: r.get(1)?,
+        created_at: from_ts(r.get(2)?),
+        public: public
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// The edition of `period_key`, created with `public` picks if it does not exist yet.
+    /// Returns the edition and whether this call created it. Two concurrent callers get the
+    /// same edition (the period key is unique).
+    pub fn edition_for_period(
+        &self,
+        period_key: &str,
+        public: &[PickRef],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Edition, bool)> {
+        let conn = self.conn();
+        let created = conn.execute(
+            "INSERT INTO editions (period_key, created_at, public) VALUES (?1, ?2, ?3)
+             ON CONFLICT (period_key) DO NOTHING",
+            params![period_key, ts(now), serde_json::to_string(public)?],
+        )? > 0;
+        let edition = conn.query_row(
+            "SELECT id, period_key, created_at, public FROM editions WHERE period_key = ?1",
+            [period_key],
+            row_to_edition,
+        )?;
+        Ok((edition, created))
+    }
+
+    pub fn edition(&self, period_key: &str) -> anyhow::Result<Option<Edition>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, period_key, created_at, public FROM editions WHERE period_key = ?1",
+                [period_key],
+                row_to_edition,
+            )
+            .optional()?)
+    }
+
+    /// Editions, newest first.
+    pub fn editions(&self, limit: usize) -> anyhow::Result<Vec<Edition>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, period_key, created_at, public FROM editions ORDER BY created_at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], row_to_edition)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edition_is_created_once_per_period() {
+        let store = Store::open_in_memory().unwrap();
+        let (a, created_a) = store
+            .edition_for_period("2026-W48", &[], Utc::now())
+            .unwrap();
+        let (b, created_b) = store
+            .edition_for_period("2026-W48", &[], Utc::now())
+            .unwrap();
+        assert!(created_a && !created_b);
+        assert_eq!(a.id, b.id);
+        assert_eq!(store.editions(10).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,127 @@
+//! Versioned schema migrations, applied in order inside one transaction each; the applied
+//! version is SQLite's `user_version`.
+use anyhow::Context;
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the whole first schema.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE papers (
+        id          TEXT PRIMARY KEY,
+        data        TEXT NOT NULL,            -- JSON of domain::Paper
+        upvotes     INTEGER,
+        first_seen  INTEGER NOT NULL,         -- when paperpost first stored it
+        updated_at  INTEGER NOT NULL,
+        replacement INTEGER NOT NULL DEFAULT 0 -- first seen as an arXiv replacement: not news
+    );
+    CREATE INDEX papers_by_first_seen ON papers (first_seen);
+
+    CREATE TABLE subscribers (
+        id              INTEGER PRIMARY KEY,
+        email           TEXT NOT NULL,
+        email_key       TEXT NOT NULL UNIQUE,  -- lower case, for duplicate checks
+        name            TEXT,
+        status          TEXT NOT NULL,
+        topics          TEXT NOT NULL DEFAULT '',
+        frequency       TEXT NOT NULL DEFAULT 'weekly',
+        timezone        TEXT,
+        send_hour       INTEGER,
+        token           TEXT NOT NULL,         -- 128-bit secret for unsubscribe/preferences links
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        confirmed_at    INTEGER,
+        unsubscribed_at INTEGER
+    );
+    CREATE INDEX subscribers_by_status ON subscribers (status);
+
+    CREATE TABLE editions (
+        id          INTEGER PRIMARY KEY,
+        period_key  TEXT NOT NULL UNIQUE,      -- 2026-W48 or 2026-11-26
+        created_at  INTEGER NOT NULL,
+        public      TEXT                       -- JSON picks of the public (trending) edition
+    );
+
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY,
+        edition_id      INTEGER NOT NULL REFERENCES editions (id),
+        subscriber_id   INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        state           TEXT NOT NULL,         -- pending|sending|sent|retry|failed|unknown|skipped
+        picks           TEXT NOT NULL,         -- JSON [{id, reasons}]
+        message_id      TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        reclaimed       INTEGER NOT NULL DEFAULT 0, -- times a crashed run's lease was taken over
+        next_attempt_at INTEGER,
+        lease_owner     TEXT,
+        lease_until     INTEGER,
+        relay           TEXT,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        sent_at         INTEGER,
+        UNIQUE (edition_id, subscriber_id)
+    );
+    CREATE INDEX deliveries_by_state ON deliveries (state, next_attempt_at);
+    CREATE INDEX deliveries_by_subscriber ON deliveries (subscriber_id, created_at);
+
+    -- Papers already put in a digest for a subscriber: never picked for them again.
+    CREATE TABLE sent_papers (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        paper_id      TEXT NOT NULL,
+        edition_id    INTEGER NOT NULL,
+        PRIMARY KEY (subscriber_id, paper_id)
+    ) WITHOUT ROWID;
+
+    -- Addresses that hard-bounced (5xx): every later send skips them.
+    CREATE TABLE suppressions (
+        email_key  TEXT PRIMARY KEY,
+        reason     TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+
+    -- Conditional GET validators per URL (ETag / Last-Modified).
+    CREATE TABLE http_validators (
+        url           TEXT PRIMARY KEY,
+        etag          TEXT,
+        last_modified TEXT
+    );
+
+    -- Named leases that keep two processes from doing the same job (scheduler runs, sends).
+    CREATE TABLE locks (
+        name        TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        until       INTEGER NOT NULL
+    );
+
+    -- One row per fetch or send run, for `paperpost status`.
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        summary     TEXT NOT NULL DEFAULT '{}'
+    );
+    "#,
+];
+
+pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the store has schema version {current}, newer than this paperpost knows ({}); upgrade paperpost",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let version = i + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("Failed to apply store migration {version}"))?;
+        tx.pragma_update(None, "user_version", version as i64)?;
+        tx.commit()?;
+        tracing::info!(version, "applied store migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Papers: merged on upsert, never deleted.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, from_ts, ts};
+use crate::domain::{Paper, PaperId};
+
+/// A paper with what the store knows about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPaper {
+    pub paper: Paper,
+    /// When paperpost first stored it: "new" means new to paperpost.
+    pub first_seen: DateTime<Utc>,
+    /// It first reached us as an arXiv replacement, so it is not news.
+    pub replacement: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub new: usize,
+    pub updated: usize,
+}
+
+impl Store {
+    /// Stores papers in one transaction: a new id is inserted, a known one is merged with
+    /// [`Paper::merge`] (HF upvotes + arXiv categories; a newer version replaces the text).
+    #[tracing::instrument(name = "Storing papers", skip_all, fields(count = papers.len()))]
+    pub fn upsert_papers(
+        &self,
+        papers: Vec<Paper>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<UpsertCounts> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut get = tx.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO papers (id, data, upvotes, first_seen, updated_at, replacement)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE papers SET data = ?2, upvotes = ?3, updated_at = ?4 WHERE id = ?1",
+            )?;
+            for paper in papers {
+                let Some(id) = paper.id.clone() else { continue };
+                let existing: Option<String> =
+                    get.query_row([id.as_str()], |r| r.get(0)).optional()?;
+                match existing {
+                    None => {
+                        let replacement = paper.is_replacement();
+                        insert.execute(params![
+                            id.as_str(),
+                            serde_json::to_string(&paper)?,
+                            paper.upvotes,
+                            ts(now),
+                            replacement
+                        ])?;
+                        counts.new += 1;
+                    }
+                    Some(json) => {
+                        let mut stored: Paper = serde_json::from_str(&json)?;
+                        let before = stored.clone();
+                        stored.merge(paper);
+                        if stored != before {
+                            update.execute(params![
+                                id.as_str(),
+                                serde_json::to_string(&stored)?,
+                                stored.upvotes,
+                                ts(now)
+                            ])?;
+                            counts.updated += 1;
+                        }
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Papers first stored at or after `since`, news only (replacements left out).
+    pub fn papers_seen_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<StoredPaper>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT data, first_seen, replacement FROM papers
+             WHERE first_seen >= ?1 AND replacement = 0 ORDER BY first_seen DESC, id",
+        )?;
+        let rows = stmt.query_map([ts(since)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (json, first_seen, replacement) = row?;
+            out.push(StoredPaper {
+                paper: serde_json::from_str(&json)?,
+                first_seen: from_ts(first_seen),
+                replacement,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The papers with these ids (unknown ids are left out).
+    pub fn papers_by_id(&self, ids: &[PaperId]) -> anyhow::Result<HashMap<PaperId, Paper>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            if out.contains_key(id) {
+                continue;
+            }
+            if let Some(json) = stmt
+                .query_row([id.as_str()], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                out.insert(id.clone(), serde_json::from_str(&json)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn paper_count(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
+    }
+
+    /// Conditional GET validators saved by earlier fetches, as (url, JSON) pairs.
+    pub fn http_validators(&self) -> anyhow::Result<Vec<(String, Option<String>, Option<String>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT url, etag, last_modified FROM http_validators")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn save_http_validators(
+        &self,
+        validators: &[(String, Option<String>, Option<String>)],
+    ) -> anyhow::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO http_validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified",
+            )?;
+            for (url, etag, lm) in validators {
+                stmt.execute(params![url, etag, lm])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn paper(id: &str, title: &str) -> Paper {
+        Paper {
+            id: PaperId::parse_arxiv(id).map(|p| p.0),
+            title: title.into(),
+            ..Paper::default()
+        }
+    }
+
+    #[test]
+    fn the_same_paper_twice_is_merged_not_duplicated() {
+        let store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let mut hf = paper("2410.18975", "T");
+        hf.upvotes = Some(10);
+        assert_eq!(store.upsert_papers(vec![hf], now).unwrap().new, 1);
+        let mut ax = paper("2410.18975v1", "T");
+        ax.categories = vec!["cs.CL".into()];
+        let later = now + Duration::hours(1);
+        let c = store.upsert_papers(vec![ax], later).unwrap();
+        assert_eq!((c.new, c.updated), (0, 1));
+        let all = store.papers_seen_since(now - Duration::days(1)).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].paper.upvotes, Some(10));
+        assert_eq!(all[0].paper.categories, ["cs.CL"]);
+        assert_eq!(all[0].first_seen.timestamp(), now.timestamp());
+    }
+
+    #[test]
+    fn replacements_are_stored_but_not_news() {
+        let store = Store::open_in_memory().unwrap();
+        let mut p = paper("2401.00001", "R");
+        p.announce_type = Some("replace".into());
+        store.upsert_papers(vec![p], Utc::now()).unwrap();
+        assert_eq!(store.paper_count().unwrap(), 1);
+        assert!(
+            store
+                .papers_seen_since(Utc::now() - Duration::days(1))
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
