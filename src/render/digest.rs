@@ -59,11 +59,7 @@ pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest 
 
 /// The email's body as a standalone page (`paperpost preview`, the web archive). Without a
 /// digest it shows `title` and an "empty" note. The footer carries no unsubscribe link.
-pub fn render_preview_page(
-    digest: Option<&Digest>,
-    ctx: &EmailContext<'_>,
-    title: &str,
-) -> Markup {
+pub fn render_preview_page(digest: Option<&Digest>, ctx: &EmailContext<'_>, title: &str) -> Markup {
     let footer = footer_links(ctx, None);
     match digest {
         Some(d) => {
@@ -174,7 +170,10 @@ mod tests {
         let r = with_ctx(|ctx| render_digest(&digest_of(vec![paper], false), ctx));
         assert!(!r.html.contains("<script"), "{}", r.html);
         assert!(!r.html.to_lowercase().contains("javascript:"));
-        assert!(r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
+        assert!(
+            r.html
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;")
+        );
         assert!(!r.html.contains("<img"), "an unsafe thumbnail is dropped");
         assert!(r.text.contains(evil), "the text part reads as written");
         assert!(!r.text.contains("javascript:"));
@@ -194,7 +193,11 @@ mod tests {
         assert!(links.iter().any(|l| l == UNSUB) && links.iter().any(|l| l == PREFS));
         assert!(links.iter().any(|l| l.contains("arxiv.org/abs/")));
         for link in &links {
-            assert!(r.text.contains(link.as_str()), "{link} missing from:\n{}", r.text);
+            assert!(
+                r.text.contains(link.as_str()),
+                "{link} missing from:\n{}",
+                r.text
+            );
         }
     }
 
@@ -218,10 +221,7 @@ mod tests {
     fn headings_and_subjects_count_and_name_the_period() {
         let one = digest_of(vec![sample_digest(1).picks()[0].paper.clone()], false);
         let many = sample_digest(12);
-        let trending = digest_of(
-            many.picks().iter().map(|p| p.paper.clone()).collect(),
-            true,
-        );
+        let trending = digest_of(many.picks().iter().map(|p| p.paper.clone()).collect(), true);
         assert_eq!(
             digest_subject(&one, "paperpost"),
             "paperpost: 1 new paper for you — week of 2026-11-23"
@@ -235,10 +235,19 @@ mod tests {
             "paperpost: The 12 trending papers — week of 2026-11-23"
         );
         let r = with_ctx(|ctx| render_digest(&many, ctx));
-        assert!(r.html.contains("12 new papers for you — week of 2026-11-23"));
-        assert!(r.text.contains("12 new papers for you — week of 2026-11-23"));
+        assert!(
+            r.html
+                .contains("12 new papers for you — week of 2026-11-23")
+        );
+        assert!(
+            r.text
+                .contains("12 new papers for you — week of 2026-11-23")
+        );
         let r = with_ctx(|ctx| render_digest(&trending, ctx));
-        assert!(r.html.contains("The 12 trending papers — week of 2026-11-23"));
+        assert!(
+            r.html
+                .contains("The 12 trending papers — week of 2026-11-23")
+        );
     }
 
     #[test]
@@ -253,7 +262,10 @@ mod tests {
         assert!(!r.html.contains("upvote") && !r.html.contains("comment"));
         assert!(!r.html.contains("AI summary"));
         assert!(!r.html.contains("<p></p>") && !r.html.contains("href=\"\""));
-        assert!(!r.html.contains("class=\"pp-b\""), "no category pill without a category");
+        assert!(
+            !r.html.contains("class=\"pp-b\""),
+            "no category pill without a category"
+        );
         assert!(r.html.contains("<h2 class=\"pp-t pp-tx\" style=\"margin:0 0 6px;font-size:19px;line-height:26px;font-weight:700;color:#111827\">A bare paper</h2>"));
         assert!(!r.text.contains("Abstract:") && !r.text.contains("PDF:"));
     }

@@ -14,6 +14,8 @@ mod style;
 mod text;
 mod view;
 
-pub use digest::{EmailContext, RenderedDigest, digest_subject, render_digest, render_preview_page};
+pub use digest::{
+    EmailContext, RenderedDigest, digest_subject, render_digest, render_preview_page,
+};
 #[doc(hidden)]
 pub use sample::sample_digest;

@@ -141,7 +141,10 @@ mod tests {
         let text = format!("{} {url} {}", "word ".repeat(40), "tail ".repeat(10));
         let wrapped = wrap(&text, WIDTH, "1. ", "   ");
         for line in wrapped.lines() {
-            assert!(line.chars().count() <= WIDTH || line.trim() == url, "{line:?}");
+            assert!(
+                line.chars().count() <= WIDTH || line.trim() == url,
+                "{line:?}"
+            );
         }
         assert!(wrapped.lines().any(|l| l.trim() == url));
         assert!(wrapped.starts_with("1. word"));

@@ -81,8 +81,10 @@ impl PaperView {
             upvotes: p
                 .upvotes
                 .map(|n| plural(n as usize, &c.upvotes_one, &c.upvotes_many)),
+            // "0 comments" is noise; no comments yet reads the same as unknown.
             comments: p
                 .comments
+                .filter(|&n| n > 0)
                 .map(|n| plural(n as usize, &c.comments_one, &c.comments_many)),
             ai_summary: non_empty(p.ai_summary.as_deref().unwrap_or(""), SUMMARY_CHARS),
             abstract_text: non_empty(&p.abstract_text, ABSTRACT_CHARS),
