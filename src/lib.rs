@@ -13,5 +13,6 @@
 
 pub mod delivery;
 pub mod domain;
+pub mod render;
 pub mod selection;
 pub mod store;

@@ -1,0 +1,87 @@
+//! Newsletter wording from `templates/copy.toml`, parsed once. The file is compiled in, so a
+//! broken or incomplete file fails the unit test below, never a send.
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Copy {
+    pub heading: Heading,
+    pub paper: PaperCopy,
+    pub footer: Footer,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Heading {
+    pub personal_one: String,
+    pub personal_many: String,
+    pub trending_one: String,
+    pub trending_many: String,
+    pub intro_personal: String,
+    pub intro_trending: String,
+    pub empty: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaperCopy {
+    pub r#abstract: String,
+    pub pdf: String,
+    pub hugging_face: String,
+    pub code: String,
+    pub project: String,
+    pub ai_summary: String,
+    pub matched: String,
+    pub trending: String,
+    pub upvotes_one: String,
+    pub upvotes_many: String,
+    pub comments_one: String,
+    pub comments_many: String,
+    pub et_al: String,
+    pub untitled: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Footer {
+    pub preferences: String,
+    pub archive: String,
+    pub unsubscribe: String,
+    pub sent_by: String,
+}
+
+pub(crate) static COPY: LazyLock<Copy> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../templates/copy.toml"))
+        .expect("templates/copy.toml is valid (checked by render::copy tests)")
+});
+
+/// `one` for 1, otherwise `many` with `{n}` replaced by the count.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        one.to_string()
+    } else {
+        many.replace("{n}", &n.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_copy_file_parses_and_counts_are_filled_in() {
+        let c = &*COPY;
+        assert_eq!(
+            plural(1, &c.heading.personal_one, &c.heading.personal_many),
+            "1 new paper for you"
+        );
+        assert_eq!(
+            plural(12, &c.heading.personal_one, &c.heading.personal_many),
+            "12 new papers for you"
+        );
+        assert!(c.footer.sent_by.contains("{name}"));
+        assert!(c.paper.et_al.contains("{n}"));
+    }
+}

@@ -1,0 +1,306 @@
+//! A [`Digest`] to a subject, an HTML part and a text part; and the same body as a web page.
+use maud::{Markup, html};
+
+use crate::domain::{Digest, shorten};
+
+use super::components::PaperCard;
+use super::copy::COPY;
+use super::layout::{self, FooterLinks};
+use super::text::render_text;
+use super::view::{self, PaperView};
+
+/// What the renderer needs to know about the newsletter and the reader.
+#[derive(Debug, Clone, Copy)]
+pub struct EmailContext<'a> {
+    /// e.g. "paperpost"
+    pub newsletter_name: &'a str,
+    /// The public site, e.g. `https://papers.example.org/`.
+    pub base_url: &'a url::Url,
+    /// One-click unsubscribe page for this reader.
+    pub unsubscribe_url: &'a str,
+    pub preferences_url: Option<&'a str>,
+    pub archive_url: Option<&'a str>,
+    /// Why the reader gets this, e.g. "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL."
+    pub why_line: &'a str,
+}
+
+/// One rendered edition, ready for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedDigest {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// "paperpost: 12 new papers for you — week of 2026-11-23".
+pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
+    format!("{newsletter_name}: {}", view::heading(digest))
+}
+
+/// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
+pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest {
+    let heading = view::heading(digest);
+    let intro = view::intro(digest);
+    let papers = view::papers(digest);
+    let subject = digest_subject(digest, ctx.newsletter_name);
+    let footer = footer_links(ctx, Some(ctx.unsubscribe_url));
+    let html = layout::page(
+        &subject,
+        &preheader(&papers),
+        body(ctx, &heading, intro, &papers, &footer),
+    );
+    let text = render_text(ctx.newsletter_name, &heading, intro, &papers, &footer);
+    RenderedDigest {
+        subject,
+        html: html.into_string(),
+        text,
+    }
+}
+
+/// The email's body as a standalone page (`paperpost preview`, the web archive). Without a
+/// digest it shows `title` and an "empty" note. The footer carries no unsubscribe link.
+pub fn render_preview_page(digest: Option<&Digest>, ctx: &EmailContext<'_>, title: &str) -> Markup {
+    let footer = footer_links(ctx, None);
+    match digest {
+        Some(d) => {
+            let papers = view::papers(d);
+            let body = body(ctx, &view::heading(d), view::intro(d), &papers, &footer);
+            layout::page(title, &preheader(&papers), body)
+        }
+        None => {
+            let rows = html! {
+                (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), title, &COPY.heading.empty))
+                (layout::footer(&footer))
+            };
+            layout::page(title, "", rows)
+        }
+    }
+}
+
+fn footer_links<'a>(ctx: &EmailContext<'a>, unsubscribe_url: Option<&'a str>) -> FooterLinks<'a> {
+    FooterLinks {
+        why_line: ctx.why_line,
+        preferences_url: ctx.preferences_url,
+        archive_url: ctx.archive_url,
+        unsubscribe_url,
+        newsletter_name: ctx.newsletter_name,
+        base_url: ctx.base_url.as_str(),
+    }
+}
+
+fn body(
+    ctx: &EmailContext<'_>,
+    heading: &str,
+    intro: &str,
+    papers: &[PaperView],
+    footer: &FooterLinks<'_>,
+) -> Markup {
+    html! {
+        (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), heading, intro))
+        @for (i, v) in papers.iter().enumerate() {
+            (PaperCard { view: v, number: i + 1 })
+        }
+        (layout::footer(footer))
+    }
+}
+
+/// The inbox preview line: the first titles.
+fn preheader(papers: &[PaperView]) -> String {
+    let titles: Vec<&str> = papers.iter().take(3).map(|p| p.title.as_str()).collect();
+    shorten(&titles.join(" · "), 140).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::*;
+    use crate::domain::{Paper, PaperId, Period, Pick};
+    use crate::render::sample_digest;
+
+    const UNSUB: &str = "https://papers.example.org/u/42.secret?one-click=1&x=y";
+    const PREFS: &str = "https://papers.example.org/p/42.secret";
+
+    fn with_ctx<T>(f: impl FnOnce(&EmailContext<'_>) -> T) -> T {
+        let base = url::Url::parse("https://papers.example.org/").unwrap();
+        let ctx = EmailContext {
+            newsletter_name: "paperpost",
+            base_url: &base,
+            unsubscribe_url: UNSUB,
+            preferences_url: Some(PREFS),
+            archive_url: Some("https://papers.example.org/archive"),
+            why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
+        };
+        f(&ctx)
+    }
+
+    fn digest_of(papers: Vec<Paper>, trending: bool) -> Digest {
+        let picks = papers
+            .into_iter()
+            .map(|paper| Pick {
+                paper,
+                reasons: vec!["diffusion model".into()],
+            })
+            .collect();
+        let period = Period::week_of(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 7, 0, 0).unwrap();
+        Digest::new(period, picks, trending, at).unwrap()
+    }
+
+    /// Every `href="…"` value, with the `&amp;` maud writes turned back into `&`.
+    fn hrefs(html: &str) -> Vec<String> {
+        html.split("href=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+            .collect()
+    }
+
+    #[test]
+    fn feed_text_is_escaped_and_unsafe_urls_are_not_links() {
+        let evil = r#"<script>alert(1)</script> & "x""#;
+        let paper = Paper {
+            title: evil.into(),
+            abstract_text: format!("Abstract with {evil}"),
+            authors: vec![evil.into()],
+            abs_url: Some("javascript:alert(1)".into()),
+            code_url: Some("  JavaScript:alert(2)".into()),
+            thumbnail: Some("javascript:alert(3)".into()),
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![paper], false), ctx));
+        assert!(!r.html.contains("<script"), "{}", r.html);
+        assert!(!r.html.to_lowercase().contains("javascript:"));
+        assert!(
+            r.html
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;")
+        );
+        assert!(!r.html.contains("<img"), "an unsafe thumbnail is dropped");
+        assert!(r.text.contains(evil), "the text part reads as written");
+        assert!(!r.text.contains("javascript:"));
+    }
+
+    #[test]
+    fn twenty_long_papers_stay_under_gmails_clipping_limit() {
+        let r = with_ctx(|ctx| render_digest(&sample_digest(20), ctx));
+        assert!(r.html.len() < 100_000, "HTML is {} bytes", r.html.len());
+        assert!(r.html.contains("et al. (80 authors)"));
+    }
+
+    #[test]
+    fn the_text_part_has_every_link_of_the_html_part() {
+        let r = with_ctx(|ctx| render_digest(&sample_digest(5), ctx));
+        let links = hrefs(&r.html);
+        assert!(links.iter().any(|l| l == UNSUB) && links.iter().any(|l| l == PREFS));
+        assert!(links.iter().any(|l| l.contains("arxiv.org/abs/")));
+        for link in &links {
+            assert!(
+                r.text.contains(link.as_str()),
+                "{link} missing from:\n{}",
+                r.text
+            );
+        }
+    }
+
+    #[test]
+    fn papers_appear_in_the_same_order_in_both_parts() {
+        let d = sample_digest(4);
+        let r = with_ctx(|ctx| render_digest(&d, ctx));
+        let positions = |s: &str| -> Vec<usize> {
+            d.picks()
+                .iter()
+                .map(|p| s.find(&p.paper.title).unwrap())
+                .collect()
+        };
+        for part in [&r.html, &r.text] {
+            let pos = positions(part);
+            assert!(pos.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn headings_and_subjects_count_and_name_the_period() {
+        let one = digest_of(vec![sample_digest(1).picks()[0].paper.clone()], false);
+        let many = sample_digest(12);
+        let trending = digest_of(many.picks().iter().map(|p| p.paper.clone()).collect(), true);
+        assert_eq!(
+            digest_subject(&one, "paperpost"),
+            "paperpost: 1 new paper for you — week of 2026-11-23"
+        );
+        assert_eq!(
+            digest_subject(&many, "paperpost"),
+            "paperpost: 12 new papers for you — week of 2026-11-23"
+        );
+        assert_eq!(
+            digest_subject(&trending, "paperpost"),
+            "paperpost: The 12 trending papers — week of 2026-11-23"
+        );
+        let r = with_ctx(|ctx| render_digest(&many, ctx));
+        assert!(
+            r.html
+                .contains("12 new papers for you — week of 2026-11-23")
+        );
+        assert!(
+            r.text
+                .contains("12 new papers for you — week of 2026-11-23")
+        );
+        let r = with_ctx(|ctx| render_digest(&trending, ctx));
+        assert!(
+            r.html
+                .contains("The 12 trending papers — week of 2026-11-23")
+        );
+    }
+
+    #[test]
+    fn missing_optional_fields_leave_no_empty_placeholders() {
+        let bare = Paper {
+            id: Some(PaperId::external("https://example.org/paper")),
+            title: "A bare paper".into(),
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![bare], false), ctx));
+        assert!(!r.html.contains("<img"));
+        assert!(!r.html.contains("upvote") && !r.html.contains("comment"));
+        assert!(!r.html.contains("AI summary"));
+        assert!(!r.html.contains("<p></p>") && !r.html.contains("href=\"\""));
+        assert!(
+            !r.html.contains("class=\"pp-b\""),
+            "no category pill without a category"
+        );
+        assert!(r.html.contains("<h2 class=\"pp-t pp-tx\" style=\"margin:0 0 6px;font-size:19px;line-height:26px;font-weight:700;color:#111827\">A bare paper</h2>"));
+        assert!(!r.text.contains("Abstract:") && !r.text.contains("PDF:"));
+    }
+
+    #[test]
+    fn the_html_is_email_safe() {
+        let r = with_ctx(|ctx| render_digest(&sample_digest(3), ctx));
+        let h = &r.html;
+        assert!(h.starts_with("<!DOCTYPE html>"));
+        assert!(h.contains("<html lang=\"en\""));
+        assert!(h.contains("<meta name=\"color-scheme\" content=\"light dark\">"));
+        assert!(h.contains("<meta name=\"supported-color-schemes\" content=\"light dark\">"));
+        assert!(h.contains("prefers-color-scheme:dark"));
+        assert!(h.contains("max-width:600px"));
+        assert!(!h.contains("<script") && !h.contains("<link"));
+        assert_eq!(
+            h.matches("<table").count(),
+            h.matches("role=\"presentation\"").count()
+        );
+        assert_eq!(h.matches("<img").count(), h.matches(" alt=\"").count());
+        assert!(h.contains("mso-hide:all"), "hidden preheader");
+    }
+
+    #[test]
+    fn the_preview_page_has_the_body_but_no_unsubscribe_link() {
+        let d = sample_digest(2);
+        let (page, empty) = with_ctx(|ctx| {
+            (
+                render_preview_page(Some(&d), ctx, "Preview").into_string(),
+                render_preview_page(None, ctx, "Nothing yet").into_string(),
+            )
+        });
+        assert!(page.contains(&d.picks()[1].paper.title));
+        assert!(!page.contains(UNSUB.split('?').next().unwrap()));
+        assert!(page.contains("<title>Preview</title>"));
+        assert!(empty.contains("Nothing yet") && empty.contains(&COPY.heading.empty));
+    }
+}

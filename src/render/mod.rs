@@ -1,0 +1,21 @@
+//! Pure rendering: a [`crate::domain::Digest`] to an email (subject, HTML, plain text) with
+//! maud. No I/O. Wording lives in `templates/copy.toml`, dark-mode/phone CSS in
+//! `templates/email.css`; light-theme styles are inline (see `style`).
+//!
+//! - `view`: what a paper shows, decided once for both parts (safe URLs, shortening);
+//! - `layout`: the email shell, header, footer; `components`: the paper card;
+//! - `text`: the plain-text part; `digest`: the public entry points.
+mod components;
+mod copy;
+mod digest;
+mod layout;
+mod sample;
+mod style;
+mod text;
+mod view;
+
+pub use digest::{
+    EmailContext, RenderedDigest, digest_subject, render_digest, render_preview_page,
+};
+#[doc(hidden)]
+pub use sample::sample_digest;

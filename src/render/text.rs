@@ -1,0 +1,154 @@
+//! The plain-text part: the same papers, in the same order, with the same links as the HTML
+//! (both render [`PaperView`]s). Prose is wrapped at [`WIDTH`] columns; URLs are never broken.
+use std::fmt::Write;
+
+use super::copy::COPY;
+use super::layout::FooterLinks;
+use super::view::PaperView;
+
+pub(crate) const WIDTH: usize = 78;
+const INDENT: &str = "   ";
+
+pub(crate) fn render_text(
+    newsletter_name: &str,
+    heading: &str,
+    intro: &str,
+    papers: &[PaperView],
+    footer: &FooterLinks<'_>,
+) -> String {
+    let mut out = String::new();
+    out.push_str(&newsletter_name.to_uppercase());
+    out.push('\n');
+    out.push_str(&wrap(heading, WIDTH, "", ""));
+    out.push_str(&wrap(intro, WIDTH, "", ""));
+    out.push('\n');
+    for (i, p) in papers.iter().enumerate() {
+        out.push_str(&"=".repeat(WIDTH));
+        out.push_str("\n\n");
+        paper(&mut out, i + 1, p);
+        out.push('\n');
+    }
+    out.push_str(&"=".repeat(WIDTH));
+    out.push_str("\n\n");
+    footer_text(&mut out, footer);
+    out
+}
+
+fn paper(out: &mut String, number: usize, p: &PaperView) {
+    let number = format!("{number}. ");
+    let hang = " ".repeat(number.chars().count().max(INDENT.len()));
+    out.push_str(&wrap(&p.title, WIDTH, &number, &hang));
+    if let Some(a) = &p.authors {
+        out.push_str(&wrap(a, WIDTH, &hang, &hang));
+    }
+    let meta: Vec<&str> = p
+        .primary_category
+        .iter()
+        .chain(&p.other_categories)
+        .map(String::as_str)
+        .chain(p.upvotes.as_deref())
+        .chain(p.comments.as_deref())
+        .collect();
+    if !meta.is_empty() {
+        out.push_str(&wrap(&meta.join(" · "), WIDTH, &hang, &hang));
+    }
+    if let Some(s) = &p.ai_summary {
+        out.push('\n');
+        let s = format!("{}: {s}", COPY.paper.ai_summary);
+        out.push_str(&wrap(&s, WIDTH, &hang, &hang));
+    }
+    if let Some(a) = &p.abstract_text {
+        out.push('\n');
+        out.push_str(&wrap(a, WIDTH, &hang, &hang));
+    }
+    if !p.links.is_empty() {
+        out.push('\n');
+        let label_width = p.links.iter().map(|l| l.label.chars().count()).max();
+        for l in &p.links {
+            let pad = label_width.unwrap_or(0) - l.label.chars().count();
+            // One line per link, never wrapped: a broken URL is a dead link.
+            let _ = writeln!(out, "{hang}{}: {}{}", l.label, " ".repeat(pad), l.url);
+        }
+    }
+    if let Some(why) = &p.why {
+        out.push('\n');
+        out.push_str(&wrap(why, WIDTH, &hang, &hang));
+    }
+}
+
+fn footer_text(out: &mut String, f: &FooterLinks<'_>) {
+    let c = &COPY.footer;
+    if !f.why_line.is_empty() {
+        out.push_str(&wrap(f.why_line, WIDTH, "", ""));
+        out.push('\n');
+    }
+    for (label, url) in [
+        (&c.preferences, f.preferences_url),
+        (&c.archive, f.archive_url),
+        (&c.unsubscribe, f.unsubscribe_url),
+    ] {
+        if let Some(url) = url {
+            let _ = writeln!(out, "{label}: {url}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} — {}",
+        c.sent_by.replace("{name}", f.newsletter_name),
+        f.base_url
+    );
+}
+
+/// Greedy word wrap to `width` columns, `first` prefixing the first line and `rest` the
+/// others. A word longer than a line (a URL) gets a line of its own and is never split.
+/// Returns the lines each ended by `\n`; empty input gives an empty string.
+pub(crate) fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(first);
+    let mut line_len = first.chars().count();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if !empty && line_len + 1 + w > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(rest);
+            line_len = rest.chars().count();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            line_len += 1;
+        }
+        line.push_str(word);
+        line_len += w;
+        empty = false;
+    }
+    if !empty {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_wraps_within_the_width_and_urls_stay_whole() {
+        let url = format!("https://example.org/{}", "x".repeat(100));
+        let text = format!("{} {url} {}", "word ".repeat(40), "tail ".repeat(10));
+        let wrapped = wrap(&text, WIDTH, "1. ", "   ");
+        for line in wrapped.lines() {
+            assert!(
+                line.chars().count() <= WIDTH || line.trim() == url,
+                "{line:?}"
+            );
+        }
+        assert!(wrapped.lines().any(|l| l.trim() == url));
+        assert!(wrapped.starts_with("1. word"));
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("   ")));
+        assert_eq!(wrap("  ", WIDTH, "x", "y"), "");
+    }
+}

@@ -1,0 +1,251 @@
+//! What both parts show, decided once: the HTML ([`super::components`]) and the plain text
+//! ([`super::text`]) render the same [`PaperView`]s, so they carry the same papers, in the
+//! same order, with the same links. Only http(s) URLs survive into a view.
+use crate::domain::{Digest, Paper, Pick, collapse_whitespace, shorten};
+
+use super::copy::{COPY, plural};
+
+/// Abstracts are cut to this many characters so a 20-paper digest stays well under
+/// Gmail's ~102 KB clipping limit.
+pub(crate) const ABSTRACT_CHARS: usize = 600;
+const TITLE_CHARS: usize = 300;
+const SUMMARY_CHARS: usize = 300;
+const WHY_CHARS: usize = 200;
+/// Author lists longer than this show the first [`AUTHORS_SHOWN`] and a count.
+const AUTHORS_MAX: usize = 5;
+const AUTHORS_SHOWN: usize = 3;
+
+/// Returns the URL in normalised form when it is an absolute http(s) URL, else `None`:
+/// `javascript:`, `data:` and relative URLs from feeds never become links or images.
+pub(crate) fn safe_url(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PaperLink {
+    pub label: &'static str,
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PaperView {
+    pub title: String,
+    /// The abstract page, else the Hugging Face page.
+    pub title_url: Option<String>,
+    pub thumbnail: Option<String>,
+    pub authors: Option<String>,
+    pub primary_category: Option<String>,
+    pub other_categories: Vec<String>,
+    pub upvotes: Option<String>,
+    pub comments: Option<String>,
+    pub ai_summary: Option<String>,
+    pub abstract_text: Option<String>,
+    /// Abstract, PDF, Hugging Face, Code, Project page: only those that exist, no duplicates.
+    pub links: Vec<PaperLink>,
+    /// "Matched: diffusion model, cs.CL" or "Trending on Hugging Face".
+    pub why: Option<String>,
+}
+
+impl PaperView {
+    pub(crate) fn new(pick: &Pick, trending_digest: bool) -> PaperView {
+        let p = &pick.paper;
+        let c = &COPY.paper;
+        let title = collapse_whitespace(&p.title);
+        let title = if title.is_empty() {
+            c.untitled.clone()
+        } else {
+            shorten(&title, TITLE_CHARS).into_owned()
+        };
+        let links = links(p);
+        let abs = p.abs_link().and_then(|u| safe_url(&u));
+        let hf = p.hf_url.as_deref().and_then(safe_url);
+        let primary = p
+            .primary_category
+            .clone()
+            .or_else(|| p.categories.first().cloned())
+            .filter(|c| !c.trim().is_empty());
+        let other_categories = p
+            .categories
+            .iter()
+            .filter(|c| Some(*c) != primary.as_ref() && !c.trim().is_empty())
+            .cloned()
+            .collect();
+        PaperView {
+            title,
+            title_url: abs.or(hf),
+            thumbnail: p.thumbnail.as_deref().and_then(safe_url),
+            authors: authors_line(&p.authors),
+            primary_category: primary,
+            other_categories,
+            upvotes: p
+                .upvotes
+                .map(|n| plural(n as usize, &c.upvotes_one, &c.upvotes_many)),
+            // "0 comments" is noise; no comments yet reads the same as unknown.
+            comments: p
+                .comments
+                .filter(|&n| n > 0)
+                .map(|n| plural(n as usize, &c.comments_one, &c.comments_many)),
+            ai_summary: non_empty(p.ai_summary.as_deref().unwrap_or(""), SUMMARY_CHARS),
+            abstract_text: non_empty(&p.abstract_text, ABSTRACT_CHARS),
+            links,
+            why: why_line(&pick.reasons, trending_digest),
+        }
+    }
+}
+
+fn non_empty(s: &str, max: usize) -> Option<String> {
+    let s = collapse_whitespace(s);
+    (!s.is_empty()).then(|| shorten(&s, max).into_owned())
+}
+
+fn links(p: &Paper) -> Vec<PaperLink> {
+    let c = &COPY.paper;
+    let candidates = [
+        (c.r#abstract.as_str(), p.abs_link()),
+        (c.pdf.as_str(), p.pdf_link()),
+        (c.hugging_face.as_str(), p.hf_url.clone()),
+        (c.code.as_str(), p.code_url.clone()),
+        (c.project.as_str(), p.project_url.clone()),
+    ];
+    let mut out: Vec<PaperLink> = Vec::new();
+    for (label, url) in candidates {
+        let Some(url) = url.as_deref().and_then(safe_url) else {
+            continue;
+        };
+        if !out.iter().any(|l| l.url == url) {
+            out.push(PaperLink { label, url });
+        }
+    }
+    out
+}
+
+/// "A, B, C, D, E" for up to five names; "A, B, C et al. (80 authors)" beyond.
+pub(crate) fn authors_line(authors: &[String]) -> Option<String> {
+    let names: Vec<String> = authors
+        .iter()
+        .map(|a| collapse_whitespace(a))
+        .filter(|a| !a.is_empty())
+        .collect();
+    match names.len() {
+        0 => None,
+        n if n <= AUTHORS_MAX => Some(names.join(", ")),
+        n => Some(format!(
+            "{} {}",
+            names[..AUTHORS_SHOWN].join(", "),
+            COPY.paper.et_al.replace("{n}", &n.to_string())
+        )),
+    }
+}
+
+/// Reasons as selection spells them ("diffusion model", "cs.CL", "trending") as one line.
+fn why_line(reasons: &[String], trending_digest: bool) -> Option<String> {
+    let c = &COPY.paper;
+    let is_trending = |r: &str| r.trim().eq_ignore_ascii_case("trending");
+    let matched: Vec<String> = reasons
+        .iter()
+        .filter(|r| !is_trending(r))
+        .map(|r| collapse_whitespace(r))
+        .filter(|r| !r.is_empty())
+        .collect();
+    if !matched.is_empty() {
+        let line = format!("{} {}", c.matched, matched.join(", "));
+        return Some(shorten(&line, WHY_CHARS).into_owned());
+    }
+    (trending_digest || reasons.iter().any(|r| is_trending(r))).then(|| c.trending.clone())
+}
+
+/// "12 new papers for you — week of 2026-11-23" / "The 20 trending papers — week of …".
+pub(crate) fn heading(digest: &Digest) -> String {
+    let h = &COPY.heading;
+    let n = digest.picks().len();
+    let count = if digest.is_trending() {
+        plural(n, &h.trending_one, &h.trending_many)
+    } else {
+        plural(n, &h.personal_one, &h.personal_many)
+    };
+    format!("{count} — {}", digest.period().label())
+}
+
+pub(crate) fn intro(digest: &Digest) -> &'static str {
+    if digest.is_trending() {
+        &COPY.heading.intro_trending
+    } else {
+        &COPY.heading.intro_personal
+    }
+}
+
+pub(crate) fn papers(digest: &Digest) -> Vec<PaperView> {
+    digest
+        .picks()
+        .iter()
+        .map(|p| PaperView::new(p, digest.is_trending()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_are_safe() {
+        assert_eq!(
+            safe_url(" https://arxiv.org/abs/2410.18975 ").as_deref(),
+            Some("https://arxiv.org/abs/2410.18975")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "data:text/html,x",
+            "/relative",
+            "",
+        ] {
+            assert_eq!(safe_url(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn long_author_lists_are_shortened_with_a_count() {
+        let names = |n: usize| (1..=n).map(|i| format!("Author {i}")).collect::<Vec<_>>();
+        assert_eq!(authors_line(&[]), None);
+        assert_eq!(
+            authors_line(&names(5)).unwrap(),
+            "Author 1, Author 2, Author 3, Author 4, Author 5"
+        );
+        assert_eq!(
+            authors_line(&names(60)).unwrap(),
+            "Author 1, Author 2, Author 3 et al. (60 authors)"
+        );
+    }
+
+    #[test]
+    fn reasons_become_one_line() {
+        let r = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            why_line(&r(&["diffusion model", "cs.CL"]), false).unwrap(),
+            "Matched: diffusion model, cs.CL"
+        );
+        assert_eq!(
+            why_line(&r(&["trending"]), false).unwrap(),
+            "Trending on Hugging Face"
+        );
+        assert_eq!(
+            why_line(&[], true).as_deref(),
+            Some("Trending on Hugging Face")
+        );
+        assert_eq!(why_line(&[], false), None);
+    }
+
+    #[test]
+    fn duplicate_and_unsafe_links_are_dropped() {
+        let p = Paper {
+            abs_url: Some("https://arxiv.org/abs/1".into()),
+            pdf_url: Some("javascript:alert(1)".into()),
+            hf_url: Some("https://huggingface.co/papers/1".into()),
+            project_url: Some("https://huggingface.co/papers/1".into()),
+            ..Paper::default()
+        };
+        let labels: Vec<_> = links(&p).iter().map(|l| l.label).collect();
+        assert_eq!(labels, ["Abstract", "Hugging Face"]);
+    }
+}
