@@ -522,3 +522,36 @@ async fn wait_relay(shared: &Shared, i: usize) {
         tokio::time::sleep_until(until).await;
     }
 }
+
+/// Sends one message outside any edition (a confirmation mail), failing over through the
+/// relays; no delivery row, so the caller reports the error.
+pub async fn send_one(transport: &Transport, composed: Composed) -> Result<(), String> {
+    match transport {
+        Transport::File(dir) => {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || super::outbox::write_eml(&dir, &composed.name, &composed.bytes))
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|_| ())
+                .map_err(|e| format!("writing the .eml failed: {e}"))
+        }
+        Transport::Smtp(relays) => {
+            let mut last = String::from("no relay configured");
+            for relay in relays {
+                match Session::connect(relay.clone()).await {
+                    Ok(mut s) => {
+                        let r = s.send(composed.from.as_ref(), &composed.to, &composed.bytes).await;
+                        s.quit().await;
+                        match r {
+                            Ok(()) => return Ok(()),
+                            Err(e) if e.verdict() == Verdict::Permanent => return Err(e.to_string()),
+                            Err(e) => last = format!("relay {}: {e}", relay.name),
+                        }
+                    }
+                    Err(e) => last = format!("relay {}: {e}", relay.name),
+                }
+            }
+            Err(last)
+        }
+    }
+}

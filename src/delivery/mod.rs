@@ -11,7 +11,7 @@ pub mod outbox;
 pub mod outcome;
 pub mod smtp;
 
-pub use engine::{Composed, EngineReport, EngineSettings, Transport, deliver};
+pub use engine::{Composed, EngineReport, EngineSettings, Progress, Transport, deliver, send_one};
 pub use message::{MessageSettings, Outgoing, build_message, new_message_id};
 pub use outcome::{SendError, Step, Verdict};
 pub use smtp::{Relay, Session, TlsMode};
