@@ -1,0 +1,87 @@
+use chrono::Utc;
+use clap::{Args, Subcommand};
+
+use crate::store::{DeliveryState, Store};
+
+#[derive(Debug, Args)]
+pub struct DeliveriesArgs {
+    #[command(subcommand)]
+    command: Option<DeliveriesCommand>,
+    /// How many failures to list.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeliveriesCommand {
+    /// Put failed and/or unknown deliveries back in the queue (the next send delivers them).
+    Retry {
+        /// Re-queue `failed` ones.
+        #[arg(long)]
+        failed: bool,
+        /// Re-queue `unknown` ones (they may have been delivered already).
+        #[arg(long)]
+        unknown: bool,
+        /// Only this edition (e.g. 2026-W48).
+        #[arg(long)]
+        edition: Option<String>,
+    },
+    /// The suppression list (addresses that hard-bounced).
+    Suppressed,
+}
+
+pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
+    match args.command {
+        None => show(store, args.limit),
+        Some(DeliveriesCommand::Retry { failed, unknown, edition }) => {
+            let mut states = Vec::new();
+            if failed || !unknown {
+                states.push(DeliveryState::Failed);
+            }
+            if unknown {
+                states.push(DeliveryState::Unknown);
+            }
+            let n = store.requeue_deliveries(&states, edition.as_deref(), Utc::now())?;
+            println!("re-queued {n} deliveries; run `paperpost send` to deliver them");
+            Ok(0)
+        }
+        Some(DeliveriesCommand::Suppressed) => {
+            for (email, reason) in store.suppressions()? {
+                println!("{email}\t{reason}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
+    let counts = store.delivery_counts()?;
+    if counts.is_empty() {
+        println!("no editions yet");
+        return Ok(0);
+    }
+    println!("{:<12} {}", "edition", DeliveryState::ALL.map(|s| format!("{:>8}", s.as_str())).join(""));
+    for c in &counts {
+        let row: Vec<String> = DeliveryState::ALL
+            .iter()
+            .map(|st| format!("{:>8}", c.counts.iter().find(|(s, _)| s == st).map_or(0, |(_, n)| *n)))
+            .collect();
+        let reclaimed = if c.reclaimed > 0 { format!("  ({} taken over from a crashed run)", c.reclaimed) } else { String::new() };
+        println!("{:<12} {}{reclaimed}", c.period_key, row.join(""));
+    }
+    let failures = store.delivery_failures(limit)?;
+    if !failures.is_empty() {
+        println!("\nfailed, unknown and retrying deliveries:");
+        for f in failures {
+            println!(
+                "  {} {:<8} {} (attempts {}): {}",
+                f.period_key,
+                f.state.as_str(),
+                f.email,
+                f.attempts,
+                f.last_error.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    Ok(0)
+}

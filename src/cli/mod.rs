@@ -1,0 +1,97 @@
+//! The command line: clap definitions and one function per command. Commands parse their
+//! arguments into domain types, call the pipeline, and print; nothing else happens here.
+mod deliveries;
+mod fetch;
+mod preview;
+mod send;
+mod subscribers;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::store::Store;
+
+/// paperpost: trending research papers in your inbox.
+///
+/// Fetches new papers (Hugging Face Daily Papers, arXiv feeds and queries, local files),
+/// picks for each subscriber the ones matching their topics, and mails them a digest.
+#[derive(Debug, Parser)]
+#[command(name = "paperpost", version, propagate_version = true)]
+pub struct Cli {
+    /// The config file.
+    #[arg(long, short, global = true, env = "PAPERPOST_CONFIG", default_value = "config.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every configured source and store the papers (a failing source does not stop the others).
+    Fetch,
+    /// Render the digest a reader or some topics would get now, without sending anything.
+    Preview(preview::PreviewArgs),
+    /// Plan this period's edition for every active subscriber and send what is due.
+    Send(send::SendArgs),
+    /// One whole run: fetch, then send (what the scheduler does at each tick).
+    Run(send::SendArgs),
+    /// Add, list, remove, import and export subscribers.
+    #[command(subcommand)]
+    Subscribers(subscribers::SubscribersCommand),
+    /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
+    Deliveries(deliveries::DeliveriesArgs),
+    /// Load and validate the config (and open the store) without doing anything else.
+    CheckConfig,
+}
+
+/// Runs one command; the exit code on success.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let settings = Settings::load(&cli.config)?;
+    if let Command::CheckConfig = cli.command {
+        return check_config(&settings);
+    }
+    let store = Store::open(&settings.store.path)?;
+    match cli.command {
+        Command::Fetch => fetch::fetch(&settings, &store).await,
+        Command::Preview(args) => preview::preview(&settings, &store, args),
+        Command::Send(args) => send::send(&settings, &store, args, false).await,
+        Command::Run(args) => send::send(&settings, &store, args, true).await,
+        Command::Subscribers(cmd) => subscribers::run(&store, cmd),
+        Command::Deliveries(args) => deliveries::run(&store, args),
+        Command::CheckConfig => unreachable!("handled above"),
+    }
+}
+
+fn check_config(settings: &Settings) -> anyhow::Result<i32> {
+    let store = Store::open(&settings.store.path)?;
+    println!("config OK");
+    println!("  newsletter: {} <{}>", settings.newsletter.name, settings.newsletter.base_url);
+    println!("  store:      {} (schema v{})", settings.store.path.display(), store.schema_version()?);
+    println!("  sources:    {}", settings.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
+    match settings.transport() {
+        crate::delivery::Transport::File(dir) => println!("  delivery:   .eml files in {}", dir.display()),
+        crate::delivery::Transport::Smtp(relays) => {
+            let names: Vec<_> = relays.iter().map(|r| format!("{} ({:?})", r.name, r.tls)).collect();
+            println!("  delivery:   SMTP via {}", names.join(", "));
+        }
+    }
+    Ok(0)
+}
+
+/// A spinner/bar on stderr when it is a terminal; hidden otherwise (logs and CI).
+pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let pb = match len {
+        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()).with_style(
+            ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        ),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template")),
+    };
+    pb.set_message(what.to_string());
+    pb
+}

@@ -1,0 +1,52 @@
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::Args;
+
+use crate::config::Settings;
+use crate::domain::Topics;
+use crate::pipeline;
+use crate::store::Store;
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Preview the digest of this subscriber (their topics).
+    #[arg(long, conflicts_with = "topics")]
+    subscriber: Option<String>,
+    /// Preview these topics, e.g. `"diffusion model", cat:cs.CL, author:Hinton, min_upvotes:5`.
+    /// Without --subscriber or --topics: the trending digest.
+    #[arg(long)]
+    topics: Option<String>,
+    /// Write the HTML page here (default: preview.html next to the config).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Open the page in the default browser afterwards.
+    #[arg(long)]
+    open: bool,
+}
+
+pub(super) fn preview(settings: &Settings, store: &Store, args: PreviewArgs) -> anyhow::Result<i32> {
+    let topics = match (&args.subscriber, &args.topics) {
+        (Some(email), _) => {
+            store
+                .subscriber_by_email(email)?
+                .ok_or_else(|| anyhow::anyhow!("no subscriber {email}"))?
+                .topics
+        }
+        (None, Some(t)) => Topics::parse(t)?,
+        (None, None) => Topics::default(),
+    };
+    let digest = pipeline::preview_digest(settings, store, &topics, Utc::now())?;
+    let page = pipeline::preview_page(settings, digest.as_ref(), &topics);
+    let out = args.out.unwrap_or_else(|| settings.base_dir.join("preview.html"));
+    std::fs::write(&out, page).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    let n = digest.as_ref().map_or(0, |d| d.picks().len());
+    println!("{n} papers; preview written to {}", out.display());
+    if args.open {
+        let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+        if let Err(e) = std::process::Command::new(opener).arg(&out).spawn() {
+            eprintln!("could not open a browser ({opener}: {e}); open {} yourself", out.display());
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,129 @@
+//! Turns a claimed delivery into the bytes of its email: papers from the store (cached for
+//! the run), rendering, the lettre message, optional DKIM signature.
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::Utc;
+
+use crate::config::Settings;
+use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
+use crate::domain::{Digest, Paper, PaperId, Period, Pick, Subscriber};
+use crate::render::{EmailContext, render_digest};
+use crate::store::{Claimed, Store};
+
+/// The per-reader links that go into every digest.
+pub struct ReaderLinks {
+    pub unsubscribe: String,
+    pub preferences: String,
+    pub archive: String,
+}
+
+/// Links for a reader, under the public base URL.
+pub fn links_for(base: &url::Url, s: &Subscriber) -> ReaderLinks {
+    let token = s.public_token();
+    let join = |p: &str| base.join(p).map(|u| u.to_string()).unwrap_or_else(|_| format!("{base}{p}"));
+    ReaderLinks {
+        unsubscribe: join(&format!("unsubscribe/{token}")),
+        preferences: join(&format!("preferences/{token}")),
+        archive: join("archive"),
+    }
+}
+
+pub struct Composer {
+    store: Store,
+    base_url: url::Url,
+    name: String,
+    message: MessageSettings,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
+    cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
+}
+
+impl Composer {
+    pub fn new(settings: &Settings, store: Store, dkim: Option<lettre::message::dkim::DkimConfig>) -> Composer {
+        Composer {
+            store,
+            base_url: settings.newsletter.base_url.clone(),
+            name: settings.newsletter.name.clone(),
+            message: settings.message_settings(),
+            dkim,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn papers(&self, ids: &[PaperId]) -> anyhow::Result<Vec<Arc<Paper>>> {
+        let missing: Vec<PaperId> = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            ids.iter().filter(|id| !cache.contains_key(*id)).cloned().collect()
+        };
+        if !missing.is_empty() {
+            let found = self.store.papers_by_id(&missing)?;
+            let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+            for (id, p) in found {
+                cache.insert(id, Arc::new(p));
+            }
+        }
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        ids.iter()
+            .map(|id| cache.get(id).cloned().ok_or_else(|| anyhow::anyhow!("paper {id} is not in the store")))
+            .collect()
+    }
+
+    /// Renders and builds the message of one claimed delivery.
+    pub fn compose(&self, c: &Claimed) -> anyhow::Result<Composed> {
+        let ids: Vec<PaperId> = c.picks.iter().map(|p| p.id.clone()).collect();
+        let papers = self.papers(&ids)?;
+        let picks: Vec<Pick> = c
+            .picks
+            .iter()
+            .zip(papers)
+            .map(|(r, p)| Pick { paper: (*p).clone(), reasons: r.reasons.clone() })
+            .collect();
+        let period = Period::parse_key(&c.period_key)
+            .ok_or_else(|| anyhow::anyhow!("edition key {} is not a period", c.period_key))?;
+        let trending = c.subscriber.topics.is_trending();
+        let digest = Digest::new(period, picks, trending, Utc::now())
+            .ok_or_else(|| anyhow::anyhow!("delivery {} has no papers", c.id))?;
+        let links = links_for(&self.base_url, &c.subscriber);
+        let why = why_line(&self.name, &c.subscriber);
+        let ctx = EmailContext {
+            newsletter_name: &self.name,
+            base_url: &self.base_url,
+            unsubscribe_url: &links.unsubscribe,
+            preferences_url: Some(&links.preferences),
+            archive_url: Some(&links.archive),
+            why_line: &why,
+        };
+        let rendered = render_digest(&digest, &ctx);
+        let to = lettre::message::Mailbox::new(c.subscriber.name.clone(), c.subscriber.email.address().clone());
+        let mut message = build_message(
+            &self.message,
+            Outgoing {
+                to,
+                subject: &rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+                message_id: &c.message_id,
+                unsubscribe_url: Some(&links.unsubscribe),
+                date: Utc::now(),
+            },
+        )?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(Composed {
+            from: Some(self.message.from.email.clone()),
+            to: c.subscriber.email.address().clone(),
+            bytes: message.formatted(),
+            name: format!("{}-{:06}-{}", c.period_key, c.id, c.subscriber.email),
+        })
+    }
+}
+
+/// "You get this because…" for the footer.
+pub fn why_line(name: &str, s: &Subscriber) -> String {
+    if s.topics.is_trending() {
+        format!("You get {name}'s trending papers because you subscribed with {}.", s.email)
+    } else {
+        format!("You get this because you subscribed to {name} with {} and follow: {}.", s.email, s.topics)
+    }
+}

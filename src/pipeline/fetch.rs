@@ -1,0 +1,63 @@
+//! Fetch every configured source and store what came back.
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::sources::{Fetcher, SourceReport, Validators, fetch_all};
+use crate::store::{RunRecord, SourceRunRecord, Store};
+
+/// What a fetch did, per source.
+#[derive(Debug, Clone, Default)]
+pub struct FetchSummary {
+    pub sources: Vec<SourceRunRecord>,
+}
+
+impl FetchSummary {
+    pub fn failed(&self) -> impl Iterator<Item = &SourceRunRecord> {
+        self.sources.iter().filter(|s| s.error.is_some())
+    }
+}
+
+/// Fetches all sources (concurrently; a failing one does not stop the others), stores the
+/// papers, persists conditional-GET validators and records the run.
+#[tracing::instrument(name = "Fetching sources", skip_all)]
+pub async fn fetch(
+    settings: &Settings,
+    store: &Store,
+    now: DateTime<Utc>,
+    on_source: &(dyn Fn(&SourceReport) + Sync),
+) -> anyhow::Result<FetchSummary> {
+    let seed = store
+        .http_validators()?
+        .into_iter()
+        .map(|(url, etag, last_modified)| (url, Validators { etag, last_modified }))
+        .collect();
+    let fetcher = Fetcher::new(settings.fetch_options())
+        .map_err(anyhow::Error::msg)?
+        .with_validators(seed);
+    let today = now.with_timezone(&settings.newsletter.timezone).date_naive();
+    let reports = fetch_all(&settings.sources, &fetcher, today, on_source).await;
+    let mut summary = FetchSummary::default();
+    for report in reports {
+        let papers = report.papers.len();
+        let counts = store.upsert_papers(report.papers, now)?;
+        if let Some(e) = &report.error {
+            tracing::warn!(source = %report.name, "source failed: {e}");
+        }
+        summary.sources.push(SourceRunRecord {
+            name: report.name,
+            papers,
+            new: counts.new,
+            not_modified: report.not_modified,
+            error: report.error.map(|e| e.to_string()),
+        });
+    }
+    let validators: Vec<_> = fetcher
+        .validators()
+        .into_iter()
+        .map(|(url, v)| (url, v.etag, v.last_modified))
+        .collect();
+    store.save_http_validators(&validators)?;
+    let run = RunRecord { kind: "fetch".into(), sources: summary.sources.clone(), ..RunRecord::default() };
+    store.record_run(&run, now, Utc::now())?;
+    Ok(summary)
+}

@@ -1,0 +1,14 @@
+//! PIPELINE: the steps of a run — fetch, plan an edition, send — each callable alone (the
+//! CLI commands) or together (`run`, the scheduler). This is the only module that calls
+//! every stage; the stages themselves know nothing of each other.
+mod compose;
+mod fetch;
+mod plan;
+mod preview;
+mod send;
+
+pub use compose::{Composer, links_for};
+pub use fetch::{FetchSummary, fetch};
+pub use plan::{PlanSummary, period_for, plan_edition};
+pub use preview::{preview_digest, preview_page};
+pub use send::send;

@@ -1,0 +1,107 @@
+//! Plan an edition: decide, once per period, which papers each active reader gets.
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::Settings;
+use crate::delivery::new_message_id;
+use crate::domain::{Frequency, Period, PickRef, Subscriber, SubscriberStatus};
+use crate::selection::Selector;
+use crate::store::{NewDelivery, Store};
+
+/// How many readers are planned per store transaction (bounds memory with many readers).
+const BATCH: usize = 1000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub period_key: String,
+    pub edition_created: bool,
+    pub candidates: usize,
+    /// Digests planned this time (non-empty).
+    pub planned: usize,
+    /// Readers whose digest would have been empty.
+    pub empty: usize,
+    /// Readers already planned in this edition before (a repeated run).
+    pub already_planned: usize,
+}
+
+/// The period `now` falls in, in the newsletter's time zone.
+pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
+    let today = now.with_timezone(&settings.newsletter.timezone).date_naive();
+    match frequency {
+        Frequency::Weekly => Period::week_of(today),
+        Frequency::Daily => Period::day(today),
+    }
+}
+
+/// Creates the edition of `period` (once) and plans a delivery for every active reader of
+/// that frequency who has none in it yet. `only` limits planning to some readers (the
+/// scheduler plans readers at their local hour). Planning twice plans nothing new.
+#[tracing::instrument(name = "Planning an edition", skip_all, fields(period = %period.key()))]
+pub fn plan_edition(
+    settings: &Settings,
+    store: &Store,
+    period: Period,
+    frequency: Frequency,
+    only: Option<&HashSet<i64>>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PlanSummary> {
+    let window = Duration::days(settings.selection.window_days as i64);
+    let oldest = now - window;
+    let readers: Vec<Subscriber> = store
+        .subscribers(Some(SubscriberStatus::Active))?
+        .into_iter()
+        .filter(|s| s.frequency == frequency)
+        .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
+        .collect();
+    let candidates = store.papers_seen_since(oldest)?;
+    let selector = Selector::new(candidates, readers.iter().map(|s| &s.topics), settings.selection_limits());
+    let public: Vec<PickRef> = selector.trending(oldest).iter().filter_map(Option::<PickRef>::from).collect();
+    let (edition, created) = store.edition_for_period(&period.key(), &public, now)?;
+    let mut summary = PlanSummary {
+        period_key: period.key(),
+        edition_created: created,
+        candidates: selector.candidate_count(),
+        ..PlanSummary::default()
+    };
+    let already = store.planned_subscribers(edition.id)?;
+    let last_digest = store.last_digest_times()?;
+    let candidate_ids = selector.candidate_ids();
+    let domain = settings.message_settings().message_id_domain;
+    let todo: Vec<&Subscriber> = readers
+        .iter()
+        .filter(|s| {
+            let planned = already.contains(&s.id);
+            summary.already_planned += planned as usize;
+            !planned
+        })
+        .collect();
+    for batch in todo.chunks(BATCH) {
+        let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
+        let sent = store.sent_papers_among(&ids, &candidate_ids)?;
+        let empty = HashSet::new();
+        let mut deliveries = Vec::with_capacity(batch.len());
+        for s in batch {
+            let since = last_digest.get(&s.id).map_or(oldest, |t| (*t).max(oldest));
+            let already_sent = sent.get(&s.id).unwrap_or(&empty);
+            let mut picks = selector.select(&s.topics, since, already_sent);
+            if picks.is_empty() && settings.selection.send_empty {
+                // Configured to always mail: fall back to the period's trending papers.
+                picks = selector.select(&Default::default(), since, already_sent);
+            }
+            let picks: Vec<PickRef> = picks.iter().filter_map(Option::<PickRef>::from).collect();
+            if picks.is_empty() {
+                summary.empty += 1;
+            } else {
+                summary.planned += 1;
+            }
+            deliveries.push(NewDelivery {
+                subscriber_id: s.id,
+                message_id: new_message_id(&format!("{}.{}", period.key(), s.id), &domain),
+                picks,
+            });
+        }
+        store.plan_deliveries(edition.id, &deliveries, now)?;
+    }
+    Ok(summary)
+}

@@ -1,0 +1,40 @@
+//! Preview: the digest some topics (or a reader) would get right now, without sending.
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::Settings;
+use crate::domain::{Digest, Frequency, Topics};
+use crate::render::{EmailContext, render_preview_page};
+use crate::selection::Selector;
+use crate::store::Store;
+
+/// The digest `topics` would get now (papers of the last `window_days`), if not empty.
+pub fn preview_digest(settings: &Settings, store: &Store, topics: &Topics, now: DateTime<Utc>) -> anyhow::Result<Option<Digest>> {
+    let oldest = now - Duration::days(settings.selection.window_days as i64);
+    let papers = store.papers_seen_since(oldest)?;
+    let selector = Selector::new(papers, [topics], settings.selection_limits());
+    let picks = selector.select(topics, oldest, &HashSet::new());
+    let period = super::period_for(settings, Frequency::Weekly, now);
+    Ok(Digest::new(period, picks, topics.is_trending(), now))
+}
+
+/// A standalone HTML page of that digest, as `preview --out` writes it.
+pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topics) -> String {
+    let base = &settings.newsletter.base_url;
+    let unsubscribe = base.join("unsubscribe").map(|u| u.to_string()).unwrap_or_default();
+    let why = if topics.is_trending() {
+        "Preview of the trending digest.".to_string()
+    } else {
+        format!("Preview for the topics: {topics}.")
+    };
+    let ctx = EmailContext {
+        newsletter_name: &settings.newsletter.name,
+        base_url: base,
+        unsubscribe_url: &unsubscribe,
+        preferences_url: None,
+        archive_url: None,
+        why_line: &why,
+    };
+    render_preview_page(digest, &ctx, &format!("{} preview", settings.newsletter.name)).into_string()
+}

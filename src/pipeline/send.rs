@@ -1,0 +1,34 @@
+//! Send every due delivery through the configured transport.
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use super::Composer;
+use crate::config::Settings;
+use crate::delivery::{EngineReport, Progress, Transport, deliver};
+use crate::store::Store;
+
+/// Delivers what is due (pending, retries whose time came, rows of a crashed run whose lease
+/// expired). Stops claiming when `stop` turns true.
+#[tracing::instrument(name = "Sending digests", skip_all)]
+pub async fn send(
+    settings: &Settings,
+    store: &Store,
+    transport: Transport,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
+    progress: Arc<Progress>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<EngineReport> {
+    let composer = Arc::new(Composer::new(settings, store.clone(), dkim));
+    deliver(
+        store.clone(),
+        transport,
+        settings.engine_settings(),
+        Box::new(move |c| composer.compose(c)),
+        Box::new(Utc::now),
+        progress,
+        stop,
+    )
+    .await
+}
