@@ -68,11 +68,12 @@ pub fn parse(doc: &str) -> Result<Element, ParseError> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
+        // Where the event starts: errors about an element or text point there.
+        let pos = reader.buffer_position();
         let event = match reader.read_resolved_event() {
             Ok((ns, event)) => (ns_string(&ns), event),
             Err(e) => return Err(error_at(doc, reader.error_position(), e.to_string())),
         };
-        let pos = reader.buffer_position();
         match event {
             (ns, Event::Start(start)) => {
                 let el = open(&reader, ns, &start).map_err(|m| error_at(doc, pos, m))?;
