@@ -314,3 +314,19 @@ async fn a_malformed_page_keeps_earlier_pages_and_says_where_it_broke() {
     assert_eq!(remembered.len(), 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn connection_errors_are_retried_then_reported_with_the_url() {
+    // A port that was just free: nothing listens there.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let r = &run(&hf_source(&base, "hf"), &fetcher()).await[0];
+    let err = r.error.as_ref().unwrap().to_string();
+    let url = format!("{base}/api/daily_papers?date=2024-10-25&limit=50&p=0");
+    assert!(
+        err.starts_with(&format!("source \"hf\": GET {url}: ")),
+        "{err}"
+    );
+    assert!(err.ends_with("after 3 attempts"), "{err}");
+}

@@ -165,11 +165,11 @@ fn push_text(stack: &mut [Element], text: &str, doc: &str, pos: u64) -> Result<(
         None if text.trim().is_empty() => {}
         None => {
             let shown: String = text.trim().chars().take(40).collect();
-            return Err(error_at(
-                doc,
-                pos,
-                format!("text outside the root element: {shown:?}"),
-            ));
+            // Point at the first non-blank character of the stray text.
+            let from = (pos as usize).min(doc.len());
+            let lead = doc[from..].find(|c: char| !c.is_whitespace()).unwrap_or(0);
+            let message = format!("text outside the root element: {shown:?}");
+            return Err(error_at(doc, pos + lead as u64, message));
         }
     }
     Ok(())
@@ -241,5 +241,17 @@ mod tests {
             }
         }
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        let e = parse("  \n  not xml").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ParseError::Xml {
+                    line: 2,
+                    column: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }
