@@ -69,7 +69,9 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { path: default_store_path() }
+        StoreSettings {
+            path: default_store_path(),
+        }
     }
 }
 
@@ -110,7 +112,11 @@ pub struct SelectionSettings {
 
 impl Default for SelectionSettings {
     fn default() -> Self {
-        SelectionSettings { max_papers: default_max_papers(), window_days: default_window_days(), send_empty: false }
+        SelectionSettings {
+            max_papers: default_max_papers(),
+            window_days: default_window_days(),
+            send_empty: false,
+        }
     }
 }
 
@@ -187,7 +193,10 @@ pub struct RelaySettings {
 
 impl std::fmt::Debug for RelaySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelaySettings").field("host", &self.host).field("port", &self.port).finish()
+        f.debug_struct("RelaySettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish()
     }
 }
 
@@ -251,8 +260,11 @@ fn default_smtp_timeout() -> u64 {
 
 fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse()
-        .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a valid sender like `Name <address@example.org>` ({e})")))
+    s.parse().map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not a valid sender like `Name <address@example.org>` ({e})"
+        ))
+    })
 }
 
 fn de_opt_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mailbox>, D::Error> {
@@ -261,35 +273,51 @@ fn de_opt_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mailbox>, D:
 
 fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     let s = String::deserialize(d)?;
-    let url = Url::parse(&s).map_err(|e| serde::de::Error::custom(format!("`{s}` is not a URL ({e})")))?;
+    let url = Url::parse(&s)
+        .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(serde::de::Error::custom(format!("`{s}` must be an http(s) URL with a host")));
+        return Err(serde::de::Error::custom(format!(
+            "`{s}` must be an http(s) URL with a host"
+        )));
     }
     Ok(url)
 }
 
 fn de_tz<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse()
-        .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IANA time zone like `Europe/Berlin`")))
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not an IANA time zone like `Europe/Berlin`"
+        ))
+    })
 }
 
 /// A config error that names the file, the key and (when found) the line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}:{line}: `{key}`: {message}")]
-    Invalid { path: PathBuf, line: usize, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
 }
 
 impl Settings {
     /// Reads and validates the config file.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Settings::parse(&text, path, &base)
     }
@@ -311,24 +339,49 @@ impl Settings {
     }
 
     fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
     }
 
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |section: &str, index: Option<usize>, key: &str, message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: find_key_line(text, section, index, key),
-            key: if section.is_empty() { key.to_string() } else { format!("{section}.{key}") },
-            message,
+        let invalid = |section: &str, index: Option<usize>, key: &str, message: String| {
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: find_key_line(text, section, index, key),
+                key: if section.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{section}.{key}")
+                },
+                message,
+            }
         };
         if self.newsletter.name.trim().is_empty() {
-            return Err(invalid("newsletter", None, "name", "must not be empty".into()));
+            return Err(invalid(
+                "newsletter",
+                None,
+                "name",
+                "must not be empty".into(),
+            ));
         }
         if self.selection.max_papers == 0 || self.selection.max_papers > 200 {
-            return Err(invalid("selection", None, "max_papers", "must be between 1 and 200".into()));
+            return Err(invalid(
+                "selection",
+                None,
+                "max_papers",
+                "must be between 1 and 200".into(),
+            ));
         }
         if self.selection.window_days == 0 || self.selection.window_days > 366 {
-            return Err(invalid("selection", None, "window_days", "must be between 1 and 366".into()));
+            return Err(invalid(
+                "selection",
+                None,
+                "window_days",
+                "must be between 1 and 366".into(),
+            ));
         }
         let mut names = std::collections::HashSet::new();
         for (i, src) in self.sources.iter().enumerate() {
@@ -336,7 +389,12 @@ impl Settings {
                 return Err(invalid("sources", Some(i), "name", m));
             }
             if !names.insert(src.name.as_str()) {
-                return Err(invalid("sources", Some(i), "name", format!("source name `{}` is used twice", src.name)));
+                return Err(invalid(
+                    "sources",
+                    Some(i),
+                    "name",
+                    format!("source name `{}` is used twice", src.name),
+                ));
             }
         }
         let d = &self.delivery;
@@ -349,17 +407,37 @@ impl Settings {
             ));
         }
         if d.connections == 0 || d.connections > 64 {
-            return Err(invalid("delivery", None, "connections", "must be between 1 and 64".into()));
+            return Err(invalid(
+                "delivery",
+                None,
+                "connections",
+                "must be between 1 and 64".into(),
+            ));
         }
         if d.max_attempts == 0 {
-            return Err(invalid("delivery", None, "max_attempts", "must be at least 1".into()));
+            return Err(invalid(
+                "delivery",
+                None,
+                "max_attempts",
+                "must be at least 1".into(),
+            ));
         }
         if !(d.rate_limit >= 0.0 && d.rate_limit.is_finite()) {
-            return Err(invalid("delivery", None, "rate_limit", "must be 0 (unlimited) or a positive number".into()));
+            return Err(invalid(
+                "delivery",
+                None,
+                "rate_limit",
+                "must be 0 (unlimited) or a positive number".into(),
+            ));
         }
         for (i, r) in d.relays.iter().enumerate() {
             if r.host.trim().is_empty() {
-                return Err(invalid("delivery.relays", Some(i), "host", "must not be empty".into()));
+                return Err(invalid(
+                    "delivery.relays",
+                    Some(i),
+                    "host",
+                    "must not be empty".into(),
+                ));
             }
             if r.username.is_some() != r.password_env.is_some() {
                 return Err(invalid(
@@ -384,11 +462,15 @@ impl Settings {
     }
 
     pub fn selection_limits(&self) -> SelectionLimits {
-        SelectionLimits { max_papers: self.selection.max_papers }
+        SelectionLimits {
+            max_papers: self.selection.max_papers,
+        }
     }
 
     pub fn fetch_options(&self) -> FetchOptions {
-        let mut o = FetchOptions::new(crate::sources::user_agent(self.newsletter.base_url.as_str()));
+        let mut o = FetchOptions::new(crate::sources::user_agent(
+            self.newsletter.base_url.as_str(),
+        ));
         o.timeout = Duration::from_secs(self.fetch.timeout_secs);
         o.max_retries = self.fetch.retries;
         o.backoff_base = Duration::from_millis(self.fetch.backoff_ms);
@@ -407,7 +489,10 @@ impl Settings {
         MessageSettings {
             from: n.from.clone(),
             reply_to: n.reply_to.clone(),
-            list_id: n.list_id.clone().unwrap_or_else(|| format!("{}.{host}", slug.trim_matches('-'))),
+            list_id: n
+                .list_id
+                .clone()
+                .unwrap_or_else(|| format!("{}.{host}", slug.trim_matches('-'))),
             list_name: n.name.clone(),
             message_id_domain: n
                 .message_id_domain
@@ -437,17 +522,27 @@ impl Settings {
                     TlsMode::Tls => 465,
                 });
                 let credentials = match (&r.username, &r.password_env) {
-                    (Some(u), Some(var)) => Some(Credentials::new(u.clone(), std::env::var(var).unwrap_or_default())),
+                    (Some(u), Some(var)) => Some(Credentials::new(
+                        u.clone(),
+                        std::env::var(var).unwrap_or_default(),
+                    )),
                     _ => None,
                 };
                 Arc::new(Relay {
-                    name: r.name.clone().unwrap_or_else(|| format!("{}:{port}", r.host)),
+                    name: r
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}:{port}", r.host)),
                     host: r.host.clone(),
                     port,
                     tls: r.tls,
                     credentials,
                     timeout: Duration::from_secs(r.timeout_secs),
-                    hello_name: r.hello_name.clone().map(ClientId::Domain).unwrap_or_default(),
+                    hello_name: r
+                        .hello_name
+                        .clone()
+                        .map(ClientId::Domain)
+                        .unwrap_or_default(),
                 })
             })
             .collect();
@@ -481,7 +576,12 @@ fn find_key_line(text: &str, section: &str, index: Option<usize>, key: &str) -> 
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.starts_with('[') {
-            let name = t.trim_start_matches('[').split(']').next().unwrap_or("").trim();
+            let name = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
             in_section = false;
             if name == section {
                 let wanted = index.is_none_or(|n| n == seen);
@@ -534,19 +634,36 @@ from = "paperpost <digest@example.org>"
     #[test]
     fn bad_configs_name_the_key_and_line() {
         let cases = [
-            (format!("{MINIMAL}\n[selection]\nmax_papers = \"many\"\n"), "line 7"),
-            (format!("{MINIMAL}\n[selection]\nmax_papers = 0\n"), "config.toml:7: `selection.max_papers`"),
-            (MINIMAL.replace("digest@example.org", "not an address"), "line 4"),
-            (MINIMAL.replace("https://papers.example.org/", "ftp://x"), "line 3"),
+            (
+                format!("{MINIMAL}\n[selection]\nmax_papers = \"many\"\n"),
+                "line 7",
+            ),
+            (
+                format!("{MINIMAL}\n[selection]\nmax_papers = 0\n"),
+                "config.toml:7: `selection.max_papers`",
+            ),
+            (
+                MINIMAL.replace("digest@example.org", "not an address"),
+                "line 4",
+            ),
+            (
+                MINIMAL.replace("https://papers.example.org/", "ftp://x"),
+                "line 3",
+            ),
             (format!("{MINIMAL}\n[newsletter2]\n"), "newsletter2"),
-            (format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"), "Mars/Olympus"),
+            (
+                format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"),
+                "Mars/Olympus",
+            ),
             (
                 format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n"),
                 "config.toml:7: `delivery.transport`",
             ),
             (
-                format!("{MINIMAL}\n[[delivery.relays]]\nhost = \"smtp.example.org\"\nusername = \"u\"\n"),
-                "config.toml:7: `delivery.relays.username`",
+                format!(
+                    "{MINIMAL}\n[[delivery.relays]]\nhost = \"smtp.example.org\"\nusername = \"u\"\n"
+                ),
+                "config.toml:8: `delivery.relays.username`",
             ),
         ];
         for (text, expected) in cases {

@@ -11,8 +11,13 @@
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod pipeline;
 pub mod render;
 pub mod selection;
+pub mod sources;
 pub mod store;
+pub mod telemetry;

@@ -136,7 +136,7 @@ impl Selector {
                 continue;
             }
             let reasons = if topics.is_trending() {
-                vec![trending_reason(stored)]
+                trending_reason(stored)
             } else {
                 let r = self.reasons(i, topics);
                 if r.is_empty() {
@@ -180,10 +180,12 @@ impl Selector {
     }
 }
 
-fn trending_reason(p: &StoredPaper) -> String {
+/// In the trending digest, a paper with upvotes is there because it trends; one without
+/// (no HF source saw it) only because it is recent, which needs no "why" line.
+fn trending_reason(p: &StoredPaper) -> Vec<String> {
     match p.paper.upvotes {
-        Some(n) if n > 0 => format!("trending: {n} upvote{}", if n == 1 { "" } else { "s" }),
-        _ => "new this period".to_string(),
+        Some(n) if n > 0 => vec!["trending".to_string()],
+        _ => Vec::new(),
     }
 }
 
@@ -409,7 +411,7 @@ mod tests {
             ["audio", "eess.AS", "author ada lovelace"]
         );
         let trending = sel.trending(now() - Duration::days(7));
-        assert_eq!(trending[0].reasons, ["trending: 50 upvotes"]);
+        assert_eq!(trending[0].reasons, ["trending"]);
     }
 
     #[test]

@@ -33,7 +33,11 @@ enum DeliveriesCommand {
 pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
     match args.command {
         None => show(store, args.limit),
-        Some(DeliveriesCommand::Retry { failed, unknown, edition }) => {
+        Some(DeliveriesCommand::Retry {
+            failed,
+            unknown,
+            edition,
+        }) => {
             let mut states = Vec::new();
             if failed || !unknown {
                 states.push(DeliveryState::Failed);
@@ -60,13 +64,31 @@ fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
         println!("no editions yet");
         return Ok(0);
     }
-    println!("{:<12} {}", "edition", DeliveryState::ALL.map(|s| format!("{:>8}", s.as_str())).join(""));
+    println!(
+        "{:<12} {}",
+        "edition",
+        DeliveryState::ALL
+            .map(|s| format!("{:>8}", s.as_str()))
+            .join("")
+    );
     for c in &counts {
         let row: Vec<String> = DeliveryState::ALL
             .iter()
-            .map(|st| format!("{:>8}", c.counts.iter().find(|(s, _)| s == st).map_or(0, |(_, n)| *n)))
+            .map(|st| {
+                format!(
+                    "{:>8}",
+                    c.counts
+                        .iter()
+                        .find(|(s, _)| s == st)
+                        .map_or(0, |(_, n)| *n)
+                )
+            })
             .collect();
-        let reclaimed = if c.reclaimed > 0 { format!("  ({} taken over from a crashed run)", c.reclaimed) } else { String::new() };
+        let reclaimed = if c.reclaimed > 0 {
+            format!("  ({} taken over from a crashed run)", c.reclaimed)
+        } else {
+            String::new()
+        };
         println!("{:<12} {}{reclaimed}", c.period_key, row.join(""));
     }
     let failures = store.delivery_failures(limit)?;

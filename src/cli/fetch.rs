@@ -13,22 +13,41 @@ pub(super) async fn fetch(settings: &Settings, store: &Store) -> anyhow::Result<
     let summary = pipeline::fetch(settings, store, Utc::now(), &on_source).await?;
     pb.finish_and_clear();
     print_fetch_summary(&summary);
-    Ok(if summary.failed().next().is_some() { 1 } else { 0 })
+    Ok(if summary.failed().next().is_some() {
+        1
+    } else {
+        0
+    })
 }
 
 pub(super) fn print_fetch_summary(summary: &pipeline::FetchSummary) {
     for s in &summary.sources {
         match &s.error {
-            None => println!("{:<20} {:>5} papers, {:>5} new{}", s.name, s.papers, s.new, not_modified(s.not_modified)),
+            None => println!(
+                "{:<20} {:>5} papers, {:>5} new{}",
+                s.name,
+                s.papers,
+                s.new,
+                not_modified(s.not_modified)
+            ),
             Some(e) => println!("{:<20} FAILED ({} papers kept): {e}", s.name, s.papers),
         }
     }
     let failed: Vec<_> = summary.failed().map(|s| s.name.as_str()).collect();
     if !failed.is_empty() {
-        eprintln!("{} of {} sources failed: {}", failed.len(), summary.sources.len(), failed.join(", "));
+        eprintln!(
+            "{} of {} sources failed: {}",
+            failed.len(),
+            summary.sources.len(),
+            failed.join(", ")
+        );
     }
 }
 
 fn not_modified(n: usize) -> String {
-    if n == 0 { String::new() } else { format!(" ({n} unchanged)") }
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" ({n} unchanged)")
+    }
 }

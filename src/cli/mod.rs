@@ -21,7 +21,13 @@ use crate::store::Store;
 #[command(name = "paperpost", version, propagate_version = true)]
 pub struct Cli {
     /// The config file.
-    #[arg(long, short, global = true, env = "PAPERPOST_CONFIG", default_value = "config.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "PAPERPOST_CONFIG",
+        default_value = "config.toml"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -67,13 +73,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 fn check_config(settings: &Settings) -> anyhow::Result<i32> {
     let store = Store::open(&settings.store.path)?;
     println!("config OK");
-    println!("  newsletter: {} <{}>", settings.newsletter.name, settings.newsletter.base_url);
-    println!("  store:      {} (schema v{})", settings.store.path.display(), store.schema_version()?);
-    println!("  sources:    {}", settings.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "  newsletter: {} <{}>",
+        settings.newsletter.name, settings.newsletter.base_url
+    );
+    println!(
+        "  store:      {} (schema v{})",
+        settings.store.path.display(),
+        store.schema_version()?
+    );
+    println!(
+        "  sources:    {}",
+        settings
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     match settings.transport() {
-        crate::delivery::Transport::File(dir) => println!("  delivery:   .eml files in {}", dir.display()),
+        crate::delivery::Transport::File(dir) => {
+            println!("  delivery:   .eml files in {}", dir.display())
+        }
         crate::delivery::Transport::Smtp(relays) => {
-            let names: Vec<_> = relays.iter().map(|r| format!("{} ({:?})", r.name, r.tls)).collect();
+            let names: Vec<_> = relays
+                .iter()
+                .map(|r| format!("{} ({:?})", r.name, r.tls))
+                .collect();
             println!("  delivery:   SMTP via {}", names.join(", "));
         }
     }

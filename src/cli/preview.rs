@@ -25,7 +25,11 @@ pub struct PreviewArgs {
     open: bool,
 }
 
-pub(super) fn preview(settings: &Settings, store: &Store, args: PreviewArgs) -> anyhow::Result<i32> {
+pub(super) fn preview(
+    settings: &Settings,
+    store: &Store,
+    args: PreviewArgs,
+) -> anyhow::Result<i32> {
     let topics = match (&args.subscriber, &args.topics) {
         (Some(email), _) => {
             store
@@ -38,14 +42,24 @@ pub(super) fn preview(settings: &Settings, store: &Store, args: PreviewArgs) -> 
     };
     let digest = pipeline::preview_digest(settings, store, &topics, Utc::now())?;
     let page = pipeline::preview_page(settings, digest.as_ref(), &topics);
-    let out = args.out.unwrap_or_else(|| settings.base_dir.join("preview.html"));
-    std::fs::write(&out, page).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    let out = args
+        .out
+        .unwrap_or_else(|| settings.base_dir.join("preview.html"));
+    std::fs::write(&out, page)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     let n = digest.as_ref().map_or(0, |d| d.picks().len());
     println!("{n} papers; preview written to {}", out.display());
     if args.open {
-        let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
         if let Err(e) = std::process::Command::new(opener).arg(&out).spawn() {
-            eprintln!("could not open a browser ({opener}: {e}); open {} yourself", out.display());
+            eprintln!(
+                "could not open a browser ({opener}: {e}); open {} yourself",
+                out.display()
+            );
         }
     }
     Ok(0)

@@ -18,7 +18,12 @@ pub struct SendArgs {
     dry_run: bool,
 }
 
-pub(super) async fn send(settings: &Settings, store: &Store, args: SendArgs, with_fetch: bool) -> anyhow::Result<i32> {
+pub(super) async fn send(
+    settings: &Settings,
+    store: &Store,
+    args: SendArgs,
+    with_fetch: bool,
+) -> anyhow::Result<i32> {
     let mut code = 0;
     if with_fetch && !args.dry_run {
         code = super::fetch::fetch(settings, store).await?;
@@ -37,9 +42,17 @@ pub(super) async fn send(settings: &Settings, store: &Store, args: SendArgs, wit
             plan.period_key,
             plan.candidates,
             plan.planned,
-            if args.dry_run { "would be planned" } else { "planned" },
+            if args.dry_run {
+                "would be planned"
+            } else {
+                "planned"
+            },
             plan.empty,
-            if plan.already_planned > 0 { format!(", {} planned before", plan.already_planned) } else { String::new() }
+            if plan.already_planned > 0 {
+                format!(", {} planned before", plan.already_planned)
+            } else {
+                String::new()
+            }
         );
     }
     if args.dry_run {
@@ -74,7 +87,12 @@ pub(super) async fn send(settings: &Settings, store: &Store, args: SendArgs, wit
     pb.finish_and_clear();
     println!(
         "sent {}, retry later {}, failed {}, unknown {}, suppressed {}, left queued {}",
-        report.sent, report.retry, report.failed, report.unknown, report.suppressed, report.released
+        report.sent,
+        report.retry,
+        report.failed,
+        report.unknown,
+        report.suppressed,
+        report.released
     );
     if let Some(why) = &report.aborted {
         eprintln!("send stopped early: {why}");

@@ -529,22 +529,28 @@ pub async fn send_one(transport: &Transport, composed: Composed) -> Result<(), S
     match transport {
         Transport::File(dir) => {
             let dir = dir.clone();
-            tokio::task::spawn_blocking(move || super::outbox::write_eml(&dir, &composed.name, &composed.bytes))
-                .await
-                .map_err(|e| e.to_string())?
-                .map(|_| ())
-                .map_err(|e| format!("writing the .eml failed: {e}"))
+            tokio::task::spawn_blocking(move || {
+                super::outbox::write_eml(&dir, &composed.name, &composed.bytes)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|_| ())
+            .map_err(|e| format!("writing the .eml failed: {e}"))
         }
         Transport::Smtp(relays) => {
             let mut last = String::from("no relay configured");
             for relay in relays {
                 match Session::connect(relay.clone()).await {
                     Ok(mut s) => {
-                        let r = s.send(composed.from.as_ref(), &composed.to, &composed.bytes).await;
+                        let r = s
+                            .send(composed.from.as_ref(), &composed.to, &composed.bytes)
+                            .await;
                         s.quit().await;
                         match r {
                             Ok(()) => return Ok(()),
-                            Err(e) if e.verdict() == Verdict::Permanent => return Err(e.to_string()),
+                            Err(e) if e.verdict() == Verdict::Permanent => {
+                                return Err(e.to_string());
+                            }
                             Err(e) => last = format!("relay {}: {e}", relay.name),
                         }
                     }

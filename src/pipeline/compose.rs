@@ -21,7 +21,11 @@ pub struct ReaderLinks {
 /// Links for a reader, under the public base URL.
 pub fn links_for(base: &url::Url, s: &Subscriber) -> ReaderLinks {
     let token = s.public_token();
-    let join = |p: &str| base.join(p).map(|u| u.to_string()).unwrap_or_else(|_| format!("{base}{p}"));
+    let join = |p: &str| {
+        base.join(p)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| format!("{base}{p}"))
+    };
     ReaderLinks {
         unsubscribe: join(&format!("unsubscribe/{token}")),
         preferences: join(&format!("preferences/{token}")),
@@ -39,7 +43,11 @@ pub struct Composer {
 }
 
 impl Composer {
-    pub fn new(settings: &Settings, store: Store, dkim: Option<lettre::message::dkim::DkimConfig>) -> Composer {
+    pub fn new(
+        settings: &Settings,
+        store: Store,
+        dkim: Option<lettre::message::dkim::DkimConfig>,
+    ) -> Composer {
         Composer {
             store,
             base_url: settings.newsletter.base_url.clone(),
@@ -53,7 +61,10 @@ impl Composer {
     fn papers(&self, ids: &[PaperId]) -> anyhow::Result<Vec<Arc<Paper>>> {
         let missing: Vec<PaperId> = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            ids.iter().filter(|id| !cache.contains_key(*id)).cloned().collect()
+            ids.iter()
+                .filter(|id| !cache.contains_key(*id))
+                .cloned()
+                .collect()
         };
         if !missing.is_empty() {
             let found = self.store.papers_by_id(&missing)?;
@@ -64,7 +75,12 @@ impl Composer {
         }
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         ids.iter()
-            .map(|id| cache.get(id).cloned().ok_or_else(|| anyhow::anyhow!("paper {id} is not in the store")))
+            .map(|id| {
+                cache
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("paper {id} is not in the store"))
+            })
             .collect()
     }
 
@@ -76,7 +92,10 @@ impl Composer {
             .picks
             .iter()
             .zip(papers)
-            .map(|(r, p)| Pick { paper: (*p).clone(), reasons: r.reasons.clone() })
+            .map(|(r, p)| Pick {
+                paper: (*p).clone(),
+                reasons: r.reasons.clone(),
+            })
             .collect();
         let period = Period::parse_key(&c.period_key)
             .ok_or_else(|| anyhow::anyhow!("edition key {} is not a period", c.period_key))?;
@@ -94,7 +113,10 @@ impl Composer {
             why_line: &why,
         };
         let rendered = render_digest(&digest, &ctx);
-        let to = lettre::message::Mailbox::new(c.subscriber.name.clone(), c.subscriber.email.address().clone());
+        let to = lettre::message::Mailbox::new(
+            c.subscriber.name.clone(),
+            c.subscriber.email.address().clone(),
+        );
         let mut message = build_message(
             &self.message,
             Outgoing {
@@ -122,8 +144,14 @@ impl Composer {
 /// "You get this because…" for the footer.
 pub fn why_line(name: &str, s: &Subscriber) -> String {
     if s.topics.is_trending() {
-        format!("You get {name}'s trending papers because you subscribed with {}.", s.email)
+        format!(
+            "You get {name}'s trending papers because you subscribed with {}.",
+            s.email
+        )
     } else {
-        format!("You get this because you subscribed to {name} with {} and follow: {}.", s.email, s.topics)
+        format!(
+            "You get this because you subscribed to {name} with {} and follow: {}.",
+            s.email, s.topics
+        )
     }
 }

@@ -29,12 +29,22 @@ pub async fn fetch(
     let seed = store
         .http_validators()?
         .into_iter()
-        .map(|(url, etag, last_modified)| (url, Validators { etag, last_modified }))
+        .map(|(url, etag, last_modified)| {
+            (
+                url,
+                Validators {
+                    etag,
+                    last_modified,
+                },
+            )
+        })
         .collect();
     let fetcher = Fetcher::new(settings.fetch_options())
         .map_err(anyhow::Error::msg)?
         .with_validators(seed);
-    let today = now.with_timezone(&settings.newsletter.timezone).date_naive();
+    let today = now
+        .with_timezone(&settings.newsletter.timezone)
+        .date_naive();
     let reports = fetch_all(&settings.sources, &fetcher, today, on_source).await;
     let mut summary = FetchSummary::default();
     for report in reports {
@@ -57,7 +67,11 @@ pub async fn fetch(
         .map(|(url, v)| (url, v.etag, v.last_modified))
         .collect();
     store.save_http_validators(&validators)?;
-    let run = RunRecord { kind: "fetch".into(), sources: summary.sources.clone(), ..RunRecord::default() };
+    let run = RunRecord {
+        kind: "fetch".into(),
+        sources: summary.sources.clone(),
+        ..RunRecord::default()
+    };
     store.record_run(&run, now, Utc::now())?;
     Ok(summary)
 }

@@ -27,7 +27,9 @@ pub struct PlanSummary {
 
 /// The period `now` falls in, in the newsletter's time zone.
 pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
-    let today = now.with_timezone(&settings.newsletter.timezone).date_naive();
+    let today = now
+        .with_timezone(&settings.newsletter.timezone)
+        .date_naive();
     match frequency {
         Frequency::Weekly => Period::week_of(today),
         Frequency::Daily => Period::day(today),
@@ -37,6 +39,7 @@ pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>)
 /// Creates the edition of `period` (once) and plans a delivery for every active reader of
 /// that frequency who has none in it yet. `only` limits planning to some readers (the
 /// scheduler plans readers at their local hour). Planning twice plans nothing new.
+/// `dry_run` computes the same summary and writes nothing.
 #[tracing::instrument(name = "Planning an edition", skip_all, fields(period = %period.key()))]
 pub fn plan_edition(
     settings: &Settings,
@@ -44,6 +47,7 @@ pub fn plan_edition(
     period: Period,
     frequency: Frequency,
     only: Option<&HashSet<i64>>,
+    dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<PlanSummary> {
     let window = Duration::days(settings.selection.window_days as i64);
@@ -55,16 +59,32 @@ pub fn plan_edition(
         .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
         .collect();
     let candidates = store.papers_seen_since(oldest)?;
-    let selector = Selector::new(candidates, readers.iter().map(|s| &s.topics), settings.selection_limits());
-    let public: Vec<PickRef> = selector.trending(oldest).iter().filter_map(Option::<PickRef>::from).collect();
-    let (edition, created) = store.edition_for_period(&period.key(), &public, now)?;
+    let selector = Selector::new(
+        candidates,
+        readers.iter().map(|s| &s.topics),
+        settings.selection_limits(),
+    );
+    let public: Vec<PickRef> = selector
+        .trending(oldest)
+        .iter()
+        .filter_map(Option::<PickRef>::from)
+        .collect();
+    let (edition_id, created) = if dry_run {
+        (store.edition(&period.key())?.map(|e| e.id), false)
+    } else {
+        let (e, created) = store.edition_for_period(&period.key(), &public, now)?;
+        (Some(e.id), created)
+    };
     let mut summary = PlanSummary {
         period_key: period.key(),
         edition_created: created,
         candidates: selector.candidate_count(),
         ..PlanSummary::default()
     };
-    let already = store.planned_subscribers(edition.id)?;
+    let already = match edition_id {
+        Some(id) => store.planned_subscribers(id)?,
+        None => HashSet::new(),
+    };
     let last_digest = store.last_digest_times()?;
     let candidate_ids = selector.candidate_ids();
     let domain = settings.message_settings().message_id_domain;
@@ -101,7 +121,9 @@ pub fn plan_edition(
                 picks,
             });
         }
-        store.plan_deliveries(edition.id, &deliveries, now)?;
+        if let (Some(id), false) = (edition_id, dry_run) {
+            store.plan_deliveries(id, &deliveries, now)?;
+        }
     }
     Ok(summary)
 }

@@ -10,7 +10,12 @@ use crate::selection::Selector;
 use crate::store::Store;
 
 /// The digest `topics` would get now (papers of the last `window_days`), if not empty.
-pub fn preview_digest(settings: &Settings, store: &Store, topics: &Topics, now: DateTime<Utc>) -> anyhow::Result<Option<Digest>> {
+pub fn preview_digest(
+    settings: &Settings,
+    store: &Store,
+    topics: &Topics,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Digest>> {
     let oldest = now - Duration::days(settings.selection.window_days as i64);
     let papers = store.papers_seen_since(oldest)?;
     let selector = Selector::new(papers, [topics], settings.selection_limits());
@@ -22,7 +27,10 @@ pub fn preview_digest(settings: &Settings, store: &Store, topics: &Topics, now: 
 /// A standalone HTML page of that digest, as `preview --out` writes it.
 pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topics) -> String {
     let base = &settings.newsletter.base_url;
-    let unsubscribe = base.join("unsubscribe").map(|u| u.to_string()).unwrap_or_default();
+    let unsubscribe = base
+        .join("unsubscribe")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
     let why = if topics.is_trending() {
         "Preview of the trending digest.".to_string()
     } else {
@@ -36,5 +44,10 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         archive_url: None,
         why_line: &why,
     };
-    render_preview_page(digest, &ctx, &format!("{} preview", settings.newsletter.name)).into_string()
+    render_preview_page(
+        digest,
+        &ctx,
+        &format!("{} preview", settings.newsletter.name),
+    )
+    .into_string()
 }

@@ -23,12 +23,12 @@ pub(crate) fn render_text(
     out.push_str(&wrap(intro, WIDTH, "", ""));
     out.push('\n');
     for (i, p) in papers.iter().enumerate() {
-        out.push_str(&"=".repeat(WIDTH));
+        out.push_str(&"-".repeat(WIDTH));
         out.push_str("\n\n");
         paper(&mut out, i + 1, p);
         out.push('\n');
     }
-    out.push_str(&"=".repeat(WIDTH));
+    out.push_str(&"-".repeat(WIDTH));
     out.push_str("\n\n");
     footer_text(&mut out, footer);
     out

@@ -48,7 +48,7 @@ pub(crate) struct PaperView {
 }
 
 impl PaperView {
-    pub(crate) fn new(pick: &Pick, trending_digest: bool) -> PaperView {
+    pub(crate) fn new(pick: &Pick) -> PaperView {
         let p = &pick.paper;
         let c = &COPY.paper;
         let title = collapse_whitespace(&p.title);
@@ -89,7 +89,7 @@ impl PaperView {
             ai_summary: non_empty(p.ai_summary.as_deref().unwrap_or(""), SUMMARY_CHARS),
             abstract_text: non_empty(&p.abstract_text, ABSTRACT_CHARS),
             links,
-            why: why_line(&pick.reasons, trending_digest),
+            why: why_line(&pick.reasons),
         }
     }
 }
@@ -139,7 +139,7 @@ pub(crate) fn authors_line(authors: &[String]) -> Option<String> {
 }
 
 /// Reasons as selection spells them ("diffusion model", "cs.CL", "trending") as one line.
-fn why_line(reasons: &[String], trending_digest: bool) -> Option<String> {
+fn why_line(reasons: &[String]) -> Option<String> {
     let c = &COPY.paper;
     let is_trending = |r: &str| r.trim().eq_ignore_ascii_case("trending");
     let matched: Vec<String> = reasons
@@ -152,7 +152,10 @@ fn why_line(reasons: &[String], trending_digest: bool) -> Option<String> {
         let line = format!("{} {}", c.matched, matched.join(", "));
         return Some(shorten(&line, WHY_CHARS).into_owned());
     }
-    (trending_digest || reasons.iter().any(|r| is_trending(r))).then(|| c.trending.clone())
+    reasons
+        .iter()
+        .any(|r| is_trending(r))
+        .then(|| c.trending.clone())
 }
 
 /// "12 new papers for you — week of 2026-11-23" / "The 20 trending papers — week of …".
@@ -176,11 +179,7 @@ pub(crate) fn intro(digest: &Digest) -> &'static str {
 }
 
 pub(crate) fn papers(digest: &Digest) -> Vec<PaperView> {
-    digest
-        .picks()
-        .iter()
-        .map(|p| PaperView::new(p, digest.is_trending()))
-        .collect()
+    digest.picks().iter().map(|p| PaperView::new(p)).collect()
 }
 
 #[cfg(test)]
@@ -222,18 +221,15 @@ mod tests {
     fn reasons_become_one_line() {
         let r = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            why_line(&r(&["diffusion model", "cs.CL"]), false).unwrap(),
+            why_line(&r(&["diffusion model", "cs.CL"])).unwrap(),
             "Matched: diffusion model, cs.CL"
         );
         assert_eq!(
-            why_line(&r(&["trending"]), false).unwrap(),
+            why_line(&r(&["trending"])).unwrap(),
             "Trending on Hugging Face"
         );
-        assert_eq!(
-            why_line(&[], true).as_deref(),
-            Some("Trending on Hugging Face")
-        );
-        assert_eq!(why_line(&[], false), None);
+        // A paper in the trending digest without upvotes is there only for being new.
+        assert_eq!(why_line(&[]), None);
     }
 
     #[test]

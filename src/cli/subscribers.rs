@@ -1,0 +1,218 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::Subcommand;
+
+use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
+use crate::store::{AddSubscriberError, NewSubscriber, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum SubscribersCommand {
+    /// Add an active subscriber.
+    Add {
+        email: String,
+        /// Topics, e.g. `"diffusion model", cat:cs.CL, author:Hinton, min_upvotes:5`;
+        /// none = the trending digest.
+        #[arg(long, default_value = "")]
+        topics: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// weekly or daily.
+        #[arg(long, default_value = "weekly")]
+        frequency: String,
+    },
+    /// List subscribers (tab-separated: email, status, frequency, topics).
+    List {
+        /// Only this status: active, pending, paused or unsubscribed.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Unsubscribe an address (kept on record); with --purge delete it and its history.
+    Remove {
+        email: String,
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Import a CSV with the header `email,name,topics,status[,frequency]`. Bad rows are
+    /// reported by line and skipped; good rows go in.
+    Import { file: PathBuf },
+    /// Export every subscriber as CSV (the format `import` reads).
+    Export {
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32> {
+    match cmd {
+        SubscribersCommand::Add {
+            email,
+            topics,
+            name,
+            frequency,
+        } => {
+            let new = NewSubscriber {
+                email: SubscriberEmail::parse(&email).map_err(anyhow::Error::msg)?,
+                name,
+                status: SubscriberStatus::Active,
+                topics: Topics::parse(&topics)?,
+                frequency: frequency.parse::<Frequency>().map_err(anyhow::Error::msg)?,
+                timezone: None,
+                send_hour: None,
+            };
+            match store.add_subscriber(&new, Utc::now()) {
+                Ok(s) => {
+                    println!("added {} ({})", s.email, describe(&s.topics));
+                    Ok(0)
+                }
+                Err(AddSubscriberError::Duplicate(e)) => {
+                    eprintln!("{e} is already subscribed; nothing changed");
+                    Ok(1)
+                }
+                Err(AddSubscriberError::Unexpected(e)) => Err(e),
+            }
+        }
+        SubscribersCommand::List { status } => {
+            let status = status
+                .map(|s| s.parse::<SubscriberStatus>())
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            for s in store.subscribers(status)? {
+                println!("{}\t{}\t{}\t{}", s.email, s.status, s.frequency, s.topics);
+            }
+            Ok(0)
+        }
+        SubscribersCommand::Remove { email, purge } => {
+            let Some(s) = store.subscriber_by_email(&email)? else {
+                eprintln!("no subscriber {email}");
+                return Ok(1);
+            };
+            if purge {
+                store.delete_subscriber(&email)?;
+                println!("deleted {} and their delivery history", s.email);
+            } else {
+                let u = crate::store::SubscriberUpdate {
+                    status: Some(SubscriberStatus::Unsubscribed),
+                    ..Default::default()
+                };
+                store.update_subscriber(s.id, &u, Utc::now())?;
+                println!("unsubscribed {}", s.email);
+            }
+            Ok(0)
+        }
+        SubscribersCommand::Import { file } => import(store, &file),
+        SubscribersCommand::Export { out } => {
+            let mut w: Box<dyn Write> = match &out {
+                Some(p) => Box::new(std::fs::File::create(p)?),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            export(store, &mut w)?;
+            Ok(0)
+        }
+    }
+}
+
+fn describe(t: &Topics) -> String {
+    if t.is_trending() {
+        "trending digest".into()
+    } else {
+        format!("topics: {t}")
+    }
+}
+
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct CsvRow {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    topics: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    frequency: String,
+}
+
+fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the header row: {e}", file.display()))?
+        .clone();
+    if !headers.iter().any(|h| h == "email") {
+        anyhow::bail!(
+            "{}:1: the header row must name an `email` column (email,name,topics,status,frequency)",
+            file.display()
+        );
+    }
+    let (mut added, mut bad) = (0, 0);
+    let now = Utc::now();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let (line, row) = match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                let row = record
+                    .deserialize::<CsvRow>(Some(&headers))
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| to_new_subscriber(&r));
+                (line, row)
+            }
+            Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
+        };
+        let outcome = row.and_then(|new| match store.add_subscriber(&new, now) {
+            Ok(_) => Ok(()),
+            Err(AddSubscriberError::Duplicate(e)) => Err(e),
+            Err(AddSubscriberError::Unexpected(e)) => Err(format!("{e:#}")),
+        });
+        match outcome {
+            Ok(()) => added += 1,
+            Err(msg) => {
+                bad += 1;
+                eprintln!("{}:{line}: {msg}", file.display());
+            }
+        }
+    }
+    println!(
+        "imported {added} subscribers{}",
+        if bad > 0 {
+            format!(", {bad} rows skipped")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if bad > 0 { 1 } else { 0 })
+}
+
+fn to_new_subscriber(r: &CsvRow) -> Result<NewSubscriber, String> {
+    Ok(NewSubscriber {
+        email: SubscriberEmail::parse(&r.email)?,
+        name: r.name.clone().filter(|n| !n.is_empty()),
+        status: r.status.parse()?,
+        topics: Topics::parse(&r.topics).map_err(|e| e.to_string())?,
+        frequency: r.frequency.parse()?,
+        timezone: None,
+        send_hour: None,
+    })
+}
+
+fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(w);
+    for s in store.subscribers(None)? {
+        writer.serialize(CsvRow {
+            email: s.email.to_string(),
+            name: s.name,
+            topics: s.topics.to_string(),
+            status: s.status.to_string(),
+            frequency: s.frequency.to_string(),
+        })?;
+    }
+    writer.flush()?;
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! `[[sources]]` tables of `config.toml`, one per source, told apart by `kind`.
+//!
+//! ```toml
+//! [[sources]]
+//! name = "hf"
+//! kind = "hf_daily"      # days = 2 (default) or week = true
+//!
+//! [[sources]]
+//! name = "arxiv-ai"
+//! kind = "arxiv_feed"
+//! categories = ["cs.AI", "cs.CL"]
+//!
+//! [[sources]]
+//! name = "diffusion"
+//! kind = "arxiv_api"
+//! query = "abs:diffusion AND cat:cs.CV"
+//! max_results = 200
+//!
+//! [[sources]]
+//! name = "reading-list"
+//! kind = "file"
+//! path = "papers.json"   # relative to the config file
+//! ```
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// One configured source. Unknown keys are refused (a typo must not be silently ignored).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SourceConfig {
+    pub name: String,
+    /// `kind = "…"` and that kind's keys.
+    #[serde(flatten)]
+    pub kind: SourceSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SourceSpec {
+    HfDaily(HfDailyConfig),
+    ArxivFeed(ArxivFeedConfig),
+    ArxivApi(ArxivApiConfig),
+    File(FileConfig),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HfDailyConfig {
+    #[serde(default = "hf_url")]
+    pub url: String,
+    /// Fetch `date=` for each of the last N days, today included. Default 2.
+    pub days: Option<u32>,
+    /// Fetch `week=YYYY-Www` of today instead of days.
+    #[serde(default)]
+    pub week: bool,
+    /// Page size (`limit=`).
+    #[serde(default = "fifty")]
+    pub limit: u32,
+    #[serde(default = "twenty")]
+    pub max_pages: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArxivFeedConfig {
+    #[serde(default = "feed_url")]
+    pub url: String,
+    pub categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArxivApiConfig {
+    #[serde(default = "api_url")]
+    pub url: String,
+    /// The `search_query`, e.g. `cat:cs.CL AND abs:retrieval`.
+    pub query: String,
+    #[serde(default = "submitted_date")]
+    pub sort_by: String,
+    #[serde(default = "descending")]
+    pub sort_order: String,
+    /// Total wanted; capped at 30000 (the API's limit).
+    #[serde(default = "hundred")]
+    pub max_results: u32,
+    /// Results per call; capped at 2000.
+    #[serde(default = "hundred")]
+    pub page_size: u32,
+    /// Pause between calls; arXiv asks for 3 seconds.
+    #[serde(default = "three")]
+    pub delay_secs: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    #[default]
+    Auto,
+    HfJson,
+    ArxivAtom,
+    ArxivRss,
+    PaperpostJson,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub format: FileFormat,
+}
+
+pub const ARXIV_API_MAX_TOTAL: u32 = 30_000;
+pub const ARXIV_API_MAX_PAGE: u32 = 2_000;
+
+fn hf_url() -> String {
+    "https://huggingface.co/api/daily_papers".into()
+}
+fn feed_url() -> String {
+    "https://rss.arxiv.org/atom".into()
+}
+fn api_url() -> String {
+    "https://export.arxiv.org/api/query".into()
+}
+fn submitted_date() -> String {
+    "submittedDate".into()
+}
+fn descending() -> String {
+    "descending".into()
+}
+fn fifty() -> u32 {
+    50
+}
+fn twenty() -> u32 {
+    20
+}
+fn hundred() -> u32 {
+    100
+}
+fn three() -> f64 {
+    3.0
+}
+
+impl SourceConfig {
+    /// Makes a relative `path` of a file source relative to `base` (the config file's folder).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        if let SourceSpec::File(f) = &mut self.kind
+            && f.path.is_relative()
+        {
+            f.path = base.join(&f.path);
+        }
+    }
+
+    /// Cross-field checks serde cannot express. The message names the key, not the source;
+    /// the config loader prefixes where it is.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("name must not be empty".into());
+        }
+        match &self.kind {
+            SourceSpec::HfDaily(h) => {
+                if h.week && h.days.is_some() {
+                    return Err("set either days or week = true, not both".into());
+                }
+                if h.days == Some(0) {
+                    return Err("days must be at least 1".into());
+                }
+                if h.limit == 0 || h.max_pages == 0 {
+                    return Err("limit and max_pages must be at least 1".into());
+                }
+            }
+            SourceSpec::ArxivFeed(f) => {
+                if f.categories.is_empty() {
+                    return Err(
+                        "categories must list at least one category, e.g. [\"cs.AI\"]".into(),
+                    );
+                }
+                if let Some(c) = f
+                    .categories
+                    .iter()
+                    .find(|c| c.trim().is_empty() || c.contains(['+', '/', ' ']))
+                {
+                    return Err(format!("categories: `{c}` is not a category code"));
+                }
+            }
+            SourceSpec::ArxivApi(a) => {
+                if a.query.trim().is_empty() {
+                    return Err("query must not be empty".into());
+                }
+                if a.page_size == 0 || a.max_results == 0 {
+                    return Err("page_size and max_results must be at least 1".into());
+                }
+                if !(a.delay_secs.is_finite() && a.delay_secs >= 0.0) {
+                    return Err("delay_secs must be a number of seconds, 0 or more".into());
+                }
+            }
+            SourceSpec::File(f) => {
+                if f.path.as_os_str().is_empty() {
+                    return Err("path must not be empty".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Doc {
+        sources: Vec<SourceConfig>,
+    }
+
+    fn parse(s: &str) -> Result<Vec<SourceConfig>, String> {
+        toml::from_str::<Doc>(s)
+            .map(|d| d.sources)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_kind_parses_with_its_defaults() {
+        let s = parse(
+            r#"
+            [[sources]]
+            name = "hf"
+            kind = "hf_daily"
+            [[sources]]
+            name = "ai"
+            kind = "arxiv_feed"
+            categories = ["cs.AI", "cs.CL"]
+            [[sources]]
+            name = "q"
+            kind = "arxiv_api"
+            query = "cat:cs.CL"
+            delay_secs = 0
+            [[sources]]
+            name = "list"
+            kind = "file"
+            path = "papers.json"
+            format = "paperpost_json"
+            "#,
+        )
+        .unwrap();
+        let SourceSpec::HfDaily(h) = &s[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            (h.days, h.week, h.limit, h.max_pages),
+            (None, false, 50, 20)
+        );
+        assert_eq!(h.url, "https://huggingface.co/api/daily_papers");
+        let SourceSpec::ArxivApi(a) = &s[2].kind else {
+            panic!()
+        };
+        assert_eq!((a.max_results, a.page_size, a.delay_secs), (100, 100, 0.0));
+        assert_eq!(a.sort_by, "submittedDate");
+        let mut list = s[3].clone();
+        list.resolve_paths(Path::new("/etc/paperpost"));
+        let SourceSpec::File(f) = &list.kind else {
+            panic!()
+        };
+        assert_eq!(f.path, Path::new("/etc/paperpost/papers.json"));
+        assert_eq!(f.format, FileFormat::PaperpostJson);
+        assert!(s.iter().all(|s| s.validate().is_ok()));
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_are_refused() {
+        let typo =
+            parse("[[sources]]\nname = \"hf\"\nkind = \"hf_daily\"\ndayz = 3\n").unwrap_err();
+        assert!(typo.contains("dayz"), "{typo}");
+        let kind = parse("[[sources]]\nname = \"x\"\nkind = \"rss\"\n").unwrap_err();
+        assert!(kind.contains("rss"), "{kind}");
+    }
+
+    #[test]
+    fn cross_field_mistakes_are_refused() {
+        let cases = [
+            ("name = \"\"\nkind = \"hf_daily\"", "name"),
+            (
+                "name = \"h\"\nkind = \"hf_daily\"\ndays = 3\nweek = true",
+                "either days or week",
+            ),
+            (
+                "name = \"a\"\nkind = \"arxiv_feed\"\ncategories = []",
+                "categories",
+            ),
+            ("name = \"q\"\nkind = \"arxiv_api\"\nquery = \" \"", "query"),
+            (
+                "name = \"q\"\nkind = \"arxiv_api\"\nquery = \"x\"\npage_size = 0",
+                "page_size",
+            ),
+        ];
+        for (toml, want) in cases {
+            let s = parse(&format!("[[sources]]\n{toml}\n")).unwrap();
+            let e = s[0].validate().unwrap_err();
+            assert!(e.contains(want), "{toml}: {e}");
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The real Fetcher and fetch_all against a real local HTTP server serving the fixtures.
+mod support;
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use paperpost::sources::{Fetcher, SourceReport, fetch_all};
+use support::{TestServer, fetcher, fixture, reply, reply_with, sources};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 10, 25).unwrap()
+}
+
+async fn run(cfg: &str, f: &Fetcher) -> Vec<SourceReport> {
+    fetch_all(&sources(cfg), f, today(), &|_| {}).await
+}
+
+fn hf_source(base: &str, name: &str) -> String {
+    format!(
+        "[[sources]]\nname = \"{name}\"\nkind = \"hf_daily\"\nurl = \"{base}/api/daily_papers\"\ndays = 1\n"
+    )
+}
+
+#[tokio::test]
+async fn hf_pages_until_the_empty_page() {
+    let server = TestServer::start(|seen, _| match seen.param("p") {
+        Some("0") => reply(200, fixture("hf_daily_papers_2024-10-25_full.json")),
+        Some("1") => reply(
+            200,
+            format!(
+                "[{}]",
+                fixture("hf_daily_papers_item_2026-03_full_fields.json")
+            ),
+        ),
+        _ => reply(200, "[]"),
+    })
+    .await;
+    let progress = std::sync::Mutex::new(Vec::new());
+    let reports = fetch_all(
+        &sources(&hf_source(&server.base, "hf")),
+        &fetcher(),
+        today(),
+        &|r| progress.lock().unwrap().push(r.name.clone()),
+    )
+    .await;
+    let r = &reports[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!((r.papers.len(), r.documents, r.not_modified), (30, 3, 0));
+    assert!(r.papers.iter().all(|p| p.sources.contains("hf")));
+    assert_eq!(*progress.lock().unwrap(), ["hf"]);
+    let seen = server.seen();
+    let pages: Vec<_> = seen
+        .iter()
+        .map(|s| s.param("p").unwrap().to_string())
+        .collect();
+    assert_eq!(pages, ["0", "1", "2"]);
+    assert!(seen.iter().all(|s| s.path == "/api/daily_papers"
+        && s.param("date") == Some("2024-10-25")
+        && s.param("limit") == Some("50")));
+    assert!(
+        seen.iter()
+            .all(|s| s.header("user-agent").unwrap().contains("paperpost"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn two_server_errors_then_success_recovers_in_three_requests() {
+    let server = TestServer::start(|seen, n| match (n, seen.param("p")) {
+        (0 | 1, _) => reply(500, "oops"),
+        (_, Some("0")) => reply(200, fixture("hf_daily_papers_2024-10-25_full.json")),
+        _ => reply(200, "[]"),
+    })
+    .await;
+    let r = &run(&hf_source(&server.base, "hf"), &fetcher()).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.papers.len(), 29);
+    let p: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| s.param("p").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        p,
+        ["0", "0", "0", "1"],
+        "3 requests for page 0, then the end marker"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_source_that_always_fails_does_not_stop_the_others() {
+    let server = TestServer::start(|seen, _| match seen.path.as_str() {
+        "/atom/cs.AI" => reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")),
+        _ => reply(500, "down"),
+    })
+    .await;
+    let cfg = format!(
+        "{}[[sources]]\nname = \"arxiv-ai\"\nkind = \"arxiv_feed\"\nurl = \"{}/atom\"\ncategories = [\"cs.AI\"]\n",
+        hf_source(&server.base, "hf"),
+        server.base
+    );
+    let reports = run(&cfg, &fetcher()).await;
+    let (hf, feed) = (&reports[0], &reports[1]);
+    let err = hf.error.as_ref().expect("hf fails").to_string();
+    let url = format!(
+        "{}/api/daily_papers?date=2024-10-25&limit=50&p=0",
+        server.base
+    );
+    assert_eq!(
+        err,
+        format!("source \"hf\": GET {url}: HTTP 500 after 3 attempts")
+    );
+    assert!(hf.papers.is_empty());
+    assert!(feed.error.is_none(), "{:?}", feed.error);
+    assert_eq!(feed.papers.len(), 7);
+    let hf_requests = server
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/api/daily_papers")
+        .count();
+    assert_eq!(hf_requests, 3, "1 attempt + max_retries 2");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn too_many_requests_waits_for_retry_after() {
+    let server = TestServer::start(|seen, n| match (n, seen.param("p")) {
+        (0, _) => reply_with(429, &[("retry-after", "1")], "slow down"),
+        (_, Some("0")) => reply(
+            200,
+            fixture("hf_daily_papers_item_2026-03_full_fields.json"),
+        ),
+        _ => reply(200, "[]"),
+    })
+    .await;
+    let started = Instant::now();
+    let r = &run(&hf_source(&server.base, "hf"), &fetcher()).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.papers.len(), 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_is_capped() {
+    let server = TestServer::start(|_, n| match n {
+        0 => reply_with(429, &[("retry-after", "3600")], ""),
+        _ => reply(200, "[]"),
+    })
+    .await;
+    let f = Fetcher::new(paperpost::sources::FetchOptions {
+        max_wait: Duration::from_millis(100),
+        ..support::options()
+    })
+    .unwrap();
+    let started = Instant::now();
+    let r = &run(&hf_source(&server.base, "hf"), &f).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(server.seen().len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn validators_make_the_second_fetch_a_304() {
+    const ETAG: &str = "\"feed-v1\"";
+    const LM: &str = "Wed, 20 Aug 2025 04:00:19 GMT";
+    let server = TestServer::start(|seen, _| {
+        if seen.header("if-none-match") == Some(ETAG) {
+            return reply(304, "");
+        }
+        let doc = fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml");
+        reply_with(200, &[("etag", ETAG), ("last-modified", LM)], doc)
+    })
+    .await;
+    let cfg = format!(
+        "[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\nurl = \"{}/atom\"\ncategories = [\"cs.AI\", \"cs.CL\"]\n",
+        server.base
+    );
+    let first = fetcher();
+    let r = &run(&cfg, &first).await[0];
+    assert_eq!((r.papers.len(), r.documents, r.not_modified), (7, 1, 0));
+    let saved = first.validators();
+    let url = format!("{}/atom/cs.AI+cs.CL", server.base);
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].0, url);
+    assert_eq!(saved[0].1.etag.as_deref(), Some(ETAG));
+    // As the store would: a new run, seeded with what the last one saved.
+    let persisted = serde_json::to_string(&saved).unwrap();
+    let second = fetcher().with_validators(serde_json::from_str(&persisted).unwrap());
+    let r = &run(&cfg, &second).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!((r.papers.len(), r.documents, r.not_modified), (0, 0, 1));
+    let seen = server.seen();
+    assert_eq!(seen[0].header("if-none-match"), None);
+    assert_eq!(seen[1].header("if-none-match"), Some(ETAG));
+    assert_eq!(seen[1].header("if-modified-since"), Some(LM));
+    assert_eq!(seen[1].path, "/atom/cs.AI+cs.CL");
+    server.stop().await;
+}
+
+fn api_source(base: &str, query: &str, max_results: u32, page_size: u32) -> String {
+    format!(
+        "[[sources]]\nname = \"q\"\nkind = \"arxiv_api\"\nurl = \"{base}/api/query\"\nquery = \"{query}\"\n\
+         max_results = {max_results}\npage_size = {page_size}\ndelay_secs = 0\n"
+    )
+}
+
+#[tokio::test]
+async fn the_arxiv_api_is_paged_with_start_and_max_results() {
+    let server = TestServer::start(|seen, _| match seen.param("start") {
+        Some("0") => reply(200, fixture("arxiv_api_2026_query_testing_max10.xml")),
+        Some("10") => reply(200, fixture("arxiv_api_legacy2016_au_del_maestro.xml")),
+        _ => reply(
+            200,
+            fixture("arxiv_api_legacy2016_au_del_maestro_AND_ti_checkerboard.xml"),
+        ),
+    })
+    .await;
+    let r = &run(&api_source(&server.base, "all:testing", 25, 10), &fetcher()).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.documents, 3);
+    assert!(r.papers.len() >= 20, "{}", r.papers.len());
+    let seen = server.seen();
+    let pages: Vec<_> = seen
+        .iter()
+        .map(|s| {
+            (
+                s.param("start").unwrap().to_string(),
+                s.param("max_results").unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want =
+        [("0", "10"), ("10", "10"), ("20", "5")].map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(pages, want);
+    assert!(
+        seen.iter()
+            .all(|s| s.param("search_query") == Some("all:testing")
+                && s.param("sortBy") == Some("submittedDate")
+                && s.param("sortOrder") == Some("descending"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_arxiv_api_stops_at_total_results_and_at_an_empty_page() {
+    for (doc, papers) in [
+        ("arxiv_api_2026_id_list_1605.08386.xml", 1),
+        ("arxiv_api_2026_empty_result_id_0000.0000.xml", 0),
+    ] {
+        let server = TestServer::start(move |_, _| reply(200, fixture(doc))).await;
+        let r = &run(&api_source(&server.base, "id:x", 300, 100), &fetcher()).await[0];
+        assert!(r.error.is_none(), "{doc}: {:?}", r.error);
+        assert_eq!(r.papers.len(), papers, "{doc}");
+        assert_eq!(server.seen().len(), 1, "{doc}: one request");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_arxiv_400_names_the_query_and_quotes_the_reason() {
+    let server =
+        TestServer::start(|_, _| reply(400, fixture("arxiv_api_2026_error_400_id_abc.xml"))).await;
+    let r = &run(&api_source(&server.base, "id:abc", 10, 10), &fetcher()).await[0];
+    let err = r.error.as_ref().unwrap().to_string();
+    assert_eq!(
+        err,
+        "source \"q\": arXiv API rejected query \"id:abc\": incorrect id format for abc"
+    );
+    assert_eq!(server.seen().len(), 1, "a 400 is not retried");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_page_keeps_earlier_pages_and_says_where_it_broke() {
+    let server = TestServer::start(|seen, _| match seen.param("p") {
+        Some("0") => reply_with(
+            200,
+            &[("etag", "\"p0\"")],
+            fixture("hf_daily_papers_2024-10-25_full.json"),
+        ),
+        _ => reply_with(
+            200,
+            &[("etag", "\"p1\"")],
+            "[{\"paper\": {\"id\": \"2410.17243\",\n \"upvotes\": \"many\"}}]",
+        ),
+    })
+    .await;
+    let f = fetcher();
+    let r = &run(&hf_source(&server.base, "hf"), &f).await[0];
+    assert_eq!(r.papers.len(), 29, "page 0 is kept");
+    let err = r.error.as_ref().unwrap().to_string();
+    let url = format!(
+        "{}/api/daily_papers?date=2024-10-25&limit=50&p=1",
+        server.base
+    );
+    assert!(
+        err.starts_with(&format!(
+            "source \"hf\": {url}: invalid JSON at line 2, column 18: invalid type: string"
+        )),
+        "{err}"
+    );
+    let remembered: Vec<_> = f.validators().into_iter().map(|(u, _)| u).collect();
+    assert!(
+        !remembered.contains(&url),
+        "a page that could not be used is not remembered"
+    );
+    assert_eq!(remembered.len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connection_errors_are_retried_then_reported_with_the_url() {
+    // A port that was just free: nothing listens there.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let r = &run(&hf_source(&base, "hf"), &fetcher()).await[0];
+    let err = r.error.as_ref().unwrap().to_string();
+    let url = format!("{base}/api/daily_papers?date=2024-10-25&limit=50&p=0");
+    assert!(
+        err.starts_with(&format!("source \"hf\": GET {url}: ")),
+        "{err}"
+    );
+    assert!(err.ends_with("after 3 attempts"), "{err}");
+}

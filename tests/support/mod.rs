@@ -1,0 +1,159 @@
+//! A real HTTP server for tests: axum on 127.0.0.1:0, answering with a closure, recording
+//! every request. Stopped (gracefully) by [`TestServer::stop`].
+#![allow(dead_code)]
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use paperpost::sources::{FetchOptions, Fetcher, user_agent};
+
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+}
+
+impl Seen {
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Given the request and how many requests came before it, the answer.
+pub type Responder = dyn Fn(&Seen, usize) -> Response + Send + Sync;
+
+struct AppState {
+    seen: Mutex<Vec<Seen>>,
+    respond: Box<Responder>,
+}
+
+pub struct TestServer {
+    pub base: String,
+    state: Arc<AppState>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    pub async fn start(
+        respond: impl Fn(&Seen, usize) -> Response + Send + Sync + 'static,
+    ) -> TestServer {
+        let state = Arc::new(AppState {
+            seen: Mutex::new(Vec::new()),
+            respond: Box::new(respond),
+        });
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            state,
+            stop,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("server stops")
+            .unwrap();
+    }
+}
+
+async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let query = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let seen = Seen {
+        path: req.uri().path().to_string(),
+        query,
+        headers: req.headers().clone(),
+    };
+    let n = {
+        let mut all = state.seen.lock().unwrap();
+        all.push(seen.clone());
+        all.len() - 1
+    };
+    (state.respond)(&seen, n)
+}
+
+pub fn reply(status: u16, body: impl Into<String>) -> Response {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap())
+        .body(Body::from(body.into()))
+        .unwrap()
+}
+
+pub fn reply_with(status: u16, headers: &[(&str, &str)], body: impl Into<String>) -> Response {
+    let mut b = Response::builder().status(StatusCode::from_u16(status).unwrap());
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Body::from(body.into())).unwrap()
+}
+
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A fetcher with test timings: 2 retries, 10 ms backoff.
+pub fn fetcher() -> Fetcher {
+    Fetcher::new(options()).unwrap()
+}
+
+pub fn options() -> FetchOptions {
+    FetchOptions {
+        timeout: Duration::from_secs(10),
+        max_retries: 2,
+        backoff_base: Duration::from_millis(10),
+        max_wait: Duration::from_secs(5),
+        ..FetchOptions::new(user_agent("https://paperpost.invalid/contact"))
+    }
+}
+
+/// Parses `[[sources]]` TOML the way the config loader will.
+pub fn sources(toml_text: &str) -> Vec<paperpost::sources::SourceConfig> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        sources: Vec<paperpost::sources::SourceConfig>,
+    }
+    let doc: Doc = toml::from_str(toml_text).unwrap();
+    for s in &doc.sources {
+        s.validate().unwrap();
+    }
+    doc.sources
+}
