@@ -119,7 +119,6 @@ struct Shared {
     /// Per relay: paused until (after a 421 or failed connects).
     relay_pause: std::sync::Mutex<Vec<Option<Instant>>>,
     /// Consecutive failed connects over all relays; the run aborts when it gets too high.
-    connect_failures: AtomicUsize,
     stop: watch::Receiver<bool>,
     abort: watch::Sender<bool>,
 }
@@ -153,7 +152,6 @@ pub async fn deliver(
         report: Default::default(),
         rate: Mutex::new(Instant::now()),
         relay_pause: std::sync::Mutex::new(vec![None; relay_count]),
-        connect_failures: AtomicUsize::new(0),
         stop: stop.clone(),
         abort: abort_tx,
     });
@@ -354,43 +352,19 @@ async fn send_smtp(
         }
     }
     if session.is_none() {
-        let mut last_err = None;
-        for _ in 0..relays.len() {
-            let i = *relay_index % relays.len();
-            wait_relay(shared, i).await;
-            match Session::connect(relays[i].clone()).await {
-                Ok(s) => {
-                    shared.connect_failures.store(0, Ordering::Relaxed);
-                    *session = Some(s);
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(relay = %relays[i].name, "connecting failed: {e}");
-                    if e.is_slow_down() {
-                        pause_relay(shared, i, shared.settings.slow_down);
-                    } else {
-                        pause_relay(shared, i, Duration::from_millis(500));
-                    }
-                    last_err = Some(format!("relay {}: {e}", relays[i].name));
-                    *relay_index += 1;
-                }
-            }
-        }
-        if session.is_none() {
-            let err = last_err.unwrap_or_else(|| "no relay configured".into());
-            let failures = shared.connect_failures.fetch_add(1, Ordering::Relaxed) + 1;
-            if failures >= 3 * relays.len().max(1) + shared.settings.connections {
-                let msg =
-                    format!("every SMTP relay is unreachable ({err}); deliveries left queued");
+        match open_session(shared, relays, relay_index).await {
+            Ok(s) => *session = Some(s),
+            Err(err) => {
+                // No relay takes connections: not this reader's fault, so the row goes back
+                // untouched and the run stops instead of burning every row's attempts.
+                let msg = format!("every SMTP relay is unreachable ({err}); deliveries left queued");
                 tracing::error!("{msg}");
-                shared
-                    .report
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .aborted = Some(msg);
+                let mut report = shared.report.lock().unwrap_or_else(|e| e.into_inner());
+                report.aborted.get_or_insert(msg);
+                drop(report);
                 let _ = shared.abort.send(true);
+                return Outcome::Release;
             }
-            return retry_or_fail(shared, job, &err);
         }
     }
     let s = session.as_mut().expect("a session was just opened");
@@ -426,10 +400,42 @@ async fn send_smtp(
 }
 
 enum Outcome {
+    /// Give the row back untouched (the attempt did not reach the reader's server).
+    Release,
     Sent(String),
     Retry(DateTime<Utc>, String),
     Failed(String),
     Unknown(String),
+}
+
+/// Opens a session, failing over through the relays, three rounds with growing pauses
+/// (a relay that answered 421 pauses for `slow_down`).
+async fn open_session(shared: &Shared, relays: &[Arc<Relay>], relay_index: &mut usize) -> Result<Session, String> {
+    let mut last_err = String::from("no relay configured");
+    for round in 0..3u32 {
+        for _ in 0..relays.len() {
+            let i = *relay_index % relays.len();
+            wait_relay(shared, i).await;
+            if *shared.abort.borrow() {
+                return Err(last_err);
+            }
+            match Session::connect(relays[i].clone()).await {
+                Ok(s) => return Ok(s),
+                Err(e) => {
+                    tracing::warn!(relay = %relays[i].name, "connecting failed: {e}");
+                    let pause = if e.is_slow_down() {
+                        shared.settings.slow_down
+                    } else {
+                        Duration::from_millis(250 << round)
+                    };
+                    pause_relay(shared, i, pause);
+                    last_err = format!("relay {}: {e}", relays[i].name);
+                    *relay_index += 1;
+                }
+            }
+        }
+    }
+    Err(last_err)
 }
 
 /// Retry with exponential backoff and jitter, unless the attempts or the age are used up.
@@ -456,7 +462,15 @@ fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
     let owner = shared.settings.owner.as_str();
     let now = (shared.clock)();
     let store = &shared.store;
+    if let Outcome::Release = outcome {
+        match store.release(job.id, owner, now) {
+            Ok(_) => shared.report.lock().unwrap_or_else(|e| e.into_inner()).released += 1,
+            Err(e) => tracing::error!(delivery = job.id, "could not release a delivery: {e:#}"),
+        }
+        return;
+    }
     let result = match &outcome {
+        Outcome::Release => unreachable!("handled above"),
         Outcome::Sent(relay) => store.mark_sent(job.id, owner, relay, now),
         Outcome::Retry(next, e) => store.mark_retry(job.id, owner, *next, e, now),
         Outcome::Failed(e) => store.mark_failed(job.id, owner, e, now),
@@ -467,6 +481,7 @@ fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
     }
     let mut report = shared.report.lock().unwrap_or_else(|e| e.into_inner());
     match &outcome {
+        Outcome::Release => {}
         Outcome::Sent(_) => {
             report.sent += 1;
             shared.progress.sent.fetch_add(1, Ordering::Relaxed);

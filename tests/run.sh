@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need (Python's aiosmtpd
+# and dkimpy for the real SMTP server and DKIM verifier, Debian's chromium and Node's
+# playwright-core for the browser test), then runs every test. .ci/run calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing ${need_apt[*]} (apt)…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! python3 -c 'import aiosmtpd, dkim' 2>/dev/null; then
+  echo "installing aiosmtpd and dkimpy (pip)…" >&2
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd dkimpy 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd dkimpy
+fi
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "installing playwright-core (npm)…" >&2
+  (cd tests/browser && npm install --silent --no-audit --no-fund >/dev/null)
+fi
+
+cargo test --locked "$@"

@@ -1,0 +1,99 @@
+//! A real SMTP server on loopback for tests: `tests/support/smtp_server.py` (aiosmtpd),
+//! started per test on a port the OS picks, optionally scripted to fail per recipient, and
+//! killed (by its PID) when dropped.
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub struct SmtpServer {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// One received message, parsed back with mail-parser (an independent parser).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+impl SmtpServer {
+    pub fn start(script: Option<serde_json::Value>) -> SmtpServer {
+        Self::start_with(script, true)
+    }
+
+    /// `save = false` only logs recipients and Message-IDs (for big runs).
+    pub fn start_with(script: Option<serde_json::Value>, save: bool) -> SmtpServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new("python3");
+        cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py"))
+            .arg("--out")
+            .arg(dir.path().join("mail"));
+        if let Some(s) = script {
+            let p = dir.path().join("script.json");
+            std::fs::write(&p, s.to_string()).unwrap();
+            cmd.arg("--script").arg(p);
+        }
+        if !save {
+            cmd.arg("--no-save");
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 with aiosmtpd (tests/run.sh installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| panic!("SMTP test server did not start (is aiosmtpd installed?): {line:?}"))
+            .parse()
+            .unwrap();
+        SmtpServer { port, dir, child }
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.dir.path().join("mail")
+    }
+
+    /// (recipients, Message-ID) of every accepted message, in order.
+    pub fn log(&self) -> Vec<(Vec<String>, Option<String>)> {
+        let Ok(text) = std::fs::read_to_string(self.mail_dir().join("log.jsonl")) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let to = v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+                (to, v["message_id"].as_str().map(str::to_string))
+            })
+            .collect()
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        let Ok(text) = std::fs::read_to_string(self.mail_dir().join("log.jsonl")) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let file = v["file"].as_str().expect("saved message");
+                Received {
+                    to: v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(),
+                    raw: std::fs::read(self.mail_dir().join(file)).unwrap(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
