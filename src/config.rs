@@ -8,6 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
+use lettre::message::header::HeaderName;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
 use serde::{Deserialize, Deserializer};
@@ -149,18 +154,46 @@ pub struct DeliverySettings {
     pub rate_limit: f64,
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// Seconds; fractions allowed (tests use sub-second bases).
     #[serde(default = "default_retry_base")]
-    pub retry_base_secs: u64,
+    pub retry_base_secs: f64,
     #[serde(default = "default_retry_max")]
-    pub retry_max_secs: u64,
+    pub retry_max_secs: f64,
+    /// Hours; fractions allowed.
     #[serde(default = "default_max_age")]
-    pub max_age_hours: u64,
+    pub max_age_hours: f64,
     #[serde(default = "default_lease")]
     pub lease_secs: u64,
     #[serde(default = "default_slow_down")]
-    pub slow_down_secs: u64,
+    pub slow_down_secs: f64,
     #[serde(default)]
     pub resend_unknown: bool,
+    /// Optional DKIM signing of every message.
+    #[serde(default)]
+    pub dkim: Option<DkimSettings>,
+}
+
+/// `[delivery.dkim]`: sign every message with this key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimSettings {
+    /// The selector: the public key is published at `{selector}._domainkey.{domain}`.
+    pub selector: String,
+    /// The signing domain (`d=`), normally the From address's domain.
+    pub domain: String,
+    /// The private key: PEM (PKCS#1 or PKCS#8) for RSA; PKCS#8 PEM or base64 of the 32-byte
+    /// seed for Ed25519.
+    pub key_file: PathBuf,
+    #[serde(default)]
+    pub algorithm: DkimAlgorithm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimAlgorithm {
+    #[default]
+    Rsa,
+    Ed25519,
 }
 
 impl Default for DeliverySettings {
@@ -184,8 +217,9 @@ pub struct RelaySettings {
     /// Name of the environment variable holding the password.
     #[serde(default)]
     pub password_env: Option<String>,
+    /// Timeout of each SMTP step, in seconds (fractions allowed).
     #[serde(default = "default_smtp_timeout")]
-    pub timeout_secs: u64,
+    pub timeout_secs: f64,
     /// EHLO name; default this host's name.
     #[serde(default)]
     pub hello_name: Option<String>,
@@ -236,26 +270,26 @@ fn default_per_connection() -> usize {
 fn default_max_attempts() -> u32 {
     6
 }
-fn default_retry_base() -> u64 {
-    60
+fn default_retry_base() -> f64 {
+    60.0
 }
-fn default_retry_max() -> u64 {
-    3600
+fn default_retry_max() -> f64 {
+    3600.0
 }
-fn default_max_age() -> u64 {
-    48
+fn default_max_age() -> f64 {
+    48.0
 }
 fn default_lease() -> u64 {
     300
 }
-fn default_slow_down() -> u64 {
-    30
+fn default_slow_down() -> f64 {
+    30.0
 }
 fn default_tls() -> TlsMode {
     TlsMode::Starttls
 }
-fn default_smtp_timeout() -> u64 {
-    30
+fn default_smtp_timeout() -> f64 {
+    30.0
 }
 
 fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {
@@ -332,6 +366,11 @@ impl Settings {
         s.validate(text, path)?;
         s.store.path = s.resolve(&s.store.path);
         s.delivery.outbox = s.resolve(&s.delivery.outbox);
+        if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file)) {
+            if let Some(d) = s.delivery.dkim.as_mut() {
+                d.key_file = key_file;
+            }
+        }
         for src in &mut s.sources {
             src.resolve_paths(base_dir);
         }
@@ -430,7 +469,64 @@ impl Settings {
                 "must be 0 (unlimited) or a positive number".into(),
             ));
         }
+        let non_negative = |key: &str, v: f64| {
+            if v >= 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(invalid(
+                    "delivery",
+                    None,
+                    key,
+                    "must be a number of at least 0".into(),
+                ))
+            }
+        };
+        non_negative("retry_base_secs", d.retry_base_secs)?;
+        non_negative("retry_max_secs", d.retry_max_secs)?;
+        non_negative("slow_down_secs", d.slow_down_secs)?;
+        if !(d.max_age_hours > 0.0 && d.max_age_hours.is_finite()) {
+            return Err(invalid(
+                "delivery",
+                None,
+                "max_age_hours",
+                "must be a positive number of hours".into(),
+            ));
+        }
+        if d.lease_secs < 2 {
+            return Err(invalid(
+                "delivery",
+                None,
+                "lease_secs",
+                "must be at least 2 (the lease is renewed every third of it)".into(),
+            ));
+        }
+        if let Some(dkim) = &d.dkim {
+            let key = |k: &str, m: String| invalid("delivery.dkim", None, k, m);
+            if dkim.selector.trim().is_empty() || dkim.selector.contains(char::is_whitespace) {
+                return Err(key(
+                    "selector",
+                    "must be one word, e.g. \"mail2026\"".into(),
+                ));
+            }
+            if dkim.domain.trim().is_empty() || !dkim.domain.contains('.') {
+                return Err(key(
+                    "domain",
+                    "must be a domain like \"example.org\"".into(),
+                ));
+            }
+            if let Err(m) = load_dkim_key(&self.resolve(&dkim.key_file), dkim.algorithm) {
+                return Err(key("key_file", m));
+            }
+        }
         for (i, r) in d.relays.iter().enumerate() {
+            if !(r.timeout_secs > 0.0 && r.timeout_secs.is_finite()) {
+                return Err(invalid(
+                    "delivery.relays",
+                    Some(i),
+                    "timeout_secs",
+                    "must be a positive number of seconds".into(),
+                ));
+            }
             if r.host.trim().is_empty() {
                 return Err(invalid(
                     "delivery.relays",
@@ -537,7 +633,7 @@ impl Settings {
                     port,
                     tls: r.tls,
                     credentials,
-                    timeout: Duration::from_secs(r.timeout_secs),
+                    timeout: Duration::from_secs_f64(r.timeout_secs),
                     hello_name: r
                         .hello_name
                         .clone()
@@ -556,13 +652,105 @@ impl Settings {
             max_messages_per_connection: d.max_messages_per_connection.max(1),
             rate_limit: d.rate_limit,
             max_attempts: d.max_attempts,
-            retry_base: Duration::from_secs(d.retry_base_secs),
-            retry_max: Duration::from_secs(d.retry_max_secs),
-            max_age: chrono::Duration::hours(d.max_age_hours as i64),
-            lease: chrono::Duration::seconds(d.lease_secs.max(5) as i64),
-            slow_down: Duration::from_secs(d.slow_down_secs),
+            retry_base: Duration::from_secs_f64(d.retry_base_secs),
+            retry_max: Duration::from_secs_f64(d.retry_max_secs),
+            max_age: chrono::Duration::milliseconds((d.max_age_hours * 3_600_000.0) as i64),
+            lease: chrono::Duration::seconds(d.lease_secs.max(2) as i64),
+            slow_down: Duration::from_secs_f64(d.slow_down_secs),
             resend_unknown: d.resend_unknown,
             ..EngineSettings::default()
+        }
+    }
+}
+
+impl Settings {
+    /// The DKIM signer of `[delivery.dkim]`, if configured. The key was checked at load; a
+    /// file changed since is reported here.
+    pub fn dkim_config(&self) -> anyhow::Result<Option<DkimConfig>> {
+        let Some(d) = &self.delivery.dkim else {
+            return Ok(None);
+        };
+        let key = load_dkim_key(&self.resolve(&d.key_file), d.algorithm)
+            .map_err(|m| anyhow::anyhow!("delivery.dkim.key_file: {m}"))?;
+        let headers = DKIM_HEADERS
+            .iter()
+            .map(|h| HeaderName::new_from_ascii_str(h))
+            .collect();
+        Ok(Some(DkimConfig::new(
+            d.selector.clone(),
+            d.domain.clone(),
+            key,
+            headers,
+            DkimCanonicalization {
+                header: DkimCanonicalizationType::Relaxed,
+                body: DkimCanonicalizationType::Relaxed,
+            },
+        )))
+    }
+}
+
+/// Headers every DKIM signature covers (`h=`), in this order: the ones a reader sees, the
+/// list headers that unsubscribe buttons act on, and the MIME structure.
+pub const DKIM_HEADERS: [&str; 10] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+    "MIME-Version",
+    "Content-Type",
+];
+
+/// Reads and parses a DKIM private key. RSA: PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8
+/// (`BEGIN PRIVATE KEY`, what `openssl genpkey` writes) PEM. Ed25519: PKCS#8 PEM or the
+/// base64 of the 32-byte seed (what lettre takes).
+fn load_dkim_key(path: &Path, algorithm: DkimAlgorithm) -> Result<DkimSigningKey, String> {
+    use base64::Engine;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = text.trim();
+    let bad = |what: &str| format!("{} is not {what}", path.display());
+    match algorithm {
+        DkimAlgorithm::Rsa => {
+            let pkcs1 = if text.contains("BEGIN RSA PRIVATE KEY") {
+                text.to_string()
+            } else {
+                let key = rsa::RsaPrivateKey::from_pkcs8_pem(text)
+                    .map_err(|e| format!("{} ({e})", bad("an RSA private key in PEM")))?;
+                key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+                    .map_err(|e| e.to_string())?
+                    .to_string()
+            };
+            DkimSigningKey::new(&pkcs1, DkimSigningAlgorithm::Rsa)
+                .map_err(|e| format!("{} ({e})", bad("an RSA private key in PEM")))
+        }
+        DkimAlgorithm::Ed25519 => {
+            let b64: String = if text.contains("-----BEGIN") {
+                text.lines().filter(|l| !l.starts_with("-----")).collect()
+            } else {
+                text.to_string()
+            };
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| format!("{} ({e})", bad("an Ed25519 key (PEM or base64)")))?;
+            // PKCS#8 of an Ed25519 key: a fixed 16-byte prefix, then the 32-byte seed.
+            const PKCS8_PREFIX: [u8; 16] = [
+                0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+                0x04, 0x20,
+            ];
+            let seed = match raw.len() {
+                32 => raw,
+                48 if raw[..16] == PKCS8_PREFIX => raw[16..].to_vec(),
+                _ => return Err(bad("an Ed25519 private key (PKCS#8 PEM or 32-byte seed)")),
+            };
+            let b64 = base64::engine::general_purpose::STANDARD.encode(seed);
+            DkimSigningKey::new(&b64, DkimSigningAlgorithm::Ed25519)
+                .map_err(|e| format!("{} ({e})", bad("an Ed25519 private key")))
         }
     }
 }

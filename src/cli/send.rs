@@ -24,6 +24,15 @@ pub(super) async fn send(
     args: SendArgs,
     with_fetch: bool,
 ) -> anyhow::Result<i32> {
+    // Listen for SIGTERM/Ctrl-C from the start: a signal during fetching or planning lets
+    // that step finish, then nothing is sent.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let signals = tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("stopping: finishing messages in flight…");
+        let _ = stop_tx.send(true);
+    });
+    tokio::task::yield_now().await;
     let mut code = 0;
     if with_fetch && !args.dry_run {
         code = super::fetch::fetch(settings, store).await?;
@@ -63,12 +72,7 @@ pub(super) async fn send(
         println!("nothing to send");
         return Ok(code);
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        eprintln!("stopping: finishing messages in flight…");
-        let _ = stop_tx.send(true);
-    });
+    let dkim = settings.dkim_config()?;
     let progress = Arc::new(Progress::default());
     let pb = super::progress_bar(Some(outstanding as u64), "sending");
     let ticker = {
@@ -82,9 +86,13 @@ pub(super) async fn send(
         })
     };
     let transport = settings.transport();
-    let report = pipeline::send(settings, store, transport, None, progress, stop_rx).await?;
+    let engine = settings.engine_settings();
+    let owner = engine.owner.clone();
+    let report = pipeline::send(settings, store, transport, engine, dkim, progress, stop_rx).await;
     ticker.abort();
+    signals.abort();
     pb.finish_and_clear();
+    let report = report?;
     println!(
         "sent {}, retry later {}, failed {}, unknown {}, suppressed {}, left queued {}",
         report.sent,
@@ -94,6 +102,37 @@ pub(super) async fn send(
         report.suppressed,
         report.released
     );
+    if report.newly_suppressed > 0 {
+        println!(
+            "{} addresses refused the mail permanently (5xx) and are now suppressed",
+            report.newly_suppressed
+        );
+    }
+    if report.reclaimed > 0 {
+        println!(
+            "{} deliveries were taken over from a run that died holding them; \
+             those in flight when it died may arrive twice",
+            report.reclaimed
+        );
+    }
+    if report.slowdowns > 0 {
+        println!(
+            "relays answered 421 {} times: each paused its relay for slow_down_secs = {}",
+            report.slowdowns, settings.delivery.slow_down_secs
+        );
+    }
+    let now = Utc::now();
+    let (leased, until) = store.leased_elsewhere(&owner, now)?;
+    if leased > 0 {
+        println!(
+            "{leased} deliveries are held by another run (or one that died) until {}; \
+             a later send takes them over",
+            until.map_or("-".into(), |t| t.to_rfc3339())
+        );
+    }
+    if let Some(next) = store.next_retry_at()? {
+        println!("next retry due at {}", next.to_rfc3339());
+    }
     if let Some(why) = &report.aborted {
         eprintln!("send stopped early: {why}");
         return Ok(1);

@@ -2,12 +2,40 @@
 //! it over a bounded set of SMTP sessions (or writes it to the outbox) and records the
 //! outcome before the row's lease runs out.
 //!
+//! ```text
+//!  claimer ──(bounded queue)──▶ N workers ──▶ recorder (group commit) ──▶ store
+//!     │                           │  one SMTP session each, reused up to
+//!     │                           │  max_messages_per_connection, reopened on error
+//!  heartbeat: renews this run's leases every lease/3
+//! ```
+//!
 //! Guarantees, given the store's state machine:
 //! - nothing is lost: a row leaves `sending` only with a recorded outcome, and a run that
-//!   dies leaves its rows to be reclaimed when their lease expires;
-//! - nothing is sent twice, except a message that was in flight when the process died
-//!   (counted as `reclaimed` on its row) or whose reply never came (`unknown`, not resent
-//!   unless `resend_unknown`).
+//!   dies leaves its rows to be taken over when their lease expires (a live run renews its
+//!   leases, so they only expire when it is gone);
+//! - nothing is sent twice, except a message that was in flight when the process died —
+//!   at most one per connection per kill, since a worker waits until its outcome is committed
+//!   before it takes the next row (those rows are counted in `reclaimed`) — or whose reply
+//!   never came (`unknown`, not resent unless `resend_unknown`);
+//! - stopping (SIGTERM, Ctrl-C) stops claiming, finishes the messages in flight and gives
+//!   every other claimed row back untouched (its attempt is not counted).
+//!
+//! Classification ([`Verdict`]) and the soft-bounce policy:
+//! - 4xx replies, timeouts and refused or dropped connections before the body went out are
+//!   retried with exponential backoff (`retry_base × 2^(attempt−1)`, ±25 % jitter, capped at
+//!   `retry_max`) until `max_attempts` or `max_age`; then the delivery fails, and the address
+//!   is **not** suppressed (a soft bounce says nothing lasting about the address);
+//! - a 5xx reply to RCPT TO or to the message fails the delivery at once and puts the address
+//!   on the suppression list (one transaction), which every later claim checks: a suppressed
+//!   reader's delivery fails as `suppressed` without any SMTP traffic;
+//! - a 5xx at MAIL FROM, AUTH or STARTTLS is the relay's problem, not the reader's: retried,
+//!   and the worker fails over to the next relay;
+//! - a 421 (at connect or any later step) pauses the whole relay for `slow_down`: no
+//!   connection of this run opens a session or sends a message on it until then;
+//! - a lost connection or a timeout after the body went out is `unknown`: the relay may have
+//!   taken it. Not resent unless `resend_unknown` (then retried like a 4xx).
+//! - when no relay accepts a connection (three rounds over all of them), the run stops with
+//!   the rows given back: the relay being down is no reader's failed attempt.
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,12 +43,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::Address;
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::outcome::Verdict;
 use super::smtp::{Relay, Session};
-use crate::store::{Claimed, Store};
+use crate::store::{Claimed, Finish, Store};
 
 /// Tuning of the engine, from `[delivery]` in config.
 #[derive(Debug, Clone)]
@@ -38,7 +66,8 @@ pub struct EngineSettings {
     pub retry_max: Duration,
     /// A delivery older than this is not retried again.
     pub max_age: chrono::Duration,
-    /// How long a claimed row is ours before another run may take it over.
+    /// How long a claimed row is ours before another run may take it over; renewed every
+    /// third of it while this run lives.
     pub lease: chrono::Duration,
     /// Pause of a relay after it answered 421.
     pub slow_down: Duration,
@@ -91,9 +120,16 @@ pub struct EngineReport {
     pub retry: usize,
     pub failed: usize,
     pub unknown: usize,
+    /// Failed without any SMTP traffic because the address is on the suppression list.
     pub suppressed: usize,
+    /// Addresses put on the suppression list by this run (5xx at RCPT or DATA).
+    pub newly_suppressed: usize,
     /// Rows given back untouched at shutdown.
     pub released: usize,
+    /// Rows taken over from a run that died holding them (their message may be out twice).
+    pub reclaimed: usize,
+    /// 421 replies, each of which paused its relay for `slow_down`.
+    pub slowdowns: usize,
     /// Why the run stopped early, if it did (all relays unreachable, …).
     pub aborted: Option<String>,
 }
@@ -108,6 +144,13 @@ pub struct Progress {
 type Composer = dyn Fn(&Claimed) -> anyhow::Result<Composed> + Send + Sync;
 type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
 
+/// One outcome on its way to the recorder; `done` answers once it is committed.
+struct Record {
+    id: i64,
+    finish: Finish,
+    done: oneshot::Sender<()>,
+}
+
 struct Shared {
     store: Store,
     settings: EngineSettings,
@@ -118,9 +161,15 @@ struct Shared {
     rate: Mutex<Instant>,
     /// Per relay: paused until (after a 421 or failed connects).
     relay_pause: std::sync::Mutex<Vec<Option<Instant>>>,
-    /// Consecutive failed connects over all relays; the run aborts when it gets too high.
     stop: watch::Receiver<bool>,
     abort: watch::Sender<bool>,
+    recorder: mpsc::UnboundedSender<Record>,
+}
+
+impl Shared {
+    fn report(&self) -> std::sync::MutexGuard<'_, EngineReport> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Sends every due delivery, then returns. `stop` turning true stops claiming: what is in
@@ -143,6 +192,13 @@ pub async fn deliver(
         Transport::File(_) => 0,
     };
     let (abort_tx, abort_rx) = watch::channel(false);
+    let (record_tx, record_rx) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(recorder(store.clone(), settings.owner.clone(), record_rx));
+    let heartbeat = tokio::spawn(heartbeat(
+        store.clone(),
+        settings.owner.clone(),
+        settings.lease,
+    ));
     let shared = Arc::new(Shared {
         store: store.clone(),
         settings,
@@ -154,6 +210,7 @@ pub async fn deliver(
         relay_pause: std::sync::Mutex::new(vec![None; relay_count]),
         stop: stop.clone(),
         abort: abort_tx,
+        recorder: record_tx,
     });
     let (tx, rx) = mpsc::channel::<Claimed>(workers * 2);
     let rx = Arc::new(Mutex::new(rx));
@@ -167,9 +224,10 @@ pub async fn deliver(
         }));
     }
     // The claimer: keeps the queue fed until nothing is due or we are told to stop.
-    let batch = (workers * 2).clamp(8, 256);
+    let batch = (workers * 4).clamp(16, 256);
     let mut stop_rx = stop;
     let mut abort_rx = abort_rx;
+    let mut claim_error = None;
     'claim: loop {
         if *stop_rx.borrow() || *abort_rx.borrow() {
             break;
@@ -180,11 +238,20 @@ pub async fn deliver(
             let owner = shared.settings.owner.clone();
             let lease = shared.settings.lease;
             tokio::task::spawn_blocking(move || store.claim_deliveries(&owner, now, lease, batch))
-                .await??
+                .await?
+        };
+        let claimed = match claimed {
+            Ok(c) => c,
+            Err(e) => {
+                // Stop claiming, but let the workers finish and record what they hold.
+                claim_error = Some(e);
+                break;
+            }
         };
         if claimed.is_empty() {
             break;
         }
+        shared.report().reclaimed += claimed.iter().filter(|c| c.reclaimed).count();
         let mut claimed = claimed.into_iter();
         while let Some(c) = claimed.next() {
             let permit = tokio::select! {
@@ -197,9 +264,7 @@ pub async fn deliver(
                 Some(p) => p.send(c),
                 None => {
                     // Stopping: give back this row and the rest of the batch untouched.
-                    for c in std::iter::once(c).chain(claimed) {
-                        release(&shared, c);
-                    }
+                    release_all(&shared, std::iter::once(c).chain(claimed).collect()).await;
                     break 'claim;
                 }
             }
@@ -210,31 +275,101 @@ pub async fn deliver(
         h.await?;
     }
     // Anything still queued (stop or abort) goes back untouched.
-    let mut rx = rx.lock().await;
-    while let Ok(c) = rx.try_recv() {
-        release(&shared, c);
+    let mut left = Vec::new();
+    {
+        let mut rx = rx.lock().await;
+        while let Ok(c) = rx.try_recv() {
+            left.push(c);
+        }
     }
-    let report = shared
-        .report
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    Ok(report)
+    release_all(&shared, left).await;
+    heartbeat.abort();
+    let report = shared.report().clone();
+    drop(shared);
+    recorder.await??;
+    match claim_error {
+        Some(e) => Err(e.context("claiming deliveries failed")),
+        None => Ok(report),
+    }
 }
 
-fn release(shared: &Shared, c: Claimed) {
-    let now = (shared.clock)();
-    match shared.store.release(c.id, &shared.settings.owner, now) {
-        Ok(true) => {
-            shared
-                .report
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .released += 1
+/// Commits outcomes in groups: whatever the workers handed in while the previous commit ran
+/// goes into the next transaction. Each worker waits for its own outcome's commit, so the
+/// "at most one unrecorded message per connection" bound of a kill holds.
+async fn recorder(
+    store: Store,
+    owner: String,
+    mut rx: mpsc::UnboundedReceiver<Record>,
+) -> anyhow::Result<()> {
+    let mut failures = 0;
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < 512 {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
         }
-        Ok(false) => {}
-        Err(e) => tracing::error!(delivery = c.id, "could not release a delivery: {e:#}"),
+        let outcomes: Vec<(i64, Finish)> = group.iter().map(|r| (r.id, r.finish.clone())).collect();
+        let store = store.clone();
+        let owner = owner.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            store.finish_deliveries(&owner, &outcomes, Utc::now())
+        })
+        .await?;
+        if let Err(e) = result {
+            // The rows stay in `sending` under our lease, which then expires: the next run
+            // takes them over (and may send them again), so nothing is lost.
+            tracing::error!("could not record {} outcomes: {e:#}", group.len());
+            failures += 1;
+        }
+        for r in group {
+            let _ = r.done.send(());
+        }
     }
+    if failures > 0 {
+        anyhow::bail!("{failures} groups of outcomes could not be recorded; see the log");
+    }
+    Ok(())
+}
+
+/// Renews this run's leases every third of the lease, so a long run keeps its rows and a
+/// dead one loses them one lease after its last beat.
+async fn heartbeat(store: Store, owner: String, lease: chrono::Duration) {
+    let period = (lease / 3).to_std().unwrap_or(Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(period).await;
+        let store = store.clone();
+        let owner = owner.clone();
+        let until = Utc::now() + lease;
+        match tokio::task::spawn_blocking(move || store.renew_leases(&owner, until)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("could not renew leases: {e:#}"),
+            Err(_) => return,
+        }
+    }
+}
+
+async fn release_all(shared: &Shared, rows: Vec<Claimed>) {
+    if rows.is_empty() {
+        return;
+    }
+    let store = shared.store.clone();
+    let owner = shared.settings.owner.clone();
+    let now = (shared.clock)();
+    let outcomes: Vec<(i64, Finish)> = rows.iter().map(|c| (c.id, Finish::Release)).collect();
+    match tokio::task::spawn_blocking(move || store.finish_deliveries(&owner, &outcomes, now)).await
+    {
+        Ok(Ok(applied)) => shared.report().released += applied.iter().filter(|a| **a).count(),
+        Ok(Err(e)) => tracing::error!("could not give back {} deliveries: {e:#}", rows.len()),
+        Err(e) => tracing::error!("could not give back {} deliveries: {e}", rows.len()),
+    }
+}
+
+/// A worker's SMTP session and the relay it belongs to.
+struct Conn {
+    relay: usize,
+    session: Session,
 }
 
 async fn worker(
@@ -243,7 +378,7 @@ async fn worker(
     transport: Transport,
     rx: Arc<Mutex<mpsc::Receiver<Claimed>>>,
 ) {
-    let mut session: Option<Session> = None;
+    let mut conn: Option<Conn> = None;
     // Workers are spread over relays; on failure a worker moves to the next one.
     let mut relay_index = match &transport {
         Transport::Smtp(r) if !r.is_empty() => id % r.len(),
@@ -252,7 +387,7 @@ async fn worker(
     loop {
         let job = {
             let mut rx = rx.lock().await;
-            if *shared.stop.borrow() {
+            if *shared.stop.borrow() || *shared.abort.borrow() {
                 None
             } else {
                 rx.recv().await
@@ -260,35 +395,27 @@ async fn worker(
         };
         let Some(job) = job else { break };
         if *shared.abort.borrow() {
-            release(&shared, job);
+            record(&shared, &job, Outcome::Release).await;
             continue;
         }
-        handle(&shared, &transport, &mut session, &mut relay_index, job).await;
+        handle(&shared, &transport, &mut conn, &mut relay_index, job).await;
     }
-    if let Some(s) = session.take() {
-        s.quit().await;
+    if let Some(c) = conn.take() {
+        c.session.quit().await;
     }
 }
 
 async fn handle(
     shared: &Shared,
     transport: &Transport,
-    session: &mut Option<Session>,
+    conn: &mut Option<Conn>,
     relay_index: &mut usize,
     job: Claimed,
 ) {
-    let owner = shared.settings.owner.as_str();
     if job.suppressed {
-        record(
-            shared,
-            &job,
-            Outcome::Failed("address is on the suppression list".into()),
-        );
-        shared
-            .report
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .suppressed += 1;
+        shared.report().suppressed += 1;
+        let error = "suppressed: the address is on the suppression list".to_string();
+        record(shared, &job, Outcome::Failed(error, false)).await;
         return;
     }
     let composed = match (shared.compose)(&job) {
@@ -297,7 +424,7 @@ async fn handle(
             // Rendering failed: a bug or missing papers, not the reader's fault. Retry later.
             tracing::error!(delivery = job.id, "could not compose the message: {e:#}");
             let outcome = retry_or_fail(shared, &job, &format!("compose failed: {e:#}"));
-            record(shared, &job, outcome);
+            record(shared, &job, outcome).await;
             return;
         }
     };
@@ -316,85 +443,84 @@ async fn handle(
             }
         }
         Transport::Smtp(relays) => {
-            send_smtp(shared, relays, session, relay_index, &job, &composed).await
+            send_smtp(shared, relays, conn, relay_index, &job, &composed).await
         }
     };
-    if let Outcome::Failed(reason) = &outcome {
-        if reason.starts_with("permanent:") {
-            let now = (shared.clock)();
-            if let Err(e) = shared
-                .store
-                .suppress(job.subscriber.email.as_ref(), reason, now)
-            {
-                tracing::error!("could not suppress {}: {e:#}", job.subscriber.email);
-            }
-        }
-    }
-    let _ = owner;
-    record(shared, &job, outcome);
+    record(shared, &job, outcome).await;
 }
 
 async fn send_smtp(
     shared: &Shared,
     relays: &[Arc<Relay>],
-    session: &mut Option<Session>,
+    conn: &mut Option<Conn>,
     relay_index: &mut usize,
     job: &Claimed,
     composed: &Composed,
 ) -> Outcome {
-    // Get a session, failing over through the relays.
-    if session
+    if conn
         .as_ref()
-        .is_some_and(|s| s.sent >= shared.settings.max_messages_per_connection)
+        .is_some_and(|c| c.session.sent >= shared.settings.max_messages_per_connection)
     {
-        if let Some(s) = session.take() {
-            s.quit().await;
+        if let Some(c) = conn.take() {
+            c.session.quit().await;
         }
     }
-    if session.is_none() {
+    if let Some(c) = conn.as_ref() {
+        // A 421 seen by any connection pauses the whole relay, this session included.
+        wait_relay(shared, c.relay).await;
+    }
+    if conn.is_none() {
         match open_session(shared, relays, relay_index).await {
-            Ok(s) => *session = Some(s),
+            Ok(c) => *conn = Some(c),
             Err(err) => {
+                if *shared.stop.borrow() {
+                    return Outcome::Release;
+                }
                 // No relay takes connections: not this reader's fault, so the row goes back
                 // untouched and the run stops instead of burning every row's attempts.
                 let msg =
                     format!("every SMTP relay is unreachable ({err}); deliveries left queued");
                 tracing::error!("{msg}");
-                let mut report = shared.report.lock().unwrap_or_else(|e| e.into_inner());
-                report.aborted.get_or_insert(msg);
-                drop(report);
+                shared.report().aborted.get_or_insert(msg);
                 let _ = shared.abort.send(true);
                 return Outcome::Release;
             }
         }
     }
-    let s = session.as_mut().expect("a session was just opened");
-    let relay_name = s.relay().name.clone();
-    match s
+    let c = conn.as_mut().expect("a session was just opened");
+    let relay_at = c.relay;
+    let relay_name = c.session.relay().name.clone();
+    match c
+        .session
         .send(composed.from.as_ref(), &composed.to, &composed.bytes)
         .await
     {
         Ok(()) => Outcome::Sent(relay_name),
         Err(e) => {
             if !e.session_usable() {
-                if let Some(s) = session.take() {
-                    drop(s); // the connection is broken or closing; don't QUIT into it
-                }
+                // The connection is broken or closing; don't QUIT into it.
+                conn.take();
             }
             if e.is_slow_down() {
-                let i = *relay_index % relays.len();
-                tracing::warn!(relay = %relay_name, "relay answered 421; slowing down");
-                pause_relay(shared, i, shared.settings.slow_down);
+                tracing::warn!(relay = %relay_name, "relay answered 421; pausing it");
+                shared.report().slowdowns += 1;
+                pause_relay(shared, relay_at, shared.settings.slow_down);
             }
             let text = format!("relay {relay_name}: {e}");
             match e.verdict() {
-                Verdict::Permanent => Outcome::Failed(format!("permanent: {text}")),
+                Verdict::Permanent => Outcome::Failed(format!("permanent: {text}"), true),
                 Verdict::Unknown if !shared.settings.resend_unknown => Outcome::Unknown(text),
+                Verdict::Unknown => retry_or_fail(
+                    shared,
+                    job,
+                    &format!("outcome unknown, resent as resend_unknown = true: {text}"),
+                ),
                 Verdict::RelayProblem => {
-                    *relay_index += 1;
+                    *relay_index = relay_at + 1;
+                    conn.take();
                     retry_or_fail(shared, job, &text)
                 }
-                _ => retry_or_fail(shared, job, &text),
+                Verdict::Retry => retry_or_fail(shared, job, &text),
             }
         }
     }
@@ -405,7 +531,8 @@ enum Outcome {
     Release,
     Sent(String),
     Retry(DateTime<Utc>, String),
-    Failed(String),
+    /// Permanent failure; `true`: put the address on the suppression list.
+    Failed(String, bool),
     Unknown(String),
 }
 
@@ -415,27 +542,28 @@ async fn open_session(
     shared: &Shared,
     relays: &[Arc<Relay>],
     relay_index: &mut usize,
-) -> Result<Session, String> {
+) -> Result<Conn, String> {
     let mut last_err = String::from("no relay configured");
     for round in 0..3u32 {
         for _ in 0..relays.len() {
             let i = *relay_index % relays.len();
             wait_relay(shared, i).await;
-            if *shared.abort.borrow() {
+            if *shared.abort.borrow() || *shared.stop.borrow() {
                 return Err(last_err);
             }
             match Session::connect(relays[i].clone()).await {
-                Ok(s) => return Ok(s),
+                Ok(session) => return Ok(Conn { relay: i, session }),
                 Err(e) => {
                     tracing::warn!(relay = %relays[i].name, "connecting failed: {e}");
                     let pause = if e.is_slow_down() {
+                        shared.report().slowdowns += 1;
                         shared.settings.slow_down
                     } else {
                         Duration::from_millis(250 << round)
                     };
                     pause_relay(shared, i, pause);
                     last_err = format!("relay {}: {e}", relays[i].name);
-                    *relay_index += 1;
+                    *relay_index = i + 1;
                 }
             }
         }
@@ -444,17 +572,25 @@ async fn open_session(
 }
 
 /// Retry with exponential backoff and jitter, unless the attempts or the age are used up.
+/// Failing here never suppresses the address (soft bounces are not the address's fault).
 fn retry_or_fail(shared: &Shared, job: &Claimed, error: &str) -> Outcome {
     let s = &shared.settings;
     let now = (shared.clock)();
     if job.attempts >= s.max_attempts {
-        return Outcome::Failed(format!("gave up after {} attempts: {error}", job.attempts));
+        return Outcome::Failed(
+            format!("gave up after {} attempts: {error}", job.attempts),
+            false,
+        );
     }
     if now - job.created_at > s.max_age {
-        return Outcome::Failed(format!(
-            "gave up after {} hours: {error}",
-            s.max_age.num_hours()
-        ));
+        let age = s.max_age.to_std().unwrap_or_default();
+        return Outcome::Failed(
+            format!(
+                "gave up: older than max_age_hours ({}): {error}",
+                humanize(age)
+            ),
+            false,
+        );
     }
     let exp = s.retry_base.as_secs_f64() * 2f64.powi(job.attempts.saturating_sub(1).min(20) as i32);
     let jitter = 0.75 + rand::random::<f64>() * 0.5;
@@ -463,36 +599,50 @@ fn retry_or_fail(shared: &Shared, job: &Claimed, error: &str) -> Outcome {
     Outcome::Retry(next, error.to_string())
 }
 
-fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
-    let owner = shared.settings.owner.as_str();
-    let now = (shared.clock)();
-    let store = &shared.store;
-    if let Outcome::Release = outcome {
-        match store.release(job.id, owner, now) {
-            Ok(_) => {
-                shared
-                    .report
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .released += 1
-            }
-            Err(e) => tracing::error!(delivery = job.id, "could not release a delivery: {e:#}"),
-        }
-        return;
+fn humanize(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 3600.0 {
+        format!("{} h", secs / 3600.0)
+    } else {
+        format!("{secs:.1} s")
     }
-    let result = match &outcome {
-        Outcome::Release => unreachable!("handled above"),
-        Outcome::Sent(relay) => store.mark_sent(job.id, owner, relay, now),
-        Outcome::Retry(next, e) => store.mark_retry(job.id, owner, *next, e, now),
-        Outcome::Failed(e) => store.mark_failed(job.id, owner, e, now),
-        Outcome::Unknown(e) => store.mark_unknown(job.id, owner, e, now),
+}
+
+/// Hands the outcome to the recorder and waits until it is committed.
+async fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
+    let finish = match &outcome {
+        Outcome::Release => Finish::Release,
+        Outcome::Sent(relay) => Finish::Sent {
+            relay: relay.clone(),
+        },
+        Outcome::Retry(next, e) => Finish::Retry {
+            next_attempt: *next,
+            error: e.clone(),
+        },
+        Outcome::Failed(e, suppress) => Finish::Failed {
+            error: e.clone(),
+            suppress: suppress.then(|| job.subscriber.email.to_string()),
+        },
+        Outcome::Unknown(e) => Finish::Unknown { error: e.clone() },
     };
-    if let Err(e) = result {
-        tracing::error!(delivery = job.id, "could not record the outcome: {e:#}");
+    let (done, committed) = oneshot::channel();
+    if shared
+        .recorder
+        .send(Record {
+            id: job.id,
+            finish,
+            done,
+        })
+        .is_ok()
+    {
+        let _ = committed.await;
     }
-    let mut report = shared.report.lock().unwrap_or_else(|e| e.into_inner());
+    let mut report = shared.report();
     match &outcome {
-        Outcome::Release => {}
+        Outcome::Release => {
+            report.released += 1;
+            return;
+        }
         Outcome::Sent(_) => {
             report.sent += 1;
             shared.progress.sent.fetch_add(1, Ordering::Relaxed);
@@ -501,8 +651,9 @@ fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
             report.retry += 1;
             tracing::warn!(to = %job.subscriber.email, "will retry: {e}");
         }
-        Outcome::Failed(e) => {
+        Outcome::Failed(e, suppress) => {
             report.failed += 1;
+            report.newly_suppressed += usize::from(*suppress);
             tracing::warn!(to = %job.subscriber.email, "failed: {e}");
         }
         Outcome::Unknown(e) => {
@@ -510,6 +661,7 @@ fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
             tracing::warn!(to = %job.subscriber.email, "outcome unknown (may have been delivered): {e}");
         }
     }
+    drop(report);
     shared.progress.done.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -545,7 +697,9 @@ async fn wait_relay(shared: &Shared, i: usize) {
         .copied()
         .flatten();
     if let Some(until) = until {
-        tokio::time::sleep_until(until).await;
+        if until > Instant::now() {
+            tokio::time::sleep_until(until).await;
+        }
     }
 }
 

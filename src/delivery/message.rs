@@ -3,8 +3,10 @@
 //! `List-Unsubscribe` (https, one-click per RFC 8058) and `List-Unsubscribe-Post`.
 use chrono::{DateTime, Utc};
 use lettre::Message;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, HeaderName, HeaderValue, MIME_VERSION_1_0,
+};
+use lettre::message::{Body, Mailbox, MultiPart};
 
 /// Sender-wide settings, parsed from config once.
 #[derive(Debug, Clone)]
@@ -61,7 +63,29 @@ pub fn build_message(
     if let Some(r) = &settings.reply_to {
         builder = builder.reply_to(r.clone());
     }
-    let mut message = builder.multipart(MultiPart::alternative_plain_html(out.text, out.html))?;
+    // The multipart's own headers (Content-Type with the boundary) are lifted into the
+    // message's header block and the parts become its raw body. lettre would otherwise keep
+    // Content-Type inside the body, where its DKIM signer neither hashes it as a header nor
+    // leaves it out of the body hash: a signature covering Content-Type would not verify.
+    let alternative = MultiPart::alternative_plain_html(out.text, out.html);
+    let content_type = alternative
+        .headers()
+        .get::<ContentType>()
+        .expect("a multipart has a Content-Type");
+    let mut formatted = alternative.formatted();
+    let body_at = find(&formatted, b"\r\n\r\n").map_or(0, |i| i + 4);
+    formatted.drain(..body_at);
+    // The parts are already transfer-encoded (7bit, quoted-printable or base64) by lettre.
+    let encoding = if formatted.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::EightBit
+    };
+    let body = Body::dangerous_pre_encoded(formatted, encoding);
+    let mut message = builder
+        .header(MIME_VERSION_1_0)
+        .header(content_type)
+        .body(body)?;
     let headers = message.headers_mut();
     if let Some(url) = out.unsubscribe_url {
         headers.insert_raw(HeaderValue::new(LIST_UNSUBSCRIBE, format!("<{url}>")));
@@ -84,6 +108,10 @@ pub fn build_message(
         ));
     }
     Ok(message)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A display name for `List-Id`, kept to characters that need no quoting.

@@ -6,7 +6,7 @@ use tokio::sync::watch;
 
 use super::Composer;
 use crate::config::Settings;
-use crate::delivery::{EngineReport, Progress, Transport, deliver};
+use crate::delivery::{EngineReport, EngineSettings, Progress, Transport, deliver};
 use crate::store::Store;
 
 /// Delivers what is due (pending, retries whose time came, rows of a crashed run whose lease
@@ -16,6 +16,7 @@ pub async fn send(
     settings: &Settings,
     store: &Store,
     transport: Transport,
+    engine: EngineSettings,
     dkim: Option<lettre::message::dkim::DkimConfig>,
     progress: Arc<Progress>,
     stop: watch::Receiver<bool>,
@@ -24,7 +25,7 @@ pub async fn send(
     deliver(
         store.clone(),
         transport,
-        settings.engine_settings(),
+        engine,
         Box::new(move |c| composer.compose(c)),
         Box::new(Utc::now),
         progress,

@@ -102,6 +102,45 @@ pub struct DeliveryCounts {
     pub reclaimed: i64,
 }
 
+/// One delivery as `paperpost deliveries` and the tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub email: String,
+    pub state: DeliveryState,
+    /// Attempts so far (a claim counts one; a row given back untouched does not).
+    pub attempts: u32,
+    /// The last SMTP reply or error, for failed, unknown and retry rows.
+    pub last_error: Option<String>,
+    /// The relay that accepted it.
+    pub relay: Option<String>,
+    /// Times this row was taken over from a run that died holding it: the message may have
+    /// been sent by that run too.
+    pub reclaimed: u32,
+}
+
+/// The outcome of one claimed delivery, recorded by [`Store::finish_deliveries`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Sent {
+        relay: String,
+    },
+    Retry {
+        next_attempt: DateTime<Utc>,
+        error: String,
+    },
+    /// Permanent failure; `suppress` puts the address on the suppression list in the same
+    /// transaction (a hard bounce).
+    Failed {
+        error: String,
+        suppress: Option<String>,
+    },
+    Unknown {
+        error: String,
+    },
+    /// Given back untouched: the attempt is not counted.
+    Release,
+}
+
 #[derive(Debug, Clone)]
 pub struct DeliveryFailure {
     pub id: i64,
@@ -232,11 +271,12 @@ impl Store {
                      SELECT id FROM deliveries WHERE state = 'retry' AND next_attempt_at <= ?3
                      UNION ALL
                      SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= ?3
+                         AND lease_owner != ?1
                      LIMIT ?4)
                  RETURNING id",
             )?;
             let rows = stmt.query_map(
-                params![owner, ts(now + lease), ts(now), limit as i64],
+                params![owner, ts_ceil(now + lease), ts(now), limit as i64],
                 |r| r.get(0),
             )?;
             rows.collect::<Result<_, _>>()?
@@ -276,36 +316,91 @@ impl Store {
         Ok(claimed)
     }
 
-    fn finish(
+    /// Records the outcomes of claimed deliveries in one transaction (one commit for many
+    /// messages). Each row changes only while `owner` still holds its lease; the result says,
+    /// per outcome, whether it did.
+    pub fn finish_deliveries(
+        &self,
+        owner: &str,
+        outcomes: &[(i64, Finish)],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<bool>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut applied = Vec::with_capacity(outcomes.len());
+        {
+            let mut finish = tx.prepare_cached(
+                "UPDATE deliveries SET state = ?3, last_error = ?4, next_attempt_at = ?5,
+                     relay = COALESCE(?6, relay), updated_at = ?7,
+                     sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
+            )?;
+            let mut release = tx.prepare_cached(
+                "UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END,
+                     attempts = attempts - 1, next_attempt_at = ?3, lease_owner = NULL,
+                     lease_until = NULL, updated_at = ?3
+                 WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
+            )?;
+            let mut suppress = tx.prepare_cached(
+                "INSERT INTO suppressions (email_key, reason, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
+            )?;
+            for (id, outcome) in outcomes {
+                let (state, error, next, relay) = match outcome {
+                    Finish::Release => {
+                        applied.push(release.execute(params![id, owner, ts(now)])? > 0);
+                        continue;
+                    }
+                    Finish::Sent { relay } => (DeliveryState::Sent, None, None, Some(relay)),
+                    Finish::Retry {
+                        next_attempt,
+                        error,
+                    } => (
+                        DeliveryState::Retry,
+                        Some(error),
+                        Some(ts_ceil(*next_attempt)),
+                        None,
+                    ),
+                    Finish::Failed { error, .. } => {
+                        (DeliveryState::Failed, Some(error), None, None)
+                    }
+                    Finish::Unknown { error } => (DeliveryState::Unknown, Some(error), None, None),
+                };
+                let n = finish.execute(params![
+                    id,
+                    owner,
+                    state.as_str(),
+                    error,
+                    next,
+                    relay,
+                    ts(now)
+                ])?;
+                if n == 0 {
+                    tracing::warn!(delivery = id, %state, "lease lost before the outcome was recorded");
+                } else if let Finish::Failed {
+                    suppress: Some(email),
+                    error,
+                } = outcome
+                {
+                    let key = super::subscribers::email_key(email);
+                    suppress.execute(params![key, error, ts(now)])?;
+                }
+                applied.push(n > 0);
+            }
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    fn finish_one(
         &self,
         id: i64,
         owner: &str,
-        state: DeliveryState,
-        error: Option<&str>,
-        next_attempt: Option<DateTime<Utc>>,
-        relay: Option<&str>,
+        outcome: Finish,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let n = self.conn().execute(
-            "UPDATE deliveries SET state = ?3, last_error = ?4, next_attempt_at = ?5,
-                 relay = COALESCE(?6, relay), updated_at = ?7,
-                 sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END,
-                 lease_owner = NULL, lease_until = NULL
-             WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
-            params![
-                id,
-                owner,
-                state.as_str(),
-                error,
-                next_attempt.map(ts),
-                relay,
-                ts(now)
-            ],
-        )?;
-        if n == 0 {
-            tracing::warn!(delivery = id, %state, "lease lost before the outcome was recorded");
-        }
-        Ok(n > 0)
+        Ok(self.finish_deliveries(owner, &[(id, outcome)], now)?[0])
     }
 
     /// Records a delivery as accepted by the relay. `false` if this owner no longer held it.
@@ -316,7 +411,8 @@ impl Store {
         relay: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(id, owner, DeliveryState::Sent, None, None, Some(relay), now)
+        let relay = relay.to_string();
+        self.finish_one(id, owner, Finish::Sent { relay }, now)
     }
 
     pub fn mark_retry(
@@ -327,13 +423,14 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(
+        let error = error.to_string();
+        self.finish_one(
             id,
             owner,
-            DeliveryState::Retry,
-            Some(error),
-            Some(next_attempt),
-            None,
+            Finish::Retry {
+                next_attempt,
+                error,
+            },
             now,
         )
     }
@@ -345,13 +442,14 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(
+        let error = error.to_string();
+        self.finish_one(
             id,
             owner,
-            DeliveryState::Failed,
-            Some(error),
-            None,
-            None,
+            Finish::Failed {
+                error,
+                suppress: None,
+            },
             now,
         )
     }
@@ -363,26 +461,37 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(
-            id,
-            owner,
-            DeliveryState::Unknown,
-            Some(error),
-            None,
-            None,
-            now,
-        )
+        let error = error.to_string();
+        self.finish_one(id, owner, Finish::Unknown { error }, now)
     }
 
     /// Gives a claimed delivery back untouched (shutdown before it was attempted).
     pub fn release(&self, id: i64, owner: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
-        let n = self.conn().execute(
-            "UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END,
-                 attempts = attempts - 1, next_attempt_at = ?3, lease_owner = NULL, lease_until = NULL, updated_at = ?3
-             WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
-            params![id, owner, ts(now)],
+        self.finish_one(id, owner, Finish::Release, now)
+    }
+
+    /// Extends the lease of every row `owner` holds until `until` (the heartbeat of a live
+    /// run, so its rows are never taken over while it works on them). Returns how many.
+    pub fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> anyhow::Result<usize> {
+        Ok(self.conn().execute(
+            "UPDATE deliveries SET lease_until = ?2 WHERE state = 'sending' AND lease_owner = ?1",
+            params![owner, ts_ceil(until)],
+        )?)
+    }
+
+    /// Rows in `sending` under another owner's unexpired lease: (how many, earliest expiry).
+    pub fn leased_elsewhere(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(i64, Option<DateTime<Utc>>)> {
+        let (n, t): (i64, Option<i64>) = self.conn().query_row(
+            "SELECT COUNT(*), MIN(lease_until) FROM deliveries
+             WHERE state = 'sending' AND lease_owner != ?1 AND lease_until > ?2",
+            params![owner, ts(now)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(n > 0)
+        Ok((n, t.map(from_ts)))
     }
 
     /// Deliveries still to do: pending, sending and retry.
@@ -485,28 +594,54 @@ impl Store {
         Ok(total)
     }
 
-    /// State of one subscriber's delivery in an edition (tests and status).
+    /// One subscriber's delivery in an edition (tests and status).
     pub fn delivery_state(
         &self,
         period_key: &str,
         email: &str,
-    ) -> anyhow::Result<Option<(DeliveryState, u32, Option<String>)>> {
+    ) -> anyhow::Result<Option<DeliveryRow>> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT d.state, d.attempts, d.last_error FROM deliveries d
-                 JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
-                 WHERE e.period_key = ?1 AND s.email_key = lower(?2)",
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM deliveries d
+                     JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
+                     WHERE e.period_key = ?1 AND s.email_key = lower(?2)"
+                ),
                 params![period_key, email],
-                |r| {
-                    let st: String = r.get(0)?;
-                    Ok((
-                        st.parse().unwrap_or(DeliveryState::Failed),
-                        r.get(1)?,
-                        r.get(2)?,
-                    ))
-                },
+                row_to_delivery,
             )
             .optional()?)
     }
+
+    /// Every delivery of an edition, in subscriber order.
+    pub fn delivery_rows(&self, period_key: &str) -> anyhow::Result<Vec<DeliveryRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM deliveries d
+             JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
+             WHERE e.period_key = ?1 ORDER BY s.id"
+        ))?;
+        let rows = stmt.query_map([period_key], row_to_delivery)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const ROW_COLUMNS: &str = "s.email, d.state, d.attempts, d.last_error, d.relay, d.reclaimed";
+
+fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRow> {
+    let st: String = r.get(1)?;
+    Ok(DeliveryRow {
+        email: r.get(0)?,
+        state: st.parse().unwrap_or(DeliveryState::Failed),
+        attempts: r.get(2)?,
+        last_error: r.get(3)?,
+        relay: r.get(4)?,
+        reclaimed: r.get(5)?,
+    })
+}
+
+/// A deadline in whole seconds, rounded up: never earlier than asked.
+fn ts_ceil(t: DateTime<Utc>) -> i64 {
+    t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
 }

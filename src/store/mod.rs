@@ -20,7 +20,9 @@ use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
-pub use deliveries::{Claimed, DeliveryCounts, DeliveryFailure, DeliveryState, NewDelivery};
+pub use deliveries::{
+    Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
+};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
 pub use runs::{RunRecord, SourceRunRecord};

@@ -61,7 +61,7 @@ const COLUMNS: &str =
 /// The same columns of a `subscribers s` joined in another query.
 pub(super) const COLUMNS_S: &str = "s.id, s.email, s.name, s.status, s.topics, s.frequency, s.timezone, s.send_hour, s.created_at, s.token";
 
-fn email_key(email: &str) -> String {
+pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
