@@ -1,6 +1,7 @@
 //! A real HTTP server for tests: axum on 127.0.0.1:0, answering with a closure, recording
 //! every request. Stopped (gracefully) by [`TestServer::stop`].
 #![allow(dead_code)]
+pub mod newsletter;
 pub mod smtp;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -82,6 +82,28 @@ impl SmtpServer {
             .collect()
     }
 
+    /// Every RCPT TO the server saw (accepted or refused), in order.
+    pub fn rcpt_attempts(&self) -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(self.mail_dir().join("rcpt.jsonl")) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["rcpt"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    /// How many accepted messages went to `addr`.
+    pub fn received_by(&self, addr: &str) -> usize {
+        self.log()
+            .iter()
+            .filter(|(to, _)| to.iter().any(|t| t.eq_ignore_ascii_case(addr)))
+            .count()
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         let Ok(text) = std::fs::read_to_string(self.mail_dir().join("log.jsonl")) else {
             return Vec::new();

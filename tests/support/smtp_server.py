@@ -6,7 +6,8 @@ usage: smtp_server.py --out DIR [--script FILE] [--no-save]
 
 Prints "PORT <n>" on stdout once listening, then serves until SIGTERM/SIGINT.
 Every accepted message is appended to DIR/log.jsonl as {"to": [...], "from": ..., "message_id":
-..., "file": ...} and (unless --no-save) written to DIR/<n>.eml.
+..., "file": ...} and (unless --no-save) written to DIR/<n>.eml. Every RCPT TO, accepted or
+not, is appended to DIR/rcpt.jsonl as {"rcpt": ..., "step": ...} (what the client tried).
 
 Script (JSON): {"recipients": {"addr": [step, step, ...]}, "connect": [step, ...]}
 Each attempt for that recipient (or each new connection) takes the next step; the last one
@@ -55,9 +56,11 @@ class Handler:
         self.save = save
         self.n = 0
         self.log = open(os.path.join(out, "log.jsonl"), "a", buffering=1)
+        self.rcpt_log = open(os.path.join(out, "rcpt.jsonl"), "a", buffering=1)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         step = self.script.for_recipient(address)
+        self.rcpt_log.write(json.dumps({"rcpt": address, "step": step}) + "\n")
         envelope.rcpt_steps = getattr(envelope, "rcpt_steps", {})
         envelope.rcpt_steps[address] = step
         if step.endswith(" rcpt"):
