@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need (Python's aiosmtpd
-# and dkimpy for the real SMTP server and DKIM verifier, Debian's chromium and Node's
+# and dkimpy + PyNaCl for the real SMTP server and the DKIM verifier (PyNaCl verifies
+# Ed25519), openssl to make test keys, Debian's chromium and Node's
 # playwright-core for the browser test), then runs every test. .ci/run calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -15,10 +17,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-if ! python3 -c 'import aiosmtpd, dkim' 2>/dev/null; then
-  echo "installing aiosmtpd and dkimpy (pip)…" >&2
-  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd dkimpy 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd dkimpy
+if ! python3 -c 'import aiosmtpd, dkim, nacl' 2>/dev/null; then
+  echo "installing aiosmtpd, dkimpy and pynacl (pip)…" >&2
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd dkimpy pynacl 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd dkimpy pynacl
 fi
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
   echo "installing playwright-core (npm)…" >&2
