@@ -19,7 +19,7 @@ const KILLS: usize = 4;
 #[test]
 fn sigkill_at_random_moments_loses_nothing_and_duplicates_only_what_was_in_flight() {
     // Arrange: a fast local config (2 s leases), a server that only logs, 5,000 readers.
-    let smtp = SmtpServer::start_with(None, false);
+    let smtp = SmtpServer::start_with(Some(serde_json::json!({"pipelining": true})), false);
     let n = Newsletter::new(&format!(
         "connections = {CONNECTIONS}\nlease_secs = 2\nretry_base_secs = 0.2\n{}",
         relay("local", smtp.port, 5.0)

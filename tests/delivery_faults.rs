@@ -56,8 +56,19 @@ fn suppressed(n: &Newsletter) -> BTreeSet<String> {
 
 #[test]
 fn every_scripted_fault_ends_in_its_exact_state_and_only_hard_bounces_are_suppressed() {
+    scripted_faults(false);
+}
+
+/// The same faults when the relay offers PIPELINING (MAIL, RCPT and DATA in one write):
+/// each refusal must still be pinned on its step.
+#[test]
+fn every_scripted_fault_ends_in_its_exact_state_with_pipelining_too() {
+    scripted_faults(true);
+}
+
+fn scripted_faults(pipelining: bool) {
     // Arrange: one recipient per fault.
-    let smtp = SmtpServer::start(Some(json!({"recipients": {
+    let smtp = SmtpServer::start(Some(json!({"pipelining": pipelining, "recipients": {
         addr("greylisted"): ["451 rcpt", "ok"],
         addr("busy"): ["451 data", "ok"],
         addr("gone"): ["550 rcpt"],

@@ -9,7 +9,10 @@ Every accepted message is appended to DIR/log.jsonl as {"to": [...], "from": ...
 ..., "file": ...} and (unless --no-save) written to DIR/<n>.eml. Every RCPT TO, accepted or
 not, is appended to DIR/rcpt.jsonl as {"rcpt": ..., "step": ...} (what the client tried).
 
-Script (JSON): {"recipients": {"addr": [step, step, ...]}, "connect": [step, ...]}
+Script (JSON): {"recipients": {"addr": [step, step, ...]}, "connect": [step, ...],
+                "pipelining": true|false}
+"pipelining": true advertises PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads
+commands in order from its stream, so pipelined commands are answered in order.
 Each attempt for that recipient (or each new connection) takes the next step; the last one
 repeats. Steps for recipients:
   "ok"              accept
@@ -33,6 +36,7 @@ class Script:
     def __init__(self, spec):
         self.recipients = {k.lower(): list(v) for k, v in spec.get("recipients", {}).items()}
         self.connect = list(spec.get("connect", []))
+        self.pipelining = bool(spec.get("pipelining", False))
         self.counts = {}
 
     def _next(self, key, steps):
@@ -57,6 +61,12 @@ class Handler:
         self.n = 0
         self.log = open(os.path.join(out, "log.jsonl"), "a", buffering=1)
         self.rcpt_log = open(os.path.join(out, "rcpt.jsonl"), "a", buffering=1)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.script.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         step = self.script.for_recipient(address)

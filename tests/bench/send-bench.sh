@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Benchmark of paperpost's sending next to Postfix's smtp-source, in the same run, on loopback.
+# A benchmark, not a test: it prints figures and judges nothing.
+#
+# usage: tests/bench/send-bench.sh [MESSAGES] [SESSIONS] [BYTES] [BIG]
+#   defaults: 10000 10 40000 100000
+#
+#   1. reference: ../shared/bench/smtp-reference.sh MESSAGES SESSIONS BYTES (smtp-source → smtp-sink)
+#   2. a sink for paperpost: SINK_ONLY=1 smtp-reference.sh … PORT (stopped by its PID at the end)
+#   3. transport alone: `cargo bench --bench transport` — MESSAGES pre-built messages of BYTES
+#      bytes over SESSIONS reused `delivery::Session`s (no store, no rendering)
+#   4. end to end: MESSAGES subscribers with varied topics (CSV import), papers from the recorded
+#      fixtures (digests of ~40 KB: max_papers = 10), `paperpost send` timed by the wall clock —
+#      selection, rendering, durable bookkeeping and SMTP over SESSIONS connections — under
+#      /usr/bin/time -v for peak RSS
+#   5. BIG subscribers: peak RSS of `send --dry-run` (planning) and of a full `send` to the sink
+#
+# Builds with cargo in release mode (honours CARGO_TARGET_DIR). Installs Postfix (smtp-sink,
+# smtp-source) and GNU time with apt when missing. Ports: PORT_REF (2526) and PORT (2527).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+N=${1:-10000}
+S=${2:-10}
+L=${3:-40000}
+BIG=${4:-100000}
+REF=${REF:-$ROOT/../shared/bench/smtp-reference.sh}
+PORT_REF=${PORT_REF:-2526}
+PORT=${PORT:-2527}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+if ! command -v smtp-sink >/dev/null || ! command -v smtp-source >/dev/null; then
+  echo "installing Postfix's smtp-sink/smtp-source (Debian package postfix)..." >&2
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; }
+fi
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time (Debian package time)..." >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+fi
+
+echo "building (release)..." >&2
+cargo build --release --quiet --bin paperpost
+cargo bench --quiet --bench transport --no-run 2>/dev/null
+BIN=$TARGET/release/paperpost
+
+WORK=$(mktemp -d)
+SINK_PID=
+cleanup() {
+  if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+calc() { python3 -c "print($1)"; }
+rss_mb() { awk -F: '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$1"; }
+
+# A newsletter in $1 with $2 subscribers, delivering by $3 (smtp | file).
+newsletter() {
+  local dir=$1 count=$2 transport=$3 f=$ROOT/tests/fixtures
+  mkdir -p "$dir"
+  cat >"$dir/config.toml" <<EOF
+[newsletter]
+name = "paperpost bench"
+base_url = "https://papers.example.org/"
+from = "paperpost <digest@papers.example.org>"
+
+[store]
+path = "pp.sqlite3"
+
+[[sources]]
+name = "hf"
+kind = "file"
+path = "$f/hf_daily_papers_2024-10-25_full.json"
+
+[[sources]]
+name = "arxiv-ai"
+kind = "file"
+path = "$f/arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml"
+
+[[sources]]
+name = "testing"
+kind = "file"
+path = "$f/arxiv_api_2026_query_testing_max10.xml"
+
+[selection]
+max_papers = 10
+
+[delivery]
+transport = "$transport"
+outbox = "outbox"
+connections = $S
+
+[[delivery.relays]]
+host = "127.0.0.1"
+port = $PORT
+tls = "none"
+timeout_secs = 30
+EOF
+  # Varied topics: keywords, phrases, categories, exclusions, and the trending digest.
+  python3 - "$dir/subscribers.csv" "$count" <<'EOF'
+import sys
+topics = ["", "agent, cat:cs.AI", 'video, "diffusion model"', "language model, reasoning",
+          "cat:cs.CL, benchmark", "reinforcement learning, agent", "cat:cs.CV, image",
+          "llm, -survey, cat:cs.LG", '"large language model", evaluation', "robot, planning"]
+with open(sys.argv[1], "w") as f:
+    f.write("email,name,topics,status,frequency\n")
+    for i in range(int(sys.argv[2])):
+        t = topics[(i * 7 + i // 10) % len(topics)].replace('"', '""')
+        f.write(f'reader{i:06d}@example.org,Reader {i},"{t}",active,weekly\n')
+EOF
+  (cd "$dir" && "$BIN" fetch >/dev/null 2>&1 && "$BIN" subscribers import subscribers.csv >/dev/null)
+}
+
+echo "== 1. reference: smtp-source → smtp-sink ($N messages, $S sessions, $L bytes)"
+ref_line=$(bash "$REF" "$N" "$S" "$L" "$PORT_REF" | tail -1)
+echo "$ref_line"
+ref=$(echo "$ref_line" | sed -n 's/.*= \([0-9]*\) msgs\/s/\1/p')
+
+sink_line=$(SINK_ONLY=1 bash "$REF" "$N" "$S" "$L" "$PORT")
+SINK_PID=$(echo "$sink_line" | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
+echo "($sink_line)"
+
+echo "== 2. transport alone: paperpost::delivery::Session → smtp-sink"
+tr_line=$(cargo bench --quiet --bench transport -- "$N" "$S" "$L" "$PORT" 2>/dev/null | tail -1)
+echo "$tr_line"
+tr=$(echo "$tr_line" | sed -n 's/.*= \([0-9]*\) msgs\/s/\1/p')
+
+echo "== 3. end to end: paperpost send, $N subscribers → smtp-sink"
+newsletter "$WORK/sample" 300 file
+size=$(python3 -c "import os,sys; d=sys.argv[1]; s=[os.path.getsize(os.path.join(d,f)) for f in os.listdir(d)]; print(sum(s)//len(s))" "$WORK/sample/outbox" 2>/dev/null || true)
+if [ -z "$size" ]; then
+  (cd "$WORK/sample" && "$BIN" send >/dev/null 2>&1 || true)
+  size=$(python3 -c "import os,sys; d=sys.argv[1]; s=[os.path.getsize(os.path.join(d,f)) for f in os.listdir(d)]; print(sum(s)//len(s))" "$WORK/sample/outbox")
+fi
+echo "average digest: $size bytes (300 sampled readers, same topics)"
+newsletter "$WORK/e2e" "$N" smtp
+start=$(now)
+(cd "$WORK/e2e" && /usr/bin/time -v -o "$WORK/e2e.time" "$BIN" send >"$WORK/e2e.out" 2>"$WORK/e2e.err") || true
+end=$(now)
+cat "$WORK/e2e.out"
+sent=$(sed -n 's/^sent \([0-9]*\),.*/\1/p' "$WORK/e2e.out")
+e2e=$(calc "round($sent / ($end - $start))")
+echo "paperpost send: $sent digests in $(calc "round($end - $start, 3)") s = $e2e msgs/s, peak RSS $(rss_mb "$WORK/e2e.time") MB"
+
+echo "== 4. $BIG subscribers: peak memory"
+newsletter "$WORK/big" "$BIG" smtp
+(cd "$WORK/big" && /usr/bin/time -v -o "$WORK/plan.time" "$BIN" send --dry-run >/dev/null 2>&1) || true
+echo "send --dry-run (planning $BIG readers): peak RSS $(rss_mb "$WORK/plan.time") MB"
+start=$(now)
+(cd "$WORK/big" && /usr/bin/time -v -o "$WORK/big.time" "$BIN" send >"$WORK/big.out" 2>"$WORK/big.err") || true
+end=$(now)
+big_sent=$(sed -n 's/^sent \([0-9]*\),.*/\1/p' "$WORK/big.out")
+echo "send (plan + deliver $big_sent digests): $(calc "round($end - $start, 1)") s, $(calc "round($big_sent / ($end - $start))") msgs/s, peak RSS $(rss_mb "$WORK/big.time") MB"
+
+echo "== summary"
+echo "reference smtp-source:     $ref msgs/s"
+echo "paperpost transport alone: $tr msgs/s = $(calc "round($tr / $ref, 2)") x reference (target >= 0.8)"
+echo "paperpost send end to end: $e2e msgs/s = $(calc "round($e2e / $ref, 2)") x reference (target >= 0.5)"
+echo "peak RSS with $BIG subscribers: plan $(rss_mb "$WORK/plan.time") MB, send $(rss_mb "$WORK/big.time") MB (target < 200)"
