@@ -366,10 +366,10 @@ impl Settings {
         s.validate(text, path)?;
         s.store.path = s.resolve(&s.store.path);
         s.delivery.outbox = s.resolve(&s.delivery.outbox);
-        if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file)) {
-            if let Some(d) = s.delivery.dkim.as_mut() {
-                d.key_file = key_file;
-            }
+        if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file))
+            && let Some(d) = s.delivery.dkim.as_mut()
+        {
+            d.key_file = key_file;
         }
         for src in &mut s.sources {
             src.resolve_paths(base_dir);
@@ -543,15 +543,15 @@ impl Settings {
                     "username and password_env must be set together".into(),
                 ));
             }
-            if let Some(var) = &r.password_env {
-                if std::env::var_os(var).is_none() {
-                    return Err(invalid(
-                        "delivery.relays",
-                        Some(i),
-                        "password_env",
-                        format!("environment variable {var} is not set"),
-                    ));
-                }
+            if let Some(var) = &r.password_env
+                && std::env::var_os(var).is_none()
+            {
+                return Err(invalid(
+                    "delivery.relays",
+                    Some(i),
+                    "password_env",
+                    format!("environment variable {var} is not set"),
+                ));
             }
         }
         Ok(())
@@ -783,12 +783,11 @@ fn find_key_line(text: &str, section: &str, index: Option<usize>, key: &str) -> 
             }
             continue;
         }
-        if in_section {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == key {
-                    return i + 1;
-                }
-            }
+        if in_section
+            && let Some((k, _)) = t.split_once('=')
+            && k.trim() == key
+        {
+            return i + 1;
         }
     }
     section_line.unwrap_or(1)

@@ -287,7 +287,7 @@ fn a_suppressed_address_fails_in_a_later_edition_without_any_smtp_traffic() {
     let plan = paperpost::pipeline::plan_edition(
         &settings,
         &store,
-        next_week.clone(),
+        next_week,
         Frequency::Weekly,
         None,
         false,

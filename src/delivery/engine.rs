@@ -460,10 +460,9 @@ async fn send_smtp(
     if conn
         .as_ref()
         .is_some_and(|c| c.session.sent >= shared.settings.max_messages_per_connection)
+        && let Some(c) = conn.take()
     {
-        if let Some(c) = conn.take() {
-            c.session.quit().await;
-        }
+        c.session.quit().await;
     }
     if let Some(c) = conn.as_ref() {
         // A 421 seen by any connection pauses the whole relay, this session included.
@@ -696,10 +695,10 @@ async fn wait_relay(shared: &Shared, i: usize) {
         .get(i)
         .copied()
         .flatten();
-    if let Some(until) = until {
-        if until > Instant::now() {
-            tokio::time::sleep_until(until).await;
-        }
+    if let Some(until) = until
+        && until > Instant::now()
+    {
+        tokio::time::sleep_until(until).await;
     }
 }
 

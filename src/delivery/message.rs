@@ -158,8 +158,17 @@ fn encode_part(text: &str, out: &mut Vec<u8>) {
 fn quoted_printable(bytes: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     const MAX: usize = 76;
-    let mut col = 0;
-    let mut i = 0;
+    /// Bytes written as they are: printable ASCII but `=`, space and tab.
+    const LITERAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0x20;
+        while b <= 0x7e {
+            t[b] = b != b'=' as usize;
+            b += 1;
+        }
+        t[b'\t' as usize] = true;
+        t
+    };
     let hard_break = |out: &mut Vec<u8>, col: &mut usize| {
         if let Some(&last @ (b' ' | b'\t')) = out.last() {
             out.pop();
@@ -172,32 +181,43 @@ fn quoted_printable(bytes: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(b"\r\n");
         *col = 0;
     };
+    out.reserve(bytes.len() + bytes.len() / 8);
+    let mut col = 0;
+    let mut i = 0;
     while i < bytes.len() {
+        // Copy the run of literal bytes that fits on this line (leaving room for the `=`
+        // of a soft break) in one go: most of an HTML digest is such runs.
+        let room = MAX - 1 - col;
+        let end = bytes.len().min(i + room);
+        let run = bytes[i..end]
+            .iter()
+            .position(|&b| !LITERAL[b as usize])
+            .unwrap_or(end - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        col += run;
+        i += run;
+        if i == bytes.len() {
+            break;
+        }
         let b = bytes[i];
-        if b == b'\n' {
-            hard_break(out, &mut col);
-            i += 1;
-            continue;
-        }
-        if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            hard_break(out, &mut col);
-            i += 2;
-            continue;
-        }
-        let literal = matches!(b, b'!'..=b'<' | b'>'..=b'~' | b' ' | b'\t');
-        let width = if literal { 1 } else { 3 };
-        // Leave room for the `=` of a soft break.
-        if col + width > MAX - 1 {
+        if run == room && LITERAL[b as usize] {
             out.extend_from_slice(b"=\r\n");
             col = 0;
-        }
-        if literal {
-            out.push(b);
+        } else if b == b'\n' {
+            hard_break(out, &mut col);
+            i += 1;
+        } else if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            hard_break(out, &mut col);
+            i += 2;
         } else {
+            if col + 3 > MAX - 1 {
+                out.extend_from_slice(b"=\r\n");
+                col = 0;
+            }
             out.extend_from_slice(&[b'=', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            col += 3;
+            i += 1;
         }
-        col += width;
-        i += 1;
     }
     if matches!(out.last(), Some(b' ' | b'\t')) {
         // Trailing whitespace at the very end: encoded like before a line end.
@@ -281,7 +301,16 @@ mod tests {
     #[test]
     fn quoted_printable_round_trips_and_keeps_lines_short() {
         let long = "é".repeat(60) + &"x".repeat(200) + " \nend \t\r\n= trailing ";
-        for text in [long.as_str(), "", "plain", "a=b", " ", "\u{1F600} emoji\n"] {
+        let pieces = ["a", "xyz", " ", "\t", "=", "é", "\n", "\r\n", ".", "—"];
+        let random: Vec<String> = (0..300)
+            .map(|_| {
+                (0..rand::random_range(0..400))
+                    .map(|_| pieces[rand::random_range(0..pieces.len())])
+                    .collect()
+            })
+            .collect();
+        let fixed = [long.as_str(), "", "plain", "a=b", " ", "\u{1F600} emoji\n"];
+        for text in fixed.into_iter().chain(random.iter().map(String::as_str)) {
             let mut enc = Vec::new();
             quoted_printable(text.as_bytes(), &mut enc);
             assert!(enc.is_ascii());

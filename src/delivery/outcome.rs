@@ -76,7 +76,7 @@ impl SendError {
     }
 
     pub fn from_smtp(step: Step, e: lettre::transport::smtp::Error) -> SendError {
-        let code = e.status().map(|c| u16::from(c));
+        let code = e.status().map(u16::from);
         let timeout = e.is_timeout();
         let mut message = e.to_string();
         if code == Some(535) {

@@ -274,16 +274,16 @@ impl Session {
 /// (RFC 5321 4.5.2), then `CRLF . CRLF` — byte for byte what lettre's `message` sends.
 fn dot_stuffed(body: &str) -> String {
     let mut out = String::with_capacity(body.len() + 64);
-    let mut rest = body;
-    if rest.starts_with('.') {
+    if body.starts_with('.') {
         out.push('.');
     }
-    while let Some(at) = rest.find("\r\n.") {
-        out.push_str(&rest[..at + 2]);
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(body.as_bytes(), b"\r\n.") {
+        out.push_str(&body[from..at + 2]);
         out.push('.');
-        rest = &rest[at + 2..];
+        from = at + 2;
     }
-    out.push_str(rest);
+    out.push_str(&body[from..]);
     out.push_str("\r\n.\r\n");
     out
 }

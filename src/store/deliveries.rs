@@ -237,10 +237,10 @@ impl Store {
             let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
             for paper in rows {
                 let paper = paper?;
-                if wanted.contains(paper.as_str()) {
-                    if let Ok(pid) = PaperId::try_from(paper) {
-                        out.entry(id).or_default().insert(pid);
-                    }
+                if wanted.contains(paper.as_str())
+                    && let Ok(pid) = PaperId::try_from(paper)
+                {
+                    out.entry(id).or_default().insert(pid);
                 }
             }
         }

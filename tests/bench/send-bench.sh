@@ -104,8 +104,8 @@ EOF
   python3 - "$dir/subscribers.csv" "$count" <<'EOF'
 import sys
 topics = ["", "agent, cat:cs.AI", 'video, "diffusion model"', "language model, reasoning",
-          "cat:cs.CL, benchmark", "reinforcement learning, agent", "cat:cs.CV, image",
-          "llm, -survey, cat:cs.LG", '"large language model", evaluation', "robot, planning"]
+          "cat:cs.CL, benchmark", "model, -benchmark", "cat:cs.CV, image",
+          "llm, -survey, cat:cs.LG", '"large language model", evaluation', "generation, agent"]
 with open(sys.argv[1], "w") as f:
     f.write("email,name,topics,status,frequency\n")
     for i in range(int(sys.argv[2])):
