@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::config::Settings;
 use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
 use crate::domain::{Digest, Paper, PaperId, Period, Pick, Subscriber};
-use crate::render::{EmailContext, render_digest};
+use crate::render::{EmailContext, ViewCache, render_digest_cached};
 use crate::store::{Claimed, Store};
 
 /// The per-reader links that go into every digest.
@@ -40,6 +40,8 @@ pub struct Composer {
     message: MessageSettings,
     dkim: Option<lettre::message::dkim::DkimConfig>,
     cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
+    /// Paper views shared by every digest of this run.
+    views: ViewCache,
 }
 
 impl Composer {
@@ -55,6 +57,7 @@ impl Composer {
             message: settings.message_settings(),
             dkim,
             cache: RwLock::new(HashMap::new()),
+            views: ViewCache::default(),
         }
     }
 
@@ -112,7 +115,7 @@ impl Composer {
             archive_url: Some(&links.archive),
             why_line: &why,
         };
-        let rendered = render_digest(&digest, &ctx);
+        let rendered = render_digest_cached(&digest, &ctx, &self.views);
         let to = lettre::message::Mailbox::new(
             c.subscriber.name.clone(),
             c.subscriber.email.address().clone(),

@@ -39,9 +39,25 @@ pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
 
 /// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
 pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest {
+    render_with(digest, ctx, view::papers(digest))
+}
+
+/// [`render_digest`], reusing paper views from `cache` (the same output).
+pub fn render_digest_cached(
+    digest: &Digest,
+    ctx: &EmailContext<'_>,
+    cache: &view::ViewCache,
+) -> RenderedDigest {
+    render_with(digest, ctx, view::papers_cached(digest, cache))
+}
+
+fn render_with(
+    digest: &Digest,
+    ctx: &EmailContext<'_>,
+    papers: Vec<view::PaperView>,
+) -> RenderedDigest {
     let heading = view::heading(digest);
     let intro = view::intro(digest);
-    let papers = view::papers(digest);
     let subject = digest_subject(digest, ctx.newsletter_name);
     let footer = footer_links(ctx, Some(ctx.unsubscribe_url));
     let html = layout::page(
@@ -132,6 +148,22 @@ mod tests {
             why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
         };
         f(&ctx)
+    }
+
+    #[test]
+    fn cached_views_render_the_same_email() {
+        let digest = sample_digest(5);
+        let cache = view::ViewCache::default();
+        with_ctx(|ctx| {
+            let plain = render_digest(&digest, ctx);
+            for _ in 0..2 {
+                let cached = render_digest_cached(&digest, ctx, &cache);
+                assert_eq!(
+                    (&cached.subject, &cached.html, &cached.text),
+                    (&plain.subject, &plain.html, &plain.text)
+                );
+            }
+        });
     }
 
     fn digest_of(papers: Vec<Paper>, trending: bool) -> Digest {

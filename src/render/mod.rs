@@ -15,7 +15,9 @@ mod text;
 mod view;
 
 pub use digest::{
-    EmailContext, RenderedDigest, digest_subject, render_digest, render_preview_page,
+    EmailContext, RenderedDigest, digest_subject, render_digest, render_digest_cached,
+    render_preview_page,
 };
 #[doc(hidden)]
 pub use sample::sample_digest;
+pub use view::ViewCache;
