@@ -31,6 +31,8 @@ pub struct Settings {
     pub selection: SelectionSettings,
     #[serde(default)]
     pub delivery: DeliverySettings,
+    #[serde(default)]
+    pub schedule: crate::schedule::ScheduleSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -430,6 +432,9 @@ impl Settings {
                 "must be 0 (unlimited) or a positive number".into(),
             ));
         }
+        if let Err((key, message)) = self.schedule.validate() {
+            return Err(invalid("schedule", None, key, message));
+        }
         for (i, r) in d.relays.iter().enumerate() {
             if r.host.trim().is_empty() {
                 return Err(invalid(
@@ -654,6 +659,14 @@ from = "paperpost <digest@example.org>"
             (
                 format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"),
                 "Mars/Olympus",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntick_secs = 5\nsend = \"0 25 * * MON\"\n"),
+                "config.toml:8: `schedule.send`",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntimezone = \"Berlin\"\n"),
+                "line 7",
             ),
             (
                 format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n"),
