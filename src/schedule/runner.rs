@@ -164,7 +164,9 @@ impl Runner {
         let started = Instant::now();
         let mut out = RunOutcome::default();
         self.fetch_if_due(now, &mut out).await?;
-        if !self.stopping() {
+        // While another process fetches, its papers are not in yet: plan at the next tick
+        // rather than plan digests without them.
+        if !self.stopping() && !out.fetch_locked {
             self.plan_due(now, &mut out).await?;
         }
         if !self.stopping() && self.store.outstanding_deliveries()? > 0 {

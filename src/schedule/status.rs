@@ -85,8 +85,8 @@ pub fn status_report(
         let base = schedule.base(n.frequency);
         let who = match (n.readers, n.own_time) {
             (0, _) => "no active readers".to_string(),
-            (r, 0) => format!("{r} readers"),
-            (r, o) => format!("{r} readers, {o} at their own time"),
+            (r, 0) => plural(r, "reader"),
+            (r, o) => format!("{}, {o} at their own time", plural(r, "reader")),
         };
         next.push(NextRun {
             what: format!("{} digest", n.frequency),
@@ -127,6 +127,14 @@ pub fn status_report(
         editions,
         queue,
     })
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn local(t: DateTime<Utc>, tz: Tz) -> String {
