@@ -101,6 +101,14 @@ fn check_config(settings: &Settings) -> anyhow::Result<i32> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let sch = &settings.schedule;
+    println!(
+        "  schedule:   fetch `{}`, weekly `{}`, daily `{}` in {}",
+        sch.fetch,
+        sch.send,
+        sch.daily_send,
+        sch.timezone.unwrap_or(settings.newsletter.timezone).name()
+    );
     match settings.transport() {
         crate::delivery::Transport::File(dir) => {
             println!("  delivery:   .eml files in {}", dir.display())
