@@ -215,7 +215,7 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
         assert!(msg.text_bodies().count() == 1 && msg.html_bodies().count() == 1);
         let (text_links, html_links) = (links(&text), links(&html));
         assert_eq!(text_links, html_links, "links differ for {to}");
-        assert!(text_links.contains(&unsub[1..unsub.len() - 1].to_string()));
+        assert!(text_links.contains(&unsub[1..unsub.len() - 1]));
         // Papers: every one matches this reader's topics (none are someone else's).
         // In the order the text part lists them.
         let mut ids: Vec<String> = Vec::new();
