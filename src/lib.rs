@@ -8,6 +8,7 @@
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
+//! - [`web`]: `serve` — sign-up with double opt-in, preferences, one-click unsubscribe, archive.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
@@ -16,3 +17,4 @@ pub mod domain;
 pub mod render;
 pub mod selection;
 pub mod store;
+pub mod web;
