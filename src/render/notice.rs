@@ -38,6 +38,9 @@ const BUTTON: &str = "display:inline-block;padding:12px 22px;font-size:15px;line
 const PARA: &str = "margin:0 0 14px;font-size:15px;line-height:23px;color:#30363d";
 const RAW_LINK: &str =
     "margin:14px 0 0;font-size:12px;line-height:18px;color:#5b6270;word-break:break-all";
+/// Long links must wrap on phones (the digest's link style never wraps).
+const RAW_LINK_A: &str =
+    "color:#1a56db;text-decoration:none;word-break:break-all;overflow-wrap:anywhere";
 const SMALL: &str = "margin:14px 0 0;font-size:12px;line-height:18px;color:#5b6270";
 
 pub fn render_notice(n: &Notice<'_>) -> RenderedNotice {
@@ -61,7 +64,7 @@ pub fn render_notice(n: &Notice<'_>) -> RenderedNotice {
                         a href=(url) style=(BUTTON) { (label) }
                     } }
                 }
-                p.pp-mu style=(RAW_LINK) { a.pp-a href=(url) style=(s::LINK) { (url) } }
+                p.pp-mu style=(RAW_LINK) { a.pp-a href=(url) style=(RAW_LINK_A) { (url) } }
             }
             @for p in n.small_print {
                 p.pp-mu style=(SMALL) { (p) }

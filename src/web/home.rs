@@ -35,7 +35,8 @@ pub(crate) async fn page(state: &Shared, form: &SignUp<'_>) -> Result<Markup, We
     let latest = state.db(archive::latest_public).await?;
     let name = &state.newsletter_name;
     let body = html! {
-        section.hero {
+        // After a bad post the form comes first, so the problems are in view on a phone.
+        @if form.errors.is_empty() { section.hero {
             h1 { "New research papers on your topics, in your inbox" }
             p.lead {
                 (name) " reads arXiv and Hugging Face Daily Papers for you. Tell it the keywords, "
@@ -47,7 +48,7 @@ pub(crate) async fn page(state: &Shared, form: &SignUp<'_>) -> Result<Markup, We
                 li { "Without topics you get the papers researchers upvoted most." }
                 li { "Change topics, pause or unsubscribe with one click, any time." }
             }
-        }
+        } }
         div.grid {
             section.card.signup #subscribe aria-labelledby="subscribe-heading" {
                 h2 #subscribe-heading { "Subscribe" }

@@ -141,7 +141,7 @@ fn page(
             },
             _ => {},
         }
-        div.grid {
+        div.grid.main-side {
             section.card {
                 h2 { "What you follow" }
                 (following(sub))
@@ -214,7 +214,7 @@ fn following(sub: &Subscriber) -> Markup {
                 @for term in &t.terms {
                     li.chip.{(kind(term))} { (chip(term)) }
                 }
-                @for x in &t.exclude { li.chip.exclude { "not " (x) } }
+                @for x in &t.exclude { li.chip.exclude { "without “" (x) "”" } }
             }
         }
         @if let Some(n) = t.min_upvotes {
@@ -235,8 +235,9 @@ fn chip(t: &Term) -> String {
     match t {
         Term::Category(c) => match super::taxonomy::name_of(c) {
             Some(name) => format!("{c} · {name}"),
-            None => format!("{c} (all)"),
+            None => format!("{c} · all categories"),
         },
-        other => other.to_string(),
+        Term::Author(a) => format!("author: {a}"),
+        Term::Phrase(p) => p.clone(),
     }
 }
