@@ -31,6 +31,8 @@ pub struct Settings {
     pub selection: SelectionSettings,
     #[serde(default)]
     pub delivery: DeliverySettings,
+    #[serde(default)]
+    pub web: crate::web::WebSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,

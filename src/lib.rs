@@ -8,6 +8,9 @@
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
+//! - [`web`]: `serve` — sign-up with double opt-in, preferences, one-click unsubscribe, archive.
+//! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
+//!   preview), reusing the store and the renderer.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
@@ -21,3 +24,4 @@ pub mod selection;
 pub mod sources;
 pub mod store;
 pub mod telemetry;
+pub mod web;

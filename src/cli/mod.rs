@@ -4,6 +4,7 @@ mod deliveries;
 mod fetch;
 mod preview;
 mod send;
+mod serve;
 mod subscribers;
 
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ pub enum Command {
     Subscribers(subscribers::SubscribersCommand),
     /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
+    /// Run the web server (subscribe, confirm, preferences, unsubscribe, archive, preview)
+    /// until SIGTERM or Ctrl-C.
+    Serve(serve::ServeArgs),
     /// Load and validate the config (and open the store) without doing anything else.
     CheckConfig,
 }
@@ -66,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => send::send(&settings, &store, args, true).await,
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
+        Command::Serve(args) => serve::serve(&settings, store, args).await,
         Command::CheckConfig => unreachable!("handled above"),
     }
 }
