@@ -33,6 +33,8 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     #[serde(default)]
     pub schedule: crate::schedule::ScheduleSettings,
+    #[serde(default)]
+    pub web: crate::web::WebSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -452,15 +454,15 @@ impl Settings {
                     "username and password_env must be set together".into(),
                 ));
             }
-            if let Some(var) = &r.password_env {
-                if std::env::var_os(var).is_none() {
-                    return Err(invalid(
-                        "delivery.relays",
-                        Some(i),
-                        "password_env",
-                        format!("environment variable {var} is not set"),
-                    ));
-                }
+            if let Some(var) = &r.password_env
+                && std::env::var_os(var).is_none()
+            {
+                return Err(invalid(
+                    "delivery.relays",
+                    Some(i),
+                    "password_env",
+                    format!("environment variable {var} is not set"),
+                ));
             }
         }
         Ok(())
@@ -600,12 +602,11 @@ fn find_key_line(text: &str, section: &str, index: Option<usize>, key: &str) -> 
             }
             continue;
         }
-        if in_section {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == key {
-                    return i + 1;
-                }
-            }
+        if in_section
+            && let Some((k, _)) = t.split_once('=')
+            && k.trim() == key
+        {
+            return i + 1;
         }
     }
     section_line.unwrap_or(1)

@@ -9,6 +9,8 @@
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
 //! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
+//! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
+//!   preview), reusing the store and the renderer.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
@@ -23,3 +25,4 @@ pub mod selection;
 pub mod sources;
 pub mod store;
 pub mod telemetry;
+pub mod web;

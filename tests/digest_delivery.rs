@@ -31,10 +31,14 @@ fn paperpost(config: &Path, args: &[&str]) -> Output {
 
 async fn recorded_sources() -> TestServer {
     TestServer::start(|seen, _| match seen.path.as_str() {
-        "/api/daily_papers" if seen.param("p") == Some("0") => reply(200, fixture("hf_daily_papers_2024-10-25_full.json")),
+        "/api/daily_papers" if seen.param("p") == Some("0") => {
+            reply(200, fixture("hf_daily_papers_2024-10-25_full.json"))
+        }
         "/api/daily_papers" => reply(200, "[]"),
         "/atom/cs.AI" => reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")),
-        "/api/query" if seen.param("start") == Some("0") => reply(200, fixture("arxiv_api_2026_query_testing_max10.xml")),
+        "/api/query" if seen.param("start") == Some("0") => {
+            reply(200, fixture("arxiv_api_2026_query_testing_max10.xml"))
+        }
         "/api/query" => reply(200, fixture("arxiv_api_2026_empty_result_id_0000.0000.xml")),
         _ => reply(404, "not found"),
     })
@@ -96,12 +100,20 @@ timeout_secs = 10
 /// An independent, naive reading of the documented topic rules, to check selection against.
 fn matches(paper: &Paper, topics: &[&str], categories: &[&str]) -> bool {
     let text = format!(" {} {} ", paper.title, paper.abstract_text).to_lowercase();
-    let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).map(str::to_string).collect();
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_string)
+        .collect();
     let joined = format!(" {} ", words.join(" "));
     topics.iter().any(|t| {
         let t = t.to_lowercase();
-        [format!(" {t} "), format!(" {t}s ")].iter().any(|f| joined.contains(f.as_str()))
-    }) || paper.categories.iter().any(|c| categories.contains(&c.as_str()))
+        [format!(" {t} "), format!(" {t}s ")]
+            .iter()
+            .any(|f| joined.contains(f.as_str()))
+    }) || paper
+        .categories
+        .iter()
+        .any(|c| categories.contains(&c.as_str()))
 }
 
 fn links(text: &str) -> BTreeSet<String> {
@@ -119,16 +131,33 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sources, smtp.port);
     let readers = [
-        ("ada@example.org", "video, \"diffusion model\"", vec!["video", "diffusion model"], vec![]),
-        ("alan@example.org", "agent, cat:cs.AI", vec!["agent"], vec!["cs.AI"]),
+        (
+            "ada@example.org",
+            "video, \"diffusion model\"",
+            vec!["video", "diffusion model"],
+            vec![],
+        ),
+        (
+            "alan@example.org",
+            "agent, cat:cs.AI",
+            vec!["agent"],
+            vec!["cs.AI"],
+        ),
         ("grace@example.org", "", vec![], vec![]),
     ];
     let fetch = paperpost(&config, &["fetch"]);
     assert!(fetch.status.success());
     let fetched = String::from_utf8_lossy(&fetch.stdout);
-    assert!(fetched.contains("hf") && fetched.contains("29 papers"), "{fetched}");
+    assert!(
+        fetched.contains("hf") && fetched.contains("29 papers"),
+        "{fetched}"
+    );
     for (email, topics, _, _) in &readers {
-        assert!(paperpost(&config, &["subscribers", "add", email, "--topics", topics]).status.success());
+        assert!(
+            paperpost(&config, &["subscribers", "add", email, "--topics", topics])
+                .status
+                .success()
+        );
     }
 
     // Act
@@ -138,36 +167,64 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
     assert!(send.status.success());
     let received = smtp.messages();
     let recipients: BTreeSet<_> = received.iter().flat_map(|m| m.to.clone()).collect();
-    assert_eq!(recipients, readers.iter().map(|r| r.0.to_string()).collect());
+    assert_eq!(
+        recipients,
+        readers.iter().map(|r| r.0.to_string()).collect()
+    );
     assert_eq!(received.len(), 3);
     let store = paperpost::store::Store::open(&dir.path().join("pp.sqlite3")).unwrap();
-    let all = store.papers_seen_since(chrono::Utc::now() - chrono::Duration::days(1)).unwrap();
-    let by_id: HashMap<String, Paper> = all.into_iter().map(|p| (p.paper.id.clone().unwrap().to_string(), p.paper)).collect();
+    let all = store
+        .papers_seen_since(chrono::Utc::now() - chrono::Duration::days(1))
+        .unwrap();
+    let by_id: HashMap<String, Paper> = all
+        .into_iter()
+        .map(|p| (p.paper.id.clone().unwrap().to_string(), p.paper))
+        .collect();
     let mut ids_per_reader = HashMap::new();
     for m in &received {
         let msg = MessageParser::default().parse(&m.raw).expect("parses");
         let to = &m.to[0];
         let (_, _, topics, cats) = readers.iter().find(|r| r.0 == to).unwrap();
         // Headers every bulk digest needs.
-        assert!(msg.message_id().is_some_and(|id| id.ends_with("@papers.example.org")), "{to}");
-        let unsub = msg.header_raw("List-Unsubscribe").expect("List-Unsubscribe").trim().to_string();
-        assert!(unsub.starts_with("<https://papers.example.org/unsubscribe/") && unsub.ends_with('>'), "{unsub}");
-        assert_eq!(msg.header_raw("List-Unsubscribe-Post").map(str::trim), Some("List-Unsubscribe=One-Click"));
+        assert!(
+            msg.message_id()
+                .is_some_and(|id| id.ends_with("@papers.example.org")),
+            "{to}"
+        );
+        let unsub = msg
+            .header_raw("List-Unsubscribe")
+            .expect("List-Unsubscribe")
+            .trim()
+            .to_string();
+        assert!(
+            unsub.starts_with("<https://papers.example.org/unsubscribe/") && unsub.ends_with('>'),
+            "{unsub}"
+        );
+        assert_eq!(
+            msg.header_raw("List-Unsubscribe-Post").map(str::trim),
+            Some("List-Unsubscribe=One-Click")
+        );
         assert!(msg.header_raw("List-Id").is_some());
-        assert!(msg.content_type().is_some_and(|c| c.subtype() == Some("alternative")));
+        assert!(
+            msg.content_type()
+                .is_some_and(|c| c.subtype() == Some("alternative"))
+        );
         // Both parts, with the same links.
         let text = msg.body_text(0).expect("text part").to_string();
         let html = msg.body_html(0).expect("html part").to_string();
         assert!(msg.text_bodies().count() == 1 && msg.html_bodies().count() == 1);
         let (text_links, html_links) = (links(&text), links(&html));
         assert_eq!(text_links, html_links, "links differ for {to}");
-        assert!(text_links.contains(&unsub[1..unsub.len() - 1].to_string()));
+        assert!(text_links.contains(&unsub[1..unsub.len() - 1]));
         // Papers: every one matches this reader's topics (none are someone else's).
         // In the order the text part lists them.
         let mut ids: Vec<String> = Vec::new();
         for word in text.split_whitespace() {
             if let Some(raw) = word.strip_prefix("https://arxiv.org/abs/") {
-                let id = paperpost::domain::PaperId::parse_arxiv(raw).unwrap().0.to_string();
+                let id = paperpost::domain::PaperId::parse_arxiv(raw)
+                    .unwrap()
+                    .0
+                    .to_string();
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
@@ -176,25 +233,41 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
         assert!(!ids.is_empty(), "{to} got an empty digest");
         assert!(ids.len() <= 20);
         for id in &ids {
-            let p = by_id.get(id).unwrap_or_else(|| panic!("{id} is not a stored paper"));
+            let p = by_id
+                .get(id)
+                .unwrap_or_else(|| panic!("{id} is not a stored paper"));
             if !topics.is_empty() || !cats.is_empty() {
-                assert!(matches(p, topics, cats), "{to} got {id} ({}) which matches none of {topics:?} {cats:?}", p.title);
+                assert!(
+                    matches(p, topics, cats),
+                    "{to} got {id} ({}) which matches none of {topics:?} {cats:?}",
+                    p.title
+                );
             }
         }
         ids_per_reader.insert(to.clone(), ids);
     }
     // The trending digest is the top papers by upvotes.
     let grace = &ids_per_reader["grace@example.org"];
-    let upvotes: Vec<u32> = grace.iter().map(|id| by_id[id].upvotes.unwrap_or(0)).collect();
+    let upvotes: Vec<u32> = grace
+        .iter()
+        .map(|id| by_id[id].upvotes.unwrap_or(0))
+        .collect();
     assert!(upvotes.windows(2).all(|w| w[0] >= w[1]), "{upvotes:?}");
     assert_eq!(upvotes[0], 64);
     // Personal digests differ from each other.
-    assert_ne!(ids_per_reader["ada@example.org"], ids_per_reader["alan@example.org"]);
+    assert_ne!(
+        ids_per_reader["ada@example.org"],
+        ids_per_reader["alan@example.org"]
+    );
 
     // A second send delivers nothing.
     let again = paperpost(&config, &["send"]);
     assert!(again.status.success());
-    assert_eq!(smtp.log().len(), 3, "the second send must not deliver again");
+    assert_eq!(
+        smtp.log().len(),
+        3,
+        "the second send must not deliver again"
+    );
     sources.stop().await;
 }
 
@@ -202,21 +275,40 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
 async fn an_unreachable_smtp_server_is_reported_and_nothing_is_marked_sent() {
     let sources = recorded_sources().await;
     // A port with nothing listening: bind, note the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sources, port);
     assert!(paperpost(&config, &["fetch"]).status.success());
-    assert!(paperpost(&config, &["subscribers", "add", "ada@example.org"]).status.success());
+    assert!(
+        paperpost(&config, &["subscribers", "add", "ada@example.org"])
+            .status
+            .success()
+    );
 
     let send = paperpost(&config, &["send"]);
 
     assert!(!send.status.success());
     let err = String::from_utf8_lossy(&send.stderr);
-    assert!(err.contains("unreachable") || err.contains("connect"), "{err}");
+    assert!(
+        err.contains("unreachable") || err.contains("connect"),
+        "{err}"
+    );
     let store = paperpost::store::Store::open(&dir.path().join("pp.sqlite3")).unwrap();
     let counts = store.delivery_counts().unwrap();
-    let sent = counts[0].counts.iter().find(|(s, _)| s.as_str() == "sent").map_or(0, |c| c.1);
+    let sent = counts[0]
+        .counts
+        .iter()
+        .find(|(s, _)| s.as_str() == "sent")
+        .map_or(0, |c| c.1);
     assert_eq!(sent, 0);
-    assert_eq!(store.outstanding_deliveries().unwrap(), 1, "the delivery stays queued");
+    assert_eq!(
+        store.outstanding_deliveries().unwrap(),
+        1,
+        "the delivery stays queued"
+    );
     sources.stop().await;
 }

@@ -144,16 +144,16 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         assert!(paperpost(&config, args).status.success());
     }
     let log_path = dir.path().join("serve.log");
-    let log = std::fs::File::create(&log_path).unwrap();
+    let out_path = dir.path().join("serve.out");
 
-    // Act: start the service.
+    // Act: start the service (web server on a free port, scheduler beside it).
     let mut child = Command::new(env!("CARGO_BIN_EXE_paperpost"))
         .arg("--config")
         .arg(&config)
-        .arg("serve")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .env("RUST_LOG", "paperpost=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
+        .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
         .spawn()
         .unwrap();
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -174,6 +174,15 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         to,
         ["ada@example.org", "alan@example.org", "grace@example.org"]
     );
+    // The web server answers from the same process.
+    let listening = std::fs::read_to_string(&out_path).unwrap();
+    let url = listening
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {listening:?}"))
+        .to_string();
+    let health = reqwest::get(format!("{url}healthz")).await.unwrap();
+    assert!(health.status().is_success());
     // …and later ticks (fetches every 2 s, sends every 3 s) send nothing new.
     let fetches = |log: &str| log.matches(" fetched ").count();
     let before = fetches(&server_log());
@@ -283,7 +292,7 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
     let mut child = Command::new(env!("CARGO_BIN_EXE_paperpost"))
         .arg("--config")
         .arg(&config)
-        .arg("serve")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .env("RUST_LOG", "paperpost=info")
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))

@@ -44,9 +44,10 @@ pub enum Command {
     Send(send::SendArgs),
     /// One whole run now: fetch, then send (whatever the schedule says).
     Run(send::SendArgs),
-    /// Run the scheduler until SIGTERM or Ctrl-C: fetch and send on the `[schedule]` times
-    /// (each reader at their own hour and zone), once per edition, catching up a missed
-    /// edition after downtime. Stopping finishes the messages in flight.
+    /// Run the web server (subscribe, confirm, preferences, unsubscribe, archive, preview) and
+    /// the scheduler until SIGTERM or Ctrl-C: fetch and send on the `[schedule]` times (each
+    /// reader at their own hour and zone), once per edition, catching up a missed edition
+    /// after downtime. Stopping finishes the messages in flight.
     Serve(serve::ServeArgs),
     /// Next fetch and send times, the last runs (papers per source, digests sent,
     /// failures), editions and the delivery queue.
@@ -72,7 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Preview(args) => preview::preview(&settings, &store, args),
         Command::Send(args) => send::send(&settings, &store, args, false).await,
         Command::Run(args) => send::send(&settings, &store, args, true).await,
-        Command::Serve(args) => serve::serve(&settings, &store, args).await,
+        Command::Serve(args) => serve::serve(&settings, store, args).await,
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),

@@ -201,7 +201,7 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
         };
         let outcome = row.and_then(|new| match store.add_subscriber(&new, now) {
             Ok(_) => Ok(()),
-            Err(AddSubscriberError::Duplicate(e)) => Err(e),
+            Err(AddSubscriberError::Duplicate(e)) => Err(format!("{e} is already subscribed")),
             Err(AddSubscriberError::Unexpected(e)) => Err(format!("{e:#}")),
         });
         match outcome {

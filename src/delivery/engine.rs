@@ -357,7 +357,8 @@ async fn send_smtp(
             Err(err) => {
                 // No relay takes connections: not this reader's fault, so the row goes back
                 // untouched and the run stops instead of burning every row's attempts.
-                let msg = format!("every SMTP relay is unreachable ({err}); deliveries left queued");
+                let msg =
+                    format!("every SMTP relay is unreachable ({err}); deliveries left queued");
                 tracing::error!("{msg}");
                 let mut report = shared.report.lock().unwrap_or_else(|e| e.into_inner());
                 report.aborted.get_or_insert(msg);
@@ -410,7 +411,11 @@ enum Outcome {
 
 /// Opens a session, failing over through the relays, three rounds with growing pauses
 /// (a relay that answered 421 pauses for `slow_down`).
-async fn open_session(shared: &Shared, relays: &[Arc<Relay>], relay_index: &mut usize) -> Result<Session, String> {
+async fn open_session(
+    shared: &Shared,
+    relays: &[Arc<Relay>],
+    relay_index: &mut usize,
+) -> Result<Session, String> {
     let mut last_err = String::from("no relay configured");
     for round in 0..3u32 {
         for _ in 0..relays.len() {
@@ -464,7 +469,13 @@ fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
     let store = &shared.store;
     if let Outcome::Release = outcome {
         match store.release(job.id, owner, now) {
-            Ok(_) => shared.report.lock().unwrap_or_else(|e| e.into_inner()).released += 1,
+            Ok(_) => {
+                shared
+                    .report
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .released += 1
+            }
             Err(e) => tracing::error!(delivery = job.id, "could not release a delivery: {e:#}"),
         }
         return;

@@ -113,6 +113,25 @@ pub struct DeliveryFailure {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The recorded outcome of a claimed row.
+struct Finish<'a> {
+    state: DeliveryState,
+    error: Option<&'a str>,
+    next_attempt: Option<DateTime<Utc>>,
+    relay: Option<&'a str>,
+}
+
+impl<'a> Finish<'a> {
+    fn error(state: DeliveryState, error: &'a str) -> Finish<'a> {
+        Finish {
+            state,
+            error: Some(error),
+            next_attempt: None,
+            relay: None,
+        }
+    }
+}
+
 impl Store {
     /// Records the planned deliveries of an edition in one transaction. A subscriber who
     /// already has a delivery in this edition is left alone (so planning twice plans once).
@@ -198,10 +217,10 @@ impl Store {
             let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
             for paper in rows {
                 let paper = paper?;
-                if wanted.contains(paper.as_str()) {
-                    if let Ok(pid) = PaperId::try_from(paper) {
-                        out.entry(id).or_default().insert(pid);
-                    }
+                if wanted.contains(paper.as_str())
+                    && let Ok(pid) = PaperId::try_from(paper)
+                {
+                    out.entry(id).or_default().insert(pid);
                 }
             }
         }
@@ -280,12 +299,15 @@ impl Store {
         &self,
         id: i64,
         owner: &str,
-        state: DeliveryState,
-        error: Option<&str>,
-        next_attempt: Option<DateTime<Utc>>,
-        relay: Option<&str>,
+        to: Finish<'_>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
+        let Finish {
+            state,
+            error,
+            next_attempt,
+            relay,
+        } = to;
         let n = self.conn().execute(
             "UPDATE deliveries SET state = ?3, last_error = ?4, next_attempt_at = ?5,
                  relay = COALESCE(?6, relay), updated_at = ?7,
@@ -316,7 +338,17 @@ impl Store {
         relay: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(id, owner, DeliveryState::Sent, None, None, Some(relay), now)
+        self.finish(
+            id,
+            owner,
+            Finish {
+                state: DeliveryState::Sent,
+                error: None,
+                next_attempt: None,
+                relay: Some(relay),
+            },
+            now,
+        )
     }
 
     pub fn mark_retry(
@@ -330,10 +362,12 @@ impl Store {
         self.finish(
             id,
             owner,
-            DeliveryState::Retry,
-            Some(error),
-            Some(next_attempt),
-            None,
+            Finish {
+                state: DeliveryState::Retry,
+                error: Some(error),
+                next_attempt: Some(next_attempt),
+                relay: None,
+            },
             now,
         )
     }
@@ -345,15 +379,7 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(
-            id,
-            owner,
-            DeliveryState::Failed,
-            Some(error),
-            None,
-            None,
-            now,
-        )
+        self.finish(id, owner, Finish::error(DeliveryState::Failed, error), now)
     }
 
     pub fn mark_unknown(
@@ -363,15 +389,7 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.finish(
-            id,
-            owner,
-            DeliveryState::Unknown,
-            Some(error),
-            None,
-            None,
-            now,
-        )
+        self.finish(id, owner, Finish::error(DeliveryState::Unknown, error), now)
     }
 
     /// Gives a claimed delivery back untouched (shutdown before it was attempted).
@@ -508,5 +526,124 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{SubscriberEmail, Topics};
+    use crate::store::NewSubscriber;
+
+    fn setup(n: usize) -> (Store, i64, DateTime<Utc>) {
+        let store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
+        let mut planned = Vec::new();
+        for i in 0..n {
+            let email = SubscriberEmail::parse(&format!("r{i}@example.org")).unwrap();
+            let s = store
+                .add_subscriber(&NewSubscriber::active(email, Topics::default()), now)
+                .unwrap();
+            let id = PaperId::parse_arxiv("2411.00001").unwrap().0;
+            planned.push(NewDelivery {
+                subscriber_id: s.id,
+                picks: vec![PickRef {
+                    id,
+                    reasons: vec![],
+                }],
+                message_id: format!("<{i}@example.org>"),
+            });
+        }
+        assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);
+        assert_eq!(
+            store.plan_deliveries(edition.id, &planned, now).unwrap(),
+            0,
+            "planning twice plans once"
+        );
+        (store, edition.id, now)
+    }
+
+    #[test]
+    fn a_claimed_row_is_not_claimed_again_until_its_lease_expires() {
+        let (store, _, now) = setup(3);
+        let lease = Duration::seconds(60);
+        let a = store.claim_deliveries("a", now, lease, 2).unwrap();
+        assert_eq!(a.len(), 2);
+        let b = store.claim_deliveries("b", now, lease, 10).unwrap();
+        assert_eq!(b.len(), 1, "only the unclaimed row");
+        assert!(
+            store
+                .claim_deliveries("c", now, lease, 10)
+                .unwrap()
+                .is_empty()
+        );
+        // "b" renews nothing and "a" dies; after the lease every row is taken over and
+        // marked as reclaimed.
+        let later = now + Duration::seconds(61);
+        let c = store.claim_deliveries("c", later, lease, 10).unwrap();
+        assert_eq!(c.len(), 3);
+        assert!(c.iter().all(|x| x.reclaimed && x.attempts == 2));
+        // The dead owner can no longer record an outcome.
+        assert!(!store.mark_sent(a[0].id, "a", "r", later).unwrap());
+        assert!(store.mark_sent(c[0].id, "c", "r", later).unwrap());
+    }
+
+    #[test]
+    fn outcomes_move_rows_through_the_state_machine() {
+        let (store, _, now) = setup(4);
+        let rows = store
+            .claim_deliveries("w", now, Duration::seconds(60), 10)
+            .unwrap();
+        store.mark_sent(rows[0].id, "w", "relay", now).unwrap();
+        store
+            .mark_retry(
+                rows[1].id,
+                "w",
+                now + Duration::seconds(30),
+                "451 later",
+                now,
+            )
+            .unwrap();
+        store
+            .mark_failed(rows[2].id, "w", "550 no such user", now)
+            .unwrap();
+        store.release(rows[3].id, "w", now).unwrap();
+        let state = |i: usize| {
+            store
+                .delivery_state("2026-W48", &format!("r{i}@example.org"))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(state(0).0, DeliveryState::Sent);
+        assert_eq!((state(1).0, state(1).1), (DeliveryState::Retry, 1));
+        assert_eq!(state(2).0, DeliveryState::Failed);
+        assert_eq!(
+            (state(3).0, state(3).1),
+            (DeliveryState::Pending, 0),
+            "released untouched"
+        );
+        // Only the released row is due now; the retry is due in 30 s.
+        let due = store
+            .claim_deliveries("w", now, Duration::seconds(60), 10)
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        store
+            .mark_unknown(due[0].id, "w", "connection lost after the body", now)
+            .unwrap();
+        let due = store
+            .claim_deliveries("w", now + Duration::seconds(31), Duration::seconds(60), 10)
+            .unwrap();
+        assert_eq!(
+            due.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![rows[1].id]
+        );
+        assert_eq!(
+            store
+                .requeue_deliveries(&[DeliveryState::Failed, DeliveryState::Unknown], None, now)
+                .unwrap(),
+            2
+        );
+        assert_eq!(store.outstanding_deliveries().unwrap(), 3);
     }
 }

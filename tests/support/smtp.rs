@@ -44,11 +44,15 @@ impl SmtpServer {
             .spawn()
             .expect("python3 with aiosmtpd (tests/run.sh installs it)");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let port = line
             .trim()
             .strip_prefix("PORT ")
-            .unwrap_or_else(|| panic!("SMTP test server did not start (is aiosmtpd installed?): {line:?}"))
+            .unwrap_or_else(|| {
+                panic!("SMTP test server did not start (is aiosmtpd installed?): {line:?}")
+            })
             .parse()
             .unwrap();
         SmtpServer { port, dir, child }
@@ -67,7 +71,12 @@ impl SmtpServer {
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let to = v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+                let to = v["to"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_string())
+                    .collect();
                 (to, v["message_id"].as_str().map(str::to_string))
             })
             .collect()
@@ -83,7 +92,12 @@ impl SmtpServer {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 let file = v["file"].as_str().expect("saved message");
                 Received {
-                    to: v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(),
+                    to: v["to"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|t| t.as_str().unwrap().to_string())
+                        .collect(),
                     raw: std::fs::read(self.mail_dir().join(file)).unwrap(),
                 }
             })

@@ -1,0 +1,216 @@
+//! The command line as a user meets it: config errors, subscriber management, preview.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn paperpost(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paperpost"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn config(dir: &Path, extra: &str) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let text = format!(
+        r#"[newsletter]
+base_url = "https://papers.example.org/"
+from = "paperpost <digest@example.org>"
+
+[[sources]]
+name = "hf"
+kind = "file"
+path = "{}"
+{extra}"#,
+        fixtures
+            .join("hf_daily_papers_2024-10-25_full.json")
+            .display()
+    );
+    let p = dir.join("config.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "\n[selection]\nmax_papers = 0\n",
+            "config.toml:11: `selection.max_papers`",
+        ),
+        ("\n[selection]\nmax_papers = \"lots\"\n", "line 11"),
+        ("\n[delivery]\nconnections = -1\n", "line 11"),
+        (
+            "\n[delivery]\ntransprot = \"smtp\"\n",
+            "unknown field `transprot`",
+        ),
+        (
+            "\n[[sources]]\nname = \"hf\"\nkind = \"file\"\npath = \"x.json\"\n",
+            "used twice",
+        ),
+        (
+            "\n[[sources]]\nname = \"x\"\nkind = \"carrier_pigeon\"\n",
+            "carrier_pigeon",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let cfg = config(dir.path(), extra);
+        let out = paperpost(&cfg, &["check-config"]);
+        assert!(!out.status.success(), "{extra}");
+        assert!(
+            stderr(&out).contains(expected),
+            "expected {expected:?} for {extra:?}, got:\n{}",
+            stderr(&out)
+        );
+    }
+    let missing = paperpost(&dir.path().join("nope.toml"), &["check-config"]);
+    assert!(stderr(&missing).contains("nope.toml"));
+}
+
+#[test]
+fn subscribers_round_trip_through_csv_and_bad_rows_are_reported_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let csv = dir.path().join("in.csv");
+    std::fs::write(
+        &csv,
+        "email,name,topics,status,frequency\n\
+         ada@example.org,Ada,\"\"\"diffusion model\"\", cat:cs.CV\",active,weekly\n\
+         not-an-address,Bad,,active,weekly\n\
+         alan@example.org,,agent,paused,daily\n\
+         ADA@example.org,Dup,,active,weekly\n\
+         eve@example.org,Eve,cat:CS CL,active,weekly\n\
+         grace@example.org,Grace,,active,hourly\n\
+         bob@example.org,Bob,min_upvotes:5,,\n",
+    )
+    .unwrap();
+
+    let out = paperpost(&cfg, &["subscribers", "import", csv.to_str().unwrap()]);
+
+    assert_eq!(out.status.code(), Some(1), "partial import exits 1");
+    let err = stderr(&out);
+    for (line, what) in [
+        (3, "not-an-address"),
+        (5, "already subscribed"),
+        (6, "cat:CS CL"),
+        (7, "hourly"),
+    ] {
+        assert!(
+            err.contains(&format!("in.csv:{line}:")) && err.contains(what),
+            "line {line} ({what}) in:\n{err}"
+        );
+    }
+    assert!(
+        stdout(&out).contains("imported 3 subscribers, 4 rows skipped"),
+        "{}",
+        stdout(&out)
+    );
+
+    let exported = paperpost(&cfg, &["subscribers", "export"]);
+    let first = stdout(&exported);
+    assert!(
+        first.starts_with("email,name,topics,status,frequency"),
+        "{first}"
+    );
+    assert!(first.contains("alan@example.org,,agent,paused,daily"));
+    // Re-import the export into a fresh store: the export is the same.
+    let dir2 = tempfile::tempdir().unwrap();
+    let cfg2 = config(dir2.path(), "");
+    let file = dir2.path().join("export.csv");
+    std::fs::write(&file, &first).unwrap();
+    assert!(
+        paperpost(&cfg2, &["subscribers", "import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(stdout(&paperpost(&cfg2, &["subscribers", "export"])), first);
+}
+
+#[test]
+fn adding_a_known_address_is_refused_and_remove_unsubscribes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(
+        paperpost(
+            &cfg,
+            &["subscribers", "add", "ada@example.org", "--topics", "llm"]
+        )
+        .status
+        .success()
+    );
+    let dup = paperpost(&cfg, &["subscribers", "add", "Ada@Example.org"]);
+    assert!(!dup.status.success());
+    assert!(
+        stderr(&dup).contains("already subscribed"),
+        "{}",
+        stderr(&dup)
+    );
+    let bad = paperpost(&cfg, &["subscribers", "add", "ada@", "--topics", "llm"]);
+    assert!(!bad.status.success() && stderr(&bad).contains("not a valid email address"));
+    assert!(
+        paperpost(&cfg, &["subscribers", "remove", "ada@example.org"])
+            .status
+            .success()
+    );
+    let list = stdout(&paperpost(
+        &cfg,
+        &["subscribers", "list", "--status", "unsubscribed"],
+    ));
+    assert!(list.starts_with("ada@example.org\tunsubscribed"), "{list}");
+}
+
+#[test]
+fn preview_renders_the_digest_of_some_topics_without_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+    let out_file = dir.path().join("p.html");
+    let out = paperpost(
+        &cfg,
+        &[
+            "preview",
+            "--topics",
+            "video",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&out_file).unwrap();
+    assert!(
+        html.contains("Unbounded: A Generative Infinite Game"),
+        "a video paper is in the preview"
+    );
+    assert!(!html.contains("<script"));
+    assert!(!dir.path().join("outbox").exists(), "preview sends nothing");
+}
+
+#[test]
+fn every_command_explains_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    for cmd in [
+        "fetch",
+        "preview",
+        "send",
+        "run",
+        "subscribers",
+        "deliveries",
+        "check-config",
+    ] {
+        let out = paperpost(&cfg, &[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd}");
+        assert!(stdout(&out).lines().count() > 3, "{cmd} --help is too thin");
+    }
+}
