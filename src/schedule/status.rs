@@ -94,18 +94,14 @@ pub fn status_report(
             detail: format!("`{}` in {}; {who}", base.pattern(), tz.name()),
         });
     }
-    let editions: Vec<DeliveryCounts> = store
-        .delivery_counts()?
-        .into_iter()
-        .take(EDITIONS_SHOWN)
-        .collect();
+    let mut editions: Vec<DeliveryCounts> = store.delivery_counts()?;
     let mut queue = QueueStatus {
         next_retry: store.next_retry_at()?,
         ..QueueStatus::default()
     };
     // Counts over every edition, not only the ones shown.
-    for e in store.delivery_counts()? {
-        for (state, n) in e.counts {
+    for e in &editions {
+        for &(state, n) in &e.counts {
             match state {
                 DeliveryState::Pending => queue.pending += n,
                 DeliveryState::Sending => queue.sending += n,
@@ -114,6 +110,7 @@ pub fn status_report(
             }
         }
     }
+    editions.truncate(EDITIONS_SHOWN);
     Ok(StatusReport {
         newsletter: settings.newsletter.name.clone(),
         generated_at: now,
