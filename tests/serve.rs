@@ -183,6 +183,18 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         .to_string();
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert!(health.status().is_success());
+    // The operator's status page: served to loopback, not through a proxy.
+    let status = reqwest::get(format!("{url}status")).await.unwrap();
+    assert!(status.status().is_success());
+    let page = status.text().await.unwrap();
+    assert!(page.contains("fetch") && page.contains("weekly"), "{page}");
+    let proxied = reqwest::Client::new()
+        .get(format!("{url}status"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 404, "status is not public behind a proxy");
     // …and later ticks (fetches every 2 s, sends every 3 s) send nothing new.
     let fetches = |log: &str| log.matches(" fetched ").count();
     let before = fetches(&server_log());

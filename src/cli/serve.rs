@@ -64,7 +64,15 @@ pub(super) async fn serve(
         settings.newsletter.base_url
     );
     tracing::info!(%addr, "web server started");
-    let state = web_state(settings, store.clone())?;
+    let mut state = web_state(settings, store.clone())?;
+    state.status = Some({
+        let settings = settings.clone();
+        let store = store.clone();
+        std::sync::Arc::new(move |now| {
+            let report = crate::schedule::status_report(&settings, &store, now, 10)?;
+            Ok(crate::schedule::render_status_page(&report))
+        })
+    });
 
     // One stop signal for both: the first SIGTERM/Ctrl-C stops taking work and lets what is
     // in flight finish; a second one quits at once.

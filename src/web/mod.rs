@@ -22,6 +22,7 @@ mod mailer;
 mod preferences;
 mod preview;
 mod secret;
+mod status;
 mod subscribe;
 mod taxonomy;
 mod unsubscribe;
@@ -96,7 +97,12 @@ pub struct AppState {
     pub window_days: u32,
     /// The newsletter's time zone (which week or day a preview belongs to).
     pub timezone: chrono_tz::Tz,
+    /// Renders the operator's status page at a given time (`None`: no `/status` route).
+    /// Given by whoever runs the scheduler, so the web layer needs no schedule knowledge.
+    pub status: Option<StatusPage>,
 }
+
+pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
 
 impl AppState {
     /// State with the system clock, the CSRF secret from `PAPERPOST_SECRET` or the store,
@@ -127,6 +133,7 @@ impl AppState {
             selection: SelectionLimits::default(),
             window_days: 7,
             timezone: chrono_tz::UTC,
+            status: None,
         })
     }
 
@@ -184,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         .route("/archive/{edition}", get(archive::edition))
         .route("/preview", get(preview::preview))
         .route("/healthz", get(healthz))
+        .route("/status", get(status::page))
         .fallback(|| async { WebError::NotFound })
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
