@@ -195,8 +195,10 @@ pub(crate) fn topic_fields(f: &TopicFields) -> Markup {
     html! {
         div.field {
             label for="topics" { "Keywords and phrases" }
+            // A word joiner (U+2060, invisible) after the minus of "-survey": without it
+            // the placeholder can wrap between the minus and its word.
             textarea #topics name="topics" rows="3" maxlength=(MAX_TOPICS_CHARS)
-                placeholder="diffusion models, \"retrieval augmented generation\", -survey"
+                placeholder="diffusion models, \"retrieval augmented generation\", -\u{2060}survey"
                 aria-describedby="topics-hint" { (f.topics) }
             p.hint #topics-hint {
                 "Separate with commas. Papers match when a keyword is in the title or abstract. "

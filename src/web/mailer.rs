@@ -21,7 +21,7 @@ pub struct Mailer {
 }
 
 /// Decrements the in-flight count when the send task ends, even by panic.
-struct InFlight(Arc<watch::Sender<usize>>);
+pub(crate) struct InFlight(Arc<watch::Sender<usize>>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -74,8 +74,7 @@ impl Mailer {
             bytes: message.formatted(),
             name: format!("{kind}-{subscriber_id}-{}", crate::store::lease_nonce()),
         };
-        self.in_flight.send_modify(|n| *n += 1);
-        let guard = InFlight(self.in_flight.clone());
+        let guard = self.in_flight();
         let transport = self.transport.clone();
         tokio::spawn(async move {
             let _guard = guard;
@@ -86,6 +85,13 @@ impl Mailer {
                 }
             }
         });
+    }
+
+    /// Counts as a mail in flight until dropped, so [`Mailer::idle`] also waits for work
+    /// that is about to queue one (a sign-up still being stored).
+    pub(crate) fn in_flight(&self) -> InFlight {
+        self.in_flight.send_modify(|n| *n += 1);
+        InFlight(self.in_flight.clone())
     }
 
     /// Waits until no mail is being sent.
