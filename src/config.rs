@@ -36,6 +36,10 @@ pub struct Settings {
     pub selection: SelectionSettings,
     #[serde(default)]
     pub delivery: DeliverySettings,
+    #[serde(default)]
+    pub schedule: crate::schedule::ScheduleSettings,
+    #[serde(default)]
+    pub web: crate::web::WebSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -518,6 +522,9 @@ impl Settings {
                 return Err(key("key_file", m));
             }
         }
+        if let Err((key, message)) = self.schedule.validate() {
+            return Err(invalid("schedule", None, key, message));
+        }
         for (i, r) in d.relays.iter().enumerate() {
             if !(r.timeout_secs > 0.0 && r.timeout_secs.is_finite()) {
                 return Err(invalid(
@@ -841,6 +848,14 @@ from = "paperpost <digest@example.org>"
             (
                 format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"),
                 "Mars/Olympus",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntick_secs = 5\nsend = \"0 25 * * MON\"\n"),
+                "config.toml:8: `schedule.send`",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntimezone = \"Berlin\"\n"),
+                "line 7",
             ),
             (
                 format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n"),

@@ -8,6 +8,9 @@
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
+//! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
+//! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
+//!   preview), reusing the store and the renderer.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
@@ -17,7 +20,9 @@ pub mod delivery;
 pub mod domain;
 pub mod pipeline;
 pub mod render;
+pub mod schedule;
 pub mod selection;
 pub mod sources;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -127,10 +127,10 @@ impl Selector {
             if already_sent.contains(id) {
                 continue;
             }
-            if let Some(min) = topics.min_upvotes {
-                if stored.paper.upvotes.unwrap_or(0) < min {
-                    continue;
-                }
+            if let Some(min) = topics.min_upvotes
+                && stored.paper.upvotes.unwrap_or(0) < min
+            {
+                continue;
             }
             if topics.exclude.iter().any(|x| self.has_phrase(i, x)) {
                 continue;
@@ -285,10 +285,10 @@ fn word_forms(phrase: &str) -> Vec<String> {
         if let Some(stem) = last.strip_suffix("es") {
             push(stem.to_string());
         }
-        if let Some(stem) = last.strip_suffix('s') {
-            if !stem.ends_with('s') {
-                push(stem.to_string());
-            }
+        if let Some(stem) = last.strip_suffix('s')
+            && !stem.ends_with('s')
+        {
+            push(stem.to_string());
         }
     }
     forms.into_iter().map(|f| format!("{head}{f}")).collect()

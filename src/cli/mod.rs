@@ -4,6 +4,7 @@ mod deliveries;
 mod fetch;
 mod preview;
 mod send;
+mod serve;
 mod subscribers;
 
 use std::path::PathBuf;
@@ -41,8 +42,16 @@ pub enum Command {
     Preview(preview::PreviewArgs),
     /// Plan this period's edition for every active subscriber and send what is due.
     Send(send::SendArgs),
-    /// One whole run: fetch, then send (what the scheduler does at each tick).
+    /// One whole run now: fetch, then send (whatever the schedule says).
     Run(send::SendArgs),
+    /// Run the web server (subscribe, confirm, preferences, unsubscribe, archive, preview) and
+    /// the scheduler until SIGTERM or Ctrl-C: fetch and send on the `[schedule]` times (each
+    /// reader at their own hour and zone), once per edition, catching up a missed edition
+    /// after downtime. Stopping finishes the messages in flight.
+    Serve(serve::ServeArgs),
+    /// Next fetch and send times, the last runs (papers per source, digests sent,
+    /// failures), editions and the delivery queue.
+    Status(serve::StatusArgs),
     /// Add, list, remove, import and export subscribers.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
@@ -64,6 +73,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Preview(args) => preview::preview(&settings, &store, args),
         Command::Send(args) => send::send(&settings, &store, args, false).await,
         Command::Run(args) => send::send(&settings, &store, args, true).await,
+        Command::Serve(args) => serve::serve(&settings, store, args).await,
+        Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
         Command::CheckConfig => unreachable!("handled above"),
@@ -90,6 +101,14 @@ fn check_config(settings: &Settings) -> anyhow::Result<i32> {
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    let sch = &settings.schedule;
+    println!(
+        "  schedule:   fetch `{}`, weekly `{}`, daily `{}` in {}",
+        sch.fetch,
+        sch.send,
+        sch.daily_send,
+        sch.timezone.unwrap_or(settings.newsletter.timezone).name()
     );
     match settings.transport() {
         crate::delivery::Transport::File(dir) => {

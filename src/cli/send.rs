@@ -88,7 +88,8 @@ pub(super) async fn send(
     let transport = settings.transport();
     let engine = settings.engine_settings();
     let owner = engine.owner.clone();
-    let report = pipeline::send(settings, store, transport, engine, dkim, progress, stop_rx).await;
+    let report =
+        pipeline::send_with(settings, store, transport, engine, dkim, progress, stop_rx).await;
     ticker.abort();
     signals.abort();
     pb.finish_and_clear();

@@ -21,6 +21,13 @@ pub enum SubscribersCommand {
         /// weekly or daily.
         #[arg(long, default_value = "weekly")]
         frequency: String,
+        /// The reader's IANA time zone, e.g. `America/New_York`; default the schedule's.
+        #[arg(long, value_parser = parse_tz)]
+        timezone: Option<chrono_tz::Tz>,
+        /// The local hour (0-23) the reader wants the digest, on the schedule's days;
+        /// default the schedule's time.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=23))]
+        hour: Option<u8>,
     },
     /// List subscribers (tab-separated: email, status, frequency, topics).
     List {
@@ -34,7 +41,8 @@ pub enum SubscribersCommand {
         #[arg(long)]
         purge: bool,
     },
-    /// Import a CSV with the header `email,name,topics,status[,frequency]`. Bad rows are
+    /// Import a CSV with the header `email,name,topics,status[,frequency,timezone,send_hour]`
+    /// (`timezone` an IANA name, `send_hour` 0-23; empty = the schedule's). Bad rows are
     /// reported by line and skipped; good rows go in.
     Import { file: PathBuf },
     /// Export every subscriber as CSV (the format `import` reads).
@@ -52,6 +60,8 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
             topics,
             name,
             frequency,
+            timezone,
+            hour,
         } => {
             let new = NewSubscriber {
                 email: SubscriberEmail::parse(&email).map_err(anyhow::Error::msg)?,
@@ -59,12 +69,25 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
                 status: SubscriberStatus::Active,
                 topics: Topics::parse(&topics)?,
                 frequency: frequency.parse::<Frequency>().map_err(anyhow::Error::msg)?,
-                timezone: None,
-                send_hour: None,
+                timezone,
+                send_hour: hour,
             };
             match store.add_subscriber(&new, Utc::now()) {
                 Ok(s) => {
-                    println!("added {} ({})", s.email, describe(&s.topics));
+                    let when = match (s.send_hour, s.timezone) {
+                        (None, None) => String::new(),
+                        (Some(h), tz) => format!(
+                            ", at {h:02}:00 {}",
+                            tz.map_or("in the schedule's zone", |t| t.name())
+                        ),
+                        (None, Some(tz)) => format!(", at the schedule's time in {}", tz.name()),
+                    };
+                    println!(
+                        "added {} ({}, {}{when})",
+                        s.email,
+                        describe(&s.topics),
+                        s.frequency
+                    );
                     Ok(0)
                 }
                 Err(AddSubscriberError::Duplicate(e)) => {
@@ -114,6 +137,12 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
     }
 }
 
+fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not an IANA time zone like `Europe/Berlin`"))
+}
+
 fn describe(t: &Topics) -> String {
     if t.is_trending() {
         "trending digest".into()
@@ -133,6 +162,10 @@ struct CsvRow {
     status: String,
     #[serde(default)]
     frequency: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    send_hour: Option<u8>,
 }
 
 fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
@@ -146,7 +179,7 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
         .clone();
     if !headers.iter().any(|h| h == "email") {
         anyhow::bail!(
-            "{}:1: the header row must name an `email` column (email,name,topics,status,frequency)",
+            "{}:1: the header row must name an `email` column (email,name,topics,status,frequency,timezone,send_hour)",
             file.display()
         );
     }
@@ -197,8 +230,14 @@ fn to_new_subscriber(r: &CsvRow) -> Result<NewSubscriber, String> {
         status: r.status.parse()?,
         topics: Topics::parse(&r.topics).map_err(|e| e.to_string())?,
         frequency: r.frequency.parse()?,
-        timezone: None,
-        send_hour: None,
+        timezone: match r.timezone.trim() {
+            "" => None,
+            tz => Some(parse_tz(tz)?),
+        },
+        send_hour: match r.send_hour {
+            Some(h) if h > 23 => return Err(format!("send_hour {h} is not an hour (0-23)")),
+            h => h,
+        },
     })
 }
 
@@ -211,6 +250,8 @@ fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
             topics: s.topics.to_string(),
             status: s.status.to_string(),
             frequency: s.frequency.to_string(),
+            timezone: s.timezone.map(|t| t.name().to_string()).unwrap_or_default(),
+            send_hour: s.send_hour,
         })?;
     }
     writer.flush()?;

@@ -223,11 +223,11 @@ impl Paper {
                 self.categories.push(c);
             }
         }
-        if let Some(p) = &self.primary_category {
-            if let Some(pos) = self.categories.iter().position(|c| c == p) {
-                let p = self.categories.remove(pos);
-                self.categories.insert(0, p);
-            }
+        if let Some(p) = &self.primary_category
+            && let Some(pos) = self.categories.iter().position(|c| c == p)
+        {
+            let p = self.categories.remove(pos);
+            self.categories.insert(0, p);
         }
         self.published = min_opt(self.published, newer.published);
         self.updated = max_opt(self.updated, newer.updated);

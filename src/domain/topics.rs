@@ -209,7 +209,8 @@ fn words(s: &str) -> String {
         .join(" ")
 }
 
-/// `cs`, `cs.CL`, `hep-th`, `math.AG`, `astro-ph.CO`: letters and dashes, optionally a dot and a subject.
+/// `cs`, `cs.CL`, `hep-th`, `math.AG`, `astro-ph.CO`, `cond-mat.quant-gas`: letters and dashes,
+/// optionally a dot and a subject (arXiv's longest subject codes have 9 characters).
 pub(crate) fn looks_like_category(s: &str) -> bool {
     let (archive, subject) = match s.split_once('.') {
         Some((a, b)) => (a, Some(b)),
@@ -221,7 +222,7 @@ pub(crate) fn looks_like_category(s: &str) -> bool {
         && !archive.starts_with('-');
     let subject_ok = subject.is_none_or(|sub| {
         !sub.is_empty()
-            && sub.len() <= 8
+            && sub.len() <= 12
             && sub.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
     });
     archive_ok && subject_ok
@@ -267,6 +268,15 @@ mod tests {
     fn the_canonical_spelling_round_trips() {
         let t = Topics::parse("a, \"b c\", cat:cs, author:x y, -\"d e\", -f, upvotes>=3").unwrap();
         assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+    }
+
+    #[test]
+    fn long_physics_subject_codes_are_categories() {
+        let t = Topics::parse("cat:cond-mat.quant-gas, cond-mat.stat-mech").unwrap();
+        assert_eq!(
+            t.categories().collect::<Vec<_>>(),
+            ["cond-mat.quant-gas", "cond-mat.stat-mech"]
+        );
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //!
 //! - `view`: what a paper shows, decided once for both parts (safe URLs, shortening);
 //! - `layout`: the email shell, header, footer; `components`: the paper card;
-//! - `text`: the plain-text part; `digest`: the public entry points.
+//! - `text`: the plain-text part; `digest`: the public entry points;
+//! - `notice`: short transactional mails (confirmations) and cards for web pages.
 mod components;
 mod copy;
 mod digest;
 mod layout;
+mod notice;
 mod sample;
 mod style;
 mod text;
@@ -18,6 +20,7 @@ pub use digest::{
     EmailContext, RenderedDigest, digest_subject, render_digest, render_digest_cached,
     render_preview_page,
 };
+pub use notice::{Notice, RenderedNotice, render_cards, render_notice};
 #[doc(hidden)]
 pub use sample::sample_digest;
 pub use view::ViewCache;

@@ -179,7 +179,7 @@ pub(crate) fn intro(digest: &Digest) -> &'static str {
 }
 
 pub(crate) fn papers(digest: &Digest) -> Vec<PaperView> {
-    digest.picks().iter().map(|p| PaperView::new(p)).collect()
+    digest.picks().iter().map(PaperView::new).collect()
 }
 
 /// Paper views already built, for a caller that renders many digests of the same papers

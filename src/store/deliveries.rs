@@ -645,3 +645,125 @@ fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRow> {
 fn ts_ceil(t: DateTime<Utc>) -> i64 {
     t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{SubscriberEmail, Topics};
+    use crate::store::NewSubscriber;
+
+    fn setup(n: usize) -> (Store, i64, DateTime<Utc>) {
+        let store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
+        let mut planned = Vec::new();
+        for i in 0..n {
+            let email = SubscriberEmail::parse(&format!("r{i}@example.org")).unwrap();
+            let s = store
+                .add_subscriber(&NewSubscriber::active(email, Topics::default()), now)
+                .unwrap();
+            let id = PaperId::parse_arxiv("2411.00001").unwrap().0;
+            planned.push(NewDelivery {
+                subscriber_id: s.id,
+                picks: vec![PickRef {
+                    id,
+                    reasons: vec![],
+                }],
+                message_id: format!("<{i}@example.org>"),
+            });
+        }
+        assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);
+        assert_eq!(
+            store.plan_deliveries(edition.id, &planned, now).unwrap(),
+            0,
+            "planning twice plans once"
+        );
+        (store, edition.id, now)
+    }
+
+    #[test]
+    fn a_claimed_row_is_not_claimed_again_until_its_lease_expires() {
+        let (store, _, now) = setup(3);
+        let lease = Duration::seconds(60);
+        let a = store.claim_deliveries("a", now, lease, 2).unwrap();
+        assert_eq!(a.len(), 2);
+        let b = store.claim_deliveries("b", now, lease, 10).unwrap();
+        assert_eq!(b.len(), 1, "only the unclaimed row");
+        assert!(
+            store
+                .claim_deliveries("c", now, lease, 10)
+                .unwrap()
+                .is_empty()
+        );
+        // "b" renews nothing and "a" dies; after the lease every row is taken over and
+        // marked as reclaimed.
+        let later = now + Duration::seconds(61);
+        let c = store.claim_deliveries("c", later, lease, 10).unwrap();
+        assert_eq!(c.len(), 3);
+        assert!(c.iter().all(|x| x.reclaimed && x.attempts == 2));
+        // The dead owner can no longer record an outcome.
+        assert!(!store.mark_sent(a[0].id, "a", "r", later).unwrap());
+        assert!(store.mark_sent(c[0].id, "c", "r", later).unwrap());
+    }
+
+    #[test]
+    fn outcomes_move_rows_through_the_state_machine() {
+        let (store, _, now) = setup(4);
+        let rows = store
+            .claim_deliveries("w", now, Duration::seconds(60), 10)
+            .unwrap();
+        store.mark_sent(rows[0].id, "w", "relay", now).unwrap();
+        store
+            .mark_retry(
+                rows[1].id,
+                "w",
+                now + Duration::seconds(30),
+                "451 later",
+                now,
+            )
+            .unwrap();
+        store
+            .mark_failed(rows[2].id, "w", "550 no such user", now)
+            .unwrap();
+        store.release(rows[3].id, "w", now).unwrap();
+        let state = |i: usize| {
+            store
+                .delivery_state("2026-W48", &format!("r{i}@example.org"))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(state(0).state, DeliveryState::Sent);
+        assert_eq!(
+            (state(1).state, state(1).attempts),
+            (DeliveryState::Retry, 1)
+        );
+        assert_eq!(state(2).state, DeliveryState::Failed);
+        assert_eq!(
+            (state(3).state, state(3).attempts),
+            (DeliveryState::Pending, 0),
+            "released untouched"
+        );
+        // Only the released row is due now; the retry is due in 30 s.
+        let due = store
+            .claim_deliveries("w", now, Duration::seconds(60), 10)
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        store
+            .mark_unknown(due[0].id, "w", "connection lost after the body", now)
+            .unwrap();
+        let due = store
+            .claim_deliveries("w", now + Duration::seconds(31), Duration::seconds(60), 10)
+            .unwrap();
+        assert_eq!(
+            due.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![rows[1].id]
+        );
+        assert_eq!(
+            store
+                .requeue_deliveries(&[DeliveryState::Failed, DeliveryState::Unknown], None, now)
+                .unwrap(),
+            2
+        );
+        assert_eq!(store.outstanding_deliveries().unwrap(), 3);
+    }
+}

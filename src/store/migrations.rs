@@ -103,6 +103,30 @@ const MIGRATIONS: &[&str] = &[
         summary     TEXT NOT NULL DEFAULT '{}'
     );
     "#,
+    // 2: web sign-ups — confirmation tokens (only a hash of the secret) and the subscribe
+    // attempts the rate limits count (keyed by HMACs of address and IP, never the raw values).
+    r#"
+    CREATE TABLE confirmations (
+        id            INTEGER PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        secret_hash   TEXT NOT NULL,           -- hex SHA-256 of the token's secret half
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        used_at       INTEGER
+    );
+    CREATE INDEX confirmations_by_subscriber ON confirmations (subscriber_id);
+
+    CREATE TABLE subscribe_attempts (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        ip_key      TEXT NOT NULL,
+        address_key TEXT NOT NULL,
+        mailed      INTEGER NOT NULL           -- 1 when this attempt sent a mail
+    );
+    CREATE INDEX subscribe_attempts_by_ip ON subscribe_attempts (ip_key, at);
+    CREATE INDEX subscribe_attempts_by_address ON subscribe_attempts (address_key, at);
+    CREATE INDEX subscribe_attempts_by_at ON subscribe_attempts (at);
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -6,6 +6,8 @@
 //! (as in mini-redis's `Db`): every critical section is a short statement or transaction and
 //! never awaits, so a blocking mutex is cheaper than an async one, and SQLite serialises
 //! writers anyway. WAL mode lets the CLI read while `serve` writes.
+mod attempts;
+mod confirmations;
 mod deliveries;
 mod editions;
 mod migrations;
@@ -20,6 +22,8 @@ use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
+pub use attempts::{AttemptLimits, AttemptVerdict};
+pub use confirmations::Confirmation;
 pub use deliveries::{
     Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
 };
@@ -87,6 +91,17 @@ impl Store {
             .conn()
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The `meta` value of `key`, storing `init()` first when there is none. Two processes
+    /// racing on the first call both get the value that won.
+    pub fn meta_or_init(&self, key: &str, init: impl FnOnce() -> String) -> anyhow::Result<String> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            [key, &init()],
+        )?;
+        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> anyhow::Result<()> {

@@ -17,6 +17,9 @@ pub struct StoredPaper {
     pub replacement: bool,
 }
 
+/// A URL's conditional-GET validators: (url, ETag, Last-Modified).
+pub type ValidatorRow = (String, Option<String>, Option<String>);
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct UpsertCounts {
     pub new: usize,
@@ -132,18 +135,15 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
     }
 
-    /// Conditional GET validators saved by earlier fetches, as (url, JSON) pairs.
-    pub fn http_validators(&self) -> anyhow::Result<Vec<(String, Option<String>, Option<String>)>> {
+    /// Conditional GET validators saved by earlier fetches.
+    pub fn http_validators(&self) -> anyhow::Result<Vec<ValidatorRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT url, etag, last_modified FROM http_validators")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn save_http_validators(
-        &self,
-        validators: &[(String, Option<String>, Option<String>)],
-    ) -> anyhow::Result<()> {
+    pub fn save_http_validators(&self, validators: &[ValidatorRow]) -> anyhow::Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {

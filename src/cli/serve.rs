@@ -1,0 +1,167 @@
+//! `paperpost serve`: the web server and the scheduler in one process, stopped together by
+//! SIGTERM or Ctrl-C; and `paperpost status`.
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::Args;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::schedule::{self, SystemClock};
+use crate::store::Store;
+use crate::web;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen here instead of `[web] bind` (e.g. 127.0.0.1:0 picks a free port, printed at start).
+    #[arg(long)]
+    bind: Option<std::net::SocketAddr>,
+    /// Run one scheduler tick (fetch if due, plan and send what is due, catch up a missed
+    /// edition) and exit, without the web server: for a cron job or a systemd timer in place
+    /// of the long-running scheduler.
+    #[arg(long)]
+    once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// How many of the last runs to show.
+    #[arg(long, default_value_t = 10)]
+    runs: usize,
+}
+
+/// The web state as the config describes it.
+pub(crate) fn web_state(settings: &Settings, store: Store) -> anyhow::Result<web::AppState> {
+    let mut state = web::AppState::new(
+        store,
+        settings.newsletter.base_url.clone(),
+        settings.newsletter.name.clone(),
+        settings.message_settings(),
+        settings.transport(),
+        settings.web.clone(),
+    )?;
+    state.selection = settings.selection_limits();
+    state.window_days = settings.selection.window_days;
+    state.timezone = settings.newsletter.timezone;
+    Ok(state)
+}
+
+pub(super) async fn serve(
+    settings: &Settings,
+    store: Store,
+    args: ServeArgs,
+) -> anyhow::Result<i32> {
+    if args.once {
+        return once(settings, &store).await;
+    }
+    let bind = args.bind.unwrap_or(settings.web.bind);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "listening on http://{addr}/ (public address {})",
+        settings.newsletter.base_url
+    );
+    tracing::info!(%addr, "web server started");
+    let mut state = web_state(settings, store.clone())?;
+    state.status = Some({
+        let settings = settings.clone();
+        let store = store.clone();
+        std::sync::Arc::new(move |now| {
+            let report = crate::schedule::status_report(&settings, &store, now, 10)?;
+            Ok(crate::schedule::render_status_page(&report))
+        })
+    });
+
+    // One stop signal for both: the first SIGTERM/Ctrl-C stops taking work and lets what is
+    // in flight finish; a second one quits at once.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        super::send::shutdown_signal().await;
+        tracing::info!("stopping: finishing the work in flight (signal again to quit at once)");
+        let _ = stop_tx.send(true);
+        super::send::shutdown_signal().await;
+        eprintln!("quitting at once; unsent messages stay queued for the next start");
+        std::process::exit(130);
+    });
+    log_next_runs(settings, &store);
+    let scheduler = schedule::run_until_stopped(
+        Arc::new(settings.clone()),
+        store,
+        settings.transport(),
+        Arc::new(SystemClock),
+        stop_rx.clone(),
+    );
+    let mut web_stop = stop_rx;
+    let web = web::run(listener, state, async move {
+        let _ = web_stop.wait_for(|stop| *stop).await;
+    });
+    tokio::try_join!(scheduler, web)?;
+    tracing::info!("stopped");
+    Ok(0)
+}
+
+fn log_next_runs(settings: &Settings, store: &Store) {
+    match schedule::status_report(settings, store, Utc::now(), 0) {
+        Ok(report) => {
+            for n in &report.next {
+                let at = n.at.map_or("never".into(), |t| {
+                    t.with_timezone(&report.timezone)
+                        .format("%a %Y-%m-%d %H:%M %Z")
+                        .to_string()
+                });
+                tracing::info!("next {}: {at} ({})", n.what, n.detail);
+            }
+        }
+        Err(e) => tracing::warn!("could not compute the next runs: {e:#}"),
+    }
+}
+
+/// `serve --once`: one scheduler tick, reported on stdout.
+async fn once(settings: &Settings, store: &Store) -> anyhow::Result<i32> {
+    let out = schedule::run_due(settings, store, settings.transport(), Utc::now()).await?;
+    if let Some(f) = &out.fetch {
+        super::fetch::print_fetch_summary(f);
+    }
+    for e in &out.editions {
+        match &e.plan {
+            Some(p) => println!(
+                "{} edition {}: {} digests planned, {} empty",
+                e.frequency, e.period_key, p.planned, p.empty
+            ),
+            None => println!(
+                "{} edition {}: being planned by another process",
+                e.frequency, e.period_key
+            ),
+        }
+    }
+    for m in &out.missed {
+        println!(
+            "{} edition {}: missed (past the grace window), skipped",
+            m.frequency, m.period_key
+        );
+    }
+    let d = out.delivery.clone().unwrap_or_default();
+    println!(
+        "sent {}, retry later {}, failed {}, unknown {}",
+        d.sent, d.retry, d.failed, d.unknown
+    );
+    let failed_source = out
+        .fetch
+        .as_ref()
+        .is_some_and(|f| f.failed().next().is_some());
+    Ok(
+        if d.aborted.is_some() || d.failed + d.unknown > 0 || failed_source {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+pub(super) fn status(settings: &Settings, store: &Store, args: StatusArgs) -> anyhow::Result<i32> {
+    let report = schedule::status_report(settings, store, Utc::now(), args.runs)?;
+    print!("{}", schedule::render_status_text(&report));
+    Ok(0)
+}

@@ -1,0 +1,411 @@
+//! What the scheduler is doing: next run times, the last runs, editions and the delivery
+//! queue. Built once from the store ([`status_report`]), shown by `paperpost status`
+//! ([`render_status_text`]) and the web server's status page ([`render_status_page`]).
+//! Counts and times only: no reader's address appears.
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use maud::{DOCTYPE, Markup, html};
+
+use super::due::{Reader, Schedule};
+use super::runner::LAST_TICK;
+use crate::config::Settings;
+use crate::domain::SubscriberStatus;
+use crate::store::{DeliveryCounts, DeliveryState, RunRecord, Store};
+
+const STATUS_CSS: &str = include_str!("../../templates/status.css");
+
+/// Editions shown with their delivery counts.
+const EDITIONS_SHOWN: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct NextRun {
+    /// "fetch", "weekly digest", "daily digest".
+    pub what: String,
+    pub at: Option<DateTime<Utc>>,
+    /// The cron expression and zone, and who it is for.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStatus {
+    pub pending: i64,
+    pub sending: i64,
+    pub retry: i64,
+    pub next_retry: Option<DateTime<Utc>>,
+}
+
+impl QueueStatus {
+    pub fn outstanding(&self) -> i64 {
+        self.pending + self.sending + self.retry
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    pub newsletter: String,
+    pub generated_at: DateTime<Utc>,
+    /// Times are shown in the schedule's zone.
+    pub timezone: Tz,
+    pub last_tick: Option<DateTime<Utc>>,
+    pub next: Vec<NextRun>,
+    /// Newest first.
+    pub runs: Vec<RunRecord>,
+    /// Newest edition first.
+    pub editions: Vec<DeliveryCounts>,
+    pub queue: QueueStatus,
+}
+
+/// The status at `now`, with the last `runs` runs.
+pub fn status_report(
+    settings: &Settings,
+    store: &Store,
+    now: DateTime<Utc>,
+    runs: usize,
+) -> anyhow::Result<StatusReport> {
+    let schedule = Schedule::from_settings(settings).map_err(anyhow::Error::msg)?;
+    let tz = schedule.timezone;
+    let readers: Vec<Reader> = store
+        .subscribers(Some(SubscriberStatus::Active))?
+        .iter()
+        .map(Reader::from)
+        .collect();
+    let mut next = vec![match &schedule.fetch {
+        Some(f) => NextRun {
+            what: "fetch".into(),
+            at: f.next_after(now),
+            detail: format!("`{}` in {}", f.pattern(), f.timezone().name()),
+        },
+        None => NextRun {
+            what: "fetch".into(),
+            at: None,
+            detail: "not scheduled (`fetch` is empty)".into(),
+        },
+    }];
+    for n in schedule.next_sends(&readers, now) {
+        let base = schedule.base(n.frequency);
+        let who = match (n.readers, n.own_time) {
+            (0, _) => "no active readers".to_string(),
+            (r, 0) => plural(r, "reader"),
+            (r, o) => format!("{}, {o} at their own time", plural(r, "reader")),
+        };
+        next.push(NextRun {
+            what: format!("{} digest", n.frequency),
+            at: Some(n.at),
+            detail: format!("`{}` in {}; {who}", base.pattern(), tz.name()),
+        });
+    }
+    let mut editions: Vec<DeliveryCounts> = store.delivery_counts()?;
+    let mut queue = QueueStatus {
+        next_retry: store.next_retry_at()?,
+        ..QueueStatus::default()
+    };
+    // Counts over every edition, not only the ones shown.
+    for e in &editions {
+        for &(state, n) in &e.counts {
+            match state {
+                DeliveryState::Pending => queue.pending += n,
+                DeliveryState::Sending => queue.sending += n,
+                DeliveryState::Retry => queue.retry += n,
+                _ => {}
+            }
+        }
+    }
+    editions.truncate(EDITIONS_SHOWN);
+    Ok(StatusReport {
+        newsletter: settings.newsletter.name.clone(),
+        generated_at: now,
+        timezone: tz,
+        last_tick: store
+            .meta(LAST_TICK)?
+            .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+            .map(|t| t.with_timezone(&Utc)),
+        next,
+        runs: store.recent_runs(runs)?,
+        editions,
+        queue,
+    })
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%a %Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+fn local_opt(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map_or_else(|| "—".to_string(), |t| local(t, tz))
+}
+
+/// One line about a run: what it was and what came of it.
+pub fn describe_run(r: &RunRecord) -> String {
+    let mut parts = Vec::new();
+    match r.kind.as_str() {
+        "fetch" => {
+            for s in &r.sources {
+                parts.push(match &s.error {
+                    None if s.not_modified > 0 && s.papers == 0 => {
+                        format!("{}: not modified", s.name)
+                    }
+                    None => format!("{}: {} papers ({} new)", s.name, s.papers, s.new),
+                    Some(e) => format!("{}: FAILED ({e})", s.name),
+                });
+            }
+            if r.sources.is_empty() {
+                parts.push("no sources configured".into());
+            }
+        }
+        "send" => {
+            if let Some(k) = &r.period_key {
+                parts.push(format!("edition {k}: {} digests planned", r.planned));
+            }
+            parts.push(format!(
+                "sent {}, failed {}, retry {}, unknown {}",
+                r.sent, r.failed, r.retry, r.unknown
+            ));
+        }
+        _ => {
+            if let Some(k) = &r.period_key {
+                parts.push(format!("edition {k}"));
+            }
+        }
+    }
+    if let Some(n) = &r.note {
+        parts.push(n.clone());
+    }
+    parts.join("; ")
+}
+
+fn counts_line(e: &DeliveryCounts) -> String {
+    let mut parts: Vec<String> = e
+        .counts
+        .iter()
+        .map(|(state, n)| format!("{state} {n}"))
+        .collect();
+    if e.reclaimed > 0 {
+        parts.push(format!("reclaimed after a crash {}", e.reclaimed));
+    }
+    parts.join(", ")
+}
+
+/// `paperpost status`.
+pub fn render_status_text(s: &StatusReport) -> String {
+    use std::fmt::Write;
+    let tz = s.timezone;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} status at {} (times in {})",
+        s.newsletter,
+        local(s.generated_at, tz),
+        tz.name()
+    );
+    let _ = writeln!(o, "scheduler last ran: {}", local_opt(s.last_tick, tz));
+    let _ = writeln!(o, "\nNext runs");
+    for n in &s.next {
+        let _ = writeln!(
+            o,
+            "  {:<15} {:<28} {}",
+            n.what,
+            local_opt(n.at, tz),
+            n.detail
+        );
+    }
+    let _ = writeln!(o, "\nLast runs");
+    if s.runs.is_empty() {
+        let _ = writeln!(o, "  none yet");
+    }
+    for r in &s.runs {
+        let _ = writeln!(
+            o,
+            "  {:<28} {:<7} {}",
+            local_opt(r.started_at, tz),
+            r.kind,
+            describe_run(r)
+        );
+    }
+    let _ = writeln!(o, "\nEditions");
+    if s.editions.is_empty() {
+        let _ = writeln!(o, "  none yet");
+    }
+    for e in &s.editions {
+        let _ = writeln!(o, "  {:<12} {}", e.period_key, counts_line(e));
+    }
+    let q = &s.queue;
+    let _ = writeln!(
+        o,
+        "\nDelivery queue: {} outstanding (pending {}, sending {}, retry {}); next retry: {}",
+        q.outstanding(),
+        q.pending,
+        q.sending,
+        q.retry,
+        local_opt(q.next_retry, tz)
+    );
+    o
+}
+
+/// The status as a standalone HTML page (the web server mounts it at `/status`). Every value
+/// is escaped by maud.
+pub fn render_status_page(s: &StatusReport) -> Markup {
+    let tz = s.timezone;
+    let title = format!("{} status", s.newsletter);
+    let states = DeliveryState::ALL;
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="refresh" content="60";
+                meta name="robots" content="noindex";
+                title { (title) }
+                style { (maud::PreEscaped(STATUS_CSS)) }
+            }
+            body {
+                main {
+                    header {
+                        p.brand { (s.newsletter) }
+                        h1 { "Status" }
+                        p.mu {
+                            "As of " (local(s.generated_at, tz)) " · times in " (tz.name())
+                            " · scheduler last ran " (local_opt(s.last_tick, tz))
+                        }
+                    }
+                    section.card {
+                        h2 { "Next runs" }
+                        table {
+                            thead { tr { th { "What" } th { "When" } th { "Schedule" } } }
+                            tbody {
+                                @for n in &s.next {
+                                    tr { td { (n.what) } td.nw { (local_opt(n.at, tz)) } td.mu { (n.detail) } }
+                                }
+                            }
+                        }
+                    }
+                    section.card {
+                        h2 { "Last runs" }
+                        @if s.runs.is_empty() {
+                            p.mu { "None yet." }
+                        } @else {
+                            table {
+                                thead { tr { th { "Started" } th { "Run" } th { "Result" } } }
+                                tbody {
+                                    @for r in &s.runs {
+                                        tr class=(if r.kind == "error" || r.failed > 0 || r.sources.iter().any(|s| s.error.is_some()) { "bad" } else { "" }) {
+                                            td.nw { (local_opt(r.started_at, tz)) }
+                                            td { (r.kind) }
+                                            td { (describe_run(r)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    section.card {
+                        h2 { "Delivery queue" }
+                        p {
+                            strong { (s.queue.outstanding()) } " outstanding: "
+                            (s.queue.pending) " pending, " (s.queue.sending) " sending, "
+                            (s.queue.retry) " to retry (next " (local_opt(s.queue.next_retry, tz)) ")."
+                        }
+                        @if !s.editions.is_empty() {
+                            table {
+                                thead {
+                                    tr {
+                                        th { "Edition" }
+                                        @for st in states { th.num { (st) } }
+                                    }
+                                }
+                                tbody {
+                                    @for e in &s.editions {
+                                        tr {
+                                            td.nw { (e.period_key) }
+                                            @for st in states {
+                                                td.num { (e.counts.iter().find(|c| c.0 == st).map_or(0, |c| c.1)) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SourceRunRecord;
+
+    fn report() -> StatusReport {
+        let now = DateTime::parse_from_rfc3339("2026-11-26T08:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        StatusReport {
+            newsletter: "paper<post>".into(),
+            generated_at: now,
+            timezone: chrono_tz::Europe::Berlin,
+            last_tick: Some(now),
+            next: vec![NextRun {
+                what: "fetch".into(),
+                at: Some(now),
+                detail: "`0 * * * *` in Europe/Berlin".into(),
+            }],
+            runs: vec![RunRecord {
+                kind: "fetch".into(),
+                sources: vec![
+                    SourceRunRecord {
+                        name: "hf".into(),
+                        papers: 29,
+                        new: 3,
+                        ..Default::default()
+                    },
+                    SourceRunRecord {
+                        name: "arxiv".into(),
+                        error: Some("HTTP 503 <oops>".into()),
+                        ..Default::default()
+                    },
+                ],
+                started_at: Some(now),
+                ..Default::default()
+            }],
+            editions: vec![DeliveryCounts {
+                period_key: "2026-W48".into(),
+                counts: vec![(DeliveryState::Sent, 3), (DeliveryState::Skipped, 1)],
+                reclaimed: 0,
+            }],
+            queue: QueueStatus {
+                retry: 1,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_text_shows_next_runs_sources_and_the_queue() {
+        let text = render_status_text(&report());
+        assert!(text.contains("Thu 2026-11-26 09:30 CET"), "{text}");
+        assert!(text.contains("hf: 29 papers (3 new); arxiv: FAILED (HTTP 503 <oops>)"));
+        assert!(text.contains("2026-W48     sent 3, skipped 1"), "{text}");
+        assert!(text.contains("1 outstanding (pending 0, sending 0, retry 1)"));
+    }
+
+    #[test]
+    fn the_page_escapes_everything() {
+        let html = render_status_page(&report()).into_string();
+        assert!(html.contains("paper&lt;post&gt;"));
+        assert!(html.contains("HTTP 503 &lt;oops&gt;"));
+        assert!(!html.contains("<oops>"));
+        assert!(html.contains("<td class=\"num\">3</td>"));
+    }
+}

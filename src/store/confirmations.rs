@@ -1,0 +1,183 @@
+//! Confirmation tokens of web sign-ups: `{id}.{128 random bits as hex}`, single use, with an
+//! expiry. Only a SHA-256 of the secret half is stored, so a copy of the database confirms
+//! nobody; the row is found by id and the hash compared in constant time.
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest as _, Sha256};
+
+use super::subscribers::COLUMNS_S;
+use super::subscribers::row_to_subscriber_at;
+use super::{Store, constant_time_eq, random_token, ts};
+use crate::domain::Subscriber;
+
+/// What following a confirmation link did.
+#[derive(Debug, Clone)]
+pub enum Confirmation {
+    /// The subscriber was pending and is now active (or was confirmed by this very token).
+    Confirmed(Subscriber),
+    /// The token (or a newer one of the same subscriber) was used before: nothing changed.
+    AlreadyUsed(Subscriber),
+    Expired,
+    /// Malformed, unknown or wrong secret.
+    Invalid,
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Store {
+    /// Issues a confirmation token for `subscriber_id`, valid for `ttl` from `now`. The
+    /// returned token is the only copy of its secret.
+    pub fn create_confirmation(
+        &self,
+        subscriber_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
+        let secret = random_token();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO confirmations (subscriber_id, secret_hash, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![subscriber_id, hash(&secret), ts(now), ts(now + ttl)],
+        )?;
+        // Old tokens are worthless a week after they expired: keep the table small.
+        conn.execute(
+            "DELETE FROM confirmations WHERE expires_at < ?1",
+            [ts(now - Duration::days(7))],
+        )?;
+        Ok(format!("{}.{secret}", conn.last_insert_rowid()))
+    }
+
+    /// Uses a confirmation token: a pending subscriber becomes active and every open token of
+    /// theirs is spent. Repeating it is harmless ([`Confirmation::AlreadyUsed`]).
+    pub fn confirm_subscriber(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Confirmation> {
+        let Some((id, secret)) = token.split_once('.') else {
+            return Ok(Confirmation::Invalid);
+        };
+        let Ok(id) = id.parse::<i64>() else {
+            return Ok(Confirmation::Invalid);
+        };
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let row: Option<(i64, String, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT subscriber_id, secret_hash, expires_at, used_at FROM confirmations WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((subscriber_id, stored_hash, expires_at, used_at)) = row else {
+            return Ok(Confirmation::Invalid);
+        };
+        if !constant_time_eq(stored_hash.as_bytes(), hash(secret).as_bytes()) {
+            return Ok(Confirmation::Invalid);
+        }
+        let used = used_at.is_some();
+        if !used && ts(now) >= expires_at {
+            return Ok(Confirmation::Expired);
+        }
+        if !used {
+            tx.execute(
+                "UPDATE confirmations SET used_at = ?2 WHERE subscriber_id = ?1 AND used_at IS NULL",
+                params![subscriber_id, ts(now)],
+            )?;
+            tx.execute(
+                "UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, ?2),
+                        unsubscribed_at = NULL, updated_at = ?2
+                 WHERE id = ?1 AND status = 'pending'",
+                params![subscriber_id, ts(now)],
+            )?;
+        }
+        let subscriber = tx
+            .query_row(
+                &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = ?1"),
+                [subscriber_id],
+                |r| row_to_subscriber_at(r, 0),
+            )
+            .optional()?;
+        tx.commit()?;
+        Ok(match subscriber {
+            None => Confirmation::Invalid,
+            Some(s) if used => Confirmation::AlreadyUsed(s),
+            Some(s) => Confirmation::Confirmed(s),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{SubscriberEmail, SubscriberStatus, Topics};
+    use crate::store::NewSubscriber;
+
+    fn pending(store: &Store) -> Subscriber {
+        let mut new = NewSubscriber::active(
+            SubscriberEmail::parse("ada@example.org").unwrap(),
+            Topics::default(),
+        );
+        new.status = SubscriberStatus::Pending;
+        store.add_subscriber(&new, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn a_token_confirms_once_and_then_reports_it_was_used() {
+        let store = Store::open_in_memory().unwrap();
+        let s = pending(&store);
+        let now = Utc::now();
+        let token = store
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        let older = store
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        let Confirmation::Confirmed(c) = store.confirm_subscriber(&token, now).unwrap() else {
+            panic!("first use confirms");
+        };
+        assert_eq!(c.status, SubscriberStatus::Active);
+        for t in [&token, &older] {
+            assert!(matches!(
+                store.confirm_subscriber(t, now).unwrap(),
+                Confirmation::AlreadyUsed(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn expired_wrong_and_malformed_tokens_change_nothing() {
+        let store = Store::open_in_memory().unwrap();
+        let s = pending(&store);
+        let now = Utc::now();
+        let token = store
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        let later = now + Duration::hours(48);
+        assert!(matches!(
+            store.confirm_subscriber(&token, later).unwrap(),
+            Confirmation::Expired
+        ));
+        let (id, _) = token.split_once('.').unwrap();
+        for bad in [
+            "",
+            "x",
+            "1",
+            &format!("{id}.{}", "0".repeat(32)),
+            &format!("{id}x.abc"),
+        ] {
+            assert!(
+                matches!(
+                    store.confirm_subscriber(bad, now).unwrap(),
+                    Confirmation::Invalid
+                ),
+                "{bad}"
+            );
+        }
+        let s = store.subscriber_by_id(s.id).unwrap().unwrap();
+        assert_eq!(s.status, SubscriberStatus::Pending);
+    }
+}

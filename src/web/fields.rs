@@ -1,0 +1,342 @@
+//! Form bodies, and the topic fields the sign-up, preferences and preview forms share.
+//!
+//! Bodies are parsed by hand (`application/x-www-form-urlencoded` into name/value pairs)
+//! rather than with `axum::Form`: the category checkboxes repeat a name, which serde's
+//! urlencoded format cannot collect, and every rejection must become our own page.
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use maud::{Markup, html};
+
+use super::errors::WebError;
+use super::taxonomy::{canonical_category, category_groups, is_listed};
+use crate::domain::{Frequency, Term, Topics};
+
+/// Name/value pairs of a urlencoded form or query string, in order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub(crate) fn from_query(query: Option<&str>) -> FormData {
+        FormData(
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, WebError> {
+        let urlencoded = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !urlencoded {
+            return Err(WebError::UnsupportedMediaType);
+        }
+        let body = read_body(request, state).await?;
+        Ok(FormData(
+            url::form_urlencoded::parse(&body).into_owned().collect(),
+        ))
+    }
+}
+
+/// The body within the router's size limit: 413 beyond it, 400 when it cannot be read.
+pub(crate) async fn read_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<Bytes, WebError> {
+    Bytes::from_request(request, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            WebError::TooLarge
+        } else {
+            WebError::BadRequest("The form could not be read; please send it again.".into())
+        }
+    })
+}
+
+const MAX_TOPICS_CHARS: usize = 4000;
+const MAX_AUTHORS_CHARS: usize = 2000;
+
+/// The topic fields as typed, so a form with a mistake comes back as it was sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TopicFields {
+    /// Keywords, phrases, exclusions, `min_upvotes`, typed categories.
+    pub topics: String,
+    /// Author names, comma separated.
+    pub authors: String,
+    /// Ticked category codes.
+    pub categories: Vec<String>,
+    pub frequency: String,
+}
+
+impl TopicFields {
+    pub(crate) fn from_form(form: &FormData) -> TopicFields {
+        TopicFields {
+            topics: form.get("topics").unwrap_or_default().to_string(),
+            authors: form.get("authors").unwrap_or_default().to_string(),
+            categories: form.all("categories").map(str::to_string).collect(),
+            frequency: form.get("frequency").unwrap_or_default().to_string(),
+        }
+    }
+
+    /// A subscriber's topics spread over the fields: listed categories ticked, authors in
+    /// their field, the rest (phrases, archives such as `cat:cs`, exclusions) as text.
+    pub(crate) fn from_topics(topics: &Topics, frequency: Frequency) -> TopicFields {
+        let mut text = Topics {
+            terms: Vec::new(),
+            exclude: topics.exclude.clone(),
+            min_upvotes: topics.min_upvotes,
+        };
+        let mut authors = Vec::new();
+        let mut categories = Vec::new();
+        for t in &topics.terms {
+            match t {
+                Term::Category(c) if is_listed(c) => categories.push(c.clone()),
+                Term::Author(a) => authors.push(a.clone()),
+                other => text.terms.push(other.clone()),
+            }
+        }
+        TopicFields {
+            topics: text.to_string(),
+            authors: authors.join(", "),
+            categories,
+            frequency: frequency.as_str().to_string(),
+        }
+    }
+
+    /// Validated topics and frequency, or every problem found, each a readable sentence.
+    pub(crate) fn parse(&self) -> Result<(Topics, Frequency), Vec<String>> {
+        let mut errors = Vec::new();
+        if self.topics.chars().count() > MAX_TOPICS_CHARS {
+            errors.push(format!(
+                "The topics field is longer than {MAX_TOPICS_CHARS} characters."
+            ));
+        }
+        if self.authors.chars().count() > MAX_AUTHORS_CHARS {
+            errors.push(format!(
+                "The authors field is longer than {MAX_AUTHORS_CHARS} characters."
+            ));
+        }
+        let mut items = vec![self.topics.clone()];
+        for name in self.authors.split([',', ';', '\n']) {
+            let name = name.replace('"', " ");
+            if !name.trim().is_empty() {
+                items.push(format!("author:\"{}\"", name.trim()));
+            }
+        }
+        for code in &self.categories {
+            if is_listed(code) {
+                items.push(format!("cat:{code}"));
+            } else {
+                errors.push(unknown_category(code));
+            }
+        }
+        let frequency = self.frequency.parse::<Frequency>().map_err(|e| {
+            errors.push(format!("How often: {e}."));
+        });
+        let topics = match Topics::parse(&items.join("\n")) {
+            Ok(mut topics) => {
+                for t in &mut topics.terms {
+                    if let Term::Category(c) = t {
+                        match canonical_category(c) {
+                            Some(canonical) => *c = canonical.to_string(),
+                            None => errors.push(unknown_category(c)),
+                        }
+                    }
+                }
+                Some(topics)
+            }
+            Err(e) => {
+                errors.push(format!("“{}”: {}.", e.item, e.reason));
+                None
+            }
+        };
+        match (topics, frequency) {
+            (Some(t), Ok(f)) if errors.is_empty() => Ok((t, f)),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn unknown_category(code: &str) -> String {
+    format!(
+        "“{code}” is not an arXiv category. Pick categories from the list, or type codes \
+         such as cs.CL, hep-th or math.AG."
+    )
+}
+
+/// The topic and frequency fields (ids and names are stable, for browser tests).
+pub(crate) fn topic_fields(f: &TopicFields) -> Markup {
+    let weekly = f.frequency.trim().is_empty() || f.frequency.eq_ignore_ascii_case("weekly");
+    html! {
+        div.field {
+            label for="topics" { "Keywords and phrases" }
+            // A word joiner (U+2060, invisible) after the minus of "-survey": without it
+            // the placeholder can wrap between the minus and its word.
+            textarea #topics name="topics" rows="3" maxlength=(MAX_TOPICS_CHARS)
+                placeholder="diffusion models, \"retrieval augmented generation\", -\u{2060}survey"
+                aria-describedby="topics-hint" { (f.topics) }
+            p.hint #topics-hint {
+                "Separate with commas. Papers match when a keyword is in the title or abstract. "
+                "Quotes keep a phrase together, " code { "-word" } " leaves papers out, "
+                code { "min_upvotes:10" } " keeps only popular ones. "
+                "Leave everything empty to get the trending papers."
+            }
+        }
+        div.field {
+            label for="authors" { "Authors" }
+            input #authors type="text" name="authors" value=(f.authors) maxlength=(MAX_AUTHORS_CHARS)
+                placeholder="Yann LeCun, Fei-Fei Li" autocomplete="off";
+        }
+        (category_picker(&f.categories))
+        fieldset.field.choice #frequency {
+            legend { "How often" }
+            label for="frequency-weekly" {
+                input #frequency-weekly type="radio" name="frequency" value="weekly" checked[weekly];
+                " Weekly " span.hint-inline { "(Monday)" }
+            }
+            label for="frequency-daily" {
+                input #frequency-daily type="radio" name="frequency" value="daily" checked[!weekly];
+                " Daily"
+            }
+        }
+    }
+}
+
+/// Checkboxes per group of the taxonomy, each group folded unless something in it is ticked.
+fn category_picker(ticked: &[String]) -> Markup {
+    let count = ticked.len();
+    html! {
+        fieldset.field.categories #categories {
+            legend {
+                "arXiv categories"
+                @if count > 0 { " " span.count { "(" (count) " selected)" } }
+            }
+            @for g in category_groups() {
+                @let open = g.categories.iter().any(|c| ticked.contains(&c.code));
+                details.cat-group open[open] {
+                    summary { (g.name) span.count { " " (g.categories.len()) } }
+                    div.cat-list {
+                        @for c in &g.categories {
+                            @let id = format!("cat-{}", c.code);
+                            label.cat for=(id) {
+                                input id=(id) type="checkbox" name="categories" value=(c.code)
+                                    checked[ticked.contains(&c.code)];
+                                span.code { (c.code) }
+                                span.name { (c.name) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(topics: &str, authors: &str, cats: &[&str], freq: &str) -> TopicFields {
+        TopicFields {
+            topics: topics.into(),
+            authors: authors.into(),
+            categories: cats.iter().map(|c| c.to_string()).collect(),
+            frequency: freq.into(),
+        }
+    }
+
+    #[test]
+    fn all_three_kinds_of_topic_combine() {
+        let (t, f) = fields(
+            "diffusion, cat:cs.lg",
+            "Yann LeCun; \"Fei-Fei Li\"",
+            &["hep-th"],
+            "daily",
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(f, Frequency::Daily);
+        assert_eq!(
+            t.terms,
+            vec![
+                Term::Phrase("diffusion".into()),
+                Term::Category("cs.LG".into()),
+                Term::Author("yann lecun".into()),
+                Term::Author("fei-fei li".into()),
+                Term::Category("hep-th".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_categories_and_bad_items_are_named() {
+        let errors = fields("cat:cs.XX", "", &["<b>nope</b>"], "hourly")
+            .parse()
+            .unwrap_err();
+        let all = errors.join("\n");
+        assert!(
+            all.contains("“<b>nope</b>” is not an arXiv category"),
+            "{all}"
+        );
+        assert!(all.contains("“cs.XX” is not an arXiv category"), "{all}");
+        assert!(all.contains("hourly"), "{all}");
+        let errors = fields("min_upvotes:lots", "", &[], "").parse().unwrap_err();
+        assert!(errors[0].contains("min_upvotes:lots"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_subscribers_topics_come_back_to_the_same_topics() {
+        let t = Topics::parse(
+            "llm, \"state space\", cat:cs, cat:cs.CL, author:\"ada lovelace\", -survey, min_upvotes:3",
+        )
+        .unwrap();
+        let f = TopicFields::from_topics(&t, Frequency::Weekly);
+        assert_eq!(f.categories, ["cs.CL"]);
+        assert_eq!(f.authors, "ada lovelace");
+        let (back, freq) = f.parse().unwrap();
+        assert_eq!(freq, Frequency::Weekly);
+        let mut a = back.terms.clone();
+        let mut b = t.terms.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        assert_eq!((back.exclude, back.min_upvotes), (t.exclude, t.min_upvotes));
+    }
+
+    #[test]
+    fn the_picker_ticks_and_opens_what_is_followed() {
+        let html = topic_fields(&fields("", "", &["cs.CL"], "daily")).into_string();
+        assert!(
+            html.contains(
+                r#"id="cat-cs.CL" type="checkbox" name="categories" value="cs.CL" checked"#
+            )
+        );
+        assert!(html.contains(r#"value="daily" checked"#));
+        assert_eq!(html.matches("<details class=\"cat-group\" open").count(), 1);
+    }
+}

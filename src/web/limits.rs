@@ -1,0 +1,99 @@
+//! Rate limits of the sign-up form, so it cannot be used to bomb an inbox with
+//! confirmation mails: a few mails per address per day whoever asks, and a cap on posts per
+//! client IP per hour. Both are counted in the store (they survive restarts), keyed by HMACs
+//! of the lower-case address and of the IP (IPv6 by /64, what one host usually gets).
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use chrono::Duration;
+
+use super::secret::Secret;
+use super::{Shared, WebSettings};
+use crate::domain::SubscriberEmail;
+use crate::store::AttemptLimits;
+
+/// The client's IP: the socket peer, or the last `X-Forwarded-For` entry (the one our own
+/// proxy appended) when `trust_forwarded_for` is set. `None` when neither is known.
+pub(crate) struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<Shared> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .settings
+            .trust_forwarded_for
+            .then(|| {
+                parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .next_back()
+                    .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+            })
+            .flatten();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientIp(forwarded.or(peer)))
+    }
+}
+
+pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
+    let text = match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(v4) => v4.to_string(),
+        None => "unknown".to_string(),
+    };
+    secret.mac_hex(&[b"ip", text.as_bytes()])
+}
+
+pub(crate) fn address_key(secret: &Secret, email: &SubscriberEmail) -> String {
+    secret.mac_hex(&[b"address", email.as_ref().trim().to_lowercase().as_bytes()])
+}
+
+pub(crate) fn attempt_limits(settings: &WebSettings) -> AttemptLimits {
+    AttemptLimits {
+        per_ip: settings.max_subscribes_per_ip_per_hour,
+        ip_window: Duration::hours(1),
+        per_address: settings.max_confirmations_per_address_per_day,
+        address_window: Duration::days(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_and_group_ipv6_by_64() {
+        let s = Secret::from_bytes(&[1; 32]);
+        let a = SubscriberEmail::parse("Ada@Example.org").unwrap();
+        let b = SubscriberEmail::parse("ada@example.org").unwrap();
+        assert_eq!(address_key(&s, &a), address_key(&s, &b));
+        let ip = |t: &str| Some(t.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            ip_key(&s, ip("2001:db8:1:2::1")),
+            ip_key(&s, ip("2001:db8:1:2:ffff::9"))
+        );
+        assert_ne!(
+            ip_key(&s, ip("2001:db8:1:2::1")),
+            ip_key(&s, ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(
+            ip_key(&s, ip("::ffff:10.0.0.1")),
+            ip_key(&s, ip("10.0.0.1"))
+        );
+        assert_ne!(ip_key(&s, ip("10.0.0.1")), ip_key(&s, ip("10.0.0.2")));
+    }
+}

@@ -1,0 +1,239 @@
+//! WEB: `paperpost serve` — the sign-up form, double opt-in, preferences, one-click
+//! unsubscribe (RFC 8058), the public archive with its Atom feed, and previews.
+//!
+//! Pages are maud markup in the emails' look (`templates/site.css` plus the email CSS for
+//! the paper cards) and work without JavaScript. Handlers are thin: they parse the request,
+//! call the store (on the blocking pool) and render. Every response gets the security
+//! headers of [`headers`]; every error becomes a friendly page ([`errors`]).
+//!
+//! Secrets: subscriber tokens (`{id}.{128 random bits}`) and confirmation tokens (same
+//! shape, only a hash stored) are compared in constant time and never logged: requests are
+//! logged by route template (`/confirm/{token}`), subscribers by id.
+mod archive;
+mod confirm;
+mod csrf;
+mod errors;
+mod fields;
+mod headers;
+mod home;
+mod layout;
+mod limits;
+mod mailer;
+mod preferences;
+mod preview;
+mod secret;
+mod status;
+mod subscribe;
+mod taxonomy;
+mod unsubscribe;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::delivery::{MessageSettings, Transport};
+use crate::selection::SelectionLimits;
+use crate::store::Store;
+
+pub use errors::WebError;
+pub use mailer::Mailer;
+pub use secret::Secret;
+pub use taxonomy::{Category, canonical_category, category_groups};
+
+/// The `[web]` section of the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// Address `serve` listens on.
+    pub bind: SocketAddr,
+    /// How long a confirmation link works.
+    pub confirm_ttl_hours: u32,
+    /// Confirmation (or "already subscribed") mails per address per 24 h, whoever asks.
+    pub max_confirmations_per_address_per_day: u32,
+    /// Subscribe posts per client IP (IPv6: per /64) per hour.
+    pub max_subscribes_per_ip_per_hour: u32,
+    /// Largest request body accepted (forms are small).
+    pub max_body_bytes: usize,
+    /// Take the client IP from the last `X-Forwarded-For` entry (only behind a proxy that
+    /// sets it; otherwise anyone can pick their IP and dodge the per-IP limit).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            confirm_ttl_hours: 48,
+            max_confirmations_per_address_per_day: 3,
+            max_subscribes_per_ip_per_hour: 20,
+            max_body_bytes: 16 * 1024,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Everything a handler needs; shared behind an `Arc`.
+pub struct AppState {
+    pub store: Store,
+    /// Public address of the site, ending in `/` (links in mails are absolute from it).
+    pub base_url: url::Url,
+    pub newsletter_name: String,
+    pub mailer: Mailer,
+    pub settings: WebSettings,
+    /// Keys CSRF fields and the rate-limit hashes.
+    pub secret: Secret,
+    pub clock: Clock,
+    /// What `/preview` selects from: papers of the last `window_days`, capped as digests are.
+    pub selection: SelectionLimits,
+    pub window_days: u32,
+    /// The newsletter's time zone (which week or day a preview belongs to).
+    pub timezone: chrono_tz::Tz,
+    /// Renders the operator's status page at a given time (`None`: no `/status` route).
+    /// Given by whoever runs the scheduler, so the web layer needs no schedule knowledge.
+    pub status: Option<StatusPage>,
+}
+
+pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
+
+impl AppState {
+    /// State with the system clock, the CSRF secret from `PAPERPOST_SECRET` or the store,
+    /// and default preview settings (7 days, 20 papers, UTC); set the public fields to
+    /// change them.
+    pub fn new(
+        store: Store,
+        base_url: url::Url,
+        newsletter_name: impl Into<String>,
+        message: MessageSettings,
+        transport: Transport,
+        settings: WebSettings,
+    ) -> anyhow::Result<AppState> {
+        let secret = Secret::load(&store)?;
+        let mut base_url = base_url;
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        Ok(AppState {
+            store,
+            base_url,
+            newsletter_name: newsletter_name.into(),
+            mailer: Mailer::new(message, transport),
+            settings,
+            secret,
+            clock: Arc::new(Utc::now),
+            selection: SelectionLimits::default(),
+            window_days: 7,
+            timezone: chrono_tz::UTC,
+            status: None,
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Absolute URL of a site path (`confirm/1.abc`), for mails and feeds.
+    pub fn url(&self, path: &str) -> String {
+        self.base_url
+            .join(path.trim_start_matches('/'))
+            .map(String::from)
+            .unwrap_or_else(|_| format!("{}{}", self.base_url, path.trim_start_matches('/')))
+    }
+
+    /// Root-relative path of a site path (`/archive`), for links and form actions in pages:
+    /// same origin whatever host name the browser used.
+    pub fn path(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.path(), path.trim_start_matches('/'))
+    }
+
+    /// Runs a store call on the blocking pool (SQLite calls block).
+    pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, WebError>
+    where
+        F: FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| WebError::Unexpected(e.into()))?
+            .map_err(WebError::Unexpected)
+    }
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// Every route, with the body limit, the error pages and the security headers.
+pub fn router(state: AppState) -> Router {
+    let state: Shared = Arc::new(state);
+    Router::new()
+        .route("/", get(home::home))
+        .route("/subscribe", post(subscribe::subscribe))
+        .route("/confirm/{token}", get(confirm::confirm))
+        .route(
+            "/preferences/{token}",
+            get(preferences::show).post(preferences::update),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::show).post(unsubscribe::one_click),
+        )
+        .route("/archive", get(archive::list))
+        .route("/archive.xml", get(archive::feed))
+        .route("/archive/{edition}", get(archive::edition))
+        .route("/preview", get(preview::preview))
+        .route("/healthz", get(healthz))
+        .route("/status", get(status::page))
+        .fallback(|| async { WebError::NotFound })
+        .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            errors::error_pages,
+        ))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<Shared>,
+) -> Result<&'static str, WebError> {
+    state
+        .db(|s| s.schema_version())
+        .await
+        .map_err(|_| WebError::Unavailable)?;
+    Ok("ok\n")
+}
+
+/// Serves until `shutdown` completes, then lets mails still in flight finish (30 s at most).
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let mailer = state.mailer.clone();
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, base_url = %state.base_url, "serving the web pages");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    if tokio::time::timeout(Duration::from_secs(30), mailer.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped with confirmation mails still being sent");
+    }
+    tracing::info!("web server stopped");
+    Ok(())
+}

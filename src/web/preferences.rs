@@ -1,0 +1,243 @@
+//! `GET|POST /preferences/{token}`: topics, frequency, pause and resume. The token is the
+//! subscriber's capability; every form carries a CSRF field. A post answers with a redirect
+//! back to the page (so reloading does not post again), or the form with its problems (422).
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::errors::WebError;
+use super::fields::{FormData, TopicFields, topic_fields};
+use super::{Shared, csrf, layout};
+use crate::domain::{Subscriber, SubscriberStatus, Term};
+use crate::store::SubscriberUpdate;
+
+/// The CSRF form name of every form on the page.
+const FORM: &str = "preferences";
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Done {
+    done: Option<String>,
+}
+
+async fn find(state: &Shared, token: String) -> Result<Subscriber, WebError> {
+    state
+        .db(move |s| s.subscriber_by_token(&token))
+        .await?
+        .ok_or(WebError::InvalidLink)
+}
+
+pub(crate) async fn show(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Markup, WebError> {
+    let sub = find(&state, token).await?;
+    let flash = match done.done.as_deref() {
+        Some("saved") => Some("Saved. Your next digest uses these preferences."),
+        Some("paused") => Some("Paused. No digests until you resume."),
+        Some("resumed") => Some("Resumed. Digests are on again."),
+        _ => None,
+    };
+    let fields = TopicFields::from_topics(&sub.topics, sub.frequency);
+    Ok(page(&state, &sub, &fields, &[], flash))
+}
+
+pub(crate) async fn update(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let sub = find(&state, token).await?;
+    let public_token = sub.public_token();
+    csrf::check(&state.secret, &public_token, FORM, form.get(csrf::FIELD))?;
+    let (update, done) = match (form.get("action").unwrap_or("save"), sub.status) {
+        (_, SubscriberStatus::Unsubscribed) => {
+            return Err(WebError::Conflict(
+                "This address is unsubscribed. To get the digest again, subscribe on the home page."
+                    .into(),
+            ));
+        }
+        ("pause" | "resume", SubscriberStatus::Pending) => {
+            return Err(WebError::Conflict(
+                "Confirm your address first: the link is in the mail we sent you.".into(),
+            ));
+        }
+        ("pause", _) => (status(SubscriberStatus::Paused), "paused"),
+        ("resume", _) => (status(SubscriberStatus::Active), "resumed"),
+        ("save", _) => {
+            let fields = TopicFields::from_form(&form);
+            match fields.parse() {
+                Ok((topics, frequency)) => (
+                    SubscriberUpdate {
+                        topics: Some(topics),
+                        frequency: Some(frequency),
+                        ..Default::default()
+                    },
+                    "saved",
+                ),
+                Err(errors) => {
+                    let page = page(&state, &sub, &fields, &errors, None);
+                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                }
+            }
+        }
+        (other, _) => {
+            return Err(WebError::Invalid(format!(
+                "Unknown action “{other}”: use the buttons on the preferences page."
+            )));
+        }
+    };
+    let (id, now) = (sub.id, state.now());
+    state
+        .db(move |s| s.update_subscriber(id, &update, now))
+        .await?;
+    tracing::info!(subscriber = id, done, "preferences changed");
+    let to = state.path(&format!("preferences/{public_token}?done={done}"));
+    Ok(Redirect::to(&to).into_response())
+}
+
+fn status(s: SubscriberStatus) -> SubscriberUpdate {
+    SubscriberUpdate {
+        status: Some(s),
+        ..Default::default()
+    }
+}
+
+fn page(
+    state: &Shared,
+    sub: &Subscriber,
+    fields: &TopicFields,
+    errors: &[String],
+    flash: Option<&str>,
+) -> Markup {
+    let token = sub.public_token();
+    let here = state.path(&format!("preferences/{token}"));
+    let preview = format!(
+        "{}?{}",
+        state.path("preview"),
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("topics", &sub.topics.to_string())
+            .append_pair("frequency", sub.frequency.as_str())
+            .finish()
+    );
+    let body = html! {
+        section.hero {
+            h1 { "Your preferences" }
+            p.lead #subscriber-status {
+                (sub.email) " · " (sub.frequency.as_str()) " · "
+                span.pill.{"status-" (sub.status.as_str())} { (status_label(sub.status)) }
+            }
+        }
+        @if let Some(f) = flash { (layout::flash(f)) }
+        @match sub.status {
+            SubscriberStatus::Pending => div.alert #status-note {
+                "Your address is not confirmed yet: follow the link in the mail we sent you to start getting digests."
+            },
+            SubscriberStatus::Unsubscribed => div.alert #status-note {
+                "You are unsubscribed and get no digests. "
+                a href={ (state.path("")) "#subscribe" } { "Subscribe again" } " to come back."
+            },
+            _ => {},
+        }
+        div.grid.main-side {
+            section.card {
+                h2 { "What you follow" }
+                (following(sub))
+                @if sub.status != SubscriberStatus::Unsubscribed {
+                    (layout::error_summary(errors))
+                    form #preferences-form method="post" action=(here) {
+                        (csrf::field(&state.secret, &token, FORM))
+                        input type="hidden" name="action" value="save";
+                        (topic_fields(fields))
+                        div.submit {
+                            button #preferences-save .button type="submit" { "Save preferences" }
+                        }
+                    }
+                }
+            }
+            aside.side {
+                @if matches!(sub.status, SubscriberStatus::Active | SubscriberStatus::Paused) {
+                    section.card {
+                        @let paused = sub.status == SubscriberStatus::Paused;
+                        h2 { @if paused { "Paused" } @else { "Taking a break?" } }
+                        p.muted {
+                            @if paused { "You get no digests. Your topics are kept." }
+                            @else { "Pause the digest and keep your topics; resume whenever you like." }
+                        }
+                        form #pause-form method="post" action=(here) {
+                            (csrf::field(&state.secret, &token, FORM))
+                            @if paused {
+                                input type="hidden" name="action" value="resume";
+                                button #resume-submit .button type="submit" { "Resume digests" }
+                            } @else {
+                                input type="hidden" name="action" value="pause";
+                                button #pause-submit .button.secondary type="submit" { "Pause digests" }
+                            }
+                        }
+                    }
+                }
+                section.card {
+                    h2 { "More" }
+                    ul.links {
+                        li { a #preview-link href=(preview) { "Preview my next digest" } }
+                        li { a href=(state.path("archive")) { "Past issues" } }
+                        @if sub.status != SubscriberStatus::Unsubscribed {
+                            li { a #unsubscribe-link href=(state.path(&format!("unsubscribe/{token}"))) { "Unsubscribe" } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout::page(state, "Your preferences", body)
+}
+
+fn status_label(s: SubscriberStatus) -> &'static str {
+    match s {
+        SubscriberStatus::Pending => "waiting for confirmation",
+        SubscriberStatus::Active => "active",
+        SubscriberStatus::Paused => "paused",
+        SubscriberStatus::Unsubscribed => "unsubscribed",
+    }
+}
+
+/// The subscriber's topics as chips, or a note that they get the trending papers.
+fn following(sub: &Subscriber) -> Markup {
+    let t = &sub.topics;
+    html! {
+        @if t.is_trending() {
+            p.muted #following { "No topics: you get the trending papers of each period." }
+        } @else {
+            ul.chips #following {
+                @for term in &t.terms {
+                    li.chip.{(kind(term))} { (chip(term)) }
+                }
+                @for x in &t.exclude { li.chip.exclude { "without “" (x) "”" } }
+            }
+        }
+        @if let Some(n) = t.min_upvotes {
+            p.muted { "Only papers with at least " (n) " upvotes." }
+        }
+    }
+}
+
+fn kind(t: &Term) -> &'static str {
+    match t {
+        Term::Phrase(_) => "phrase",
+        Term::Category(_) => "category",
+        Term::Author(_) => "author",
+    }
+}
+
+fn chip(t: &Term) -> String {
+    match t {
+        Term::Category(c) => match super::taxonomy::name_of(c) {
+            Some(name) => format!("{c} · {name}"),
+            None => format!("{c} · all categories"),
+        },
+        Term::Author(a) => format!("author: {a}"),
+        Term::Phrase(p) => p.clone(),
+    }
+}

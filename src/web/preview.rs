@@ -1,0 +1,94 @@
+//! `GET /preview?topics=…`: the digest some topics would get right now (papers of the last
+//! `window_days`), rendered by the email's own code. Takes the sign-up form's fields
+//! (`topics`, `authors`, `categories`, `frequency`), so any topic form can preview.
+use std::collections::HashSet;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use maud::html;
+
+use super::errors::WebError;
+use super::fields::{FormData, TopicFields, topic_fields};
+use super::{Shared, layout};
+use crate::domain::{Digest, Frequency, Period, Topics};
+use crate::render::{EmailContext, render_preview_page};
+use crate::selection::Selector;
+
+pub(crate) async fn preview(
+    State(state): State<Shared>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    if query.as_deref().is_none_or(str::is_empty) {
+        return Ok(form_page(&state, &TopicFields::default(), &[]).into_response());
+    }
+    let fields = TopicFields::from_form(&FormData::from_query(query.as_deref()));
+    let (topics, frequency) = match fields.parse() {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form_page(&state, &fields, &errors),
+            )
+                .into_response());
+        }
+    };
+    let now = state.now();
+    let (window, limits) = (Duration::days(state.window_days.into()), state.selection);
+    let today = now.with_timezone(&state.timezone).date_naive();
+    let period = match frequency {
+        Frequency::Weekly => Period::week_of(today),
+        Frequency::Daily => Period::day(today),
+    };
+    let t = topics.clone();
+    let digest = state
+        .db(move |s| {
+            let oldest = now - window;
+            let selector = Selector::new(s.papers_seen_since(oldest)?, [&t], limits);
+            let picks = selector.select(&t, oldest, &HashSet::new());
+            Ok(Digest::new(period, picks, t.is_trending(), now))
+        })
+        .await?;
+    let why = why_line(&topics);
+    let archive = state.url("archive");
+    let ctx = EmailContext {
+        newsletter_name: &state.newsletter_name,
+        base_url: &state.base_url,
+        unsubscribe_url: "",
+        preferences_url: None,
+        archive_url: Some(&archive),
+        why_line: &why,
+    };
+    let title = format!("Preview · {}", state.newsletter_name);
+    Ok(render_preview_page(digest.as_ref(), &ctx, &title).into_response())
+}
+
+fn why_line(topics: &Topics) -> String {
+    if topics.is_trending() {
+        "A preview of the trending digest (no topics given).".into()
+    } else {
+        format!("A preview for the topics: {topics}.")
+    }
+}
+
+/// The preview form, with what was wrong.
+fn form_page(state: &Shared, fields: &TopicFields, errors: &[String]) -> maud::Markup {
+    layout::page(
+        state,
+        "Preview",
+        html! {
+            section.hero {
+                h1 { "Preview a digest" }
+                p.lead { "See the papers some topics would get right now, before you subscribe." }
+            }
+            section.card.narrow {
+                (layout::error_summary(errors))
+                form #preview-full-form method="get" action=(state.path("preview")) {
+                    (topic_fields(fields))
+                    div.submit { button #preview-full-submit .button type="submit" { "Preview" } }
+                }
+            }
+        },
+    )
+}

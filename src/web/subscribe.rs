@@ -1,0 +1,246 @@
+//! `POST /subscribe`: double opt-in without address enumeration.
+//!
+//! A valid form always gets the same "check your inbox" page, byte for byte, whether the
+//! address is new, pending, active or over a limit; only the mail differs:
+//! - new, pending or unsubscribed address → pending, with the posted topics, and a
+//!   confirmation mail with a fresh single-use link;
+//! - active or paused address → nothing changes; a mail with their preferences link;
+//! - over the per-address or per-IP limit, or a suppressed (bounced) address → no mail.
+//!
+//! The mail goes out in the background, so the answer does not wait on (or reveal) it.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use maud::{Markup, html};
+
+use super::errors::WebError;
+use super::fields::{FormData, TopicFields};
+use super::limits::{ClientIp, address_key, attempt_limits, ip_key};
+use super::{Shared, home, layout};
+use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+use crate::render::{Notice, render_notice};
+use crate::store::{AddSubscriberError, AttemptVerdict, NewSubscriber, Store, SubscriberUpdate};
+
+pub(crate) async fn subscribe(
+    State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let raw_email = form.get("email").unwrap_or_default();
+    let fields = TopicFields::from_form(&form);
+    let (email, topics, frequency) = match (SubscriberEmail::parse(raw_email), fields.parse()) {
+        (Ok(email), Ok((topics, frequency))) => (email, topics, frequency),
+        (email, parsed) => {
+            let mut errors: Vec<String> = email
+                .err()
+                .map(|e| format!("Email: {e}."))
+                .into_iter()
+                .collect();
+            errors.extend(parsed.err().unwrap_or_default());
+            let form = home::SignUp {
+                email: raw_email,
+                fields: &fields,
+                errors: &errors,
+            };
+            let page = home::page(&state, &form).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    // Counting the attempt, storing the sign-up and queueing its mail run as one task of
+    // their own: a client that hangs up mid-request drops this handler, and with it any
+    // await in progress — after the store work (which runs to its end on the blocking pool)
+    // but before the mail, that left a pending row whose confirmation was never sent, yet
+    // counted against the address's daily limit (tests/bench/web-load.sh compares rows and
+    // mails). The task counts as a mail in flight, so a graceful shutdown waits for it.
+    let busy = state.mailer.in_flight();
+    let work = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let _busy = busy;
+            record_and_sign_up(state, ip, email, topics, frequency).await
+        }
+    });
+    work.await.map_err(|e| WebError::Unexpected(e.into()))??;
+    Ok(check_your_inbox(&state).into_response())
+}
+
+async fn record_and_sign_up(
+    state: Shared,
+    ip: Option<std::net::IpAddr>,
+    email: SubscriberEmail,
+    topics: Topics,
+    frequency: Frequency,
+) -> Result<(), WebError> {
+    let (ip, address) = (
+        ip_key(&state.secret, ip),
+        address_key(&state.secret, &email),
+    );
+    let (now, limits) = (state.now(), attempt_limits(&state.settings));
+    let verdict = state
+        .db(move |s| s.record_subscribe_attempt(&ip, &address, now, &limits))
+        .await?;
+    if verdict == AttemptVerdict::Allowed {
+        sign_up(&state, email, topics, frequency).await
+    } else {
+        tracing::info!(
+            ?verdict,
+            "subscribe attempt over a rate limit: no mail sent"
+        );
+        Ok(())
+    }
+}
+
+/// What to mail after a permitted attempt.
+enum Next {
+    Confirm(Subscriber, String),
+    AlreadySubscribed(Subscriber),
+    Nothing,
+}
+
+async fn sign_up(
+    state: &Shared,
+    email: SubscriberEmail,
+    topics: Topics,
+    frequency: Frequency,
+) -> Result<(), WebError> {
+    let now = state.now();
+    let ttl = Duration::hours(state.settings.confirm_ttl_hours.into());
+    let next = state
+        .db(move |s| prepare(s, email, topics, frequency, now, ttl))
+        .await?;
+    match next {
+        Next::Confirm(sub, token) => {
+            tracing::info!(subscriber = sub.id, "confirmation mail queued");
+            let url = state.url(&format!("confirm/{token}"));
+            let notice = confirmation_mail(state, &url);
+            state
+                .mailer
+                .send(&sub.email, notice, "confirm", sub.id, now);
+        }
+        Next::AlreadySubscribed(sub) => {
+            tracing::info!(
+                subscriber = sub.id,
+                "already subscribed: preferences link queued"
+            );
+            let url = state.url(&format!("preferences/{}", sub.public_token()));
+            let notice = already_subscribed_mail(state, &url);
+            state.mailer.send(&sub.email, notice, "known", sub.id, now);
+        }
+        Next::Nothing => tracing::info!("suppressed address: no confirmation mail"),
+    }
+    Ok(())
+}
+
+fn prepare(
+    store: &Store,
+    email: SubscriberEmail,
+    topics: Topics,
+    frequency: Frequency,
+    now: chrono::DateTime<chrono::Utc>,
+    ttl: Duration,
+) -> anyhow::Result<Next> {
+    if store.is_suppressed(email.as_ref())? {
+        return Ok(Next::Nothing);
+    }
+    let existing = match store.subscriber_by_email(email.as_ref())? {
+        Some(s) => s,
+        None => {
+            let new = NewSubscriber {
+                status: SubscriberStatus::Pending,
+                frequency,
+                ..NewSubscriber::active(email.clone(), topics.clone())
+            };
+            match store.add_subscriber(&new, now) {
+                Ok(s) => s,
+                // Another request added it meanwhile: go on with theirs.
+                Err(AddSubscriberError::Duplicate(_)) => store
+                    .subscriber_by_email(email.as_ref())?
+                    .ok_or_else(|| anyhow::anyhow!("subscriber vanished while signing up"))?,
+                Err(AddSubscriberError::Unexpected(e)) => return Err(e),
+            }
+        }
+    };
+    if matches!(
+        existing.status,
+        SubscriberStatus::Active | SubscriberStatus::Paused
+    ) {
+        return Ok(Next::AlreadySubscribed(existing));
+    }
+    // Pending (again): the latest form's topics are what the confirmation confirms.
+    let update = SubscriberUpdate {
+        status: Some(SubscriberStatus::Pending),
+        topics: Some(topics),
+        frequency: Some(frequency),
+        ..Default::default()
+    };
+    let sub = store
+        .update_subscriber(existing.id, &update, now)?
+        .unwrap_or(existing);
+    let token = store.create_confirmation(sub.id, now, ttl)?;
+    Ok(Next::Confirm(sub, token))
+}
+
+fn confirmation_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
+    let name = &state.newsletter_name;
+    let subject = format!("Confirm your subscription to {name}");
+    let intro = format!(
+        "Someone (hopefully you) asked to receive the {name} digest of new research papers at this address."
+    );
+    let expiry = format!(
+        "The link works for {} hours. If you did not ask for this, ignore this mail: without a click nothing is sent.",
+        state.settings.confirm_ttl_hours
+    );
+    render_notice(&Notice {
+        newsletter_name: name,
+        base_url: &state.base_url,
+        subject: &subject,
+        heading: "One click to confirm",
+        paragraphs: &[
+            &intro,
+            "Confirm your address and the first digest is on its way.",
+        ],
+        button: Some(("Confirm my subscription", url)),
+        small_print: &[&expiry],
+    })
+}
+
+fn already_subscribed_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
+    let name = &state.newsletter_name;
+    let subject = format!("You're already subscribed to {name}");
+    let intro = format!(
+        "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
+    );
+    render_notice(&Notice {
+        newsletter_name: name,
+        base_url: &state.base_url,
+        subject: &subject,
+        heading: "You're already subscribed",
+        paragraphs: &[
+            &intro,
+            "To change your topics or how often you get the digest, open your preferences.",
+        ],
+        button: Some(("Manage my preferences", url)),
+        small_print: &["If this wasn't you, ignore this mail: nothing has changed."],
+    })
+}
+
+/// The one answer to every valid sign-up: it depends on nothing but the configuration.
+fn check_your_inbox(state: &Shared) -> Markup {
+    layout::message(
+        state,
+        "Check your inbox",
+        html! {
+            p {
+                "If the address can receive mail, a message from " (state.newsletter_name)
+                " is on its way. Follow its link to confirm your subscription; it works for "
+                (state.settings.confirm_ttl_hours) " hours."
+            }
+            p.muted {
+                "Nothing after a few minutes? Look in the spam folder. Already subscribed? "
+                "The mail has a link to your preferences instead."
+            }
+            p.actions { a.button.secondary href=(state.path("archive")) { "Read past issues" } }
+        },
+    )
+}

@@ -1,0 +1,422 @@
+//! A subscriber's whole path in a real browser: `paperpost serve` as a child process on a
+//! free loopback port, a real SMTP server, Debian's Chromium driven by playwright-core
+//! (`tests/browser/flow.mjs`).
+//!
+//! sign up on the home page → the confirmation mail (parsed here with mail-parser) → its
+//! link → preferences: new topics and frequency → `paperpost send` mails a digest → its
+//! `List-Unsubscribe` URL gets the RFC 8058 one-click POST from the browser context → the
+//! store says `unsubscribed`.
+//!
+//! Screenshots of every page land in `test-artifacts/browser/` (gitignored), with the two
+//! mails and the logs. Needs node, Chromium and `npm install` in `tests/browser/`:
+//! `tests/run.sh` sets all of that up.
+mod support;
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mail_parser::{Message, MessageParser};
+use paperpost::domain::{Frequency, SubscriberStatus, Term};
+use paperpost::store::Store;
+use support::smtp::SmtpServer;
+
+const EMAIL: &str = "ada.browser@example.org";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A port nobody listens on right now (bound and released; the server binds it next).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn write_config(dir: &Path, port: u16, smtp_port: u16) -> PathBuf {
+    let fixture = root().join("tests/fixtures/hf_daily_papers_2024-10-25_full.json");
+    let text = format!(
+        r#"[newsletter]
+name = "paperpost"
+base_url = "http://127.0.0.1:{port}/"
+from = "paperpost <digest@paperpost.invalid>"
+
+[store]
+path = "pp.sqlite3"
+
+[[sources]]
+name = "hf"
+kind = "file"
+path = "{fixture}"
+
+[delivery]
+transport = "smtp"
+
+[[delivery.relays]]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+timeout_secs = 10
+
+[web]
+bind = "127.0.0.1:{port}"
+"#,
+        fixture = fixture.display()
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn paperpost(config: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_paperpost"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "paperpost=warn")
+        .output()
+        .unwrap();
+    eprintln!(
+        "$ paperpost {}\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A child process that is stopped with SIGTERM when dropped (test passed or not), then
+/// killed if it does not exit within 10 s. On a failed test its log is printed.
+struct Running {
+    name: &'static str,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Running {
+    fn spawn(name: &'static str, mut cmd: Command, log: PathBuf) -> Running {
+        let out = File::create(&log).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Running {
+            name,
+            child: Some(child),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().unwrap())
+    }
+
+    /// Waits for the process to end by itself; kills it after `limit`.
+    fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.exited() {
+                self.child = None;
+                return status;
+            }
+            if start.elapsed() > limit {
+                self.terminate();
+                panic!(
+                    "{} still running after {limit:?}:\n{}",
+                    self.name,
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM (by PID), then SIGKILL after 10 s. The exit status, if it was still running.
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -TERM {}", child.id()))
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.terminate();
+            if std::thread::panicking() {
+                eprintln!("--- {} log ---\n{}", self.name, self.log());
+            }
+        }
+    }
+}
+
+/// `GET path` over plain HTTP/1.1; the status code, or `None` when nothing answers.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = String::new();
+    s.read_to_string(&mut head).ok()?;
+    head.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn serve(config: &Path, port: u16, dir: &Path) -> Running {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperpost"));
+    cmd.arg("--config")
+        .arg(config)
+        .arg("serve")
+        .env("RUST_LOG", "paperpost=debug");
+    let mut server = Running::spawn("paperpost serve", cmd, dir.join("serve.log"));
+    let start = Instant::now();
+    while http_status(port, "/healthz") != Some(200) {
+        if let Some(status) = server.exited() {
+            panic!("paperpost serve exited ({status}):\n{}", server.log());
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "/healthz did not answer 200 within 30 s:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+/// Runs one phase of `flow.mjs` and fails the test when it fails.
+fn browser(phase: &'static str, env: &[(&str, &str)], artifacts: &Path) {
+    let mut cmd = Command::new("node");
+    cmd.arg("flow.mjs")
+        .arg(phase)
+        .current_dir(root().join("tests/browser"))
+        .env("ARTIFACTS", artifacts)
+        .env("EMAIL", EMAIL)
+        .env("CHROMIUM", CHROMIUM);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut node = Running::spawn(phase, cmd, artifacts.join(format!("{phase}.log")));
+    let status = node.wait(Duration::from_secs(120));
+    eprintln!("--- browser: {phase} ---\n{}", node.log());
+    assert!(status.success(), "browser phase {phase} failed ({status})");
+}
+
+/// Waits for the `n`-th message (counting from 1) to `to`, raw.
+fn wait_for_mail(smtp: &SmtpServer, to: &str, n: usize) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        let mine: Vec<_> = smtp
+            .messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .collect();
+        if mine.len() >= n {
+            return mine[n - 1].raw.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no mail #{n} to {to} within 30 s (got {})",
+            mine.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The link to `{prefix}…` in a decoded body part (quoted-printable and HTML entities undone
+/// by mail-parser; `&amp;` by hand for the HTML part).
+fn link_in(part: &str, prefix: &str) -> Option<String> {
+    let at = part.find(prefix)?;
+    let rest = &part[at..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>' | '\''))
+        .unwrap_or(rest.len());
+    Some(rest[..end].replace("&amp;", "&"))
+}
+
+fn parse(raw: &[u8]) -> Message<'_> {
+    MessageParser::default()
+        .parse(raw)
+        .expect("mail-parser reads the mail")
+}
+
+fn subscriber(store_path: &Path) -> paperpost::domain::Subscriber {
+    Store::open(store_path)
+        .unwrap()
+        .subscriber_by_email(EMAIL)
+        .unwrap()
+        .expect("the subscriber is in the store")
+}
+
+#[test]
+fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
+    // Arrange: what the browser needs, a clean artifacts folder, the SMTP server, a config
+    // whose public address is the port `serve` will listen on, and papers in the store.
+    assert!(
+        root()
+            .join("tests/browser/node_modules/playwright-core")
+            .is_dir(),
+        "playwright-core is not installed: run tests/run.sh (it runs npm install in tests/browser)"
+    );
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: run tests/run.sh (it installs Debian's chromium)"
+    );
+    let artifacts = root().join("test-artifacts/browser");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let smtp = SmtpServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}/");
+    let config = write_config(dir.path(), port, smtp.port);
+    let store_path = dir.path().join("pp.sqlite3");
+    assert!(paperpost(&config, &["fetch"]).status.success());
+    let mut server = serve(&config, port, dir.path());
+    let page_env = [("BASE_URL", base.as_str())];
+
+    // Act + assert, step by step.
+    // 1. Sign up: pending, with what the form said, and a confirmation mail.
+    browser("signup", &page_env, &artifacts);
+    let pending = subscriber(&store_path);
+    assert_eq!(pending.status, SubscriberStatus::Pending);
+    assert_eq!(pending.frequency, Frequency::Daily);
+    assert!(
+        pending
+            .topics
+            .terms
+            .contains(&Term::Category("cs.CL".into())),
+        "{:?}",
+        pending.topics
+    );
+    assert!(
+        pending
+            .topics
+            .terms
+            .contains(&Term::Phrase("knowledge editing".into()))
+    );
+    let raw = wait_for_mail(&smtp, EMAIL, 1);
+    std::fs::write(artifacts.join("confirm.eml"), &raw).unwrap();
+    let mail = parse(&raw);
+    assert!(mail.subject().unwrap_or_default().starts_with("Confirm"));
+    let prefix = format!("{base}confirm/");
+    let text = mail.body_text(0).expect("a text part");
+    let confirm_url = link_in(&text, &prefix).expect("a confirm link in the text part");
+    let html = mail.body_html(0).expect("an HTML part");
+    assert_eq!(
+        link_in(&html, &prefix).as_deref(),
+        Some(confirm_url.as_str()),
+        "both parts carry the same link"
+    );
+
+    // 2. Confirm, then change the preferences.
+    browser(
+        "confirm",
+        &[("BASE_URL", &base), ("CONFIRM_URL", &confirm_url)],
+        &artifacts,
+    );
+    let edited = subscriber(&store_path);
+    assert_eq!(edited.status, SubscriberStatus::Active);
+    assert_eq!(edited.frequency, Frequency::Weekly);
+    let terms = &edited.topics.terms;
+    assert!(
+        terms.contains(&Term::Phrase("hallucinations".into())),
+        "{terms:?}"
+    );
+    assert!(
+        terms.contains(&Term::Phrase("data selection".into())),
+        "{terms:?}"
+    );
+    assert!(
+        terms.contains(&Term::Author("sanmi koyejo".into())),
+        "{terms:?}"
+    );
+    assert!(
+        !terms.iter().any(|t| matches!(t, Term::Category(_))),
+        "{terms:?}"
+    );
+
+    // 3. The weekly digest goes out, with a one-click List-Unsubscribe.
+    let send = paperpost(&config, &["send"]);
+    assert!(send.status.success());
+    let sent = String::from_utf8_lossy(&send.stdout);
+    assert!(sent.contains("weekly edition"), "{sent}");
+    let raw = wait_for_mail(&smtp, EMAIL, 2);
+    std::fs::write(artifacts.join("digest.eml"), &raw).unwrap();
+    let digest = parse(&raw);
+    let body = digest.body_text(0).expect("a text part");
+    assert!(
+        body.contains("Can Knowledge Editing Really Correct Hallucinations?"),
+        "the digest has the paper the new topics match:\n{body}"
+    );
+    let header = |name: &str| {
+        digest
+            .header_raw(name)
+            .unwrap_or_else(|| panic!("{name} header"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        header("List-Unsubscribe-Post"),
+        "List-Unsubscribe=One-Click"
+    );
+    let unsubscribe_url = header("List-Unsubscribe")
+        .strip_prefix('<')
+        .and_then(|h| h.strip_suffix('>'))
+        .expect("List-Unsubscribe is one <URL>")
+        .to_string();
+    assert!(
+        unsubscribe_url.starts_with(&format!("{base}unsubscribe/")),
+        "{unsubscribe_url}"
+    );
+
+    // 4. One click from the browser context unsubscribes.
+    browser(
+        "unsubscribe",
+        &[("BASE_URL", &base), ("UNSUBSCRIBE_URL", &unsubscribe_url)],
+        &artifacts,
+    );
+    assert_eq!(
+        subscriber(&store_path).status,
+        SubscriberStatus::Unsubscribed
+    );
+
+    // The server stops cleanly on SIGTERM.
+    let status = server.terminate().expect("serve was still running");
+    assert!(status.success(), "serve exited with {status}");
+    std::fs::copy(dir.path().join("serve.log"), artifacts.join("serve.log")).unwrap();
+    let log = std::fs::read_to_string(artifacts.join("serve.log")).unwrap();
+    let confirm_token = &confirm_url[prefix.len()..];
+    for secret in [edited.token_secret.as_str(), confirm_token] {
+        assert!(
+            !log.contains(secret),
+            "the server log must not contain tokens"
+        );
+    }
+}

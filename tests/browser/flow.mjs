@@ -1,0 +1,190 @@
+// The subscriber's path through `paperpost serve` in a real browser (Debian's Chromium,
+// driven by playwright-core). tests/browser.rs starts the server and the SMTP sink, runs
+// this script once per phase and does the mail work in between (it parses the mails with
+// mail-parser and hands the links over in the environment):
+//
+//   signup       home page → fill in the form → "Check your inbox"
+//   confirm      CONFIRM_URL → "You're subscribed" → preferences → change topics and
+//                frequency → save → the saved state
+//   unsubscribe  the digest's List-Unsubscribe URL: its GET only asks; the RFC 8058
+//                one-click POST from the browser context (200, no redirect); the GET page
+//                then shows the unsubscribed state; the archive and home show the issue
+//
+// Environment: BASE_URL (ends in /), ARTIFACTS (screenshots go here), EMAIL, and per phase
+// CONFIRM_URL or UNSUBSCRIBE_URL. Each step prints one line; any failure exits non-zero
+// with the reason (and a screenshot named failed-<phase>.png).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const phase = process.argv[2];
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const BASE_URL = env('BASE_URL');
+const ARTIFACTS = env('ARTIFACTS');
+const EMAIL = env('EMAIL');
+const origin = new URL(BASE_URL).origin;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+function check(cond, what) {
+  if (!cond) throw new Error(`assertion failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  console.log(`screenshot ${name}.png`);
+}
+
+async function heading(page) {
+  return (await page.locator('main h1').first().innerText()).trim();
+}
+
+const phases = {
+  async signup(page) {
+    await page.goto(BASE_URL);
+    check((await page.title()).length > 0, 'the home page has a title');
+    await shot(page, '01-home');
+    const form = page.locator('#subscribe-form');
+    await form.locator('#email').fill(EMAIL);
+    await form.locator('#topics').fill('contrastive, "knowledge editing"');
+    // Categories are folded per group, as a reader finds them: open cs.CL's group first.
+    const box = form.locator('[id="cat-cs.CL"]');
+    const group = form.locator('details.cat-group', { has: page.locator('[id="cat-cs.CL"]') });
+    await group.locator('summary').click();
+    await box.check();
+    check(await box.isChecked(), 'the cs.CL checkbox is ticked');
+    await form.locator('#frequency-daily').check();
+    await Promise.all([page.waitForURL(`${BASE_URL}subscribe`), form.locator('#subscribe-submit').click()]);
+    check((await heading(page)) === 'Check your inbox', 'the answer is "Check your inbox"');
+    await shot(page, '02-check-inbox');
+  },
+
+  async confirm(page) {
+    await page.goto(env('CONFIRM_URL'));
+    check((await heading(page)) === "You're subscribed", 'the confirm link says "You\'re subscribed"');
+    check((await page.locator('main').innerText()).includes('every day'), 'it promises a daily digest');
+    await shot(page, '03-confirmed');
+    await Promise.all([page.waitForURL(/\/preferences\//), page.locator('#preferences-link').click()]);
+    const status = page.locator('#subscriber-status');
+    check((await status.innerText()).includes(EMAIL), 'preferences show the address');
+    check((await status.innerText()).includes('active'), 'preferences show the status active');
+    const form = page.locator('#preferences-form');
+    check((await form.locator('#topics').inputValue()).includes('contrastive'), 'the sign-up topics are in the form');
+    check(await form.locator('[id="cat-cs.CL"]').isChecked(), 'cs.CL is still ticked');
+    check(await form.locator('#frequency-daily').isChecked(), 'daily is chosen');
+    await shot(page, '04-preferences-before');
+
+    await form.locator('#topics').fill('hallucinations, "data selection"');
+    await form.locator('[id="cat-cs.CL"]').uncheck();
+    await form.locator('#authors').fill('Sanmi Koyejo');
+    await form.locator('#frequency-weekly').check();
+    await Promise.all([page.waitForURL(/\?done=saved$/), form.locator('#preferences-save').click()]);
+    check((await page.locator('#flash').innerText()).startsWith('Saved.'), 'the page says "Saved."');
+    const following = await page.locator('#following').innerText();
+    check(following.includes('hallucinations') && following.includes('data selection'), 'the new topics are listed');
+    check(following.toLowerCase().includes('author: sanmi koyejo'), 'the author is listed');
+    check(!following.includes('cs.CL'), 'cs.CL is no longer followed');
+    check((await status.innerText()).includes('weekly'), 'the frequency is now weekly');
+    check(await page.locator('#preferences-form #frequency-weekly').isChecked(), 'weekly is chosen in the form');
+    await shot(page, '05-preferences-after');
+  },
+
+  async unsubscribe(page) {
+    const url = env('UNSUBSCRIBE_URL');
+    check(url.startsWith(`${BASE_URL}unsubscribe/`), 'the List-Unsubscribe URL points at this site');
+    // The link's GET only asks (mail scanners fetch links): it must change nothing.
+    for (let i = 0; i < 2; i++) await page.goto(url);
+    check((await heading(page)) === 'Unsubscribe?', 'GET (twice) only asks "Unsubscribe?"');
+    check((await page.locator('#unsubscribe-form').count()) === 1, 'with the one-click button form');
+    await shot(page, '06-unsubscribe-ask');
+    // What a mail provider does for RFC 8058: a POST with List-Unsubscribe=One-Click
+    // (multipart/form-data, the encoding the RFC recommends), redirects not followed.
+    const res = await page.request.post(url, {
+      multipart: { 'List-Unsubscribe': 'One-Click' },
+      maxRedirects: 0,
+    });
+    check(res.status() === 200, `the one-click POST answers 200 (got ${res.status()})`);
+    check(!res.headers()['location'], 'the one-click POST does not redirect');
+    check((await res.text()).includes("You're unsubscribed"), 'the one-click answer says unsubscribed');
+
+    await page.goto(url);
+    check((await heading(page)) === "You're unsubscribed", 'the unsubscribe page shows the unsubscribed state');
+    check((await page.locator('#unsubscribed').innerText()).includes(EMAIL), 'it names the address');
+    const again = page.getByRole('link', { name: 'Subscribe again' });
+    check((await again.count()) === 1, 'it offers to subscribe again');
+    await shot(page, '07-unsubscribed');
+
+    await page.goto(`${BASE_URL}archive`);
+    check((await page.locator('main a[href*="/archive/"]').count()) === 1, 'the archive lists the sent edition');
+    await shot(page, '08-archive');
+    await page.goto(BASE_URL);
+    check((await page.locator('#sample-heading').innerText()) === 'From the latest issue', 'the home page shows the latest issue');
+    await shot(page, '09-home-with-issue');
+  },
+};
+
+const THUMBNAIL =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="648" viewBox="0 0 1200 648">' +
+  '<rect width="1200" height="648" fill="#d5d9e0"/></svg>';
+
+if (!phases[phase]) {
+  console.error(`usage: node flow.mjs ${Object.keys(phases).join('|')}`);
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  // A fresh temporary profile per launch (playwright makes and removes it); nothing that
+  // phones home: the test machine has no internet and must not try.
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const problems = [];
+  // Only the site under test is reached. Paper thumbnails (https CDNs) get a wide grey
+  // stand-in, so screenshots look like the real page; anything else from elsewhere is refused.
+  await context.route('**/*', (route) => {
+    const request = route.request();
+    if (new URL(request.url()).origin === origin) return route.continue();
+    if (request.resourceType() === 'image') {
+      return route.fulfill({ status: 200, contentType: 'image/svg+xml', body: THUMBNAIL });
+    }
+    return route.abort();
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // CSP violations and failed same-site loads are reported on the console.
+    if (m.type() === 'error' && !/ERR_FAILED|net::/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (new URL(r.url()).origin === origin && r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`);
+  });
+  try {
+    await phases[phase](page);
+    check(problems.length === 0, `no console errors or failed requests (${problems.join('; ') || 'none'})`);
+  } catch (e) {
+    await page.screenshot({ path: join(ARTIFACTS, `failed-${phase}.png`), fullPage: true }).catch(() => {});
+    throw e;
+  }
+} catch (e) {
+  failed = true;
+  console.error(`FAILED in phase ${phase}: ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

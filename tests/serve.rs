@@ -1,0 +1,458 @@
+//! `paperpost serve` end to end, as a process: a fast schedule (every few seconds), the
+//! recorded sources on a local HTTP server, a real SMTP server on loopback. Digests arrive,
+//! the next ticks send nothing new, SIGTERM stops it cleanly with nothing left in `sending`.
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use paperpost::store::{DeliveryState, Store};
+use support::smtp::SmtpServer;
+use support::{TestServer, fixture, reply};
+
+fn paperpost(config: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_paperpost"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "paperpost=warn")
+        .output()
+        .unwrap();
+    eprintln!(
+        "$ paperpost {}\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+async fn recorded_sources() -> TestServer {
+    TestServer::start(|seen, _| match seen.path.as_str() {
+        "/api/daily_papers" if seen.param("p") == Some("0") => {
+            reply(200, fixture("hf_daily_papers_2024-10-25_full.json"))
+        }
+        "/api/daily_papers" => reply(200, "[]"),
+        "/atom/cs.AI" => reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")),
+        _ => reply(404, "not found"),
+    })
+    .await
+}
+
+fn write_config(dir: &Path, sources: &TestServer, smtp_port: u16, schedule: &str) -> PathBuf {
+    write_config_with(dir, sources, smtp_port, schedule, "connections = 2", 10)
+}
+
+fn write_config_with(
+    dir: &Path,
+    sources: &TestServer,
+    smtp_port: u16,
+    schedule: &str,
+    delivery: &str,
+    smtp_timeout: u64,
+) -> PathBuf {
+    let text = format!(
+        r#"
+[newsletter]
+name = "paperpost test"
+base_url = "https://papers.example.org/"
+from = "paperpost <digest@papers.example.org>"
+timezone = "Europe/Berlin"
+
+[store]
+path = "pp.sqlite3"
+
+[fetch]
+backoff_ms = 10
+
+[[sources]]
+name = "hf"
+kind = "hf_daily"
+url = "{base}/api/daily_papers"
+days = 1
+
+[[sources]]
+name = "arxiv-ai"
+kind = "arxiv_feed"
+url = "{base}/atom"
+categories = ["cs.AI"]
+
+[delivery]
+transport = "smtp"
+{delivery}
+
+[[delivery.relays]]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+timeout_secs = {smtp_timeout}
+
+[schedule]
+{schedule}
+"#,
+        base = sources.base
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
+    // Arrange: a schedule that fetches every 2 s and sends every 3 s.
+    let sources = recorded_sources().await;
+    let smtp = SmtpServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &sources,
+        smtp.port,
+        "fetch = \"*/2 * * * * *\"\nsend = \"*/3 * * * * *\"\ndaily_send = \"*/3 * * * * *\"\ntick_secs = 1",
+    );
+    for args in [
+        &["subscribers", "add", "ada@example.org"][..],
+        &[
+            "subscribers",
+            "add",
+            "alan@example.org",
+            "--topics",
+            "agent, cat:cs.AI",
+        ],
+        // A daily reader at 09:00 in Tokyo: that time is always less than a day ago, so
+        // the start-up catches their edition up (inside the 24 h grace window).
+        &[
+            "subscribers",
+            "add",
+            "grace@example.org",
+            "--frequency",
+            "daily",
+            "--timezone",
+            "Asia/Tokyo",
+            "--hour",
+            "9",
+        ],
+    ] {
+        assert!(paperpost(&config, args).status.success());
+    }
+    let log_path = dir.path().join("serve.log");
+    let out_path = dir.path().join("serve.out");
+
+    // Act: start the service (web server on a free port, scheduler beside it).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paperpost"))
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "paperpost=info")
+        .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
+        .spawn()
+        .unwrap();
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+
+    // Assert: the three digests arrive…
+    let arrived = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_until("three digests", Duration::from_secs(60), || {
+            smtp.log().len() >= 3
+        })
+    }));
+    if arrived.is_err() {
+        let _ = child.kill();
+        panic!("no digests; serve said:\n{}", server_log());
+    }
+    let mut to: Vec<String> = smtp.log().into_iter().flat_map(|(to, _)| to).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["ada@example.org", "alan@example.org", "grace@example.org"]
+    );
+    // The web server answers from the same process.
+    let listening = std::fs::read_to_string(&out_path).unwrap();
+    let url = listening
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {listening:?}"))
+        .to_string();
+    let health = reqwest::get(format!("{url}healthz")).await.unwrap();
+    assert!(health.status().is_success());
+    // The operator's status page: served to loopback, not through a proxy.
+    let status = reqwest::get(format!("{url}status")).await.unwrap();
+    assert!(status.status().is_success());
+    let page = status.text().await.unwrap();
+    assert!(page.contains("fetch") && page.contains("weekly"), "{page}");
+    let proxied = reqwest::Client::new()
+        .get(format!("{url}status"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 404, "status is not public behind a proxy");
+    // …and later ticks (fetches every 2 s, sends every 3 s) send nothing new.
+    let fetches = |log: &str| log.matches(" fetched ").count();
+    let before = fetches(&server_log());
+    wait_until("two more fetch ticks", Duration::from_secs(20), || {
+        fetches(&server_log()) >= before + 2
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        smtp.log().len(),
+        3,
+        "a later tick sent again:\n{}",
+        server_log()
+    );
+
+    // SIGTERM: a clean exit, promptly.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!(
+                "serve did not stop within 10 s of SIGTERM:\n{}",
+                server_log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = server_log();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(log.contains("scheduler stopped"), "{log}");
+    assert!(!log.contains("ERROR"), "{log}");
+
+    // Nothing left in `sending`, nothing outstanding.
+    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let counts = store.delivery_counts().unwrap();
+    assert!(
+        counts
+            .iter()
+            .flat_map(|e| &e.counts)
+            .all(|(s, _)| *s != DeliveryState::Sending),
+        "{counts:?}"
+    );
+    assert_eq!(store.outstanding_deliveries().unwrap(), 0);
+    assert_eq!(
+        counts.len(),
+        2,
+        "the week's edition and Grace's day: {counts:?}"
+    );
+
+    // `paperpost status` tells the story.
+    let status = paperpost(&config, &["status"]);
+    assert!(status.status.success());
+    let text = String::from_utf8_lossy(&status.stdout);
+    for expected in [
+        "Next runs",
+        "weekly digest",
+        "daily digest",
+        "hf: 29 papers",
+        "sent 3, failed 0",
+        "Delivery queue: 0 outstanding",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
+    }
+    sources.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_rest_queued() {
+    // The first reader's message gets no reply for 30 s (the client gives up after 3 s); one
+    // connection, so the other readers wait in the queue behind it.
+    let sources = recorded_sources().await;
+    let smtp = SmtpServer::start(Some(
+        serde_json::json!({"recipients": {"slow@example.org": ["slow"]}}),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config_with(
+        dir.path(),
+        &sources,
+        smtp.port,
+        "fetch = \"*/2 * * * * *\"\nsend = \"*/3 * * * * *\"\ntick_secs = 1",
+        "connections = 1\nmax_attempts = 1",
+        3,
+    );
+    for email in [
+        "slow@example.org",
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ] {
+        assert!(
+            paperpost(&config, &["subscribers", "add", email])
+                .status
+                .success()
+        );
+    }
+    let log_path = dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paperpost"))
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "paperpost=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
+        .spawn()
+        .unwrap();
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    wait_until("the edition to be planned", Duration::from_secs(60), || {
+        server_log().contains("planned the weekly edition")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            panic!("serve did not stop:\n{}", server_log());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    let log = server_log();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "it waited for the message in flight"
+    );
+    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let week = &store.editions(1).unwrap()[0].period_key;
+    let states: Vec<DeliveryState> = [
+        "slow@example.org",
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
+    .iter()
+    .map(|e| store.delivery_state(week, e).unwrap().unwrap().state)
+    .collect();
+    eprintln!("states after SIGTERM: {states:?}");
+    assert!(
+        !states.contains(&DeliveryState::Sending),
+        "{states:?}\n{log}"
+    );
+    assert_ne!(
+        states[0],
+        DeliveryState::Pending,
+        "the message in flight got an outcome: {states:?}"
+    );
+    assert!(
+        states[1..].iter().all(|s| *s == DeliveryState::Pending),
+        "the queued ones go back untouched: {states:?}\n{log}"
+    );
+    assert!(smtp.log().is_empty());
+    sources.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_once_runs_one_tick_and_readers_times_round_trip_through_csv() {
+    let sources = recorded_sources().await;
+    let smtp = SmtpServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing is due at a time that never comes soon; only the first fetch runs.
+    let config = write_config(
+        dir.path(),
+        &sources,
+        smtp.port,
+        "send = \"0 8 29 2 *\"\ndaily_send = \"0 8 29 2 *\"",
+    );
+    let csv = dir.path().join("in.csv");
+    std::fs::write(
+        &csv,
+        "email,name,topics,status,frequency,timezone,send_hour\n\
+         ada@example.org,Ada,,active,daily,America/New_York,7\n\
+         bob@example.org,,,active,weekly,,\n\
+         eve@example.org,,,active,weekly,Mars/Olympus,\n\
+         joe@example.org,,,active,weekly,,24\n",
+    )
+    .unwrap();
+    let import = paperpost(&config, &["subscribers", "import", csv.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(1), "two bad rows");
+    let err = String::from_utf8_lossy(&import.stderr);
+    assert!(
+        err.contains("in.csv:4:") && err.contains("Mars/Olympus"),
+        "{err}"
+    );
+    assert!(err.contains("in.csv:5:") && err.contains("24"), "{err}");
+    let export = paperpost(&config, &["subscribers", "export"]);
+    let text = String::from_utf8_lossy(&export.stdout).to_string();
+    assert_eq!(
+        text,
+        "email,name,topics,status,frequency,timezone,send_hour\n\
+         ada@example.org,Ada,,active,daily,America/New_York,7\n\
+         bob@example.org,,,active,weekly,,\n"
+    );
+
+    let once = paperpost(&config, &["serve", "--once"]);
+
+    assert!(once.status.success());
+    let out = String::from_utf8_lossy(&once.stdout);
+    assert!(out.contains("hf") && out.contains("29 papers"), "{out}");
+    assert!(out.contains("sent 0"), "{out}");
+    assert!(smtp.log().is_empty());
+    let status = String::from_utf8_lossy(&paperpost(&config, &["status"]).stdout).to_string();
+    assert!(status.contains("1 reader, 1 at their own time"), "{status}");
+    sources.stop().await;
+}
+
+#[test]
+fn serve_and_status_explain_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[newsletter]\nbase_url = \"https://x.example.org/\"\nfrom = \"x <x@example.org>\"\n",
+    )
+    .unwrap();
+    for cmd in ["serve", "status"] {
+        let out = paperpost(&config, &[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).lines().count() > 3,
+            "{cmd} --help is too thin"
+        );
+    }
+    let help = paperpost(&config, &["subscribers", "add", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--timezone") && help.contains("--hour"),
+        "{help}"
+    );
+    // A bad schedule is refused at load, naming the key and line.
+    std::fs::write(
+        &config,
+        "[newsletter]\nbase_url = \"https://x.example.org/\"\nfrom = \"x <x@example.org>\"\n[schedule]\nsend = \"0 8 * * FUNDAY\"\n",
+    )
+    .unwrap();
+    let bad = paperpost(&config, &["check-config"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("config.toml:5: `schedule.send`"), "{err}");
+}
