@@ -321,6 +321,27 @@ mod tests {
             }
             let expected = text.replace("\r\n", "\n").replace('\n', "\r\n");
             assert_eq!(String::from_utf8(qp_decode(&enc)).unwrap(), expected);
+            // The same text read back by an independent parser (mail-parser) as a whole
+            // message, whichever encoding the part got.
+            let id = new_message_id("qp", "example.org");
+            let msg = build_message(
+                &settings(),
+                Outgoing {
+                    to: "ada@example.org".parse().unwrap(),
+                    subject: "qp",
+                    text: text.to_string(),
+                    html: "<p>x</p>".into(),
+                    message_id: &id,
+                    unsubscribe_url: None,
+                    date: Utc::now(),
+                },
+            )
+            .unwrap();
+            let raw = msg.formatted();
+            let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            if !text.is_empty() {
+                assert_eq!(parsed.body_text(0).unwrap(), expected, "{text:?}");
+            }
         }
     }
 
