@@ -1,0 +1,220 @@
+//! Settings turned into the working objects the stages use.
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
+use lettre::message::header::HeaderName;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
+
+use crate::delivery::{EngineSettings, MessageSettings, Relay, TlsMode, Transport};
+use crate::selection::SelectionLimits;
+use crate::sources::FetchOptions;
+
+use super::*;
+
+impl Settings {
+    pub fn selection_limits(&self) -> SelectionLimits {
+        SelectionLimits {
+            max_papers: self.selection.max_papers,
+        }
+    }
+
+    pub fn fetch_options(&self) -> FetchOptions {
+        let mut o = FetchOptions::new(crate::sources::user_agent(
+            self.newsletter.base_url.as_str(),
+        ));
+        o.timeout = Duration::from_secs(self.fetch.timeout_secs);
+        o.max_retries = self.fetch.retries;
+        o.backoff_base = Duration::from_millis(self.fetch.backoff_ms);
+        o
+    }
+
+    pub fn message_settings(&self) -> MessageSettings {
+        let n = &self.newsletter;
+        let host = n.base_url.host_str().unwrap_or("localhost").to_string();
+        let slug: String = n
+            .name
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        MessageSettings {
+            from: n.from.clone(),
+            reply_to: n.reply_to.clone(),
+            list_id: n
+                .list_id
+                .clone()
+                .unwrap_or_else(|| format!("{}.{host}", slug.trim_matches('-'))),
+            list_name: n.name.clone(),
+            message_id_domain: n
+                .message_id_domain
+                .clone()
+                .unwrap_or_else(|| n.from.email.domain().to_string()),
+        }
+    }
+
+    /// The transport the settings ask for, with relay passwords read from the environment.
+    pub fn transport(&self) -> Transport {
+        let d = &self.delivery;
+        let smtp = match d.transport {
+            TransportKind::Auto => !d.relays.is_empty(),
+            TransportKind::File => false,
+            TransportKind::Smtp => true,
+        };
+        if !smtp {
+            return Transport::File(d.outbox.clone());
+        }
+        let relays = d
+            .relays
+            .iter()
+            .map(|r| {
+                let port = r.port.unwrap_or(match r.tls {
+                    TlsMode::None => 25,
+                    TlsMode::Starttls => 587,
+                    TlsMode::Tls => 465,
+                });
+                let credentials = match (&r.username, &r.password_env) {
+                    (Some(u), Some(var)) => Some(Credentials::new(
+                        u.clone(),
+                        std::env::var(var).unwrap_or_default(),
+                    )),
+                    _ => None,
+                };
+                Arc::new(Relay {
+                    name: r
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}:{port}", r.host)),
+                    host: r.host.clone(),
+                    port,
+                    tls: r.tls,
+                    credentials,
+                    timeout: Duration::from_secs_f64(r.timeout_secs),
+                    hello_name: r
+                        .hello_name
+                        .clone()
+                        .map(ClientId::Domain)
+                        .unwrap_or_default(),
+                })
+            })
+            .collect();
+        Transport::Smtp(relays)
+    }
+
+    pub fn engine_settings(&self) -> EngineSettings {
+        let d = &self.delivery;
+        EngineSettings {
+            connections: d.connections,
+            max_messages_per_connection: d.max_messages_per_connection.max(1),
+            rate_limit: d.rate_limit,
+            max_attempts: d.max_attempts,
+            retry_base: Duration::from_secs_f64(d.retry_base_secs),
+            retry_max: Duration::from_secs_f64(d.retry_max_secs),
+            max_age: chrono::Duration::milliseconds((d.max_age_hours * 3_600_000.0) as i64),
+            lease: chrono::Duration::seconds(d.lease_secs.max(2) as i64),
+            slow_down: Duration::from_secs_f64(d.slow_down_secs),
+            resend_unknown: d.resend_unknown,
+            ..EngineSettings::default()
+        }
+    }
+}
+
+impl Settings {
+    /// The DKIM signer of `[delivery.dkim]`, if configured. The key was checked at load; a
+    /// file changed since is reported here.
+    pub fn dkim_config(&self) -> anyhow::Result<Option<DkimConfig>> {
+        let Some(d) = &self.delivery.dkim else {
+            return Ok(None);
+        };
+        let key = load_dkim_key(&self.resolve(&d.key_file), d.algorithm)
+            .map_err(|m| anyhow::anyhow!("delivery.dkim.key_file: {m}"))?;
+        let headers = DKIM_HEADERS
+            .iter()
+            .map(|h| HeaderName::new_from_ascii_str(h))
+            .collect();
+        Ok(Some(DkimConfig::new(
+            d.selector.clone(),
+            d.domain.clone(),
+            key,
+            headers,
+            DkimCanonicalization {
+                header: DkimCanonicalizationType::Relaxed,
+                body: DkimCanonicalizationType::Relaxed,
+            },
+        )))
+    }
+}
+
+/// Headers every DKIM signature covers (`h=`), in this order: the ones a reader sees, the
+/// list headers that unsubscribe buttons act on, and the MIME structure.
+pub const DKIM_HEADERS: [&str; 10] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+    "MIME-Version",
+    "Content-Type",
+];
+
+/// Reads and parses a DKIM private key. RSA: PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8
+/// (`BEGIN PRIVATE KEY`, what `openssl genpkey` writes) PEM. Ed25519: PKCS#8 PEM or the
+/// base64 of the 32-byte seed (what lettre takes).
+pub(super) fn load_dkim_key(
+    path: &Path,
+    algorithm: DkimAlgorithm,
+) -> Result<DkimSigningKey, String> {
+    use base64::Engine;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = text.trim();
+    let bad = |what: &str| format!("{} is not {what}", path.display());
+    match algorithm {
+        DkimAlgorithm::Rsa => {
+            let pkcs1 = if text.contains("BEGIN RSA PRIVATE KEY") {
+                text.to_string()
+            } else {
+                let key = rsa::RsaPrivateKey::from_pkcs8_pem(text)
+                    .map_err(|e| format!("{} ({e})", bad("an RSA private key in PEM")))?;
+                key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+                    .map_err(|e| e.to_string())?
+                    .to_string()
+            };
+            DkimSigningKey::new(&pkcs1, DkimSigningAlgorithm::Rsa)
+                .map_err(|e| format!("{} ({e})", bad("an RSA private key in PEM")))
+        }
+        DkimAlgorithm::Ed25519 => {
+            let b64: String = if text.contains("-----BEGIN") {
+                text.lines().filter(|l| !l.starts_with("-----")).collect()
+            } else {
+                text.to_string()
+            };
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| format!("{} ({e})", bad("an Ed25519 key (PEM or base64)")))?;
+            // PKCS#8 of an Ed25519 key: a fixed 16-byte prefix, then the 32-byte seed.
+            const PKCS8_PREFIX: [u8; 16] = [
+                0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+                0x04, 0x20,
+            ];
+            let seed = match raw.len() {
+                32 => raw,
+                48 if raw[..16] == PKCS8_PREFIX => raw[16..].to_vec(),
+                _ => return Err(bad("an Ed25519 private key (PKCS#8 PEM or 32-byte seed)")),
+            };
+            let b64 = base64::engine::general_purpose::STANDARD.encode(seed);
+            DkimSigningKey::new(&b64, DkimSigningAlgorithm::Ed25519)
+                .map_err(|e| format!("{} ({e})", bad("an Ed25519 private key")))
+        }
+    }
+}

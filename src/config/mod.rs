@@ -1,0 +1,148 @@
+//! `config.toml` parsed into typed settings once, at start-up. A bad file fails here with
+//! the key and the line; after this no code holds raw config strings.
+//!
+//! Secrets never live in the file: the SMTP password is read from the environment variable
+//! named by `password_env`.
+mod build;
+mod sections;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use sections::*;
+
+/// A config error that names the file, the key and (when found) the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}:{line}: `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Reads and validates the config file.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Settings::parse(&text, path, &base)
+    }
+
+    /// Parses config text; `path` is only used in messages, `base_dir` resolves relative paths.
+    pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Settings, ConfigError> {
+        let mut s: Settings = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        s.base_dir = base_dir.to_path_buf();
+        s.validate(text, path)?;
+        s.store.path = s.resolve(&s.store.path);
+        s.delivery.outbox = s.resolve(&s.delivery.outbox);
+        if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file))
+            && let Some(d) = s.delivery.dkim.as_mut()
+        {
+            d.key_file = key_file;
+        }
+        for src in &mut s.sources {
+            src.resolve_paths(base_dir);
+        }
+        Ok(s)
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::Transport;
+
+    const MINIMAL: &str = r#"
+[newsletter]
+base_url = "https://papers.example.org/"
+from = "paperpost <digest@example.org>"
+"#;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        Settings::parse(text, Path::new("config.toml"), Path::new("/srv/pp"))
+    }
+
+    #[test]
+    fn a_minimal_config_gets_every_default() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.selection.max_papers, 20);
+        assert_eq!(s.store.path, PathBuf::from("/srv/pp/paperpost.sqlite3"));
+        assert!(matches!(s.transport(), Transport::File(p) if p == Path::new("/srv/pp/outbox")));
+        let m = s.message_settings();
+        assert_eq!(m.list_id, "paperpost.papers.example.org");
+        assert_eq!(m.message_id_domain, "example.org");
+    }
+
+    #[test]
+    fn bad_configs_name_the_key_and_line() {
+        let cases = [
+            (
+                format!("{MINIMAL}\n[selection]\nmax_papers = \"many\"\n"),
+                "line 7",
+            ),
+            (
+                format!("{MINIMAL}\n[selection]\nmax_papers = 0\n"),
+                "config.toml:7: `selection.max_papers`",
+            ),
+            (
+                MINIMAL.replace("digest@example.org", "not an address"),
+                "line 4",
+            ),
+            (
+                MINIMAL.replace("https://papers.example.org/", "ftp://x"),
+                "line 3",
+            ),
+            (format!("{MINIMAL}\n[newsletter2]\n"), "newsletter2"),
+            (
+                format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"),
+                "Mars/Olympus",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntick_secs = 5\nsend = \"0 25 * * MON\"\n"),
+                "config.toml:8: `schedule.send`",
+            ),
+            (
+                format!("{MINIMAL}\n[schedule]\ntimezone = \"Berlin\"\n"),
+                "line 7",
+            ),
+            (
+                format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n"),
+                "config.toml:7: `delivery.transport`",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[delivery.relays]]\nhost = \"smtp.example.org\"\nusername = \"u\"\n"
+                ),
+                "config.toml:8: `delivery.relays.username`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The sections of `config.toml`, one serde struct each, with their defaults.
+use std::path::PathBuf;
+
+use lettre::message::Mailbox;
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::delivery::TlsMode;
+use crate::sources::SourceConfig;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub newsletter: NewsletterSettings,
+    #[serde(default)]
+    pub store: StoreSettings,
+    #[serde(default)]
+    pub fetch: FetchSettings,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub selection: SelectionSettings,
+    #[serde(default)]
+    pub delivery: DeliverySettings,
+    #[serde(default)]
+    pub schedule: crate::schedule::ScheduleSettings,
+    #[serde(default)]
+    pub web: crate::web::WebSettings,
+    /// The folder of the config file; relative paths are resolved against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewsletterSettings {
+    /// Shown in subjects, headers and pages.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Public address of the web pages (unsubscribe, preferences, archive).
+    #[serde(deserialize_with = "de_http_url")]
+    pub base_url: Url,
+    #[serde(deserialize_with = "de_mailbox")]
+    pub from: Mailbox,
+    #[serde(default, deserialize_with = "de_opt_mailbox")]
+    pub reply_to: Option<Mailbox>,
+    /// `List-Id`; default `{name}.{base_url host}`.
+    #[serde(default)]
+    pub list_id: Option<String>,
+    /// Domain of generated Message-IDs; default the From address's domain.
+    #[serde(default)]
+    pub message_id_domain: Option<String>,
+    /// The newsletter's time zone (IANA name): periods and schedules are in it.
+    #[serde(default = "default_tz", deserialize_with = "de_tz")]
+    pub timezone: chrono_tz::Tz,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    #[serde(default = "default_store_path")]
+    pub path: PathBuf,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            path: default_store_path(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchSettings {
+    #[serde(default = "default_fetch_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// First backoff delay after a 5xx/429/connection error; doubles per retry.
+    #[serde(default = "default_backoff_ms")]
+    pub backoff_ms: u64,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            timeout_secs: default_fetch_timeout(),
+            retries: default_retries(),
+            backoff_ms: default_backoff_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionSettings {
+    #[serde(default = "default_max_papers")]
+    pub max_papers: usize,
+    /// A digest covers at most this many days (and at least since the reader's last one).
+    #[serde(default = "default_window_days")]
+    pub window_days: u32,
+    /// Send a "nothing new this time" mail instead of skipping empty digests.
+    #[serde(default)]
+    pub send_empty: bool,
+}
+
+impl Default for SelectionSettings {
+    fn default() -> Self {
+        SelectionSettings {
+            max_papers: default_max_papers(),
+            window_days: default_window_days(),
+            send_empty: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// SMTP when a relay is configured, else the file outbox.
+    #[default]
+    Auto,
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    #[serde(default)]
+    pub transport: TransportKind,
+    /// Folder of the `file` transport.
+    #[serde(default = "default_outbox")]
+    pub outbox: PathBuf,
+    #[serde(default)]
+    pub relays: Vec<RelaySettings>,
+    #[serde(default = "default_connections")]
+    pub connections: usize,
+    #[serde(default = "default_per_connection")]
+    pub max_messages_per_connection: usize,
+    /// Messages per second over all connections; 0 = unlimited.
+    #[serde(default)]
+    pub rate_limit: f64,
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Seconds; fractions allowed (tests use sub-second bases).
+    #[serde(default = "default_retry_base")]
+    pub retry_base_secs: f64,
+    #[serde(default = "default_retry_max")]
+    pub retry_max_secs: f64,
+    /// Hours; fractions allowed.
+    #[serde(default = "default_max_age")]
+    pub max_age_hours: f64,
+    #[serde(default = "default_lease")]
+    pub lease_secs: u64,
+    #[serde(default = "default_slow_down")]
+    pub slow_down_secs: f64,
+    #[serde(default)]
+    pub resend_unknown: bool,
+    /// Optional DKIM signing of every message.
+    #[serde(default)]
+    pub dkim: Option<DkimSettings>,
+}
+
+/// `[delivery.dkim]`: sign every message with this key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimSettings {
+    /// The selector: the public key is published at `{selector}._domainkey.{domain}`.
+    pub selector: String,
+    /// The signing domain (`d=`), normally the From address's domain.
+    pub domain: String,
+    /// The private key: PEM (PKCS#1 or PKCS#8) for RSA; PKCS#8 PEM or base64 of the 32-byte
+    /// seed for Ed25519.
+    pub key_file: PathBuf,
+    #[serde(default)]
+    pub algorithm: DkimAlgorithm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimAlgorithm {
+    #[default]
+    Rsa,
+    Ed25519,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        toml::from_str("").expect("every delivery setting has a default")
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySettings {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Name of the environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Timeout of each SMTP step, in seconds (fractions allowed).
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: f64,
+    /// EHLO name; default this host's name.
+    #[serde(default)]
+    pub hello_name: Option<String>,
+}
+
+impl std::fmt::Debug for RelaySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelaySettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+fn default_name() -> String {
+    "paperpost".into()
+}
+fn default_tz() -> chrono_tz::Tz {
+    chrono_tz::UTC
+}
+fn default_store_path() -> PathBuf {
+    "paperpost.sqlite3".into()
+}
+fn default_fetch_timeout() -> u64 {
+    30
+}
+fn default_retries() -> u32 {
+    3
+}
+fn default_backoff_ms() -> u64 {
+    1000
+}
+fn default_max_papers() -> usize {
+    20
+}
+fn default_window_days() -> u32 {
+    7
+}
+fn default_outbox() -> PathBuf {
+    "outbox".into()
+}
+fn default_connections() -> usize {
+    4
+}
+fn default_per_connection() -> usize {
+    1000
+}
+fn default_max_attempts() -> u32 {
+    6
+}
+fn default_retry_base() -> f64 {
+    60.0
+}
+fn default_retry_max() -> f64 {
+    3600.0
+}
+fn default_max_age() -> f64 {
+    48.0
+}
+fn default_lease() -> u64 {
+    300
+}
+fn default_slow_down() -> f64 {
+    30.0
+}
+fn default_tls() -> TlsMode {
+    TlsMode::Starttls
+}
+fn default_smtp_timeout() -> f64 {
+    30.0
+}
+
+fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not a valid sender like `Name <address@example.org>` ({e})"
+        ))
+    })
+}
+
+fn de_opt_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mailbox>, D::Error> {
+    de_mailbox(d).map(Some)
+}
+
+fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+    let s = String::deserialize(d)?;
+    let url = Url::parse(&s)
+        .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(serde::de::Error::custom(format!(
+            "`{s}` must be an http(s) URL with a host"
+        )));
+    }
+    Ok(url)
+}
+
+fn de_tz<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not an IANA time zone like `Europe/Berlin`"
+        ))
+    })
+}
