@@ -37,6 +37,19 @@ impl Period {
         }
     }
 
+    /// The period of a reader with this frequency that contains `day`: its ISO week or the day.
+    pub fn containing(frequency: super::Frequency, day: NaiveDate) -> Period {
+        match frequency {
+            super::Frequency::Weekly => Period::week_of(day),
+            super::Frequency::Daily => Period::day(day),
+        }
+    }
+
+    /// The period of a reader with this frequency at `instant`, by the local date in `tz`.
+    pub fn at(frequency: super::Frequency, instant: DateTime<Utc>, tz: chrono_tz::Tz) -> Period {
+        Period::containing(frequency, instant.with_timezone(&tz).date_naive())
+    }
+
     /// A stable key, unique per period: `2026-W48` or `2026-11-26`.
     pub fn key(&self) -> String {
         use chrono::Datelike;

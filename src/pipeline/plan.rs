@@ -27,13 +27,7 @@ pub struct PlanSummary {
 
 /// The period `now` falls in, in the newsletter's time zone.
 pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
-    let today = now
-        .with_timezone(&settings.newsletter.timezone)
-        .date_naive();
-    match frequency {
-        Frequency::Weekly => Period::week_of(today),
-        Frequency::Daily => Period::day(today),
-    }
+    Period::at(frequency, now, settings.newsletter.timezone)
 }
 
 /// Creates the edition of `period` (once) and plans a delivery for every active reader of

@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
-use crate::domain::{Digest, Frequency, Topics};
+use crate::domain::{Digest, Frequency, Period, Topics};
 use crate::render::{EmailContext, render_preview_page};
-use crate::selection::Selector;
+use crate::selection::{SelectionLimits, Selector};
 use crate::store::Store;
 
 /// The digest `topics` would get now (papers of the last `window_days`), if not empty.
@@ -16,11 +16,31 @@ pub fn preview_digest(
     topics: &Topics,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let oldest = now - Duration::days(settings.selection.window_days as i64);
-    let papers = store.papers_seen_since(oldest)?;
-    let selector = Selector::new(papers, [topics], settings.selection_limits());
-    let picks = selector.select(topics, oldest, &HashSet::new());
     let period = super::period_for(settings, Frequency::Weekly, now);
+    let window = Duration::days(settings.selection.window_days as i64);
+    digest_for_topics(
+        store,
+        topics,
+        period,
+        window,
+        settings.selection_limits(),
+        now,
+    )
+}
+
+/// The digest `topics` would get at `now` from the papers of the last `window`, as a reader
+/// never sent anything would: what `preview` and the web's `/preview` both show.
+pub fn digest_for_topics(
+    store: &Store,
+    topics: &Topics,
+    period: Period,
+    window: Duration,
+    limits: SelectionLimits,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Digest>> {
+    let oldest = now - window;
+    let selector = Selector::new(store.papers_seen_since(oldest)?, [topics], limits);
+    let picks = selector.select(topics, oldest, &HashSet::new());
     Ok(Digest::new(period, picks, topics.is_trending(), now))
 }
 

@@ -92,11 +92,7 @@ pub const FREQUENCIES: [Frequency; 2] = [Frequency::Weekly, Frequency::Daily];
 
 /// The period a send time belongs to: the ISO week or the day of its local date.
 pub fn period_of(frequency: Frequency, slot: DateTime<Utc>, tz: Tz) -> Period {
-    let day = slot.with_timezone(&tz).date_naive();
-    match frequency {
-        Frequency::Weekly => Period::week_of(day),
-        Frequency::Daily => Period::day(day),
-    }
+    Period::at(frequency, slot, tz)
 }
 
 /// Readers that share a send time: same frequency, zone and hour.

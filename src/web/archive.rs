@@ -17,7 +17,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use super::errors::WebError;
 use super::{Shared, layout};
 use crate::domain::{Digest, Period, Pick};
-use crate::render::{EmailContext, digest_subject, render_preview_page};
+use crate::render::{digest_subject, render_preview_page};
 use crate::store::{Edition, Store};
 
 /// Editions listed on the archive page and in the feed.
@@ -136,14 +136,7 @@ pub(crate) async fn edition(
         "This is the public edition of {}. Subscribe at {} to get the papers on your own topics.",
         state.newsletter_name, state.base_url
     );
-    let ctx = EmailContext {
-        newsletter_name: &state.newsletter_name,
-        base_url: &state.base_url,
-        unsubscribe_url: "",
-        preferences_url: None,
-        archive_url: Some(&archive),
-        why_line: &why,
-    };
+    let ctx = state.page_context(&archive, &why);
     let title = format!(
         "{} · {}",
         label(Period::parse_key(&edition.period_key), &edition.period_key),

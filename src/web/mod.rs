@@ -155,6 +155,34 @@ impl AppState {
         format!("{}{}", self.base_url.path(), path.trim_start_matches('/'))
     }
 
+    /// The subscriber a capability token in a link belongs to; any wrong token is the same
+    /// "invalid link" answer.
+    pub(crate) async fn subscriber_from_token(
+        &self,
+        token: String,
+    ) -> Result<crate::domain::Subscriber, WebError> {
+        self.db(move |s| s.subscriber_by_token(&token))
+            .await?
+            .ok_or(WebError::InvalidLink)
+    }
+
+    /// How a digest is framed on a public page (no unsubscribe footer): `archive` is the
+    /// archive's URL and `why` the line that says where the digest comes from.
+    pub(crate) fn page_context<'a>(
+        &'a self,
+        archive: &'a str,
+        why: &'a str,
+    ) -> crate::render::EmailContext<'a> {
+        crate::render::EmailContext {
+            newsletter_name: &self.newsletter_name,
+            base_url: &self.base_url,
+            unsubscribe_url: "",
+            preferences_url: None,
+            archive_url: Some(archive),
+            why_line: why,
+        }
+    }
+
     /// Runs a store call on the blocking pool (SQLite calls block).
     pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, WebError>
     where

@@ -21,19 +21,12 @@ pub(crate) struct Done {
     done: Option<String>,
 }
 
-async fn find(state: &Shared, token: String) -> Result<Subscriber, WebError> {
-    state
-        .db(move |s| s.subscriber_by_token(&token))
-        .await?
-        .ok_or(WebError::InvalidLink)
-}
-
 pub(crate) async fn show(
     State(state): State<Shared>,
     Path(token): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Markup, WebError> {
-    let sub = find(&state, token).await?;
+    let sub = state.subscriber_from_token(token).await?;
     let flash = match done.done.as_deref() {
         Some("saved") => Some("Saved. Your next digest uses these preferences."),
         Some("paused") => Some("Paused. No digests until you resume."),
@@ -49,7 +42,7 @@ pub(crate) async fn update(
     Path(token): Path<String>,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let sub = find(&state, token).await?;
+    let sub = state.subscriber_from_token(token).await?;
     let public_token = sub.public_token();
     csrf::check(&state.secret, &public_token, FORM, form.get(csrf::FIELD))?;
     let (update, done) = match (form.get("action").unwrap_or("save"), sub.status) {

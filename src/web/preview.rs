@@ -1,7 +1,6 @@
 //! `GET /preview?topics=…`: the digest some topics would get right now (papers of the last
 //! `window_days`), rendered by the email's own code. Takes the sign-up form's fields
 //! (`topics`, `authors`, `categories`, `frequency`), so any topic form can preview.
-use std::collections::HashSet;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -12,9 +11,8 @@ use maud::html;
 use super::errors::WebError;
 use super::fields::{FormData, TopicFields, topic_fields};
 use super::{Shared, layout};
-use crate::domain::{Digest, Frequency, Period, Topics};
-use crate::render::{EmailContext, render_preview_page};
-use crate::selection::Selector;
+use crate::domain::{Period, Topics};
+use crate::render::render_preview_page;
 
 pub(crate) async fn preview(
     State(state): State<Shared>,
@@ -36,30 +34,14 @@ pub(crate) async fn preview(
     };
     let now = state.now();
     let (window, limits) = (Duration::days(state.window_days.into()), state.selection);
-    let today = now.with_timezone(&state.timezone).date_naive();
-    let period = match frequency {
-        Frequency::Weekly => Period::week_of(today),
-        Frequency::Daily => Period::day(today),
-    };
+    let period = Period::at(frequency, now, state.timezone);
     let t = topics.clone();
     let digest = state
-        .db(move |s| {
-            let oldest = now - window;
-            let selector = Selector::new(s.papers_seen_since(oldest)?, [&t], limits);
-            let picks = selector.select(&t, oldest, &HashSet::new());
-            Ok(Digest::new(period, picks, t.is_trending(), now))
-        })
+        .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, window, limits, now))
         .await?;
     let why = why_line(&topics);
     let archive = state.url("archive");
-    let ctx = EmailContext {
-        newsletter_name: &state.newsletter_name,
-        base_url: &state.base_url,
-        unsubscribe_url: "",
-        preferences_url: None,
-        archive_url: Some(&archive),
-        why_line: &why,
-    };
+    let ctx = state.page_context(&archive, &why);
     let title = format!("Preview · {}", state.newsletter_name);
     Ok(render_preview_page(digest.as_ref(), &ctx, &title).into_response())
 }

@@ -13,18 +13,11 @@ use super::{Shared, layout};
 use crate::domain::{Subscriber, SubscriberStatus};
 use crate::store::SubscriberUpdate;
 
-async fn find(state: &Shared, token: String) -> Result<Subscriber, WebError> {
-    state
-        .db(move |s| s.subscriber_by_token(&token))
-        .await?
-        .ok_or(WebError::InvalidLink)
-}
-
 pub(crate) async fn show(
     State(state): State<Shared>,
     Path(token): Path<String>,
 ) -> Result<Markup, WebError> {
-    let sub = find(&state, token).await?;
+    let sub = state.subscriber_from_token(token).await?;
     if sub.status == SubscriberStatus::Unsubscribed {
         return Ok(unsubscribed_page(&state, &sub));
     }
@@ -59,7 +52,7 @@ pub(crate) async fn one_click(
         .unwrap_or_default()
         .to_ascii_lowercase();
     let body = read_body(request, &state).await?;
-    let sub = find(&state, token).await?;
+    let sub = state.subscriber_from_token(token).await?;
     if !is_one_click(&content_type, &body) {
         return Err(WebError::BadRequest(
             "An unsubscribe request must carry List-Unsubscribe=One-Click. Use the button on the \
