@@ -14,14 +14,16 @@ mod support;
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_parser::{Message, MessageParser};
 use paperpost::domain::{Frequency, SubscriberStatus, Term};
 use paperpost::store::Store;
+use support::cli::{self, paperpost};
+use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
 use support::smtp::SmtpServer;
 
 const EMAIL: &str = "ada.browser@example.org";
@@ -31,65 +33,16 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A port nobody listens on right now (bound and released; the server binds it next).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn write_config(dir: &Path, port: u16, smtp_port: u16) -> PathBuf {
-    let fixture = root().join("tests/fixtures/hf_daily_papers_2024-10-25_full.json");
-    let text = format!(
-        r#"[newsletter]
-name = "paperpost"
-base_url = "http://127.0.0.1:{port}/"
-from = "paperpost <digest@paperpost.invalid>"
-
-[store]
-path = "pp.sqlite3"
-
-[[sources]]
-name = "hf"
-kind = "file"
-path = "{fixture}"
-
-[delivery]
-transport = "smtp"
-
-[[delivery.relays]]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-timeout_secs = 10
-
-[web]
-bind = "127.0.0.1:{port}"
-"#,
-        fixture = fixture.display()
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn paperpost(config: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_paperpost"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "paperpost=warn")
-        .output()
-        .unwrap();
-    eprintln!(
-        "$ paperpost {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    Config::for_newsletter(
+        "paperpost",
+        &format!("http://127.0.0.1:{port}/"),
+        "paperpost <digest@paperpost.invalid>",
+    )
+    .table(&file_source("hf", "hf_daily_papers_2024-10-25_full.json"))
+    .table(&smtp_delivery(&relay(None, smtp_port, 10.0)))
+    .table(&format!("[web]\nbind = \"127.0.0.1:{port}\"\n"))
+    .write(dir)
 }
 
 /// A child process that is stopped with SIGTERM when dropped (test passed or not), then
@@ -189,11 +142,8 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 }
 
 fn serve(config: &Path, port: u16, dir: &Path) -> Running {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperpost"));
-    cmd.arg("--config")
-        .arg(config)
-        .arg("serve")
-        .env("RUST_LOG", "paperpost=debug");
+    let mut cmd = cli::command(config, &["serve"]);
+    cmd.env("RUST_LOG", "paperpost=debug");
     let mut server = Running::spawn("paperpost serve", cmd, dir.join("serve.log"));
     let start = Instant::now();
     while http_status(port, "/healthz") != Some(200) {
@@ -293,7 +243,8 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
     std::fs::create_dir_all(&artifacts).unwrap();
     let smtp = SmtpServer::start(None);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    // A port nobody listens on right now: `serve` binds it next.
+    let port = closed_port();
     let base = format!("http://127.0.0.1:{port}/");
     let config = write_config(dir.path(), port, smtp.port);
     let store_path = dir.path().join("pp.sqlite3");

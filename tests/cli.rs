@@ -1,15 +1,15 @@
 //! The command line as a user meets it: config errors, subscriber management, preview.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use support::cli;
+use support::newsletter::file_source;
+
+/// With logging off: stderr holds only what the command tells its user.
 fn paperpost(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_paperpost"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    cli::output(cli::command(config, args).env("RUST_LOG", "off"))
 }
 
 fn stdout(o: &Output) -> String {
@@ -21,20 +21,13 @@ fn stderr(o: &Output) -> String {
 }
 
 fn config(dir: &Path, extra: &str) -> PathBuf {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let text = format!(
         r#"[newsletter]
 base_url = "https://papers.example.org/"
 from = "paperpost <digest@example.org>"
 
-[[sources]]
-name = "hf"
-kind = "file"
-path = "{}"
-{extra}"#,
-        fixtures
-            .join("hf_daily_papers_2024-10-25_full.json")
-            .display()
+{}{extra}"#,
+        file_source("hf", "hf_daily_papers_2024-10-25_full.json")
     );
     let p = dir.join("config.toml");
     std::fs::write(&p, text).unwrap();

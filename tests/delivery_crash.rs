@@ -22,7 +22,7 @@ fn sigkill_at_random_moments_loses_nothing_and_duplicates_only_what_was_in_fligh
     let smtp = SmtpServer::start_with(Some(serde_json::json!({"pipelining": true})), false);
     let n = Newsletter::new(&format!(
         "connections = {CONNECTIONS}\nlease_secs = 2\nretry_base_secs = 0.2\n{}",
-        relay("local", smtp.port, 5.0)
+        relay(Some("local"), smtp.port, 5.0)
     ));
     let readers: Vec<String> = (0..READERS)
         .map(|i| format!("reader{i:05}@example.org"))

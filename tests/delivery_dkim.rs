@@ -127,7 +127,7 @@ fn signs_and_verifies(algorithm: &str) {
         3,
         &format!(
             "{}\n[delivery.dkim]\nselector = \"{SELECTOR}\"\ndomain = \"{DOMAIN}\"\nkey_file = \"dkim.pem\"\nalgorithm = \"{algorithm}\"\n",
-            relay("local", smtp.port, 5.0)
+            relay(Some("local"), smtp.port, 5.0)
         ),
     );
     let readers = ["ada@example.org", "grace@example.org"].map(String::from);
@@ -189,7 +189,7 @@ fn ed25519_signed_digests_verify_with_dkimpy() {
 fn a_dkim_key_that_cannot_be_used_fails_at_load_with_the_key_and_line() {
     let n = Newsletter::new(&format!(
         "{}\n[delivery.dkim]\nselector = \"s\"\ndomain = \"example.org\"\nkey_file = \"missing.pem\"\n",
-        relay("local", 2525, 5.0)
+        relay(Some("local"), 2525, 5.0)
     ));
     let text = std::fs::read_to_string(&n.config).unwrap();
     let line = 1 + text

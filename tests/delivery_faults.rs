@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use paperpost::store::DeliveryState::{self, *};
 use serde_json::json;
+use support::cli;
 use support::newsletter::{Newsletter, closed_port, relay};
 use support::smtp::SmtpServer;
 
@@ -77,7 +78,7 @@ fn scripted_faults(pipelining: bool) {
         addr("slow"): ["slow", "ok"],
         addr("mailbox-full"): ["451 rcpt"],
     }})));
-    let n = Newsletter::new(&format!("{FAST}{}", relay("local", smtp.port, 1.0)));
+    let n = Newsletter::new(&format!("{FAST}{}", relay(Some("local"), smtp.port, 1.0)));
     let who = [
         "ok",
         "greylisted",
@@ -173,7 +174,7 @@ fn with_resend_unknown_a_dropped_connection_is_retried() {
     ));
     let n = Newsletter::new(&format!(
         "{FAST}resend_unknown = true\n{}",
-        relay("local", smtp.port, 1.0)
+        relay(Some("local"), smtp.port, 1.0)
     ));
     n.fetch_and_import(&[addr("dropped")]);
 
@@ -191,7 +192,7 @@ fn a_421_at_connect_pauses_the_relay_then_everything_is_delivered() {
     let fast = FAST
         .replace("connections = 2", "connections = 1")
         .replace("slow_down_secs = 1", "slow_down_secs = 1.5");
-    let n = Newsletter::new(&format!("{fast}{}", relay("local", smtp.port, 1.0)));
+    let n = Newsletter::new(&format!("{fast}{}", relay(Some("local"), smtp.port, 1.0)));
     let who: Vec<String> = (0..3).map(|i| addr(&format!("r{i}"))).collect();
     n.fetch_and_import(&who);
 
@@ -219,8 +220,8 @@ fn when_the_first_relay_is_down_mail_fails_over_to_the_second() {
     let smtp = SmtpServer::start(None);
     let n = Newsletter::new(&format!(
         "{FAST}{}{}",
-        relay("primary", closed_port(), 1.0),
-        relay("backup", smtp.port, 1.0)
+        relay(Some("primary"), closed_port(), 1.0),
+        relay(Some("backup"), smtp.port, 1.0)
     ));
     let who: Vec<String> = (0..6).map(|i| addr(&format!("r{i}"))).collect();
     n.fetch_and_import(&who);
@@ -245,7 +246,7 @@ fn a_delivery_older_than_max_age_is_failed_and_not_suppressed() {
     let n = Newsletter::new(&format!(
         "{}max_age_hours = 0.0005\n{}",
         FAST.replace("max_attempts = 3", "max_attempts = 50"),
-        relay("local", smtp.port, 1.0)
+        relay(Some("local"), smtp.port, 1.0)
     ));
     n.fetch_and_import(&[addr("deferred"), addr("fine")]);
 
@@ -269,7 +270,7 @@ fn a_suppressed_address_fails_in_a_later_edition_without_any_smtp_traffic() {
     use paperpost::domain::{Frequency, Period};
 
     let smtp = SmtpServer::start(Some(json!({"recipients": {addr("gone"): ["550 rcpt"]}})));
-    let delivery = format!("{FAST}{}", relay("local", smtp.port, 1.0));
+    let delivery = format!("{FAST}{}", relay(Some("local"), smtp.port, 1.0));
     let n = Newsletter::new(&delivery);
     n.fetch_and_import(&[addr("gone"), addr("fine")]);
     n.send_until_done(3);
@@ -328,7 +329,7 @@ fn sigterm_stops_claiming_finishes_what_is_in_flight_and_exits_cleanly() {
     // 5 messages a second: 40 readers take 8 s, so the signal lands mid-run.
     let n = Newsletter::new(&format!(
         "{FAST}rate_limit = 5\n{}",
-        relay("local", smtp.port, 1.0)
+        relay(Some("local"), smtp.port, 1.0)
     ));
     let who: Vec<String> = (0..40).map(|i| addr(&format!("r{i:02}"))).collect();
     n.fetch_and_import(&who);
@@ -338,11 +339,7 @@ fn sigterm_stops_claiming_finishes_what_is_in_flight_and_exits_cleanly() {
     while smtp.log().len() < 3 && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    cli::sigterm(&child);
     let out = child.wait_with_output().unwrap();
     eprintln!(
         "{}{}",

@@ -4,97 +4,26 @@
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
 
 use mail_parser::{MessageParser, MimeHeaders};
 use paperpost::domain::Paper;
+use support::TestServer;
+use support::cli::paperpost;
+use support::newsletter::{Config, closed_port, relay, smtp_delivery};
+use support::recorded::{feeds_toml, query_toml, recorded_sources};
 use support::smtp::SmtpServer;
-use support::{TestServer, fixture, reply};
 
-fn paperpost(config: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_paperpost"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "paperpost=warn")
-        .output()
-        .unwrap();
-    eprintln!(
-        "$ paperpost {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-async fn recorded_sources() -> TestServer {
-    TestServer::start(|seen, _| match seen.path.as_str() {
-        "/api/daily_papers" if seen.param("p") == Some("0") => {
-            reply(200, fixture("hf_daily_papers_2024-10-25_full.json"))
-        }
-        "/api/daily_papers" => reply(200, "[]"),
-        "/atom/cs.AI" => reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")),
-        "/api/query" if seen.param("start") == Some("0") => {
-            reply(200, fixture("arxiv_api_2026_query_testing_max10.xml"))
-        }
-        "/api/query" => reply(200, fixture("arxiv_api_2026_empty_result_id_0000.0000.xml")),
-        _ => reply(404, "not found"),
-    })
-    .await
-}
-
-fn write_config(dir: &Path, sources: &TestServer, smtp_port: u16) -> std::path::PathBuf {
-    let text = format!(
-        r#"
-[newsletter]
-name = "paperpost test"
-base_url = "https://papers.example.org/"
-from = "paperpost <digest@papers.example.org>"
-
-[store]
-path = "pp.sqlite3"
-
-[fetch]
-backoff_ms = 10
-
-[[sources]]
-name = "hf"
-kind = "hf_daily"
-url = "{base}/api/daily_papers"
-days = 1
-
-[[sources]]
-name = "arxiv-ai"
-kind = "arxiv_feed"
-url = "{base}/atom"
-categories = ["cs.AI"]
-
-[[sources]]
-name = "testing"
-kind = "arxiv_api"
-url = "{base}/api/query"
-query = "testing"
-max_results = 20
-page_size = 10
-delay_secs = 0
-
-[delivery]
-transport = "smtp"
-connections = 2
-
-[[delivery.relays]]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-timeout_secs = 10
-"#,
-        base = sources.base
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+fn write_config(dir: &Path, sources: &TestServer, smtp_port: u16) -> PathBuf {
+    Config::new()
+        .table("[fetch]\nbackoff_ms = 10\n")
+        .table(&feeds_toml(sources))
+        .table(&query_toml(sources))
+        .table(&smtp_delivery(&format!(
+            "connections = 2\n{}",
+            relay(None, smtp_port, 10.0)
+        )))
+        .write(dir)
 }
 
 /// An independent, naive reading of the documented topic rules, to check selection against.
@@ -274,14 +203,8 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_smtp_server_is_reported_and_nothing_is_marked_sent() {
     let sources = recorded_sources().await;
-    // A port with nothing listening: bind, note the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &sources, port);
+    let config = write_config(dir.path(), &sources, closed_port());
     assert!(paperpost(&config, &["fetch"]).status.success());
     assert!(
         paperpost(&config, &["subscribers", "add", "ada@example.org"])

@@ -7,106 +7,110 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use paperpost::config::Settings;
 use paperpost::domain::{Frequency, SubscriberEmail, Topics};
-use paperpost::schedule::{Clock, ManualClock, run_due, run_until_stopped};
+use paperpost::schedule::{Clock, ManualClock, RunOutcome, run_due, run_until_stopped};
 use paperpost::store::{DeliveryState, NewSubscriber, Store};
+use support::TestServer;
+use support::newsletter::{Config, file_source, relay, smtp_delivery};
+use support::recorded::{Day, Today, feeds_toml, recorded_sources_on};
 use support::smtp::SmtpServer;
-use support::{TestServer, fixture, reply};
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-/// Phases of the recorded sources: what "arXiv" and "HF" answer on a given day.
-const NORMAL: usize = 0;
+/// An ordinary day: HF has its recorded papers, the arXiv feed is empty.
+const NORMAL: Day = Day {
+    hf: true,
+    arxiv: false,
+};
 /// No announcements (a weekend or a holiday): empty feed, no HF papers.
-const QUIET: usize = 1;
+const QUIET: Day = Day {
+    hf: false,
+    arxiv: false,
+};
 /// Only the arXiv feed has papers (a later day with new ones).
-const ARXIV_ONLY: usize = 2;
-
-async fn recorded_sources(phase: Arc<AtomicUsize>) -> TestServer {
-    TestServer::start(move |seen, _| {
-        let phase = phase.load(Ordering::SeqCst);
-        match (seen.path.as_str(), phase) {
-            ("/api/daily_papers", NORMAL) if seen.param("p") == Some("0") => {
-                reply(200, fixture("hf_daily_papers_2024-10-25_full.json"))
-            }
-            ("/api/daily_papers", _) => reply(200, "[]"),
-            ("/atom/cs.AI", NORMAL | QUIET) => {
-                reply(200, fixture("arxiv_rss_atom_empty_handmade.xml"))
-            }
-            ("/atom/cs.AI", _) => {
-                reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml"))
-            }
-            _ => reply(404, "not found"),
-        }
-    })
-    .await
-}
-
-fn http_sources(server: &TestServer) -> String {
-    format!(
-        r#"
-[[sources]]
-name = "hf"
-kind = "hf_daily"
-url = "{base}/api/daily_papers"
-days = 1
-
-[[sources]]
-name = "arxiv-ai"
-kind = "arxiv_feed"
-url = "{base}/atom"
-categories = ["cs.AI"]
-"#,
-        base = server.base
-    )
-}
-
-fn smtp_delivery(port: u16) -> String {
-    format!(
-        r#"
-[delivery]
-transport = "smtp"
-connections = 2
-
-[[delivery.relays]]
-host = "127.0.0.1"
-port = {port}
-tls = "none"
-timeout_secs = 10
-"#
-    )
-}
+const ARXIV_ONLY: Day = Day {
+    hf: false,
+    arxiv: true,
+};
 
 const FILE_DELIVERY: &str = "[delivery]\ntransport = \"file\"\noutbox = \"outbox\"\n";
 
 fn settings(dir: &Path, sources: &str, delivery: &str, schedule: &str) -> Settings {
-    let text = format!(
-        r#"
-[newsletter]
-name = "paperpost test"
-base_url = "https://papers.example.org/"
-from = "paperpost <digest@papers.example.org>"
-timezone = "Europe/Berlin"
-
-[store]
-path = "pp.sqlite3"
-
-[fetch]
-backoff_ms = 10
-retries = 1
-{sources}
-{delivery}
-[schedule]
-{schedule}
-"#
-    );
+    let text = Config::new()
+        .timezone("Europe/Berlin")
+        .table("[fetch]\nbackoff_ms = 10\nretries = 1\n")
+        .table(sources)
+        .table(delivery)
+        .table(&format!("[schedule]\n{schedule}\n"))
+        .text();
     Settings::parse(&text, &dir.join("config.toml"), dir).unwrap()
+}
+
+/// The newsletter on the recorded sources (answering as `today` says), mailing through a
+/// real SMTP server, with the default schedule and an empty store.
+struct Setup {
+    today: Today,
+    sources: TestServer,
+    smtp: SmtpServer,
+    settings: Settings,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn start(day: Day) -> Setup {
+        let today = Today::new(day);
+        let sources = recorded_sources_on(today.clone()).await;
+        let smtp = SmtpServer::start(None);
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(
+            dir.path(),
+            &feeds_toml(&sources),
+            &smtp_delivery(&format!(
+                "connections = 2\n{}",
+                relay(None, smtp.port, 10.0)
+            )),
+            "",
+        );
+        let store = Store::open(&settings.store.path).unwrap();
+        Setup {
+            today,
+            sources,
+            smtp,
+            settings,
+            store,
+            _dir: dir,
+        }
+    }
+
+    async fn tick(&self, now: DateTime<Utc>) -> RunOutcome {
+        tick(&self.settings, &self.store, now).await
+    }
+}
+
+/// The newsletter on the recorded HF file, mailing to the `outbox` folder, with `schedule`
+/// and an empty store in `dir`.
+fn on_file(dir: &Path, schedule: &str) -> (Settings, Store) {
+    let settings = settings(
+        dir,
+        &file_source("hf", "hf_daily_papers_2024-10-25_full.json"),
+        FILE_DELIVERY,
+        schedule,
+    );
+    let store = Store::open(&settings.store.path).unwrap();
+    (settings, store)
+}
+
+/// One scheduler tick at `now`, as `serve` runs it.
+async fn tick(settings: &Settings, store: &Store, now: DateTime<Utc>) -> RunOutcome {
+    run_due(settings, store, settings.transport(), now)
+        .await
+        .unwrap()
 }
 
 fn add_reader(
@@ -149,16 +153,9 @@ fn sending_rows(store: &Store) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_runs_of_the_same_period_make_one_edition_and_send_each_reader_once() {
     // Arrange: two handles on one SQLite file, as two `serve` processes would have.
-    let sources = recorded_sources(Arc::new(AtomicUsize::new(NORMAL))).await;
-    let smtp = SmtpServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(
-        dir.path(),
-        &http_sources(&sources),
-        &smtp_delivery(smtp.port),
-        "",
-    );
-    let a = Store::open(&settings.store.path).unwrap();
+    let setup = Setup::start(NORMAL).await;
+    let settings = &setup.settings;
+    let a = setup.store.clone();
     let b = Store::open(&settings.store.path).unwrap();
     let emails = ["ada@example.org", "alan@example.org", "grace@example.org"];
     for e in emails {
@@ -170,13 +167,10 @@ async fn two_concurrent_runs_of_the_same_period_make_one_edition_and_send_each_r
     // Act: both run the same tick at once.
     let run = |store: Store| {
         let settings = settings.clone();
-        tokio::spawn(async move {
-            let transport = settings.transport();
-            run_due(&settings, &store, transport, now).await
-        })
+        tokio::spawn(async move { tick(&settings, &store, now).await })
     };
     let (ra, rb) = tokio::join!(run(a.clone()), run(b.clone()));
-    let (ra, rb) = (ra.unwrap().unwrap(), rb.unwrap().unwrap());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
 
     // Assert: one fetch, one edition, each reader mailed once.
     assert_eq!(
@@ -188,55 +182,35 @@ async fn two_concurrent_runs_of_the_same_period_make_one_edition_and_send_each_r
     assert_eq!(editions.len(), 1, "{editions:?}");
     assert_eq!(editions[0].period_key, "2026-W49");
     assert_eq!(ra.planned() + rb.planned(), 3);
-    assert_eq!(recipients(&smtp), emails);
+    assert_eq!(recipients(&setup.smtp), emails);
     assert_eq!(ra.sent() + rb.sent(), 3);
     assert_eq!(sending_rows(&a), 0);
 
     // The next tick, in either process, sends nothing new.
-    let later = run_due(
-        &settings,
-        &b,
-        settings.transport(),
-        now + Duration::seconds(30),
-    )
-    .await
-    .unwrap();
+    let later = tick(settings, &b, now + Duration::seconds(30)).await;
     assert_eq!((later.planned(), later.sent()), (0, 0));
-    assert_eq!(smtp.log().len(), 3);
+    assert_eq!(setup.smtp.log().len(), 3);
     assert_eq!(a.editions(10).unwrap().len(), 1);
-    sources.stop().await;
+    setup.sources.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_quiet_day_sends_no_mail_and_is_no_error() {
-    let phase = Arc::new(AtomicUsize::new(NORMAL));
-    let sources = recorded_sources(phase.clone()).await;
-    let smtp = SmtpServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(
-        dir.path(),
-        &http_sources(&sources),
-        &smtp_delivery(smtp.port),
-        "",
-    );
-    let store = Store::open(&settings.store.path).unwrap();
+    let setup = Setup::start(NORMAL).await;
+    let store = &setup.store;
     for e in ["ada@example.org", "alan@example.org"] {
-        add_reader(&store, e, Frequency::Daily, None, None);
+        add_reader(store, e, Frequency::Daily, None, None);
     }
     // Monday: arXiv announced a few papers (fewer than a digest holds): mail.
-    phase.store(ARXIV_ONLY, Ordering::SeqCst);
+    setup.today.set(ARXIV_ONLY);
     let monday = utc("2026-11-30T07:00:10Z");
-    let out = run_due(&settings, &store, settings.transport(), monday)
-        .await
-        .unwrap();
+    let out = setup.tick(monday).await;
     assert_eq!(out.sent(), 2);
 
     // Tuesday: arXiv announces nothing (empty feed) and HF has no papers.
-    phase.store(QUIET, Ordering::SeqCst);
+    setup.today.set(QUIET);
     let tuesday = utc("2026-12-01T07:00:10Z");
-    let out = run_due(&settings, &store, settings.transport(), tuesday)
-        .await
-        .unwrap();
+    let out = setup.tick(tuesday).await;
 
     let fetch = out.fetch.as_ref().expect("the fetch ran");
     assert_eq!(
@@ -248,7 +222,7 @@ async fn a_quiet_day_sends_no_mail_and_is_no_error() {
     assert_eq!(out.editions.len(), 1);
     assert_eq!(out.editions[0].period_key, "2026-12-01");
     assert_eq!((out.planned(), out.empty(), out.sent()), (0, 2, 0));
-    assert_eq!(smtp.log().len(), 2, "no mail on a quiet day");
+    assert_eq!(setup.smtp.log().len(), 2, "no mail on a quiet day");
     assert_eq!(
         store
             .delivery_state("2026-12-01", "ada@example.org")
@@ -268,47 +242,32 @@ async fn a_quiet_day_sends_no_mail_and_is_no_error() {
     );
     assert!(runs.iter().all(|r| r.kind != "error"));
     // And the quiet edition is not retried: the next tick does nothing.
-    let again = run_due(
-        &settings,
-        &store,
-        settings.transport(),
-        tuesday + Duration::minutes(1),
-    )
-    .await
-    .unwrap();
+    let again = setup.tick(tuesday + Duration::minutes(1)).await;
     assert!(again.editions.is_empty());
-    sources.stop().await;
+    setup.sources.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readers_in_three_zones_get_the_weekly_edition_at_their_local_hour() {
-    let sources = recorded_sources(Arc::new(AtomicUsize::new(NORMAL))).await;
-    let smtp = SmtpServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(
-        dir.path(),
-        &http_sources(&sources),
-        &smtp_delivery(smtp.port),
-        "",
-    );
-    let store = Store::open(&settings.store.path).unwrap();
+    let setup = Setup::start(NORMAL).await;
+    let store = &setup.store;
     use chrono_tz::{America, Asia, Europe};
     add_reader(
-        &store,
+        store,
         "berlin@example.org",
         Frequency::Weekly,
         Some(Europe::Berlin),
         Some(8),
     );
     add_reader(
-        &store,
+        store,
         "newyork@example.org",
         Frequency::Weekly,
         Some(America::New_York),
         Some(7),
     );
     add_reader(
-        &store,
+        store,
         "tokyo@example.org",
         Frequency::Weekly,
         Some(Asia::Tokyo),
@@ -348,47 +307,32 @@ async fn readers_in_three_zones_get_the_weekly_edition_at_their_local_hour() {
             ],
         ),
     ];
-    for (tick, expected) in steps {
-        run_due(&settings, &store, settings.transport(), utc(tick))
-            .await
-            .unwrap();
-        assert_eq!(recipients(&smtp), expected, "after the tick at {tick}");
+    for (at, expected) in steps {
+        setup.tick(utc(at)).await;
+        assert_eq!(recipients(&setup.smtp), expected, "after the tick at {at}");
     }
     let editions = store.editions(10).unwrap();
     assert_eq!(editions.len(), 1, "one shared weekly edition: {editions:?}");
     assert_eq!(editions[0].period_key, "2026-W49");
-    sources.stop().await;
+    setup.sources.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_a_three_day_outage_the_missed_edition_runs_once() {
-    let phase = Arc::new(AtomicUsize::new(NORMAL));
-    let sources = recorded_sources(phase.clone()).await;
-    let smtp = SmtpServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(
-        dir.path(),
-        &http_sources(&sources),
-        &smtp_delivery(smtp.port),
-        "",
-    );
-    let store = Store::open(&settings.store.path).unwrap();
-    add_reader(&store, "ada@example.org", Frequency::Daily, None, None);
-    add_reader(&store, "alan@example.org", Frequency::Daily, None, None);
+    let setup = Setup::start(NORMAL).await;
+    let store = &setup.store;
+    add_reader(store, "ada@example.org", Frequency::Daily, None, None);
+    add_reader(store, "alan@example.org", Frequency::Daily, None, None);
 
     // Monday 08:00 Berlin: Monday's edition.
     let monday = utc("2026-11-30T07:00:10Z");
-    let out = run_due(&settings, &store, settings.transport(), monday)
-        .await
-        .unwrap();
+    let out = setup.tick(monday).await;
     assert_eq!(out.sent(), 2);
 
     // The host is down from Monday 08:01 to Thursday 10:00; arXiv announced meanwhile.
-    phase.store(ARXIV_ONLY, Ordering::SeqCst);
+    setup.today.set(ARXIV_ONLY);
     let thursday = utc("2026-12-03T09:00:00Z");
-    let out = run_due(&settings, &store, settings.transport(), thursday)
-        .await
-        .unwrap();
+    let out = setup.tick(thursday).await;
 
     // Thursday's edition runs, once; Tuesday's and Wednesday's are skipped and recorded.
     assert_eq!(out.edition_keys(), ["2026-12-03"]);
@@ -412,36 +356,17 @@ async fn after_a_three_day_outage_the_missed_edition_runs_once() {
     assert!(recorded[0].note.as_deref().unwrap().contains("grace"));
 
     // Ticking on sends nothing more and reports nothing missed again.
-    let again = run_due(
-        &settings,
-        &store,
-        settings.transport(),
-        thursday + Duration::seconds(30),
-    )
-    .await
-    .unwrap();
+    let again = setup.tick(thursday + Duration::seconds(30)).await;
     assert!(again.missed.is_empty() && again.editions.is_empty() && again.sent() == 0);
-    assert_eq!(smtp.log().len(), 4);
-    sources.stop().await;
+    assert_eq!(setup.smtp.log().len(), 4);
+    setup.sources.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
     // The loop itself on a manual clock: a week of ticks in a moment.
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/hf_daily_papers_2024-10-25_full.json");
-    let sources = format!(
-        "[[sources]]\nname = \"hf\"\nkind = \"file\"\npath = \"{}\"\n",
-        fixture.display()
-    );
-    let settings = settings(
-        dir.path(),
-        &sources,
-        FILE_DELIVERY,
-        "fetch = \"0 6 * * *\"\ntick_secs = 3600",
-    );
-    let store = Store::open(&settings.store.path).unwrap();
+    let (settings, store) = on_file(dir.path(), "fetch = \"0 6 * * *\"\ntick_secs = 3600");
     add_reader(&store, "daily@example.org", Frequency::Daily, None, None);
     add_reader(
         &store,
@@ -513,14 +438,7 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edition_locked_by_another_process_is_left_to_it_until_its_lease_expires() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/hf_daily_papers_2024-10-25_full.json");
-    let sources = format!(
-        "[[sources]]\nname = \"hf\"\nkind = \"file\"\npath = \"{}\"\n",
-        fixture.display()
-    );
-    let settings = settings(dir.path(), &sources, FILE_DELIVERY, "");
-    let store = Store::open(&settings.store.path).unwrap();
+    let (settings, store) = on_file(dir.path(), "");
     add_reader(&store, "ada@example.org", Frequency::Weekly, None, None);
     let now = utc("2026-11-30T07:00:10Z");
     // Another process is planning this week's edition (and died doing it).
@@ -535,9 +453,7 @@ async fn an_edition_locked_by_another_process_is_left_to_it_until_its_lease_expi
             .unwrap()
     );
 
-    let out = run_due(&settings, &store, settings.transport(), now)
-        .await
-        .unwrap();
+    let out = tick(&settings, &store, now).await;
 
     assert!(out.fetch.is_some());
     assert_eq!(out.editions.len(), 1);
@@ -545,18 +461,9 @@ async fn an_edition_locked_by_another_process_is_left_to_it_until_its_lease_expi
     assert!(store.edition("2026-W49").unwrap().is_none());
     // Its lease runs out: the next tick takes the edition over, once.
     let later = now + Duration::minutes(11);
-    let out = run_due(&settings, &store, settings.transport(), later)
-        .await
-        .unwrap();
+    let out = tick(&settings, &store, later).await;
     assert_eq!(out.edition_keys(), ["2026-W49"]);
     assert_eq!(out.sent(), 1);
-    let out = run_due(
-        &settings,
-        &store,
-        settings.transport(),
-        later + Duration::minutes(1),
-    )
-    .await
-    .unwrap();
+    let out = tick(&settings, &store, later + Duration::minutes(1)).await;
     assert!(out.editions.is_empty() && out.sent() == 0);
 }

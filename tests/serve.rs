@@ -4,98 +4,89 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use paperpost::store::{DeliveryState, Store};
+use support::TestServer;
+use support::cli::{self, paperpost};
+use support::newsletter::{Config, relay, smtp_delivery};
+use support::recorded::{feeds_toml, recorded_sources};
 use support::smtp::SmtpServer;
-use support::{TestServer, fixture, reply};
 
-fn paperpost(config: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_paperpost"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "paperpost=warn")
-        .output()
-        .unwrap();
-    eprintln!(
-        "$ paperpost {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// The recorded sources, a real SMTP server and a config for both in a temp folder.
+struct Setup {
+    sources: TestServer,
+    smtp: SmtpServer,
+    dir: tempfile::TempDir,
+    config: PathBuf,
 }
 
-async fn recorded_sources() -> TestServer {
-    TestServer::start(|seen, _| match seen.path.as_str() {
-        "/api/daily_papers" if seen.param("p") == Some("0") => {
-            reply(200, fixture("hf_daily_papers_2024-10-25_full.json"))
+impl Setup {
+    /// With `[schedule]` `schedule`, two SMTP connections and a 10 s SMTP timeout.
+    async fn start(schedule: &str) -> Setup {
+        Setup::start_with(None, schedule, "connections = 2", 10.0).await
+    }
+
+    /// The SMTP server runs `smtp_script`; `delivery` is the rest of `[delivery]`.
+    async fn start_with(
+        smtp_script: Option<serde_json::Value>,
+        schedule: &str,
+        delivery: &str,
+        smtp_timeout: f64,
+    ) -> Setup {
+        let sources = recorded_sources().await;
+        let smtp = SmtpServer::start(smtp_script);
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::new()
+            .timezone("Europe/Berlin")
+            .table("[fetch]\nbackoff_ms = 10\n")
+            .table(&feeds_toml(&sources))
+            .table(&smtp_delivery(&format!(
+                "{delivery}\n{}",
+                relay(None, smtp.port, smtp_timeout)
+            )))
+            .table(&format!("[schedule]\n{schedule}\n"))
+            .write(dir.path());
+        Setup {
+            sources,
+            smtp,
+            dir,
+            config,
         }
-        "/api/daily_papers" => reply(200, "[]"),
-        "/atom/cs.AI" => reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")),
-        _ => reply(404, "not found"),
-    })
-    .await
+    }
 }
 
-fn write_config(dir: &Path, sources: &TestServer, smtp_port: u16, schedule: &str) -> PathBuf {
-    write_config_with(dir, sources, smtp_port, schedule, "connections = 2", 10)
+/// `paperpost serve` (web server on a free port, scheduler beside it), logging paperpost's
+/// info to `log`.
+fn spawn_serve(config: &Path, stdout: Stdio, log: &Path) -> Child {
+    cli::command(config, &["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "paperpost=info")
+        .stdout(stdout)
+        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
+        .spawn()
+        .unwrap()
 }
 
-fn write_config_with(
-    dir: &Path,
-    sources: &TestServer,
-    smtp_port: u16,
-    schedule: &str,
-    delivery: &str,
-    smtp_timeout: u64,
-) -> PathBuf {
-    let text = format!(
-        r#"
-[newsletter]
-name = "paperpost test"
-base_url = "https://papers.example.org/"
-from = "paperpost <digest@papers.example.org>"
-timezone = "Europe/Berlin"
-
-[store]
-path = "pp.sqlite3"
-
-[fetch]
-backoff_ms = 10
-
-[[sources]]
-name = "hf"
-kind = "hf_daily"
-url = "{base}/api/daily_papers"
-days = 1
-
-[[sources]]
-name = "arxiv-ai"
-kind = "arxiv_feed"
-url = "{base}/atom"
-categories = ["cs.AI"]
-
-[delivery]
-transport = "smtp"
-{delivery}
-
-[[delivery.relays]]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-timeout_secs = {smtp_timeout}
-
-[schedule]
-{schedule}
-"#,
-        base = sources.base
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+/// Sends SIGTERM and waits for the exit; kills `child` and fails the test (with `log()`)
+/// when it has not exited `limit` after the signal. The exit status and the time it took.
+fn stop_with_sigterm(
+    child: &mut Child,
+    limit: Duration,
+    log: impl Fn() -> String,
+) -> (ExitStatus, Duration) {
+    cli::sigterm(child);
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, start.elapsed());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("serve did not stop within {limit:?} of SIGTERM:\n{}", log());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
@@ -109,15 +100,15 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     // Arrange: a schedule that fetches every 2 s and sends every 3 s.
-    let sources = recorded_sources().await;
-    let smtp = SmtpServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(
-        dir.path(),
-        &sources,
-        smtp.port,
+    let Setup {
+        sources,
+        smtp,
+        dir,
+        config,
+    } = Setup::start(
         "fetch = \"*/2 * * * * *\"\nsend = \"*/3 * * * * *\"\ndaily_send = \"*/3 * * * * *\"\ntick_secs = 1",
-    );
+    )
+    .await;
     for args in [
         &["subscribers", "add", "ada@example.org"][..],
         &[
@@ -147,15 +138,11 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     let out_path = dir.path().join("serve.out");
 
     // Act: start the service (web server on a free port, scheduler beside it).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paperpost"))
-        .arg("--config")
-        .arg(&config)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "paperpost=info")
-        .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .spawn()
-        .unwrap();
+    let mut child = spawn_serve(
+        &config,
+        Stdio::from(std::fs::File::create(&out_path).unwrap()),
+        &log_path,
+    );
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
 
     // Assert: the three digests arrive…
@@ -210,28 +197,7 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     );
 
     // SIGTERM: a clean exit, promptly.
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!(
-                "serve did not stop within 10 s of SIGTERM:\n{}",
-                server_log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
     let log = server_log();
     assert!(status.success(), "exit {status:?}:\n{log}");
     assert!(log.contains("scheduler stopped"), "{log}");
@@ -275,19 +241,18 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
 async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_rest_queued() {
     // The first reader's message gets no reply for 30 s (the client gives up after 3 s); one
     // connection, so the other readers wait in the queue behind it.
-    let sources = recorded_sources().await;
-    let smtp = SmtpServer::start(Some(
-        serde_json::json!({"recipients": {"slow@example.org": ["slow"]}}),
-    ));
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config_with(
-        dir.path(),
-        &sources,
-        smtp.port,
+    let Setup {
+        sources,
+        smtp,
+        dir,
+        config,
+    } = Setup::start_with(
+        Some(serde_json::json!({"recipients": {"slow@example.org": ["slow"]}})),
         "fetch = \"*/2 * * * * *\"\nsend = \"*/3 * * * * *\"\ntick_secs = 1",
         "connections = 1\nmax_attempts = 1",
-        3,
-    );
+        3.0,
+    )
+    .await;
     for email in [
         "slow@example.org",
         "a@example.org",
@@ -301,45 +266,19 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
         );
     }
     let log_path = dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paperpost"))
-        .arg("--config")
-        .arg(&config)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "paperpost=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .spawn()
-        .unwrap();
+    let mut child = spawn_serve(&config, Stdio::null(), &log_path);
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     wait_until("the edition to be planned", Duration::from_secs(60), || {
         server_log().contains("planned the weekly edition")
     });
     std::thread::sleep(Duration::from_millis(500));
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(15) {
-            let _ = child.kill();
-            panic!("serve did not stop:\n{}", server_log());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (status, took) = stop_with_sigterm(&mut child, Duration::from_secs(15), server_log);
 
     let log = server_log();
     assert!(status.success(), "exit {status:?}:\n{log}");
     assert!(
-        start.elapsed() >= Duration::from_secs(1),
+        took >= Duration::from_secs(1),
         "it waited for the message in flight"
     );
     let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
@@ -373,16 +312,13 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_once_runs_one_tick_and_readers_times_round_trip_through_csv() {
-    let sources = recorded_sources().await;
-    let smtp = SmtpServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
     // Nothing is due at a time that never comes soon; only the first fetch runs.
-    let config = write_config(
-        dir.path(),
-        &sources,
-        smtp.port,
-        "send = \"0 8 29 2 *\"\ndaily_send = \"0 8 29 2 *\"",
-    );
+    let Setup {
+        sources,
+        smtp,
+        dir,
+        config,
+    } = Setup::start("send = \"0 8 29 2 *\"\ndaily_send = \"0 8 29 2 *\"").await;
     let csv = dir.path().join("in.csv");
     std::fs::write(
         &csv,

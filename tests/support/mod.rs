@@ -1,9 +1,12 @@
 //! A real HTTP server for tests: axum on 127.0.0.1:0, answering with a closure, recording
 //! every request. Stopped (gracefully) by [`TestServer::stop`].
 #![allow(dead_code)]
+pub mod cli;
 pub mod newsletter;
+pub mod recorded;
 pub mod smtp;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,9 +130,15 @@ pub fn reply_with(status: u16, headers: &[(&str, &str)], body: impl Into<String>
     b.body(Body::from(body.into())).unwrap()
 }
 
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
 pub fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = fixture_path(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A fetcher with test timings: 2 retries, 10 ms backoff.

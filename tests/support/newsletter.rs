@@ -1,37 +1,116 @@
 //! A newsletter in a temp folder, driven through the real binary: a config whose only source
 //! is a recorded HF Daily Papers file, subscribers imported from CSV, `paperpost send` run
 //! as a scheduler would (again until nothing is due). State is read back through `Store`.
+//! Also the config builder every test's config file starts from.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use paperpost::store::{DeliveryRow, DeliveryState, Store};
 
+use super::cli;
+use super::fixture_path;
+
 pub struct Newsletter {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
 }
 
-/// A `[[delivery.relays]]` table for a plain-text relay on loopback.
-pub fn relay(name: &str, port: u16, timeout_secs: f64) -> String {
+/// A config file's text, table by table: `[newsletter]` and `[store]` (`pp.sqlite3` beside
+/// the config) first, then the tables a test adds, in the order it adds them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    newsletter: String,
+    tables: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// The test newsletter: "paperpost test" at `https://papers.example.org/`.
+    pub fn new() -> Config {
+        Config::for_newsletter(
+            "paperpost test",
+            "https://papers.example.org/",
+            "paperpost <digest@papers.example.org>",
+        )
+    }
+
+    /// A newsletter with this name, public address and sender.
+    pub fn for_newsletter(name: &str, base_url: &str, from: &str) -> Config {
+        Config {
+            newsletter: format!(
+                "name = \"{name}\"\nbase_url = \"{base_url}\"\nfrom = \"{from}\"\n"
+            ),
+            tables: String::new(),
+        }
+    }
+
+    /// The newsletter's time zone (`[newsletter] timezone`).
+    pub fn timezone(mut self, tz: &str) -> Config {
+        self.newsletter.push_str(&format!("timezone = \"{tz}\"\n"));
+        self
+    }
+
+    /// Appends TOML: whole tables (`[fetch]`, `[[sources]]`, `[delivery]`…), after a blank line.
+    pub fn table(mut self, toml: &str) -> Config {
+        self.tables.push('\n');
+        self.tables.push_str(toml);
+        if !toml.ends_with('\n') {
+            self.tables.push('\n');
+        }
+        self
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{}",
+            self.newsletter, self.tables
+        )
+    }
+
+    /// Writes `config.toml` in `dir`; its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("config.toml");
+        std::fs::write(&path, self.text()).unwrap();
+        path
+    }
+}
+
+/// A `[[sources]]` table reading the fixture file `papers`.
+pub fn file_source(name: &str, papers: &str) -> String {
     format!(
-        "\n[[delivery.relays]]\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_secs = {timeout_secs}\n"
+        "[[sources]]\nname = \"{name}\"\nkind = \"file\"\npath = \"{}\"\n",
+        fixture_path(papers).display()
     )
 }
 
-/// A port with nothing listening on it (bound by the OS, then closed).
+/// `[delivery]` over SMTP: `body` is the rest of the table followed by any
+/// `[[delivery.relays]]` and `[delivery.dkim]` tables.
+pub fn smtp_delivery(body: &str) -> String {
+    format!("[delivery]\ntransport = \"smtp\"\n{body}\n")
+}
+
+/// A `[[delivery.relays]]` table for a plain-text relay on loopback, named or not.
+pub fn relay(name: Option<&str>, port: u16, timeout_secs: f64) -> String {
+    let name = name.map_or(String::new(), |n| format!("name = \"{n}\"\n"));
+    format!(
+        "\n[[delivery.relays]]\n{name}host = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_secs = {timeout_secs}\n"
+    )
+}
+
+/// A port with nothing listening on it (bound by the OS, then closed): for a relay that is
+/// down, or for a server to bind next.
 pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
-}
-
-pub fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 impl Newsletter {
@@ -51,52 +130,20 @@ impl Newsletter {
 
     /// Rewrites the config (e.g. to fetch another file for a later edition).
     pub fn write_config(&self, papers: &str, max_papers: usize, delivery: &str) {
-        let text = format!(
-            r#"[newsletter]
-name = "paperpost test"
-base_url = "https://papers.example.org/"
-from = "paperpost <digest@papers.example.org>"
-
-[store]
-path = "pp.sqlite3"
-
-[[sources]]
-name = "papers"
-kind = "file"
-path = "{papers}"
-
-[selection]
-max_papers = {max_papers}
-
-[delivery]
-transport = "smtp"
-{delivery}
-"#,
-            papers = fixture_path(papers).display()
-        );
-        std::fs::write(&self.config, text).unwrap();
+        let config = Config::new()
+            .table(&file_source("papers", papers))
+            .table(&format!("[selection]\nmax_papers = {max_papers}\n"))
+            .table(&smtp_delivery(delivery));
+        std::fs::write(&self.config, config.text()).unwrap();
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperpost"));
-        cmd.arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .env("RUST_LOG", "paperpost=warn");
-        cmd
+        cli::command(&self.config, args)
     }
 
     /// Runs a command to its end, echoing what it printed (shown when a test fails).
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().unwrap();
-        eprintln!(
-            "$ paperpost {} → {}\n{}{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        cli::paperpost(&self.config, args)
     }
 
     /// Starts a command without waiting (for signals).

@@ -62,37 +62,30 @@ impl SmtpServer {
         self.dir.path().join("mail")
     }
 
-    /// (recipients, Message-ID) of every accepted message, in order.
-    pub fn log(&self) -> Vec<(Vec<String>, Option<String>)> {
-        let Ok(text) = std::fs::read_to_string(self.mail_dir().join("log.jsonl")) else {
+    /// The entries of the server's JSON-lines log `name`, in order (none before it exists).
+    fn entries(&self, name: &str) -> Vec<serde_json::Value> {
+        let Ok(text) = std::fs::read_to_string(self.mail_dir().join(name)) else {
             return Vec::new();
         };
         text.lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let to = v["to"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t.as_str().unwrap().to_string())
-                    .collect();
-                (to, v["message_id"].as_str().map(str::to_string))
-            })
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// (recipients, Message-ID) of every accepted message, in order.
+    pub fn log(&self) -> Vec<(Vec<String>, Option<String>)> {
+        self.entries("log.jsonl")
+            .iter()
+            .map(|v| (recipients(v), v["message_id"].as_str().map(str::to_string)))
             .collect()
     }
 
     /// Every RCPT TO the server saw (accepted or refused), in order.
     pub fn rcpt_attempts(&self) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(self.mail_dir().join("rcpt.jsonl")) else {
-            return Vec::new();
-        };
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["rcpt"].as_str().unwrap().to_string()
-            })
+        self.entries("rcpt.jsonl")
+            .iter()
+            .map(|v| v["rcpt"].as_str().unwrap().to_string())
             .collect()
     }
 
@@ -105,26 +98,27 @@ impl SmtpServer {
     }
 
     pub fn messages(&self) -> Vec<Received> {
-        let Ok(text) = std::fs::read_to_string(self.mail_dir().join("log.jsonl")) else {
-            return Vec::new();
-        };
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        self.entries("log.jsonl")
+            .iter()
+            .map(|v| {
                 let file = v["file"].as_str().expect("saved message");
                 Received {
-                    to: v["to"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|t| t.as_str().unwrap().to_string())
-                        .collect(),
+                    to: recipients(v),
                     raw: std::fs::read(self.mail_dir().join(file)).unwrap(),
                 }
             })
             .collect()
     }
+}
+
+/// The `to` addresses of a log entry.
+fn recipients(entry: &serde_json::Value) -> Vec<String> {
+    entry["to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
 }
 
 impl Drop for SmtpServer {

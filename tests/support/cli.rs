@@ -1,0 +1,47 @@
+//! The `paperpost` binary run on a config file, as a user or a scheduler runs it.
+#![allow(dead_code)]
+use std::path::Path;
+use std::process::{Child, Command, Output};
+
+/// `paperpost --config <config> <args…>`, not started yet, logging paperpost's warnings
+/// (set `RUST_LOG` again on it to log more or nothing).
+pub fn command(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperpost"));
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "paperpost=warn");
+    cmd
+}
+
+/// Runs `cmd` to its end, echoing what it printed (shown when a test fails).
+pub fn output(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy()).collect();
+    eprintln!(
+        "$ paperpost {} → {}\n{}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `paperpost --config <config> <args…>` to its end, echoing what it printed.
+pub fn paperpost(config: &Path, args: &[&str]) -> Output {
+    output(&mut command(config, args))
+}
+
+/// Sends SIGTERM to `child` (by its PID); fails the test if `kill` fails.
+pub fn sigterm(child: &Child) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success(),
+        "kill -TERM {pid}"
+    );
+}
