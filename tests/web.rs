@@ -788,6 +788,111 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
 }
 
 #[tokio::test]
+async fn readers_choose_their_own_time_zone_and_hour() {
+    let app = spawn().await;
+    let sub = app.add_active("tz@example.org", "llm");
+    let path = format!("preferences/{}", sub.public_token());
+    let page = app.get(&path).await.text().await.unwrap();
+    assert!(page.contains(r#"<option value="" selected>Newsletter default</option>"#));
+    assert!(page.contains(r#"<option value="Asia/Kolkata">Asia/Kolkata</option>"#));
+    assert!(page.contains(r#"<option value="23">23:00</option>"#));
+    assert!(
+        page.contains("at this local hour"),
+        "the copy says when digests come"
+    );
+    let csrf = csrf_of(&page, "preferences-form");
+    let save = |timezone: &str, hour: &str| {
+        form(&[
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("topics", "llm"),
+            ("frequency", "weekly"),
+            ("timezone", timezone),
+            ("send_hour", hour),
+        ])
+    };
+
+    let r = app.post(&path, save("Asia/Kolkata", "7")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let s = app.subscriber("tz@example.org");
+    assert_eq!(
+        (s.timezone, s.send_hour),
+        (Some(chrono_tz::Asia::Kolkata), Some(7))
+    );
+    let page = app.get(&path).await.text().await.unwrap();
+    assert!(page.contains(r#"<option value="Asia/Kolkata" selected>"#));
+    assert!(page.contains(r#"<option value="7" selected>07:00</option>"#));
+    assert!(page.contains("at 07:00 Asia/Kolkata"));
+
+    for (timezone, hour, needle) in [
+        (
+            "Mars/Olympus",
+            "7",
+            "Time zone: “Mars/Olympus” is not a time zone",
+        ),
+        ("Asia/Kolkata", "24", "Delivery hour: “24” is not an hour"),
+        ("Asia/Kolkata", "-1", "Delivery hour: “-1” is not an hour"),
+        ("<b>x</b>", "7am", "Delivery hour: “7am” is not an hour"),
+    ] {
+        let r = app.post(&path, save(timezone, hour)).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{timezone} {hour}"
+        );
+        let body = r.text().await.unwrap();
+        assert_readable_page(&body, needle);
+        assert!(!body.contains("<b>x</b>"), "posted values are escaped");
+        let s = app.subscriber("tz@example.org");
+        assert_eq!(
+            (s.timezone, s.send_hour),
+            (Some(chrono_tz::Asia::Kolkata), Some(7)),
+            "a refused form changes nothing"
+        );
+    }
+
+    let r = app.post(&path, save("", "")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let s = app.subscriber("tz@example.org");
+    assert_eq!((s.timezone, s.send_hour), (None, None));
+
+    // The sign-up form takes them too, for the pending subscriber it creates.
+    let r = app
+        .post(
+            "subscribe",
+            form(&[
+                ("email", "new-tz@example.org"),
+                ("frequency", "daily"),
+                ("timezone", "America/New_York"),
+                ("send_hour", "18"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let s = app.subscriber("new-tz@example.org");
+    assert_eq!(s.status, SubscriberStatus::Pending);
+    assert_eq!(
+        (s.timezone, s.send_hour),
+        (Some(chrono_tz::America::New_York), Some(18))
+    );
+    let r = app
+        .post(
+            "subscribe",
+            form(&[("email", "bad-tz@example.org"), ("send_hour", "24")]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_readable_page(&r.text().await.unwrap(), "Delivery hour: “24”");
+    assert!(
+        app.store
+            .subscriber_by_email("bad-tz@example.org")
+            .unwrap()
+            .is_none()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn bad_form_posts_get_a_readable_4xx_and_store_nothing() {
     let app = spawn().await;
     let huge = form(&[

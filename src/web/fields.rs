@@ -1,11 +1,16 @@
-//! Form bodies, and the topic fields the sign-up, preferences and preview forms share.
+//! Form bodies, the topic fields the sign-up, preferences and preview forms share, and the
+//! delivery-time fields of sign-up and preferences.
 //!
 //! Bodies are parsed by hand (`application/x-www-form-urlencoded` into name/value pairs)
 //! rather than with `axum::Form`: the category checkboxes repeat a name, which serde's
 //! urlencoded format cannot collect, and every rejection must become our own page.
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
+use chrono_tz::{TZ_VARIANTS, Tz};
 use maud::{Markup, html};
 
 use super::errors::WebError;
@@ -227,6 +232,140 @@ pub(crate) fn topic_fields(f: &TopicFields) -> Markup {
     }
 }
 
+/// The delivery fields as posted: an IANA zone name and an hour, empty for the
+/// newsletter's default. Kept as text so a form with a mistake comes back as it was sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct DeliveryFields {
+    pub timezone: String,
+    pub send_hour: String,
+}
+
+/// A reader's own delivery time: zone and local hour, `None` for the schedule's.
+pub(crate) type Delivery = (Option<Tz>, Option<u8>);
+
+impl DeliveryFields {
+    pub(crate) fn from_form(form: &FormData) -> DeliveryFields {
+        DeliveryFields {
+            timezone: form.get("timezone").unwrap_or_default().to_string(),
+            send_hour: form.get("send_hour").unwrap_or_default().to_string(),
+        }
+    }
+
+    pub(crate) fn from_choice(timezone: Option<Tz>, send_hour: Option<u8>) -> DeliveryFields {
+        DeliveryFields {
+            timezone: timezone.map(|t| t.name().to_string()).unwrap_or_default(),
+            send_hour: send_hour.map(|h| h.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The zone and hour, or a readable sentence naming each bad field. Only the names of
+    /// the list are zones (`Tz`'s parser is exact), and hours are 0–23.
+    pub(crate) fn parse(&self) -> Result<Delivery, Vec<String>> {
+        let mut errors = Vec::new();
+        let timezone = match self.timezone.trim() {
+            "" => None,
+            name => match name.parse::<Tz>() {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    errors.push(format!(
+                        "Time zone: “{}” is not a time zone from the list.",
+                        shorten(name)
+                    ));
+                    None
+                }
+            },
+        };
+        let send_hour = match self.send_hour.trim() {
+            "" => None,
+            hour => match hour.parse::<u8>() {
+                Ok(h) if h <= 23 => Some(h),
+                _ => {
+                    errors.push(format!(
+                        "Delivery hour: “{}” is not an hour from 00:00 to 23:00.",
+                        shorten(hour)
+                    ));
+                    None
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok((timezone, send_hour))
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A posted value short enough to quote back in a message.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(MAX).collect::<String>())
+    }
+}
+
+/// Every IANA zone name, sorted, in groups by region (`Europe`, `America`, …); names
+/// without a region (`UTC`, `EST5EDT`) go last under "Other".
+fn zone_groups() -> &'static [(&'static str, Vec<&'static str>)] {
+    static GROUPS: OnceLock<Vec<(&'static str, Vec<&'static str>)>> = OnceLock::new();
+    GROUPS.get_or_init(|| {
+        let mut groups: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+        for tz in TZ_VARIANTS {
+            let name = tz.name();
+            let region = name.split_once('/').map_or("Other", |(r, _)| r);
+            groups.entry(region).or_default().push(name);
+        }
+        let (mut regions, other): (Vec<_>, Vec<_>) =
+            groups.into_iter().partition(|(r, _)| *r != "Other");
+        regions.extend(other);
+        for (_, names) in &mut regions {
+            names.sort_unstable();
+        }
+        regions
+    })
+}
+
+/// The time zone and delivery hour selects (names and ids stable, for tests). Both start
+/// with "Newsletter default", the empty value.
+pub(crate) fn delivery_fields(f: &DeliveryFields) -> Markup {
+    let zone = f.timezone.trim();
+    let hour = f.send_hour.trim().parse::<u8>().ok();
+    html! {
+        fieldset.field #delivery {
+            legend { "Delivery time" }
+            div.field {
+                label for="timezone" { "Time zone" }
+                select #timezone name="timezone" aria-describedby="delivery-hint" {
+                    option value="" selected[zone.is_empty()] { "Newsletter default" }
+                    @for (region, names) in zone_groups() {
+                        optgroup label=(region) {
+                            @for name in names {
+                                option value=(name) selected[*name == zone] { (name) }
+                            }
+                        }
+                    }
+                }
+            }
+            div.field {
+                label for="send_hour" { "Hour" }
+                select #send_hour name="send_hour" aria-describedby="delivery-hint" {
+                    option value="" selected[hour.is_none()] { "Newsletter default" }
+                    @for h in 0..24u8 {
+                        option value=(h) selected[hour == Some(h)] { (format!("{h:02}:00")) }
+                    }
+                }
+            }
+            p.hint #delivery-hint {
+                "Digests arrive at this local hour in your zone, on the usual day "
+                "(weekly ones keep their weekday). Leave both on the default to get them "
+                "when everyone else does."
+            }
+        }
+    }
+}
+
 /// Checkboxes per group of the taxonomy, each group folded unless something in it is ticked.
 fn category_picker(ticked: &[String]) -> Markup {
     let count = ticked.len();
@@ -326,6 +465,45 @@ mod tests {
         b.sort();
         assert_eq!(a, b);
         assert_eq!((back.exclude, back.min_upvotes), (t.exclude, t.min_upvotes));
+    }
+
+    #[test]
+    fn delivery_fields_take_listed_zones_and_hours_0_to_23() {
+        let f = |tz: &str, h: &str| DeliveryFields {
+            timezone: tz.into(),
+            send_hour: h.into(),
+        };
+        assert_eq!(f("", "").parse(), Ok((None, None)));
+        assert_eq!(
+            f("Europe/Berlin", "0").parse(),
+            Ok((Some(chrono_tz::Europe::Berlin), Some(0)))
+        );
+        assert_eq!(f("", "23").parse(), Ok((None, Some(23))));
+        let errors = f("europe/nowhere", "24").parse().unwrap_err();
+        assert!(
+            errors[0].starts_with("Time zone: “europe/nowhere”"),
+            "{errors:?}"
+        );
+        assert!(errors[1].starts_with("Delivery hour: “24”"), "{errors:?}");
+        let long = f(&"x".repeat(5000), "").parse().unwrap_err();
+        assert!(long[0].chars().count() < 120, "{long:?}");
+        let back = DeliveryFields::from_choice(Some(chrono_tz::Asia::Tokyo), Some(6));
+        assert_eq!(back.parse(), Ok((Some(chrono_tz::Asia::Tokyo), Some(6))));
+    }
+
+    #[test]
+    fn every_zone_is_offered_once_and_the_choice_is_selected() {
+        let listed: usize = zone_groups().iter().map(|(_, names)| names.len()).sum();
+        assert_eq!(listed, TZ_VARIANTS.len());
+        assert_eq!(zone_groups().last().unwrap().0, "Other");
+        let html = delivery_fields(&DeliveryFields::from_choice(
+            Some(chrono_tz::America::Sao_Paulo),
+            Some(9),
+        ))
+        .into_string();
+        assert!(html.contains(r#"<option value="America/Sao_Paulo" selected>"#));
+        assert!(html.contains(r#"<option value="9" selected>09:00</option>"#));
+        assert_eq!(html.matches(" selected").count(), 2);
     }
 
     #[test]

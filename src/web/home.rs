@@ -4,7 +4,7 @@ use axum::extract::State;
 use maud::{Markup, html};
 
 use super::errors::WebError;
-use super::fields::{TopicFields, topic_fields};
+use super::fields::{DeliveryFields, TopicFields, delivery_fields, topic_fields};
 use super::{Shared, archive, layout};
 use crate::render::{digest_subject, render_cards};
 
@@ -15,16 +15,19 @@ const SAMPLE_PAPERS: usize = 3;
 pub(crate) struct SignUp<'a> {
     pub email: &'a str,
     pub fields: &'a TopicFields,
+    pub delivery: &'a DeliveryFields,
     pub errors: &'a [String],
 }
 
 pub(crate) async fn home(State(state): State<Shared>) -> Result<Markup, WebError> {
     let fields = TopicFields::default();
+    let delivery = DeliveryFields::default();
     page(
         &state,
         &SignUp {
             email: "",
             fields: &fields,
+            delivery: &delivery,
             errors: &[],
         },
     )
@@ -61,6 +64,7 @@ pub(crate) async fn page(state: &Shared, form: &SignUp<'_>) -> Result<Markup, We
                             placeholder="you@example.org";
                     }
                     (topic_fields(form.fields))
+                    (delivery_fields(form.delivery))
                     div.submit {
                         button #subscribe-submit .button type="submit" { "Subscribe" }
                         p.hint { "We'll send a link to confirm your address. Nothing is sent until you click it." }

@@ -1,4 +1,5 @@
-//! `GET|POST /preferences/{token}`: topics, frequency, pause and resume. The token is the
+//! `GET|POST /preferences/{token}`: topics, frequency, delivery time (own zone and hour),
+//! pause and resume. The token is the
 //! subscriber's capability; every form carries a CSRF field. A post answers with a redirect
 //! back to the page (so reloading does not post again), or the form with its problems (422).
 use axum::extract::{Path, Query, State};
@@ -8,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::errors::WebError;
-use super::fields::{FormData, TopicFields, topic_fields};
+use super::fields::{DeliveryFields, FormData, TopicFields, delivery_fields, topic_fields};
 use super::{Shared, csrf, layout};
 use crate::domain::{Subscriber, SubscriberStatus, Term};
 use crate::store::SubscriberUpdate;
@@ -34,7 +35,8 @@ pub(crate) async fn show(
         _ => None,
     };
     let fields = TopicFields::from_topics(&sub.topics, sub.frequency);
-    Ok(page(&state, &sub, &fields, &[], flash))
+    let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
+    Ok(page(&state, &sub, &fields, &delivery, &[], flash))
 }
 
 pub(crate) async fn update(
@@ -61,17 +63,22 @@ pub(crate) async fn update(
         ("resume", _) => (status(SubscriberStatus::Active), "resumed"),
         ("save", _) => {
             let fields = TopicFields::from_form(&form);
-            match fields.parse() {
-                Ok((topics, frequency)) => (
+            let delivery = DeliveryFields::from_form(&form);
+            match (fields.parse(), delivery.parse()) {
+                (Ok((topics, frequency)), Ok((timezone, send_hour))) => (
                     SubscriberUpdate {
                         topics: Some(topics),
                         frequency: Some(frequency),
+                        timezone: Some(timezone),
+                        send_hour: Some(send_hour),
                         ..Default::default()
                     },
                     "saved",
                 ),
-                Err(errors) => {
-                    let page = page(&state, &sub, &fields, &errors, None);
+                (topics, when) => {
+                    let mut errors = topics.err().unwrap_or_default();
+                    errors.extend(when.err().unwrap_or_default());
+                    let page = page(&state, &sub, &fields, &delivery, &errors, None);
                     return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
                 }
             }
@@ -102,6 +109,7 @@ fn page(
     state: &Shared,
     sub: &Subscriber,
     fields: &TopicFields,
+    delivery: &DeliveryFields,
     errors: &[String],
     flash: Option<&str>,
 ) -> Markup {
@@ -120,6 +128,7 @@ fn page(
             h1 { "Your preferences" }
             p.lead #subscriber-status {
                 (sub.email) " · " (sub.frequency.as_str()) " · "
+                @if let Some(when) = delivery_time(sub) { (when) " · " }
                 span.pill.{"status-" (sub.status.as_str())} { (status_label(sub.status)) }
             }
         }
@@ -144,6 +153,7 @@ fn page(
                         (csrf::field(&state.secret, &token, FORM))
                         input type="hidden" name="action" value="save";
                         (topic_fields(fields))
+                        (delivery_fields(delivery))
                         div.submit {
                             button #preferences-save .button type="submit" { "Save preferences" }
                         }
@@ -185,6 +195,16 @@ fn page(
         }
     };
     layout::page(state, "Your preferences", body)
+}
+
+/// The reader's own delivery time, e.g. "at 07:00 Europe/Berlin", if they chose one.
+fn delivery_time(sub: &Subscriber) -> Option<String> {
+    match (sub.send_hour, sub.timezone) {
+        (None, None) => None,
+        (Some(h), Some(tz)) => Some(format!("at {h:02}:00 {}", tz.name())),
+        (Some(h), None) => Some(format!("at {h:02}:00 newsletter time")),
+        (None, Some(tz)) => Some(format!("usual time in {}", tz.name())),
+    }
 }
 
 fn status_label(s: SubscriberStatus) -> &'static str {

@@ -2,7 +2,8 @@
 //!
 //! A valid form always gets the same "check your inbox" page, byte for byte, whether the
 //! address is new, pending, active or over a limit; only the mail differs:
-//! - new, pending or unsubscribed address → pending, with the posted topics, and a
+//! - new, pending or unsubscribed address → pending, with the posted topics and delivery
+//!   time, and a
 //!   confirmation mail with a fresh single-use link;
 //! - active or paused address → nothing changes; a mail with their preferences link;
 //! - over the per-address or per-IP limit, or a suppressed (bounced) address → no mail.
@@ -15,7 +16,7 @@ use chrono::Duration;
 use maud::{Markup, html};
 
 use super::errors::WebError;
-use super::fields::{FormData, TopicFields};
+use super::fields::{Delivery, DeliveryFields, FormData, TopicFields};
 use super::limits::{ClientIp, address_key, attempt_limits, ip_key};
 use super::{Shared, home, layout};
 use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
@@ -29,18 +30,26 @@ pub(crate) async fn subscribe(
 ) -> Result<Response, WebError> {
     let raw_email = form.get("email").unwrap_or_default();
     let fields = TopicFields::from_form(&form);
-    let (email, topics, frequency) = match (SubscriberEmail::parse(raw_email), fields.parse()) {
-        (Ok(email), Ok((topics, frequency))) => (email, topics, frequency),
-        (email, parsed) => {
+    let delivery_fields = DeliveryFields::from_form(&form);
+    let parsed = (
+        SubscriberEmail::parse(raw_email),
+        fields.parse(),
+        delivery_fields.parse(),
+    );
+    let (email, topics, frequency, delivery) = match parsed {
+        (Ok(email), Ok((topics, frequency)), Ok(delivery)) => (email, topics, frequency, delivery),
+        (email, parsed, delivery) => {
             let mut errors: Vec<String> = email
                 .err()
                 .map(|e| format!("Email: {e}."))
                 .into_iter()
                 .collect();
             errors.extend(parsed.err().unwrap_or_default());
+            errors.extend(delivery.err().unwrap_or_default());
             let form = home::SignUp {
                 email: raw_email,
                 fields: &fields,
+                delivery: &delivery_fields,
                 errors: &errors,
             };
             let page = home::page(&state, &form).await?;
@@ -58,7 +67,7 @@ pub(crate) async fn subscribe(
         let state = state.clone();
         async move {
             let _busy = busy;
-            record_and_sign_up(state, ip, email, topics, frequency).await
+            record_and_sign_up(state, ip, email, topics, frequency, delivery).await
         }
     });
     work.await.map_err(|e| WebError::Unexpected(e.into()))??;
@@ -71,6 +80,7 @@ async fn record_and_sign_up(
     email: SubscriberEmail,
     topics: Topics,
     frequency: Frequency,
+    delivery: Delivery,
 ) -> Result<(), WebError> {
     let (ip, address) = (
         ip_key(&state.secret, ip),
@@ -81,7 +91,7 @@ async fn record_and_sign_up(
         .db(move |s| s.record_subscribe_attempt(&ip, &address, now, &limits))
         .await?;
     if verdict == AttemptVerdict::Allowed {
-        sign_up(&state, email, topics, frequency).await
+        sign_up(&state, email, topics, frequency, delivery).await
     } else {
         tracing::info!(
             ?verdict,
@@ -103,11 +113,12 @@ async fn sign_up(
     email: SubscriberEmail,
     topics: Topics,
     frequency: Frequency,
+    delivery: Delivery,
 ) -> Result<(), WebError> {
     let now = state.now();
     let ttl = Duration::hours(state.settings.confirm_ttl_hours.into());
     let next = state
-        .db(move |s| prepare(s, email, topics, frequency, now, ttl))
+        .db(move |s| prepare(s, email, topics, frequency, delivery, now, ttl))
         .await?;
     match next {
         Next::Confirm(sub, token) => {
@@ -137,6 +148,7 @@ fn prepare(
     email: SubscriberEmail,
     topics: Topics,
     frequency: Frequency,
+    (timezone, send_hour): Delivery,
     now: chrono::DateTime<chrono::Utc>,
     ttl: Duration,
 ) -> anyhow::Result<Next> {
@@ -149,6 +161,8 @@ fn prepare(
             let new = NewSubscriber {
                 status: SubscriberStatus::Pending,
                 frequency,
+                timezone,
+                send_hour,
                 ..NewSubscriber::active(email.clone(), topics.clone())
             };
             match store.add_subscriber(&new, now) {
@@ -167,11 +181,14 @@ fn prepare(
     ) {
         return Ok(Next::AlreadySubscribed(existing));
     }
-    // Pending (again): the latest form's topics are what the confirmation confirms.
+    // Pending (again): the latest form's topics and delivery time are what the
+    // confirmation confirms.
     let update = SubscriberUpdate {
         status: Some(SubscriberStatus::Pending),
         topics: Some(topics),
         frequency: Some(frequency),
+        timezone: Some(timezone),
+        send_hour: Some(send_hour),
         ..Default::default()
     };
     let sub = store
