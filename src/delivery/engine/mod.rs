@@ -1,0 +1,301 @@
+//! The delivery engine: claims due deliveries from the store, composes each message, sends
+//! it over a bounded set of SMTP sessions (or writes it to the outbox) and records the
+//! outcome before the row's lease runs out.
+//!
+//! ```text
+//!  claimer ──(bounded queue)──▶ N workers ──▶ recorder (group commit) ──▶ store
+//!     │                           │  one SMTP session each, reused up to
+//!     │                           │  max_messages_per_connection, reopened on error
+//!  heartbeat: renews this run's leases every lease/3
+//! ```
+//!
+//! Guarantees, given the store's state machine:
+//! - nothing is lost: a row leaves `sending` only with a recorded outcome, and a run that
+//!   dies leaves its rows to be taken over when their lease expires (a live run renews its
+//!   leases, so they only expire when it is gone);
+//! - nothing is sent twice, except a message that was in flight when the process died —
+//!   at most one per connection per kill, since a worker waits until its outcome is committed
+//!   before it takes the next row (those rows are counted in `reclaimed`) — or whose reply
+//!   never came (`unknown`, not resent unless `resend_unknown`);
+//! - stopping (SIGTERM, Ctrl-C) stops claiming, finishes the messages in flight and gives
+//!   every other claimed row back untouched (its attempt is not counted).
+//!
+//! Classification ([`Verdict`]) and the soft-bounce policy:
+//! - 4xx replies, timeouts and refused or dropped connections before the body went out are
+//!   retried with exponential backoff (`retry_base × 2^(attempt−1)`, ±25 % jitter, capped at
+//!   `retry_max`) until `max_attempts` or `max_age`; then the delivery fails, and the address
+//!   is **not** suppressed (a soft bounce says nothing lasting about the address);
+//! - a 5xx reply to RCPT TO or to the message fails the delivery at once and puts the address
+//!   on the suppression list (one transaction), which every later claim checks: a suppressed
+//!   reader's delivery fails as `suppressed` without any SMTP traffic;
+//! - a 5xx at MAIL FROM, AUTH or STARTTLS is the relay's problem, not the reader's: retried,
+//!   and the worker fails over to the next relay;
+//! - a 421 (at connect or any later step) pauses the whole relay for `slow_down`: no
+//!   connection of this run opens a session or sends a message on it until then;
+//! - a lost connection or a timeout after the body went out is `unknown`: the relay may have
+//!   taken it. Not resent unless `resend_unknown` (then retried like a 4xx).
+//! - when no relay accepts a connection (three rounds over all of them), the run stops with
+//!   the rows given back: the relay being down is no reader's failed attempt.
+mod record;
+mod worker;
+
+use record::{heartbeat, recorder, release_all};
+use worker::worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::Address;
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use super::smtp::Relay;
+use crate::store::{Claimed, Finish, Store};
+
+/// Tuning of the engine, from `[delivery]` in config.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Concurrent SMTP sessions per relay.
+    pub connections: usize,
+    /// Messages per session before it is closed and reopened.
+    pub max_messages_per_connection: usize,
+    /// Overall messages per second; 0 = unlimited.
+    pub rate_limit: f64,
+    /// Attempts before a delivery fails for good.
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt, with ±25 % jitter.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// A delivery older than this is not retried again.
+    pub max_age: chrono::Duration,
+    /// How long a claimed row is ours before another run may take it over; renewed every
+    /// third of it while this run lives.
+    pub lease: chrono::Duration,
+    /// Pause of a relay after it answered 421.
+    pub slow_down: Duration,
+    /// Resend `unknown` deliveries automatically (they may duplicate).
+    pub resend_unknown: bool,
+    /// Identifies this process's leases.
+    pub owner: String,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            connections: 4,
+            max_messages_per_connection: 1000,
+            rate_limit: 0.0,
+            max_attempts: 6,
+            retry_base: Duration::from_secs(60),
+            retry_max: Duration::from_secs(3600),
+            max_age: chrono::Duration::hours(48),
+            lease: chrono::Duration::minutes(5),
+            slow_down: Duration::from_secs(30),
+            resend_unknown: false,
+            owner: format!("pid{}-{}", std::process::id(), crate::store::lease_nonce()),
+        }
+    }
+}
+
+/// Where messages go.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Write `.eml` files into this folder.
+    File(PathBuf),
+    /// Send over SMTP, failing over from the first relay to the next.
+    Smtp(Vec<Arc<Relay>>),
+}
+
+/// A message ready to go.
+pub struct Composed {
+    pub from: Option<Address>,
+    pub to: Address,
+    pub bytes: Vec<u8>,
+    /// File name stem for the file transport.
+    pub name: String,
+}
+
+/// What a delivery run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EngineReport {
+    pub sent: usize,
+    pub retry: usize,
+    pub failed: usize,
+    pub unknown: usize,
+    /// Failed without any SMTP traffic because the address is on the suppression list.
+    pub suppressed: usize,
+    /// Addresses put on the suppression list by this run (5xx at RCPT or DATA).
+    pub newly_suppressed: usize,
+    /// Rows given back untouched at shutdown.
+    pub released: usize,
+    /// Rows taken over from a run that died holding them (their message may be out twice).
+    pub reclaimed: usize,
+    /// 421 replies, each of which paused its relay for `slow_down`.
+    pub slowdowns: usize,
+    /// Why the run stopped early, if it did (all relays unreachable, …).
+    pub aborted: Option<String>,
+}
+
+/// Counters shared by the workers, readable while the run goes on (progress bars).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicUsize,
+    pub sent: AtomicUsize,
+}
+
+type Composer = dyn Fn(&Claimed) -> anyhow::Result<Composed> + Send + Sync;
+type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
+
+/// One outcome on its way to the recorder; `done` answers once it is committed.
+struct Record {
+    id: i64,
+    finish: Finish,
+    done: oneshot::Sender<()>,
+}
+
+struct Shared {
+    store: Store,
+    settings: EngineSettings,
+    compose: Box<Composer>,
+    clock: Box<Clock>,
+    progress: Arc<Progress>,
+    report: std::sync::Mutex<EngineReport>,
+    rate: Mutex<Instant>,
+    /// Per relay: paused until (after a 421 or failed connects).
+    relay_pause: std::sync::Mutex<Vec<Option<Instant>>>,
+    stop: watch::Receiver<bool>,
+    abort: watch::Sender<bool>,
+    recorder: mpsc::UnboundedSender<Record>,
+}
+
+impl Shared {
+    fn report(&self) -> std::sync::MutexGuard<'_, EngineReport> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Sends every due delivery, then returns. `stop` turning true stops claiming: what is in
+/// hand is finished, what is queued is released. `compose` renders a claimed row.
+pub async fn deliver(
+    store: Store,
+    transport: Transport,
+    settings: EngineSettings,
+    compose: Box<Composer>,
+    clock: Box<Clock>,
+    progress: Arc<Progress>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<EngineReport> {
+    let workers = match &transport {
+        Transport::File(_) => 1,
+        Transport::Smtp(relays) => (settings.connections.max(1) * relays.len().max(1)).min(256),
+    };
+    let relay_count = match &transport {
+        Transport::Smtp(r) => r.len(),
+        Transport::File(_) => 0,
+    };
+    let (abort_tx, abort_rx) = watch::channel(false);
+    let (record_tx, record_rx) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(recorder(store.clone(), settings.owner.clone(), record_rx));
+    let heartbeat = tokio::spawn(heartbeat(
+        store.clone(),
+        settings.owner.clone(),
+        settings.lease,
+    ));
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        settings,
+        compose,
+        clock,
+        progress,
+        report: Default::default(),
+        rate: Mutex::new(Instant::now()),
+        relay_pause: std::sync::Mutex::new(vec![None; relay_count]),
+        stop: stop.clone(),
+        abort: abort_tx,
+        recorder: record_tx,
+    });
+    let (tx, rx) = mpsc::channel::<Claimed>(workers * 2);
+    let rx = Arc::new(Mutex::new(rx));
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let shared = shared.clone();
+        let rx = rx.clone();
+        let transport = transport.clone();
+        handles.push(tokio::spawn(async move {
+            worker(w, shared, transport, rx).await
+        }));
+    }
+    // The claimer: keeps the queue fed until nothing is due or we are told to stop.
+    let batch = (workers * 4).clamp(16, 256);
+    let mut stop_rx = stop;
+    let mut abort_rx = abort_rx;
+    let mut claim_error = None;
+    'claim: loop {
+        if *stop_rx.borrow() || *abort_rx.borrow() {
+            break;
+        }
+        let now = (shared.clock)();
+        let claimed = {
+            let store = store.clone();
+            let owner = shared.settings.owner.clone();
+            let lease = shared.settings.lease;
+            tokio::task::spawn_blocking(move || store.claim_deliveries(&owner, now, lease, batch))
+                .await?
+        };
+        let claimed = match claimed {
+            Ok(c) => c,
+            Err(e) => {
+                // Stop claiming, but let the workers finish and record what they hold.
+                claim_error = Some(e);
+                break;
+            }
+        };
+        if claimed.is_empty() {
+            break;
+        }
+        shared.report().reclaimed += claimed.iter().filter(|c| c.reclaimed).count();
+        let mut claimed = claimed.into_iter();
+        while let Some(c) = claimed.next() {
+            let permit = tokio::select! {
+                biased;
+                _ = stop_rx.changed() => None,
+                _ = abort_rx.changed() => None,
+                p = tx.reserve() => p.ok(),
+            };
+            match permit {
+                Some(p) => p.send(c),
+                None => {
+                    // Stopping: give back this row and the rest of the batch untouched.
+                    release_all(&shared, std::iter::once(c).chain(claimed).collect()).await;
+                    break 'claim;
+                }
+            }
+        }
+    }
+    drop(tx);
+    for h in handles {
+        h.await?;
+    }
+    // Anything still queued (stop or abort) goes back untouched.
+    let mut left = Vec::new();
+    {
+        let mut rx = rx.lock().await;
+        while let Ok(c) = rx.try_recv() {
+            left.push(c);
+        }
+    }
+    release_all(&shared, left).await;
+    heartbeat.abort();
+    let report = shared.report().clone();
+    drop(shared);
+    recorder.await??;
+    match claim_error {
+        Some(e) => Err(e.context("claiming deliveries failed")),
+        None => Ok(report),
+    }
+}
+
+pub use worker::send_one;
