@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Store, from_ts, ts};
 use crate::domain::{PaperId, PickRef, Subscriber};
@@ -95,29 +95,6 @@ pub struct Claimed {
     pub suppressed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryCounts {
-    pub period_key: String,
-    pub counts: Vec<(DeliveryState, i64)>,
-    pub reclaimed: i64,
-}
-
-/// One delivery as `paperpost deliveries` and the tests see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRow {
-    pub email: String,
-    pub state: DeliveryState,
-    /// Attempts so far (a claim counts one; a row given back untouched does not).
-    pub attempts: u32,
-    /// The last SMTP reply or error, for failed, unknown and retry rows.
-    pub last_error: Option<String>,
-    /// The relay that accepted it.
-    pub relay: Option<String>,
-    /// Times this row was taken over from a run that died holding it: the message may have
-    /// been sent by that run too.
-    pub reclaimed: u32,
-}
-
 /// The outcome of one claimed delivery, recorded by [`Store::finish_deliveries`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finish {
@@ -139,17 +116,6 @@ pub enum Finish {
     },
     /// Given back untouched: the attempt is not counted.
     Release,
-}
-
-#[derive(Debug, Clone)]
-pub struct DeliveryFailure {
-    pub id: i64,
-    pub period_key: String,
-    pub email: String,
-    pub state: DeliveryState,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    pub updated_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -493,152 +459,6 @@ impl Store {
         )?;
         Ok((n, t.map(from_ts)))
     }
-
-    /// Deliveries still to do: pending, sending and retry.
-    pub fn outstanding_deliveries(&self) -> anyhow::Result<i64> {
-        Ok(self.conn().query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'sending', 'retry')",
-            [],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// The earliest time a retry is due, if any.
-    pub fn next_retry_at(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let t: Option<i64> = self
-            .conn()
-            .query_row(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'retry'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
-        Ok(t.map(from_ts))
-    }
-
-    /// Counts per state for each edition, newest edition first.
-    pub fn delivery_counts(&self) -> anyhow::Result<Vec<DeliveryCounts>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.period_key, d.state, COUNT(*), SUM(d.reclaimed > 0)
-             FROM deliveries d JOIN editions e ON e.id = d.edition_id
-             GROUP BY e.id, d.state ORDER BY e.created_at DESC, e.id DESC, d.state",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
-        let mut out: Vec<DeliveryCounts> = Vec::new();
-        for row in rows {
-            let (key, state, n, reclaimed) = row?;
-            let state: DeliveryState = state.parse().map_err(anyhow::Error::msg)?;
-            match out.last_mut() {
-                Some(last) if last.period_key == key => {
-                    last.counts.push((state, n));
-                    last.reclaimed += reclaimed;
-                }
-                _ => out.push(DeliveryCounts {
-                    period_key: key,
-                    counts: vec![(state, n)],
-                    reclaimed,
-                }),
-            }
-        }
-        Ok(out)
-    }
-
-    /// Deliveries in `failed`, `unknown` or `retry`, with their last SMTP reply.
-    pub fn delivery_failures(&self, limit: usize) -> anyhow::Result<Vec<DeliveryFailure>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT d.id, e.period_key, s.email, d.state, d.attempts, d.last_error, d.updated_at
-             FROM deliveries d JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
-             WHERE d.state IN ('failed', 'unknown', 'retry') ORDER BY d.updated_at DESC, d.id LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            let state: String = r.get(3)?;
-            Ok(DeliveryFailure {
-                id: r.get(0)?,
-                period_key: r.get(1)?,
-                email: r.get(2)?,
-                state: state.parse().unwrap_or(DeliveryState::Failed),
-                attempts: r.get(4)?,
-                last_error: r.get(5)?,
-                updated_at: from_ts(r.get(6)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Puts failed and/or unknown deliveries (optionally of one edition) back to pending.
-    pub fn requeue_deliveries(
-        &self,
-        states: &[DeliveryState],
-        period_key: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<usize> {
-        let conn = self.conn();
-        let mut total = 0;
-        for st in states {
-            total += conn.execute(
-                "UPDATE deliveries SET state = 'pending', next_attempt_at = NULL, updated_at = ?3
-                 WHERE state = ?1 AND (?2 IS NULL OR edition_id = (SELECT id FROM editions WHERE period_key = ?2))",
-                params![st.as_str(), period_key, ts(now)],
-            )?;
-        }
-        Ok(total)
-    }
-
-    /// One subscriber's delivery in an edition (tests and status).
-    pub fn delivery_state(
-        &self,
-        period_key: &str,
-        email: &str,
-    ) -> anyhow::Result<Option<DeliveryRow>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {ROW_COLUMNS} FROM deliveries d
-                     JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
-                     WHERE e.period_key = ?1 AND s.email_key = lower(?2)"
-                ),
-                params![period_key, email],
-                row_to_delivery,
-            )
-            .optional()?)
-    }
-
-    /// Every delivery of an edition, in subscriber order.
-    pub fn delivery_rows(&self, period_key: &str) -> anyhow::Result<Vec<DeliveryRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {ROW_COLUMNS} FROM deliveries d
-             JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id
-             WHERE e.period_key = ?1 ORDER BY s.id"
-        ))?;
-        let rows = stmt.query_map([period_key], row_to_delivery)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-}
-
-const ROW_COLUMNS: &str = "s.email, d.state, d.attempts, d.last_error, d.relay, d.reclaimed";
-
-fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRow> {
-    let st: String = r.get(1)?;
-    Ok(DeliveryRow {
-        email: r.get(0)?,
-        state: st.parse().unwrap_or(DeliveryState::Failed),
-        attempts: r.get(2)?,
-        last_error: r.get(3)?,
-        relay: r.get(4)?,
-        reclaimed: r.get(5)?,
-    })
 }
 
 /// A deadline in whole seconds, rounded up: never earlier than asked.

@@ -9,6 +9,7 @@
 mod attempts;
 mod confirmations;
 mod deliveries;
+mod delivery_reports;
 mod editions;
 mod migrations;
 mod papers;
@@ -24,9 +25,8 @@ use rusqlite::Connection;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
 pub use confirmations::Confirmation;
-pub use deliveries::{
-    Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
-};
+pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
+pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
 pub use runs::{RunRecord, SourceRunRecord};
