@@ -359,83 +359,6 @@ impl Store {
         Ok(applied)
     }
 
-    fn finish_one(
-        &self,
-        id: i64,
-        owner: &str,
-        outcome: Finish,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        Ok(self.finish_deliveries(owner, &[(id, outcome)], now)?[0])
-    }
-
-    /// Records a delivery as accepted by the relay. `false` if this owner no longer held it.
-    pub fn mark_sent(
-        &self,
-        id: i64,
-        owner: &str,
-        relay: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        let relay = relay.to_string();
-        self.finish_one(id, owner, Finish::Sent { relay }, now)
-    }
-
-    pub fn mark_retry(
-        &self,
-        id: i64,
-        owner: &str,
-        next_attempt: DateTime<Utc>,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        let error = error.to_string();
-        self.finish_one(
-            id,
-            owner,
-            Finish::Retry {
-                next_attempt,
-                error,
-            },
-            now,
-        )
-    }
-
-    pub fn mark_failed(
-        &self,
-        id: i64,
-        owner: &str,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        let error = error.to_string();
-        self.finish_one(
-            id,
-            owner,
-            Finish::Failed {
-                error,
-                suppress: None,
-            },
-            now,
-        )
-    }
-
-    pub fn mark_unknown(
-        &self,
-        id: i64,
-        owner: &str,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        let error = error.to_string();
-        self.finish_one(id, owner, Finish::Unknown { error }, now)
-    }
-
-    /// Gives a claimed delivery back untouched (shutdown before it was attempted).
-    pub fn release(&self, id: i64, owner: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
-        self.finish_one(id, owner, Finish::Release, now)
-    }
-
     /// Extends the lease of every row `owner` holds until `until` (the heartbeat of a live
     /// run, so its rows are never taken over while it works on them). Returns how many.
     pub fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> anyhow::Result<usize> {
@@ -469,6 +392,18 @@ fn ts_ceil(t: DateTime<Utc>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn finish(store: &Store, id: i64, owner: &str, outcome: Finish, now: DateTime<Utc>) -> bool {
+        store
+            .finish_deliveries(owner, &[(id, outcome)], now)
+            .unwrap()[0]
+    }
+
+    fn sent() -> Finish {
+        Finish::Sent {
+            relay: "relay".into(),
+        }
+    }
     use crate::domain::{SubscriberEmail, Topics};
     use crate::store::NewSubscriber;
 
@@ -522,8 +457,8 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert!(c.iter().all(|x| x.reclaimed && x.attempts == 2));
         // The dead owner can no longer record an outcome.
-        assert!(!store.mark_sent(a[0].id, "a", "r", later).unwrap());
-        assert!(store.mark_sent(c[0].id, "c", "r", later).unwrap());
+        assert!(!finish(&store, a[0].id, "a", sent(), later));
+        assert!(finish(&store, c[0].id, "c", sent(), later));
     }
 
     #[test]
@@ -532,20 +467,18 @@ mod tests {
         let rows = store
             .claim_deliveries("w", now, Duration::seconds(60), 10)
             .unwrap();
-        store.mark_sent(rows[0].id, "w", "relay", now).unwrap();
-        store
-            .mark_retry(
-                rows[1].id,
-                "w",
-                now + Duration::seconds(30),
-                "451 later",
-                now,
-            )
-            .unwrap();
-        store
-            .mark_failed(rows[2].id, "w", "550 no such user", now)
-            .unwrap();
-        store.release(rows[3].id, "w", now).unwrap();
+        assert!(finish(&store, rows[0].id, "w", sent(), now));
+        let retry = Finish::Retry {
+            next_attempt: now + Duration::seconds(30),
+            error: "451 later".into(),
+        };
+        assert!(finish(&store, rows[1].id, "w", retry, now));
+        let failed = Finish::Failed {
+            error: "550 no such user".into(),
+            suppress: None,
+        };
+        assert!(finish(&store, rows[2].id, "w", failed, now));
+        assert!(finish(&store, rows[3].id, "w", Finish::Release, now));
         let state = |i: usize| {
             store
                 .delivery_state("2026-W48", &format!("r{i}@example.org"))
@@ -568,9 +501,10 @@ mod tests {
             .claim_deliveries("w", now, Duration::seconds(60), 10)
             .unwrap();
         assert_eq!(due.len(), 1);
-        store
-            .mark_unknown(due[0].id, "w", "connection lost after the body", now)
-            .unwrap();
+        let unknown = Finish::Unknown {
+            error: "connection lost after the body".into(),
+        };
+        assert!(finish(&store, due[0].id, "w", unknown, now));
         let due = store
             .claim_deliveries("w", now + Duration::seconds(31), Duration::seconds(60), 10)
             .unwrap();
