@@ -193,9 +193,10 @@ fn trending_reason(p: &StoredPaper) -> Vec<String> {
 fn category_matches(wanted: &str, paper_cat: &str) -> bool {
     paper_cat.eq_ignore_ascii_case(wanted)
         || (!wanted.contains('.')
-            && paper_cat.len() > wanted.len()
-            && paper_cat[..wanted.len()].eq_ignore_ascii_case(wanted)
-            && paper_cat.as_bytes()[wanted.len()] == b'.')
+            && paper_cat
+                .get(..wanted.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(wanted))
+            && paper_cat.as_bytes().get(wanted.len()) == Some(&b'.'))
 }
 
 fn normalise(s: &str) -> String {

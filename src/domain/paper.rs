@@ -32,7 +32,7 @@ impl PaperId {
                 s = rest;
             }
         }
-        if s.len() > 6 && s[..6].eq_ignore_ascii_case("arxiv:") {
+        if s.len() > 6 && s.get(..6).is_some_and(|h| h.eq_ignore_ascii_case("arxiv:")) {
             s = &s[6..];
         }
         let s = s.strip_suffix(".pdf").unwrap_or(s);

@@ -187,7 +187,10 @@ fn strip_any<'a>(s: &'a str, prefixes: &[&str]) -> Option<&'a str> {
 
 fn strip_any_keep_case<'a>(s: &'a str, prefixes: &[&str]) -> Option<&'a str> {
     prefixes.iter().find_map(|p| {
-        (s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)).then(|| &s[p.len()..])
+        // `get` and not `[..]`: the prefix's length need not fall on a char boundary of `s`
+        // (`author:"łukasz"` has `ł` across byte 9, the length of `category:`).
+        let head = s.get(..p.len())?;
+        head.eq_ignore_ascii_case(p).then(|| &s[p.len()..])
     })
 }
 
@@ -299,5 +302,24 @@ mod tests {
         }
         let long = "x".repeat(101);
         assert!(Topics::parse(&long).is_err());
+    }
+
+    #[test]
+    fn non_ascii_items_parse_and_round_trip() {
+        for raw in [
+            "au: Łukasz",
+            "author:\"łukasz\"",
+            "café",
+            "日本語",
+            "author:\"Łukasz Kaiser\", author:\"Émile Borel\"",
+            "-ł, cat:ł",
+        ] {
+            if let Ok(t) = Topics::parse(raw) {
+                assert_eq!(Topics::parse(&t.to_string()).unwrap(), t, "{raw}");
+            }
+        }
+        let t = Topics::parse("au: Łukasz").unwrap();
+        assert_eq!(t.terms, vec![Term::Author("łukasz".into())]);
+        assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
     }
 }
