@@ -1077,3 +1077,400 @@ async fn preview_renders_what_topics_would_get_now() {
     );
     app.stop().await;
 }
+
+// ---- Issue 8: slow and many clients, /preview guards ----
+
+/// The server's socket address.
+fn addr_of(app: &TestApp) -> std::net::SocketAddr {
+    app.base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+/// A TCP connection to `to` from the loopback address `from` (127.0.0.x): each x is
+/// another client IP to the server.
+async fn connect_from(from: [u8; 4], to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind((std::net::Ipv4Addr::from(from), 0).into())
+        .unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Whether the server has closed `stream` (EOF or reset); `false` while it is open.
+fn is_closed(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.try_read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // a response (e.g. 408) before the close
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Waits until the server closes every stream (EOF or reset); panics after `within`.
+async fn until_all_closed(streams: Vec<tokio::net::TcpStream>, within: std::time::Duration) {
+    use tokio::io::AsyncReadExt;
+    let mut tasks = tokio::task::JoinSet::new();
+    for mut s in streams {
+        tasks.spawn(async move {
+            let mut buf = [0u8; 4096];
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        });
+    }
+    tokio::time::timeout(within, async {
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+    })
+    .await
+    .expect("the server closes every connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_half_sent_connections_are_capped_and_closed_while_healthz_answers() {
+    // Arrange: short timeouts, a per-IP cap of 100.
+    let app = spawn_with(WebSettings {
+        header_timeout_secs: 3,
+        body_timeout_secs: 3,
+        request_timeout_secs: 30,
+        max_connections: 1000,
+        max_connections_per_ip: 100,
+        ..WebSettings::default()
+    })
+    .await;
+    let addr = addr_of(&app);
+    use tokio::io::AsyncWriteExt;
+
+    // Act: 100 idle connections from 127.0.0.2, 100 with half a request head from
+    // 127.0.0.3, 100 with a head and half a body from 127.0.0.4.
+    let mut idle = Vec::new();
+    let mut half_head = Vec::new();
+    let mut half_body = Vec::new();
+    for _ in 0..100 {
+        idle.push(connect_from([127, 0, 0, 2], addr).await);
+        let mut s = connect_from([127, 0, 0, 3], addr).await;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        half_head.push(s);
+        let mut s = connect_from([127, 0, 0, 4], addr).await;
+        s.write_all(
+            b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=ada%40exa",
+        )
+        .await
+        .unwrap();
+        half_body.push(s);
+    }
+
+    // Assert: the service still answers, with all 300 held open.
+    let r = app.get("healthz").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "ok\n");
+    let held = idle
+        .iter()
+        .chain(&half_head)
+        .chain(&half_body)
+        .filter(|s| !is_closed(s))
+        .count();
+    assert_eq!(
+        held, 300,
+        "all were accepted and are waiting on their timeouts"
+    );
+
+    // One IP past its cap is closed at once, while its first 100 stay open.
+    let mut over = Vec::new();
+    for _ in 0..20 {
+        over.push(connect_from([127, 0, 0, 2], addr).await);
+    }
+    until_all_closed(over, std::time::Duration::from_secs(2)).await;
+    assert!(
+        idle.iter().all(|s| !is_closed(s)),
+        "the cap closed only the newcomers"
+    );
+    let r = app.get("healthz").await;
+    assert_eq!(r.status(), StatusCode::OK, "another client is still served");
+
+    // Every one of the 300 is closed by the server after its timeout, and nothing was
+    // stored from the half-sent sign-ups.
+    let all: Vec<_> = idle.into_iter().chain(half_head).chain(half_body).collect();
+    until_all_closed(all, std::time::Duration::from_secs(30)).await;
+    assert_eq!(app.store.subscriber_count(None).unwrap(), 0);
+    for _ in 0..100 {
+        let mut s = connect_from([127, 0, 0, 2], addr).await;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        use tokio::io::AsyncReadExt;
+        s.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn past_the_overall_connection_cap_newcomers_are_closed_until_others_leave() {
+    let app = spawn_with(WebSettings {
+        max_connections: 5,
+        max_connections_per_ip: 0,
+        ..WebSettings::default()
+    })
+    .await;
+    let addr = addr_of(&app);
+    let mut held = Vec::new();
+    for i in 0..5u8 {
+        held.push(connect_from([127, 0, 0, 10 + i], addr).await);
+    }
+    // The server accepts in order: once a sixth is closed, the five hold every slot.
+    let sixth = connect_from([127, 0, 0, 20], addr).await;
+    until_all_closed(vec![sixth], std::time::Duration::from_secs(5)).await;
+    assert!(held.iter().all(|s| !is_closed(s)), "the five stay open");
+
+    drop(held);
+    // The server notices the closes asynchronously: poll until it serves again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match app.http.get(app.url("healthz")).send().await {
+            Ok(r) if r.status() == StatusCode::OK => break,
+            _ if std::time::Instant::now() < deadline => tokio::task::yield_now().await,
+            other => panic!("healthz never answered again: {other:?}"),
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_body_that_stops_coming_gets_an_answer_and_the_connection_closes() {
+    let app = spawn_with(WebSettings {
+        body_timeout_secs: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = connect_from([127, 0, 0, 1], addr_of(&app)).await;
+    s.write_all(
+        b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        s.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers and closes")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split(' ').nth(1).unwrap_or_default();
+    assert!(
+        status.starts_with('4'),
+        "a 4xx for the unfinished body: {answer}"
+    );
+    assert!(
+        answer.contains("<!DOCTYPE html>"),
+        "a readable page: {answer}"
+    );
+    assert_eq!(app.store.subscriber_count(None).unwrap(), 0);
+    app.stop().await;
+}
+
+/// `n` more papers with long abstracts, so a preview has a real scan to do.
+fn add_papers(store: &Store, n: usize) {
+    let abstract_text = "We study scaling laws of sparse models on long documents. ".repeat(20);
+    let papers: Vec<Paper> = (0..n)
+        .map(|i| Paper {
+            id: PaperId::parse_arxiv(&format!("2611.{:05}", 20000 + i)).map(|(id, _)| id),
+            title: format!("Bulk paper {i} on graph transformers"),
+            abstract_text: abstract_text.clone(),
+            authors: vec![format!("Author {i}"), "Ada Lovelace".into()],
+            categories: vec!["cs.LG".into()],
+            upvotes: Some((i % 50) as u32),
+            ..Paper::default()
+        })
+        .collect();
+    store.upsert_papers(papers, start_time()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_sign_ups_answer_while_many_slow_previews_run() {
+    // Arrange: a paper set large enough that every preview scan takes a while.
+    let app = spawn_with(WebSettings {
+        max_previews_per_ip_per_minute: 0,
+        ..WebSettings::default()
+    })
+    .await;
+    add_papers(&app.store, 15_000);
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    // Act: 8 distinct previews (no two share a cache entry), then health and a sign-up.
+    let mut previews = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (http, url, done) = (
+            app.http.clone(),
+            app.url(&format!("preview?topics=graph+{i}")),
+            done.clone(),
+        );
+        previews.spawn(async move {
+            let r = http.get(url).send().await.unwrap();
+            let status = r.status();
+            r.text().await.unwrap();
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            status
+        });
+    }
+    // Wait until the server is busy with them: the first preview has completed.
+    while done.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let health = app.get("healthz").await;
+    let previews_done_at_health = done.load(std::sync::atomic::Ordering::SeqCst);
+    let (status, _) = app.subscribe("ada@example.org", "graph").await;
+    let previews_done_at_sign_up = done.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Assert: both answered while most previews were still queued or scanning.
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        previews_done_at_health < 8 && previews_done_at_sign_up < 8,
+        "health answered after {previews_done_at_health} and the sign-up after \
+         {previews_done_at_sign_up} of 8 previews"
+    );
+    assert_eq!(app.mails_to("ada@example.org").await.len(), 1);
+    while let Some(status) = previews.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn identical_previews_are_served_from_a_short_lived_cache() {
+    let app = spawn().await;
+    let page = |p: &'static str| {
+        let app = &app;
+        async move { app.get(p).await.text().await.unwrap() }
+    };
+    let first = page("preview?topics=diffusion").await;
+    assert!(first.contains("Scaling Diffusion Models"));
+
+    // A new matching paper arrives; the same query (however spelled) gets the kept page.
+    app.store
+        .upsert_papers(
+            vec![Paper {
+                id: PaperId::parse_arxiv("2611.08888").map(|(id, _)| id),
+                title: "Fresh Diffusion Results".into(),
+                upvotes: Some(500),
+                ..Paper::default()
+            }],
+            start_time(),
+        )
+        .unwrap();
+    for spelling in [
+        "preview?topics=diffusion",
+        "preview?topics=+Diffusion+&frequency=weekly",
+    ] {
+        let again = page(spelling).await;
+        assert_eq!(again, first, "{spelling} is served from the cache");
+    }
+    // A minute later the query is scanned again.
+    app.advance(Duration::seconds(61));
+    let later = page("preview?topics=diffusion").await;
+    assert!(later.contains("Fresh Diffusion Results"), "{later}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn previews_are_rate_limited_per_client_ip_and_nothing_else_is() {
+    let app = spawn_with(WebSettings {
+        max_previews_per_ip_per_minute: 3,
+        ..WebSettings::default()
+    })
+    .await;
+    for i in 0..3 {
+        let r = app.get(&format!("preview?topics=t{i}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "preview {i}");
+    }
+    let r = app.get("preview?topics=t9").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_readable_page(&r.text().await.unwrap(), "wait a minute");
+    let r = app.get("preview?topics=t0").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "cached pages count too"
+    );
+    assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("preview").await.status(),
+        StatusCode::OK,
+        "the bare form is free"
+    );
+    assert_eq!(
+        app.subscribe("bob@example.org", "t1").await.0,
+        StatusCode::OK
+    );
+
+    app.advance(Duration::minutes(1));
+    assert_eq!(app.get("preview?topics=t9").await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_previews_answer_while_a_long_write_holds_the_store() {
+    // Arrange: a big batch of papers being stored in one transaction on the blocking pool
+    // (the scheduler's fetch does this), observed under way by its growing WAL file.
+    let app = spawn().await;
+    let wal = app._db.path().join("paperpost.db-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let before = wal_size();
+    let bulk = tempfile::tempdir().unwrap();
+    let source = Store::open(&bulk.path().join("bulk.db")).unwrap();
+    add_papers(&source, 20_000);
+    let papers: Vec<Paper> = source
+        .papers_seen_since(start_time() - Duration::days(1))
+        .unwrap()
+        .into_iter()
+        .map(|p| p.paper)
+        .collect();
+    let written = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = tokio::task::spawn_blocking({
+        let (store, written) = (app.store.clone(), written.clone());
+        move || {
+            store.upsert_papers(papers, start_time()).unwrap();
+            written.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    while wal_size() < before + 1_000_000 && !written.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::task::yield_now().await;
+    }
+
+    // Act
+    let health = app.get("healthz").await;
+    let preview = app.get("preview?topics=diffusion").await;
+    let write_done = written.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Assert: both answered from read-only connections before the write was done.
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert!(
+        preview
+            .text()
+            .await
+            .unwrap()
+            .contains("Scaling Diffusion Models")
+    );
+    assert!(!write_done, "health and preview waited for the write");
+    writer.await.unwrap();
+    assert!(app.store.paper_count().unwrap() > 20_000);
+    app.stop().await;
+}

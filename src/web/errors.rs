@@ -37,6 +37,9 @@ pub enum WebError {
     UnsupportedMediaType,
     #[error("service unavailable")]
     Unavailable,
+    /// Over a per-client rate limit (previews).
+    #[error("too many requests")]
+    TooManyRequests,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -61,6 +64,7 @@ impl WebError {
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -115,6 +119,14 @@ fn generic(status: StatusCode) -> ErrorPage {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "That form could not be read",
             "Send the form from this site's page, as an ordinary web form.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many requests",
+            "This address asked for more pages than the site serves in a minute. Please wait a minute and try again.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "That took too long",
+            "The request did not arrive in time. Please send it again.",
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Temporarily unavailable",

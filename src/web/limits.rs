@@ -46,12 +46,21 @@ impl FromRequestParts<Shared> for ClientIp {
     }
 }
 
-pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
-    let text = match ip.map(|ip| ip.to_canonical()) {
-        Some(IpAddr::V6(v6)) => {
+/// What counts as one client: an IPv4 address, or an IPv6 /64 (what one host usually
+/// gets; an IPv4-mapped address counts as the IPv4 one).
+pub(crate) fn ip_bucket(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
             let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
         }
+        v4 => v4,
+    }
+}
+
+pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
+    let text = match ip.map(ip_bucket) {
+        Some(IpAddr::V6(v6)) => format!("{v6}/64"),
         Some(v4) => v4.to_string(),
         None => "unknown".to_string(),
     };
