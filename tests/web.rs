@@ -34,6 +34,11 @@ fn start_time() -> DateTime<Utc> {
 }
 
 async fn spawn_with(settings: WebSettings) -> TestApp {
+    spawn_configured(settings, |_| {}).await
+}
+
+/// The app with `settings`, after `configure` had its say on the state.
+async fn spawn_configured(settings: WebSettings, configure: impl FnOnce(&mut AppState)) -> TestApp {
     let db = tempfile::tempdir().unwrap();
     let store = Store::open(&db.path().join("paperpost.db")).unwrap();
     seed(&store);
@@ -59,6 +64,7 @@ async fn spawn_with(settings: WebSettings) -> TestApp {
     let clock = Arc::new(Mutex::new(start_time()));
     let c = clock.clone();
     state.clock = Arc::new(move || *c.lock().unwrap());
+    configure(&mut state);
     let mailer = state.mailer.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(run(listener, state, async {
@@ -145,6 +151,13 @@ impl TestApp {
             )
             .await;
         (r.status(), r.text().await.unwrap())
+    }
+
+    /// Follows a confirmation link as a reader does: opens its page, clicks its button.
+    async fn confirm(&self, path: &str) -> reqwest::Response {
+        let page = self.get(path).await.text().await.unwrap();
+        let csrf = csrf_of(&page, "confirm-form");
+        self.post(path, form(&[("csrf", &csrf)])).await
     }
 
     fn advance(&self, by: Duration) {
@@ -351,6 +364,14 @@ async fn sign_up_mails_a_link_that_confirms_once_and_reuse_is_harmless() {
     assert_eq!(secret.len(), 32, "128 random bits as hex");
 
     let r = app.get(&confirm).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_readable_page(&r.text().await.unwrap(), "Confirm my subscription");
+    assert_eq!(
+        app.subscriber("ada@example.org").status,
+        SubscriberStatus::Pending,
+        "opening the link changes nothing"
+    );
+    let r = app.confirm(&confirm).await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
     assert_readable_page(&page, "You're subscribed");
@@ -562,7 +583,7 @@ async fn confirmation_links_expire_and_a_new_sign_up_sends_a_fresh_one() {
     let mails = app.mails_to("eve@example.org").await;
     let fresh = mails.last().unwrap().path(&app.base, "confirm");
     assert_ne!(fresh, old);
-    assert_eq!(app.get(&fresh).await.status(), StatusCode::OK);
+    assert_eq!(app.confirm(&fresh).await.status(), StatusCode::OK);
     assert_eq!(
         app.subscriber("eve@example.org").status,
         SubscriberStatus::Active
@@ -613,16 +634,24 @@ async fn one_click_unsubscribe_and_subscribing_again() {
         app.subscriber("carol@example.org").status,
         SubscriberStatus::Unsubscribed
     );
+    let again = app.post(&path, "List-Unsubscribe=One-Click").await;
     assert_eq!(
-        app.post(&path, "List-Unsubscribe=One-Click").await.status(),
-        StatusCode::OK,
+        again.status(),
+        StatusCode::NOT_FOUND,
+        "the token changed with the unsubscribe: the old link is spent"
+    );
+    assert_readable_page(&again.text().await.unwrap(), "This link does not work");
+    assert_eq!(
+        app.subscriber("carol@example.org").status,
+        SubscriberStatus::Unsubscribed,
         "repeating is harmless"
     );
 
+    let dave = app.add_active("dave@example.org", "llm");
     let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
     let r = app
         .http
-        .post(app.url(&path))
+        .post(app.url(&format!("unsubscribe/{}", dave.public_token())))
         .header(CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
         .body(multipart)
         .send()
@@ -632,6 +661,10 @@ async fn one_click_unsubscribe_and_subscribing_again() {
         r.status(),
         StatusCode::OK,
         "RFC 8058's multipart body works too"
+    );
+    assert_eq!(
+        app.subscriber("dave@example.org").status,
+        SubscriberStatus::Unsubscribed
     );
 
     let bogus = format!("unsubscribe/{}.{}", sub.id, "0".repeat(32));
@@ -652,7 +685,7 @@ async fn one_click_unsubscribe_and_subscribing_again() {
         .last()
         .unwrap()
         .path(&app.base, "confirm");
-    assert_eq!(app.get(&confirm).await.status(), StatusCode::OK);
+    assert_eq!(app.confirm(&confirm).await.status(), StatusCode::OK);
     let s = app.subscriber("carol@example.org");
     assert_eq!(
         (s.status, s.topics.to_string()),
@@ -1472,5 +1505,305 @@ async fn healthz_and_previews_answer_while_a_long_write_holds_the_store() {
     assert!(!write_done, "health and preview waited for the write");
     writer.await.unwrap();
     assert!(app.store.paper_count().unwrap() > 20_000);
+    app.stop().await;
+}
+
+// ---- Issue 8: weaknesses ----
+
+#[tokio::test]
+async fn confirmation_needs_the_button_and_get_or_head_change_nothing() {
+    let app = spawn().await;
+    app.subscribe("ada@example.org", "llm").await;
+    app.subscribe("bob@example.org", "llm").await;
+    let confirm = app.mails_to("ada@example.org").await[0].path(&app.base, "confirm");
+    let bobs = app.mails_to("bob@example.org").await[0].path(&app.base, "confirm");
+    let pending = || app.subscriber("ada@example.org").status == SubscriberStatus::Pending;
+
+    // What link scanners do: HEAD and GET, repeatedly.
+    for _ in 0..2 {
+        let head = app.http.head(app.url(&confirm)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+        let page = app.get(&confirm).await.text().await.unwrap();
+        assert!(
+            page.contains(r#"<form id="confirm-form" method="post""#),
+            "{page}"
+        );
+    }
+    assert!(pending(), "HEAD and GET confirmed nobody");
+
+    // Posts not made from this link's page.
+    let bobs_csrf = csrf_of(&app.get(&bobs).await.text().await.unwrap(), "confirm-form");
+    for (body, why) in [
+        (String::new(), "no field"),
+        (form(&[("csrf", &"0".repeat(64))]), "a made-up field"),
+        (form(&[("csrf", &bobs_csrf)]), "another link's field"),
+    ] {
+        let r = app.post(&confirm, body).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{why}");
+        assert_readable_page(&r.text().await.unwrap(), "This form is out of date");
+        assert!(pending(), "{why} confirmed nobody");
+    }
+
+    let r = app.confirm(&confirm).await;
+    assert_readable_page(&r.text().await.unwrap(), "You're subscribed");
+    assert_eq!(
+        app.subscriber("ada@example.org").status,
+        SubscriberStatus::Active
+    );
+    assert_eq!(
+        app.subscriber("bob@example.org").status,
+        SubscriberStatus::Pending
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn spellings_of_one_mailbox_share_its_daily_confirmation_limit() {
+    // Arrange: three confirmation mails a day per mailbox (the default).
+    let app = spawn().await;
+    let spellings = [
+        "ada@xn--bcher-kva.example",
+        "ADA+news@xn--bcher-kva.example",
+        "Ada+x@XN--BCHER-KVA.EXAMPLE",
+        // Over the limit from here on: the same mailbox in Unicode, NFD and tagged.
+        "ada@bücher.example",
+        "ada@bu\u{308}cher.example",
+        "ada+more@BÜCHER.example",
+        "ADA+Z@xn--bcher-kva.example",
+    ];
+    // Act
+    for email in spellings {
+        let (status, body) = app.subscribe(email, "llm").await;
+        assert_eq!(status, StatusCode::OK, "{email}: {body}");
+        assert_readable_page(&body, "Check your inbox");
+    }
+    // Assert: three mails in all; the addresses were stored as typed.
+    assert_eq!(app.mails().await.len(), 3);
+    assert_eq!(
+        app.subscriber("ADA+news@xn--bcher-kva.example")
+            .email
+            .as_ref(),
+        "ADA+news@xn--bcher-kva.example"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn old_links_cannot_touch_a_new_sign_up_of_the_same_address() {
+    let app = spawn().await;
+    // An active reader with their preferences page open.
+    let carol = app.add_active("carol@example.org", "llm");
+    let prefs = format!("preferences/{}", carol.public_token());
+    let csrf = csrf_of(
+        &app.get(&prefs).await.text().await.unwrap(),
+        "preferences-form",
+    );
+    let r = app
+        .post(
+            &format!("unsubscribe/{}", carol.public_token()),
+            "List-Unsubscribe=One-Click",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.get(&prefs).await.status(), StatusCode::NOT_FOUND);
+
+    // They (or someone) sign up again: pending, with new topics.
+    app.subscribe("carol@example.org", "robots").await;
+    let again = app.subscriber("carol@example.org");
+    assert_eq!(again.status, SubscriberStatus::Pending);
+    assert_ne!(again.public_token(), carol.public_token());
+    let hijack = form(&[
+        ("csrf", &csrf),
+        ("action", "save"),
+        ("topics", "hijacked"),
+        ("frequency", "daily"),
+    ]);
+    let r = app.post(&prefs, hijack).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "the old link is spent");
+    let s = app.subscriber("carol@example.org");
+    assert_eq!(
+        (s.status, s.topics.to_string(), s.frequency),
+        (
+            SubscriberStatus::Pending,
+            "robots".into(),
+            Frequency::Weekly
+        )
+    );
+
+    // A second sign-up spends the first one's confirmation link.
+    app.subscribe("carol@example.org", "graphs").await;
+    let mails = app.mails_to("carol@example.org").await;
+    let (first, latest) = (
+        mails[mails.len() - 2].path(&app.base, "confirm"),
+        mails[mails.len() - 1].path(&app.base, "confirm"),
+    );
+    let r = app.get(&first).await;
+    assert_readable_page(&r.text().await.unwrap(), "already used");
+    assert_eq!(
+        app.subscriber("carol@example.org").status,
+        SubscriberStatus::Pending
+    );
+    let r = app.confirm(&latest).await;
+    assert_readable_page(&r.text().await.unwrap(), "You're subscribed");
+    let s = app.subscriber("carol@example.org");
+    assert_eq!(
+        (s.status, s.topics.to_string()),
+        (SubscriberStatus::Active, "graphs".into())
+    );
+    app.stop().await;
+}
+
+/// The app with a `/status` page that says "status page".
+async fn spawn_with_status(settings: WebSettings) -> TestApp {
+    spawn_configured(settings, |state| {
+        state.status = Some(Arc::new(|_| Ok(maud::html! { p { "status page" } })));
+    })
+    .await
+}
+
+#[tokio::test]
+async fn status_is_only_for_plain_loopback_when_configured_and_never_by_headers() {
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    // Default: no token configured (none in the test environment) and no loopback.
+    let app = spawn_with_status(WebSettings::default()).await;
+    let r = from([127, 0, 0, 1])
+        .get(app.url("status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "off by default");
+    app.stop().await;
+
+    let app = spawn_with_status(WebSettings {
+        status_loopback: true,
+        ..WebSettings::default()
+    })
+    .await;
+    let r = from([127, 0, 0, 1])
+        .get(app.url("status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("status page"));
+    let r = from([127, 0, 0, 2])
+        .get(app.url("status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "127.0.0.2 is not local enough"
+    );
+    for (header, value) in [
+        ("forwarded", "for=127.0.0.1"),
+        ("x-real-ip", "127.0.0.1"),
+        ("x-forwarded-for", "127.0.0.1"),
+        ("via", "1.1 proxy"),
+    ] {
+        let r = from([127, 0, 0, 1])
+            .get(app.url("status"))
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "through a proxy ({header})"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn non_ascii_topics_never_drop_the_connection_or_fail_the_server() {
+    let app = spawn().await;
+    let cases: [(&str, &str, &str); 6] = [
+        ("café", "", "a Latin letter with an accent"),
+        ("日本語", "", "CJK"),
+        (
+            "author:\"Łukasz Kaiser\"",
+            "",
+            "an author with a Polish letter",
+        ),
+        ("au: Łukasz", "", "the short author form"),
+        ("", "Émile Borel", "the authors field"),
+        (
+            "café, -日本語, \"Łódź graphs\"",
+            "Łukasz Kaiser, Émile Borel",
+            "all at once",
+        ),
+    ];
+    for (i, (topics, authors, what)) in cases.into_iter().enumerate() {
+        // GET /preview
+        let query = form(&[("topics", topics), ("authors", authors)]);
+        let r = app
+            .http
+            .get(app.url(&format!("preview?{query}")))
+            .send()
+            .await;
+        let r = r.unwrap_or_else(|e| panic!("preview of {what}: connection dropped: {e}"));
+        assert!(r.status().is_success(), "preview of {what}: {}", r.status());
+        assert_readable_page(&r.text().await.unwrap(), "preview");
+
+        // POST /subscribe
+        let email = format!("reader{i}@example.org");
+        let body = form(&[
+            ("email", &email),
+            ("topics", topics),
+            ("authors", authors),
+            ("frequency", "weekly"),
+        ]);
+        let r = app
+            .http
+            .post(app.url("subscribe"))
+            .header(CONTENT_TYPE, FORM)
+            .body(body);
+        let r = r
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("sign-up with {what}: {e}"));
+        assert_eq!(r.status(), StatusCode::OK, "sign-up with {what}");
+        app.subscriber(&email); // the stored row reads back
+
+        // POST /preferences, then the page again
+        let sub = app.add_active(&format!("active{i}@example.org"), "llm");
+        let path = format!("preferences/{}", sub.public_token());
+        let csrf = csrf_of(
+            &app.get(&path).await.text().await.unwrap(),
+            "preferences-form",
+        );
+        let body = form(&[
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("topics", topics),
+            ("authors", authors),
+            ("frequency", "weekly"),
+        ]);
+        let r = app
+            .http
+            .post(app.url(&path))
+            .header(CONTENT_TYPE, FORM)
+            .body(body);
+        let r = r
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("preferences with {what}: {e}"));
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "preferences with {what}");
+        let page = app.get(&path).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "preferences page after {what}"
+        );
+    }
+    assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
     app.stop().await;
 }

@@ -88,7 +88,7 @@ impl WebError {
             WebError::Csrf => (
                 "This form is out of date",
                 "The form was not sent from this site, or it belongs to another link. Open \
-                 your preferences page again and resend the form."
+                 the page again from the link in your mail and resend the form."
                     .to_string(),
             ),
             WebError::Conflict(m) => ("That can't be done right now", m.clone()),

@@ -274,7 +274,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::home))
         .route("/subscribe", post(subscribe::subscribe))
-        .route("/confirm/{token}", get(confirm::confirm))
+        .route(
+            "/confirm/{token}",
+            get(confirm::show).post(confirm::confirm),
+        )
         .route(
             "/preferences/{token}",
             get(preferences::show).post(preferences::update),
