@@ -74,7 +74,9 @@ impl WebError {
             WebError::InvalidLink => (
                 "This link does not work",
                 "The link may be incomplete (mail programs sometimes cut long links) or no \
-                 longer valid. Copy the whole link from the mail, or subscribe again."
+                 longer valid: unsubscribing retires the links of earlier mails, and a newer \
+                 mail's link replaces an older one. Copy the whole link from the latest mail, \
+                 or subscribe again."
                     .to_string(),
             ),
             WebError::Expired => (
