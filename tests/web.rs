@@ -1807,3 +1807,25 @@ async fn non_ascii_topics_never_drop_the_connection_or_fail_the_server() {
     assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_answers_is_cut_off() {
+    let app = spawn_with(WebSettings {
+        body_timeout_secs: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    use tokio::io::AsyncWriteExt;
+    // Pipelined requests for the home page, written for ever, answers never read: once
+    // the socket buffers are full the server's writes stall.
+    let stream = connect_from([127, 0, 0, 2], addr_of(&app)).await;
+    let (_never_read, mut write) = stream.into_split();
+    let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
+    let cut = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while write.write_all(&requests).await.is_ok() {}
+    })
+    .await;
+    assert!(cut.is_ok(), "the server closed the stalled connection");
+    assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
+    app.stop().await;
+}

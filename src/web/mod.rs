@@ -24,6 +24,7 @@ mod preview;
 mod preview_guard;
 mod secret;
 mod server;
+mod stall;
 mod status;
 mod subscribe;
 mod taxonomy;
@@ -70,7 +71,8 @@ pub struct WebSettings {
     /// A connection must send a complete request head within this long of opening or of
     /// its previous response (so idle keep-alive connections close after it too).
     pub header_timeout_secs: u64,
-    /// A request body may pause at most this long between two chunks.
+    /// A request body may pause at most this long between two chunks, and so may a client
+    /// reading a response.
     pub body_timeout_secs: u64,
     /// A request must be answered within this long of its head (408 after).
     pub request_timeout_secs: u64,

@@ -5,8 +5,9 @@
 //! Here every connection must deliver a complete request head within `header_timeout_secs`
 //! of opening or of its previous response (hyper's header-read timer, which so also closes
 //! idle keep-alive connections); request bodies must keep coming (`body_timeout_secs`
-//! between chunks) and a whole request must be answered within `request_timeout_secs`
-//! (tower-http layers in [`super::router`]). At most `max_connections` are open at once,
+//! between chunks), and so must the client's reading of a response ([`StallTimeout`]);
+//! a whole request must be answered within `request_timeout_secs` (tower-http layers in
+//! [`super::router`]). At most `max_connections` are open at once,
 //! and `max_connections_per_ip` from one client IP (IPv6: one /64); a connection over
 //! either cap is closed as soon as it is accepted, so it costs a descriptor for an instant.
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use tower::ServiceExt;
 
 use super::WebSettings;
 use super::limits::ip_bucket;
+use super::stall::StallTimeout;
 
 /// Open connections, overall and per client IP bucket.
 #[derive(Default)]
@@ -140,7 +142,8 @@ pub(super) async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request.map(axum::body::Body::new))
         });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let io = StallTimeout::new(stream, Duration::from_secs(settings.body_timeout_secs));
+        let connection = http.serve_connection(TokioIo::new(io), service);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let _slot = slot;
