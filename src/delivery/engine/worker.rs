@@ -73,6 +73,11 @@ pub(super) async fn handle(
         }
     };
     wait_rate(shared).await;
+    if *shared.abort.borrow() {
+        // The run halted while this row waited for its turn: it has not gone out.
+        record(shared, &job, Outcome::Release).await;
+        return;
+    }
     let outcome = match transport {
         Transport::File(dir) => {
             let dir = dir.clone();
