@@ -201,6 +201,8 @@ struct Shared {
     rate: Mutex<Instant>,
     /// Per relay: paused until (after a 421 or failed connects).
     relay_pause: std::sync::Mutex<Vec<Option<Instant>>>,
+    /// Per relay: `connections` slots, one per open session (see `open_session`).
+    relay_slots: Vec<Arc<tokio::sync::Semaphore>>,
     stop: watch::Receiver<bool>,
     /// Turns true when the run must stop sending (no relay reachable, the store failing).
     abort: watch::Sender<bool>,
@@ -250,6 +252,7 @@ pub async fn deliver(
         settings.lease,
         halt.clone(),
     ));
+    let slots_per_relay = settings.connections.max(1);
     let shared = Arc::new(Shared {
         store: store.clone(),
         settings,
@@ -259,6 +262,9 @@ pub async fn deliver(
         report: Default::default(),
         rate: Mutex::new(Instant::now()),
         relay_pause: std::sync::Mutex::new(vec![None; relay_count]),
+        relay_slots: (0..relay_count)
+            .map(|_| Arc::new(tokio::sync::Semaphore::new(slots_per_relay)))
+            .collect(),
         stop: stop.clone(),
         abort: abort_tx,
         recorder: record_tx,
