@@ -1338,12 +1338,14 @@ fn add_papers(store: &Store, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_sign_ups_answer_while_many_slow_previews_run() {
     // Arrange: a paper set large enough that every preview scan takes a while.
+    // (No request timeout: on a busy machine the queued previews may take long.)
     let app = spawn_with(WebSettings {
         max_previews_per_ip_per_minute: 0,
+        request_timeout_secs: 3600,
         ..WebSettings::default()
     })
     .await;
-    add_papers(&app.store, 15_000);
+    add_papers(&app.store, 10_000);
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
 
     // Act: 8 distinct previews (no two share a cache entry), then health and a sign-up.
