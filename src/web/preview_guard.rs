@@ -26,10 +26,15 @@ const TRACKED_IPS: usize = 10_000;
 /// `/healthz` always finds one free.
 const SCANS: usize = crate::store::READERS - 2;
 
+/// A rendered page and when it was rendered.
+type Kept = (DateTime<Utc>, Arc<str>);
+
 pub(crate) struct PreviewGuard {
     per_minute: u32,
+    /// Per client: the start of its current one-minute window and its previews in it.
     hits: Mutex<HashMap<IpAddr, (DateTime<Utc>, u32)>>,
-    cache: Mutex<HashMap<String, (DateTime<Utc>, Arc<str>)>>,
+    /// Per normalised query (`frequency` and topic line).
+    cache: Mutex<HashMap<String, Kept>>,
     /// Held while a preview scans and renders.
     pub scans: Semaphore,
 }
