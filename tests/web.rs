@@ -1831,3 +1831,34 @@ async fn a_client_that_stops_reading_answers_is_cut_off() {
     assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let app = spawn_with(WebSettings {
+        header_timeout_secs: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = connect_from([127, 0, 0, 1], addr_of(&app)).await;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer, on a connection kept alive; then nothing more is sent.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.ends_with(b"ok\n") {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!head.contains("connection: close"), "kept alive: {head}");
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), s.read(&mut buf))
+        .await
+        .expect("the server closes the idle connection")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "closed without another answer");
+    app.stop().await;
+}
