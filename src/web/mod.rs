@@ -118,11 +118,20 @@ impl WebSettings {
         ];
         for (key, value) in secs {
             if !(1..=3600).contains(&value) {
-                return Err((key, "must be between 1 and 3600 seconds".into()));
+                return Err((
+                    key,
+                    format!("must be between 1 and 3600 seconds (it is {value})"),
+                ));
             }
         }
         if !(1..=1_000_000).contains(&self.max_connections) {
-            return Err(("max_connections", "must be between 1 and 1000000".into()));
+            return Err((
+                "max_connections",
+                format!(
+                    "must be between 1 and 1000000 (it is {})",
+                    self.max_connections
+                ),
+            ));
         }
         if self.max_connections_per_ip > self.max_connections {
             return Err((
