@@ -179,6 +179,10 @@ impl Settings {
                 ));
             }
         }
+        // The web server's timeouts and connection caps (issue 8).
+        if let Err((key, message)) = self.web.validate() {
+            return Err(invalid("web", None, key, message));
+        }
         Ok(())
     }
 }
