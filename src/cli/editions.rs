@@ -40,7 +40,10 @@ fn list(store: &Store, limit: usize) -> anyhow::Result<i32> {
         println!("no editions yet; `paperpost send` plans this period's");
         return Ok(0);
     }
-    println!("{:>4}  {:<12} {:<17} deliveries", "id", "edition", "planned at (UTC)");
+    println!(
+        "{:>4}  {:<12} {:<17} deliveries",
+        "id", "edition", "planned at (UTC)"
+    );
     for e in editions {
         let mut counts: Vec<String> = e
             .counts

@@ -85,7 +85,10 @@ pub(super) fn init(config_flag: &Path, args: InitArgs) -> anyhow::Result<i32> {
     if identity.from.contains(".invalid>") {
         println!("  (the sender is a placeholder: set [newsletter] from before a real send)");
     }
-    print_next_steps(&path, args.dir.is_some() || path != Path::new("config.toml"));
+    print_next_steps(
+        &path,
+        args.dir.is_some() || path != Path::new("config.toml"),
+    );
     Ok(0)
 }
 
@@ -170,8 +173,14 @@ mod tests {
         .unwrap();
         let s = Settings::parse(&text, Path::new("config.toml"), Path::new("/srv")).unwrap();
         assert_eq!(s.newsletter.name, "Lab \"papers\"");
-        assert_eq!(s.newsletter.base_url.as_str(), "https://papers.example.org/");
+        assert_eq!(
+            s.newsletter.base_url.as_str(),
+            "https://papers.example.org/"
+        );
         assert_eq!(s.newsletter.from.email.to_string(), "digest@example.org");
-        assert!(text.starts_with("# paperpost configuration"), "comments kept");
+        assert!(
+            text.starts_with("# paperpost configuration"),
+            "comments kept"
+        );
     }
 }

@@ -24,7 +24,12 @@ pub struct SendArgs {
     to: Option<String>,
     /// With --to: the digest this reader would get now (their topics, papers since their
     /// last digest, none they already had).
-    #[arg(long = "as", value_name = "EMAIL", requires = "to", conflicts_with = "topics")]
+    #[arg(
+        long = "as",
+        value_name = "EMAIL",
+        requires = "to",
+        conflicts_with = "topics"
+    )]
     as_reader: Option<String>,
     /// With --to: the digest of these topics, e.g. `"diffusion model", cat:cs.CL`.
     #[arg(long, requires = "to")]
@@ -132,11 +137,7 @@ pub(super) async fn send(
     };
     println!(
         "{done}, retry later {}, failed {}, unknown {}, suppressed {}, left queued {}",
-        report.retry,
-        report.failed,
-        report.unknown,
-        report.suppressed,
-        report.released
+        report.retry, report.failed, report.unknown, report.suppressed, report.released
     );
     if report.newly_suppressed > 0 {
         println!(

@@ -22,7 +22,10 @@ pub enum ConfigError {
     Missing { path: PathBuf },
     /// `error` is not a `#[source]`: the message already says it, once.
     #[error("cannot read config file {path}: {error}")]
-    Read { path: PathBuf, error: std::io::Error },
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}:{line}: `{key}`: {message}")]
@@ -103,7 +106,9 @@ from = "paperpost <digest@example.org>"
         let s = parse(MINIMAL).unwrap();
         assert_eq!(s.selection.max_papers, 20);
         assert_eq!(s.store.path, PathBuf::from("/srv/pp/paperpost.sqlite3"));
-        assert!(matches!(s.transport().unwrap(), Transport::File(p) if p == Path::new("/srv/pp/outbox")));
+        assert!(
+            matches!(s.transport().unwrap(), Transport::File(p) if p == Path::new("/srv/pp/outbox"))
+        );
         let m = s.message_settings();
         assert_eq!(m.list_id, "paperpost.papers.example.org");
         assert_eq!(m.message_id_domain, "example.org");

@@ -70,9 +70,7 @@ impl Store {
             })?;
             for row in rows {
                 let (state, n, files) = row?;
-                let state = state
-                    .parse::<DeliveryState>()
-                    .map_err(anyhow::Error::msg)?;
+                let state = state.parse::<DeliveryState>().map_err(anyhow::Error::msg)?;
                 summary.counts.push((state, n));
                 summary.written_to_files += files.unwrap_or(0);
             }
@@ -174,7 +172,11 @@ mod tests {
             message_id: format!("<{s}@x>"),
         };
         store
-            .plan_deliveries(e.id, &[plan(ada, "2411.00001"), plan(bob, "2411.00002")], now)
+            .plan_deliveries(
+                e.id,
+                &[plan(ada, "2411.00001"), plan(bob, "2411.00002")],
+                now,
+            )
             .unwrap();
         // Ada's digest goes out over SMTP; Bob's stays pending.
         let claimed = store
@@ -184,12 +186,7 @@ mod tests {
         store
             .finish_deliveries(
                 "t",
-                &[(
-                    claimed[0].id,
-                    Finish::Sent {
-                        relay: "mx".into(),
-                    },
-                )],
+                &[(claimed[0].id, Finish::Sent { relay: "mx".into() })],
                 now,
             )
             .unwrap();
@@ -202,8 +199,15 @@ mod tests {
         assert_eq!(left.len(), 1, "only the delivered row stays");
         let ids = [pick("2411.00001").id, pick("2411.00002").id];
         let sent = store.sent_papers_among(&[ada, bob], &ids).unwrap();
-        assert_eq!(sent.get(&ada).map(|s| s.len()), Some(1), "Ada's paper stays sent");
-        assert!(sent.get(&bob).is_none_or(|s| s.is_empty()), "Bob's is free again");
+        assert_eq!(
+            sent.get(&ada).map(|s| s.len()),
+            Some(1),
+            "Ada's paper stays sent"
+        );
+        assert!(
+            sent.get(&bob).is_none_or(|s| s.is_empty()),
+            "Bob's is free again"
+        );
         let summary = &store.edition_summaries(10).unwrap()[0];
         assert_eq!(summary.counts, vec![(DeliveryState::Sent, 1)]);
     }
