@@ -286,3 +286,274 @@ fn a_cancelled_edition_is_planned_again_and_delivered_digests_stay() {
     assert!(stdout(&paperpost(&config, &["send"])).contains("nothing to send"));
     assert_eq!(smtp.log().len(), 2, "no second digest");
 }
+
+#[test]
+fn a_reader_is_edited_and_shown_and_a_suppressed_address_is_lifted() {
+    // Arrange: Bob's mailbox refuses the first digest with a 550.
+    let smtp = SmtpServer::start(Some(
+        serde_json::json!({"recipients": {"bob@example.org": ["550 rcpt", "ok"]}}),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new()
+        .table(&file_source("hf", "hf_daily_papers_2024-10-25_full.json"))
+        .table(&smtp_delivery(&relay(None, smtp.port, 10.0)))
+        .write(dir.path());
+    assert!(paperpost(&config, &["fetch"]).status.success());
+    for (email, topics) in [("ada@example.org", "llm"), ("bob@example.org", "")] {
+        let add = paperpost(&config, &["subscribers", "add", email, "--topics", topics]);
+        assert!(add.status.success());
+    }
+
+    // Act: edit Ada; bad edits change nothing.
+    let edit = paperpost(
+        &config,
+        &[
+            "subscribers",
+            "edit",
+            "ADA@example.org",
+            "--topics",
+            "video",
+            "--hour",
+            "9",
+        ],
+    );
+    let edit_tz = paperpost(
+        &config,
+        &[
+            "subscribers",
+            "edit",
+            "ada@example.org",
+            "--timezone",
+            "Europe/Berlin",
+            "--name",
+            "Ada L.",
+        ],
+    );
+    let bad = [
+        (&["--hour", "24"][..], "not an hour"),
+        (&["--timezone", "Mars/Olympus"], "Mars/Olympus"),
+        (&["--frequency", "hourly"], "hourly"),
+        (&["--topics", "cat:CS CL"], "cat:CS CL"),
+        (&[], "nothing to change"),
+    ];
+    for (args, expected) in bad {
+        let mut all = vec!["subscribers", "edit", "ada@example.org"];
+        all.extend_from_slice(args);
+        let out = paperpost(&config, &all);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let unknown = paperpost(
+        &config,
+        &["subscribers", "edit", "eve@example.org", "--hour", "9"],
+    );
+
+    // Assert
+    assert!(edit.status.success() && edit_tz.status.success());
+    assert_eq!(unknown.status.code(), Some(1));
+    let show = stdout(&paperpost(
+        &config,
+        &["subscribers", "show", "ada@example.org"],
+    ));
+    assert!(show.starts_with("ada@example.org (Ada L.)"), "{show}");
+    for line in [
+        "topics:       video",
+        "weekly, at 09:00 Europe/Berlin",
+        "last digest:  none yet",
+        "suppressed:   no",
+    ] {
+        assert!(show.contains(line), "{line:?} in:\n{show}");
+    }
+
+    // The edition: Bob's address refuses it and is suppressed, with the reply as reason.
+    let send = paperpost(&config, &["send"]);
+    assert_eq!(send.status.code(), Some(1), "the failure is reported");
+    let show = stdout(&paperpost(
+        &config,
+        &["subscribers", "show", "bob@example.org"],
+    ));
+    assert!(show.contains("failed") && show.contains("550"), "{show}");
+    assert!(show.contains("suppressed:   since"), "{show}");
+    let ada = stdout(&paperpost(
+        &config,
+        &["subscribers", "show", "ada@example.org"],
+    ));
+    assert!(ada.contains(" sent "), "{ada}");
+
+    let lift = paperpost(&config, &["deliveries", "unsuppress", "Bob@example.org"]);
+    assert!(lift.status.success());
+    assert!(
+        stdout(&lift).contains("no longer suppressed"),
+        "{}",
+        stdout(&lift)
+    );
+    let again = paperpost(&config, &["deliveries", "unsuppress", "bob@example.org"]);
+    assert_eq!(again.status.code(), Some(1), "not suppressed any more");
+    assert!(
+        stdout(&paperpost(
+            &config,
+            &["subscribers", "show", "bob@example.org"]
+        ))
+        .contains("suppressed:   no")
+    );
+    assert!(
+        paperpost(&config, &["deliveries", "retry", "--failed"])
+            .status
+            .success()
+    );
+    assert!(paperpost(&config, &["send"]).status.success());
+    assert_eq!(
+        smtp.received_by("bob@example.org"),
+        1,
+        "mailed again once lifted"
+    );
+}
+
+#[test]
+fn import_with_update_changes_known_readers_in_the_given_columns_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new().write(dir.path());
+    let add = paperpost(
+        &config,
+        &[
+            "subscribers",
+            "add",
+            "ada@example.org",
+            "--topics",
+            "llm",
+            "--name",
+            "Ada",
+            "--hour",
+            "7",
+        ],
+    );
+    assert!(add.status.success());
+    let csv = dir.path().join("update.csv");
+    std::fs::write(
+        &csv,
+        "email,topics,frequency\n\
+         ADA@example.org,video,daily\n\
+         alan@example.org,agent,weekly\n\
+         bad-address,x,weekly\n",
+    )
+    .unwrap();
+
+    let plain = paperpost(&config, &["subscribers", "import", csv.to_str().unwrap()]);
+    let export_before = stdout(&paperpost(&config, &["subscribers", "export"]));
+    let update = paperpost(
+        &config,
+        &["subscribers", "import", "--update", csv.to_str().unwrap()],
+    );
+    let again = paperpost(
+        &config,
+        &["subscribers", "import", "--update", csv.to_str().unwrap()],
+    );
+
+    assert_eq!(plain.status.code(), Some(1));
+    assert!(
+        stderr(&plain).contains("update.csv:2:") && stderr(&plain).contains("already subscribed")
+    );
+    assert!(
+        export_before.contains("ada@example.org,Ada,llm,active,weekly,,7"),
+        "{export_before}"
+    );
+    assert_eq!(
+        update.status.code(),
+        Some(1),
+        "the bad row is still reported"
+    );
+    assert!(
+        stdout(&update).contains("imported 0 subscribers, updated 1, 1 unchanged, 1 rows skipped"),
+        "{}",
+        stdout(&update)
+    );
+    assert!(
+        stdout(&again).contains("updated 0, 2 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+    let export = stdout(&paperpost(&config, &["subscribers", "export"]));
+    assert!(
+        export.contains("ada@example.org,Ada,video,active,daily,,7"),
+        "topics and frequency changed; name and hour kept:\n{export}"
+    );
+}
+
+#[test]
+fn subscribers_round_trip_through_a_listmonk_csv_and_its_attributes_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new().write(dir.path());
+    let ours = dir.path().join("ours.csv");
+    std::fs::write(
+        &ours,
+        "email,name,topics,status,frequency,timezone,send_hour\n\
+         ada@example.org,\"Lovelace, Ada\",\"\"\"diffusion model\"\", cat:cs.CV\",active,weekly,Europe/London,8\n\
+         alan@example.org,,agent,paused,daily,,\n\
+         grace@example.org,Grace,,unsubscribed,weekly,,\n",
+    )
+    .unwrap();
+    assert!(
+        paperpost(&config, &["subscribers", "import", ours.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let original = stdout(&paperpost(&config, &["subscribers", "export"]));
+
+    // Act: export as listmonk, import that into a fresh store (format detected).
+    let listmonk = paperpost(&config, &["subscribers", "export", "--format", "listmonk"]);
+    let dir2 = tempfile::tempdir().unwrap();
+    let config2 = Config::new().write(dir2.path());
+    let file = dir2.path().join("listmonk.csv");
+    std::fs::write(&file, &listmonk.stdout).unwrap();
+    let import = paperpost(&config2, &["subscribers", "import", file.to_str().unwrap()]);
+
+    // Assert
+    let text = stdout(&listmonk);
+    assert!(text.starts_with("email,name,attributes\n"), "{text}");
+    assert!(text.contains("\"\"send_hour\"\":8"), "{text}");
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert_eq!(
+        stdout(&paperpost(&config2, &["subscribers", "export"])),
+        original
+    );
+
+    // A listmonk export with its own columns and foreign attributes: ours are used, the
+    // others are named, a blocklisted reader gets nothing.
+    let theirs = dir2.path().join("theirs.csv");
+    std::fs::write(
+        &theirs,
+        "uuid,email,name,attributes,status,created_at,updated_at\n\
+         1,new@example.org,New,\"{\"\"topics\"\": [\"\"graph neural network\"\", \"\"cat:cs.LG\"\"], \"\"city\"\": \"\"Oslo\"\"}\",enabled,x,y\n\
+         2,spam@example.org,,{},blocklisted,x,y\n\
+         3,broken@example.org,,{not json,enabled,x,y\n",
+    )
+    .unwrap();
+    let out = paperpost(
+        &config2,
+        &["subscribers", "import", theirs.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("theirs.csv:4:") && stderr(&out).contains("not valid JSON"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("city"),
+        "foreign keys are named: {}",
+        stderr(&out)
+    );
+    let export = stdout(&paperpost(&config2, &["subscribers", "export"]));
+    assert!(
+        export.contains("new@example.org,New,\"\"\"graph neural network\"\", cat:cs.LG\",active"),
+        "{export}"
+    );
+    assert!(
+        export.contains("spam@example.org,,,unsubscribed"),
+        "{export}"
+    );
+}

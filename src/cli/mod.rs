@@ -4,10 +4,12 @@ mod deliveries;
 mod editions;
 mod fetch;
 mod init;
+mod listmonk;
 mod preview;
 mod send;
 mod serve;
 mod subscribers;
+mod subscribers_edit;
 
 use std::path::PathBuf;
 
@@ -55,7 +57,8 @@ pub enum Command {
     /// Next fetch and send times, the last runs (papers per source, digests sent,
     /// failures), editions and the delivery queue.
     Status(serve::StatusArgs),
-    /// Add, list, remove, import and export subscribers.
+    /// Add, edit, show, list, remove, import and export subscribers (CSV: paperpost's or
+    /// listmonk's).
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
     /// Delivery states per edition, failures with their SMTP replies, and re-queueing.

@@ -14,6 +14,7 @@ mod edition_admin;
 mod editions;
 mod migrations;
 mod papers;
+mod reader_admin;
 mod runs;
 mod subscribers;
 
@@ -31,6 +32,7 @@ pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
 pub use edition_admin::{CancelledEdition, EditionSummary};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
+pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub use runs::{RunRecord, SourceRunRecord};
 pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate};
 
