@@ -557,3 +557,31 @@ fn subscribers_round_trip_through_a_listmonk_csv_and_its_attributes_are_kept() {
         "{export}"
     );
 }
+
+#[test]
+fn preview_open_says_so_when_no_browser_can_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new()
+        .table(&file_source("hf", "hf_daily_papers_2024-10-25_full.json"))
+        .write(dir.path());
+    assert!(paperpost(&config, &["fetch"]).status.success());
+    let no_tools = tempfile::tempdir().unwrap();
+
+    // No opener on PATH: the desktop cannot open anything.
+    let out = cli::output(
+        cli::command(&config, &["preview", "--topics", "video", "--open"])
+            .env("RUST_LOG", "off")
+            .env("PATH", no_tools.path()),
+    );
+
+    assert_eq!(out.status.code(), Some(1), "not a success");
+    assert!(
+        stderr(&out).contains("could not open a browser"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("preview written to"),
+        "the page is still written"
+    );
+}

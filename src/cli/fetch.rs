@@ -24,13 +24,18 @@ pub(super) fn print_fetch_summary(summary: &pipeline::FetchSummary) {
     for s in &summary.sources {
         match &s.error {
             None => println!(
-                "{:<20} {:>5} papers, {:>5} new{}",
+                "{:<20} {:>5} {}, {:>5} new{}",
                 s.name,
                 s.papers,
+                if s.papers == 1 { "paper " } else { "papers" },
                 s.new,
                 not_modified(s.not_modified)
             ),
-            Some(e) => println!("{:<20} FAILED ({} papers kept): {e}", s.name, s.papers),
+            Some(e) => println!(
+                "{:<20} FAILED ({} kept): {e}",
+                s.name,
+                crate::domain::count(s.papers, "paper", "papers")
+            ),
         }
     }
     let failed: Vec<_> = summary.failed().map(|s| s.name.as_str()).collect();

@@ -136,12 +136,8 @@ async fn once(settings: &Settings, store: &Store) -> anyhow::Result<i32> {
             ),
         }
     }
-    for m in &out.missed {
-        println!(
-            "{} edition {}: missed (past the grace window), skipped",
-            m.frequency, m.period_key
-        );
-    }
+    // Each missed edition was logged once by the runner (a warning with the reason); a
+    // second line here said the same thing again.
     let d = out.delivery.clone().unwrap_or_default();
     println!(
         "sent {}, retry later {}, failed {}, unknown {}",
