@@ -585,3 +585,63 @@ fn preview_open_says_so_when_no_browser_can_be_opened() {
         "the page is still written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_progress_names_each_source_and_counts_its_pages_before_it_is_done() {
+    use paperpost::sources::{FetchProgress, fetch_all_reporting};
+    use std::sync::Mutex;
+
+    let server = recorded_sources().await;
+    let toml = format!(
+        "{}\n{}",
+        support::recorded::feeds_toml(&server),
+        support::recorded::query_toml(&server)
+    );
+    let events = Mutex::new(Vec::new());
+    let on = |p: FetchProgress<'_>| {
+        let e = match p {
+            FetchProgress::Page(pg) => (pg.source.clone(), Some(pg.pages), pg.papers),
+            FetchProgress::Done(r) => (r.name.clone(), None, r.papers.len()),
+        };
+        events.lock().unwrap().push(e);
+    };
+
+    let reports = fetch_all_reporting(
+        &support::sources(&toml),
+        &support::fetcher(),
+        chrono::Utc::now().date_naive(),
+        &on,
+    )
+    .await;
+
+    let events = events.into_inner().unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()));
+    for r in &reports {
+        let mine: Vec<_> = events.iter().filter(|e| e.0 == r.name).collect();
+        let done = mine.iter().position(|e| e.1.is_none()).expect("done event");
+        assert_eq!(done, mine.len() - 1, "{}: pages come before done", r.name);
+        let pages: Vec<usize> = mine.iter().filter_map(|e| e.1).collect();
+        assert!(!pages.is_empty(), "{}: no page progress", r.name);
+        assert!(
+            pages.windows(2).all(|w| w[0] <= w[1]),
+            "{}: {pages:?}",
+            r.name
+        );
+        assert_eq!(
+            pages.last().copied(),
+            Some(r.documents + r.not_modified),
+            "{}",
+            r.name
+        );
+    }
+    let query: Vec<_> = events
+        .iter()
+        .filter(|e| e.0 == "testing")
+        .filter_map(|e| e.1)
+        .collect();
+    assert!(
+        query.contains(&2),
+        "the API query's two pages are counted: {query:?}"
+    );
+    server.stop().await;
+}

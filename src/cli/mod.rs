@@ -193,5 +193,6 @@ pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> indicatif::ProgressB
             .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template")),
     };
     pb.set_message(what.to_string());
-    pb
+    // In the process's set of bars, so log lines are written around it, not through it.
+    crate::telemetry::bars().add(pb)
 }
