@@ -53,14 +53,14 @@ pub(super) fn preview(
         crate::domain::count(n, "paper", "papers"),
         out.display()
     );
-    if args.open {
-        if let Err(why) = open_in_browser(&out) {
-            eprintln!(
-                "could not open a browser ({why}); open {} yourself",
-                out.display()
-            );
-            return Ok(1);
-        }
+    if args.open
+        && let Err(why) = open_in_browser(&out)
+    {
+        eprintln!(
+            "could not open a browser ({why}); open {} yourself",
+            out.display()
+        );
+        return Ok(1);
     }
     Ok(0)
 }

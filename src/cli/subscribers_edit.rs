@@ -154,10 +154,9 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
     match store.last_digest(s.id)? {
         None => println!("  last digest:  none yet"),
         Some(d) => {
-            let when = d.sent_at.map_or_else(
-                || format!("planned {}", at(d.planned_at)),
-                |t| format!("{}", at(t)),
-            );
+            let when = d
+                .sent_at
+                .map_or_else(|| format!("planned {}", at(d.planned_at)), at);
             let error = d.last_error.map_or(String::new(), |e| format!(": {e}"));
             println!(
                 "  last digest:  {} {} {when} ({}){error}",
