@@ -11,10 +11,12 @@ mod attempts;
 mod confirmations;
 mod deliveries;
 mod delivery_reports;
+mod edition_admin;
 mod editions;
 mod migrations;
 mod papers;
 mod readers;
+mod reader_admin;
 mod runs;
 mod subscribers;
 
@@ -29,9 +31,11 @@ pub use attempts::{AttemptLimits, AttemptVerdict};
 pub use confirmations::Confirmation;
 pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
 pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
+pub use edition_admin::{CancelledEdition, EditionSummary};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
 pub(crate) use readers::READERS;
+pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub use runs::{RunRecord, SourceRunRecord};
 pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};
 
