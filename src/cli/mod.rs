@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command. Commands parse their
 //! arguments into domain types, call the pipeline, and print; nothing else happens here.
+mod bounces;
 mod deliveries;
 mod fetch;
 mod preview;
@@ -57,6 +58,9 @@ pub enum Command {
     Subscribers(subscribers::SubscribersCommand),
     /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
+    /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
+    #[command(subcommand)]
+    Bounces(bounces::BouncesCommand),
     /// Load and validate the config (and open the store) without doing anything else.
     CheckConfig,
 }
@@ -77,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
+        Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
         Command::CheckConfig => unreachable!("handled above"),
     }
 }
@@ -121,6 +126,16 @@ fn check_config(settings: &Settings) -> anyhow::Result<i32> {
                 .collect();
             println!("  delivery:   SMTP via {}", names.join(", "));
         }
+    }
+    match &settings.delivery.bounce_address {
+        Some(b) => println!(
+            "  bounces:    envelope sender {}+TOKEN@{} (VERP); feed them to `paperpost bounces ingest`",
+            b.user(),
+            b.domain()
+        ),
+        None => println!(
+            "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
+        ),
     }
     Ok(0)
 }

@@ -7,6 +7,7 @@
 //! never awaits, so a blocking mutex is cheaper than an async one, and SQLite serialises
 //! writers anyway. WAL mode lets the CLI read while `serve` writes.
 mod attempts;
+mod bounces;
 mod confirmations;
 mod deliveries;
 mod delivery_reports;
@@ -24,6 +25,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
+pub use bounces::{
+    BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+};
 pub use confirmations::Confirmation;
 pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
 pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
