@@ -56,7 +56,8 @@ pub enum Command {
     /// Add, list, remove, import and export subscribers.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
-    /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
+    /// Delivery states per edition, bounce and complaint counts and rates, failures with
+    /// their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
     /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
     #[command(subcommand)]
