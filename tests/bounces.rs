@@ -26,6 +26,12 @@ struct PrivatePostfix {
     stopped: bool,
 }
 
+/// Postfix's commands live in /usr/sbin, which a non-login PATH may lack.
+fn sbin(name: &str) -> PathBuf {
+    let p = Path::new("/usr/sbin").join(name);
+    if p.exists() { p } else { PathBuf::from(name) }
+}
+
 fn id_of(flag: &str) -> u32 {
     let out = Command::new("id").args([flag, "postfix"]).output().unwrap();
     assert!(
@@ -36,7 +42,7 @@ fn id_of(flag: &str) -> u32 {
 }
 
 fn postconf(conf: &Path, args: &[&str]) {
-    let out = Command::new("postconf")
+    let out = Command::new(sbin("postconf"))
         .arg("-c")
         .arg(conf)
         .args(args)
@@ -65,8 +71,15 @@ impl PrivatePostfix {
         }
         let port = closed_port();
         let conf = d.join("conf");
-        std::fs::copy("/etc/postfix/master.cf", conf.join("master.cf"))
-            .expect("/etc/postfix/master.cf (install the postfix package)");
+        // The package's own master.cf (the one in /etc may be an admin's).
+        let master = [
+            "/usr/share/postfix/master.cf.dist",
+            "/etc/postfix/master.cf",
+        ]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("Postfix's master.cf (tests/run.sh installs postfix)");
+        std::fs::copy(master, conf.join("master.cf")).unwrap();
         let main = format!(
             "compatibility_level = 3.6
 queue_directory = {d}/queue
@@ -137,7 +150,7 @@ virtual_gid_maps = static:{gid}
     }
 
     fn postfix(&self, verb: &str) -> std::process::Output {
-        Command::new("postfix")
+        Command::new(sbin("postfix"))
             .arg("-c")
             .arg(self.dir.path().join("conf"))
             .arg(verb)
