@@ -512,7 +512,7 @@ fn complaints_autoreplies_malformed_mail_an_mbox_and_stdin_are_each_accounted_fo
     assert!(first.status.success());
     let f = stdout(&first);
     assert!(
-        f.contains("read 7 messages: 2 matched (1 hard, 1 soft, 0 complaints), 1 unmatched, 2 ignored (1 autoreplies), 2 malformed, 0 already ingested"),
+        f.contains("read 7 messages: 2 matched (1 hard, 1 soft, 0 complaints), 1 unmatched, 2 ignored (1 autoreply), 2 malformed, 0 already ingested"),
         "{f}"
     );
     assert!(f.contains("unmatched hard for stranger@example.net"), "{f}");

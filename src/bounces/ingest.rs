@@ -37,7 +37,7 @@ impl Summary {
     /// The lines `paperpost bounces ingest` prints.
     pub fn render(&self) -> String {
         let mut o = format!(
-            "read {}: {} matched ({} hard, {} soft, {} {}), {} unmatched, {} ignored ({} autoreplies), {} malformed, {} already ingested\n",
+            "read {}: {} matched ({} hard, {} soft, {} {}), {} unmatched, {} ignored ({} {}), {} malformed, {} already ingested\n",
             plural(self.read, "message"),
             self.matched,
             self.hard,
@@ -51,6 +51,11 @@ impl Summary {
             self.unmatched,
             self.ignored,
             self.autoreplies,
+            if self.autoreplies == 1 {
+                "autoreply"
+            } else {
+                "autoreplies"
+            },
             self.malformed,
             self.duplicate,
         );
