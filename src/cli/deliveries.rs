@@ -26,7 +26,8 @@ enum DeliveriesCommand {
         #[arg(long)]
         edition: Option<String>,
     },
-    /// The suppression list (addresses that hard-bounced).
+    /// The suppression list (addresses that hard-bounced, soft-bounced too often or
+    /// complained), with the reason.
     Suppressed,
     /// Take an address off the suppression list (e.g. a mailbox that works again): later
     /// sends mail it again. Failed deliveries stay failed (`retry --failed` re-queues them).
@@ -105,6 +106,36 @@ fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
             String::new()
         };
         println!("{:<12} {}{reclaimed}", c.period_key, row.join(""));
+    }
+    let bounces = store.edition_bounces()?;
+    if !bounces.is_empty() {
+        println!("\nbounces and complaints (rates of the digests sent):");
+        println!(
+            "{:<12} {:>8} {:>14} {:>14} {:>14}",
+            "edition", "sent", "hard", "soft", "complaints"
+        );
+        for b in &bounces {
+            let cell = |n: i64| format!("{n} ({})", b.rate(n));
+            println!(
+                "{:<12} {:>8} {:>14} {:>14} {:>14}",
+                b.period_key,
+                b.sent,
+                cell(b.hard),
+                cell(b.soft),
+                cell(b.complaints)
+            );
+        }
+        println!("\nlatest bounces and complaints:");
+        for r in store.recent_bounces(limit)? {
+            println!(
+                "  {} {:<9} {} ({}): {}",
+                r.period_key.as_deref().unwrap_or("-"),
+                r.kind,
+                r.email,
+                r.at.format("%Y-%m-%d %H:%M UTC"),
+                r.reason
+            );
+        }
     }
     let failures = store.delivery_failures(limit)?;
     if !failures.is_empty() {

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command. Commands parse their
 //! arguments into domain types, call the pipeline, and print; nothing else happens here.
+mod bounces;
 mod deliveries;
 mod editions;
 mod fetch;
@@ -61,11 +62,15 @@ pub enum Command {
     /// listmonk's).
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
-    /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
+    /// Delivery states per edition, bounce and complaint counts and rates, failures with
+    /// their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
     /// The editions planned so far (counts per delivery state); `editions cancel` withdraws
     /// what one has not delivered so it can be planned again.
     Editions(editions::EditionsArgs),
+    /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
+    #[command(subcommand)]
+    Bounces(bounces::BouncesCommand),
     /// Load and validate the config (and open the store) without doing anything else.
     CheckConfig(CheckConfigArgs),
     /// Write a commented config.toml to start from (the reference one, with the newsletter's
@@ -102,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
         Command::Editions(args) => editions::run(&store, args),
+        Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
         Command::CheckConfig(_) | Command::Init(_) => unreachable!("handled above"),
     }
 }
@@ -176,6 +182,16 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
                 code = 1;
             }
         }
+    }
+    match &settings.delivery.bounce_address {
+        Some(b) => println!(
+            "  bounces:    envelope sender {}+TOKEN@{} (VERP); feed them to `paperpost bounces ingest`",
+            b.user(),
+            b.domain()
+        ),
+        None => println!(
+            "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
+        ),
     }
     Ok(code)
 }

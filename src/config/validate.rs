@@ -140,6 +140,33 @@ impl Settings {
                 return Err(key("key_file", m));
             }
         }
+        if let Some(b) = &d.bounce_address
+            && b.user().contains('+')
+        {
+            return Err(invalid(
+                "delivery",
+                None,
+                "bounce_address",
+                "must not contain `+`: paperpost adds `+TOKEN` to it for each message".into(),
+            ));
+        }
+        let b = &self.bounces;
+        if b.soft_limit == 0 || b.soft_limit > 100 {
+            return Err(invalid(
+                "bounces",
+                None,
+                "soft_limit",
+                "must be between 1 and 100".into(),
+            ));
+        }
+        if b.soft_window_days == 0 || b.soft_window_days > 365 {
+            return Err(invalid(
+                "bounces",
+                None,
+                "soft_window_days",
+                "must be between 1 and 365".into(),
+            ));
+        }
         if let Err((key, message)) = self.schedule.validate() {
             return Err(invalid("schedule", None, key, message));
         }

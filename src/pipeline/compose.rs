@@ -39,6 +39,8 @@ pub struct Composer {
     name: String,
     message: MessageSettings,
     dkim: Option<lettre::message::dkim::DkimConfig>,
+    /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
+    bounce_address: Option<lettre::Address>,
     cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
     /// Paper views shared by every digest of this run.
     views: ViewCache,
@@ -56,6 +58,7 @@ impl Composer {
             name: settings.newsletter.name.clone(),
             message: settings.message_settings(),
             dkim,
+            bounce_address: settings.delivery.bounce_address.clone(),
             cache: RwLock::new(HashMap::new()),
             views: ViewCache::default(),
         }
@@ -136,7 +139,10 @@ impl Composer {
             message.sign(dkim);
         }
         Ok(Composed {
-            from: Some(self.message.from.email.clone()),
+            from: Some(match &self.bounce_address {
+                Some(base) => crate::delivery::verp::envelope_sender(base, c.id, &c.message_id),
+                None => self.message.from.email.clone(),
+            }),
             to: c.subscriber.email.address().clone(),
             bytes: message.formatted(),
             name: format!("{}-{:06}-{}", c.period_key, c.id, c.subscriber.email),
