@@ -236,4 +236,42 @@ from = "paperpost <digest@example.org>"
             50 * 1024 * 1024
         );
     }
+
+    #[test]
+    fn web_timeouts_and_connection_caps_are_range_checked() {
+        let cases = [
+            (
+                "header_timeout_secs = 0",
+                "config.toml:7: `web.header_timeout_secs`",
+            ),
+            (
+                "body_timeout_secs = 7200",
+                "config.toml:7: `web.body_timeout_secs`",
+            ),
+            (
+                "request_timeout_secs = 0",
+                "config.toml:7: `web.request_timeout_secs`",
+            ),
+            (
+                "max_connections = 0",
+                "config.toml:7: `web.max_connections`",
+            ),
+            (
+                "max_connections = 10\nmax_connections_per_ip = 11",
+                "config.toml:8: `web.max_connections_per_ip`",
+            ),
+        ];
+        for (keys, expected) in cases {
+            let text = format!("{MINIMAL}\n[web]\n{keys}\n");
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+        let web = parse(&format!(
+            "{MINIMAL}\n[web]\nmax_connections_per_ip = 0\nstatus_loopback = true\n"
+        ))
+        .unwrap()
+        .web;
+        assert_eq!((web.max_connections_per_ip, web.status_loopback), (0, true));
+        assert_eq!(parse(MINIMAL).unwrap().web.header_timeout_secs, 10);
+    }
 }
