@@ -645,3 +645,29 @@ async fn fetch_progress_names_each_source_and_counts_its_pages_before_it_is_done
     );
     server.stop().await;
 }
+
+#[test]
+fn the_new_commands_explain_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new().write(dir.path());
+    for args in [
+        &["init", "--help"][..],
+        &["editions", "--help"],
+        &["editions", "cancel", "--help"],
+        &["subscribers", "edit", "--help"],
+        &["subscribers", "show", "--help"],
+        &["deliveries", "unsuppress", "--help"],
+        &["check-config", "--help"],
+    ] {
+        let out = paperpost(&config, args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            stdout(&out).lines().count() > 3,
+            "{args:?} --help is too thin"
+        );
+    }
+    let send = stdout(&paperpost(&config, &["send", "--help"]));
+    for flag in ["--to", "--as", "--topics"] {
+        assert!(send.contains(flag), "send --help names {flag}");
+    }
+}

@@ -201,11 +201,18 @@ async fn test_send(
     };
     let now = Utc::now();
     let Some(digest) = pipeline::test_digest(settings, store, &target, now)? else {
-        eprintln!(
-            "{} is empty: no stored paper of the last {} days matches (run `paperpost fetch`?); nothing sent",
-            target.describe(),
-            settings.selection.window_days
-        );
+        let why = match &target {
+            pipeline::TestTarget::Reader(r) => format!(
+                "no stored paper of the last {} days matches {}'s topics that they have not had \
+                 already (their digest of this period may be planned or sent)",
+                settings.selection.window_days, r.email
+            ),
+            pipeline::TestTarget::Topics(_) => format!(
+                "no stored paper of the last {} days matches (run `paperpost fetch`?)",
+                settings.selection.window_days
+            ),
+        };
+        eprintln!("{} is empty: {why}; nothing sent", target.describe());
         return Ok(1);
     };
     let dkim = settings.dkim_config()?;

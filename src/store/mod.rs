@@ -8,7 +8,6 @@
 //! writers anyway. WAL mode lets the CLI read while `serve` writes, and lets a few
 //! read-only connections ([`readers`]) serve long reads without waiting on that lock.
 mod attempts;
-mod bounces;
 mod confirmations;
 mod deliveries;
 mod delivery_reports;
@@ -16,8 +15,8 @@ mod edition_admin;
 mod editions;
 mod migrations;
 mod papers;
-mod readers;
 mod reader_admin;
+mod readers;
 mod runs;
 mod subscribers;
 
@@ -29,17 +28,14 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
-pub use bounces::{
-    BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
-};
 pub use confirmations::Confirmation;
 pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
 pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
 pub use edition_admin::{CancelledEdition, EditionSummary};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
-pub(crate) use readers::READERS;
 pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
+pub(crate) use readers::READERS;
 pub use runs::{RunRecord, SourceRunRecord};
 pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};
 
