@@ -8,6 +8,7 @@
 //! writers anyway. WAL mode lets the CLI read while `serve` writes, and lets a few
 //! read-only connections ([`readers`]) serve long reads without waiting on that lock.
 mod attempts;
+mod bounces;
 mod confirmations;
 mod deliveries;
 mod delivery_reports;
@@ -28,6 +29,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
+pub use bounces::{
+    BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+};
 pub use confirmations::Confirmation;
 pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
 pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
