@@ -163,6 +163,16 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
             .collect();
         println!("  delivery:   SMTP via {}", names.join(", "));
     }
+    match &settings.delivery.bounce_address {
+        Some(b) => println!(
+            "  bounces:    envelope sender {}+TOKEN@{} (VERP); feed them to `paperpost bounces ingest`",
+            b.user(),
+            b.domain()
+        ),
+        None => println!(
+            "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
+        ),
+    }
     if !args.smtp {
         return Ok(0);
     }
@@ -182,16 +192,6 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
                 code = 1;
             }
         }
-    }
-    match &settings.delivery.bounce_address {
-        Some(b) => println!(
-            "  bounces:    envelope sender {}+TOKEN@{} (VERP); feed them to `paperpost bounces ingest`",
-            b.user(),
-            b.domain()
-        ),
-        None => println!(
-            "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
-        ),
     }
     Ok(code)
 }
