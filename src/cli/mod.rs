@@ -5,6 +5,7 @@ mod fetch;
 mod preview;
 mod send;
 mod serve;
+mod subscriber_csv;
 mod subscribers;
 
 use std::path::PathBuf;

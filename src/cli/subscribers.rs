@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use chrono::Utc;
 use clap::Subcommand;
 
+use super::subscriber_csv;
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{AddSubscriberError, NewSubscriber, Store};
 
@@ -147,7 +148,7 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
     }
 }
 
-fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
+pub(super) fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
     s.trim()
         .parse()
         .map_err(|_| format!("`{s}` is not an IANA time zone like `Europe/Berlin`"))
@@ -161,54 +162,14 @@ fn describe(t: &Topics) -> String {
     }
 }
 
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
-struct CsvRow {
-    email: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    topics: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    frequency: String,
-    #[serde(default)]
-    timezone: String,
-    #[serde(default)]
-    send_hour: Option<u8>,
-}
-
 fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| anyhow::anyhow!("{}: cannot read the header row: {e}", file.display()))?
-        .clone();
-    if !headers.iter().any(|h| h == "email") {
-        anyhow::bail!(
-            "{}:1: the header row must name an `email` column (email,name,topics,status,frequency,timezone,send_hour)",
-            file.display()
-        );
-    }
+    let data =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let rows = subscriber_csv::read_rows(&data)
+        .map_err(|e| anyhow::anyhow!("{}:1: {e}", file.display()))?;
     let (mut added, mut bad) = (0, 0);
     let now = Utc::now();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let (line, row) = match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                let row = record
-                    .deserialize::<CsvRow>(Some(&headers))
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| to_new_subscriber(&r));
-                (line, row)
-            }
-            Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
-        };
+    for (line, row) in rows {
         let outcome = row.and_then(|new| match store.add_subscriber(&new, now) {
             Ok(_) => Ok(()),
             Err(AddSubscriberError::Duplicate(e)) => Err(format!("{e} is already subscribed")),
@@ -233,39 +194,9 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
     Ok(if bad > 0 { 1 } else { 0 })
 }
 
-fn to_new_subscriber(r: &CsvRow) -> Result<NewSubscriber, String> {
-    Ok(NewSubscriber {
-        email: SubscriberEmail::parse(&r.email)?,
-        name: r.name.clone().filter(|n| !n.is_empty()),
-        status: r.status.parse()?,
-        topics: Topics::parse(&r.topics).map_err(|e| e.to_string())?,
-        frequency: r.frequency.parse()?,
-        timezone: match r.timezone.trim() {
-            "" => None,
-            tz => Some(parse_tz(tz)?),
-        },
-        send_hour: match r.send_hour {
-            Some(h) if h > 23 => return Err(format!("send_hour {h} is not an hour (0-23)")),
-            h => h,
-        },
-    })
-}
-
 fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(w);
     let (good, bad) = store.subscribers_checked(None)?;
-    for s in good {
-        writer.serialize(CsvRow {
-            email: s.email.to_string(),
-            name: s.name,
-            topics: s.topics.to_string(),
-            status: s.status.to_string(),
-            frequency: s.frequency.to_string(),
-            timezone: s.timezone.map(|t| t.name().to_string()).unwrap_or_default(),
-            send_hour: s.send_hour,
-        })?;
-    }
-    writer.flush()?;
+    subscriber_csv::write(&good, w)?;
     report_unreadable(&bad);
     Ok(())
 }
