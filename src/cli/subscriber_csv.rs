@@ -158,7 +158,11 @@ fn to_new_subscriber(names: &[String], record: &csv::ByteRecord) -> Result<NewSu
         email: SubscriberEmail::parse(cell("email"))?,
         name: Some(name.to_string()).filter(|n| !n.is_empty()),
         status: cell("status").parse()?,
-        topics: crate::domain::Topics::parse(cell("topics")).map_err(|e| e.to_string())?,
+        topics: {
+            let t = crate::domain::Topics::parse(cell("topics")).map_err(|e| e.to_string())?;
+            crate::store::check_storable_topics(&t)?;
+            t
+        },
         frequency: cell("frequency").parse()?,
         timezone: match cell("timezone") {
             "" => None,

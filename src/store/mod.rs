@@ -30,7 +30,10 @@ pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
 pub use runs::{RunRecord, SourceRunRecord};
-pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};
+pub use subscribers::{
+    AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber,
+    check_storable_topics,
+};
 
 #[derive(Clone)]
 pub struct Store {
