@@ -338,3 +338,69 @@ fn an_empty_or_foreign_store_file_is_refused_by_every_command() {
     std::fs::remove_file(&store).unwrap();
     assert!(paperpost(&cfg, &["check-config"]).status.success());
 }
+
+#[test]
+fn a_csv_import_keeps_every_good_row_whatever_the_bad_ones_hold_and_export_escapes_formulas() {
+    // Arrange: the rows that stopped an import, between good ones.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let csv = dir.path().join("in.csv");
+    let mut data = b"email,name,topics,status\n".to_vec();
+    data.extend_from_slice(
+        b"ada@example.org,\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",caf\xc3\xa9,active\n",
+    );
+    data.extend_from_slice(b"b\xffd@example.org,Bad,,active\n");
+    data.extend_from_slice("lukasz@example.org,Łukasz,au: Łukasz,active\n".as_bytes());
+    data.extend_from_slice(b"only,two\n");
+    data.extend_from_slice(b"x@example.org,\"never closed,,active\n");
+    data.extend_from_slice(
+        "emile@example.org,Émile Borel,\"日本語, author:\"\"Émile Borel\"\"\",active\n".as_bytes(),
+    );
+    data.extend_from_slice(b"\"\"\"q r\"\"@example.org\",,,active\n");
+    data.extend_from_slice(b"grace@example.org,@grace,-survey,active\n");
+    std::fs::write(&csv, &data).unwrap();
+
+    // Act
+    let out = paperpost(&cfg, &["subscribers", "import", csv.to_str().unwrap()]);
+
+    // Assert: four good rows in, four bad ones named by line.
+    assert_eq!(out.status.code(), Some(1), "partial import exits 1");
+    assert!(
+        stdout(&out).contains("imported 4 subscribers, 4 rows skipped"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    for (line, what) in [
+        (3, "not valid UTF-8"),
+        (5, "the row has 2 fields"),
+        (6, "unclosed quote"),
+        (8, "quoted local parts"),
+    ] {
+        assert!(
+            err.contains(&format!("in.csv:{line}: ")) && err.contains(what),
+            "line {line} ({what}):\n{err}"
+        );
+    }
+    let exported = stdout(&paperpost(&cfg, &["subscribers", "export"]));
+    assert!(exported.contains("'=HYPERLINK("), "{exported}");
+    assert!(
+        exported.contains("grace@example.org,'@grace,'-survey"),
+        "{exported}"
+    );
+    assert!(exported.contains("author:\"\"łukasz\"\""), "{exported}");
+    // The export re-imports to the same subscribers.
+    let dir2 = tempfile::tempdir().unwrap();
+    let cfg2 = config(dir2.path(), "");
+    let file = dir2.path().join("export.csv");
+    std::fs::write(&file, &exported).unwrap();
+    assert!(
+        paperpost(&cfg2, &["subscribers", "import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(
+        stdout(&paperpost(&cfg2, &["subscribers", "export"])),
+        exported
+    );
+}

@@ -381,7 +381,7 @@ kind = \"hf_daily\"
 url = \"{e}/deep-json\"
 days = 1
 ",
-        hf_source(&format!("{}", good.base), "hf")
+        hf_source(&good.base, "hf")
     );
 
     // Act

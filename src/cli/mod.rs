@@ -9,6 +9,7 @@ mod listmonk;
 mod preview;
 mod send;
 mod serve;
+mod subscriber_csv;
 mod subscribers;
 mod subscribers_edit;
 

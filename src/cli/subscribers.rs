@@ -5,6 +5,7 @@ use chrono::Utc;
 use clap::Subcommand;
 
 use super::listmonk::CsvFormat;
+use super::subscriber_csv;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{AddSubscriberError, NewSubscriber, Store};
@@ -191,23 +192,6 @@ fn describe(t: &Topics) -> String {
     }
 }
 
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
-struct CsvRow {
-    email: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    topics: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    frequency: String,
-    #[serde(default)]
-    timezone: String,
-    #[serde(default)]
-    send_hour: Option<u8>,
-}
-
 fn import(
     store: &Store,
     file: &std::path::Path,
@@ -229,7 +213,7 @@ fn import(
     if listmonk {
         return super::listmonk::import(store, file, reader, &headers, update);
     }
-    let has = |c: &str| headers.iter().any(|h| h == c);
+    let has = |c: &str| headers.iter().any(|h| h.eq_ignore_ascii_case(c));
     let given = Given {
         name: has("name"),
         topics: has("topics"),
@@ -238,67 +222,24 @@ fn import(
         timezone: has("timezone"),
         send_hour: has("send_hour"),
     };
-    if !headers.iter().any(|h| h == "email") {
-        anyhow::bail!(
-            "{}:1: the header row must name an `email` column (email,name,topics,status,frequency,timezone,send_hour)",
-            file.display()
-        );
-    }
+    // paperpost's own format: read row by row from the bytes, so a bad row (invalid UTF-8,
+    // wrong field count, unclosed quote…) is reported by line and the rest still goes in.
+    let data =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let rows = subscriber_csv::read_rows(&data)
+        .map_err(|e| anyhow::anyhow!("{}:1: {e}", file.display()))?;
     let mut tally = Tally::default();
     let now = Utc::now();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let (line, row) = match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                let row = record
-                    .deserialize::<CsvRow>(Some(&headers))
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| to_new_subscriber(&r));
-                (line, row)
-            }
-            Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
-        };
+    for (line, row) in rows {
         let outcome = row.and_then(|new| upsert(store, &new, given, update, now));
         tally.record(file, line, outcome);
     }
     Ok(tally.finish())
 }
 
-fn to_new_subscriber(r: &CsvRow) -> Result<NewSubscriber, String> {
-    Ok(NewSubscriber {
-        email: SubscriberEmail::parse(&r.email)?,
-        name: r.name.clone().filter(|n| !n.is_empty()),
-        status: r.status.parse()?,
-        topics: Topics::parse(&r.topics).map_err(|e| e.to_string())?,
-        frequency: r.frequency.parse()?,
-        timezone: match r.timezone.trim() {
-            "" => None,
-            tz => Some(parse_tz(tz)?),
-        },
-        send_hour: match r.send_hour {
-            Some(h) if h > 23 => return Err(format!("send_hour {h} is not an hour (0-23)")),
-            h => h,
-        },
-    })
-}
-
 fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(w);
     let (good, bad) = store.subscribers_checked(None)?;
-    for s in good {
-        writer.serialize(CsvRow {
-            email: s.email.to_string(),
-            name: s.name,
-            topics: s.topics.to_string(),
-            status: s.status.to_string(),
-            frequency: s.frequency.to_string(),
-            timezone: s.timezone.map(|t| t.name().to_string()).unwrap_or_default(),
-            send_hour: s.send_hour,
-        })?;
-    }
-    writer.flush()?;
+    subscriber_csv::write(&good, w)?;
     report_unreadable(&bad);
     Ok(())
 }

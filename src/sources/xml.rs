@@ -94,7 +94,13 @@ pub fn parse(doc: &str) -> Result<Element, ParseError> {
                 close(el, &mut stack, &mut root).map_err(|m| error_at(doc, pos, m))?;
             }
             (_, Event::End(_)) => {
-                let el = stack.pop().expect("quick-xml checks end tags");
+                let Some(el) = stack.pop() else {
+                    return Err(error_at(
+                        doc,
+                        pos,
+                        "an end tag without its start tag".into(),
+                    ));
+                };
                 close(el, &mut stack, &mut root).map_err(|m| error_at(doc, pos, m))?;
             }
             (_, Event::Text(t)) => push_text(&mut stack, &t.xml10_content(), doc, pos)?,
@@ -177,7 +183,10 @@ fn push_text(stack: &mut [Element], text: &str, doc: &str, pos: u64) -> Result<(
             let shown: String = text.trim().chars().take(40).collect();
             // Point at the first non-blank character of the stray text.
             let from = (pos as usize).min(doc.len());
-            let lead = doc[from..].find(|c: char| !c.is_whitespace()).unwrap_or(0);
+            let lead = doc
+                .get(from..)
+                .and_then(|rest| rest.find(|c: char| !c.is_whitespace()))
+                .unwrap_or(0);
             let message = format!("text outside the root element: {shown:?}");
             return Err(error_at(doc, pos + lead as u64, message));
         }
@@ -241,6 +250,9 @@ mod tests {
                 matches!(e, ParseError::Xml { column, .. } if column == 3 * MAX_DEPTH + 1),
                 "{e:?}"
             );
+        }
+        for stray in ["</a>", "<a></a></b>", "é</a>"] {
+            assert!(parse(stray).is_err(), "{stray}");
         }
         // Unclosed, and self-closing leaves: the same.
         let open = "<a>".repeat(60_000);

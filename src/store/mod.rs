@@ -41,7 +41,10 @@ pub use papers::{StoredPaper, UpsertCounts};
 pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub(crate) use readers::READERS;
 pub use runs::{RunRecord, SourceRunRecord};
-pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};
+pub use subscribers::{
+    AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber,
+    check_storable_topics,
+};
 
 #[derive(Clone)]
 pub struct Store {

@@ -65,6 +65,19 @@ pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Refuses topics whose stored line would not read back as the same topics (today a phrase
+/// holding quotes can be written so that its line re-parses differently or not at all):
+/// what is stored must never be a row that fails or changes on the next read.
+pub fn check_storable_topics(topics: &Topics) -> Result<(), String> {
+    let line = topics.to_string();
+    match Topics::parse(&line) {
+        Ok(back) if &back == topics => Ok(()),
+        _ => Err(format!(
+            "the topics `{line}` cannot be saved as written (a phrase with quotes inside?); please rephrase them"
+        )),
+    }
+}
+
 /// A stored subscriber row that no longer reads as a [`Subscriber`] (a topic line or an
 /// address that today's rules refuse, an unknown status…). It is reported for that reader
 /// and skipped, never fatal to a send, a page or a listing.
@@ -216,6 +229,8 @@ impl Store {
         new: &NewSubscriber,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, AddSubscriberError> {
+        check_storable_topics(&new.topics)
+            .map_err(|e| AddSubscriberError::Unexpected(anyhow::anyhow!(e)))?;
         let conn = self.conn();
         let key = email_key(new.email.as_ref());
         let result = conn.execute(
@@ -330,6 +345,9 @@ impl Store {
         update: &SubscriberUpdate,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<Subscriber>> {
+        if let Some(t) = &update.topics {
+            check_storable_topics(t).map_err(anyhow::Error::msg)?;
+        }
         {
             let mut conn = self.conn();
             let tx = conn.transaction()?;

@@ -180,6 +180,11 @@ impl TopicFields {
                 None
             }
         };
+        if let Some(t) = &topics
+            && let Err(e) = crate::store::check_storable_topics(t)
+        {
+            errors.push(format!("{e}."));
+        }
         match (topics, frequency) {
             (Some(t), Ok(f)) if errors.is_empty() => Ok((t, f)),
             _ => Err(errors),
@@ -518,3 +523,7 @@ mod tests {
         assert_eq!(html.matches("<details class=\"cat-group\" open").count(), 1);
     }
 }
+
+#[cfg(test)]
+#[path = "fields_props.rs"]
+mod props;
