@@ -91,6 +91,9 @@ fn sigkill_at_random_moments_loses_nothing_and_duplicates_only_what_was_in_fligh
     let report = n.run(&["deliveries"]);
     let report = String::from_utf8_lossy(&report.stdout);
     if rows.iter().any(|r| r.reclaimed > 0) {
-        assert!(report.contains("taken over from a crashed run"), "{report}");
+        assert!(
+            report.contains("taken over from a run that crashed or stopped on an error"),
+            "{report}"
+        );
     }
 }

@@ -14,6 +14,7 @@ mod editions;
 mod migrations;
 mod papers;
 mod runs;
+mod send_runs;
 mod subscribers;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
 pub use editions::Edition;
 pub use papers::{StoredPaper, UpsertCounts};
 pub use runs::{RunRecord, SourceRunRecord};
+pub use send_runs::SendRunEnd;
 pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate};
 
 #[derive(Clone)]
