@@ -213,7 +213,7 @@ mod tests {
             assert_eq!(store.paper_count().unwrap(), 1);
             stored.push(
                 store
-                    .papers_by_id(&[id.clone()])
+                    .papers_by_id(std::slice::from_ref(&id))
                     .unwrap()
                     .remove(&id)
                     .unwrap(),
