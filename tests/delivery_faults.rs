@@ -331,6 +331,7 @@ fn a_suppressed_address_fails_in_a_later_edition_without_any_smtp_traffic() {
         .unwrap()
         .unwrap();
     assert_eq!(gone.state, Failed, "{gone:?}");
+    assert_eq!(gone.attempts, 0, "no SMTP traffic, so no attempt: {gone:?}");
     assert!(
         gone.last_error
             .as_deref()

@@ -152,7 +152,18 @@ fn a_full_disk_stops_the_sending_and_the_next_run_duplicates_at_most_what_was_in
 
     // Act 2: free the disk and send until everything is out.
     std::fs::remove_file(&filler).unwrap();
-    n.send_until_done(10);
+    let second = n.run(&["send", "--wait"]);
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(0), "{out}");
+    // The first run records that it stopped on the store's error when that last write still
+    // fits, else it reads as a run that never recorded its end.
+    assert!(
+        out.contains("taken over from run")
+            && (out.contains("stopped on an error: the store refused a write")
+                || out.contains("never recorded its end")),
+        "the takeover names its cause: {out}"
+    );
+    assert_eq!(n.store().outstanding_deliveries().unwrap(), 0);
 
     // Assert 2: everyone got it; duplicates only for what was in flight at the failure.
     let mut received: HashMap<String, usize> = HashMap::new();

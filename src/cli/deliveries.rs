@@ -101,7 +101,10 @@ fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
             })
             .collect();
         let reclaimed = if c.reclaimed > 0 {
-            format!("  ({} taken over from a crashed run)", c.reclaimed)
+            format!(
+                "  ({} taken over from a run that crashed or stopped on an error)",
+                c.reclaimed
+            )
         } else {
             String::new()
         };

@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::delivery::{Progress, Transport};
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics, count};
 use crate::pipeline;
-use crate::store::Store;
+use crate::store::{SendRunEnd, Store};
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
@@ -34,7 +34,16 @@ pub struct SendArgs {
     /// With --to: the digest of these topics, e.g. `"diffusion model", cat:cs.CL`.
     #[arg(long, requires = "to")]
     topics: Option<String>,
+    /// When deliveries are still leased to another run (one that is sending, or died
+    /// holding them), wait until the lease runs out and send them too, instead of exiting
+    /// with status 3.
+    #[arg(long)]
+    wait: bool,
 }
+
+/// Exit status of a `send` that left deliveries leased to another run, maybe a dead one
+/// (0: all done; 1: failures, or the run stopped on an error).
+pub const EXIT_LEASED_ELSEWHERE: i32 = 3;
 
 pub(super) async fn send(
     settings: &Settings,
@@ -101,7 +110,7 @@ pub(super) async fn send(
         println!("nothing to send");
         return Ok(code);
     }
-    let dkim = settings.dkim_config()?;
+    settings.dkim_config()?; // a key file that went bad fails before anything is sent
     let progress = Arc::new(Progress::default());
     let pb = super::progress_bar(Some(outstanding as u64), "sending");
     let ticker = {
@@ -120,12 +129,49 @@ pub(super) async fn send(
     };
     let engine = settings.engine_settings();
     let owner = engine.owner.clone();
-    let report =
-        pipeline::send_with(settings, store, transport, engine, dkim, progress, stop_rx).await;
+    let mut total = crate::delivery::EngineReport::default();
+    let mut leased = Vec::new();
+    let result: anyhow::Result<()> = async {
+        loop {
+            let report = pipeline::send_with(
+                settings,
+                store,
+                transport.clone(),
+                engine.clone(),
+                settings.dkim_config()?,
+                progress.clone(),
+                stop_rx.clone(),
+            )
+            .await?;
+            total.absorb(report);
+            leased = store.leases_elsewhere(&owner, Utc::now())?;
+            if total.aborted.is_some() || leased.is_empty() || !args.wait || *stop_rx.borrow() {
+                return Ok(());
+            }
+            // `--wait`: sleep until the first of those leases runs out, then take over.
+            let until = leased.iter().map(|l| l.2).min().unwrap_or_else(Utc::now);
+            pb.suspend(|| {
+                println!(
+                    "waiting until {} for {} deliveries leased to another run",
+                    until.to_rfc3339(),
+                    leased.iter().map(|l| l.1).sum::<i64>()
+                )
+            });
+            let pause = (until - Utc::now()).to_std().unwrap_or_default()
+                + std::time::Duration::from_secs(1);
+            let mut stop = stop_rx.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+    }
+    .await;
     ticker.abort();
     signals.abort();
     pb.finish_and_clear();
-    let report = report?;
+    result?;
+    let report = total;
     let done = match &outbox {
         // Nothing left the machine: say so, and where the files are.
         Some(dir) => format!(
@@ -145,11 +191,11 @@ pub(super) async fn send(
             report.newly_suppressed
         );
     }
-    if report.reclaimed > 0 {
+    for (from, n) in &report.reclaimed_from {
         println!(
-            "{} deliveries were taken over from a run that died holding them; \
-             those in flight when it died may arrive twice",
-            report.reclaimed
+            "{n} deliveries were taken over from {}; those in flight when it stopped may \
+             arrive twice",
+            holder(store, from)
         );
     }
     if report.slowdowns > 0 {
@@ -158,13 +204,12 @@ pub(super) async fn send(
             report.slowdowns, settings.delivery.slow_down_secs
         );
     }
-    let now = Utc::now();
-    let (leased, until) = store.leased_elsewhere(&owner, now)?;
-    if leased > 0 {
+    for (holder_owner, n, until) in &leased {
         println!(
-            "{leased} deliveries are held by another run (or one that died) until {}; \
-             a later send takes them over",
-            until.map_or("-".into(), |t| t.to_rfc3339())
+            "{n} deliveries were not sent: they are leased until {} to {}; \
+             `paperpost send --wait` waits for the lease and sends them",
+            until.to_rfc3339(),
+            holder(store, holder_owner)
         );
     }
     if let Some(next) = store.next_retry_at()? {
@@ -173,6 +218,9 @@ pub(super) async fn send(
     if let Some(why) = &report.aborted {
         eprintln!("send stopped early: {why}");
         return Ok(1);
+    }
+    if !leased.is_empty() {
+        return Ok(EXIT_LEASED_ELSEWHERE);
     }
     if report.failed + report.unknown > 0 {
         eprintln!("see `paperpost deliveries` for the SMTP replies");
@@ -231,6 +279,19 @@ async fn test_send(
     }
     println!("nothing was planned or marked sent; `paperpost send` still sends the edition");
     Ok(0)
+}
+
+/// Who holds (or held) a lease, in words: how that send run ended, as far as the store knows.
+fn holder(store: &Store, owner: &str) -> String {
+    match store.send_run_end(owner) {
+        Ok(Some(SendRunEnd::Running { started_at })) => format!(
+            "run {owner} (started {}), which is still sending or never recorded its end \
+             (killed, crashed, or unable to write to the store)",
+            started_at.to_rfc3339()
+        ),
+        Ok(Some(end)) => format!("run {owner}, {}", end.describe()),
+        Ok(None) | Err(_) => format!("run {owner}, which died holding them"),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

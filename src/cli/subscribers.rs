@@ -94,6 +94,13 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
                 timezone,
                 send_hour: hour,
             };
+            if let Some(reason) = store.suppression_reason(new.email.as_ref())? {
+                eprintln!(
+                    "{} cannot be subscribed: the address is on the suppression list ({reason})",
+                    new.email
+                );
+                return Ok(1);
+            }
             match store.add_subscriber(&new, Utc::now()) {
                 Ok(s) => {
                     let when = match (s.send_hour, s.timezone) {
@@ -112,10 +119,7 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
                     );
                     Ok(0)
                 }
-                Err(AddSubscriberError::Duplicate(e)) => {
-                    eprintln!("{e} is already subscribed; nothing changed");
-                    Ok(1)
-                }
+                Err(AddSubscriberError::Duplicate(_)) => add_again(store, new),
                 Err(AddSubscriberError::Unexpected(e)) => Err(e),
             }
         }
@@ -176,6 +180,41 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
             Ok(0)
         }
     }
+}
+
+/// `subscribers add` of a known address: an unsubscribed reader is subscribed again with the
+/// given settings; anyone else is left as they are.
+fn add_again(store: &Store, new: NewSubscriber) -> anyhow::Result<i32> {
+    let Some(s) = store.subscriber_by_email(new.email.as_ref())? else {
+        anyhow::bail!("{} is already known but could not be read back", new.email);
+    };
+    if s.status != SubscriberStatus::Unsubscribed {
+        match s.status {
+            SubscriberStatus::Active => {
+                eprintln!("{} is already subscribed; nothing changed", s.email)
+            }
+            other => eprintln!("{} is already known ({other}); nothing changed", s.email),
+        }
+        return Ok(1);
+    }
+    let update = crate::store::SubscriberUpdate {
+        name: new.name.map(Some),
+        status: Some(SubscriberStatus::Active),
+        topics: Some(new.topics),
+        frequency: Some(new.frequency),
+        timezone: Some(new.timezone),
+        send_hour: Some(new.send_hour),
+    };
+    let s = store
+        .update_subscriber(s.id, &update, Utc::now())?
+        .ok_or_else(|| anyhow::anyhow!("{} vanished while re-subscribing", new.email))?;
+    println!(
+        "re-subscribed {} (it was unsubscribed; {}, {})",
+        s.email,
+        describe(&s.topics),
+        s.frequency
+    );
+    Ok(0)
 }
 
 pub(super) fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {

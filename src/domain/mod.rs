@@ -1,9 +1,13 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
+mod merge;
 mod paper;
 mod subscriber;
 mod text;
 mod topics;
 
+#[cfg(test)]
+pub(crate) use merge::tests as merge_tests;
+pub use merge::{Provenance, Rank, merge, normalize};
 pub use paper::{Paper, PaperId, SourceKind};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};

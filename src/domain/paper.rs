@@ -167,6 +167,13 @@ pub struct Paper {
     pub doi: Option<String>,
     /// Names of the configured sources that saw this paper.
     pub sources: BTreeSet<String>,
+    /// The kind of source that built this value (set by each parser); merged and stored
+    /// papers carry `provenance` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<SourceKind>,
+    /// How much each ranked field's value is trusted (see [`super::merge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<super::merge::Provenance>,
 }
 
 impl Paper {
@@ -184,73 +191,10 @@ impl Paper {
         )
     }
 
-    /// Folds what `newer` knows into `self`: the same paper seen again, by another source or
-    /// later. Newer versions replace text; counts (upvotes, comments) take the latest value;
-    /// lists are united; anything `newer` does not know is kept.
-    pub fn merge(&mut self, newer: Paper) {
-        let newer_version = match (self.version, newer.version) {
-            (Some(a), Some(b)) => b > a,
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        let take_text = newer_version || self.title.is_empty();
-        if take_text {
-            if !newer.title.is_empty() {
-                self.title = newer.title;
-            }
-            if !newer.abstract_text.is_empty() {
-                self.abstract_text = newer.abstract_text;
-            }
-            if !newer.authors.is_empty() {
-                self.authors = newer.authors;
-            }
-        } else {
-            if self.abstract_text.is_empty() {
-                self.abstract_text = newer.abstract_text;
-            }
-            if self.authors.is_empty() {
-                self.authors = newer.authors;
-            }
-        }
-        if newer_version {
-            self.version = newer.version;
-        }
-        if self.primary_category.is_none() {
-            self.primary_category = newer.primary_category;
-        }
-        for c in newer.categories {
-            if !self.categories.contains(&c) {
-                self.categories.push(c);
-            }
-        }
-        if let Some(p) = &self.primary_category
-            && let Some(pos) = self.categories.iter().position(|c| c == p)
-        {
-            let p = self.categories.remove(pos);
-            self.categories.insert(0, p);
-        }
-        self.published = min_opt(self.published, newer.published);
-        self.updated = max_opt(self.updated, newer.updated);
-        self.listed = max_opt(self.listed, newer.listed);
-        fill(&mut self.abs_url, newer.abs_url);
-        fill(&mut self.pdf_url, newer.pdf_url);
-        fill(&mut self.hf_url, newer.hf_url);
-        fill(&mut self.code_url, newer.code_url);
-        fill(&mut self.project_url, newer.project_url);
-        fill(&mut self.thumbnail, newer.thumbnail);
-        latest(&mut self.upvotes, newer.upvotes);
-        latest(&mut self.comments, newer.comments);
-        latest(&mut self.github_stars, newer.github_stars);
-        fill(&mut self.ai_summary, newer.ai_summary);
-        if self.ai_keywords.is_empty() {
-            self.ai_keywords = newer.ai_keywords;
-        }
-        // The first announcement decides whether the paper was news; keep it.
-        fill(&mut self.announce_type, newer.announce_type);
-        fill(&mut self.comment, newer.comment);
-        fill(&mut self.journal_ref, newer.journal_ref);
-        fill(&mut self.doi, newer.doi);
-        self.sources.extend(newer.sources);
+    /// Folds what `other` knows into `self`: the same paper seen again, by another source
+    /// or later, field by field with the rules of [`super::merge`] — whatever the order.
+    pub fn merge(&mut self, other: Paper) {
+        *self = super::merge::merge(std::mem::take(self), other);
     }
 
     /// The arXiv abstract page, derived from the id when no source gave a link.
@@ -271,32 +215,6 @@ impl Paper {
                 .filter(|id| id.is_arxiv())
                 .map(|id| format!("https://arxiv.org/pdf/{id}"))
         })
-    }
-}
-
-fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
-    if slot.is_none() {
-        *slot = value;
-    }
-}
-
-fn latest<T>(slot: &mut Option<T>, value: Option<T>) {
-    if value.is_some() {
-        *slot = value;
-    }
-}
-
-fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
     }
 }
 

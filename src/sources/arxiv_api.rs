@@ -85,6 +85,7 @@ fn entry_to_paper(e: &Element, id: PaperId, version: Option<u32>, title: Option<
         comment: text(ARXIV, "comment"),
         journal_ref: text(ARXIV, "journal_ref"),
         doi: text(ARXIV, "doi"),
+        origin: Some(crate::domain::SourceKind::ArxivApi),
         ..Paper::default()
     };
     for link in e.children(ATOM, "link") {

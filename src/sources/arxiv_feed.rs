@@ -137,6 +137,7 @@ fn common<'a>(
             .child_text(ARXIV, "announce_type")
             .map(|t| t.trim().to_string())
             .or(announce),
+        origin: Some(crate::domain::SourceKind::ArxivFeed),
         ..Paper::default()
     })
 }

@@ -109,6 +109,7 @@ fn to_paper(item: Item) -> Option<Paper> {
         github_stars: p.github_stars,
         ai_summary: nonempty(p.ai_summary).map(|s| collapse_whitespace(&s)),
         ai_keywords: p.ai_keywords.unwrap_or_default(),
+        origin: Some(crate::domain::SourceKind::HfDaily),
         ..Paper::default()
     })
 }

@@ -189,6 +189,7 @@ fn to_paper(e: Entry) -> Result<Paper, String> {
         code_url: nonempty(e.code),
         upvotes: e.upvotes,
         ai_summary: nonempty(e.summary).map(|s| collapse_whitespace(&s)),
+        origin: Some(crate::domain::SourceKind::Local),
         ..Paper::default()
     })
 }

@@ -92,6 +92,8 @@ pub struct Claimed {
     pub created_at: DateTime<Utc>,
     /// A run that died held this row before; the message may already be out.
     pub reclaimed: bool,
+    /// Taken over by this claim from an expired lease: the owner of that lease.
+    pub reclaimed_from: Option<String>,
     pub suppressed: bool,
 }
 
@@ -112,6 +114,11 @@ pub enum Finish {
         suppress: Option<String>,
     },
     Unknown {
+        error: String,
+    },
+    /// Failed without any SMTP traffic (the address is on the suppression list): the claim's
+    /// attempt is not counted.
+    Suppressed {
         error: String,
     },
     /// Given back untouched: the attempt is not counted.
@@ -229,6 +236,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "UPDATE deliveries
                  SET reclaimed = reclaimed + (state = 'sending'),
+                     reclaimed_from = CASE WHEN state = 'sending' THEN lease_owner END,
                      state = 'sending', lease_owner = ?1, lease_until = ?2,
                      attempts = attempts + 1, updated_at = ?3
                  WHERE id IN (
@@ -252,6 +260,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts, d.created_at,
                         d.reclaimed, s.email_key IN (SELECT email_key FROM suppressions),
+                        d.reclaimed_from,
                         {}
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
                  JOIN subscribers s ON s.id = d.subscriber_id
@@ -262,7 +271,7 @@ impl Store {
             for id in ids {
                 let c = stmt.query_row([id], |r| {
                     let picks: String = r.get(3)?;
-                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 9)? {
+                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 10)? {
                         Ok(s) => s,
                         Err(u) => return Ok(Err(u)),
                     };
@@ -276,6 +285,7 @@ impl Store {
                         created_at: from_ts(r.get(6)?),
                         reclaimed: r.get::<_, i64>(7)? > 0,
                         suppressed: r.get(8)?,
+                        reclaimed_from: r.get(9)?,
                         subscriber,
                     }))
                 })?;
@@ -327,6 +337,11 @@ impl Store {
                      lease_until = NULL, updated_at = ?3
                  WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
             )?;
+            let mut suppressed = tx.prepare_cached(
+                "UPDATE deliveries SET state = 'failed', attempts = attempts - 1, last_error = ?3,
+                     next_attempt_at = NULL, updated_at = ?4, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
+            )?;
             let mut suppress = tx.prepare_cached(
                 "INSERT INTO suppressions (email_key, reason, created_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
@@ -335,6 +350,10 @@ impl Store {
                 let (state, error, next, relay) = match outcome {
                     Finish::Release => {
                         applied.push(release.execute(params![id, owner, ts(now)])? > 0);
+                        continue;
+                    }
+                    Finish::Suppressed { error } => {
+                        applied.push(suppressed.execute(params![id, owner, error, ts(now)])? > 0);
                         continue;
                     }
                     Finish::Sent { relay } => (DeliveryState::Sent, None, None, Some(relay)),
@@ -385,6 +404,25 @@ impl Store {
             "UPDATE deliveries SET lease_until = ?2 WHERE state = 'sending' AND lease_owner = ?1",
             params![owner, ts_ceil(until)],
         )?)
+    }
+
+    /// Rows in `sending` under other owners' unexpired leases, per owner: (owner, how many,
+    /// when its lease on them runs out), earliest expiry first.
+    pub fn leases_elsewhere(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<(String, i64, DateTime<Utc>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT lease_owner, COUNT(*), MAX(lease_until) FROM deliveries
+             WHERE state = 'sending' AND lease_owner != ?1 AND lease_until > ?2
+             GROUP BY lease_owner ORDER BY MAX(lease_until)",
+        )?;
+        let rows = stmt.query_map(params![owner, ts(now)], |r| {
+            Ok((r.get(0)?, r.get(1)?, from_ts(r.get(2)?)))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Rows in `sending` under another owner's unexpired lease: (how many, earliest expiry).

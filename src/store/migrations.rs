@@ -157,6 +157,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX bounces_by_address ON bounces (email_key, kind, at);
     CREATE INDEX bounces_by_edition ON bounces (edition_id);
     "#,
+    // 5 (issue 13, honest endings): how each send run ended, so a run taking over rows
+    // can say whether their holder crashed or stopped on an error; and whose lease a
+    // taken-over row was under.
+    r#"
+    CREATE TABLE send_runs (
+        owner       TEXT PRIMARY KEY,          -- the lease owner of the run
+        started_at  INTEGER NOT NULL,
+        ended_at    INTEGER,                   -- NULL while running (or if it never ended)
+        end_state   TEXT NOT NULL,             -- running | finished | stopped
+        error       TEXT                       -- why a stopped run stopped
+    );
+    ALTER TABLE deliveries ADD COLUMN reclaimed_from TEXT;  -- owner whose lease expired
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

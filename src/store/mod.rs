@@ -19,6 +19,7 @@ mod papers;
 mod reader_admin;
 mod readers;
 mod runs;
+mod send_runs;
 mod subscribers;
 
 use std::path::Path;
@@ -41,6 +42,7 @@ pub use papers::{StoredPaper, UpsertCounts};
 pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub(crate) use readers::READERS;
 pub use runs::{RunRecord, SourceRunRecord};
+pub use send_runs::SendRunEnd;
 pub use subscribers::{
     AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber,
     check_storable_topics,

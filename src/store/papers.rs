@@ -28,7 +28,8 @@ pub struct UpsertCounts {
 
 impl Store {
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with
-    /// [`Paper::merge`] (HF upvotes + arXiv categories; a newer version replaces the text).
+    /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
+    /// same whatever order its sources arrive in).
     #[tracing::instrument(name = "Storing papers", skip_all, fields(count = papers.len()))]
     pub fn upsert_papers(
         &self,
@@ -54,6 +55,8 @@ impl Store {
                 match existing {
                     None => {
                         let replacement = paper.is_replacement();
+                        // Kept in merged form, so merging it again with itself is a no-op.
+                        let paper = crate::domain::normalize(paper);
                         insert.execute(params![
                             id.as_str(),
                             serde_json::to_string(&paper)?,
@@ -192,6 +195,34 @@ mod tests {
         assert_eq!(all[0].paper.upvotes, Some(10));
         assert_eq!(all[0].paper.categories, ["cs.CL"]);
         assert_eq!(all[0].first_seen.timestamp(), now.timestamp());
+    }
+
+    #[test]
+    fn the_stored_paper_is_the_same_whatever_order_its_four_sources_arrive_in() {
+        use crate::domain::merge_tests::{four_sightings, permutations};
+        let now = Utc::now();
+        let mut stored = Vec::new();
+        for order in permutations(&four_sightings()) {
+            let store = Store::open_in_memory().unwrap();
+            for (i, p) in order.into_iter().enumerate() {
+                store
+                    .upsert_papers(vec![p], now + Duration::minutes(i as i64))
+                    .unwrap();
+            }
+            let id = PaperId::parse_arxiv("2410.18975").unwrap().0;
+            assert_eq!(store.paper_count().unwrap(), 1);
+            stored.push(
+                store
+                    .papers_by_id(std::slice::from_ref(&id))
+                    .unwrap()
+                    .remove(&id)
+                    .unwrap(),
+            );
+        }
+        assert_eq!(stored.len(), 24);
+        assert!(stored.iter().all(|p| p == &stored[0]));
+        assert_eq!(stored[0].upvotes, Some(28));
+        assert_eq!(stored[0].authors.len(), 8);
     }
 
     #[test]

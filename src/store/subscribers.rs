@@ -444,6 +444,18 @@ impl Store {
             .is_some())
     }
 
+    /// Why an address is on the suppression list (the SMTP reply that put it there), if it is.
+    pub fn suppression_reason(&self, email: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT reason FROM suppressions WHERE email_key = ?1",
+                [email_key(email)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The suppression list: (address, reason).
     pub fn suppressions(&self) -> anyhow::Result<Vec<(String, String)>> {
         let conn = self.conn();

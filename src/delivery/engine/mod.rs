@@ -133,6 +133,9 @@ pub struct EngineReport {
     pub released: usize,
     /// Rows taken over from a run that died holding them (their message may be out twice).
     pub reclaimed: usize,
+    /// Rows taken over by this run, per lease owner of the run that left them in `sending`
+    /// (see [`Store::send_run_end`] for how that run ended).
+    pub reclaimed_from: std::collections::BTreeMap<String, usize>,
     /// 421 replies, each of which paused its relay for `slow_down`.
     pub slowdowns: usize,
     /// Why the run stopped early, if it did (all relays unreachable, the store refusing a
@@ -144,6 +147,27 @@ pub struct EngineReport {
     /// Messages that went out but whose outcome could not be recorded: the next run takes
     /// their rows over and may send them again (at most one per connection).
     pub unrecorded: usize,
+}
+
+impl EngineReport {
+    /// Adds the counts of a later run over the same queue (`send --wait` runs several).
+    pub fn absorb(&mut self, o: EngineReport) {
+        self.sent += o.sent;
+        self.retry += o.retry;
+        self.failed += o.failed;
+        self.unknown += o.unknown;
+        self.suppressed += o.suppressed;
+        self.newly_suppressed += o.newly_suppressed;
+        self.released += o.released;
+        self.reclaimed += o.reclaimed;
+        for (k, v) in o.reclaimed_from {
+            *self.reclaimed_from.entry(k).or_default() += v;
+        }
+        self.slowdowns += o.slowdowns;
+        self.aborted = self.aborted.take().or(o.aborted);
+        self.store_failed |= o.store_failed;
+        self.unrecorded += o.unrecorded;
+    }
 }
 
 /// Counters shared by the workers, readable while the run goes on (progress bars).
@@ -234,6 +258,16 @@ pub async fn deliver(
         Transport::Smtp(r) => r.len(),
         Transport::File(_) => 0,
     };
+    // Record that this run is sending, so a run taking over rows we leave behind can tell a
+    // crash from a run that stopped on an error. A store that refuses this write sends nothing.
+    {
+        let store = store.clone();
+        let owner = settings.owner.clone();
+        let now = clock();
+        tokio::task::spawn_blocking(move || store.begin_send_run(&owner, now))
+            .await?
+            .map_err(|e| e.context("the store refused a write; nothing was sent"))?;
+    }
     let (abort_tx, abort_rx) = watch::channel(false);
     let halt = Halt {
         abort: abort_tx.clone(),
@@ -308,7 +342,13 @@ pub async fn deliver(
         if claimed.is_empty() {
             break;
         }
-        shared.report().reclaimed += claimed.iter().filter(|c| c.reclaimed).count();
+        {
+            let mut report = shared.report();
+            report.reclaimed += claimed.iter().filter(|c| c.reclaimed).count();
+            for from in claimed.iter().filter_map(|c| c.reclaimed_from.as_ref()) {
+                *report.reclaimed_from.entry(from.clone()).or_default() += 1;
+            }
+        }
         let mut claimed = claimed.into_iter();
         while let Some(c) = claimed.next() {
             let permit = tokio::select! {
@@ -342,6 +382,8 @@ pub async fn deliver(
     release_all(&shared, left).await;
     heartbeat.abort();
     let mut report = shared.report().clone();
+    let owner = shared.settings.owner.clone();
+    let now = (shared.clock)();
     drop(shared);
     recorder.await?;
     if let Some(failure) = halt.failure() {
@@ -352,6 +394,16 @@ pub async fn deliver(
              their rows over once their lease expires and may send them again",
             report.unrecorded
         ));
+    }
+    // Best effort: when the store refuses writes this fails too, and the run then reads as
+    // one that never recorded its end.
+    let error = report.aborted.clone();
+    match tokio::task::spawn_blocking(move || store.end_send_run(&owner, error.as_deref(), now))
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("could not record how this send run ended: {e:#}"),
+        Err(e) => tracing::warn!("could not record how this send run ended: {e}"),
     }
     Ok(report)
 }

@@ -98,6 +98,8 @@ pub(super) enum Outcome {
     /// Permanent failure; `true`: put the address on the suppression list.
     Failed(String, bool),
     Unknown(String),
+    /// Failed without SMTP traffic: the address is on the suppression list (no attempt).
+    Suppressed(String),
 }
 
 /// Retry with exponential backoff and jitter, unless the attempts or the age are used up.
@@ -153,6 +155,7 @@ pub(super) async fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
             suppress: suppress.then(|| job.subscriber.email.to_string()),
         },
         Outcome::Unknown(e) => Finish::Unknown { error: e.clone() },
+        Outcome::Suppressed(e) => Finish::Suppressed { error: e.clone() },
     };
     let (done, committed) = oneshot::channel();
     let recorded = shared
@@ -186,6 +189,10 @@ pub(super) async fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
             report.failed += 1;
             report.newly_suppressed += usize::from(*suppress);
             tracing::warn!(to = %job.subscriber.email, "failed: {e}");
+        }
+        Outcome::Suppressed(_) => {
+            report.failed += 1;
+            report.suppressed += 1;
         }
         Outcome::Unknown(e) => {
             report.unknown += 1;

@@ -59,9 +59,8 @@ pub(super) async fn handle(
     job: Claimed,
 ) {
     if job.suppressed {
-        shared.report().suppressed += 1;
         let error = "suppressed: the address is on the suppression list".to_string();
-        record(shared, &job, Outcome::Failed(error, false)).await;
+        record(shared, &job, Outcome::Suppressed(error)).await;
         return;
     }
     let composed = match (shared.compose)(&job) {

@@ -1,0 +1,121 @@
+//! How each send run ended: `running` from its start, then `finished` or `stopped` (with
+//! the error). A run that takes over rows from an expired lease reads its holder's end to
+//! tell a crash (still `running`: killed, or it could not even record its end) from a run
+//! that stopped on an error.
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, from_ts, ts};
+
+/// How a send run ended, as far as the store knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendRunEnd {
+    /// No end was recorded: the run is still going, was killed, crashed, or could not write
+    /// its end (the store refused writes).
+    Running {
+        started_at: DateTime<Utc>,
+    },
+    Finished,
+    /// Stopped early on this error (the store refusing writes, no relay reachable, …).
+    Stopped {
+        error: String,
+    },
+}
+
+impl SendRunEnd {
+    /// Why rows held by a run that ended this way were left in `sending`.
+    pub fn describe(&self) -> String {
+        match self {
+            SendRunEnd::Running { started_at } => format!(
+                "a run started at {} that never recorded its end (killed, crashed, or unable \
+                 to write to the store)",
+                started_at.to_rfc3339()
+            ),
+            SendRunEnd::Finished => "a run that finished without giving them back".into(),
+            SendRunEnd::Stopped { error } => format!("a run that stopped on an error: {error}"),
+        }
+    }
+}
+
+impl Store {
+    /// Records that the send run `owner` starts now.
+    pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+        self.conn().execute(
+            "INSERT INTO send_runs (owner, started_at, end_state) VALUES (?1, ?2, 'running')
+             ON CONFLICT (owner) DO UPDATE SET started_at = ?2, ended_at = NULL,
+                 end_state = 'running', error = NULL",
+            params![owner, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Records how the send run `owner` ended: `error` None = finished.
+    pub fn end_send_run(
+        &self,
+        owner: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE send_runs SET ended_at = ?2, end_state = ?3, error = ?4 WHERE owner = ?1",
+            params![
+                owner,
+                ts(now),
+                if error.is_some() {
+                    "stopped"
+                } else {
+                    "finished"
+                },
+                error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// How the send run `owner` ended; None for a run never recorded (an older paperpost).
+    pub fn send_run_end(&self, owner: &str) -> anyhow::Result<Option<SendRunEnd>> {
+        let row: Option<(i64, String, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT started_at, end_state, error FROM send_runs WHERE owner = ?1",
+                [owner],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(started, state, error)| match state.as_str() {
+            "finished" => SendRunEnd::Finished,
+            "stopped" => SendRunEnd::Stopped {
+                error: error.unwrap_or_default(),
+            },
+            _ => SendRunEnd::Running {
+                started_at: from_ts(started),
+            },
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_running_until_it_records_how_it_ended() {
+        let store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        assert_eq!(store.send_run_end("a").unwrap(), None);
+        store.begin_send_run("a", now).unwrap();
+        store.begin_send_run("b", now).unwrap();
+        assert!(matches!(
+            store.send_run_end("a").unwrap(),
+            Some(SendRunEnd::Running { .. })
+        ));
+        store.end_send_run("a", None, now).unwrap();
+        store.end_send_run("b", Some("disk full"), now).unwrap();
+        assert_eq!(store.send_run_end("a").unwrap(), Some(SendRunEnd::Finished));
+        let b = store.send_run_end("b").unwrap().unwrap();
+        assert!(
+            b.describe().contains("stopped on an error: disk full"),
+            "{b:?}"
+        );
+    }
+}
