@@ -16,6 +16,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::PaperId;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Term {
     /// Lower-case words of a keyword or phrase.
@@ -41,6 +43,12 @@ pub struct Topics {
     pub terms: Vec<Term>,
     pub exclude: Vec<String>,
     pub min_upvotes: Option<u32>,
+    /// Papers named with `like:ARXIV_ID`: "more like these" (the recommender reads them).
+    #[serde(default)]
+    pub likes: Vec<PaperId>,
+    /// Papers named with `dislike:ARXIV_ID` or `-like:ARXIV_ID`: "less like these".
+    #[serde(default)]
+    pub dislikes: Vec<PaperId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +87,16 @@ impl Topics {
                     .parse::<u32>()
                     .map_err(|_| err("the upvote count must be a whole number"))?;
                 topics.min_upvotes = Some(n);
+            } else if let Some((id, liked)) = liked_paper(&lower) {
+                let id = id.ok_or_else(|| err("is not an arXiv identifier (like 2410.12345)"))?;
+                let list = if liked {
+                    &mut topics.likes
+                } else {
+                    &mut topics.dislikes
+                };
+                if !list.contains(&id) {
+                    list.push(id);
+                }
             } else if let Some(c) = strip_any_keep_case(&item, &["cat:", "category:"]) {
                 let c = unquote(c);
                 if !looks_like_category(c) {
@@ -115,6 +133,16 @@ impl Topics {
         Ok(topics)
     }
 
+    /// Papers the reader named with `like:ARXIV_ID`.
+    pub fn likes(&self) -> &[PaperId] {
+        &self.likes
+    }
+
+    /// Papers the reader named with `dislike:ARXIV_ID` (or `-like:`).
+    pub fn dislikes(&self) -> &[PaperId] {
+        &self.dislikes
+    }
+
     /// Categories this subscriber follows (for validation against the taxonomy).
     pub fn categories(&self) -> impl Iterator<Item = &str> {
         self.terms.iter().filter_map(|t| match t {
@@ -143,11 +171,29 @@ impl fmt::Display for Topics {
                 format!("-{x}")
             });
         }
+        for id in &self.likes {
+            items.push(format!("like:{id}"));
+        }
+        for id in &self.dislikes {
+            items.push(format!("dislike:{id}"));
+        }
         if let Some(n) = self.min_upvotes {
             items.push(format!("min_upvotes:{n}"));
         }
         f.write_str(&items.join(", "))
     }
+}
+
+/// `like:ID` → (id, true); `dislike:ID` and `-like:ID` → (id, false); `None` for other items.
+fn liked_paper(lower: &str) -> Option<(Option<PaperId>, bool)> {
+    let (rest, liked) = if let Some(r) = lower.strip_prefix("like:") {
+        (r, true)
+    } else if let Some(r) = strip_any(lower, &["dislike:", "-like:"]) {
+        (r, false)
+    } else {
+        return None;
+    };
+    Some((PaperId::parse_arxiv(unquote(rest)).map(|(id, _)| id), liked))
 }
 
 fn push_unique(terms: &mut Vec<Term>, t: Term) {
@@ -302,6 +348,22 @@ mod tests {
         }
         let long = "x".repeat(101);
         assert!(Topics::parse(&long).is_err());
+    }
+
+    #[test]
+    fn liked_and_disliked_papers_are_parsed_and_round_trip() {
+        let t = Topics::parse("llm, like:2410.12345, dislike:2411.00001v2, -like:arXiv:2411.00002")
+            .unwrap();
+        assert_eq!(
+            t.likes().iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            ["2410.12345"]
+        );
+        assert_eq!(
+            t.dislikes().iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            ["2411.00001", "2411.00002"]
+        );
+        assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+        assert!(Topics::parse("like:banana").is_err());
     }
 
     #[test]

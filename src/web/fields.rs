@@ -113,8 +113,7 @@ impl TopicFields {
     pub(crate) fn from_topics(topics: &Topics, frequency: Frequency) -> TopicFields {
         let mut text = Topics {
             terms: Vec::new(),
-            exclude: topics.exclude.clone(),
-            min_upvotes: topics.min_upvotes,
+            ..topics.clone()
         };
         let mut authors = Vec::new();
         let mut categories = Vec::new();
