@@ -1,4 +1,5 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
+mod categories;
 mod paper;
 mod subscriber;
 mod text;
@@ -7,6 +8,7 @@ mod topics;
 pub use paper::{Paper, PaperId, SourceKind};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, shorten};
+pub(crate) use topics::is_acronym_word;
 pub use topics::{Term, Topics, TopicsError};
 mod digest;
 pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};
