@@ -6,6 +6,7 @@ mod preview;
 mod send;
 mod serve;
 mod subscribers;
+mod topics;
 
 use std::path::PathBuf;
 
@@ -59,10 +60,16 @@ pub enum Command {
     Deliveries(deliveries::DeliveriesArgs),
     /// Load and validate the config (and open the store) without doing anything else.
     CheckConfig,
+    /// Check a topic line: how each item is understood, or where the mistake is.
+    #[command(subcommand)]
+    Topics(topics::TopicsCommand),
 }
 
 /// Runs one command; the exit code on success.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Command::Topics(cmd) = cli.command {
+        return topics::run(cmd);
+    }
     let settings = Settings::load(&cli.config)?;
     if let Command::CheckConfig = cli.command {
         return check_config(&settings);
@@ -77,7 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
-        Command::CheckConfig => unreachable!("handled above"),
+        Command::CheckConfig | Command::Topics(_) => unreachable!("handled above"),
     }
 }
 

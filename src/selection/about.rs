@@ -9,6 +9,8 @@
 //! similarity = Σ_w idf(w)·s_w / Σ_w idf(w)      s_w = BM25F saturation of w's hits / (k1 + 1)
 //! ```
 //!
+//! (sums over the description's words that at least one paper uses).
+//!
 //! which is 0 with no word and tends to 1 with every word said often, in the title too. A
 //! paper is picked when its similarity reaches `about_threshold` (default 0.3): one shared
 //! common word is not enough, the words that carry the description must be there. The why
@@ -253,6 +255,11 @@ pub(crate) fn similar_papers(
             e.title = e.title.max(h.title);
             e.keywords = e.keywords.max(h.keywords);
             e.abstract_text = e.abstract_text.max(h.abstract_text);
+        }
+        if postings.is_empty() {
+            // A word no paper uses says nothing about the papers: it neither helps nor
+            // dilutes (`prone` in "less prone to hallucination").
+            continue;
         }
         let idf = corpus.idf(postings.len());
         idf_sum += idf;

@@ -75,6 +75,11 @@ pub(crate) fn word_forms(word: &str) -> Vec<String> {
     if letters < 2 || !word.chars().all(|c| c.is_ascii_alphabetic()) {
         return forms;
     }
+    // Participles and adverbs have no plural (`supervised`, `learning` as in "deep learning"
+    // does, but "learnings" is no paper's word).
+    if letters > 4 && (word.ends_with("ed") || word.ends_with("ing") || word.ends_with("ly")) {
+        return forms;
+    }
     if let Some(stem) = word.strip_suffix("sis") {
         push(format!("{stem}ses"));
     } else if let Some(stem) = word.strip_suffix('y')
