@@ -392,3 +392,63 @@ fn serve_and_status_explain_themselves() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("config.toml:5: `schedule.send`"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_source_in_the_start_up_fetch_fails_alone_and_serve_keeps_serving() {
+    // Arrange: the recorded feeds beside an endless body and a 60,000-deep feed.
+    let sources = recorded_sources().await;
+    let evil = support::hostile::HostileServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new()
+        .table("[fetch]\nbackoff_ms = 10\n")
+        .table(&feeds_toml(&sources))
+        .table(&format!(
+            "[[sources]]\nname = \"deep\"\nkind = \"arxiv_feed\"\nurl = \"{0}/deep-xml\"\ncategories = [\"cs.AI\"]\n\n\
+             [[sources]]\nname = \"endless\"\nkind = \"hf_daily\"\nurl = \"{0}/endless-200\"\ndays = 1\nmax_body_bytes = 1048576\n",
+            evil.base
+        ))
+        .write(dir.path());
+    let log_path = dir.path().join("serve.log");
+    let out_path = dir.path().join("serve.out");
+
+    // Act: a fresh store, so serve's first tick catches the fetch up at once.
+    let mut child = spawn_serve(
+        &config,
+        Stdio::from(std::fs::File::create(&out_path).unwrap()),
+        &log_path,
+    );
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let fetched = std::panic::catch_unwind(|| {
+        wait_until("the start-up fetch", Duration::from_secs(60), || {
+            server_log().contains(" fetched ")
+        })
+    });
+    if fetched.is_err() {
+        let _ = child.kill();
+        panic!("no fetch; serve said:\n{}", server_log());
+    }
+
+    // Assert: both hostile sources failed with their limits, the process lives on and
+    // answers, and the good sources' papers are stored.
+    let log = server_log();
+    assert!(child.try_wait().unwrap().is_none(), "serve died:\n{log}");
+    assert!(log.contains("depth limit"), "{log}");
+    assert!(
+        log.contains("larger than the limit of 1048576 bytes"),
+        "{log}"
+    );
+    let listening = std::fs::read_to_string(&out_path).unwrap();
+    let url = listening
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {listening:?}"))
+        .to_string();
+    let health = reqwest::get(format!("{url}healthz")).await.unwrap();
+    assert!(health.status().is_success());
+    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
+    assert!(status.success(), "exit {status:?}:\n{}", server_log());
+    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    assert!(store.paper_count().unwrap() > 0, "the good sources' papers");
+    evil.stop();
+    sources.stop().await;
+}
