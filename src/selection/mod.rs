@@ -294,73 +294,129 @@ impl Selector {
             return self.select_trending(topics, window_start, already_sent);
         }
         let w = &self.limits.weights;
-        let mut acc: HashMap<u32, (f64, Vec<Reason>)> = HashMap::new();
-        for (ti, term) in topics.terms.iter().enumerate() {
+        // A dense score per candidate and the list of those touched: no map, no per-paper
+        // allocation; why lines are built for the k picks only.
+        let mut rel = vec![0.0f64; self.papers.len()];
+        let mut seen = vec![false; self.papers.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut add = |paper: u32, s: f64| {
+            let i = paper as usize;
+            if !seen[i] {
+                seen[i] = true;
+                touched.push(paper);
+            }
+            rel[i] += s;
+        };
+        for term in &topics.terms {
             match term {
                 Term::Phrase(p) => {
                     let Some(c) = self.phrases.get(p) else {
                         continue;
                     };
-                    for &(paper, s, hits) in &self.postings[c.direct as usize] {
-                        let e = acc.entry(paper).or_default();
-                        e.0 += s;
-                        e.1.push(Reason::Phrase { term: ti, hits });
-                    }
-                    if let Some((x, _)) = &c.expansion {
-                        for &(paper, s, hits) in &self.postings[*x as usize] {
-                            let e = acc.entry(paper).or_default();
-                            e.0 += s;
-                            e.1.push(Reason::Expansion { term: ti, hits });
+                    let terms = std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0));
+                    for t in terms {
+                        for &(paper, s, _) in &self.postings[t as usize] {
+                            add(paper, s);
                         }
                     }
                 }
                 Term::Category(c) => {
                     for &paper in self.category_papers(c) {
-                        let e = acc.entry(paper).or_default();
-                        e.0 += w.category_score;
-                        e.1.push(Reason::Category { term: ti });
+                        add(paper, w.category_score);
                     }
                 }
                 Term::Author(a) => {
                     for &paper in self.authors.get(a).map_or(&[][..], Vec::as_slice) {
-                        let e = acc.entry(paper).or_default();
-                        e.0 += w.author_score;
-                        e.1.push(Reason::Author { term: ti });
+                        add(paper, w.author_score);
                     }
                 }
                 Term::About(a) => {
-                    for (paper, sim, words) in self.about.get(a).map_or(&[][..], Vec::as_slice) {
-                        let e = acc.entry(*paper).or_default();
-                        e.0 += w.about_score * sim;
-                        e.1.push(Reason::About {
-                            term: ti,
-                            words: words.clone(),
-                        });
+                    for (paper, sim, _) in self.about.get(a).map_or(&[][..], Vec::as_slice) {
+                        add(*paper, w.about_score * sim);
                     }
                 }
             }
         }
         let excluded = self.excluded(topics);
-        let mut ranked: Vec<(f64, u32, Vec<Reason>)> = acc
+        let mut ranked: Vec<(f64, u32)> = touched
             .into_iter()
-            .filter(|(paper, _)| !excluded.contains(paper))
-            .filter(|(paper, _)| self.eligible(*paper, topics, window_start, already_sent))
-            .map(|(paper, (rel, reasons))| {
+            .filter(|paper| !excluded.contains(paper))
+            .filter(|paper| self.eligible(*paper, topics, window_start, already_sent))
+            .map(|paper| {
                 let p = &self.papers[paper as usize];
                 let age = (self.newest - date(p)).num_minutes() as f64 / 1440.0;
-                let s = score::blend(w, rel, p.paper.upvotes.unwrap_or(0), self.max_upvotes, age);
-                (s, paper, reasons)
+                let up = p.paper.upvotes.unwrap_or(0);
+                let s = score::blend(w, rel[paper as usize], up, self.max_upvotes, age);
+                (s, paper)
             })
             .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranked.truncate(self.limits.max_papers);
+        let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let k = self.limits.max_papers;
+        if ranked.len() > k && k > 0 {
+            ranked.select_nth_unstable_by(k - 1, order);
+            ranked.truncate(k);
+        }
+        ranked.sort_by(order);
+        ranked.truncate(k);
         ranked
             .into_iter()
-            .map(|(_, paper, reasons)| Pick {
+            .map(|(_, paper)| Pick {
                 paper: self.papers[paper as usize].paper.clone(),
-                reasons: self.describe(topics, reasons),
+                reasons: self.describe(topics, self.reasons_for(topics, paper)),
             })
             .collect()
+    }
+
+    /// Why `paper` matched `topics`, looked up in the (paper-sorted) postings.
+    fn reasons_for(&self, topics: &Topics, paper: u32) -> Vec<Reason> {
+        let find = |list: &[Posting]| {
+            list.binary_search_by_key(&paper, |(p, _, _)| *p)
+                .ok()
+                .map(|i| list[i].2)
+        };
+        let mut reasons = Vec::new();
+        for (term, t) in topics.terms.iter().enumerate() {
+            match t {
+                Term::Phrase(p) => {
+                    let Some(c) = self.phrases.get(p) else {
+                        continue;
+                    };
+                    if let Some(hits) = find(&self.postings[c.direct as usize]) {
+                        reasons.push(Reason::Phrase { term, hits });
+                    }
+                    if let Some((x, _)) = &c.expansion
+                        && let Some(hits) = find(&self.postings[*x as usize])
+                    {
+                        reasons.push(Reason::Expansion { term, hits });
+                    }
+                }
+                Term::Category(c) => {
+                    if self.category_papers(c).binary_search(&paper).is_ok() {
+                        reasons.push(Reason::Category { term });
+                    }
+                }
+                Term::Author(a) => {
+                    if self
+                        .authors
+                        .get(a)
+                        .is_some_and(|l| l.binary_search(&paper).is_ok())
+                    {
+                        reasons.push(Reason::Author { term });
+                    }
+                }
+                Term::About(a) => {
+                    if let Some(list) = self.about.get(a)
+                        && let Ok(i) = list.binary_search_by_key(&paper, |(p, _, _)| *p)
+                    {
+                        reasons.push(Reason::About {
+                            term,
+                            words: list[i].2.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        reasons
     }
 
     /// The public (non-personalised) digest of the window: the top papers by upvotes.
