@@ -733,7 +733,7 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     assert_eq!(s.frequency, Frequency::Daily);
     assert_eq!(
         s.topics,
-        Topics::parse("robots, author:\"ada lovelace\", cat:cs.RO, cat:hep-th, -survey").unwrap()
+        Topics::parse("robots, author:\"Ada Lovelace\", cat:cs.RO, cat:hep-th, -survey").unwrap()
     );
     assert!(
         app.get(&format!("{path}?done=saved"))
@@ -964,7 +964,7 @@ async fn bad_form_posts_get_a_readable_4xx_and_store_nothing() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
     assert_readable_page(&body, "“cs.FAKE” is not an arXiv category");
-    assert!(body.contains("“math.XX” is not an arXiv category"));
+    assert!(body.contains("item 1 “cat:math.XX” (column 1): `math.XX` is not an arXiv category"));
 
     let r = app
         .post(
@@ -1094,7 +1094,7 @@ async fn preview_renders_what_topics_would_get_now() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_readable_page(
         &r.text().await.unwrap(),
-        "“cs.FAKE” is not an arXiv category",
+        "`cs.FAKE` is not an arXiv category",
     );
 
     app.advance(Duration::days(30));

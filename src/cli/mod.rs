@@ -12,6 +12,7 @@ mod serve;
 mod subscriber_csv;
 mod subscribers;
 mod subscribers_edit;
+mod topics;
 
 use std::path::PathBuf;
 
@@ -78,6 +79,9 @@ pub enum Command {
     /// name, public address and sender from the flags or asked on a terminal), and say what
     /// to do next.
     Init(init::InitArgs),
+    /// Check a topic line: how each item is understood, or where the mistake is.
+    #[command(subcommand)]
+    Topics(topics::TopicsCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +96,9 @@ pub struct CheckConfigArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Init(args) = cli.command {
         return init::init(&cli.config, args);
+    }
+    if let Command::Topics(cmd) = cli.command {
+        return topics::run(cmd);
     }
     let settings = Settings::load(&cli.config)?;
     if let Command::CheckConfig(args) = cli.command {
@@ -109,7 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Deliveries(args) => deliveries::run(&store, args),
         Command::Editions(args) => editions::run(&store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
-        Command::CheckConfig(_) | Command::Init(_) => unreachable!("handled above"),
+        Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => unreachable!("handled above"),
     }
 }
 

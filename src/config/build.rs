@@ -34,6 +34,7 @@ impl Settings {
     pub fn selection_limits(&self) -> SelectionLimits {
         SelectionLimits {
             max_papers: self.selection.max_papers,
+            weights: self.selection.ranking,
         }
     }
 

@@ -110,6 +110,9 @@ pub struct SelectionSettings {
     /// Send a "nothing new this time" mail instead of skipping empty digests.
     #[serde(default)]
     pub send_empty: bool,
+    /// `[selection.ranking]`: the weights of the relevance score (see `selection::score`).
+    #[serde(default)]
+    pub ranking: crate::selection::SelectionWeights,
 }
 
 impl Default for SelectionSettings {
@@ -118,6 +121,7 @@ impl Default for SelectionSettings {
             max_papers: default_max_papers(),
             window_days: default_window_days(),
             send_empty: false,
+            ranking: Default::default(),
         }
     }
 }

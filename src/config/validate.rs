@@ -44,6 +44,9 @@ impl Settings {
                 "must be between 1 and 366".into(),
             ));
         }
+        if let Err((key, message)) = self.selection.ranking.check() {
+            return Err(invalid("selection.ranking", None, key, message));
+        }
         let mut names = std::collections::HashSet::new();
         for (i, src) in self.sources.iter().enumerate() {
             if let Err(m) = src.validate() {

@@ -1,5 +1,6 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
 mod merge;
+mod categories;
 mod paper;
 mod subscriber;
 mod text;
@@ -11,6 +12,7 @@ pub use merge::{Provenance, Rank, merge, normalize};
 pub use paper::{Paper, PaperId, SourceKind};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};
+pub(crate) use topics::is_acronym_word;
 pub use topics::{Term, Topics, TopicsError};
 mod digest;
 pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};

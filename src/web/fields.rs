@@ -85,6 +85,7 @@ pub(crate) async fn read_body<S: Send + Sync>(
 
 const MAX_TOPICS_CHARS: usize = 4000;
 const MAX_AUTHORS_CHARS: usize = 2000;
+const MAX_ABOUT_CHARS: usize = 400;
 
 /// The topic fields as typed, so a form with a mistake comes back as it was sent.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -93,6 +94,8 @@ pub(crate) struct TopicFields {
     pub topics: String,
     /// Author names, comma separated.
     pub authors: String,
+    /// "Describe what you follow": an `about:` interest in plain words.
+    pub about: String,
     /// Ticked category codes.
     pub categories: Vec<String>,
     pub frequency: String,
@@ -103,90 +106,103 @@ impl TopicFields {
         TopicFields {
             topics: form.get("topics").unwrap_or_default().to_string(),
             authors: form.get("authors").unwrap_or_default().to_string(),
+            about: form.get("about").unwrap_or_default().to_string(),
             categories: form.all("categories").map(str::to_string).collect(),
             frequency: form.get("frequency").unwrap_or_default().to_string(),
         }
     }
 
     /// A subscriber's topics spread over the fields: listed categories ticked, authors in
-    /// their field, the rest (phrases, archives such as `cat:cs`, exclusions) as text.
+    /// their field, the first `about:` in its box, the rest (phrases, archives such as
+    /// `cat:cs`, exclusions) as text.
     pub(crate) fn from_topics(topics: &Topics, frequency: Frequency) -> TopicFields {
         let mut text = Topics {
             terms: Vec::new(),
-            exclude: topics.exclude.clone(),
-            min_upvotes: topics.min_upvotes,
+            ..topics.clone()
         };
         let mut authors = Vec::new();
         let mut categories = Vec::new();
+        let mut about = None;
         for t in &topics.terms {
             match t {
                 Term::Category(c) if is_listed(c) => categories.push(c.clone()),
-                Term::Author(a) => authors.push(a.clone()),
+                Term::Author(a) if !a.contains([',', ';']) => authors.push(a.clone()),
+                Term::About(a) if about.is_none() => about = Some(a.clone()),
                 other => text.terms.push(other.clone()),
             }
         }
         TopicFields {
             topics: text.to_string(),
             authors: authors.join(", "),
+            about: about.unwrap_or_default(),
             categories,
             frequency: frequency.as_str().to_string(),
         }
     }
 
-    /// Validated topics and frequency, or every problem found, each a readable sentence.
+    /// Validated topics and frequency, or every problem found, each a readable sentence
+    /// that names the field (and, for the topics line, the item and its column).
     pub(crate) fn parse(&self) -> Result<(Topics, Frequency), Vec<String>> {
         let mut errors = Vec::new();
-        if self.topics.chars().count() > MAX_TOPICS_CHARS {
-            errors.push(format!(
-                "The topics field is longer than {MAX_TOPICS_CHARS} characters."
-            ));
+        for (name, value, max) in [
+            ("topics", &self.topics, MAX_TOPICS_CHARS),
+            ("authors", &self.authors, MAX_AUTHORS_CHARS),
+            ("“describe what you follow”", &self.about, MAX_ABOUT_CHARS),
+        ] {
+            if value.chars().count() > max {
+                errors.push(format!("The {name} field is longer than {max} characters."));
+            }
         }
-        if self.authors.chars().count() > MAX_AUTHORS_CHARS {
-            errors.push(format!(
-                "The authors field is longer than {MAX_AUTHORS_CHARS} characters."
-            ));
-        }
-        let mut items = vec![self.topics.clone()];
+        let mut topics = match Topics::parse(&self.topics) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(format!(
+                    "Keywords and phrases, item {} “{}” (column {}): {}.",
+                    e.position, e.item, e.column, e.reason
+                ));
+                Topics::default()
+            }
+        };
+        let mut extra = Vec::new();
         for name in self.authors.split([',', ';', '\n']) {
-            let name = name.replace('"', " ");
-            if !name.trim().is_empty() {
-                items.push(format!("author:\"{}\"", name.trim()));
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            match Topics::parse(&format!("author:\"{}\"", name.replace('"', " "))) {
+                Ok(t) => extra.extend(t.terms),
+                Err(e) => errors.push(format!("Authors, “{name}”: {}.", e.reason)),
+            }
+        }
+        let about = self.about.trim();
+        if !about.is_empty() {
+            let line = format!("about:\"{}\"", about.replace('"', " "));
+            match Topics::parse(&line) {
+                Ok(t) => extra.extend(t.terms),
+                Err(e) => errors.push(format!("What you follow: {}.", e.reason)),
             }
         }
         for code in &self.categories {
-            if is_listed(code) {
-                items.push(format!("cat:{code}"));
-            } else {
-                errors.push(unknown_category(code));
+            match canonical_category(code) {
+                Some(c) if is_listed(code) => extra.push(Term::Category(c.to_string())),
+                _ => errors.push(unknown_category(code)),
+            }
+        }
+        for t in extra {
+            if !topics.terms.contains(&t) {
+                topics.terms.push(t);
             }
         }
         let frequency = self.frequency.parse::<Frequency>().map_err(|e| {
             errors.push(format!("How often: {e}."));
         });
-        let topics = match Topics::parse(&items.join("\n")) {
-            Ok(mut topics) => {
-                for t in &mut topics.terms {
-                    if let Term::Category(c) = t {
-                        match canonical_category(c) {
-                            Some(canonical) => *c = canonical.to_string(),
-                            None => errors.push(unknown_category(c)),
-                        }
-                    }
-                }
-                Some(topics)
-            }
-            Err(e) => {
-                errors.push(format!("“{}”: {}.", e.item, e.reason));
-                None
-            }
-        };
-        if let Some(t) = &topics
-            && let Err(e) = crate::store::check_storable_topics(t)
+        if errors.is_empty()
+            && let Err(e) = crate::store::check_storable_topics(&topics)
         {
             errors.push(format!("{e}."));
         }
-        match (topics, frequency) {
-            (Some(t), Ok(f)) if errors.is_empty() => Ok((t, f)),
+        match frequency {
+            Ok(f) if errors.is_empty() => Ok((topics, f)),
             _ => Err(errors),
         }
     }
@@ -215,6 +231,16 @@ pub(crate) fn topic_fields(f: &TopicFields) -> Markup {
                 "Quotes keep a phrase together, " code { "-word" } " leaves papers out, "
                 code { "min_upvotes:10" } " keeps only popular ones. "
                 "Leave everything empty to get the trending papers."
+            }
+        }
+        div.field {
+            label for="about" { "Describe what you follow" }
+            textarea #about name="about" rows="2" maxlength=(MAX_ABOUT_CHARS)
+                placeholder="equivariance and symmetry in deep learning"
+                aria-describedby="about-hint" { (f.about) }
+            p.hint #about-hint {
+                "In your own words, a sentence is enough: papers whose title and abstract are "
+                "close to it are picked, even without your exact keywords."
             }
         }
         div.field {
@@ -411,7 +437,44 @@ mod tests {
             authors: authors.into(),
             categories: cats.iter().map(|c| c.to_string()).collect(),
             frequency: freq.into(),
+            ..TopicFields::default()
         }
+    }
+
+    #[test]
+    fn the_describe_box_becomes_an_about_interest_and_comes_back_to_its_box() {
+        let mut f = fields("diffusion", "", &[], "weekly");
+        f.about = "equivariance and \"symmetry\" in deep learning".into();
+        let (t, _) = f.parse().unwrap();
+        assert_eq!(
+            t.terms[1],
+            Term::About("equivariance and symmetry in deep learning".into())
+        );
+        let back = TopicFields::from_topics(&t, Frequency::Weekly);
+        assert_eq!(back.about, "equivariance and symmetry in deep learning");
+        assert_eq!(back.topics, "diffusion");
+    }
+
+    #[test]
+    fn each_error_names_its_field_and_the_item() {
+        let mut f = fields("llm, foo:bar", "Ada \u{7}", &[], "weekly");
+        f.about = "!!!".into();
+        let errors = f.parse().unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(
+            errors[0].starts_with(
+                "Keywords and phrases, item 2 “foo:bar” (column 6): `foo:` is not a known prefix"
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].starts_with("Authors, “Ada \u{7}”: contains control characters"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[2].starts_with("What you follow: describes nothing"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -430,8 +493,8 @@ mod tests {
             vec![
                 Term::Phrase("diffusion".into()),
                 Term::Category("cs.LG".into()),
-                Term::Author("yann lecun".into()),
-                Term::Author("fei-fei li".into()),
+                Term::Author("Yann LeCun".into()),
+                Term::Author("Fei-Fei Li".into()),
                 Term::Category("hep-th".into()),
             ]
         );
@@ -447,7 +510,10 @@ mod tests {
             all.contains("“<b>nope</b>” is not an arXiv category"),
             "{all}"
         );
-        assert!(all.contains("“cs.XX” is not an arXiv category"), "{all}");
+        assert!(
+            all.contains("Keywords and phrases, item 1 “cat:cs.XX” (column 1): `cs.XX` is not an arXiv category"),
+            "{all}"
+        );
         assert!(all.contains("hourly"), "{all}");
         let errors = fields("min_upvotes:lots", "", &[], "").parse().unwrap_err();
         assert!(errors[0].contains("min_upvotes:lots"), "{errors:?}");

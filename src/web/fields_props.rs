@@ -26,7 +26,7 @@ proptest! {
         categories in proptest::collection::vec(text(), 0..3),
         frequency in prop_oneof![Just("weekly".to_string()), Just("daily".to_string()), text()],
     ) {
-        let fields = TopicFields { topics, authors, categories, frequency };
+        let fields = TopicFields { topics, authors, categories, frequency, about: String::new() };
         if let Ok((parsed, freq)) = fields.parse() {
             // What the store keeps is the line; it must parse back to the same topics.
             let line = parsed.to_string();
@@ -50,7 +50,7 @@ proptest! {
         authors in text(),
         categories in proptest::collection::vec(text(), 0..3),
     ) {
-        let fields = TopicFields { topics, authors, categories, frequency: "weekly".into() };
+        let fields = TopicFields { topics, authors, categories, frequency: "weekly".into(), about: String::new() };
         if let Ok((parsed, freq)) = fields.parse() {
             let reread = Topics::parse(&parsed.to_string());
             prop_assert_eq!(reread.as_ref(), Ok(&parsed));

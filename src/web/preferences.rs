@@ -241,6 +241,7 @@ fn kind(t: &Term) -> &'static str {
         Term::Phrase(_) => "phrase",
         Term::Category(_) => "category",
         Term::Author(_) => "author",
+        Term::About(_) => "about",
     }
 }
 
@@ -252,5 +253,6 @@ fn chip(t: &Term) -> String {
         },
         Term::Author(a) => format!("author: {a}"),
         Term::Phrase(p) => p.clone(),
+        Term::About(a) => format!("about: {a}"),
     }
 }

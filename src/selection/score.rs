@@ -1,0 +1,240 @@
+//! The relevance score and how it is blended with upvotes and recency.
+//!
+//! **Term relevance** is BM25F (Robertson & Zaragoza, "The probabilistic relevance framework:
+//! BM25 and beyond"): for each term a reader follows and each paper, the hits in each field
+//! are weighted (title `title_weight`, HF keywords `keywords_weight`, abstract
+//! `abstract_weight`), the abstract's count normalised by its length (`b`), and the sum
+//! saturated with `k1`:
+//!
+//! ```text
+//! tf'   = title_weight·title + keywords_weight·keywords + abstract_weight·abstract / (1 − b + b·len/avg_len)
+//! term  = idf · tf'·(k1 + 1) / (tf' + k1)         idf = ln(1 + (N − df + ½)/(df + ½))
+//! ```
+//!
+//! so a paper centred on a topic (in its title, said again and again) outranks one that
+//! names it in passing, and rare terms weigh more than common ones. A category match adds
+//! `category_score`, an author match `author_score`, an `about:` interest
+//! `about_score × similarity` (see [`super::about`]). The relevance `r` is then blended:
+//!
+//! ```text
+//! score = relevance_weight · r/(r + relevance_half)
+//!       + upvotes_weight   · ln(1 + upvotes)/ln(1 + most upvotes among the candidates)
+//!       + recency_weight   · 0.5^(age in days / recency_half_life_days)
+//! ```
+//!
+//! Every weight is in `[selection]` of `config.toml`.
+use serde::Deserialize;
+
+/// The weights of the score; defaults are the shipped `config.toml`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelectionWeights {
+    pub title_weight: f64,
+    pub abstract_weight: f64,
+    pub keywords_weight: f64,
+    pub k1: f64,
+    pub b: f64,
+    pub category_score: f64,
+    pub author_score: f64,
+    pub about_score: f64,
+    /// Similarity (0–1) a paper needs to an `about:` interest to be picked.
+    pub about_threshold: f64,
+    pub relevance_half: f64,
+    pub relevance_weight: f64,
+    pub upvotes_weight: f64,
+    pub recency_weight: f64,
+    pub recency_half_life_days: f64,
+}
+
+impl Default for SelectionWeights {
+    fn default() -> Self {
+        SelectionWeights {
+            title_weight: 3.0,
+            abstract_weight: 1.0,
+            keywords_weight: 2.0,
+            k1: 2.0,
+            b: 0.75,
+            category_score: 1.0,
+            author_score: 6.0,
+            about_score: 6.0,
+            about_threshold: 0.3,
+            relevance_half: 3.0,
+            relevance_weight: 1.0,
+            upvotes_weight: 0.15,
+            recency_weight: 0.1,
+            recency_half_life_days: 3.0,
+        }
+    }
+}
+
+impl SelectionWeights {
+    /// Every weight finite and not negative, `b` in 0–1, halves and `k1` above 0, the
+    /// threshold in 0–1: the name of the first key that is not.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let all = [
+            ("title_weight", self.title_weight),
+            ("abstract_weight", self.abstract_weight),
+            ("keywords_weight", self.keywords_weight),
+            ("k1", self.k1),
+            ("b", self.b),
+            ("category_score", self.category_score),
+            ("author_score", self.author_score),
+            ("about_score", self.about_score),
+            ("about_threshold", self.about_threshold),
+            ("relevance_half", self.relevance_half),
+            ("relevance_weight", self.relevance_weight),
+            ("upvotes_weight", self.upvotes_weight),
+            ("recency_weight", self.recency_weight),
+            ("recency_half_life_days", self.recency_half_life_days),
+        ];
+        for (key, v) in all {
+            if !v.is_finite() || v < 0.0 {
+                return Err((key, format!("must be a number ≥ 0, not {v}")));
+            }
+        }
+        for (key, v) in [
+            ("k1", self.k1),
+            ("relevance_half", self.relevance_half),
+            ("recency_half_life_days", self.recency_half_life_days),
+        ] {
+            if v <= 0.0 {
+                return Err((key, "must be above 0".into()));
+            }
+        }
+        for (key, v) in [("b", self.b), ("about_threshold", self.about_threshold)] {
+            if v > 1.0 {
+                return Err((key, format!("must be between 0 and 1, not {v}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hits of one term in one paper, per field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Hits {
+    pub title: u16,
+    pub abstract_text: u16,
+    pub keywords: u16,
+}
+
+impl Hits {
+    /// "title · abstract ×4" for the why line.
+    pub(crate) fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut part = |name: &str, n: u16| match n {
+            0 => {}
+            1 => parts.push(name.to_string()),
+            n => parts.push(format!("{name} ×{n}")),
+        };
+        part("title", self.title);
+        part("keywords", self.keywords);
+        part("abstract", self.abstract_text);
+        parts.join(" · ")
+    }
+}
+
+/// Corpus statistics BM25 needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Corpus {
+    pub papers: usize,
+    pub avg_abstract_len: f64,
+}
+
+impl Corpus {
+    pub(crate) fn idf(&self, df: usize) -> f64 {
+        let n = self.papers as f64;
+        let df = df as f64;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+}
+
+/// BM25F saturation of one term's hits (without idf).
+pub(crate) fn saturation(w: &SelectionWeights, hits: Hits, abstract_len: usize, c: &Corpus) -> f64 {
+    let norm = 1.0 - w.b + w.b * abstract_len as f64 / c.avg_abstract_len.max(1.0);
+    let tf = w.title_weight * hits.title as f64
+        + w.keywords_weight * hits.keywords as f64
+        + w.abstract_weight * hits.abstract_text as f64 / norm.max(0.1);
+    tf * (w.k1 + 1.0) / (tf + w.k1)
+}
+
+/// The final score of a paper from its relevance, upvotes and age.
+pub(crate) fn blend(
+    w: &SelectionWeights,
+    relevance: f64,
+    upvotes: u32,
+    max_upvotes: u32,
+    age_days: f64,
+) -> f64 {
+    let rel = relevance / (relevance + w.relevance_half);
+    let up = if max_upvotes == 0 {
+        0.0
+    } else {
+        (1.0 + upvotes as f64).ln() / (1.0 + max_upvotes as f64).ln()
+    };
+    let rec = 0.5f64.powf(age_days.max(0.0) / w.recency_half_life_days);
+    w.relevance_weight * rel + w.upvotes_weight * up + w.recency_weight * rec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paper_centred_on_a_term_outranks_a_passing_mention_with_more_upvotes() {
+        let w = SelectionWeights::default();
+        let c = Corpus {
+            papers: 200,
+            avg_abstract_len: 150.0,
+        };
+        let idf = c.idf(20);
+        let passing = idf
+            * saturation(
+                &w,
+                Hits {
+                    abstract_text: 1,
+                    ..Hits::default()
+                },
+                150,
+                &c,
+            );
+        let centred = idf
+            * saturation(
+                &w,
+                Hits {
+                    title: 1,
+                    abstract_text: 4,
+                    ..Hits::default()
+                },
+                150,
+                &c,
+            );
+        assert!(centred > passing);
+        let popular_passing = blend(&w, passing, 300, 300, 0.0);
+        let quiet_centred = blend(&w, centred, 3, 300, 0.0);
+        assert!(
+            quiet_centred > popular_passing,
+            "{quiet_centred} {popular_passing}"
+        );
+    }
+
+    #[test]
+    fn why_lines_say_where_and_how_often() {
+        let h = Hits {
+            title: 1,
+            abstract_text: 4,
+            keywords: 0,
+        };
+        assert_eq!(h.describe(), "title · abstract ×4");
+    }
+
+    #[test]
+    fn bad_weights_are_named() {
+        let w = SelectionWeights {
+            b: 2.0,
+            ..SelectionWeights::default()
+        };
+        assert_eq!(w.check().unwrap_err().0, "b");
+        assert!(SelectionWeights::default().check().is_ok());
+    }
+}
