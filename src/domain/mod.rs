@@ -1,9 +1,11 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
+mod feedback;
 mod paper;
 mod subscriber;
 mod text;
 mod topics;
 
+pub use feedback::{Feedback, ReaderFeedback};
 pub use paper::{Paper, PaperId, SourceKind};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, shorten};
