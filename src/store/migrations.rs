@@ -127,6 +127,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX subscribe_attempts_by_address ON subscribe_attempts (address_key, at);
     CREATE INDEX subscribe_attempts_by_at ON subscribe_attempts (at);
     "#,
+    // 3 (issue 9, likes): a reader's 👍/👎 per paper, the latest verdict only; the
+    // recommender trains on them.
+    r#"
+    CREATE TABLE feedback (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        paper_id      TEXT NOT NULL,
+        value         INTEGER NOT NULL CHECK (value IN (-1, 1)), -- +1 like, -1 dislike
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (subscriber_id, paper_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
