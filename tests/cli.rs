@@ -201,9 +201,88 @@ fn every_command_explains_itself() {
         "subscribers",
         "deliveries",
         "check-config",
+        "like",
+        "dislike",
+        "likes",
     ] {
         let out = paperpost(&cfg, &[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}");
         assert!(stdout(&out).lines().count() > 3, "{cmd} --help is too thin");
+    }
+}
+
+#[test]
+fn like_and_dislike_record_a_readers_verdict_and_undo_forgets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+    let add = paperpost(&cfg, &["subscribers", "add", "ada@example.org"]);
+    assert!(add.status.success(), "{}", stderr(&add));
+
+    let liked = paperpost(&cfg, &["like", "ada@example.org", "arXiv:2410.18975v1"]);
+    assert!(liked.status.success(), "{}", stderr(&liked));
+    assert!(
+        stdout(&liked).contains("Unbounded: A Generative Infinite Game"),
+        "{}",
+        stdout(&liked)
+    );
+    let disliked = paperpost(
+        &cfg,
+        &[
+            "dislike",
+            "ADA@example.org",
+            "https://arxiv.org/abs/2410.18978",
+        ],
+    );
+    assert!(disliked.status.success(), "{}", stderr(&disliked));
+    let list = stdout(&paperpost(&cfg, &["likes", "ada@example.org"]));
+    assert!(list.contains("like\t2410.18975\tUnbounded"), "{list}");
+    assert!(list.contains("dislike\t2410.18978\tFramer"), "{list}");
+
+    // The latest verdict wins; undoing the wrong kind changes nothing.
+    assert!(
+        paperpost(&cfg, &["dislike", "ada@example.org", "2410.18975"])
+            .status
+            .success()
+    );
+    let wrong = paperpost(&cfg, &["like", "ada@example.org", "2410.18975", "--undo"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stderr(&wrong).contains("dislikes 2410.18975"),
+        "{}",
+        stderr(&wrong)
+    );
+    let undo = paperpost(
+        &cfg,
+        &["dislike", "ada@example.org", "2410.18975", "--undo"],
+    );
+    assert!(undo.status.success(), "{}", stderr(&undo));
+    let list = stdout(&paperpost(&cfg, &["likes", "ada@example.org"]));
+    assert!(
+        !list.contains("2410.18975") && list.contains("2410.18978"),
+        "{list}"
+    );
+
+    for (args, expected) in [
+        (
+            ["like", "nobody@example.org", "2410.18975"],
+            "no subscriber nobody@example.org",
+        ),
+        (
+            ["like", "ada@example.org", "2499.99999"],
+            "paper 2499.99999 is not in the store",
+        ),
+        (
+            ["dislike", "ada@example.org", "not-an-id"],
+            "`not-an-id` is not an arXiv identifier",
+        ),
+    ] {
+        let out = paperpost(&cfg, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one function per command. Commands parse their
 //! arguments into domain types, call the pipeline, and print; nothing else happens here.
 mod deliveries;
+mod feedback;
 mod fetch;
 mod preview;
 mod send;
@@ -55,6 +56,14 @@ pub enum Command {
     /// Add, list, remove, import and export subscribers.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
+    /// Record that a reader likes a paper: their digests get a "More like what you liked"
+    /// section from the papers they liked (`--undo` forgets it).
+    Like(feedback::FeedbackArgs),
+    /// Record that a reader dislikes a paper: it and papers very like it are demoted in
+    /// their digests (`--undo` forgets it).
+    Dislike(feedback::FeedbackArgs),
+    /// List a reader's liked and disliked papers (tab-separated: verdict, id, title).
+    Likes(feedback::LikesArgs),
     /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
     /// Load and validate the config (and open the store) without doing anything else.
@@ -77,6 +86,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
+        Command::Like(args) => feedback::run(&store, crate::domain::Feedback::Like, args),
+        Command::Dislike(args) => feedback::run(&store, crate::domain::Feedback::Dislike, args),
+        Command::Likes(args) => feedback::list(&store, args),
         Command::CheckConfig => unreachable!("handled above"),
     }
 }
