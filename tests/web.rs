@@ -106,6 +106,7 @@ fn seed(store: &Store) {
         .map(|p| PickRef {
             id: p.id.clone().unwrap(),
             reasons: vec!["trending".into()],
+            more_like: false,
         })
         .collect();
     store.upsert_papers(papers, start_time()).unwrap();

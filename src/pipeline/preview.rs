@@ -62,6 +62,7 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         unsubscribe_url: &unsubscribe,
         preferences_url: None,
         archive_url: None,
+        feedback_url: None,
         why_line: &why,
     };
     render_preview_page(

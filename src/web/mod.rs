@@ -179,6 +179,7 @@ impl AppState {
             unsubscribe_url: "",
             preferences_url: None,
             archive_url: Some(archive),
+            feedback_url: None,
             why_line: why,
         }
     }
