@@ -286,3 +286,47 @@ fn like_and_dislike_record_a_readers_verdict_and_undo_forgets_it() {
         );
     }
 }
+
+#[test]
+fn a_reader_who_liked_a_paper_gets_a_more_like_section_naming_it() {
+    // Arrange: the recorded HF papers, a reader who follows `video` and liked a paper on
+    // knowledge editing and hallucinations.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+    let add = paperpost(
+        &cfg,
+        &["subscribers", "add", "ada@example.org", "--topics", "video"],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let like = paperpost(&cfg, &["like", "ada@example.org", "2410.16251"]);
+    assert!(like.status.success(), "{}", stderr(&like));
+
+    // Act
+    let send = paperpost(&cfg, &["send"]);
+    assert!(send.status.success(), "{}", stderr(&send));
+
+    // Assert: one mail whose section comes after the video picks and names the liked paper.
+    let mails: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let raw = std::fs::read(&mails[0]).unwrap();
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let text = msg.body_text(0).unwrap().replace('\n', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let section = text.find("MORE LIKE WHAT YOU LIKED").expect("the section");
+    assert!(text.find("Unbounded: A Generative Infinite Game").unwrap() < section);
+    let editing = text
+        .find("Should We Really Edit Language Models?")
+        .expect("the closest paper is recommended");
+    assert!(editing > section);
+    assert!(
+        text.contains("Like “Can Knowledge Editing Really Correct Hallucinations?” you liked"),
+        "{text}"
+    );
+    assert!(text.contains("/feedback/") && text.contains("?v=dislike"));
+    let html = msg.body_html(0).unwrap();
+    assert!(html.contains("More like what you liked"));
+}
