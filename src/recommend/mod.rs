@@ -35,7 +35,7 @@ impl Default for RecommendLimits {
     fn default() -> Self {
         RecommendLimits {
             more_like_max: 5,
-            min_similarity: 0.1,
+            min_similarity: 0.15,
             dislike_similarity: 0.5,
         }
     }
