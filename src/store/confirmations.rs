@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest as _, Sha256};
 
 use super::subscribers::COLUMNS_S;
-use super::subscribers::row_to_subscriber_at;
+use super::subscribers::{readable, row_to_subscriber_at};
 use super::{Store, constant_time_eq, random_token, ts};
 use crate::domain::Subscriber;
 
@@ -94,13 +94,14 @@ impl Store {
                 params![subscriber_id, ts(now)],
             )?;
         }
-        let subscriber = tx
-            .query_row(
+        let subscriber = readable(
+            tx.query_row(
                 &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = ?1"),
                 [subscriber_id],
                 |r| row_to_subscriber_at(r, 0),
             )
-            .optional()?;
+            .optional()?,
+        );
         tx.commit()?;
         Ok(match subscriber {
             None => Confirmation::Invalid,

@@ -32,7 +32,7 @@ pub use editions::Edition;
 pub use feedback::FeedbackRow;
 pub use papers::{StoredPaper, UpsertCounts};
 pub use runs::{RunRecord, SourceRunRecord};
-pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate};
+pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};
 
 #[derive(Clone)]
 pub struct Store {
@@ -49,8 +49,12 @@ impl Store {
                 format!("Failed to create the store's folder {}", dir.display())
             })?;
         }
+        let existed = check_store_file(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("Failed to open the store at {}", path.display()))?;
+        if existed {
+            check_is_paperpost(&conn, path)?;
+        }
         Self::setup(conn)
             .with_context(|| format!("Failed to prepare the store at {}", path.display()))
     }
@@ -116,6 +120,106 @@ impl Store {
     }
 }
 
+/// The `meta` key (and value) that marks an SQLite file as a paperpost store; written by a
+/// migration, so a new store has it from its creation and an older store gets it on upgrade.
+pub(crate) const STORE_MARKER: (&str, &str) = ("paperpost_store", "1");
+
+/// What an existing store file must start with.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a file at `path` that cannot be a paperpost store: empty (a truncated store must
+/// not silently become a fresh one, losing every reader) or not SQLite at all. Returns
+/// whether the file exists; a path with no file is a new store.
+fn check_store_file(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => anyhow::bail!("cannot read the store file {}: {e}", path.display()),
+    };
+    if !meta.is_file() {
+        anyhow::bail!(
+            "the store path {} is not a file, so it is not a paperpost store",
+            path.display()
+        );
+    }
+    if meta.len() == 0 {
+        anyhow::bail!(
+            "the store file {} is empty (0 bytes): it is not a paperpost store (a truncated \
+             store? restore it from a backup, or delete the file to start a new store)",
+            path.display()
+        );
+    }
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .with_context(|| format!("cannot read the store file {}", path.display()))?;
+    if read < head.len() || &head != SQLITE_MAGIC {
+        anyhow::bail!(
+            "the store file {} is not an SQLite database ({} bytes, starting {:?}): it is not a \
+             paperpost store; point [store] path at paperpost's database",
+            path.display(),
+            meta.len(),
+            String::from_utf8_lossy(&head[..read]),
+        );
+    }
+    Ok(true)
+}
+
+/// Refuses an SQLite database that paperpost did not make: it has neither the
+/// [`STORE_MARKER`] nor the tables of a store made before the marker existed.
+fn check_is_paperpost(conn: &Connection, path: &Path) -> anyhow::Result<()> {
+    use rusqlite::OptionalExtension;
+    let not_ours = |what: String| {
+        anyhow::anyhow!(
+            "the store file {} is an SQLite database but not a paperpost store ({what}); \
+             point [store] path at paperpost's database",
+            path.display()
+        )
+    };
+    let tables: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .map_err(|e| not_ours(format!("cannot read its schema: {e}")))?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect::<Result<_, _>>())
+            .map_err(|e| not_ours(format!("cannot read its schema: {e}")))?
+    };
+    let has = |t: &str| tables.iter().any(|n| n == t);
+    if !has("meta") {
+        return Err(not_ours(if tables.is_empty() {
+            "it has no tables".into()
+        } else {
+            format!("its tables are {}", tables.join(", "))
+        }));
+    }
+    let marker: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [STORE_MARKER.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| not_ours(format!("cannot read its meta table: {e}")))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap_or(0);
+    // Stores made before the marker: migrated, with paperpost's own tables.
+    let legacy = marker.is_none()
+        && version >= 1
+        && ["papers", "subscribers", "editions", "deliveries"]
+            .iter()
+            .all(|t| has(t));
+    if marker.is_some() || legacy {
+        Ok(())
+    } else {
+        Err(not_ours(format!(
+            "its meta table has no `{}` marker",
+            STORE_MARKER.0
+        )))
+    }
+}
+
 /// Timestamps are stored as Unix seconds (UTC).
 pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp()
@@ -144,4 +248,84 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A short random tag that makes lease owners unique across processes and restarts.
 pub fn lease_nonce() -> String {
     random_token()[..8].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_path_becomes_a_marked_store_and_opens_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/pp.sqlite3");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.meta(STORE_MARKER.0).unwrap().as_deref(),
+            Some(STORE_MARKER.1)
+        );
+        drop(store);
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn an_empty_or_foreign_file_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let foreign = dir.path().join("other.sqlite3");
+        {
+            let c = Connection::open(&foreign).unwrap();
+            c.execute_batch("CREATE TABLE meta (key TEXT, value TEXT); CREATE TABLE t (x);")
+                .unwrap();
+        }
+        let no_meta = dir.path().join("nometa.sqlite3");
+        Connection::open(&no_meta)
+            .unwrap()
+            .execute_batch("CREATE TABLE notes (x)")
+            .unwrap();
+        let cases = [
+            ("empty.sqlite3", Some(b"".as_slice()), "is empty (0 bytes)"),
+            (
+                "text.sqlite3",
+                Some(b"hello, world, this is text".as_slice()),
+                "not an SQLite database",
+            ),
+            (
+                "short.sqlite3",
+                Some(b"SQLite".as_slice()),
+                "not an SQLite database",
+            ),
+            ("other.sqlite3", None, "no `paperpost_store` marker"),
+            ("nometa.sqlite3", None, "its tables are notes"),
+        ];
+        for (name, content, want) in cases {
+            let path = dir.path().join(name);
+            if let Some(c) = content {
+                std::fs::write(&path, c).unwrap();
+            }
+            let before = std::fs::read(&path).unwrap();
+            let err = format!("{:#}", Store::open(&path).err().expect(name));
+            assert!(err.contains(want), "{name}: {err}");
+            assert!(err.contains("not a paperpost store"), "{name}: {err}");
+            assert!(err.contains(name), "{name}: {err}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                before,
+                "{name} is left as it was"
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_made_before_the_marker_is_accepted_and_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            migrations::migrate_to(&mut c, 2).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.meta(STORE_MARKER.0).unwrap().as_deref(),
+            Some(STORE_MARKER.1)
+        );
+    }
 }
