@@ -301,6 +301,26 @@ fn a_reader_who_liked_a_paper_gets_a_more_like_section_naming_it() {
     assert!(add.status.success(), "{}", stderr(&add));
     let like = paperpost(&cfg, &["like", "ada@example.org", "2410.16251"]);
     assert!(like.status.success(), "{}", stderr(&like));
+    // The reader's preview already shows the section.
+    let page = dir.path().join("p.html");
+    let preview = paperpost(
+        &cfg,
+        &[
+            "preview",
+            "--subscriber",
+            "ada@example.org",
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert!(preview.status.success(), "{}", stderr(&preview));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("More like what you liked"),
+        "preview: {}",
+        stdout(&preview)
+    );
+    assert!(html.contains("Should We Really Edit Language Models?"));
 
     // Act
     let send = paperpost(&cfg, &["send"]);
