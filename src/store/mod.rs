@@ -5,7 +5,8 @@
 //! [`Store`] is a cheap `Clone` handle over one SQLite connection behind a `std::sync::Mutex`
 //! (as in mini-redis's `Db`): every critical section is a short statement or transaction and
 //! never awaits, so a blocking mutex is cheaper than an async one, and SQLite serialises
-//! writers anyway. WAL mode lets the CLI read while `serve` writes.
+//! writers anyway. WAL mode lets the CLI read while `serve` writes, and lets a few
+//! read-only connections ([`readers`]) serve long reads without waiting on that lock.
 mod attempts;
 mod confirmations;
 mod deliveries;
@@ -14,6 +15,7 @@ mod editions;
 mod feedback;
 mod migrations;
 mod papers;
+mod readers;
 mod runs;
 mod subscribers;
 
@@ -31,12 +33,17 @@ pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
 pub use editions::Edition;
 pub use feedback::FeedbackRow;
 pub use papers::{StoredPaper, UpsertCounts};
+pub(crate) use readers::READERS;
 pub use runs::{RunRecord, SourceRunRecord};
 pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};
 
 #[derive(Clone)]
 pub struct Store {
+    /// The one connection that writes (and does most reads).
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections for [`Store::reader`]; `None` in memory, where a second
+    /// connection would see another database.
+    readers: Option<Arc<readers::Readers>>,
 }
 
 impl Store {
@@ -55,8 +62,10 @@ impl Store {
         if existed {
             check_is_paperpost(&conn, path)?;
         }
-        Self::setup(conn)
-            .with_context(|| format!("Failed to prepare the store at {}", path.display()))
+        let mut store = Self::setup(conn)
+            .with_context(|| format!("Failed to prepare the store at {}", path.display()))?;
+        store.readers = Some(Arc::new(readers::Readers::open(path)?));
+        Ok(store)
     }
 
     /// An in-memory store, for unit tests and benchmarks.
@@ -74,6 +83,7 @@ impl Store {
         migrations::migrate(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            readers: None,
         })
     }
 
@@ -83,10 +93,20 @@ impl Store {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The schema version, for `check-config` and tests.
+    /// A read-only connection for a read that may take long or must not wait on the
+    /// writer (the writer itself for an in-memory store).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        match &self.readers {
+            Some(readers) => readers.get(),
+            None => self.conn(),
+        }
+    }
+
+    /// The schema version, for `check-config`, `/healthz` and tests. Read on a read-only
+    /// connection, so a health check never queues behind a long write.
     pub fn schema_version(&self) -> anyhow::Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 

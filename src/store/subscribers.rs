@@ -340,12 +340,17 @@ impl Store {
                 )?;
             }
             if let Some(status) = update.status {
+                // Into or out of `unsubscribed` the capability token changes: links in
+                // mails sent before an unsubscribe (preferences, unsubscribe) stop working,
+                // so none can rewrite a later sign-up of the same address.
                 tx.execute(
                     "UPDATE subscribers SET status = ?2,
                         confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
-                        unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END
+                        unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END,
+                        token = CASE WHEN (?2 = 'unsubscribed') <> (status = 'unsubscribed')
+                                     THEN ?4 ELSE token END
                      WHERE id = ?1",
-                    params![id, status.as_str(), ts(now)],
+                    params![id, status.as_str(), ts(now), random_token()],
                 )?;
             }
             if let Some(topics) = &update.topics {
@@ -560,5 +565,43 @@ mod tests {
             .unwrap();
         assert_eq!(s2.status, SubscriberStatus::Paused);
         assert_eq!(s2.topics, s.topics);
+        assert_eq!(s2.token_secret, s.token_secret, "pausing keeps the links");
+    }
+
+    #[test]
+    fn the_token_changes_on_unsubscribe_and_on_coming_back() {
+        let store = Store::open_in_memory().unwrap();
+        let s = store
+            .add_subscriber(&new("ada@example.org"), Utc::now())
+            .unwrap();
+        let to = |status| SubscriberUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
+        let gone = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_ne!(gone.token_secret, s.token_secret);
+        assert!(
+            store
+                .subscriber_by_token(&s.public_token())
+                .unwrap()
+                .is_none()
+        );
+        let again = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            again.token_secret, gone.token_secret,
+            "no change, no new token"
+        );
+        let back = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Pending), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_ne!(back.token_secret, gone.token_secret);
+        assert_ne!(back.token_secret, s.token_secret);
     }
 }
