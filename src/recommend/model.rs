@@ -13,9 +13,10 @@ const C: f32 = 0.1;
 const DISLIKE_WEIGHT: f32 = 4.0;
 /// The bias is learned as the weight of a constant feature of this value (liblinear's `-B 1`).
 const BIAS: f32 = 1.0;
-const MAX_EPOCHS: usize = 60;
-/// Stop once no update moves the projected gradient more than this.
-const TOLERANCE: f32 = 1e-3;
+const MAX_EPOCHS: usize = 50;
+/// Stop once the projected gradients of an epoch span less than this (liblinear's default
+/// stopping rule and value for the dual solvers).
+const TOLERANCE: f32 = 0.1;
 /// At most this many ordinary negatives are trained on (an even stride through the
 /// corpus): training cost stays bounded however large the store grows.
 const MAX_NEGATIVES: usize = 4000;
@@ -61,18 +62,23 @@ pub(crate) fn train(corpus: &Corpus, likes: &[usize], dislikes: &[usize]) -> Opt
     let mut w = vec![0f32; corpus.dims()];
     let mut b = 0f32;
     let mut alpha = vec![0f32; samples.len()];
+    // The diagonal of the dual's matrix, x·x + bias², once per sample (not per update).
+    let diag: Vec<f32> = samples
+        .iter()
+        .map(|&(doc, _, _)| {
+            let x = corpus.vector(doc);
+            sparse_dot(x, x) + BIAS * BIAS
+        })
+        .collect();
     let mut order: Vec<usize> = (0..samples.len()).collect();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     for _ in 0..MAX_EPOCHS {
         shuffle(&mut order, &mut rng);
-        let mut max_pg = 0f32;
+        let (mut max_pg, mut min_pg) = (f32::MIN, f32::MAX);
         for &i in &order {
             let (doc, y, upper) = samples[i];
             let x = corpus.vector(doc);
-            let q = sparse_dot(x, x) + BIAS * BIAS;
-            if q <= 0.0 {
-                continue;
-            }
+            let q = diag[i];
             let margin = x.iter().map(|&(t, v)| w[t as usize] * v).sum::<f32>() + b * BIAS;
             let g = y * margin - 1.0;
             let pg = if alpha[i] <= 0.0 {
@@ -82,7 +88,8 @@ pub(crate) fn train(corpus: &Corpus, likes: &[usize], dislikes: &[usize]) -> Opt
             } else {
                 g
             };
-            max_pg = max_pg.max(pg.abs());
+            max_pg = max_pg.max(pg);
+            min_pg = min_pg.min(pg);
             if pg.abs() > 1e-12 {
                 let old = alpha[i];
                 alpha[i] = (old - g / q).clamp(0.0, upper);
@@ -93,7 +100,7 @@ pub(crate) fn train(corpus: &Corpus, likes: &[usize], dislikes: &[usize]) -> Opt
                 b += step * BIAS;
             }
         }
-        if max_pg < TOLERANCE {
+        if max_pg - min_pg < TOLERANCE {
             break;
         }
     }
