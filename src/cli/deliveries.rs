@@ -28,6 +28,12 @@ enum DeliveriesCommand {
     },
     /// The suppression list (addresses that hard-bounced).
     Suppressed,
+    /// Take an address off the suppression list (e.g. a mailbox that works again): later
+    /// sends mail it again. Failed deliveries stay failed (`retry --failed` re-queues them).
+    Unsuppress {
+        /// The address (any letter case).
+        email: String,
+    },
 }
 
 pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
@@ -47,6 +53,15 @@ pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
             }
             let n = store.requeue_deliveries(&states, edition.as_deref(), Utc::now())?;
             println!("re-queued {n} deliveries; run `paperpost send` to deliver them");
+            Ok(0)
+        }
+        Some(DeliveriesCommand::Unsuppress { email }) => {
+            let Some(was) = store.suppression(&email)? else {
+                eprintln!("{email} is not suppressed; nothing changed");
+                return Ok(1);
+            };
+            store.unsuppress(&email)?;
+            println!("{email} is no longer suppressed (was: {})", was.reason);
             Ok(0)
         }
         Some(DeliveriesCommand::Suppressed) => {

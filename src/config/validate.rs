@@ -168,16 +168,8 @@ impl Settings {
                     "username and password_env must be set together".into(),
                 ));
             }
-            if let Some(var) = &r.password_env
-                && std::env::var_os(var).is_none()
-            {
-                return Err(invalid(
-                    "delivery.relays",
-                    Some(i),
-                    "password_env",
-                    format!("environment variable {var} is not set"),
-                ));
-            }
+            // Whether the variable is set is checked only by the commands that talk SMTP
+            // (`Settings::transport`): listing readers must not need the password.
         }
         // The web server's timeouts and connection caps (issue 8).
         if let Err((key, message)) = self.web.validate() {

@@ -6,7 +6,7 @@ use crate::domain::{Digest, shorten};
 use super::components::{PaperCard, section_heading};
 use super::copy::COPY;
 use super::layout::{self, FooterLinks};
-use super::text::{TextSection, render_text};
+use super::text::{TextSection, WIDTH, render_text, wrap};
 use super::view::{self, PaperView};
 
 /// What the renderer needs to know about the newsletter and the reader.
@@ -42,11 +42,7 @@ pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
 
 /// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
 pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest {
-    let sections = Sections {
-        main: view::papers(digest),
-        more_like: view::more_like(digest),
-    };
-    render_with(digest, ctx, sections)
+    render_with(digest, ctx, sections_of(digest), None)
 }
 
 /// The paper views of a digest, by section.
@@ -54,6 +50,31 @@ struct Sections {
     main: Vec<PaperView>,
     more_like: Vec<PaperView>,
 }
+
+fn sections_of(digest: &Digest) -> Sections {
+    Sections {
+        main: view::papers(digest),
+        more_like: view::more_like(digest),
+    }
+}
+
+/// The same email marked as a test send (`paperpost send --to`): the subject starts with
+/// "[test]" and both parts open with a banner saying so and what `note` says (whose digest
+/// it is), so a test that reaches someone by mistake cannot pass for an edition.
+pub fn render_test_digest(digest: &Digest, ctx: &EmailContext<'_>, note: &str) -> RenderedDigest {
+    let mut r = render_with(digest, ctx, sections_of(digest), Some(note));
+    r.subject = format!("[test] {}", r.subject);
+    let banner = format!("TEST SEND, not an edition. {note}");
+    r.text = format!(
+        "{}{}\n{}",
+        wrap(&banner, WIDTH, "", ""),
+        "=".repeat(WIDTH),
+        r.text
+    );
+    r
+}
+
+const TEST_BANNER: &str = "padding:12px 28px;background:#fff4ce;color:#5c3c00;font-size:14px;line-height:20px;border-bottom:2px solid #e0b400";
 
 /// [`render_digest`], reusing paper views from `cache` (the same output).
 pub fn render_digest_cached(
@@ -65,10 +86,15 @@ pub fn render_digest_cached(
         main: view::papers_cached(digest.picks(), cache),
         more_like: view::papers_cached(digest.more_like(), cache),
     };
-    render_with(digest, ctx, sections)
+    render_with(digest, ctx, sections, None)
 }
 
-fn render_with(digest: &Digest, ctx: &EmailContext<'_>, papers: Sections) -> RenderedDigest {
+fn render_with(
+    digest: &Digest,
+    ctx: &EmailContext<'_>,
+    papers: Sections,
+    test_note: Option<&str>,
+) -> RenderedDigest {
     let heading = view::heading(digest);
     let intro = view::intro(digest);
     let subject = digest_subject(digest, ctx.newsletter_name);
@@ -76,7 +102,12 @@ fn render_with(digest: &Digest, ctx: &EmailContext<'_>, papers: Sections) -> Ren
     let html = layout::page(
         &subject,
         &preheader(&papers),
-        body(ctx, &heading, intro, &papers, &footer),
+        html! {
+            @if let Some(note) = test_note {
+                tr { td style=(TEST_BANNER) { strong { "Test send" } ", not an edition. " (note) } }
+            }
+            (body(ctx, &heading, intro, &papers, &footer))
+        },
     );
     let text = render_text(
         ctx.newsletter_name,

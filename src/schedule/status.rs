@@ -154,7 +154,12 @@ pub fn describe_run(r: &RunRecord) -> String {
                     None if s.not_modified > 0 && s.papers == 0 => {
                         format!("{}: not modified", s.name)
                     }
-                    None => format!("{}: {} papers ({} new)", s.name, s.papers, s.new),
+                    None => format!(
+                        "{}: {} ({} new)",
+                        s.name,
+                        crate::domain::count(s.papers, "paper", "papers"),
+                        s.new
+                    ),
                     Some(e) => format!("{}: FAILED ({e})", s.name),
                 });
             }
