@@ -14,6 +14,7 @@ fn main() {
         unsubscribe_url: "https://papers.example.org/unsubscribe/42.secret",
         preferences_url: Some("https://papers.example.org/preferences/42.secret"),
         archive_url: Some("https://papers.example.org/archive"),
+        feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
     };
     let r = render_digest(&sample_digest(n), &ctx);

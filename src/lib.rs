@@ -5,6 +5,8 @@
 //! - [`sources`]: fetch papers (HF Daily Papers, arXiv feeds and API, local files) into [`domain::Paper`].
 //! - [`store`]: the one handle on the database (SQLite); every query lives there.
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
+//! - [`recommend`]: pure — "more like what you liked": a per-reader linear model over the
+//!   tf-idf vectors of every stored paper, from the papers each reader liked and disliked.
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`bounces`]: `paperpost bounces ingest` — DSNs and complaints to suppressions.
@@ -21,6 +23,7 @@ pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod pipeline;
+pub mod recommend;
 pub mod render;
 pub mod schedule;
 pub mod selection;

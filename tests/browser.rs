@@ -3,7 +3,9 @@
 //! (`tests/browser/flow.mjs`).
 //!
 //! sign up on the home page → the confirmation mail (parsed here with mail-parser) → its
-//! link → preferences: new topics and frequency → `paperpost send` mails a digest → its
+//! link → preferences: new topics and frequency → `paperpost send` mails a digest → 👍 under
+//! a paper in that digest, confirmed on the page it opens → new papers are fetched and the
+//! next (daily) digest has a "More like what you liked" section → its
 //! `List-Unsubscribe` URL gets the RFC 8058 one-click POST from the browser context → the
 //! store says `unsubscribed`.
 //!
@@ -20,7 +22,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_parser::{Message, MessageParser};
-use paperpost::domain::{Frequency, SubscriberStatus, Term};
+use paperpost::domain::{Feedback, Frequency, SubscriberStatus, Term};
 use paperpost::store::Store;
 use support::cli::{self, paperpost};
 use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
@@ -347,7 +349,72 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         "{unsubscribe_url}"
     );
 
-    // 4. One click from the browser context unsubscribes.
+    // 4. 👍 under a paper of that digest, confirmed with the page's one button.
+    let liked = "Can Knowledge Editing Really Correct Hallucinations?";
+    let digest_html = artifacts.join("digest.html");
+    std::fs::write(
+        &digest_html,
+        digest.body_html(0).expect("an HTML part").as_bytes(),
+    )
+    .unwrap();
+    let digest_path = digest_html.to_str().unwrap();
+    browser(
+        "like",
+        &[
+            ("BASE_URL", &base),
+            ("DIGEST_HTML", digest_path),
+            ("LIKE_TITLE", liked),
+        ],
+        &artifacts,
+    );
+    let store = Store::open(&store_path).unwrap();
+    let reader = subscriber(&store_path);
+    let verdicts = store.feedback_of(reader.id).unwrap();
+    assert_eq!(
+        verdicts.len(),
+        1,
+        "one click on the button, one like: {verdicts:?}"
+    );
+    assert_eq!(verdicts[0].paper_id.as_str(), "2410.16251");
+    assert_eq!(verdicts[0].feedback, Feedback::Like);
+    assert_eq!(reader.frequency, Frequency::Daily);
+
+    // 5. New papers arrive (a second source), and the next digest recommends from them.
+    let more_sources = format!(
+        "{}\n{}",
+        std::fs::read_to_string(&config).unwrap(),
+        file_source("cs_ai", "arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")
+    );
+    std::fs::write(&config, more_sources).unwrap();
+    assert!(paperpost(&config, &["fetch"]).status.success());
+    let send = paperpost(&config, &["send"]);
+    assert!(
+        send.status.success(),
+        "{}",
+        String::from_utf8_lossy(&send.stderr)
+    );
+    let raw = wait_for_mail(&smtp, EMAIL, 3);
+    std::fs::write(artifacts.join("digest-more-like.eml"), &raw).unwrap();
+    let next = parse(&raw);
+    let next_html = artifacts.join("digest-more-like.html");
+    std::fs::write(
+        &next_html,
+        next.body_html(0).expect("an HTML part").as_bytes(),
+    )
+    .unwrap();
+    let text = next.body_text(0).expect("a text part");
+    assert!(text.contains("MORE LIKE WHAT YOU LIKED"), "{text}");
+    browser(
+        "more",
+        &[
+            ("BASE_URL", &base),
+            ("DIGEST_HTML", next_html.to_str().unwrap()),
+            ("LIKE_TITLE", liked),
+        ],
+        &artifacts,
+    );
+
+    // 6. One click from the browser context unsubscribes.
     browser(
         "unsubscribe",
         &[("BASE_URL", &base), ("UNSUBSCRIBE_URL", &unsubscribe_url)],

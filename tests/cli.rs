@@ -201,11 +201,154 @@ fn every_command_explains_itself() {
         "subscribers",
         "deliveries",
         "check-config",
+        "like",
+        "dislike",
+        "likes",
     ] {
         let out = paperpost(&cfg, &[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}");
         assert!(stdout(&out).lines().count() > 3, "{cmd} --help is too thin");
     }
+}
+
+#[test]
+fn like_and_dislike_record_a_readers_verdict_and_undo_forgets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+    let add = paperpost(&cfg, &["subscribers", "add", "ada@example.org"]);
+    assert!(add.status.success(), "{}", stderr(&add));
+
+    let liked = paperpost(&cfg, &["like", "ada@example.org", "arXiv:2410.18975v1"]);
+    assert!(liked.status.success(), "{}", stderr(&liked));
+    assert!(
+        stdout(&liked).contains("Unbounded: A Generative Infinite Game"),
+        "{}",
+        stdout(&liked)
+    );
+    let disliked = paperpost(
+        &cfg,
+        &[
+            "dislike",
+            "ADA@example.org",
+            "https://arxiv.org/abs/2410.18978",
+        ],
+    );
+    assert!(disliked.status.success(), "{}", stderr(&disliked));
+    let list = stdout(&paperpost(&cfg, &["likes", "ada@example.org"]));
+    assert!(list.contains("like\t2410.18975\tUnbounded"), "{list}");
+    assert!(list.contains("dislike\t2410.18978\tFramer"), "{list}");
+
+    // The latest verdict wins; undoing the wrong kind changes nothing.
+    assert!(
+        paperpost(&cfg, &["dislike", "ada@example.org", "2410.18975"])
+            .status
+            .success()
+    );
+    let wrong = paperpost(&cfg, &["like", "ada@example.org", "2410.18975", "--undo"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stderr(&wrong).contains("dislikes 2410.18975"),
+        "{}",
+        stderr(&wrong)
+    );
+    let undo = paperpost(
+        &cfg,
+        &["dislike", "ada@example.org", "2410.18975", "--undo"],
+    );
+    assert!(undo.status.success(), "{}", stderr(&undo));
+    let list = stdout(&paperpost(&cfg, &["likes", "ada@example.org"]));
+    assert!(
+        !list.contains("2410.18975") && list.contains("2410.18978"),
+        "{list}"
+    );
+
+    for (args, expected) in [
+        (
+            ["like", "nobody@example.org", "2410.18975"],
+            "no subscriber nobody@example.org",
+        ),
+        (
+            ["like", "ada@example.org", "2499.99999"],
+            "paper 2499.99999 is not in the store",
+        ),
+        (
+            ["dislike", "ada@example.org", "not-an-id"],
+            "`not-an-id` is not an arXiv identifier",
+        ),
+    ] {
+        let out = paperpost(&cfg, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_reader_who_liked_a_paper_gets_a_more_like_section_naming_it() {
+    // Arrange: the recorded HF papers, a reader who follows `video` and liked a paper on
+    // knowledge editing and hallucinations.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+    let add = paperpost(
+        &cfg,
+        &["subscribers", "add", "ada@example.org", "--topics", "video"],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let like = paperpost(&cfg, &["like", "ada@example.org", "2410.16251"]);
+    assert!(like.status.success(), "{}", stderr(&like));
+    // The reader's preview already shows the section.
+    let page = dir.path().join("p.html");
+    let preview = paperpost(
+        &cfg,
+        &[
+            "preview",
+            "--subscriber",
+            "ada@example.org",
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert!(preview.status.success(), "{}", stderr(&preview));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("More like what you liked"),
+        "preview: {}",
+        stdout(&preview)
+    );
+    assert!(html.contains("Should We Really Edit Language Models?"));
+
+    // Act
+    let send = paperpost(&cfg, &["send"]);
+    assert!(send.status.success(), "{}", stderr(&send));
+
+    // Assert: one mail whose section comes after the video picks and names the liked paper.
+    let mails: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let raw = std::fs::read(&mails[0]).unwrap();
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let text = msg.body_text(0).unwrap().replace('\n', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let section = text.find("MORE LIKE WHAT YOU LIKED").expect("the section");
+    assert!(text.find("Unbounded: A Generative Infinite Game").unwrap() < section);
+    let editing = text
+        .find("Should We Really Edit Language Models?")
+        .expect("the closest paper is recommended");
+    assert!(editing > section);
+    assert!(
+        text.contains("Like “Can Knowledge Editing Really Correct Hallucinations?” you liked"),
+        "{text}"
+    );
+    assert!(text.contains("/feedback/") && text.contains("?v=dislike"));
+    let html = msg.body_html(0).unwrap();
+    assert!(html.contains("More like what you liked"));
 }
 
 /// Rows the store can hold but today's rules refuse: a topic line that no longer parses,

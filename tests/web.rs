@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use paperpost::delivery::{MessageSettings, Transport};
 use paperpost::domain::{
-    Frequency, Paper, PaperId, PickRef, SubscriberEmail, SubscriberStatus, Topics,
+    Feedback, Frequency, Paper, PaperId, PickRef, SubscriberEmail, SubscriberStatus, Topics,
 };
 use paperpost::render::sample_digest;
 use paperpost::store::{NewSubscriber, Store};
@@ -112,6 +112,7 @@ fn seed(store: &Store) {
         .map(|p| PickRef {
             id: p.id.clone().unwrap(),
             reasons: vec!["trending".into()],
+            more_like: false,
         })
         .collect();
     store.upsert_papers(papers, start_time()).unwrap();
@@ -1108,6 +1109,107 @@ async fn preview_renders_what_topics_would_get_now() {
         !page.contains("Scaling Diffusion Models"),
         "old papers drop out of the window"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn feedback_links_record_nothing_on_get_or_head_and_the_button_post_records() {
+    // Arrange: a reader and a stored paper.
+    let app = spawn().await;
+    let sub = app.add_active("fay@example.org", "llm");
+    let paper = sample_digest(5).picks()[0].paper.clone();
+    let id = paper.id.clone().unwrap();
+    let path = format!("feedback/{}/{}", sub.public_token(), id);
+
+    // Act: what a link scanner does — GET and HEAD, both verdicts.
+    for v in ["like", "dislike"] {
+        let r = app.get(&format!("{path}?v={v}")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = r.text().await.unwrap();
+        assert_readable_page(&page, &paper.title);
+        assert!(page.contains("id=\"feedback-submit\""), "one button");
+        let head = app
+            .http
+            .head(app.url(&format!("{path}?v={v}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+    }
+    assert!(
+        app.store.feedback_of(sub.id).unwrap().is_empty(),
+        "GET and HEAD record nothing"
+    );
+
+    // A post without the page's CSRF field, or with another reader's, records nothing.
+    let other = app.add_active("gus@example.org", "");
+    let other_page = app
+        .get(&format!("feedback/{}/{}?v=like", other.public_token(), id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for bad in [String::new(), csrf_of(&other_page, "feedback-form")] {
+        let r = app
+            .post(&path, form(&[("csrf", &bad), ("v", "like")]))
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    assert!(app.store.feedback_of(sub.id).unwrap().is_empty());
+
+    // The button's post records the verdict; a later one replaces it.
+    let page = app
+        .get(&format!("{path}?v=like"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page, "feedback-form");
+    let r = app
+        .post(&path, form(&[("csrf", &csrf), ("v", "like")]))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("More like what you liked"));
+    let rows = app.store.feedback_of(sub.id).unwrap();
+    assert_eq!((rows.len(), rows[0].feedback), (1, Feedback::Like));
+    assert_eq!(rows[0].paper_id, id);
+
+    // The preferences page lists it with a remove button that works.
+    let prefs = format!("preferences/{}", sub.public_token());
+    let page = app.get(&prefs).await.text().await.unwrap();
+    let liked = &page[page.find("id=\"liked-papers\"").expect("liked list")..];
+    assert!(liked.contains(&paper.title));
+    let r = app
+        .post(&path, form(&[("csrf", &csrf), ("v", "remove")]))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.feedback_of(sub.id).unwrap().is_empty());
+    let page = app.get(&prefs).await.text().await.unwrap();
+    assert!(page.contains("id=\"feedback-none\""));
+
+    // Unknown papers, bad verdicts and bad tokens are clear errors that store nothing.
+    for (url, status) in [
+        (
+            format!("feedback/{}/2499.99999?v=like", sub.public_token()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("feedback/{}/not-an-id?v=like", sub.public_token()),
+            StatusCode::NOT_FOUND,
+        ),
+        (format!("{path}?v=love"), StatusCode::BAD_REQUEST),
+        (
+            format!("feedback/{}.x/{id}?v=like", sub.id),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        assert_eq!(app.get(&url).await.status(), status, "{url}");
+    }
+    let r = app
+        .post(&path, form(&[("csrf", &csrf), ("v", "love")]))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(app.store.feedback_of(sub.id).unwrap().is_empty());
     app.stop().await;
 }
 

@@ -3,6 +3,7 @@
 mod bounces;
 mod deliveries;
 mod editions;
+mod feedback;
 mod fetch;
 mod init;
 mod listmonk;
@@ -64,6 +65,14 @@ pub enum Command {
     /// listmonk's).
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
+    /// Record that a reader likes a paper: their digests get a "More like what you liked"
+    /// section from the papers they liked (`--undo` forgets it).
+    Like(feedback::FeedbackArgs),
+    /// Record that a reader dislikes a paper: it and papers very like it are demoted in
+    /// their digests (`--undo` forgets it).
+    Dislike(feedback::FeedbackArgs),
+    /// List a reader's liked and disliked papers (tab-separated: verdict, id, title).
+    Likes(feedback::LikesArgs),
     /// Delivery states per edition, bounce and complaint counts and rates, failures with
     /// their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
@@ -114,9 +123,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
+        Command::Like(args) => feedback::run(&store, crate::domain::Feedback::Like, args),
+        Command::Dislike(args) => feedback::run(&store, crate::domain::Feedback::Dislike, args),
+        Command::Likes(args) => feedback::list(&store, args),
         Command::Editions(args) => editions::run(&store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
-        Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => unreachable!("handled above"),
+        Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

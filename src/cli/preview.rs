@@ -10,7 +10,8 @@ use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    /// Preview the digest of this subscriber (their topics).
+    /// Preview the digest of this subscriber (their topics, and the "More like what you
+    /// liked" section when they liked papers).
     #[arg(long, conflicts_with = "topics")]
     subscriber: Option<String>,
     /// Preview these topics, e.g. `"diffusion model", cat:cs.CL, author:Hinton, min_upvotes:5`.
@@ -30,24 +31,30 @@ pub(super) fn preview(
     store: &Store,
     args: PreviewArgs,
 ) -> anyhow::Result<i32> {
-    let topics = match (&args.subscriber, &args.topics) {
+    let (topics, digest) = match (&args.subscriber, &args.topics) {
         (Some(email), _) => {
-            store
+            let reader = store
                 .subscriber_by_email(email)?
-                .ok_or_else(|| anyhow::anyhow!("no subscriber {email}"))?
-                .topics
+                .ok_or_else(|| anyhow::anyhow!("no subscriber {email}"))?;
+            let digest = pipeline::preview_reader_digest(settings, store, &reader, Utc::now())?;
+            (reader.topics, digest)
         }
-        (None, Some(t)) => Topics::parse(t)?,
-        (None, None) => Topics::default(),
+        (None, t) => {
+            let topics = match t {
+                Some(t) => Topics::parse(t)?,
+                None => Topics::default(),
+            };
+            let digest = pipeline::preview_digest(settings, store, &topics, Utc::now())?;
+            (topics, digest)
+        }
     };
-    let digest = pipeline::preview_digest(settings, store, &topics, Utc::now())?;
     let page = pipeline::preview_page(settings, digest.as_ref(), &topics);
     let out = args
         .out
         .unwrap_or_else(|| settings.base_dir.join("preview.html"));
     std::fs::write(&out, page)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-    let n = digest.as_ref().map_or(0, |d| d.picks().len());
+    let n = digest.as_ref().map_or(0, |d| d.len());
     println!(
         "{}; preview written to {}",
         crate::domain::count(n, "paper", "papers"),

@@ -96,6 +96,8 @@ pub struct Pick {
 pub struct Digest {
     period: Period,
     picks: Vec<Pick>,
+    /// The "More like what you liked" section, after the picks (often empty).
+    more_like: Vec<Pick>,
     /// True for the trending (non-personalised) digest.
     trending: bool,
     generated_at: DateTime<Utc>,
@@ -108,9 +110,21 @@ impl Digest {
         trending: bool,
         generated_at: DateTime<Utc>,
     ) -> Option<Digest> {
-        (!picks.is_empty()).then_some(Digest {
+        Digest::with_more_like(period, picks, Vec::new(), trending, generated_at)
+    }
+
+    /// A digest with a "More like what you liked" section; `None` when both are empty.
+    pub fn with_more_like(
+        period: Period,
+        picks: Vec<Pick>,
+        more_like: Vec<Pick>,
+        trending: bool,
+        generated_at: DateTime<Utc>,
+    ) -> Option<Digest> {
+        (!picks.is_empty() || !more_like.is_empty()).then_some(Digest {
             period,
             picks,
+            more_like,
             trending,
             generated_at,
         })
@@ -120,6 +134,17 @@ impl Digest {
     }
     pub fn picks(&self) -> &[Pick] {
         &self.picks
+    }
+    /// The "More like what you liked" section's papers.
+    pub fn more_like(&self) -> &[Pick] {
+        &self.more_like
+    }
+    /// Papers in the whole digest (picks and the "more like" section).
+    pub fn len(&self) -> usize {
+        self.picks.len() + self.more_like.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
     pub fn is_trending(&self) -> bool {
         self.trending
@@ -148,6 +173,21 @@ mod tests {
     fn an_empty_digest_cannot_be_built() {
         let p = Period::day(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
         assert!(Digest::new(p, vec![], false, Utc::now()).is_none());
+        assert!(Digest::with_more_like(p, vec![], vec![], false, Utc::now()).is_none());
+    }
+
+    #[test]
+    fn stored_picks_without_the_section_flag_are_main_picks() {
+        let old: PickRef = serde_json::from_str(r#"{"id":"2410.18975","reasons":["x"]}"#).unwrap();
+        assert!(!old.more_like);
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("more_like"), "{json}");
+        let new = PickRef {
+            more_like: true,
+            ..old
+        };
+        let back: PickRef = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert!(back.more_like);
     }
 }
 
@@ -158,6 +198,9 @@ pub struct PickRef {
     pub id: super::PaperId,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// In the "More like what you liked" section rather than the main picks.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more_like: bool,
 }
 
 impl From<&Pick> for Option<PickRef> {
@@ -165,6 +208,17 @@ impl From<&Pick> for Option<PickRef> {
         Some(PickRef {
             id: p.paper.id.clone()?,
             reasons: p.reasons.clone(),
+            more_like: false,
+        })
+    }
+}
+
+impl PickRef {
+    /// The stored form of a pick of the "More like what you liked" section.
+    pub fn more_like(p: &Pick) -> Option<PickRef> {
+        Some(PickRef {
+            more_like: true,
+            ..Option::<PickRef>::from(p)?
         })
     }
 }

@@ -1,11 +1,13 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
-mod merge;
 mod categories;
+mod feedback;
+mod merge;
 mod paper;
 mod subscriber;
 mod text;
 mod topics;
 
+pub use feedback::{Feedback, ReaderFeedback};
 #[cfg(test)]
 pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};

@@ -16,6 +16,8 @@ pub struct ReaderLinks {
     pub unsubscribe: String,
     pub preferences: String,
     pub archive: String,
+    /// Ends in `/`: a paper's 👍/👎 page is this plus its id and `?v=like|dislike`.
+    pub feedback: String,
 }
 
 /// Links for a reader, under the public base URL.
@@ -30,6 +32,7 @@ pub fn links_for(base: &url::Url, s: &Subscriber) -> ReaderLinks {
         unsubscribe: join(&format!("unsubscribe/{token}")),
         preferences: join(&format!("preferences/{token}")),
         archive: join("archive"),
+        feedback: join(&format!("feedback/{token}/")),
     }
 }
 
@@ -94,19 +97,22 @@ impl Composer {
     pub fn compose(&self, c: &Claimed) -> anyhow::Result<Composed> {
         let ids: Vec<PaperId> = c.picks.iter().map(|p| p.id.clone()).collect();
         let papers = self.papers(&ids)?;
-        let picks: Vec<Pick> = c
-            .picks
-            .iter()
-            .zip(papers)
-            .map(|(r, p)| Pick {
+        let (mut picks, mut more_like) = (Vec::new(), Vec::new());
+        for (r, p) in c.picks.iter().zip(papers) {
+            let pick = Pick {
                 paper: (*p).clone(),
                 reasons: r.reasons.clone(),
-            })
-            .collect();
+            };
+            if r.more_like {
+                more_like.push(pick);
+            } else {
+                picks.push(pick);
+            }
+        }
         let period = Period::parse_key(&c.period_key)
             .ok_or_else(|| anyhow::anyhow!("edition key {} is not a period", c.period_key))?;
         let trending = c.subscriber.topics.is_trending();
-        let digest = Digest::new(period, picks, trending, Utc::now())
+        let digest = Digest::with_more_like(period, picks, more_like, trending, Utc::now())
             .ok_or_else(|| anyhow::anyhow!("delivery {} has no papers", c.id))?;
         let links = links_for(&self.base_url, &c.subscriber);
         let why = why_line(&self.name, &c.subscriber);
@@ -116,6 +122,7 @@ impl Composer {
             unsubscribe_url: &links.unsubscribe,
             preferences_url: Some(&links.preferences),
             archive_url: Some(&links.archive),
+            feedback_url: Some(&links.feedback),
             why_line: &why,
         };
         let rendered = render_digest_cached(&digest, &ctx, &self.views);

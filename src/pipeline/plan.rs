@@ -5,7 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
 use crate::delivery::new_message_id;
-use crate::domain::{Frequency, Period, PickRef, Subscriber, SubscriberStatus};
+use crate::domain::{
+    Feedback, Frequency, PaperId, Period, PickRef, ReaderFeedback, Subscriber, SubscriberStatus,
+};
+use crate::recommend::{Corpus, RecommendLimits, personalise};
 use crate::selection::Selector;
 use crate::store::{NewDelivery, Store};
 
@@ -53,6 +56,12 @@ pub fn plan_edition(
         .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
         .collect();
     let candidates = store.papers_seen_since(oldest)?;
+    // When each candidate was first stored: the "more like" section picks from the same
+    // window of papers as the main picks.
+    let recent: Vec<(PaperId, DateTime<Utc>)> = candidates
+        .iter()
+        .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
+        .collect();
     let selector = Selector::new(
         candidates,
         readers.iter().map(|s| &s.topics),
@@ -90,6 +99,17 @@ pub fn plan_edition(
             !planned
         })
         .collect();
+    // Likes and dislikes; the tf-idf index of every stored paper is built only when some
+    // reader to plan has feedback, so readers without any cost nothing.
+    let feedback = store.feedback_by_subscriber()?;
+    let corpus = if todo
+        .iter()
+        .any(|s| !reader_feedback(feedback.get(&s.id), s).is_empty())
+    {
+        Some(Corpus::build(store.all_papers()?))
+    } else {
+        None
+    };
     for batch in todo.chunks(BATCH) {
         let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
         let sent = store.sent_papers_among(&ids, &candidate_ids)?;
@@ -99,11 +119,26 @@ pub fn plan_edition(
             let since = last_digest.get(&s.id).map_or(oldest, |t| (*t).max(oldest));
             let already_sent = sent.get(&s.id).unwrap_or(&empty);
             let mut picks = selector.select(&s.topics, since, already_sent);
-            if picks.is_empty() && settings.selection.send_empty {
+            let mut more_like = Vec::new();
+            let fb = reader_feedback(feedback.get(&s.id), s);
+            if let Some(corpus) = corpus.as_ref().filter(|_| !fb.is_empty()) {
+                let eligible: Vec<PaperId> = recent
+                    .iter()
+                    .filter(|(id, seen)| *seen >= since && !already_sent.contains(id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let p = personalise(corpus, &fb, picks, &eligible, RecommendLimits::default());
+                (picks, more_like) = (p.picks, p.more_like);
+            }
+            if picks.is_empty() && more_like.is_empty() && settings.selection.send_empty {
                 // Configured to always mail: fall back to the period's trending papers.
                 picks = selector.select(&Default::default(), since, already_sent);
             }
-            let picks: Vec<PickRef> = picks.iter().filter_map(Option::<PickRef>::from).collect();
+            let picks: Vec<PickRef> = picks
+                .iter()
+                .filter_map(Option::<PickRef>::from)
+                .chain(more_like.iter().filter_map(PickRef::more_like))
+                .collect();
             if picks.is_empty() {
                 summary.empty += 1;
             } else {
@@ -120,4 +155,18 @@ pub fn plan_edition(
         }
     }
     Ok(summary)
+}
+
+/// A reader's likes and dislikes: those recorded in the store (👍/👎, `paperpost like`),
+/// then the papers named in the reader's topics (`like:ID`, `dislike:ID`); the store's
+/// verdict wins over the topics'.
+fn reader_feedback(stored: Option<&ReaderFeedback>, reader: &Subscriber) -> ReaderFeedback {
+    let mut feedback = stored.cloned().unwrap_or_default();
+    for id in reader.topics.likes() {
+        feedback.add(id.clone(), Feedback::Like);
+    }
+    for id in reader.topics.dislikes() {
+        feedback.add(id.clone(), Feedback::Dislike);
+    }
+    feedback
 }

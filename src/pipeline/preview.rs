@@ -28,6 +28,47 @@ pub fn preview_digest(
     )
 }
 
+/// The digest `reader` would get now, as a reader never sent anything would: their topics'
+/// picks and, when they liked or disliked papers, the "More like what you liked" section.
+pub fn preview_reader_digest(
+    settings: &Settings,
+    store: &Store,
+    reader: &crate::domain::Subscriber,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Digest>> {
+    let period = super::period_for(settings, reader.frequency, now);
+    let oldest = now - Duration::days(settings.selection.window_days as i64);
+    let candidates = store.papers_seen_since(oldest)?;
+    let eligible: Vec<crate::domain::PaperId> = candidates
+        .iter()
+        .filter_map(|p| p.paper.id.clone())
+        .collect();
+    let selector = Selector::new(candidates, [&reader.topics], settings.selection_limits());
+    let picks = selector.select(&reader.topics, oldest, &HashSet::new());
+    let feedback = store
+        .feedback_by_subscriber()?
+        .remove(&reader.id)
+        .unwrap_or_default();
+    if feedback.is_empty() {
+        return Ok(Digest::new(period, picks, reader.topics.is_trending(), now));
+    }
+    let corpus = crate::recommend::Corpus::build(store.all_papers()?);
+    let p = crate::recommend::personalise(
+        &corpus,
+        &feedback,
+        picks,
+        &eligible,
+        crate::recommend::RecommendLimits::default(),
+    );
+    Ok(Digest::with_more_like(
+        period,
+        p.picks,
+        p.more_like,
+        reader.topics.is_trending(),
+        now,
+    ))
+}
+
 /// The digest `topics` would get at `now` from the papers of the last `window`, as a reader
 /// never sent anything would: what `preview` and the web's `/preview` both show.
 pub fn digest_for_topics(
@@ -62,6 +103,7 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         unsubscribe_url: &unsubscribe,
         preferences_url: None,
         archive_url: None,
+        feedback_url: None,
         why_line: &why,
     };
     render_preview_page(

@@ -109,6 +109,7 @@ pub fn compose_test(
         unsubscribe_url: &unsubscribe,
         preferences_url: None,
         archive_url: Some(&archive),
+        feedback_url: None,
         why_line: &why,
     };
     let rendered = render_test_digest(digest, &ctx, &note);

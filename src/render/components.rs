@@ -4,13 +4,15 @@ use maud::{Markup, Render, html};
 
 use super::copy::COPY;
 use super::style as s;
-use super::view::{PaperLink, PaperView};
+use super::view::{FeedbackLinks, PaperLink, PaperView};
 
 /// One paper as a container row (`<tr>`), followed by a spacer row.
 pub(crate) struct PaperCard<'a> {
     pub view: &'a PaperView,
     /// 1-based position in the digest.
     pub number: usize,
+    /// This reader's 👍/👎 links (none on public pages).
+    pub feedback: Option<&'a FeedbackLinks>,
 }
 
 impl Render for PaperCard<'_> {
@@ -50,6 +52,13 @@ impl Render for PaperCard<'_> {
                 (LinksRow(&v.links))
                 @if let Some(why) = &v.why {
                     p.pp-mu.pp-hr style=(s::WHY) { (why) }
+                }
+                @if let Some(f) = self.feedback {
+                    p.pp-fb style=(s::FEEDBACK) {
+                        a.pp-a href=(f.like) style=(s::LINK) { (COPY.paper.like) }
+                        span style=(s::SEP) { " · " }
+                        a.pp-a href=(f.dislike) style=(s::LINK) { (COPY.paper.dislike) }
+                    }
                 }
             } }
             tr { td style=(s::SPACER) { "\u{a0}" } }
@@ -105,5 +114,17 @@ impl Render for LinksRow<'_> {
                 }
             }
         }
+    }
+}
+
+/// The heading row of a section after the main picks ("More like what you liked").
+pub(crate) fn section_heading(title: &str, intro: &str) -> Markup {
+    html! {
+        tr { td.pp-head style=(s::SECTION) {
+            h2.pp-h1.pp-tx style=(s::H2) { (title) }
+            @if !intro.is_empty() {
+                p.pp-mu style=(s::INTRO) { (intro) }
+            }
+        } }
     }
 }

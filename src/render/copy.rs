@@ -22,6 +22,8 @@ pub(crate) struct Heading {
     pub intro_personal: String,
     pub intro_trending: String,
     pub empty: String,
+    pub more_like: String,
+    pub more_like_intro: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +43,8 @@ pub(crate) struct PaperCopy {
     pub comments_many: String,
     pub et_al: String,
     pub untitled: String,
+    pub like: String,
+    pub dislike: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,10 +3,10 @@ use maud::{Markup, html};
 
 use crate::domain::{Digest, shorten};
 
-use super::components::PaperCard;
+use super::components::{PaperCard, section_heading};
 use super::copy::COPY;
 use super::layout::{self, FooterLinks};
-use super::text::{WIDTH, render_text, wrap};
+use super::text::{TextSection, WIDTH, render_text, wrap};
 use super::view::{self, PaperView};
 
 /// What the renderer needs to know about the newsletter and the reader.
@@ -20,6 +20,9 @@ pub struct EmailContext<'a> {
     pub unsubscribe_url: &'a str,
     pub preferences_url: Option<&'a str>,
     pub archive_url: Option<&'a str>,
+    /// This reader's feedback URL ending in `/` (`…/feedback/{token}/`): each paper gets
+    /// 👍/👎 links under it. `None` on public pages.
+    pub feedback_url: Option<&'a str>,
     /// Why the reader gets this, e.g. "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL."
     pub why_line: &'a str,
 }
@@ -39,14 +42,27 @@ pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
 
 /// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
 pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest {
-    render_with(digest, ctx, view::papers(digest), None)
+    render_with(digest, ctx, sections_of(digest), None)
+}
+
+/// The paper views of a digest, by section.
+struct Sections {
+    main: Vec<PaperView>,
+    more_like: Vec<PaperView>,
+}
+
+fn sections_of(digest: &Digest) -> Sections {
+    Sections {
+        main: view::papers(digest),
+        more_like: view::more_like(digest),
+    }
 }
 
 /// The same email marked as a test send (`paperpost send --to`): the subject starts with
 /// "[test]" and both parts open with a banner saying so and what `note` says (whose digest
 /// it is), so a test that reaches someone by mistake cannot pass for an edition.
 pub fn render_test_digest(digest: &Digest, ctx: &EmailContext<'_>, note: &str) -> RenderedDigest {
-    let mut r = render_with(digest, ctx, view::papers(digest), Some(note));
+    let mut r = render_with(digest, ctx, sections_of(digest), Some(note));
     r.subject = format!("[test] {}", r.subject);
     let banner = format!("TEST SEND, not an edition. {note}");
     r.text = format!(
@@ -66,13 +82,17 @@ pub fn render_digest_cached(
     ctx: &EmailContext<'_>,
     cache: &view::ViewCache,
 ) -> RenderedDigest {
-    render_with(digest, ctx, view::papers_cached(digest, cache), None)
+    let sections = Sections {
+        main: view::papers_cached(digest.picks(), cache),
+        more_like: view::papers_cached(digest.more_like(), cache),
+    };
+    render_with(digest, ctx, sections, None)
 }
 
 fn render_with(
     digest: &Digest,
     ctx: &EmailContext<'_>,
-    papers: Vec<view::PaperView>,
+    papers: Sections,
     test_note: Option<&str>,
 ) -> RenderedDigest {
     let heading = view::heading(digest);
@@ -89,7 +109,13 @@ fn render_with(
             (body(ctx, &heading, intro, &papers, &footer))
         },
     );
-    let text = render_text(ctx.newsletter_name, &heading, intro, &papers, &footer);
+    let text = render_text(
+        ctx.newsletter_name,
+        &heading,
+        intro,
+        &text_sections(ctx, &papers),
+        &footer,
+    );
     RenderedDigest {
         subject,
         html: html.into_string(),
@@ -103,7 +129,10 @@ pub fn render_preview_page(digest: Option<&Digest>, ctx: &EmailContext<'_>, titl
     let footer = footer_links(ctx, None);
     match digest {
         Some(d) => {
-            let papers = view::papers(d);
+            let papers = Sections {
+                main: view::papers(d),
+                more_like: view::more_like(d),
+            };
             let body = body(ctx, &view::heading(d), view::intro(d), &papers, &footer);
             layout::page(title, &preheader(&papers), body)
         }
@@ -132,21 +161,60 @@ fn body(
     ctx: &EmailContext<'_>,
     heading: &str,
     intro: &str,
-    papers: &[PaperView],
+    papers: &Sections,
     footer: &FooterLinks<'_>,
 ) -> Markup {
+    let card = |v: &PaperView, number: usize| {
+        let feedback = view::feedback_links(ctx.feedback_url, v);
+        html! { (PaperCard { view: v, number, feedback: feedback.as_ref() }) }
+    };
+    let first_more = papers.main.len() + 1;
     html! {
         (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), heading, intro))
-        @for (i, v) in papers.iter().enumerate() {
-            (PaperCard { view: v, number: i + 1 })
+        @for (i, v) in papers.main.iter().enumerate() {
+            (card(v, i + 1))
+        }
+        @if !papers.more_like.is_empty() {
+            (section_heading(&COPY.heading.more_like, &COPY.heading.more_like_intro))
+            @for (i, v) in papers.more_like.iter().enumerate() {
+                (card(v, first_more + i))
+            }
         }
         (layout::footer(footer))
     }
 }
 
+/// The sections as the text part writes them: (heading, intro, papers with their 👍/👎
+/// links); the main picks have no heading.
+fn text_sections<'a>(ctx: &EmailContext<'_>, papers: &'a Sections) -> Vec<TextSection<'a>> {
+    let with_links = |views: &'a [PaperView]| {
+        views
+            .iter()
+            .map(|v| (v, view::feedback_links(ctx.feedback_url, v)))
+            .collect()
+    };
+    let mut out = vec![TextSection {
+        heading: None,
+        papers: with_links(&papers.main),
+    }];
+    if !papers.more_like.is_empty() {
+        out.push(TextSection {
+            heading: Some((&COPY.heading.more_like, &COPY.heading.more_like_intro)),
+            papers: with_links(&papers.more_like),
+        });
+    }
+    out
+}
+
 /// The inbox preview line: the first titles.
-fn preheader(papers: &[PaperView]) -> String {
-    let titles: Vec<&str> = papers.iter().take(3).map(|p| p.title.as_str()).collect();
+fn preheader(papers: &Sections) -> String {
+    let titles: Vec<&str> = papers
+        .main
+        .iter()
+        .chain(&papers.more_like)
+        .take(3)
+        .map(|p| p.title.as_str())
+        .collect();
     shorten(&titles.join(" · "), 140).into_owned()
 }
 
@@ -160,6 +228,7 @@ mod tests {
 
     const UNSUB: &str = "https://papers.example.org/u/42.secret?one-click=1&x=y";
     const PREFS: &str = "https://papers.example.org/p/42.secret";
+    const FEEDBACK: &str = "https://papers.example.org/feedback/42.secret/";
 
     fn with_ctx<T>(f: impl FnOnce(&EmailContext<'_>) -> T) -> T {
         let base = url::Url::parse("https://papers.example.org/").unwrap();
@@ -169,6 +238,7 @@ mod tests {
             unsubscribe_url: UNSUB,
             preferences_url: Some(PREFS),
             archive_url: Some("https://papers.example.org/archive"),
+            feedback_url: Some(FEEDBACK),
             why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
         };
         f(&ctx)
@@ -343,6 +413,50 @@ mod tests {
         );
         assert_eq!(h.matches("<img").count(), h.matches(" alt=\"").count());
         assert!(h.contains("mso-hide:all"), "hidden preheader");
+    }
+
+    #[test]
+    fn a_more_like_section_follows_the_picks_with_feedback_links_in_both_parts() {
+        let sample = sample_digest(3);
+        let mut liked = sample.picks()[2].clone();
+        liked.reasons = vec![crate::recommend::like_reason("Attention Is All You Need")];
+        let digest = Digest::with_more_like(
+            sample.period(),
+            sample.picks()[..2].to_vec(),
+            vec![liked.clone()],
+            false,
+            sample.generated_at(),
+        )
+        .unwrap();
+        let r = with_ctx(|ctx| render_digest(&digest, ctx));
+        let id = liked.paper.id.clone().unwrap();
+        let like = format!("{FEEDBACK}{id}?v=like");
+        let dislike = format!("{FEEDBACK}{id}?v=dislike");
+        for part in [&r.html, &r.text] {
+            let section = part
+                .find("More like what you liked")
+                .or_else(|| part.find("MORE LIKE WHAT YOU LIKED"));
+            let section = section.expect("the section heading");
+            assert!(part.find(&sample.picks()[1].paper.title).unwrap() < section);
+            assert!(part.find(&liked.paper.title).unwrap() > section);
+            assert!(part.contains("Like “Attention Is All You Need” you liked"));
+        }
+        assert!(
+            r.html
+                .contains(&format!("href=\"{}\"", like.replace('&', "&amp;")))
+        );
+        assert!(r.text.contains(&like) && r.text.contains(&dislike));
+        assert_eq!(r.html.matches("?v=like").count(), 3, "one 👍 per paper");
+        assert!(r.subject.contains("3 new papers"), "{}", r.subject);
+        // Public pages carry no feedback links.
+        let page = with_ctx(|ctx| {
+            let public = EmailContext {
+                feedback_url: None,
+                ..*ctx
+            };
+            render_preview_page(Some(&digest), &public, "Preview").into_string()
+        });
+        assert!(!page.contains("?v=like") && page.contains("More like what you liked"));
     }
 
     #[test]

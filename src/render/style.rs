@@ -32,6 +32,10 @@ pub(crate) const ABSTRACT: &str = "margin:0 0 14px;font-size:14px;line-height:22
 pub(crate) const LINKS: &str = "margin:0;font-size:13px;line-height:20px;font-weight:600";
 pub(crate) const LINK: &str = "color:#1a56db;text-decoration:none;white-space:nowrap";
 pub(crate) const SEP: &str = "color:#9aa3b2";
+pub(crate) const FEEDBACK: &str = "margin:8px 0 0;font-size:13px;line-height:20px;font-weight:600";
+pub(crate) const SECTION: &str = "padding:12px 28px 16px";
+pub(crate) const H2: &str =
+    "margin:0 0 6px;font-size:21px;line-height:28px;font-weight:800;color:#111827";
 pub(crate) const WHY: &str = "margin:12px 0 0;padding-top:10px;border-top:1px solid #eef0f3;font-size:12px;line-height:18px;color:#5b6270";
 
 pub(crate) const FOOT: &str =

@@ -4,7 +4,14 @@ use std::fmt::Write;
 
 use super::copy::COPY;
 use super::layout::FooterLinks;
-use super::view::PaperView;
+use super::view::{FeedbackLinks, PaperView};
+
+/// One section of the text part: an optional (heading, intro) and its papers, each with
+/// the reader's 👍/👎 links when there are any.
+pub(crate) struct TextSection<'a> {
+    pub heading: Option<(&'a str, &'a str)>,
+    pub papers: Vec<(&'a PaperView, Option<FeedbackLinks>)>,
+}
 
 pub(crate) const WIDTH: usize = 78;
 const INDENT: &str = "   ";
@@ -13,7 +20,7 @@ pub(crate) fn render_text(
     newsletter_name: &str,
     heading: &str,
     intro: &str,
-    papers: &[PaperView],
+    sections: &[TextSection<'_>],
     footer: &FooterLinks<'_>,
 ) -> String {
     let mut out = String::new();
@@ -22,11 +29,22 @@ pub(crate) fn render_text(
     out.push_str(&wrap(heading, WIDTH, "", ""));
     out.push_str(&wrap(intro, WIDTH, "", ""));
     out.push('\n');
-    for (i, p) in papers.iter().enumerate() {
-        out.push_str(&"-".repeat(WIDTH));
-        out.push_str("\n\n");
-        paper(&mut out, i + 1, p);
-        out.push('\n');
+    let mut number = 0;
+    for section in sections {
+        if let Some((title, intro)) = section.heading {
+            out.push_str(&"=".repeat(WIDTH));
+            out.push_str("\n\n");
+            out.push_str(&wrap(&title.to_uppercase(), WIDTH, "", ""));
+            out.push_str(&wrap(intro, WIDTH, "", ""));
+            out.push('\n');
+        }
+        for (p, feedback) in &section.papers {
+            number += 1;
+            out.push_str(&"-".repeat(WIDTH));
+            out.push_str("\n\n");
+            paper(&mut out, number, p, feedback.as_ref());
+            out.push('\n');
+        }
     }
     out.push_str(&"-".repeat(WIDTH));
     out.push_str("\n\n");
@@ -34,7 +52,7 @@ pub(crate) fn render_text(
     out
 }
 
-fn paper(out: &mut String, number: usize, p: &PaperView) {
+fn paper(out: &mut String, number: usize, p: &PaperView, feedback: Option<&FeedbackLinks>) {
     let number = format!("{number}. ");
     let hang = " ".repeat(number.chars().count().max(INDENT.len()));
     out.push_str(&wrap(&p.title, WIDTH, &number, &hang));
@@ -73,6 +91,15 @@ fn paper(out: &mut String, number: usize, p: &PaperView) {
     if let Some(why) = &p.why {
         out.push('\n');
         out.push_str(&wrap(why, WIDTH, &hang, &hang));
+    }
+    if let Some(f) = feedback {
+        out.push('\n');
+        for (label, url) in [
+            (&COPY.paper.like, &f.like),
+            (&COPY.paper.dislike, &f.dislike),
+        ] {
+            let _ = writeln!(out, "{hang}{label}: {url}");
+        }
     }
 }
 

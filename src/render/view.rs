@@ -30,6 +30,8 @@ pub(crate) struct PaperLink {
 
 #[derive(Debug, Clone)]
 pub(crate) struct PaperView {
+    /// The paper's id, for the per-reader 👍/👎 links.
+    pub id: Option<String>,
     pub title: String,
     /// The abstract page, else the Hugging Face page.
     pub title_url: Option<String>,
@@ -72,6 +74,7 @@ impl PaperView {
             .cloned()
             .collect();
         PaperView {
+            id: p.id.as_ref().map(|id| id.as_str().to_string()),
             title,
             title_url: abs.or(hf),
             thumbnail: p.thumbnail.as_deref().and_then(safe_url),
@@ -138,19 +141,47 @@ pub(crate) fn authors_line(authors: &[String]) -> Option<String> {
     }
 }
 
+/// A reader's 👍/👎 links for one paper: `{base}{id}?v=like|dislike`, where `base` is the
+/// reader's feedback URL (ending in `/`) and the id is percent-encoded (old-style ids have
+/// a `/`). `None` without a base or an id.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FeedbackLinks {
+    pub like: String,
+    pub dislike: String,
+}
+
+pub(crate) fn feedback_links(base: Option<&str>, view: &PaperView) -> Option<FeedbackLinks> {
+    let (base, id) = (base?, view.id.as_deref()?);
+    let at = format!("{base}{}", urlencoding::encode(id));
+    let like = safe_url(&format!("{at}?v=like"))?;
+    let dislike = safe_url(&format!("{at}?v=dislike"))?;
+    Some(FeedbackLinks { like, dislike })
+}
+
 /// Reasons as selection spells them ("diffusion model", "cs.CL", "trending") as one line.
+/// A recommender's reason ("like “Title” you liked") reads as its own sentence.
 fn why_line(reasons: &[String]) -> Option<String> {
     let c = &COPY.paper;
     let is_trending = |r: &str| r.trim().eq_ignore_ascii_case("trending");
+    let is_like = |r: &str| r.starts_with("like “");
     let matched: Vec<String> = reasons
         .iter()
-        .filter(|r| !is_trending(r))
+        .filter(|r| !is_trending(r) && !is_like(r))
         .map(|r| collapse_whitespace(r))
         .filter(|r| !r.is_empty())
         .collect();
-    if !matched.is_empty() {
-        let line = format!("{} {}", c.matched, matched.join(", "));
-        return Some(shorten(&line, WHY_CHARS).into_owned());
+    let likes: Vec<String> = reasons
+        .iter()
+        .filter(|r| is_like(r))
+        .map(|r| format!("L{}", collapse_whitespace(r).get(1..).unwrap_or_default()))
+        .collect();
+    if !matched.is_empty() || !likes.is_empty() {
+        let mut parts = Vec::new();
+        if !matched.is_empty() {
+            parts.push(format!("{} {}", c.matched, matched.join(", ")));
+        }
+        parts.extend(likes);
+        return Some(shorten(&parts.join(" · "), WHY_CHARS).into_owned());
     }
     reasons
         .iter()
@@ -161,7 +192,7 @@ fn why_line(reasons: &[String]) -> Option<String> {
 /// "12 new papers for you — week of 2026-11-23" / "The 20 trending papers — week of …".
 pub(crate) fn heading(digest: &Digest) -> String {
     let h = &COPY.heading;
-    let n = digest.picks().len();
+    let n = digest.len();
     let count = if digest.is_trending() {
         plural(n, &h.trending_one, &h.trending_many)
     } else {
@@ -178,8 +209,13 @@ pub(crate) fn intro(digest: &Digest) -> &'static str {
     }
 }
 
+/// Views of the main picks and of the "More like what you liked" section.
 pub(crate) fn papers(digest: &Digest) -> Vec<PaperView> {
     digest.picks().iter().map(PaperView::new).collect()
+}
+
+pub(crate) fn more_like(digest: &Digest) -> Vec<PaperView> {
+    digest.more_like().iter().map(PaperView::new).collect()
 }
 
 /// Paper views already built, for a caller that renders many digests of the same papers
@@ -192,9 +228,8 @@ pub struct ViewCache {
     views: std::sync::RwLock<std::collections::HashMap<(String, Vec<String>), PaperView>>,
 }
 
-pub(crate) fn papers_cached(digest: &Digest, cache: &ViewCache) -> Vec<PaperView> {
-    digest
-        .picks()
+pub(crate) fn papers_cached(picks: &[Pick], cache: &ViewCache) -> Vec<PaperView> {
+    picks
         .iter()
         .map(|pick| {
             let Some(id) = &pick.paper.id else {
@@ -265,6 +300,14 @@ mod tests {
         assert_eq!(
             why_line(&r(&["trending"])).unwrap(),
             "Trending on Hugging Face"
+        );
+        assert_eq!(
+            why_line(&r(&["llm", "like “Attention Is All You Need” you liked"])).unwrap(),
+            "Matched: llm · Like “Attention Is All You Need” you liked"
+        );
+        assert_eq!(
+            why_line(&r(&["like “A” you liked"])).unwrap(),
+            "Like “A” you liked"
         );
         // A paper in the trending digest without upvotes is there only for being new.
         assert_eq!(why_line(&[]), None);

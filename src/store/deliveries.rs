@@ -480,6 +480,7 @@ mod tests {
                 picks: vec![PickRef {
                     id,
                     reasons: vec![],
+                    more_like: false,
                 }],
                 message_id: format!("<{i}@example.org>"),
             });

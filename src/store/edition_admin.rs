@@ -148,6 +148,7 @@ mod tests {
         PickRef {
             id: PaperId::parse_arxiv(id).unwrap().0,
             reasons: vec![],
+            more_like: false,
         }
     }
 

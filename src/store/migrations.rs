@@ -170,6 +170,17 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE deliveries ADD COLUMN reclaimed_from TEXT;  -- owner whose lease expired
     "#,
+    // 6 (issue 9, likes): a reader's 👍/👎 per paper, the latest verdict only; the
+    // recommender trains on them.
+    r#"
+    CREATE TABLE feedback (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        paper_id      TEXT NOT NULL,
+        value         INTEGER NOT NULL CHECK (value IN (-1, 1)), -- +1 like, -1 dislike
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (subscriber_id, paper_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ mod archive;
 mod confirm;
 mod csrf;
 mod errors;
+mod feedback;
 mod fields;
 mod headers;
 mod home;
@@ -251,6 +252,7 @@ impl AppState {
             unsubscribe_url: "",
             preferences_url: None,
             archive_url: Some(archive),
+            feedback_url: None,
             why_line: why,
         }
     }
@@ -296,6 +298,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::show).post(unsubscribe::one_click),
+        )
+        .route(
+            "/feedback/{token}/{paper}",
+            get(feedback::show).post(feedback::record),
         )
         .route("/archive", get(archive::list))
         .route("/archive.xml", get(archive::feed))

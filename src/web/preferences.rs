@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::errors::WebError;
 use super::fields::{DeliveryFields, FormData, TopicFields, delivery_fields, topic_fields};
-use super::{Shared, csrf, layout};
+use super::{Shared, csrf, feedback, layout};
 use crate::domain::{Subscriber, SubscriberStatus, Term};
 use crate::store::SubscriberUpdate;
 
@@ -32,11 +32,21 @@ pub(crate) async fn show(
         Some("saved") => Some("Saved. Your next digest uses these preferences."),
         Some("paused") => Some("Paused. No digests until you resume."),
         Some("resumed") => Some("Resumed. Digests are on again."),
+        Some("feedback-removed") => Some("Removed. Your next digest no longer counts that paper."),
         _ => None,
     };
     let fields = TopicFields::from_topics(&sub.topics, sub.frequency);
     let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
-    Ok(page(&state, &sub, &fields, &delivery, &[], flash))
+    let verdicts = feedback::verdicts(&state, &sub).await?;
+    Ok(page(
+        &state,
+        &sub,
+        &fields,
+        &delivery,
+        &verdicts,
+        &[],
+        flash,
+    ))
 }
 
 pub(crate) async fn update(
@@ -78,7 +88,8 @@ pub(crate) async fn update(
                 (topics, when) => {
                     let mut errors = topics.err().unwrap_or_default();
                     errors.extend(when.err().unwrap_or_default());
-                    let page = page(&state, &sub, &fields, &delivery, &errors, None);
+                    let verdicts = feedback::verdicts(&state, &sub).await?;
+                    let page = page(&state, &sub, &fields, &delivery, &verdicts, &errors, None);
                     return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
                 }
             }
@@ -110,6 +121,7 @@ fn page(
     sub: &Subscriber,
     fields: &TopicFields,
     delivery: &DeliveryFields,
+    verdicts: &feedback::Verdicts,
     errors: &[String],
     flash: Option<&str>,
 ) -> Markup {
@@ -181,6 +193,7 @@ fn page(
                         }
                     }
                 }
+                (feedback::verdicts_card(state, sub, verdicts))
                 section.card {
                     h2 { "More" }
                     ul.links {

@@ -7,6 +7,11 @@
 //   confirm      CONFIRM_URL only asks (twice: scanners fetch links) → its button →
 //                "You're subscribed" → preferences → change topics and frequency → save →
 //                the saved state
+//   like         the digest's HTML (DIGEST_HTML, a file) → 👍 under LIKE_TITLE → the page
+//                with one button (reloading it records nothing) → confirm → "Noted" →
+//                preferences list the liked paper → switch to daily for the next digest
+//   more         the next digest's HTML (DIGEST_HTML): its "More like what you liked"
+//                section names LIKE_TITLE in a why line
 //   unsubscribe  the digest's List-Unsubscribe URL: its GET only asks; the RFC 8058
 //                one-click POST from the browser context (200, no redirect) answers with
 //                the unsubscribed state; the link is then retired (its token changed); the
@@ -15,7 +20,7 @@
 // Environment: BASE_URL (ends in /), ARTIFACTS (screenshots go here), EMAIL, and per phase
 // CONFIRM_URL or UNSUBSCRIBE_URL. Each step prints one line; any failure exits non-zero
 // with the reason (and a screenshot named failed-<phase>.png).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -103,6 +108,47 @@ const phases = {
     await shot(page, '05-preferences-after');
   },
 
+  async like(page) {
+    const title = env('LIKE_TITLE');
+    await page.setContent(readFileSync(env('DIGEST_HTML'), 'utf8'));
+    await shot(page, '06-digest');
+    const card = page.locator('td.pp-card', { hasText: title });
+    check((await card.count()) === 1, `the digest has a card for “${title}”`);
+    const up = card.getByRole('link', { name: '👍 More like this' });
+    check((await up.count()) === 1, 'the card has a 👍 link');
+    await Promise.all([page.waitForURL(/\/feedback\/.*\?v=like$/), up.click()]);
+    check((await heading(page)) === 'More papers like this one?', 'the 👍 link opens a page that asks');
+    // Link scanners fetch links: opening the page again records nothing (the test checks
+    // the store after this phase) and still asks.
+    await page.reload();
+    check((await page.locator('#feedback-paper').innerText()).includes(title), 'the page names the paper');
+    check((await page.locator('#feedback-current').count()) === 0, 'nothing is recorded by opening it');
+    check((await page.locator('main button').count()) === 1, 'the page has exactly one button');
+    await shot(page, '07-feedback-ask');
+    await page.locator('#feedback-submit').click();
+    await page.waitForLoadState();
+    check((await heading(page)) === 'Noted: more like this', 'the button records the like');
+    await shot(page, '08-feedback-noted');
+    await Promise.all([page.waitForURL(/\/preferences\//), page.getByRole('link', { name: 'See all your liked papers' }).click()]);
+    check((await page.locator('#liked-papers').innerText()).includes(title), 'preferences list the liked paper');
+    const form = page.locator('#preferences-form');
+    await form.locator('#frequency-daily').check();
+    await Promise.all([page.waitForURL(/\?done=saved$/), form.locator('#preferences-save').click()]);
+    check((await page.locator('#subscriber-status').innerText()).includes('daily'), 'the next digest comes daily');
+    await shot(page, '09-preferences-liked');
+  },
+
+  async more(page) {
+    const title = env('LIKE_TITLE');
+    await page.setContent(readFileSync(env('DIGEST_HTML'), 'utf8'));
+    const section = page.getByRole('heading', { name: 'More like what you liked' });
+    check((await section.count()) === 1, 'the next digest has a "More like what you liked" section');
+    const why = page.locator('td.pp-card', { hasText: `Like “${title}” you liked` });
+    check((await why.count()) >= 1, `a recommended paper says it is like “${title}”`);
+    check((await why.first().getByRole('link', { name: '👍 More like this' }).count()) === 1, 'recommended papers have 👍 too');
+    await shot(page, '10-digest-more-like');
+  },
+
   async unsubscribe(page) {
     const url = env('UNSUBSCRIBE_URL');
     check(url.startsWith(`${BASE_URL}unsubscribe/`), 'the List-Unsubscribe URL points at this site');
@@ -110,7 +156,7 @@ const phases = {
     for (let i = 0; i < 2; i++) await page.goto(url);
     check((await heading(page)) === 'Unsubscribe?', 'GET (twice) only asks "Unsubscribe?"');
     check((await page.locator('#unsubscribe-form').count()) === 1, 'with the one-click button form');
-    await shot(page, '06-unsubscribe-ask');
+    await shot(page, '11-unsubscribe-ask');
     // What a mail provider does for RFC 8058: a POST with List-Unsubscribe=One-Click
     // (multipart/form-data, the encoding the RFC recommends), redirects not followed.
     const res = await page.request.post(url, {
@@ -126,18 +172,18 @@ const phases = {
     check((await page.locator('#unsubscribed').innerText()).includes(EMAIL), 'it names the address');
     const again = page.getByRole('link', { name: 'Subscribe again' });
     check((await again.count()) === 1, 'it offers to subscribe again');
-    await shot(page, '07-unsubscribed');
+    await shot(page, '12-unsubscribed');
     // Unsubscribing retired the reader's links: an old mail's link changes nothing more.
     expectedErrors.add(url);
     await page.goto(url);
     check((await heading(page)) === 'This link does not work', 'the old link is retired');
 
     await page.goto(`${BASE_URL}archive`);
-    check((await page.locator('main a[href*="/archive/"]').count()) === 1, 'the archive lists the sent edition');
-    await shot(page, '08-archive');
+    check((await page.locator('main a[href*="/archive/"]').count()) === 2, 'the archive lists the two sent editions (weekly, then daily)');
+    await shot(page, '13-archive');
     await page.goto(BASE_URL);
     check((await page.locator('#sample-heading').innerText()) === 'From the latest issue', 'the home page shows the latest issue');
-    await shot(page, '09-home-with-issue');
+    await shot(page, '14-home-with-issue');
   },
 };
 

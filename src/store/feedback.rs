@@ -1,0 +1,222 @@
+//! Likes and dislikes: one row per reader and paper, the latest verdict wins, removable;
+//! and the text of every stored paper, which the recommender indexes.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::{Store, from_ts, ts};
+use crate::domain::{Feedback, Paper, PaperId, ReaderFeedback};
+
+/// One verdict as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRow {
+    pub paper_id: PaperId,
+    pub feedback: Feedback,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
+    #[tracing::instrument(name = "Recording feedback", skip(self, paper, now))]
+    pub fn set_feedback(
+        &self,
+        subscriber_id: i64,
+        paper: &PaperId,
+        feedback: Feedback,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        self.conn().execute(
+            "INSERT INTO feedback (subscriber_id, paper_id, value, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (subscriber_id, paper_id) DO UPDATE SET value = excluded.value, at = excluded.at",
+            params![subscriber_id, paper.as_str(), feedback.value(), ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the reader's verdict on `paper`; `false` when there was none.
+    pub fn remove_feedback(&self, subscriber_id: i64, paper: &PaperId) -> anyhow::Result<bool> {
+        Ok(self.conn().execute(
+            "DELETE FROM feedback WHERE subscriber_id = ?1 AND paper_id = ?2",
+            params![subscriber_id, paper.as_str()],
+        )? > 0)
+    }
+
+    /// One reader's verdicts, newest first.
+    pub fn feedback_of(&self, subscriber_id: i64) -> anyhow::Result<Vec<FeedbackRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT paper_id, value, at FROM feedback WHERE subscriber_id = ?1
+             ORDER BY at DESC, paper_id",
+        )?;
+        let rows = stmt.query_map([subscriber_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, value, at) = row?;
+            if let Some(row) = to_row(id, value, at) {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every reader's likes and dislikes (oldest first), for planning. Readers without
+    /// feedback are absent.
+    pub fn feedback_by_subscriber(&self) -> anyhow::Result<HashMap<i64, ReaderFeedback>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT subscriber_id, paper_id, value FROM feedback ORDER BY subscriber_id, at, paper_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out: HashMap<i64, ReaderFeedback> = HashMap::new();
+        for row in rows {
+            let (sub, id, value) = row?;
+            if let Some(r) = to_row(id, value, 0) {
+                out.entry(sub).or_default().add(r.paper_id, r.feedback);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The number of verdicts stored (all readers).
+    pub fn feedback_count(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0))?)
+    }
+
+    /// Every stored paper (replacements included): the text the recommender learns from.
+    #[tracing::instrument(name = "Reading every paper", skip_all)]
+    pub fn all_papers(&self) -> anyhow::Result<Vec<Paper>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT data FROM papers ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            out.push(serde_json::from_str(&json?)?);
+        }
+        Ok(out)
+    }
+
+    /// Whether a paper with this id is stored.
+    pub fn has_paper(&self, id: &PaperId) -> anyhow::Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM papers WHERE id = ?1)",
+            [id.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+/// A row, or `None` for one this version cannot read (an id or value written by hand).
+fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
+    let paper_id = PaperId::try_from(id).ok()?;
+    Some(FeedbackRow {
+        paper_id,
+        feedback: Feedback::from_value(value)?,
+        at: from_ts(at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{SubscriberEmail, Topics};
+    use crate::store::NewSubscriber;
+    use chrono::Duration;
+
+    fn reader(store: &Store, email: &str) -> i64 {
+        store
+            .add_subscriber(
+                &NewSubscriber::active(SubscriberEmail::parse(email).unwrap(), Topics::default()),
+                Utc::now(),
+            )
+            .unwrap()
+            .id
+    }
+
+    fn id(s: &str) -> PaperId {
+        PaperId::parse_arxiv(s).unwrap().0
+    }
+
+    #[test]
+    fn the_latest_verdict_wins_and_can_be_removed() {
+        let store = Store::open_in_memory().unwrap();
+        let ada = reader(&store, "ada@example.org");
+        let t = Utc::now();
+        store
+            .set_feedback(ada, &id("2410.18975"), Feedback::Like, t)
+            .unwrap();
+        store
+            .set_feedback(
+                ada,
+                &id("2410.18975"),
+                Feedback::Dislike,
+                t + Duration::seconds(5),
+            )
+            .unwrap();
+        let rows = store.feedback_of(ada).unwrap();
+        assert_eq!(rows.len(), 1, "one row per reader and paper");
+        assert_eq!(rows[0].feedback, Feedback::Dislike);
+        assert!(store.remove_feedback(ada, &id("2410.18975")).unwrap());
+        assert!(!store.remove_feedback(ada, &id("2410.18975")).unwrap());
+        assert!(store.feedback_of(ada).unwrap().is_empty());
+    }
+
+    #[test]
+    fn feedback_is_kept_per_reader_and_goes_with_a_purged_reader() {
+        let store = Store::open_in_memory().unwrap();
+        let (ada, bob) = (
+            reader(&store, "ada@example.org"),
+            reader(&store, "bob@example.org"),
+        );
+        let t = Utc::now();
+        store
+            .set_feedback(ada, &id("2410.00001"), Feedback::Like, t)
+            .unwrap();
+        store
+            .set_feedback(ada, &id("2410.00002"), Feedback::Dislike, t)
+            .unwrap();
+        store
+            .set_feedback(bob, &id("2410.00001"), Feedback::Dislike, t)
+            .unwrap();
+        let all = store.feedback_by_subscriber().unwrap();
+        assert_eq!(all[&ada].likes, [id("2410.00001")]);
+        assert_eq!(all[&ada].dislikes, [id("2410.00002")]);
+        assert_eq!(all[&bob].dislikes, [id("2410.00001")]);
+        assert!(store.delete_subscriber("ada@example.org").unwrap());
+        assert_eq!(store.feedback_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn every_paper_is_read_for_the_index() {
+        let store = Store::open_in_memory().unwrap();
+        let p = |i: &str| Paper {
+            id: Some(id(i)),
+            title: format!("Paper {i}"),
+            ..Paper::default()
+        };
+        store
+            .upsert_papers(vec![p("2410.00002"), p("2410.00001")], Utc::now())
+            .unwrap();
+        let all = store.all_papers().unwrap();
+        assert_eq!(
+            all.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(),
+            ["Paper 2410.00001", "Paper 2410.00002"]
+        );
+        assert!(store.has_paper(&id("2410.00001")).unwrap());
+        assert!(!store.has_paper(&id("2410.00003")).unwrap());
+    }
+}
