@@ -307,7 +307,7 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         "{terms:?}"
     );
     assert!(
-        terms.contains(&Term::Author("sanmi koyejo".into())),
+        terms.contains(&Term::Author("Sanmi Koyejo".into())),
         "{terms:?}"
     );
     assert!(
