@@ -212,6 +212,29 @@ mod tests {
     }
 
     #[test]
+    fn tex_in_titles_abstracts_and_names_reads_as_unicode_in_both_parts() {
+        let paper = Paper {
+            id: Some(PaperId::external("https://example.org/tex")),
+            title: "Sorting in $O(n \\log n)$ with $\\mathcal{L}_{\\text{KL}}$".into(),
+            abstract_text:
+                "We bound $\\alpha \\leq \\frac{1}{2}$ for $x \\in \\mathbb{R}^d$ at $5 per run."
+                    .into(),
+            authors: vec![
+                "Paulo Andr\\'e Lima de Castro".into(),
+                "Alfr\\'{e}d R\\'{e}nyi".into(),
+            ],
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![paper], false), ctx));
+        for part in [&r.html, &r.text] {
+            assert!(part.contains("Sorting in O(n log n) with ℒ_KL"), "{part}");
+            assert!(part.contains("We bound α ≤ 1/2 for x ∈ ℝᵈ at $5 per run."));
+            assert!(part.contains("Paulo André Lima de Castro, Alfréd Rényi"));
+            assert!(!part.contains("\\log") && !part.contains("\\'"));
+        }
+    }
+
+    #[test]
     fn twenty_long_papers_stay_under_gmails_clipping_limit() {
         let r = with_ctx(|ctx| render_digest(&sample_digest(20), ctx));
         assert!(r.html.len() < 100_000, "HTML is {} bytes", r.html.len());

@@ -4,6 +4,7 @@
 use crate::domain::{Digest, Paper, Pick, collapse_whitespace, shorten};
 
 use super::copy::{COPY, plural};
+use super::math::tex_to_unicode;
 
 /// Abstracts are cut to this many characters so a 20-paper digest stays well under
 /// Gmail's ~102 KB clipping limit.
@@ -51,7 +52,7 @@ impl PaperView {
     pub(crate) fn new(pick: &Pick) -> PaperView {
         let p = &pick.paper;
         let c = &COPY.paper;
-        let title = collapse_whitespace(&p.title);
+        let title = collapse_whitespace(&tex_to_unicode(&p.title));
         let title = if title.is_empty() {
             c.untitled.clone()
         } else {
@@ -94,8 +95,15 @@ impl PaperView {
     }
 }
 
+/// A title, abstract or name as every page shows it: TeX turned into Unicode text
+/// (see [`super::math`]), whitespace collapsed. For pages outside `render` (the archive feed).
+pub fn readable_text(s: &str) -> String {
+    collapse_whitespace(&tex_to_unicode(s))
+}
+
+/// Whitespace collapsed, TeX converted, cut to `max` characters; `None` when empty.
 fn non_empty(s: &str, max: usize) -> Option<String> {
-    let s = collapse_whitespace(s);
+    let s = collapse_whitespace(&tex_to_unicode(s));
     (!s.is_empty()).then(|| shorten(&s, max).into_owned())
 }
 
@@ -124,7 +132,7 @@ fn links(p: &Paper) -> Vec<PaperLink> {
 pub(crate) fn authors_line(authors: &[String]) -> Option<String> {
     let names: Vec<String> = authors
         .iter()
-        .map(|a| collapse_whitespace(a))
+        .map(|a| collapse_whitespace(&tex_to_unicode(a)))
         .filter(|a| !a.is_empty())
         .collect();
     match names.len() {
