@@ -72,6 +72,28 @@ fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
 }
 
 #[test]
+fn check_config_warns_when_the_base_url_is_not_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let https = paperpost(&config(dir.path(), ""), &["check-config"]);
+    assert!(https.status.success());
+    assert!(!stderr(&https).contains("not https"), "{}", stderr(&https));
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    let http = dir.path().join("http.toml");
+    std::fs::write(
+        &http,
+        text.replace("https://papers.example.org/", "http://papers.example.org/"),
+    )
+    .unwrap();
+    let out = paperpost(&http, &["check-config"]);
+    assert!(out.status.success(), "a warning, not an error");
+    assert!(
+        stderr(&out).contains("`newsletter.base_url` (http://papers.example.org/) is not https"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn subscribers_round_trip_through_csv_and_bad_rows_are_reported_by_line() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");

@@ -84,6 +84,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 fn check_config(settings: &Settings) -> anyhow::Result<i32> {
     let store = Store::open(&settings.store.path)?;
     println!("config OK");
+    if settings.newsletter.base_url.scheme() != "https" {
+        // RFC 8058 one-click unsubscribe, and Gmail's and Yahoo's bulk-sender rules, need an
+        // https List-Unsubscribe URL; mail with an http one is treated as bulk without it.
+        eprintln!(
+            "warning: `newsletter.base_url` ({}) is not https: List-Unsubscribe links will not \
+             qualify for one-click unsubscribe (RFC 8058) and large mailbox providers may \
+             reject or bulk the mail; put a TLS proxy in front and use its https address",
+            settings.newsletter.base_url
+        );
+    }
     println!(
         "  newsletter: {} <{}>",
         settings.newsletter.name, settings.newsletter.base_url

@@ -114,6 +114,7 @@ impl Composer {
             preferences_url: Some(&links.preferences),
             archive_url: Some(&links.archive),
             why_line: &why,
+            full_abstract: false,
         };
         let rendered = render_digest_cached(&digest, &ctx, &self.views);
         let to = lettre::message::Mailbox::new(

@@ -22,6 +22,7 @@ pub(crate) struct Heading {
     pub intro_personal: String,
     pub intro_trending: String,
     pub empty: String,
+    pub glance: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@ use crate::domain::{Digest, shorten};
 use super::components::PaperCard;
 use super::copy::COPY;
 use super::layout::{self, FooterLinks};
+use super::style;
 use super::text::render_text;
 use super::view::{self, PaperView};
 
@@ -22,6 +23,8 @@ pub struct EmailContext<'a> {
     pub archive_url: Option<&'a str>,
     /// Why the reader gets this, e.g. "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL."
     pub why_line: &'a str,
+    /// `[render] abstract = "full"`: each card shows the abstract under its summary.
+    pub full_abstract: bool,
 }
 
 /// One rendered edition, ready for delivery.
@@ -32,9 +35,16 @@ pub struct RenderedDigest {
     pub text: String,
 }
 
-/// "paperpost: 12 new papers for you — week of 2026-11-23".
+/// "paperpost: Scaling Diffusion Models to Millions of… and 11 more — week of 2026-11-23":
+/// the top paper's title (TeX converted, shortened), the count, the period.
 pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
-    format!("{newsletter_name}: {}", view::heading(digest))
+    let n = digest.picks().len();
+    let period = digest.period().label();
+    match view::top_title(digest) {
+        Some(title) if n > 1 => format!("{newsletter_name}: {title} and {} more — {period}", n - 1),
+        Some(title) => format!("{newsletter_name}: {title} — {period}"),
+        None => format!("{newsletter_name}: {}", view::heading(digest)),
+    }
 }
 
 /// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
@@ -65,7 +75,14 @@ fn render_with(
         &preheader(&papers),
         body(ctx, &heading, intro, &papers, &footer),
     );
-    let text = render_text(ctx.newsletter_name, &heading, intro, &papers, &footer);
+    let text = render_text(
+        ctx.newsletter_name,
+        &heading,
+        intro,
+        &papers,
+        &footer,
+        ctx.full_abstract,
+    );
     RenderedDigest {
         subject,
         html: html.into_string(),
@@ -113,10 +130,46 @@ fn body(
 ) -> Markup {
     html! {
         (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), heading, intro))
+        @if footer.unsubscribe_url.is_some() {
+            // Above the papers too, so Gmail's clipping of a long mail cannot hide it.
+            (layout::top_links(footer))
+        }
+        @if papers.len() > 1 {
+            (Glance(papers))
+        }
         @for (i, v) in papers.iter().enumerate() {
-            (PaperCard { view: v, number: i + 1 })
+            // The reason is said once for a run of papers picked for it, not on every card.
+            @if v.why.is_some() && (i == 0 || papers[i - 1].why != v.why) {
+                tr { td.pp-mu style=(style::SECTION) { (v.why.as_deref().unwrap_or("")) } }
+            }
+            (PaperCard { view: v, number: i + 1, full_abstract: ctx.full_abstract })
         }
         (layout::footer(footer))
+    }
+}
+
+/// The week at a glance: every paper's title (linked to its card), upvotes and reason.
+struct Glance<'a>(&'a [PaperView]);
+
+impl maud::Render for Glance<'_> {
+    fn render(&self) -> Markup {
+        html! {
+            tr { td.pp-card bgcolor="#ffffff" style=(style::GLANCE) {
+                h2.pp-tx style=(style::GLANCE_H) { (COPY.heading.glance) }
+                @for (i, v) in self.0.iter().enumerate() {
+                    p.pp-tx style=(style::GLANCE_LI) {
+                        (i + 1) ". "
+                        a.pp-a href=(format!("#p{}", i + 1)) style=(style::TITLE_LINK) {
+                            (shorten(&v.title, view::GLANCE_TITLE_CHARS))
+                        }
+                        @if let Some(up) = v.upvotes_count {
+                            span.pp-mu style=(style::SEP) { " · ▲ " (up) }
+                        }
+                    }
+                }
+            } }
+            tr { td style=(style::SPACER) { "\u{a0}" } }
+        }
     }
 }
 
@@ -146,6 +199,7 @@ mod tests {
             preferences_url: Some(PREFS),
             archive_url: Some("https://papers.example.org/archive"),
             why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
+            full_abstract: false,
         };
         f(&ctx)
     }
@@ -234,11 +288,103 @@ mod tests {
         }
     }
 
+    /// Twenty papers carrying every field at its longest: 300-character titles full of TeX,
+    /// 80 authors, 2,000-character abstracts, every link, keywords, AI summaries, thumbnails.
+    fn maximal_digest() -> Digest {
+        let papers = sample_digest(20)
+            .picks()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut paper = p.paper.clone();
+                paper.title = format!("{i} $\\mathcal{{L}}_{{\\text{{KL}}}}$ ").repeat(40);
+                paper.ai_keywords = (0..12).map(|k| format!("keyword number {k}")).collect();
+                paper.ai_summary = Some("A summary sentence that goes on. ".repeat(20));
+                paper.published = Some(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+                paper.comment = Some("x".repeat(500));
+                paper
+            })
+            .collect();
+        digest_of(papers, false)
+    }
+
     #[test]
-    fn twenty_long_papers_stay_under_gmails_clipping_limit() {
-        let r = with_ctx(|ctx| render_digest(&sample_digest(20), ctx));
-        assert!(r.html.len() < 100_000, "HTML is {} bytes", r.html.len());
-        assert!(r.html.contains("et al. (80 authors)"));
+    fn any_twenty_paper_digest_stays_under_90_kb_whatever_its_papers_carry() {
+        for full_abstract in [false, true] {
+            let r = with_ctx(|ctx| {
+                let ctx = EmailContext {
+                    full_abstract,
+                    ..*ctx
+                };
+                render_digest(&maximal_digest(), &ctx)
+            });
+            let total = r.html.len() + r.text.len();
+            println!(
+                "maximal 20-paper digest, full_abstract={full_abstract}: HTML {} B, text {} B",
+                r.html.len(),
+                r.text.len()
+            );
+            assert!(
+                r.html.len() < 90_000 && total < 150_000,
+                "full_abstract={full_abstract}: HTML {} bytes, text {} bytes",
+                r.html.len(),
+                r.text.len()
+            );
+            assert!(r.html.contains("et al. (80 authors)"));
+            // The unsubscribe link comes before the first paper, not only in the footer.
+            let unsub = r
+                .html
+                .find("href=\"https://papers.example.org/u/42.secret")
+                .unwrap();
+            assert!(unsub < r.html.find("id=\"p1\"").unwrap());
+        }
+    }
+
+    #[test]
+    fn the_digest_opens_with_every_paper_at_a_glance_then_the_cards() {
+        let d = sample_digest(5);
+        let r = with_ctx(|ctx| render_digest(&d, ctx));
+        let glance = r.html.find("At a glance").unwrap();
+        let first_card = r.html.find("id=\"p1\"").unwrap();
+        assert!(glance < first_card);
+        for n in 1..=5 {
+            assert!(r.html.contains(&format!("href=\"#p{n}\"")));
+        }
+        assert!(r.text.find("At a glance").unwrap() < r.text.find("1. Scaling").unwrap());
+        // The reason stands once per run of papers picked for it, not on every card.
+        assert_eq!(r.html.matches("Matched: diffusion model, cs.CL").count(), 2);
+    }
+
+    #[test]
+    fn thumbnails_are_small_decorative_images_of_a_fixed_size() {
+        let r = with_ctx(|ctx| render_digest(&sample_digest(3), ctx));
+        assert_eq!(r.html.matches("<img").count(), 3);
+        assert_eq!(
+            r.html
+                .matches("alt=\"\" width=\"112\" height=\"59\"")
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_card_shows_a_short_summary_its_date_and_linked_urls() {
+        let paper = Paper {
+            id: Some(PaperId::external("https://example.org/sum")),
+            title: "Summaries".into(),
+            abstract_text: "First sentence is here. Code is at https://github.com/x/y. \
+                A third sentence that is long enough to be cut away from the summary for sure, \
+                since it keeps going on and on and on and on and on and on and on and on and on \
+                and on and on and on and on and on and on and on about nothing much at all."
+                .into(),
+            published: Some(Utc.with_ymd_and_hms(2022, 3, 1, 0, 0, 0).unwrap()),
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![paper], false), ctx));
+        assert!(r.html.contains("First sentence is here. Code is at <a"));
+        assert!(r.html.contains("href=\"https://github.com/x/y\""));
+        assert!(!r.html.contains("third sentence"), "cut at a sentence end");
+        assert!(r.html.contains("2022-03-01") && r.text.contains("2022-03-01"));
     }
 
     #[test]
@@ -247,7 +393,8 @@ mod tests {
         let links = hrefs(&r.html);
         assert!(links.iter().any(|l| l == UNSUB) && links.iter().any(|l| l == PREFS));
         assert!(links.iter().any(|l| l.contains("arxiv.org/abs/")));
-        for link in &links {
+        // In-mail anchors (the glance list's `#p1`) have no text counterpart.
+        for link in links.iter().filter(|l| !l.starts_with('#')) {
             assert!(
                 r.text.contains(link.as_str()),
                 "{link} missing from:\n{}",
@@ -279,15 +426,27 @@ mod tests {
         let trending = digest_of(many.picks().iter().map(|p| p.paper.clone()).collect(), true);
         assert_eq!(
             digest_subject(&one, "paperpost"),
-            "paperpost: 1 new paper for you — week of 2026-11-23"
+            "paperpost: Scaling Diffusion Models to Millions of Tokens: Paper 1 — week of 2026-11-23"
         );
         assert_eq!(
             digest_subject(&many, "paperpost"),
-            "paperpost: 12 new papers for you — week of 2026-11-23"
+            "paperpost: Scaling Diffusion Models to Millions of Tokens: Paper 1 and 11 more — week of 2026-11-23"
         );
         assert_eq!(
             digest_subject(&trending, "paperpost"),
-            "paperpost: The 12 trending papers — week of 2026-11-23"
+            "paperpost: Scaling Diffusion Models to Millions of Tokens: Paper 1 and 11 more — week of 2026-11-23"
+        );
+        let tex = digest_of(
+            vec![Paper {
+                title: "Why $\\mathcal{L}_{\\text{KL}}$ collapses in very long, very deep, very wide transformers at scale".into(),
+                ..Paper::default()
+            }],
+            false,
+        );
+        let subject = digest_subject(&tex, "paperpost");
+        assert_eq!(
+            subject,
+            "paperpost: Why ℒ_KL collapses in very long, very deep, very wide transformers at… — week of 2026-11-23"
         );
         let r = with_ctx(|ctx| render_digest(&many, ctx));
         assert!(

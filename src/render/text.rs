@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use super::copy::COPY;
 use super::layout::FooterLinks;
-use super::view::PaperView;
+use super::view::{GLANCE_TITLE_CHARS, PaperView};
+use crate::domain::shorten;
 
 pub(crate) const WIDTH: usize = 78;
 const INDENT: &str = "   ";
@@ -15,6 +16,7 @@ pub(crate) fn render_text(
     intro: &str,
     papers: &[PaperView],
     footer: &FooterLinks<'_>,
+    full_abstract: bool,
 ) -> String {
     let mut out = String::new();
     out.push_str(&newsletter_name.to_uppercase());
@@ -22,10 +24,32 @@ pub(crate) fn render_text(
     out.push_str(&wrap(heading, WIDTH, "", ""));
     out.push_str(&wrap(intro, WIDTH, "", ""));
     out.push('\n');
+    if let Some(url) = footer.unsubscribe_url {
+        let _ = writeln!(out, "{}: {url}\n", COPY.footer.unsubscribe);
+    }
+    if papers.len() > 1 {
+        out.push_str(&COPY.heading.glance);
+        out.push_str("\n\n");
+        for (i, p) in papers.iter().enumerate() {
+            let number = format!("{:>2}. ", i + 1);
+            let mut line = shorten(&p.title, GLANCE_TITLE_CHARS).into_owned();
+            if let Some(up) = p.upvotes_count {
+                let _ = write!(line, " · ▲ {up}");
+            }
+            out.push_str(&wrap(&line, WIDTH, &number, "    "));
+        }
+        out.push('\n');
+    }
     for (i, p) in papers.iter().enumerate() {
         out.push_str(&"-".repeat(WIDTH));
         out.push_str("\n\n");
-        paper(&mut out, i + 1, p);
+        if let Some(why) = &p.why
+            && (i == 0 || papers[i - 1].why.as_ref() != Some(why))
+        {
+            out.push_str(&wrap(&why.to_uppercase(), WIDTH, "", ""));
+            out.push('\n');
+        }
+        paper(&mut out, i + 1, p, full_abstract);
         out.push('\n');
     }
     out.push_str(&"-".repeat(WIDTH));
@@ -34,7 +58,7 @@ pub(crate) fn render_text(
     out
 }
 
-fn paper(out: &mut String, number: usize, p: &PaperView) {
+fn paper(out: &mut String, number: usize, p: &PaperView, full_abstract: bool) {
     let number = format!("{number}. ");
     let hang = " ".repeat(number.chars().count().max(INDENT.len()));
     out.push_str(&wrap(&p.title, WIDTH, &number, &hang));
@@ -48,18 +72,31 @@ fn paper(out: &mut String, number: usize, p: &PaperView) {
         .map(String::as_str)
         .chain(p.upvotes.as_deref())
         .chain(p.comments.as_deref())
+        .chain(p.date.as_deref())
         .collect();
     if !meta.is_empty() {
         out.push_str(&wrap(&meta.join(" · "), WIDTH, &hang, &hang));
     }
-    if let Some(s) = &p.ai_summary {
+    if let Some(s) = &p.summary {
         out.push('\n');
-        let s = format!("{}: {s}", COPY.paper.ai_summary);
+        let s = if p.summary_is_ai {
+            format!("{}: {s}", COPY.paper.ai_summary)
+        } else {
+            s.clone()
+        };
         out.push_str(&wrap(&s, WIDTH, &hang, &hang));
     }
-    if let Some(a) = &p.abstract_text {
+    if full_abstract && let Some(a) = &p.abstract_text {
         out.push('\n');
         out.push_str(&wrap(a, WIDTH, &hang, &hang));
+    }
+    if !p.keywords.is_empty() {
+        out.push_str(&wrap(
+            &format!("[{}]", p.keywords.join("] [")),
+            WIDTH,
+            &hang,
+            &hang,
+        ));
     }
     if !p.links.is_empty() {
         out.push('\n');
@@ -69,10 +106,6 @@ fn paper(out: &mut String, number: usize, p: &PaperView) {
             // One line per link, never wrapped: a broken URL is a dead link.
             let _ = writeln!(out, "{hang}{}: {}{}", l.label, " ".repeat(pad), l.url);
         }
-    }
-    if let Some(why) = &p.why {
-        out.push('\n');
-        out.push_str(&wrap(why, WIDTH, &hang, &hang));
     }
 }
 

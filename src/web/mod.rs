@@ -180,6 +180,7 @@ impl AppState {
             preferences_url: None,
             archive_url: Some(archive),
             why_line: why,
+            full_abstract: false,
         }
     }
 
