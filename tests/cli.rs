@@ -229,3 +229,134 @@ fn every_command_explains_itself() {
         assert!(stdout(&out).lines().count() > 3, "{cmd} --help is too thin");
     }
 }
+
+/// Rows the store can hold but today's rules refuse: a topic line that no longer parses,
+/// bytes that are not UTF-8, an address at localhost.
+const POISON: [(&str, &str, &str); 3] = [
+    (
+        "bob@example.org",
+        "UPDATE subscribers SET topics = 'cat:CS CL' WHERE email = 'bob@example.org'",
+        "topics",
+    ),
+    (
+        "carol@example.org",
+        "UPDATE subscribers SET topics = CAST(X'6C6CFF' AS TEXT) WHERE email = 'carol@example.org'",
+        "UTF-8",
+    ),
+    (
+        "dave@example.org",
+        "UPDATE subscribers SET email = 'dave@localhost', email_key = 'dave@localhost' WHERE email = 'dave@example.org'",
+        "localhost",
+    ),
+];
+
+#[test]
+fn stored_rows_that_no_longer_read_are_reported_and_skipped_while_the_rest_is_sent() {
+    // Arrange: four readers, three of whose rows then go bad in the store.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    for email in [
+        "ada@example.org",
+        "bob@example.org",
+        "carol@example.org",
+        "dave@example.org",
+    ] {
+        assert!(
+            paperpost(&cfg, &["subscribers", "add", email])
+                .status
+                .success()
+        );
+    }
+    {
+        let db = rusqlite::Connection::open(dir.path().join("paperpost.sqlite3")).unwrap();
+        for (_, sql, _) in POISON {
+            assert_eq!(db.execute(sql, []).unwrap(), 1, "{sql}");
+        }
+    }
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+
+    // Act + Assert: listing and exporting show the good reader and name the bad ones.
+    for args in [&["subscribers", "list"][..], &["subscribers", "export"]] {
+        let out = paperpost(&cfg, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("ada@example.org"), "{args:?}");
+        let err = stderr(&out);
+        for (email, _, why) in POISON {
+            let shown = email.replace("example.org", "").replace('@', "");
+            assert!(
+                err.contains(&shown) && err.contains(why),
+                "{args:?} {email} {why}:\n{err}"
+            );
+            assert!(!stdout(&out).contains(&shown), "{args:?} lists {email}");
+        }
+    }
+    let status = paperpost(&cfg, &["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+
+    // Sending goes on for the good reader; the skipped ones are logged by id and reason.
+    let send = cli::output(&mut cli::command(&cfg, &["send"]));
+    assert!(send.status.success(), "{}", stderr(&send));
+    let log = stderr(&send);
+    assert!(log.contains("skipping a subscriber"), "{log}");
+    let mails: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1, "only ada's digest");
+    assert!(
+        mails[0].contains("To: ada@example.org"),
+        "{}",
+        &mails[0][..400.min(mails[0].len())]
+    );
+
+    // The bad rows can still be erased.
+    assert!(
+        paperpost(
+            &cfg,
+            &["subscribers", "remove", "--purge", "dave@localhost"]
+        )
+        .status
+        .success()
+    );
+}
+
+#[test]
+fn an_empty_or_foreign_store_file_is_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let store = dir.path().join("paperpost.sqlite3");
+    let cases: [(&[u8], &str); 2] = [
+        (b"", "is empty (0 bytes)"),
+        (
+            b"name,email\nada,ada@example.org\n",
+            "not an SQLite database",
+        ),
+    ];
+    for (content, want) in cases {
+        std::fs::write(&store, content).unwrap();
+        for args in [
+            &["check-config"][..],
+            &["send"],
+            &["subscribers", "list"],
+            &["fetch"],
+        ] {
+            let out = paperpost(&cfg, args);
+            assert!(!out.status.success(), "{args:?} accepted {want}");
+            let err = stderr(&out);
+            assert!(
+                err.contains(want)
+                    && err.contains("not a paperpost store")
+                    && err.contains("paperpost.sqlite3"),
+                "{args:?}: {err}"
+            );
+        }
+        assert_eq!(
+            std::fs::read(&store).unwrap(),
+            content,
+            "the file is left as it was"
+        );
+    }
+    // A missing file still makes a new store.
+    std::fs::remove_file(&store).unwrap();
+    assert!(paperpost(&cfg, &["check-config"]).status.success());
+}

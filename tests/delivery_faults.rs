@@ -238,6 +238,30 @@ fn when_the_first_relay_is_down_mail_fails_over_to_the_second() {
 }
 
 #[test]
+fn with_the_first_relay_down_the_backup_sees_at_most_connections_sessions() {
+    // Two relays, 4 connections each: 8 workers, half of them meant for the dead primary.
+    let smtp = SmtpServer::start_with(Some(json!({"pipelining": true})), false);
+    let n = Newsletter::new(&format!(
+        "{}{}{}",
+        FAST.replace("connections = 2", "connections = 4"),
+        relay(Some("primary"), closed_port(), 1.0),
+        relay(Some("backup"), smtp.port, 1.0)
+    ));
+    let who: Vec<String> = (0..60).map(|i| addr(&format!("r{i:02}"))).collect();
+    n.fetch_and_import(&who);
+
+    let send = n.run(&["send"]);
+
+    assert!(send.status.success());
+    assert_eq!(smtp.log().len(), who.len(), "everyone got it once");
+    let sessions = smtp.max_concurrent_sessions();
+    assert!(
+        (1..=4).contains(&sessions),
+        "the backup saw {sessions} sessions at once; connections = 4"
+    );
+}
+
+#[test]
 fn a_delivery_older_than_max_age_is_failed_and_not_suppressed() {
     let smtp = SmtpServer::start(Some(
         json!({"recipients": {addr("deferred"): ["451 rcpt"]}}),

@@ -57,11 +57,15 @@ impl Setup {
     }
 }
 
+/// The `/status` token `spawn_serve` gives the server.
+const STATUS_TOKEN: &str = "status-token-of-the-serve-tests";
+
 /// `paperpost serve` (web server on a free port, scheduler beside it), logging paperpost's
 /// info to `log`.
 fn spawn_serve(config: &Path, stdout: Stdio, log: &Path) -> Child {
     cli::command(config, &["serve", "--bind", "127.0.0.1:0"])
         .env("RUST_LOG", "paperpost=info")
+        .env("PAPERPOST_STATUS_TOKEN", STATUS_TOKEN)
         .stdout(stdout)
         .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
         .spawn()
@@ -170,18 +174,20 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         .to_string();
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert!(health.status().is_success());
-    // The operator's status page: served to loopback, not through a proxy.
-    let status = reqwest::get(format!("{url}status")).await.unwrap();
+    // The operator's status page: with its token only (no loopback by default).
+    let status = reqwest::get(format!("{url}status?token={STATUS_TOKEN}"))
+        .await
+        .unwrap();
     assert!(status.status().is_success());
     let page = status.text().await.unwrap();
     assert!(page.contains("fetch") && page.contains("weekly"), "{page}");
-    let proxied = reqwest::Client::new()
-        .get(format!("{url}status"))
-        .header("X-Forwarded-For", "203.0.113.9")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(proxied.status(), 404, "status is not public behind a proxy");
+    for (path, why) in [
+        ("status", "no token, even from loopback"),
+        ("status?token=0123456789abcdef0123", "a wrong token"),
+    ] {
+        let r = reqwest::get(format!("{url}{path}")).await.unwrap();
+        assert_eq!(r.status(), 404, "{why}");
+    }
     // …and later ticks (fetches every 2 s, sends every 3 s) send nothing new.
     let fetches = |log: &str| log.matches(" fetched ").count();
     let before = fetches(&server_log());
@@ -391,4 +397,152 @@ fn serve_and_status_explain_themselves() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("config.toml:5: `schedule.send`"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_source_in_the_start_up_fetch_fails_alone_and_serve_keeps_serving() {
+    // Arrange: the recorded feeds beside an endless body and a 60,000-deep feed.
+    let sources = recorded_sources().await;
+    let evil = support::hostile::HostileServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new()
+        .table("[fetch]\nbackoff_ms = 10\n")
+        .table(&feeds_toml(&sources))
+        .table(&format!(
+            "[[sources]]\nname = \"deep\"\nkind = \"arxiv_feed\"\nurl = \"{0}/deep-xml\"\ncategories = [\"cs.AI\"]\n\n\
+             [[sources]]\nname = \"endless\"\nkind = \"hf_daily\"\nurl = \"{0}/endless-200\"\ndays = 1\nmax_body_bytes = 1048576\n",
+            evil.base
+        ))
+        .write(dir.path());
+    let log_path = dir.path().join("serve.log");
+    let out_path = dir.path().join("serve.out");
+
+    // Act: a fresh store, so serve's first tick catches the fetch up at once.
+    let mut child = spawn_serve(
+        &config,
+        Stdio::from(std::fs::File::create(&out_path).unwrap()),
+        &log_path,
+    );
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let fetched = std::panic::catch_unwind(|| {
+        wait_until("the start-up fetch", Duration::from_secs(60), || {
+            server_log().contains(" fetched ")
+        })
+    });
+    if fetched.is_err() {
+        let _ = child.kill();
+        panic!("no fetch; serve said:\n{}", server_log());
+    }
+
+    // Assert: both hostile sources failed with their limits, the process lives on and
+    // answers, and the good sources' papers are stored.
+    let log = server_log();
+    assert!(child.try_wait().unwrap().is_none(), "serve died:\n{log}");
+    assert!(log.contains("depth limit"), "{log}");
+    assert!(
+        log.contains("larger than the limit of 1048576 bytes"),
+        "{log}"
+    );
+    let listening = std::fs::read_to_string(&out_path).unwrap();
+    let url = listening
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {listening:?}"))
+        .to_string();
+    let health = reqwest::get(format!("{url}healthz")).await.unwrap();
+    assert!(health.status().is_success());
+    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
+    assert!(status.success(), "exit {status:?}:\n{}", server_log());
+    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    assert!(store.paper_count().unwrap() > 0, "the good sources' papers");
+    evil.stop();
+    sources.stop().await;
+}
+
+/// The `http://127.0.0.1:port/` a `serve` printed to `out`, once it has.
+fn served_url(out: &Path) -> String {
+    let mut url = None;
+    wait_until("the listening address", Duration::from_secs(30), || {
+        url = std::fs::read_to_string(out)
+            .unwrap_or_default()
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .map(str::to_string);
+        url.is_some()
+    });
+    url.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_applies_the_web_keys_timeouts_caps_and_loopback_status() {
+    // Arrange: no sources, nothing due; short header timeout, two connections per IP,
+    // and /status for plain loopback.
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new()
+        .table("[schedule]\nfetch = \"\"\nsend = \"0 8 29 2 *\"\ndaily_send = \"0 8 29 2 *\"\n")
+        .table(
+            "[web]\nheader_timeout_secs = 3\nmax_connections_per_ip = 2\nstatus_loopback = true\n",
+        )
+        .write(dir.path());
+    let (out, log) = (dir.path().join("serve.out"), dir.path().join("serve.log"));
+    let mut child = spawn_serve(
+        &config,
+        Stdio::from(std::fs::File::create(&out).unwrap()),
+        &log,
+    );
+    let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let url = served_url(&out);
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+
+    // Act + assert: two idle connections from 127.0.0.5 are held, a third is closed at
+    // once, and the two are closed after the header timeout.
+    let from = |last: u8| async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(([127, 0, 0, last], 0).into()).unwrap();
+        socket.connect(addr).await.unwrap()
+    };
+    let closed = |mut s: tokio::net::TcpStream| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        tokio::time::timeout(Duration::from_secs(15), s.read(&mut buf))
+            .await
+            .is_ok_and(|r| r.map_or(true, |n| n == 0))
+    };
+    let (a, b) = (from(5).await, from(5).await);
+    let health = reqwest::get(format!("{url}healthz")).await.unwrap();
+    assert_eq!(health.status(), 200, "{}", server_log());
+    assert!(closed(from(5).await).await, "a third from one IP is closed");
+    let open = |s: &tokio::net::TcpStream| matches!(s.try_read(&mut [0u8; 8]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    assert!(
+        open(&a) && open(&b),
+        "the cap closed the newcomer, not the first two"
+    );
+    assert!(closed(a).await && closed(b).await, "idle ones time out");
+
+    // /status: plain loopback yes; with a proxy's header, or from 127.0.0.2, no.
+    let status = reqwest::get(format!("{url}status")).await.unwrap();
+    assert_eq!(status.status(), 200);
+    let proxied = reqwest::Client::new()
+        .get(format!("{url}status"))
+        .header("X-Real-IP", "127.0.0.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 404, "status is not public behind a proxy");
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap()
+        .get(format!("{url}status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "127.0.0.2 is not loopback enough");
+
+    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
+    assert!(status.success(), "{}", server_log());
 }

@@ -330,3 +330,140 @@ async fn connection_errors_are_retried_then_reported_with_the_url() {
     );
     assert!(err.ends_with("after 3 attempts"), "{err}");
 }
+
+/// The peak resident memory of this test process, in bytes (VmHWM from /proc).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_bodies_and_deep_documents_fail_their_own_source_and_the_others_go_on() {
+    // Arrange: the recorded HF day next to five hostile sources on a real local server.
+    let good = support::recorded::recorded_sources().await;
+    let evil = support::hostile::HostileServer::start().await;
+    let e = &evil.base;
+    let cfg = format!(
+        "{}
+[[sources]]
+name = \"endless-ok\"
+kind = \"hf_daily\"
+url = \"{e}/endless-200\"
+days = 1
+
+[[sources]]
+name = \"endless-small\"
+kind = \"hf_daily\"
+url = \"{e}/endless-200-small\"
+days = 1
+max_body_bytes = 1048576
+
+[[sources]]
+name = \"endless-404\"
+kind = \"hf_daily\"
+url = \"{e}/endless-404\"
+days = 1
+
+[[sources]]
+name = \"deep-xml\"
+kind = \"arxiv_feed\"
+url = \"{e}/deep-xml\"
+categories = [\"cs.AI\"]
+
+[[sources]]
+name = \"deep-json\"
+kind = \"hf_daily\"
+url = \"{e}/deep-json\"
+days = 1
+",
+        hf_source(&format!("{}", good.base), "hf")
+    );
+
+    // Act
+    let reports = run(&cfg, &fetcher()).await;
+
+    // Assert: the good source's papers are there; each hostile one failed alone, saying
+    // which source and which limit.
+    let by_name = |n: &str| reports.iter().find(|r| r.name == n).unwrap();
+    let hf = by_name("hf");
+    assert!(hf.error.is_none(), "{:?}", hf.error);
+    assert_eq!(hf.papers.len(), 29, "the recorded day's papers");
+    let expect = [
+        (
+            "endless-ok",
+            "larger than the limit of 52428800 bytes (max_body_bytes)",
+        ),
+        (
+            "endless-small",
+            "larger than the limit of 1048576 bytes (max_body_bytes)",
+        ),
+        ("endless-404", "HTTP 404"),
+        (
+            "deep-xml",
+            "nested deeper than 256 levels (the depth limit)",
+        ),
+        (
+            "deep-json",
+            "nested deeper than 128 levels (the depth limit)",
+        ),
+    ];
+    for (name, what) in expect {
+        let r = by_name(name);
+        let err = r
+            .error
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name} did not fail"))
+            .to_string();
+        assert!(err.starts_with(&format!("source \"{name}\":")), "{err}");
+        assert!(err.contains(what), "{name}: {err}");
+        assert!(r.papers.is_empty(), "{name}");
+    }
+    // The endless bodies were abandoned just past their limits (50 MiB + 1 MiB + 64 KiB,
+    // plus what sat in socket buffers), not read for the whole 10 s timeout.
+    let written = evil.written();
+    assert!(
+        written < 80 * 1024 * 1024,
+        "the server wrote {written} bytes"
+    );
+    let peak = peak_rss();
+    eprintln!("server wrote {written} bytes; peak RSS {peak} bytes");
+    assert!(peak < 600 * 1024 * 1024, "peak RSS {peak} bytes");
+    evil.stop();
+    good.stop().await;
+}
+
+#[tokio::test]
+async fn a_local_file_is_read_up_to_its_limit_and_no_further() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, format!("[{}]", " ".repeat(4096))).unwrap();
+    let deep = dir.path().join("deep.xml");
+    std::fs::write(&deep, support::hostile::deep_xml()).unwrap();
+    let deep_json = dir.path().join("deep.json");
+    std::fs::write(&deep_json, support::hostile::deep_json()).unwrap();
+    let cfg = format!(
+        "[[sources]]\nname = \"big\"\nkind = \"file\"\npath = {big:?}\nmax_body_bytes = 2048\n\
+         [[sources]]\nname = \"endless\"\nkind = \"file\"\npath = \"/dev/zero\"\nmax_body_bytes = 4096\n\
+         [[sources]]\nname = \"deep\"\nkind = \"file\"\npath = {deep:?}\n\
+         [[sources]]\nname = \"deep-json\"\nkind = \"file\"\npath = {deep_json:?}\n\
+         [[sources]]\nname = \"fine\"\nkind = \"file\"\npath = {:?}\n",
+        support::fixture_path("hf_daily_papers_2024-10-25_full.json")
+    );
+    let reports = run(&cfg, &fetcher()).await;
+    for (r, what) in reports.iter().zip([
+        "larger than the limit of 2048 bytes",
+        "larger than the limit of 4096 bytes",
+        "nested deeper than 256 levels",
+        "nested deeper than 128 levels",
+    ]) {
+        let err = r.error.as_ref().expect(&r.name).to_string();
+        assert!(err.contains(what) && err.contains(&r.name), "{err}");
+    }
+    assert!(reports[4].error.is_none(), "{:?}", reports[4].error);
+    assert_eq!(reports[4].papers.len(), 29);
+}

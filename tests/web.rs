@@ -34,6 +34,11 @@ fn start_time() -> DateTime<Utc> {
 }
 
 async fn spawn_with(settings: WebSettings) -> TestApp {
+    spawn_configured(settings, |_| {}).await
+}
+
+/// The app with `settings`, after `configure` had its say on the state.
+async fn spawn_configured(settings: WebSettings, configure: impl FnOnce(&mut AppState)) -> TestApp {
     let db = tempfile::tempdir().unwrap();
     let store = Store::open(&db.path().join("paperpost.db")).unwrap();
     seed(&store);
@@ -59,6 +64,7 @@ async fn spawn_with(settings: WebSettings) -> TestApp {
     let clock = Arc::new(Mutex::new(start_time()));
     let c = clock.clone();
     state.clock = Arc::new(move || *c.lock().unwrap());
+    configure(&mut state);
     let mailer = state.mailer.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(run(listener, state, async {
@@ -145,6 +151,13 @@ impl TestApp {
             )
             .await;
         (r.status(), r.text().await.unwrap())
+    }
+
+    /// Follows a confirmation link as a reader does: opens its page, clicks its button.
+    async fn confirm(&self, path: &str) -> reqwest::Response {
+        let page = self.get(path).await.text().await.unwrap();
+        let csrf = csrf_of(&page, "confirm-form");
+        self.post(path, form(&[("csrf", &csrf)])).await
     }
 
     fn advance(&self, by: Duration) {
@@ -351,6 +364,14 @@ async fn sign_up_mails_a_link_that_confirms_once_and_reuse_is_harmless() {
     assert_eq!(secret.len(), 32, "128 random bits as hex");
 
     let r = app.get(&confirm).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_readable_page(&r.text().await.unwrap(), "Confirm my subscription");
+    assert_eq!(
+        app.subscriber("ada@example.org").status,
+        SubscriberStatus::Pending,
+        "opening the link changes nothing"
+    );
+    let r = app.confirm(&confirm).await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
     assert_readable_page(&page, "You're subscribed");
@@ -562,7 +583,7 @@ async fn confirmation_links_expire_and_a_new_sign_up_sends_a_fresh_one() {
     let mails = app.mails_to("eve@example.org").await;
     let fresh = mails.last().unwrap().path(&app.base, "confirm");
     assert_ne!(fresh, old);
-    assert_eq!(app.get(&fresh).await.status(), StatusCode::OK);
+    assert_eq!(app.confirm(&fresh).await.status(), StatusCode::OK);
     assert_eq!(
         app.subscriber("eve@example.org").status,
         SubscriberStatus::Active
@@ -613,16 +634,24 @@ async fn one_click_unsubscribe_and_subscribing_again() {
         app.subscriber("carol@example.org").status,
         SubscriberStatus::Unsubscribed
     );
+    let again = app.post(&path, "List-Unsubscribe=One-Click").await;
     assert_eq!(
-        app.post(&path, "List-Unsubscribe=One-Click").await.status(),
-        StatusCode::OK,
+        again.status(),
+        StatusCode::NOT_FOUND,
+        "the token changed with the unsubscribe: the old link is spent"
+    );
+    assert_readable_page(&again.text().await.unwrap(), "This link does not work");
+    assert_eq!(
+        app.subscriber("carol@example.org").status,
+        SubscriberStatus::Unsubscribed,
         "repeating is harmless"
     );
 
+    let dave = app.add_active("dave@example.org", "llm");
     let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
     let r = app
         .http
-        .post(app.url(&path))
+        .post(app.url(&format!("unsubscribe/{}", dave.public_token())))
         .header(CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
         .body(multipart)
         .send()
@@ -632,6 +661,10 @@ async fn one_click_unsubscribe_and_subscribing_again() {
         r.status(),
         StatusCode::OK,
         "RFC 8058's multipart body works too"
+    );
+    assert_eq!(
+        app.subscriber("dave@example.org").status,
+        SubscriberStatus::Unsubscribed
     );
 
     let bogus = format!("unsubscribe/{}.{}", sub.id, "0".repeat(32));
@@ -652,7 +685,7 @@ async fn one_click_unsubscribe_and_subscribing_again() {
         .last()
         .unwrap()
         .path(&app.base, "confirm");
-    assert_eq!(app.get(&confirm).await.status(), StatusCode::OK);
+    assert_eq!(app.confirm(&confirm).await.status(), StatusCode::OK);
     let s = app.subscriber("carol@example.org");
     assert_eq!(
         (s.status, s.topics.to_string()),
@@ -1075,5 +1108,757 @@ async fn preview_renders_what_topics_would_get_now() {
         !page.contains("Scaling Diffusion Models"),
         "old papers drop out of the window"
     );
+    app.stop().await;
+}
+
+// ---- Issue 8: slow and many clients, /preview guards ----
+
+/// The server's socket address.
+fn addr_of(app: &TestApp) -> std::net::SocketAddr {
+    app.base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+/// A TCP connection to `to` from the loopback address `from` (127.0.0.x): each x is
+/// another client IP to the server.
+async fn connect_from(from: [u8; 4], to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind((std::net::Ipv4Addr::from(from), 0).into())
+        .unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Whether the server has closed `stream` (EOF or reset); `false` while it is open.
+fn is_closed(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.try_read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // a response (e.g. 408) before the close
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Waits until the server closes every stream (EOF or reset); panics after `within`.
+async fn until_all_closed(streams: Vec<tokio::net::TcpStream>, within: std::time::Duration) {
+    use tokio::io::AsyncReadExt;
+    let mut tasks = tokio::task::JoinSet::new();
+    for mut s in streams {
+        tasks.spawn(async move {
+            let mut buf = [0u8; 4096];
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        });
+    }
+    tokio::time::timeout(within, async {
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+    })
+    .await
+    .expect("the server closes every connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_half_sent_connections_are_capped_and_closed_while_healthz_answers() {
+    // Arrange: short timeouts, a per-IP cap of 100.
+    let app = spawn_with(WebSettings {
+        header_timeout_secs: 3,
+        body_timeout_secs: 3,
+        request_timeout_secs: 30,
+        max_connections: 1000,
+        max_connections_per_ip: 100,
+        ..WebSettings::default()
+    })
+    .await;
+    let addr = addr_of(&app);
+    use tokio::io::AsyncWriteExt;
+
+    // Act: 100 idle connections from 127.0.0.2, 100 with half a request head from
+    // 127.0.0.3, 100 with a head and half a body from 127.0.0.4.
+    let mut idle = Vec::new();
+    let mut half_head = Vec::new();
+    let mut half_body = Vec::new();
+    for _ in 0..100 {
+        idle.push(connect_from([127, 0, 0, 2], addr).await);
+        let mut s = connect_from([127, 0, 0, 3], addr).await;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        half_head.push(s);
+        let mut s = connect_from([127, 0, 0, 4], addr).await;
+        s.write_all(
+            b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=ada%40exa",
+        )
+        .await
+        .unwrap();
+        half_body.push(s);
+    }
+
+    // Assert: the service still answers, with all 300 held open.
+    let r = app.get("healthz").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "ok\n");
+    let held = idle
+        .iter()
+        .chain(&half_head)
+        .chain(&half_body)
+        .filter(|s| !is_closed(s))
+        .count();
+    assert_eq!(
+        held, 300,
+        "all were accepted and are waiting on their timeouts"
+    );
+
+    // One IP past its cap is closed at once, while its first 100 stay open.
+    let mut over = Vec::new();
+    for _ in 0..20 {
+        over.push(connect_from([127, 0, 0, 2], addr).await);
+    }
+    until_all_closed(over, std::time::Duration::from_secs(2)).await;
+    assert!(
+        idle.iter().all(|s| !is_closed(s)),
+        "the cap closed only the newcomers"
+    );
+    let r = app.get("healthz").await;
+    assert_eq!(r.status(), StatusCode::OK, "another client is still served");
+
+    // Every one of the 300 is closed by the server after its timeout, and nothing was
+    // stored from the half-sent sign-ups.
+    let all: Vec<_> = idle.into_iter().chain(half_head).chain(half_body).collect();
+    until_all_closed(all, std::time::Duration::from_secs(30)).await;
+    assert_eq!(app.store.subscriber_count(None).unwrap(), 0);
+    for _ in 0..100 {
+        let mut s = connect_from([127, 0, 0, 2], addr).await;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        use tokio::io::AsyncReadExt;
+        s.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn past_the_overall_connection_cap_newcomers_are_closed_until_others_leave() {
+    let app = spawn_with(WebSettings {
+        max_connections: 5,
+        max_connections_per_ip: 0,
+        ..WebSettings::default()
+    })
+    .await;
+    let addr = addr_of(&app);
+    let mut held = Vec::new();
+    for i in 0..5u8 {
+        held.push(connect_from([127, 0, 0, 10 + i], addr).await);
+    }
+    // The server accepts in order: once a sixth is closed, the five hold every slot.
+    let sixth = connect_from([127, 0, 0, 20], addr).await;
+    until_all_closed(vec![sixth], std::time::Duration::from_secs(5)).await;
+    assert!(held.iter().all(|s| !is_closed(s)), "the five stay open");
+
+    drop(held);
+    // The server notices the closes asynchronously: poll until it serves again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match app.http.get(app.url("healthz")).send().await {
+            Ok(r) if r.status() == StatusCode::OK => break,
+            _ if std::time::Instant::now() < deadline => tokio::task::yield_now().await,
+            other => panic!("healthz never answered again: {other:?}"),
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_body_that_stops_coming_gets_an_answer_and_the_connection_closes() {
+    let app = spawn_with(WebSettings {
+        body_timeout_secs: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = connect_from([127, 0, 0, 1], addr_of(&app)).await;
+    s.write_all(
+        b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        s.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers and closes")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split(' ').nth(1).unwrap_or_default();
+    assert!(
+        status.starts_with('4'),
+        "a 4xx for the unfinished body: {answer}"
+    );
+    assert!(
+        answer.contains("<!DOCTYPE html>"),
+        "a readable page: {answer}"
+    );
+    assert_eq!(app.store.subscriber_count(None).unwrap(), 0);
+    app.stop().await;
+}
+
+/// `n` more papers with long abstracts, so a preview has a real scan to do.
+fn add_papers(store: &Store, n: usize) {
+    let abstract_text = "We study scaling laws of sparse models on long documents. ".repeat(20);
+    let papers: Vec<Paper> = (0..n)
+        .map(|i| Paper {
+            id: PaperId::parse_arxiv(&format!("2611.{:05}", 20000 + i)).map(|(id, _)| id),
+            title: format!("Bulk paper {i} on graph transformers"),
+            abstract_text: abstract_text.clone(),
+            authors: vec![format!("Author {i}"), "Ada Lovelace".into()],
+            categories: vec!["cs.LG".into()],
+            upvotes: Some((i % 50) as u32),
+            ..Paper::default()
+        })
+        .collect();
+    store.upsert_papers(papers, start_time()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_sign_ups_answer_while_many_slow_previews_run() {
+    // Arrange: a paper set large enough that every preview scan takes a while.
+    // (No request timeout: on a busy machine the queued previews may take long.)
+    let app = spawn_with(WebSettings {
+        max_previews_per_ip_per_minute: 0,
+        request_timeout_secs: 3600,
+        ..WebSettings::default()
+    })
+    .await;
+    add_papers(&app.store, 10_000);
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    // Act: 8 distinct previews (no two share a cache entry), then health and a sign-up.
+    let mut previews = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (http, url, done) = (
+            app.http.clone(),
+            app.url(&format!("preview?topics=graph+{i}")),
+            done.clone(),
+        );
+        previews.spawn(async move {
+            let r = http.get(url).send().await.unwrap();
+            let status = r.status();
+            r.text().await.unwrap();
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            status
+        });
+    }
+    // Wait until the server is busy with them: the first preview has completed.
+    while done.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let health = app.get("healthz").await;
+    let previews_done_at_health = done.load(std::sync::atomic::Ordering::SeqCst);
+    let (status, _) = app.subscribe("ada@example.org", "graph").await;
+    let previews_done_at_sign_up = done.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Assert: both answered while most previews were still queued or scanning.
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        previews_done_at_health < 8 && previews_done_at_sign_up < 8,
+        "health answered after {previews_done_at_health} and the sign-up after \
+         {previews_done_at_sign_up} of 8 previews"
+    );
+    assert_eq!(app.mails_to("ada@example.org").await.len(), 1);
+    while let Some(status) = previews.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn identical_previews_are_served_from_a_short_lived_cache() {
+    let app = spawn().await;
+    let page = |p: &'static str| {
+        let app = &app;
+        async move { app.get(p).await.text().await.unwrap() }
+    };
+    let first = page("preview?topics=diffusion").await;
+    assert!(first.contains("Scaling Diffusion Models"));
+
+    // A new matching paper arrives; the same query (however spelled) gets the kept page.
+    app.store
+        .upsert_papers(
+            vec![Paper {
+                id: PaperId::parse_arxiv("2611.08888").map(|(id, _)| id),
+                title: "Fresh Diffusion Results".into(),
+                upvotes: Some(500),
+                ..Paper::default()
+            }],
+            start_time(),
+        )
+        .unwrap();
+    for spelling in [
+        "preview?topics=diffusion",
+        "preview?topics=+Diffusion+&frequency=weekly",
+    ] {
+        let again = page(spelling).await;
+        assert_eq!(again, first, "{spelling} is served from the cache");
+    }
+    // A minute later the query is scanned again.
+    app.advance(Duration::seconds(61));
+    let later = page("preview?topics=diffusion").await;
+    assert!(later.contains("Fresh Diffusion Results"), "{later}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn previews_are_rate_limited_per_client_ip_and_nothing_else_is() {
+    let app = spawn_with(WebSettings {
+        max_previews_per_ip_per_minute: 3,
+        ..WebSettings::default()
+    })
+    .await;
+    for i in 0..3 {
+        let r = app.get(&format!("preview?topics=t{i}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "preview {i}");
+    }
+    let r = app.get("preview?topics=t9").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_readable_page(&r.text().await.unwrap(), "wait a minute");
+    let r = app.get("preview?topics=t0").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "cached pages count too"
+    );
+    assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("preview").await.status(),
+        StatusCode::OK,
+        "the bare form is free"
+    );
+    assert_eq!(
+        app.subscribe("bob@example.org", "t1").await.0,
+        StatusCode::OK
+    );
+
+    app.advance(Duration::minutes(1));
+    assert_eq!(app.get("preview?topics=t9").await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_previews_answer_while_a_long_write_holds_the_store() {
+    // Arrange: a big batch of papers being stored in one transaction on the blocking pool
+    // (the scheduler's fetch does this), observed under way by its growing WAL file.
+    let app = spawn().await;
+    let wal = app._db.path().join("paperpost.db-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let before = wal_size();
+    let bulk = tempfile::tempdir().unwrap();
+    let source = Store::open(&bulk.path().join("bulk.db")).unwrap();
+    add_papers(&source, 20_000);
+    let papers: Vec<Paper> = source
+        .papers_seen_since(start_time() - Duration::days(1))
+        .unwrap()
+        .into_iter()
+        .map(|p| p.paper)
+        .collect();
+    let written = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = tokio::task::spawn_blocking({
+        let (store, written) = (app.store.clone(), written.clone());
+        move || {
+            store.upsert_papers(papers, start_time()).unwrap();
+            written.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    while wal_size() < before + 1_000_000 && !written.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::task::yield_now().await;
+    }
+
+    // Act
+    let health = app.get("healthz").await;
+    let preview = app.get("preview?topics=diffusion").await;
+    let write_done = written.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Assert: both answered from read-only connections before the write was done.
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert!(
+        preview
+            .text()
+            .await
+            .unwrap()
+            .contains("Scaling Diffusion Models")
+    );
+    assert!(!write_done, "health and preview waited for the write");
+    writer.await.unwrap();
+    assert!(app.store.paper_count().unwrap() > 20_000);
+    app.stop().await;
+}
+
+// ---- Issue 8: weaknesses ----
+
+#[tokio::test]
+async fn confirmation_needs_the_button_and_get_or_head_change_nothing() {
+    let app = spawn().await;
+    app.subscribe("ada@example.org", "llm").await;
+    app.subscribe("bob@example.org", "llm").await;
+    let confirm = app.mails_to("ada@example.org").await[0].path(&app.base, "confirm");
+    let bobs = app.mails_to("bob@example.org").await[0].path(&app.base, "confirm");
+    let pending = || app.subscriber("ada@example.org").status == SubscriberStatus::Pending;
+
+    // What link scanners do: HEAD and GET, repeatedly.
+    for _ in 0..2 {
+        let head = app.http.head(app.url(&confirm)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+        let page = app.get(&confirm).await.text().await.unwrap();
+        assert!(
+            page.contains(r#"<form id="confirm-form" method="post""#),
+            "{page}"
+        );
+    }
+    assert!(pending(), "HEAD and GET confirmed nobody");
+
+    // Posts not made from this link's page.
+    let bobs_csrf = csrf_of(&app.get(&bobs).await.text().await.unwrap(), "confirm-form");
+    for (body, why) in [
+        (String::new(), "no field"),
+        (form(&[("csrf", &"0".repeat(64))]), "a made-up field"),
+        (form(&[("csrf", &bobs_csrf)]), "another link's field"),
+    ] {
+        let r = app.post(&confirm, body).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{why}");
+        assert_readable_page(&r.text().await.unwrap(), "This form is out of date");
+        assert!(pending(), "{why} confirmed nobody");
+    }
+
+    let r = app.confirm(&confirm).await;
+    assert_readable_page(&r.text().await.unwrap(), "You're subscribed");
+    assert_eq!(
+        app.subscriber("ada@example.org").status,
+        SubscriberStatus::Active
+    );
+    assert_eq!(
+        app.subscriber("bob@example.org").status,
+        SubscriberStatus::Pending
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn spellings_of_one_mailbox_share_its_daily_confirmation_limit() {
+    // Arrange: three confirmation mails a day per mailbox (the default).
+    let app = spawn().await;
+    let spellings = [
+        "ada@xn--bcher-kva.example",
+        "ADA+news@xn--bcher-kva.example",
+        "Ada+x@XN--BCHER-KVA.EXAMPLE",
+        // Over the limit from here on: the same mailbox in Unicode, NFD and tagged.
+        "ada@bücher.example",
+        "ada@bu\u{308}cher.example",
+        "ada+more@BÜCHER.example",
+        "ADA+Z@xn--bcher-kva.example",
+    ];
+    // Act
+    for email in spellings {
+        let (status, body) = app.subscribe(email, "llm").await;
+        assert_eq!(status, StatusCode::OK, "{email}: {body}");
+        assert_readable_page(&body, "Check your inbox");
+    }
+    // Assert: three mails in all; the addresses were stored as typed.
+    assert_eq!(app.mails().await.len(), 3);
+    assert_eq!(
+        app.subscriber("ADA+news@xn--bcher-kva.example")
+            .email
+            .as_ref(),
+        "ADA+news@xn--bcher-kva.example"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn old_links_cannot_touch_a_new_sign_up_of_the_same_address() {
+    let app = spawn().await;
+    // An active reader with their preferences page open.
+    let carol = app.add_active("carol@example.org", "llm");
+    let prefs = format!("preferences/{}", carol.public_token());
+    let csrf = csrf_of(
+        &app.get(&prefs).await.text().await.unwrap(),
+        "preferences-form",
+    );
+    let r = app
+        .post(
+            &format!("unsubscribe/{}", carol.public_token()),
+            "List-Unsubscribe=One-Click",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.get(&prefs).await.status(), StatusCode::NOT_FOUND);
+
+    // They (or someone) sign up again: pending, with new topics.
+    app.subscribe("carol@example.org", "robots").await;
+    let again = app.subscriber("carol@example.org");
+    assert_eq!(again.status, SubscriberStatus::Pending);
+    assert_ne!(again.public_token(), carol.public_token());
+    let hijack = form(&[
+        ("csrf", &csrf),
+        ("action", "save"),
+        ("topics", "hijacked"),
+        ("frequency", "daily"),
+    ]);
+    let r = app.post(&prefs, hijack).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "the old link is spent");
+    let s = app.subscriber("carol@example.org");
+    assert_eq!(
+        (s.status, s.topics.to_string(), s.frequency),
+        (
+            SubscriberStatus::Pending,
+            "robots".into(),
+            Frequency::Weekly
+        )
+    );
+
+    // A second sign-up spends the first one's confirmation link.
+    app.subscribe("carol@example.org", "graphs").await;
+    let mails = app.mails_to("carol@example.org").await;
+    let (first, latest) = (
+        mails[mails.len() - 2].path(&app.base, "confirm"),
+        mails[mails.len() - 1].path(&app.base, "confirm"),
+    );
+    let r = app.get(&first).await;
+    assert_readable_page(&r.text().await.unwrap(), "already used");
+    assert_eq!(
+        app.subscriber("carol@example.org").status,
+        SubscriberStatus::Pending
+    );
+    let r = app.confirm(&latest).await;
+    assert_readable_page(&r.text().await.unwrap(), "You're subscribed");
+    let s = app.subscriber("carol@example.org");
+    assert_eq!(
+        (s.status, s.topics.to_string()),
+        (SubscriberStatus::Active, "graphs".into())
+    );
+    app.stop().await;
+}
+
+/// The app with a `/status` page that says "status page".
+async fn spawn_with_status(settings: WebSettings) -> TestApp {
+    spawn_configured(settings, |state| {
+        state.status = Some(Arc::new(|_| Ok(maud::html! { p { "status page" } })));
+    })
+    .await
+}
+
+#[tokio::test]
+async fn status_is_only_for_plain_loopback_when_configured_and_never_by_headers() {
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    // Default: no token configured (none in the test environment) and no loopback.
+    let app = spawn_with_status(WebSettings::default()).await;
+    let r = from([127, 0, 0, 1])
+        .get(app.url("status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "off by default");
+    app.stop().await;
+
+    let app = spawn_with_status(WebSettings {
+        status_loopback: true,
+        ..WebSettings::default()
+    })
+    .await;
+    let r = from([127, 0, 0, 1])
+        .get(app.url("status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("status page"));
+    let r = from([127, 0, 0, 2])
+        .get(app.url("status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "127.0.0.2 is not local enough"
+    );
+    for (header, value) in [
+        ("forwarded", "for=127.0.0.1"),
+        ("x-real-ip", "127.0.0.1"),
+        ("x-forwarded-for", "127.0.0.1"),
+        ("via", "1.1 proxy"),
+    ] {
+        let r = from([127, 0, 0, 1])
+            .get(app.url("status"))
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "through a proxy ({header})"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn non_ascii_topics_never_drop_the_connection_or_fail_the_server() {
+    let app = spawn().await;
+    let cases: [(&str, &str, &str); 6] = [
+        ("café", "", "a Latin letter with an accent"),
+        ("日本語", "", "CJK"),
+        (
+            "author:\"Łukasz Kaiser\"",
+            "",
+            "an author with a Polish letter",
+        ),
+        ("au: Łukasz", "", "the short author form"),
+        ("", "Émile Borel", "the authors field"),
+        (
+            "café, -日本語, \"Łódź graphs\"",
+            "Łukasz Kaiser, Émile Borel",
+            "all at once",
+        ),
+    ];
+    for (i, (topics, authors, what)) in cases.into_iter().enumerate() {
+        // GET /preview
+        let query = form(&[("topics", topics), ("authors", authors)]);
+        let r = app
+            .http
+            .get(app.url(&format!("preview?{query}")))
+            .send()
+            .await;
+        let r = r.unwrap_or_else(|e| panic!("preview of {what}: connection dropped: {e}"));
+        assert!(r.status().is_success(), "preview of {what}: {}", r.status());
+        assert_readable_page(&r.text().await.unwrap(), "preview");
+
+        // POST /subscribe
+        let email = format!("reader{i}@example.org");
+        let body = form(&[
+            ("email", &email),
+            ("topics", topics),
+            ("authors", authors),
+            ("frequency", "weekly"),
+        ]);
+        let r = app
+            .http
+            .post(app.url("subscribe"))
+            .header(CONTENT_TYPE, FORM)
+            .body(body);
+        let r = r
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("sign-up with {what}: {e}"));
+        assert_eq!(r.status(), StatusCode::OK, "sign-up with {what}");
+        app.subscriber(&email); // the stored row reads back
+
+        // POST /preferences, then the page again
+        let sub = app.add_active(&format!("active{i}@example.org"), "llm");
+        let path = format!("preferences/{}", sub.public_token());
+        let csrf = csrf_of(
+            &app.get(&path).await.text().await.unwrap(),
+            "preferences-form",
+        );
+        let body = form(&[
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("topics", topics),
+            ("authors", authors),
+            ("frequency", "weekly"),
+        ]);
+        let r = app
+            .http
+            .post(app.url(&path))
+            .header(CONTENT_TYPE, FORM)
+            .body(body);
+        let r = r
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("preferences with {what}: {e}"));
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "preferences with {what}");
+        let page = app.get(&path).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "preferences page after {what}"
+        );
+    }
+    assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_answers_is_cut_off() {
+    let app = spawn_with(WebSettings {
+        body_timeout_secs: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    use tokio::io::AsyncWriteExt;
+    // Pipelined requests for the home page, written for ever, answers never read: once
+    // the socket buffers are full the server's writes stall.
+    let stream = connect_from([127, 0, 0, 2], addr_of(&app)).await;
+    let (_never_read, mut write) = stream.into_split();
+    let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
+    let cut = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while write.write_all(&requests).await.is_ok() {}
+    })
+    .await;
+    assert!(cut.is_ok(), "the server closed the stalled connection");
+    assert_eq!(app.get("healthz").await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let app = spawn_with(WebSettings {
+        header_timeout_secs: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = connect_from([127, 0, 0, 1], addr_of(&app)).await;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer, on a connection kept alive; then nothing more is sent.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.ends_with(b"ok\n") {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!head.contains("connection: close"), "kept alive: {head}");
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), s.read(&mut buf))
+        .await
+        .expect("the server closes the idle connection")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "closed without another answer");
     app.stop().await;
 }

@@ -102,20 +102,30 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
                 .map(|s| s.parse::<SubscriberStatus>())
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            for s in store.subscribers(status)? {
+            let (good, bad) = store.subscribers_checked(status)?;
+            for s in good {
                 println!("{}\t{}\t{}\t{}", s.email, s.status, s.frequency, s.topics);
             }
+            report_unreadable(&bad);
             Ok(0)
         }
         SubscribersCommand::Remove { email, purge } => {
+            if purge {
+                // By address alone, so a stored row that no longer reads can be deleted too.
+                if !store.delete_subscriber(&email)? {
+                    eprintln!("no subscriber {email}");
+                    return Ok(1);
+                }
+                println!("deleted {} and their delivery history", email.trim());
+                return Ok(0);
+            }
             let Some(s) = store.subscriber_by_email(&email)? else {
-                eprintln!("no subscriber {email}");
+                eprintln!(
+                    "no readable subscriber {email} (a stored row that cannot be read is deleted with --purge)"
+                );
                 return Ok(1);
             };
-            if purge {
-                store.delete_subscriber(&email)?;
-                println!("deleted {} and their delivery history", s.email);
-            } else {
+            {
                 let u = crate::store::SubscriberUpdate {
                     status: Some(SubscriberStatus::Unsubscribed),
                     ..Default::default()
@@ -243,7 +253,8 @@ fn to_new_subscriber(r: &CsvRow) -> Result<NewSubscriber, String> {
 
 fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_writer(w);
-    for s in store.subscribers(None)? {
+    let (good, bad) = store.subscribers_checked(None)?;
+    for s in good {
         writer.serialize(CsvRow {
             email: s.email.to_string(),
             name: s.name,
@@ -255,5 +266,13 @@ fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
         })?;
     }
     writer.flush()?;
+    report_unreadable(&bad);
     Ok(())
+}
+
+/// Says on stderr which stored readers could not be read (and so are not listed).
+fn report_unreadable(bad: &[crate::store::UnreadableSubscriber]) {
+    for u in bad {
+        eprintln!("{u} (fix it with `subscribers remove --purge` and `add`)");
+    }
 }

@@ -31,6 +31,7 @@ impl Settings {
         o.timeout = Duration::from_secs(self.fetch.timeout_secs);
         o.max_retries = self.fetch.retries;
         o.backoff_base = Duration::from_millis(self.fetch.backoff_ms);
+        o.max_body_bytes = self.fetch.max_body_bytes;
         o
     }
 

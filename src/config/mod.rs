@@ -145,4 +145,116 @@ from = "paperpost <digest@example.org>"
             assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
         }
     }
+
+    #[test]
+    fn control_characters_and_absurd_numbers_are_refused_with_key_and_line() {
+        let header = |key: &str, value: &str| {
+            MINIMAL.replace(
+                "[newsletter]\n",
+                &format!("[newsletter]\n{key} = \"{value}\"\n"),
+            )
+        };
+        let cases = [
+            (
+                header("name", "News\\r\\nBcc: all@example.org"),
+                "config.toml:3: `newsletter.name`: must not contain control characters",
+            ),
+            (
+                header("list_id", "list\\n.example.org"),
+                "config.toml:3: `newsletter.list_id`: must not contain control",
+            ),
+            (
+                header("message_id_domain", "example.org\\r"),
+                "config.toml:3: `newsletter.message_id_domain`",
+            ),
+            (
+                header("message_id_domain", "ex ample.org"),
+                "`newsletter.message_id_domain`: must be one word",
+            ),
+            (
+                MINIMAL.replace("paperpost <digest", "\\\"pp\\u0007\\\" <digest"),
+                "`newsletter.from`",
+            ),
+            (
+                format!("{MINIMAL}\n[fetch]\ntimeout_secs = 0\n"),
+                "config.toml:7: `fetch.timeout_secs`: must be between 1 and 3600 (it is 0)",
+            ),
+            (
+                format!("{MINIMAL}\n[fetch]\nmax_body_bytes = 0\n"),
+                "config.toml:7: `fetch.max_body_bytes`: must be between 1024",
+            ),
+            (
+                format!("{MINIMAL}\n[web]\nmax_body_bytes = 0\n"),
+                "config.toml:7: `web.max_body_bytes`",
+            ),
+            (
+                format!("{MINIMAL}\n[web]\nconfirm_ttl_hours = 4294967295\n"),
+                "config.toml:7: `web.confirm_ttl_hours`: must be between 1 and 720",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"x\"\nkind = \"file\"\npath = \"a.json\"\nmax_body_bytes = 10\n"
+                ),
+                "config.toml:10: `sources.max_body_bytes`",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"x\\ty\"\nkind = \"file\"\npath = \"a.json\"\n"
+                ),
+                "config.toml:7: `sources.name`: must not contain control",
+            ),
+            (
+                format!("{MINIMAL}\n[[delivery.relays]]\nhost = \"smtp.example.org\\r\\nRSET\"\n"),
+                "config.toml:7: `delivery.relays.host`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+        let fine = format!("{MINIMAL}\n[fetch]\nmax_body_bytes = 1048576\n");
+        assert_eq!(parse(&fine).unwrap().fetch.max_body_bytes, 1_048_576);
+        assert_eq!(
+            parse(MINIMAL).unwrap().fetch.max_body_bytes,
+            50 * 1024 * 1024
+        );
+    }
+
+    #[test]
+    fn web_timeouts_and_connection_caps_are_range_checked() {
+        let cases = [
+            (
+                "header_timeout_secs = 0",
+                "config.toml:7: `web.header_timeout_secs`",
+            ),
+            (
+                "body_timeout_secs = 7200",
+                "config.toml:7: `web.body_timeout_secs`",
+            ),
+            (
+                "request_timeout_secs = 0",
+                "config.toml:7: `web.request_timeout_secs`",
+            ),
+            (
+                "max_connections = 0",
+                "config.toml:7: `web.max_connections`",
+            ),
+            (
+                "max_connections = 10\nmax_connections_per_ip = 11",
+                "config.toml:8: `web.max_connections_per_ip`",
+            ),
+        ];
+        for (keys, expected) in cases {
+            let text = format!("{MINIMAL}\n[web]\n{keys}\n");
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+        let web = parse(&format!(
+            "{MINIMAL}\n[web]\nmax_connections_per_ip = 0\nstatus_loopback = true\n"
+        ))
+        .unwrap()
+        .web;
+        assert_eq!((web.max_connections_per_ip, web.status_loopback), (0, true));
+        assert_eq!(parse(MINIMAL).unwrap().web.header_timeout_secs, 10);
+    }
 }

@@ -80,6 +80,10 @@ pub struct FetchSettings {
     /// First backoff delay after a 5xx/429/connection error; doubles per retry.
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
+    /// Largest body (HTTP response or local file) one source may read; `[[sources]]` can
+    /// set its own `max_body_bytes`.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
 }
 
 impl Default for FetchSettings {
@@ -88,6 +92,7 @@ impl Default for FetchSettings {
             timeout_secs: default_fetch_timeout(),
             retries: default_retries(),
             backoff_ms: default_backoff_ms(),
+            max_body_bytes: default_max_body_bytes(),
         }
     }
 }
@@ -241,6 +246,9 @@ fn default_retries() -> u32 {
 }
 fn default_backoff_ms() -> u64 {
     1000
+}
+fn default_max_body_bytes() -> u64 {
+    crate::sources::http::DEFAULT_MAX_BODY_BYTES
 }
 fn default_max_papers() -> usize {
     20

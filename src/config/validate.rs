@@ -18,6 +18,8 @@ impl Settings {
                 message,
             }
         };
+        self.validate_text(&invalid)?;
+        self.validate_ranges(&invalid)?;
         if self.newsletter.name.trim().is_empty() {
             return Err(invalid(
                 "newsletter",
@@ -174,6 +176,168 @@ impl Settings {
                     Some(i),
                     "password_env",
                     format!("environment variable {var} is not set"),
+                ));
+            }
+        }
+        // The web server's timeouts and connection caps (issue 8).
+        if let Err((key, message)) = self.web.validate() {
+            return Err(invalid("web", None, key, message));
+        }
+        Ok(())
+    }
+}
+
+/// Builds the error for (section, `[[section]]` index, key, message).
+type Invalid<'a> = dyn Fn(&str, Option<usize>, &str, String) -> ConfigError + 'a;
+
+impl Settings {
+    /// Strings that end up in mail headers, SMTP commands or page titles carry no control
+    /// characters: a CR/LF in `name` or `list_id` would inject a header into every digest.
+    fn validate_text(&self, invalid: &Invalid<'_>) -> Result<(), ConfigError> {
+        let clean = |section: &str, index: Option<usize>, key: &str, value: &str| match value
+            .chars()
+            .find(|c| c.is_control())
+        {
+            None => Ok(()),
+            Some(c) => Err(invalid(
+                section,
+                index,
+                key,
+                format!("must not contain control characters (found {c:?})"),
+            )),
+        };
+        let n = &self.newsletter;
+        clean("newsletter", None, "name", &n.name)?;
+        if let Some(name) = &n.from.name {
+            clean("newsletter", None, "from", name)?;
+        }
+        if let Some(name) = n.reply_to.as_ref().and_then(|m| m.name.as_ref()) {
+            clean("newsletter", None, "reply_to", name)?;
+        }
+        for (key, value) in [
+            ("list_id", &n.list_id),
+            ("message_id_domain", &n.message_id_domain),
+        ] {
+            let Some(value) = value else { continue };
+            clean("newsletter", None, key, value)?;
+            if value.trim().is_empty()
+                || value.contains(|c: char| c.is_whitespace() || "<>@\"".contains(c))
+            {
+                return Err(invalid(
+                    "newsletter",
+                    None,
+                    key,
+                    "must be one word of letters, digits, dots and dashes, like papers.example.org"
+                        .into(),
+                ));
+            }
+        }
+        for (i, r) in self.delivery.relays.iter().enumerate() {
+            let idx = Some(i);
+            clean("delivery.relays", idx, "host", &r.host)?;
+            for (key, value) in [
+                ("name", &r.name),
+                ("username", &r.username),
+                ("password_env", &r.password_env),
+                ("hello_name", &r.hello_name),
+            ] {
+                if let Some(v) = value {
+                    clean("delivery.relays", idx, key, v)?;
+                }
+            }
+        }
+        if let Some(dkim) = &self.delivery.dkim {
+            clean("delivery.dkim", None, "selector", &dkim.selector)?;
+            clean("delivery.dkim", None, "domain", &dkim.domain)?;
+        }
+        for (i, src) in self.sources.iter().enumerate() {
+            clean("sources", Some(i), "name", &src.name)?;
+        }
+        Ok(())
+    }
+
+    /// Numbers in ranges that make sense (0 where 0 means nothing works, or values so big
+    /// they overflow a timer or keep a link alive for centuries).
+    fn validate_ranges(&self, invalid: &Invalid<'_>) -> Result<(), ConfigError> {
+        use crate::sources::config::{MAX_BODY_BYTES, MIN_BODY_BYTES};
+        let range = |section: &str, index: Option<usize>, key: &str, v: u64, lo: u64, hi: u64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    section,
+                    index,
+                    key,
+                    format!("must be between {lo} and {hi} (it is {v})"),
+                ))
+            }
+        };
+        let f = &self.fetch;
+        range("fetch", None, "timeout_secs", f.timeout_secs, 1, 3600)?;
+        range("fetch", None, "retries", f.retries.into(), 0, 20)?;
+        range("fetch", None, "backoff_ms", f.backoff_ms, 0, 3_600_000)?;
+        range(
+            "fetch",
+            None,
+            "max_body_bytes",
+            f.max_body_bytes,
+            MIN_BODY_BYTES,
+            MAX_BODY_BYTES,
+        )?;
+        for (i, src) in self.sources.iter().enumerate() {
+            if let Some(n) = src.max_body_bytes {
+                range(
+                    "sources",
+                    Some(i),
+                    "max_body_bytes",
+                    n,
+                    MIN_BODY_BYTES,
+                    MAX_BODY_BYTES,
+                )?;
+            }
+        }
+        let w = &self.web;
+        range(
+            "web",
+            None,
+            "confirm_ttl_hours",
+            w.confirm_ttl_hours.into(),
+            1,
+            24 * 30,
+        )?;
+        range(
+            "web",
+            None,
+            "max_body_bytes",
+            w.max_body_bytes as u64,
+            1024,
+            16 * 1024 * 1024,
+        )?;
+        let d = &self.delivery;
+        range(
+            "delivery",
+            None,
+            "max_attempts",
+            d.max_attempts.into(),
+            1,
+            100,
+        )?;
+        range(
+            "delivery",
+            None,
+            "max_messages_per_connection",
+            d.max_messages_per_connection as u64,
+            1,
+            1_000_000,
+        )?;
+        range("delivery", None, "lease_secs", d.lease_secs, 2, 24 * 3600)?;
+        for (i, r) in d.relays.iter().enumerate() {
+            if !(r.timeout_secs > 0.0 && r.timeout_secs <= 3600.0) {
+                return Err(invalid(
+                    "delivery.relays",
+                    Some(i),
+                    "timeout_secs",
+                    "must be a positive number of seconds, at most 3600".into(),
                 ));
             }
         }

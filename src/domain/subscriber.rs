@@ -7,8 +7,15 @@ use lettre::Address;
 
 use super::Topics;
 
-/// A subscriber's address, validated by lettre's [`Address`] parser. The only way to get
-/// one is [`SubscriberEmail::parse`], so every stored address can be mailed.
+/// A subscriber's address, validated to what an SMTP relay can deliver. The only way to get
+/// one is [`SubscriberEmail::parse`], so every stored address can be mailed:
+/// - an ASCII dot-atom before the `@`: quoted local parts (`"a b"@x.org`) are refused, and so
+///   is Unicode there, because sending it needs SMTPUTF8 end to end, which paperpost's SMTP
+///   client (lettre) does not offer;
+/// - a public-looking domain after it: no address literal (`[127.0.0.1]`), no bare IP, no
+///   dotless name (`a@b`), no `localhost`; an internationalised domain is kept in its ASCII
+///   (punycode, IDNA) form, so the `To:` header is plain ASCII;
+/// - no control characters, no U+FFFD (what an invalid byte decodes to), at most 254 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriberEmail(Address);
 
@@ -18,12 +25,34 @@ impl SubscriberEmail {
         if trimmed.is_empty() {
             return Err("the email address is empty".into());
         }
-        if trimmed.len() > 254 {
+        let shown = trimmed.escape_debug();
+        let invalid = |why: &str| format!("`{shown}` is not a valid email address ({why})");
+        if trimmed.chars().any(char::is_control) {
+            return Err(invalid("it contains control characters"));
+        }
+        if trimmed.contains('\u{fffd}') {
+            return Err(invalid("it contains an invalid byte (U+FFFD)"));
+        }
+        let Some((local, domain)) = trimmed.rsplit_once('@') else {
+            return Err(invalid("it has no @"));
+        };
+        if local.starts_with('"') {
+            return Err(invalid("quoted local parts are not accepted"));
+        }
+        if local.is_empty() {
+            return Err(invalid("nothing before the @"));
+        }
+        if !local.is_ascii() {
+            return Err(invalid(
+                "non-ASCII characters before the @ are not accepted: they need SMTPUTF8, which paperpost does not use",
+            ));
+        }
+        let domain = ascii_domain(domain).map_err(|why| invalid(&why))?;
+        let address = Address::new(local, &domain).map_err(|e| invalid(&e.to_string()))?;
+        if AsRef::<str>::as_ref(&address).len() > 254 {
             return Err("the email address is longer than 254 characters".into());
         }
-        Address::from_str(trimmed)
-            .map(SubscriberEmail)
-            .map_err(|e| format!("`{trimmed}` is not a valid email address ({e})"))
+        Ok(SubscriberEmail(address))
     }
 
     pub fn address(&self) -> &Address {
@@ -41,6 +70,52 @@ impl fmt::Display for SubscriberEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.as_ref())
     }
+}
+
+/// The domain of an address in its ASCII (IDNA) form, refused when no public relay can
+/// deliver to it.
+fn ascii_domain(domain: &str) -> Result<String, String> {
+    if domain.is_empty() {
+        return Err("nothing after the @".into());
+    }
+    if domain.starts_with('[') {
+        return Err("address literals like user@[127.0.0.1] are not accepted".into());
+    }
+    let ascii = idna::domain_to_ascii(domain)
+        .map_err(|_| format!("`{domain}` is not a valid domain name"))?;
+    let ascii = ascii.strip_suffix('.').unwrap_or(&ascii).to_string();
+    let labels: Vec<&str> = ascii.split('.').collect();
+    if labels.last().is_some_and(|l| *l == "localhost") {
+        return Err("addresses at localhost are not accepted".into());
+    }
+    if labels.len() < 2 {
+        return Err(format!(
+            "the domain `{domain}` has no dot; a public domain like example.org is needed"
+        ));
+    }
+    if ascii.parse::<std::net::Ipv4Addr>().is_ok()
+        || labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("an IP address is not accepted as the domain".into());
+    }
+    for label in &labels {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Err(format!("`{domain}` is not a valid domain name"));
+        }
+    }
+    if ascii.len() > 253 {
+        return Err("the domain is longer than 253 characters".into());
+    }
+    Ok(ascii)
 }
 
 /// Where a subscriber is in their life cycle. Only `Active` ones get digests.
@@ -162,12 +237,56 @@ mod tests {
             "@example.org",
             "a b@example.org",
             "ada@@example.org",
+            "\"a b\"@example.org",
+            "\"ada\"@example.org",
+            "user@[127.0.0.1]",
+            "user@[IPv6:::1]",
+            "user@127.0.0.1",
+            "a@b",
+            "user@localhost",
+            "user@mail.localhost",
+            "a\u{fffd}@example.org",
+            "a\r\nBcc: x@example.org@example.org",
+            "ad\u{0}a@example.org",
+            "łukasz@example.org",
+            "ada@exa mple.org",
+            "ada@-example.org",
+            "ada@example..org",
         ] {
             assert!(
                 SubscriberEmail::parse(bad).is_err(),
                 "{bad:?} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        for (bad, why) in [
+            ("\"a b\"@example.org", "quoted"),
+            ("user@[127.0.0.1]", "address literal"),
+            ("a@b", "no dot"),
+            ("user@localhost", "localhost"),
+            ("łukasz@example.org", "SMTPUTF8"),
+            ("a\u{fffd}@example.org", "invalid byte"),
+            ("a\n@example.org", "control"),
+        ] {
+            let e = SubscriberEmail::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn unicode_domains_are_kept_in_their_ascii_form() {
+        let e = SubscriberEmail::parse("Ada@Bücher.Example").unwrap();
+        assert_eq!(e.as_ref(), "Ada@xn--bcher-kva.example");
+        assert!(e.as_ref().is_ascii());
+        let same = SubscriberEmail::parse("Ada@xn--bcher-kva.example").unwrap();
+        assert_eq!(e, same);
+        assert_eq!(
+            SubscriberEmail::parse("ada@example.org.").unwrap().as_ref(),
+            "ada@example.org"
+        );
     }
 
     #[test]

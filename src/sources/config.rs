@@ -29,6 +29,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SourceConfig {
     pub name: String,
+    /// This source's own body limit in bytes (a document, an HTTP response or a local
+    /// file); default `[fetch] max_body_bytes`.
+    #[serde(default)]
+    pub max_body_bytes: Option<u64>,
     /// `kind = "…"` and that kind's keys.
     #[serde(flatten)]
     pub kind: SourceSpec,
@@ -109,6 +113,10 @@ pub struct FileConfig {
     pub format: FileFormat,
 }
 
+/// Sane bounds of `max_body_bytes` (1 KiB to 4 GiB).
+pub const MIN_BODY_BYTES: u64 = 1024;
+pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
 pub const ARXIV_API_MAX_TOTAL: u32 = 30_000;
 pub const ARXIV_API_MAX_PAGE: u32 = 2_000;
 
@@ -156,6 +164,10 @@ impl SourceConfig {
         if self.name.trim().is_empty() {
             return Err("name must not be empty".into());
         }
+        if self.name.chars().any(char::is_control) {
+            return Err("name must not contain control characters".into());
+        }
+
         match &self.kind {
             SourceSpec::HfDaily(h) => {
                 if h.week && h.days.is_some() {

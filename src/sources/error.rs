@@ -21,12 +21,21 @@ pub enum ParseError {
     Content(String),
 }
 
+/// serde_json's recursion limit, which paperpost keeps (it never calls
+/// `disable_recursion_limit`).
+pub const JSON_MAX_DEPTH: usize = 128;
+
 impl ParseError {
     /// Wraps serde_json's error, keeping its line and column apart from the message.
     pub fn json(e: &serde_json::Error) -> ParseError {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        let mut message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        if message == "recursion limit exceeded" {
+            // serde_json's own guard (128 levels, never disabled here) against documents
+            // nested deep enough to overflow the stack.
+            message = format!("nested deeper than {JSON_MAX_DEPTH} levels (the depth limit)");
+        }
         ParseError::Json {
             line: e.line(),
             column: e.column(),

@@ -57,6 +57,7 @@ pub struct Page {
 
 /// Parses a page (a JSON array of items) or a single item object.
 pub fn parse(doc: &str) -> Result<Page, ParseError> {
+    super::json::check_depth(doc)?;
     let items: Vec<Item> = if doc.trim_start().starts_with('{') {
         vec![serde_json::from_str(doc).map_err(|e| ParseError::json(&e))?]
     } else {

@@ -23,7 +23,18 @@ pub struct FetchOptions {
     pub backoff_base: Duration,
     /// Upper bound for a server's `Retry-After` and for any one backoff.
     pub max_wait: Duration,
+    /// Largest body read from one response, success or error; a longer one fails the GET
+    /// as soon as the limit is passed (the rest is never read). Sources may lower or raise
+    /// it ([`Fetcher::with_max_body`]).
+    pub max_body_bytes: u64,
 }
+
+/// The default of `[fetch] max_body_bytes`: 50 MiB, far above any real feed page (an arXiv
+/// API page of 2000 entries is about 6 MB).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 50 * 1024 * 1024;
+
+/// How much of an error response's body is kept (and read).
+const ERROR_BODY_BYTES: u64 = 64 * 1024;
 
 impl FetchOptions {
     pub fn new(user_agent: String) -> FetchOptions {
@@ -33,6 +44,7 @@ impl FetchOptions {
             max_retries: 3,
             backoff_base: Duration::from_secs(2),
             max_wait: Duration::from_secs(60),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -82,12 +94,23 @@ pub enum FetchError {
     },
     #[error("GET {url}: {message}")]
     Invalid { url: String, message: String },
+    /// The body passed `max_body_bytes`; reading stopped there.
+    #[error(
+        "GET {url}: HTTP {status}: the body is larger than the limit of {limit} bytes (max_body_bytes); reading stopped there"
+    )]
+    TooLarge {
+        url: String,
+        status: u16,
+        limit: u64,
+    },
 }
 
 /// A cheap-to-clone HTTP client. Clones share the connection pool and the validators.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     inner: Arc<Inner>,
+    /// This handle's body limit (see [`FetchOptions::max_body_bytes`]).
+    max_body_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -105,12 +128,27 @@ impl Fetcher {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Fetcher {
+            max_body_bytes: options.max_body_bytes,
             inner: Arc::new(Inner {
                 client,
                 options,
                 validators: Mutex::new(HashMap::new()),
             }),
         })
+    }
+
+    /// The same client (pool and validators shared) with another body limit, for a source
+    /// that sets its own `max_body_bytes`.
+    pub fn with_max_body(&self, max_body_bytes: u64) -> Fetcher {
+        Fetcher {
+            inner: self.inner.clone(),
+            max_body_bytes,
+        }
+    }
+
+    /// The body limit of this handle.
+    pub fn max_body_bytes(&self) -> u64 {
+        self.max_body_bytes
     }
 
     /// Seeds the validators (as the store kept them from the last run).
@@ -170,19 +208,45 @@ impl Fetcher {
                     }
                     if status.is_success() {
                         let headers = resp.headers().clone();
-                        let body = resp.text().await.map_err(|e| FetchError::Transport {
-                            url: url.to_string(),
-                            message: format!("reading the body: {e}"),
-                            attempts: attempt,
-                        })?;
+                        // A declared length over the limit fails before any byte is read.
+                        let declared = resp.content_length().unwrap_or(0);
+                        let read = if declared > self.max_body_bytes {
+                            Ok(Body::Cut(Vec::new()))
+                        } else {
+                            read_body(resp, self.max_body_bytes).await
+                        };
+                        let body = match read {
+                            Ok(Body::Whole(b)) => b,
+                            Ok(Body::Cut(_)) => {
+                                return Err(FetchError::TooLarge {
+                                    url: url.to_string(),
+                                    status: status.as_u16(),
+                                    limit: self.max_body_bytes,
+                                });
+                            }
+                            Err(e) => {
+                                return Err(FetchError::Transport {
+                                    url: url.to_string(),
+                                    message: format!("reading the body: {}", error_chain(&e)),
+                                    attempts: attempt,
+                                });
+                            }
+                        };
                         self.remember(url, &headers);
-                        return Ok(Fetched::Body(body));
+                        return Ok(Fetched::Body(String::from_utf8_lossy(&body).into_owned()));
                     }
                     let retryable =
                         status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
                     if !retryable {
-                        let mut body = resp.text().await.unwrap_or_default();
-                        cut(&mut body, 64 * 1024);
+                        // Only the start of an error body is read: an endless one must not
+                        // be buffered before it is cut.
+                        let limit = ERROR_BODY_BYTES.min(self.max_body_bytes);
+                        let body = match read_body(resp, limit).await {
+                            Ok(Body::Whole(b) | Body::Cut(b)) => b,
+                            Err(_) => Vec::new(),
+                        };
+                        let mut body = String::from_utf8_lossy(&body).into_owned();
+                        cut(&mut body, limit as usize);
                         return Err(FetchError::Status {
                             url: url.to_string(),
                             status: status.as_u16(),
@@ -245,6 +309,28 @@ impl Fetcher {
             map.remove(url);
         }
     }
+}
+
+/// A body read up to a limit.
+enum Body {
+    Whole(Vec<u8>),
+    /// The first `limit` bytes of a longer body; the rest was not read.
+    Cut(Vec<u8>),
+}
+
+/// Reads `resp`'s body chunk by chunk, stopping as soon as it passes `limit` bytes, so an
+/// endless or huge body never takes more than `limit` (plus one chunk) of memory.
+async fn read_body(mut resp: reqwest::Response, limit: u64) -> Result<Body, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit.saturating_sub(body.len() as u64) as usize;
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Body::Cut(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Body::Whole(body))
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare for these APIs and is ignored).

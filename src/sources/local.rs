@@ -70,6 +70,7 @@ pub fn detect(doc: &str) -> Result<FileFormat, ParseError> {
         return Ok(FileFormat::ArxivAtom);
     }
     if head.starts_with('[') || head.starts_with('{') {
+        super::json::check_depth(doc)?;
         let value: serde_json::Value =
             serde_json::from_str(doc).map_err(|e| ParseError::json(&e))?;
         let has =
@@ -124,6 +125,7 @@ pub fn parse(doc: &str, format: FileFormat) -> Result<Vec<Paper>, ParseError> {
 }
 
 fn parse_list(doc: &str) -> Result<Vec<Paper>, ParseError> {
+    super::json::check_depth(doc)?;
     let entries: Vec<Entry> = if doc
         .trim_start_matches('\u{feff}')
         .trim_start()
@@ -199,15 +201,41 @@ fn date(s: &str) -> Option<DateTime<Utc>> {
     Some(day.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
-/// Reads the configured file.
-pub(crate) async fn run(cfg: &FileConfig, out: &mut Collector) -> Result<(), SourceErrorKind> {
+/// Reads the configured file, at most `max_bytes` of it: a larger file (or an endless one,
+/// such as a device) fails this source without being read whole.
+pub(crate) async fn run(
+    cfg: &FileConfig,
+    max_bytes: u64,
+    out: &mut Collector,
+) -> Result<(), SourceErrorKind> {
+    use tokio::io::AsyncReadExt;
     let path = cfg.path.display().to_string();
-    let doc = tokio::fs::read_to_string(&cfg.path)
+    let file_error = |message: String| SourceErrorKind::File {
+        path: path.clone(),
+        message,
+    };
+    let file = tokio::fs::File::open(&cfg.path)
         .await
-        .map_err(|e| SourceErrorKind::File {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| file_error(e.to_string()))?;
+    let too_large = || {
+        file_error(format!(
+            "the file is larger than the limit of {max_bytes} bytes (max_body_bytes)"
+        ))
+    };
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    if len > max_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| file_error(e.to_string()))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    let doc = String::from_utf8(bytes)
+        .map_err(|e| file_error(format!("stream did not contain valid UTF-8 ({e})")))?;
     let papers = parse(&doc, cfg.format).map_err(|e| SourceErrorKind::parse(&path, e))?;
     out.documents += 1;
     out.add(papers);

@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod hf;
 pub mod http;
+pub mod json;
 pub mod local;
 pub mod xml;
 
@@ -90,11 +91,15 @@ impl Collector {
 /// Runs one source to the end, or to its first error.
 pub async fn fetch_one(source: &SourceConfig, fetcher: &Fetcher, today: NaiveDate) -> SourceReport {
     let mut out = Collector::new(&source.name);
+    let fetcher = &match source.max_body_bytes {
+        Some(limit) => fetcher.with_max_body(limit),
+        None => fetcher.clone(),
+    };
     let result = match &source.kind {
         SourceSpec::HfDaily(c) => hf::run(c, fetcher, today, &mut out).await,
         SourceSpec::ArxivFeed(c) => arxiv_feed::run(c, fetcher, &mut out).await,
         SourceSpec::ArxivApi(c) => arxiv_api::run(c, fetcher, &mut out).await,
-        SourceSpec::File(c) => local::run(c, &mut out).await,
+        SourceSpec::File(c) => local::run(c, fetcher.max_body_bytes(), &mut out).await,
     };
     if let Err(e) = &result {
         tracing::warn!(source = source.name, error = %e, "source failed");

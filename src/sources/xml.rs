@@ -62,7 +62,12 @@ impl Element {
     }
 }
 
-/// Parses a whole document into its root element.
+/// How deep elements may nest. Real feeds nest 4 levels; the tree is dropped (and walked)
+/// recursively, so a document nested tens of thousands deep would overflow the stack.
+pub const MAX_DEPTH: usize = 256;
+
+/// Parses a whole document into its root element. Elements nested deeper than
+/// [`MAX_DEPTH`] are refused where the first one too deep starts.
 pub fn parse(doc: &str) -> Result<Element, ParseError> {
     let mut reader = NsReader::from_str(doc);
     let mut stack: Vec<Element> = Vec::new();
@@ -76,6 +81,11 @@ pub fn parse(doc: &str) -> Result<Element, ParseError> {
         };
         match event {
             (ns, Event::Start(start)) => {
+                if stack.len() >= MAX_DEPTH {
+                    let message =
+                        format!("elements nested deeper than {MAX_DEPTH} levels (the depth limit)");
+                    return Err(error_at(doc, pos, message));
+                }
                 let el = open(&reader, ns, &start).map_err(|m| error_at(doc, pos, m))?;
                 stack.push(el);
             }
@@ -217,6 +227,29 @@ mod tests {
         .unwrap();
         assert_eq!(e.text, "Gould & Morgan <3 éA &nbsp;<b>");
         assert_eq!(e.attr("t"), Some("x & y"));
+    }
+
+    #[test]
+    fn a_document_nested_past_the_limit_is_refused_without_overflowing() {
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+        for depth in [MAX_DEPTH + 1, 60_000] {
+            let deep = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+            let e = parse(&deep).unwrap_err();
+            assert!(e.to_string().contains("deeper than 256 levels"), "{e}");
+            assert!(
+                matches!(e, ParseError::Xml { column, .. } if column == 3 * MAX_DEPTH + 1),
+                "{e:?}"
+            );
+        }
+        // Unclosed, and self-closing leaves: the same.
+        let open = "<a>".repeat(60_000);
+        assert!(
+            parse(&open)
+                .unwrap_err()
+                .to_string()
+                .contains("depth limit")
+        );
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Confirmation tokens of web sign-ups: `{id}.{128 random bits as hex}`, single use, with an
 //! expiry. Only a SHA-256 of the secret half is stored, so a copy of the database confirms
-//! nobody; the row is found by id and the hash compared in constant time.
+//! nobody; the row is found by id and the hash compared in constant time. A new token
+//! spends the subscriber's older open ones: only the latest mail's link confirms what the
+//! latest sign-up asked for.
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest as _, Sha256};
 
 use super::subscribers::COLUMNS_S;
-use super::subscribers::row_to_subscriber_at;
+use super::subscribers::{readable, row_to_subscriber_at};
 use super::{Store, constant_time_eq, random_token, ts};
 use crate::domain::Subscriber;
 
@@ -15,6 +17,9 @@ use crate::domain::Subscriber;
 pub enum Confirmation {
     /// The subscriber was pending and is now active (or was confirmed by this very token).
     Confirmed(Subscriber),
+    /// Only from [`Store::confirmation_state`]: unused and unexpired, so using it would
+    /// confirm this subscriber.
+    Open(Subscriber),
     /// The token (or a newer one of the same subscriber) was used before: nothing changed.
     AlreadyUsed(Subscriber),
     Expired,
@@ -38,6 +43,10 @@ impl Store {
         let secret = random_token();
         let conn = self.conn();
         conn.execute(
+            "UPDATE confirmations SET used_at = ?2 WHERE subscriber_id = ?1 AND used_at IS NULL",
+            params![subscriber_id, ts(now)],
+        )?;
+        conn.execute(
             "INSERT INTO confirmations (subscriber_id, secret_hash, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![subscriber_id, hash(&secret), ts(now), ts(now + ttl)],
@@ -56,6 +65,25 @@ impl Store {
         &self,
         token: &str,
         now: DateTime<Utc>,
+    ) -> anyhow::Result<Confirmation> {
+        self.use_confirmation(token, now, true)
+    }
+
+    /// What [`Store::confirm_subscriber`] would do with `token`, changing nothing
+    /// ([`Confirmation::Open`] where it would confirm): for the page a GET shows.
+    pub fn confirmation_state(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Confirmation> {
+        self.use_confirmation(token, now, false)
+    }
+
+    fn use_confirmation(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        apply: bool,
     ) -> anyhow::Result<Confirmation> {
         let Some((id, secret)) = token.split_once('.') else {
             return Ok(Confirmation::Invalid);
@@ -82,7 +110,7 @@ impl Store {
         if !used && ts(now) >= expires_at {
             return Ok(Confirmation::Expired);
         }
-        if !used {
+        if !used && apply {
             tx.execute(
                 "UPDATE confirmations SET used_at = ?2 WHERE subscriber_id = ?1 AND used_at IS NULL",
                 params![subscriber_id, ts(now)],
@@ -94,18 +122,20 @@ impl Store {
                 params![subscriber_id, ts(now)],
             )?;
         }
-        let subscriber = tx
-            .query_row(
+        let subscriber = readable(
+            tx.query_row(
                 &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = ?1"),
                 [subscriber_id],
                 |r| row_to_subscriber_at(r, 0),
             )
-            .optional()?;
+            .optional()?,
+        );
         tx.commit()?;
         Ok(match subscriber {
             None => Confirmation::Invalid,
             Some(s) if used => Confirmation::AlreadyUsed(s),
-            Some(s) => Confirmation::Confirmed(s),
+            Some(s) if apply => Confirmation::Confirmed(s),
+            Some(s) => Confirmation::Open(s),
         })
     }
 }
@@ -130,12 +160,23 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let s = pending(&store);
         let now = Utc::now();
-        let token = store
-            .create_confirmation(s.id, now, Duration::hours(48))
-            .unwrap();
         let older = store
             .create_confirmation(s.id, now, Duration::hours(48))
             .unwrap();
+        let token = store
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        assert!(
+            matches!(
+                store.confirmation_state(&older, now).unwrap(),
+                Confirmation::AlreadyUsed(_)
+            ),
+            "a newer token spends the older one"
+        );
+        let Confirmation::Open(o) = store.confirmation_state(&token, now).unwrap() else {
+            panic!("looking changes nothing");
+        };
+        assert_eq!(o.status, SubscriberStatus::Pending);
         let Confirmation::Confirmed(c) = store.confirm_subscriber(&token, now).unwrap() else {
             panic!("first use confirms");
         };

@@ -258,10 +258,15 @@ impl Store {
                  WHERE d.id = ?1",
                 super::subscribers::COLUMNS_S
             ))?;
+            let mut unreadable = Vec::new();
             for id in ids {
                 let c = stmt.query_row([id], |r| {
                     let picks: String = r.get(3)?;
-                    Ok(Claimed {
+                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 9)? {
+                        Ok(s) => s,
+                        Err(u) => return Ok(Err(u)),
+                    };
+                    Ok(Ok(Claimed {
                         id: r.get(0)?,
                         edition_id: r.get(1)?,
                         period_key: r.get(2)?,
@@ -271,10 +276,24 @@ impl Store {
                         created_at: from_ts(r.get(6)?),
                         reclaimed: r.get::<_, i64>(7)? > 0,
                         suppressed: r.get(8)?,
-                        subscriber: super::subscribers::row_to_subscriber_at(r, 9)?,
-                    })
+                        subscriber,
+                    }))
                 })?;
-                claimed.push(c);
+                match c {
+                    Ok(c) => claimed.push(c),
+                    Err(u) => unreadable.push((id, u)),
+                }
+            }
+            // A reader whose row no longer reads cannot be mailed: their delivery fails
+            // with the reason (visible in `deliveries`), and the others go on.
+            let mut fail = tx.prepare_cached(
+                "UPDATE deliveries SET state = 'failed', last_error = ?2, lease_owner = NULL,
+                     lease_until = NULL, next_attempt_at = NULL, updated_at = ?3
+                 WHERE id = ?1",
+            )?;
+            for (id, u) in unreadable {
+                u.warn();
+                fail.execute(params![id, u.to_string(), ts(now)])?;
             }
         }
         tx.commit()?;
@@ -459,6 +478,37 @@ mod tests {
         // The dead owner can no longer record an outcome.
         assert!(!finish(&store, a[0].id, "a", sent(), later));
         assert!(finish(&store, c[0].id, "c", sent(), later));
+    }
+
+    #[test]
+    fn a_reader_whose_row_no_longer_reads_fails_alone_and_the_others_are_claimed() {
+        let (store, _, now) = setup(3);
+        store
+            .conn()
+            .execute(
+                "UPDATE subscribers SET topics = 'cat:CS CL' WHERE email = 'r1@example.org'",
+                [],
+            )
+            .unwrap();
+        let claimed = store
+            .claim_deliveries("w", now, Duration::seconds(60), 10)
+            .unwrap();
+        let emails: Vec<_> = claimed
+            .iter()
+            .map(|c| c.subscriber.email.to_string())
+            .collect();
+        assert_eq!(emails, ["r0@example.org", "r2@example.org"]);
+        let bad = store
+            .delivery_state("2026-W48", "r1@example.org")
+            .unwrap()
+            .unwrap();
+        assert_eq!(bad.state, DeliveryState::Failed);
+        assert!(
+            bad.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("topics")),
+            "{bad:?}"
+        );
     }
 
     #[test]

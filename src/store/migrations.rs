@@ -127,9 +127,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX subscribe_attempts_by_address ON subscribe_attempts (address_key, at);
     CREATE INDEX subscribe_attempts_by_at ON subscribe_attempts (at);
     "#,
+    // 3 (issue 8, i8input): the marker that tells a paperpost store from any other SQLite
+    // file; `Store::open` refuses an existing database without it (see `STORE_MARKER`).
+    r#"
+    INSERT INTO meta (key, value) VALUES ('paperpost_store', '1')
+        ON CONFLICT (key) DO NOTHING;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations up to `target` (tests make older stores with it).
+pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result<()> {
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if current > MIGRATIONS.len() {
@@ -138,7 +149,7 @@ pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
             MIGRATIONS.len()
         );
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let version = i + 1;
         let tx = conn.transaction()?;
         tx.execute_batch(sql)

@@ -84,9 +84,11 @@ impl Store {
         Ok(counts)
     }
 
-    /// Papers first stored at or after `since`, news only (replacements left out).
+    /// Papers first stored at or after `since`, news only (replacements left out). The
+    /// longest read there is (every recent paper): it runs on a read-only connection, so it
+    /// holds up no writer.
     pub fn papers_seen_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<StoredPaper>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT data, first_seen, replacement FROM papers
              WHERE first_seen >= ?1 AND replacement = 0 ORDER BY first_seen DESC, id",

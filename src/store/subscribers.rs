@@ -65,36 +65,147 @@ pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn row_to_subscriber(r: &Row<'_>) -> rusqlite::Result<Subscriber> {
+/// A stored subscriber row that no longer reads as a [`Subscriber`] (a topic line or an
+/// address that today's rules refuse, an unknown status…). It is reported for that reader
+/// and skipped, never fatal to a send, a page or a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableSubscriber {
+    pub id: i64,
+    /// The address as stored (it may be the part that does not parse).
+    pub email: String,
+    /// What does not parse, e.g. `topics: …`.
+    pub reason: String,
+}
+
+impl std::fmt::Display for UnreadableSubscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "subscriber #{} ({}) skipped: stored {}",
+            self.id,
+            self.email.escape_debug(),
+            self.reason
+        )
+    }
+}
+
+impl UnreadableSubscriber {
+    /// Logs the skipped reader at warn level, naming them and the reason.
+    pub(super) fn warn(&self) {
+        tracing::warn!(
+            subscriber_id = self.id,
+            email = %self.email.escape_debug(),
+            reason = %self.reason,
+            "skipping a subscriber whose stored row cannot be read"
+        );
+    }
+}
+
+/// A row of [`COLUMNS`]: the subscriber, or why it cannot be read. Only database errors
+/// (a missing column, a wrong SQL type) are `Err`.
+pub(super) type SubscriberRow = Result<Subscriber, UnreadableSubscriber>;
+
+fn row_to_subscriber(r: &Row<'_>) -> rusqlite::Result<SubscriberRow> {
     row_to_subscriber_at(r, 0)
 }
 
-/// Reads the [`COLUMNS`] starting at column `at`.
-pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Subscriber> {
-    let email: String = r.get(at + 1)?;
-    let status: String = r.get(at + 3)?;
-    let topics: String = r.get(at + 4)?;
-    let frequency: String = r.get(at + 5)?;
-    let tz: Option<String> = r.get(at + 6)?;
-    let bad = |what: &str, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("stored subscriber {what}: {e}").into(),
-        )
+/// Reads the [`COLUMNS`] starting at column `at`. Every text column is read as raw bytes,
+/// so a stored invalid UTF-8 byte is a reason, not an error of the whole query.
+pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<SubscriberRow> {
+    let id: i64 = r.get(at)?;
+    let text = |i: usize| -> rusqlite::Result<Option<Result<String, String>>> {
+        use rusqlite::types::ValueRef;
+        Ok(match r.get_ref(at + i)? {
+            ValueRef::Null => None,
+            ValueRef::Text(b) | ValueRef::Blob(b) => Some(
+                String::from_utf8(b.to_vec()).map_err(|_| String::from_utf8_lossy(b).into_owned()),
+            ),
+            ValueRef::Integer(n) => Some(Ok(n.to_string())),
+            ValueRef::Real(x) => Some(Ok(x.to_string())),
+        })
     };
-    Ok(Subscriber {
-        id: r.get(at)?,
-        email: SubscriberEmail::parse(&email).map_err(|e| bad("email", e))?,
-        name: r.get(at + 2)?,
-        status: status.parse().map_err(|e| bad("status", e))?,
-        topics: Topics::parse(&topics).map_err(|e| bad("topics", e.to_string()))?,
-        frequency: frequency.parse().map_err(|e| bad("frequency", e))?,
-        timezone: tz.and_then(|t| t.parse().ok()),
-        send_hour: r.get::<_, Option<u8>>(at + 7)?,
-        created_at: from_ts(r.get(at + 8)?),
-        token_secret: r.get(at + 9)?,
-    })
+    let raw_email = text(1)?.unwrap_or(Ok(String::new()));
+    let shown = match &raw_email {
+        Ok(e) | Err(e) => e.clone(),
+    };
+    let unreadable = |reason: String| UnreadableSubscriber {
+        id,
+        email: shown.clone(),
+        reason,
+    };
+    let field = |name: &str, v: Option<Result<String, String>>| match v {
+        Some(Err(_)) => Err(unreadable(format!("{name}: not valid UTF-8"))),
+        Some(Ok(s)) => Ok(Some(s)),
+        None => Ok(None),
+    };
+    let parsed = (|| {
+        let email = field("email", Some(raw_email.clone()))?.unwrap_or_default();
+        let email =
+            SubscriberEmail::parse(&email).map_err(|e| unreadable(format!("email: {e}")))?;
+        let name = field("name", text(2)?)?;
+        let status = field("status", text(3)?)?.unwrap_or_default();
+        let status = status
+            .parse()
+            .map_err(|e| unreadable(format!("status: {e}")))?;
+        let topics = field("topics", text(4)?)?.unwrap_or_default();
+        let topics =
+            Topics::parse(&topics).map_err(|e| unreadable(format!("topics `{topics}`: {e}")))?;
+        let frequency = field("frequency", text(5)?)?.unwrap_or_default();
+        let frequency = frequency
+            .parse()
+            .map_err(|e| unreadable(format!("frequency: {e}")))?;
+        let timezone = field("timezone", text(6)?)?.and_then(|t| t.parse().ok());
+        let token_secret = field("token", text(9)?)?.unwrap_or_default();
+        Ok(Subscriber {
+            id,
+            email,
+            name,
+            status,
+            topics,
+            frequency,
+            timezone,
+            send_hour: r
+                .get::<_, Option<i64>>(at + 7)?
+                .and_then(|h| u8::try_from(h).ok())
+                .filter(|h| *h < 24),
+            created_at: from_ts(r.get(at + 8)?),
+            token_secret,
+        })
+    })();
+    match parsed {
+        Ok(s) => Ok(Ok(s)),
+        Err(ReadError::Unreadable(u)) => Ok(Err(u)),
+        Err(ReadError::Sql(e)) => Err(e),
+    }
+}
+
+/// Inside [`row_to_subscriber_at`]: a database error or an unreadable value.
+enum ReadError {
+    Sql(rusqlite::Error),
+    Unreadable(UnreadableSubscriber),
+}
+
+impl From<rusqlite::Error> for ReadError {
+    fn from(e: rusqlite::Error) -> Self {
+        ReadError::Sql(e)
+    }
+}
+
+impl From<UnreadableSubscriber> for ReadError {
+    fn from(u: UnreadableSubscriber) -> Self {
+        ReadError::Unreadable(u)
+    }
+}
+
+/// A single looked-up row: an unreadable one is logged and treated as absent.
+pub(super) fn readable(row: Option<SubscriberRow>) -> Option<Subscriber> {
+    match row? {
+        Ok(s) => Some(s),
+        Err(u) => {
+            u.warn();
+            None
+        }
+    }
 }
 
 impl Store {
@@ -134,33 +245,36 @@ impl Store {
             other => other?,
         };
         let id = conn.last_insert_rowid();
-        Ok(conn.query_row(
+        conn.query_row(
             &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
             [id],
             row_to_subscriber,
-        )?)
+        )?
+        .map_err(|u| AddSubscriberError::Unexpected(anyhow::anyhow!("{u}")))
     }
 
     pub fn subscriber_by_email(&self, email: &str) -> anyhow::Result<Option<Subscriber>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = ?1"),
-                [email_key(email)],
-                row_to_subscriber,
-            )
-            .optional()?)
+        Ok(readable(
+            self.conn()
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = ?1"),
+                    [email_key(email)],
+                    row_to_subscriber,
+                )
+                .optional()?,
+        ))
     }
 
     pub fn subscriber_by_id(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
-                [id],
-                row_to_subscriber,
-            )
-            .optional()?)
+        Ok(readable(
+            self.conn()
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
+                    [id],
+                    row_to_subscriber,
+                )
+                .optional()?,
+        ))
     }
 
     /// Finds the subscriber a public token (`{id}.{secret}`) belongs to, comparing the secret
@@ -177,14 +291,36 @@ impl Store {
             .filter(|s| constant_time_eq(s.token_secret.as_bytes(), secret.as_bytes())))
     }
 
-    /// All subscribers, optionally only those with `status`, in id order.
+    /// All readable subscribers, optionally only those with `status`, in id order. A row that
+    /// cannot be read is logged (warn, naming the reader and why) and skipped.
     pub fn subscribers(&self, status: Option<SubscriberStatus>) -> anyhow::Result<Vec<Subscriber>> {
+        let (good, bad) = self.subscribers_checked(status)?;
+        for u in &bad {
+            u.warn();
+        }
+        Ok(good)
+    }
+
+    /// Like [`Store::subscribers`], and also every row that cannot be read, for listings
+    /// that report them (`subscribers list`, `export`). With a `status` filter, a row whose
+    /// status itself cannot be read is not among them (it has no status to match).
+    pub fn subscribers_checked(
+        &self,
+        status: Option<SubscriberStatus>,
+    ) -> anyhow::Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>)> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM subscribers WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
         ))?;
         let rows = stmt.query_map([status.map(|s| s.as_str())], row_to_subscriber)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        for row in rows {
+            match row? {
+                Ok(s) => good.push(s),
+                Err(u) => bad.push(u),
+            }
+        }
+        Ok((good, bad))
     }
 
     /// Applies a preferences change; returns the updated subscriber.
@@ -204,12 +340,17 @@ impl Store {
                 )?;
             }
             if let Some(status) = update.status {
+                // Into or out of `unsubscribed` the capability token changes: links in
+                // mails sent before an unsubscribe (preferences, unsubscribe) stop working,
+                // so none can rewrite a later sign-up of the same address.
                 tx.execute(
                     "UPDATE subscribers SET status = ?2,
                         confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
-                        unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END
+                        unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END,
+                        token = CASE WHEN (?2 = 'unsubscribed') <> (status = 'unsubscribed')
+                                     THEN ?4 ELSE token END
                      WHERE id = ?1",
-                    params![id, status.as_str(), ts(now)],
+                    params![id, status.as_str(), ts(now), random_token()],
                 )?;
             }
             if let Some(topics) = &update.topics {
@@ -350,6 +491,65 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_row_that_no_longer_reads_is_reported_and_skipped_never_fatal() {
+        let store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let mut ids = Vec::new();
+        for e in [
+            "a@example.org",
+            "b@example.org",
+            "c@example.org",
+            "d@example.org",
+            "e@example.org",
+        ] {
+            ids.push(store.add_subscriber(&new(e), now).unwrap().id);
+        }
+        let poison = [
+            (
+                "UPDATE subscribers SET topics = 'cat:CS CL' WHERE id = ?1",
+                "topics",
+            ),
+            (
+                "UPDATE subscribers SET topics = CAST(X'6C6CFF' AS TEXT) WHERE id = ?1",
+                "UTF-8",
+            ),
+            (
+                "UPDATE subscribers SET email = 'd@localhost', email_key = 'd@localhost' WHERE id = ?1",
+                "localhost",
+            ),
+            (
+                "UPDATE subscribers SET status = 'gone' WHERE id = ?1",
+                "status",
+            ),
+        ];
+        for ((sql, _), id) in poison.iter().zip(&ids[1..]) {
+            store.conn().execute(sql, [id]).unwrap();
+        }
+
+        let readable = store.subscribers(None).unwrap();
+        assert_eq!(readable.iter().map(|s| s.id).collect::<Vec<_>>(), [ids[0]]);
+        let (good, bad) = store.subscribers_checked(None).unwrap();
+        assert_eq!(good.len(), 1);
+        assert_eq!(bad.len(), 4);
+        for ((_, why), u) in poison.iter().zip(&bad) {
+            assert!(u.reason.contains(why), "{why}: {u}");
+            assert!(u.to_string().contains(&format!("#{}", u.id)), "{u}");
+        }
+        // Single look-ups treat the row as absent instead of failing the page.
+        assert!(store.subscriber_by_id(ids[1]).unwrap().is_none());
+        assert!(
+            store
+                .subscriber_by_email("b@example.org")
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.subscriber_by_id(ids[0]).unwrap().is_some());
+        // Erasure by address still works for an unreadable row.
+        assert!(store.delete_subscriber("d@localhost").unwrap());
+        assert_eq!(store.subscribers_checked(None).unwrap().1.len(), 3);
+    }
+
+    #[test]
     fn updates_change_only_what_they_name() {
         let store = Store::open_in_memory().unwrap();
         let s = store
@@ -365,5 +565,43 @@ mod tests {
             .unwrap();
         assert_eq!(s2.status, SubscriberStatus::Paused);
         assert_eq!(s2.topics, s.topics);
+        assert_eq!(s2.token_secret, s.token_secret, "pausing keeps the links");
+    }
+
+    #[test]
+    fn the_token_changes_on_unsubscribe_and_on_coming_back() {
+        let store = Store::open_in_memory().unwrap();
+        let s = store
+            .add_subscriber(&new("ada@example.org"), Utc::now())
+            .unwrap();
+        let to = |status| SubscriberUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
+        let gone = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_ne!(gone.token_secret, s.token_secret);
+        assert!(
+            store
+                .subscriber_by_token(&s.public_token())
+                .unwrap()
+                .is_none()
+        );
+        let again = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            again.token_secret, gone.token_secret,
+            "no change, no new token"
+        );
+        let back = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Pending), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_ne!(back.token_secret, gone.token_secret);
+        assert_ne!(back.token_secret, s.token_secret);
     }
 }

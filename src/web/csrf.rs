@@ -1,6 +1,7 @@
-//! CSRF fields of the preferences forms: `HMAC(secret, form name, subscriber token)`.
+//! CSRF fields of the preferences and confirmation forms: `HMAC(secret, form name, token)`,
+//! the token being the subscriber's or the confirmation link's.
 //!
-//! The subscriber token in the URL is already the capability; the field adds that a post
+//! The token in the URL is already the capability; the field adds that a post
 //! must come from a page this server rendered for that token and form. Stateless (nothing
 //! stored), checked in constant time. The one-click unsubscribe POST carries none on
 //! purpose: mail clients send it (RFC 8058), and it only ever unsubscribes.

@@ -37,6 +37,9 @@ pub enum WebError {
     UnsupportedMediaType,
     #[error("service unavailable")]
     Unavailable,
+    /// Over a per-client rate limit (previews).
+    #[error("too many requests")]
+    TooManyRequests,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -61,6 +64,7 @@ impl WebError {
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,7 +74,9 @@ impl WebError {
             WebError::InvalidLink => (
                 "This link does not work",
                 "The link may be incomplete (mail programs sometimes cut long links) or no \
-                 longer valid. Copy the whole link from the mail, or subscribe again."
+                 longer valid: unsubscribing retires the links of earlier mails, and a newer \
+                 mail's link replaces an older one. Copy the whole link from the latest mail, \
+                 or subscribe again."
                     .to_string(),
             ),
             WebError::Expired => (
@@ -84,7 +90,7 @@ impl WebError {
             WebError::Csrf => (
                 "This form is out of date",
                 "The form was not sent from this site, or it belongs to another link. Open \
-                 your preferences page again and resend the form."
+                 the page again from the link in your mail and resend the form."
                     .to_string(),
             ),
             WebError::Conflict(m) => ("That can't be done right now", m.clone()),
@@ -115,6 +121,14 @@ fn generic(status: StatusCode) -> ErrorPage {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "That form could not be read",
             "Send the form from this site's page, as an ordinary web form.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many requests",
+            "This address asked for more pages than the site serves in a minute. Please wait a minute and try again.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "That took too long",
+            "The request did not arrive in time. Please send it again.",
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Temporarily unavailable",

@@ -1,7 +1,8 @@
 //! Rate limits of the sign-up form, so it cannot be used to bomb an inbox with
 //! confirmation mails: a few mails per address per day whoever asks, and a cap on posts per
 //! client IP per hour. Both are counted in the store (they survive restarts), keyed by HMACs
-//! of the lower-case address and of the IP (IPv6 by /64, what one host usually gets).
+//! of the canonical mailbox ([`canonical_mailbox`]) and of the IP (IPv6 by /64, what one
+//! host usually gets).
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -46,12 +47,21 @@ impl FromRequestParts<Shared> for ClientIp {
     }
 }
 
-pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
-    let text = match ip.map(|ip| ip.to_canonical()) {
-        Some(IpAddr::V6(v6)) => {
+/// What counts as one client: an IPv4 address, or an IPv6 /64 (what one host usually
+/// gets; an IPv4-mapped address counts as the IPv4 one).
+pub(crate) fn ip_bucket(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
             let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
         }
+        v4 => v4,
+    }
+}
+
+pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
+    let text = match ip.map(ip_bucket) {
+        Some(IpAddr::V6(v6)) => format!("{v6}/64"),
         Some(v4) => v4.to_string(),
         None => "unknown".to_string(),
     };
@@ -59,7 +69,24 @@ pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
 }
 
 pub(crate) fn address_key(secret: &Secret, email: &SubscriberEmail) -> String {
-    secret.mac_hex(&[b"address", email.as_ref().trim().to_lowercase().as_bytes()])
+    secret.mac_hex(&[b"address", canonical_mailbox(email.as_ref()).as_bytes()])
+}
+
+/// The mailbox an address reaches, as far as the per-address limit is concerned, so its
+/// spellings share one count: the local part in Unicode NFC and lower case with any
+/// `+tag` cut off, and the domain in its IDNA ASCII form (`bücher.example`, its NFD
+/// spelling and `xn--bcher-kva.example` are one domain) without a trailing dot. For the
+/// limit only: the address is stored and mailed as typed.
+pub(crate) fn canonical_mailbox(address: &str) -> String {
+    let address = address.trim();
+    let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc();
+    let local = nfc.normalize(local).to_lowercase();
+    let local = local.split('+').next().unwrap_or_default();
+    let domain = domain.trim_end_matches('.');
+    let domain =
+        idna::domain_to_ascii(domain).unwrap_or_else(|_| nfc.normalize(domain).to_lowercase());
+    format!("{local}@{domain}")
 }
 
 pub(crate) fn attempt_limits(settings: &WebSettings) -> AttemptLimits {
@@ -95,5 +122,29 @@ mod tests {
             ip_key(&s, ip("10.0.0.1"))
         );
         assert_ne!(ip_key(&s, ip("10.0.0.1")), ip_key(&s, ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn spellings_of_one_mailbox_share_a_canonical_form() {
+        let same = [
+            ("ada@example.org", "ada@example.org"),
+            ("ADA@Example.ORG", "ada@example.org"),
+            ("ada+news@example.org", "ada@example.org"),
+            ("Ada+a+b@example.org.", "ada@example.org"),
+            ("ada@bücher.example", "ada@xn--bcher-kva.example"),
+            ("ada@BÜCHER.example", "ada@xn--bcher-kva.example"),
+            ("ada@bu\u{308}cher.example", "ada@xn--bcher-kva.example"),
+            ("ada@XN--BCHER-KVA.example", "ada@xn--bcher-kva.example"),
+            ("jose\u{301}@example.org", "jos\u{e9}@example.org"),
+            ("JOSÉ+x@example.org", "jos\u{e9}@example.org"),
+        ];
+        for (typed, canonical) in same {
+            assert_eq!(canonical_mailbox(typed), canonical, "{typed}");
+        }
+        assert_ne!(
+            canonical_mailbox("ada@example.org"),
+            canonical_mailbox("ada.l@example.org"),
+            "dots are the provider's business: not folded"
+        );
     }
 }

@@ -21,7 +21,10 @@ mod limits;
 mod mailer;
 mod preferences;
 mod preview;
+mod preview_guard;
 mod secret;
+mod server;
+mod stall;
 mod status;
 mod subscribe;
 mod taxonomy;
@@ -34,6 +37,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -64,6 +68,24 @@ pub struct WebSettings {
     /// Take the client IP from the last `X-Forwarded-For` entry (only behind a proxy that
     /// sets it; otherwise anyone can pick their IP and dodge the per-IP limit).
     pub trust_forwarded_for: bool,
+    /// A connection must send a complete request head within this long of opening or of
+    /// its previous response (so idle keep-alive connections close after it too).
+    pub header_timeout_secs: u64,
+    /// A request body may pause at most this long between two chunks, and so may a client
+    /// reading a response.
+    pub body_timeout_secs: u64,
+    /// A request must be answered within this long of its head (408 after).
+    pub request_timeout_secs: u64,
+    /// Connections open at once; more are closed as soon as accepted.
+    pub max_connections: usize,
+    /// Connections open at once from one client IP (IPv6: per /64); 0 = no per-IP cap
+    /// (behind a reverse proxy every connection comes from the proxy).
+    pub max_connections_per_ip: usize,
+    /// `/preview` requests per client IP per minute (429 after); 0 = no limit.
+    pub max_previews_per_ip_per_minute: u32,
+    /// Serve `/status` without its token to a client connecting from 127.0.0.1 or ::1
+    /// through no proxy. Off by default: without `$PAPERPOST_STATUS_TOKEN`, no `/status`.
+    pub status_loopback: bool,
 }
 
 impl Default for WebSettings {
@@ -75,7 +97,52 @@ impl Default for WebSettings {
             max_subscribes_per_ip_per_hour: 20,
             max_body_bytes: 16 * 1024,
             trust_forwarded_for: false,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 512,
+            max_connections_per_ip: 64,
+            max_previews_per_ip_per_minute: 30,
+            status_loopback: false,
         }
+    }
+}
+
+impl WebSettings {
+    /// Range checks of the keys above: `Err((key, message))`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let secs = [
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("body_timeout_secs", self.body_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+        ];
+        for (key, value) in secs {
+            if !(1..=3600).contains(&value) {
+                return Err((
+                    key,
+                    format!("must be between 1 and 3600 seconds (it is {value})"),
+                ));
+            }
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err((
+                "max_connections",
+                format!(
+                    "must be between 1 and 1000000 (it is {})",
+                    self.max_connections
+                ),
+            ));
+        }
+        if self.max_connections_per_ip > self.max_connections {
+            return Err((
+                "max_connections_per_ip",
+                format!(
+                    "must be at most max_connections ({}); 0 turns the per-IP cap off",
+                    self.max_connections
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -100,6 +167,8 @@ pub struct AppState {
     /// Renders the operator's status page at a given time (`None`: no `/status` route).
     /// Given by whoever runs the scheduler, so the web layer needs no schedule knowledge.
     pub status: Option<StatusPage>,
+    /// `/preview`'s rate limit, page cache and scan cap.
+    pub(crate) preview_guard: preview_guard::PreviewGuard,
 }
 
 pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
@@ -123,6 +192,9 @@ impl AppState {
             base_url.set_path(&path);
         }
         Ok(AppState {
+            preview_guard: preview_guard::PreviewGuard::new(
+                settings.max_previews_per_ip_per_minute,
+            ),
             store,
             base_url,
             newsletter_name: newsletter_name.into(),
@@ -200,13 +272,24 @@ impl AppState {
 
 pub(crate) type Shared = Arc<AppState>;
 
-/// Every route, with the body limit, the error pages and the security headers.
+/// Every route, with the body limit and timeouts, the error pages and the security headers.
 pub fn router(state: AppState) -> Router {
     let state: Shared = Arc::new(state);
+    let settings = &state.settings;
+    let request_timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(settings.request_timeout_secs),
+    );
+    let body_timeout = tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(
+        settings.body_timeout_secs,
+    ));
     Router::new()
         .route("/", get(home::home))
         .route("/subscribe", post(subscribe::subscribe))
-        .route("/confirm/{token}", get(confirm::confirm))
+        .route(
+            "/confirm/{token}",
+            get(confirm::show).post(confirm::confirm),
+        )
         .route(
             "/preferences/{token}",
             get(preferences::show).post(preferences::update),
@@ -223,7 +306,9 @@ pub fn router(state: AppState) -> Router {
         .route("/status", get(status::page))
         .fallback(|| async { WebError::NotFound })
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(body_timeout)
+        .layer(request_timeout)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             errors::error_pages,
@@ -242,21 +327,25 @@ async fn healthz(
     Ok("ok\n")
 }
 
-/// Serves until `shutdown` completes, then lets mails still in flight finish (30 s at most).
+/// Serves until `shutdown` completes, then lets requests in progress (10 s at most) and
+/// mails still in flight (30 s at most) finish.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mailer = state.mailer.clone();
+    let settings = state.settings.clone();
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.base_url, "serving the web pages");
-    axum::serve(
+    server::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state),
+        &settings,
+        shutdown,
+        Duration::from_secs(10),
     )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
     if tokio::time::timeout(Duration::from_secs(30), mailer.idle())
         .await
         .is_err()

@@ -1,25 +1,37 @@
 //! `GET /preview?topics=…`: the digest some topics would get right now (papers of the last
 //! `window_days`), rendered by the email's own code. Takes the sign-up form's fields
 //! (`topics`, `authors`, `categories`, `frequency`), so any topic form can preview.
+//!
+//! Open to anyone and a scan of every recent paper, so guarded ([`super::preview_guard`]):
+//! a per-IP rate limit (429 past it), pages cached a minute per normalised query, at most
+//! a few scans at once, each on a read-only store connection, off the writer's lock.
+
+use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::Duration;
 use maud::html;
 
 use super::errors::WebError;
 use super::fields::{FormData, TopicFields, topic_fields};
+use super::limits::ClientIp;
 use super::{Shared, layout};
 use crate::domain::{Period, Topics};
 use crate::render::render_preview_page;
 
 pub(crate) async fn preview(
     State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     if query.as_deref().is_none_or(str::is_empty) {
         return Ok(form_page(&state, &TopicFields::default(), &[]).into_response());
+    }
+    let now = state.now();
+    if !state.preview_guard.allow(ip, now) {
+        return Err(WebError::TooManyRequests);
     }
     let fields = TopicFields::from_form(&FormData::from_query(query.as_deref()));
     let (topics, frequency) = match fields.parse() {
@@ -32,7 +44,20 @@ pub(crate) async fn preview(
                 .into_response());
         }
     };
-    let now = state.now();
+    let key = format!("{frequency}\n{topics}");
+    if let Some(page) = state.preview_guard.cached(&key, now) {
+        return Ok(Html(page.to_string()).into_response());
+    }
+    let _scan = state
+        .preview_guard
+        .scans
+        .acquire()
+        .await
+        .map_err(|e| WebError::Unexpected(e.into()))?;
+    // Identical previews queued behind one scan find its page here.
+    if let Some(page) = state.preview_guard.cached(&key, now) {
+        return Ok(Html(page.to_string()).into_response());
+    }
     let (window, limits) = (Duration::days(state.window_days.into()), state.selection);
     let period = Period::at(frequency, now, state.timezone);
     let t = topics.clone();
@@ -43,7 +68,11 @@ pub(crate) async fn preview(
     let archive = state.url("archive");
     let ctx = state.page_context(&archive, &why);
     let title = format!("Preview · {}", state.newsletter_name);
-    Ok(render_preview_page(digest.as_ref(), &ctx, &title).into_response())
+    let page: Arc<str> = render_preview_page(digest.as_ref(), &ctx, &title)
+        .into_string()
+        .into();
+    state.preview_guard.keep(key, page.clone(), now);
+    Ok(Html(page.to_string()).into_response())
 }
 
 fn why_line(topics: &Topics) -> String {

@@ -76,6 +76,8 @@ outbox = "outbox"
 
 [web]
 bind = "127.0.0.1:0"
+# wrk's connections all come from one address: no per-IP connection cap for the run.
+max_connections_per_ip = 0
 ${2:-}
 EOF
 }

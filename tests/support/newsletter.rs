@@ -121,7 +121,17 @@ impl Newsletter {
     }
 
     pub fn with_papers(papers: &str, max_papers: usize, delivery: &str) -> Newsletter {
-        let dir = tempfile::tempdir().unwrap();
+        Self::with_papers_in(&std::env::temp_dir(), papers, max_papers, delivery)
+    }
+
+    /// [`Newsletter::with_papers`] in a fresh folder under `parent` (a small file system).
+    pub fn with_papers_in(
+        parent: &Path,
+        papers: &str,
+        max_papers: usize,
+        delivery: &str,
+    ) -> Newsletter {
+        let dir = tempfile::tempdir_in(parent).unwrap();
         let config = dir.path().join("config.toml");
         let n = Newsletter { dir, config };
         n.write_config(papers, max_papers, delivery);

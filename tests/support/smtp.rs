@@ -89,6 +89,15 @@ impl SmtpServer {
             .collect()
     }
 
+    /// The most SMTP sessions that were open at once so far.
+    pub fn max_concurrent_sessions(&self) -> u64 {
+        std::fs::read_to_string(self.mail_dir().join("sessions.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["max_open"].as_u64())
+            .unwrap_or(0)
+    }
+
     /// How many accepted messages went to `addr`.
     pub fn received_by(&self, addr: &str) -> usize {
         self.log()

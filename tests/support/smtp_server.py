@@ -8,6 +8,8 @@ Prints "PORT <n>" on stdout once listening, then serves until SIGTERM/SIGINT.
 Every accepted message is appended to DIR/log.jsonl as {"to": [...], "from": ..., "message_id":
 ..., "file": ...} and (unless --no-save) written to DIR/<n>.eml. Every RCPT TO, accepted or
 not, is appended to DIR/rcpt.jsonl as {"rcpt": ..., "step": ...} (what the client tried).
+DIR/sessions.json holds {"open", "max_open", "total"}: SMTP sessions open now, the most open
+at once, and all so far.
 
 Script (JSON): {"recipients": {"addr": [step, step, ...]}, "connect": [step, ...],
                 "pipelining": true|false}
@@ -107,6 +109,36 @@ class Handler:
         return "250 OK queued"
 
 
+class Sessions:
+    """Counts SMTP sessions: open now, most open at once, total; kept in DIR/sessions.json."""
+
+    def __init__(self, out):
+        self.path = os.path.join(out, "sessions.json")
+        self.open = self.max_open = self.total = 0
+
+    def change(self, delta):
+        self.open += delta
+        if delta > 0:
+            self.total += 1
+        self.max_open = max(self.max_open, self.open)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"open": self.open, "max_open": self.max_open, "total": self.total}, f)
+        os.replace(tmp, self.path)
+
+
+class CountedSMTP(SMTP):
+    sessions = None
+
+    def connection_made(self, transport):
+        self.sessions.change(1)
+        super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        self.sessions.change(-1)
+        super().connection_lost(exc)
+
+
 class Refuse421(asyncio.Protocol):
     def connection_made(self, transport):
         transport.write(b"421 too busy, try later (scripted)\r\n")
@@ -126,11 +158,12 @@ async def main():
             spec = json.load(f)
     script = Script(spec)
     handler = Handler(args.out, script, not args.no_save)
+    CountedSMTP.sessions = Sessions(args.out)
 
     def factory():
         if script.for_connection() == "421":
             return Refuse421()
-        return SMTP(handler, hostname="sink.test", data_size_limit=0, enable_SMTPUTF8=True,
+        return CountedSMTP(handler, hostname="sink.test", data_size_limit=0, enable_SMTPUTF8=True,
                     decode_data=False)
 
     loop = asyncio.get_running_loop()

@@ -135,8 +135,15 @@ pub struct EngineReport {
     pub reclaimed: usize,
     /// 421 replies, each of which paused its relay for `slow_down`.
     pub slowdowns: usize,
-    /// Why the run stopped early, if it did (all relays unreachable, …).
+    /// Why the run stopped early, if it did (all relays unreachable, the store refusing a
+    /// write, …).
     pub aborted: Option<String>,
+    /// The store refused a write (disk full, locked past the busy timeout, I/O error): the
+    /// run stopped sending at once. Set together with `aborted`.
+    pub store_failed: bool,
+    /// Messages that went out but whose outcome could not be recorded: the next run takes
+    /// their rows over and may send them again (at most one per connection).
+    pub unrecorded: usize,
 }
 
 /// Counters shared by the workers, readable while the run goes on (progress bars).
@@ -149,11 +156,39 @@ pub struct Progress {
 type Composer = dyn Fn(&Claimed) -> anyhow::Result<Composed> + Send + Sync;
 type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
 
-/// One outcome on its way to the recorder; `done` answers once it is committed.
+/// One outcome on its way to the recorder; `done` answers once its commit is over: `true`
+/// when it is recorded.
 struct Record {
     id: i64,
     finish: Finish,
-    done: oneshot::Sender<()>,
+    done: oneshot::Sender<bool>,
+}
+
+/// The store refused a write, so this run must not send anything more: a message sent now
+/// could not be recorded, and its row, left in `sending`, would be sent again by the next
+/// run. Shared by the claimer, the recorder and the heartbeat; the first failure is kept.
+#[derive(Clone)]
+struct Halt {
+    abort: watch::Sender<bool>,
+    failure: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Halt {
+    fn store_failed(&self, what: &str, e: &anyhow::Error) {
+        tracing::error!("{what}: {e:#}; stopping: nothing more is sent in this run");
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(|| format!("{what}: {e:#}"));
+        let _ = self.abort.send(true);
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 struct Shared {
@@ -166,7 +201,10 @@ struct Shared {
     rate: Mutex<Instant>,
     /// Per relay: paused until (after a 421 or failed connects).
     relay_pause: std::sync::Mutex<Vec<Option<Instant>>>,
+    /// Per relay: `connections` slots, one per open session (see `open_session`).
+    relay_slots: Vec<Arc<tokio::sync::Semaphore>>,
     stop: watch::Receiver<bool>,
+    /// Turns true when the run must stop sending (no relay reachable, the store failing).
     abort: watch::Sender<bool>,
     recorder: mpsc::UnboundedSender<Record>,
 }
@@ -197,13 +235,24 @@ pub async fn deliver(
         Transport::File(_) => 0,
     };
     let (abort_tx, abort_rx) = watch::channel(false);
+    let halt = Halt {
+        abort: abort_tx.clone(),
+        failure: Default::default(),
+    };
     let (record_tx, record_rx) = mpsc::unbounded_channel();
-    let recorder = tokio::spawn(recorder(store.clone(), settings.owner.clone(), record_rx));
+    let recorder = tokio::spawn(recorder(
+        store.clone(),
+        settings.owner.clone(),
+        record_rx,
+        halt.clone(),
+    ));
     let heartbeat = tokio::spawn(heartbeat(
         store.clone(),
         settings.owner.clone(),
         settings.lease,
+        halt.clone(),
     ));
+    let slots_per_relay = settings.connections.max(1);
     let shared = Arc::new(Shared {
         store: store.clone(),
         settings,
@@ -213,6 +262,9 @@ pub async fn deliver(
         report: Default::default(),
         rate: Mutex::new(Instant::now()),
         relay_pause: std::sync::Mutex::new(vec![None; relay_count]),
+        relay_slots: (0..relay_count)
+            .map(|_| Arc::new(tokio::sync::Semaphore::new(slots_per_relay)))
+            .collect(),
         stop: stop.clone(),
         abort: abort_tx,
         recorder: record_tx,
@@ -232,7 +284,6 @@ pub async fn deliver(
     let batch = (workers * 4).clamp(16, 256);
     let mut stop_rx = stop;
     let mut abort_rx = abort_rx;
-    let mut claim_error = None;
     'claim: loop {
         if *stop_rx.borrow() || *abort_rx.borrow() {
             break;
@@ -248,8 +299,9 @@ pub async fn deliver(
         let claimed = match claimed {
             Ok(c) => c,
             Err(e) => {
-                // Stop claiming, but let the workers finish and record what they hold.
-                claim_error = Some(e);
+                // The store cannot take writes: stop claiming and sending; the workers
+                // finish the message in hand and give back what is queued.
+                halt.store_failed("claiming deliveries failed", &e);
                 break;
             }
         };
@@ -289,13 +341,19 @@ pub async fn deliver(
     }
     release_all(&shared, left).await;
     heartbeat.abort();
-    let report = shared.report().clone();
+    let mut report = shared.report().clone();
     drop(shared);
-    recorder.await??;
-    match claim_error {
-        Some(e) => Err(e.context("claiming deliveries failed")),
-        None => Ok(report),
+    recorder.await?;
+    if let Some(failure) = halt.failure() {
+        report.store_failed = true;
+        report.aborted = Some(format!(
+            "the store refused a write ({failure}); no further message was sent. \
+             {} messages went out whose outcome could not be recorded: the next run takes \
+             their rows over once their lease expires and may send them again",
+            report.unrecorded
+        ));
     }
+    Ok(report)
 }
 
 pub use worker::send_one;

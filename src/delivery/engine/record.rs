@@ -10,12 +10,15 @@ use super::*;
 /// Commits outcomes in groups: whatever the workers handed in while the previous commit ran
 /// goes into the next transaction. Each worker waits for its own outcome's commit, so the
 /// "at most one unrecorded message per connection" bound of a kill holds.
+///
+/// A commit that fails halts the run (see [`Halt`]): each worker learns it when its own
+/// outcome's commit answers `false`, and stops before sending anything else.
 pub(super) async fn recorder(
     store: Store,
     owner: String,
     mut rx: mpsc::UnboundedReceiver<Record>,
-) -> anyhow::Result<()> {
-    let mut failures = 0;
+    halt: Halt,
+) {
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < 512 {
@@ -30,26 +33,33 @@ pub(super) async fn recorder(
         let result = tokio::task::spawn_blocking(move || {
             store.finish_deliveries(&owner, &outcomes, Utc::now())
         })
-        .await?;
-        if let Err(e) = result {
-            // The rows stay in `sending` under our lease, which then expires: the next run
-            // takes them over (and may send them again), so nothing is lost.
-            tracing::error!("could not record {} outcomes: {e:#}", group.len());
-            failures += 1;
-        }
+        .await
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("the recording task failed: {e}")));
+        let ok = match result {
+            Ok(_) => true,
+            Err(e) => {
+                // The rows stay in `sending` under our lease, which then expires: the next
+                // run takes them over (and may send them again), so nothing is lost. Halt
+                // before answering, so no worker sends another message.
+                halt.store_failed(
+                    &format!("could not record the outcome of {} deliveries", group.len()),
+                    &e,
+                );
+                false
+            }
+        };
         for r in group {
-            let _ = r.done.send(());
+            let _ = r.done.send(ok);
         }
     }
-    if failures > 0 {
-        anyhow::bail!("{failures} groups of outcomes could not be recorded; see the log");
-    }
-    Ok(())
 }
 
 /// Renews this run's leases every third of the lease, so a long run keeps its rows and a
 /// dead one loses them one lease after its last beat.
-pub(super) async fn heartbeat(store: Store, owner: String, lease: chrono::Duration) {
+///
+/// A renewal that fails halts the run: our leases may run out while we send, and another
+/// run could then take the rows over and send them too.
+pub(super) async fn heartbeat(store: Store, owner: String, lease: chrono::Duration, halt: Halt) {
     let period = (lease / 3).to_std().unwrap_or(Duration::from_secs(1));
     loop {
         tokio::time::sleep(period).await;
@@ -58,7 +68,7 @@ pub(super) async fn heartbeat(store: Store, owner: String, lease: chrono::Durati
         let until = Utc::now() + lease;
         match tokio::task::spawn_blocking(move || store.renew_leases(&owner, until)).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!("could not renew leases: {e:#}"),
+            Ok(Err(e)) => halt.store_failed("could not renew this run's leases", &e),
             Err(_) => return,
         }
     }
@@ -145,7 +155,7 @@ pub(super) async fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
         Outcome::Unknown(e) => Finish::Unknown { error: e.clone() },
     };
     let (done, committed) = oneshot::channel();
-    if shared
+    let recorded = shared
         .recorder
         .send(Record {
             id: job.id,
@@ -153,10 +163,12 @@ pub(super) async fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
             done,
         })
         .is_ok()
-    {
-        let _ = committed.await;
-    }
+        && committed.await.unwrap_or(false);
     let mut report = shared.report();
+    if !recorded && matches!(outcome, Outcome::Sent(_) | Outcome::Unknown(_)) {
+        // Out (or maybe out), but the store does not know: the next run may resend it.
+        report.unrecorded += 1;
+    }
     match &outcome {
         Outcome::Release => {
             report.released += 1;

@@ -14,6 +14,8 @@ use crate::delivery::smtp::{Relay, Session};
 pub(super) struct Conn {
     relay: usize,
     session: Session,
+    /// This session's slot among its relay's `connections`; freed when the session goes.
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 pub(super) async fn worker(
@@ -73,6 +75,11 @@ pub(super) async fn handle(
         }
     };
     wait_rate(shared).await;
+    if *shared.abort.borrow() {
+        // The run halted while this row waited for its turn: it has not gone out.
+        record(shared, &job, Outcome::Release).await;
+        return;
+    }
     let outcome = match transport {
         Transport::File(dir) => {
             let dir = dir.clone();
@@ -173,37 +180,93 @@ pub(super) async fn send_smtp(
 
 /// Opens a session, failing over through the relays, three rounds with growing pauses
 /// (a relay that answered 421 pauses for `slow_down`).
+///
+/// A session needs one of its relay's `connections` slots, so no relay ever sees more than
+/// `connections` sessions from this run, failover included: when the first relay is down,
+/// its workers do not pile onto the backup, which keeps its own share. A worker that finds
+/// every reachable relay's slots taken waits for one to free (a busy relay is a working one:
+/// that round does not count towards giving up).
 pub(super) async fn open_session(
     shared: &Shared,
     relays: &[Arc<Relay>],
     relay_index: &mut usize,
 ) -> Result<Conn, String> {
     let mut last_err = String::from("no relay configured");
-    for round in 0..3u32 {
+    let mut failed_rounds = 0u32;
+    while failed_rounds < 3 {
+        let mut busy = Vec::new();
         for _ in 0..relays.len() {
             let i = *relay_index % relays.len();
             wait_relay(shared, i).await;
             if *shared.abort.borrow() || *shared.stop.borrow() {
                 return Err(last_err);
             }
-            match Session::connect(relays[i].clone()).await {
-                Ok(session) => return Ok(Conn { relay: i, session }),
+            let Ok(slot) = shared.relay_slots[i].clone().try_acquire_owned() else {
+                busy.push(i);
+                *relay_index = i + 1;
+                continue;
+            };
+            match connect(shared, relays, i, failed_rounds).await {
+                Ok(session) => {
+                    *relay_index = i;
+                    return Ok(Conn {
+                        relay: i,
+                        session,
+                        _slot: slot,
+                    });
+                }
                 Err(e) => {
-                    tracing::warn!(relay = %relays[i].name, "connecting failed: {e}");
-                    let pause = if e.is_slow_down() {
-                        shared.report().slowdowns += 1;
-                        shared.settings.slow_down
-                    } else {
-                        Duration::from_millis(250 << round)
-                    };
-                    pause_relay(shared, i, pause);
-                    last_err = format!("relay {}: {e}", relays[i].name);
+                    last_err = e;
                     *relay_index = i + 1;
                 }
             }
         }
+        if busy.is_empty() {
+            failed_rounds += 1;
+            continue;
+        }
+        // Other workers hold every slot of the relays that work: wait until one is free
+        // (or the run stops), then try that relay first.
+        let mut waits = tokio::task::JoinSet::new();
+        for &i in &busy {
+            let sem = shared.relay_slots[i].clone();
+            // The permit is dropped at once: the slot is taken again (or lost to a faster
+            // worker, then we wait again) by `try_acquire_owned` above.
+            waits.spawn(async move { sem.acquire_owned().await.map(|_| i) });
+        }
+        let mut stop = shared.stop.clone();
+        let mut abort = shared.abort.subscribe();
+        tokio::select! {
+            Some(Ok(Ok(i))) = waits.join_next() => *relay_index = i,
+            _ = stop.changed() => return Err(last_err),
+            _ = abort.changed() => return Err(last_err),
+        }
     }
     Err(last_err)
+}
+
+/// One connection attempt to relay `i`; a failure pauses the relay (`slow_down` after a 421,
+/// else a short pause growing with the round).
+async fn connect(
+    shared: &Shared,
+    relays: &[Arc<Relay>],
+    i: usize,
+    round: u32,
+) -> Result<Session, String> {
+    match Session::connect(relays[i].clone()).await {
+        Ok(session) => Ok(session),
+        Err(e) => {
+            tracing::warn!(relay = %relays[i].name, "connecting failed: {e}");
+            let pause = if e.is_slow_down() {
+                shared.report().slowdowns += 1;
+                shared.settings.slow_down
+            } else {
+                Duration::from_millis(250 << round.min(4))
+            };
+            pause_relay(shared, i, pause);
+            Err(format!("relay {}: {e}", relays[i].name))
+        }
+    }
 }
 
 pub(super) async fn wait_rate(shared: &Shared) {
