@@ -15,6 +15,7 @@ fn main() {
         preferences_url: Some("https://papers.example.org/preferences/42.secret"),
         archive_url: Some("https://papers.example.org/archive"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
+        full_abstract: false,
     };
     let r = render_digest(&sample_digest(n), &ctx);
     if std::env::args().any(|a| a == "--text") {
