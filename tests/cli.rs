@@ -44,6 +44,7 @@ fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
         ),
         ("\n[selection]\nmax_papers = \"lots\"\n", "line 11"),
         ("\n[delivery]\nconnections = -1\n", "line 11"),
+        ("\n[render]\nabstract = \"long\"\n", "line 11"),
         (
             "\n[delivery]\ntransprot = \"smtp\"\n",
             "unknown field `transprot`",

@@ -26,6 +26,8 @@ pub struct Settings {
     pub schedule: crate::schedule::ScheduleSettings,
     #[serde(default)]
     pub web: crate::web::WebSettings,
+    #[serde(default)]
+    pub render: RenderSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -118,6 +120,24 @@ impl Default for SelectionSettings {
             send_empty: false,
         }
     }
+}
+
+/// `[render]`: how the digest shows each paper.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    /// `summary` (default): the source's AI summary or the abstract's first sentences, the
+    /// full abstract one click away; `full`: the (shortened) abstract under the summary too.
+    #[serde(default, rename = "abstract")]
+    pub abstract_mode: AbstractMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AbstractMode {
+    #[default]
+    Summary,
+    Full,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

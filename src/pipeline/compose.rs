@@ -37,6 +37,7 @@ pub struct Composer {
     store: Store,
     base_url: url::Url,
     name: String,
+    full_abstract: bool,
     message: MessageSettings,
     dkim: Option<lettre::message::dkim::DkimConfig>,
     cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
@@ -54,6 +55,7 @@ impl Composer {
             store,
             base_url: settings.newsletter.base_url.clone(),
             name: settings.newsletter.name.clone(),
+            full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
             message: settings.message_settings(),
             dkim,
             cache: RwLock::new(HashMap::new()),
@@ -114,7 +116,7 @@ impl Composer {
             preferences_url: Some(&links.preferences),
             archive_url: Some(&links.archive),
             why_line: &why,
-            full_abstract: false,
+            full_abstract: self.full_abstract,
         };
         let rendered = render_digest_cached(&digest, &ctx, &self.views);
         let to = lettre::message::Mailbox::new(

@@ -63,7 +63,7 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         preferences_url: None,
         archive_url: None,
         why_line: &why,
-        full_abstract: false,
+        full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
     };
     render_preview_page(
         digest,
