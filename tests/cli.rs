@@ -73,6 +73,53 @@ fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
 }
 
 #[test]
+fn editions_note_and_pin_set_the_editors_word_before_the_edition_is_planned() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let note = paperpost(
+        &cfg,
+        &["editions", "note", "2026-W48", "Two lines about the week."],
+    );
+    assert!(note.status.success(), "{}", stderr(&note));
+    let pin = paperpost(
+        &cfg,
+        &[
+            "editions",
+            "pin",
+            "2026-W48",
+            "arXiv:2410.18975v2",
+            "--note",
+            "Read this first",
+        ],
+    );
+    assert!(pin.status.success(), "{}", stderr(&pin));
+    assert!(stdout(&pin).contains("pinned 2410.18975 to 2026-W48"));
+    let show = paperpost(&cfg, &["editions", "show", "2026-W48"]);
+    let out = stdout(&show);
+    assert!(out.contains("note: Two lines about the week."), "{out}");
+    assert!(out.contains("pick: 2410.18975 — Read this first"), "{out}");
+
+    for (args, expected) in [
+        (
+            &["editions", "note", "last week", "x"][..],
+            "is not an edition",
+        ),
+        (
+            &["editions", "pin", "2026-W48", "not-an-id"][..],
+            "is not an arXiv identifier",
+        ),
+    ] {
+        let bad = paperpost(&cfg, args);
+        assert!(!bad.status.success(), "{args:?}");
+        assert!(
+            stderr(&bad).contains(expected),
+            "{args:?}: {}",
+            stderr(&bad)
+        );
+    }
+}
+
+#[test]
 fn check_config_warns_when_the_base_url_is_not_https() {
     let dir = tempfile::tempdir().unwrap();
     let https = paperpost(&config(dir.path(), ""), &["check-config"]);

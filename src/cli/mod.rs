@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one function per command. Commands parse their
 //! arguments into domain types, call the pipeline, and print; nothing else happens here.
 mod deliveries;
+mod editions;
 mod fetch;
 mod preview;
 mod send;
@@ -57,6 +58,9 @@ pub enum Command {
     Subscribers(subscribers::SubscribersCommand),
     /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
+    /// The editor's note and picks of an edition (`note`, `pin`, `unpin`, `show`).
+    #[command(subcommand)]
+    Editions(editions::EditionsCommand),
     /// Load and validate the config (and open the store) without doing anything else.
     CheckConfig,
 }
@@ -77,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
+        Command::Editions(cmd) => editions::run(&store, cmd),
         Command::CheckConfig => unreachable!("handled above"),
     }
 }
