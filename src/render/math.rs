@@ -113,12 +113,9 @@ fn text_at(c: &[char], i: usize, out: &mut String) -> usize {
         out.push_str(&ch);
         return next;
     }
-    match at(i + 1) {
-        Some(e @ ('%' | '$' | '&' | '#' | '_' | '{' | '}')) => {
-            out.push(e);
-            return i + 2;
-        }
-        _ => {}
+    if let Some(e @ ('%' | '$' | '&' | '#' | '_' | '{' | '}')) = at(i + 1) {
+        out.push(e);
+        return i + 2;
     }
     let (name, after) = command_name(c, i);
     if let Some(letter) = text_letter(&name) {
