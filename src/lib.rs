@@ -7,6 +7,7 @@
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
+//! - [`bounces`]: `paperpost bounces ingest` — DSNs and complaints to suppressions.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
 //! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
 //! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
@@ -14,6 +15,7 @@
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
+pub mod bounces;
 pub mod cli;
 pub mod config;
 pub mod delivery;

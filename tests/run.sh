@@ -3,6 +3,7 @@
 # and dkimpy + PyNaCl for the real SMTP server and the DKIM verifier (PyNaCl verifies
 # Ed25519), openssl to make test keys, Debian's chromium and Node's
 # playwright-core for the browser test), then runs every test. .ci/run calls this.
+# Postfix too, for the bounce tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,9 +12,13 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# Postfix for the bounce tests (tests/bounces.rs runs a private instance of its own from a
+# temp folder; no system Postfix needs to run, so none is configured here).
+[ -x /usr/sbin/postfix ] || command -v postfix >/dev/null || need_apt+=(postfix)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (apt)…" >&2
   export DEBIAN_FRONTEND=noninteractive
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi

@@ -108,7 +108,7 @@ fn on_file(dir: &Path, schedule: &str) -> (Settings, Store) {
 
 /// One scheduler tick at `now`, as `serve` runs it.
 async fn tick(settings: &Settings, store: &Store, now: DateTime<Utc>) -> RunOutcome {
-    run_due(settings, store, settings.transport(), now)
+    run_due(settings, store, settings.transport().unwrap(), now)
         .await
         .unwrap()
 }
@@ -383,7 +383,7 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
     let scheduler = tokio::spawn(run_until_stopped(
         Arc::new(settings.clone()),
         store.clone(),
-        settings.transport(),
+        settings.transport().unwrap(),
         Arc::new(clock.clone()),
         stop_rx,
     ));

@@ -26,8 +26,15 @@ enum DeliveriesCommand {
         #[arg(long)]
         edition: Option<String>,
     },
-    /// The suppression list (addresses that hard-bounced).
+    /// The suppression list (addresses that hard-bounced, soft-bounced too often or
+    /// complained), with the reason.
     Suppressed,
+    /// Take an address off the suppression list (e.g. a mailbox that works again): later
+    /// sends mail it again. Failed deliveries stay failed (`retry --failed` re-queues them).
+    Unsuppress {
+        /// The address (any letter case).
+        email: String,
+    },
 }
 
 pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
@@ -47,6 +54,15 @@ pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
             }
             let n = store.requeue_deliveries(&states, edition.as_deref(), Utc::now())?;
             println!("re-queued {n} deliveries; run `paperpost send` to deliver them");
+            Ok(0)
+        }
+        Some(DeliveriesCommand::Unsuppress { email }) => {
+            let Some(was) = store.suppression(&email)? else {
+                eprintln!("{email} is not suppressed; nothing changed");
+                return Ok(1);
+            };
+            store.unsuppress(&email)?;
+            println!("{email} is no longer suppressed (was: {})", was.reason);
             Ok(0)
         }
         Some(DeliveriesCommand::Suppressed) => {
@@ -90,6 +106,36 @@ fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
             String::new()
         };
         println!("{:<12} {}{reclaimed}", c.period_key, row.join(""));
+    }
+    let bounces = store.edition_bounces()?;
+    if !bounces.is_empty() {
+        println!("\nbounces and complaints (rates of the digests sent):");
+        println!(
+            "{:<12} {:>8} {:>14} {:>14} {:>14}",
+            "edition", "sent", "hard", "soft", "complaints"
+        );
+        for b in &bounces {
+            let cell = |n: i64| format!("{n} ({})", b.rate(n));
+            println!(
+                "{:<12} {:>8} {:>14} {:>14} {:>14}",
+                b.period_key,
+                b.sent,
+                cell(b.hard),
+                cell(b.soft),
+                cell(b.complaints)
+            );
+        }
+        println!("\nlatest bounces and complaints:");
+        for r in store.recent_bounces(limit)? {
+            println!(
+                "  {} {:<9} {} ({}): {}",
+                r.period_key.as_deref().unwrap_or("-"),
+                r.kind,
+                r.email,
+                r.at.format("%Y-%m-%d %H:%M UTC"),
+                r.reason
+            );
+        }
     }
     let failures = store.delivery_failures(limit)?;
     if !failures.is_empty() {

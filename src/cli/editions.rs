@@ -1,105 +1,98 @@
-//! `paperpost editions`: the editor's note and picks of an edition (issue 12). i11ops adds
-//! `list`/`cancel` here; the lead merges the two.
-use chrono::Utc;
-use clap::Subcommand;
+//! `paperpost editions`: the editions planned so far, and what can be done to one.
+use clap::{Args, Subcommand};
 
-use crate::domain::{PaperId, Period};
+use crate::domain::count;
 use crate::store::Store;
 
-#[derive(Debug, Subcommand)]
-pub enum EditionsCommand {
-    /// Set the editor's note of an edition (shown at the top of every digest of it and in
-    /// the archive); an empty note removes it. The edition need not be planned yet.
-    Note {
-        /// The edition's period key: `2026-W48` (a week) or `2026-11-28` (a day).
-        edition: String,
-        /// The note, a sentence or two.
-        text: String,
-    },
-    /// Pin a paper to an edition as an editor's pick: it heads every digest of the edition
-    /// (counting towards `max_papers`) unless the reader already got it.
-    Pin {
-        /// The edition's period key, e.g. `2026-W48`.
-        edition: String,
-        /// The paper's arXiv id in any spelling (`2410.18975`, `arXiv:2410.18975v2`, its URL).
-        arxiv_id: String,
-        /// Why the editor picked it.
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// Remove a pinned paper from an edition.
-    Unpin { edition: String, arxiv_id: String },
-    /// Show an edition's note and picks.
-    Show { edition: String },
+#[derive(Debug, Args)]
+pub struct EditionsArgs {
+    #[command(subcommand)]
+    command: Option<EditionsCommand>,
+    /// How many editions to list, newest first.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
 }
 
-pub(super) fn run(store: &Store, cmd: EditionsCommand) -> anyhow::Result<i32> {
-    let now = Utc::now();
-    match cmd {
-        EditionsCommand::Note { edition, text } => {
-            let key = period_key(&edition)?;
-            store.set_edition_note(&key, &text, now)?;
-            if text.trim().is_empty() {
-                println!("removed the editor's note of {key}");
-            } else {
-                println!("editor's note of {key} set");
-            }
+/// What can be done to one edition (one variant per subcommand).
+#[derive(Debug, Subcommand)]
+enum EditionsCommand {
+    /// Withdraw what an edition has not delivered yet — pending, retrying and empty
+    /// (skipped) digests, and digests only written as .eml files — and forget that their
+    /// papers were sent to those readers, so the next `send` plans them again (with the
+    /// papers fetched since). Digests already delivered (or maybe delivered: unknown),
+    /// failed ones and those being sent right now stay.
+    Cancel {
+        /// The edition's id or key (as `paperpost editions` lists them, e.g. 2026-W48).
+        edition: String,
+    },
+    #[command(flatten)]
+    Editorial(super::editorial::EditorialCommand),
+}
+
+pub(super) fn run(store: &Store, args: EditionsArgs) -> anyhow::Result<i32> {
+    match args.command {
+        None => list(store, args.limit),
+        Some(EditionsCommand::Cancel { edition }) => cancel(store, &edition),
+        Some(EditionsCommand::Editorial(cmd)) => super::editorial::run(store, cmd),
+    }
+}
+
+fn list(store: &Store, limit: usize) -> anyhow::Result<i32> {
+    let editions = store.edition_summaries(limit)?;
+    if editions.is_empty() {
+        println!("no editions yet; `paperpost send` plans this period's");
+        return Ok(0);
+    }
+    println!(
+        "{:>4}  {:<12} {:<17} deliveries",
+        "id", "edition", "planned at (UTC)"
+    );
+    for e in editions {
+        let mut counts: Vec<String> = e
+            .counts
+            .iter()
+            .map(|(state, n)| format!("{n} {state}"))
+            .collect();
+        if counts.is_empty() {
+            counts.push("none".into());
         }
-        EditionsCommand::Pin {
-            edition,
-            arxiv_id,
-            note,
-        } => {
-            let key = period_key(&edition)?;
-            let id = paper_id(&arxiv_id)?;
-            if store.papers_by_id(std::slice::from_ref(&id))?.is_empty() {
-                eprintln!(
-                    "note: {id} is not in the store yet; it is pinned and shows once a source has fetched it"
-                );
-            }
-            store.pin_paper(&key, &id, note.as_deref(), now)?;
-            println!("pinned {id} to {key}");
-        }
-        EditionsCommand::Unpin { edition, arxiv_id } => {
-            let key = period_key(&edition)?;
-            let id = paper_id(&arxiv_id)?;
-            if store.unpin_paper(&key, &id)? {
-                println!("unpinned {id} from {key}");
-            } else {
-                println!("{id} was not pinned to {key}");
-                return Ok(1);
-            }
-        }
-        EditionsCommand::Show { edition } => {
-            let key = period_key(&edition)?;
-            let e = store.editorial(&key)?;
-            println!("{key}");
-            println!("  note: {}", e.note.as_deref().unwrap_or("(none)"));
-            if e.pins.is_empty() {
-                println!("  picks: (none)");
-            }
-            for p in &e.pins {
-                match &p.note {
-                    Some(n) => println!("  pick: {} — {n}", p.paper_id),
-                    None => println!("  pick: {}", p.paper_id),
-                }
-            }
-        }
+        let files = if e.written_to_files > 0 {
+            format!(" ({} only written as .eml files)", e.written_to_files)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:>4}  {:<12} {:<17} {}{files}",
+            e.id,
+            e.period_key,
+            e.planned_at.format("%Y-%m-%d %H:%M"),
+            counts.join(", ")
+        );
     }
     Ok(0)
 }
 
-fn period_key(edition: &str) -> anyhow::Result<String> {
-    let period = Period::parse_key(edition.trim()).ok_or_else(|| {
-        anyhow::anyhow!(
-            "`{edition}` is not an edition: use a week like 2026-W48 or a day like 2026-11-28"
-        )
-    })?;
-    Ok(period.key())
-}
-
-fn paper_id(raw: &str) -> anyhow::Result<PaperId> {
-    PaperId::parse_arxiv(raw)
-        .map(|(id, _)| id)
-        .ok_or_else(|| anyhow::anyhow!("`{raw}` is not an arXiv identifier (e.g. 2410.18975)"))
+fn cancel(store: &Store, edition: &str) -> anyhow::Result<i32> {
+    let Some((id, _)) = store.find_edition(edition)? else {
+        eprintln!("no edition {edition}; `paperpost editions` lists them");
+        return Ok(1);
+    };
+    let out = store.cancel_edition(id)?;
+    println!(
+        "edition {}: withdrew {}, {} kept (delivered, failed or in flight)",
+        out.period_key,
+        count(out.withdrawn, "undelivered digest", "undelivered digests"),
+        out.kept
+    );
+    if out.withdrawn > 0 {
+        println!("`paperpost send` plans this period again for those readers");
+    }
+    tracing::info!(
+        edition = %out.period_key,
+        withdrawn = out.withdrawn,
+        papers_unmarked = out.papers_unmarked,
+        removed = out.edition_removed,
+        "cancelled an edition's undelivered digests"
+    );
+    Ok(0)
 }

@@ -1,12 +1,17 @@
 //! The command line: clap definitions and one function per command. Commands parse their
 //! arguments into domain types, call the pipeline, and print; nothing else happens here.
+mod bounces;
 mod deliveries;
 mod editions;
+mod editorial;
 mod fetch;
+mod init;
+mod listmonk;
 mod preview;
 mod send;
 mod serve;
 mod subscribers;
+mod subscribers_edit;
 
 use std::path::PathBuf;
 
@@ -41,7 +46,8 @@ pub enum Command {
     Fetch,
     /// Render the digest a reader or some topics would get now, without sending anything.
     Preview(preview::PreviewArgs),
-    /// Plan this period's edition for every active subscriber and send what is due.
+    /// Plan this period's edition for every active subscriber and send what is due; with
+    /// --to, send one test digest now and plan nothing.
     Send(send::SendArgs),
     /// One whole run now: fetch, then send (whatever the schedule says).
     Run(send::SendArgs),
@@ -53,23 +59,44 @@ pub enum Command {
     /// Next fetch and send times, the last runs (papers per source, digests sent,
     /// failures), editions and the delivery queue.
     Status(serve::StatusArgs),
-    /// Add, list, remove, import and export subscribers.
+    /// Add, edit, show, list, remove, import and export subscribers (CSV: paperpost's or
+    /// listmonk's).
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
-    /// Delivery states per edition, failures with their SMTP replies, and re-queueing.
+    /// Delivery states per edition, bounce and complaint counts and rates, failures with
+    /// their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
-    /// The editor's note and picks of an edition (`note`, `pin`, `unpin`, `show`).
+    /// The editions planned so far (counts per delivery state); `editions cancel` withdraws
+    /// what one has not delivered so it can be planned again; `editions note|pin|unpin|show`
+    /// set and show the editor's note and picks of an edition.
+    Editions(editions::EditionsArgs),
+    /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
     #[command(subcommand)]
-    Editions(editions::EditionsCommand),
+    Bounces(bounces::BouncesCommand),
     /// Load and validate the config (and open the store) without doing anything else.
-    CheckConfig,
+    CheckConfig(CheckConfigArgs),
+    /// Write a commented config.toml to start from (the reference one, with the newsletter's
+    /// name, public address and sender from the flags or asked on a terminal), and say what
+    /// to do next.
+    Init(init::InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckConfigArgs {
+    /// Also read the relays' passwords from the environment and log in to each relay
+    /// (greeting, STARTTLS, AUTH, QUIT; nothing is sent).
+    #[arg(long)]
+    smtp: bool,
 }
 
 /// Runs one command; the exit code on success.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Command::Init(args) = cli.command {
+        return init::init(&cli.config, args);
+    }
     let settings = Settings::load(&cli.config)?;
-    if let Command::CheckConfig = cli.command {
-        return check_config(&settings);
+    if let Command::CheckConfig(args) = cli.command {
+        return check_config(&settings, args).await;
     }
     let store = Store::open(&settings.store.path)?;
     match cli.command {
@@ -81,12 +108,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
-        Command::Editions(cmd) => editions::run(&store, cmd),
-        Command::CheckConfig => unreachable!("handled above"),
+        Command::Editions(args) => editions::run(&store, args),
+        Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
+        Command::CheckConfig(_) | Command::Init(_) => unreachable!("handled above"),
     }
 }
 
-fn check_config(settings: &Settings) -> anyhow::Result<i32> {
+async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Result<i32> {
     let store = Store::open(&settings.store.path)?;
     println!("config OK");
     if settings.newsletter.base_url.scheme() != "https" {
@@ -125,19 +153,59 @@ fn check_config(settings: &Settings) -> anyhow::Result<i32> {
         sch.daily_send,
         sch.timezone.unwrap_or(settings.newsletter.timezone).name()
     );
-    match settings.transport() {
-        crate::delivery::Transport::File(dir) => {
-            println!("  delivery:   .eml files in {}", dir.display())
-        }
-        crate::delivery::Transport::Smtp(relays) => {
-            let names: Vec<_> = relays
-                .iter()
-                .map(|r| format!("{} ({:?})", r.name, r.tls))
-                .collect();
-            println!("  delivery:   SMTP via {}", names.join(", "));
+    let d = &settings.delivery;
+    let smtp = match d.transport {
+        crate::config::TransportKind::Auto => !d.relays.is_empty(),
+        crate::config::TransportKind::File => false,
+        crate::config::TransportKind::Smtp => true,
+    };
+    if !smtp {
+        println!("  delivery:   .eml files in {}", d.outbox.display());
+    } else {
+        let names: Vec<_> = d
+            .relays
+            .iter()
+            .map(|r| {
+                let auth = r
+                    .password_env
+                    .as_ref()
+                    .map_or(String::new(), |v| format!(", password in ${v}"));
+                format!("{} ({:?}{auth})", r.host, r.tls)
+            })
+            .collect();
+        println!("  delivery:   SMTP via {}", names.join(", "));
+    }
+    if !args.smtp {
+        return Ok(0);
+    }
+    let crate::delivery::Transport::Smtp(relays) = settings.transport()? else {
+        println!("  smtp:       no relay configured; nothing to check");
+        return Ok(0);
+    };
+    let mut code = 0;
+    for relay in relays {
+        match crate::delivery::Session::connect(relay.clone()).await {
+            Ok(session) => {
+                session.quit().await;
+                println!("  smtp:       {} OK", relay.name);
+            }
+            Err(e) => {
+                println!("  smtp:       {} FAILED: {e}", relay.name);
+                code = 1;
+            }
         }
     }
-    Ok(0)
+    match &settings.delivery.bounce_address {
+        Some(b) => println!(
+            "  bounces:    envelope sender {}+TOKEN@{} (VERP); feed them to `paperpost bounces ingest`",
+            b.user(),
+            b.domain()
+        ),
+        None => println!(
+            "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
+        ),
+    }
+    Ok(code)
 }
 
 /// A spinner/bar on stderr when it is a terminal; hidden otherwise (logs and CI).
@@ -153,5 +221,6 @@ pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> indicatif::ProgressB
             .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template")),
     };
     pb.set_message(what.to_string());
-    pb
+    // In the process's set of bars, so log lines are written around it, not through it.
+    crate::telemetry::bars().add(pb)
 }

@@ -48,19 +48,47 @@ pub(super) fn preview(
     std::fs::write(&out, page)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     let n = digest.as_ref().map_or(0, |d| d.picks().len());
-    println!("{n} papers; preview written to {}", out.display());
-    if args.open {
-        let opener = if cfg!(target_os = "macos") {
-            "open"
-        } else {
-            "xdg-open"
-        };
-        if let Err(e) = std::process::Command::new(opener).arg(&out).spawn() {
-            eprintln!(
-                "could not open a browser ({opener}: {e}); open {} yourself",
-                out.display()
-            );
-        }
+    println!(
+        "{}; preview written to {}",
+        crate::domain::count(n, "paper", "papers"),
+        out.display()
+    );
+    if args.open
+        && let Err(why) = open_in_browser(&out)
+    {
+        eprintln!(
+            "could not open a browser ({why}); open {} yourself",
+            out.display()
+        );
+        return Ok(1);
     }
     Ok(0)
+}
+
+/// Opens `page` with the desktop's opener and waits for its answer: `xdg-open` exits
+/// non-zero when it finds no browser (no desktop, nothing registered), which a bare spawn
+/// would not notice.
+fn open_in_browser(page: &std::path::Path) -> Result<(), String> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let out = std::process::Command::new(opener)
+        .arg(page)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| format!("{opener}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    let said = said.trim();
+    Err(match (out.status.code(), said.is_empty()) {
+        (Some(code), true) => format!("{opener} exited with {code}"),
+        (Some(code), false) => format!("{opener} exited with {code}: {said}"),
+        (None, _) => format!("{opener} was killed"),
+    })
 }

@@ -6,16 +6,34 @@ use clap::Args;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::delivery::Progress;
-use crate::domain::{Frequency, SubscriberStatus};
+use crate::delivery::{Progress, Transport};
+use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics, count};
 use crate::pipeline;
 use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// Show what would be planned for this period; create no edition and send nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "to")]
     dry_run: bool,
+    /// Send a test digest to this address now instead of the edition: subject "[test] …"
+    /// and a banner in both parts. Nothing is planned or marked sent, so the real edition
+    /// still goes to every reader. Shows the trending digest unless --as or --topics says
+    /// whose.
+    #[arg(long, value_name = "EMAIL")]
+    to: Option<String>,
+    /// With --to: the digest this reader would get now (their topics, papers since their
+    /// last digest, none they already had).
+    #[arg(
+        long = "as",
+        value_name = "EMAIL",
+        requires = "to",
+        conflicts_with = "topics"
+    )]
+    as_reader: Option<String>,
+    /// With --to: the digest of these topics, e.g. `"diffusion model", cat:cs.CL`.
+    #[arg(long, requires = "to")]
+    topics: Option<String>,
 }
 
 pub(super) async fn send(
@@ -24,6 +42,12 @@ pub(super) async fn send(
     args: SendArgs,
     with_fetch: bool,
 ) -> anyhow::Result<i32> {
+    // The relays' secrets first: a missing password fails before anything is planned.
+    let transport = if args.dry_run {
+        None
+    } else {
+        Some(settings.transport()?)
+    };
     // Listen for SIGTERM/Ctrl-C from the start: a signal during fetching or planning lets
     // that step finish, then nothing is sent.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -36,6 +60,11 @@ pub(super) async fn send(
     let mut code = 0;
     if with_fetch && !args.dry_run {
         code = super::fetch::fetch(settings, store).await?;
+    }
+    if let Some(to) = &args.to {
+        let transport =
+            transport.ok_or_else(|| anyhow::anyhow!("--to and --dry-run exclude each other"))?;
+        return Ok(code.max(test_send(settings, store, &args, to, transport).await?));
     }
     let now = Utc::now();
     let active = store.subscribers(Some(SubscriberStatus::Active))?;
@@ -64,9 +93,9 @@ pub(super) async fn send(
             }
         );
     }
-    if args.dry_run {
-        return Ok(code);
-    }
+    let Some(transport) = transport else {
+        return Ok(code); // --dry-run
+    };
     let outstanding = store.outstanding_deliveries()?;
     if outstanding == 0 {
         println!("nothing to send");
@@ -85,7 +114,10 @@ pub(super) async fn send(
             }
         })
     };
-    let transport = settings.transport();
+    let outbox = match &transport {
+        Transport::File(dir) => Some(dir.clone()),
+        Transport::Smtp(_) => None,
+    };
     let engine = settings.engine_settings();
     let owner = engine.owner.clone();
     let report =
@@ -94,14 +126,18 @@ pub(super) async fn send(
     signals.abort();
     pb.finish_and_clear();
     let report = report?;
+    let done = match &outbox {
+        // Nothing left the machine: say so, and where the files are.
+        Some(dir) => format!(
+            "written {} to {} (nothing was mailed: no relay is configured)",
+            count(report.sent, ".eml file", ".eml files"),
+            dir.display()
+        ),
+        None => format!("sent {}", report.sent),
+    };
     println!(
-        "sent {}, retry later {}, failed {}, unknown {}, suppressed {}, left queued {}",
-        report.sent,
-        report.retry,
-        report.failed,
-        report.unknown,
-        report.suppressed,
-        report.released
+        "{done}, retry later {}, failed {}, unknown {}, suppressed {}, left queued {}",
+        report.retry, report.failed, report.unknown, report.suppressed, report.released
     );
     if report.newly_suppressed > 0 {
         println!(
@@ -143,6 +179,58 @@ pub(super) async fn send(
         code = code.max(1);
     }
     Ok(code)
+}
+
+/// `send --to`: one test digest, planned and recorded nowhere.
+async fn test_send(
+    settings: &Settings,
+    store: &Store,
+    args: &SendArgs,
+    to: &str,
+    transport: Transport,
+) -> anyhow::Result<i32> {
+    let to = SubscriberEmail::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let target = match (&args.as_reader, &args.topics) {
+        (Some(email), _) => pipeline::TestTarget::Reader(
+            store
+                .subscriber_by_email(email)?
+                .ok_or_else(|| anyhow::anyhow!("--as: no subscriber {email}"))?,
+        ),
+        (None, Some(t)) => pipeline::TestTarget::Topics(Topics::parse(t)?),
+        (None, None) => pipeline::TestTarget::Topics(Topics::default()),
+    };
+    let now = Utc::now();
+    let Some(digest) = pipeline::test_digest(settings, store, &target, now)? else {
+        let why = match &target {
+            pipeline::TestTarget::Reader(r) => format!(
+                "no stored paper of the last {} days matches {}'s topics that they have not had \
+                 already (their digest of this period may be planned or sent)",
+                settings.selection.window_days, r.email
+            ),
+            pipeline::TestTarget::Topics(_) => format!(
+                "no stored paper of the last {} days matches (run `paperpost fetch`?)",
+                settings.selection.window_days
+            ),
+        };
+        eprintln!("{} is empty: {why}; nothing sent", target.describe());
+        return Ok(1);
+    };
+    let dkim = settings.dkim_config()?;
+    let message = pipeline::compose_test(settings, &digest, &target, &to, dkim.as_ref(), now)?;
+    let papers = count(message.papers, "paper", "papers");
+    crate::delivery::send_one(&transport, message.composed)
+        .await
+        .map_err(|e| anyhow::anyhow!("the test digest to {to} was not sent: {e}"))?;
+    match &transport {
+        Transport::File(dir) => println!(
+            "written 1 .eml file to {}: {} ({papers}) for {to}; nothing was mailed (no relay is configured)",
+            dir.display(),
+            message.subject
+        ),
+        Transport::Smtp(_) => println!("test digest sent to {to}: {} ({papers})", message.subject),
+    }
+    println!("nothing was planned or marked sent; `paperpost send` still sends the edition");
+    Ok(0)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

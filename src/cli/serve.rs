@@ -37,7 +37,7 @@ pub(crate) fn web_state(settings: &Settings, store: Store) -> anyhow::Result<web
         settings.newsletter.base_url.clone(),
         settings.newsletter.name.clone(),
         settings.message_settings(),
-        settings.transport(),
+        settings.transport()?,
         settings.web.clone(),
     )?;
     state.selection = settings.selection_limits();
@@ -89,7 +89,7 @@ pub(super) async fn serve(
     let scheduler = schedule::run_until_stopped(
         Arc::new(settings.clone()),
         store,
-        settings.transport(),
+        settings.transport()?,
         Arc::new(SystemClock),
         stop_rx.clone(),
     );
@@ -120,7 +120,7 @@ fn log_next_runs(settings: &Settings, store: &Store) {
 
 /// `serve --once`: one scheduler tick, reported on stdout.
 async fn once(settings: &Settings, store: &Store) -> anyhow::Result<i32> {
-    let out = schedule::run_due(settings, store, settings.transport(), Utc::now()).await?;
+    let out = schedule::run_due(settings, store, settings.transport()?, Utc::now()).await?;
     if let Some(f) = &out.fetch {
         super::fetch::print_fetch_summary(f);
     }
@@ -136,12 +136,8 @@ async fn once(settings: &Settings, store: &Store) -> anyhow::Result<i32> {
             ),
         }
     }
-    for m in &out.missed {
-        println!(
-            "{} edition {}: missed (past the grace window), skipped",
-            m.frequency, m.period_key
-        );
-    }
+    // Each missed edition was logged once by the runner (a warning with the reason); a
+    // second line here said the same thing again.
     let d = out.delivery.clone().unwrap_or_default();
     println!(
         "sent {}, retry later {}, failed {}, unknown {}",

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use chrono::Utc;
 use clap::Subcommand;
 
+use super::listmonk::CsvFormat;
+use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{AddSubscriberError, NewSubscriber, Store};
 
@@ -42,15 +44,34 @@ pub enum SubscribersCommand {
         purge: bool,
     },
     /// Import a CSV with the header `email,name,topics,status[,frequency,timezone,send_hour]`
-    /// (`timezone` an IANA name, `send_hour` 0-23; empty = the schedule's). Bad rows are
-    /// reported by line and skipped; good rows go in.
-    Import { file: PathBuf },
+    /// (`timezone` an IANA name, `send_hour` 0-23; empty = the schedule's), or listmonk's
+    /// `email,name,attributes` (paperpost's fields in the JSON attributes; detected from the
+    /// header). Bad rows are reported by line and skipped; good rows go in.
+    Import {
+        file: PathBuf,
+        /// Update addresses already known from their row (only the columns the file has)
+        /// instead of skipping them.
+        #[arg(long)]
+        update: bool,
+        /// The file's layout; default: detected from the header row.
+        #[arg(long, value_enum)]
+        format: Option<CsvFormat>,
+    },
     /// Export every subscriber as CSV (the format `import` reads).
     Export {
         /// Write here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// paperpost's columns, or listmonk's `email,name,attributes`.
+        #[arg(long, value_enum, default_value = "paperpost")]
+        format: CsvFormat,
     },
+    /// Change a reader's topics, frequency, time zone, hour or name; only the given fields
+    /// change, validated as `add` validates them.
+    Edit(EditArgs),
+    /// Everything known about one reader: topics, status, dates, their last digest, and
+    /// whether their address is suppressed and why.
+    Show(ShowArgs),
 }
 
 pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32> {
@@ -135,19 +156,28 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
             }
             Ok(0)
         }
-        SubscribersCommand::Import { file } => import(store, &file),
-        SubscribersCommand::Export { out } => {
+        SubscribersCommand::Import {
+            file,
+            update,
+            format,
+        } => import(store, &file, update, format),
+        SubscribersCommand::Edit(args) => super::subscribers_edit::edit(store, args),
+        SubscribersCommand::Show(args) => super::subscribers_edit::show(store, args),
+        SubscribersCommand::Export { out, format } => {
             let mut w: Box<dyn Write> = match &out {
                 Some(p) => Box::new(std::fs::File::create(p)?),
                 None => Box::new(std::io::stdout().lock()),
             };
-            export(store, &mut w)?;
+            match format {
+                CsvFormat::Paperpost => export(store, &mut w)?,
+                CsvFormat::Listmonk => super::listmonk::export(store, &mut w)?,
+            }
             Ok(0)
         }
     }
 }
 
-fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
+pub(super) fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
     s.trim()
         .parse()
         .map_err(|_| format!("`{s}` is not an IANA time zone like `Europe/Berlin`"))
@@ -178,7 +208,12 @@ struct CsvRow {
     send_hour: Option<u8>,
 }
 
-fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
+fn import(
+    store: &Store,
+    file: &std::path::Path,
+    update: bool,
+    format: Option<CsvFormat>,
+) -> anyhow::Result<i32> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(file)
@@ -187,13 +222,29 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
         .headers()
         .map_err(|e| anyhow::anyhow!("{}: cannot read the header row: {e}", file.display()))?
         .clone();
+    let listmonk = format.map_or_else(
+        || super::listmonk::is_listmonk_header(&headers),
+        |f| f == CsvFormat::Listmonk,
+    );
+    if listmonk {
+        return super::listmonk::import(store, file, reader, &headers, update);
+    }
+    let has = |c: &str| headers.iter().any(|h| h == c);
+    let given = Given {
+        name: has("name"),
+        topics: has("topics"),
+        status: has("status"),
+        frequency: has("frequency"),
+        timezone: has("timezone"),
+        send_hour: has("send_hour"),
+    };
     if !headers.iter().any(|h| h == "email") {
         anyhow::bail!(
             "{}:1: the header row must name an `email` column (email,name,topics,status,frequency,timezone,send_hour)",
             file.display()
         );
     }
-    let (mut added, mut bad) = (0, 0);
+    let mut tally = Tally::default();
     let now = Utc::now();
     let mut record = csv::StringRecord::new();
     loop {
@@ -209,28 +260,10 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<i32> {
             }
             Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
         };
-        let outcome = row.and_then(|new| match store.add_subscriber(&new, now) {
-            Ok(_) => Ok(()),
-            Err(AddSubscriberError::Duplicate(e)) => Err(format!("{e} is already subscribed")),
-            Err(AddSubscriberError::Unexpected(e)) => Err(format!("{e:#}")),
-        });
-        match outcome {
-            Ok(()) => added += 1,
-            Err(msg) => {
-                bad += 1;
-                eprintln!("{}:{line}: {msg}", file.display());
-            }
-        }
+        let outcome = row.and_then(|new| upsert(store, &new, given, update, now));
+        tally.record(file, line, outcome);
     }
-    println!(
-        "imported {added} subscribers{}",
-        if bad > 0 {
-            format!(", {bad} rows skipped")
-        } else {
-            String::new()
-        }
-    );
-    Ok(if bad > 0 { 1 } else { 0 })
+    Ok(tally.finish())
 }
 
 fn to_new_subscriber(r: &CsvRow) -> Result<NewSubscriber, String> {

@@ -17,6 +17,19 @@ use crate::sources::FetchOptions;
 
 use super::*;
 
+/// A relay's password variable (`password_env`) is not set in the environment.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the SMTP password of relay {host} (`delivery.relays` #{n}) is read from the environment \
+     variable {variable}, which is not set; export {variable}=… before running this command",
+    n = .relay + 1
+)]
+pub struct MissingSecret {
+    pub variable: String,
+    pub relay: usize,
+    pub host: String,
+}
+
 impl Settings {
     pub fn selection_limits(&self) -> SelectionLimits {
         SelectionLimits {
@@ -60,7 +73,9 @@ impl Settings {
     }
 
     /// The transport the settings ask for, with relay passwords read from the environment.
-    pub fn transport(&self) -> Transport {
+    /// Only the commands that send call this, so only they need the secrets; a variable
+    /// that is not set is an error naming it.
+    pub fn transport(&self) -> Result<Transport, MissingSecret> {
         let d = &self.delivery;
         let smtp = match d.transport {
             TransportKind::Auto => !d.relays.is_empty(),
@@ -68,25 +83,30 @@ impl Settings {
             TransportKind::Smtp => true,
         };
         if !smtp {
-            return Transport::File(d.outbox.clone());
+            return Ok(Transport::File(d.outbox.clone()));
         }
         let relays = d
             .relays
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let port = r.port.unwrap_or(match r.tls {
                     TlsMode::None => 25,
                     TlsMode::Starttls => 587,
                     TlsMode::Tls => 465,
                 });
                 let credentials = match (&r.username, &r.password_env) {
-                    (Some(u), Some(var)) => Some(Credentials::new(
-                        u.clone(),
-                        std::env::var(var).unwrap_or_default(),
-                    )),
+                    (Some(u), Some(var)) => {
+                        let password = std::env::var(var).map_err(|_| MissingSecret {
+                            variable: var.clone(),
+                            relay: i,
+                            host: r.host.clone(),
+                        })?;
+                        Some(Credentials::new(u.clone(), password))
+                    }
                     _ => None,
                 };
-                Arc::new(Relay {
+                Ok(Arc::new(Relay {
                     name: r
                         .name
                         .clone()
@@ -101,10 +121,10 @@ impl Settings {
                         .clone()
                         .map(ClientId::Domain)
                         .unwrap_or_default(),
-                })
+                }))
             })
-            .collect();
-        Transport::Smtp(relays)
+            .collect::<Result<_, _>>()?;
+        Ok(Transport::Smtp(relays))
     }
 
     pub fn engine_settings(&self) -> EngineSettings {

@@ -9,15 +9,22 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use build::MissingSecret;
 pub use sections::*;
 
 /// A config error that names the file, the key and (when found) the line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error(
+        "there is no config file {path}: `paperpost init` writes a commented one \
+         (or pass --config PATH, or set PAPERPOST_CONFIG)"
+    )]
+    Missing { path: PathBuf },
+    /// `error` is not a `#[source]`: the message already says it, once.
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -33,9 +40,17 @@ pub enum ConfigError {
 impl Settings {
     /// Reads and validates the config file.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::Missing {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                ConfigError::Read {
+                    path: path.to_path_buf(),
+                    error,
+                }
+            }
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Settings::parse(&text, path, &base)
@@ -91,7 +106,9 @@ from = "paperpost <digest@example.org>"
         let s = parse(MINIMAL).unwrap();
         assert_eq!(s.selection.max_papers, 20);
         assert_eq!(s.store.path, PathBuf::from("/srv/pp/paperpost.sqlite3"));
-        assert!(matches!(s.transport(), Transport::File(p) if p == Path::new("/srv/pp/outbox")));
+        assert!(
+            matches!(s.transport().unwrap(), Transport::File(p) if p == Path::new("/srv/pp/outbox"))
+        );
         let m = s.message_settings();
         assert_eq!(m.list_id, "paperpost.papers.example.org");
         assert_eq!(m.message_id_domain, "example.org");

@@ -28,6 +28,8 @@ pub struct Settings {
     pub web: crate::web::WebSettings,
     #[serde(default)]
     pub render: RenderSettings,
+    #[serde(default)]
+    pub bounces: BounceSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -186,6 +188,31 @@ pub struct DeliverySettings {
     /// Optional DKIM signing of every message.
     #[serde(default)]
     pub dkim: Option<DkimSettings>,
+    /// Envelope sender base for VERP: `bounces@example.org` makes each message's MAIL FROM
+    /// `bounces+TOKEN@example.org`, the token naming its delivery. Unset: MAIL FROM is the
+    /// From address and bounces land in the editors' inbox.
+    #[serde(default, deserialize_with = "de_opt_address")]
+    pub bounce_address: Option<lettre::Address>,
+}
+
+/// `[bounces]`: what `paperpost bounces ingest` does with soft bounces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BounceSettings {
+    /// Soft bounces (4.x.x) of one address within `soft_window_days` that suppress it.
+    #[serde(default = "default_soft_limit")]
+    pub soft_limit: u32,
+    #[serde(default = "default_soft_window_days")]
+    pub soft_window_days: u32,
+}
+
+impl Default for BounceSettings {
+    fn default() -> Self {
+        BounceSettings {
+            soft_limit: default_soft_limit(),
+            soft_window_days: default_soft_window_days(),
+        }
+    }
 }
 
 /// `[delivery.dkim]`: sign every message with this key.
@@ -308,6 +335,22 @@ fn default_tls() -> TlsMode {
 }
 fn default_smtp_timeout() -> f64 {
     30.0
+}
+
+fn default_soft_limit() -> u32 {
+    3
+}
+fn default_soft_window_days() -> u32 {
+    14
+}
+
+fn de_opt_address<'de, D: Deserializer<'de>>(d: D) -> Result<Option<lettre::Address>, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not a bare address like `bounces@example.org` ({e})"
+        ))
+    })
 }
 
 fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {

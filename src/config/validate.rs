@@ -140,6 +140,33 @@ impl Settings {
                 return Err(key("key_file", m));
             }
         }
+        if let Some(b) = &d.bounce_address
+            && b.user().contains('+')
+        {
+            return Err(invalid(
+                "delivery",
+                None,
+                "bounce_address",
+                "must not contain `+`: paperpost adds `+TOKEN` to it for each message".into(),
+            ));
+        }
+        let b = &self.bounces;
+        if b.soft_limit == 0 || b.soft_limit > 100 {
+            return Err(invalid(
+                "bounces",
+                None,
+                "soft_limit",
+                "must be between 1 and 100".into(),
+            ));
+        }
+        if b.soft_window_days == 0 || b.soft_window_days > 365 {
+            return Err(invalid(
+                "bounces",
+                None,
+                "soft_window_days",
+                "must be between 1 and 365".into(),
+            ));
+        }
         if let Err((key, message)) = self.schedule.validate() {
             return Err(invalid("schedule", None, key, message));
         }
@@ -168,16 +195,8 @@ impl Settings {
                     "username and password_env must be set together".into(),
                 ));
             }
-            if let Some(var) = &r.password_env
-                && std::env::var_os(var).is_none()
-            {
-                return Err(invalid(
-                    "delivery.relays",
-                    Some(i),
-                    "password_env",
-                    format!("environment variable {var} is not set"),
-                ));
-            }
+            // Whether the variable is set is checked only by the commands that talk SMTP
+            // (`Settings::transport`): listing readers must not need the password.
         }
         // The web server's timeouts and connection caps (issue 8).
         if let Err((key, message)) = self.web.validate() {

@@ -4,12 +4,14 @@
 //! - [`outcome`]: what a failure means (retry, permanent, unknown);
 //! - [`engine`]: claim → compose → send → record, with bounded connections, a rate limit,
 //!   retries with backoff, suppression, relay failover and clean shutdown;
-//! - [`outbox`]: the `file` transport, which writes `.eml` files instead of sending.
+//! - [`outbox`]: the `file` transport, which writes `.eml` files instead of sending;
+//! - [`verp`]: the per-message envelope sender `bounces+TOKEN@domain` and its token.
 pub mod engine;
 pub mod message;
 pub mod outbox;
 pub mod outcome;
 pub mod smtp;
+pub mod verp;
 
 pub use engine::{Composed, EngineReport, EngineSettings, Progress, Transport, deliver, send_one};
 pub use message::{MessageSettings, Outgoing, build_message, new_message_id};

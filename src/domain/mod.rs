@@ -6,7 +6,7 @@ mod topics;
 
 pub use paper::{Paper, PaperId, SourceKind};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
-pub use text::{collapse_whitespace, shorten};
+pub use text::{collapse_whitespace, count, shorten};
 pub use topics::{Term, Topics, TopicsError};
 mod digest;
 pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};

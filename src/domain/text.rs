@@ -27,9 +27,21 @@ pub fn shorten(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     format!("{cut}…").into()
 }
 
+/// "1 paper", "2 papers": `n` and the word that goes with it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(0, "paper", "papers"), "0 papers");
+        assert_eq!(count(1, "paper", "papers"), "1 paper");
+        assert_eq!(count(2, "reply", "replies"), "2 replies");
+    }
 
     #[test]
     fn collapse_joins_hard_line_breaks_and_indentation() {

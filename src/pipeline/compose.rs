@@ -40,6 +40,8 @@ pub struct Composer {
     full_abstract: bool,
     message: MessageSettings,
     dkim: Option<lettre::message::dkim::DkimConfig>,
+    /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
+    bounce_address: Option<lettre::Address>,
     cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
     /// Paper views shared by every digest of this run.
     views: ViewCache,
@@ -58,6 +60,7 @@ impl Composer {
             full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
             message: settings.message_settings(),
             dkim,
+            bounce_address: settings.delivery.bounce_address.clone(),
             cache: RwLock::new(HashMap::new()),
             views: ViewCache::default(),
         }
@@ -139,7 +142,10 @@ impl Composer {
             message.sign(dkim);
         }
         Ok(Composed {
-            from: Some(self.message.from.email.clone()),
+            from: Some(match &self.bounce_address {
+                Some(base) => crate::delivery::verp::envelope_sender(base, c.id, &c.message_id),
+                None => self.message.from.email.clone(),
+            }),
             to: c.subscriber.email.address().clone(),
             bytes: message.formatted(),
             name: format!("{}-{:06}-{}", c.period_key, c.id, c.subscriber.email),

@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::sources::{Fetcher, SourceReport, Validators, fetch_all};
+use crate::sources::{FetchProgress, Fetcher, Validators, fetch_all_reporting};
 use crate::store::{RunRecord, SourceRunRecord, Store};
 
 /// What a fetch did, per source.
@@ -18,13 +18,14 @@ impl FetchSummary {
 }
 
 /// Fetches all sources (concurrently; a failing one does not stop the others), stores the
-/// papers, persists conditional-GET validators and records the run.
+/// papers, persists conditional-GET validators and records the run. `on_progress` hears of
+/// every page and every finished source.
 #[tracing::instrument(name = "Fetching sources", skip_all)]
 pub async fn fetch(
     settings: &Settings,
     store: &Store,
     now: DateTime<Utc>,
-    on_source: &(dyn Fn(&SourceReport) + Sync),
+    on_progress: &(dyn Fn(FetchProgress<'_>) + Sync),
 ) -> anyhow::Result<FetchSummary> {
     let seed = store
         .http_validators()?
@@ -45,7 +46,7 @@ pub async fn fetch(
     let today = now
         .with_timezone(&settings.newsletter.timezone)
         .date_naive();
-    let reports = fetch_all(&settings.sources, &fetcher, today, on_source).await;
+    let reports = fetch_all_reporting(&settings.sources, &fetcher, today, on_progress).await;
     let mut summary = FetchSummary::default();
     for report in reports {
         let papers = report.papers.len();

@@ -6,9 +6,11 @@ mod fetch;
 mod plan;
 mod preview;
 mod send;
+mod test_send;
 
 pub use compose::{Composer, links_for};
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, period_for, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page};
 pub use send::{send, send_with};
+pub use test_send::{TestMessage, TestTarget, compose_test, test_digest};

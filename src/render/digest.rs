@@ -7,7 +7,7 @@ use super::components::PaperCard;
 use super::copy::COPY;
 use super::layout::{self, FooterLinks};
 use super::style;
-use super::text::render_text;
+use super::text::{WIDTH, render_text, wrap};
 use super::view::{self, PaperView};
 
 /// What the renderer needs to know about the newsletter and the reader.
@@ -49,8 +49,26 @@ pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
 
 /// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
 pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest {
-    render_with(digest, ctx, view::papers(digest))
+    render_with(digest, ctx, view::papers(digest), None)
 }
+
+/// The same email marked as a test send (`paperpost send --to`): the subject starts with
+/// "[test]" and both parts open with a banner saying so and what `note` says (whose digest
+/// it is), so a test that reaches someone by mistake cannot pass for an edition.
+pub fn render_test_digest(digest: &Digest, ctx: &EmailContext<'_>, note: &str) -> RenderedDigest {
+    let mut r = render_with(digest, ctx, view::papers(digest), Some(note));
+    r.subject = format!("[test] {}", r.subject);
+    let banner = format!("TEST SEND, not an edition. {note}");
+    r.text = format!(
+        "{}{}\n{}",
+        wrap(&banner, WIDTH, "", ""),
+        "=".repeat(WIDTH),
+        r.text
+    );
+    r
+}
+
+const TEST_BANNER: &str = "padding:12px 28px;background:#fff4ce;color:#5c3c00;font-size:14px;line-height:20px;border-bottom:2px solid #e0b400";
 
 /// [`render_digest`], reusing paper views from `cache` (the same output).
 pub fn render_digest_cached(
@@ -58,13 +76,14 @@ pub fn render_digest_cached(
     ctx: &EmailContext<'_>,
     cache: &view::ViewCache,
 ) -> RenderedDigest {
-    render_with(digest, ctx, view::papers_cached(digest, cache))
+    render_with(digest, ctx, view::papers_cached(digest, cache), None)
 }
 
 fn render_with(
     digest: &Digest,
     ctx: &EmailContext<'_>,
     papers: Vec<view::PaperView>,
+    test_note: Option<&str>,
 ) -> RenderedDigest {
     let heading = view::heading(digest);
     let intro = view::intro(digest);
@@ -73,7 +92,12 @@ fn render_with(
     let html = layout::page(
         &subject,
         &preheader(&papers),
-        body(ctx, &heading, intro, &papers, &footer),
+        html! {
+            @if let Some(note) = test_note {
+                tr { td style=(TEST_BANNER) { strong { "Test send" } ", not an edition. " (note) } }
+            }
+            (body(ctx, &heading, intro, &papers, &footer))
+        },
     );
     let text = render_text(
         ctx.newsletter_name,

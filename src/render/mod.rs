@@ -19,7 +19,7 @@ mod view;
 
 pub use digest::{
     EmailContext, RenderedDigest, digest_subject, render_digest, render_digest_cached,
-    render_preview_page,
+    render_preview_page, render_test_digest,
 };
 pub use notice::{Notice, RenderedNotice, render_cards, render_notice};
 #[doc(hidden)]

@@ -10,7 +10,7 @@ use super::due::{Reader, Schedule};
 use super::runner::LAST_TICK;
 use crate::config::Settings;
 use crate::domain::SubscriberStatus;
-use crate::store::{DeliveryCounts, DeliveryState, RunRecord, Store};
+use crate::store::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord, Store};
 
 const STATUS_CSS: &str = include_str!("../../templates/status.css");
 
@@ -52,7 +52,28 @@ pub struct StatusReport {
     pub runs: Vec<RunRecord>,
     /// Newest edition first.
     pub editions: Vec<DeliveryCounts>,
+    /// Bounce and complaint counts of the editions that have any.
+    pub bounces: Vec<EditionBounces>,
     pub queue: QueueStatus,
+}
+
+impl StatusReport {
+    fn bounces_of(&self, period_key: &str) -> Option<&EditionBounces> {
+        self.bounces.iter().find(|b| b.period_key == period_key)
+    }
+}
+
+/// `hard 1 (0.5%), soft 0 (0.0%), complaints 1 (0.5%)`.
+fn bounce_line(b: &EditionBounces) -> String {
+    format!(
+        "bounces: hard {} ({}), soft {} ({}); complaints {} ({})",
+        b.hard,
+        b.rate(b.hard),
+        b.soft,
+        b.rate(b.soft),
+        b.complaints,
+        b.rate(b.complaints)
+    )
 }
 
 /// The status at `now`, with the last `runs` runs.
@@ -122,6 +143,7 @@ pub fn status_report(
         next,
         runs: store.recent_runs(runs)?,
         editions,
+        bounces: store.edition_bounces()?,
         queue,
     })
 }
@@ -154,7 +176,12 @@ pub fn describe_run(r: &RunRecord) -> String {
                     None if s.not_modified > 0 && s.papers == 0 => {
                         format!("{}: not modified", s.name)
                     }
-                    None => format!("{}: {} papers ({} new)", s.name, s.papers, s.new),
+                    None => format!(
+                        "{}: {} ({} new)",
+                        s.name,
+                        crate::domain::count(s.papers, "paper", "papers"),
+                        s.new
+                    ),
                     Some(e) => format!("{}: FAILED ({e})", s.name),
                 });
             }
@@ -237,6 +264,9 @@ pub fn render_status_text(s: &StatusReport) -> String {
     }
     for e in &s.editions {
         let _ = writeln!(o, "  {:<12} {}", e.period_key, counts_line(e));
+        if let Some(b) = s.bounces_of(&e.period_key) {
+            let _ = writeln!(o, "  {:<12} {}", "", bounce_line(b));
+        }
     }
     let q = &s.queue;
     let _ = writeln!(
@@ -321,6 +351,9 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                                     tr {
                                         th { "Edition" }
                                         @for st in states { th.num { (st) } }
+                                        th.num { "hard bounces" }
+                                        th.num { "soft bounces" }
+                                        th.num { "complaints" }
                                     }
                                 }
                                 tbody {
@@ -330,6 +363,10 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                                             @for st in states {
                                                 td.num { (e.counts.iter().find(|c| c.0 == st).map_or(0, |c| c.1)) }
                                             }
+                                            @let b = s.bounces_of(&e.period_key).cloned().unwrap_or_default();
+                                            td.num { (b.hard) " (" (b.rate(b.hard)) ")" }
+                                            td.num { (b.soft) " (" (b.rate(b.soft)) ")" }
+                                            td.num { (b.complaints) " (" (b.rate(b.complaints)) ")" }
                                         }
                                     }
                                 }
@@ -384,6 +421,13 @@ mod tests {
                 counts: vec![(DeliveryState::Sent, 3), (DeliveryState::Skipped, 1)],
                 reclaimed: 0,
             }],
+            bounces: vec![EditionBounces {
+                period_key: "2026-W48".into(),
+                sent: 3,
+                hard: 1,
+                soft: 0,
+                complaints: 1,
+            }],
             queue: QueueStatus {
                 retry: 1,
                 ..Default::default()
@@ -397,6 +441,10 @@ mod tests {
         assert!(text.contains("Thu 2026-11-26 09:30 CET"), "{text}");
         assert!(text.contains("hf: 29 papers (3 new); arxiv: FAILED (HTTP 503 <oops>)"));
         assert!(text.contains("2026-W48     sent 3, skipped 1"), "{text}");
+        assert!(
+            text.contains("bounces: hard 1 (33.3%), soft 0 (0.0%); complaints 1 (33.3%)"),
+            "{text}"
+        );
         assert!(text.contains("1 outstanding (pending 0, sending 0, retry 1)"));
     }
 

@@ -144,7 +144,7 @@ pub(crate) async fn run(
         let body = match fetcher.get(&url).await {
             Ok(Fetched::Body(body)) => body,
             Ok(Fetched::NotModified) => {
-                out.not_modified += 1;
+                out.page_not_modified();
                 start += n;
                 continue;
             }
@@ -165,7 +165,7 @@ pub(crate) async fn run(
         if let Some(message) = page.error {
             return Err(rejected(message));
         }
-        out.documents += 1;
+        out.page_fetched();
         let got = page.papers.len();
         out.add(page.papers);
         start += n;

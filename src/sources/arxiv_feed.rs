@@ -171,13 +171,13 @@ pub(crate) async fn run(
 ) -> Result<(), SourceErrorKind> {
     let url = feed_url(cfg);
     match fetcher.get(&url).await? {
-        Fetched::NotModified => out.not_modified += 1,
+        Fetched::NotModified => out.page_not_modified(),
         Fetched::Body(body) => {
             let papers = parse(&body).map_err(|e| {
                 fetcher.forget(&url);
                 SourceErrorKind::parse(&url, e)
             })?;
-            out.documents += 1;
+            out.page_fetched();
             out.add(papers);
         }
     }

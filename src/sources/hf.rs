@@ -151,7 +151,7 @@ pub(crate) async fn run(
             let url = page_url(cfg, &filter, p)?;
             let body = match fetcher.get(&url).await? {
                 Fetched::NotModified => {
-                    out.not_modified += 1;
+                    out.page_not_modified();
                     continue;
                 }
                 Fetched::Body(body) => body,
@@ -160,7 +160,7 @@ pub(crate) async fn run(
                 fetcher.forget(&url);
                 SourceErrorKind::parse(&url, e)
             })?;
-            out.documents += 1;
+            out.page_fetched();
             if page.items == 0 {
                 // Never answer "not modified" for the end marker, or paging would not stop.
                 fetcher.forget(&url);

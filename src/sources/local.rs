@@ -237,7 +237,7 @@ pub(crate) async fn run(
     let doc = String::from_utf8(bytes)
         .map_err(|e| file_error(format!("stream did not contain valid UTF-8 ({e})")))?;
     let papers = parse(&doc, cfg.format).map_err(|e| SourceErrorKind::parse(&path, e))?;
-    out.documents += 1;
+    out.page_fetched();
     out.add(papers);
     Ok(())
 }

@@ -41,6 +41,25 @@ pub struct SourceReport {
     pub error: Option<SourceError>,
 }
 
+/// A source's progress after each page (document) it fetched: for progress bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageProgress {
+    pub source: String,
+    /// Pages fetched so far, "not modified" answers included.
+    pub pages: usize,
+    /// Distinct papers so far.
+    pub papers: usize,
+}
+
+/// What [`fetch_all_reporting`] tells its caller while sources run.
+#[derive(Debug, Clone, Copy)]
+pub enum FetchProgress<'a> {
+    /// A source fetched one more page.
+    Page(&'a PageProgress),
+    /// A source is done (or failed).
+    Done(&'a SourceReport),
+}
+
 /// Papers of one source as they arrive, merged by id.
 #[derive(Debug, Default)]
 pub(crate) struct Collector {
@@ -49,6 +68,8 @@ pub(crate) struct Collector {
     index: HashMap<PaperId, usize>,
     pub documents: usize,
     pub not_modified: usize,
+    /// Where page progress goes, if anyone listens.
+    pages: Option<tokio::sync::mpsc::UnboundedSender<PageProgress>>,
 }
 
 impl Collector {
@@ -56,6 +77,29 @@ impl Collector {
         Collector {
             name: name.to_string(),
             ..Collector::default()
+        }
+    }
+
+    /// One more page fetched and parsed.
+    pub fn page_fetched(&mut self) {
+        self.documents += 1;
+        self.report_page();
+    }
+
+    /// One more page the server said had not changed (HTTP 304).
+    pub fn page_not_modified(&mut self) {
+        self.not_modified += 1;
+        self.report_page();
+    }
+
+    fn report_page(&self) {
+        if let Some(tx) = &self.pages {
+            // A listener that went away is no reason to stop fetching.
+            let _ = tx.send(PageProgress {
+                source: self.name.clone(),
+                pages: self.documents + self.not_modified,
+                papers: self.papers.len(),
+            });
         }
     }
 
@@ -72,6 +116,7 @@ impl Collector {
                 }
             }
         }
+        self.report_page();
     }
 
     fn into_report(self, error: Option<SourceErrorKind>) -> SourceReport {
@@ -90,7 +135,18 @@ impl Collector {
 
 /// Runs one source to the end, or to its first error.
 pub async fn fetch_one(source: &SourceConfig, fetcher: &Fetcher, today: NaiveDate) -> SourceReport {
+    fetch_one_reporting(source, fetcher, today, None).await
+}
+
+/// [`fetch_one`], sending a [`PageProgress`] after each page to `pages`.
+async fn fetch_one_reporting(
+    source: &SourceConfig,
+    fetcher: &Fetcher,
+    today: NaiveDate,
+    pages: Option<tokio::sync::mpsc::UnboundedSender<PageProgress>>,
+) -> SourceReport {
     let mut out = Collector::new(&source.name);
+    out.pages = pages;
     let fetcher = &match source.max_body_bytes {
         Some(limit) => fetcher.with_max_body(limit),
         None => fetcher.clone(),
@@ -122,15 +178,45 @@ pub async fn fetch_all(
     today: NaiveDate,
     on_progress: &(dyn Fn(&SourceReport) + Sync),
 ) -> Vec<SourceReport> {
+    let on = |p: FetchProgress<'_>| {
+        if let FetchProgress::Done(r) = p {
+            on_progress(r);
+        }
+    };
+    fetch_all_reporting(sources, fetcher, today, &on).await
+}
+
+/// [`fetch_all`], telling `on_progress` about every page as well as every finished source
+/// (the sources run in their own tasks; their pages come back over a channel).
+pub async fn fetch_all_reporting(
+    sources: &[SourceConfig],
+    fetcher: &Fetcher,
+    today: NaiveDate,
+    on_progress: &(dyn Fn(FetchProgress<'_>) + Sync),
+) -> Vec<SourceReport> {
     let mut set = tokio::task::JoinSet::new();
     let mut slot_of = HashMap::new();
+    let (pages_tx, mut pages_rx) = tokio::sync::mpsc::unbounded_channel();
     for (i, source) in sources.iter().cloned().enumerate() {
         let fetcher = fetcher.clone();
-        let handle = set.spawn(async move { fetch_one(&source, &fetcher, today).await });
+        let tx = pages_tx.clone();
+        let handle =
+            set.spawn(async move { fetch_one_reporting(&source, &fetcher, today, Some(tx)).await });
         slot_of.insert(handle.id(), i);
     }
+    drop(pages_tx);
     let mut reports: Vec<Option<SourceReport>> = vec![None; sources.len()];
-    while let Some(joined) = set.join_next_with_id().await {
+    loop {
+        let joined = tokio::select! {
+            // Pages first: a source's last pages are shown before it is reported done.
+            biased;
+            Some(page) = pages_rx.recv() => {
+                on_progress(FetchProgress::Page(&page));
+                continue;
+            }
+            joined = set.join_next_with_id() => joined,
+        };
+        let Some(joined) = joined else { break };
         let (id, report) = match joined {
             Ok((id, report)) => (id, report),
             Err(e) => {
@@ -140,7 +226,7 @@ pub async fn fetch_all(
                 (e.id(), Collector::new(name).into_report(Some(kind)))
             }
         };
-        on_progress(&report);
+        on_progress(FetchProgress::Done(&report));
         reports[slot_of[&id]] = Some(report);
     }
     reports

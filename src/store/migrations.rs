@@ -133,7 +133,31 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO meta (key, value) VALUES ('paperpost_store', '1')
         ON CONFLICT (key) DO NOTHING;
     "#,
-    // 4 (issue 12, i12read): the editor's note per edition and pinned papers ("Editor's
+    // 4 (issue 11, bounces and complaints — i11bounce): every bounce or complaint message
+    // `paperpost bounces ingest` read (by a hash, so reading it again changes nothing), and
+    // each bounce or complaint it reported, tied to its delivery and edition when known.
+    r#"
+    CREATE TABLE bounce_messages (
+        hash        TEXT PRIMARY KEY,          -- hex SHA-256 of the Message-ID, else of the bytes
+        outcome     TEXT NOT NULL,             -- matched | unmatched | ignored
+        ingested_at INTEGER NOT NULL
+    );
+
+    CREATE TABLE bounces (
+        id           INTEGER PRIMARY KEY,
+        message_hash TEXT NOT NULL REFERENCES bounce_messages (hash),
+        kind         TEXT NOT NULL,            -- hard | soft | complaint
+        email_key    TEXT NOT NULL,
+        delivery_id  INTEGER REFERENCES deliveries (id) ON DELETE SET NULL,
+        edition_id   INTEGER REFERENCES editions (id) ON DELETE SET NULL,
+        status       TEXT,                     -- DSN status (5.1.1) or ARF Feedback-Type
+        reason       TEXT NOT NULL,
+        at           INTEGER NOT NULL          -- when the report says it happened
+    );
+    CREATE INDEX bounces_by_address ON bounces (email_key, kind, at);
+    CREATE INDEX bounces_by_edition ON bounces (edition_id);
+    "#,
+    // 5 (issue 12, i12read): the editor's note per edition and pinned papers ("Editor's
     // picks"), keyed by period key so they can be set before the edition is planned.
     r#"
     CREATE TABLE edition_notes (

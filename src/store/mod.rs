@@ -8,13 +8,16 @@
 //! writers anyway. WAL mode lets the CLI read while `serve` writes, and lets a few
 //! read-only connections ([`readers`]) serve long reads without waiting on that lock.
 mod attempts;
+mod bounces;
 mod confirmations;
 mod deliveries;
 mod delivery_reports;
+mod edition_admin;
 mod editions;
 mod editorial;
 mod migrations;
 mod papers;
+mod reader_admin;
 mod readers;
 mod runs;
 mod subscribers;
@@ -27,12 +30,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
+pub use bounces::{
+    BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+};
 pub use confirmations::Confirmation;
 pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
 pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
+pub use edition_admin::{CancelledEdition, EditionSummary};
 pub use editions::Edition;
 pub use editorial::{Editorial, Pin};
 pub use papers::{StoredPaper, UpsertCounts};
+pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub(crate) use readers::READERS;
 pub use runs::{RunRecord, SourceRunRecord};
 pub use subscribers::{AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber};

@@ -90,7 +90,7 @@ pub(crate) async fn list(State(state): State<Shared>) -> Result<Response, WebErr
                     li.card {
                         a href=(state.path(&format!("archive/{}", e.period_key))) {
                             span.issue-title { (label(period, &e.period_key)) }
-                            span.muted { (e.public.len()) " papers" }
+                            span.muted { (crate::domain::count(e.public.len(), "paper", "papers")) }
                         }
                     }
                 }

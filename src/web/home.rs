@@ -82,7 +82,7 @@ pub(crate) async fn page(state: &Shared, form: &SignUp<'_>) -> Result<Markup, We
                         (render_cards(digest, SAMPLE_PAPERS))
                         p.actions {
                             a.button.secondary href=(state.path(&format!("archive/{}", edition.period_key))) {
-                                "See all " (digest.picks().len()) " papers"
+                                "See all " (crate::domain::count(digest.picks().len(), "paper", "papers"))
                             }
                         }
                     }

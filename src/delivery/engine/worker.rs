@@ -84,7 +84,8 @@ pub(super) async fn handle(
         Transport::File(dir) => {
             let dir = dir.clone();
             let name = composed.name.clone();
-            let bytes = composed.bytes;
+            let bytes =
+                crate::delivery::outbox::with_return_path(composed.from.as_ref(), composed.bytes);
             match tokio::task::spawn_blocking(move || {
                 crate::delivery::outbox::write_eml(&dir, &name, &bytes)
             })
@@ -314,7 +315,11 @@ pub async fn send_one(transport: &Transport, composed: Composed) -> Result<(), S
         Transport::File(dir) => {
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || {
-                crate::delivery::outbox::write_eml(&dir, &composed.name, &composed.bytes)
+                let bytes = crate::delivery::outbox::with_return_path(
+                    composed.from.as_ref(),
+                    composed.bytes,
+                );
+                crate::delivery::outbox::write_eml(&dir, &composed.name, &bytes)
             })
             .await
             .map_err(|e| e.to_string())?

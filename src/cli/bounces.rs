@@ -1,0 +1,49 @@
+//! `paperpost bounces ingest PATH|-`: bounce reports and complaints into suppressions.
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::Subcommand;
+
+use crate::bounces::{Input, ingest};
+use crate::config::Settings;
+use crate::store::{SoftPolicy, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum BouncesCommand {
+    /// Read bounce reports (DSNs, RFC 3464) and spam complaints (ARF, RFC 5965) and apply them:
+    /// a hard bounce suppresses the address, soft bounces suppress it after `[bounces]
+    /// soft_limit` within `soft_window_days`, a complaint unsubscribes and suppresses the
+    /// reader. Autoreplies are counted and ignored. Each message is matched to its delivery by
+    /// the VERP envelope sender (`[delivery] bounce_address`), else by the returned
+    /// Message-ID, else by the address. A message ingested before changes nothing, so a
+    /// Maildir can be read again and again. Prints what every message came to.
+    Ingest {
+        /// A Maildir (its new/ and cur/), an mbox file, one message file, or `-` for one
+        /// message on standard input (what an MTA's pipe delivery gives, e.g. a Postfix alias
+        /// `bounces: "|paperpost -c /etc/paperpost/config.toml bounces ingest -"`).
+        path: PathBuf,
+    },
+}
+
+pub(super) fn run(settings: &Settings, store: &Store, cmd: BouncesCommand) -> anyhow::Result<i32> {
+    match cmd {
+        BouncesCommand::Ingest { path } => {
+            let input = Input::detect(&path)?;
+            let policy = SoftPolicy {
+                limit: settings.bounces.soft_limit,
+                window: chrono::Duration::days(i64::from(settings.bounces.soft_window_days)),
+            };
+            let pb = super::progress_bar(None, "ingesting bounces");
+            let summary = ingest(store, &input, policy, Utc::now(), |s| {
+                pb.set_message(format!(
+                    "ingesting bounces: {} read, {} matched",
+                    s.read, s.matched
+                ));
+                pb.tick();
+            })?;
+            pb.finish_and_clear();
+            print!("{}", summary.render());
+            Ok(0)
+        }
+    }
+}

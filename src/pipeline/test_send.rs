@@ -1,0 +1,143 @@
+//! A test send (`paperpost send --to`): the digest a reader, or some topics, would get now,
+//! marked as a test and addressed to one person. Nothing is planned or recorded: no
+//! edition, no delivery row, no paper marked sent — the real edition goes out unchanged.
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::Mailbox;
+
+use crate::config::Settings;
+use crate::delivery::{Composed, Outgoing, build_message, new_message_id};
+use crate::domain::{Digest, Frequency, Subscriber, SubscriberEmail, Topics};
+use crate::render::{EmailContext, render_test_digest};
+use crate::selection::Selector;
+use crate::store::Store;
+
+/// Whose digest a test send shows.
+#[derive(Debug, Clone)]
+pub enum TestTarget {
+    /// What this reader would get if their digest were planned now: their topics, papers
+    /// since their last digest, none they were already sent.
+    Reader(Subscriber),
+    /// What a new reader with these topics would get now (as `preview` shows).
+    Topics(Topics),
+}
+
+impl TestTarget {
+    /// "ada@example.org's digest", "the digest of the topics: llm", "the trending digest".
+    pub fn describe(&self) -> String {
+        match self {
+            TestTarget::Reader(s) => format!("the digest {} would get now", s.email),
+            TestTarget::Topics(t) if t.is_trending() => "the trending digest".into(),
+            TestTarget::Topics(t) => format!("the digest of the topics: {t}"),
+        }
+    }
+}
+
+/// A composed test message and what it holds.
+pub struct TestMessage {
+    pub composed: Composed,
+    pub subject: String,
+    pub papers: usize,
+}
+
+/// The digest `target` would get at `now`; `None` when it would be empty.
+pub fn test_digest(
+    settings: &Settings,
+    store: &Store,
+    target: &TestTarget,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Digest>> {
+    let window = Duration::days(settings.selection.window_days as i64);
+    let limits = settings.selection_limits();
+    match target {
+        TestTarget::Topics(topics) => {
+            let period = super::period_for(settings, Frequency::Weekly, now);
+            super::digest_for_topics(store, topics, period, window, limits, now)
+        }
+        TestTarget::Reader(reader) => {
+            // The planner's choice for one reader (see `plan_edition`), without writing.
+            let oldest = now - window;
+            let since = store
+                .last_digest_times()?
+                .get(&reader.id)
+                .map_or(oldest, |t| (*t).max(oldest));
+            let trending = Topics::default();
+            let selector = Selector::new(
+                store.papers_seen_since(oldest)?,
+                [&reader.topics, &trending],
+                limits,
+            );
+            let sent = store.sent_papers_among(&[reader.id], &selector.candidate_ids())?;
+            let none = HashSet::new();
+            let already = sent.get(&reader.id).unwrap_or(&none);
+            let mut picks = selector.select(&reader.topics, since, already);
+            let mut is_trending = reader.topics.is_trending();
+            if picks.is_empty() && settings.selection.send_empty {
+                picks = selector.select(&trending, since, already);
+                is_trending = true;
+            }
+            let period = super::period_for(settings, reader.frequency, now);
+            Ok(Digest::new(period, picks, is_trending, now))
+        }
+    }
+}
+
+/// The test message of `digest` to `to`: subject "[test] …", a banner in both parts, no
+/// reader's links (a test that reaches someone else cannot unsubscribe the reader) and no
+/// List-Unsubscribe headers (it is not list traffic).
+pub fn compose_test(
+    settings: &Settings,
+    digest: &Digest,
+    target: &TestTarget,
+    to: &SubscriberEmail,
+    dkim: Option<&lettre::message::dkim::DkimConfig>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TestMessage> {
+    let base = &settings.newsletter.base_url;
+    let join = |p: &str| base.join(p).map(|u| u.to_string()).unwrap_or_default();
+    let unsubscribe = join("unsubscribe");
+    let archive = join("archive");
+    let note = format!(
+        "This is {}, sent to {to} by `paperpost send --to`; nothing was planned or marked sent.",
+        target.describe()
+    );
+    let why = format!("Test send from {}.", settings.newsletter.name);
+    let ctx = EmailContext {
+        newsletter_name: &settings.newsletter.name,
+        base_url: base,
+        unsubscribe_url: &unsubscribe,
+        preferences_url: None,
+        archive_url: Some(&archive),
+        why_line: &why,
+        full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+    };
+    let rendered = render_test_digest(digest, &ctx, &note);
+    let message_settings = settings.message_settings();
+    let message_id = new_message_id("test", &message_settings.message_id_domain);
+    let mut message = build_message(
+        &message_settings,
+        Outgoing {
+            to: Mailbox::new(None, to.address().clone()),
+            subject: &rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: &message_id,
+            unsubscribe_url: None,
+            date: now,
+        },
+    )?;
+    if let Some(dkim) = dkim {
+        message.sign(dkim);
+    }
+    Ok(TestMessage {
+        composed: Composed {
+            from: Some(message_settings.from.email.clone()),
+            to: to.address().clone(),
+            bytes: message.formatted(),
+            name: format!("test-{}-{to}", now.format("%Y%m%dT%H%M%S")),
+        },
+        subject: rendered.subject,
+        papers: digest.picks().len(),
+    })
+}

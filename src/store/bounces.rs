@@ -1,0 +1,425 @@
+//! Bounces and complaints: which delivery a report is about, the record of every report
+//! ingested (so a second ingestion changes nothing), the suppression and unsubscription
+//! policy applied in the same transaction, and the counts `deliveries` and `status` show.
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::subscribers::email_key;
+use super::{Store, from_ts, ts};
+
+/// What a report says happened to a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BounceKind {
+    /// Permanent failure (DSN status 5.x.x): the address is suppressed at once.
+    Hard,
+    /// Temporary failure (4.x.x) that the reporting server gave up on.
+    Soft,
+    /// A spam complaint (ARF feedback report): unsubscribed and suppressed at once.
+    Complaint,
+}
+
+impl BounceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BounceKind::Hard => "hard",
+            BounceKind::Soft => "soft",
+            BounceKind::Complaint => "complaint",
+        }
+    }
+}
+
+/// The delivery (or at least the reader) a report is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BounceTarget {
+    pub email: String,
+    pub delivery_id: Option<i64>,
+    pub edition_id: Option<i64>,
+    /// The edition's key (2026-W48), for messages.
+    pub period_key: Option<String>,
+}
+
+/// One bounce or complaint to record.
+#[derive(Debug, Clone)]
+pub struct BounceEvent {
+    pub kind: BounceKind,
+    pub target: BounceTarget,
+    /// DSN status (`5.1.1`) or ARF Feedback-Type (`abuse`).
+    pub status: Option<String>,
+    /// Status and diagnostic as the report gave them; becomes the suppression reason.
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// When soft bounces suppress an address: `limit` of them within `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct SoftPolicy {
+    pub limit: u32,
+    pub window: chrono::Duration,
+}
+
+/// What recording one report changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BounceApplied {
+    /// The message had been ingested before: nothing was changed.
+    pub duplicate: bool,
+    /// The address was put on the suppression list by this report.
+    pub suppressed: bool,
+    /// The reader was unsubscribed by this report.
+    pub unsubscribed: bool,
+}
+
+/// Bounce and complaint counts of one edition, with the digests it sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditionBounces {
+    pub period_key: String,
+    pub sent: i64,
+    pub hard: i64,
+    pub soft: i64,
+    pub complaints: i64,
+}
+
+impl EditionBounces {
+    /// `n` as a percentage of the digests sent ("-" when none were).
+    pub fn rate(&self, n: i64) -> String {
+        if self.sent == 0 {
+            "-".into()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / self.sent as f64)
+        }
+    }
+}
+
+/// One recorded bounce or complaint, for `deliveries`.
+#[derive(Debug, Clone)]
+pub struct BounceRecord {
+    pub email: String,
+    pub kind: String,
+    pub period_key: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+const TARGET_SELECT: &str = "SELECT s.email, d.id, d.edition_id, e.period_key, d.message_id
+     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+     JOIN editions e ON e.id = d.edition_id";
+
+fn row_to_target(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BounceTarget, String)> {
+    Ok((
+        BounceTarget {
+            email: r.get(0)?,
+            delivery_id: Some(r.get(1)?),
+            edition_id: Some(r.get(2)?),
+            period_key: Some(r.get(3)?),
+        },
+        r.get(4)?,
+    ))
+}
+
+impl Store {
+    /// The delivery a VERP token names, if its check matches the row's Message-ID.
+    pub fn bounce_target_by_token(
+        &self,
+        id: i64,
+        check: &str,
+    ) -> anyhow::Result<Option<BounceTarget>> {
+        let found = self
+            .conn()
+            .query_row(
+                &format!("{TARGET_SELECT} WHERE d.id = ?1"),
+                [id],
+                row_to_target,
+            )
+            .optional()?;
+        Ok(found
+            .filter(|(_, mid)| crate::delivery::verp::token_matches(check, mid))
+            .map(|(t, _)| t))
+    }
+
+    /// The delivery whose message had this Message-ID (with or without angle brackets).
+    pub fn bounce_target_by_message_id(
+        &self,
+        message_id: &str,
+    ) -> anyhow::Result<Option<BounceTarget>> {
+        let bare = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        if bare.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("{TARGET_SELECT} WHERE d.message_id = ?1"),
+                [format!("<{bare}>")],
+                row_to_target,
+            )
+            .optional()?
+            .map(|(t, _)| t))
+    }
+
+    /// A subscriber with this address and their latest delivery that went out, if any.
+    pub fn bounce_target_by_address(&self, email: &str) -> anyhow::Result<Option<BounceTarget>> {
+        let key = email_key(email);
+        let conn = self.conn();
+        let latest = conn
+            .query_row(
+                &format!(
+                    "{TARGET_SELECT} WHERE s.email_key = ?1 AND d.state IN ('sent', 'unknown')
+                     ORDER BY COALESCE(d.sent_at, d.updated_at) DESC, d.id DESC LIMIT 1"
+                ),
+                [&key],
+                row_to_target,
+            )
+            .optional()?;
+        if let Some((t, _)) = latest {
+            return Ok(Some(t));
+        }
+        Ok(conn
+            .query_row(
+                "SELECT email FROM subscribers WHERE email_key = ?1",
+                [&key],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|email| BounceTarget {
+                email,
+                delivery_id: None,
+                edition_id: None,
+                period_key: None,
+            }))
+    }
+
+    /// Records an ingested report (`hash` names the message) and applies its event, all in
+    /// one transaction: a message whose hash is already recorded changes nothing.
+    pub fn record_bounce_message(
+        &self,
+        hash: &str,
+        outcome: &str,
+        event: Option<&BounceEvent>,
+        soft: SoftPolicy,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<BounceApplied> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let fresh = tx.execute(
+            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (hash) DO NOTHING",
+            params![hash, outcome, ts(now)],
+        )?;
+        if fresh == 0 {
+            return Ok(BounceApplied {
+                duplicate: true,
+                ..Default::default()
+            });
+        }
+        let mut applied = BounceApplied::default();
+        if let Some(ev) = event {
+            let key = email_key(&ev.target.email);
+            tx.execute(
+                "INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id, status, reason, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    hash,
+                    ev.kind.as_str(),
+                    key,
+                    ev.target.delivery_id,
+                    ev.target.edition_id,
+                    ev.status,
+                    ev.reason,
+                    ts(ev.at)
+                ],
+            )?;
+            let suppress_reason = match ev.kind {
+                BounceKind::Hard => Some(format!("hard bounce: {}", ev.reason)),
+                BounceKind::Complaint => {
+                    applied.unsubscribed = tx.execute(
+                        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2, updated_at = ?2
+                         WHERE email_key = ?1 AND status <> 'unsubscribed'",
+                        params![key, ts(now)],
+                    )? > 0;
+                    Some(format!("complaint: {}", ev.reason))
+                }
+                BounceKind::Soft => {
+                    let since = ev.at - soft.window;
+                    let n: i64 = tx.query_row(
+                        "SELECT COUNT(*) FROM bounces WHERE email_key = ?1 AND kind = 'soft'
+                         AND at > ?2 AND at <= ?3",
+                        params![key, ts(since), ts(ev.at)],
+                        |r| r.get(0),
+                    )?;
+                    (n >= i64::from(soft.limit)).then(|| {
+                        format!(
+                            "{n} soft bounces within {} days; last: {}",
+                            soft.window.num_days(),
+                            ev.reason
+                        )
+                    })
+                }
+            };
+            if let Some(reason) = suppress_reason {
+                applied.suppressed = tx.execute(
+                    "INSERT INTO suppressions (email_key, reason, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (email_key) DO NOTHING",
+                    params![key, reason, ts(now)],
+                )? > 0;
+            }
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Whether a report with this hash was ingested before.
+    pub fn bounce_message_seen(&self, hash: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM bounce_messages WHERE hash = ?1",
+                [hash],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Bounce and complaint counts per edition that has any, newest edition first.
+    pub fn edition_bounces(&self) -> anyhow::Result<Vec<EditionBounces>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT e.period_key,
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.edition_id = e.id AND d.state = 'sent'),
+                    SUM(b.kind = 'hard'), SUM(b.kind = 'soft'), SUM(b.kind = 'complaint')
+             FROM bounces b JOIN editions e ON e.id = b.edition_id
+             GROUP BY e.id ORDER BY e.created_at DESC, e.id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(EditionBounces {
+                period_key: r.get(0)?,
+                sent: r.get(1)?,
+                hard: r.get(2)?,
+                soft: r.get(3)?,
+                complaints: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The latest bounces and complaints, newest first.
+    pub fn recent_bounces(&self, limit: usize) -> anyhow::Result<Vec<BounceRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT b.email_key, b.kind, e.period_key, b.reason, b.at
+             FROM bounces b LEFT JOIN editions e ON e.id = b.edition_id
+             ORDER BY b.at DESC, b.id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(BounceRecord {
+                email: r.get(0)?,
+                kind: r.get(1)?,
+                period_key: r.get(2)?,
+                reason: r.get(3)?,
+                at: from_ts(r.get(4)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{SubscriberEmail, SubscriberStatus, Topics};
+    use crate::store::NewSubscriber;
+
+    fn store_with(email: &str) -> Store {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .add_subscriber(
+                &NewSubscriber::active(
+                    SubscriberEmail::parse(email).unwrap(),
+                    Topics::parse("llm").unwrap(),
+                ),
+                Utc::now(),
+            )
+            .unwrap();
+        store
+    }
+
+    fn event(kind: BounceKind, email: &str, at: DateTime<Utc>) -> BounceEvent {
+        BounceEvent {
+            kind,
+            target: BounceTarget {
+                email: email.into(),
+                delivery_id: None,
+                edition_id: None,
+                period_key: None,
+            },
+            status: Some("4.2.2".into()),
+            reason: "4.2.2 mailbox full".into(),
+            at,
+        }
+    }
+
+    const POLICY: SoftPolicy = SoftPolicy {
+        limit: 3,
+        window: chrono::Duration::days(14),
+    };
+
+    #[test]
+    fn soft_bounces_suppress_only_when_enough_fall_within_the_window() {
+        let store = store_with("ada@example.org");
+        let t0 = Utc::now() - chrono::Duration::days(40);
+        let day = chrono::Duration::days(1);
+        // Three soft bounces, but spread over more than 14 days: no suppression.
+        for (i, at) in [t0, t0 + day * 10, t0 + day * 20].into_iter().enumerate() {
+            let ev = event(BounceKind::Soft, "ada@example.org", at);
+            let a = store
+                .record_bounce_message(&format!("h{i}"), "matched", Some(&ev), POLICY, at)
+                .unwrap();
+            assert!(!a.suppressed, "bounce {i}");
+        }
+        assert!(!store.is_suppressed("ada@example.org").unwrap());
+        // A third within 14 days of the two before it: suppressed, the reason says why.
+        let at = t0 + day * 22;
+        let ev = event(BounceKind::Soft, "ada@example.org", at);
+        let a = store
+            .record_bounce_message("h3", "matched", Some(&ev), POLICY, at)
+            .unwrap();
+        assert!(a.suppressed);
+        let reason = &store.suppressions().unwrap()[0].1;
+        assert!(
+            reason.starts_with("3 soft bounces within 14 days"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_complaint_unsubscribes_and_suppresses_once_and_a_repeat_changes_nothing() {
+        let store = store_with("ada@example.org");
+        let now = Utc::now();
+        let mut ev = event(BounceKind::Complaint, "ADA@example.org", now);
+        ev.reason = "abuse report".into();
+        let a = store
+            .record_bounce_message("c1", "matched", Some(&ev), POLICY, now)
+            .unwrap();
+        assert_eq!(
+            a,
+            BounceApplied {
+                duplicate: false,
+                suppressed: true,
+                unsubscribed: true
+            }
+        );
+        let s = store
+            .subscriber_by_email("ada@example.org")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.status, SubscriberStatus::Unsubscribed);
+        let again = store
+            .record_bounce_message("c1", "matched", Some(&ev), POLICY, now)
+            .unwrap();
+        assert!(again.duplicate);
+        assert!(store.bounce_message_seen("c1").unwrap());
+        assert_eq!(store.recent_bounces(10).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,110 @@
+//! What `paperpost subscribers show` tells about one reader: their record's dates, their
+//! last digest and whether their address is suppressed (and why).
+use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
+
+use super::subscribers::email_key;
+use super::{DeliveryState, Store, from_ts};
+
+/// A subscriber's dates, beyond what [`crate::domain::Subscriber`] carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberDates {
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub unsubscribed_at: Option<DateTime<Utc>>,
+}
+
+/// A reader's newest delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastDigest {
+    pub period_key: String,
+    pub state: DeliveryState,
+    pub papers: usize,
+    pub planned_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// Why and since when an address is on the suppression list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
+impl Store {
+    pub fn subscriber_dates(&self, id: i64) -> anyhow::Result<Option<SubscriberDates>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT created_at, updated_at, confirmed_at, unsubscribed_at
+                 FROM subscribers WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(SubscriberDates {
+                        created_at: from_ts(r.get(0)?),
+                        updated_at: from_ts(r.get(1)?),
+                        confirmed_at: r.get::<_, Option<i64>>(2)?.map(from_ts),
+                        unsubscribed_at: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The reader's newest delivery that was not an empty (skipped) digest.
+    pub fn last_digest(&self, subscriber_id: i64) -> anyhow::Result<Option<LastDigest>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT e.period_key, d.state, d.picks, d.created_at, d.sent_at, d.last_error
+                 FROM deliveries d JOIN editions e ON e.id = d.edition_id
+                 WHERE d.subscriber_id = ?1 AND d.state != 'skipped'
+                 ORDER BY d.created_at DESC, d.id DESC LIMIT 1",
+                [subscriber_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((period_key, state, picks, planned, sent, last_error)) = row else {
+            return Ok(None);
+        };
+        let papers = serde_json::from_str::<Vec<serde_json::Value>>(&picks)
+            .map(|v| v.len())
+            .unwrap_or(0);
+        Ok(Some(LastDigest {
+            period_key,
+            state: state.parse().map_err(anyhow::Error::msg)?,
+            papers,
+            planned_at: from_ts(planned),
+            sent_at: sent.map(from_ts),
+            last_error,
+        }))
+    }
+
+    /// The address's suppression, if it is on the list.
+    pub fn suppression(&self, email: &str) -> anyhow::Result<Option<Suppression>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT reason, created_at FROM suppressions WHERE email_key = ?1",
+                [email_key(email)],
+                |r| {
+                    Ok(Suppression {
+                        reason: r.get(0)?,
+                        since: from_ts(r.get(1)?),
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
