@@ -16,6 +16,7 @@ fn main() {
         archive_url: Some("https://papers.example.org/archive"),
         feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
+        full_abstract: false,
     };
     let r = render_digest(&sample_digest(n), &ctx);
     if std::env::args().any(|a| a == "--text") {

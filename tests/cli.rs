@@ -44,6 +44,7 @@ fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
         ),
         ("\n[selection]\nmax_papers = \"lots\"\n", "line 11"),
         ("\n[delivery]\nconnections = -1\n", "line 11"),
+        ("\n[render]\nabstract = \"long\"\n", "line 11"),
         (
             "\n[delivery]\ntransprot = \"smtp\"\n",
             "unknown field `transprot`",
@@ -69,6 +70,75 @@ fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
     }
     let missing = paperpost(&dir.path().join("nope.toml"), &["check-config"]);
     assert!(stderr(&missing).contains("nope.toml"));
+}
+
+#[test]
+fn editions_note_and_pin_set_the_editors_word_before_the_edition_is_planned() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let note = paperpost(
+        &cfg,
+        &["editions", "note", "2026-W48", "Two lines about the week."],
+    );
+    assert!(note.status.success(), "{}", stderr(&note));
+    let pin = paperpost(
+        &cfg,
+        &[
+            "editions",
+            "pin",
+            "2026-W48",
+            "arXiv:2410.18975v2",
+            "--note",
+            "Read this first",
+        ],
+    );
+    assert!(pin.status.success(), "{}", stderr(&pin));
+    assert!(stdout(&pin).contains("pinned 2410.18975 to 2026-W48"));
+    let show = paperpost(&cfg, &["editions", "show", "2026-W48"]);
+    let out = stdout(&show);
+    assert!(out.contains("note: Two lines about the week."), "{out}");
+    assert!(out.contains("pick: 2410.18975 — Read this first"), "{out}");
+
+    for (args, expected) in [
+        (
+            &["editions", "note", "last week", "x"][..],
+            "is not an edition",
+        ),
+        (
+            &["editions", "pin", "2026-W48", "not-an-id"][..],
+            "is not an arXiv identifier",
+        ),
+    ] {
+        let bad = paperpost(&cfg, args);
+        assert!(!bad.status.success(), "{args:?}");
+        assert!(
+            stderr(&bad).contains(expected),
+            "{args:?}: {}",
+            stderr(&bad)
+        );
+    }
+}
+
+#[test]
+fn check_config_warns_when_the_base_url_is_not_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let https = paperpost(&config(dir.path(), ""), &["check-config"]);
+    assert!(https.status.success());
+    assert!(!stderr(&https).contains("not https"), "{}", stderr(&https));
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    let http = dir.path().join("http.toml");
+    std::fs::write(
+        &http,
+        text.replace("https://papers.example.org/", "http://papers.example.org/"),
+    )
+    .unwrap();
+    let out = paperpost(&http, &["check-config"]);
+    assert!(out.status.success(), "a warning, not an error");
+    assert!(
+        stderr(&out).contains("`newsletter.base_url` (http://papers.example.org/) is not https"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

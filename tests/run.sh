@@ -31,5 +31,9 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
   echo "installing playwright-core (npm)…" >&2
   (cd tests/browser && npm install --silent --no-audit --no-fund >/dev/null)
 fi
+if [ -f tests/lint/package.json ] && [ ! -d tests/lint/node_modules/@jsx-email/doiuse-email ]; then
+  echo "installing @jsx-email/doiuse-email (npm) for the email lint…" >&2
+  (cd tests/lint && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
 
 cargo test --locked "$@"

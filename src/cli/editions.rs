@@ -25,12 +25,15 @@ enum EditionsCommand {
         /// The edition's id or key (as `paperpost editions` lists them, e.g. 2026-W48).
         edition: String,
     },
+    #[command(flatten)]
+    Editorial(super::editorial::EditorialCommand),
 }
 
 pub(super) fn run(store: &Store, args: EditionsArgs) -> anyhow::Result<i32> {
     match args.command {
         None => list(store, args.limit),
         Some(EditionsCommand::Cancel { edition }) => cancel(store, &edition),
+        Some(EditionsCommand::Editorial(cmd)) => super::editorial::run(store, cmd),
     }
 }
 

@@ -4,6 +4,7 @@ mod bounces;
 mod deliveries;
 mod editions;
 mod feedback;
+mod editorial;
 mod fetch;
 mod init;
 mod listmonk;
@@ -77,7 +78,8 @@ pub enum Command {
     /// their SMTP replies, and re-queueing.
     Deliveries(deliveries::DeliveriesArgs),
     /// The editions planned so far (counts per delivery state); `editions cancel` withdraws
-    /// what one has not delivered so it can be planned again.
+    /// what one has not delivered so it can be planned again; `editions note|pin|unpin|show`
+    /// set and show the editor's note and picks of an edition.
     Editions(editions::EditionsArgs),
     /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
     #[command(subcommand)]
@@ -137,6 +139,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Result<i32> {
     let store = Store::open(&settings.store.path)?;
     println!("config OK");
+    if settings.newsletter.base_url.scheme() != "https" {
+        // RFC 8058 one-click unsubscribe, and Gmail's and Yahoo's bulk-sender rules, need an
+        // https List-Unsubscribe URL; mail with an http one is treated as bulk without it.
+        eprintln!(
+            "warning: `newsletter.base_url` ({}) is not https: List-Unsubscribe links will not \
+             qualify for one-click unsubscribe (RFC 8058) and large mailbox providers may \
+             reject or bulk the mail; put a TLS proxy in front and use its https address",
+            settings.newsletter.base_url
+        );
+    }
     println!(
         "  newsletter: {} <{}>",
         settings.newsletter.name, settings.newsletter.base_url

@@ -27,6 +27,8 @@ pub struct Settings {
     #[serde(default)]
     pub web: crate::web::WebSettings,
     #[serde(default)]
+    pub render: RenderSettings,
+    #[serde(default)]
     pub bounces: BounceSettings,
     /// The folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
@@ -124,6 +126,24 @@ impl Default for SelectionSettings {
             ranking: Default::default(),
         }
     }
+}
+
+/// `[render]`: how the digest shows each paper.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    /// `summary` (default): the source's AI summary or the abstract's first sentences, the
+    /// full abstract one click away; `full`: the (shortened) abstract under the summary too.
+    #[serde(default, rename = "abstract")]
+    pub abstract_mode: AbstractMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AbstractMode {
+    #[default]
+    Summary,
+    Full,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -22,7 +22,9 @@ pub fn shorten(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
         Some(i) if i > max / 2 => &cut[..i],
         _ => cut.as_str(),
     };
-    format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' '])).into()
+    // "guiding it -…" reads as broken: no dangling punctuation or dash before the ellipsis.
+    let cut = cut.trim_end_matches([',', ';', ':', '.', ' ', '-', '–', '—', '(', '/']);
+    format!("{cut}…").into()
 }
 
 /// "1 paper", "2 papers": `n` and the word that goes with it.
@@ -53,5 +55,6 @@ mod tests {
     fn shorten_cuts_at_a_word_and_marks_the_cut() {
         assert_eq!(shorten("short", 10), "short");
         assert_eq!(shorten("one two three four", 12), "one two…");
+        assert_eq!(shorten("guiding it - and then more", 14), "guiding it…");
     }
 }

@@ -40,6 +40,7 @@ pub struct Composer {
     store: Store,
     base_url: url::Url,
     name: String,
+    full_abstract: bool,
     message: MessageSettings,
     dkim: Option<lettre::message::dkim::DkimConfig>,
     /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
@@ -59,6 +60,7 @@ impl Composer {
             store,
             base_url: settings.newsletter.base_url.clone(),
             name: settings.newsletter.name.clone(),
+            full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
             message: settings.message_settings(),
             dkim,
             bounce_address: settings.delivery.bounce_address.clone(),
@@ -124,6 +126,7 @@ impl Composer {
             archive_url: Some(&links.archive),
             feedback_url: Some(&links.feedback),
             why_line: &why,
+            full_abstract: self.full_abstract,
         };
         let rendered = render_digest_cached(&digest, &ctx, &self.views);
         let to = lettre::message::Mailbox::new(

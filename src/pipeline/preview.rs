@@ -105,6 +105,7 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         archive_url: None,
         feedback_url: None,
         why_line: &why,
+        full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
     };
     render_preview_page(
         digest,

@@ -111,6 +111,7 @@ pub fn compose_test(
         archive_url: Some(&archive),
         feedback_url: None,
         why_line: &why,
+        full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
     };
     let rendered = render_test_digest(digest, &ctx, &note);
     let message_settings = settings.message_settings();

@@ -13,46 +13,56 @@ pub(crate) struct PaperCard<'a> {
     pub number: usize,
     /// This reader's 👍/👎 links (none on public pages).
     pub feedback: Option<&'a FeedbackLinks>,
+    /// `[render] abstract = "full"`: the abstract under the summary.
+    pub full_abstract: bool,
 }
 
 impl Render for PaperCard<'_> {
     fn render(&self) -> Markup {
         let v = self.view;
-        html! {
-            tr { td.pp-card bgcolor="#ffffff" style=(s::CARD) {
-                @if let Some(src) = &v.thumbnail {
-                    @let img = html! {
-                        img src=(src) alt=(v.title) width="542" style=(s::THUMB);
-                    };
-                    @if let Some(href) = &v.title_url {
-                        a href=(href) { (img) }
-                    } @else {
-                        (img)
-                    }
+        let title = html! {
+            h2.pp-t.pp-tx style=(s::TITLE) {
+                @if let Some(href) = &v.title_url {
+                    a.pp-a href=(href) style=(s::TITLE_LINK) { (v.title) }
+                } @else {
+                    (v.title)
                 }
+            }
+        };
+        html! {
+            tr { td.pp-card id=(format!("p{}", self.number)) bgcolor="#ffffff" style=(s::CARD) {
                 (Badges { view: v, number: self.number })
-                h2.pp-t.pp-tx style=(s::TITLE) {
-                    @if let Some(href) = &v.title_url {
-                        a.pp-a href=(href) style=(s::TITLE_LINK) { (v.title) }
-                    } @else {
-                        (v.title)
+                @if let Some(src) = &v.thumbnail {
+                    // Decorative: empty alt (the title follows), fixed size so nothing jumps.
+                    table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+                        tr {
+                            td.pp-th width=(s::THUMB_W + 12) valign="top" style="padding:2px 12px 0 0" {
+                                img src=(src) alt="" width=(s::THUMB_W) height=(s::THUMB_H) style=(s::THUMB);
+                            }
+                            td valign="top" { (title) }
+                        }
                     }
+                } @else {
+                    (title)
                 }
                 @if let Some(authors) = &v.authors {
                     p.pp-mu style=(s::AUTHORS) { (authors) }
                 }
-                @if let Some(summary) = &v.ai_summary {
-                    p.pp-sum.pp-tx style=(s::SUMMARY) {
-                        strong { (COPY.paper.ai_summary) ": " } (summary)
+                @if let Some(summary) = &v.summary {
+                    p.pp-tx style=(s::SUMMARY) {
+                        @if v.summary_is_ai { strong { (COPY.paper.ai_summary) ": " } }
+                        (Linkified(summary))
                     }
                 }
-                @if let Some(abs) = &v.abstract_text {
-                    p.pp-tx style=(s::ABSTRACT) { (abs) }
+                @if self.full_abstract && let Some(abs) = &v.abstract_text {
+                    p.pp-tx style=(s::ABSTRACT) { (Linkified(abs)) }
+                }
+                @if !v.keywords.is_empty() {
+                    p.pp-mu style=(s::TAGS) {
+                        (v.keywords.join(" · "))
+                    }
                 }
                 (LinksRow(&v.links))
-                @if let Some(why) = &v.why {
-                    p.pp-mu.pp-hr style=(s::WHY) { (why) }
-                }
                 @if let Some(f) = self.feedback {
                     p.pp-fb style=(s::FEEDBACK) {
                         a.pp-a href=(f.like) style=(s::LINK) { (COPY.paper.like) }
@@ -64,6 +74,52 @@ impl Render for PaperCard<'_> {
             tr { td style=(s::SPACER) { "\u{a0}" } }
         }
     }
+}
+
+/// Text whose http(s) URLs become links (abstracts cite their code and data).
+pub(crate) struct Linkified<'a>(pub &'a str);
+
+impl Render for Linkified<'_> {
+    fn render(&self) -> Markup {
+        html! {
+            @for (piece, is_url) in split_urls(self.0) {
+                @if is_url {
+                    a.pp-a href=(piece) style=(s::LINK_PLAIN) { (piece) }
+                } @else {
+                    (piece)
+                }
+            }
+        }
+    }
+}
+
+/// `text` in pieces, each either plain text or a whole http(s) URL (trailing `.,;:)` left out).
+pub(crate) fn split_urls(text: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
+        let tail = &rest[start..];
+        let len = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let url = tail[..len].trim_end_matches(['.', ',', ';', ':', ')', ']', '\'', '"']);
+        if super::view::safe_url(url).is_none() || url.len() <= "https://".len() {
+            out.push((&rest[..start + len], false));
+            rest = &rest[start + len..];
+            continue;
+        }
+        if start > 0 {
+            out.push((&rest[..start], false));
+        }
+        out.push((url, true));
+        rest = &rest[start + url.len()..];
+    }
+    if !rest.is_empty() {
+        out.push((rest, false));
+    }
+    out
 }
 
 /// Kicker above the title: number, primary category as a pill, other categories, counts.
@@ -94,6 +150,9 @@ impl Render for Badges<'_> {
                     @if v.upvotes.is_some() { "▲ " }
                     (counts.join(" · "))
                 }
+                @if let Some(date) = &v.date {
+                    " \u{a0}·\u{a0} " (date)
+                }
             }
         }
     }
@@ -108,7 +167,7 @@ impl Render for LinksRow<'_> {
             @if !self.0.is_empty() {
                 p style=(s::LINKS) {
                     @for (i, link) in self.0.iter().enumerate() {
-                        @if i > 0 { span style=(s::SEP) { " · " } }
+                        @if i > 0 { " · " }
                         a.pp-a href=(link.url) style=(s::LINK) { (link.label) }
                     }
                 }
@@ -120,11 +179,35 @@ impl Render for LinksRow<'_> {
 /// The heading row of a section after the main picks ("More like what you liked").
 pub(crate) fn section_heading(title: &str, intro: &str) -> Markup {
     html! {
-        tr { td.pp-head style=(s::SECTION) {
+        tr { td.pp-head style=(s::SECTION_HEAD) {
             h2.pp-h1.pp-tx style=(s::H2) { (title) }
             @if !intro.is_empty() {
                 p.pp-mu style=(s::INTRO) { (intro) }
             }
         } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_urls;
+
+    #[test]
+    fn urls_inside_text_are_split_out_without_trailing_punctuation() {
+        assert_eq!(
+            split_urls("Code at https://github.com/x/y. Data (http://e.org/d), done"),
+            vec![
+                ("Code at ", false),
+                ("https://github.com/x/y", true),
+                (". Data (", false),
+                ("http://e.org/d", true),
+                ("), done", false),
+            ]
+        );
+        assert_eq!(split_urls("no links"), vec![("no links", false)]);
+        assert_eq!(
+            split_urls("bare https:// here"),
+            vec![("bare https://", false), (" here", false)]
+        );
     }
 }

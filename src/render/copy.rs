@@ -24,6 +24,7 @@ pub(crate) struct Heading {
     pub empty: String,
     pub more_like: String,
     pub more_like_intro: String,
+    pub glance: String,
 }
 
 #[derive(Debug, Deserialize)]

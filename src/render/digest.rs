@@ -6,6 +6,7 @@ use crate::domain::{Digest, shorten};
 use super::components::{PaperCard, section_heading};
 use super::copy::COPY;
 use super::layout::{self, FooterLinks};
+use super::style;
 use super::text::{TextSection, WIDTH, render_text, wrap};
 use super::view::{self, PaperView};
 
@@ -25,6 +26,8 @@ pub struct EmailContext<'a> {
     pub feedback_url: Option<&'a str>,
     /// Why the reader gets this, e.g. "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL."
     pub why_line: &'a str,
+    /// `[render] abstract = "full"`: each card shows the abstract under its summary.
+    pub full_abstract: bool,
 }
 
 /// One rendered edition, ready for delivery.
@@ -35,9 +38,16 @@ pub struct RenderedDigest {
     pub text: String,
 }
 
-/// "paperpost: 12 new papers for you — week of 2026-11-23".
+/// "paperpost: Scaling Diffusion Models to Millions of… and 11 more — week of 2026-11-23":
+/// the top paper's title (TeX converted, shortened), the count, the period.
 pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
-    format!("{newsletter_name}: {}", view::heading(digest))
+    let n = digest.picks().len();
+    let period = digest.period().label();
+    match view::top_title(digest) {
+        Some(title) if n > 1 => format!("{newsletter_name}: {title} and {} more — {period}", n - 1),
+        Some(title) => format!("{newsletter_name}: {title} — {period}"),
+        None => format!("{newsletter_name}: {}", view::heading(digest)),
+    }
 }
 
 /// Renders the email: subject, HTML part (with the unsubscribe footer) and text part.
@@ -115,6 +125,7 @@ fn render_with(
         intro,
         &text_sections(ctx, &papers),
         &footer,
+        ctx.full_abstract,
     );
     RenderedDigest {
         subject,
@@ -166,17 +177,31 @@ fn body(
 ) -> Markup {
     let card = |v: &PaperView, number: usize| {
         let feedback = view::feedback_links(ctx.feedback_url, v);
-        html! { (PaperCard { view: v, number, feedback: feedback.as_ref() }) }
+        html! { (PaperCard { view: v, number, feedback: feedback.as_ref(), full_abstract: ctx.full_abstract }) }
     };
     let first_more = papers.main.len() + 1;
     html! {
         (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), heading, intro))
+        @if footer.unsubscribe_url.is_some() {
+            // Above the papers too, so Gmail's clipping of a long mail cannot hide it.
+            (layout::top_links(footer))
+        }
+        @if papers.main.len() > 1 {
+            (Glance(&papers.main))
+        }
         @for (i, v) in papers.main.iter().enumerate() {
+            // The reason is said once for a run of papers picked for it, not on every card.
+            @if v.why.is_some() && (i == 0 || papers.main[i - 1].why != v.why) {
+                tr { td.pp-mu style=(style::SECTION) { (v.why.as_deref().unwrap_or("")) } }
+            }
             (card(v, i + 1))
         }
         @if !papers.more_like.is_empty() {
             (section_heading(&COPY.heading.more_like, &COPY.heading.more_like_intro))
             @for (i, v) in papers.more_like.iter().enumerate() {
+                @if v.why.is_some() && (i == 0 || papers.more_like[i - 1].why != v.why) {
+                    tr { td.pp-mu style=(style::SECTION) { (v.why.as_deref().unwrap_or("")) } }
+                }
                 (card(v, first_more + i))
             }
         }
@@ -204,6 +229,36 @@ fn text_sections<'a>(ctx: &EmailContext<'_>, papers: &'a Sections) -> Vec<TextSe
         });
     }
     out
+}
+
+/// The week at a glance: every paper's title (linked to its page) and upvotes.
+struct Glance<'a>(&'a [PaperView]);
+
+impl maud::Render for Glance<'_> {
+    fn render(&self) -> Markup {
+        html! {
+            tr { td.pp-card bgcolor="#ffffff" style=(style::GLANCE) {
+                h2.pp-tx style=(style::GLANCE_H) { (COPY.heading.glance) }
+                @for (i, v) in self.0.iter().enumerate() {
+                    p.pp-tx style=(style::GLANCE_LI) {
+                        (i + 1) ". "
+                        // Linked to the paper's page: in-mail anchors fail in Gmail's and
+                        // Outlook's apps (caniemail).
+                        @let title = shorten(&v.title, view::GLANCE_TITLE_CHARS);
+                        @if let Some(href) = &v.title_url {
+                            a.pp-a href=(href) style=(style::TITLE_LINK) { (title) }
+                        } @else {
+                            (title)
+                        }
+                        @if let Some(up) = v.upvotes_count {
+                            span.pp-mu style=(style::SEP) { " · ▲ " (up) }
+                        }
+                    }
+                }
+            } }
+            tr { td style=(style::SPACER) { "\u{a0}" } }
+        }
+    }
 }
 
 /// The inbox preview line: the first titles.
@@ -240,6 +295,7 @@ mod tests {
             archive_url: Some("https://papers.example.org/archive"),
             feedback_url: Some(FEEDBACK),
             why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
+            full_abstract: false,
         };
         f(&ctx)
     }
@@ -306,10 +362,129 @@ mod tests {
     }
 
     #[test]
-    fn twenty_long_papers_stay_under_gmails_clipping_limit() {
-        let r = with_ctx(|ctx| render_digest(&sample_digest(20), ctx));
-        assert!(r.html.len() < 100_000, "HTML is {} bytes", r.html.len());
-        assert!(r.html.contains("et al. (80 authors)"));
+    fn tex_in_titles_abstracts_and_names_reads_as_unicode_in_both_parts() {
+        let paper = Paper {
+            id: Some(PaperId::external("https://example.org/tex")),
+            title: "Sorting in $O(n \\log n)$ with $\\mathcal{L}_{\\text{KL}}$".into(),
+            abstract_text:
+                "We bound $\\alpha \\leq \\frac{1}{2}$ for $x \\in \\mathbb{R}^d$ at $5 per run."
+                    .into(),
+            authors: vec![
+                "Paulo Andr\\'e Lima de Castro".into(),
+                "Alfr\\'{e}d R\\'{e}nyi".into(),
+            ],
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![paper], false), ctx));
+        for part in [&r.html, &r.text] {
+            assert!(part.contains("Sorting in O(n log n) with ℒ_KL"), "{part}");
+            assert!(part.contains("We bound α ≤ 1/2 for x ∈ ℝᵈ at $5 per run."));
+            assert!(part.contains("Paulo André Lima de Castro, Alfréd Rényi"));
+            assert!(!part.contains("\\log") && !part.contains("\\'"));
+        }
+    }
+
+    /// Twenty papers carrying every field at its longest: 300-character titles full of TeX,
+    /// 80 authors, 2,000-character abstracts, every link, keywords, AI summaries, thumbnails.
+    fn maximal_digest() -> Digest {
+        let papers = sample_digest(20)
+            .picks()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut paper = p.paper.clone();
+                paper.title = format!("{i} $\\mathcal{{L}}_{{\\text{{KL}}}}$ ").repeat(40);
+                paper.ai_keywords = (0..12).map(|k| format!("keyword number {k}")).collect();
+                paper.ai_summary = Some("A summary sentence that goes on. ".repeat(20));
+                paper.published = Some(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+                paper.comment = Some("x".repeat(500));
+                paper
+            })
+            .collect();
+        digest_of(papers, false)
+    }
+
+    #[test]
+    fn any_twenty_paper_digest_stays_under_90_kb_whatever_its_papers_carry() {
+        for full_abstract in [false, true] {
+            let r = with_ctx(|ctx| {
+                let ctx = EmailContext {
+                    full_abstract,
+                    ..*ctx
+                };
+                render_digest(&maximal_digest(), &ctx)
+            });
+            let total = r.html.len() + r.text.len();
+            println!(
+                "maximal 20-paper digest, full_abstract={full_abstract}: HTML {} B, text {} B",
+                r.html.len(),
+                r.text.len()
+            );
+            assert!(
+                r.html.len() < 90_000 && total < 150_000,
+                "full_abstract={full_abstract}: HTML {} bytes, text {} bytes",
+                r.html.len(),
+                r.text.len()
+            );
+            assert!(r.html.contains("et al. (80 authors)"));
+            // The unsubscribe link comes before the first paper, not only in the footer.
+            let unsub = r
+                .html
+                .find("href=\"https://papers.example.org/u/42.secret")
+                .unwrap();
+            assert!(unsub < r.html.find("id=\"p1\"").unwrap());
+        }
+    }
+
+    #[test]
+    fn the_digest_opens_with_every_paper_at_a_glance_then_the_cards() {
+        let d = sample_digest(5);
+        let r = with_ctx(|ctx| render_digest(&d, ctx));
+        let glance = r.html.find("At a glance").unwrap();
+        let first_card = r.html.find("id=\"p1\"").unwrap();
+        assert!(glance < first_card);
+        for p in d.picks() {
+            let title = &p.paper.title;
+            assert!(
+                r.html[glance..first_card].contains(title.as_str()),
+                "{title}"
+            );
+        }
+        assert!(r.text.find("At a glance").unwrap() < r.text.find("1. Scaling").unwrap());
+        // The reason stands once per run of papers picked for it, not on every card.
+        assert_eq!(r.html.matches("Matched: diffusion model, cs.CL").count(), 2);
+    }
+
+    #[test]
+    fn thumbnails_are_small_decorative_images_of_a_fixed_size() {
+        let r = with_ctx(|ctx| render_digest(&sample_digest(3), ctx));
+        assert_eq!(r.html.matches("<img").count(), 3);
+        assert_eq!(
+            r.html
+                .matches("alt=\"\" width=\"112\" height=\"59\"")
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_card_shows_a_short_summary_its_date_and_linked_urls() {
+        let paper = Paper {
+            id: Some(PaperId::external("https://example.org/sum")),
+            title: "Summaries".into(),
+            abstract_text: "First sentence is here. Code is at https://github.com/x/y. \
+                A third sentence that is long enough to be cut away from the summary for sure, \
+                since it keeps going on and on and on and on and on and on and on and on and on \
+                and on and on and on and on and on and on and on about nothing much at all."
+                .into(),
+            published: Some(Utc.with_ymd_and_hms(2022, 3, 1, 0, 0, 0).unwrap()),
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![paper], false), ctx));
+        assert!(r.html.contains("First sentence is here. Code is at <a"));
+        assert!(r.html.contains("href=\"https://github.com/x/y\""));
+        assert!(!r.html.contains("third sentence"), "cut at a sentence end");
+        assert!(r.html.contains("2022-03-01") && r.text.contains("2022-03-01"));
     }
 
     #[test]
@@ -318,7 +493,8 @@ mod tests {
         let links = hrefs(&r.html);
         assert!(links.iter().any(|l| l == UNSUB) && links.iter().any(|l| l == PREFS));
         assert!(links.iter().any(|l| l.contains("arxiv.org/abs/")));
-        for link in &links {
+        // In-mail anchors (the glance list's `#p1`) have no text counterpart.
+        for link in links.iter().filter(|l| !l.starts_with('#')) {
             assert!(
                 r.text.contains(link.as_str()),
                 "{link} missing from:\n{}",
@@ -350,15 +526,27 @@ mod tests {
         let trending = digest_of(many.picks().iter().map(|p| p.paper.clone()).collect(), true);
         assert_eq!(
             digest_subject(&one, "paperpost"),
-            "paperpost: 1 new paper for you — week of 2026-11-23"
+            "paperpost: Scaling Diffusion Models to Millions of Tokens: Paper 1 — week of 2026-11-23"
         );
         assert_eq!(
             digest_subject(&many, "paperpost"),
-            "paperpost: 12 new papers for you — week of 2026-11-23"
+            "paperpost: Scaling Diffusion Models to Millions of Tokens: Paper 1 and 11 more — week of 2026-11-23"
         );
         assert_eq!(
             digest_subject(&trending, "paperpost"),
-            "paperpost: The 12 trending papers — week of 2026-11-23"
+            "paperpost: Scaling Diffusion Models to Millions of Tokens: Paper 1 and 11 more — week of 2026-11-23"
+        );
+        let tex = digest_of(
+            vec![Paper {
+                title: "Why $\\mathcal{L}_{\\text{KL}}$ collapses in very long, very deep, very wide transformers at scale".into(),
+                ..Paper::default()
+            }],
+            false,
+        );
+        let subject = digest_subject(&tex, "paperpost");
+        assert_eq!(
+            subject,
+            "paperpost: Why ℒ_KL collapses in very long, very deep, very wide transformers at… — week of 2026-11-23"
         );
         let r = with_ctx(|ctx| render_digest(&many, ctx));
         assert!(

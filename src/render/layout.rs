@@ -54,6 +54,21 @@ pub(crate) fn header(newsletter_name: &str, base_url: &str, heading: &str, intro
     }
 }
 
+/// A small line under the header: preferences and unsubscribe, before the papers.
+pub(crate) fn top_links(f: &FooterLinks<'_>) -> Markup {
+    let c = &COPY.footer;
+    html! {
+        tr { td.pp-mu style=(s::TOP_LINKS) {
+            @if let Some(url) = f.preferences_url {
+                a.pp-mu href=(url) style=(s::FOOT_LINK) { (c.preferences) } " · "
+            }
+            @if let Some(url) = f.unsubscribe_url {
+                a.pp-mu href=(url) style=(s::FOOT_LINK) { (c.unsubscribe) }
+            }
+        } }
+    }
+}
+
 /// Links in the footer; `None` ones are left out.
 pub(crate) struct FooterLinks<'a> {
     pub why_line: &'a str,

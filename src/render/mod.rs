@@ -10,6 +10,7 @@ mod components;
 mod copy;
 mod digest;
 mod layout;
+mod math;
 mod notice;
 mod sample;
 mod style;
@@ -23,4 +24,4 @@ pub use digest::{
 pub use notice::{Notice, RenderedNotice, render_cards, render_notice};
 #[doc(hidden)]
 pub use sample::sample_digest;
-pub use view::ViewCache;
+pub use view::{ViewCache, readable_text};

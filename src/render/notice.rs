@@ -118,7 +118,7 @@ pub fn render_cards(digest: &Digest, max: usize) -> Markup {
     html! {
         table.pp-cards role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(s::FONT) {
             @for (i, v) in papers.iter().take(max).enumerate() {
-                (PaperCard { view: v, number: i + 1, feedback: None })
+                (PaperCard { view: v, number: i + 1, feedback: None, full_abstract: false })
             }
         }
     }

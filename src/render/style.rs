@@ -18,22 +18,34 @@ pub(crate) const H1: &str =
 pub(crate) const INTRO: &str = "margin:0;font-size:14px;line-height:21px;color:#5b6270";
 
 pub(crate) const CARD: &str =
-    "background:#ffffff;border:1px solid #e4e7ec;border-radius:10px;padding:24px 28px";
-pub(crate) const SPACER: &str = "height:16px;font-size:0;line-height:0";
-pub(crate) const THUMB: &str = "display:block;width:100%;max-width:542px;height:auto;border:0;border-radius:6px;margin:0 0 14px;color:#5b6270;font-size:13px";
+    "background:#ffffff;border:1px solid #e4e7ec;border-radius:10px;padding:18px 24px";
+pub(crate) const SPACER: &str = "height:12px;font-size:0;line-height:0";
+/// Thumbnails are small and of a fixed size (HF social thumbnails are ~1.9:1).
+pub(crate) const THUMB_W: u32 = 112;
+pub(crate) const THUMB_H: u32 = 59;
+pub(crate) const THUMB: &str = "display:block;border:0;border-radius:4px";
 pub(crate) const KICKER: &str = "margin:0 0 8px;font-size:12px;line-height:20px;color:#5b6270";
 pub(crate) const PILL: &str = "display:inline-block;padding:0 8px;border-radius:9px;background:#eef2ff;color:#3730a3;font-weight:600";
 pub(crate) const TITLE: &str =
     "margin:0 0 6px;font-size:19px;line-height:26px;font-weight:700;color:#111827";
 pub(crate) const TITLE_LINK: &str = "color:#1a56db;text-decoration:none";
 pub(crate) const AUTHORS: &str = "margin:0 0 12px;font-size:13px;line-height:19px;color:#5b6270";
-pub(crate) const SUMMARY: &str = "margin:0 0 12px;padding:8px 12px;background:#f5f7ff;border-left:3px solid #a5b4fc;font-size:14px;line-height:21px;color:#1f2328";
+pub(crate) const SUMMARY: &str = "margin:0 0 10px;font-size:14px;line-height:21px;color:#1f2328";
+pub(crate) const TAGS: &str = "margin:0 0 10px;font-size:12px;line-height:18px;color:#5b6270";
+pub(crate) const LINK_PLAIN: &str = "color:#1a56db";
+pub(crate) const SECTION: &str = "padding:8px 4px 8px;font-size:12px;line-height:18px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:#5b6270";
+pub(crate) const GLANCE: &str =
+    "background:#ffffff;border:1px solid #e4e7ec;border-radius:10px;padding:16px 24px";
+pub(crate) const GLANCE_H: &str =
+    "margin:0 0 8px;font-size:15px;line-height:22px;font-weight:700;color:#111827";
+pub(crate) const GLANCE_LI: &str = "margin:0 0 6px;font-size:14px;line-height:20px;color:#1f2328";
 pub(crate) const ABSTRACT: &str = "margin:0 0 14px;font-size:14px;line-height:22px;color:#30363d";
-pub(crate) const LINKS: &str = "margin:0;font-size:13px;line-height:20px;font-weight:600";
-pub(crate) const LINK: &str = "color:#1a56db;text-decoration:none;white-space:nowrap";
+pub(crate) const LINKS: &str =
+    "margin:0;font-size:13px;line-height:20px;font-weight:600;color:#9aa3b2";
+pub(crate) const LINK: &str = "color:#1a56db;text-decoration:none";
 pub(crate) const SEP: &str = "color:#9aa3b2";
 pub(crate) const FEEDBACK: &str = "margin:8px 0 0;font-size:13px;line-height:20px;font-weight:600";
-pub(crate) const SECTION: &str = "padding:12px 28px 16px";
+pub(crate) const SECTION_HEAD: &str = "padding:12px 28px 16px";
 pub(crate) const H2: &str =
     "margin:0 0 6px;font-size:21px;line-height:28px;font-weight:800;color:#111827";
 pub(crate) const WHY: &str = "margin:12px 0 0;padding-top:10px;border-top:1px solid #eef0f3;font-size:12px;line-height:18px;color:#5b6270";
@@ -42,3 +54,5 @@ pub(crate) const FOOT: &str =
     "padding:12px 28px 32px;font-size:12px;line-height:19px;color:#5b6270;text-align:center";
 pub(crate) const FOOT_P: &str = "margin:0 0 10px";
 pub(crate) const FOOT_LINK: &str = "color:#5b6270;text-decoration:underline";
+pub(crate) const TOP_LINKS: &str =
+    "padding:0 28px 12px;font-size:12px;line-height:18px;color:#5b6270";

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use super::copy::COPY;
 use super::layout::FooterLinks;
-use super::view::{FeedbackLinks, PaperView};
+use super::view::{FeedbackLinks, GLANCE_TITLE_CHARS, PaperView};
+use crate::domain::shorten;
 
 /// One section of the text part: an optional (heading, intro) and its papers, each with
 /// the reader's 👍/👎 links when there are any.
@@ -22,6 +23,7 @@ pub(crate) fn render_text(
     intro: &str,
     sections: &[TextSection<'_>],
     footer: &FooterLinks<'_>,
+    full_abstract: bool,
 ) -> String {
     let mut out = String::new();
     out.push_str(&newsletter_name.to_uppercase());
@@ -29,6 +31,27 @@ pub(crate) fn render_text(
     out.push_str(&wrap(heading, WIDTH, "", ""));
     out.push_str(&wrap(intro, WIDTH, "", ""));
     out.push('\n');
+    if let Some(url) = footer.unsubscribe_url {
+        let _ = writeln!(out, "{}: {url}\n", COPY.footer.unsubscribe);
+    }
+    // The glance lists the main picks (the first section), as the HTML part does.
+    let all: Vec<&PaperView> = sections
+        .first()
+        .map(|s| s.papers.iter().map(|(p, _)| *p).collect())
+        .unwrap_or_default();
+    if all.len() > 1 {
+        out.push_str(&COPY.heading.glance);
+        out.push_str("\n\n");
+        for (i, p) in all.iter().enumerate() {
+            let number = format!("{:>2}. ", i + 1);
+            let mut line = shorten(&p.title, GLANCE_TITLE_CHARS).into_owned();
+            if let Some(up) = p.upvotes_count {
+                let _ = write!(line, " · ▲ {up}");
+            }
+            out.push_str(&wrap(&line, WIDTH, &number, "    "));
+        }
+        out.push('\n');
+    }
     let mut number = 0;
     for section in sections {
         if let Some((title, intro)) = section.heading {
@@ -38,11 +61,20 @@ pub(crate) fn render_text(
             out.push_str(&wrap(intro, WIDTH, "", ""));
             out.push('\n');
         }
+        // The reason is said once for a run of papers picked for it, not on every paper.
+        let mut previous_why: Option<&String> = None;
         for (p, feedback) in &section.papers {
             number += 1;
             out.push_str(&"-".repeat(WIDTH));
             out.push_str("\n\n");
-            paper(&mut out, number, p, feedback.as_ref());
+            if let Some(why) = &p.why
+                && previous_why != Some(why)
+            {
+                out.push_str(&wrap(&why.to_uppercase(), WIDTH, "", ""));
+                out.push('\n');
+            }
+            previous_why = p.why.as_ref();
+            paper(&mut out, number, p, feedback.as_ref(), full_abstract);
             out.push('\n');
         }
     }
@@ -52,7 +84,13 @@ pub(crate) fn render_text(
     out
 }
 
-fn paper(out: &mut String, number: usize, p: &PaperView, feedback: Option<&FeedbackLinks>) {
+fn paper(
+    out: &mut String,
+    number: usize,
+    p: &PaperView,
+    feedback: Option<&FeedbackLinks>,
+    full_abstract: bool,
+) {
     let number = format!("{number}. ");
     let hang = " ".repeat(number.chars().count().max(INDENT.len()));
     out.push_str(&wrap(&p.title, WIDTH, &number, &hang));
@@ -66,18 +104,31 @@ fn paper(out: &mut String, number: usize, p: &PaperView, feedback: Option<&Feedb
         .map(String::as_str)
         .chain(p.upvotes.as_deref())
         .chain(p.comments.as_deref())
+        .chain(p.date.as_deref())
         .collect();
     if !meta.is_empty() {
         out.push_str(&wrap(&meta.join(" · "), WIDTH, &hang, &hang));
     }
-    if let Some(s) = &p.ai_summary {
+    if let Some(s) = &p.summary {
         out.push('\n');
-        let s = format!("{}: {s}", COPY.paper.ai_summary);
+        let s = if p.summary_is_ai {
+            format!("{}: {s}", COPY.paper.ai_summary)
+        } else {
+            s.clone()
+        };
         out.push_str(&wrap(&s, WIDTH, &hang, &hang));
     }
-    if let Some(a) = &p.abstract_text {
+    if full_abstract && let Some(a) = &p.abstract_text {
         out.push('\n');
         out.push_str(&wrap(a, WIDTH, &hang, &hang));
+    }
+    if !p.keywords.is_empty() {
+        out.push_str(&wrap(
+            &format!("[{}]", p.keywords.join("] [")),
+            WIDTH,
+            &hang,
+            &hang,
+        ));
     }
     if !p.links.is_empty() {
         out.push('\n');
@@ -87,10 +138,6 @@ fn paper(out: &mut String, number: usize, p: &PaperView, feedback: Option<&Feedb
             // One line per link, never wrapped: a broken URL is a dead link.
             let _ = writeln!(out, "{hang}{}: {}{}", l.label, " ".repeat(pad), l.url);
         }
-    }
-    if let Some(why) = &p.why {
-        out.push('\n');
-        out.push_str(&wrap(why, WIDTH, &hang, &hang));
     }
     if let Some(f) = feedback {
         out.push('\n');

@@ -4,12 +4,19 @@
 use crate::domain::{Digest, Paper, Pick, collapse_whitespace, shorten};
 
 use super::copy::{COPY, plural};
+use super::math::tex_to_unicode;
 
 /// Abstracts are cut to this many characters so a 20-paper digest stays well under
 /// Gmail's ~102 KB clipping limit.
 pub(crate) const ABSTRACT_CHARS: usize = 600;
 const TITLE_CHARS: usize = 300;
 const SUMMARY_CHARS: usize = 300;
+/// A card's short summary taken from the abstract: whole sentences up to this many characters.
+pub(crate) const LEAD_CHARS: usize = 280;
+/// Titles in the week-at-a-glance list and the subject.
+pub(crate) const GLANCE_TITLE_CHARS: usize = 90;
+pub(crate) const SUBJECT_TITLE_CHARS: usize = 70;
+const KEYWORDS_SHOWN: usize = 5;
 const WHY_CHARS: usize = 200;
 /// Author lists longer than this show the first [`AUTHORS_SHOWN`] and a count.
 const AUTHORS_MAX: usize = 5;
@@ -40,9 +47,18 @@ pub(crate) struct PaperView {
     pub primary_category: Option<String>,
     pub other_categories: Vec<String>,
     pub upvotes: Option<String>,
+    pub upvotes_count: Option<u32>,
     pub comments: Option<String>,
-    pub ai_summary: Option<String>,
+    /// The paper's date (first publication, else the day a list showed it): `2026-11-24`.
+    pub date: Option<String>,
+    /// The source's AI summary, else the abstract's first sentences (see [`lead`]).
+    pub summary: Option<String>,
+    /// True when `summary` is the source's AI summary.
+    pub summary_is_ai: bool,
+    /// The (shortened) abstract, shown only in `[render] abstract = "full"` mode.
     pub abstract_text: Option<String>,
+    /// The source's keywords (HF `ai_keywords`), a few, as tags.
+    pub keywords: Vec<String>,
     /// Abstract, PDF, Hugging Face, Code, Project page: only those that exist, no duplicates.
     pub links: Vec<PaperLink>,
     /// "Matched: diffusion model, cs.CL" or "Trending on Hugging Face".
@@ -53,13 +69,14 @@ impl PaperView {
     pub(crate) fn new(pick: &Pick) -> PaperView {
         let p = &pick.paper;
         let c = &COPY.paper;
-        let title = collapse_whitespace(&p.title);
+        let title = collapse_whitespace(&tex_to_unicode(&p.title));
         let title = if title.is_empty() {
             c.untitled.clone()
         } else {
             shorten(&title, TITLE_CHARS).into_owned()
         };
         let links = links(p);
+        let ai_summary = non_empty(p.ai_summary.as_deref().unwrap_or(""), SUMMARY_CHARS);
         let abs = p.abs_link().and_then(|u| safe_url(&u));
         let hf = p.hf_url.as_deref().and_then(safe_url);
         let primary = p
@@ -81,6 +98,7 @@ impl PaperView {
             authors: authors_line(&p.authors),
             primary_category: primary,
             other_categories,
+            upvotes_count: p.upvotes,
             upvotes: p
                 .upvotes
                 .map(|n| plural(n as usize, &c.upvotes_one, &c.upvotes_many)),
@@ -89,17 +107,71 @@ impl PaperView {
                 .comments
                 .filter(|&n| n > 0)
                 .map(|n| plural(n as usize, &c.comments_one, &c.comments_many)),
-            ai_summary: non_empty(p.ai_summary.as_deref().unwrap_or(""), SUMMARY_CHARS),
+            date: p
+                .published
+                .or(p.listed)
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+            summary: ai_summary
+                .clone()
+                .or_else(|| lead(&readable_text(&p.abstract_text), LEAD_CHARS)),
+            summary_is_ai: ai_summary.is_some(),
             abstract_text: non_empty(&p.abstract_text, ABSTRACT_CHARS),
+            keywords: p
+                .ai_keywords
+                .iter()
+                .map(|k| readable_text(k))
+                .filter(|k| !k.is_empty())
+                .take(KEYWORDS_SHOWN)
+                .collect(),
             links,
             why: why_line(&pick.reasons),
         }
     }
 }
 
+/// A title, abstract or name as every page shows it: TeX turned into Unicode text
+/// (see [`super::math`]), whitespace collapsed. For pages outside `render` (the archive feed).
+pub fn readable_text(s: &str) -> String {
+    collapse_whitespace(&tex_to_unicode(s))
+}
+
+/// Whitespace collapsed, TeX converted, cut to `max` characters; `None` when empty.
 fn non_empty(s: &str, max: usize) -> Option<String> {
-    let s = collapse_whitespace(s);
+    let s = collapse_whitespace(&tex_to_unicode(s));
     (!s.is_empty()).then(|| shorten(&s, max).into_owned())
+}
+
+/// The first sentences of `text` that fit in `max` characters, cut after a sentence's full
+/// stop; a first sentence longer than that is cut at a word. `None` for empty text.
+pub(crate) fn lead(text: &str, max: usize) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut end = None;
+    let mut count = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        count += 1;
+        if count > max {
+            break;
+        }
+        if matches!(c, '.' | '!' | '?') {
+            let after = text.get(i + c.len_utf8()..).unwrap_or("");
+            let next = after.trim_start().chars().next();
+            // "e.g. the" and "2.5" are not sentence ends; "them. We" is.
+            if after.is_empty()
+                || (after.starts_with(' ') && next.is_some_and(|n| !n.is_lowercase()))
+            {
+                end = Some(i + c.len_utf8());
+            }
+        }
+        let _ = chars.peek();
+    }
+    match end {
+        Some(e) => text.get(..e).map(str::to_string),
+        None => Some(shorten(text, max).into_owned()),
+    }
 }
 
 fn links(p: &Paper) -> Vec<PaperLink> {
@@ -127,7 +199,7 @@ fn links(p: &Paper) -> Vec<PaperLink> {
 pub(crate) fn authors_line(authors: &[String]) -> Option<String> {
     let names: Vec<String> = authors
         .iter()
-        .map(|a| collapse_whitespace(a))
+        .map(|a| collapse_whitespace(&tex_to_unicode(a)))
         .filter(|a| !a.is_empty())
         .collect();
     match names.len() {
@@ -209,6 +281,12 @@ pub(crate) fn intro(digest: &Digest) -> &'static str {
     }
 }
 
+/// The top paper's title, shortened for the subject line.
+pub(crate) fn top_title(digest: &Digest) -> Option<String> {
+    let title = readable_text(&digest.picks().first()?.paper.title);
+    (!title.is_empty()).then(|| shorten(&title, SUBJECT_TITLE_CHARS).into_owned())
+}
+
 /// Views of the main picks and of the "More like what you liked" section.
 pub(crate) fn papers(digest: &Digest) -> Vec<PaperView> {
     digest.picks().iter().map(PaperView::new).collect()
@@ -258,6 +336,21 @@ pub(crate) fn papers_cached(picks: &[Pick], cache: &ViewCache) -> Vec<PaperView>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lead_is_whole_sentences_that_fit() {
+        let abs = "We study X. It works, e.g. on Y and 2.5 Z. Third sentence here is long enough.";
+        assert_eq!(
+            lead(abs, 50).unwrap(),
+            "We study X. It works, e.g. on Y and 2.5 Z."
+        );
+        assert_eq!(lead(abs, 200).unwrap(), abs);
+        assert_eq!(lead(abs, 8).unwrap(), "We study…");
+        assert_eq!(lead("  ", 50), None);
+        // A first sentence longer than the budget is cut at a word, never mid-word.
+        let one = "Guiding diffusion models with learned classifiers improves sample quality a lot";
+        assert_eq!(lead(one, 30).unwrap(), "Guiding diffusion models with…");
+    }
 
     #[test]
     fn only_http_urls_are_safe() {

@@ -181,6 +181,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (subscriber_id, paper_id)
     ) WITHOUT ROWID;
     "#,
+    // 7 (issue 12, i12read): the editor's note per edition and pinned papers ("Editor's
+    // picks"), keyed by period key so they can be set before the edition is planned.
+    r#"
+    CREATE TABLE edition_notes (
+        period_key TEXT PRIMARY KEY,
+        note       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE edition_pins (
+        period_key TEXT NOT NULL,
+        paper_id   TEXT NOT NULL,
+        note       TEXT,
+        position   INTEGER NOT NULL,
+        pinned_at  INTEGER NOT NULL,
+        PRIMARY KEY (period_key, paper_id)
+    );
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

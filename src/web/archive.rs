@@ -17,7 +17,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use super::errors::WebError;
 use super::{Shared, layout};
 use crate::domain::{Digest, Period, Pick};
-use crate::render::{digest_subject, render_preview_page};
+use crate::render::{digest_subject, readable_text, render_preview_page};
 use crate::store::{Edition, Store};
 
 /// Editions listed on the archive page and in the feed.
@@ -231,8 +231,8 @@ fn entry_html(digest: &Digest) -> Markup {
             @for p in digest.picks() {
                 li {
                     @match p.paper.abs_link().and_then(|u| safe_http(&u)) {
-                        Some(href) => a href=(href) { (p.paper.title) },
-                        None => (p.paper.title),
+                        Some(href) => a href=(href) { (readable_text(&p.paper.title)) },
+                        None => (readable_text(&p.paper.title)),
                     }
                 }
             }

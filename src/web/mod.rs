@@ -254,6 +254,7 @@ impl AppState {
             archive_url: Some(archive),
             feedback_url: None,
             why_line: why,
+            full_abstract: false,
         }
     }
 

@@ -7,6 +7,10 @@ cargo build --release --quiet
 pp() { ./target/release/paperpost --config tests/demo/config.toml "$@"; }
 rm -rf paperpost-demo
 pp subscribers import tests/demo/subscribers.csv
+# The editor's word on this week's edition (stored; `pp editions show` prints it).
+week=$(date -u +%G-W%V)
+pp editions note "$week" "A week of long-context training and data scaling laws."
+pp editions pin "$week" 2410.17243 --note "Contrastive loss at batch sizes once out of reach."
 pp run
 pp preview --topics '"diffusion model", video, cat:cs.CV' --out paperpost-demo/preview.html
 pp deliveries
