@@ -20,6 +20,7 @@ fn a_realistic_digest_has_at_most_20_unsupported_feature_client_pairs() {
         unsubscribe_url: "https://papers.example.org/unsubscribe/42.secret",
         preferences_url: Some("https://papers.example.org/preferences/42.secret"),
         archive_url: Some("https://papers.example.org/archive"),
+        feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
         full_abstract: false,
     };

@@ -48,7 +48,6 @@ pub(crate) const FEEDBACK: &str = "margin:8px 0 0;font-size:13px;line-height:20p
 pub(crate) const SECTION_HEAD: &str = "padding:12px 28px 16px";
 pub(crate) const H2: &str =
     "margin:0 0 6px;font-size:21px;line-height:28px;font-weight:800;color:#111827";
-pub(crate) const WHY: &str = "margin:12px 0 0;padding-top:10px;border-top:1px solid #eef0f3;font-size:12px;line-height:18px;color:#5b6270";
 
 pub(crate) const FOOT: &str =
     "padding:12px 28px 32px;font-size:12px;line-height:19px;color:#5b6270;text-align:center";
