@@ -3,8 +3,8 @@
 mod bounces;
 mod deliveries;
 mod editions;
-mod feedback;
 mod editorial;
+mod feedback;
 mod fetch;
 mod init;
 mod listmonk;

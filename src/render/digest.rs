@@ -237,7 +237,7 @@ struct Glance<'a>(&'a [PaperView]);
 impl maud::Render for Glance<'_> {
     fn render(&self) -> Markup {
         html! {
-            tr { td.pp-card bgcolor="#ffffff" style=(style::GLANCE) {
+            tr { td.pp-card.pp-glance bgcolor="#ffffff" style=(style::GLANCE) {
                 h2.pp-tx style=(style::GLANCE_H) { (COPY.heading.glance) }
                 @for (i, v) in self.0.iter().enumerate() {
                     p.pp-tx style=(style::GLANCE_LI) {
@@ -627,7 +627,11 @@ mod tests {
             let section = section.expect("the section heading");
             assert!(part.find(&sample.picks()[1].paper.title).unwrap() < section);
             assert!(part.find(&liked.paper.title).unwrap() > section);
-            assert!(part.contains("Like “Attention Is All You Need” you liked"));
+            // The text part writes a run's reason in capitals.
+            assert!(
+                part.to_lowercase()
+                    .contains("like “attention is all you need” you liked")
+            );
         }
         assert!(
             r.html
@@ -635,7 +639,12 @@ mod tests {
         );
         assert!(r.text.contains(&like) && r.text.contains(&dislike));
         assert_eq!(r.html.matches("?v=like").count(), 3, "one 👍 per paper");
-        assert!(r.subject.contains("3 new papers"), "{}", r.subject);
+        // The subject names the top pick; the "more like" papers are not counted as picks.
+        assert!(
+            r.subject.contains("Scaling Diffusion Models") && r.subject.contains("and 1 more"),
+            "{}",
+            r.subject
+        );
         // Public pages carry no feedback links.
         let page = with_ctx(|ctx| {
             let public = EmailContext {

@@ -44,7 +44,7 @@ pub(crate) const LINKS: &str =
     "margin:0;font-size:13px;line-height:20px;font-weight:600;color:#9aa3b2";
 pub(crate) const LINK: &str = "color:#1a56db;text-decoration:none";
 pub(crate) const SEP: &str = "color:#9aa3b2";
-pub(crate) const FEEDBACK: &str = "margin:8px 0 0;font-size:13px;line-height:20px;font-weight:600";
+pub(crate) const FEEDBACK: &str = "margin:8px 0 0;font-size:13px";
 pub(crate) const SECTION_HEAD: &str = "padding:12px 28px 16px";
 pub(crate) const H2: &str =
     "margin:0 0 6px;font-size:21px;line-height:28px;font-weight:800;color:#111827";

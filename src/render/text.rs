@@ -70,7 +70,7 @@ pub(crate) fn render_text(
             if let Some(why) = &p.why
                 && previous_why != Some(why)
             {
-                out.push_str(&wrap(&why.to_uppercase(), WIDTH, "", ""));
+                out.push_str(&wrap(why, WIDTH, "", ""));
                 out.push('\n');
             }
             previous_why = p.why.as_ref();

@@ -112,7 +112,7 @@ const phases = {
     const title = env('LIKE_TITLE');
     await page.setContent(readFileSync(env('DIGEST_HTML'), 'utf8'));
     await shot(page, '06-digest');
-    const card = page.locator('td.pp-card', { hasText: title });
+    const card = page.locator('td.pp-card:not(.pp-glance)', { hasText: title });
     check((await card.count()) === 1, `the digest has a card for “${title}”`);
     const up = card.getByRole('link', { name: '👍 More like this' });
     check((await up.count()) === 1, 'the card has a 👍 link');
