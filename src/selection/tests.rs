@@ -352,7 +352,11 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig {
+        // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::with_cases(300)
+    })]
 
         /// Query and text are normalised alike: a phrase is always found in a title that is
         /// that very phrase.
