@@ -44,6 +44,34 @@ fn the_baseline_recommender_finds_some_of_each_profiles_papers() {
 }
 
 #[test]
+fn the_per_reader_model_ranks_each_profiles_papers_above_the_baseline() {
+    let labels = eval::labels();
+    let papers = eval::corpus();
+    let model = eval::mean(&eval::score_profiles(
+        &labels,
+        &papers,
+        eval::svm_recommender,
+    ));
+    let baseline = eval::mean(&eval::score_profiles(
+        &labels,
+        &papers,
+        eval::about_titles_baseline,
+    ));
+    let report = eval::report(
+        &[],
+        &eval::score_profiles(&labels, &papers, eval::svm_recommender),
+        "svm",
+    );
+    println!("{report}");
+    assert!(
+        model.ndcg10 >= baseline.ndcg10,
+        "model nDCG@10 {:.2} < baseline {:.2}\n{report}",
+        model.ndcg10,
+        baseline.ndcg10
+    );
+}
+
+#[test]
 fn the_liked_paper_profiles_are_labelled_over_papers_of_the_corpus() {
     let labels = eval::labels();
     let papers = eval::corpus();

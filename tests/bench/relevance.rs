@@ -7,7 +7,8 @@ fn main() {
     let labels = eval::labels();
     let papers = eval::corpus();
     let queries = eval::score_queries(&labels, &papers);
-    let profiles = eval::score_profiles(&labels, &papers, eval::about_titles_baseline);
+    let baseline = eval::score_profiles(&labels, &papers, eval::about_titles_baseline);
+    let profiles = eval::score_profiles(&labels, &papers, eval::svm_recommender);
     println!(
         "{} papers from tests/fixtures, {} queries, {} profiles\n",
         papers.len(),
@@ -19,7 +20,12 @@ fn main() {
         eval::report(
             &queries,
             &profiles,
-            "about: the liked papers' titles (baseline)"
+            "the per-reader linear SVM over tf-idf (paperpost::recommend)"
         )
+    );
+    println!();
+    print!(
+        "{}",
+        eval::report(&[], &baseline, "baseline: about: the liked papers' titles")
     );
 }

@@ -204,7 +204,21 @@ pub fn score_profiles(
         .collect()
 }
 
-/// The baseline until the per-reader model is wired here: an `about:` interest made of the
+/// The per-reader model of the digest's "More like what you liked" section (a linear SVM
+/// over tf-idf of every stored paper, `paperpost::recommend`).
+pub fn svm_recommender(
+    papers: &[StoredPaper],
+    likes: &[PaperId],
+    dislikes: &[PaperId],
+) -> Vec<PaperId> {
+    let corpus = paperpost::recommend::Corpus::build(papers.iter().map(|p| p.paper.clone()));
+    paperpost::recommend::rank_for_profile(&corpus, likes, dislikes)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The baseline the model is compared with: an `about:` interest made of the
 /// liked papers' titles (dislikes ignored).
 pub fn about_titles_baseline(
     papers: &[StoredPaper],
