@@ -371,6 +371,14 @@ fn a_reader_who_liked_a_paper_gets_a_more_like_section_naming_it() {
     assert!(add.status.success(), "{}", stderr(&add));
     let like = paperpost(&cfg, &["like", "ada@example.org", "2410.16251"]);
     assert!(like.status.success(), "{}", stderr(&like));
+    let show = stdout(&paperpost(
+        &cfg,
+        &["subscribers", "show", "ada@example.org"],
+    ));
+    assert!(
+        show.contains("likes:        2410.16251") && show.contains("dislikes:     none"),
+        "{show}"
+    );
     // The reader's preview already shows the section.
     let page = dir.path().join("p.html");
     let preview = paperpost(

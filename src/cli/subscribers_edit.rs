@@ -175,6 +175,22 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
             s.email
         ),
     }
+    let feedback = store.feedback_of(s.id)?;
+    for (verdict, label) in [
+        (crate::domain::Feedback::Like, "likes:   "),
+        (crate::domain::Feedback::Dislike, "dislikes:"),
+    ] {
+        let ids: Vec<String> = feedback
+            .iter()
+            .filter(|r| r.feedback == verdict)
+            .map(|r| r.paper_id.to_string())
+            .collect();
+        if ids.is_empty() {
+            println!("  {label}     none");
+        } else {
+            println!("  {label}     {}", ids.join(", "));
+        }
+    }
     Ok(0)
 }
 
