@@ -31,3 +31,17 @@ pub mod sources;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+
+/// Shared by the property tests: failing cases are kept beside each test file
+/// (`*.regressions`), not in a folder at the top of the repository.
+#[cfg(test)]
+pub(crate) mod test_support {
+    pub(crate) fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
+        proptest::prelude::ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::WithSource("regressions"),
+            )),
+            ..proptest::prelude::ProptestConfig::with_cases(cases)
+        }
+    }
+}

@@ -159,11 +159,7 @@ fn bad_line() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
-        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::with_cases(200)
-    })]
+    #![proptest_config(crate::test_support::proptest_config(200))]
 
     #[test]
     fn import_never_panics_whatever_the_bytes(data in proptest::collection::vec(any::<u8>(), 0..400)) {

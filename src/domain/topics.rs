@@ -718,42 +718,38 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
-                #![proptest_config(ProptestConfig {
-            // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
-            failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
-            ..ProptestConfig::with_cases(2000)
-        })]
+            #![proptest_config(crate::test_support::proptest_config(2000))]
 
-                /// Any Unicode at all: an answer, never a panic; what parses reads back the same.
-                #[test]
-                fn any_line_parses_or_is_refused_and_round_trips(raw in "\\PC{0,80}") {
-                    if let Ok(t) = Topics::parse(&raw) {
-                        let canonical = t.to_string();
-                        let back = Topics::parse(&canonical).unwrap();
-                        prop_assert_eq!(&back, &t);
-                        prop_assert_eq!(back.to_string(), canonical);
-                    }
-                }
-
-                /// Lines built from the syntax's own pieces and arbitrary text.
-                #[test]
-                fn lines_of_syntax_pieces_never_panic_and_round_trip(
-                    pieces in proptest::collection::vec(
-                        prop_oneof![
-                            Just("cat:".to_string()), Just("author:".to_string()),
-                            Just("about:".to_string()), Just("-".to_string()),
-                            Just("\"".to_string()), Just(", ".to_string()),
-                            Just("like:".to_string()), Just("min_upvotes:".to_string()),
-                            "\\PC{0,6}", "[a-zA-Z.\\-]{1,8}",
-                        ],
-                        0..12,
-                    )
-                ) {
-                    let raw = pieces.concat();
-                    if let Ok(t) = Topics::parse(&raw) {
-                        prop_assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
-                    }
+            /// Any Unicode at all: an answer, never a panic; what parses reads back the same.
+            #[test]
+            fn any_line_parses_or_is_refused_and_round_trips(raw in "\\PC{0,80}") {
+                if let Ok(t) = Topics::parse(&raw) {
+                    let canonical = t.to_string();
+                    let back = Topics::parse(&canonical).unwrap();
+                    prop_assert_eq!(&back, &t);
+                    prop_assert_eq!(back.to_string(), canonical);
                 }
             }
+
+            /// Lines built from the syntax's own pieces and arbitrary text.
+            #[test]
+            fn lines_of_syntax_pieces_never_panic_and_round_trip(
+                pieces in proptest::collection::vec(
+                    prop_oneof![
+                        Just("cat:".to_string()), Just("author:".to_string()),
+                        Just("about:".to_string()), Just("-".to_string()),
+                        Just("\"".to_string()), Just(", ".to_string()),
+                        Just("like:".to_string()), Just("min_upvotes:".to_string()),
+                        "\\PC{0,6}", "[a-zA-Z.\\-]{1,8}",
+                    ],
+                    0..12,
+                )
+            ) {
+                let raw = pieces.concat();
+                if let Ok(t) = Topics::parse(&raw) {
+                    prop_assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+                }
+            }
+        }
     }
 }

@@ -106,11 +106,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
-            failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(256))]
         #[test]
         fn conversion_never_panics(s in "\\PC{0,80}") {
             let _ = tex_to_unicode(&s);

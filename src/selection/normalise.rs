@@ -414,26 +414,22 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
-                #![proptest_config(ProptestConfig {
-            // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
-            failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
-            ..ProptestConfig::with_cases(2000)
-        })]
+            #![proptest_config(crate::test_support::proptest_config(2000))]
 
-                #[test]
-                fn normalising_twice_changes_nothing(s in "\\PC{0,60}") {
-                    let once = normalise(&s);
-                    prop_assert_eq!(normalise(&once), once.clone());
-                }
+            #[test]
+            fn normalising_twice_changes_nothing(s in "\\PC{0,60}") {
+                let once = normalise(&s);
+                prop_assert_eq!(normalise(&once), once.clone());
+            }
 
-                #[test]
-                fn joined_keys_never_hold_a_break_inside_a_token(s in "\\PC{0,60}") {
-                    let f = Field::new(&s);
-                    for t in &f.tokens {
-                        prop_assert!(!f.key(t).contains(BREAK));
-                        prop_assert!(!f.key(t).is_empty());
-                    }
+            #[test]
+            fn joined_keys_never_hold_a_break_inside_a_token(s in "\\PC{0,60}") {
+                let f = Field::new(&s);
+                for t in &f.tokens {
+                    prop_assert!(!f.key(t).contains(BREAK));
+                    prop_assert!(!f.key(t).is_empty());
                 }
             }
+        }
     }
 }

@@ -352,11 +352,7 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-        // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
-        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::with_cases(300)
-    })]
+        #![proptest_config(crate::test_support::proptest_config(300))]
 
         /// Query and text are normalised alike: a phrase is always found in a title that is
         /// that very phrase.

@@ -17,11 +17,7 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // Failing cases are kept beside this file (`*.regressions`), not in a top-level folder.
-        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::with_cases(300)
-    })]
+    #![proptest_config(crate::test_support::proptest_config(300))]
 
     #[test]
     fn topic_fields_never_panic_and_what_they_accept_reads_back_the_same(
