@@ -1,5 +1,6 @@
-//! The arXiv category taxonomy (`templates/arxiv_categories.json`), as the topic parser needs
-//! it: is a code real, and how does arXiv spell it. (The web's picker reads the same file.)
+//! The arXiv category taxonomy (`templates/arxiv_categories.json`), as the topic parser and the
+//! web forms need it: is a code real, and how does arXiv spell it. (The web's picker reads the
+//! same file for its groups and names.)
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 

@@ -1,5 +1,6 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
 mod categories;
+pub(crate) use categories::canonical_category;
 mod feedback;
 mod merge;
 mod paper;

@@ -1,7 +1,7 @@
 //! The arXiv category taxonomy (`templates/arxiv_categories.json`, a copy of the list in
 //! arxiv.py: `{group: {code: CamelCaseName}}`), compiled in. It feeds the forms' category
 //! picker and refuses categories arXiv does not have, whether ticked or typed as `cat:xx.YY`.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 const RAW: &str = include_str!("../../templates/arxiv_categories.json");
@@ -38,19 +38,6 @@ static GROUPS: LazyLock<Vec<CategoryGroup>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Lower-case code or archive → canonical spelling. Archives (`cs`, `hep-th`, `astro-ph`)
-/// match every code under them, as [`crate::domain::Topics`] defines `cat:cs`.
-static CANONICAL: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
-    for c in GROUPS.iter().flat_map(|g| &g.categories) {
-        map.insert(c.code.to_lowercase(), c.code.clone());
-        let archive = c.code.split('.').next().unwrap_or(&c.code);
-        map.entry(archive.to_lowercase())
-            .or_insert_with(|| archive.to_string());
-    }
-    map
-});
-
 /// The taxonomy's groups in order, for the picker.
 pub fn category_groups() -> &'static [CategoryGroup] {
     &GROUPS
@@ -58,10 +45,10 @@ pub fn category_groups() -> &'static [CategoryGroup] {
 
 /// The canonical spelling of a category code or archive (any letter case), or `None` when
 /// arXiv has no such category.
+/// Archives (`cs`, `hep-th`) count, as [`crate::domain::Topics`] defines `cat:cs`; the lookup
+/// is the topic parser's own.
 pub fn canonical_category(code: &str) -> Option<&'static str> {
-    CANONICAL
-        .get(&code.trim().to_lowercase())
-        .map(String::as_str)
+    crate::domain::canonical_category(code.trim())
 }
 
 /// Is `code` one of the picker's codes (exact spelling)?
