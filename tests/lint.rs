@@ -23,6 +23,8 @@ fn a_realistic_digest_has_at_most_20_unsupported_feature_client_pairs() {
         feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
         full_abstract: false,
+        web_copy_url: None,
+        feed_url: None,
     };
     let html = render_digest(&sample_digest(20), &ctx).html;
     let dir = tempfile::tempdir().unwrap();

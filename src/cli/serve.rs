@@ -43,6 +43,7 @@ pub(crate) fn web_state(settings: &Settings, store: Store) -> anyhow::Result<web
     state.selection = settings.selection_limits();
     state.window_days = settings.selection.window_days;
     state.timezone = settings.newsletter.timezone;
+    state.full_abstract = settings.render.abstract_mode == crate::config::AbstractMode::Full;
     Ok(state)
 }
 

@@ -8,7 +8,7 @@ mod preview;
 mod send;
 mod test_send;
 
-pub use compose::{Composer, links_for};
+pub use compose::{Composer, DigestRenderer, StoredDigest, links_for, render_sent};
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, period_for, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};

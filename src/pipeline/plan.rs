@@ -89,7 +89,13 @@ pub fn plan_edition(
         None => HashSet::new(),
     };
     let last_digest = store.last_digest_times()?;
-    let candidate_ids = selector.candidate_ids();
+    let mut candidate_ids = selector.candidate_ids();
+    // The editor's picks (issue 12) are resolved here, into each reader's stored picks, so
+    // the mail and its web copy agree forever; pins made after a reader was planned reach
+    // only the readers planned after them.
+    let (editor_note, pins) = editors_picks(store, &period)?;
+    candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
+    let max_papers = settings.selection.max_papers as usize;
     let domain = settings.message_settings().message_id_domain;
     let todo: Vec<&Subscriber> = readers
         .iter()
@@ -130,13 +136,33 @@ pub fn plan_edition(
                 let p = personalise(corpus, &fb, picks, &eligible, RecommendLimits::default());
                 (picks, more_like) = (p.picks, p.more_like);
             }
-            if picks.is_empty() && more_like.is_empty() && settings.selection.send_empty {
+            // Pinned papers the reader has not had take the first `max_papers` slots.
+            let pinned: Vec<&PickRef> = pins
+                .iter()
+                .filter(|p| !already_sent.contains(&p.id))
+                .take(max_papers)
+                .collect();
+            let is_pinned = |p: &crate::domain::Pick| {
+                p.paper
+                    .id
+                    .as_ref()
+                    .is_some_and(|id| pinned.iter().any(|pin| &pin.id == id))
+            };
+            picks.retain(|p| !is_pinned(p));
+            more_like.retain(|p| !is_pinned(p));
+            picks.truncate(max_papers - pinned.len());
+            if picks.is_empty()
+                && more_like.is_empty()
+                && pinned.is_empty()
+                && settings.selection.send_empty
+            {
                 // Configured to always mail: fall back to the period's trending papers.
                 picks = selector.select(&Default::default(), since, already_sent);
             }
-            let picks: Vec<PickRef> = picks
-                .iter()
-                .filter_map(Option::<PickRef>::from)
+            let picks: Vec<PickRef> = pinned
+                .into_iter()
+                .cloned()
+                .chain(picks.iter().filter_map(Option::<PickRef>::from))
                 .chain(more_like.iter().filter_map(PickRef::more_like))
                 .collect();
             if picks.is_empty() {
@@ -147,6 +173,7 @@ pub fn plan_edition(
             deliveries.push(NewDelivery {
                 subscriber_id: s.id,
                 message_id: new_message_id(&format!("{}.{}", period.key(), s.id), &domain),
+                editor_note: (!picks.is_empty()).then(|| editor_note.clone()).flatten(),
                 picks,
             });
         }
@@ -155,6 +182,21 @@ pub fn plan_edition(
         }
     }
     Ok(summary)
+}
+
+/// The edition's editor's note and its pinned papers that are in the store (a pin of a
+/// paper no source has fetched yet waits for it), in pin order.
+fn editors_picks(store: &Store, period: &Period) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
+    let editorial = store.editorial(&period.key())?;
+    let ids: Vec<PaperId> = editorial.pins.iter().map(|p| p.paper_id.clone()).collect();
+    let stored = store.papers_by_id(&ids)?;
+    let pins = editorial
+        .pins
+        .into_iter()
+        .filter(|p| stored.contains_key(&p.paper_id))
+        .map(|p| PickRef::pinned(p.paper_id, p.note))
+        .collect();
+    Ok((editorial.note, pins))
 }
 
 /// A reader's likes and dislikes: those recorded in the store (👍/👎, `paperpost like`),

@@ -112,6 +112,8 @@ pub fn compose_test(
         feedback_url: None,
         why_line: &why,
         full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+        web_copy_url: None,
+        feed_url: None,
     };
     let rendered = render_test_digest(digest, &ctx, &note);
     let message_settings = settings.message_settings();

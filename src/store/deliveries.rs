@@ -75,6 +75,8 @@ pub struct NewDelivery {
     /// Empty for a skipped (empty) digest.
     pub picks: Vec<PickRef>,
     pub message_id: String,
+    /// The editor's note of the edition at planning time (shown at the top of the digest).
+    pub editor_note: Option<String>,
 }
 
 /// A delivery claimed for sending, with everything needed to render and send it.
@@ -86,6 +88,8 @@ pub struct Claimed {
     pub subscriber: Subscriber,
     pub picks: Vec<PickRef>,
     pub message_id: String,
+    /// The editor's note frozen at planning.
+    pub editor_note: Option<String>,
     /// Attempts including this one.
     pub attempts: u32,
     /// First attempt of this row, for the retry age limit.
@@ -141,8 +145,8 @@ impl Store {
         let mut inserted = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at, editor_note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
                  ON CONFLICT (edition_id, subscriber_id) DO NOTHING",
             )?;
             let mut remember = tx.prepare_cached(
@@ -161,7 +165,8 @@ impl Store {
                     state.as_str(),
                     serde_json::to_string(&d.picks)?,
                     d.message_id,
-                    ts(now)
+                    ts(now),
+                    d.editor_note,
                 ])?;
                 if n == 0 {
                     continue;
@@ -260,7 +265,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts, d.created_at,
                         d.reclaimed, s.email_key IN (SELECT email_key FROM suppressions),
-                        d.reclaimed_from,
+                        d.reclaimed_from, d.editor_note,
                         {}
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
                  JOIN subscribers s ON s.id = d.subscriber_id
@@ -271,7 +276,7 @@ impl Store {
             for id in ids {
                 let c = stmt.query_row([id], |r| {
                     let picks: String = r.get(3)?;
-                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 10)? {
+                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 11)? {
                         Ok(s) => s,
                         Err(u) => return Ok(Err(u)),
                     };
@@ -286,6 +291,7 @@ impl Store {
                         reclaimed: r.get::<_, i64>(7)? > 0,
                         suppressed: r.get(8)?,
                         reclaimed_from: r.get(9)?,
+                        editor_note: r.get(10)?,
                         subscriber,
                     }))
                 })?;
@@ -481,8 +487,11 @@ mod tests {
                     id,
                     reasons: vec![],
                     more_like: false,
+                    pinned: false,
+                    note: None,
                 }],
                 message_id: format!("<{i}@example.org>"),
+                editor_note: None,
             });
         }
         assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);

@@ -149,6 +149,8 @@ mod tests {
             id: PaperId::parse_arxiv(id).unwrap().0,
             reasons: vec![],
             more_like: false,
+            pinned: false,
+            note: None,
         }
     }
 
@@ -171,6 +173,7 @@ mod tests {
             subscriber_id: s,
             picks: vec![pick(p)],
             message_id: format!("<{s}@x>"),
+            editor_note: None,
         };
         store
             .plan_deliveries(

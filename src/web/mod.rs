@@ -11,6 +11,7 @@
 //! logged by route template (`/confirm/{token}`), subscribers by id.
 mod archive;
 mod confirm;
+mod copy;
 mod csrf;
 mod errors;
 mod feedback;
@@ -23,6 +24,7 @@ mod mailer;
 mod preferences;
 mod preview;
 mod preview_guard;
+mod reader_feed;
 mod secret;
 mod server;
 mod stall;
@@ -168,6 +170,8 @@ pub struct AppState {
     /// Renders the operator's status page at a given time (`None`: no `/status` route).
     /// Given by whoever runs the scheduler, so the web layer needs no schedule knowledge.
     pub status: Option<StatusPage>,
+    /// `[render] abstract = "full"`: readers' web copies render as their mails did.
+    pub full_abstract: bool,
     /// `/preview`'s rate limit, page cache and scan cap.
     pub(crate) preview_guard: preview_guard::PreviewGuard,
 }
@@ -207,6 +211,7 @@ impl AppState {
             window_days: 7,
             timezone: chrono_tz::UTC,
             status: None,
+            full_abstract: false,
         })
     }
 
@@ -239,6 +244,15 @@ impl AppState {
             .ok_or(WebError::InvalidLink)
     }
 
+    /// How readers' digests are rendered (their web copies), as the mails are.
+    pub(crate) fn renderer(&self) -> crate::pipeline::DigestRenderer {
+        crate::pipeline::DigestRenderer {
+            base_url: self.base_url.clone(),
+            name: self.newsletter_name.clone(),
+            full_abstract: self.full_abstract,
+        }
+    }
+
     /// How a digest is framed on a public page (no unsubscribe footer): `archive` is the
     /// archive's URL and `why` the line that says where the digest comes from.
     pub(crate) fn page_context<'a>(
@@ -255,6 +269,8 @@ impl AppState {
             feedback_url: None,
             why_line: why,
             full_abstract: false,
+            web_copy_url: None,
+            feed_url: None,
         }
     }
 
@@ -304,6 +320,8 @@ pub fn router(state: AppState) -> Router {
             "/feedback/{token}/{paper}",
             get(feedback::show).post(feedback::record),
         )
+        .route("/d/{token}/{edition}", get(copy::show))
+        .route("/feed/{file}", get(reader_feed::feed))
         .route("/archive", get(archive::list))
         .route("/archive.xml", get(archive::feed))
         .route("/archive/{edition}", get(archive::edition))
