@@ -328,6 +328,7 @@ pub fn router(state: AppState) -> Router {
         .route("/preview", get(preview::preview))
         .route("/healthz", get(healthz))
         .route("/status", get(status::page))
+        .route("/status/editorial", post(status::editorial))
         .fallback(|| async { WebError::NotFound })
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
