@@ -712,6 +712,10 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     let page = app.get(&path).await.text().await.unwrap();
     assert!(page.contains("dan@example.org"));
     assert!(
+        page.contains(&format!("href=\"/feed/{}.xml\"", sub.public_token())),
+        "the reader's private feed is linked"
+    );
+    assert!(
         page.contains(r#"id="cat-cs.CL" type="checkbox" name="categories" value="cs.CL" checked"#)
     );
     let csrf = csrf_of(&page, "preferences-form");
