@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use paperpost::config::Settings;
+use paperpost::domain::{DeliveryState, NewSubscriber};
 use paperpost::domain::{Frequency, SubscriberEmail, Topics};
 use paperpost::schedule::{Clock, ManualClock, RunOutcome, run_due, run_until_stopped};
-use paperpost::store::{DeliveryState, NewSubscriber, Store};
+use paperpost::store::Store;
 use support::TestServer;
 use support::newsletter::{Config, file_source, relay, smtp_delivery};
 use support::recorded::{Day, Today, feeds_toml, recorded_sources_on};

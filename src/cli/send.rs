@@ -7,9 +7,10 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::delivery::{Progress, Transport};
+use crate::domain::SendRunEnd;
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics, count};
 use crate::pipeline;
-use crate::store::{SendRunEnd, Store};
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct SendArgs {

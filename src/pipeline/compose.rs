@@ -7,9 +7,10 @@ use chrono::Utc;
 
 use crate::config::Settings;
 use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
+use crate::domain::Claimed;
 use crate::domain::{Digest, Paper, PaperId, Period, Pick, Subscriber};
 use crate::render::{EmailContext, ViewCache, render_digest_cached};
-use crate::store::{Claimed, Store};
+use crate::store::Store;
 
 /// The per-reader links that go into every digest.
 pub struct ReaderLinks {

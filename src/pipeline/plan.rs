@@ -5,12 +5,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
 use crate::delivery::new_message_id;
+use crate::domain::NewDelivery;
 use crate::domain::{
     Feedback, Frequency, PaperId, Period, PickRef, ReaderFeedback, Subscriber, SubscriberStatus,
 };
 use crate::recommend::{Corpus, RecommendLimits, personalise};
 use crate::selection::Selector;
-use crate::store::{NewDelivery, Store};
+use crate::store::Store;
 
 /// How many readers are planned per store transaction (bounds memory with many readers).
 const BATCH: usize = 1000;

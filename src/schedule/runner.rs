@@ -16,9 +16,10 @@ use super::clock::Clock;
 use super::due::{Missed, Reader, Schedule};
 use crate::config::Settings;
 use crate::delivery::{EngineReport, Progress, Transport};
+use crate::domain::RunRecord;
 use crate::domain::{Frequency, SubscriberStatus};
 use crate::pipeline::{self, FetchSummary, PlanSummary};
-use crate::store::{RunRecord, Store};
+use crate::store::Store;
 
 /// How long a fetch may hold its lease before another process may fetch.
 pub const FETCH_LEASE: Duration = Duration::minutes(30);

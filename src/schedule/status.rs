@@ -10,7 +10,8 @@ use super::due::{Reader, Schedule};
 use super::runner::LAST_TICK;
 use crate::config::Settings;
 use crate::domain::SubscriberStatus;
-use crate::store::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord, Store};
+use crate::domain::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord};
+use crate::store::Store;
 
 const STATUS_CSS: &str = include_str!("../../templates/status.css");
 
@@ -382,7 +383,7 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SourceRunRecord;
+    use crate::domain::SourceRunRecord;
 
     fn report() -> StatusReport {
         let now = DateTime::parse_from_rfc3339("2026-11-26T08:30:00Z")
