@@ -380,10 +380,14 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
     let clock = ManualClock::new(start);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
-    let scheduler = tokio::spawn(run_until_stopped(
+    let rt = paperpost::config::Runtime::with_transport(
         Arc::new(settings.clone()),
+        Some(settings.transport().unwrap()),
+    )
+    .unwrap();
+    let scheduler = tokio::spawn(run_until_stopped(
+        rt,
         store.clone(),
-        settings.transport().unwrap(),
         Arc::new(clock.clone()),
         stop_rx,
     ));
