@@ -333,8 +333,13 @@ async fn plan_due(
             due: not_planned,
             plan: None,
         };
+        // The scheduler plans under the edition's lease, so several `serve` processes do
+        // the work once. `send` plans without it, as an operator asked for it now: a
+        // process killed while planning must not hold the next `send` back for the lease's
+        // ten minutes, and editions and deliveries are unique per period and reader anyway.
         let lock = format!("edition:{key}");
-        if !opts.dry_run && !store.try_lock(&lock, &rt.owner, now, now + EDITION_LEASE)? {
+        let locking = opts.due == Due::Scheduled && !opts.dry_run;
+        if locking && !store.try_lock(&lock, &rt.owner, now, now + EDITION_LEASE)? {
             tracing::info!(edition = %key, "another process is planning this edition");
             (opts.on_event)(RunEvent::Planned(&run));
             out.editions.push(run);
@@ -359,10 +364,10 @@ async fn plan_due(
             )
         })
         .await;
-        let unlocked = if opts.dry_run {
-            Ok(())
-        } else {
+        let unlocked = if locking {
             store.unlock(&lock, &rt.owner)
+        } else {
+            Ok(())
         };
         let plan = plan.context("Planning an edition panicked")??;
         unlocked?;
