@@ -443,6 +443,37 @@ mod tests {
     }
 
     #[test]
+    fn every_reader_is_in_the_period_of_their_own_local_date() {
+        // Sunday 23:30 in Berlin is already Monday (the next ISO week) in Tokyo.
+        let s = schedule("", Europe::Berlin);
+        let now = utc("2026-11-29T22:30:00Z");
+        let readers = [
+            reader(1, Frequency::Weekly, None, None),
+            reader(2, Frequency::Weekly, Some(Asia::Tokyo), Some(9)),
+            reader(3, Frequency::Daily, Some(America::New_York), None),
+            reader(4, Frequency::Daily, None, None),
+        ];
+        let got: Vec<(Frequency, String, Vec<i64>)> = s
+            .periods_at(&readers, now)
+            .into_iter()
+            .map(|d| (d.frequency, d.period.key(), d.readers))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Frequency::Weekly, "2026-W48".to_string(), vec![1]),
+                (Frequency::Weekly, "2026-W49".to_string(), vec![2]),
+                (Frequency::Daily, "2026-11-29".to_string(), vec![3, 4]),
+            ]
+        );
+        // The scheduler files a send time under the same definition.
+        assert_eq!(
+            s.period_of(Frequency::Weekly, Some(Asia::Tokyo), now).key(),
+            "2026-W49"
+        );
+    }
+
+    #[test]
     fn weekly_monday_eight_stays_at_eight_local_across_berlin_dst() {
         let s = schedule("", Europe::Berlin);
         let r = [reader(1, Frequency::Weekly, None, None)];
