@@ -5,13 +5,16 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Settings;
+use lettre::message::dkim::DkimConfig;
+
+use crate::config::{DeliverySettings, NewsletterSettings, RenderSettings};
 use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
+use crate::domain::Claimed;
 use crate::domain::{
     Digest, EditorsPick, EditorsSection, Paper, PaperId, Period, Pick, PickRef, Subscriber,
 };
 use crate::render::{EmailContext, RenderedDigest, ViewCache, render_digest_cached};
-use crate::store::{Claimed, Store};
+use crate::store::Store;
 
 /// The per-reader links that go into every digest.
 pub struct ReaderLinks {
@@ -99,11 +102,11 @@ pub struct DigestRenderer {
 }
 
 impl DigestRenderer {
-    pub fn new(settings: &Settings) -> DigestRenderer {
+    pub fn new(newsletter: &NewsletterSettings, render: &RenderSettings) -> DigestRenderer {
         DigestRenderer {
-            base_url: settings.newsletter.base_url.clone(),
-            name: settings.newsletter.name.clone(),
-            full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+            base_url: newsletter.base_url.clone(),
+            name: newsletter.name.clone(),
+            full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
         }
     }
 
@@ -167,7 +170,7 @@ pub struct Composer {
     store: Store,
     renderer: DigestRenderer,
     message: MessageSettings,
-    dkim: Option<lettre::message::dkim::DkimConfig>,
+    dkim: Option<Arc<DkimConfig>>,
     /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
     bounce_address: Option<lettre::Address>,
     cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
@@ -177,16 +180,18 @@ pub struct Composer {
 
 impl Composer {
     pub fn new(
-        settings: &Settings,
+        newsletter: &NewsletterSettings,
+        render: &RenderSettings,
+        delivery: &DeliverySettings,
         store: Store,
-        dkim: Option<lettre::message::dkim::DkimConfig>,
+        dkim: Option<Arc<DkimConfig>>,
     ) -> Composer {
         Composer {
             store,
-            renderer: DigestRenderer::new(settings),
-            message: settings.message_settings(),
+            renderer: DigestRenderer::new(newsletter, render),
+            message: newsletter.message_settings(),
             dkim,
-            bounce_address: settings.delivery.bounce_address.clone(),
+            bounce_address: delivery.bounce_address.clone(),
             cache: RwLock::new(HashMap::new()),
             views: ViewCache::default(),
         }
