@@ -2023,7 +2023,8 @@ async fn the_status_page_writes_the_editors_note_and_pins_that_the_archive_then_
     assert_eq!(editorial.pins.len(), 1);
     assert_eq!(editorial.pins[0].paper_id.as_str(), "2611.01003");
     let long = "x".repeat(501);
-    let bad: [(Vec<(&'static str, String)>, StatusCode, &str); 5] = [
+    type Post = Vec<(&'static str, String)>;
+    let bad: [(Post, StatusCode, &str); 5] = [
         (
             with("note", &[("note", "forged")])[1..].to_vec(),
             StatusCode::FORBIDDEN,

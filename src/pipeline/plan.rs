@@ -91,7 +91,7 @@ pub fn plan_edition(
     // only the readers planned after them.
     let (editor_note, pins) = editors_picks(store, &period)?;
     candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
-    let max_papers = settings.selection.max_papers as usize;
+    let max_papers = settings.selection.max_papers;
     let domain = settings.message_settings().message_id_domain;
     let todo: Vec<&Subscriber> = readers
         .iter()
