@@ -213,10 +213,19 @@ mod tests {
         assert!(!json.contains("more_like"), "{json}");
         let new = PickRef {
             more_like: true,
-            ..old
+            ..old.clone()
         };
         let back: PickRef = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
         assert!(back.more_like);
+        // An editor's pick keeps its flag and its note; older rows read as not pinned.
+        assert!(!old.pinned && old.note.is_none());
+        let pin = PickRef::pinned(old.id.clone(), Some("Read first".into()));
+        let json = serde_json::to_string(&pin).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"2410.18975","pinned":true,"note":"Read first"}"#
+        );
+        assert_eq!(serde_json::from_str::<PickRef>(&json).unwrap(), pin);
     }
 }
 

@@ -103,8 +103,16 @@ pub struct DigestRenderer {
 
 impl DigestRenderer {
     pub fn new(newsletter: &NewsletterSettings, render: &RenderSettings) -> DigestRenderer {
+        // Ending in `/`, as the web server's own base: `https://x.org/news` must give
+        // `…/news/unsubscribe/…` (what `serve` answers), not `…/unsubscribe/…`, and a web
+        // copy must carry the same links as its mail.
+        let mut base_url = newsletter.base_url.clone();
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
         DigestRenderer {
-            base_url: newsletter.base_url.clone(),
+            base_url,
             name: newsletter.name.clone(),
             full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
         }
