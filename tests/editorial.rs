@@ -139,9 +139,24 @@ async fn pinned_papers_lead_every_digest_once_and_the_web_copy_is_the_mail() {
         );
     }
 
+    // A test send shows the editor what Bob will get: the note and the pins first.
+    ok(&[
+        "send",
+        "--to",
+        "editor@example.org",
+        "--as",
+        "bob@example.org",
+    ]);
+    let (subject, text, _) = mail_to(&smtp, "editor@example.org");
+    assert!(
+        subject.starts_with("[test]") && subject.contains("Unbounded"),
+        "{subject}"
+    );
+    assert!(text.contains("A week of long contexts") && text.contains("A game that never ends."));
+
     // Act: the edition goes out.
     ok(&["send"]);
-    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.messages().len(), 3);
 
     // Assert: Bob gets both pins first (the pin's note under the pinned paper), then one
     // paper of his own: three in all (max_papers). Ada does not get the pin she had.
@@ -177,7 +192,7 @@ async fn pinned_papers_lead_every_digest_once_and_the_web_copy_is_the_mail() {
     ok(&["editions", "pin", &week, "2410.18533"]);
     ok(&["editions", "note", &week, "Changed my mind."]);
     ok(&["send"]);
-    assert_eq!(smtp.messages().len(), 2, "nothing new is planned or sent");
+    assert_eq!(smtp.messages().len(), 3, "nothing new is planned or sent");
 
     // The web copy and the feed, through `paperpost serve`.
     let port = closed_port();

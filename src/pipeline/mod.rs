@@ -2,6 +2,7 @@
 //! CLI commands) or together (`run`, the scheduler). This is the only module that calls
 //! every stage; the stages themselves know nothing of each other.
 mod compose;
+mod editorial;
 mod fetch;
 mod plan;
 mod preview;

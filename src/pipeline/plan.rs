@@ -89,7 +89,7 @@ pub fn plan_edition(
     // The editor's picks (issue 12) are resolved here, into each reader's stored picks, so
     // the mail and its web copy agree forever; pins made after a reader was planned reach
     // only the readers planned after them.
-    let (editor_note, pins) = editors_picks(store, &period)?;
+    let (editor_note, pins) = super::editorial::edition_pins(store, &period)?;
     candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
     let max_papers = settings.selection.max_papers;
     let domain = settings.message_settings().message_id_domain;
@@ -133,20 +133,13 @@ pub fn plan_edition(
                 (picks, more_like) = (p.picks, p.more_like);
             }
             // Pinned papers the reader has not had take the first `max_papers` slots.
-            let pinned: Vec<&PickRef> = pins
-                .iter()
-                .filter(|p| !already_sent.contains(&p.id))
-                .take(max_papers)
-                .collect();
-            let is_pinned = |p: &crate::domain::Pick| {
-                p.paper
-                    .id
-                    .as_ref()
-                    .is_some_and(|id| pinned.iter().any(|pin| &pin.id == id))
-            };
-            picks.retain(|p| !is_pinned(p));
-            more_like.retain(|p| !is_pinned(p));
-            picks.truncate(max_papers - pinned.len());
+            let pinned = super::editorial::make_room(
+                &pins,
+                already_sent,
+                &mut picks,
+                &mut more_like,
+                max_papers,
+            );
             if picks.is_empty()
                 && more_like.is_empty()
                 && pinned.is_empty()
@@ -178,21 +171,6 @@ pub fn plan_edition(
         }
     }
     Ok(summary)
-}
-
-/// The edition's editor's note and its pinned papers that are in the store (a pin of a
-/// paper no source has fetched yet waits for it), in pin order.
-fn editors_picks(store: &Store, period: &Period) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
-    let editorial = store.editorial(&period.key())?;
-    let ids: Vec<PaperId> = editorial.pins.iter().map(|p| p.paper_id.clone()).collect();
-    let stored = store.papers_by_id(&ids)?;
-    let pins = editorial
-        .pins
-        .into_iter()
-        .filter(|p| stored.contains_key(&p.paper_id))
-        .map(|p| PickRef::pinned(p.paper_id, p.note))
-        .collect();
-    Ok((editorial.note, pins))
 }
 
 /// A reader's likes and dislikes: those recorded in the store (👍/👎, `paperpost like`),
