@@ -89,8 +89,10 @@ fn a_send_that_leaves_rows_leased_elsewhere_exits_3_and_send_wait_delivers_them(
     );
     assert_eq!(smtp.log().len(), 2);
 
-    // Act 2: `send --wait` waits for the leases to run out, then takes the rows over.
-    let second = n.run(&["send", "--wait"]);
+    // Act 2: `send --wait` waits for the leases to run out, then takes the rows over. Its
+    // clock starts 7 s on, so it waits about a second rather than eight.
+    let later = (now + chrono::Duration::seconds(7)).to_rfc3339();
+    let second = n.run(&["send", "--wait", "--now", &later]);
 
     // Assert 2: everything out once, the takeovers named by cause.
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));

@@ -150,9 +150,11 @@ fn a_full_disk_stops_the_sending_and_the_next_run_duplicates_at_most_what_was_in
         "the run stopped before the end ({sent_first} sent)"
     );
 
-    // Act 2: free the disk and send until everything is out.
+    // Act 2: free the disk and send until everything is out, on a clock past the first
+    // run's 2 s leases (rather than waiting for them).
     std::fs::remove_file(&filler).unwrap();
-    let second = n.run(&["send", "--wait"]);
+    let later = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let second = n.run(&["send", "--wait", "--now", &later]);
     let out = String::from_utf8_lossy(&second.stdout);
     assert_eq!(second.status.code(), Some(0), "{out}");
     // The first run records that it stopped on the store's error when that last write still

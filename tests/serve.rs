@@ -93,6 +93,14 @@ fn stop_with_sigterm(
     }
 }
 
+/// When the scheduler's last tick started (it is recorded as the tick ends).
+fn last_tick(store: &Store) -> Option<chrono::DateTime<chrono::Utc>> {
+    let t = store
+        .meta(paperpost::schedule::runner::LAST_TICK)
+        .unwrap()?;
+    Some(chrono::DateTime::parse_from_rfc3339(&t).unwrap().to_utc())
+}
+
 fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -194,7 +202,12 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     wait_until("two more fetch ticks", Duration::from_secs(20), || {
         fetches(&server_log()) >= before + 2
     });
-    std::thread::sleep(Duration::from_secs(1));
+    // A tick that started after that one has ended it, sending included.
+    let seen = chrono::Utc::now();
+    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    wait_until("the next tick to end", Duration::from_secs(20), || {
+        last_tick(&store).is_some_and(|t| t > seen)
+    });
     assert_eq!(
         smtp.log().len(),
         3,
@@ -274,10 +287,11 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
     let log_path = dir.path().join("serve.log");
     let mut child = spawn_serve(&config, Stdio::null(), &log_path);
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    wait_until("the edition to be planned", Duration::from_secs(60), || {
-        server_log().contains("planned the weekly edition")
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    wait_until(
+        "the slow reader's message to be in flight",
+        Duration::from_secs(60),
+        || smtp.rcpt_attempts().iter().any(|r| r == "slow@example.org"),
+    );
 
     let (status, took) = stop_with_sigterm(&mut child, Duration::from_secs(15), server_log);
 

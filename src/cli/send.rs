@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use tokio::sync::watch;
 
@@ -39,6 +39,11 @@ pub struct SendArgs {
     /// with status 3.
     #[arg(long)]
     wait: bool,
+    /// Tests only, hidden from --help (see the README's "Testing"): run as if the clock read
+    /// this RFC 3339 instant when the command started; it then advances with real time. A
+    /// test reaches a retry or an expired lease this way instead of sleeping until it.
+    #[arg(long, hide = true, value_name = "RFC3339")]
+    now: Option<DateTime<Utc>>,
 }
 
 /// Exit status of a `send` that left deliveries leased to another run, maybe a dead one
@@ -75,7 +80,9 @@ pub(super) async fn send(
             transport.ok_or_else(|| anyhow::anyhow!("--to and --dry-run exclude each other"))?;
         return Ok(code.max(test_send(settings, store, &args, to, transport).await?));
     }
-    let now = Utc::now();
+    let shift = args.now.map(|t| t - Utc::now()).unwrap_or_default();
+    let clock = move || Utc::now() + shift;
+    let now = clock();
     let active = store.subscribers(Some(SubscriberStatus::Active))?;
     for freq in [Frequency::Weekly, Frequency::Daily] {
         if !active.iter().any(|s| s.frequency == freq) {
@@ -138,18 +145,19 @@ pub(super) async fn send(
                 store,
                 transport.clone(),
                 engine.clone(),
+                Box::new(clock),
                 settings.dkim_config()?,
                 progress.clone(),
                 stop_rx.clone(),
             )
             .await?;
             total.absorb(report);
-            leased = store.leases_elsewhere(&owner, Utc::now())?;
+            leased = store.leases_elsewhere(&owner, clock())?;
             if total.aborted.is_some() || leased.is_empty() || !args.wait || *stop_rx.borrow() {
                 return Ok(());
             }
             // `--wait`: sleep until the first of those leases runs out, then take over.
-            let until = leased.iter().map(|l| l.2).min().unwrap_or_else(Utc::now);
+            let until = leased.iter().map(|l| l.2).min().unwrap_or_else(clock);
             pb.suspend(|| {
                 println!(
                     "waiting until {} for {} deliveries leased to another run",
@@ -157,8 +165,8 @@ pub(super) async fn send(
                     leased.iter().map(|l| l.1).sum::<i64>()
                 )
             });
-            let pause = (until - Utc::now()).to_std().unwrap_or_default()
-                + std::time::Duration::from_secs(1);
+            let pause =
+                (until - clock()).to_std().unwrap_or_default() + std::time::Duration::from_secs(1);
             let mut stop = stop_rx.clone();
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}

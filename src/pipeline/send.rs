@@ -1,7 +1,7 @@
 //! Send every due delivery through the configured transport.
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::Composer;
@@ -20,16 +20,23 @@ pub async fn send(
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<EngineReport> {
     let engine = settings.engine_settings();
-    send_with(settings, store, transport, engine, dkim, progress, stop).await
+    let clock = Box::new(Utc::now);
+    send_with(
+        settings, store, transport, engine, clock, dkim, progress, stop,
+    )
+    .await
 }
 
-/// [`send`] with explicit engine settings (the caller wants to know the lease owner).
+/// [`send`] with explicit engine settings (the caller wants to know the lease owner) and
+/// clock (`send --now` runs on a shifted one).
+#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(name = "Sending digests", skip_all)]
 pub async fn send_with(
     settings: &Settings,
     store: &Store,
     transport: Transport,
     engine: EngineSettings,
+    clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     dkim: Option<lettre::message::dkim::DkimConfig>,
     progress: Arc<Progress>,
     stop: watch::Receiver<bool>,
@@ -40,7 +47,7 @@ pub async fn send_with(
         transport,
         engine,
         Box::new(move |c| composer.compose(c)),
-        Box::new(Utc::now),
+        clock,
         progress,
         stop,
     )

@@ -1,11 +1,12 @@
 //! A newsletter in a temp folder, driven through the real binary: a config whose only source
 //! is a recorded HF Daily Papers file, subscribers imported from CSV, `paperpost send` run
-//! as a scheduler would (again until nothing is due). State is read back through `Store`.
+//! as a scheduler would (again until nothing is due, on a clock moved to each retry). State
+//! is read back through `Store`.
 //! Also the config builder every test's config file starts from.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use paperpost::store::{DeliveryRow, DeliveryState, Store};
 
 use super::cli;
@@ -14,6 +15,9 @@ use super::fixture_path;
 pub struct Newsletter {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// How far this newsletter's clock (what [`Newsletter::send_until_done`] tells `send`)
+    /// is ahead of real time. It only grows, so its time never goes back.
+    ahead: std::sync::Mutex<chrono::TimeDelta>,
 }
 
 /// A config file's text, table by table: `[newsletter]` and `[store]` (`pp.sqlite3` beside
@@ -133,7 +137,11 @@ impl Newsletter {
     ) -> Newsletter {
         let dir = tempfile::tempdir_in(parent).unwrap();
         let config = dir.path().join("config.toml");
-        let n = Newsletter { dir, config };
+        let n = Newsletter {
+            dir,
+            config,
+            ahead: Default::default(),
+        };
         n.write_config(papers, max_papers, delivery);
         n
     }
@@ -195,24 +203,34 @@ impl Newsletter {
         );
     }
 
-    /// Runs `send` again and again, as a scheduler would, until nothing is outstanding
-    /// (waiting for the next retry or an expired lease in between). Returns every run.
+    /// The time on this newsletter's clock: real time, moved ahead to each retry or lease
+    /// expiry that [`Newsletter::send_until_done`] did not wait for.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.ahead.lock().unwrap()
+    }
+
+    /// Moves the clock to `t`, unless it reads `t` or later already.
+    fn move_clock_to(&self, t: DateTime<Utc>) {
+        let mut ahead = self.ahead.lock().unwrap();
+        *ahead = (*ahead).max(t - Utc::now());
+    }
+
+    /// Runs `send` again and again, as a scheduler would, until nothing is outstanding.
+    /// Nothing sleeps in between: the clock moves to the next retry or lease expiry, and
+    /// each run is told the time (the hidden `send --now`). Returns every run.
     pub fn send_until_done(&self, max_runs: usize) -> Vec<Output> {
         let store = self.store();
         let mut runs = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
         for _ in 0..max_runs {
-            runs.push(self.run(&["send"]));
+            runs.push(self.run(&["send", "--now", &self.now().to_rfc3339()]));
             if store.outstanding_deliveries().unwrap() == 0 {
                 return runs;
             }
-            assert!(Instant::now() < deadline, "deliveries still outstanding");
-            let wait = store
-                .next_retry_at()
-                .unwrap()
-                .map(|t| (t - chrono::Utc::now()).to_std().unwrap_or_default())
-                .unwrap_or(Duration::from_millis(500));
-            std::thread::sleep(wait.min(Duration::from_secs(3)) + Duration::from_millis(50));
+            let retry = store.next_retry_at().unwrap();
+            let (_, lease_ends) = store.leased_elsewhere("", self.now()).unwrap();
+            if let Some(due) = retry.into_iter().chain(lease_ends).min() {
+                self.move_clock_to(due);
+            }
         }
         panic!("deliveries still outstanding after {max_runs} sends");
     }
