@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod hostile;
 pub mod newsletter;
+pub mod process;
 pub mod recorded;
 pub mod smtp;
+pub mod wait;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
