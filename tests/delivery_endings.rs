@@ -4,27 +4,9 @@
 mod support;
 
 use chrono::Utc;
-use paperpost::config::Settings;
-use paperpost::domain::Frequency;
 use paperpost::store::DeliveryState;
 use support::newsletter::{Newsletter, relay};
 use support::smtp::SmtpServer;
-
-fn plan(n: &Newsletter) {
-    let settings = Settings::load(&n.config).unwrap();
-    let now = Utc::now();
-    let period = paperpost::pipeline::period_for(&settings, Frequency::Weekly, now);
-    paperpost::pipeline::plan_edition(
-        &settings,
-        &n.store(),
-        period,
-        Frequency::Weekly,
-        None,
-        false,
-        now,
-    )
-    .unwrap();
-}
 
 fn text(out: &std::process::Output) -> String {
     format!(
@@ -45,7 +27,7 @@ fn a_send_that_leaves_rows_leased_elsewhere_exits_3_and_send_wait_delivers_them(
     ));
     let who: Vec<String> = (0..6).map(|i| format!("r{i}@example.org")).collect();
     n.fetch_and_import(&who);
-    plan(&n);
+    n.plan_weekly();
     let store = n.store();
     let now = Utc::now();
     let lease = chrono::Duration::seconds(8);

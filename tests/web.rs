@@ -1,6 +1,8 @@
 //! HTTP tests of `paperpost serve`: the real app on a free loopback port, a temporary SQLite
 //! file, the file transport as outbox (mails parsed back with mail-parser) and a clock the
 //! tests move.
+mod support;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -1467,9 +1469,12 @@ async fn healthz_and_sign_ups_answer_while_many_slow_previews_run() {
         });
     }
     // Wait until the server is busy with them: the first preview has completed.
-    while done.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        tokio::task::yield_now().await;
-    }
+    support::wait::until_async(
+        "a first preview",
+        std::time::Duration::from_secs(120),
+        || done.load(std::sync::atomic::Ordering::SeqCst) > 0,
+    )
+    .await;
     let health = app.get("healthz").await;
     let previews_done_at_health = done.load(std::sync::atomic::Ordering::SeqCst);
     let (status, _) = app.subscribe("ada@example.org", "graph").await;
@@ -1587,9 +1592,12 @@ async fn healthz_and_previews_answer_while_a_long_write_holds_the_store() {
             written.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     });
-    while wal_size() < before + 1_000_000 && !written.load(std::sync::atomic::Ordering::SeqCst) {
-        tokio::task::yield_now().await;
-    }
+    support::wait::until_async(
+        "the write to grow the WAL by 1 MB or end",
+        std::time::Duration::from_secs(120),
+        || wal_size() >= before + 1_000_000 || written.load(std::sync::atomic::Ordering::SeqCst),
+    )
+    .await;
 
     // Act
     let health = app.get("healthz").await;

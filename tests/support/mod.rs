@@ -2,6 +2,7 @@
 //! every request. Stopped (gracefully) by [`TestServer::stop`].
 #![allow(dead_code)]
 pub mod cli;
+pub mod disk;
 pub mod hostile;
 pub mod newsletter;
 pub mod process;

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use chrono::{DateTime, Utc};
+use paperpost::config::Settings;
+use paperpost::domain::{Frequency, Period};
+use paperpost::pipeline::{self, PlanSummary};
 use paperpost::store::{DeliveryRow, DeliveryState, Store};
 
 use super::cli;
@@ -104,6 +107,22 @@ pub fn relay(name: Option<&str>, port: u16, timeout_secs: f64) -> String {
     let name = name.map_or(String::new(), |n| format!("name = \"{n}\"\n"));
     format!(
         "\n[[delivery.relays]]\n{name}host = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_secs = {timeout_secs}\n"
+    )
+}
+
+/// `n` reader addresses, `reader00000@example.org` on.
+pub fn readers(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("reader{i:05}@example.org"))
+        .collect()
+}
+
+/// The rest of `[delivery]` for the crash and full-disk runs: `connections` sessions to the
+/// relay on `port`, 2 s leases (a dead run's rows are taken over soon), retries after 0.2 s.
+pub fn short_leases(connections: usize, port: u16) -> String {
+    format!(
+        "connections = {connections}\nlease_secs = 2\nretry_base_secs = 0.2\n{}",
+        relay(Some("local"), port, 5.0)
     )
 }
 
@@ -233,6 +252,30 @@ impl Newsletter {
             }
         }
         panic!("deliveries still outstanding after {max_runs} sends");
+    }
+
+    /// Plans the weekly edition of the week `now` falls in (on this newsletter's clock) as
+    /// a scheduler would, without sending it.
+    pub fn plan_weekly(&self) -> PlanSummary {
+        let now = self.now();
+        let settings = Settings::load(&self.config).unwrap();
+        self.plan(pipeline::period_for(&settings, Frequency::Weekly, now))
+    }
+
+    /// Plans the weekly edition of `period` (at this newsletter's time), without sending it.
+    pub fn plan(&self, period: Period) -> PlanSummary {
+        let settings = Settings::load(&self.config).unwrap();
+        let store = self.store();
+        let plan = pipeline::plan_edition(
+            &settings,
+            &store,
+            period,
+            Frequency::Weekly,
+            None,
+            false,
+            self.now(),
+        );
+        plan.unwrap()
     }
 
     /// The newest edition's key.

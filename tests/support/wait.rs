@@ -37,7 +37,8 @@ pub fn until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// [`until`] for async tests: pauses on tokio's timer, so the runtime's other tasks (a
-/// server under test) go on meanwhile.
+/// server under test) go on meanwhile, and only for a millisecond, as these tests race the
+/// event they wait for against work still in progress.
 pub async fn until_async(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !done() {
@@ -45,6 +46,6 @@ pub async fn until_async(what: &str, timeout: Duration, mut done: impl FnMut() -
             Instant::now() < deadline,
             "timed out after {timeout:?} waiting for {what}"
         );
-        tokio::time::sleep(PAUSE).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
