@@ -7,7 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use paperpost::store::DeliveryState;
+use paperpost::domain::DeliveryState;
 use support::newsletter::{Newsletter, readers, short_leases};
 use support::smtp::SmtpServer;
 

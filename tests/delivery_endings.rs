@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::Utc;
-use paperpost::store::DeliveryState;
+use paperpost::domain::DeliveryState;
 use support::newsletter::{Newsletter, relay};
 use support::smtp::SmtpServer;
 

@@ -6,7 +6,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use paperpost::store::{DeliveryState, Store};
+use paperpost::domain::DeliveryState;
+use paperpost::store::Store;
 use support::TestServer;
 use support::cli::{self, paperpost};
 use support::newsletter::{Config, relay, smtp_delivery};
@@ -108,9 +109,7 @@ impl std::ops::DerefMut for Serving {
 
 /// When the scheduler's last tick started (it is recorded as the tick ends).
 fn last_tick(store: &Store) -> Option<chrono::DateTime<chrono::Utc>> {
-    let t = store
-        .meta(paperpost::schedule::runner::LAST_TICK)
-        .unwrap()?;
+    let t = store.meta(paperpost::pipeline::LAST_TICK).unwrap()?;
     Some(chrono::DateTime::parse_from_rfc3339(&t).unwrap().to_utc())
 }
 

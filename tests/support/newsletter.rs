@@ -8,9 +8,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use chrono::{DateTime, Utc};
 use paperpost::config::Settings;
-use paperpost::domain::{Frequency, Period};
+use paperpost::domain::{DeliveryRow, DeliveryState, Frequency, Period};
 use paperpost::pipeline::{self, PlanSummary};
-use paperpost::store::{DeliveryRow, DeliveryState, Store};
+use paperpost::store::Store;
 
 use super::cli;
 use super::fixture_path;
