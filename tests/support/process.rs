@@ -3,10 +3,26 @@
 //! dropping it (test passed or not) stops it, and a failing test prints its log.
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use super::wait;
+
+/// Runs a helper tool (openssl, postconf, python3…) to its end; fails the test, with what
+/// it wrote to stderr, unless it succeeds. `missing` says how to get the tool when it cannot
+/// be started at all.
+pub fn run_tool(cmd: &mut Command, missing: &str) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{missing}: {e}"));
+    assert!(
+        out.status.success(),
+        "{} {:?}: {}\n{}",
+        cmd.get_program().to_string_lossy(),
+        cmd.get_args().collect::<Vec<_>>(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 
 pub struct Running {
     name: String,
