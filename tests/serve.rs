@@ -10,6 +10,7 @@ use paperpost::domain::DeliveryState;
 use paperpost::store::Store;
 use support::TestServer;
 use support::cli::{self, paperpost};
+use support::net::{connect_from, is_closed, until_all_closed};
 use support::newsletter::{Config, relay, smtp_delivery};
 use support::process::Running;
 use support::recorded::{feeds_toml, recorded_sources};
@@ -455,28 +456,21 @@ async fn serve_applies_the_web_keys_timeouts_caps_and_loopback_status() {
 
     // Act + assert: two idle connections from 127.0.0.5 are held, a third is closed at
     // once, and the two are closed after the header timeout.
-    let from = |last: u8| async move {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind(([127, 0, 0, last], 0).into()).unwrap();
-        socket.connect(addr).await.unwrap()
-    };
-    let closed = |mut s: tokio::net::TcpStream| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = [0u8; 64];
-        tokio::time::timeout(Duration::from_secs(15), s.read(&mut buf))
-            .await
-            .is_ok_and(|r| r.map_or(true, |n| n == 0))
-    };
-    let (a, b) = (from(5).await, from(5).await);
+    let (a, b) = (
+        connect_from([127, 0, 0, 5], addr).await,
+        connect_from([127, 0, 0, 5], addr).await,
+    );
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert_eq!(health.status(), 200, "{}", serve.log());
-    assert!(closed(from(5).await).await, "a third from one IP is closed");
-    let open = |s: &tokio::net::TcpStream| matches!(s.try_read(&mut [0u8; 8]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    // A third from one IP is closed at once…
+    let third = connect_from([127, 0, 0, 5], addr).await;
+    until_all_closed(vec![third], Duration::from_secs(15)).await;
     assert!(
-        open(&a) && open(&b),
+        !is_closed(&a) && !is_closed(&b),
         "the cap closed the newcomer, not the first two"
     );
-    assert!(closed(a).await && closed(b).await, "idle ones time out");
+    // …and the idle ones time out.
+    until_all_closed(vec![a, b], Duration::from_secs(15)).await;
 
     // /status: plain loopback yes; with a proxy's header, or from 127.0.0.2, no.
     let status = reqwest::get(format!("{url}status")).await.unwrap();

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod disk;
 pub mod hostile;
+pub mod net;
 pub mod newsletter;
 pub mod process;
 pub mod recorded;
