@@ -10,6 +10,7 @@ pub mod process;
 pub mod recorded;
 pub mod smtp;
 pub mod wait;
+pub mod web_app;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
