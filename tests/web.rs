@@ -32,6 +32,10 @@ async fn every_route_answers_with_the_security_headers() {
         ("/healthz", StatusCode::OK),
         (&format!("/preferences/{token}"), StatusCode::OK),
         (&format!("/unsubscribe/{token}"), StatusCode::OK),
+        // A reader's feed (empty before a first digest) and a web copy of an edition that
+        // was never sent to them.
+        (&format!("/feed/{token}.xml"), StatusCode::OK),
+        (&format!("/d/{token}/2026-W48"), StatusCode::NOT_FOUND),
         (
             "/confirm/1.00000000000000000000000000000000",
             StatusCode::NOT_FOUND,
