@@ -146,7 +146,7 @@ impl Runner {
     }
 
     fn set_meta_time(&self, key: &str, t: DateTime<Utc>) -> anyhow::Result<()> {
-        self.store.set_meta(key, &t.to_rfc3339())
+        Ok(self.store.set_meta(key, &t.to_rfc3339())?)
     }
 
     fn readers(&self) -> anyhow::Result<Vec<Reader>> {
@@ -238,7 +238,7 @@ impl Runner {
             tracing::info!(papers, new, ?failed, "fetched");
             out.fetch = Some(summary);
         }
-        unlocked
+        Ok(unlocked?)
     }
 
     async fn plan_due(&self, now: DateTime<Utc>, out: &mut RunOutcome) -> anyhow::Result<()> {
@@ -349,7 +349,7 @@ impl Runner {
             note: Some(format!("{e:#}")),
             ..RunRecord::default()
         };
-        self.store.record_run(&record, now, now)
+        Ok(self.store.record_run(&record, now, now)?)
     }
 }
 

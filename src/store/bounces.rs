@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::subscribers::email_key;
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
 };
@@ -26,7 +26,7 @@ fn row_to_target(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BounceTarget, Strin
     ))
 }
 
-impl Store {
+impl Sqlite {
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(
         &self,
@@ -241,6 +241,7 @@ mod tests {
     use super::*;
     use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, SubscriberStatus, Topics};
+    use crate::store::Store;
 
     fn store_with(email: &str) -> Store {
         let store = Store::open_in_memory().unwrap();

@@ -2,10 +2,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState};
 
-impl Store {
+impl Sqlite {
     /// Deliveries still to do: pending, sending and retry.
     pub fn outstanding_deliveries(&self) -> anyhow::Result<i64> {
         Ok(self.conn().query_row(

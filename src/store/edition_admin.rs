@@ -2,14 +2,14 @@
 //! cancelling what an edition has not delivered yet so it can be planned again.
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts};
+use super::{Sqlite, from_ts};
 use crate::domain::{CancelledEdition, DeliveryState, EditionSummary};
 
 /// Rows of an edition that never reached a reader: what cancelling withdraws.
 const UNDELIVERED: &str =
     "(state IN ('pending', 'retry', 'skipped') OR (state = 'sent' AND relay = 'file'))";
 
-impl Store {
+impl Sqlite {
     /// Editions, newest first, with their delivery counts.
     pub fn edition_summaries(&self, limit: usize) -> anyhow::Result<Vec<EditionSummary>> {
         let conn = self.conn();
@@ -114,6 +114,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{PaperId, PickRef, SubscriberEmail, Topics};
+    use crate::store::Store;
     use crate::store::{Finish, NewDelivery, NewSubscriber};
 
     fn pick(id: &str) -> PickRef {

@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Edition, PickRef};
 
 fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
@@ -17,7 +17,7 @@ fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
     })
 }
 
-impl Store {
+impl Sqlite {
     /// The edition of `period_key`, created with `public` picks if it does not exist yet.
     /// Returns the edition and whether this call created it. Two concurrent callers get the
     /// same edition (the period key is unique).
@@ -66,6 +66,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     #[test]
     fn an_edition_is_created_once_per_period() {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Feedback, FeedbackRow, Paper, PaperId, ReaderFeedback};
 
-impl Store {
+impl Sqlite {
     /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
     #[tracing::instrument(name = "Recording feedback", skip(self, paper, now))]
     pub fn set_feedback(
@@ -127,6 +127,7 @@ mod tests {
     use super::*;
     use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, Topics};
+    use crate::store::Store;
     use chrono::Duration;
 
     fn reader(store: &Store, email: &str) -> i64 {

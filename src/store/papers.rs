@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Paper, PaperId, StoredPaper, UpsertCounts, ValidatorRow};
 
-impl Store {
+impl Sqlite {
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with
     /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
     /// same whatever order its sources arrive in).
@@ -149,6 +149,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use chrono::Duration;
 
     fn paper(id: &str, title: &str) -> Paper {

@@ -3,10 +3,10 @@
 use rusqlite::OptionalExtension;
 
 use super::subscribers::email_key;
-use super::{Store, from_ts};
+use super::{Sqlite, from_ts};
 use crate::domain::{LastDigest, SubscriberDates, Suppression};
 
-impl Store {
+impl Sqlite {
     pub fn subscriber_dates(&self, id: i64) -> anyhow::Result<Option<SubscriberDates>> {
         Ok(self
             .conn()

@@ -2,10 +2,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::RunRecord;
 
-impl Store {
+impl Sqlite {
     pub fn record_run(
         &self,
         run: &RunRecord,
@@ -78,6 +78,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use chrono::Duration;
 
     #[test]

@@ -259,16 +259,17 @@ impl AppState {
     }
 
     /// Runs a store call on the blocking pool (SQLite calls block).
-    pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, WebError>
+    pub(crate) async fn db<T, E, F>(&self, f: F) -> Result<T, WebError>
     where
-        F: FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: Into<anyhow::Error> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| WebError::Unexpected(e.into()))?
-            .map_err(WebError::Unexpected)
+            .map_err(|e| WebError::Unexpected(e.into()))
     }
 }
 
