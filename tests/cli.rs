@@ -127,7 +127,9 @@ fn check_config_reports_the_store_backend_and_its_schema_version() {
     let text = String::from_utf8_lossy(&out.stdout);
     let expected = paperpost::store::Store::expected_schema_version();
     assert!(
-        text.contains(&format!("store:      sqlite, schema version {expected} (current)")),
+        text.contains(&format!(
+            "store:      sqlite, schema version {expected} (current)"
+        )),
         "{text}"
     );
 }

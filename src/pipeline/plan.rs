@@ -29,11 +29,6 @@ pub struct PlanSummary {
     pub already_planned: usize,
 }
 
-/// The period `now` falls in, in the newsletter's time zone.
-pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
-    Period::at(frequency, now, settings.newsletter.timezone)
-}
-
 /// Creates the edition of `period` (once) and plans a delivery for every active reader of
 /// that frequency who has none in it yet. `only` limits planning to some readers (the
 /// scheduler plans readers at their local hour). Planning twice plans nothing new.

@@ -7,11 +7,10 @@ use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
 use super::due::{Reader, Schedule};
-use super::runner::LAST_TICK;
 use crate::config::Settings;
 use crate::domain::SubscriberStatus;
-use crate::domain::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord};
-use crate::store::Store;
+use crate::pipeline::LAST_TICK;
+use crate::store::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord, Store};
 
 const STATUS_CSS: &str = include_str!("../../templates/status.css");
 
@@ -383,7 +382,7 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::SourceRunRecord;
+    use crate::store::SourceRunRecord;
 
     fn report() -> StatusReport {
         let now = DateTime::parse_from_rfc3339("2026-11-26T08:30:00Z")
