@@ -113,9 +113,9 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+    use crate::domain::{Finish, NewDelivery, NewSubscriber};
     use crate::domain::{PaperId, PickRef, SubscriberEmail, Topics};
     use crate::store::Store;
-    use crate::store::{Finish, NewDelivery, NewSubscriber};
 
     fn pick(id: &str) -> PickRef {
         PickRef {
