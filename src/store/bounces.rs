@@ -195,7 +195,7 @@ impl Sqlite {
 
     /// Bounce and complaint counts per edition that has any, newest edition first.
     pub fn edition_bounces(&self) -> anyhow::Result<Vec<EditionBounces>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT e.period_key,
                     (SELECT COUNT(*) FROM deliveries d WHERE d.edition_id = e.id AND d.state = 'sent'),
@@ -217,7 +217,7 @@ impl Sqlite {
 
     /// The latest bounces and complaints, newest first.
     pub fn recent_bounces(&self, limit: usize) -> anyhow::Result<Vec<BounceRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT b.email_key, b.kind, e.period_key, b.reason, b.at
              FROM bounces b LEFT JOIN editions e ON e.id = b.edition_id

@@ -12,7 +12,7 @@ const UNDELIVERED: &str =
 impl Sqlite {
     /// Editions, newest first, with their delivery counts.
     pub fn edition_summaries(&self, limit: usize) -> anyhow::Result<Vec<EditionSummary>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, period_key, created_at FROM editions
              ORDER BY created_at DESC, id DESC LIMIT ?1",
@@ -56,7 +56,7 @@ impl Sqlite {
     pub fn find_edition(&self, id_or_key: &str) -> anyhow::Result<Option<(i64, String)>> {
         let id = id_or_key.trim().parse::<i64>().ok();
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT id, period_key FROM editions WHERE period_key = ?1 OR id = ?2",
                 params![id_or_key.trim(), id],

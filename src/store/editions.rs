@@ -43,7 +43,7 @@ impl Sqlite {
 
     pub fn edition(&self, period_key: &str) -> anyhow::Result<Option<Edition>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT id, period_key, created_at, public FROM editions WHERE period_key = ?1",
                 [period_key],
@@ -54,7 +54,7 @@ impl Sqlite {
 
     /// Editions, newest first.
     pub fn editions(&self, limit: usize) -> anyhow::Result<Vec<Edition>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, period_key, created_at, public FROM editions ORDER BY created_at DESC, id DESC LIMIT ?1",
         )?;

@@ -63,7 +63,7 @@ impl Sqlite {
 
     /// The note and pins of an edition (empty when the editor set nothing).
     pub fn editorial(&self, period_key: &str) -> anyhow::Result<Editorial> {
-        let conn = self.conn();
+        let conn = self.reader();
         let note: Option<String> = conn
             .query_row(
                 "SELECT note FROM edition_notes WHERE period_key = ?1",

@@ -36,7 +36,7 @@ impl Sqlite {
 
     /// One reader's verdicts, newest first.
     pub fn feedback_of(&self, subscriber_id: i64) -> anyhow::Result<Vec<FeedbackRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT paper_id, value, at FROM feedback WHERE subscriber_id = ?1
              ORDER BY at DESC, paper_id",
@@ -61,7 +61,7 @@ impl Sqlite {
     /// Every reader's likes and dislikes (oldest first), for planning. Readers without
     /// feedback are absent.
     pub fn feedback_by_subscriber(&self) -> anyhow::Result<HashMap<i64, ReaderFeedback>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT subscriber_id, paper_id, value FROM feedback ORDER BY subscriber_id, at, paper_id",
         )?;
@@ -85,14 +85,14 @@ impl Sqlite {
     /// The number of verdicts stored (all readers).
     pub fn feedback_count(&self) -> anyhow::Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0))?)
     }
 
     /// Every stored paper (replacements included): the text the recommender learns from.
     #[tracing::instrument(name = "Reading every paper", skip_all)]
     pub fn all_papers(&self) -> anyhow::Result<Vec<Paper>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT data FROM papers ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
@@ -104,7 +104,7 @@ impl Sqlite {
 
     /// Whether a paper with this id is stored.
     pub fn has_paper(&self, id: &PaperId) -> anyhow::Result<bool> {
-        Ok(self.conn().query_row(
+        Ok(self.reader().query_row(
             "SELECT EXISTS (SELECT 1 FROM papers WHERE id = ?1)",
             [id.as_str()],
             |r| r.get(0),

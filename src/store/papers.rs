@@ -98,7 +98,7 @@ impl Sqlite {
 
     /// The papers with these ids (unknown ids are left out).
     pub fn papers_by_id(&self, ids: &[PaperId]) -> anyhow::Result<HashMap<PaperId, Paper>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
         let mut out = HashMap::with_capacity(ids.len());
         for id in ids {
@@ -117,13 +117,13 @@ impl Sqlite {
 
     pub fn paper_count(&self) -> anyhow::Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
     }
 
     /// Conditional GET validators saved by earlier fetches.
     pub fn http_validators(&self) -> anyhow::Result<Vec<ValidatorRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare("SELECT url, etag, last_modified FROM http_validators")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)

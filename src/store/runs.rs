@@ -26,7 +26,7 @@ impl Sqlite {
 
     /// The latest runs, newest first.
     pub fn recent_runs(&self, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT summary, started_at, finished_at FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
         )?;

@@ -89,13 +89,15 @@ impl Sqlite {
     pub(super) fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
         use rusqlite::OptionalExtension;
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
     /// The `meta` value of `key`, storing `init()` first when there is none. Two processes
-    /// racing on the first call both get the value that won.
+    /// racing on the first call both get the value that won. `init` runs while this process's
+    /// writer is held, so two threads never both compute a value (the web test of reads
+    /// beside a long write relies on it to hold the writer).
     pub(super) fn meta_or_init(
         &self,
         key: &str,

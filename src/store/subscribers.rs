@@ -212,7 +212,7 @@ impl Sqlite {
 
     pub fn subscriber_by_email(&self, email: &str) -> anyhow::Result<Option<Subscriber>> {
         Ok(readable(
-            self.conn()
+            self.reader()
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = ?1"),
                     [email_key(email)],
@@ -224,7 +224,7 @@ impl Sqlite {
 
     pub fn subscriber_by_id(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
         Ok(readable(
-            self.conn()
+            self.reader()
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
                     [id],
@@ -265,7 +265,7 @@ impl Sqlite {
         &self,
         status: Option<SubscriberStatus>,
     ) -> anyhow::Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>)> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM subscribers WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
         ))?;
@@ -357,7 +357,7 @@ impl Sqlite {
     }
 
     pub fn subscriber_count(&self, status: Option<SubscriberStatus>) -> anyhow::Result<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.reader().query_row(
             "SELECT COUNT(*) FROM subscribers WHERE ?1 IS NULL OR status = ?1",
             [status.map(|s| s.as_str())],
             |r| r.get(0),
@@ -376,7 +376,7 @@ impl Sqlite {
 
     pub fn is_suppressed(&self, email: &str) -> anyhow::Result<bool> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT 1 FROM suppressions WHERE email_key = ?1",
                 [email_key(email)],
@@ -389,7 +389,7 @@ impl Sqlite {
     /// Why an address is on the suppression list (the SMTP reply that put it there), if it is.
     pub fn suppression_reason(&self, email: &str) -> anyhow::Result<Option<String>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT reason FROM suppressions WHERE email_key = ?1",
                 [email_key(email)],
@@ -400,7 +400,7 @@ impl Sqlite {
 
     /// The suppression list: (address, reason).
     pub fn suppressions(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare("SELECT email_key, reason FROM suppressions ORDER BY email_key")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
