@@ -300,4 +300,28 @@ mod tests {
             Some(STORE_MARKER.1)
         );
     }
+
+    #[test]
+    fn a_store_newer_than_the_binary_is_refused_with_both_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite3");
+        let store = Store::open(&path).unwrap();
+        let info = store.schema_info().unwrap();
+        assert_eq!(info.backend, "sqlite");
+        assert_eq!(info.version, Store::expected_schema_version());
+        assert_eq!(info.state(), "current");
+        drop(store);
+        let newer = Store::expected_schema_version() + 1;
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", newer)
+            .unwrap();
+        let err = Store::open(&path).err().expect("a newer store is refused");
+        assert!(
+            matches!(err, crate::store::StoreError::Schema { found, expected, .. }
+                if found == newer && expected == newer - 1),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("upgrade paperpost"), "{err}");
+    }
 }
