@@ -19,4 +19,4 @@ pub use run::{
     RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,
 };
 pub use send::send_with;
-pub use test_send::{TestMessage, TestTarget, compose_test, test_digest};
+pub use test_send::{TestMessage, TestSent, TestTarget, compose_test, send_test, test_digest};
