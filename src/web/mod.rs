@@ -285,29 +285,6 @@ fn store_failure(e: anyhow::Error) -> WebError {
     }
 }
 
-#[cfg(test)]
-mod store_failure_tests {
-    use super::*;
-    use crate::store::StoreError;
-
-    #[test]
-    fn a_busy_store_answers_503_and_other_store_failures_500() {
-        let busy = StoreError::Busy {
-            op: "add_subscriber",
-            detail: "database is locked".into(),
-        };
-        let full = StoreError::Full {
-            op: "add_subscriber",
-            detail: "database or disk is full".into(),
-        };
-        assert!(matches!(store_failure(busy.into()), WebError::Unavailable));
-        assert!(matches!(
-            store_failure(full.into()),
-            WebError::Unexpected(_)
-        ));
-    }
-}
-
 pub(crate) type Shared = Arc<AppState>;
 
 /// Every route, with the body limit and timeouts, the error pages and the security headers.
@@ -396,4 +373,27 @@ pub async fn run(
     }
     tracing::info!("web server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod store_failure_tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn a_busy_store_answers_503_and_other_store_failures_500() {
+        let busy = StoreError::Busy {
+            op: "add_subscriber",
+            detail: "database is locked".into(),
+        };
+        let full = StoreError::Full {
+            op: "add_subscriber",
+            detail: "database or disk is full".into(),
+        };
+        assert!(matches!(store_failure(busy.into()), WebError::Unavailable));
+        assert!(matches!(
+            store_failure(full.into()),
+            WebError::Unexpected(_)
+        ));
+    }
 }
