@@ -120,6 +120,21 @@ fn editions_note_and_pin_set_the_editors_word_before_the_edition_is_planned() {
 }
 
 #[test]
+fn check_config_reports_the_store_backend_and_its_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = paperpost(&config(dir.path(), ""), &["check-config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = paperpost::store::Store::expected_schema_version();
+    assert!(
+        text.contains(&format!(
+            "store:      sqlite, schema version {expected} (current)"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_config_warns_when_the_base_url_is_not_https() {
     let dir = tempfile::tempdir().unwrap();
     let https = paperpost(&config(dir.path(), ""), &["check-config"]);

@@ -1777,3 +1777,50 @@ async fn the_status_page_writes_the_editors_note_and_pins_that_the_archive_then_
     assert!(app.store.editorial("2026-W48").unwrap().pins.is_empty());
     app.stop().await;
 }
+
+/// `serve` keeps one writer connection and a few read-only ones (WAL): a write in progress,
+/// here one holding this process's writer while another process holds SQLite's write lock,
+/// does not hold up the health check or an archive page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_from_the_web_answer_while_a_long_write_holds_the_writer() {
+    // Arrange: another process's write transaction, left open.
+    let app = spawn().await;
+    let path = app._db.path().join("paperpost.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('other', 'x');")
+        .unwrap();
+    // …and a write of ours that holds the writer until told to finish.
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let store = app.store.clone();
+    let writer = std::thread::spawn(move || {
+        store.meta_or_init("test.long_write", move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            "done".into()
+        })
+    });
+    started_rx
+        .recv()
+        .expect("the write started and holds the writer");
+
+    // Act: reads while the writer is held, each with a deadline far beyond a normal answer.
+    let deadline = std::time::Duration::from_secs(5);
+    let health = tokio::time::timeout(deadline, app.get("healthz"))
+        .await
+        .expect("/healthz answers while the writer is held");
+    let page = tokio::time::timeout(deadline, app.get("archive/2026-W48"))
+        .await
+        .expect("an archive page answers while the writer is held");
+
+    // Assert
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_readable_page(&page.text().await.unwrap(), "Scaling Diffusion Models");
+    assert!(!writer.is_finished(), "the write was still in progress");
+    other.execute_batch("COMMIT").unwrap();
+    release_tx.send(()).unwrap();
+    assert_eq!(writer.join().unwrap().unwrap(), "done");
+    app.stop().await;
+}

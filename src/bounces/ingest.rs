@@ -229,7 +229,7 @@ fn find_target(
         return Ok(Some(t));
     }
     match recipient {
-        Some(r) if r.contains('@') => store.bounce_target_by_address(r),
+        Some(r) if r.contains('@') => Ok(store.bounce_target_by_address(r)?),
         _ => Ok(None),
     }
 }

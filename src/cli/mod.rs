@@ -153,10 +153,13 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
         "  newsletter: {} <{}>",
         settings.newsletter.name, settings.newsletter.base_url
     );
+    let schema = store.schema_info()?;
     println!(
-        "  store:      {} (schema v{})",
+        "  store:      {}, schema version {} ({}) at {}",
+        schema.backend,
+        schema.version,
+        schema.state(),
         settings.store.path.display(),
-        store.schema_version()?
     );
     println!(
         "  sources:    {}",

@@ -7,9 +7,10 @@ use tokio::sync::watch;
 
 use crate::config::{Runtime, Settings};
 use crate::delivery::{Progress, Transport};
+use crate::domain::SendRunEnd;
 use crate::domain::{SubscriberEmail, Topics, count};
 use crate::pipeline::{self, Due, EditionRun, FetchWhen, RunEvent, RunOptions};
-use crate::store::{SendRunEnd, Store};
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct SendArgs {

@@ -9,7 +9,7 @@ use super::subscriber_csv;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
 use crate::domain::NewSubscriber;
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
-use crate::store::{AddSubscriberError, Store};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
@@ -120,8 +120,8 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
                     );
                     Ok(0)
                 }
-                Err(AddSubscriberError::Duplicate(_)) => add_again(store, new),
-                Err(AddSubscriberError::Unexpected(e)) => Err(e),
+                Err(StoreError::Conflict { .. }) => add_again(store, new),
+                Err(e) => Err(e.into()),
             }
         }
         SubscribersCommand::List { status } => {

@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::domain::{Frequency, Subscriber, Topics};
 use crate::domain::{NewSubscriber, SubscriberUpdate};
-use crate::store::{AddSubscriberError, Store};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
@@ -225,13 +225,14 @@ pub(super) fn upsert(
 ) -> Result<Upserted, String> {
     match store.add_subscriber(new, now) {
         Ok(_) => return Ok(Upserted::Added),
-        Err(AddSubscriberError::Duplicate(e)) if !update => {
+        Err(StoreError::Conflict { .. }) if !update => {
             return Err(format!(
-                "{e} is already subscribed (--update updates known addresses)"
+                "{} is already subscribed (--update updates known addresses)",
+                new.email
             ));
         }
-        Err(AddSubscriberError::Duplicate(_)) => {}
-        Err(AddSubscriberError::Unexpected(e)) => return Err(format!("{e:#}")),
+        Err(StoreError::Conflict { .. }) => {}
+        Err(e) => return Err(e.to_string()),
     }
     let old = store
         .subscriber_by_email(new.email.as_ref())

@@ -150,3 +150,15 @@ pub struct DeliveryFailure {
     pub last_error: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// One digest that went out to a reader (state `sent`: mailed, or written as `.eml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentDigest {
+    pub period_key: String,
+    pub picks: Vec<PickRef>,
+    /// The editor's note frozen when the digest was planned.
+    pub editor_note: Option<String>,
+    pub planned_at: DateTime<Utc>,
+    /// When it was marked sent.
+    pub sent_at: DateTime<Utc>,
+}

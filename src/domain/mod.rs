@@ -21,6 +21,7 @@ pub use bounce::{
 };
 pub use delivery::{
     Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
+    SentDigest,
 };
 pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
 pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};

@@ -71,7 +71,7 @@ pub fn render_sent(
     store: &Store,
     renderer: &DigestRenderer,
     subscriber: &Subscriber,
-    sent: &crate::store::SentDigest,
+    sent: &crate::domain::SentDigest,
 ) -> anyhow::Result<RenderedDigest> {
     let ids: Vec<PaperId> = sent.picks.iter().map(|p| p.id.clone()).collect();
     let mut found = store.papers_by_id(&ids)?;

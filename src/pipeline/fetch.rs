@@ -28,8 +28,10 @@ pub async fn fetch(
     now: DateTime<Utc>,
     on_progress: &(dyn Fn(FetchProgress<'_>) + Sync),
 ) -> anyhow::Result<FetchSummary> {
+    // Store calls run on the blocking pool: a fetch runs on an async worker.
     let seed = store
-        .http_validators()?
+        .blocking(|s| s.http_validators())
+        .await?
         .into_iter()
         .map(|(url, etag, last_modified)| {
             (
@@ -51,7 +53,8 @@ pub async fn fetch(
     let mut summary = FetchSummary::default();
     for report in reports {
         let papers = report.papers.len();
-        let counts = store.upsert_papers(report.papers, now)?;
+        let batch = report.papers;
+        let counts = store.blocking(move |s| s.upsert_papers(batch, now)).await?;
         if let Some(e) = &report.error {
             tracing::warn!(source = %report.name, "source failed: {e}");
         }
@@ -68,12 +71,16 @@ pub async fn fetch(
         .into_iter()
         .map(|(url, v)| (url, v.etag, v.last_modified))
         .collect();
-    store.save_http_validators(&validators)?;
     let run = RunRecord {
         kind: "fetch".into(),
         sources: summary.sources.clone(),
         ..RunRecord::default()
     };
-    store.record_run(&run, now, Utc::now())?;
+    store
+        .blocking(move |s| {
+            s.save_http_validators(&validators)?;
+            s.record_run(&run, now, Utc::now())
+        })
+        .await?;
     Ok(summary)
 }

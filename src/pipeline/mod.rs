@@ -14,6 +14,7 @@ pub use compose::{Composer, DigestRenderer, StoredDigest, links_for, render_sent
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};
+pub(crate) use run::readers_blocking;
 pub use run::{
     Due, EDITION_LEASE, EditionRun, FETCH_LEASE, FetchWhen, LAST_FETCH, LAST_TICK, RunEvent,
     RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,

@@ -16,10 +16,11 @@ use tokio::sync::watch;
 use super::{FetchSummary, PlanSummary};
 use crate::config::{Runtime, Settings};
 use crate::delivery::{EngineReport, Progress};
+use crate::domain::RunRecord;
 use crate::domain::{Frequency, Period, Subscriber, SubscriberStatus};
 use crate::schedule::{DueSend, Missed, Reader, reader_period};
 use crate::sources::FetchProgress;
-use crate::store::{RunRecord, Store};
+use crate::store::{Store, StoreError};
 
 /// How long a fetch may hold its lease before another process may fetch.
 pub const FETCH_LEASE: Duration = Duration::minutes(30);
@@ -217,20 +218,55 @@ pub async fn run_due(
     }
     out.stopped = opts.stopping();
     if opts.due == Due::Scheduled && !opts.dry_run {
-        store.set_meta(LAST_TICK, &at.to_rfc3339())?;
-        if !out.delivered_nothing() {
-            let finished = at + Duration::from_std(started.elapsed()).unwrap_or_default();
-            store.record_run(&send_record(&out), at, finished)?;
-        }
+        let record = (!out.delivered_nothing()).then(|| send_record(&out));
+        let finished = at + Duration::from_std(started.elapsed()).unwrap_or_default();
+        store
+            .blocking(move |s| {
+                s.set_meta(LAST_TICK, &at.to_rfc3339())?;
+                match record {
+                    Some(r) => s.record_run(&r, at, finished),
+                    None => Ok(()),
+                }
+            })
+            .await?;
     }
     Ok(out)
 }
 
-fn meta_time(store: &Store, key: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+/// A time kept in `meta`, read on the blocking pool (as every store call of this file:
+/// the scheduler's tick runs on an async worker).
+async fn meta_time(store: &Store, key: &'static str) -> anyhow::Result<Option<DateTime<Utc>>> {
     Ok(store
-        .meta(key)?
+        .blocking(move |s| s.meta(key))
+        .await?
         .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
         .map(|t| t.with_timezone(&Utc)))
+}
+
+/// [`readers`] on the blocking pool.
+pub(crate) async fn readers_blocking(store: &Store) -> anyhow::Result<Vec<Reader>> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || readers(&store))
+        .await
+        .context("Reading the readers panicked")?
+}
+
+/// `try_lock` on the blocking pool.
+async fn try_lock(
+    store: &Store,
+    name: String,
+    owner: String,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    Ok(store
+        .blocking(move |s| s.try_lock(&name, &owner, now, until))
+        .await?)
+}
+
+/// `unlock` on the blocking pool.
+async fn unlock(store: &Store, name: String, owner: String) -> Result<(), StoreError> {
+    store.blocking(move |s| s.unlock(&name, &owner)).await
 }
 
 /// The active readers, as the schedule sees them.
@@ -249,10 +285,21 @@ async fn fetch_if_due(
     opts: &RunOptions<'_>,
     out: &mut RunOutcome,
 ) -> anyhow::Result<()> {
-    let Some(slot) = rt.schedule.fetch_due(meta_time(store, LAST_FETCH)?, now) else {
+    let Some(slot) = rt
+        .schedule
+        .fetch_due(meta_time(store, LAST_FETCH).await?, now)
+    else {
         return Ok(());
     };
-    if !store.try_lock("fetch", &rt.owner, now, now + FETCH_LEASE)? {
+    if !try_lock(
+        store,
+        "fetch".into(),
+        rt.owner.clone(),
+        now,
+        now + FETCH_LEASE,
+    )
+    .await?
+    {
         tracing::info!("another process is fetching");
         out.fetch_locked = true;
         return Ok(());
@@ -260,7 +307,7 @@ async fn fetch_if_due(
     // Another process may have fetched this slot between our look and the lock.
     let result = if rt
         .schedule
-        .fetch_due(meta_time(store, LAST_FETCH)?, now)
+        .fetch_due(meta_time(store, LAST_FETCH).await?, now)
         .is_some()
     {
         let mut stop = opts.stop.clone();
@@ -272,9 +319,11 @@ async fn fetch_if_due(
     } else {
         None
     };
-    let unlocked = store.unlock("fetch", &rt.owner);
+    let unlocked = unlock(store, "fetch".into(), rt.owner.clone()).await;
     if let Some(summary) = result.transpose().context("Scheduled fetch failed")? {
-        store.set_meta(LAST_FETCH, &slot.to_rfc3339())?;
+        store
+            .blocking(move |s| s.set_meta(LAST_FETCH, &slot.to_rfc3339()))
+            .await?;
         let papers: usize = summary.sources.iter().map(|s| s.papers).sum();
         let new: usize = summary.sources.iter().map(|s| s.new).sum();
         let failed: Vec<&str> = summary.failed().map(|s| s.name.as_str()).collect();
@@ -282,7 +331,7 @@ async fn fetch_if_due(
         (opts.on_event)(RunEvent::Fetched(&summary));
         out.fetch = Some(summary);
     }
-    unlocked
+    Ok(unlocked?)
 }
 
 /// Plans each due edition under its lease, one after the other.
@@ -293,15 +342,18 @@ async fn plan_due(
     opts: &RunOptions<'_>,
     out: &mut RunOutcome,
 ) -> anyhow::Result<()> {
-    let readers = readers(store)?;
+    let readers = readers_blocking(store).await?;
     let due: Vec<DueSend> = match opts.due {
         Due::Everyone => rt.schedule.periods_at(&readers, now),
         Due::Scheduled => {
             let due = rt
                 .schedule
-                .sends_due(&readers, meta_time(store, LAST_TICK)?, now);
+                .sends_due(&readers, meta_time(store, LAST_TICK).await?, now);
             if !opts.dry_run {
-                record_missed(rt, store, &due.missed, now)?;
+                let records = missed_records(rt, &due.missed);
+                store
+                    .blocking(move |s| records.iter().try_for_each(|r| s.record_run(r, now, now)))
+                    .await?;
             }
             out.missed = due.missed;
             due.due
@@ -313,9 +365,14 @@ async fn plan_due(
             break;
         }
         let key = d.period.key();
-        let planned = match store.edition(&key)? {
-            Some(e) => store.planned_subscribers(e.id)?,
-            None => HashSet::new(),
+        let planned = {
+            let key = key.clone();
+            store
+                .blocking(move |s| match s.edition(&key)? {
+                    Some(e) => s.planned_subscribers(e.id),
+                    None => Ok(HashSet::new()),
+                })
+                .await?
         };
         let not_planned = d.readers.iter().filter(|r| !planned.contains(r)).count();
         let todo: HashSet<i64> = match opts.due {
@@ -343,7 +400,16 @@ async fn plan_due(
         // ten minutes, and editions and deliveries are unique per period and reader anyway.
         let lock = format!("edition:{key}");
         let locking = opts.due == Due::Scheduled && !opts.dry_run;
-        if locking && !store.try_lock(&lock, &rt.owner, now, now + EDITION_LEASE)? {
+        if locking
+            && !try_lock(
+                store,
+                lock.clone(),
+                rt.owner.clone(),
+                now,
+                now + EDITION_LEASE,
+            )
+            .await?
+        {
             tracing::info!(edition = %key, "another process is planning this edition");
             (opts.on_event)(RunEvent::Planned(&run));
             out.editions.push(run);
@@ -369,7 +435,7 @@ async fn plan_due(
         })
         .await;
         let unlocked = if locking {
-            store.unlock(&lock, &rt.owner)
+            unlock(store, lock, rt.owner.clone()).await
         } else {
             Ok(())
         };
@@ -389,12 +455,9 @@ async fn plan_due(
     Ok(())
 }
 
-fn record_missed(
-    rt: &Runtime,
-    store: &Store,
-    missed: &[Missed],
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+/// The run records of editions the scheduler missed, each logged as it is made.
+fn missed_records(rt: &Runtime, missed: &[Missed]) -> Vec<RunRecord> {
+    let mut records = Vec::new();
     for m in missed {
         let note = format!(
             "missed the {} edition {} (due {}, {} readers): the scheduler was not running and it is past the {} h grace window, or a later edition replaced it",
@@ -407,15 +470,14 @@ fn record_missed(
             rt.schedule.grace.num_hours()
         );
         tracing::warn!("{note}");
-        let record = RunRecord {
+        records.push(RunRecord {
             kind: "missed".into(),
             period_key: Some(m.period_key.clone()),
             note: Some(note),
             ..RunRecord::default()
-        };
-        store.record_run(&record, now, now)?;
+        });
     }
-    Ok(())
+    records
 }
 
 /// Delivers what is due (pending, retries whose time came, rows of a crashed run whose
@@ -426,7 +488,7 @@ async fn deliver_due(
     opts: &RunOptions<'_>,
     out: &mut RunOutcome,
 ) -> anyhow::Result<()> {
-    out.outstanding = store.outstanding_deliveries()?.max(0) as usize;
+    out.outstanding = store.blocking(|s| s.outstanding_deliveries()).await?.max(0) as usize;
     if out.outstanding == 0 {
         return Ok(());
     }
@@ -468,7 +530,12 @@ async fn deliver_due(
             tracing::error!("delivery stopped early: {why}");
         }
         total.absorb(report);
-        out.leased_elsewhere = store.leases_elsewhere(&owner, (opts.clock)())?;
+        out.leased_elsewhere = {
+            let (owner, now) = (owner.clone(), (opts.clock)());
+            store
+                .blocking(move |s| s.leases_elsewhere(&owner, now))
+                .await?
+        };
         if total.aborted.is_some()
             || out.leased_elsewhere.is_empty()
             || !opts.wait_for_leases

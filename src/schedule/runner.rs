@@ -9,8 +9,9 @@ use tokio::sync::watch;
 use super::clock::Clock;
 use crate::config::{Runtime, Settings};
 use crate::delivery::Transport;
+use crate::domain::RunRecord;
 use crate::pipeline::{self, Due, FetchWhen, RunOptions, RunOutcome};
-use crate::store::{RunRecord, Store};
+use crate::store::Store;
 
 /// One tick at `now` with a runtime of its own (its own lease owner), as `paperpost serve`
 /// runs it at each wake-up. Tests call it with made-up times.
@@ -31,6 +32,21 @@ pub async fn run_due(
     .await
 }
 
+/// [`next_wake`] with its store reads on the blocking pool.
+async fn next_wake_blocking(
+    rt: &Runtime,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DateTime<Utc>> {
+    let readers = pipeline::readers_blocking(store).await?;
+    let retry = store.blocking(|s| s.next_retry_at()).await?;
+    let mut wake = rt.schedule.next_wake(&readers, now);
+    if let Some(retry) = retry.filter(|t| *t > now) {
+        wake = wake.min(retry);
+    }
+    Ok(wake)
+}
+
 /// When the loop should run next: the next fetch or send time, the next retry, or one
 /// tick from `now`, whichever is sooner.
 pub fn next_wake(rt: &Runtime, store: &Store, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
@@ -41,13 +57,13 @@ pub fn next_wake(rt: &Runtime, store: &Store, now: DateTime<Utc>) -> anyhow::Res
     Ok(wake)
 }
 
-fn record_error(store: &Store, now: DateTime<Utc>, e: &anyhow::Error) -> anyhow::Result<()> {
+fn record_error(store: &Store, now: DateTime<Utc>, note: &str) -> anyhow::Result<()> {
     let record = RunRecord {
         kind: "error".into(),
-        note: Some(format!("{e:#}")),
+        note: Some(note.to_string()),
         ..RunRecord::default()
     };
-    store.record_run(&record, now, now)
+    Ok(store.record_run(&record, now, now)?)
 }
 
 /// The scheduler: runs a tick, sleeps until the next due time (at most `tick_secs`), and
@@ -71,7 +87,9 @@ pub async fn run_until_stopped(
         let now = clock.now();
         if let Err(e) = pipeline::run_due(&rt, &store, now, &opts).await {
             tracing::error!("scheduled run failed: {e:#}");
-            if let Err(e2) = record_error(&store, now, &e) {
+            let (s, note) = (store.clone(), format!("{e:#}"));
+            let recorded = tokio::task::spawn_blocking(move || record_error(&s, now, &note)).await;
+            if let Ok(Err(e2)) = recorded {
                 tracing::error!("could not record the failed run: {e2:#}");
             }
         }
@@ -79,10 +97,12 @@ pub async fn run_until_stopped(
             break;
         }
         let now = clock.now();
-        let wake = next_wake(&rt, &store, now).unwrap_or_else(|e| {
-            tracing::error!("could not compute the next run time: {e:#}");
-            now + rt.schedule.tick
-        });
+        let wake = next_wake_blocking(&rt, &store, now)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!("could not compute the next run time: {e:#}");
+                now + rt.schedule.tick
+            });
         tokio::select! {
             _ = clock.sleep_until(wake) => {}
             _ = shutdown.wait_for(|s| *s) => break,

@@ -9,8 +9,9 @@ use maud::{DOCTYPE, Markup, html};
 use super::due::{Reader, Schedule};
 use crate::config::Settings;
 use crate::domain::SubscriberStatus;
+use crate::domain::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord};
 use crate::pipeline::LAST_TICK;
-use crate::store::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord, Store};
+use crate::store::Store;
 
 const STATUS_CSS: &str = include_str!("../../templates/status.css");
 
@@ -382,7 +383,7 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SourceRunRecord;
+    use crate::domain::SourceRunRecord;
 
     fn report() -> StatusReport {
         let now = DateTime::parse_from_rfc3339("2026-11-26T08:30:00Z")

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, ts};
+use super::{Sqlite, ts};
 use crate::domain::{AttemptLimits, AttemptVerdict};
 
-impl Store {
+impl Sqlite {
     /// Counts and records one subscribe attempt in one transaction, so concurrent posts
     /// cannot both slip under a limit.
     pub fn record_subscribe_attempt(
@@ -59,6 +59,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use chrono::Duration;
 
     const LIMITS: AttemptLimits = AttemptLimits {

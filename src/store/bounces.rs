@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::subscribers::email_key;
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
 };
@@ -26,7 +26,7 @@ fn row_to_target(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BounceTarget, Strin
     ))
 }
 
-impl Store {
+impl Sqlite {
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(
         &self,
@@ -195,7 +195,7 @@ impl Store {
 
     /// Bounce and complaint counts per edition that has any, newest edition first.
     pub fn edition_bounces(&self) -> anyhow::Result<Vec<EditionBounces>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT e.period_key,
                     (SELECT COUNT(*) FROM deliveries d WHERE d.edition_id = e.id AND d.state = 'sent'),
@@ -217,7 +217,7 @@ impl Store {
 
     /// The latest bounces and complaints, newest first.
     pub fn recent_bounces(&self, limit: usize) -> anyhow::Result<Vec<BounceRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT b.email_key, b.kind, e.period_key, b.reason, b.at
              FROM bounces b LEFT JOIN editions e ON e.id = b.edition_id
@@ -241,6 +241,7 @@ mod tests {
     use super::*;
     use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, SubscriberStatus, Topics};
+    use crate::store::Store;
 
     fn store_with(email: &str) -> Store {
         let store = Store::open_in_memory().unwrap();

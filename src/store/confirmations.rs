@@ -9,14 +9,14 @@ use sha2::{Digest as _, Sha256};
 
 use super::subscribers::COLUMNS_S;
 use super::subscribers::{readable, row_to_subscriber_at};
-use super::{Store, constant_time_eq, random_token, ts};
+use super::{Sqlite, constant_time_eq, random_token, ts};
 use crate::domain::Confirmation;
 
 fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-impl Store {
+impl Sqlite {
     /// Issues a confirmation token for `subscriber_id`, valid for `ttl` from `now`. The
     /// returned token is the only copy of its secret.
     pub fn create_confirmation(
@@ -130,6 +130,7 @@ mod tests {
     use super::*;
     use crate::domain::NewSubscriber;
     use crate::domain::{Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+    use crate::store::Store;
 
     fn pending(store: &Store) -> Subscriber {
         let mut new = NewSubscriber::active(

@@ -13,10 +13,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId};
 
-impl Store {
+impl Sqlite {
     /// Records the planned deliveries of an edition in one transaction. A subscriber who
     /// already has a delivery in this edition is left alone (so planning twice plans once).
     /// The papers of each non-empty digest are remembered as sent to that subscriber, so no
@@ -343,6 +343,7 @@ fn ts_ceil(t: DateTime<Utc>) -> i64 {
 mod tests {
     use super::*;
     use crate::domain::PickRef;
+    use crate::store::Store;
 
     fn finish(store: &Store, id: i64, owner: &str, outcome: Finish, now: DateTime<Utc>) -> bool {
         store

@@ -2,10 +2,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState};
 
-impl Store {
+impl Sqlite {
     /// Deliveries still to do: pending, sending and retry.
     pub fn outstanding_deliveries(&self) -> anyhow::Result<i64> {
         Ok(self.conn().query_row(
@@ -31,7 +31,7 @@ impl Store {
 
     /// Counts per state for each edition, newest edition first.
     pub fn delivery_counts(&self) -> anyhow::Result<Vec<DeliveryCounts>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT e.period_key, d.state, COUNT(*), SUM(d.reclaimed > 0)
              FROM deliveries d JOIN editions e ON e.id = d.edition_id
@@ -128,7 +128,7 @@ impl Store {
 
     /// Every delivery of an edition, in subscriber order.
     pub fn delivery_rows(&self, period_key: &str) -> anyhow::Result<Vec<DeliveryRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM deliveries d
              JOIN editions e ON e.id = d.edition_id JOIN subscribers s ON s.id = d.subscriber_id

@@ -2,17 +2,17 @@
 //! cancelling what an edition has not delivered yet so it can be planned again.
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts};
+use super::{Sqlite, from_ts};
 use crate::domain::{CancelledEdition, DeliveryState, EditionSummary};
 
 /// Rows of an edition that never reached a reader: what cancelling withdraws.
 const UNDELIVERED: &str =
     "(state IN ('pending', 'retry', 'skipped') OR (state = 'sent' AND relay = 'file'))";
 
-impl Store {
+impl Sqlite {
     /// Editions, newest first, with their delivery counts.
     pub fn edition_summaries(&self, limit: usize) -> anyhow::Result<Vec<EditionSummary>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, period_key, created_at FROM editions
              ORDER BY created_at DESC, id DESC LIMIT ?1",
@@ -56,7 +56,7 @@ impl Store {
     pub fn find_edition(&self, id_or_key: &str) -> anyhow::Result<Option<(i64, String)>> {
         let id = id_or_key.trim().parse::<i64>().ok();
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT id, period_key FROM editions WHERE period_key = ?1 OR id = ?2",
                 params![id_or_key.trim(), id],
@@ -113,8 +113,9 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+    use crate::domain::{Finish, NewDelivery, NewSubscriber};
     use crate::domain::{PaperId, PickRef, SubscriberEmail, Topics};
-    use crate::store::{Finish, NewDelivery, NewSubscriber};
+    use crate::store::Store;
 
     fn pick(id: &str) -> PickRef {
         PickRef {

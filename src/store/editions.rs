@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Edition, PickRef};
 
 fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
@@ -17,7 +17,7 @@ fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
     })
 }
 
-impl Store {
+impl Sqlite {
     /// The edition of `period_key`, created with `public` picks if it does not exist yet.
     /// Returns the edition and whether this call created it. Two concurrent callers get the
     /// same edition (the period key is unique).
@@ -43,7 +43,7 @@ impl Store {
 
     pub fn edition(&self, period_key: &str) -> anyhow::Result<Option<Edition>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT id, period_key, created_at, public FROM editions WHERE period_key = ?1",
                 [period_key],
@@ -54,7 +54,7 @@ impl Store {
 
     /// Editions, newest first.
     pub fn editions(&self, limit: usize) -> anyhow::Result<Vec<Edition>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, period_key, created_at, public FROM editions ORDER BY created_at DESC, id DESC LIMIT ?1",
         )?;
@@ -66,6 +66,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     #[test]
     fn an_edition_is_created_once_per_period() {

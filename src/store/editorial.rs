@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Editorial, PaperId, Pin};
 
-impl Store {
+impl Sqlite {
     /// Sets (or replaces) the editor's note of an edition; an empty note removes it.
     pub fn set_edition_note(
         &self,
@@ -63,7 +63,7 @@ impl Store {
 
     /// The note and pins of an edition (empty when the editor set nothing).
     pub fn editorial(&self, period_key: &str) -> anyhow::Result<Editorial> {
-        let conn = self.conn();
+        let conn = self.reader();
         let note: Option<String> = conn
             .query_row(
                 "SELECT note FROM edition_notes WHERE period_key = ?1",
@@ -102,6 +102,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::store::Store;
 
     #[test]
     fn notes_and_pins_are_kept_per_edition_in_pin_order() {

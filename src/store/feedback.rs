@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Feedback, FeedbackRow, Paper, PaperId, ReaderFeedback};
 
-impl Store {
+impl Sqlite {
     /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
     #[tracing::instrument(name = "Recording feedback", skip(self, paper, now))]
     pub fn set_feedback(
@@ -36,7 +36,7 @@ impl Store {
 
     /// One reader's verdicts, newest first.
     pub fn feedback_of(&self, subscriber_id: i64) -> anyhow::Result<Vec<FeedbackRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT paper_id, value, at FROM feedback WHERE subscriber_id = ?1
              ORDER BY at DESC, paper_id",
@@ -61,7 +61,7 @@ impl Store {
     /// Every reader's likes and dislikes (oldest first), for planning. Readers without
     /// feedback are absent.
     pub fn feedback_by_subscriber(&self) -> anyhow::Result<HashMap<i64, ReaderFeedback>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT subscriber_id, paper_id, value FROM feedback ORDER BY subscriber_id, at, paper_id",
         )?;
@@ -85,14 +85,14 @@ impl Store {
     /// The number of verdicts stored (all readers).
     pub fn feedback_count(&self) -> anyhow::Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0))?)
     }
 
     /// Every stored paper (replacements included): the text the recommender learns from.
     #[tracing::instrument(name = "Reading every paper", skip_all)]
     pub fn all_papers(&self) -> anyhow::Result<Vec<Paper>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT data FROM papers ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
@@ -104,7 +104,7 @@ impl Store {
 
     /// Whether a paper with this id is stored.
     pub fn has_paper(&self, id: &PaperId) -> anyhow::Result<bool> {
-        Ok(self.conn().query_row(
+        Ok(self.reader().query_row(
             "SELECT EXISTS (SELECT 1 FROM papers WHERE id = ?1)",
             [id.as_str()],
             |r| r.get(0),
@@ -127,6 +127,7 @@ mod tests {
     use super::*;
     use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, Topics};
+    use crate::store::Store;
     use chrono::Duration;
 
     fn reader(store: &Store, email: &str) -> i64 {

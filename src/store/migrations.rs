@@ -206,6 +206,9 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version of a fully migrated store.
+pub(super) const LATEST: usize = MIGRATIONS.len();
+
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     migrate_to(conn, MIGRATIONS.len())
 }
@@ -215,10 +218,12 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if current > MIGRATIONS.len() {
-        anyhow::bail!(
-            "the store has schema version {current}, newer than this paperpost knows ({}); upgrade paperpost",
-            MIGRATIONS.len()
-        );
+        return Err(super::StoreError::Schema {
+            op: "open",
+            found: current as i64,
+            expected: MIGRATIONS.len() as i64,
+        }
+        .into());
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let version = i + 1;

@@ -2,11 +2,18 @@
 //! folder, behind methods named for domain operations, so another backend (PostgreSQL for
 //! several senders) can be added without touching the pipeline.
 //!
-//! [`Store`] is a cheap `Clone` handle over one SQLite connection behind a `std::sync::Mutex`
-//! (as in mini-redis's `Db`): every critical section is a short statement or transaction and
-//! never awaits, so a blocking mutex is cheaper than an async one, and SQLite serialises
-//! writers anyway. WAL mode lets the CLI read while `serve` writes, and lets a few
-//! read-only connections ([`readers`]) serve long reads without waiting on that lock.
+//! The boundary has three parts:
+//! - [`Store`], a cheap `Clone` handle (as mini-redis's `Db`) whose methods are the store's
+//!   operations, all listed in `operations.rs`; each returns `Result<T, StoreError>` naming
+//!   the operation, and no backend type (no `rusqlite` type, no connection, no open
+//!   transaction) appears in their signatures: a transaction is one operation.
+//! - [`StoreError`] (`error.rs`): what failed, in kinds a caller can act on.
+//! - The backend seam: `Backend` is an enum each operation dispatches on (`dispatch!`).
+//!   SQLite (`sqlite.rs` plus the per-concern `impl Sqlite` files) is the only backend
+//!   today; PostgreSQL plugs in as a second variant implementing the same operations.
+//!
+//! Every operation blocks its thread (SQLite is a library call). Async code runs them on
+//! tokio's blocking pool through [`Store::blocking`], never on an async worker.
 mod attempts;
 mod bounces;
 mod confirmations;
@@ -15,22 +22,26 @@ mod delivery_reports;
 mod edition_admin;
 mod editions;
 mod editorial;
+mod error;
 mod feedback;
 mod migrations;
+mod operations;
 mod papers;
 mod reader_admin;
 mod reader_digests;
 mod readers;
 mod runs;
 mod send_runs;
+mod sqlite;
 mod subscribers;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::Connection;
+
+pub use error::StoreError;
+use sqlite::Sqlite;
 
 // Domain types that used to live here, re-exported for one round so that branches in flight
 // keep building; new code imports them from `crate::domain`.
@@ -42,210 +53,119 @@ pub use crate::domain::{
     SourceRunRecord, StoredPaper, SubscriberDates, SubscriberUpdate, Suppression,
     UnreadableSubscriber, UpsertCounts,
 };
-pub use reader_digests::SentDigest;
 pub(crate) use readers::READERS;
-pub use subscribers::{AddSubscriberError, check_storable_topics};
+pub use subscribers::check_storable_topics;
 
+/// Runs one operation on whichever backend the store has, turning the backend's failure
+/// into a [`StoreError`] that names the operation. PostgreSQL adds its arm here.
+macro_rules! dispatch {
+    ($self:ident, $op:literal, |$db:ident| $call:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($db) => $call.map_err(|e| StoreError::from_sqlite($op, e)),
+        }
+    };
+}
+use dispatch;
+
+/// The handle every stage holds: open it once, then clone it into the web state, the
+/// scheduler and the delivery engine.
 #[derive(Clone)]
 pub struct Store {
-    /// The one connection that writes (and does most reads).
-    conn: Arc<Mutex<Connection>>,
-    /// Read-only connections for [`Store::reader`]; `None` in memory, where a second
-    /// connection would see another database.
-    readers: Option<Arc<readers::Readers>>,
+    backend: Backend,
+}
+
+/// The backend a [`Store`] dispatches to.
+#[derive(Clone)]
+enum Backend {
+    /// An SQLite file (or an in-memory database in tests).
+    Sqlite(Arc<Sqlite>),
+}
+
+/// Which backend a store runs on and its schema version, for `check-config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaInfo {
+    /// `sqlite` (later `postgres`).
+    pub backend: &'static str,
+    /// The version the store is at.
+    pub version: i64,
+    /// The version this binary expects (it migrates older stores on open).
+    pub expected: i64,
+}
+
+impl SchemaInfo {
+    /// `current`, `older: …` or `newer: …`, for a status line.
+    pub fn state(&self) -> &'static str {
+        match self.version.cmp(&self.expected) {
+            std::cmp::Ordering::Equal => "current",
+            std::cmp::Ordering::Less => "older than this paperpost expects",
+            std::cmp::Ordering::Greater => "newer than this paperpost knows",
+        }
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the SQLite file at `path`, switches it to WAL and applies
     /// pending migrations.
-    #[tracing::instrument(name = "Opening the store", skip_all, fields(path = %path.display()))]
-    pub fn open(path: &Path) -> anyhow::Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| {
-                format!("Failed to create the store's folder {}", dir.display())
-            })?;
-        }
-        let existed = check_store_file(path)?;
-        let conn = Connection::open(path)
-            .with_context(|| format!("Failed to open the store at {}", path.display()))?;
-        if existed {
-            check_is_paperpost(&conn, path)?;
-        }
-        let mut store = Self::setup(conn)
-            .with_context(|| format!("Failed to prepare the store at {}", path.display()))?;
-        store.readers = Some(Arc::new(readers::Readers::open(path)?));
-        Ok(store)
-    }
-
-    /// An in-memory store, for unit tests and benchmarks.
-    pub fn open_in_memory() -> anyhow::Result<Store> {
-        Self::setup(Connection::open_in_memory()?)
-    }
-
-    fn setup(mut conn: Connection) -> anyhow::Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // NORMAL in WAL mode: durable across process crashes (SIGKILL), only an OS crash can
-        // lose the last commits; every send is recorded before the next is claimed.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::migrate(&mut conn)?;
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = Sqlite::open(path).map_err(|e| StoreError::from_sqlite("open", e))?;
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-            readers: None,
+            backend: Backend::Sqlite(Arc::new(db)),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (transactions roll back on
-        // drop), so a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// An in-memory SQLite store, for unit tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let db = Sqlite::open_in_memory().map_err(|e| StoreError::from_sqlite("open", e))?;
+        Ok(Store {
+            backend: Backend::Sqlite(Arc::new(db)),
+        })
     }
 
-    /// A read-only connection for a read that may take long or must not wait on the
-    /// writer (the writer itself for an in-memory store).
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        match &self.readers {
-            Some(readers) => readers.get(),
-            None => self.conn(),
+    /// The schema version this binary expects: stores are migrated to it on open.
+    pub fn expected_schema_version() -> i64 {
+        migrations::LATEST as i64
+    }
+
+    /// The backend's name and the store's schema version against the expected one.
+    pub fn schema_info(&self) -> Result<SchemaInfo, StoreError> {
+        let version = self.schema_version()?;
+        let backend = match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+        };
+        Ok(SchemaInfo {
+            backend,
+            version,
+            expected: Self::expected_schema_version(),
+        })
+    }
+
+    /// Runs `f` (one or more store operations) on tokio's blocking pool, so an async task
+    /// (a web handler, the delivery engine, the scheduler) never blocks its worker thread
+    /// on the database.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .unwrap_or_else(|e| {
+                Err(StoreError::Backend {
+                    op: "blocking",
+                    detail: format!("the store task failed: {e}"),
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// The SQLite writer connection, for unit tests that corrupt rows by hand.
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.conn(),
         }
-    }
-
-    /// The schema version, for `check-config`, `/healthz` and tests. Read on a read-only
-    /// connection, so a health check never queues behind a long write.
-    pub fn schema_version(&self) -> anyhow::Result<i64> {
-        Ok(self
-            .reader()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    /// A value from the key/value `meta` table.
-    pub fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// The `meta` value of `key`, storing `init()` first when there is none. Two processes
-    /// racing on the first call both get the value that won.
-    pub fn meta_or_init(&self, key: &str, init: impl FnOnce() -> String) -> anyhow::Result<String> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-            [key, &init()],
-        )?;
-        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
-    }
-
-    pub fn set_meta(&self, key: &str, value: &str) -> anyhow::Result<()> {
-        self.conn().execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
-    }
-}
-
-/// The `meta` key (and value) that marks an SQLite file as a paperpost store; written by a
-/// migration, so a new store has it from its creation and an older store gets it on upgrade.
-pub(crate) const STORE_MARKER: (&str, &str) = ("paperpost_store", "1");
-
-/// What an existing store file must start with.
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-
-/// Refuses a file at `path` that cannot be a paperpost store: empty (a truncated store must
-/// not silently become a fresh one, losing every reader) or not SQLite at all. Returns
-/// whether the file exists; a path with no file is a new store.
-fn check_store_file(path: &Path) -> anyhow::Result<bool> {
-    use std::io::Read;
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => anyhow::bail!("cannot read the store file {}: {e}", path.display()),
-    };
-    if !meta.is_file() {
-        anyhow::bail!(
-            "the store path {} is not a file, so it is not a paperpost store",
-            path.display()
-        );
-    }
-    if meta.len() == 0 {
-        anyhow::bail!(
-            "the store file {} is empty (0 bytes): it is not a paperpost store (a truncated \
-             store? restore it from a backup, or delete the file to start a new store)",
-            path.display()
-        );
-    }
-    let mut head = [0u8; 16];
-    let read = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .with_context(|| format!("cannot read the store file {}", path.display()))?;
-    if read < head.len() || &head != SQLITE_MAGIC {
-        anyhow::bail!(
-            "the store file {} is not an SQLite database ({} bytes, starting {:?}): it is not a \
-             paperpost store; point [store] path at paperpost's database",
-            path.display(),
-            meta.len(),
-            String::from_utf8_lossy(&head[..read]),
-        );
-    }
-    Ok(true)
-}
-
-/// Refuses an SQLite database that paperpost did not make: it has neither the
-/// [`STORE_MARKER`] nor the tables of a store made before the marker existed.
-fn check_is_paperpost(conn: &Connection, path: &Path) -> anyhow::Result<()> {
-    use rusqlite::OptionalExtension;
-    let not_ours = |what: String| {
-        anyhow::anyhow!(
-            "the store file {} is an SQLite database but not a paperpost store ({what}); \
-             point [store] path at paperpost's database",
-            path.display()
-        )
-    };
-    let tables: Vec<String> = {
-        let mut stmt = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .map_err(|e| not_ours(format!("cannot read its schema: {e}")))?;
-        stmt.query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect::<Result<_, _>>())
-            .map_err(|e| not_ours(format!("cannot read its schema: {e}")))?
-    };
-    let has = |t: &str| tables.iter().any(|n| n == t);
-    if !has("meta") {
-        return Err(not_ours(if tables.is_empty() {
-            "it has no tables".into()
-        } else {
-            format!("its tables are {}", tables.join(", "))
-        }));
-    }
-    let marker: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            [STORE_MARKER.0],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| not_ours(format!("cannot read its meta table: {e}")))?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap_or(0);
-    // Stores made before the marker: migrated, with paperpost's own tables.
-    let legacy = marker.is_none()
-        && version >= 1
-        && ["papers", "subscribers", "editions", "deliveries"]
-            .iter()
-            .all(|t| has(t));
-    if marker.is_some() || legacy {
-        Ok(())
-    } else {
-        Err(not_ours(format!(
-            "its meta table has no `{}` marker",
-            STORE_MARKER.0
-        )))
     }
 }
 
@@ -277,84 +197,4 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A short random tag that makes lease owners unique across processes and restarts.
 pub fn lease_nonce() -> String {
     random_token()[..8].to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_path_becomes_a_marked_store_and_opens_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/pp.sqlite3");
-        let store = Store::open(&path).unwrap();
-        assert_eq!(
-            store.meta(STORE_MARKER.0).unwrap().as_deref(),
-            Some(STORE_MARKER.1)
-        );
-        drop(store);
-        Store::open(&path).unwrap();
-    }
-
-    #[test]
-    fn an_empty_or_foreign_file_is_refused_and_left_untouched() {
-        let dir = tempfile::tempdir().unwrap();
-        let foreign = dir.path().join("other.sqlite3");
-        {
-            let c = Connection::open(&foreign).unwrap();
-            c.execute_batch("CREATE TABLE meta (key TEXT, value TEXT); CREATE TABLE t (x);")
-                .unwrap();
-        }
-        let no_meta = dir.path().join("nometa.sqlite3");
-        Connection::open(&no_meta)
-            .unwrap()
-            .execute_batch("CREATE TABLE notes (x)")
-            .unwrap();
-        let cases = [
-            ("empty.sqlite3", Some(b"".as_slice()), "is empty (0 bytes)"),
-            (
-                "text.sqlite3",
-                Some(b"hello, world, this is text".as_slice()),
-                "not an SQLite database",
-            ),
-            (
-                "short.sqlite3",
-                Some(b"SQLite".as_slice()),
-                "not an SQLite database",
-            ),
-            ("other.sqlite3", None, "no `paperpost_store` marker"),
-            ("nometa.sqlite3", None, "its tables are notes"),
-        ];
-        for (name, content, want) in cases {
-            let path = dir.path().join(name);
-            if let Some(c) = content {
-                std::fs::write(&path, c).unwrap();
-            }
-            let before = std::fs::read(&path).unwrap();
-            let err = format!("{:#}", Store::open(&path).err().expect(name));
-            assert!(err.contains(want), "{name}: {err}");
-            assert!(err.contains("not a paperpost store"), "{name}: {err}");
-            assert!(err.contains(name), "{name}: {err}");
-            assert_eq!(
-                std::fs::read(&path).unwrap(),
-                before,
-                "{name} is left as it was"
-            );
-        }
-    }
-
-    #[test]
-    fn a_store_made_before_the_marker_is_accepted_and_marked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.sqlite3");
-        {
-            let mut c = Connection::open(&path).unwrap();
-            migrations::migrate_to(&mut c, 2).unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(
-            store.meta(STORE_MARKER.0).unwrap().as_deref(),
-            Some(STORE_MARKER.1)
-        );
-    }
 }

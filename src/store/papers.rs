@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::{Paper, PaperId, StoredPaper, UpsertCounts, ValidatorRow};
 
-impl Store {
+impl Sqlite {
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with
     /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
     /// same whatever order its sources arrive in).
@@ -98,7 +98,7 @@ impl Store {
 
     /// The papers with these ids (unknown ids are left out).
     pub fn papers_by_id(&self, ids: &[PaperId]) -> anyhow::Result<HashMap<PaperId, Paper>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
         let mut out = HashMap::with_capacity(ids.len());
         for id in ids {
@@ -117,13 +117,13 @@ impl Store {
 
     pub fn paper_count(&self) -> anyhow::Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
     }
 
     /// Conditional GET validators saved by earlier fetches.
     pub fn http_validators(&self) -> anyhow::Result<Vec<ValidatorRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare("SELECT url, etag, last_modified FROM http_validators")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -149,6 +149,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use chrono::Duration;
 
     fn paper(id: &str, title: &str) -> Paper {

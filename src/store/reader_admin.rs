@@ -3,10 +3,10 @@
 use rusqlite::OptionalExtension;
 
 use super::subscribers::email_key;
-use super::{Store, from_ts};
+use super::{Sqlite, from_ts};
 use crate::domain::{LastDigest, SubscriberDates, Suppression};
 
-impl Store {
+impl Sqlite {
     pub fn subscriber_dates(&self, id: i64) -> anyhow::Result<Option<SubscriberDates>> {
         Ok(self
             .conn()
@@ -29,7 +29,7 @@ impl Store {
     /// The reader's newest delivery that was not an empty (skipped) digest.
     pub fn last_digest(&self, subscriber_id: i64) -> anyhow::Result<Option<LastDigest>> {
         let row = self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT e.period_key, d.state, d.picks, d.created_at, d.sent_at, d.last_error
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
@@ -67,7 +67,7 @@ impl Store {
     /// The address's suppression, if it is on the list.
     pub fn suppression(&self, email: &str) -> anyhow::Result<Option<Suppression>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT reason, created_at FROM suppressions WHERE email_key = ?1",
                 [email_key(email)],

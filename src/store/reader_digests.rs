@@ -1,22 +1,9 @@
 //! A reader's own sent digests, as planned: what their web copy (`/d/{token}/{edition}`)
 //! and their private feed (`/feed/{token}.xml`) render again.
-use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts};
-use crate::domain::PickRef;
-
-/// One digest that went out to a reader (state `sent`: mailed, or written as `.eml`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SentDigest {
-    pub period_key: String,
-    pub picks: Vec<PickRef>,
-    /// The editor's note frozen when the digest was planned.
-    pub editor_note: Option<String>,
-    pub planned_at: DateTime<Utc>,
-    /// When it was marked sent.
-    pub sent_at: DateTime<Utc>,
-}
+use super::{Sqlite, from_ts};
+use crate::domain::SentDigest;
 
 const COLUMNS: &str = "e.period_key, d.picks, d.editor_note, d.created_at, d.updated_at";
 
@@ -31,7 +18,7 @@ fn row_to_sent(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentDigest> {
     })
 }
 
-impl Store {
+impl Sqlite {
     /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
     pub fn sent_digest(
         &self,
@@ -69,9 +56,10 @@ impl Store {
 mod tests {
     use chrono::Duration;
 
-    use super::*;
-    use crate::domain::{PaperId, SubscriberEmail, Topics};
-    use crate::store::{Finish, NewDelivery, NewSubscriber};
+    use crate::domain::{
+        Finish, NewDelivery, NewSubscriber, PaperId, PickRef, SubscriberEmail, Topics,
+    };
+    use crate::store::Store;
 
     #[test]
     fn only_sent_digests_are_found_newest_first_with_their_note() {

@@ -1,7 +1,8 @@
-//! Read-only connections beside the one writer, for long reads (the papers scan of a
-//! `/preview`) and health checks: in WAL mode SQLite readers see the last commit and never
-//! wait on the writer, so such a read holds up neither sign-ups nor the scheduler, and the
-//! writer's lock never holds up `/healthz`.
+//! Read-only connections beside the one writer, used by the read operations (pages, the
+//! papers scan of a `/preview`, listings, health checks): in WAL mode SQLite readers see the
+//! last commit and never wait on the writer, so a read holds up neither sign-ups nor the
+//! scheduler, and a long write never holds up `/healthz` or an archive page. Reads that
+//! decide what the delivery engine does (leases, planned readers) stay on the writer.
 //!
 //! A handful of connections, each behind its own `std::sync::Mutex` (a read is one
 //! statement that never awaits, as for the writer). A caller takes the first free one, or

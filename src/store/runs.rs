@@ -2,10 +2,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::RunRecord;
 
-impl Store {
+impl Sqlite {
     pub fn record_run(
         &self,
         run: &RunRecord,
@@ -26,7 +26,7 @@ impl Store {
 
     /// The latest runs, newest first.
     pub fn recent_runs(&self, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT summary, started_at, finished_at FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
         )?;
@@ -78,6 +78,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use chrono::Duration;
 
     #[test]

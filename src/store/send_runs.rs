@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, from_ts, ts};
+use super::{Sqlite, from_ts, ts};
 use crate::domain::SendRunEnd;
 
-impl Store {
+impl Sqlite {
     /// Records that the send run `owner` starts now.
     pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         self.conn().execute(
@@ -68,6 +68,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     #[test]
     fn a_run_is_running_until_it_records_how_it_ended() {

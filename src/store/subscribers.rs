@@ -2,25 +2,11 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Store, constant_time_eq, from_ts, random_token, ts};
+use super::{Sqlite, StoreError, constant_time_eq, from_ts, random_token, ts};
 use crate::domain::{
     NewSubscriber, Subscriber, SubscriberEmail, SubscriberStatus, SubscriberUpdate, Topics,
     UnreadableSubscriber,
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum AddSubscriberError {
-    #[error("{0} is already subscribed")]
-    Duplicate(String),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<rusqlite::Error> for AddSubscriberError {
-    fn from(e: rusqlite::Error) -> Self {
-        AddSubscriberError::Unexpected(e.into())
-    }
-}
 
 const COLUMNS: &str =
     "id, email, name, status, topics, frequency, timezone, send_hour, created_at, token";
@@ -163,16 +149,18 @@ pub(super) fn readable(row: Option<SubscriberRow>) -> Option<Subscriber> {
     }
 }
 
-impl Store {
+impl Sqlite {
     /// Adds a subscriber; an address already known (in any letter case) is refused.
     #[tracing::instrument(name = "Adding a subscriber", skip_all)]
     pub fn add_subscriber(
         &self,
         new: &NewSubscriber,
         now: DateTime<Utc>,
-    ) -> Result<Subscriber, AddSubscriberError> {
-        check_storable_topics(&new.topics)
-            .map_err(|e| AddSubscriberError::Unexpected(anyhow::anyhow!(e)))?;
+    ) -> anyhow::Result<Subscriber> {
+        check_storable_topics(&new.topics).map_err(|reason| StoreError::Invalid {
+            op: "add_subscriber",
+            reason,
+        })?;
         let conn = self.conn();
         let key = email_key(new.email.as_ref());
         let result = conn.execute(
@@ -197,7 +185,11 @@ impl Store {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
-                return Err(AddSubscriberError::Duplicate(new.email.to_string()));
+                return Err(StoreError::Conflict {
+                    op: "add_subscriber",
+                    what: format!("the subscriber {}", new.email),
+                }
+                .into());
             }
             other => other?,
         };
@@ -207,12 +199,20 @@ impl Store {
             [id],
             row_to_subscriber,
         )?
-        .map_err(|u| AddSubscriberError::Unexpected(anyhow::anyhow!("{u}")))
+        .map_err(|u| {
+            StoreError::Corrupt {
+                op: "add_subscriber",
+                table: "subscribers".into(),
+                key: format!("id {id}"),
+                reason: u.reason,
+            }
+            .into()
+        })
     }
 
     pub fn subscriber_by_email(&self, email: &str) -> anyhow::Result<Option<Subscriber>> {
         Ok(readable(
-            self.conn()
+            self.reader()
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = ?1"),
                     [email_key(email)],
@@ -224,7 +224,7 @@ impl Store {
 
     pub fn subscriber_by_id(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
         Ok(readable(
-            self.conn()
+            self.reader()
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
                     [id],
@@ -265,7 +265,7 @@ impl Store {
         &self,
         status: Option<SubscriberStatus>,
     ) -> anyhow::Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>)> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM subscribers WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
         ))?;
@@ -357,7 +357,7 @@ impl Store {
     }
 
     pub fn subscriber_count(&self, status: Option<SubscriberStatus>) -> anyhow::Result<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.reader().query_row(
             "SELECT COUNT(*) FROM subscribers WHERE ?1 IS NULL OR status = ?1",
             [status.map(|s| s.as_str())],
             |r| r.get(0),
@@ -376,7 +376,7 @@ impl Store {
 
     pub fn is_suppressed(&self, email: &str) -> anyhow::Result<bool> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT 1 FROM suppressions WHERE email_key = ?1",
                 [email_key(email)],
@@ -389,7 +389,7 @@ impl Store {
     /// Why an address is on the suppression list (the SMTP reply that put it there), if it is.
     pub fn suppression_reason(&self, email: &str) -> anyhow::Result<Option<String>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT reason FROM suppressions WHERE email_key = ?1",
                 [email_key(email)],
@@ -400,7 +400,7 @@ impl Store {
 
     /// The suppression list: (address, reason).
     pub fn suppressions(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare("SELECT email_key, reason FROM suppressions ORDER BY email_key")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -418,6 +418,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     fn new(email: &str) -> NewSubscriber {
         NewSubscriber::active(
@@ -435,7 +436,7 @@ mod tests {
         let err = store
             .add_subscriber(&new("ADA@example.org"), Utc::now())
             .unwrap_err();
-        assert!(matches!(err, AddSubscriberError::Duplicate(_)), "{err}");
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
         assert_eq!(store.subscriber_count(None).unwrap(), 1);
     }
 

@@ -147,7 +147,7 @@ pub(crate) async fn edition(
     Path(key): Path<String>,
 ) -> Result<Response, WebError> {
     let found = state
-        .db(move |s| {
+        .db(move |s| -> anyhow::Result<_> {
             let Some(e) = s.edition(&key)? else {
                 return Ok(None);
             };
@@ -178,7 +178,7 @@ pub(crate) async fn edition(
 
 pub(crate) async fn feed(State(state): State<Shared>) -> Result<Response, WebError> {
     let items = state
-        .db(|s| {
+        .db(|s| -> anyhow::Result<_> {
             let mut out = Vec::new();
             for e in public_editions(s, IN_FEED)? {
                 if let Some(d) = edition_digest(s, &e)? {

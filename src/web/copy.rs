@@ -22,7 +22,7 @@ pub(crate) async fn show(
     let html = state
         .db(move |s| {
             let Some(reader) = reader_of(s, &token)? else {
-                return Ok(None);
+                return anyhow::Ok(None);
             };
             let Some(sent) = s.sent_digest(reader.id, &edition)? else {
                 return Ok(None);

@@ -122,7 +122,7 @@ pub(crate) async fn record(
 pub(crate) async fn verdicts(state: &Shared, sub: &Subscriber) -> Result<Verdicts, WebError> {
     let id = sub.id;
     let rows = state
-        .db(move |s| {
+        .db(move |s| -> anyhow::Result<_> {
             let rows = s.feedback_of(id)?;
             let ids: Vec<PaperId> = rows.iter().map(|r| r.paper_id.clone()).collect();
             let mut papers = s.papers_by_id(&ids)?;
@@ -206,7 +206,10 @@ async fn known_paper(state: &Shared, raw: String) -> Result<(PaperId, Paper), We
     let id = parse_id(raw)?;
     let key = id.clone();
     let paper = state
-        .db(move |s| Ok(s.papers_by_id(std::slice::from_ref(&key))?.remove(&key)))
+        .db(move |s| {
+            s.papers_by_id(std::slice::from_ref(&key))
+                .map(|mut p| p.remove(&key))
+        })
         .await?
         .ok_or(WebError::NotFound)?;
     Ok((id, paper))
@@ -219,7 +222,7 @@ async fn current_verdict(
 ) -> Result<Option<Feedback>, WebError> {
     let (sub_id, id) = (sub.id, id.clone());
     state
-        .db(move |s| {
+        .db(move |s| -> anyhow::Result<_> {
             Ok(s.feedback_of(sub_id)?
                 .into_iter()
                 .find(|r| r.paper_id == id)

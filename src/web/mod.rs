@@ -277,16 +277,29 @@ impl AppState {
     }
 
     /// Runs a store call on the blocking pool (SQLite calls block).
-    pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, WebError>
+    pub(crate) async fn db<T, E, F>(&self, f: F) -> Result<T, WebError>
     where
-        F: FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: Into<anyhow::Error> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| WebError::Unexpected(e.into()))?
-            .map_err(WebError::Unexpected)
+            .map_err(|e| store_failure(e.into()))
+    }
+}
+
+/// A failed store call as a response: a database busy past its timeout is a moment's
+/// overload, not a bug, so 503 (retry), anything else 500.
+fn store_failure(e: anyhow::Error) -> WebError {
+    match e.downcast_ref::<crate::store::StoreError>() {
+        Some(se) if se.is_transient() => {
+            tracing::warn!("{se}");
+            WebError::Unavailable
+        }
+        _ => WebError::Unexpected(e),
     }
 }
 
@@ -381,4 +394,27 @@ pub async fn run(
     }
     tracing::info!("web server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod store_failure_tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn a_busy_store_answers_503_and_other_store_failures_500() {
+        let busy = StoreError::Busy {
+            op: "add_subscriber",
+            detail: "database is locked".into(),
+        };
+        let full = StoreError::Full {
+            op: "add_subscriber",
+            detail: "database or disk is full".into(),
+        };
+        assert!(matches!(store_failure(busy.into()), WebError::Unavailable));
+        assert!(matches!(
+            store_failure(full.into()),
+            WebError::Unexpected(_)
+        ));
+    }
 }

@@ -45,7 +45,7 @@ pub(crate) async fn feed(
     let found = state
         .db(move |s| {
             let Some(reader) = reader_of(s, &token)? else {
-                return Ok(None);
+                return anyhow::Ok(None);
             };
             let mut entries = Vec::new();
             for sent in s.sent_digests(reader.id, DIGESTS)? {

@@ -22,7 +22,7 @@ use super::{Shared, home, layout};
 use crate::domain::{AttemptVerdict, NewSubscriber, SubscriberUpdate};
 use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
 use crate::render::{Notice, render_notice};
-use crate::store::{AddSubscriberError, Store};
+use crate::store::{Store, StoreError};
 
 pub(crate) async fn subscribe(
     State(state): State<Shared>,
@@ -169,10 +169,10 @@ fn prepare(
             match store.add_subscriber(&new, now) {
                 Ok(s) => s,
                 // Another request added it meanwhile: go on with theirs.
-                Err(AddSubscriberError::Duplicate(_)) => store
+                Err(StoreError::Conflict { .. }) => store
                     .subscriber_by_email(email.as_ref())?
                     .ok_or_else(|| anyhow::anyhow!("subscriber vanished while signing up"))?,
-                Err(AddSubscriberError::Unexpected(e)) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     };

@@ -54,7 +54,7 @@ use tokio::time::Instant;
 
 use super::smtp::Relay;
 use crate::domain::{Claimed, Finish};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Tuning of the engine, from `[delivery]` in config.
 #[derive(Debug, Clone)]
@@ -199,12 +199,23 @@ struct Halt {
 }
 
 impl Halt {
-    fn store_failed(&self, what: &str, e: &anyhow::Error) {
-        tracing::error!("{what}: {e:#}; stopping: nothing more is sent in this run");
+    /// Any failed store call halts, whatever its kind: a busy, full or failing database
+    /// ([`StoreError::is_write_refused`]) is the usual cause, but an outcome that could not
+    /// be recorded for another reason must not be followed by more messages either.
+    fn store_failed(&self, what: &str, e: &StoreError) {
+        let kind = if e.is_write_refused() {
+            "the database refused the write"
+        } else {
+            "the store failed"
+        };
+        tracing::error!(
+            op = e.op(),
+            "{what} ({kind}): {e}; stopping: nothing more is sent in this run"
+        );
         self.failure
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert_with(|| format!("{what}: {e:#}"));
+            .get_or_insert_with(|| format!("{what}: {e}"));
         let _ = self.abort.send(true);
     }
 
@@ -267,7 +278,9 @@ pub async fn deliver(
         let now = clock();
         tokio::task::spawn_blocking(move || store.begin_send_run(&owner, now))
             .await?
-            .map_err(|e| e.context("the store refused a write; nothing was sent"))?;
+            .map_err(|e| {
+                anyhow::Error::new(e).context("the store refused a write; nothing was sent")
+            })?;
     }
     let (abort_tx, abort_rx) = watch::channel(false);
     let halt = Halt {

@@ -35,7 +35,12 @@ pub(super) async fn recorder(
         let result =
             tokio::task::spawn_blocking(move || store.finish_deliveries(&owner, &outcomes, now))
                 .await
-                .unwrap_or_else(|e| Err(anyhow::anyhow!("the recording task failed: {e}")));
+                .unwrap_or_else(|e| {
+                    Err(StoreError::Backend {
+                        op: "finish_deliveries",
+                        detail: format!("the recording task failed: {e}"),
+                    })
+                });
         let ok = match result {
             Ok(_) => true,
             Err(e) => {

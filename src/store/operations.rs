@@ -1,0 +1,637 @@
+//! Every operation of the store, in one place: each names itself for [`StoreError`] and
+//! dispatches to the backend (see `dispatch!` in `mod.rs`). The SQL lives in the
+//! per-concern files (`impl Sqlite`); the docs of each operation are here, where callers
+//! look.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Backend, Store, StoreError, dispatch};
+use crate::domain::*;
+
+impl Store {
+    /// The schema version the store is at (`check-config`, `/healthz`, tests). Read on a
+    /// read-only connection, so a health check never queues behind a long write.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        dispatch!(self, "schema_version", |db| db.schema_version())
+    }
+
+    /// A value from the key/value `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, "meta", |db| db.meta(key))
+    }
+
+    /// The `meta` value of `key`, storing `init()` first when there is none. Two processes
+    /// racing on the first call both get the value that won.
+    pub fn meta_or_init(
+        &self,
+        key: &str,
+        init: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
+        dispatch!(self, "meta_or_init", |db| db.meta_or_init(key, init))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        dispatch!(self, "set_meta", |db| db.set_meta(key, value))
+    }
+
+    // --- attempts ---
+    /// Counts and records one subscribe attempt in one transaction, so concurrent posts
+    /// cannot both slip under a limit.
+    pub fn record_subscribe_attempt(
+        &self,
+        ip_key: &str,
+        address_key: &str,
+        now: DateTime<Utc>,
+        limits: &AttemptLimits,
+    ) -> Result<AttemptVerdict, StoreError> {
+        dispatch!(self, "record_subscribe_attempt", |db| db
+            .record_subscribe_attempt(ip_key, address_key, now, limits))
+    }
+
+    // --- bounces ---
+    /// The delivery a VERP token names, if its check matches the row's Message-ID.
+    pub fn bounce_target_by_token(
+        &self,
+        id: i64,
+        check: &str,
+    ) -> Result<Option<BounceTarget>, StoreError> {
+        dispatch!(self, "bounce_target_by_token", |db| db
+            .bounce_target_by_token(id, check))
+    }
+
+    /// The delivery whose message had this Message-ID (with or without angle brackets).
+    pub fn bounce_target_by_message_id(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<BounceTarget>, StoreError> {
+        dispatch!(self, "bounce_target_by_message_id", |db| db
+            .bounce_target_by_message_id(message_id))
+    }
+
+    /// A subscriber with this address and their latest delivery that went out, if any.
+    pub fn bounce_target_by_address(
+        &self,
+        email: &str,
+    ) -> Result<Option<BounceTarget>, StoreError> {
+        dispatch!(self, "bounce_target_by_address", |db| db
+            .bounce_target_by_address(email))
+    }
+
+    /// Records an ingested report (`hash` names the message) and applies its event, all in
+    /// one transaction: a message whose hash is already recorded changes nothing.
+    pub fn record_bounce_message(
+        &self,
+        hash: &str,
+        outcome: &str,
+        event: Option<&BounceEvent>,
+        soft: SoftPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<BounceApplied, StoreError> {
+        dispatch!(self, "record_bounce_message", |db| db
+            .record_bounce_message(hash, outcome, event, soft, now))
+    }
+
+    /// Whether a report with this hash was ingested before.
+    pub fn bounce_message_seen(&self, hash: &str) -> Result<bool, StoreError> {
+        dispatch!(self, "bounce_message_seen", |db| db
+            .bounce_message_seen(hash))
+    }
+
+    /// Bounce and complaint counts per edition that has any, newest edition first.
+    pub fn edition_bounces(&self) -> Result<Vec<EditionBounces>, StoreError> {
+        dispatch!(self, "edition_bounces", |db| db.edition_bounces())
+    }
+
+    /// The latest bounces and complaints, newest first.
+    pub fn recent_bounces(&self, limit: usize) -> Result<Vec<BounceRecord>, StoreError> {
+        dispatch!(self, "recent_bounces", |db| db.recent_bounces(limit))
+    }
+
+    // --- confirmations ---
+    /// Issues a confirmation token for `subscriber_id`, valid for `ttl` from `now`. The
+    /// returned token is the only copy of its secret.
+    pub fn create_confirmation(
+        &self,
+        subscriber_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<String, StoreError> {
+        dispatch!(self, "create_confirmation", |db| db.create_confirmation(
+            subscriber_id,
+            now,
+            ttl
+        ))
+    }
+
+    /// Uses a confirmation token: a pending subscriber becomes active and every open token of
+    /// theirs is spent. Repeating it is harmless ([`Confirmation::AlreadyUsed`]).
+    pub fn confirm_subscriber(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Confirmation, StoreError> {
+        dispatch!(self, "confirm_subscriber", |db| db
+            .confirm_subscriber(token, now))
+    }
+
+    /// What [`Store::confirm_subscriber`] would do with `token`, changing nothing
+    /// ([`Confirmation::Open`] where it would confirm): for the page a GET shows.
+    pub fn confirmation_state(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Confirmation, StoreError> {
+        dispatch!(self, "confirmation_state", |db| db
+            .confirmation_state(token, now))
+    }
+
+    // --- deliveries ---
+    /// Records the planned deliveries of an edition in one transaction. A subscriber who
+    /// already has a delivery in this edition is left alone (so planning twice plans once).
+    /// The papers of each non-empty digest are remembered as sent to that subscriber, so no
+    /// later edition picks them again. Returns how many rows were inserted.
+    pub fn plan_deliveries(
+        &self,
+        edition_id: i64,
+        deliveries: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        dispatch!(self, "plan_deliveries", |db| db
+            .plan_deliveries(edition_id, deliveries, now))
+    }
+
+    /// Subscribers that already have a delivery (of any state) in this edition.
+    pub fn planned_subscribers(&self, edition_id: i64) -> Result<HashSet<i64>, StoreError> {
+        dispatch!(self, "planned_subscribers", |db| db
+            .planned_subscribers(edition_id))
+    }
+
+    /// When each subscriber last had a digest planned (empty ones not counted).
+    pub fn last_digest_times(&self) -> Result<HashMap<i64, DateTime<Utc>>, StoreError> {
+        dispatch!(self, "last_digest_times", |db| db.last_digest_times())
+    }
+
+    /// Which of `candidates` each of `subscriber_ids` has already been sent.
+    pub fn sent_papers_among(
+        &self,
+        subscriber_ids: &[i64],
+        candidates: &[PaperId],
+    ) -> Result<HashMap<i64, HashSet<PaperId>>, StoreError> {
+        dispatch!(self, "sent_papers_among", |db| db
+            .sent_papers_among(subscriber_ids, candidates))
+    }
+
+    /// Claims up to `limit` deliveries that are due: pending ones, retries whose time has
+    /// come, and `sending` ones whose lease expired (their run died). Each claimed row is put
+    /// in `sending` under `owner`'s lease until `now + lease`.
+    pub fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        dispatch!(self, "claim_deliveries", |db| db
+            .claim_deliveries(owner, now, lease, limit))
+    }
+
+    /// Records the outcomes of claimed deliveries in one transaction (one commit for many
+    /// messages). Each row changes only while `owner` still holds its lease; the result says,
+    /// per outcome, whether it did.
+    pub fn finish_deliveries(
+        &self,
+        owner: &str,
+        outcomes: &[(i64, Finish)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        dispatch!(self, "finish_deliveries", |db| db
+            .finish_deliveries(owner, outcomes, now))
+    }
+
+    /// Extends the lease of every row `owner` holds until `until` (the heartbeat of a live
+    /// run, so its rows are never taken over while it works on them). Returns how many.
+    pub fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<usize, StoreError> {
+        dispatch!(self, "renew_leases", |db| db.renew_leases(owner, until))
+    }
+
+    /// Rows in `sending` under other owners' unexpired leases, per owner: (owner, how many,
+    /// when its lease on them runs out), earliest expiry first.
+    pub fn leases_elsewhere(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64, DateTime<Utc>)>, StoreError> {
+        dispatch!(self, "leases_elsewhere", |db| db
+            .leases_elsewhere(owner, now))
+    }
+
+    /// Rows in `sending` under another owner's unexpired lease: (how many, earliest expiry).
+    pub fn leased_elsewhere(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        dispatch!(self, "leased_elsewhere", |db| db
+            .leased_elsewhere(owner, now))
+    }
+
+    // --- delivery_reports ---
+    /// Deliveries still to do: pending, sending and retry.
+    pub fn outstanding_deliveries(&self) -> Result<i64, StoreError> {
+        dispatch!(self, "outstanding_deliveries", |db| db
+            .outstanding_deliveries())
+    }
+
+    /// The earliest time a retry is due, if any.
+    pub fn next_retry_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(self, "next_retry_at", |db| db.next_retry_at())
+    }
+
+    /// Counts per state for each edition, newest edition first.
+    pub fn delivery_counts(&self) -> Result<Vec<DeliveryCounts>, StoreError> {
+        dispatch!(self, "delivery_counts", |db| db.delivery_counts())
+    }
+
+    /// Deliveries in `failed`, `unknown` or `retry`, with their last SMTP reply.
+    pub fn delivery_failures(&self, limit: usize) -> Result<Vec<DeliveryFailure>, StoreError> {
+        dispatch!(self, "delivery_failures", |db| db.delivery_failures(limit))
+    }
+
+    /// Puts failed and/or unknown deliveries (optionally of one edition) back to pending.
+    pub fn requeue_deliveries(
+        &self,
+        states: &[DeliveryState],
+        period_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        dispatch!(self, "requeue_deliveries", |db| db
+            .requeue_deliveries(states, period_key, now))
+    }
+
+    /// One subscriber's delivery in an edition (tests and status).
+    pub fn delivery_state(
+        &self,
+        period_key: &str,
+        email: &str,
+    ) -> Result<Option<DeliveryRow>, StoreError> {
+        dispatch!(self, "delivery_state", |db| db
+            .delivery_state(period_key, email))
+    }
+
+    /// Every delivery of an edition, in subscriber order.
+    pub fn delivery_rows(&self, period_key: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+        dispatch!(self, "delivery_rows", |db| db.delivery_rows(period_key))
+    }
+
+    // --- edition_admin ---
+    /// Editions, newest first, with their delivery counts.
+    pub fn edition_summaries(&self, limit: usize) -> Result<Vec<EditionSummary>, StoreError> {
+        dispatch!(self, "edition_summaries", |db| db.edition_summaries(limit))
+    }
+
+    /// The edition named by its id or period key (`2026-W48`, `2026-11-26`).
+    pub fn find_edition(&self, id_or_key: &str) -> Result<Option<(i64, String)>, StoreError> {
+        dispatch!(self, "find_edition", |db| db.find_edition(id_or_key))
+    }
+
+    /// Withdraws, in one transaction, every delivery of the edition that did not reach its
+    /// reader (pending, retry, skipped, or only written as an `.eml` file), and forgets that
+    /// their papers were sent to those readers, so planning the period again plans them
+    /// afresh. Delivered, unknown, failed and in-flight rows stay as they are.
+    pub fn cancel_edition(&self, edition_id: i64) -> Result<CancelledEdition, StoreError> {
+        dispatch!(self, "cancel_edition", |db| db.cancel_edition(edition_id))
+    }
+
+    // --- editions ---
+    /// The edition of `period_key`, created with `public` picks if it does not exist yet.
+    /// Returns the edition and whether this call created it. Two concurrent callers get the
+    /// same edition (the period key is unique).
+    pub fn edition_for_period(
+        &self,
+        period_key: &str,
+        public: &[PickRef],
+        now: DateTime<Utc>,
+    ) -> Result<(Edition, bool), StoreError> {
+        dispatch!(self, "edition_for_period", |db| db
+            .edition_for_period(period_key, public, now))
+    }
+
+    pub fn edition(&self, period_key: &str) -> Result<Option<Edition>, StoreError> {
+        dispatch!(self, "edition", |db| db.edition(period_key))
+    }
+
+    /// Editions, newest first.
+    pub fn editions(&self, limit: usize) -> Result<Vec<Edition>, StoreError> {
+        dispatch!(self, "editions", |db| db.editions(limit))
+    }
+
+    // --- a reader's sent digests (web copy, personal feed) ---
+    /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
+    pub fn sent_digest(
+        &self,
+        subscriber_id: i64,
+        period_key: &str,
+    ) -> Result<Option<SentDigest>, StoreError> {
+        dispatch!(self, "sent_digest", |db| db
+            .sent_digest(subscriber_id, period_key))
+    }
+
+    /// The last `limit` digests sent to a subscriber, newest first.
+    pub fn sent_digests(
+        &self,
+        subscriber_id: i64,
+        limit: usize,
+    ) -> Result<Vec<SentDigest>, StoreError> {
+        dispatch!(self, "sent_digests", |db| db
+            .sent_digests(subscriber_id, limit))
+    }
+
+    // --- editorial ---
+    /// Sets (or replaces) the editor's note of an edition; an empty note removes it.
+    pub fn set_edition_note(
+        &self,
+        period_key: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "set_edition_note", |db| db
+            .set_edition_note(period_key, note, now))
+    }
+
+    /// Pins a paper to an edition (again: its note is replaced, its place kept).
+    pub fn pin_paper(
+        &self,
+        period_key: &str,
+        paper_id: &PaperId,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "pin_paper", |db| db
+            .pin_paper(period_key, paper_id, note, now))
+    }
+
+    /// Removes a pin; returns whether there was one.
+    pub fn unpin_paper(&self, period_key: &str, paper_id: &PaperId) -> Result<bool, StoreError> {
+        dispatch!(self, "unpin_paper", |db| db
+            .unpin_paper(period_key, paper_id))
+    }
+
+    /// The note and pins of an edition (empty when the editor set nothing).
+    pub fn editorial(&self, period_key: &str) -> Result<Editorial, StoreError> {
+        dispatch!(self, "editorial", |db| db.editorial(period_key))
+    }
+
+    // --- feedback ---
+    /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
+    pub fn set_feedback(
+        &self,
+        subscriber_id: i64,
+        paper: &PaperId,
+        feedback: Feedback,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "set_feedback", |db| db.set_feedback(
+            subscriber_id,
+            paper,
+            feedback,
+            now
+        ))
+    }
+
+    /// Forgets the reader's verdict on `paper`; `false` when there was none.
+    pub fn remove_feedback(&self, subscriber_id: i64, paper: &PaperId) -> Result<bool, StoreError> {
+        dispatch!(self, "remove_feedback", |db| db
+            .remove_feedback(subscriber_id, paper))
+    }
+
+    /// One reader's verdicts, newest first.
+    pub fn feedback_of(&self, subscriber_id: i64) -> Result<Vec<FeedbackRow>, StoreError> {
+        dispatch!(self, "feedback_of", |db| db.feedback_of(subscriber_id))
+    }
+
+    /// Every reader's likes and dislikes (oldest first), for planning. Readers without
+    /// feedback are absent.
+    pub fn feedback_by_subscriber(&self) -> Result<HashMap<i64, ReaderFeedback>, StoreError> {
+        dispatch!(self, "feedback_by_subscriber", |db| db
+            .feedback_by_subscriber())
+    }
+
+    /// The number of verdicts stored (all readers).
+    pub fn feedback_count(&self) -> Result<i64, StoreError> {
+        dispatch!(self, "feedback_count", |db| db.feedback_count())
+    }
+
+    /// Every stored paper (replacements included): the text the recommender learns from.
+    pub fn all_papers(&self) -> Result<Vec<Paper>, StoreError> {
+        dispatch!(self, "all_papers", |db| db.all_papers())
+    }
+
+    /// Whether a paper with this id is stored.
+    pub fn has_paper(&self, id: &PaperId) -> Result<bool, StoreError> {
+        dispatch!(self, "has_paper", |db| db.has_paper(id))
+    }
+
+    // --- papers ---
+    /// Stores papers in one transaction: a new id is inserted, a known one is merged with
+    /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
+    /// same whatever order its sources arrive in).
+    pub fn upsert_papers(
+        &self,
+        papers: Vec<Paper>,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError> {
+        dispatch!(self, "upsert_papers", |db| db.upsert_papers(papers, now))
+    }
+
+    /// Papers first stored at or after `since`, news only (replacements left out). The
+    /// longest read there is (every recent paper): it runs on a read-only connection, so it
+    /// holds up no writer.
+    pub fn papers_seen_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredPaper>, StoreError> {
+        dispatch!(self, "papers_seen_since", |db| db.papers_seen_since(since))
+    }
+
+    /// The papers with these ids (unknown ids are left out).
+    pub fn papers_by_id(&self, ids: &[PaperId]) -> Result<HashMap<PaperId, Paper>, StoreError> {
+        dispatch!(self, "papers_by_id", |db| db.papers_by_id(ids))
+    }
+
+    pub fn paper_count(&self) -> Result<i64, StoreError> {
+        dispatch!(self, "paper_count", |db| db.paper_count())
+    }
+
+    /// Conditional GET validators saved by earlier fetches.
+    pub fn http_validators(&self) -> Result<Vec<ValidatorRow>, StoreError> {
+        dispatch!(self, "http_validators", |db| db.http_validators())
+    }
+
+    pub fn save_http_validators(&self, validators: &[ValidatorRow]) -> Result<(), StoreError> {
+        dispatch!(self, "save_http_validators", |db| db
+            .save_http_validators(validators))
+    }
+
+    // --- reader_admin ---
+    pub fn subscriber_dates(&self, id: i64) -> Result<Option<SubscriberDates>, StoreError> {
+        dispatch!(self, "subscriber_dates", |db| db.subscriber_dates(id))
+    }
+
+    /// The reader's newest delivery that was not an empty (skipped) digest.
+    pub fn last_digest(&self, subscriber_id: i64) -> Result<Option<LastDigest>, StoreError> {
+        dispatch!(self, "last_digest", |db| db.last_digest(subscriber_id))
+    }
+
+    /// The address's suppression, if it is on the list.
+    pub fn suppression(&self, email: &str) -> Result<Option<Suppression>, StoreError> {
+        dispatch!(self, "suppression", |db| db.suppression(email))
+    }
+
+    // --- runs ---
+    pub fn record_run(
+        &self,
+        run: &RunRecord,
+        started: DateTime<Utc>,
+        finished: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "record_run", |db| db
+            .record_run(run, started, finished))
+    }
+
+    /// The latest runs, newest first.
+    pub fn recent_runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        dispatch!(self, "recent_runs", |db| db.recent_runs(limit))
+    }
+
+    /// Takes (or renews) the named lease for `owner` until `until`, unless another owner
+    /// holds it and it has not expired at `now`. Returns whether `owner` holds it now.
+    pub fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, "try_lock", |db| db.try_lock(name, owner, now, until))
+    }
+
+    pub fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        dispatch!(self, "unlock", |db| db.unlock(name, owner))
+    }
+
+    // --- send_runs ---
+    /// Records that the send run `owner` starts now.
+    pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch!(self, "begin_send_run", |db| db.begin_send_run(owner, now))
+    }
+
+    /// Records how the send run `owner` ended: `error` None = finished.
+    pub fn end_send_run(
+        &self,
+        owner: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "end_send_run", |db| db
+            .end_send_run(owner, error, now))
+    }
+
+    /// How the send run `owner` ended; None for a run never recorded (an older paperpost).
+    pub fn send_run_end(&self, owner: &str) -> Result<Option<SendRunEnd>, StoreError> {
+        dispatch!(self, "send_run_end", |db| db.send_run_end(owner))
+    }
+
+    // --- subscribers ---
+    /// Adds a subscriber; an address already known (in any letter case) is refused.
+    pub fn add_subscriber(
+        &self,
+        new: &NewSubscriber,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, StoreError> {
+        dispatch!(self, "add_subscriber", |db| db.add_subscriber(new, now))
+    }
+
+    pub fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
+        dispatch!(self, "subscriber_by_email", |db| db
+            .subscriber_by_email(email))
+    }
+
+    pub fn subscriber_by_id(&self, id: i64) -> Result<Option<Subscriber>, StoreError> {
+        dispatch!(self, "subscriber_by_id", |db| db.subscriber_by_id(id))
+    }
+
+    /// Finds the subscriber a public token (`{id}.{secret}`) belongs to, comparing the secret
+    /// in constant time. Any malformed or wrong token is simply `None`.
+    pub fn subscriber_by_token(&self, token: &str) -> Result<Option<Subscriber>, StoreError> {
+        dispatch!(self, "subscriber_by_token", |db| db
+            .subscriber_by_token(token))
+    }
+
+    /// All readable subscribers, optionally only those with `status`, in id order. A row that
+    /// cannot be read is logged (warn, naming the reader and why) and skipped.
+    pub fn subscribers(
+        &self,
+        status: Option<SubscriberStatus>,
+    ) -> Result<Vec<Subscriber>, StoreError> {
+        dispatch!(self, "subscribers", |db| db.subscribers(status))
+    }
+
+    /// Like [`Store::subscribers`], and also every row that cannot be read, for listings
+    /// that report them (`subscribers list`, `export`). With a `status` filter, a row whose
+    /// status itself cannot be read is not among them (it has no status to match).
+    pub fn subscribers_checked(
+        &self,
+        status: Option<SubscriberStatus>,
+    ) -> Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>), StoreError> {
+        dispatch!(self, "subscribers_checked", |db| db
+            .subscribers_checked(status))
+    }
+
+    /// Applies a preferences change; returns the updated subscriber.
+    pub fn update_subscriber(
+        &self,
+        id: i64,
+        update: &SubscriberUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscriber>, StoreError> {
+        dispatch!(self, "update_subscriber", |db| db
+            .update_subscriber(id, update, now))
+    }
+
+    /// Deletes a subscriber and everything recorded about them (erasure on request). Runs
+    /// never call this; unsubscribing only changes the status.
+    pub fn delete_subscriber(&self, email: &str) -> Result<bool, StoreError> {
+        dispatch!(self, "delete_subscriber", |db| db.delete_subscriber(email))
+    }
+
+    pub fn subscriber_count(&self, status: Option<SubscriberStatus>) -> Result<i64, StoreError> {
+        dispatch!(self, "subscriber_count", |db| db.subscriber_count(status))
+    }
+
+    /// Puts an address on the suppression list (hard bounce); later sends skip it.
+    pub fn suppress(
+        &self,
+        email: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "suppress", |db| db.suppress(email, reason, now))
+    }
+
+    pub fn is_suppressed(&self, email: &str) -> Result<bool, StoreError> {
+        dispatch!(self, "is_suppressed", |db| db.is_suppressed(email))
+    }
+
+    /// Why an address is on the suppression list (the SMTP reply that put it there), if it is.
+    pub fn suppression_reason(&self, email: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, "suppression_reason", |db| db
+            .suppression_reason(email))
+    }
+
+    /// The suppression list: (address, reason).
+    pub fn suppressions(&self) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self, "suppressions", |db| db.suppressions())
+    }
+
+    pub fn unsuppress(&self, email: &str) -> Result<bool, StoreError> {
+        dispatch!(self, "unsuppress", |db| db.unsuppress(email))
+    }
+}
