@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use paperpost::config::Settings;
+use paperpost::domain::{DeliveryState, NewSubscriber};
 use paperpost::domain::{Frequency, SubscriberEmail, Topics};
 use paperpost::schedule::{Clock, ManualClock, RunOutcome, run_due, run_until_stopped};
-use paperpost::store::{DeliveryState, NewSubscriber, Store};
+use paperpost::store::Store;
 use support::TestServer;
 use support::newsletter::{Config, file_source, relay, smtp_delivery};
 use support::recorded::{Day, Today, feeds_toml, recorded_sources_on};
@@ -391,9 +392,12 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
         Arc::new(clock.clone()),
         stop_rx,
     ));
-    while clock.now() < end {
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-    }
+    support::wait::until_async(
+        "the loop's clock to reach the end of the week",
+        std::time::Duration::from_secs(60),
+        || clock.now() >= end,
+    )
+    .await;
     stop_tx.send(true).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(30), scheduler)
         .await

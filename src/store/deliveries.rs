@@ -9,121 +9,12 @@
 //! skipped: the digest would have been empty; recorded so the period is not evaluated again.
 //! ```
 use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 
 use super::{Store, from_ts, ts};
-use crate::domain::{PaperId, PickRef, Subscriber};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DeliveryState {
-    Pending,
-    Sending,
-    Sent,
-    Retry,
-    Failed,
-    Unknown,
-    Skipped,
-}
-
-impl DeliveryState {
-    pub const ALL: [DeliveryState; 7] = [
-        Self::Pending,
-        Self::Sending,
-        Self::Sent,
-        Self::Retry,
-        Self::Failed,
-        Self::Unknown,
-        Self::Skipped,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Retry => "retry",
-            Self::Failed => "failed",
-            Self::Unknown => "unknown",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
-impl FromStr for DeliveryState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown delivery state `{s}`"))
-    }
-}
-
-impl fmt::Display for DeliveryState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A delivery to record when an edition is planned.
-#[derive(Debug, Clone)]
-pub struct NewDelivery {
-    pub subscriber_id: i64,
-    /// Empty for a skipped (empty) digest.
-    pub picks: Vec<PickRef>,
-    pub message_id: String,
-}
-
-/// A delivery claimed for sending, with everything needed to render and send it.
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub id: i64,
-    pub edition_id: i64,
-    pub period_key: String,
-    pub subscriber: Subscriber,
-    pub picks: Vec<PickRef>,
-    pub message_id: String,
-    /// Attempts including this one.
-    pub attempts: u32,
-    /// First attempt of this row, for the retry age limit.
-    pub created_at: DateTime<Utc>,
-    /// A run that died held this row before; the message may already be out.
-    pub reclaimed: bool,
-    /// Taken over by this claim from an expired lease: the owner of that lease.
-    pub reclaimed_from: Option<String>,
-    pub suppressed: bool,
-}
-
-/// The outcome of one claimed delivery, recorded by [`Store::finish_deliveries`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Finish {
-    Sent {
-        relay: String,
-    },
-    Retry {
-        next_attempt: DateTime<Utc>,
-        error: String,
-    },
-    /// Permanent failure; `suppress` puts the address on the suppression list in the same
-    /// transaction (a hard bounce).
-    Failed {
-        error: String,
-        suppress: Option<String>,
-    },
-    Unknown {
-        error: String,
-    },
-    /// Failed without any SMTP traffic (the address is on the suppression list): the claim's
-    /// attempt is not counted.
-    Suppressed {
-        error: String,
-    },
-    /// Given back untouched: the attempt is not counted.
-    Release,
-}
+use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId};
 
 impl Store {
     /// Records the planned deliveries of an edition in one transaction. A subscriber who
@@ -141,8 +32,8 @@ impl Store {
         let mut inserted = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at, editor_note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
                  ON CONFLICT (edition_id, subscriber_id) DO NOTHING",
             )?;
             let mut remember = tx.prepare_cached(
@@ -161,7 +52,8 @@ impl Store {
                     state.as_str(),
                     serde_json::to_string(&d.picks)?,
                     d.message_id,
-                    ts(now)
+                    ts(now),
+                    d.editor_note,
                 ])?;
                 if n == 0 {
                     continue;
@@ -260,7 +152,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts, d.created_at,
                         d.reclaimed, s.email_key IN (SELECT email_key FROM suppressions),
-                        d.reclaimed_from,
+                        d.reclaimed_from, d.editor_note,
                         {}
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
                  JOIN subscribers s ON s.id = d.subscriber_id
@@ -271,7 +163,7 @@ impl Store {
             for id in ids {
                 let c = stmt.query_row([id], |r| {
                     let picks: String = r.get(3)?;
-                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 10)? {
+                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 11)? {
                         Ok(s) => s,
                         Err(u) => return Ok(Err(u)),
                     };
@@ -286,6 +178,7 @@ impl Store {
                         reclaimed: r.get::<_, i64>(7)? > 0,
                         suppressed: r.get(8)?,
                         reclaimed_from: r.get(9)?,
+                        editor_note: r.get(10)?,
                         subscriber,
                     }))
                 })?;
@@ -449,6 +342,7 @@ fn ts_ceil(t: DateTime<Utc>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PickRef;
 
     fn finish(store: &Store, id: i64, owner: &str, outcome: Finish, now: DateTime<Utc>) -> bool {
         store
@@ -461,8 +355,8 @@ mod tests {
             relay: "relay".into(),
         }
     }
+    use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, Topics};
-    use crate::store::NewSubscriber;
 
     fn setup(n: usize) -> (Store, i64, DateTime<Utc>) {
         let store = Store::open_in_memory().unwrap();
@@ -481,8 +375,11 @@ mod tests {
                     id,
                     reasons: vec![],
                     more_like: false,
+                    pinned: false,
+                    note: None,
                 }],
                 message_id: format!("<{i}@example.org>"),
+                editor_note: None,
             });
         }
         assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);
