@@ -16,10 +16,11 @@ use tokio::sync::watch;
 use super::{FetchSummary, PlanSummary};
 use crate::config::{Runtime, Settings};
 use crate::delivery::{EngineReport, Progress};
+use crate::domain::RunRecord;
 use crate::domain::{Frequency, Period, Subscriber, SubscriberStatus};
 use crate::schedule::{DueSend, Missed, Reader, reader_period};
 use crate::sources::FetchProgress;
-use crate::store::{RunRecord, Store};
+use crate::store::Store;
 
 /// How long a fetch may hold its lease before another process may fetch.
 pub const FETCH_LEASE: Duration = Duration::minutes(30);

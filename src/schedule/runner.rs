@@ -9,8 +9,9 @@ use tokio::sync::watch;
 use super::clock::Clock;
 use crate::config::{Runtime, Settings};
 use crate::delivery::Transport;
+use crate::domain::RunRecord;
 use crate::pipeline::{self, Due, FetchWhen, RunOptions, RunOutcome};
-use crate::store::{RunRecord, Store};
+use crate::store::Store;
 
 /// One tick at `now` with a runtime of its own (its own lease owner), as `paperpost serve`
 /// runs it at each wake-up. Tests call it with made-up times.
