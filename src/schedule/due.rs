@@ -51,7 +51,7 @@ pub struct Schedule {
     pub tick: Duration,
     /// Readers' own send times (their zone, their hour), parsed once each and kept: the
     /// scheduler asks for them at every tick.
-    own_times: Arc<Mutex<HashMap<(&'static str, Tz, Option<u8>), Timing>>>,
+    own_times: Arc<Mutex<HashMap<OwnTime, Timing>>>,
 }
 
 /// Readers of one frequency whose send time (this period's) has come.
@@ -106,6 +106,9 @@ pub fn reader_period(
 ) -> Period {
     Period::at(frequency, at, zone.unwrap_or(default_zone))
 }
+
+/// A reader's own send time: frequency, zone, hour.
+type OwnTime = (&'static str, Tz, Option<u8>);
 
 /// Readers that share a send time: same frequency, zone and hour.
 struct Group {
