@@ -15,7 +15,7 @@
 //! paper is picked when its similarity reaches `about_threshold` (default 0.3): one shared
 //! common word is not enough, the words that carry the description must be there. The why
 //! line names the words that weighed most.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -182,35 +182,83 @@ pub(crate) fn stem(key: &str) -> String {
 /// Stem → per paper, the hits of words with that stem.
 #[derive(Debug, Default)]
 pub(crate) struct WordIndex {
-    postings: HashMap<String, Vec<(u32, Hits)>>,
+    /// Stem → its id in `postings`.
+    stems: HashMap<String, u32>,
+    /// Token key → its stem's id, `None` for a stop word: each distinct word of the papers
+    /// is stemmed once, not at every occurrence.
+    keys: HashMap<String, Option<u32>>,
+    postings: Vec<Vec<(u32, Hits)>>,
+    /// One paper's hits per stem id, reused from paper to paper.
+    local: Vec<(u32, Hits)>,
 }
 
 impl WordIndex {
+    /// Adds a paper; papers must be added in increasing order (postings stay by paper).
     pub(crate) fn add(&mut self, paper: u32, title: &Field, keywords: &Field, abs: &Field) {
-        let mut local: HashMap<String, Hits> = HashMap::new();
+        let mut local = std::mem::take(&mut self.local);
+        local.clear();
         for (which, field) in [(0, title), (1, keywords), (2, abs)] {
             for t in &field.tokens {
                 let key = field.key(t);
-                if STOP_WORDS.contains(&key) {
+                let Some(id) = self.stem_id(key) else {
                     continue;
-                }
-                let h = local.entry(stem(key)).or_default();
-                let n = match which {
-                    0 => &mut h.title,
-                    1 => &mut h.keywords,
-                    _ => &mut h.abstract_text,
                 };
-                *n = n.saturating_add(1);
+                local.push((id, Hits::default()));
+                let Some((_, h)) = local.last_mut() else {
+                    continue;
+                };
+                match which {
+                    0 => h.title = 1,
+                    1 => h.keywords = 1,
+                    _ => h.abstract_text = 1,
+                }
             }
         }
-        for (s, h) in local {
-            self.postings.entry(s).or_default().push((paper, h));
+        local.sort_unstable_by_key(|(id, _)| *id);
+        let mut i = 0;
+        while i < local.len() {
+            let id = local[i].0;
+            let mut h = Hits::default();
+            while let Some((_, x)) = local.get(i).filter(|(other, _)| *other == id) {
+                h.title = h.title.saturating_add(x.title);
+                h.keywords = h.keywords.saturating_add(x.keywords);
+                h.abstract_text = h.abstract_text.saturating_add(x.abstract_text);
+                i += 1;
+            }
+            self.postings[id as usize].push((paper, h));
         }
+        self.local = local;
+    }
+
+    fn stem_id(&mut self, key: &str) -> Option<u32> {
+        if let Some(id) = self.keys.get(key) {
+            return *id;
+        }
+        let id = (!is_stop_word(key)).then(|| {
+            let next = self.postings.len() as u32;
+            let id = *self.stems.entry(stem(key)).or_insert(next);
+            if id == next {
+                self.postings.push(Vec::new());
+            }
+            id
+        });
+        self.keys.insert(key.to_string(), id);
+        id
     }
 
     fn get(&self, stem: &str) -> &[(u32, Hits)] {
-        self.postings.get(stem).map_or(&[], Vec::as_slice)
+        self.stems
+            .get(stem)
+            .and_then(|id| self.postings.get(*id as usize))
+            .map_or(&[], Vec::as_slice)
     }
+}
+
+static STOP_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+
+fn is_stop_word(key: &str) -> bool {
+    STOP_SET.contains(key)
 }
 
 /// The description's content words: (as written, stem), without repeats.
@@ -219,7 +267,7 @@ pub(crate) fn content_words(description: &str) -> Vec<(String, String)> {
     let mut words: Vec<(String, String)> = Vec::new();
     for t in &field.tokens {
         let key = field.key(t);
-        if STOP_WORDS.contains(&key) || key.chars().count() < 2 {
+        if is_stop_word(key) || key.chars().count() < 2 {
             continue;
         }
         let s = stem(key);
@@ -238,24 +286,76 @@ pub(crate) struct AboutWord<'a> {
     pub extra: &'a [(u32, Hits)],
 }
 
-/// Papers similar enough to a description: (paper, similarity 0–1, carrying words).
+/// Up to three words of a description that carried a paper, as indices into its words,
+/// heaviest first: a few bytes per paper instead of a copy of each word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Carrying {
+    len: u8,
+    words: [u16; 3],
+}
+
+impl Carrying {
+    /// The carrying words among the description's `words`.
+    pub(crate) fn words(&self, words: &[String]) -> Vec<String> {
+        self.words[..self.len as usize]
+            .iter()
+            .filter_map(|&i| words.get(i as usize).cloned())
+            .collect()
+    }
+}
+
+/// A paper similar enough to a description.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Similar {
+    pub paper: u32,
+    /// 0–1, see the module's formula.
+    pub similarity: f64,
+    pub carrying: Carrying,
+}
+
+/// Dense per-paper sums reused from one description to the next (planning scores
+/// thousands of descriptions over the same papers): no map, no allocation per paper.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    sums: Vec<f64>,
+    touched: Vec<u32>,
+    /// Per word of the description, its (paper, contribution), by paper.
+    per_word: Vec<Vec<(u32, f64)>>,
+    merged: Vec<(u32, Hits)>,
+}
+
+/// Papers similar enough to a description, by paper.
 pub(crate) fn similar_papers(
     words: &[AboutWord<'_>],
     index: &WordIndex,
     abstract_lens: &[usize],
     corpus: &Corpus,
     w: &SelectionWeights,
-) -> Vec<(u32, f64, Vec<String>)> {
-    let mut per_paper: HashMap<u32, Vec<(usize, f64)>> = HashMap::new();
+    scratch: &mut Scratch,
+) -> Vec<Similar> {
+    let Scratch {
+        sums,
+        touched,
+        per_word,
+        merged,
+    } = scratch;
+    if sums.len() < abstract_lens.len() {
+        sums.resize(abstract_lens.len(), 0.0);
+    }
+    per_word.iter_mut().for_each(Vec::clear);
+    if per_word.len() < words.len() {
+        per_word.resize_with(words.len(), Vec::new);
+    }
     let mut idf_sum = 0.0;
     for (i, word) in words.iter().enumerate() {
-        let mut postings: HashMap<u32, Hits> = HashMap::new();
-        for (p, h) in index.get(&word.stem).iter().chain(word.extra) {
-            let e = postings.entry(*p).or_default();
-            e.title = e.title.max(h.title);
-            e.keywords = e.keywords.max(h.keywords);
-            e.abstract_text = e.abstract_text.max(h.abstract_text);
-        }
+        // Both lists are by paper: merged keeping the larger count per field.
+        let own = index.get(&word.stem);
+        let postings: &[(u32, Hits)] = if word.extra.is_empty() {
+            own
+        } else {
+            merge_max(own, word.extra, merged);
+            merged
+        };
         if postings.is_empty() {
             // A word no paper uses says nothing about the papers: it neither helps nor
             // dilutes (`prone` in "less prone to hallucination").
@@ -263,31 +363,92 @@ pub(crate) fn similar_papers(
         }
         let idf = corpus.idf(postings.len());
         idf_sum += idf;
-        for (p, h) in postings {
+        for &(p, h) in postings {
             let len = abstract_lens.get(p as usize).copied().unwrap_or(0);
             let s = saturation(w, h, len, corpus) / (w.k1 + 1.0);
-            per_paper.entry(p).or_default().push((i, idf * s));
+            let c = idf * s;
+            let Some(sum) = sums.get_mut(p as usize) else {
+                continue;
+            };
+            if *sum == 0.0 {
+                // First contribution (or only zeros so far): listed, duplicates dropped below.
+                touched.push(p);
+            }
+            *sum += c;
+            per_word[i].push((p, c));
         }
     }
-    if idf_sum <= 0.0 {
-        return Vec::new();
-    }
+    touched.sort_unstable();
+    touched.dedup();
     let mut out = Vec::new();
-    for (p, mut contributions) in per_paper {
-        let sim: f64 = contributions.iter().map(|(_, c)| c).sum::<f64>() / idf_sum;
+    for &p in touched.iter() {
+        let total = std::mem::take(&mut sums[p as usize]);
+        if idf_sum <= 0.0 {
+            continue;
+        }
+        let sim = total / idf_sum;
         if sim + 1e-9 < w.about_threshold {
             continue;
         }
-        contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let carrying = contributions
+        let mut contributions: Vec<(usize, f64)> = per_word[..words.len()]
             .iter()
-            .take(3)
-            .map(|(i, _)| words[*i].word.clone())
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let k = l.binary_search_by_key(&p, |x| x.0).ok()?;
+                Some((i, l[k].1))
+            })
             .collect();
-        out.push((p, sim, carrying));
+        contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut carrying = Carrying::default();
+        for (slot, (i, _)) in contributions.iter().take(3).enumerate() {
+            carrying.words[slot] = u16::try_from(*i).unwrap_or(u16::MAX);
+            carrying.len = slot as u8 + 1;
+        }
+        out.push(Similar {
+            paper: p,
+            similarity: sim,
+            carrying,
+        });
     }
-    out.sort_by_key(|(p, _, _)| *p);
+    touched.clear();
     out
+}
+
+/// `a` and `b` (each by paper) as one list by paper, the larger count per field.
+fn merge_max(a: &[(u32, Hits)], b: &[(u32, Hits)], out: &mut Vec<(u32, Hits)>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                i += 1;
+                j += 1;
+                let (hx, hy) = (x.1, y.1);
+                (
+                    x.0,
+                    Hits {
+                        title: hx.title.max(hy.title),
+                        keywords: hx.keywords.max(hy.keywords),
+                        abstract_text: hx.abstract_text.max(hy.abstract_text),
+                    },
+                )
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                i += 1;
+                *x
+            }
+            (Some(_), Some(y)) | (None, Some(y)) => {
+                j += 1;
+                *y
+            }
+            (Some(x), None) => {
+                i += 1;
+                *x
+            }
+            (None, None) => break,
+        };
+        out.push(next);
+    }
 }
 
 #[cfg(test)]
@@ -343,9 +504,15 @@ mod tests {
             words.iter().map(|w| w.word.as_str()).collect::<Vec<_>>(),
             ["equivariance", "symmetry", "deep", "learning"]
         );
-        let got = similar_papers(&words, &index, &lens, &corpus, &SelectionWeights::default());
-        let ids: Vec<u32> = got.iter().map(|(p, _, _)| *p).collect();
+        let mut scratch = Scratch::default();
+        let w = SelectionWeights::default();
+        let got = similar_papers(&words, &index, &lens, &corpus, &w, &mut scratch);
+        let ids: Vec<u32> = got.iter().map(|s| s.paper).collect();
         assert_eq!(ids, [0], "{got:?}");
-        assert_eq!(got[0].2[0], "equivariance");
+        let written: Vec<String> = words.iter().map(|w| w.word.clone()).collect();
+        assert_eq!(got[0].carrying.words(&written)[0], "equivariance");
+        // The scratch is clean for the next description: the same answer again.
+        let again = similar_papers(&words, &index, &lens, &corpus, &w, &mut scratch);
+        assert_eq!(again, got);
     }
 }

@@ -22,6 +22,7 @@ mod reader_admin;
 mod readers;
 mod runs;
 mod send_runs;
+mod subscriber_pages;
 mod subscribers;
 
 use std::path::Path;
@@ -47,6 +48,7 @@ pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub(crate) use readers::READERS;
 pub use runs::{RunRecord, SourceRunRecord};
 pub use send_runs::SendRunEnd;
+pub use subscriber_pages::SubscriberPage;
 pub use subscribers::{
     AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber,
     check_storable_topics,

@@ -1,16 +1,19 @@
 //! Planning benchmark: selection for many readers with distinct topics over a window of
 //! papers with abstracts of realistic length, as `plan_edition` runs it (one `Selector` per
-//! run, then `select` per reader).
+//! run, then `select_refs` per reader, pages of 1,000 readers split over the threads).
 //!
-//! `cargo bench --bench plan -- [READERS] [PAPERS] [ABOUT_PERCENT]` (defaults 100000 2000 10).
+//! `cargo bench --bench plan -- [READERS] [PAPERS] [ABOUT_PERCENT] [THREADS]` (defaults
+//! 100000 2000 10, and as many threads as cores). It prints the index build, the selection,
+//! readers per second, the CPU time and the peak RSS of the process (VmHWM).
 //! The corpus is generated from a fixed seed: titles of 6–12 words, abstracts of 150–250
 //! words in sentences, drawn from a research vocabulary with a Zipf-like skew, with acronym
 //! definitions ("vision transformer (ViT)"), 2–8 authors from a pool of 20,000 names, 1–3
 //! arXiv categories, HF keywords for a third. Each reader follows 1–4 items: keywords,
 //! two-word phrases, categories, authors (written as "G. Surname" for some), acronyms, an
 //! exclusion for some, and `ABOUT_PERCENT` % of readers an `about:` interest of 5–8 words.
-//! Every reader's topic line is distinct. Only the public selection API is used, so the
-//! same file runs against older code (with `ABOUT_PERCENT` 0) for a before/after figure.
+//! Every reader's topic line is distinct. Only the public selection API is used; with
+//! `select` for `select_refs` the same file runs against older code (with `ABOUT_PERCENT`
+//! 0) for a before/after figure.
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -20,6 +23,10 @@ use paperpost::selection::{SelectionLimits, Selector};
 use paperpost::store::StoredPaper;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+// The allocator of the `paperpost` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const WORDS: &str = "model models learning network networks neural deep training data dataset \
     datasets language vision image images video text speech audio graph graphs transformer \
@@ -233,6 +240,8 @@ fn main() {
     let arg =
         |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (n_readers, n_papers, about) = (arg(0, 100_000), arg(1, 2_000), arg(2, 10) as u32);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = arg(3, cores).max(1);
     let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
         .expect("fixed date")
         .to_utc();
@@ -268,29 +277,86 @@ fn main() {
     );
 
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     let selector = Selector::new(papers, topics.iter(), SelectionLimits::default());
     let indexed = start.elapsed();
     let since = now - Duration::days(7);
     let sent = HashSet::new();
+    // As `plan_edition` runs it: pages of 1,000 readers, each page split over the threads,
+    // picks kept as stored references.
     let mut picks = 0usize;
     let mut empty = 0usize;
-    for (i, t) in topics.iter().enumerate() {
-        let p = selector.select(t, since, &sent);
-        picks += p.len();
-        empty += p.is_empty() as usize;
-        if i % 20_000 == 19_999 {
-            eprintln!("  {} readers…", i + 1);
+    for (page, batch) in topics.chunks(1000).enumerate() {
+        let per_thread = batch.len().div_ceil(threads);
+        let counts: Vec<(usize, usize)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(per_thread.max(1))
+                .map(|part| {
+                    let (selector, sent) = (&selector, &sent);
+                    scope.spawn(move || {
+                        let mut n = (0, 0);
+                        for t in part {
+                            let p = selector.select_refs(t, since, sent);
+                            n.0 += p.len();
+                            n.1 += p.is_empty() as usize;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a selection thread panicked"))
+                .collect()
+        });
+        for (p, e) in counts {
+            picks += p;
+            empty += e;
+        }
+        if page % 20 == 19 {
+            eprintln!("  {} readers…", (page + 1) * 1000);
         }
     }
     let total = start.elapsed();
+    let cpu = cpu_seconds() - cpu_start;
     let per_reader = (total - indexed).as_secs_f64();
     println!(
-        "plan bench: {n_readers} readers × {n_papers} papers: index {:.2} s, select {:.2} s, \
-         total {:.2} s = {:.0} readers/s; {:.1} picks a reader, {empty} empty",
+        "plan bench: {n_readers} readers × {n_papers} papers, {threads} threads: index {:.2} s, \
+         select {:.2} s, total {:.2} s = {:.0} readers/s (CPU {:.2} s); {:.1} picks a reader, \
+         {empty} empty; peak RSS {}",
         indexed.as_secs_f64(),
         per_reader,
         total.as_secs_f64(),
         n_readers as f64 / total.as_secs_f64(),
-        picks as f64 / n_readers as f64
+        cpu,
+        picks as f64 / n_readers as f64,
+        peak_rss().map_or_else(|| "unknown".to_string(), |kb| format!("{} MB", kb / 1024)),
     );
+}
+
+/// The process's peak resident memory (VmHWM) in KiB, where `/proc` says it.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time of the process so far, in seconds (0 where `/proc` is missing).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command's closing parenthesis; utime and stime are the 14th and
+    // 15th of the whole line, in clock ticks (100 a second on Linux).
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
 }
