@@ -188,6 +188,9 @@ pub(crate) struct WordIndex {
     /// is stemmed once, not at every occurrence.
     keys: HashMap<String, Option<u32>>,
     postings: Vec<Vec<(u32, Hits)>>,
+    /// Per stem id, the saturation of each posting ÷ (k1 + 1) ([`WordIndex::score`]): the
+    /// same for every description using the word, so computed once.
+    saturations: Vec<Vec<f64>>,
     /// One paper's hits per stem id, reused from paper to paper.
     local: Vec<(u32, Hits)>,
 }
@@ -252,6 +255,36 @@ impl WordIndex {
             .and_then(|id| self.postings.get(*id as usize))
             .map_or(&[], Vec::as_slice)
     }
+
+    /// Computes every posting's saturation once all papers are added.
+    pub(crate) fn score(&mut self, abstract_lens: &[usize], corpus: &Corpus, w: &SelectionWeights) {
+        self.saturations = self
+            .postings
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|&(p, h)| posting_saturation(h, p, abstract_lens, corpus, w))
+                    .collect()
+            })
+            .collect();
+    }
+
+    /// The saturations of [`WordIndex::get`]'s postings, when [`WordIndex::score`] ran.
+    fn saturations(&self, stem: &str) -> Option<&[f64]> {
+        let id = *self.stems.get(stem)?;
+        self.saturations.get(id as usize).map(Vec::as_slice)
+    }
+}
+
+fn posting_saturation(
+    h: Hits,
+    paper: u32,
+    abstract_lens: &[usize],
+    corpus: &Corpus,
+    w: &SelectionWeights,
+) -> f64 {
+    let len = abstract_lens.get(paper as usize).copied().unwrap_or(0);
+    saturation(w, h, len, corpus) / (w.k1 + 1.0)
 }
 
 static STOP_SET: LazyLock<HashSet<&'static str>> =
@@ -350,11 +383,11 @@ pub(crate) fn similar_papers(
     for (i, word) in words.iter().enumerate() {
         // Both lists are by paper: merged keeping the larger count per field.
         let own = index.get(&word.stem);
-        let postings: &[(u32, Hits)] = if word.extra.is_empty() {
-            own
+        let (postings, known): (&[(u32, Hits)], Option<&[f64]>) = if word.extra.is_empty() {
+            (own, index.saturations(&word.stem))
         } else {
             merge_max(own, word.extra, merged);
-            merged
+            (merged, None)
         };
         if postings.is_empty() {
             // A word no paper uses says nothing about the papers: it neither helps nor
@@ -363,9 +396,11 @@ pub(crate) fn similar_papers(
         }
         let idf = corpus.idf(postings.len());
         idf_sum += idf;
-        for &(p, h) in postings {
-            let len = abstract_lens.get(p as usize).copied().unwrap_or(0);
-            let s = saturation(w, h, len, corpus) / (w.k1 + 1.0);
+        for (k, &(p, h)) in postings.iter().enumerate() {
+            let s = match known.and_then(|known| known.get(k)) {
+                Some(s) => *s,
+                None => posting_saturation(h, p, abstract_lens, corpus, w),
+            };
             let c = idf * s;
             let Some(sum) = sums.get_mut(p as usize) else {
                 continue;
@@ -514,5 +549,147 @@ mod tests {
         // The scratch is clean for the next description: the same answer again.
         let again = similar_papers(&words, &index, &lens, &corpus, &w, &mut scratch);
         assert_eq!(again, got);
+    }
+
+    /// The first, straightforward version: maps per word and per paper, every saturation
+    /// computed in place. The dense version must give the same papers, similarities (to
+    /// the bit) and carrying words.
+    fn similar_papers_reference(
+        words: &[AboutWord<'_>],
+        index: &WordIndex,
+        abstract_lens: &[usize],
+        corpus: &Corpus,
+        w: &SelectionWeights,
+    ) -> Vec<(u32, f64, Vec<String>)> {
+        let mut per_paper: HashMap<u32, Vec<(usize, f64)>> = HashMap::new();
+        let mut idf_sum = 0.0;
+        for (i, word) in words.iter().enumerate() {
+            let mut postings: HashMap<u32, Hits> = HashMap::new();
+            for (p, h) in index.get(&word.stem).iter().chain(word.extra) {
+                let e = postings.entry(*p).or_default();
+                e.title = e.title.max(h.title);
+                e.keywords = e.keywords.max(h.keywords);
+                e.abstract_text = e.abstract_text.max(h.abstract_text);
+            }
+            if postings.is_empty() {
+                continue;
+            }
+            let idf = corpus.idf(postings.len());
+            idf_sum += idf;
+            for (p, h) in postings {
+                let len = abstract_lens.get(p as usize).copied().unwrap_or(0);
+                let s = saturation(w, h, len, corpus) / (w.k1 + 1.0);
+                per_paper.entry(p).or_default().push((i, idf * s));
+            }
+        }
+        if idf_sum <= 0.0 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (p, mut contributions) in per_paper {
+            let sim: f64 = contributions.iter().map(|(_, c)| c).sum::<f64>() / idf_sum;
+            if sim + 1e-9 < w.about_threshold {
+                continue;
+            }
+            contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let carrying = contributions
+                .iter()
+                .take(3)
+                .map(|(i, _)| words[*i].word.clone())
+                .collect();
+            out.push((p, sim, carrying));
+        }
+        out.sort_by_key(|(p, _, _)| *p);
+        out
+    }
+
+    #[test]
+    fn dense_similarity_equals_the_straightforward_one_on_a_generated_corpus() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        const VOCABULARY: &[&str] = &[
+            "equivariant",
+            "equivariance",
+            "symmetry",
+            "deep",
+            "learning",
+            "graph",
+            "graphs",
+            "molecule",
+            "molecules",
+            "diffusion",
+            "noise",
+            "kernel",
+            "the",
+            "of",
+            "vision",
+            "transformer",
+            "transformers",
+            "policy",
+            "reward",
+            "sampling",
+            "matrices",
+        ];
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut text = |n: usize| -> String {
+            (0..n)
+                .map(|_| VOCABULARY[rng.random_range(0..VOCABULARY.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let texts: Vec<(String, String)> = (0..150).map(|_| (text(6), text(50))).collect();
+        let borrowed: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(t, a)| (t.as_str(), a.as_str()))
+            .collect();
+        let (mut index, lens, corpus) = corpus_of(&borrowed);
+        // An expansion's postings (as a learned acronym brings): every third paper.
+        let extra: Vec<(u32, Hits)> = (0..150)
+            .step_by(3)
+            .map(|p| {
+                (
+                    p,
+                    Hits {
+                        title: 0,
+                        keywords: 0,
+                        abstract_text: 2,
+                    },
+                )
+            })
+            .collect();
+        let descriptions: Vec<String> = (0..60).map(|_| text(5)).collect();
+        for threshold in [0.0, 0.3] {
+            let w = SelectionWeights {
+                about_threshold: threshold,
+                ..SelectionWeights::default()
+            };
+            index.score(&lens, &corpus, &w);
+            let mut scratch = Scratch::default();
+            let mut compared = 0;
+            for (d, description) in descriptions.iter().enumerate() {
+                let words: Vec<AboutWord<'_>> = content_words(description)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (word, stem))| AboutWord {
+                        word,
+                        stem,
+                        extra: if (i + d) % 4 == 0 { &extra } else { &[] },
+                    })
+                    .collect();
+                let written: Vec<String> = words.iter().map(|w| w.word.clone()).collect();
+                let dense: Vec<(u32, f64, Vec<String>)> =
+                    similar_papers(&words, &index, &lens, &corpus, &w, &mut scratch)
+                        .into_iter()
+                        .map(|s| (s.paper, s.similarity, s.carrying.words(&written)))
+                        .collect();
+                let reference = similar_papers_reference(&words, &index, &lens, &corpus, &w);
+                assert_eq!(dense.len(), reference.len(), "{description}");
+                for (a, b) in dense.iter().zip(&reference) {
+                    assert_eq!((a.0, a.1.to_bits(), &a.2), (b.0, b.1.to_bits(), &b.2));
+                }
+                compared += dense.len();
+            }
+            assert!(compared > 100, "only {compared} papers compared");
+        }
     }
 }

@@ -100,8 +100,19 @@ pub struct Selector {
     /// the same for every reader, so computed once.
     upvotes_part: Vec<f64>,
     recency_part: Vec<f64>,
+    /// Per candidate, what deciding its eligibility reads: a few bytes next to each other
+    /// rather than the whole paper.
+    meta: Vec<PaperMeta>,
     /// Candidate id → index, to mark a reader's sent papers before scoring.
     index_of: HashMap<PaperId, u32>,
+}
+
+/// What [`Selector::eligible_index`] reads of a candidate.
+#[derive(Debug, Clone, Copy)]
+struct PaperMeta {
+    first_seen: DateTime<Utc>,
+    upvotes: u32,
+    has_id: bool,
 }
 
 /// The papers similar enough to one `about:` interest.
@@ -318,6 +329,7 @@ impl Selector {
             for (i, [title, keywords, abs]) in texts.iter().enumerate() {
                 words_index.add(i as u32, title, keywords, abs);
             }
+            words_index.score(&abstract_lens, &corpus, &w);
             let expansion_hits: HashMap<&str, &[(u32, Hits)]> = about_expansions
                 .iter()
                 .map(|(w, id)| (w.as_str(), hits_by_term[*id as usize].as_slice()))
@@ -365,6 +377,14 @@ impl Selector {
                 score::static_parts(&w, p.paper.upvotes.unwrap_or(0), max_upvotes, age)
             })
             .unzip();
+        let meta = papers
+            .iter()
+            .map(|p| PaperMeta {
+                first_seen: p.first_seen,
+                upvotes: p.paper.upvotes.unwrap_or(0),
+                has_id: p.paper.id.is_some(),
+            })
+            .collect();
         let index_of = papers
             .iter()
             .enumerate()
@@ -388,6 +408,7 @@ impl Selector {
             acronyms,
             upvotes_part,
             recency_part,
+            meta,
             index_of,
         }
     }
@@ -766,12 +787,10 @@ impl Selector {
 
     /// [`Selector::eligible`] without the sent papers (marked beforehand in [`top_k`]).
     fn eligible_index(&self, paper: u32, topics: &Topics, window_start: DateTime<Utc>) -> bool {
-        let p = &self.papers[paper as usize];
+        let p = &self.meta[paper as usize];
         p.first_seen >= window_start
-            && p.paper.id.is_some()
-            && topics
-                .min_upvotes
-                .is_none_or(|min| p.paper.upvotes.unwrap_or(0) >= min)
+            && p.has_id
+            && topics.min_upvotes.is_none_or(|min| p.upvotes >= min)
     }
 
     fn category_papers(&self, code: &str) -> &[u32] {

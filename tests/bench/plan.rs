@@ -233,38 +233,26 @@ fn readers(rng: &mut StdRng, n: usize, names: &[String], about_percent: u32) -> 
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
+    let mut args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    match args.first().map(String::as_str) {
+        Some("--plan-only") => return plan_only(&args[1..]),
+        Some("--store") => {
+            args.remove(0);
+            return store_bench(&args);
+        }
+        _ => {}
+    }
     let arg =
         |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (n_readers, n_papers, about) = (arg(0, 100_000), arg(1, 2_000), arg(2, 10) as u32);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = arg(3, cores).max(1);
-    let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
-        .expect("fixed date")
-        .to_utc();
-    let mut rng = StdRng::seed_from_u64(9);
-    let given: Vec<&str> = GIVEN.split_whitespace().collect();
-    let surnames: Vec<&str> = SURNAMES.split_whitespace().collect();
-    let names: Vec<String> = (0..20_000)
-        .map(|i| {
-            format!(
-                "{} {}{}",
-                given[i % given.len()],
-                surnames[(i / given.len()) % surnames.len()],
-                if i >= given.len() * surnames.len() {
-                    format!("-{}", i / (given.len() * surnames.len()))
-                } else {
-                    String::new()
-                }
-            )
-        })
-        .collect();
+    let now = fixed_now();
     let t = Instant::now();
-    let papers = papers(&mut rng, n_papers, &names, now);
-    let topics = readers(&mut rng, n_readers, &names, about);
+    let (papers, topics) = corpus(n_readers, n_papers, about, now);
     let abstract_words: usize = papers
         .iter()
         .map(|p| p.paper.abstract_text.split_whitespace().count())
@@ -280,6 +268,7 @@ fn main() {
     let cpu_start = cpu_seconds();
     let selector = Selector::new(papers, topics.iter(), SelectionLimits::default());
     let indexed = start.elapsed();
+    let index_cpu = cpu_seconds() - cpu_start;
     let since = now - Duration::days(7);
     let sent = HashSet::new();
     // As `plan_edition` runs it: pages of 1,000 readers, each page split over the threads,
@@ -322,13 +311,14 @@ fn main() {
     let per_reader = (total - indexed).as_secs_f64();
     println!(
         "plan bench: {n_readers} readers × {n_papers} papers, {threads} threads: index {:.2} s, \
-         select {:.2} s, total {:.2} s = {:.0} readers/s (CPU {:.2} s); {:.1} picks a reader, \
-         {empty} empty; peak RSS {}",
+         select {:.2} s, total {:.2} s = {:.0} readers/s (CPU: index {:.2} s, select {:.2} s); \
+         {:.1} picks a reader, {empty} empty; peak RSS {}",
         indexed.as_secs_f64(),
         per_reader,
         total.as_secs_f64(),
         n_readers as f64 / total.as_secs_f64(),
-        cpu,
+        index_cpu,
+        cpu - index_cpu,
         picks as f64 / n_readers as f64,
         peak_rss().map_or_else(|| "unknown".to_string(), |kb| format!("{} MB", kb / 1024)),
     );
@@ -359,4 +349,114 @@ fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (tick(11) + tick(12)) / 100.0
+}
+
+fn fixed_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+        .expect("fixed date")
+        .to_utc()
+}
+
+/// The papers and the readers' topics, from the fixed seed.
+fn corpus(
+    n_readers: usize,
+    n_papers: usize,
+    about: u32,
+    now: DateTime<Utc>,
+) -> (Vec<StoredPaper>, Vec<Topics>) {
+    let mut rng = StdRng::seed_from_u64(9);
+    let given: Vec<&str> = GIVEN.split_whitespace().collect();
+    let surnames: Vec<&str> = SURNAMES.split_whitespace().collect();
+    let names: Vec<String> = (0..20_000)
+        .map(|i| {
+            format!(
+                "{} {}{}",
+                given[i % given.len()],
+                surnames[(i / given.len()) % surnames.len()],
+                if i >= given.len() * surnames.len() {
+                    format!("-{}", i / (given.len() * surnames.len()))
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    let papers = papers(&mut rng, n_papers, &names, now);
+    let topics = readers(&mut rng, n_readers, &names, about);
+    (papers, topics)
+}
+
+/// `--store [READERS] [PAPERS] [ABOUT_PERCENT]`: the same corpus in a real SQLite store,
+/// then `plan_edition` itself (reading readers page by page, writing every delivery) in a
+/// child process of its own, so that its peak RSS is planning's alone.
+fn store_bench(args: &[String]) {
+    let arg =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let (n_readers, n_papers, about) = (arg(0, 100_000), arg(1, 2_000), arg(2, 10) as u32);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[newsletter]\nname = \"plan bench\"\nbase_url = \"https://papers.example.org/\"\n\
+         from = \"plan bench <digest@papers.example.org>\"\n\n[store]\npath = \"pp.sqlite3\"\n",
+    )
+    .expect("config written");
+    let t = Instant::now();
+    {
+        let now = fixed_now();
+        let (papers, topics) = corpus(n_readers, n_papers, about, now);
+        let settings = paperpost::config::Settings::load(&config).expect("config loads");
+        let store = paperpost::store::Store::open(&settings.store.path).expect("store opens");
+        store
+            .upsert_papers(papers.into_iter().map(|p| p.paper).collect(), now)
+            .expect("papers stored");
+        for (i, t) in topics.into_iter().enumerate() {
+            let email = paperpost::domain::SubscriberEmail::parse(&format!("r{i}@example.org"))
+                .expect("an address");
+            store
+                .add_subscriber(&paperpost::store::NewSubscriber::active(email, t), now)
+                .expect("reader stored");
+        }
+    }
+    eprintln!(
+        "stored {n_readers} readers and {n_papers} papers in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let status = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .arg("--plan-only")
+        .arg(&config)
+        .status()
+        .expect("planning process runs");
+    assert!(status.success(), "planning failed: {status}");
+}
+
+/// `--plan-only CONFIG`: plans the week's edition of the store of `CONFIG` and prints the
+/// time and the process's peak RSS.
+fn plan_only(args: &[String]) {
+    let config = std::path::PathBuf::from(args.first().expect("a config path"));
+    let settings = paperpost::config::Settings::load(&config).expect("config loads");
+    let store = paperpost::store::Store::open(&settings.store.path).expect("store opens");
+    let now = fixed_now() + Duration::hours(1);
+    let frequency = paperpost::domain::Frequency::Weekly;
+    let period = paperpost::pipeline::period_for(&settings, frequency, now);
+    let rss_before = peak_rss();
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
+    let summary =
+        paperpost::pipeline::plan_edition(&settings, &store, period, frequency, None, false, now)
+            .expect("planning succeeds");
+    let took = start.elapsed().as_secs_f64();
+    let mb = |kb: Option<u64>| {
+        kb.map_or_else(|| "unknown".to_string(), |kb| format!("{} MB", kb / 1024))
+    };
+    println!(
+        "plan bench (store): plan_edition of {} readers ({} empty) × {} papers: {took:.2} s = \
+         {:.0} readers/s (CPU {:.2} s), deliveries written; peak RSS {} (store opened: {})",
+        summary.planned + summary.empty,
+        summary.empty,
+        summary.candidates,
+        (summary.planned + summary.empty) as f64 / took,
+        cpu_seconds() - cpu_start,
+        mb(peak_rss()),
+        mb(rss_before),
+    );
 }
