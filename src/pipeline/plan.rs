@@ -253,3 +253,108 @@ fn reader_feedback(stored: Option<&ReaderFeedback>, reader: &Subscriber) -> Read
     }
     feedback
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::{Paper, SubscriberEmail};
+    use crate::store::NewSubscriber;
+
+    const CONFIG: &str = "[newsletter]\nbase_url = \"https://papers.example.org/\"\n\
+                          from = \"paperpost <digest@example.org>\"\n";
+
+    fn paper(i: usize, title: &str, category: &str) -> Paper {
+        Paper {
+            id: PaperId::parse_arxiv(&format!("2411.{:05}", i + 1)).map(|p| p.0),
+            title: title.into(),
+            abstract_text: format!("{title}. We study it at length, part {i}."),
+            categories: vec![category.into()],
+            upvotes: Some((i * 7 % 30) as u32),
+            ..Paper::default()
+        }
+    }
+
+    /// More readers than a page, planned page by page over the cores, get what selecting
+    /// for each of them alone gives; planning again plans nobody twice.
+    #[test]
+    fn readers_planned_in_pages_get_the_picks_of_selecting_for_each_alone() {
+        // Arrange
+        let settings = Settings::parse(CONFIG, Path::new("config.toml"), Path::new("/srv/pp"))
+            .expect("config");
+        let store = Store::open_in_memory().expect("store");
+        let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+            .expect("date")
+            .to_utc();
+        let titles = [
+            "Diffusion models for audio",
+            "Graph neural networks at scale",
+            "A vision transformer (ViT) for maps",
+            "Self-supervised diffusion",
+            "Optimisation of kernels",
+        ];
+        let papers: Vec<Paper> = (0..40)
+            .map(|i| paper(i, titles[i % titles.len()], ["cs.LG", "cs.CV"][i % 2]))
+            .collect();
+        store.upsert_papers(papers, now).expect("papers");
+        let lines = [
+            "diffusion",
+            "cat:cs.CV",
+            "\"graph neural network\", -diffusion",
+            "ViT, min_upvotes:10",
+            "about:\"optimization of kernels\"",
+            "nothing matches this",
+        ];
+        let readers = BATCH + 3 * lines.len();
+        for i in 0..readers {
+            let email = SubscriberEmail::parse(&format!("r{i}@example.org")).expect("address");
+            let topics = Topics::parse(lines[i % lines.len()]).expect("topics");
+            store
+                .add_subscriber(&NewSubscriber::active(email, topics), now)
+                .expect("reader");
+        }
+        let period = period_for(&settings, Frequency::Weekly, now);
+
+        // Act
+        let summary = plan_edition(
+            &settings,
+            &store,
+            period.clone(),
+            Frequency::Weekly,
+            None,
+            false,
+            now,
+        )
+        .expect("plan");
+        let again = plan_edition(
+            &settings,
+            &store,
+            period,
+            Frequency::Weekly,
+            None,
+            false,
+            now,
+        )
+        .expect("plan again");
+
+        // Assert
+        assert_eq!(summary.planned + summary.empty, readers);
+        assert_eq!(summary.empty, readers / lines.len(), "{summary:?}");
+        assert_eq!((again.planned, again.already_planned), (0, readers));
+        let claimed = store
+            .claim_deliveries("test", now, Duration::minutes(5), readers + 1)
+            .expect("claim");
+        assert_eq!(claimed.len(), summary.planned);
+        let candidates = store
+            .papers_seen_since(now - Duration::days(7))
+            .expect("papers");
+        for c in claimed {
+            let topics = &c.subscriber.topics;
+            let alone = Selector::new(candidates.clone(), [topics], settings.selection_limits());
+            let expected = alone.select_refs(topics, now - Duration::days(7), &HashSet::new());
+            assert!(!expected.is_empty());
+            assert_eq!(c.picks, expected, "reader {} ({topics})", c.subscriber.id);
+        }
+    }
+}
