@@ -320,7 +320,7 @@ mod tests {
         let summary = plan_edition(
             &settings,
             &store,
-            period.clone(),
+            period,
             Frequency::Weekly,
             None,
             false,
