@@ -14,19 +14,20 @@
 //! `tests/run.sh` sets all of that up.
 mod support;
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use mail_parser::{Message, MessageParser};
 use paperpost::domain::{Feedback, Frequency, SubscriberStatus, Term};
 use paperpost::store::Store;
 use support::cli::{self, paperpost};
 use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
+use support::process::Running;
 use support::smtp::SmtpServer;
+use support::wait;
 
 const EMAIL: &str = "ada.browser@example.org";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -47,88 +48,6 @@ fn write_config(dir: &Path, port: u16, smtp_port: u16) -> PathBuf {
     .write(dir)
 }
 
-/// A child process that is stopped with SIGTERM when dropped (test passed or not), then
-/// killed if it does not exit within 10 s. On a failed test its log is printed.
-struct Running {
-    name: &'static str,
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Running {
-    fn spawn(name: &'static str, mut cmd: Command, log: PathBuf) -> Running {
-        let out = File::create(&log).unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Running {
-            name,
-            child: Some(child),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().unwrap())
-    }
-
-    /// Waits for the process to end by itself; kills it after `limit`.
-    fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.exited() {
-                self.child = None;
-                return status;
-            }
-            if start.elapsed() > limit {
-                self.terminate();
-                panic!(
-                    "{} still running after {limit:?}:\n{}",
-                    self.name,
-                    self.log()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGTERM (by PID), then SIGKILL after 10 s. The exit status, if it was still running.
-    fn terminate(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -TERM {}", child.id()))
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        child.wait().ok()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.terminate();
-            if std::thread::panicking() {
-                eprintln!("--- {} log ---\n{}", self.name, self.log());
-            }
-        }
-    }
-}
-
 /// `GET path` over plain HTTP/1.1; the status code, or `None` when nothing answers.
 fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -147,18 +66,9 @@ fn serve(config: &Path, port: u16, dir: &Path) -> Running {
     let mut cmd = cli::command(config, &["serve"]);
     cmd.env("RUST_LOG", "paperpost=debug");
     let mut server = Running::spawn("paperpost serve", cmd, dir.join("serve.log"));
-    let start = Instant::now();
-    while http_status(port, "/healthz") != Some(200) {
-        if let Some(status) = server.exited() {
-            panic!("paperpost serve exited ({status}):\n{}", server.log());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "/healthz did not answer 200 within 30 s:\n{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server.wait_until("/healthz to answer 200", Duration::from_secs(30), |_| {
+        http_status(port, "/healthz") == Some(200)
+    });
     server
 }
 
@@ -182,23 +92,17 @@ fn browser(phase: &'static str, env: &[(&str, &str)], artifacts: &Path) {
 
 /// Waits for the `n`-th message (counting from 1) to `to`, raw.
 fn wait_for_mail(smtp: &SmtpServer, to: &str, n: usize) -> Vec<u8> {
-    let start = Instant::now();
-    loop {
-        let mine: Vec<_> = smtp
-            .messages()
-            .into_iter()
-            .filter(|m| m.to.iter().any(|t| t == to))
-            .collect();
-        if mine.len() >= n {
-            return mine[n - 1].raw.clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no mail #{n} to {to} within 30 s (got {})",
-            mine.len()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait::poll(
+        &format!("mail #{n} to {to}"),
+        Duration::from_secs(30),
+        || {
+            smtp.messages()
+                .into_iter()
+                .filter(|m| m.to.iter().any(|t| t == to))
+                .nth(n - 1)
+                .map(|m| m.raw)
+        },
+    )
 }
 
 /// The link to `{prefix}…` in a decoded body part (quoted-printable and HTML entities undone
@@ -426,7 +330,7 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
     );
 
     // The server stops cleanly on SIGTERM.
-    let status = server.terminate().expect("serve was still running");
+    let (status, _) = server.stop(Duration::from_secs(10));
     assert!(status.success(), "serve exited with {status}");
     std::fs::copy(dir.path().join("serve.log"), artifacts.join("serve.log")).unwrap();
     let log = std::fs::read_to_string(artifacts.join("serve.log")).unwrap();

@@ -5,13 +5,14 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
 use crate::delivery::new_message_id;
+use crate::domain::NewDelivery;
 use crate::domain::{
     Feedback, Frequency, PaperId, Period, PickRef, ReaderFeedback, Subscriber, SubscriberStatus,
     Term, Topics,
 };
 use crate::recommend::{Corpus, RecommendLimits, personalise};
 use crate::selection::{Selector, parallel_map};
-use crate::store::{NewDelivery, Store};
+use crate::store::Store;
 
 /// How many readers are read, planned and written at a time (bounds memory with many readers).
 const BATCH: usize = 1000;
@@ -27,11 +28,6 @@ pub struct PlanSummary {
     pub empty: usize,
     /// Readers already planned in this edition before (a repeated run).
     pub already_planned: usize,
-}
-
-/// The period `now` falls in, in the newsletter's time zone.
-pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
-    Period::at(frequency, now, settings.newsletter.timezone)
 }
 
 /// Creates the edition of `period` (once) and plans a delivery for every active reader of
@@ -259,8 +255,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::domain::NewSubscriber;
     use crate::domain::{Paper, SubscriberEmail};
-    use crate::store::NewSubscriber;
 
     const CONFIG: &str = "[newsletter]\nbase_url = \"https://papers.example.org/\"\n\
                           from = \"paperpost <digest@example.org>\"\n";
@@ -314,7 +310,7 @@ mod tests {
                 .add_subscriber(&NewSubscriber::active(email, topics), now)
                 .expect("reader");
         }
-        let period = period_for(&settings, Frequency::Weekly, now);
+        let period = crate::pipeline::period_for(&settings, Frequency::Weekly, now);
 
         // Act
         let summary = plan_edition(

@@ -77,7 +77,7 @@ pub fn test_digest(
                 picks = selector.select(&trending, since, already);
                 is_trending = true;
             }
-            let period = super::period_for(settings, reader.frequency, now);
+            let period = super::reader_period_for(settings, reader, now);
             Ok(Digest::new(period, picks, is_trending, now))
         }
     }
@@ -140,5 +140,39 @@ pub fn compose_test(
         },
         subject: rendered.subject,
         papers: digest.picks().len(),
+    })
+}
+
+/// What a test send did.
+pub enum TestSent {
+    /// The digest would be empty: nothing was sent.
+    Empty,
+    /// Sent (or written to the outbox): its subject and how many papers it shows.
+    Sent { subject: String, papers: usize },
+}
+
+/// `send --to`: composes the test digest of `target` at `now` and sends it to `to` through
+/// the runtime's transport; plans and records nothing.
+pub async fn send_test(
+    rt: &crate::config::Runtime,
+    store: &Store,
+    target: &TestTarget,
+    to: &SubscriberEmail,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TestSent> {
+    let transport = rt
+        .transport
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("a test send needs a transport"))?;
+    let Some(digest) = test_digest(&rt.settings, store, target, now)? else {
+        return Ok(TestSent::Empty);
+    };
+    let message = compose_test(&rt.settings, &digest, target, to, rt.dkim.as_deref(), now)?;
+    crate::delivery::send_one(transport, message.composed)
+        .await
+        .map_err(|e| anyhow::anyhow!("the test digest to {to} was not sent: {e}"))?;
+    Ok(TestSent::Sent {
+        subject: message.subject,
+        papers: message.papers,
     })
 }

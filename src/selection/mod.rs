@@ -29,8 +29,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::StoredPaper;
 use crate::domain::{PaperId, Pick, PickRef, Term, Topics};
-use crate::store::StoredPaper;
 use about::{AboutWord, Similar, WordIndex};
 use acronyms::Acronyms;
 use authors::Name;

@@ -58,8 +58,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, Topics};
-    use crate::store::NewSubscriber;
 
     #[test]
     fn pages_of_subscribers_cover_every_active_one_once_in_id_order() {

@@ -18,9 +18,9 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
+use paperpost::domain::StoredPaper;
 use paperpost::domain::{Paper, PaperId, Topics};
 use paperpost::selection::{SelectionLimits, Selector};
-use paperpost::store::StoredPaper;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -414,7 +414,7 @@ fn store_bench(args: &[String]) {
             let email = paperpost::domain::SubscriberEmail::parse(&format!("r{i}@example.org"))
                 .expect("an address");
             store
-                .add_subscriber(&paperpost::store::NewSubscriber::active(email, t), now)
+                .add_subscriber(&paperpost::domain::NewSubscriber::active(email, t), now)
                 .expect("reader stored");
         }
     }

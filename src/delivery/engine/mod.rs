@@ -53,7 +53,8 @@ use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::smtp::Relay;
-use crate::store::{Claimed, Finish, Store};
+use crate::domain::{Claimed, Finish};
+use crate::store::Store;
 
 /// Tuning of the engine, from `[delivery]` in config.
 #[derive(Debug, Clone)]
@@ -219,7 +220,7 @@ struct Shared {
     store: Store,
     settings: EngineSettings,
     compose: Box<Composer>,
-    clock: Box<Clock>,
+    clock: Arc<Clock>,
     progress: Arc<Progress>,
     report: std::sync::Mutex<EngineReport>,
     rate: Mutex<Instant>,
@@ -274,15 +275,19 @@ pub async fn deliver(
         failure: Default::default(),
     };
     let (record_tx, record_rx) = mpsc::unbounded_channel();
+    // One clock for claims, outcomes and lease renewals (a test's injected time included).
+    let clock: Arc<Clock> = Arc::from(clock);
     let recorder = tokio::spawn(recorder(
         store.clone(),
         settings.owner.clone(),
+        clock.clone(),
         record_rx,
         halt.clone(),
     ));
     let heartbeat = tokio::spawn(heartbeat(
         store.clone(),
         settings.owner.clone(),
+        clock.clone(),
         settings.lease,
         halt.clone(),
     ));
