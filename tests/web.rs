@@ -32,6 +32,10 @@ async fn every_route_answers_with_the_security_headers() {
         ("/healthz", StatusCode::OK),
         (&format!("/preferences/{token}"), StatusCode::OK),
         (&format!("/unsubscribe/{token}"), StatusCode::OK),
+        // A reader's feed (empty before a first digest) and a web copy of an edition that
+        // was never sent to them.
+        (&format!("/feed/{token}.xml"), StatusCode::OK),
+        (&format!("/d/{token}/2026-W48"), StatusCode::NOT_FOUND),
         (
             "/confirm/1.00000000000000000000000000000000",
             StatusCode::NOT_FOUND,
@@ -441,6 +445,10 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     let path = format!("preferences/{}", sub.public_token());
     let page = app.get(&path).await.text().await.unwrap();
     assert!(page.contains("dan@example.org"));
+    assert!(
+        page.contains(&format!("href=\"/feed/{}.xml\"", sub.public_token())),
+        "the reader's private feed is linked"
+    );
     assert!(
         page.contains(r#"id="cat-cs.CL" type="checkbox" name="categories" value="cs.CL" checked"#)
     );
@@ -1653,5 +1661,119 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
         .expect("the server closes the idle connection")
         .unwrap_or(0);
     assert_eq!(n, 0, "closed without another answer");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_status_page_writes_the_editors_note_and_pins_that_the_archive_then_shows() {
+    // Arrange: the status page on plain loopback; week 2026-W48 has a public edition.
+    let app = spawn_with_status(WebSettings {
+        status_loopback: true,
+        ..WebSettings::default()
+    })
+    .await;
+    let page = app.get("status").await.text().await.unwrap();
+    assert!(
+        page.contains("Editor's note and picks — 2026-W48"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("http-equiv=\"refresh\""),
+        "no reload while typing"
+    );
+    let csrf = csrf_of(&page, "editorial");
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        app.post("status/editorial", body)
+    };
+    let with = |action: &'static str, rest: &[(&'static str, &str)]| {
+        let mut v = vec![
+            ("csrf", csrf.clone()),
+            ("action", action.to_string()),
+            ("edition", "2026-W48".to_string()),
+        ];
+        v.extend(rest.iter().map(|(k, val)| (*k, val.to_string())));
+        v
+    };
+
+    // Act: a note and a pin, as the forms post them.
+    let r = post(with("note", &[("note", "  A week of scaling laws.  ")])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/status?edition=2026-W48#editorial");
+    let r = post(with(
+        "pin",
+        &[("paper", "arXiv:2611.01003v1"), ("note", "Read first")],
+    ))
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Assert: stored as the CLI stores them; bad posts are refused and change nothing.
+    let editorial = app.store.editorial("2026-W48").unwrap();
+    assert_eq!(editorial.note.as_deref(), Some("A week of scaling laws."));
+    assert_eq!(editorial.pins.len(), 1);
+    assert_eq!(editorial.pins[0].paper_id.as_str(), "2611.01003");
+    let long = "x".repeat(501);
+    type Post = Vec<(&'static str, String)>;
+    let bad: [(Post, StatusCode, &str); 5] = [
+        (
+            with("note", &[("note", "forged")])[1..].to_vec(),
+            StatusCode::FORBIDDEN,
+            "no CSRF field",
+        ),
+        (
+            vec![
+                ("csrf", csrf.clone()),
+                ("action", "note".into()),
+                ("edition", "W48".into()),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not an edition",
+        ),
+        (
+            with("pin", &[("paper", "nope")]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not an arXiv id",
+        ),
+        (
+            with("note", &[("note", &long)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a note too long",
+        ),
+        (
+            with("drop", &[]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an unknown action",
+        ),
+    ];
+    for (pairs, status, why) in bad {
+        assert_eq!(post(pairs).await.status(), status, "{why}");
+    }
+    assert_eq!(app.store.editorial("2026-W48").unwrap(), editorial);
+    let page = app
+        .get("status?edition=2026-W48")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("A week of scaling laws.") && page.contains("2611.01003"));
+
+    // The public archive of the edition: the note, then the pinned paper, marked, first.
+    let archive = app.get("archive/2026-W48").await.text().await.unwrap();
+    let note = archive.find("A week of scaling laws.").expect("the note");
+    let mark = archive
+        .find("★ Editor&#39;s pick")
+        .or_else(|| archive.find("★ Editor's pick"));
+    let mark = mark.expect("the pick is marked");
+    let pinned = mark + archive[mark..].find("Paper 4").unwrap();
+    let first_public = mark + archive[mark..].find("Paper 1").unwrap();
+    assert!(note < mark && pinned < first_public, "the pick leads");
+    assert!(archive.contains("Read first"));
+
+    // Unpinning removes it.
+    let r = post(with("unpin", &[("paper", "2611.01003")])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.editorial("2026-W48").unwrap().pins.is_empty());
     app.stop().await;
 }

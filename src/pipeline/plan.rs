@@ -96,7 +96,13 @@ pub fn plan_edition(
         None => HashSet::new(),
     };
     let last_digest = store.last_digest_times()?;
-    let candidate_ids = selector.candidate_ids();
+    let mut candidate_ids = selector.candidate_ids();
+    // The editor's picks (issue 12) are resolved here, into each reader's stored picks, so
+    // the mail and its web copy agree forever; pins made after a reader was planned reach
+    // only the readers planned after them.
+    let (editor_note, pins) = super::editorial::edition_pins(store, &period)?;
+    candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
+    let max_papers = settings.selection.max_papers;
     let domain = settings.message_settings().message_id_domain;
     // Likes and dislikes; the tf-idf index of every stored paper is built when the first
     // reader with some is met, so readers without any cost nothing.
@@ -130,6 +136,8 @@ pub fn plan_edition(
             selector: &selector,
             corpus: corpus.as_ref(),
             recent: &recent,
+            pins: &pins,
+            max_papers,
             send_empty: settings.selection.send_empty,
         };
         let picks = parallel_map(&todo, |(s, fb)| {
@@ -146,6 +154,7 @@ pub fn plan_edition(
             deliveries.push(NewDelivery {
                 subscriber_id: s.id,
                 message_id: new_message_id(&format!("{}.{}", period.key(), s.id), &domain),
+                editor_note: (!picks.is_empty()).then(|| editor_note.clone()).flatten(),
                 picks,
             });
         }
@@ -183,6 +192,9 @@ struct Reader<'a> {
     selector: &'a Selector,
     corpus: Option<&'a Corpus>,
     recent: &'a [(PaperId, DateTime<Utc>)],
+    /// The editor's picks of the edition (issue 12), first in every digest.
+    pins: &'a [PickRef],
+    max_papers: usize,
     send_empty: bool,
 }
 
@@ -208,29 +220,43 @@ impl Reader<'_> {
             );
             &own
         };
-        let Some(corpus) = self.corpus.filter(|_| !fb.is_empty()) else {
+        let corpus = self.corpus.filter(|_| !fb.is_empty());
+        if corpus.is_none() && self.pins.is_empty() {
+            // Most readers: the picks as stored references, no paper copied.
             let picks = selector.select_refs(topics, since, already_sent);
             if picks.is_empty() && self.send_empty {
                 // Configured to always mail: fall back to the period's trending papers.
                 return selector.select_refs(&Topics::default(), since, already_sent);
             }
             return picks;
-        };
-        let picks = selector.select(topics, since, already_sent);
-        let eligible: Vec<PaperId> = self
-            .recent
-            .iter()
-            .filter(|(id, seen)| *seen >= since && !already_sent.contains(id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        let p = personalise(corpus, fb, picks, &eligible, RecommendLimits::default());
-        let (mut picks, more_like) = (p.picks, p.more_like);
-        if picks.is_empty() && more_like.is_empty() && self.send_empty {
+        }
+        let mut picks = selector.select(topics, since, already_sent);
+        let mut more_like = Vec::new();
+        if let Some(corpus) = corpus {
+            let eligible: Vec<PaperId> = self
+                .recent
+                .iter()
+                .filter(|(id, seen)| *seen >= since && !already_sent.contains(id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            let p = personalise(corpus, fb, picks, &eligible, RecommendLimits::default());
+            (picks, more_like) = (p.picks, p.more_like);
+        }
+        // Pinned papers the reader has not had take the first `max_papers` slots.
+        let pinned = super::editorial::make_room(
+            self.pins,
+            already_sent,
+            &mut picks,
+            &mut more_like,
+            self.max_papers,
+        );
+        if picks.is_empty() && more_like.is_empty() && pinned.is_empty() && self.send_empty {
             picks = selector.select(&Topics::default(), since, already_sent);
         }
-        picks
-            .iter()
-            .filter_map(Option::<PickRef>::from)
+        pinned
+            .into_iter()
+            .cloned()
+            .chain(picks.iter().filter_map(Option::<PickRef>::from))
             .chain(more_like.iter().filter_map(PickRef::more_like))
             .collect()
     }

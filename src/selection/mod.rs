@@ -482,6 +482,8 @@ impl Selector {
                     id: self.papers[paper as usize].paper.id.clone()?,
                     reasons,
                     more_like: false,
+                    pinned: false,
+                    note: None,
                 })
             })
             .collect()

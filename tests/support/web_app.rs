@@ -115,6 +115,8 @@ pub fn seed(store: &Store) {
             id: p.id.clone().unwrap(),
             reasons: vec!["trending".into()],
             more_like: false,
+            pinned: false,
+            note: None,
         })
         .collect();
     store.upsert_papers(papers, start_time()).unwrap();
