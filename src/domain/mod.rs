@@ -30,8 +30,8 @@ pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};
 pub use paper::{Paper, PaperId, SourceKind};
 pub use reader_records::{
-    Confirmation, LastDigest, NewSubscriber, SubscriberDates, SubscriberUpdate, Suppression,
-    UnreadableSubscriber,
+    Confirmation, LastDigest, NewSubscriber, SubscriberDates, SubscriberPage, SubscriberUpdate,
+    Suppression, UnreadableSubscriber,
 };
 pub use runs::{RunRecord, SendRunEnd, SourceRunRecord};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};

@@ -106,3 +106,13 @@ pub enum Confirmation {
     /// Malformed, unknown or wrong secret.
     Invalid,
 }
+
+/// One page of `Store::subscribers_page`.
+#[derive(Debug, Default)]
+pub struct SubscriberPage {
+    /// The readable subscribers of the page, by id.
+    pub subscribers: Vec<Subscriber>,
+    /// The id to ask the next page after (the last row's, readable or not); `None` when
+    /// this page was the last.
+    pub next_after: Option<i64>,
+}

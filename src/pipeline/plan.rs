@@ -8,12 +8,13 @@ use crate::delivery::new_message_id;
 use crate::domain::NewDelivery;
 use crate::domain::{
     Feedback, Frequency, PaperId, Period, PickRef, ReaderFeedback, Subscriber, SubscriberStatus,
+    Term, Topics,
 };
 use crate::recommend::{Corpus, RecommendLimits, personalise};
-use crate::selection::Selector;
+use crate::selection::{Selector, parallel_map};
 use crate::store::Store;
 
-/// How many readers are planned per store transaction (bounds memory with many readers).
+/// How many readers are read, planned and written at a time (bounds memory with many readers).
 const BATCH: usize = 1000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,6 +34,12 @@ pub struct PlanSummary {
 /// that frequency who has none in it yet. `only` limits planning to some readers (the
 /// scheduler plans readers at their local hour). Planning twice plans nothing new.
 /// `dry_run` computes the same summary and writes nothing.
+///
+/// Memory does not grow with the readers: they are read from the store in pages of
+/// [`BATCH`] twice — once to index every term they follow (the terms are kept, not the
+/// readers), once to select and write their deliveries — and each page's selection is
+/// split over the cores. Readers who subscribe while an edition is being planned are left
+/// to the next run of the period.
 #[tracing::instrument(name = "Planning an edition", skip_all, fields(period = %period.key()))]
 pub fn plan_edition(
     settings: &Settings,
@@ -45,12 +52,18 @@ pub fn plan_edition(
 ) -> anyhow::Result<PlanSummary> {
     let window = Duration::days(settings.selection.window_days as i64);
     let oldest = now - window;
-    let readers: Vec<Subscriber> = store
-        .subscribers(Some(SubscriberStatus::Active))?
-        .into_iter()
-        .filter(|s| s.frequency == frequency)
-        .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
-        .collect();
+    let wanted =
+        |s: &Subscriber| s.frequency == frequency && only.is_none_or(|o| o.contains(&s.id));
+    // Pass 1: every term the readers follow or exclude, once each.
+    let mut terms: HashSet<Term> = HashSet::new();
+    let mut last_reader = None;
+    for_each_page(store, None, |page| {
+        for s in page.iter().filter(|s| wanted(s)) {
+            terms.extend(s.topics.terms.iter().chain(&s.topics.exclude).cloned());
+        }
+        last_reader = page.last().map(|s| s.id).or(last_reader);
+        Ok(())
+    })?;
     let candidates = store.papers_seen_since(oldest)?;
     // When each candidate was first stored: the "more like" section picks from the same
     // window of papers as the main picks.
@@ -58,11 +71,9 @@ pub fn plan_edition(
         .iter()
         .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
         .collect();
-    let selector = Selector::new(
-        candidates,
-        readers.iter().map(|s| &s.topics),
-        settings.selection_limits(),
-    );
+    let limits = settings.selection_limits();
+    let selector = Selector::for_terms(candidates, &terms, limits);
+    drop(terms);
     let public: Vec<PickRef> = selector
         .trending(oldest)
         .iter()
@@ -93,67 +104,48 @@ pub fn plan_edition(
     candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
     let max_papers = settings.selection.max_papers;
     let domain = settings.message_settings().message_id_domain;
-    let todo: Vec<&Subscriber> = readers
-        .iter()
-        .filter(|s| {
-            let planned = already.contains(&s.id);
-            summary.already_planned += planned as usize;
-            !planned
-        })
-        .collect();
-    // Likes and dislikes; the tf-idf index of every stored paper is built only when some
-    // reader to plan has feedback, so readers without any cost nothing.
+    // Likes and dislikes; the tf-idf index of every stored paper is built when the first
+    // reader with some is met, so readers without any cost nothing.
     let feedback = store.feedback_by_subscriber()?;
-    let corpus = if todo
-        .iter()
-        .any(|s| !reader_feedback(feedback.get(&s.id), s).is_empty())
-    {
-        Some(Corpus::build(store.all_papers()?))
-    } else {
-        None
+    let mut corpus: Option<Corpus> = None;
+    // Pass 2: the same readers (none who came after pass 1), page by page.
+    let Some(last_reader) = last_reader else {
+        return Ok(summary);
     };
-    for batch in todo.chunks(BATCH) {
-        let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
+    for_each_page(store, Some(last_reader), |page| {
+        let todo: Vec<(&Subscriber, ReaderFeedback)> = page
+            .iter()
+            .filter(|s| wanted(s))
+            .filter(|s| {
+                let planned = already.contains(&s.id);
+                summary.already_planned += planned as usize;
+                !planned
+            })
+            .map(|s| (s, reader_feedback(feedback.get(&s.id), s)))
+            .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        if corpus.is_none() && todo.iter().any(|(_, fb)| !fb.is_empty()) {
+            corpus = Some(Corpus::build(store.all_papers()?));
+        }
+        let ids: Vec<i64> = todo.iter().map(|(s, _)| s.id).collect();
         let sent = store.sent_papers_among(&ids, &candidate_ids)?;
         let empty = HashSet::new();
-        let mut deliveries = Vec::with_capacity(batch.len());
-        for s in batch {
+        let reader = Reader {
+            selector: &selector,
+            corpus: corpus.as_ref(),
+            recent: &recent,
+            pins: &pins,
+            max_papers,
+            send_empty: settings.selection.send_empty,
+        };
+        let picks = parallel_map(&todo, |(s, fb)| {
             let since = last_digest.get(&s.id).map_or(oldest, |t| (*t).max(oldest));
-            let already_sent = sent.get(&s.id).unwrap_or(&empty);
-            let mut picks = selector.select(&s.topics, since, already_sent);
-            let mut more_like = Vec::new();
-            let fb = reader_feedback(feedback.get(&s.id), s);
-            if let Some(corpus) = corpus.as_ref().filter(|_| !fb.is_empty()) {
-                let eligible: Vec<PaperId> = recent
-                    .iter()
-                    .filter(|(id, seen)| *seen >= since && !already_sent.contains(id))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                let p = personalise(corpus, &fb, picks, &eligible, RecommendLimits::default());
-                (picks, more_like) = (p.picks, p.more_like);
-            }
-            // Pinned papers the reader has not had take the first `max_papers` slots.
-            let pinned = super::editorial::make_room(
-                &pins,
-                already_sent,
-                &mut picks,
-                &mut more_like,
-                max_papers,
-            );
-            if picks.is_empty()
-                && more_like.is_empty()
-                && pinned.is_empty()
-                && settings.selection.send_empty
-            {
-                // Configured to always mail: fall back to the period's trending papers.
-                picks = selector.select(&Default::default(), since, already_sent);
-            }
-            let picks: Vec<PickRef> = pinned
-                .into_iter()
-                .cloned()
-                .chain(picks.iter().filter_map(Option::<PickRef>::from))
-                .chain(more_like.iter().filter_map(PickRef::more_like))
-                .collect();
+            reader.picks(&s.topics, fb, since, sent.get(&s.id).unwrap_or(&empty))
+        });
+        let mut deliveries = Vec::with_capacity(todo.len());
+        for ((s, _), picks) in todo.iter().zip(picks) {
             if picks.is_empty() {
                 summary.empty += 1;
             } else {
@@ -169,8 +161,105 @@ pub fn plan_edition(
         if let (Some(id), false) = (edition_id, dry_run) {
             store.plan_deliveries(id, &deliveries, now)?;
         }
-    }
+        tracing::debug!(readers = deliveries.len(), "planned a page of readers");
+        Ok(())
+    })?;
     Ok(summary)
+}
+
+/// Calls `f` with each page of active readers, by id (up to `until`, when given).
+fn for_each_page(
+    store: &Store,
+    until: Option<i64>,
+    mut f: impl FnMut(&[Subscriber]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut after = 0;
+    loop {
+        let mut page = store.subscribers_page(SubscriberStatus::Active, after, BATCH)?;
+        if let Some(until) = until {
+            page.subscribers.retain(|s| s.id <= until);
+        }
+        f(&page.subscribers)?;
+        match page.next_after {
+            Some(next) if until.is_none_or(|u| next < u) => after = next,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// What selecting one reader's picks needs, shared by the threads of a page.
+struct Reader<'a> {
+    selector: &'a Selector,
+    corpus: Option<&'a Corpus>,
+    recent: &'a [(PaperId, DateTime<Utc>)],
+    /// The editor's picks of the edition (issue 12), first in every digest.
+    pins: &'a [PickRef],
+    max_papers: usize,
+    send_empty: bool,
+}
+
+impl Reader<'_> {
+    /// A reader's picks as stored: the selection, re-ranked and extended by their likes
+    /// and dislikes, or the trending papers when nothing matched and `send_empty` is set.
+    fn picks(
+        &self,
+        topics: &Topics,
+        fb: &ReaderFeedback,
+        since: DateTime<Utc>,
+        already_sent: &HashSet<PaperId>,
+    ) -> Vec<PickRef> {
+        // Topics changed after the terms were read: indexed again for this reader alone.
+        let own;
+        let selector = if self.selector.covers(topics) {
+            self.selector
+        } else {
+            own = Selector::new(
+                self.selector.papers().to_vec(),
+                [topics],
+                self.selector.limits(),
+            );
+            &own
+        };
+        let corpus = self.corpus.filter(|_| !fb.is_empty());
+        if corpus.is_none() && self.pins.is_empty() {
+            // Most readers: the picks as stored references, no paper copied.
+            let picks = selector.select_refs(topics, since, already_sent);
+            if picks.is_empty() && self.send_empty {
+                // Configured to always mail: fall back to the period's trending papers.
+                return selector.select_refs(&Topics::default(), since, already_sent);
+            }
+            return picks;
+        }
+        let mut picks = selector.select(topics, since, already_sent);
+        let mut more_like = Vec::new();
+        if let Some(corpus) = corpus {
+            let eligible: Vec<PaperId> = self
+                .recent
+                .iter()
+                .filter(|(id, seen)| *seen >= since && !already_sent.contains(id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            let p = personalise(corpus, fb, picks, &eligible, RecommendLimits::default());
+            (picks, more_like) = (p.picks, p.more_like);
+        }
+        // Pinned papers the reader has not had take the first `max_papers` slots.
+        let pinned = super::editorial::make_room(
+            self.pins,
+            already_sent,
+            &mut picks,
+            &mut more_like,
+            self.max_papers,
+        );
+        if picks.is_empty() && more_like.is_empty() && pinned.is_empty() && self.send_empty {
+            picks = selector.select(&Topics::default(), since, already_sent);
+        }
+        pinned
+            .into_iter()
+            .cloned()
+            .chain(picks.iter().filter_map(Option::<PickRef>::from))
+            .chain(more_like.iter().filter_map(PickRef::more_like))
+            .collect()
+    }
 }
 
 /// A reader's likes and dislikes: those recorded in the store (👍/👎, `paperpost like`),
@@ -185,4 +274,109 @@ fn reader_feedback(stored: Option<&ReaderFeedback>, reader: &Subscriber) -> Read
         feedback.add(id.clone(), Feedback::Dislike);
     }
     feedback
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::NewSubscriber;
+    use crate::domain::{Paper, SubscriberEmail};
+
+    const CONFIG: &str = "[newsletter]\nbase_url = \"https://papers.example.org/\"\n\
+                          from = \"paperpost <digest@example.org>\"\n";
+
+    fn paper(i: usize, title: &str, category: &str) -> Paper {
+        Paper {
+            id: PaperId::parse_arxiv(&format!("2411.{:05}", i + 1)).map(|p| p.0),
+            title: title.into(),
+            abstract_text: format!("{title}. We study it at length, part {i}."),
+            categories: vec![category.into()],
+            upvotes: Some((i * 7 % 30) as u32),
+            ..Paper::default()
+        }
+    }
+
+    /// More readers than a page, planned page by page over the cores, get what selecting
+    /// for each of them alone gives; planning again plans nobody twice.
+    #[test]
+    fn readers_planned_in_pages_get_the_picks_of_selecting_for_each_alone() {
+        // Arrange
+        let settings = Settings::parse(CONFIG, Path::new("config.toml"), Path::new("/srv/pp"))
+            .expect("config");
+        let store = Store::open_in_memory().expect("store");
+        let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+            .expect("date")
+            .to_utc();
+        let titles = [
+            "Diffusion models for audio",
+            "Graph neural networks at scale",
+            "A vision transformer (ViT) for maps",
+            "Self-supervised diffusion",
+            "Optimisation of kernels",
+        ];
+        let papers: Vec<Paper> = (0..40)
+            .map(|i| paper(i, titles[i % titles.len()], ["cs.LG", "cs.CV"][i % 2]))
+            .collect();
+        store.upsert_papers(papers, now).expect("papers");
+        let lines = [
+            "diffusion",
+            "cat:cs.CV",
+            "\"graph neural network\", -diffusion",
+            "ViT, min_upvotes:10",
+            "about:\"optimization of kernels\"",
+            "nothing matches this",
+        ];
+        let readers = BATCH + 3 * lines.len();
+        for i in 0..readers {
+            let email = SubscriberEmail::parse(&format!("r{i}@example.org")).expect("address");
+            let topics = Topics::parse(lines[i % lines.len()]).expect("topics");
+            store
+                .add_subscriber(&NewSubscriber::active(email, topics), now)
+                .expect("reader");
+        }
+        let period = crate::pipeline::period_for(&settings, Frequency::Weekly, now);
+
+        // Act
+        let summary = plan_edition(
+            &settings,
+            &store,
+            period,
+            Frequency::Weekly,
+            None,
+            false,
+            now,
+        )
+        .expect("plan");
+        let again = plan_edition(
+            &settings,
+            &store,
+            period,
+            Frequency::Weekly,
+            None,
+            false,
+            now,
+        )
+        .expect("plan again");
+
+        // Assert
+        assert_eq!(summary.planned + summary.empty, readers);
+        assert_eq!(summary.empty, readers / lines.len(), "{summary:?}");
+        assert_eq!((again.planned, again.already_planned), (0, readers));
+        let claimed = store
+            .claim_deliveries("test", now, Duration::minutes(5), readers + 1)
+            .expect("claim");
+        assert_eq!(claimed.len(), summary.planned);
+        let candidates = store
+            .papers_seen_since(now - Duration::days(7))
+            .expect("papers");
+        for c in claimed {
+            let topics = &c.subscriber.topics;
+            let alone = Selector::new(candidates.clone(), [topics], settings.selection_limits());
+            let expected = alone.select_refs(topics, now - Duration::days(7), &HashSet::new());
+            assert!(!expected.is_empty());
+            assert_eq!(c.picks, expected, "reader {} ({topics})", c.subscriber.id);
+        }
+    }
 }

@@ -36,6 +36,8 @@ pub(crate) struct PatternSet {
     /// Joined spelling → the patterns that spell it.
     by_text: HashMap<String, Vec<Pattern>>,
     terms: usize,
+    /// Last word → its forms: readers share words, each is expanded once.
+    forms: HashMap<String, Vec<String>>,
 }
 
 impl PatternSet {
@@ -65,7 +67,13 @@ impl PatternSet {
             boundaries.push(prefix.len() as u32);
         }
         let last_strict = strict_tokens.last().copied().unwrap_or(false);
-        for form in word_forms(field.key(last)) {
+        let last_key = field.key(last);
+        if !self.forms.contains_key(last_key) {
+            self.forms
+                .insert(last_key.to_string(), word_forms(last_key));
+        }
+        let forms = self.forms.get(last_key).map_or(&[][..], Vec::as_slice);
+        for form in forms {
             let text = format!("{prefix}{form}");
             let mut strict = strict.clone();
             if last_strict {

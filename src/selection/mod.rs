@@ -22,6 +22,7 @@ pub(crate) mod authors;
 pub(crate) mod forms;
 pub(crate) mod index;
 pub(crate) mod normalise;
+mod parallel;
 pub(crate) mod score;
 
 use std::collections::{HashMap, HashSet};
@@ -29,12 +30,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::domain::StoredPaper;
-use crate::domain::{PaperId, Pick, Term, Topics};
-use about::{AboutWord, WordIndex};
+use crate::domain::{PaperId, Pick, PickRef, Term, Topics};
+use about::{AboutWord, Similar, WordIndex};
 use acronyms::Acronyms;
 use authors::Name;
 use index::PatternSet;
 use normalise::Field;
+pub(crate) use parallel::map as parallel_map;
 pub use score::SelectionWeights;
 use score::{Corpus, Hits};
 
@@ -82,9 +84,6 @@ pub struct Selector {
     limits: SelectionLimits,
     /// Candidates in trending order: upvotes desc, then most recent first.
     papers: Vec<StoredPaper>,
-    max_upvotes: u32,
-    /// The most recent date among the candidates: ages are counted from it (no clock here).
-    newest: DateTime<Utc>,
     phrases: HashMap<String, CompiledPhrase>,
     /// Term id → (paper, BM25 score, hits).
     postings: Vec<Vec<Posting>>,
@@ -92,17 +91,124 @@ pub struct Selector {
     categories: HashMap<String, Vec<u32>>,
     /// Author as a reader wrote it → papers.
     authors: HashMap<String, Vec<u32>>,
-    /// `about:` text → (paper, similarity, carrying words).
-    about: HashMap<String, Vec<(u32, f64, Vec<String>)>>,
+    /// Phrases with nothing to match (no letters or digits): known, never matching.
+    unmatchable: HashSet<String>,
+    /// `about:` text → its words and the papers similar enough.
+    about: HashMap<String, AboutMatches>,
     acronyms: Acronyms,
+    /// Per candidate, the upvotes and recency parts of the blend ([`score::static_parts`]):
+    /// the same for every reader, so computed once.
+    upvotes_part: Vec<f64>,
+    recency_part: Vec<f64>,
+    /// Per candidate, what deciding its eligibility reads: a few bytes next to each other
+    /// rather than the whole paper.
+    meta: Vec<PaperMeta>,
+    /// Candidate id → index, to mark a reader's sent papers before scoring.
+    index_of: HashMap<PaperId, u32>,
+}
+
+/// What [`Selector::eligible_index`] reads of a candidate.
+#[derive(Debug, Clone, Copy)]
+struct PaperMeta {
+    first_seen: DateTime<Utc>,
+    upvotes: u32,
+    has_id: bool,
+}
+
+/// The papers similar enough to one `about:` interest.
+#[derive(Debug)]
+struct AboutMatches {
+    /// The description's content words ([`about::Carrying`] points into them).
+    words: Vec<String>,
+    /// By paper.
+    papers: Vec<Similar>,
+}
+
+/// One thread's buffers for [`Selector::select`], reused from reader to reader: dense
+/// arrays over the candidates, cleaned through the list of what was touched.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// Relevance per candidate.
+    rel: Vec<f64>,
+    /// Per candidate: 0 untouched, [`TOUCHED`], [`BLOCKED`] (excluded or already sent).
+    state: Vec<u8>,
+    /// Candidates scored, in the order first touched.
+    touched: Vec<u32>,
+    /// Candidates blocked.
+    blocked: Vec<u32>,
+    ranked: Vec<(f64, u32)>,
+}
+
+const TOUCHED: u8 = 1;
+const BLOCKED: u8 = 2;
+
+impl Scratch {
+    /// Clears what the last reader left (possibly of another selector) and fits `n` candidates.
+    fn reset(&mut self, n: usize) {
+        for &i in self.touched.iter().chain(&self.blocked) {
+            self.rel[i as usize] = 0.0;
+            self.state[i as usize] = 0;
+        }
+        self.touched.clear();
+        self.blocked.clear();
+        if self.rel.len() < n {
+            self.rel.resize(n, 0.0);
+            self.state.resize(n, 0);
+        }
+    }
+
+    fn block(&mut self, paper: u32) {
+        let state = &mut self.state[paper as usize];
+        if *state != BLOCKED {
+            if *state == TOUCHED {
+                self.touched.retain(|&p| p != paper);
+            }
+            *state = BLOCKED;
+            self.blocked.push(paper);
+        }
+    }
+
+    fn add(&mut self, paper: u32, score: f64) {
+        let i = paper as usize;
+        match self.state[i] {
+            BLOCKED => {}
+            TOUCHED => self.rel[i] += score,
+            _ => {
+                self.state[i] = TOUCHED;
+                self.touched.push(paper);
+                self.rel[i] += score;
+            }
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 impl Selector {
     /// Indexes `papers` for every term used by `topics` (terms and exclusions). Only those
     /// topics can be selected for afterwards.
     pub fn new<'a>(
-        mut papers: Vec<StoredPaper>,
+        papers: Vec<StoredPaper>,
         topics: impl IntoIterator<Item = &'a Topics>,
+        limits: SelectionLimits,
+    ) -> Selector {
+        Selector::for_terms(
+            papers,
+            topics
+                .into_iter()
+                .flat_map(|t| t.terms.iter().chain(&t.exclude)),
+            limits,
+        )
+    }
+
+    /// Indexes `papers` for `terms` (each reader's terms and exclusions, repeats welcome):
+    /// what planning calls after reading the readers page by page, without holding them.
+    /// Only topics made of these terms can be selected for afterwards ([`Selector::covers`]).
+    pub fn for_terms<'a>(
+        mut papers: Vec<StoredPaper>,
+        terms: impl IntoIterator<Item = &'a Term>,
         limits: SelectionLimits,
     ) -> Selector {
         let w = limits.weights;
@@ -120,16 +226,13 @@ impl Selector {
             .max()
             .unwrap_or(0);
         let newest = papers.iter().map(date).max().unwrap_or_default();
-        let texts: Vec<[Field; 3]> = papers
-            .iter()
-            .map(|p| {
-                [
-                    Field::new(&p.paper.title),
-                    Field::new(&keywords_text(&p.paper.ai_keywords)),
-                    Field::new(&p.paper.abstract_text),
-                ]
-            })
-            .collect();
+        let texts: Vec<[Field; 3]> = parallel::map(&papers, |p| {
+            [
+                Field::new(&p.paper.title),
+                Field::new(&keywords_text(&p.paper.ai_keywords)),
+                Field::new(&p.paper.abstract_text),
+            ]
+        });
         let acronyms = Acronyms::learn(
             papers
                 .iter()
@@ -138,24 +241,28 @@ impl Selector {
         // Every distinct term of every reader, compiled once.
         let mut set = PatternSet::default();
         let mut phrases: HashMap<String, CompiledPhrase> = HashMap::new();
+        let mut unmatchable: HashSet<String> = HashSet::new();
         let mut author_terms: HashSet<String> = HashSet::new();
         let mut about_terms: HashSet<String> = HashSet::new();
-        for t in topics {
-            for term in t.terms.iter().chain(&t.exclude) {
-                match term {
-                    Term::Phrase(p) if !phrases.contains_key(p) => {
-                        if let Some(c) = compile_phrase(p, &mut set, &acronyms) {
+        for term in terms {
+            match term {
+                Term::Phrase(p) if !phrases.contains_key(p) && !unmatchable.contains(p) => {
+                    match compile_phrase(p, &mut set, &acronyms) {
+                        Some(c) => {
                             phrases.insert(p.clone(), c);
                         }
+                        None => {
+                            unmatchable.insert(p.clone());
+                        }
                     }
-                    Term::Author(a) => {
-                        author_terms.insert(a.clone());
-                    }
-                    Term::About(a) => {
-                        about_terms.insert(a.clone());
-                    }
-                    _ => {}
                 }
+                Term::Author(a) if !author_terms.contains(a) => {
+                    author_terms.insert(a.clone());
+                }
+                Term::About(a) if !about_terms.contains(a) => {
+                    about_terms.insert(a.clone());
+                }
+                _ => {}
             }
         }
         // About words that are learned acronyms count their expansion too.
@@ -173,8 +280,11 @@ impl Selector {
         }
         let matcher = set.build();
         let mut hits_by_term: Vec<Vec<(u32, Hits)>> = vec![Vec::new(); matcher.terms()];
-        for (i, [title, keywords, abs]) in texts.iter().enumerate() {
-            for (term, h) in matcher.find(title, keywords, abs) {
+        let found = parallel::map(&texts, |[title, keywords, abs]| {
+            matcher.find(title, keywords, abs)
+        });
+        for (i, hits) in found.into_iter().enumerate() {
+            for (term, h) in hits {
                 hits_by_term[term as usize].push((i as u32, h));
             }
         }
@@ -219,32 +329,67 @@ impl Selector {
             for (i, [title, keywords, abs]) in texts.iter().enumerate() {
                 words_index.add(i as u32, title, keywords, abs);
             }
+            words_index.score(&abstract_lens, &corpus, &w);
             let expansion_hits: HashMap<&str, &[(u32, Hits)]> = about_expansions
                 .iter()
                 .map(|(w, id)| (w.as_str(), hits_by_term[*id as usize].as_slice()))
                 .collect();
-            for a in about_terms {
-                let written: Vec<&str> = a
-                    .split_whitespace()
-                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-                    .collect();
-                let words: Vec<AboutWord<'_>> = about::content_words(&a)
-                    .into_iter()
-                    .map(|(word, stem)| {
-                        let extra = written
-                            .iter()
-                            .find(|w| w.to_lowercase() == word)
-                            .and_then(|w| expansion_hits.get(w))
-                            .copied()
-                            .unwrap_or(&[]);
-                        AboutWord { word, stem, extra }
-                    })
-                    .collect();
-                let similar =
-                    about::similar_papers(&words, &words_index, &abstract_lens, &corpus, &w);
-                about.insert(a, similar);
-            }
+            let about_terms: Vec<String> = about_terms.into_iter().collect();
+            let matches =
+                parallel::map_with(&about_terms, about::Scratch::default, |scratch, a| {
+                    let written: Vec<&str> = a
+                        .split_whitespace()
+                        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                        .collect();
+                    let words: Vec<AboutWord<'_>> = about::content_words(a)
+                        .into_iter()
+                        .map(|(word, stem)| {
+                            let extra = written
+                                .iter()
+                                .find(|w| w.to_lowercase() == word)
+                                .and_then(|w| expansion_hits.get(w))
+                                .copied()
+                                .unwrap_or(&[]);
+                            AboutWord { word, stem, extra }
+                        })
+                        .collect();
+                    let papers = about::similar_papers(
+                        &words,
+                        &words_index,
+                        &abstract_lens,
+                        &corpus,
+                        &w,
+                        scratch,
+                    );
+                    AboutMatches {
+                        words: words.into_iter().map(|w| w.word).collect(),
+                        papers,
+                    }
+                });
+            about = about_terms.into_iter().zip(matches).collect();
         }
+        // The blend's upvotes and recency parts depend on the paper only; ages are counted
+        // from the most recent candidate's date (no clock here).
+        let (upvotes_part, recency_part) = papers
+            .iter()
+            .map(|p| {
+                let age = (newest - date(p)).num_minutes() as f64 / 1440.0;
+                score::static_parts(&w, p.paper.upvotes.unwrap_or(0), max_upvotes, age)
+            })
+            .unzip();
+        let meta = papers
+            .iter()
+            .map(|p| PaperMeta {
+                first_seen: p.first_seen,
+                upvotes: p.paper.upvotes.unwrap_or(0),
+                has_id: p.paper.id.is_some(),
+            })
+            .collect();
+        let index_of = papers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((p.paper.id.clone()?, i as u32)))
+            .collect();
         tracing::debug!(
             papers = papers.len(),
             terms = matcher.terms(),
@@ -254,14 +399,17 @@ impl Selector {
         Selector {
             limits,
             papers,
-            max_upvotes,
-            newest,
             phrases,
+            unmatchable,
             postings,
             categories,
             authors,
             about,
             acronyms,
+            upvotes_part,
+            recency_part,
+            meta,
+            index_of,
         }
     }
 
@@ -282,6 +430,26 @@ impl Selector {
         self.acronyms.len()
     }
 
+    /// Whether every term and exclusion of `topics` was indexed, so that [`Selector::select`]
+    /// answers for them (a reader whose topics changed after the index was built is not).
+    pub fn covers(&self, topics: &Topics) -> bool {
+        topics.terms.iter().chain(&topics.exclude).all(|t| match t {
+            Term::Phrase(p) => self.phrases.contains_key(p) || self.unmatchable.contains(p),
+            Term::Category(_) => true,
+            Term::Author(a) => self.authors.contains_key(a),
+            Term::About(a) => self.about.contains_key(a),
+        })
+    }
+
+    pub fn limits(&self) -> SelectionLimits {
+        self.limits
+    }
+
+    /// The candidates, in trending order (to index them again for other terms).
+    pub fn papers(&self) -> &[StoredPaper] {
+        &self.papers
+    }
+
     /// The digest picks for one reader: papers first stored at or after `window_start`,
     /// not in `already_sent`, matching `topics`, ranked and capped. Empty when nothing matches.
     pub fn select(
@@ -290,23 +458,99 @@ impl Selector {
         window_start: DateTime<Utc>,
         already_sent: &HashSet<PaperId>,
     ) -> Vec<Pick> {
+        self.rank(topics, window_start, already_sent)
+            .into_iter()
+            .map(|(paper, reasons)| Pick {
+                paper: self.papers[paper as usize].paper.clone(),
+                reasons,
+            })
+            .collect()
+    }
+
+    /// The picks of [`Selector::select`] as planning stores them (id and why line), without
+    /// copying each paper.
+    pub fn select_refs(
+        &self,
+        topics: &Topics,
+        window_start: DateTime<Utc>,
+        already_sent: &HashSet<PaperId>,
+    ) -> Vec<PickRef> {
+        self.rank(topics, window_start, already_sent)
+            .into_iter()
+            .filter_map(|(paper, reasons)| {
+                Some(PickRef {
+                    id: self.papers[paper as usize].paper.id.clone()?,
+                    reasons,
+                    more_like: false,
+                    pinned: false,
+                    note: None,
+                })
+            })
+            .collect()
+    }
+
+    /// The picks as (candidate index, why line), best first.
+    fn rank(
+        &self,
+        topics: &Topics,
+        window_start: DateTime<Utc>,
+        already_sent: &HashSet<PaperId>,
+    ) -> Vec<(u32, Vec<String>)> {
         if topics.terms.is_empty() {
-            return self.select_trending(topics, window_start, already_sent);
+            return self.rank_trending(topics, window_start, already_sent);
         }
+        let ranked = SCRATCH
+            .with_borrow_mut(|scratch| self.top_k(scratch, topics, window_start, already_sent));
+        ranked
+            .into_iter()
+            .map(|paper| {
+                (
+                    paper,
+                    self.describe(topics, self.reasons_for(topics, paper)),
+                )
+            })
+            .collect()
+    }
+
+    /// The best `max_papers` candidates for `topics`, best first. A dense score per
+    /// candidate in reused buffers: no map and no allocation per paper; excluded and sent
+    /// papers are marked first and never scored.
+    fn top_k(
+        &self,
+        s: &mut Scratch,
+        topics: &Topics,
+        window_start: DateTime<Utc>,
+        already_sent: &HashSet<PaperId>,
+    ) -> Vec<u32> {
         let w = &self.limits.weights;
-        // A dense score per candidate and the list of those touched: no map, no per-paper
-        // allocation; why lines are built for the k picks only.
-        let mut rel = vec![0.0f64; self.papers.len()];
-        let mut seen = vec![false; self.papers.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut add = |paper: u32, s: f64| {
-            let i = paper as usize;
-            if !seen[i] {
-                seen[i] = true;
-                touched.push(paper);
+        s.reset(self.papers.len());
+        for x in &topics.exclude {
+            match x {
+                Term::Phrase(p) => {
+                    if let Some(c) = self.phrases.get(p) {
+                        for t in std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0))
+                        {
+                            for &(paper, _, _) in &self.postings[t as usize] {
+                                s.block(paper);
+                            }
+                        }
+                    }
+                }
+                Term::Category(c) => self.category_papers(c).iter().for_each(|&p| s.block(p)),
+                Term::Author(a) => self
+                    .authors
+                    .get(a)
+                    .into_iter()
+                    .flatten()
+                    .for_each(|&p| s.block(p)),
+                Term::About(_) => {}
             }
-            rel[i] += s;
-        };
+        }
+        for id in already_sent {
+            if let Some(&paper) = self.index_of.get(id) {
+                s.block(paper);
+            }
+        }
         for term in &topics.terms {
             match term {
                 Term::Phrase(p) => {
@@ -315,41 +559,46 @@ impl Selector {
                     };
                     let terms = std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0));
                     for t in terms {
-                        for &(paper, s, _) in &self.postings[t as usize] {
-                            add(paper, s);
+                        for &(paper, score, _) in &self.postings[t as usize] {
+                            s.add(paper, score);
                         }
                     }
                 }
                 Term::Category(c) => {
                     for &paper in self.category_papers(c) {
-                        add(paper, w.category_score);
+                        s.add(paper, w.category_score);
                     }
                 }
                 Term::Author(a) => {
                     for &paper in self.authors.get(a).map_or(&[][..], Vec::as_slice) {
-                        add(paper, w.author_score);
+                        s.add(paper, w.author_score);
                     }
                 }
                 Term::About(a) => {
-                    for (paper, sim, _) in self.about.get(a).map_or(&[][..], Vec::as_slice) {
-                        add(*paper, w.about_score * sim);
+                    for m in self.about.get(a).map_or(&[][..], |m| m.papers.as_slice()) {
+                        s.add(m.paper, w.about_score * m.similarity);
                     }
                 }
             }
         }
-        let excluded = self.excluded(topics);
-        let mut ranked: Vec<(f64, u32)> = touched
-            .into_iter()
-            .filter(|paper| !excluded.contains(paper))
-            .filter(|paper| self.eligible(*paper, topics, window_start, already_sent))
-            .map(|paper| {
-                let p = &self.papers[paper as usize];
-                let age = (self.newest - date(p)).num_minutes() as f64 / 1440.0;
-                let up = p.paper.upvotes.unwrap_or(0);
-                let s = score::blend(w, rel[paper as usize], up, self.max_upvotes, age);
-                (s, paper)
-            })
-            .collect();
+        let Scratch {
+            rel,
+            touched,
+            ranked,
+            ..
+        } = s;
+        ranked.clear();
+        ranked.extend(
+            touched
+                .iter()
+                .filter(|&&paper| self.eligible_index(paper, topics, window_start))
+                .map(|&paper| {
+                    let i = paper as usize;
+                    let score =
+                        score::blend_parts(w, rel[i], self.upvotes_part[i], self.recency_part[i]);
+                    (score, paper)
+                }),
+        );
         let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let k = self.limits.max_papers;
         if ranked.len() > k && k > 0 {
@@ -358,6 +607,90 @@ impl Selector {
         }
         ranked.sort_by(order);
         ranked.truncate(k);
+        ranked.iter().map(|&(_, paper)| paper).collect()
+    }
+
+    /// The picks of the straightforward algorithm: every candidate scored from its
+    /// postings, sets for exclusions, a full blend and a full sort. The reference the
+    /// optimised [`Selector::select`] is tested against.
+    #[cfg(test)]
+    fn select_reference(
+        &self,
+        topics: &Topics,
+        window_start: DateTime<Utc>,
+        already_sent: &HashSet<PaperId>,
+    ) -> Vec<Pick> {
+        if topics.terms.is_empty() {
+            return self.select(topics, window_start, already_sent);
+        }
+        let w = &self.limits.weights;
+        let find = |list: &[Posting], paper: u32| {
+            list.binary_search_by_key(&paper, |(p, _, _)| *p)
+                .ok()
+                .map(|i| list[i].1)
+        };
+        let excluded = self.excluded(topics);
+        let max_upvotes = self.papers.iter().filter_map(|p| p.paper.upvotes).max();
+        let newest = self.papers.iter().map(date).max().unwrap_or_default();
+        let mut ranked: Vec<(f64, u32)> = Vec::new();
+        for paper in 0..self.papers.len() as u32 {
+            let mut rel = 0.0;
+            let mut matched = false;
+            for term in &topics.terms {
+                let mut add = |s: f64| {
+                    rel += s;
+                    matched = true;
+                };
+                match term {
+                    Term::Phrase(p) => {
+                        let Some(c) = self.phrases.get(p) else {
+                            continue;
+                        };
+                        for t in std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0))
+                        {
+                            if let Some(s) = find(&self.postings[t as usize], paper) {
+                                add(s);
+                            }
+                        }
+                    }
+                    Term::Category(c) => {
+                        if self.category_papers(c).contains(&paper) {
+                            add(w.category_score);
+                        }
+                    }
+                    Term::Author(a) => {
+                        if self.authors.get(a).is_some_and(|l| l.contains(&paper)) {
+                            add(w.author_score);
+                        }
+                    }
+                    Term::About(a) => {
+                        if let Some(m) = self.about.get(a)
+                            && let Some(m) = m.papers.iter().find(|m| m.paper == paper)
+                        {
+                            add(w.about_score * m.similarity);
+                        }
+                    }
+                }
+            }
+            let p = &self.papers[paper as usize];
+            let eligible = p.first_seen >= window_start
+                && p.paper
+                    .id
+                    .as_ref()
+                    .is_some_and(|id| !already_sent.contains(id))
+                && topics
+                    .min_upvotes
+                    .is_none_or(|min| p.paper.upvotes.unwrap_or(0) >= min);
+            if !matched || excluded.contains(&paper) || !eligible {
+                continue;
+            }
+            let age = (newest - date(p)).num_minutes() as f64 / 1440.0;
+            let up = p.paper.upvotes.unwrap_or(0);
+            let score = score::blend(w, rel, up, max_upvotes.unwrap_or(0), age);
+            ranked.push((score, paper));
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.truncate(self.limits.max_papers);
         ranked
             .into_iter()
             .map(|(_, paper)| Pick {
@@ -405,12 +738,12 @@ impl Selector {
                     }
                 }
                 Term::About(a) => {
-                    if let Some(list) = self.about.get(a)
-                        && let Ok(i) = list.binary_search_by_key(&paper, |(p, _, _)| *p)
+                    if let Some(m) = self.about.get(a)
+                        && let Ok(i) = m.papers.binary_search_by_key(&paper, |s| s.paper)
                     {
                         reasons.push(Reason::About {
                             term,
-                            words: list[i].2.clone(),
+                            words: m.papers[i].carrying.words(&m.words),
                         });
                     }
                 }
@@ -424,24 +757,18 @@ impl Selector {
         self.select(&Topics::default(), window_start, &HashSet::new())
     }
 
-    fn select_trending(
+    fn rank_trending(
         &self,
         topics: &Topics,
         window_start: DateTime<Utc>,
         already_sent: &HashSet<PaperId>,
-    ) -> Vec<Pick> {
+    ) -> Vec<(u32, Vec<String>)> {
         let excluded = self.excluded(topics);
         (0..self.papers.len() as u32)
             .filter(|i| !excluded.contains(i))
             .filter(|i| self.eligible(*i, topics, window_start, already_sent))
             .take(self.limits.max_papers)
-            .map(|i| {
-                let p = &self.papers[i as usize];
-                Pick {
-                    paper: p.paper.clone(),
-                    reasons: trending_reason(p),
-                }
-            })
+            .map(|i| (i, trending_reason(&self.papers[i as usize])))
             .collect()
     }
 
@@ -453,14 +780,19 @@ impl Selector {
         already_sent: &HashSet<PaperId>,
     ) -> bool {
         let p = &self.papers[paper as usize];
-        p.first_seen >= window_start
+        self.eligible_index(paper, topics, window_start)
             && p.paper
                 .id
                 .as_ref()
                 .is_some_and(|id| !already_sent.contains(id))
-            && topics
-                .min_upvotes
-                .is_none_or(|min| p.paper.upvotes.unwrap_or(0) >= min)
+    }
+
+    /// [`Selector::eligible`] without the sent papers (marked beforehand in [`top_k`]).
+    fn eligible_index(&self, paper: u32, topics: &Topics, window_start: DateTime<Utc>) -> bool {
+        let p = &self.meta[paper as usize];
+        p.first_seen >= window_start
+            && p.has_id
+            && topics.min_upvotes.is_none_or(|min| p.upvotes >= min)
     }
 
     fn category_papers(&self, code: &str) -> &[u32] {

@@ -158,7 +158,9 @@ pub(crate) fn saturation(w: &SelectionWeights, hits: Hits, abstract_len: usize, 
     tf * (w.k1 + 1.0) / (tf + w.k1)
 }
 
-/// The final score of a paper from its relevance, upvotes and age.
+/// The final score of a paper from its relevance, upvotes and age (the formula above;
+/// selection uses [`static_parts`] computed once per paper and [`blend_parts`]).
+#[cfg(test)]
 pub(crate) fn blend(
     w: &SelectionWeights,
     relevance: f64,
@@ -166,14 +168,30 @@ pub(crate) fn blend(
     max_upvotes: u32,
     age_days: f64,
 ) -> f64 {
-    let rel = relevance / (relevance + w.relevance_half);
+    let (up, rec) = static_parts(w, upvotes, max_upvotes, age_days);
+    blend_parts(w, relevance, up, rec)
+}
+
+/// The upvotes and recency parts of [`blend`] (weighted), which depend on the paper only.
+pub(crate) fn static_parts(
+    w: &SelectionWeights,
+    upvotes: u32,
+    max_upvotes: u32,
+    age_days: f64,
+) -> (f64, f64) {
     let up = if max_upvotes == 0 {
         0.0
     } else {
         (1.0 + upvotes as f64).ln() / (1.0 + max_upvotes as f64).ln()
     };
     let rec = 0.5f64.powf(age_days.max(0.0) / w.recency_half_life_days);
-    w.relevance_weight * rel + w.upvotes_weight * up + w.recency_weight * rec
+    (w.upvotes_weight * up, w.recency_weight * rec)
+}
+
+/// [`blend`] from its precomputed [`static_parts`]: the same number, bit for bit.
+pub(crate) fn blend_parts(w: &SelectionWeights, relevance: f64, up: f64, rec: f64) -> f64 {
+    let rel = relevance / (relevance + w.relevance_half);
+    w.relevance_weight * rel + up + rec
 }
 
 #[cfg(test)]

@@ -371,3 +371,175 @@ mod properties {
         }
     }
 }
+
+/// The optimised selection (one index shared by every reader, dense reused buffers, sent
+/// and excluded papers marked first, top-k) picks exactly what the straightforward
+/// algorithm picks (every paper scored, a full sort), on a generated corpus with every
+/// kind of term, and so does an index built for one reader alone.
+mod same_as_reference {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const WORDS: &[&str] = &[
+        "model",
+        "models",
+        "learning",
+        "network",
+        "diffusion",
+        "graph",
+        "graphs",
+        "attention",
+        "transformer",
+        "vision",
+        "language",
+        "policy",
+        "reward",
+        "robot",
+        "matrix",
+        "matrices",
+        "optimisation",
+        "optimization",
+        "self-supervised",
+        "equivariance",
+        "symmetry",
+        "noise",
+        "sampling",
+        "kernel",
+        "latent",
+        "bias",
+        "news",
+        "index",
+        "indices",
+        "quantum",
+    ];
+    const FUNCTION: &[&str] = &["we", "the", "a", "of", "and", "to", "in", "for", "with"];
+    const ACRONYMS: &[(&str, &str)] = &[
+        ("vision transformer", "ViT"),
+        ("graph neural network", "GNN"),
+        ("large language model", "LLM"),
+        ("neural architecture search", "NAS"),
+    ];
+    const CATEGORIES: &[&str] = &["cs.LG", "cs.CL", "cs.CV", "stat.ML", "math.OC", "hep-th"];
+    const NAMES: &[&str] = &["Ada Lovelace", "Alan Turing", "Grace Hopper", "Yann LeCun"];
+
+    fn text(rng: &mut StdRng, words: usize) -> String {
+        let mut out = Vec::new();
+        for i in 0..words {
+            if rng.random_bool(0.08) {
+                let (long, short) = ACRONYMS[rng.random_range(0..ACRONYMS.len())];
+                out.push(format!("{long} ({short})"));
+            } else if rng.random_bool(0.4) {
+                out.push(FUNCTION[rng.random_range(0..FUNCTION.len())].to_string());
+            } else {
+                out.push(WORDS[rng.random_range(0..WORDS.len())].to_string());
+            }
+            if i % 12 == 11 {
+                out.push(".".into());
+            }
+        }
+        out.join(" ")
+    }
+
+    fn corpus(rng: &mut StdRng) -> Vec<StoredPaper> {
+        (0..240)
+            .map(|i| {
+                let mut p = paper(
+                    &format!("2411.{:05}", i + 1),
+                    &text(rng, 8),
+                    &text(rng, 60),
+                    rng.random_bool(0.7).then(|| rng.random_range(0..40)),
+                    &[CATEGORIES[rng.random_range(0..CATEGORIES.len())]],
+                );
+                p.paper.authors = vec![NAMES[rng.random_range(0..NAMES.len())].to_string()];
+                p.first_seen = now() - Duration::hours(rng.random_range(0..200));
+                p
+            })
+            .collect()
+    }
+
+    fn topics(rng: &mut StdRng) -> Topics {
+        let mut items = Vec::new();
+        for _ in 0..rng.random_range(1..=4) {
+            let word = WORDS[rng.random_range(0..WORDS.len())];
+            items.push(match rng.random_range(0..8) {
+                0 | 1 => word.to_string(),
+                2 => format!("\"{word} {}\"", WORDS[rng.random_range(0..WORDS.len())]),
+                3 => format!("cat:{}", CATEGORIES[rng.random_range(0..CATEGORIES.len())]),
+                4 => format!("author:\"{}\"", NAMES[rng.random_range(0..NAMES.len())]),
+                5 => ACRONYMS[rng.random_range(0..ACRONYMS.len())].1.to_string(),
+                6 => format!(
+                    "about:\"{word} {} {}\"",
+                    WORDS[rng.random_range(0..WORDS.len())],
+                    ACRONYMS[rng.random_range(0..ACRONYMS.len())].1
+                ),
+                _ => format!("-{word}"),
+            });
+        }
+        if rng.random_bool(0.15) {
+            items.push(format!("min_upvotes:{}", rng.random_range(1..20)));
+        }
+        Topics::parse(&items.join(", ")).unwrap_or_default()
+    }
+
+    #[test]
+    fn optimised_selection_picks_what_the_straightforward_algorithm_picks() {
+        let mut rng = StdRng::seed_from_u64(20261128);
+        let papers = corpus(&mut rng);
+        let readers: Vec<Topics> = (0..400).map(|_| topics(&mut rng)).collect();
+        let limits = SelectionLimits {
+            max_papers: 7,
+            ..SelectionLimits::default()
+        };
+        let shared = Selector::new(papers.clone(), readers.iter(), limits);
+        let mut compared = 0;
+        for (i, t) in readers.iter().enumerate() {
+            let since = now() - Duration::hours(rng.random_range(24..220));
+            let sent: HashSet<PaperId> = (0..rng.random_range(0..4))
+                .filter_map(|_| {
+                    shared.papers()[rng.random_range(0..papers.len())]
+                        .paper
+                        .id
+                        .clone()
+                })
+                .collect();
+            let reference = shared.select_reference(t, since, &sent);
+            let optimised = shared.select(t, since, &sent);
+            assert_eq!(optimised, reference, "reader {i}: {t}");
+            let refs: Vec<PickRef> = reference
+                .iter()
+                .filter_map(Option::<PickRef>::from)
+                .collect();
+            assert_eq!(shared.select_refs(t, since, &sent), refs, "reader {i}: {t}");
+            if i % 8 == 0 {
+                // An index built for this reader alone agrees with the shared one.
+                let alone = Selector::new(papers.clone(), [t], limits);
+                assert_eq!(
+                    alone.select(t, since, &sent),
+                    reference,
+                    "reader {i} alone: {t}"
+                );
+            }
+            compared += !reference.is_empty() as usize;
+        }
+        assert!(compared > 300, "only {compared} readers had picks");
+    }
+
+    #[test]
+    fn a_selector_covers_the_topics_it_was_built_for_and_no_others() {
+        let papers = corpus(&mut StdRng::seed_from_u64(1));
+        let t =
+            Topics::parse("diffusion, author:\"Ada Lovelace\", about:\"graph kernels\"").unwrap();
+        let sel = Selector::new(papers, [&t], SelectionLimits::default());
+        assert!(sel.covers(&t));
+        assert!(sel.covers(&Topics::parse("cat:cs.LG").unwrap()));
+        for other in [
+            "attention",
+            "author:\"Alan Turing\"",
+            "about:\"noise\"",
+            "-matrix",
+        ] {
+            assert!(!sel.covers(&Topics::parse(other).unwrap()), "{other}");
+        }
+    }
+}

@@ -33,6 +33,7 @@ mod readers;
 mod runs;
 mod send_runs;
 mod sqlite;
+mod subscriber_pages;
 mod subscribers;
 
 use std::path::Path;

@@ -347,6 +347,19 @@ impl Store {
             .sent_digests(subscriber_id, limit))
     }
 
+    /// Up to `limit` subscribers with `status` whose id is above `after`, by id: planning
+    /// reads its readers page by page. A row that cannot be read is logged and skipped
+    /// (as in [`Store::subscribers`]) but still moves the cursor on.
+    pub fn subscribers_page(
+        &self,
+        status: SubscriberStatus,
+        after: i64,
+        limit: usize,
+    ) -> Result<SubscriberPage, StoreError> {
+        dispatch!(self, "subscribers_page", |db| db
+            .subscribers_page(status, after, limit))
+    }
+
     // --- editorial ---
     /// Sets (or replaces) the editor's note of an edition; an empty note removes it.
     pub fn set_edition_note(

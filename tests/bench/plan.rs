@@ -1,16 +1,19 @@
 //! Planning benchmark: selection for many readers with distinct topics over a window of
 //! papers with abstracts of realistic length, as `plan_edition` runs it (one `Selector` per
-//! run, then `select` per reader).
+//! run, then `select_refs` per reader, pages of 1,000 readers split over the threads).
 //!
-//! `cargo bench --bench plan -- [READERS] [PAPERS] [ABOUT_PERCENT]` (defaults 100000 2000 10).
+//! `cargo bench --bench plan -- [READERS] [PAPERS] [ABOUT_PERCENT] [THREADS]` (defaults
+//! 100000 2000 10, and as many threads as cores). It prints the index build, the selection,
+//! readers per second, the CPU time and the peak RSS of the process (VmHWM).
 //! The corpus is generated from a fixed seed: titles of 6–12 words, abstracts of 150–250
 //! words in sentences, drawn from a research vocabulary with a Zipf-like skew, with acronym
 //! definitions ("vision transformer (ViT)"), 2–8 authors from a pool of 20,000 names, 1–3
 //! arXiv categories, HF keywords for a third. Each reader follows 1–4 items: keywords,
 //! two-word phrases, categories, authors (written as "G. Surname" for some), acronyms, an
 //! exclusion for some, and `ABOUT_PERCENT` % of readers an `about:` interest of 5–8 words.
-//! Every reader's topic line is distinct. Only the public selection API is used, so the
-//! same file runs against older code (with `ABOUT_PERCENT` 0) for a before/after figure.
+//! Every reader's topic line is distinct. Only the public selection API is used; with
+//! `select` for `select_refs` the same file runs against older code (with `ABOUT_PERCENT`
+//! 0) for a before/after figure.
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -20,6 +23,10 @@ use paperpost::domain::{Paper, PaperId, Topics};
 use paperpost::selection::{SelectionLimits, Selector};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+// The allocator of the `paperpost` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const WORDS: &str = "model models learning network networks neural deep training data dataset \
     datasets language vision image images video text speech audio graph graphs transformer \
@@ -226,16 +233,137 @@ fn readers(rng: &mut StdRng, n: usize, names: &[String], about_percent: u32) -> 
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
+    let mut args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    match args.first().map(String::as_str) {
+        Some("--plan-only") => return plan_only(&args[1..]),
+        Some("--store") => {
+            args.remove(0);
+            return store_bench(&args);
+        }
+        _ => {}
+    }
     let arg =
         |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (n_readers, n_papers, about) = (arg(0, 100_000), arg(1, 2_000), arg(2, 10) as u32);
-    let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = arg(3, cores).max(1);
+    let now = fixed_now();
+    let t = Instant::now();
+    let (papers, topics) = corpus(n_readers, n_papers, about, now);
+    let abstract_words: usize = papers
+        .iter()
+        .map(|p| p.paper.abstract_text.split_whitespace().count())
+        .sum();
+    eprintln!(
+        "generated {n_readers} readers ({about}% with about:) and {n_papers} papers \
+         ({} abstract words on average) in {:.1} s",
+        abstract_words / n_papers.max(1),
+        t.elapsed().as_secs_f64()
+    );
+
+    let start = Instant::now();
+    let cpu_start = cpu_seconds();
+    let selector = Selector::new(papers, topics.iter(), SelectionLimits::default());
+    let indexed = start.elapsed();
+    let index_cpu = cpu_seconds() - cpu_start;
+    let since = now - Duration::days(7);
+    let sent = HashSet::new();
+    // As `plan_edition` runs it: pages of 1,000 readers, each page split over the threads,
+    // picks kept as stored references.
+    let mut picks = 0usize;
+    let mut empty = 0usize;
+    for (page, batch) in topics.chunks(1000).enumerate() {
+        let per_thread = batch.len().div_ceil(threads);
+        let counts: Vec<(usize, usize)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(per_thread.max(1))
+                .map(|part| {
+                    let (selector, sent) = (&selector, &sent);
+                    scope.spawn(move || {
+                        let mut n = (0, 0);
+                        for t in part {
+                            let p = selector.select_refs(t, since, sent);
+                            n.0 += p.len();
+                            n.1 += p.is_empty() as usize;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a selection thread panicked"))
+                .collect()
+        });
+        for (p, e) in counts {
+            picks += p;
+            empty += e;
+        }
+        if page % 20 == 19 {
+            eprintln!("  {} readers…", (page + 1) * 1000);
+        }
+    }
+    let total = start.elapsed();
+    let cpu = cpu_seconds() - cpu_start;
+    let per_reader = (total - indexed).as_secs_f64();
+    println!(
+        "plan bench: {n_readers} readers × {n_papers} papers, {threads} threads: index {:.2} s, \
+         select {:.2} s, total {:.2} s = {:.0} readers/s (CPU: index {:.2} s, select {:.2} s); \
+         {:.1} picks a reader, {empty} empty; peak RSS {}",
+        indexed.as_secs_f64(),
+        per_reader,
+        total.as_secs_f64(),
+        n_readers as f64 / total.as_secs_f64(),
+        index_cpu,
+        cpu - index_cpu,
+        picks as f64 / n_readers as f64,
+        peak_rss().map_or_else(|| "unknown".to_string(), |kb| format!("{} MB", kb / 1024)),
+    );
+}
+
+/// The process's peak resident memory (VmHWM) in KiB, where `/proc` says it.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time of the process so far, in seconds (0 where `/proc` is missing).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command's closing parenthesis; utime and stime are the 14th and
+    // 15th of the whole line, in clock ticks (100 a second on Linux).
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn fixed_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
         .expect("fixed date")
-        .to_utc();
+        .to_utc()
+}
+
+/// The papers and the readers' topics, from the fixed seed.
+fn corpus(
+    n_readers: usize,
+    n_papers: usize,
+    about: u32,
+    now: DateTime<Utc>,
+) -> (Vec<StoredPaper>, Vec<Topics>) {
     let mut rng = StdRng::seed_from_u64(9);
     let given: Vec<&str> = GIVEN.split_whitespace().collect();
     let surnames: Vec<&str> = SURNAMES.split_whitespace().collect();
@@ -253,44 +381,82 @@ fn main() {
             )
         })
         .collect();
-    let t = Instant::now();
     let papers = papers(&mut rng, n_papers, &names, now);
     let topics = readers(&mut rng, n_readers, &names, about);
-    let abstract_words: usize = papers
-        .iter()
-        .map(|p| p.paper.abstract_text.split_whitespace().count())
-        .sum();
-    eprintln!(
-        "generated {n_readers} readers ({about}% with about:) and {n_papers} papers \
-         ({} abstract words on average) in {:.1} s",
-        abstract_words / n_papers.max(1),
-        t.elapsed().as_secs_f64()
-    );
+    (papers, topics)
+}
 
-    let start = Instant::now();
-    let selector = Selector::new(papers, topics.iter(), SelectionLimits::default());
-    let indexed = start.elapsed();
-    let since = now - Duration::days(7);
-    let sent = HashSet::new();
-    let mut picks = 0usize;
-    let mut empty = 0usize;
-    for (i, t) in topics.iter().enumerate() {
-        let p = selector.select(t, since, &sent);
-        picks += p.len();
-        empty += p.is_empty() as usize;
-        if i % 20_000 == 19_999 {
-            eprintln!("  {} readers…", i + 1);
+/// `--store [READERS] [PAPERS] [ABOUT_PERCENT]`: the same corpus in a real SQLite store,
+/// then `plan_edition` itself (reading readers page by page, writing every delivery) in a
+/// child process of its own, so that its peak RSS is planning's alone.
+fn store_bench(args: &[String]) {
+    let arg =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let (n_readers, n_papers, about) = (arg(0, 100_000), arg(1, 2_000), arg(2, 10) as u32);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[newsletter]\nname = \"plan bench\"\nbase_url = \"https://papers.example.org/\"\n\
+         from = \"plan bench <digest@papers.example.org>\"\n\n[store]\npath = \"pp.sqlite3\"\n",
+    )
+    .expect("config written");
+    let t = Instant::now();
+    {
+        let now = fixed_now();
+        let (papers, topics) = corpus(n_readers, n_papers, about, now);
+        let settings = paperpost::config::Settings::load(&config).expect("config loads");
+        let store = paperpost::store::Store::open(&settings.store.path).expect("store opens");
+        store
+            .upsert_papers(papers.into_iter().map(|p| p.paper).collect(), now)
+            .expect("papers stored");
+        for (i, t) in topics.into_iter().enumerate() {
+            let email = paperpost::domain::SubscriberEmail::parse(&format!("r{i}@example.org"))
+                .expect("an address");
+            store
+                .add_subscriber(&paperpost::domain::NewSubscriber::active(email, t), now)
+                .expect("reader stored");
         }
     }
-    let total = start.elapsed();
-    let per_reader = (total - indexed).as_secs_f64();
+    eprintln!(
+        "stored {n_readers} readers and {n_papers} papers in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let status = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .arg("--plan-only")
+        .arg(&config)
+        .status()
+        .expect("planning process runs");
+    assert!(status.success(), "planning failed: {status}");
+}
+
+/// `--plan-only CONFIG`: plans the week's edition of the store of `CONFIG` and prints the
+/// time and the process's peak RSS.
+fn plan_only(args: &[String]) {
+    let config = std::path::PathBuf::from(args.first().expect("a config path"));
+    let settings = paperpost::config::Settings::load(&config).expect("config loads");
+    let store = paperpost::store::Store::open(&settings.store.path).expect("store opens");
+    let now = fixed_now() + Duration::hours(1);
+    let frequency = paperpost::domain::Frequency::Weekly;
+    let period = paperpost::pipeline::period_for(&settings, frequency, now);
+    let rss_before = peak_rss();
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
+    let summary =
+        paperpost::pipeline::plan_edition(&settings, &store, period, frequency, None, false, now)
+            .expect("planning succeeds");
+    let took = start.elapsed().as_secs_f64();
+    let mb = |kb: Option<u64>| {
+        kb.map_or_else(|| "unknown".to_string(), |kb| format!("{} MB", kb / 1024))
+    };
     println!(
-        "plan bench: {n_readers} readers × {n_papers} papers: index {:.2} s, select {:.2} s, \
-         total {:.2} s = {:.0} readers/s; {:.1} picks a reader, {empty} empty",
-        indexed.as_secs_f64(),
-        per_reader,
-        total.as_secs_f64(),
-        n_readers as f64 / total.as_secs_f64(),
-        picks as f64 / n_readers as f64
+        "plan bench (store): plan_edition of {} readers ({} empty) × {} papers: {took:.2} s = \
+         {:.0} readers/s (CPU {:.2} s), deliveries written; peak RSS {} (store opened: {})",
+        summary.planned + summary.empty,
+        summary.empty,
+        summary.candidates,
+        (summary.planned + summary.empty) as f64 / took,
+        cpu_seconds() - cpu_start,
+        mb(peak_rss()),
+        mb(rss_before),
     );
 }
