@@ -10,8 +10,11 @@ use std::path::Path;
 use crate::domain::{Paper, PaperId, Term, Topics};
 use crate::sources::{FileFormat, arxiv_api, arxiv_feed, hf, local};
 
+/// One fuzz target: its name (the file under `tests/fuzz/fuzz_targets/`) and its function.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Every fuzz target by name, for the regression test that replays seeds and crash inputs.
-pub const TARGETS: [(&str, fn(&[u8])); 10] = [
+pub const TARGETS: [Target; 10] = [
     ("hf_json", hf_json),
     ("arxiv_feed", arxiv_feed),
     ("arxiv_api", arxiv_api),
