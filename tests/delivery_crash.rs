@@ -8,7 +8,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use paperpost::store::DeliveryState;
+use paperpost::domain::DeliveryState;
 use support::newsletter::{Newsletter, relay};
 use support::smtp::SmtpServer;
 

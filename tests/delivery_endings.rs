@@ -5,8 +5,8 @@ mod support;
 
 use chrono::Utc;
 use paperpost::config::Settings;
+use paperpost::domain::DeliveryState;
 use paperpost::domain::Frequency;
-use paperpost::store::DeliveryState;
 use support::newsletter::{Newsletter, relay};
 use support::smtp::SmtpServer;
 

@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use paperpost::store::DeliveryState::{self, *};
+use paperpost::domain::DeliveryState::{self, *};
 use serde_json::json;
 use support::cli;
 use support::newsletter::{Newsletter, closed_port, relay};

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use mail_parser::MessageParser;
-use paperpost::store::{DeliveryState, Store};
+use paperpost::domain::DeliveryState;
+use paperpost::store::Store;
 use support::cli;
 use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
 use support::recorded::recorded_sources;

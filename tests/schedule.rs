@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use paperpost::config::Settings;
+use paperpost::domain::{DeliveryState, NewSubscriber};
 use paperpost::domain::{Frequency, SubscriberEmail, Topics};
 use paperpost::schedule::{Clock, ManualClock, RunOutcome, run_due, run_until_stopped};
-use paperpost::store::{DeliveryState, NewSubscriber, Store};
+use paperpost::store::Store;
 use support::TestServer;
 use support::newsletter::{Config, file_source, relay, smtp_delivery};
 use support::recorded::{Day, Today, feeds_toml, recorded_sources_on};
@@ -380,10 +381,14 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
     let clock = ManualClock::new(start);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
-    let scheduler = tokio::spawn(run_until_stopped(
+    let rt = paperpost::config::Runtime::with_transport(
         Arc::new(settings.clone()),
+        Some(settings.transport().unwrap()),
+    )
+    .unwrap();
+    let scheduler = tokio::spawn(run_until_stopped(
+        rt,
         store.clone(),
-        settings.transport().unwrap(),
         Arc::new(clock.clone()),
         stop_rx,
     ));
@@ -466,4 +471,55 @@ async fn an_edition_locked_by_another_process_is_left_to_it_until_its_lease_expi
     assert_eq!(out.sent(), 1);
     let out = tick(&settings, &store, later + Duration::minutes(1)).await;
     assert!(out.editions.is_empty() && out.sent() == 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_and_the_scheduler_file_a_reader_in_another_zone_under_the_same_period() {
+    // Arrange: a daily reader in Tokyo, the newsletter in Berlin. At 16:30 UTC it is still
+    // Monday in Berlin but already Tuesday 01:30 in Tokyo.
+    let setup = Setup::start(NORMAL).await;
+    let (settings, store) = (&setup.settings, &setup.store);
+    add_reader(
+        store,
+        "kenji@example.org",
+        Frequency::Daily,
+        Some(chrono_tz::Asia::Tokyo),
+        None,
+    );
+    let rt = paperpost::config::Runtime::with_transport(
+        Arc::new(settings.clone()),
+        Some(settings.transport().unwrap()),
+    )
+    .unwrap();
+    let (_keep, stop) = tokio::sync::watch::channel(false);
+
+    // Act: `paperpost run` (fetch, plan every reader, send) at that instant, then the
+    // scheduler's tick at the reader's 08:00 in Tokyo the same (Tokyo) day.
+    let manual = paperpost::pipeline::run_due(
+        &rt,
+        store,
+        utc("2026-11-30T16:30:00Z"),
+        &paperpost::pipeline::RunOptions::new(
+            paperpost::pipeline::Due::Everyone,
+            paperpost::pipeline::FetchWhen::Now,
+            stop,
+        ),
+    )
+    .await
+    .unwrap();
+    let scheduled = setup.tick(utc("2026-11-30T23:00:20Z")).await;
+
+    // Assert: both see Tuesday in Tokyo: one edition, one digest.
+    assert_eq!(manual.edition_keys(), ["2026-12-01"]);
+    assert_eq!((manual.planned(), manual.sent()), (1, 1));
+    assert_eq!((scheduled.planned(), scheduled.sent()), (0, 0));
+    let keys: Vec<String> = store
+        .editions(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.period_key)
+        .collect();
+    assert_eq!(keys, ["2026-12-01"]);
+    assert_eq!(recipients(&setup.smtp), ["kenji@example.org"]);
+    setup.sources.stop().await;
 }

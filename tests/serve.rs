@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use paperpost::store::{DeliveryState, Store};
+use paperpost::domain::DeliveryState;
+use paperpost::store::Store;
 use support::TestServer;
 use support::cli::{self, paperpost};
 use support::newsletter::{Config, relay, smtp_delivery};

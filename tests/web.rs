@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use paperpost::delivery::{MessageSettings, Transport};
+use paperpost::domain::NewSubscriber;
 use paperpost::domain::{
     Feedback, Frequency, Paper, PaperId, PickRef, SubscriberEmail, SubscriberStatus, Topics,
 };
 use paperpost::render::sample_digest;
-use paperpost::store::{NewSubscriber, Store};
+use paperpost::store::Store;
 use paperpost::web::{AppState, Mailer, WebSettings, run};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::mailbox::{Input, RawMessage};
 use super::report::{Parsed, Report, parse};
-use crate::store::{BounceEvent, BounceKind, BounceTarget, SoftPolicy, Store};
+use crate::domain::{BounceEvent, BounceKind, BounceTarget, SoftPolicy};
+use crate::store::Store;
 
 /// What an ingestion did, message by message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

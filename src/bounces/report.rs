@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
-use crate::store::BounceKind;
+use crate::domain::BounceKind;
 
 /// A parsed message and what it reports.
 #[derive(Debug, Clone)]

@@ -6,7 +6,8 @@ use clap::Subcommand;
 
 use crate::bounces::{Input, ingest};
 use crate::config::Settings;
-use crate::store::{SoftPolicy, Store};
+use crate::domain::SoftPolicy;
+use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum BouncesCommand {

@@ -1,7 +1,8 @@
 use chrono::Utc;
 use clap::{Args, Subcommand};
 
-use crate::store::{DeliveryState, Store};
+use crate::domain::DeliveryState;
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct DeliveriesArgs {

@@ -12,8 +12,9 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::subscribers_edit::{Given, Tally, upsert};
+use crate::domain::NewSubscriber;
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
-use crate::store::{NewSubscriber, Store};
+use crate::store::Store;
 
 /// The CSV layouts `subscribers import` and `export` speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

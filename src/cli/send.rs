@@ -5,10 +5,10 @@ use chrono::Utc;
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::config::Settings;
+use crate::config::{Runtime, Settings};
 use crate::delivery::{Progress, Transport};
-use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics, count};
-use crate::pipeline;
+use crate::domain::{SubscriberEmail, Topics, count};
+use crate::pipeline::{self, Due, EditionRun, FetchWhen, RunEvent, RunOptions};
 use crate::store::{SendRunEnd, Store};
 
 #[derive(Debug, Args)]
@@ -51,11 +51,13 @@ pub(super) async fn send(
     args: SendArgs,
     with_fetch: bool,
 ) -> anyhow::Result<i32> {
-    // The relays' secrets first: a missing password fails before anything is planned.
-    let transport = if args.dry_run {
-        None
+    // The relays' secrets and the DKIM key first: a missing password or a key file that went
+    // bad fails before anything is planned.
+    let settings = Arc::new(settings.clone());
+    let rt = if args.dry_run {
+        Runtime::with_transport(settings.clone(), None)?
     } else {
-        Some(settings.transport()?)
+        Runtime::for_sending(settings.clone())?
     };
     // Listen for SIGTERM/Ctrl-C from the start: a signal during fetching or planning lets
     // that step finish, then nothing is sent.
@@ -66,120 +68,75 @@ pub(super) async fn send(
         let _ = stop_tx.send(true);
     });
     tokio::task::yield_now().await;
-    let mut code = 0;
-    if with_fetch && !args.dry_run {
-        code = super::fetch::fetch(settings, store).await?;
-    }
     if let Some(to) = &args.to {
-        let transport =
-            transport.ok_or_else(|| anyhow::anyhow!("--to and --dry-run exclude each other"))?;
-        return Ok(code.max(test_send(settings, store, &args, to, transport).await?));
-    }
-    let now = Utc::now();
-    let active = store.subscribers(Some(SubscriberStatus::Active))?;
-    for freq in [Frequency::Weekly, Frequency::Daily] {
-        if !active.iter().any(|s| s.frequency == freq) {
-            continue;
+        let mut code = 0;
+        if with_fetch {
+            code = super::fetch::fetch(&settings, store).await?;
         }
-        let period = pipeline::period_for(settings, freq, now);
-        let plan = pipeline::plan_edition(settings, store, period, freq, None, args.dry_run, now)?;
-        println!(
-            "{} edition {}: {} candidate papers; {} digests {}, {} empty{}",
-            freq,
-            plan.period_key,
-            plan.candidates,
-            plan.planned,
-            if args.dry_run {
-                "would be planned"
-            } else {
-                "planned"
-            },
-            plan.empty,
-            if plan.already_planned > 0 {
-                format!(", {} planned before", plan.already_planned)
-            } else {
-                String::new()
-            }
-        );
+        let transport = rt
+            .transport
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("--to and --dry-run exclude each other"))?;
+        return Ok(code.max(test_send(&rt, store, &args, to, transport).await?));
     }
-    let Some(transport) = transport else {
-        return Ok(code); // --dry-run
+    let fetch_bars = with_fetch.then(|| super::fetch::FetchBars::new(&settings));
+    let sending = Sending::default();
+    let dry_run = args.dry_run;
+    let on_event = |e: RunEvent<'_>| match e {
+        RunEvent::Fetch(p) => {
+            if let Some(bars) = &fetch_bars {
+                bars.update(p)
+            }
+        }
+        RunEvent::Fetched(summary) => {
+            if let Some(bars) = &fetch_bars {
+                bars.clear();
+            }
+            super::fetch::print_fetch_summary(summary);
+        }
+        RunEvent::Planned(run) => print_edition(run, dry_run),
+        RunEvent::Delivering { outstanding } => sending.start(outstanding),
+        RunEvent::Waiting { until, deliveries } => sending.suspend(|| {
+            println!(
+                "waiting until {} for {deliveries} deliveries leased to another run",
+                until.to_rfc3339()
+            )
+        }),
     };
-    let outstanding = store.outstanding_deliveries()?;
-    if outstanding == 0 {
-        println!("nothing to send");
+    let mut opts = RunOptions::new(
+        Due::Everyone,
+        if with_fetch {
+            FetchWhen::Now
+        } else {
+            FetchWhen::Never
+        },
+        stop_rx,
+    );
+    opts.dry_run = args.dry_run;
+    opts.wait_for_leases = args.wait;
+    opts.on_event = &on_event;
+    let progress = opts.progress.clone();
+    *sending.progress.lock().unwrap_or_else(|e| e.into_inner()) = Some(progress);
+    let out = pipeline::run_due(&rt, store, Utc::now(), &opts).await;
+    sending.finish();
+    signals.abort();
+    let out = out?;
+    let mut code = out.fetch.as_ref().map_or(0, super::fetch::exit_code);
+    if args.dry_run {
         return Ok(code);
     }
-    settings.dkim_config()?; // a key file that went bad fails before anything is sent
-    let progress = Arc::new(Progress::default());
-    let pb = super::progress_bar(Some(outstanding as u64), "sending");
-    let ticker = {
-        let pb = pb.clone();
-        let progress = progress.clone();
-        tokio::spawn(async move {
-            loop {
-                pb.set_position(progress.done.load(Ordering::Relaxed) as u64);
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        })
+    let Some(report) = &out.delivery else {
+        println!("nothing to send");
+        return Ok(code);
     };
-    let outbox = match &transport {
-        Transport::File(dir) => Some(dir.clone()),
-        Transport::Smtp(_) => None,
-    };
-    let engine = settings.engine_settings();
-    let owner = engine.owner.clone();
-    let mut total = crate::delivery::EngineReport::default();
-    let mut leased = Vec::new();
-    let result: anyhow::Result<()> = async {
-        loop {
-            let report = pipeline::send_with(
-                settings,
-                store,
-                transport.clone(),
-                engine.clone(),
-                settings.dkim_config()?,
-                progress.clone(),
-                stop_rx.clone(),
-            )
-            .await?;
-            total.absorb(report);
-            leased = store.leases_elsewhere(&owner, Utc::now())?;
-            if total.aborted.is_some() || leased.is_empty() || !args.wait || *stop_rx.borrow() {
-                return Ok(());
-            }
-            // `--wait`: sleep until the first of those leases runs out, then take over.
-            let until = leased.iter().map(|l| l.2).min().unwrap_or_else(Utc::now);
-            pb.suspend(|| {
-                println!(
-                    "waiting until {} for {} deliveries leased to another run",
-                    until.to_rfc3339(),
-                    leased.iter().map(|l| l.1).sum::<i64>()
-                )
-            });
-            let pause = (until - Utc::now()).to_std().unwrap_or_default()
-                + std::time::Duration::from_secs(1);
-            let mut stop = stop_rx.clone();
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = stop.changed() => return Ok(()),
-            }
-        }
-    }
-    .await;
-    ticker.abort();
-    signals.abort();
-    pb.finish_and_clear();
-    result?;
-    let report = total;
-    let done = match &outbox {
+    let done = match &rt.transport {
         // Nothing left the machine: say so, and where the files are.
-        Some(dir) => format!(
+        Some(Transport::File(dir)) => format!(
             "written {} to {} (nothing was mailed: no relay is configured)",
             count(report.sent, ".eml file", ".eml files"),
             dir.display()
         ),
-        None => format!("sent {}", report.sent),
+        _ => format!("sent {}", report.sent),
     };
     println!(
         "{done}, retry later {}, failed {}, unknown {}, suppressed {}, left queued {}",
@@ -204,7 +161,7 @@ pub(super) async fn send(
             report.slowdowns, settings.delivery.slow_down_secs
         );
     }
-    for (holder_owner, n, until) in &leased {
+    for (holder_owner, n, until) in &out.leased_elsewhere {
         println!(
             "{n} deliveries were not sent: they are leased until {} to {}; \
              `paperpost send --wait` waits for the lease and sends them",
@@ -219,7 +176,7 @@ pub(super) async fn send(
         eprintln!("send stopped early: {why}");
         return Ok(1);
     }
-    if !leased.is_empty() {
+    if !out.leased_elsewhere.is_empty() {
         return Ok(EXIT_LEASED_ELSEWHERE);
     }
     if report.failed + report.unknown > 0 {
@@ -229,14 +186,88 @@ pub(super) async fn send(
     Ok(code)
 }
 
+/// One line per edition planned.
+fn print_edition(run: &EditionRun, dry_run: bool) {
+    let Some(plan) = &run.plan else {
+        println!(
+            "{} edition {}: being planned by another process",
+            run.frequency, run.period_key
+        );
+        return;
+    };
+    println!(
+        "{} edition {}: {} candidate papers; {} digests {}, {} empty{}",
+        run.frequency,
+        plan.period_key,
+        plan.candidates,
+        plan.planned,
+        if dry_run {
+            "would be planned"
+        } else {
+            "planned"
+        },
+        plan.empty,
+        if plan.already_planned > 0 {
+            format!(", {} planned before", plan.already_planned)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// The "sending" progress bar, shown once delivery starts.
+#[derive(Default)]
+struct Sending {
+    progress: std::sync::Mutex<Option<Arc<Progress>>>,
+    bar: std::sync::Mutex<Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)>>,
+}
+
+impl Sending {
+    fn start(&self, outstanding: usize) {
+        let pb = super::progress_bar(Some(outstanding as u64), "sending");
+        let progress = self
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default();
+        let ticker = {
+            let pb = pb.clone();
+            tokio::spawn(async move {
+                loop {
+                    pb.set_position(progress.done.load(Ordering::Relaxed) as u64);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        };
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some((pb, ticker));
+    }
+
+    /// Prints around the bar.
+    fn suspend(&self, f: impl FnOnce()) {
+        match &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((pb, _)) => pb.suspend(f),
+            None => f(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((pb, ticker)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            ticker.abort();
+            pb.finish_and_clear();
+        }
+    }
+}
+
 /// `send --to`: one test digest, planned and recorded nowhere.
 async fn test_send(
-    settings: &Settings,
+    rt: &Runtime,
     store: &Store,
     args: &SendArgs,
     to: &str,
     transport: Transport,
 ) -> anyhow::Result<i32> {
+    let settings = &rt.settings;
     let to = SubscriberEmail::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let target = match (&args.as_reader, &args.topics) {
         (Some(email), _) => pipeline::TestTarget::Reader(
@@ -263,8 +294,7 @@ async fn test_send(
         eprintln!("{} is empty: {why}; nothing sent", target.describe());
         return Ok(1);
     };
-    let dkim = settings.dkim_config()?;
-    let message = pipeline::compose_test(settings, &digest, &target, &to, dkim.as_ref(), now)?;
+    let message = pipeline::compose_test(settings, &digest, &target, &to, rt.dkim.as_deref(), now)?;
     let papers = count(message.papers, "paper", "papers");
     crate::delivery::send_one(&transport, message.composed)
         .await

@@ -6,7 +6,8 @@ use chrono::Utc;
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::config::Settings;
+use crate::config::{Runtime, Settings};
+use crate::pipeline::{self, Due, FetchWhen, RunOptions};
 use crate::schedule::{self, SystemClock};
 use crate::store::Store;
 use crate::web;
@@ -31,18 +32,24 @@ pub struct StatusArgs {
 }
 
 /// The web state as the config describes it.
-pub(crate) fn web_state(settings: &Settings, store: Store) -> anyhow::Result<web::AppState> {
+pub(crate) fn web_state(rt: &Runtime, store: Store) -> anyhow::Result<web::AppState> {
+    let settings = &rt.settings;
+    let transport = match &rt.transport {
+        Some(t) => t.clone(),
+        None => settings.transport()?,
+    };
     let mut state = web::AppState::new(
         store,
         settings.newsletter.base_url.clone(),
         settings.newsletter.name.clone(),
         settings.message_settings(),
-        settings.transport()?,
+        transport,
         settings.web.clone(),
     )?;
     state.selection = settings.selection_limits();
     state.window_days = settings.selection.window_days;
-    state.timezone = settings.newsletter.timezone;
+    // Previews show the period a reader without a zone of their own is in.
+    state.timezone = settings.schedule_timezone();
     Ok(state)
 }
 
@@ -51,8 +58,10 @@ pub(super) async fn serve(
     store: Store,
     args: ServeArgs,
 ) -> anyhow::Result<i32> {
+    // Secrets, cron expressions and the DKIM key, parsed once for every tick.
+    let rt = Runtime::for_sending(Arc::new(settings.clone()))?;
     if args.once {
-        return once(settings, &store).await;
+        return once(&rt, &store).await;
     }
     let bind = args.bind.unwrap_or(settings.web.bind);
     let listener = tokio::net::TcpListener::bind(bind)
@@ -64,7 +73,7 @@ pub(super) async fn serve(
         settings.newsletter.base_url
     );
     tracing::info!(%addr, "web server started");
-    let mut state = web_state(settings, store.clone())?;
+    let mut state = web_state(&rt, store.clone())?;
     state.status = Some({
         let settings = settings.clone();
         let store = store.clone();
@@ -86,13 +95,7 @@ pub(super) async fn serve(
         std::process::exit(130);
     });
     log_next_runs(settings, &store);
-    let scheduler = schedule::run_until_stopped(
-        Arc::new(settings.clone()),
-        store,
-        settings.transport()?,
-        Arc::new(SystemClock),
-        stop_rx.clone(),
-    );
+    let scheduler = schedule::run_until_stopped(rt, store, Arc::new(SystemClock), stop_rx.clone());
     let mut web_stop = stop_rx;
     let web = web::run(listener, state, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
@@ -119,8 +122,10 @@ fn log_next_runs(settings: &Settings, store: &Store) {
 }
 
 /// `serve --once`: one scheduler tick, reported on stdout.
-async fn once(settings: &Settings, store: &Store) -> anyhow::Result<i32> {
-    let out = schedule::run_due(settings, store, settings.transport()?, Utc::now()).await?;
+async fn once(rt: &Runtime, store: &Store) -> anyhow::Result<i32> {
+    let (_keep, stop) = watch::channel(false);
+    let opts = RunOptions::new(Due::Scheduled, FetchWhen::IfDue, stop);
+    let out = pipeline::run_due(rt, store, Utc::now(), &opts).await?;
     if let Some(f) = &out.fetch {
         super::fetch::print_fetch_summary(f);
     }

@@ -7,8 +7,8 @@
 //! re-imports to the same subscribers.
 use std::io::Write;
 
+use crate::domain::NewSubscriber;
 use crate::domain::{Subscriber, SubscriberEmail};
-use crate::store::NewSubscriber;
 
 /// The columns, in the order export writes them.
 pub(super) const COLUMNS: [&str; 7] = [

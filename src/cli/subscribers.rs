@@ -7,8 +7,9 @@ use clap::Subcommand;
 use super::listmonk::CsvFormat;
 use super::subscriber_csv;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
+use crate::domain::NewSubscriber;
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
-use crate::store::{AddSubscriberError, NewSubscriber, Store};
+use crate::store::{AddSubscriberError, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
@@ -152,7 +153,7 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
                 return Ok(1);
             };
             {
-                let u = crate::store::SubscriberUpdate {
+                let u = crate::domain::SubscriberUpdate {
                     status: Some(SubscriberStatus::Unsubscribed),
                     ..Default::default()
                 };
@@ -197,7 +198,7 @@ fn add_again(store: &Store, new: NewSubscriber) -> anyhow::Result<i32> {
         }
         return Ok(1);
     }
-    let update = crate::store::SubscriberUpdate {
+    let update = crate::domain::SubscriberUpdate {
         name: new.name.map(Some),
         status: Some(SubscriberStatus::Active),
         topics: Some(new.topics),
@@ -284,7 +285,7 @@ fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// Says on stderr which stored readers could not be read (and so are not listed).
-fn report_unreadable(bad: &[crate::store::UnreadableSubscriber]) {
+fn report_unreadable(bad: &[crate::domain::UnreadableSubscriber]) {
     for u in bad {
         eprintln!("{u} (fix it with `subscribers remove --purge` and `add`)");
     }

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::domain::{Frequency, Subscriber, Topics};
-use crate::store::{AddSubscriberError, NewSubscriber, Store, SubscriberUpdate};
+use crate::domain::{NewSubscriber, SubscriberUpdate};
+use crate::store::{AddSubscriberError, Store};
 
 #[derive(Debug, Args)]
 pub struct EditArgs {

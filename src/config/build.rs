@@ -50,27 +50,12 @@ impl Settings {
     }
 
     pub fn message_settings(&self) -> MessageSettings {
-        let n = &self.newsletter;
-        let host = n.base_url.host_str().unwrap_or("localhost").to_string();
-        let slug: String = n
-            .name
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        MessageSettings {
-            from: n.from.clone(),
-            reply_to: n.reply_to.clone(),
-            list_id: n
-                .list_id
-                .clone()
-                .unwrap_or_else(|| format!("{}.{host}", slug.trim_matches('-'))),
-            list_name: n.name.clone(),
-            message_id_domain: n
-                .message_id_domain
-                .clone()
-                .unwrap_or_else(|| n.from.email.domain().to_string()),
-        }
+        self.newsletter.message_settings()
+    }
+
+    /// The zone of the schedule: `[schedule] timezone`, else the newsletter's.
+    pub fn schedule_timezone(&self) -> chrono_tz::Tz {
+        self.schedule.timezone.unwrap_or(self.newsletter.timezone)
     }
 
     /// The transport the settings ask for, with relay passwords read from the environment.
@@ -237,6 +222,33 @@ pub(super) fn load_dkim_key(
             let b64 = base64::engine::general_purpose::STANDARD.encode(seed);
             DkimSigningKey::new(&b64, DkimSigningAlgorithm::Ed25519)
                 .map_err(|e| format!("{} ({e})", bad("an Ed25519 private key")))
+        }
+    }
+}
+
+impl NewsletterSettings {
+    /// The headers every message of the newsletter carries.
+    pub fn message_settings(&self) -> MessageSettings {
+        let n = self;
+        let host = n.base_url.host_str().unwrap_or("localhost").to_string();
+        let slug: String = n
+            .name
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        MessageSettings {
+            from: n.from.clone(),
+            reply_to: n.reply_to.clone(),
+            list_id: n
+                .list_id
+                .clone()
+                .unwrap_or_else(|| format!("{}.{host}", slug.trim_matches('-'))),
+            list_name: n.name.clone(),
+            message_id_domain: n
+                .message_id_domain
+                .clone()
+                .unwrap_or_else(|| n.from.email.domain().to_string()),
         }
     }
 }

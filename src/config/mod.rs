@@ -4,12 +4,14 @@
 //! Secrets never live in the file: the SMTP password is read from the environment variable
 //! named by `password_env`.
 mod build;
+mod runtime;
 mod sections;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use build::MissingSecret;
+pub use runtime::Runtime;
 pub use sections::*;
 
 /// A config error that names the file, the key and (when found) the line.

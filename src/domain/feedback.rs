@@ -2,6 +2,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::PaperId;
@@ -80,6 +81,14 @@ impl ReaderFeedback {
             Feedback::Dislike => self.dislikes.push(paper),
         }
     }
+}
+
+/// One verdict as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRow {
+    pub paper_id: PaperId,
+    pub feedback: Feedback,
+    pub at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! Domain types: values that cannot be built invalid ("parse, don't validate").
+mod attempts;
+mod bounce;
 mod categories;
+mod delivery;
+mod edition;
+mod reader_records;
+mod runs;
+mod stored_paper;
 pub(crate) use categories::canonical_category;
 mod feedback;
 mod merge;
@@ -8,11 +15,25 @@ mod subscriber;
 mod text;
 mod topics;
 
-pub use feedback::{Feedback, ReaderFeedback};
+pub use attempts::{AttemptLimits, AttemptVerdict};
+pub use bounce::{
+    BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+};
+pub use delivery::{
+    Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
+};
+pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
+pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};
 #[cfg(test)]
 pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};
 pub use paper::{Paper, PaperId, SourceKind};
+pub use reader_records::{
+    Confirmation, LastDigest, NewSubscriber, SubscriberDates, SubscriberUpdate, Suppression,
+    UnreadableSubscriber,
+};
+pub use runs::{RunRecord, SendRunEnd, SourceRunRecord};
+pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};
 pub(crate) use topics::is_acronym_word;

@@ -5,11 +5,14 @@ use std::sync::{Arc, RwLock};
 
 use chrono::Utc;
 
-use crate::config::Settings;
+use lettre::message::dkim::DkimConfig;
+
+use crate::config::{DeliverySettings, NewsletterSettings, RenderSettings};
 use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
+use crate::domain::Claimed;
 use crate::domain::{Digest, Paper, PaperId, Period, Pick, Subscriber};
 use crate::render::{EmailContext, ViewCache, render_digest_cached};
-use crate::store::{Claimed, Store};
+use crate::store::Store;
 
 /// The per-reader links that go into every digest.
 pub struct ReaderLinks {
@@ -42,7 +45,7 @@ pub struct Composer {
     name: String,
     full_abstract: bool,
     message: MessageSettings,
-    dkim: Option<lettre::message::dkim::DkimConfig>,
+    dkim: Option<Arc<DkimConfig>>,
     /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
     bounce_address: Option<lettre::Address>,
     cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
@@ -52,18 +55,20 @@ pub struct Composer {
 
 impl Composer {
     pub fn new(
-        settings: &Settings,
+        newsletter: &NewsletterSettings,
+        render: &RenderSettings,
+        delivery: &DeliverySettings,
         store: Store,
-        dkim: Option<lettre::message::dkim::DkimConfig>,
+        dkim: Option<Arc<DkimConfig>>,
     ) -> Composer {
         Composer {
             store,
-            base_url: settings.newsletter.base_url.clone(),
-            name: settings.newsletter.name.clone(),
-            full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
-            message: settings.message_settings(),
+            base_url: newsletter.base_url.clone(),
+            name: newsletter.name.clone(),
+            full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
+            message: newsletter.message_settings(),
             dkim,
-            bounce_address: settings.delivery.bounce_address.clone(),
+            bounce_address: delivery.bounce_address.clone(),
             cache: RwLock::new(HashMap::new()),
             views: ViewCache::default(),
         }

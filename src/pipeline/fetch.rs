@@ -2,8 +2,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
+use crate::domain::{RunRecord, SourceRunRecord};
 use crate::sources::{FetchProgress, Fetcher, Validators, fetch_all_reporting};
-use crate::store::{RunRecord, SourceRunRecord, Store};
+use crate::store::Store;
 
 /// What a fetch did, per source.
 #[derive(Debug, Clone, Default)]

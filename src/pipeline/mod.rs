@@ -5,12 +5,17 @@ mod compose;
 mod fetch;
 mod plan;
 mod preview;
+mod run;
 mod send;
 mod test_send;
 
 pub use compose::{Composer, links_for};
 pub use fetch::{FetchSummary, fetch};
-pub use plan::{PlanSummary, period_for, plan_edition};
+pub use plan::{PlanSummary, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};
-pub use send::{send, send_with};
+pub use run::{
+    Due, EDITION_LEASE, EditionRun, FETCH_LEASE, FetchWhen, LAST_FETCH, LAST_TICK, RunEvent,
+    RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,
+};
+pub use send::send_with;
 pub use test_send::{TestMessage, TestTarget, compose_test, test_digest};

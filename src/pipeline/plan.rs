@@ -5,12 +5,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
 use crate::delivery::new_message_id;
+use crate::domain::NewDelivery;
 use crate::domain::{
     Feedback, Frequency, PaperId, Period, PickRef, ReaderFeedback, Subscriber, SubscriberStatus,
 };
 use crate::recommend::{Corpus, RecommendLimits, personalise};
 use crate::selection::Selector;
-use crate::store::{NewDelivery, Store};
+use crate::store::Store;
 
 /// How many readers are planned per store transaction (bounds memory with many readers).
 const BATCH: usize = 1000;
@@ -26,11 +27,6 @@ pub struct PlanSummary {
     pub empty: usize,
     /// Readers already planned in this edition before (a repeated run).
     pub already_planned: usize,
-}
-
-/// The period `now` falls in, in the newsletter's time zone.
-pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
-    Period::at(frequency, now, settings.newsletter.timezone)
 }
 
 /// Creates the edition of `period` (once) and plans a delivery for every active reader of

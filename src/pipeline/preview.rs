@@ -36,7 +36,7 @@ pub fn preview_reader_digest(
     reader: &crate::domain::Subscriber,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let period = super::period_for(settings, reader.frequency, now);
+    let period = super::reader_period_for(settings, reader, now);
     let oldest = now - Duration::days(settings.selection.window_days as i64);
     let candidates = store.papers_seen_since(oldest)?;
     let eligible: Vec<crate::domain::PaperId> = candidates

@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use lettre::message::dkim::DkimConfig;
 use tokio::sync::watch;
 
 use super::Composer;
@@ -10,31 +11,26 @@ use crate::delivery::{EngineReport, EngineSettings, Progress, Transport, deliver
 use crate::store::Store;
 
 /// Delivers what is due (pending, retries whose time came, rows of a crashed run whose lease
-/// expired), with the engine settings of `[delivery]`. Stops claiming when `stop` turns true.
-pub async fn send(
-    settings: &Settings,
-    store: &Store,
-    transport: Transport,
-    dkim: Option<lettre::message::dkim::DkimConfig>,
-    progress: Arc<Progress>,
-    stop: watch::Receiver<bool>,
-) -> anyhow::Result<EngineReport> {
-    let engine = settings.engine_settings();
-    send_with(settings, store, transport, engine, dkim, progress, stop).await
-}
-
-/// [`send`] with explicit engine settings (the caller wants to know the lease owner).
+/// expired) with `engine`'s tuning and lease owner. Stops claiming when `stop` turns true.
+/// Each claimed batch is rendered as it goes: no more than the engine's queue of messages
+/// is held at once, and the papers they show are loaded once and shared.
 #[tracing::instrument(name = "Sending digests", skip_all)]
 pub async fn send_with(
     settings: &Settings,
     store: &Store,
     transport: Transport,
     engine: EngineSettings,
-    dkim: Option<lettre::message::dkim::DkimConfig>,
+    dkim: Option<Arc<DkimConfig>>,
     progress: Arc<Progress>,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<EngineReport> {
-    let composer = Arc::new(Composer::new(settings, store.clone(), dkim));
+    let composer = Arc::new(Composer::new(
+        &settings.newsletter,
+        &settings.render,
+        &settings.delivery,
+        store.clone(),
+        dkim,
+    ));
     deliver(
         store.clone(),
         transport,

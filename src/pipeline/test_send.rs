@@ -77,7 +77,7 @@ pub fn test_digest(
                 picks = selector.select(&trending, since, already);
                 is_trending = true;
             }
-            let period = super::period_for(settings, reader.frequency, now);
+            let period = super::reader_period_for(settings, reader, now);
             Ok(Digest::new(period, picks, is_trending, now))
         }
     }

@@ -298,12 +298,14 @@ pub(crate) fn more_like(digest: &Digest) -> Vec<PaperView> {
 
 /// Paper views already built, for a caller that renders many digests of the same papers
 /// (a send renders a few dozen papers for thousands of readers; building a view — URL
-/// checks, whitespace, shortening — was ~17 % of a whole send). Keyed by the paper's id and
-/// the pick's reasons; papers without an id are not cached. Only for papers that do not
+/// checks, whitespace, shortening — was ~17 % of a whole send). Keyed by the paper's id
+/// alone: the one per-reader part, the "Matched: …" line of the pick's reasons, is set on
+/// each copy, so the cache holds one view per paper however many readers (and distinct
+/// topics) a send has. Papers without an id are not cached. Only for papers that do not
 /// change while the cache lives (one send run).
 #[derive(Default)]
 pub struct ViewCache {
-    views: std::sync::RwLock<std::collections::HashMap<(String, Vec<String>), PaperView>>,
+    views: std::sync::RwLock<std::collections::HashMap<String, PaperView>>,
 }
 
 pub(crate) fn papers_cached(picks: &[Pick], cache: &ViewCache) -> Vec<PaperView> {
@@ -313,21 +315,22 @@ pub(crate) fn papers_cached(picks: &[Pick], cache: &ViewCache) -> Vec<PaperView>
             let Some(id) = &pick.paper.id else {
                 return PaperView::new(pick);
             };
-            let key = (id.as_str().to_string(), pick.reasons.clone());
             if let Some(v) = cache
                 .views
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
-                .get(&key)
+                .get(id.as_str())
             {
-                return v.clone();
+                let mut view = v.clone();
+                view.why = why_line(&pick.reasons);
+                return view;
             }
             let view = PaperView::new(pick);
             cache
                 .views
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(key, view.clone());
+                .insert(id.as_str().to_string(), view.clone());
             view
         })
         .collect()
@@ -336,6 +339,40 @@ pub(crate) fn papers_cached(picks: &[Pick], cache: &ViewCache) -> Vec<PaperView>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_view_cache_holds_one_view_per_paper_and_keeps_each_readers_reasons() {
+        // Arrange: the same papers picked for three readers, each for other reasons.
+        let digest = crate::render::sample_digest(3);
+        let cache = ViewCache::default();
+        let with_reasons = |reason: &str| -> Vec<Pick> {
+            digest
+                .picks()
+                .iter()
+                .map(|p| Pick {
+                    paper: p.paper.clone(),
+                    reasons: vec![reason.to_string()],
+                })
+                .collect()
+        };
+        // Act
+        let views: Vec<Vec<PaperView>> = ["alpha", "beta", "gamma"]
+            .iter()
+            .map(|r| papers_cached(&with_reasons(r), &cache))
+            .collect();
+        // Assert: each reader's "Matched" line is their own; one cached view per paper.
+        for (views, reason) in views.iter().zip(["alpha", "beta", "gamma"]) {
+            for v in views {
+                assert_eq!(v.why, why_line(&[reason.to_string()]));
+                assert!(
+                    v.why.as_deref().unwrap_or("").contains(reason),
+                    "{:?}",
+                    v.why
+                );
+            }
+        }
+        assert_eq!(cache.views.read().unwrap().len(), 3);
+    }
 
     #[test]
     fn a_lead_is_whole_sentences_that_fit() {

@@ -90,9 +90,17 @@ pub struct NextSend {
 
 pub const FREQUENCIES: [Frequency; 2] = [Frequency::Weekly, Frequency::Daily];
 
-/// The period a send time belongs to: the ISO week or the day of its local date.
-pub fn period_of(frequency: Frequency, slot: DateTime<Utc>, tz: Tz) -> Period {
-    Period::at(frequency, slot, tz)
+/// A reader's period at `at`: the ISO week or the day of the local date in the reader's
+/// zone, or in `default_zone` (the schedule's) when they have none. The one definition of
+/// "this period": the scheduler files each send time under it, `send` plans each reader into
+/// the edition of it, and previews and test digests show it.
+pub fn reader_period(
+    frequency: Frequency,
+    zone: Option<Tz>,
+    default_zone: Tz,
+    at: DateTime<Utc>,
+) -> Period {
+    Period::at(frequency, at, zone.unwrap_or(default_zone))
 }
 
 /// Readers that share a send time: same frequency, zone and hour.
@@ -205,7 +213,7 @@ impl Schedule {
             let f = g.frequency;
             let mut due_key = None;
             if let Some(slot) = g.timing.latest(now).filter(|s| now - *s <= self.grace) {
-                let period = period_of(f, slot, tz);
+                let period = reader_period(f, Some(tz), self.timezone, slot);
                 due_key = Some(period.key());
                 let d = due
                     .entry((f.as_str(), period.key()))
@@ -220,7 +228,7 @@ impl Schedule {
             }
             let Some(last) = last_tick else { continue };
             for slot in g.timing.between(last, now) {
-                let key = period_of(f, slot, tz).key();
+                let key = reader_period(f, Some(tz), self.timezone, slot).key();
                 if due_key.as_ref() == Some(&key) {
                     continue;
                 }
@@ -246,6 +254,35 @@ impl Schedule {
         let mut missed: Vec<Missed> = missed.into_values().collect();
         missed.sort_by_key(|m| m.slot);
         SendsDue { due, missed }
+    }
+
+    /// A reader's period at `at` (see [`reader_period`]).
+    pub fn period_of(&self, frequency: Frequency, zone: Option<Tz>, at: DateTime<Utc>) -> Period {
+        reader_period(frequency, zone, self.timezone, at)
+    }
+
+    /// Every reader in the edition of their period at `at`, whatever their send time: what
+    /// `send` plans. Weekly before daily, then by period.
+    pub fn periods_at(&self, readers: &[Reader], at: DateTime<Utc>) -> Vec<DueSend> {
+        let mut by_period: BTreeMap<(usize, String), DueSend> = BTreeMap::new();
+        for r in readers {
+            let period = self.period_of(r.frequency, r.timezone, at);
+            let order = FREQUENCIES
+                .iter()
+                .position(|f| *f == r.frequency)
+                .unwrap_or(0);
+            by_period
+                .entry((order, period.key()))
+                .or_insert_with(|| DueSend {
+                    frequency: r.frequency,
+                    period,
+                    slot: at,
+                    readers: Vec::new(),
+                })
+                .readers
+                .push(r.id);
+        }
+        by_period.into_values().collect()
     }
 
     /// The next send per frequency: the earliest among its readers' send times, or the
@@ -403,6 +440,37 @@ mod tests {
 
     fn runs(planned: &[Planned]) -> Vec<(String, DateTime<Utc>)> {
         planned.iter().map(|p| (p.period.clone(), p.at)).collect()
+    }
+
+    #[test]
+    fn every_reader_is_in_the_period_of_their_own_local_date() {
+        // Sunday 23:30 in Berlin is already Monday (the next ISO week) in Tokyo.
+        let s = schedule("", Europe::Berlin);
+        let now = utc("2026-11-29T22:30:00Z");
+        let readers = [
+            reader(1, Frequency::Weekly, None, None),
+            reader(2, Frequency::Weekly, Some(Asia::Tokyo), Some(9)),
+            reader(3, Frequency::Daily, Some(America::New_York), None),
+            reader(4, Frequency::Daily, None, None),
+        ];
+        let got: Vec<(Frequency, String, Vec<i64>)> = s
+            .periods_at(&readers, now)
+            .into_iter()
+            .map(|d| (d.frequency, d.period.key(), d.readers))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Frequency::Weekly, "2026-W48".to_string(), vec![1]),
+                (Frequency::Weekly, "2026-W49".to_string(), vec![2]),
+                (Frequency::Daily, "2026-11-29".to_string(), vec![3, 4]),
+            ]
+        );
+        // The scheduler files a send time under the same definition.
+        assert_eq!(
+            s.period_of(Frequency::Weekly, Some(Asia::Tokyo), now).key(),
+            "2026-W49"
+        );
     }
 
     #[test]

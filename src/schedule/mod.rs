@@ -6,8 +6,8 @@
 //! - [`due`]: PURE — given the schedule, the readers and the time, what is due now, what was
 //!   missed, and when the next run is;
 //! - [`clock`]: the time source: the system clock, or a manual one for tests;
-//! - [`runner`]: one tick (fetch if due → plan the due readers' editions → deliver), guarded
-//!   by store locks, and the loop around it;
+//! - [`runner`]: the loop around [`crate::pipeline::run_due`] (fetch if due → plan the due
+//!   readers' editions → deliver), one run per wake-up;
 //! - [`status`]: next runs, last runs, the delivery queue; as text and as an HTML page.
 //!
 //! Editions are keyed by period (ISO week or day), so a second run of the same period plans
@@ -20,10 +20,11 @@ pub mod status;
 
 use serde::{Deserialize, Deserializer};
 
+pub use crate::pipeline::{EditionRun, RunOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cron::Timing;
-pub use due::{DueSend, Missed, Reader, Schedule, SendsDue};
-pub use runner::{EditionRun, RunOutcome, Runner, run_due, run_until_stopped};
+pub use due::{DueSend, Missed, Reader, Schedule, SendsDue, reader_period};
+pub use runner::{next_wake, run_due, run_until_stopped};
 pub use status::{StatusReport, render_status_page, render_status_text, status_report};
 
 /// `[schedule]` in `config.toml`. Cron expressions have 5 fields (minute hour day month

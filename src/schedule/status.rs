@@ -7,9 +7,9 @@ use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
 use super::due::{Reader, Schedule};
-use super::runner::LAST_TICK;
 use crate::config::Settings;
 use crate::domain::SubscriberStatus;
+use crate::pipeline::LAST_TICK;
 use crate::store::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord, Store};
 
 const STATUS_CSS: &str = include_str!("../../templates/status.css");

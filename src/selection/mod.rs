@@ -28,8 +28,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::StoredPaper;
 use crate::domain::{PaperId, Pick, Term, Topics};
-use crate::store::StoredPaper;
 use about::{AboutWord, WordIndex};
 use acronyms::Acronyms;
 use authors::Name;

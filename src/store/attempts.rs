@@ -1,31 +1,11 @@
 //! Subscribe attempts, counted by the web form's rate limits. Kept in the store so the limits
 //! hold across restarts and across several `serve` processes on one database. Addresses and
 //! IPs arrive as keyed hashes (the web layer's HMACs): the table never holds either.
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::{Store, ts};
-
-/// How many attempts are allowed.
-#[derive(Debug, Clone, Copy)]
-pub struct AttemptLimits {
-    /// Attempts per IP (any address) within `ip_window`.
-    pub per_ip: u32,
-    pub ip_window: Duration,
-    /// Mails per address within `address_window`, whoever asks.
-    pub per_address: u32,
-    pub address_window: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptVerdict {
-    /// Recorded; a mail may be sent.
-    Allowed,
-    /// Too many attempts from this IP: not recorded, nothing to do.
-    IpLimited,
-    /// Too many mails to this address: recorded (it counts for the IP), no mail.
-    AddressLimited,
-}
+use crate::domain::{AttemptLimits, AttemptVerdict};
 
 impl Store {
     /// Counts and records one subscribe attempt in one transaction, so concurrent posts
@@ -79,6 +59,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     const LIMITS: AttemptLimits = AttemptLimits {
         per_ip: 4,

@@ -10,22 +10,7 @@ use sha2::{Digest as _, Sha256};
 use super::subscribers::COLUMNS_S;
 use super::subscribers::{readable, row_to_subscriber_at};
 use super::{Store, constant_time_eq, random_token, ts};
-use crate::domain::Subscriber;
-
-/// What following a confirmation link did.
-#[derive(Debug, Clone)]
-pub enum Confirmation {
-    /// The subscriber was pending and is now active (or was confirmed by this very token).
-    Confirmed(Subscriber),
-    /// Only from [`Store::confirmation_state`]: unused and unexpired, so using it would
-    /// confirm this subscriber.
-    Open(Subscriber),
-    /// The token (or a newer one of the same subscriber) was used before: nothing changed.
-    AlreadyUsed(Subscriber),
-    Expired,
-    /// Malformed, unknown or wrong secret.
-    Invalid,
-}
+use crate::domain::Confirmation;
 
 fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -143,8 +128,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{SubscriberEmail, SubscriberStatus, Topics};
-    use crate::store::NewSubscriber;
+    use crate::domain::NewSubscriber;
+    use crate::domain::{Subscriber, SubscriberEmail, SubscriberStatus, Topics};
 
     fn pending(store: &Store) -> Subscriber {
         let mut new = NewSubscriber::active(

@@ -9,121 +9,12 @@
 //! skipped: the digest would have been empty; recorded so the period is not evaluated again.
 //! ```
 use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 
 use super::{Store, from_ts, ts};
-use crate::domain::{PaperId, PickRef, Subscriber};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DeliveryState {
-    Pending,
-    Sending,
-    Sent,
-    Retry,
-    Failed,
-    Unknown,
-    Skipped,
-}
-
-impl DeliveryState {
-    pub const ALL: [DeliveryState; 7] = [
-        Self::Pending,
-        Self::Sending,
-        Self::Sent,
-        Self::Retry,
-        Self::Failed,
-        Self::Unknown,
-        Self::Skipped,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Retry => "retry",
-            Self::Failed => "failed",
-            Self::Unknown => "unknown",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
-impl FromStr for DeliveryState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown delivery state `{s}`"))
-    }
-}
-
-impl fmt::Display for DeliveryState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A delivery to record when an edition is planned.
-#[derive(Debug, Clone)]
-pub struct NewDelivery {
-    pub subscriber_id: i64,
-    /// Empty for a skipped (empty) digest.
-    pub picks: Vec<PickRef>,
-    pub message_id: String,
-}
-
-/// A delivery claimed for sending, with everything needed to render and send it.
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub id: i64,
-    pub edition_id: i64,
-    pub period_key: String,
-    pub subscriber: Subscriber,
-    pub picks: Vec<PickRef>,
-    pub message_id: String,
-    /// Attempts including this one.
-    pub attempts: u32,
-    /// First attempt of this row, for the retry age limit.
-    pub created_at: DateTime<Utc>,
-    /// A run that died held this row before; the message may already be out.
-    pub reclaimed: bool,
-    /// Taken over by this claim from an expired lease: the owner of that lease.
-    pub reclaimed_from: Option<String>,
-    pub suppressed: bool,
-}
-
-/// The outcome of one claimed delivery, recorded by [`Store::finish_deliveries`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Finish {
-    Sent {
-        relay: String,
-    },
-    Retry {
-        next_attempt: DateTime<Utc>,
-        error: String,
-    },
-    /// Permanent failure; `suppress` puts the address on the suppression list in the same
-    /// transaction (a hard bounce).
-    Failed {
-        error: String,
-        suppress: Option<String>,
-    },
-    Unknown {
-        error: String,
-    },
-    /// Failed without any SMTP traffic (the address is on the suppression list): the claim's
-    /// attempt is not counted.
-    Suppressed {
-        error: String,
-    },
-    /// Given back untouched: the attempt is not counted.
-    Release,
-}
+use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId};
 
 impl Store {
     /// Records the planned deliveries of an edition in one transaction. A subscriber who
@@ -449,6 +340,7 @@ fn ts_ceil(t: DateTime<Utc>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PickRef;
 
     fn finish(store: &Store, id: i64, owner: &str, outcome: Finish, now: DateTime<Utc>) -> bool {
         store
@@ -461,8 +353,8 @@ mod tests {
             relay: "relay".into(),
         }
     }
+    use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, Topics};
-    use crate::store::NewSubscriber;
 
     fn setup(n: usize) -> (Store, i64, DateTime<Utc>) {
         let store = Store::open_in_memory().unwrap();

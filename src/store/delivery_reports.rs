@@ -2,41 +2,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{DeliveryState, Store, from_ts, ts};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryCounts {
-    pub period_key: String,
-    pub counts: Vec<(DeliveryState, i64)>,
-    pub reclaimed: i64,
-}
-
-/// One delivery as `paperpost deliveries` and the tests see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRow {
-    pub email: String,
-    pub state: DeliveryState,
-    /// Attempts so far (a claim counts one; a row given back untouched does not).
-    pub attempts: u32,
-    /// The last SMTP reply or error, for failed, unknown and retry rows.
-    pub last_error: Option<String>,
-    /// The relay that accepted it.
-    pub relay: Option<String>,
-    /// Times this row was taken over from a run that died holding it: the message may have
-    /// been sent by that run too.
-    pub reclaimed: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct DeliveryFailure {
-    pub id: i64,
-    pub period_key: String,
-    pub email: String,
-    pub state: DeliveryState,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    pub updated_at: DateTime<Utc>,
-}
+use super::{Store, from_ts, ts};
+use crate::domain::{DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState};
 
 impl Store {
     /// Deliveries still to do: pending, sending and retry.

@@ -1,37 +1,9 @@
 //! Editions as the operator manages them: a list with counts per delivery state, and
 //! cancelling what an edition has not delivered yet so it can be planned again.
-use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{DeliveryState, Store, from_ts};
-
-/// One edition in `paperpost editions`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EditionSummary {
-    pub id: i64,
-    pub period_key: String,
-    pub planned_at: DateTime<Utc>,
-    /// Deliveries per state (states with none left out).
-    pub counts: Vec<(DeliveryState, i64)>,
-    /// `sent` rows that were only written as `.eml` files (the file transport).
-    pub written_to_files: i64,
-}
-
-/// What [`Store::cancel_edition`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CancelledEdition {
-    pub period_key: String,
-    /// Deliveries withdrawn: pending, retry and skipped rows, and rows only written as
-    /// `.eml` files. Their readers are planned again by the next `send`.
-    pub withdrawn: usize,
-    /// Papers no longer remembered as sent to those readers.
-    pub papers_unmarked: usize,
-    /// Rows kept: delivered (or maybe delivered: unknown), failed, or in flight.
-    pub kept: usize,
-    /// The edition row itself was removed (nothing was left in it): it is created afresh,
-    /// with a new public digest, when planned again.
-    pub edition_removed: bool,
-}
+use super::{Store, from_ts};
+use crate::domain::{CancelledEdition, DeliveryState, EditionSummary};
 
 /// Rows of an edition that never reached a reader: what cancelling withdraws.
 const UNDELIVERED: &str =

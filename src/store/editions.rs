@@ -3,16 +3,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, from_ts, ts};
-use crate::domain::PickRef;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Edition {
-    pub id: i64,
-    pub period_key: String,
-    pub created_at: DateTime<Utc>,
-    /// The public (trending) digest of the period, for the archive.
-    pub public: Vec<PickRef>,
-}
+use crate::domain::{Edition, PickRef};
 
 fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
     let public: Option<String> = r.get(3)?;

@@ -5,23 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, from_ts, ts};
-use crate::domain::PaperId;
-
-/// One pinned paper.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pin {
-    pub paper_id: PaperId,
-    pub note: Option<String>,
-    pub pinned_at: DateTime<Utc>,
-}
-
-/// What the editor set for one edition.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Editorial {
-    pub note: Option<String>,
-    /// In the order they were pinned.
-    pub pins: Vec<Pin>,
-}
+use crate::domain::{Editorial, PaperId, Pin};
 
 impl Store {
     /// Sets (or replaces) the editor's note of an edition; an empty note removes it.

@@ -6,15 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::{Store, from_ts, ts};
-use crate::domain::{Feedback, Paper, PaperId, ReaderFeedback};
-
-/// One verdict as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedbackRow {
-    pub paper_id: PaperId,
-    pub feedback: Feedback,
-    pub at: DateTime<Utc>,
-}
+use crate::domain::{Feedback, FeedbackRow, Paper, PaperId, ReaderFeedback};
 
 impl Store {
     /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
@@ -133,8 +125,8 @@ fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewSubscriber;
     use crate::domain::{SubscriberEmail, Topics};
-    use crate::store::NewSubscriber;
     use chrono::Duration;
 
     fn reader(store: &Store, email: &str) -> i64 {

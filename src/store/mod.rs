@@ -31,26 +31,18 @@ use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
-pub use attempts::{AttemptLimits, AttemptVerdict};
-pub use bounces::{
-    BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+// Domain types that used to live here, re-exported for one round so that branches in flight
+// keep building; new code imports them from `crate::domain`.
+pub use crate::domain::{
+    AttemptLimits, AttemptVerdict, BounceApplied, BounceEvent, BounceKind, BounceRecord,
+    BounceTarget, CancelledEdition, Claimed, Confirmation, DeliveryCounts, DeliveryFailure,
+    DeliveryRow, DeliveryState, Edition, EditionBounces, EditionSummary, Editorial, FeedbackRow,
+    Finish, LastDigest, NewDelivery, NewSubscriber, Pin, RunRecord, SendRunEnd, SoftPolicy,
+    SourceRunRecord, StoredPaper, SubscriberDates, SubscriberUpdate, Suppression,
+    UnreadableSubscriber, UpsertCounts,
 };
-pub use confirmations::Confirmation;
-pub use deliveries::{Claimed, DeliveryState, Finish, NewDelivery};
-pub use delivery_reports::{DeliveryCounts, DeliveryFailure, DeliveryRow};
-pub use edition_admin::{CancelledEdition, EditionSummary};
-pub use editions::Edition;
-pub use editorial::{Editorial, Pin};
-pub use feedback::FeedbackRow;
-pub use papers::{StoredPaper, UpsertCounts};
-pub use reader_admin::{LastDigest, SubscriberDates, Suppression};
 pub(crate) use readers::READERS;
-pub use runs::{RunRecord, SourceRunRecord};
-pub use send_runs::SendRunEnd;
-pub use subscribers::{
-    AddSubscriberError, NewSubscriber, SubscriberUpdate, UnreadableSubscriber,
-    check_storable_topics,
-};
+pub use subscribers::{AddSubscriberError, check_storable_topics};
 
 #[derive(Clone)]
 pub struct Store {

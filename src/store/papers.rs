@@ -5,26 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, from_ts, ts};
-use crate::domain::{Paper, PaperId};
-
-/// A paper with what the store knows about it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredPaper {
-    pub paper: Paper,
-    /// When paperpost first stored it: "new" means new to paperpost.
-    pub first_seen: DateTime<Utc>,
-    /// It first reached us as an arXiv replacement, so it is not news.
-    pub replacement: bool,
-}
-
-/// A URL's conditional-GET validators: (url, ETag, Last-Modified).
-pub type ValidatorRow = (String, Option<String>, Option<String>);
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct UpsertCounts {
-    pub new: usize,
-    pub updated: usize,
-}
+use crate::domain::{Paper, PaperId, StoredPaper, UpsertCounts, ValidatorRow};
 
 impl Store {
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with

@@ -1,37 +1,10 @@
 //! What `paperpost subscribers show` tells about one reader: their record's dates, their
 //! last digest and whether their address is suppressed (and why).
-use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
 use super::subscribers::email_key;
-use super::{DeliveryState, Store, from_ts};
-
-/// A subscriber's dates, beyond what [`crate::domain::Subscriber`] carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubscriberDates {
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub confirmed_at: Option<DateTime<Utc>>,
-    pub unsubscribed_at: Option<DateTime<Utc>>,
-}
-
-/// A reader's newest delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastDigest {
-    pub period_key: String,
-    pub state: DeliveryState,
-    pub papers: usize,
-    pub planned_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-}
-
-/// Why and since when an address is on the suppression list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suppression {
-    pub reason: String,
-    pub since: DateTime<Utc>,
-}
+use super::{Store, from_ts};
+use crate::domain::{LastDigest, SubscriberDates, Suppression};
 
 impl Store {
     pub fn subscriber_dates(&self, id: i64) -> anyhow::Result<Option<SubscriberDates>> {

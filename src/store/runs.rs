@@ -1,45 +1,9 @@
 //! Run records (for `paperpost status`) and named leases (one process per job).
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
 
 use super::{Store, from_ts, ts};
-
-/// What one source gave in a fetch run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceRunRecord {
-    pub name: String,
-    pub papers: usize,
-    pub new: usize,
-    pub not_modified: usize,
-    pub error: Option<String>,
-}
-
-/// One finished run: a fetch, a send, or a scheduled run of both.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunRecord {
-    pub kind: String,
-    #[serde(default)]
-    pub period_key: Option<String>,
-    #[serde(default)]
-    pub sources: Vec<SourceRunRecord>,
-    #[serde(default)]
-    pub planned: usize,
-    #[serde(default)]
-    pub sent: usize,
-    #[serde(default)]
-    pub failed: usize,
-    #[serde(default)]
-    pub retry: usize,
-    #[serde(default)]
-    pub unknown: usize,
-    #[serde(default)]
-    pub note: Option<String>,
-    #[serde(skip)]
-    pub started_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub finished_at: Option<DateTime<Utc>>,
-}
+use crate::domain::RunRecord;
 
 impl Store {
     pub fn record_run(

@@ -6,36 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, from_ts, ts};
-
-/// How a send run ended, as far as the store knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendRunEnd {
-    /// No end was recorded: the run is still going, was killed, crashed, or could not write
-    /// its end (the store refused writes).
-    Running {
-        started_at: DateTime<Utc>,
-    },
-    Finished,
-    /// Stopped early on this error (the store refusing writes, no relay reachable, …).
-    Stopped {
-        error: String,
-    },
-}
-
-impl SendRunEnd {
-    /// Why rows held by a run that ended this way were left in `sending`.
-    pub fn describe(&self) -> String {
-        match self {
-            SendRunEnd::Running { started_at } => format!(
-                "a run started at {} that never recorded its end (killed, crashed, or unable \
-                 to write to the store)",
-                started_at.to_rfc3339()
-            ),
-            SendRunEnd::Finished => "a run that finished without giving them back".into(),
-            SendRunEnd::Stopped { error } => format!("a run that stopped on an error: {error}"),
-        }
-    }
-}
+use crate::domain::SendRunEnd;
 
 impl Store {
     /// Records that the send run `owner` starts now.

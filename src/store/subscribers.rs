@@ -3,44 +3,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, constant_time_eq, from_ts, random_token, ts};
-use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
-
-/// What is needed to add a subscriber.
-#[derive(Debug, Clone)]
-pub struct NewSubscriber {
-    pub email: SubscriberEmail,
-    pub name: Option<String>,
-    pub status: SubscriberStatus,
-    pub topics: Topics,
-    pub frequency: Frequency,
-    pub timezone: Option<chrono_tz::Tz>,
-    pub send_hour: Option<u8>,
-}
-
-impl NewSubscriber {
-    pub fn active(email: SubscriberEmail, topics: Topics) -> NewSubscriber {
-        NewSubscriber {
-            email,
-            name: None,
-            status: SubscriberStatus::Active,
-            topics,
-            frequency: Frequency::Weekly,
-            timezone: None,
-            send_hour: None,
-        }
-    }
-}
-
-/// A change to a subscriber's preferences; `None` fields stay as they are.
-#[derive(Debug, Clone, Default)]
-pub struct SubscriberUpdate {
-    pub name: Option<Option<String>>,
-    pub status: Option<SubscriberStatus>,
-    pub topics: Option<Topics>,
-    pub frequency: Option<Frequency>,
-    pub timezone: Option<Option<chrono_tz::Tz>>,
-    pub send_hour: Option<Option<u8>>,
-}
+use crate::domain::{
+    NewSubscriber, Subscriber, SubscriberEmail, SubscriberStatus, SubscriberUpdate, Topics,
+    UnreadableSubscriber,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddSubscriberError {
@@ -75,30 +41,6 @@ pub fn check_storable_topics(topics: &Topics) -> Result<(), String> {
         _ => Err(format!(
             "the topics `{line}` cannot be saved as written (a phrase with quotes inside?); please rephrase them"
         )),
-    }
-}
-
-/// A stored subscriber row that no longer reads as a [`Subscriber`] (a topic line or an
-/// address that today's rules refuse, an unknown status…). It is reported for that reader
-/// and skipped, never fatal to a send, a page or a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnreadableSubscriber {
-    pub id: i64,
-    /// The address as stored (it may be the part that does not parse).
-    pub email: String,
-    /// What does not parse, e.g. `topics: …`.
-    pub reason: String,
-}
-
-impl std::fmt::Display for UnreadableSubscriber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "subscriber #{} ({}) skipped: stored {}",
-            self.id,
-            self.email.escape_debug(),
-            self.reason
-        )
     }
 }
 

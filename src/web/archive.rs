@@ -16,9 +16,10 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::errors::WebError;
 use super::{Shared, layout};
+use crate::domain::Edition;
 use crate::domain::{Digest, Period, Pick};
 use crate::render::{digest_subject, readable_text, render_preview_page};
-use crate::store::{Edition, Store};
+use crate::store::Store;
 
 /// Editions listed on the archive page and in the feed.
 const LISTED: usize = 200;

@@ -9,8 +9,8 @@ use maud::{Markup, html};
 use super::errors::WebError;
 use super::fields::FormData;
 use super::{Shared, csrf, layout};
+use crate::domain::Confirmation;
 use crate::domain::{Subscriber, SubscriberStatus};
-use crate::store::Confirmation;
 
 /// The CSRF form name of the confirmation page.
 const FORM: &str = "confirm";

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::errors::WebError;
 use super::fields::FormData;
 use super::{Shared, csrf, layout};
+use crate::domain::FeedbackRow;
 use crate::domain::{Feedback, Paper, PaperId, Subscriber, collapse_whitespace};
-use crate::store::FeedbackRow;
 
 /// The CSRF form name of the feedback forms.
 pub(crate) const FORM: &str = "feedback";

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use super::errors::WebError;
 use super::fields::{DeliveryFields, FormData, TopicFields, delivery_fields, topic_fields};
 use super::{Shared, csrf, feedback, layout};
+use crate::domain::SubscriberUpdate;
 use crate::domain::{Subscriber, SubscriberStatus, Term};
-use crate::store::SubscriberUpdate;
 
 /// The CSRF form name of every form on the page.
 const FORM: &str = "preferences";

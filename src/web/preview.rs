@@ -18,7 +18,7 @@ use super::errors::WebError;
 use super::fields::{FormData, TopicFields, topic_fields};
 use super::limits::ClientIp;
 use super::{Shared, layout};
-use crate::domain::{Period, Topics};
+use crate::domain::Topics;
 use crate::render::render_preview_page;
 
 pub(crate) async fn preview(
@@ -59,7 +59,7 @@ pub(crate) async fn preview(
         return Ok(Html(page.to_string()).into_response());
     }
     let (window, limits) = (Duration::days(state.window_days.into()), state.selection);
-    let period = Period::at(frequency, now, state.timezone);
+    let period = crate::schedule::reader_period(frequency, None, state.timezone, now);
     let t = topics.clone();
     let digest = state
         .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, window, limits, now))

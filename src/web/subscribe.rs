@@ -19,9 +19,10 @@ use super::errors::WebError;
 use super::fields::{Delivery, DeliveryFields, FormData, TopicFields};
 use super::limits::{ClientIp, address_key, attempt_limits, ip_key};
 use super::{Shared, home, layout};
+use crate::domain::{AttemptVerdict, NewSubscriber, SubscriberUpdate};
 use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
 use crate::render::{Notice, render_notice};
-use crate::store::{AddSubscriberError, AttemptVerdict, NewSubscriber, Store, SubscriberUpdate};
+use crate::store::{AddSubscriberError, Store};
 
 pub(crate) async fn subscribe(
     State(state): State<Shared>,

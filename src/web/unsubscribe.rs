@@ -10,8 +10,8 @@ use maud::{Markup, html};
 use super::errors::WebError;
 use super::fields::read_body;
 use super::{Shared, layout};
+use crate::domain::SubscriberUpdate;
 use crate::domain::{Subscriber, SubscriberStatus};
-use crate::store::SubscriberUpdate;
 
 pub(crate) async fn show(
     State(state): State<Shared>,

@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
+use paperpost::domain::StoredPaper;
 use paperpost::domain::{Paper, PaperId, Topics};
 use paperpost::selection::{SelectionLimits, Selector};
-use paperpost::store::StoredPaper;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -2,8 +2,9 @@
 # Benchmark of paperpost's sending next to Postfix's smtp-source, in the same run, on loopback.
 # A benchmark, not a test: it prints figures and judges nothing.
 #
-# usage: tests/bench/send-bench.sh [MESSAGES] [SESSIONS] [BYTES] [BIG]
-#   defaults: 10000 10 40000 100000
+# usage: [TOPICS=distinct] tests/bench/send-bench.sh [MESSAGES] [SESSIONS] [BYTES] [BIG]
+#   defaults: 10000 10 40000 100000; TOPICS=distinct gives readers up to 4,095 different
+#   topic lines (default: 10 lines, varied)
 #
 #   1. reference: ../shared/bench/smtp-reference.sh MESSAGES SESSIONS BYTES (smtp-source → smtp-sink)
 #   2. a sink for paperpost: SINK_ONLY=1 smtp-reference.sh … PORT (stopped by its PID at the end)
@@ -101,15 +102,24 @@ tls = "none"
 timeout_secs = 30
 EOF
   # Varied topics: keywords, phrases, categories, exclusions, and the trending digest.
-  python3 - "$dir/subscribers.csv" "$count" <<'EOF'
+  # TOPICS=distinct: up to 4,095 different topic lines (subsets of 12 common words), so
+  # readers' picks come with many different "Matched: …" reasons.
+  python3 - "$dir/subscribers.csv" "$count" "${TOPICS:-varied}" <<'EOF'
 import sys
 topics = ["", "agent, cat:cs.AI", 'video, "diffusion model"', "language model, reasoning",
           "cat:cs.CL, benchmark", "model, -benchmark", "cat:cs.CV, image",
           "llm, -survey, cat:cs.LG", '"large language model", evaluation', "generation, agent"]
+words = ["model", "language", "learning", "agent", "video", "image", "reasoning",
+         "benchmark", "generation", "diffusion", "data", "training"]
+distinct = sys.argv[3] == "distinct"
 with open(sys.argv[1], "w") as f:
     f.write("email,name,topics,status,frequency\n")
     for i in range(int(sys.argv[2])):
-        t = topics[(i * 7 + i // 10) % len(topics)].replace('"', '""')
+        if distinct:
+            bits = i % 4095 + 1
+            t = ", ".join(w for b, w in enumerate(words) if bits >> b & 1)
+        else:
+            t = topics[(i * 7 + i // 10) % len(topics)].replace('"', '""')
         f.write(f'reader{i:06d}@example.org,Reader {i},"{t}",active,weekly\n')
 EOF
   (cd "$dir" && "$BIN" fetch >/dev/null 2>&1 && "$BIN" subscribers import subscribers.csv >/dev/null)

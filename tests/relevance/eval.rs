@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
+use paperpost::domain::StoredPaper;
 use paperpost::domain::{Paper, PaperId, Topics};
 use paperpost::selection::{SelectionLimits, Selector};
 use paperpost::sources::{arxiv_api, arxiv_feed, hf};
-use paperpost::store::StoredPaper;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

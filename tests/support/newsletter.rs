@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use paperpost::store::{DeliveryRow, DeliveryState, Store};
+use paperpost::domain::{DeliveryRow, DeliveryState};
+use paperpost::store::Store;
 
 use super::cli;
 use super::fixture_path;

@@ -53,7 +53,8 @@ use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::smtp::Relay;
-use crate::store::{Claimed, Finish, Store};
+use crate::domain::{Claimed, Finish};
+use crate::store::Store;
 
 /// Tuning of the engine, from `[delivery]` in config.
 #[derive(Debug, Clone)]
