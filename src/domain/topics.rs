@@ -425,7 +425,9 @@ fn parse_item(item: &Item, topics: &mut Topics) -> Result<(), TopicsError> {
     if phrase.contains('"') {
         return Err(item.error("has a quote inside a phrase; quote the whole phrase only"));
     }
-    let phrase = phrase_case(&clean(phrase));
+    // NFC again after lower-casing: `İ` lowers to `i` and a combining dot, which must be
+    // put in canonical order with any other marks, or the phrase would not read back.
+    let phrase: String = phrase_case(&clean(phrase)).nfc().collect();
     if !phrase.chars().any(char::is_alphanumeric) {
         return Err(item.error("has no letters or digits"));
     }
