@@ -17,6 +17,8 @@ fn main() {
         feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
         full_abstract: false,
+        web_copy_url: Some("https://papers.example.org/d/42.secret/2026-W48"),
+        feed_url: Some("https://papers.example.org/feed/42.secret.xml"),
     };
     let r = render_digest(&sample_digest(n), &ctx);
     if std::env::args().any(|a| a == "--text") {

@@ -9,11 +9,13 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use paperpost::domain::SubscriberStatus;
 use support::newsletter::{Newsletter, closed_port, relay};
+use support::process::run_tool;
 use support::smtp::SmtpServer;
+use support::wait;
 
 /// A Postfix instance of the test's own: its own config, queue and data folders in a temp
 /// folder, smtpd on a free loopback port, the domain `local.test` delivered locally (with no
@@ -42,16 +44,12 @@ fn id_of(flag: &str) -> u32 {
 }
 
 fn postconf(conf: &Path, args: &[&str]) {
-    let out = Command::new(sbin("postconf"))
-        .arg("-c")
-        .arg(conf)
-        .args(args)
-        .output()
-        .expect("postconf (tests/run.sh installs postfix)");
-    assert!(
-        out.status.success(),
-        "postconf {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_tool(
+        Command::new(sbin("postconf"))
+            .arg("-c")
+            .arg(conf)
+            .args(args),
+        "postconf (tests/run.sh installs postfix)",
     );
 }
 
@@ -137,15 +135,11 @@ virtual_gid_maps = static:{gid}
             String::from_utf8_lossy(&out.stderr),
             pf.log()
         );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "postfix never listened\n{}",
-                pf.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait::poll_or(
+            Duration::from_secs(30),
+            || TcpStream::connect(("127.0.0.1", port)).ok(),
+            || format!("postfix never listened\n{}", pf.log()),
+        );
         pf
     }
 
@@ -228,15 +222,11 @@ fn postfix_dsns_for_an_unknown_local_user_and_a_refusing_domain_suppress_exactly
     // Act: Postfix accepts all four, delivers two to the relay and bounces two.
     let send = n.run(&["send"]);
     assert!(send.status.success());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while postfix.delivered() < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "no DSNs arrived\n{}",
-            postfix.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait::poll_or(
+        Duration::from_secs(60),
+        || (postfix.delivered() >= 2).then_some(()),
+        || format!("no DSNs arrived\n{}", postfix.log()),
+    );
     let ingest = n.run(&["bounces", "ingest", postfix.maildir().to_str().unwrap()]);
     let again = n.run(&["bounces", "ingest", postfix.maildir().to_str().unwrap()]);
     let deliveries = n.run(&["deliveries"]);

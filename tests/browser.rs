@@ -3,32 +3,41 @@
 //! (`tests/browser/flow.mjs`).
 //!
 //! sign up on the home page → the confirmation mail (parsed here with mail-parser) → its
-//! link → preferences: new topics and frequency → `paperpost send` mails a digest → 👍 under
+//! link → preferences: new topics and frequency → the editor writes the week's note and pins
+//! a paper on the status page → `paperpost send` mails a digest that opens with them (seen at
+//! 375 and 600 px, light and dark; its web copy and the reader's feed too) → 👍 under
 //! a paper in that digest, confirmed on the page it opens → new papers are fetched and the
 //! next (daily) digest has a "More like what you liked" section → its
 //! `List-Unsubscribe` URL gets the RFC 8058 one-click POST from the browser context → the
-//! store says `unsubscribed`.
+//! store says `unsubscribed`, and the web copy and the feed are gone (404).
 //!
-//! Screenshots of every page land in `test-artifacts/browser/` (gitignored), with the two
-//! mails and the logs. Needs node, Chromium and `npm install` in `tests/browser/`:
-//! `tests/run.sh` sets all of that up.
+//! Screenshots of every page land in the test's temporary folder (or in
+//! `$PAPERPOST_BROWSER_ARTIFACTS` when set, e.g. `test-artifacts/browser`, gitignored), with
+//! the mails and the logs. `README_SCREENSHOT=tests/browser/screenshots/digest.png` also
+//! writes the README's picture of a digest. Needs node, Chromium and `npm install` in
+//! `tests/browser/`: `tests/run.sh` sets all of that up.
 mod support;
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use mail_parser::{Message, MessageParser};
-use paperpost::domain::{Feedback, Frequency, SubscriberStatus, Term};
+use paperpost::domain::{Feedback, Frequency, Period, SubscriberStatus, Term};
 use paperpost::store::Store;
 use support::cli::{self, paperpost};
 use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
+use support::process::Running;
 use support::smtp::SmtpServer;
+use support::wait;
 
 const EMAIL: &str = "ada.browser@example.org";
+const NOTE: &str = "A week of long contexts and honest benchmarks. Start with the game.";
+const PIN_ID: &str = "2410.18975";
+const PIN_TITLE: &str = "Unbounded: A Generative Infinite Game of Character Life Simulation";
+const PIN_NOTE: &str = "A game that never ends, built on an LLM.";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn root() -> &'static Path {
@@ -43,90 +52,10 @@ fn write_config(dir: &Path, port: u16, smtp_port: u16) -> PathBuf {
     )
     .table(&file_source("hf", "hf_daily_papers_2024-10-25_full.json"))
     .table(&smtp_delivery(&relay(None, smtp_port, 10.0)))
-    .table(&format!("[web]\nbind = \"127.0.0.1:{port}\"\n"))
+    .table(&format!(
+        "[web]\nbind = \"127.0.0.1:{port}\"\nstatus_loopback = true\n"
+    ))
     .write(dir)
-}
-
-/// A child process that is stopped with SIGTERM when dropped (test passed or not), then
-/// killed if it does not exit within 10 s. On a failed test its log is printed.
-struct Running {
-    name: &'static str,
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Running {
-    fn spawn(name: &'static str, mut cmd: Command, log: PathBuf) -> Running {
-        let out = File::create(&log).unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Running {
-            name,
-            child: Some(child),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().unwrap())
-    }
-
-    /// Waits for the process to end by itself; kills it after `limit`.
-    fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.exited() {
-                self.child = None;
-                return status;
-            }
-            if start.elapsed() > limit {
-                self.terminate();
-                panic!(
-                    "{} still running after {limit:?}:\n{}",
-                    self.name,
-                    self.log()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGTERM (by PID), then SIGKILL after 10 s. The exit status, if it was still running.
-    fn terminate(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -TERM {}", child.id()))
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        child.wait().ok()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.terminate();
-            if std::thread::panicking() {
-                eprintln!("--- {} log ---\n{}", self.name, self.log());
-            }
-        }
-    }
 }
 
 /// `GET path` over plain HTTP/1.1; the status code, or `None` when nothing answers.
@@ -147,24 +76,34 @@ fn serve(config: &Path, port: u16, dir: &Path) -> Running {
     let mut cmd = cli::command(config, &["serve"]);
     cmd.env("RUST_LOG", "paperpost=debug");
     let mut server = Running::spawn("paperpost serve", cmd, dir.join("serve.log"));
-    let start = Instant::now();
-    while http_status(port, "/healthz") != Some(200) {
-        if let Some(status) = server.exited() {
-            panic!("paperpost serve exited ({status}):\n{}", server.log());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "/healthz did not answer 200 within 30 s:\n{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server.wait_until("/healthz to answer 200", Duration::from_secs(30), |_| {
+        http_status(port, "/healthz") == Some(200)
+    });
     server
+}
+
+/// `GET path` over plain HTTP/1.1: the status, the head (lower-cased) and the body.
+fn http_get(port: u16, path: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = String::new();
+    s.read_to_string(&mut all).unwrap();
+    let (head, body) = all.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_lowercase(), body.to_string())
 }
 
 /// Runs one phase of `flow.mjs` and fails the test when it fails.
 fn browser(phase: &'static str, env: &[(&str, &str)], artifacts: &Path) {
     let mut cmd = Command::new("node");
+    if let Ok(out) = std::env::var("README_SCREENSHOT") {
+        cmd.env("README_SCREENSHOT", root().join(out));
+    }
     cmd.arg("flow.mjs")
         .arg(phase)
         .current_dir(root().join("tests/browser"))
@@ -182,23 +121,17 @@ fn browser(phase: &'static str, env: &[(&str, &str)], artifacts: &Path) {
 
 /// Waits for the `n`-th message (counting from 1) to `to`, raw.
 fn wait_for_mail(smtp: &SmtpServer, to: &str, n: usize) -> Vec<u8> {
-    let start = Instant::now();
-    loop {
-        let mine: Vec<_> = smtp
-            .messages()
-            .into_iter()
-            .filter(|m| m.to.iter().any(|t| t == to))
-            .collect();
-        if mine.len() >= n {
-            return mine[n - 1].raw.clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no mail #{n} to {to} within 30 s (got {})",
-            mine.len()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait::poll(
+        &format!("mail #{n} to {to}"),
+        Duration::from_secs(30),
+        || {
+            smtp.messages()
+                .into_iter()
+                .filter(|m| m.to.iter().any(|t| t == to))
+                .nth(n - 1)
+                .map(|m| m.raw)
+        },
+    )
 }
 
 /// The link to `{prefix}…` in a decoded body part (quoted-printable and HTML entities undone
@@ -240,11 +173,14 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: run tests/run.sh (it installs Debian's chromium)"
     );
-    let artifacts = root().join("test-artifacts/browser");
-    let _ = std::fs::remove_dir_all(&artifacts);
-    std::fs::create_dir_all(&artifacts).unwrap();
     let smtp = SmtpServer::start(None);
     let dir = tempfile::tempdir().unwrap();
+    let artifacts = match std::env::var("PAPERPOST_BROWSER_ARTIFACTS") {
+        Ok(path) => root().join(path),
+        Err(_) => dir.path().join("artifacts"),
+    };
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).unwrap();
     // A port nobody listens on right now: `serve` binds it next.
     let port = closed_port();
     let base = format!("http://127.0.0.1:{port}/");
@@ -315,6 +251,22 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         "{terms:?}"
     );
 
+    // 2b. The editor writes the week's note and pins a paper, on the status page.
+    browser(
+        "editor",
+        &[
+            ("BASE_URL", &base),
+            ("NOTE", NOTE),
+            ("PIN_ID", PIN_ID),
+            ("PIN_NOTE", PIN_NOTE),
+        ],
+        &artifacts,
+    );
+    let week = Period::week_of(chrono::Utc::now().date_naive()).key();
+    let editorial = Store::open(&store_path).unwrap().editorial(&week).unwrap();
+    assert_eq!(editorial.note.as_deref(), Some(NOTE));
+    assert_eq!(editorial.pins[0].paper_id.as_str(), PIN_ID);
+
     // 3. The weekly digest goes out, with a one-click List-Unsubscribe.
     let send = paperpost(&config, &["send"]);
     assert!(send.status.success());
@@ -358,6 +310,42 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
     )
     .unwrap();
     let digest_path = digest_html.to_str().unwrap();
+    // It opens with the editor's note and pick, and links its web copy and the reader's feed.
+    let html_part = digest.body_html(0).unwrap().into_owned();
+    for part in [body.as_ref(), html_part.as_str()] {
+        let note = part.find(NOTE).expect("the editor's note");
+        let pinned = part.find(PIN_NOTE).expect("the pin's note");
+        assert!(note < pinned && part.contains(PIN_TITLE));
+    }
+    let web_copy_url = link_in(&body, &format!("{base}d/")).expect("a web copy link");
+    assert!(web_copy_url.ends_with(&week), "{web_copy_url}");
+    let feed_url = link_in(&body, &format!("{base}feed/")).expect("a feed link");
+    let web_copy_path = &web_copy_url[base.len() - 1..];
+    let feed_path = &feed_url[base.len() - 1..];
+    let (status, head, page) = http_get(port, web_copy_path);
+    assert_eq!(status, 200);
+    assert!(head.contains("x-robots-tag: noindex"), "{head}");
+    assert!(
+        page == digest.body_html(0).unwrap().replace("\r\n", "\n"),
+        "the web copy is the mail's HTML"
+    );
+    browser(
+        "digest",
+        &[
+            ("BASE_URL", &base),
+            ("DIGEST_HTML", digest_path),
+            ("WEB_COPY_URL", &web_copy_url),
+            ("FEED_URL", &feed_url),
+            ("NOTE", NOTE),
+            ("PIN_TITLE", PIN_TITLE),
+            ("PIN_NOTE", PIN_NOTE),
+            (
+                "LIKE_TITLE",
+                "Can Knowledge Editing Really Correct Hallucinations?",
+            ),
+        ],
+        &artifacts,
+    );
     browser(
         "like",
         &[
@@ -424,9 +412,16 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         subscriber(&store_path).status,
         SubscriberStatus::Unsubscribed
     );
+    for path in [web_copy_path, feed_path] {
+        assert_eq!(
+            http_get(port, path).0,
+            404,
+            "revoked on unsubscribe: {path}"
+        );
+    }
 
     // The server stops cleanly on SIGTERM.
-    let status = server.terminate().expect("serve was still running");
+    let (status, _) = server.stop(Duration::from_secs(10));
     assert!(status.success(), "serve exited with {status}");
     std::fs::copy(dir.path().join("serve.log"), artifacts.join("serve.log")).unwrap();
     let log = std::fs::read_to_string(artifacts.join("serve.log")).unwrap();

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use base64::Engine;
 use support::newsletter::{Newsletter, relay};
+use support::process::run_tool;
 use support::smtp::SmtpServer;
 
 const SELECTOR: &str = "test2026";
@@ -38,15 +39,7 @@ print("PASS" if dkim.verify(message, dnsfunc=dnsfunc) else "FAIL")
 "#;
 
 fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_tool(Command::new("openssl").args(args), "openssl");
 }
 
 /// Makes a key pair; returns the DKIM TXT record of its public key.
@@ -84,17 +77,13 @@ fn make_key(dir: &Path, algorithm: &str) -> String {
 }
 
 fn verify(eml: &Path, record: &str) -> String {
-    let out = Command::new("python3")
-        .args(["-c", VERIFY_PY])
-        .arg(eml)
-        .arg(record)
-        .arg(format!("{SELECTOR}._domainkey.{DOMAIN}"))
-        .output()
-        .expect("python3 with dkimpy (tests/run.sh installs it)");
-    assert!(
-        out.status.success(),
-        "dkimpy: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_tool(
+        Command::new("python3")
+            .args(["-c", VERIFY_PY])
+            .arg(eml)
+            .arg(record)
+            .arg(format!("{SELECTOR}._domainkey.{DOMAIN}")),
+        "python3 with dkimpy (tests/run.sh installs it)",
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

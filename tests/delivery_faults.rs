@@ -290,8 +290,7 @@ fn a_delivery_older_than_max_age_is_failed_and_not_suppressed() {
 
 #[test]
 fn a_suppressed_address_fails_in_a_later_edition_without_any_smtp_traffic() {
-    use paperpost::config::Settings;
-    use paperpost::domain::{Frequency, Period};
+    use paperpost::domain::Period;
 
     let smtp = SmtpServer::start(Some(json!({"recipients": {addr("gone"): ["550 rcpt"]}})));
     let delivery = format!("{FAST}{}", relay(Some("local"), smtp.port, 1.0));
@@ -303,27 +302,16 @@ fn a_suppressed_address_fails_in_a_later_edition_without_any_smtp_traffic() {
     assert_eq!(suppressed(&n), [addr("gone")].into_iter().collect());
 
     // A later edition: new papers arrive, next week's edition is planned.
-    std::thread::sleep(Duration::from_millis(1100)); // first_seen is in whole seconds
     n.write_config("arxiv_api_2026_query_testing_max10.xml", 3, &delivery);
     assert!(n.run(&["fetch"]).status.success());
-    let settings = Settings::load(&n.config).unwrap();
-    let store = n.store();
-    let next_week = Period::week_of(chrono::Utc::now().date_naive() + chrono::Duration::days(7));
-    let plan = paperpost::pipeline::plan_edition(
-        &settings,
-        &store,
-        next_week,
-        Frequency::Weekly,
-        None,
-        false,
-        chrono::Utc::now(),
-    )
-    .unwrap();
+    let next_week = Period::week_of(n.now().date_naive() + chrono::Duration::days(7));
+    let plan = n.plan(next_week);
     assert_eq!(plan.planned, 2, "{plan:?}");
     let rcpt_before = smtp.rcpt_attempts().len();
 
     n.send_until_done(3);
 
+    let store = n.store();
     let second = next_week.key();
     assert_ne!(first, second);
     let gone = store
@@ -361,7 +349,11 @@ fn sigterm_stops_claiming_finishes_what_is_in_flight_and_exits_cleanly() {
 
     let child = n.spawn(&["send"]);
     let started = Instant::now();
-    while smtp.log().len() < 3 && started.elapsed() < Duration::from_secs(20) {
+    while smtp.log().len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "fewer than 3 messages arrived within 20 s of starting `send`"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     cli::sigterm(&child);

@@ -6,13 +6,15 @@
 use std::path::Path;
 use std::process::Command;
 
+use paperpost::domain::{Digest, EditorsPick, EditorsSection};
 use paperpost::render::{EmailContext, render_digest, sample_digest};
 
 const MAX_PAIRS: usize = 20;
 
 #[test]
 fn a_realistic_digest_has_at_most_20_unsupported_feature_client_pairs() {
-    // Arrange: a 20-paper digest with every field (thumbnails, AI summaries, keywords, links).
+    // Arrange: a 20-paper digest with every field (thumbnails, AI summaries, keywords, links),
+    // the editor's note and two pinned papers with notes.
     let base = url::Url::parse("https://papers.example.org/").unwrap();
     let ctx = EmailContext {
         newsletter_name: "paperpost",
@@ -23,8 +25,31 @@ fn a_realistic_digest_has_at_most_20_unsupported_feature_client_pairs() {
         feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
         why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
         full_abstract: false,
+        web_copy_url: Some("https://papers.example.org/d/42.secret/2026-W48"),
+        feed_url: Some("https://papers.example.org/feed/42.secret.xml"),
     };
-    let html = render_digest(&sample_digest(20), &ctx).html;
+    let sample = sample_digest(20);
+    let editors = EditorsSection {
+        note: Some("A week of long contexts. Notes at https://example.org/notes.".into()),
+        picks: sample.picks()[..2]
+            .iter()
+            .map(|p| EditorsPick {
+                paper: p.paper.clone(),
+                note: Some("Read this one first.".into()),
+            })
+            .collect(),
+    };
+    let digest = Digest::with_editors(
+        sample.period(),
+        editors,
+        sample.picks()[2..].to_vec(),
+        Vec::new(),
+        false,
+        sample.generated_at(),
+    )
+    .unwrap();
+    let html = render_digest(&digest, &ctx).html;
+    assert!(html.contains("From the editor") && html.contains("Read this one first."));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("digest.html");
     std::fs::write(&file, &html).unwrap();

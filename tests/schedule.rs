@@ -392,9 +392,12 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
         Arc::new(clock.clone()),
         stop_rx,
     ));
-    while clock.now() < end {
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-    }
+    support::wait::until_async(
+        "the loop's clock to reach the end of the week",
+        std::time::Duration::from_secs(60),
+        || clock.now() >= end,
+    )
+    .await;
     stop_tx.send(true).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(30), scheduler)
         .await

@@ -4,16 +4,18 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use paperpost::domain::DeliveryState;
 use paperpost::store::Store;
 use support::TestServer;
 use support::cli::{self, paperpost};
+use support::net::{connect_from, is_closed, until_all_closed};
 use support::newsletter::{Config, relay, smtp_delivery};
+use support::process::Running;
 use support::recorded::{feeds_toml, recorded_sources};
 use support::smtp::SmtpServer;
+use support::wait;
 
 /// The recorded sources, a real SMTP server and a config for both in a temp folder.
 struct Setup {
@@ -61,45 +63,55 @@ impl Setup {
 /// The `/status` token `spawn_serve` gives the server.
 const STATUS_TOKEN: &str = "status-token-of-the-serve-tests";
 
-/// `paperpost serve` (web server on a free port, scheduler beside it), logging paperpost's
-/// info to `log`.
-fn spawn_serve(config: &Path, stdout: Stdio, log: &Path) -> Child {
-    cli::command(config, &["serve", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "paperpost=info")
-        .env("PAPERPOST_STATUS_TOKEN", STATUS_TOKEN)
-        .stdout(stdout)
-        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
-        .spawn()
-        .unwrap()
-}
-
-/// Sends SIGTERM and waits for the exit; kills `child` and fails the test (with `log()`)
-/// when it has not exited `limit` after the signal. The exit status and the time it took.
-fn stop_with_sigterm(
-    child: &mut Child,
-    limit: Duration,
-    log: impl Fn() -> String,
-) -> (ExitStatus, Duration) {
-    cli::sigterm(child);
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status, start.elapsed());
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("serve did not stop within {limit:?} of SIGTERM:\n{}", log());
-        }
-        std::thread::sleep(Duration::from_millis(50));
+/// `paperpost serve` (web server on a free port, scheduler beside it) with paperpost's info
+/// in `dir/serve.log` and what it prints in `dir/serve.out`; stopped when dropped.
+fn spawn_serve(config: &Path, dir: &Path) -> Serving {
+    let mut cmd = cli::command(config, &["serve", "--bind", "127.0.0.1:0"]);
+    cmd.env("RUST_LOG", "paperpost=info")
+        .env("PAPERPOST_STATUS_TOKEN", STATUS_TOKEN);
+    let out = dir.join("serve.out");
+    Serving {
+        process: Running::spawn_split("paperpost serve", cmd, &out, dir.join("serve.log")),
+        out,
     }
 }
 
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
+/// A running `paperpost serve`: the process, and the file its stdout goes to.
+struct Serving {
+    process: Running,
+    out: PathBuf,
+}
+
+impl Serving {
+    /// The `http://127.0.0.1:port/` it printed, once it has.
+    fn url(&self) -> String {
+        wait::poll("the listening address", Duration::from_secs(30), || {
+            std::fs::read_to_string(&self.out)
+                .unwrap_or_default()
+                .split_whitespace()
+                .find(|w| w.starts_with("http://127.0.0.1:"))
+                .map(str::to_string)
+        })
     }
+}
+
+impl std::ops::Deref for Serving {
+    type Target = Running;
+    fn deref(&self) -> &Running {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for Serving {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.process
+    }
+}
+
+/// When the scheduler's last tick started (it is recorded as the tick ends).
+fn last_tick(store: &Store) -> Option<chrono::DateTime<chrono::Utc>> {
+    let t = store.meta(paperpost::pipeline::LAST_TICK).unwrap()?;
+    Some(chrono::DateTime::parse_from_rfc3339(&t).unwrap().to_utc())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,27 +151,14 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     ] {
         assert!(paperpost(&config, args).status.success());
     }
-    let log_path = dir.path().join("serve.log");
-    let out_path = dir.path().join("serve.out");
 
     // Act: start the service (web server on a free port, scheduler beside it).
-    let mut child = spawn_serve(
-        &config,
-        Stdio::from(std::fs::File::create(&out_path).unwrap()),
-        &log_path,
-    );
-    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let mut serve = spawn_serve(&config, dir.path());
 
     // Assert: the three digests arrive…
-    let arrived = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        wait_until("three digests", Duration::from_secs(60), || {
-            smtp.log().len() >= 3
-        })
-    }));
-    if arrived.is_err() {
-        let _ = child.kill();
-        panic!("no digests; serve said:\n{}", server_log());
-    }
+    serve.wait_until("three digests", Duration::from_secs(60), |_| {
+        smtp.log().len() >= 3
+    });
     let mut to: Vec<String> = smtp.log().into_iter().flat_map(|(to, _)| to).collect();
     to.sort();
     assert_eq!(
@@ -167,12 +166,7 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         ["ada@example.org", "alan@example.org", "grace@example.org"]
     );
     // The web server answers from the same process.
-    let listening = std::fs::read_to_string(&out_path).unwrap();
-    let url = listening
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {listening:?}"))
-        .to_string();
+    let url = serve.url();
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert!(health.status().is_success());
     // The operator's status page: with its token only (no loopback by default).
@@ -191,21 +185,21 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     }
     // …and later ticks (fetches every 2 s, sends every 3 s) send nothing new.
     let fetches = |log: &str| log.matches(" fetched ").count();
-    let before = fetches(&server_log());
-    wait_until("two more fetch ticks", Duration::from_secs(20), || {
-        fetches(&server_log()) >= before + 2
+    let before = fetches(&serve.log());
+    serve.wait_until("two more fetch ticks", Duration::from_secs(20), |s| {
+        fetches(&s.log()) >= before + 2
     });
-    std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(
-        smtp.log().len(),
-        3,
-        "a later tick sent again:\n{}",
-        server_log()
-    );
+    // A tick that started after that one has ended it, sending included.
+    let seen = chrono::Utc::now();
+    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    serve.wait_until("the next tick to end", Duration::from_secs(20), |_| {
+        last_tick(&store).is_some_and(|t| t > seen)
+    });
+    assert_eq!(smtp.log().len(), 3, "a later tick sent again");
 
     // SIGTERM: a clean exit, promptly.
-    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
-    let log = server_log();
+    let (status, _) = serve.stop(Duration::from_secs(10));
+    let log = serve.log();
     assert!(status.success(), "exit {status:?}:\n{log}");
     assert!(log.contains("scheduler stopped"), "{log}");
     assert!(!log.contains("ERROR"), "{log}");
@@ -272,17 +266,16 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
                 .success()
         );
     }
-    let log_path = dir.path().join("serve.log");
-    let mut child = spawn_serve(&config, Stdio::null(), &log_path);
-    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    wait_until("the edition to be planned", Duration::from_secs(60), || {
-        server_log().contains("planned the weekly edition")
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    let mut serve = spawn_serve(&config, dir.path());
+    serve.wait_until(
+        "the slow reader's message to be in flight",
+        Duration::from_secs(60),
+        |_| smtp.rcpt_attempts().iter().any(|r| r == "slow@example.org"),
+    );
 
-    let (status, took) = stop_with_sigterm(&mut child, Duration::from_secs(15), server_log);
+    let (status, took) = serve.stop(Duration::from_secs(15));
 
-    let log = server_log();
+    let log = serve.log();
     assert!(status.success(), "exit {status:?}:\n{log}");
     assert!(
         took >= Duration::from_secs(1),
@@ -415,63 +408,31 @@ async fn a_hostile_source_in_the_start_up_fetch_fails_alone_and_serve_keeps_serv
             evil.base
         ))
         .write(dir.path());
-    let log_path = dir.path().join("serve.log");
-    let out_path = dir.path().join("serve.out");
 
     // Act: a fresh store, so serve's first tick catches the fetch up at once.
-    let mut child = spawn_serve(
-        &config,
-        Stdio::from(std::fs::File::create(&out_path).unwrap()),
-        &log_path,
-    );
-    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let fetched = std::panic::catch_unwind(|| {
-        wait_until("the start-up fetch", Duration::from_secs(60), || {
-            server_log().contains(" fetched ")
-        })
+    let mut serve = spawn_serve(&config, dir.path());
+    serve.wait_until("the start-up fetch", Duration::from_secs(60), |s| {
+        s.log().contains(" fetched ")
     });
-    if fetched.is_err() {
-        let _ = child.kill();
-        panic!("no fetch; serve said:\n{}", server_log());
-    }
 
     // Assert: both hostile sources failed with their limits, the process lives on and
     // answers, and the good sources' papers are stored.
-    let log = server_log();
-    assert!(child.try_wait().unwrap().is_none(), "serve died:\n{log}");
+    let log = serve.log();
+    assert!(serve.exited().is_none(), "serve died:\n{log}");
     assert!(log.contains("depth limit"), "{log}");
     assert!(
         log.contains("larger than the limit of 1048576 bytes"),
         "{log}"
     );
-    let listening = std::fs::read_to_string(&out_path).unwrap();
-    let url = listening
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {listening:?}"))
-        .to_string();
+    let url = serve.url();
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert!(health.status().is_success());
-    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
-    assert!(status.success(), "exit {status:?}:\n{}", server_log());
+    let (status, _) = serve.stop(Duration::from_secs(10));
+    assert!(status.success(), "exit {status:?}:\n{}", serve.log());
     let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
     assert!(store.paper_count().unwrap() > 0, "the good sources' papers");
     evil.stop();
     sources.stop().await;
-}
-
-/// The `http://127.0.0.1:port/` a `serve` printed to `out`, once it has.
-fn served_url(out: &Path) -> String {
-    let mut url = None;
-    wait_until("the listening address", Duration::from_secs(30), || {
-        url = std::fs::read_to_string(out)
-            .unwrap_or_default()
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .map(str::to_string);
-        url.is_some()
-    });
-    url.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -485,14 +446,8 @@ async fn serve_applies_the_web_keys_timeouts_caps_and_loopback_status() {
             "[web]\nheader_timeout_secs = 3\nmax_connections_per_ip = 2\nstatus_loopback = true\n",
         )
         .write(dir.path());
-    let (out, log) = (dir.path().join("serve.out"), dir.path().join("serve.log"));
-    let mut child = spawn_serve(
-        &config,
-        Stdio::from(std::fs::File::create(&out).unwrap()),
-        &log,
-    );
-    let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
-    let url = served_url(&out);
+    let mut serve = spawn_serve(&config, dir.path());
+    let url = serve.url();
     let addr: std::net::SocketAddr = url
         .trim_start_matches("http://")
         .trim_end_matches('/')
@@ -501,28 +456,21 @@ async fn serve_applies_the_web_keys_timeouts_caps_and_loopback_status() {
 
     // Act + assert: two idle connections from 127.0.0.5 are held, a third is closed at
     // once, and the two are closed after the header timeout.
-    let from = |last: u8| async move {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind(([127, 0, 0, last], 0).into()).unwrap();
-        socket.connect(addr).await.unwrap()
-    };
-    let closed = |mut s: tokio::net::TcpStream| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = [0u8; 64];
-        tokio::time::timeout(Duration::from_secs(15), s.read(&mut buf))
-            .await
-            .is_ok_and(|r| r.map_or(true, |n| n == 0))
-    };
-    let (a, b) = (from(5).await, from(5).await);
+    let (a, b) = (
+        connect_from([127, 0, 0, 5], addr).await,
+        connect_from([127, 0, 0, 5], addr).await,
+    );
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
-    assert_eq!(health.status(), 200, "{}", server_log());
-    assert!(closed(from(5).await).await, "a third from one IP is closed");
-    let open = |s: &tokio::net::TcpStream| matches!(s.try_read(&mut [0u8; 8]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    assert_eq!(health.status(), 200, "{}", serve.log());
+    // A third from one IP is closed at once…
+    let third = connect_from([127, 0, 0, 5], addr).await;
+    until_all_closed(vec![third], Duration::from_secs(15)).await;
     assert!(
-        open(&a) && open(&b),
+        !is_closed(&a) && !is_closed(&b),
         "the cap closed the newcomer, not the first two"
     );
-    assert!(closed(a).await && closed(b).await, "idle ones time out");
+    // …and the idle ones time out.
+    until_all_closed(vec![a, b], Duration::from_secs(15)).await;
 
     // /status: plain loopback yes; with a proxy's header, or from 127.0.0.2, no.
     let status = reqwest::get(format!("{url}status")).await.unwrap();
@@ -544,6 +492,6 @@ async fn serve_applies_the_web_keys_timeouts_caps_and_loopback_status() {
         .unwrap();
     assert_eq!(other.status(), 404, "127.0.0.2 is not loopback enough");
 
-    let (status, _) = stop_with_sigterm(&mut child, Duration::from_secs(10), server_log);
-    assert!(status.success(), "{}", server_log());
+    let (status, _) = serve.stop(Duration::from_secs(10));
+    assert!(status.success(), "{}", serve.log());
 }

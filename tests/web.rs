@@ -1,284 +1,22 @@
 //! HTTP tests of `paperpost serve`: the real app on a free loopback port, a temporary SQLite
 //! file, the file transport as outbox (mails parsed back with mail-parser) and a clock the
-//! tests move.
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+//! tests move (the harness: `support::web_app`).
+mod support;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use paperpost::delivery::{MessageSettings, Transport};
-use paperpost::domain::NewSubscriber;
-use paperpost::domain::{
-    Feedback, Frequency, Paper, PaperId, PickRef, SubscriberEmail, SubscriberStatus, Topics,
-};
+use std::sync::Arc;
+
+use chrono::Duration;
+use paperpost::domain::{Feedback, Frequency, Paper, PaperId, SubscriberStatus, Topics};
 use paperpost::render::sample_digest;
 use paperpost::store::Store;
-use paperpost::web::{AppState, Mailer, WebSettings, run};
+use paperpost::web::WebSettings;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
-
-const FORM: &str = "application/x-www-form-urlencoded";
-
-struct TestApp {
-    base: String,
-    http: reqwest::Client,
-    store: Store,
-    mailer: Mailer,
-    outbox: tempfile::TempDir,
-    clock: Arc<Mutex<DateTime<Utc>>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _db: tempfile::TempDir,
-}
-
-fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
-}
-
-async fn spawn_with(settings: WebSettings) -> TestApp {
-    spawn_configured(settings, |_| {}).await
-}
-
-/// The app with `settings`, after `configure` had its say on the state.
-async fn spawn_configured(settings: WebSettings, configure: impl FnOnce(&mut AppState)) -> TestApp {
-    let db = tempfile::tempdir().unwrap();
-    let store = Store::open(&db.path().join("paperpost.db")).unwrap();
-    seed(&store);
-    let outbox = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/", listener.local_addr().unwrap());
-    let message = MessageSettings {
-        from: "paperpost <digest@example.org>".parse().unwrap(),
-        reply_to: None,
-        list_id: "weekly.papers.example.org".into(),
-        list_name: "paperpost".into(),
-        message_id_domain: "example.org".into(),
-    };
-    let mut state = AppState::new(
-        store.clone(),
-        url::Url::parse(&base).unwrap(),
-        "paperpost",
-        message,
-        Transport::File(outbox.path().to_path_buf()),
-        settings,
-    )
-    .unwrap();
-    let clock = Arc::new(Mutex::new(start_time()));
-    let c = clock.clone();
-    state.clock = Arc::new(move || *c.lock().unwrap());
-    configure(&mut state);
-    let mailer = state.mailer.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(run(listener, state, async {
-        let _ = rx.await;
-    }));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        base,
-        http,
-        store,
-        mailer,
-        outbox,
-        clock,
-        shutdown: Some(tx),
-        server: Some(server),
-        _db: db,
-    }
-}
-
-async fn spawn() -> TestApp {
-    spawn_with(WebSettings::default()).await
-}
-
-/// Five papers (titles "Scaling Diffusion Models …", "… Sparse Mixture-of-Experts …") plus one
-/// with a hostile title, and the public edition of week 2026-W48 listing them all.
-fn seed(store: &Store) {
-    let mut papers: Vec<Paper> = sample_digest(5)
-        .picks()
-        .iter()
-        .map(|p| p.paper.clone())
-        .collect();
-    papers.push(Paper {
-        id: PaperId::parse_arxiv("2611.09999").map(|(id, _)| id),
-        title: "<script>alert('x')</script> & Friends".into(),
-        abstract_text: "An abstract with <b>markup</b> & ampersands.".into(),
-        abs_url: Some("javascript:alert(1)".into()),
-        upvotes: Some(1),
-        ..Paper::default()
-    });
-    let picks: Vec<PickRef> = papers
-        .iter()
-        .map(|p| PickRef {
-            id: p.id.clone().unwrap(),
-            reasons: vec!["trending".into()],
-            more_like: false,
-        })
-        .collect();
-    store.upsert_papers(papers, start_time()).unwrap();
-    store
-        .edition_for_period("2026-W48", &picks, start_time())
-        .unwrap();
-}
-
-impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path.trim_start_matches('/'))
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).send().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, body: impl Into<String>) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .header(CONTENT_TYPE, FORM)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn subscribe(&self, email: &str, topics: &str) -> (StatusCode, String) {
-        let r = self
-            .post(
-                "subscribe",
-                form(&[
-                    ("email", email),
-                    ("topics", topics),
-                    ("frequency", "weekly"),
-                ]),
-            )
-            .await;
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// Follows a confirmation link as a reader does: opens its page, clicks its button.
-    async fn confirm(&self, path: &str) -> reqwest::Response {
-        let page = self.get(path).await.text().await.unwrap();
-        let csrf = csrf_of(&page, "confirm-form");
-        self.post(path, form(&[("csrf", &csrf)])).await
-    }
-
-    fn advance(&self, by: Duration) {
-        *self.clock.lock().unwrap() += by;
-    }
-
-    /// Every mail written so far, oldest first, once no mail is in flight.
-    async fn mails(&self) -> Vec<Mail> {
-        self.mailer.idle().await;
-        let mut files: Vec<(std::time::SystemTime, PathBuf)> =
-            std::fs::read_dir(self.outbox.path())
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
-                .collect();
-        files.sort();
-        files.into_iter().map(|(_, p)| Mail::read(&p)).collect()
-    }
-
-    async fn mails_to(&self, address: &str) -> Vec<Mail> {
-        self.mails()
-            .await
-            .into_iter()
-            .filter(|m| m.to.eq_ignore_ascii_case(address))
-            .collect()
-    }
-
-    fn subscriber(&self, email: &str) -> paperpost::domain::Subscriber {
-        self.store
-            .subscriber_by_email(email)
-            .unwrap()
-            .expect("subscriber exists")
-    }
-
-    fn add_active(&self, email: &str, topics: &str) -> paperpost::domain::Subscriber {
-        let new = NewSubscriber::active(
-            SubscriberEmail::parse(email).unwrap(),
-            Topics::parse(topics).unwrap(),
-        );
-        self.store.add_subscriber(&new, start_time()).unwrap()
-    }
-
-    async fn stop(mut self) {
-        self.shutdown.take().unwrap().send(()).unwrap();
-        let result = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            self.server.take().unwrap(),
-        )
-        .await
-        .expect("the server stops after the shutdown signal");
-        result.unwrap().unwrap();
-    }
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
-struct Mail {
-    to: String,
-    subject: String,
-    text: String,
-    html: String,
-    raw: String,
-}
-
-impl Mail {
-    fn read(path: &std::path::Path) -> Mail {
-        let bytes = std::fs::read(path).unwrap();
-        let msg = mail_parser::MessageParser::default()
-            .parse(&bytes)
-            .expect("a parsable mail");
-        Mail {
-            to: msg
-                .to()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address())
-                .unwrap()
-                .to_string(),
-            subject: msg.subject().unwrap_or_default().to_string(),
-            text: msg.body_text(0).expect("a text part").into_owned(),
-            html: msg.body_html(0).expect("an HTML part").into_owned(),
-            raw: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    /// The one link to `{base}{route}/…` in `part`.
-    fn link_in(part: &str, base: &str, route: &str) -> Option<String> {
-        let start = format!("{base}{route}/");
-        let at = part.find(&start)?;
-        let rest = &part[at..];
-        let end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '\''))
-            .unwrap_or(rest.len());
-        Some(rest[..end].replace("&amp;", "&"))
-    }
-
-    /// The link to `route` from both parts, which must agree.
-    fn link(&self, base: &str, route: &str) -> String {
-        let text = Mail::link_in(&self.text, base, route).expect("link in the text part");
-        let html = Mail::link_in(&self.html, base, route).expect("link in the HTML part");
-        assert_eq!(text, html, "both parts carry the same link");
-        text
-    }
-
-    fn path(&self, base: &str, route: &str) -> String {
-        self.link(base, route)[base.len()..].to_string()
-    }
-}
-
-fn assert_readable_page(body: &str, needle: &str) {
-    assert!(body.starts_with("<!DOCTYPE html>"), "an HTML page: {body}");
-    assert!(body.contains(needle), "page should say {needle:?}:\n{body}");
-}
+use support::net::{connect_from, is_closed, until_all_closed};
+use support::web_app::{
+    FORM, TestApp, assert_readable_page, csrf_of, form, spawn, spawn_configured, spawn_with,
+    start_time,
+};
 
 #[tokio::test]
 async fn every_route_answers_with_the_security_headers() {
@@ -294,6 +32,10 @@ async fn every_route_answers_with_the_security_headers() {
         ("/healthz", StatusCode::OK),
         (&format!("/preferences/{token}"), StatusCode::OK),
         (&format!("/unsubscribe/{token}"), StatusCode::OK),
+        // A reader's feed (empty before a first digest) and a web copy of an edition that
+        // was never sent to them.
+        (&format!("/feed/{token}.xml"), StatusCode::OK),
+        (&format!("/d/{token}/2026-W48"), StatusCode::NOT_FOUND),
         (
             "/confirm/1.00000000000000000000000000000000",
             StatusCode::NOT_FOUND,
@@ -696,13 +438,6 @@ async fn one_click_unsubscribe_and_subscribing_again() {
     app.stop().await;
 }
 
-/// The CSRF field of the form with `id` on `page`.
-fn csrf_of(page: &str, id: &str) -> String {
-    let form = &page[page.find(&format!("id=\"{id}\"")).expect("form on page")..];
-    let at = form.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    form[at..at + 64].to_string()
-}
-
 #[tokio::test]
 async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     let app = spawn().await;
@@ -710,6 +445,10 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     let path = format!("preferences/{}", sub.public_token());
     let page = app.get(&path).await.text().await.unwrap();
     assert!(page.contains("dan@example.org"));
+    assert!(
+        page.contains(&format!("href=\"/feed/{}.xml\"", sub.public_token())),
+        "the reader's private feed is linked"
+    );
     assert!(
         page.contains(r#"id="cat-cs.CL" type="checkbox" name="categories" value="cs.CL" checked"#)
     );
@@ -1225,53 +964,6 @@ fn addr_of(app: &TestApp) -> std::net::SocketAddr {
         .unwrap()
 }
 
-/// A TCP connection to `to` from the loopback address `from` (127.0.0.x): each x is
-/// another client IP to the server.
-async fn connect_from(from: [u8; 4], to: std::net::SocketAddr) -> tokio::net::TcpStream {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket
-        .bind((std::net::Ipv4Addr::from(from), 0).into())
-        .unwrap();
-    socket.connect(to).await.unwrap()
-}
-
-/// Whether the server has closed `stream` (EOF or reset); `false` while it is open.
-fn is_closed(stream: &tokio::net::TcpStream) -> bool {
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.try_read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue, // a response (e.g. 408) before the close
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
-            Err(_) => return true,
-        }
-    }
-}
-
-/// Waits until the server closes every stream (EOF or reset); panics after `within`.
-async fn until_all_closed(streams: Vec<tokio::net::TcpStream>, within: std::time::Duration) {
-    use tokio::io::AsyncReadExt;
-    let mut tasks = tokio::task::JoinSet::new();
-    for mut s in streams {
-        tasks.spawn(async move {
-            let mut buf = [0u8; 4096];
-            loop {
-                match s.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-            }
-        });
-    }
-    tokio::time::timeout(within, async {
-        while let Some(r) = tasks.join_next().await {
-            r.unwrap();
-        }
-    })
-    .await
-    .expect("the server closes every connection");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_and_half_sent_connections_are_capped_and_closed_while_healthz_answers() {
     // Arrange: short timeouts, a per-IP cap of 100.
@@ -1468,9 +1160,12 @@ async fn healthz_and_sign_ups_answer_while_many_slow_previews_run() {
         });
     }
     // Wait until the server is busy with them: the first preview has completed.
-    while done.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        tokio::task::yield_now().await;
-    }
+    support::wait::until_async(
+        "a first preview",
+        std::time::Duration::from_secs(120),
+        || done.load(std::sync::atomic::Ordering::SeqCst) > 0,
+    )
+    .await;
     let health = app.get("healthz").await;
     let previews_done_at_health = done.load(std::sync::atomic::Ordering::SeqCst);
     let (status, _) = app.subscribe("ada@example.org", "graph").await;
@@ -1588,9 +1283,12 @@ async fn healthz_and_previews_answer_while_a_long_write_holds_the_store() {
             written.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     });
-    while wal_size() < before + 1_000_000 && !written.load(std::sync::atomic::Ordering::SeqCst) {
-        tokio::task::yield_now().await;
-    }
+    support::wait::until_async(
+        "the write to grow the WAL by 1 MB or end",
+        std::time::Duration::from_secs(120),
+        || wal_size() >= before + 1_000_000 || written.load(std::sync::atomic::Ordering::SeqCst),
+    )
+    .await;
 
     // Act
     let health = app.get("healthz").await;
@@ -1963,5 +1661,119 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
         .expect("the server closes the idle connection")
         .unwrap_or(0);
     assert_eq!(n, 0, "closed without another answer");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_status_page_writes_the_editors_note_and_pins_that_the_archive_then_shows() {
+    // Arrange: the status page on plain loopback; week 2026-W48 has a public edition.
+    let app = spawn_with_status(WebSettings {
+        status_loopback: true,
+        ..WebSettings::default()
+    })
+    .await;
+    let page = app.get("status").await.text().await.unwrap();
+    assert!(
+        page.contains("Editor's note and picks — 2026-W48"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("http-equiv=\"refresh\""),
+        "no reload while typing"
+    );
+    let csrf = csrf_of(&page, "editorial");
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        app.post("status/editorial", body)
+    };
+    let with = |action: &'static str, rest: &[(&'static str, &str)]| {
+        let mut v = vec![
+            ("csrf", csrf.clone()),
+            ("action", action.to_string()),
+            ("edition", "2026-W48".to_string()),
+        ];
+        v.extend(rest.iter().map(|(k, val)| (*k, val.to_string())));
+        v
+    };
+
+    // Act: a note and a pin, as the forms post them.
+    let r = post(with("note", &[("note", "  A week of scaling laws.  ")])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/status?edition=2026-W48#editorial");
+    let r = post(with(
+        "pin",
+        &[("paper", "arXiv:2611.01003v1"), ("note", "Read first")],
+    ))
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Assert: stored as the CLI stores them; bad posts are refused and change nothing.
+    let editorial = app.store.editorial("2026-W48").unwrap();
+    assert_eq!(editorial.note.as_deref(), Some("A week of scaling laws."));
+    assert_eq!(editorial.pins.len(), 1);
+    assert_eq!(editorial.pins[0].paper_id.as_str(), "2611.01003");
+    let long = "x".repeat(501);
+    type Post = Vec<(&'static str, String)>;
+    let bad: [(Post, StatusCode, &str); 5] = [
+        (
+            with("note", &[("note", "forged")])[1..].to_vec(),
+            StatusCode::FORBIDDEN,
+            "no CSRF field",
+        ),
+        (
+            vec![
+                ("csrf", csrf.clone()),
+                ("action", "note".into()),
+                ("edition", "W48".into()),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not an edition",
+        ),
+        (
+            with("pin", &[("paper", "nope")]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not an arXiv id",
+        ),
+        (
+            with("note", &[("note", &long)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a note too long",
+        ),
+        (
+            with("drop", &[]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an unknown action",
+        ),
+    ];
+    for (pairs, status, why) in bad {
+        assert_eq!(post(pairs).await.status(), status, "{why}");
+    }
+    assert_eq!(app.store.editorial("2026-W48").unwrap(), editorial);
+    let page = app
+        .get("status?edition=2026-W48")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("A week of scaling laws.") && page.contains("2611.01003"));
+
+    // The public archive of the edition: the note, then the pinned paper, marked, first.
+    let archive = app.get("archive/2026-W48").await.text().await.unwrap();
+    let note = archive.find("A week of scaling laws.").expect("the note");
+    let mark = archive
+        .find("★ Editor&#39;s pick")
+        .or_else(|| archive.find("★ Editor's pick"));
+    let mark = mark.expect("the pick is marked");
+    let pinned = mark + archive[mark..].find("Paper 4").unwrap();
+    let first_public = mark + archive[mark..].find("Paper 1").unwrap();
+    assert!(note < mark && pinned < first_public, "the pick leads");
+    assert!(archive.contains("Read first"));
+
+    // Unpinning removes it.
+    let r = post(with("unpin", &[("paper", "2611.01003")])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.editorial("2026-W48").unwrap().pins.is_empty());
     app.stop().await;
 }

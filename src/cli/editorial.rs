@@ -3,13 +3,16 @@
 use chrono::Utc;
 use clap::Subcommand;
 
-use crate::domain::{PaperId, Period};
+use crate::domain::{
+    NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, PaperId, parse_edition, parse_note, parse_pin_id,
+};
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum EditorialCommand {
     /// Set the editor's note of an edition (shown at the top of every digest of it and in
-    /// the archive); an empty note removes it. The edition need not be planned yet.
+    /// the archive); an empty note removes it. The edition need not be planned yet; each
+    /// digest keeps the note as it was when that digest was planned. At most 500 characters.
     Note {
         /// The edition's period key: `2026-W48` (a week) or `2026-11-28` (a day).
         edition: String,
@@ -17,13 +20,14 @@ pub enum EditorialCommand {
         text: String,
     },
     /// Pin a paper to an edition as an editor's pick: it heads every digest of the edition
-    /// (counting towards `max_papers`) unless the reader already got it.
+    /// (counting towards `max_papers`) unless the reader already got it. Pins are resolved
+    /// when a reader's digest is planned: a pin made later reaches only readers planned later.
     Pin {
         /// The edition's period key, e.g. `2026-W48`.
         edition: String,
         /// The paper's arXiv id in any spelling (`2410.18975`, `arXiv:2410.18975v2`, its URL).
         arxiv_id: String,
-        /// Why the editor picked it.
+        /// Why the editor picked it (at most 200 characters).
         #[arg(long)]
         note: Option<String>,
     },
@@ -38,8 +42,9 @@ pub(super) fn run(store: &Store, cmd: EditorialCommand) -> anyhow::Result<i32> {
     match cmd {
         EditorialCommand::Note { edition, text } => {
             let key = period_key(&edition)?;
-            store.set_edition_note(&key, &text, now)?;
-            if text.trim().is_empty() {
+            let note = parse_note(&text, NOTE_MAX_CHARS).map_err(anyhow::Error::msg)?;
+            store.set_edition_note(&key, note.as_deref().unwrap_or(""), now)?;
+            if note.is_none() {
                 println!("removed the editor's note of {key}");
             } else {
                 println!("editor's note of {key} set");
@@ -52,6 +57,10 @@ pub(super) fn run(store: &Store, cmd: EditorialCommand) -> anyhow::Result<i32> {
         } => {
             let key = period_key(&edition)?;
             let id = paper_id(&arxiv_id)?;
+            let note = match note {
+                Some(n) => parse_note(&n, PIN_NOTE_MAX_CHARS).map_err(anyhow::Error::msg)?,
+                None => None,
+            };
             if store.papers_by_id(std::slice::from_ref(&id))?.is_empty() {
                 eprintln!(
                     "note: {id} is not in the store yet; it is pinned and shows once a source has fetched it"
@@ -90,16 +99,9 @@ pub(super) fn run(store: &Store, cmd: EditorialCommand) -> anyhow::Result<i32> {
 }
 
 fn period_key(edition: &str) -> anyhow::Result<String> {
-    let period = Period::parse_key(edition.trim()).ok_or_else(|| {
-        anyhow::anyhow!(
-            "`{edition}` is not an edition: use a week like 2026-W48 or a day like 2026-11-28"
-        )
-    })?;
-    Ok(period.key())
+    parse_edition(edition).map_err(anyhow::Error::msg)
 }
 
 fn paper_id(raw: &str) -> anyhow::Result<PaperId> {
-    PaperId::parse_arxiv(raw)
-        .map(|(id, _)| id)
-        .ok_or_else(|| anyhow::anyhow!("`{raw}` is not an arXiv identifier (e.g. 2410.18975)"))
+    parse_pin_id(raw).map_err(anyhow::Error::msg)
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use tokio::sync::watch;
 
@@ -39,6 +39,11 @@ pub struct SendArgs {
     /// with status 3.
     #[arg(long)]
     wait: bool,
+    /// Tests only, hidden from --help (see the README's "Testing"): run as if the clock read
+    /// this RFC 3339 instant when the command started; it then advances with real time. A
+    /// test reaches a retry or an expired lease this way instead of sleeping until it.
+    #[arg(long, hide = true, value_name = "RFC3339")]
+    now: Option<DateTime<Utc>>,
 }
 
 /// Exit status of a `send` that left deliveries leased to another run, maybe a dead one
@@ -73,11 +78,7 @@ pub(super) async fn send(
         if with_fetch {
             code = super::fetch::fetch(&settings, store).await?;
         }
-        let transport = rt
-            .transport
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("--to and --dry-run exclude each other"))?;
-        return Ok(code.max(test_send(&rt, store, &args, to, transport).await?));
+        return Ok(code.max(test_send(&rt, store, &args, to).await?));
     }
     let fetch_bars = with_fetch.then(|| super::fetch::FetchBars::new(&settings));
     let sending = Sending::default();
@@ -115,9 +116,13 @@ pub(super) async fn send(
     opts.dry_run = args.dry_run;
     opts.wait_for_leases = args.wait;
     opts.on_event = &on_event;
+    if let Some(t) = args.now {
+        let ahead = t - Utc::now();
+        opts.clock = Arc::new(move || Utc::now() + ahead);
+    }
     let progress = opts.progress.clone();
     *sending.progress.lock().unwrap_or_else(|e| e.into_inner()) = Some(progress);
-    let out = pipeline::run_due(&rt, store, Utc::now(), &opts).await;
+    let out = pipeline::run_due(&rt, store, (opts.clock)(), &opts).await;
     sending.finish();
     signals.abort();
     let out = out?;
@@ -260,13 +265,7 @@ impl Sending {
 }
 
 /// `send --to`: one test digest, planned and recorded nowhere.
-async fn test_send(
-    rt: &Runtime,
-    store: &Store,
-    args: &SendArgs,
-    to: &str,
-    transport: Transport,
-) -> anyhow::Result<i32> {
+async fn test_send(rt: &Runtime, store: &Store, args: &SendArgs, to: &str) -> anyhow::Result<i32> {
     let settings = &rt.settings;
     let to = SubscriberEmail::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let target = match (&args.as_reader, &args.topics) {
@@ -278,34 +277,31 @@ async fn test_send(
         (None, Some(t)) => pipeline::TestTarget::Topics(Topics::parse(t)?),
         (None, None) => pipeline::TestTarget::Topics(Topics::default()),
     };
-    let now = Utc::now();
-    let Some(digest) = pipeline::test_digest(settings, store, &target, now)? else {
-        let why = match &target {
-            pipeline::TestTarget::Reader(r) => format!(
-                "no stored paper of the last {} days matches {}'s topics that they have not had \
-                 already (their digest of this period may be planned or sent)",
-                settings.selection.window_days, r.email
-            ),
-            pipeline::TestTarget::Topics(_) => format!(
-                "no stored paper of the last {} days matches (run `paperpost fetch`?)",
-                settings.selection.window_days
-            ),
-        };
-        eprintln!("{} is empty: {why}; nothing sent", target.describe());
-        return Ok(1);
+    let (subject, papers) = match pipeline::send_test(rt, store, &target, &to, Utc::now()).await? {
+        pipeline::TestSent::Sent { subject, papers } => (subject, papers),
+        pipeline::TestSent::Empty => {
+            let why = match &target {
+                pipeline::TestTarget::Reader(r) => format!(
+                    "no stored paper of the last {} days matches {}'s topics that they have not had \
+                     already (their digest of this period may be planned or sent)",
+                    settings.selection.window_days, r.email
+                ),
+                pipeline::TestTarget::Topics(_) => format!(
+                    "no stored paper of the last {} days matches (run `paperpost fetch`?)",
+                    settings.selection.window_days
+                ),
+            };
+            eprintln!("{} is empty: {why}; nothing sent", target.describe());
+            return Ok(1);
+        }
     };
-    let message = pipeline::compose_test(settings, &digest, &target, &to, rt.dkim.as_deref(), now)?;
-    let papers = count(message.papers, "paper", "papers");
-    crate::delivery::send_one(&transport, message.composed)
-        .await
-        .map_err(|e| anyhow::anyhow!("the test digest to {to} was not sent: {e}"))?;
-    match &transport {
-        Transport::File(dir) => println!(
-            "written 1 .eml file to {}: {} ({papers}) for {to}; nothing was mailed (no relay is configured)",
+    let papers = count(papers, "paper", "papers");
+    match &rt.transport {
+        Some(Transport::File(dir)) => println!(
+            "written 1 .eml file to {}: {subject} ({papers}) for {to}; nothing was mailed (no relay is configured)",
             dir.display(),
-            message.subject
         ),
-        Transport::Smtp(_) => println!("test digest sent to {to}: {} ({papers})", message.subject),
+        _ => println!("test digest sent to {to}: {subject} ({papers})"),
     }
     println!("nothing was planned or marked sent; `paperpost send` still sends the edition");
     Ok(0)

@@ -63,6 +63,8 @@ pub struct NewDelivery {
     /// Empty for a skipped (empty) digest.
     pub picks: Vec<PickRef>,
     pub message_id: String,
+    /// The editor's note of the edition at planning time (shown at the top of the digest).
+    pub editor_note: Option<String>,
 }
 
 /// A delivery claimed for sending, with everything needed to render and send it.
@@ -74,6 +76,8 @@ pub struct Claimed {
     pub subscriber: Subscriber,
     pub picks: Vec<PickRef>,
     pub message_id: String,
+    /// The editor's note frozen at planning.
+    pub editor_note: Option<String>,
     /// Attempts including this one.
     pub attempts: u32,
     /// First attempt of this row, for the retry age limit.

@@ -2,7 +2,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Paper;
+use super::{EditorsSection, Paper};
 
 /// The period an edition covers, e.g. the week starting Monday 2026-11-23.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,6 +98,8 @@ pub struct Digest {
     picks: Vec<Pick>,
     /// The "More like what you liked" section, after the picks (often empty).
     more_like: Vec<Pick>,
+    /// The editor's note and pinned papers, above the reader's own picks (often empty).
+    editors: EditorsSection,
     /// True for the trending (non-personalised) digest.
     trending: bool,
     generated_at: DateTime<Utc>,
@@ -121,13 +123,36 @@ impl Digest {
         trending: bool,
         generated_at: DateTime<Utc>,
     ) -> Option<Digest> {
-        (!picks.is_empty() || !more_like.is_empty()).then_some(Digest {
+        Digest::with_editors(
             period,
+            EditorsSection::default(),
             picks,
             more_like,
             trending,
             generated_at,
-        })
+        )
+    }
+
+    /// A digest headed by the editor's note and picks; `None` when it has no paper at all
+    /// (a note alone is not a digest).
+    pub fn with_editors(
+        period: Period,
+        editors: EditorsSection,
+        picks: Vec<Pick>,
+        more_like: Vec<Pick>,
+        trending: bool,
+        generated_at: DateTime<Utc>,
+    ) -> Option<Digest> {
+        (!picks.is_empty() || !more_like.is_empty() || !editors.picks.is_empty()).then_some(
+            Digest {
+                period,
+                picks,
+                more_like,
+                editors,
+                trending,
+                generated_at,
+            },
+        )
     }
     pub fn period(&self) -> Period {
         self.period
@@ -139,9 +164,13 @@ impl Digest {
     pub fn more_like(&self) -> &[Pick] {
         &self.more_like
     }
-    /// Papers in the whole digest (picks and the "more like" section).
+    /// The editor's note and pinned papers of the edition.
+    pub fn editors(&self) -> &EditorsSection {
+        &self.editors
+    }
+    /// Papers in the whole digest (editor's picks, picks and the "more like" section).
     pub fn len(&self) -> usize {
-        self.picks.len() + self.more_like.len()
+        self.editors.picks.len() + self.picks.len() + self.more_like.len()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -184,10 +213,19 @@ mod tests {
         assert!(!json.contains("more_like"), "{json}");
         let new = PickRef {
             more_like: true,
-            ..old
+            ..old.clone()
         };
         let back: PickRef = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
         assert!(back.more_like);
+        // An editor's pick keeps its flag and its note; older rows read as not pinned.
+        assert!(!old.pinned && old.note.is_none());
+        let pin = PickRef::pinned(old.id.clone(), Some("Read first".into()));
+        let json = serde_json::to_string(&pin).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"2410.18975","pinned":true,"note":"Read first"}"#
+        );
+        assert_eq!(serde_json::from_str::<PickRef>(&json).unwrap(), pin);
     }
 }
 
@@ -201,6 +239,12 @@ pub struct PickRef {
     /// In the "More like what you liked" section rather than the main picks.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub more_like: bool,
+    /// Pinned by the editor ("Editor's picks"), resolved when the edition was planned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// The editor's note on a pinned paper, as it was when the edition was planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl From<&Pick> for Option<PickRef> {
@@ -209,6 +253,8 @@ impl From<&Pick> for Option<PickRef> {
             id: p.paper.id.clone()?,
             reasons: p.reasons.clone(),
             more_like: false,
+            pinned: false,
+            note: None,
         })
     }
 }
@@ -220,5 +266,16 @@ impl PickRef {
             more_like: true,
             ..Option::<PickRef>::from(p)?
         })
+    }
+
+    /// The stored form of a paper the editor pinned, with the pin's note.
+    pub fn pinned(id: super::PaperId, note: Option<String>) -> PickRef {
+        PickRef {
+            id,
+            reasons: Vec::new(),
+            more_like: false,
+            pinned: true,
+            note,
+        }
     }
 }

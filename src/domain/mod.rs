@@ -40,3 +40,8 @@ pub(crate) use topics::is_acronym_word;
 pub use topics::{Term, Topics, TopicsError};
 mod digest;
 pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};
+mod editorial;
+pub use editorial::{
+    EditorsPick, EditorsSection, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, parse_edition, parse_note,
+    parse_pin_id,
+};

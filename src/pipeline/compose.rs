@@ -3,15 +3,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use lettre::message::dkim::DkimConfig;
 
 use crate::config::{DeliverySettings, NewsletterSettings, RenderSettings};
 use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
 use crate::domain::Claimed;
-use crate::domain::{Digest, Paper, PaperId, Period, Pick, Subscriber};
-use crate::render::{EmailContext, ViewCache, render_digest_cached};
+use crate::domain::{
+    Digest, EditorsPick, EditorsSection, Paper, PaperId, Period, Pick, PickRef, Subscriber,
+};
+use crate::render::{EmailContext, RenderedDigest, ViewCache, render_digest_cached};
 use crate::store::Store;
 
 /// The per-reader links that go into every digest.
@@ -21,6 +23,17 @@ pub struct ReaderLinks {
     pub archive: String,
     /// Ends in `/`: a paper's 👍/👎 page is this plus its id and `?v=like|dislike`.
     pub feedback: String,
+    /// The reader's private Atom feed of their picks.
+    pub feed: String,
+    /// Ends in `/`: the web copy of an edition's digest is this plus the edition's key.
+    web_copies: String,
+}
+
+impl ReaderLinks {
+    /// The reader's web copy of the digest of edition `period_key`.
+    pub fn web_copy(&self, period_key: &str) -> String {
+        format!("{}{}", self.web_copies, urlencoding::encode(period_key))
+    }
 }
 
 /// Links for a reader, under the public base URL.
@@ -36,14 +49,134 @@ pub fn links_for(base: &url::Url, s: &Subscriber) -> ReaderLinks {
         preferences: join(&format!("preferences/{token}")),
         archive: join("archive"),
         feedback: join(&format!("feedback/{token}/")),
+        feed: join(&format!("feed/{token}.xml")),
+        web_copies: join(&format!("d/{token}/")),
+    }
+}
+
+/// A planned digest as stored: everything needed to render it again, identically — the
+/// mail when it is sent, its web copy whenever the reader opens it.
+pub struct StoredDigest<'a> {
+    pub period_key: &'a str,
+    pub subscriber: &'a Subscriber,
+    pub picks: &'a [PickRef],
+    /// The editor's note as it was when the digest was planned.
+    pub editor_note: Option<&'a str>,
+    pub planned_at: DateTime<Utc>,
+}
+
+/// Renders a digest that was sent to `subscriber` again, from the store: their web copy,
+/// by the code that rendered the mail, from what was planned (picks, editor's note).
+pub fn render_sent(
+    store: &Store,
+    renderer: &DigestRenderer,
+    subscriber: &Subscriber,
+    sent: &crate::store::SentDigest,
+) -> anyhow::Result<RenderedDigest> {
+    let ids: Vec<PaperId> = sent.picks.iter().map(|p| p.id.clone()).collect();
+    let mut found = store.papers_by_id(&ids)?;
+    let papers = ids
+        .iter()
+        .map(|id| {
+            found
+                .remove(id)
+                .map(Arc::new)
+                .ok_or_else(|| anyhow::anyhow!("paper {id} is not in the store"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let stored = StoredDigest {
+        period_key: &sent.period_key,
+        subscriber,
+        picks: &sent.picks,
+        editor_note: sent.editor_note.as_deref(),
+        planned_at: sent.planned_at,
+    };
+    renderer.render(&stored, &papers, &ViewCache::default())
+}
+
+/// How digests are rendered: the newsletter's name, public address and `[render]` mode.
+pub struct DigestRenderer {
+    pub base_url: url::Url,
+    pub name: String,
+    pub full_abstract: bool,
+}
+
+impl DigestRenderer {
+    pub fn new(newsletter: &NewsletterSettings, render: &RenderSettings) -> DigestRenderer {
+        // Ending in `/`, as the web server's own base: `https://x.org/news` must give
+        // `…/news/unsubscribe/…` (what `serve` answers), not `…/unsubscribe/…`, and a web
+        // copy must carry the same links as its mail.
+        let mut base_url = newsletter.base_url.clone();
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        DigestRenderer {
+            base_url,
+            name: newsletter.name.clone(),
+            full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
+        }
+    }
+
+    /// Renders a stored digest from its papers (`papers[i]` is `d.picks[i]`'s): the one
+    /// path for the mail and its web copy.
+    pub fn render(
+        &self,
+        d: &StoredDigest<'_>,
+        papers: &[Arc<Paper>],
+        views: &ViewCache,
+    ) -> anyhow::Result<RenderedDigest> {
+        let (mut picks, mut more_like) = (Vec::new(), Vec::new());
+        let mut editors = EditorsSection {
+            note: d.editor_note.map(str::to_string),
+            picks: Vec::new(),
+        };
+        for (r, p) in d.picks.iter().zip(papers) {
+            if r.pinned {
+                editors.picks.push(EditorsPick {
+                    paper: (**p).clone(),
+                    note: r.note.clone(),
+                });
+                continue;
+            }
+            let pick = Pick {
+                paper: (**p).clone(),
+                reasons: r.reasons.clone(),
+            };
+            if r.more_like {
+                more_like.push(pick);
+            } else {
+                picks.push(pick);
+            }
+        }
+        let period = Period::parse_key(d.period_key)
+            .ok_or_else(|| anyhow::anyhow!("edition key {} is not a period", d.period_key))?;
+        let trending = d.subscriber.topics.is_trending();
+        let digest =
+            Digest::with_editors(period, editors, picks, more_like, trending, d.planned_at)
+                .ok_or_else(|| anyhow::anyhow!("the digest of {} has no papers", d.period_key))?;
+        let links = links_for(&self.base_url, d.subscriber);
+        let web_copy = links.web_copy(d.period_key);
+        let why = why_line(&self.name, d.subscriber);
+        let ctx = EmailContext {
+            newsletter_name: &self.name,
+            base_url: &self.base_url,
+            unsubscribe_url: &links.unsubscribe,
+            preferences_url: Some(&links.preferences),
+            archive_url: Some(&links.archive),
+            feedback_url: Some(&links.feedback),
+            why_line: &why,
+            full_abstract: self.full_abstract,
+            web_copy_url: Some(&web_copy),
+            feed_url: Some(&links.feed),
+        };
+        Ok(render_digest_cached(&digest, &ctx, views))
     }
 }
 
 pub struct Composer {
     store: Store,
-    base_url: url::Url,
-    name: String,
-    full_abstract: bool,
+    renderer: DigestRenderer,
     message: MessageSettings,
     dkim: Option<Arc<DkimConfig>>,
     /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
@@ -63,9 +196,7 @@ impl Composer {
     ) -> Composer {
         Composer {
             store,
-            base_url: newsletter.base_url.clone(),
-            name: newsletter.name.clone(),
-            full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
+            renderer: DigestRenderer::new(newsletter, render),
             message: newsletter.message_settings(),
             dkim,
             bounce_address: delivery.bounce_address.clone(),
@@ -104,36 +235,18 @@ impl Composer {
     pub fn compose(&self, c: &Claimed) -> anyhow::Result<Composed> {
         let ids: Vec<PaperId> = c.picks.iter().map(|p| p.id.clone()).collect();
         let papers = self.papers(&ids)?;
-        let (mut picks, mut more_like) = (Vec::new(), Vec::new());
-        for (r, p) in c.picks.iter().zip(papers) {
-            let pick = Pick {
-                paper: (*p).clone(),
-                reasons: r.reasons.clone(),
-            };
-            if r.more_like {
-                more_like.push(pick);
-            } else {
-                picks.push(pick);
-            }
-        }
-        let period = Period::parse_key(&c.period_key)
-            .ok_or_else(|| anyhow::anyhow!("edition key {} is not a period", c.period_key))?;
-        let trending = c.subscriber.topics.is_trending();
-        let digest = Digest::with_more_like(period, picks, more_like, trending, Utc::now())
-            .ok_or_else(|| anyhow::anyhow!("delivery {} has no papers", c.id))?;
-        let links = links_for(&self.base_url, &c.subscriber);
-        let why = why_line(&self.name, &c.subscriber);
-        let ctx = EmailContext {
-            newsletter_name: &self.name,
-            base_url: &self.base_url,
-            unsubscribe_url: &links.unsubscribe,
-            preferences_url: Some(&links.preferences),
-            archive_url: Some(&links.archive),
-            feedback_url: Some(&links.feedback),
-            why_line: &why,
-            full_abstract: self.full_abstract,
+        let stored = StoredDigest {
+            period_key: &c.period_key,
+            subscriber: &c.subscriber,
+            picks: &c.picks,
+            editor_note: c.editor_note.as_deref(),
+            planned_at: c.created_at,
         };
-        let rendered = render_digest_cached(&digest, &ctx, &self.views);
+        let rendered = self
+            .renderer
+            .render(&stored, &papers, &self.views)
+            .map_err(|e| e.context(format!("delivery {}", c.id)))?;
+        let links = links_for(&self.renderer.base_url, &c.subscriber);
         let to = lettre::message::Mailbox::new(
             c.subscriber.name.clone(),
             c.subscriber.email.address().clone(),

@@ -2,6 +2,7 @@
 //! CLI commands) or together (`run`, the scheduler). This is the only module that calls
 //! every stage; the stages themselves know nothing of each other.
 mod compose;
+mod editorial;
 mod fetch;
 mod plan;
 mod preview;
@@ -9,7 +10,7 @@ mod run;
 mod send;
 mod test_send;
 
-pub use compose::{Composer, links_for};
+pub use compose::{Composer, DigestRenderer, StoredDigest, links_for, render_sent};
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};
@@ -18,4 +19,4 @@ pub use run::{
     RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,
 };
 pub use send::send_with;
-pub use test_send::{TestMessage, TestTarget, compose_test, test_digest};
+pub use test_send::{TestMessage, TestSent, TestTarget, compose_test, send_test, test_digest};

@@ -85,7 +85,13 @@ pub fn plan_edition(
         None => HashSet::new(),
     };
     let last_digest = store.last_digest_times()?;
-    let candidate_ids = selector.candidate_ids();
+    let mut candidate_ids = selector.candidate_ids();
+    // The editor's picks (issue 12) are resolved here, into each reader's stored picks, so
+    // the mail and its web copy agree forever; pins made after a reader was planned reach
+    // only the readers planned after them.
+    let (editor_note, pins) = super::editorial::edition_pins(store, &period)?;
+    candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
+    let max_papers = settings.selection.max_papers;
     let domain = settings.message_settings().message_id_domain;
     let todo: Vec<&Subscriber> = readers
         .iter()
@@ -126,13 +132,26 @@ pub fn plan_edition(
                 let p = personalise(corpus, &fb, picks, &eligible, RecommendLimits::default());
                 (picks, more_like) = (p.picks, p.more_like);
             }
-            if picks.is_empty() && more_like.is_empty() && settings.selection.send_empty {
+            // Pinned papers the reader has not had take the first `max_papers` slots.
+            let pinned = super::editorial::make_room(
+                &pins,
+                already_sent,
+                &mut picks,
+                &mut more_like,
+                max_papers,
+            );
+            if picks.is_empty()
+                && more_like.is_empty()
+                && pinned.is_empty()
+                && settings.selection.send_empty
+            {
                 // Configured to always mail: fall back to the period's trending papers.
                 picks = selector.select(&Default::default(), since, already_sent);
             }
-            let picks: Vec<PickRef> = picks
-                .iter()
-                .filter_map(Option::<PickRef>::from)
+            let picks: Vec<PickRef> = pinned
+                .into_iter()
+                .cloned()
+                .chain(picks.iter().filter_map(Option::<PickRef>::from))
                 .chain(more_like.iter().filter_map(PickRef::more_like))
                 .collect();
             if picks.is_empty() {
@@ -143,6 +162,7 @@ pub fn plan_edition(
             deliveries.push(NewDelivery {
                 subscriber_id: s.id,
                 message_id: new_message_id(&format!("{}.{}", period.key(), s.id), &domain),
+                editor_note: (!picks.is_empty()).then(|| editor_note.clone()).flatten(),
                 picks,
             });
         }

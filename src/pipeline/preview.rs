@@ -106,6 +106,8 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         feedback_url: None,
         why_line: &why,
         full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+        web_copy_url: None,
+        feed_url: None,
     };
     render_preview_page(
         digest,

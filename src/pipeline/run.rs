@@ -81,6 +81,9 @@ pub struct RunOptions<'a> {
     /// in flight are finished.
     pub stop: watch::Receiver<bool>,
     pub on_event: &'a (dyn Fn(RunEvent<'_>) + Sync),
+    /// The time as delivery reads it (claims, retries, leases, `wait_for_leases`): the
+    /// system's, or a test's clock set ahead (`send --now`).
+    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
 }
 
 fn ignore(_: RunEvent<'_>) {}
@@ -96,6 +99,7 @@ impl<'a> RunOptions<'a> {
             progress: Arc::new(Progress::default()),
             stop,
             on_event: &ignore,
+            clock: Arc::new(Utc::now),
         }
     }
 
@@ -442,6 +446,10 @@ async fn deliver_due(
             store,
             transport.clone(),
             engine.clone(),
+            Box::new({
+                let clock = opts.clock.clone();
+                move || clock()
+            }),
             rt.dkim.clone(),
             opts.progress.clone(),
             opts.stop.clone(),
@@ -460,7 +468,7 @@ async fn deliver_due(
             tracing::error!("delivery stopped early: {why}");
         }
         total.absorb(report);
-        out.leased_elsewhere = store.leases_elsewhere(&owner, Utc::now())?;
+        out.leased_elsewhere = store.leases_elsewhere(&owner, (opts.clock)())?;
         if total.aborted.is_some()
             || out.leased_elsewhere.is_empty()
             || !opts.wait_for_leases
@@ -474,13 +482,13 @@ async fn deliver_due(
             .iter()
             .map(|l| l.2)
             .min()
-            .unwrap_or_else(Utc::now);
+            .unwrap_or_else(|| (opts.clock)());
         (opts.on_event)(RunEvent::Waiting {
             until,
             deliveries: out.leased_elsewhere.iter().map(|l| l.1).sum(),
         });
-        let pause =
-            (until - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_secs(1);
+        let pause = (until - (opts.clock)()).to_std().unwrap_or_default()
+            + std::time::Duration::from_secs(1);
         let mut stop = opts.stop.clone();
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}

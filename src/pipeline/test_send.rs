@@ -8,7 +8,9 @@ use lettre::message::Mailbox;
 
 use crate::config::Settings;
 use crate::delivery::{Composed, Outgoing, build_message, new_message_id};
-use crate::domain::{Digest, Frequency, Subscriber, SubscriberEmail, Topics};
+use crate::domain::{
+    Digest, EditorsPick, EditorsSection, Frequency, Subscriber, SubscriberEmail, Topics,
+};
 use crate::render::{EmailContext, render_test_digest};
 use crate::selection::Selector;
 use crate::store::Store;
@@ -73,12 +75,47 @@ pub fn test_digest(
             let already = sent.get(&reader.id).unwrap_or(&none);
             let mut picks = selector.select(&reader.topics, since, already);
             let mut is_trending = reader.topics.is_trending();
-            if picks.is_empty() && settings.selection.send_empty {
+            let period = super::reader_period_for(settings, reader, now);
+            // The edition's note and pins, as planning would put them in this digest.
+            let (note, pins) = super::editorial::edition_pins(store, &period)?;
+            let sent = store.sent_papers_among(
+                &[reader.id],
+                &pins.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+            )?;
+            let had = sent.get(&reader.id).unwrap_or(&none);
+            let pinned = super::editorial::make_room(
+                &pins,
+                had,
+                &mut picks,
+                &mut Vec::new(),
+                settings.selection.max_papers,
+            );
+            if picks.is_empty() && pinned.is_empty() && settings.selection.send_empty {
                 picks = selector.select(&trending, since, already);
                 is_trending = true;
             }
-            let period = super::reader_period_for(settings, reader, now);
-            Ok(Digest::new(period, picks, is_trending, now))
+            let ids: Vec<_> = pinned.iter().map(|p| p.id.clone()).collect();
+            let mut papers = store.papers_by_id(&ids)?;
+            let editors = EditorsSection {
+                note,
+                picks: pinned
+                    .into_iter()
+                    .filter_map(|p| {
+                        Some(EditorsPick {
+                            paper: papers.remove(&p.id)?,
+                            note: p.note.clone(),
+                        })
+                    })
+                    .collect(),
+            };
+            Ok(Digest::with_editors(
+                period,
+                editors,
+                picks,
+                Vec::new(),
+                is_trending,
+                now,
+            ))
         }
     }
 }
@@ -112,6 +149,8 @@ pub fn compose_test(
         feedback_url: None,
         why_line: &why,
         full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+        web_copy_url: None,
+        feed_url: None,
     };
     let rendered = render_test_digest(digest, &ctx, &note);
     let message_settings = settings.message_settings();
@@ -140,5 +179,39 @@ pub fn compose_test(
         },
         subject: rendered.subject,
         papers: digest.picks().len(),
+    })
+}
+
+/// What a test send did.
+pub enum TestSent {
+    /// The digest would be empty: nothing was sent.
+    Empty,
+    /// Sent (or written to the outbox): its subject and how many papers it shows.
+    Sent { subject: String, papers: usize },
+}
+
+/// `send --to`: composes the test digest of `target` at `now` and sends it to `to` through
+/// the runtime's transport; plans and records nothing.
+pub async fn send_test(
+    rt: &crate::config::Runtime,
+    store: &Store,
+    target: &TestTarget,
+    to: &SubscriberEmail,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TestSent> {
+    let transport = rt
+        .transport
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("a test send needs a transport"))?;
+    let Some(digest) = test_digest(&rt.settings, store, target, now)? else {
+        return Ok(TestSent::Empty);
+    };
+    let message = compose_test(&rt.settings, &digest, target, to, rt.dkim.as_deref(), now)?;
+    crate::delivery::send_one(transport, message.composed)
+        .await
+        .map_err(|e| anyhow::anyhow!("the test digest to {to} was not sent: {e}"))?;
+    Ok(TestSent::Sent {
+        subject: message.subject,
+        papers: message.papers,
     })
 }

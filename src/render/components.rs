@@ -48,6 +48,11 @@ impl Render for PaperCard<'_> {
                 @if let Some(authors) = &v.authors {
                     p.pp-mu style=(s::AUTHORS) { (authors) }
                 }
+                @if let Some(note) = &v.pin_note {
+                    p.pp-tx style=(s::SUMMARY) {
+                        strong { (COPY.paper.editors_pick_note) ": " } (Linkified(note))
+                    }
+                }
                 @if let Some(summary) = &v.summary {
                     p.pp-tx style=(s::SUMMARY) {
                         @if v.summary_is_ai { strong { (COPY.paper.ai_summary) ": " } }

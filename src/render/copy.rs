@@ -25,6 +25,7 @@ pub(crate) struct Heading {
     pub more_like: String,
     pub more_like_intro: String,
     pub glance: String,
+    pub editors_note: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +47,8 @@ pub(crate) struct PaperCopy {
     pub untitled: String,
     pub like: String,
     pub dislike: String,
+    pub editors_pick: String,
+    pub editors_pick_note: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +58,8 @@ pub(crate) struct Footer {
     pub archive: String,
     pub unsubscribe: String,
     pub sent_by: String,
+    pub view_in_browser: String,
+    pub feed: String,
 }
 
 pub(crate) static COPY: LazyLock<Copy> = LazyLock::new(|| {

@@ -3,7 +3,7 @@ use maud::{Markup, html};
 
 use crate::domain::{Digest, shorten};
 
-use super::components::{PaperCard, section_heading};
+use super::components::{Linkified, PaperCard, section_heading};
 use super::copy::COPY;
 use super::layout::{self, FooterLinks};
 use super::style;
@@ -28,6 +28,11 @@ pub struct EmailContext<'a> {
     pub why_line: &'a str,
     /// `[render] abstract = "full"`: each card shows the abstract under its summary.
     pub full_abstract: bool,
+    /// This reader's web copy of this digest (`…/d/{token}/{edition}`): "View in browser"
+    /// near the top. `None` on public pages.
+    pub web_copy_url: Option<&'a str>,
+    /// This reader's private Atom feed (`…/feed/{token}.xml`), in the footer.
+    pub feed_url: Option<&'a str>,
 }
 
 /// One rendered edition, ready for delivery.
@@ -41,7 +46,7 @@ pub struct RenderedDigest {
 /// "paperpost: Scaling Diffusion Models to Millions of… and 11 more — week of 2026-11-23":
 /// the top paper's title (TeX converted, shortened), the count, the period.
 pub fn digest_subject(digest: &Digest, newsletter_name: &str) -> String {
-    let n = digest.picks().len();
+    let n = digest.editors().picks.len() + digest.picks().len();
     let period = digest.period().label();
     match view::top_title(digest) {
         Some(title) if n > 1 => format!("{newsletter_name}: {title} and {} more — {period}", n - 1),
@@ -55,14 +60,27 @@ pub fn render_digest(digest: &Digest, ctx: &EmailContext<'_>) -> RenderedDigest 
     render_with(digest, ctx, sections_of(digest), None)
 }
 
-/// The paper views of a digest, by section.
+/// The paper views of a digest, by section, and the editor's note.
 struct Sections {
+    /// The editor's note, paragraph by paragraph (empty: none).
+    note: Vec<String>,
+    /// The editor's picks, first.
+    editors: Vec<PaperView>,
     main: Vec<PaperView>,
     more_like: Vec<PaperView>,
 }
 
+impl Sections {
+    /// The papers listed at a glance: the editor's picks, then the reader's.
+    fn glance(&self) -> Vec<&PaperView> {
+        self.editors.iter().chain(&self.main).collect()
+    }
+}
+
 fn sections_of(digest: &Digest) -> Sections {
     Sections {
+        note: view::editors_note(digest),
+        editors: view::editors_picks(digest),
         main: view::papers(digest),
         more_like: view::more_like(digest),
     }
@@ -93,6 +111,8 @@ pub fn render_digest_cached(
     cache: &view::ViewCache,
 ) -> RenderedDigest {
     let sections = Sections {
+        note: view::editors_note(digest),
+        editors: view::editors_picks(digest),
         main: view::papers_cached(digest.picks(), cache),
         more_like: view::papers_cached(digest.more_like(), cache),
     };
@@ -123,6 +143,7 @@ fn render_with(
         ctx.newsletter_name,
         &heading,
         intro,
+        &papers.note,
         &text_sections(ctx, &papers),
         &footer,
         ctx.full_abstract,
@@ -140,10 +161,7 @@ pub fn render_preview_page(digest: Option<&Digest>, ctx: &EmailContext<'_>, titl
     let footer = footer_links(ctx, None);
     match digest {
         Some(d) => {
-            let papers = Sections {
-                main: view::papers(d),
-                more_like: view::more_like(d),
-            };
+            let papers = sections_of(d);
             let body = body(ctx, &view::heading(d), view::intro(d), &papers, &footer);
             layout::page(title, &preheader(&papers), body)
         }
@@ -160,6 +178,8 @@ pub fn render_preview_page(digest: Option<&Digest>, ctx: &EmailContext<'_>, titl
 fn footer_links<'a>(ctx: &EmailContext<'a>, unsubscribe_url: Option<&'a str>) -> FooterLinks<'a> {
     FooterLinks {
         why_line: ctx.why_line,
+        web_copy_url: ctx.web_copy_url,
+        feed_url: ctx.feed_url,
         preferences_url: ctx.preferences_url,
         archive_url: ctx.archive_url,
         unsubscribe_url,
@@ -179,22 +199,33 @@ fn body(
         let feedback = view::feedback_links(ctx.feedback_url, v);
         html! { (PaperCard { view: v, number, feedback: feedback.as_ref(), full_abstract: ctx.full_abstract }) }
     };
-    let first_more = papers.main.len() + 1;
+    let first_main = papers.editors.len() + 1;
+    let first_more = first_main + papers.main.len();
+    let glance = papers.glance();
     html! {
         (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), heading, intro))
-        @if footer.unsubscribe_url.is_some() {
+        @if footer.unsubscribe_url.is_some() || footer.web_copy_url.is_some() {
             // Above the papers too, so Gmail's clipping of a long mail cannot hide it.
             (layout::top_links(footer))
         }
-        @if papers.main.len() > 1 {
-            (Glance(&papers.main))
+        @if !papers.note.is_empty() {
+            (EditorsNote(&papers.note))
+        }
+        @if glance.len() > 1 {
+            (Glance(&glance))
+        }
+        @for (i, v) in papers.editors.iter().enumerate() {
+            @if i == 0 {
+                tr { td.pp-mu style=(style::SECTION) { (v.why.as_deref().unwrap_or("")) } }
+            }
+            (card(v, i + 1))
         }
         @for (i, v) in papers.main.iter().enumerate() {
             // The reason is said once for a run of papers picked for it, not on every card.
             @if v.why.is_some() && (i == 0 || papers.main[i - 1].why != v.why) {
                 tr { td.pp-mu style=(style::SECTION) { (v.why.as_deref().unwrap_or("")) } }
             }
-            (card(v, i + 1))
+            (card(v, first_main + i))
         }
         @if !papers.more_like.is_empty() {
             (section_heading(&COPY.heading.more_like, &COPY.heading.more_like_intro))
@@ -218,21 +249,49 @@ fn text_sections<'a>(ctx: &EmailContext<'_>, papers: &'a Sections) -> Vec<TextSe
             .map(|v| (v, view::feedback_links(ctx.feedback_url, v)))
             .collect()
     };
-    let mut out = vec![TextSection {
+    let mut out = Vec::new();
+    if !papers.editors.is_empty() {
+        out.push(TextSection {
+            heading: None,
+            papers: with_links(&papers.editors),
+            in_glance: true,
+        });
+    }
+    out.push(TextSection {
         heading: None,
         papers: with_links(&papers.main),
-    }];
+        in_glance: true,
+    });
     if !papers.more_like.is_empty() {
         out.push(TextSection {
             heading: Some((&COPY.heading.more_like, &COPY.heading.more_like_intro)),
             papers: with_links(&papers.more_like),
+            in_glance: false,
         });
     }
     out
 }
 
-/// The week at a glance: every paper's title (linked to its page) and upvotes.
-struct Glance<'a>(&'a [PaperView]);
+/// The editor's note on the edition, above the papers.
+struct EditorsNote<'a>(&'a [String]);
+
+impl maud::Render for EditorsNote<'_> {
+    fn render(&self) -> Markup {
+        html! {
+            tr { td.pp-card.pp-note bgcolor="#fffbeb" style=(style::NOTE) {
+                h2.pp-tx style=(style::GLANCE_H) { (COPY.heading.editors_note) }
+                @for p in self.0 {
+                    p.pp-tx style=(style::GLANCE_LI) { (Linkified(p)) }
+                }
+            } }
+            tr { td style=(style::SPACER) { "\u{a0}" } }
+        }
+    }
+}
+
+/// The week at a glance: every paper's title (linked to its page) and upvotes, the
+/// editor's picks first and starred.
+struct Glance<'a>(&'a [&'a PaperView]);
 
 impl maud::Render for Glance<'_> {
     fn render(&self) -> Markup {
@@ -242,6 +301,7 @@ impl maud::Render for Glance<'_> {
                 @for (i, v) in self.0.iter().enumerate() {
                     p.pp-tx style=(style::GLANCE_LI) {
                         (i + 1) ". "
+                        @if v.pinned { "★ " }
                         // Linked to the paper's page: in-mail anchors fail in Gmail's and
                         // Outlook's apps (caniemail).
                         @let title = shorten(&v.title, view::GLANCE_TITLE_CHARS);
@@ -264,8 +324,9 @@ impl maud::Render for Glance<'_> {
 /// The inbox preview line: the first titles.
 fn preheader(papers: &Sections) -> String {
     let titles: Vec<&str> = papers
-        .main
+        .editors
         .iter()
+        .chain(&papers.main)
         .chain(&papers.more_like)
         .take(3)
         .map(|p| p.title.as_str())
@@ -278,12 +339,14 @@ mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
 
     use super::*;
-    use crate::domain::{Paper, PaperId, Period, Pick};
+    use crate::domain::{NOTE_MAX_CHARS, Paper, PaperId, Period, Pick};
     use crate::render::sample_digest;
 
     const UNSUB: &str = "https://papers.example.org/u/42.secret?one-click=1&x=y";
     const PREFS: &str = "https://papers.example.org/p/42.secret";
     const FEEDBACK: &str = "https://papers.example.org/feedback/42.secret/";
+    const WEB_COPY: &str = "https://papers.example.org/d/42.secret/2026-W48";
+    const FEED: &str = "https://papers.example.org/feed/42.secret.xml";
 
     fn with_ctx<T>(f: impl FnOnce(&EmailContext<'_>) -> T) -> T {
         let base = url::Url::parse("https://papers.example.org/").unwrap();
@@ -296,6 +359,8 @@ mod tests {
             feedback_url: Some(FEEDBACK),
             why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
             full_abstract: false,
+            web_copy_url: Some(WEB_COPY),
+            feed_url: Some(FEED),
         };
         f(&ctx)
     }
@@ -404,6 +469,83 @@ mod tests {
         digest_of(papers, false)
     }
 
+    /// `d` with its first `pins` papers pinned by the editor (each with a note) and an
+    /// editor's note of `note_chars` characters.
+    fn edited(d: &Digest, pins: usize, note_chars: usize) -> Digest {
+        use crate::domain::{EditorsPick, EditorsSection};
+        let editors = EditorsSection {
+            note: Some(
+                "A week of long contexts. See https://example.org/notes for more. "
+                    .repeat(note_chars / 64 + 1)
+                    .chars()
+                    .take(note_chars)
+                    .collect(),
+            ),
+            picks: d.picks()[..pins]
+                .iter()
+                .map(|p| EditorsPick {
+                    paper: p.paper.clone(),
+                    note: Some(format!("Read this one first: {}", "why ".repeat(45))),
+                })
+                .collect(),
+        };
+        Digest::with_editors(
+            d.period(),
+            editors,
+            d.picks()[pins..].to_vec(),
+            d.more_like().to_vec(),
+            d.is_trending(),
+            d.generated_at(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_editors_note_and_picks_head_both_parts_with_the_web_copy_and_feed_links() {
+        let d = edited(&sample_digest(4), 1, 120);
+        let pinned = &d.editors().picks[0].paper.title;
+        let r = with_ctx(|ctx| render_digest(&d, ctx));
+        // The subject names the editor's pick and counts every paper.
+        assert!(r.subject.contains(pinned.as_str()) && r.subject.contains("and 3 more"));
+        let rule = "-".repeat(78);
+        for (part, note_heading, glance, cards_start) in [
+            (&r.html, "From the editor", "At a glance", "id=\"p1\""),
+            (&r.text, "FROM THE EDITOR", "At a glance", rule.as_str()),
+        ] {
+            let note = part.find(note_heading).expect(note_heading);
+            let said = part.find("A week of long contexts.").unwrap();
+            let glance = part.find(glance).unwrap();
+            assert!(note < said && said < glance, "the note comes first");
+            let star = glance + part[glance..].find("★ ").unwrap();
+            let listed = glance + part[glance..].find(pinned.as_str()).unwrap();
+            assert!(star < listed, "starred at a glance");
+            // The pinned card, marked, comes before the reader's own picks.
+            let mark = glance + part[glance..].find("★ Editor's pick").unwrap();
+            let cards = glance + part[glance..].find(cards_start).unwrap();
+            let pinned_card = mark + part[mark..].find(pinned.as_str()).unwrap();
+            let own = mark + part[mark..].find(&d.picks()[0].paper.title).unwrap();
+            assert!(cards < pinned_card && mark < pinned_card && pinned_card < own);
+            assert!(part.contains("Read this one first"));
+            assert!(part.contains(WEB_COPY) && part.contains(FEED));
+            assert!(
+                part.find(WEB_COPY).unwrap() < glance,
+                "View in browser near the top"
+            );
+        }
+        assert!(
+            r.html
+                .contains("<strong>Editor's note: </strong>Read this one first")
+        );
+        assert!(r.text.contains("Editor's note: Read this one first"));
+        assert!(r.html.contains(">View in browser</a>") && r.text.contains("View in browser: "));
+        assert!(r.html.contains(">Your Atom feed</a>") && r.text.contains("Your Atom feed: "));
+        assert!(
+            r.html.contains("href=\"https://example.org/notes\""),
+            "links in the note are links"
+        );
+        assert!(r.html.contains("4 new papers for you"));
+    }
+
     #[test]
     fn any_twenty_paper_digest_stays_under_90_kb_whatever_its_papers_carry() {
         for full_abstract in [false, true] {
@@ -412,7 +554,10 @@ mod tests {
                     full_abstract,
                     ..*ctx
                 };
-                render_digest(&maximal_digest(), &ctx)
+                // With the longest editor's note and three pinned papers with notes.
+                let base = render_digest(&maximal_digest(), &ctx);
+                println!("without the editor: HTML {} B", base.html.len());
+                render_digest(&edited(&maximal_digest(), 3, NOTE_MAX_CHARS), &ctx)
             });
             let total = r.html.len() + r.text.len();
             println!(

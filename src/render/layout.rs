@@ -54,11 +54,15 @@ pub(crate) fn header(newsletter_name: &str, base_url: &str, heading: &str, intro
     }
 }
 
-/// A small line under the header: preferences and unsubscribe, before the papers.
+/// A small line under the header: the web copy, preferences and unsubscribe, before the
+/// papers.
 pub(crate) fn top_links(f: &FooterLinks<'_>) -> Markup {
     let c = &COPY.footer;
     html! {
         tr { td.pp-mu style=(s::TOP_LINKS) {
+            @if let Some(url) = f.web_copy_url {
+                a.pp-mu href=(url) style=(s::FOOT_LINK) { (c.view_in_browser) } " · "
+            }
             @if let Some(url) = f.preferences_url {
                 a.pp-mu href=(url) style=(s::FOOT_LINK) { (c.preferences) } " · "
             }
@@ -72,6 +76,8 @@ pub(crate) fn top_links(f: &FooterLinks<'_>) -> Markup {
 /// Links in the footer; `None` ones are left out.
 pub(crate) struct FooterLinks<'a> {
     pub why_line: &'a str,
+    pub web_copy_url: Option<&'a str>,
+    pub feed_url: Option<&'a str>,
     pub preferences_url: Option<&'a str>,
     pub archive_url: Option<&'a str>,
     pub unsubscribe_url: Option<&'a str>,
@@ -83,6 +89,7 @@ pub(crate) fn footer(f: &FooterLinks<'_>) -> Markup {
     let c = &COPY.footer;
     let links: Vec<(&str, &str)> = [
         (c.preferences.as_str(), f.preferences_url),
+        (c.feed.as_str(), f.feed_url),
         (c.archive.as_str(), f.archive_url),
         (c.unsubscribe.as_str(), f.unsubscribe_url),
     ]

@@ -46,6 +46,8 @@ const SMALL: &str = "margin:14px 0 0;font-size:12px;line-height:18px;color:#5b62
 pub fn render_notice(n: &Notice<'_>) -> RenderedNotice {
     let footer = FooterLinks {
         why_line: "",
+        web_copy_url: None,
+        feed_url: None,
         preferences_url: None,
         archive_url: None,
         unsubscribe_url: None,

@@ -12,6 +12,8 @@ use crate::domain::shorten;
 pub(crate) struct TextSection<'a> {
     pub heading: Option<(&'a str, &'a str)>,
     pub papers: Vec<(&'a PaperView, Option<FeedbackLinks>)>,
+    /// Listed at a glance (the editor's picks and the main picks).
+    pub in_glance: bool,
 }
 
 pub(crate) const WIDTH: usize = 78;
@@ -21,6 +23,7 @@ pub(crate) fn render_text(
     newsletter_name: &str,
     heading: &str,
     intro: &str,
+    note: &[String],
     sections: &[TextSection<'_>],
     footer: &FooterLinks<'_>,
     full_abstract: bool,
@@ -31,20 +34,36 @@ pub(crate) fn render_text(
     out.push_str(&wrap(heading, WIDTH, "", ""));
     out.push_str(&wrap(intro, WIDTH, "", ""));
     out.push('\n');
-    if let Some(url) = footer.unsubscribe_url {
-        let _ = writeln!(out, "{}: {url}\n", COPY.footer.unsubscribe);
+    if let Some(url) = footer.web_copy_url {
+        let _ = writeln!(out, "{}: {url}", COPY.footer.view_in_browser);
     }
-    // The glance lists the main picks (the first section), as the HTML part does.
+    if let Some(url) = footer.unsubscribe_url {
+        let _ = writeln!(out, "{}: {url}", COPY.footer.unsubscribe);
+    }
+    if footer.web_copy_url.is_some() || footer.unsubscribe_url.is_some() {
+        out.push('\n');
+    }
+    if !note.is_empty() {
+        out.push_str(&COPY.heading.editors_note.to_uppercase());
+        out.push_str("\n\n");
+        for p in note {
+            out.push_str(&wrap(p, WIDTH, "", ""));
+        }
+        out.push('\n');
+    }
+    // The glance lists the editor's and the main picks, as the HTML part does.
     let all: Vec<&PaperView> = sections
-        .first()
-        .map(|s| s.papers.iter().map(|(p, _)| *p).collect())
-        .unwrap_or_default();
+        .iter()
+        .filter(|s| s.in_glance)
+        .flat_map(|s| s.papers.iter().map(|(p, _)| *p))
+        .collect();
     if all.len() > 1 {
         out.push_str(&COPY.heading.glance);
         out.push_str("\n\n");
         for (i, p) in all.iter().enumerate() {
             let number = format!("{:>2}. ", i + 1);
-            let mut line = shorten(&p.title, GLANCE_TITLE_CHARS).into_owned();
+            let star = if p.pinned { "★ " } else { "" };
+            let mut line = format!("{star}{}", shorten(&p.title, GLANCE_TITLE_CHARS));
             if let Some(up) = p.upvotes_count {
                 let _ = write!(line, " · ▲ {up}");
             }
@@ -96,6 +115,11 @@ fn paper(
     out.push_str(&wrap(&p.title, WIDTH, &number, &hang));
     if let Some(a) = &p.authors {
         out.push_str(&wrap(a, WIDTH, &hang, &hang));
+    }
+    if let Some(n) = &p.pin_note {
+        out.push('\n');
+        let n = format!("{}: {n}", COPY.paper.editors_pick_note);
+        out.push_str(&wrap(&n, WIDTH, &hang, &hang));
     }
     let meta: Vec<&str> = p
         .primary_category
@@ -158,6 +182,7 @@ fn footer_text(out: &mut String, f: &FooterLinks<'_>) {
     }
     for (label, url) in [
         (&c.preferences, f.preferences_url),
+        (&c.feed, f.feed_url),
         (&c.archive, f.archive_url),
         (&c.unsubscribe, f.unsubscribe_url),
     ] {

@@ -1,7 +1,7 @@
 //! What both parts show, decided once: the HTML ([`super::components`]) and the plain text
 //! ([`super::text`]) render the same [`PaperView`]s, so they carry the same papers, in the
 //! same order, with the same links. Only http(s) URLs survive into a view.
-use crate::domain::{Digest, Paper, Pick, collapse_whitespace, shorten};
+use crate::domain::{Digest, EditorsPick, Paper, Pick, collapse_whitespace, shorten};
 
 use super::copy::{COPY, plural};
 use super::math::tex_to_unicode;
@@ -18,6 +18,7 @@ pub(crate) const GLANCE_TITLE_CHARS: usize = 90;
 pub(crate) const SUBJECT_TITLE_CHARS: usize = 70;
 const KEYWORDS_SHOWN: usize = 5;
 const WHY_CHARS: usize = 200;
+const PIN_NOTE_CHARS: usize = crate::domain::PIN_NOTE_MAX_CHARS;
 /// Author lists longer than this show the first [`AUTHORS_SHOWN`] and a count.
 const AUTHORS_MAX: usize = 5;
 const AUTHORS_SHOWN: usize = 3;
@@ -63,6 +64,10 @@ pub(crate) struct PaperView {
     pub links: Vec<PaperLink>,
     /// "Matched: diffusion model, cs.CL" or "Trending on Hugging Face".
     pub why: Option<String>,
+    /// Pinned by the editor (an "Editor's pick").
+    pub pinned: bool,
+    /// The editor's note on a pinned paper.
+    pub pin_note: Option<String>,
 }
 
 impl PaperView {
@@ -125,8 +130,79 @@ impl PaperView {
                 .collect(),
             links,
             why: why_line(&pick.reasons),
+            pinned: false,
+            pin_note: None,
         }
     }
+
+    /// The view of a paper the editor pinned: "★ Editor's pick" as its reason, and the
+    /// pin's note.
+    pub(crate) fn pinned(pick: &EditorsPick) -> PaperView {
+        let mut v = PaperView::new(&Pick {
+            paper: pick.paper.clone(),
+            reasons: Vec::new(),
+        });
+        v.why = Some(COPY.paper.editors_pick.clone());
+        v.pinned = true;
+        v.pin_note = pick
+            .note
+            .as_deref()
+            .and_then(|n| non_empty(n, PIN_NOTE_CHARS));
+        v
+    }
+}
+
+/// A paper as a reader's feed shows it (`/feed/{token}.xml`): what its card says, in short.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryText {
+    pub title: String,
+    /// The abstract page, else the Hugging Face page (http(s) only).
+    pub url: Option<String>,
+    pub authors: Option<String>,
+    /// Why the reader got it: "Matched: diffusion", "★ Editor's pick: Read this first".
+    pub why: Option<String>,
+    /// The AI summary or the abstract's first sentences.
+    pub summary: Option<String>,
+}
+
+impl From<PaperView> for EntryText {
+    fn from(v: PaperView) -> EntryText {
+        let why = match (&v.why, &v.pin_note) {
+            (Some(w), Some(n)) => Some(format!("{w}: {n}")),
+            (w, _) => w.clone(),
+        };
+        EntryText {
+            title: v.title,
+            url: v.title_url,
+            authors: v.authors,
+            why,
+            summary: v.summary,
+        }
+    }
+}
+
+/// A picked paper as a feed entry.
+pub fn entry_text(pick: &Pick) -> EntryText {
+    PaperView::new(pick).into()
+}
+
+/// A pinned paper as a feed entry.
+pub fn pinned_entry_text(pick: &EditorsPick) -> EntryText {
+    PaperView::pinned(pick).into()
+}
+
+/// The editor's note on the edition, as both parts show it: paragraphs (split at blank
+/// or new lines), whitespace collapsed, TeX converted.
+pub(crate) fn editors_note(digest: &Digest) -> Vec<String> {
+    digest
+        .editors()
+        .note
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .map(readable_text)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// A title, abstract or name as every page shows it: TeX turned into Unicode text
@@ -281,15 +357,30 @@ pub(crate) fn intro(digest: &Digest) -> &'static str {
     }
 }
 
-/// The top paper's title, shortened for the subject line.
+/// The top paper's title (the first editor's pick, else the first pick), shortened for
+/// the subject line.
 pub(crate) fn top_title(digest: &Digest) -> Option<String> {
-    let title = readable_text(&digest.picks().first()?.paper.title);
+    let top = match digest.editors().picks.first() {
+        Some(pin) => &pin.paper,
+        None => &digest.picks().first()?.paper,
+    };
+    let title = readable_text(&top.title);
     (!title.is_empty()).then(|| shorten(&title, SUBJECT_TITLE_CHARS).into_owned())
 }
 
 /// Views of the main picks and of the "More like what you liked" section.
 pub(crate) fn papers(digest: &Digest) -> Vec<PaperView> {
     digest.picks().iter().map(PaperView::new).collect()
+}
+
+/// Views of the editor's picks.
+pub(crate) fn editors_picks(digest: &Digest) -> Vec<PaperView> {
+    digest
+        .editors()
+        .picks
+        .iter()
+        .map(PaperView::pinned)
+        .collect()
 }
 
 pub(crate) fn more_like(digest: &Digest) -> Vec<PaperView> {

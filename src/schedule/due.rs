@@ -10,7 +10,8 @@
 //! A reader is due while their latest occurrence is at most `grace` old; the runner plans
 //! them unless they already have a delivery in that period's edition. Older occurrences (a
 //! long outage) never run: they are reported as [`Missed`], once, by the first tick after.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -48,6 +49,9 @@ pub struct Schedule {
     pub daily: Timing,
     pub grace: Duration,
     pub tick: Duration,
+    /// Readers' own send times (their zone, their hour), parsed once each and kept: the
+    /// scheduler asks for them at every tick.
+    own_times: Arc<Mutex<HashMap<(&'static str, Tz, Option<u8>), Timing>>>,
 }
 
 /// Readers of one frequency whose send time (this period's) has come.
@@ -125,6 +129,7 @@ impl Schedule {
             daily: Timing::parse(&s.daily_send, tz)?,
             grace: Duration::hours(s.grace_hours as i64),
             tick: Duration::seconds(s.tick_secs as i64),
+            own_times: Arc::default(),
         })
     }
 
@@ -149,11 +154,20 @@ impl Schedule {
     ) -> Result<Timing, String> {
         let base = self.base(frequency);
         let tz = timezone.unwrap_or(self.timezone);
-        match hour {
-            None if tz == self.timezone => Ok(base.clone()),
+        if hour.is_none() && tz == self.timezone {
+            return Ok(base.clone());
+        }
+        let key = (frequency.as_str(), tz, hour);
+        let mut own = self.own_times.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = own.get(&key) {
+            return Ok(t.clone());
+        }
+        let timing = match hour {
             None => Timing::parse(base.pattern(), tz),
             Some(h) => Timing::parse(&at_hour(base.pattern(), h.min(23))?, tz),
-        }
+        }?;
+        own.insert(key, timing.clone());
+        Ok(timing)
     }
 
     fn groups(&self, readers: &[Reader]) -> Vec<Group> {

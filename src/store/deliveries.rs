@@ -32,8 +32,8 @@ impl Store {
         let mut inserted = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, created_at, updated_at, editor_note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
                  ON CONFLICT (edition_id, subscriber_id) DO NOTHING",
             )?;
             let mut remember = tx.prepare_cached(
@@ -52,7 +52,8 @@ impl Store {
                     state.as_str(),
                     serde_json::to_string(&d.picks)?,
                     d.message_id,
-                    ts(now)
+                    ts(now),
+                    d.editor_note,
                 ])?;
                 if n == 0 {
                     continue;
@@ -151,7 +152,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts, d.created_at,
                         d.reclaimed, s.email_key IN (SELECT email_key FROM suppressions),
-                        d.reclaimed_from,
+                        d.reclaimed_from, d.editor_note,
                         {}
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
                  JOIN subscribers s ON s.id = d.subscriber_id
@@ -162,7 +163,7 @@ impl Store {
             for id in ids {
                 let c = stmt.query_row([id], |r| {
                     let picks: String = r.get(3)?;
-                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 10)? {
+                    let subscriber = match super::subscribers::row_to_subscriber_at(r, 11)? {
                         Ok(s) => s,
                         Err(u) => return Ok(Err(u)),
                     };
@@ -177,6 +178,7 @@ impl Store {
                         reclaimed: r.get::<_, i64>(7)? > 0,
                         suppressed: r.get(8)?,
                         reclaimed_from: r.get(9)?,
+                        editor_note: r.get(10)?,
                         subscriber,
                     }))
                 })?;
@@ -373,8 +375,11 @@ mod tests {
                     id,
                     reasons: vec![],
                     more_like: false,
+                    pinned: false,
+                    note: None,
                 }],
                 message_id: format!("<{i}@example.org>"),
+                editor_note: None,
             });
         }
         assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);

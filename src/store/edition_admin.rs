@@ -121,6 +121,8 @@ mod tests {
             id: PaperId::parse_arxiv(id).unwrap().0,
             reasons: vec![],
             more_like: false,
+            pinned: false,
+            note: None,
         }
     }
 
@@ -143,6 +145,7 @@ mod tests {
             subscriber_id: s,
             picks: vec![pick(p)],
             message_id: format!("<{s}@x>"),
+            editor_note: None,
         };
         store
             .plan_deliveries(

@@ -198,6 +198,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period_key, paper_id)
     );
     "#,
+    // 8 (issue 12, i12rest): the editor's note as it was when each digest was planned, so
+    // the mail and its web copy say the same whatever the editor changes later (the pinned
+    // papers are frozen the same way, in `picks`).
+    r#"
+    ALTER TABLE deliveries ADD COLUMN editor_note TEXT;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

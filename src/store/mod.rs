@@ -19,6 +19,7 @@ mod feedback;
 mod migrations;
 mod papers;
 mod reader_admin;
+mod reader_digests;
 mod readers;
 mod runs;
 mod send_runs;
@@ -41,6 +42,7 @@ pub use crate::domain::{
     SourceRunRecord, StoredPaper, SubscriberDates, SubscriberUpdate, Suppression,
     UnreadableSubscriber, UpsertCounts,
 };
+pub use reader_digests::SentDigest;
 pub(crate) use readers::READERS;
 pub use subscribers::{AddSubscriberError, check_storable_topics};
 

@@ -17,7 +17,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use super::errors::WebError;
 use super::{Shared, layout};
 use crate::domain::Edition;
-use crate::domain::{Digest, Period, Pick};
+use crate::domain::{Digest, EditorsPick, EditorsSection, Period, Pick};
 use crate::render::{digest_subject, readable_text, render_preview_page};
 use crate::store::Store;
 
@@ -30,8 +30,29 @@ pub(crate) fn edition_digest(store: &Store, edition: &Edition) -> anyhow::Result
     let Some(period) = Period::parse_key(&edition.period_key) else {
         return Ok(None);
     };
-    let ids: Vec<_> = edition.public.iter().map(|p| p.id.clone()).collect();
+    // The editor's note and picks as they stand now (a reader's digest keeps them as they
+    // were when it was planned); pinned papers lead and are not listed twice.
+    let editorial = store.editorial(&edition.period_key)?;
+    let ids: Vec<_> = edition
+        .public
+        .iter()
+        .map(|p| p.id.clone())
+        .chain(editorial.pins.iter().map(|p| p.paper_id.clone()))
+        .collect();
     let mut papers = store.papers_by_id(&ids)?;
+    let editors = EditorsSection {
+        note: editorial.note,
+        picks: editorial
+            .pins
+            .into_iter()
+            .filter_map(|pin| {
+                Some(EditorsPick {
+                    paper: papers.remove(&pin.paper_id)?,
+                    note: pin.note,
+                })
+            })
+            .collect(),
+    };
     let picks = edition
         .public
         .iter()
@@ -42,7 +63,14 @@ pub(crate) fn edition_digest(store: &Store, edition: &Edition) -> anyhow::Result
             })
         })
         .collect();
-    Ok(Digest::new(period, picks, true, edition.created_at))
+    Ok(Digest::with_editors(
+        period,
+        editors,
+        picks,
+        Vec::new(),
+        true,
+        edition.created_at,
+    ))
 }
 
 /// The newest edition with papers, and its digest.
@@ -211,13 +239,13 @@ fn atom(state: &Shared, items: &[(Edition, Digest)]) -> io::Result<String> {
     String::from_utf8(w.into_inner()).map_err(io::Error::other)
 }
 
-fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
+pub(crate) fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
     w.create_element(name)
         .write_text_content(BytesText::new(value))?;
     Ok(())
 }
 
-fn link(w: &mut Writer<Vec<u8>>, rel: &str, kind: &str, href: &str) -> io::Result<()> {
+pub(crate) fn link(w: &mut Writer<Vec<u8>>, rel: &str, kind: &str, href: &str) -> io::Result<()> {
     w.create_element("link")
         .with_attributes([("rel", rel), ("type", kind), ("href", href)])
         .write_empty()?;
@@ -228,12 +256,15 @@ fn link(w: &mut Writer<Vec<u8>>, rel: &str, kind: &str, href: &str) -> io::Resul
 /// escapes the whole again as XML text).
 fn entry_html(digest: &Digest) -> Markup {
     html! {
+        @if let Some(note) = &digest.editors().note {
+            p { (readable_text(note)) }
+        }
         ol {
-            @for p in digest.picks() {
+            @for p in digest.editors().picks.iter().map(|p| &p.paper).chain(digest.picks().iter().map(|p| &p.paper)) {
                 li {
-                    @match p.paper.abs_link().and_then(|u| safe_http(&u)) {
-                        Some(href) => a href=(href) { (readable_text(&p.paper.title)) },
-                        None => (readable_text(&p.paper.title)),
+                    @match p.abs_link().and_then(|u| safe_http(&u)) {
+                        Some(href) => a href=(href) { (readable_text(&p.title)) },
+                        None => (readable_text(&p.title)),
                     }
                 }
             }

@@ -1,5 +1,7 @@
 //! WEB: `paperpost serve` — the sign-up form, double opt-in, preferences, one-click
-//! unsubscribe (RFC 8058), the public archive with its Atom feed, and previews.
+//! unsubscribe (RFC 8058), the public archive with its Atom feed, each reader's web copies
+//! of their digests and private Atom feed, the operator's status page (with the editor's
+//! note and picks), and previews.
 //!
 //! Pages are maud markup in the emails' look (`templates/site.css` plus the email CSS for
 //! the paper cards) and work without JavaScript. Handlers are thin: they parse the request,
@@ -11,6 +13,7 @@
 //! logged by route template (`/confirm/{token}`), subscribers by id.
 mod archive;
 mod confirm;
+mod copy;
 mod csrf;
 mod errors;
 pub(crate) mod feedback;
@@ -23,6 +26,7 @@ mod mailer;
 mod preferences;
 mod preview;
 mod preview_guard;
+mod reader_feed;
 mod secret;
 mod server;
 mod stall;
@@ -168,6 +172,8 @@ pub struct AppState {
     /// Renders the operator's status page at a given time (`None`: no `/status` route).
     /// Given by whoever runs the scheduler, so the web layer needs no schedule knowledge.
     pub status: Option<StatusPage>,
+    /// `[render] abstract = "full"`: readers' web copies render as their mails did.
+    pub full_abstract: bool,
     /// `/preview`'s rate limit, page cache and scan cap.
     pub(crate) preview_guard: preview_guard::PreviewGuard,
 }
@@ -207,6 +213,7 @@ impl AppState {
             window_days: 7,
             timezone: chrono_tz::UTC,
             status: None,
+            full_abstract: false,
         })
     }
 
@@ -239,6 +246,15 @@ impl AppState {
             .ok_or(WebError::InvalidLink)
     }
 
+    /// How readers' digests are rendered (their web copies), as the mails are.
+    pub(crate) fn renderer(&self) -> crate::pipeline::DigestRenderer {
+        crate::pipeline::DigestRenderer {
+            base_url: self.base_url.clone(),
+            name: self.newsletter_name.clone(),
+            full_abstract: self.full_abstract,
+        }
+    }
+
     /// How a digest is framed on a public page (no unsubscribe footer): `archive` is the
     /// archive's URL and `why` the line that says where the digest comes from.
     pub(crate) fn page_context<'a>(
@@ -255,6 +271,8 @@ impl AppState {
             feedback_url: None,
             why_line: why,
             full_abstract: false,
+            web_copy_url: None,
+            feed_url: None,
         }
     }
 
@@ -304,12 +322,15 @@ pub fn router(state: AppState) -> Router {
             "/feedback/{token}/{paper}",
             get(feedback::show).post(feedback::record),
         )
+        .route("/d/{token}/{edition}", get(copy::show))
+        .route("/feed/{file}", get(reader_feed::feed))
         .route("/archive", get(archive::list))
         .route("/archive.xml", get(archive::feed))
         .route("/archive/{edition}", get(archive::edition))
         .route("/preview", get(preview::preview))
         .route("/healthz", get(healthz))
         .route("/status", get(status::page))
+        .route("/status/editorial", post(status::editorial))
         .fallback(|| async { WebError::NotFound })
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

@@ -200,6 +200,11 @@ fn page(
                         li { a #preview-link href=(preview) { "Preview my next digest" } }
                         li { a href=(state.path("archive")) { "Past issues" } }
                         @if sub.status != SubscriberStatus::Unsubscribed {
+                            // Private: the feed's address carries the reader's token.
+                            li {
+                                a #feed-link href=(state.path(&format!("feed/{token}.xml"))) type="application/atom+xml" { "Your Atom feed" }
+                                span.muted { " (your papers in a feed reader; keep the address private)" }
+                            }
                             li { a #unsubscribe-link href=(state.path(&format!("unsubscribe/{token}"))) { "Unsubscribe" } }
                         }
                     }

@@ -7,6 +7,12 @@
 //   confirm      CONFIRM_URL only asks (twice: scanners fetch links) → its button →
 //                "You're subscribed" → preferences → change topics and frequency → save →
 //                the saved state
+//   editor       the operator's status page (plain loopback): write the edition's note,
+//                pin PIN_ID with a note → both listed on the page
+//   digest       the digest's HTML (DIGEST_HTML) at 375 and 600 px, light and dark: no
+//                horizontal overflow, the editor's note visible above the pinned paper,
+//                which comes before the reader's own picks, the dark theme applied; then its
+//                web copy (WEB_COPY_URL, served, noindex) and the reader's feed (FEED_URL)
 //   like         the digest's HTML (DIGEST_HTML, a file) → 👍 under LIKE_TITLE → the page
 //                with one button (reloading it records nothing) → confirm → "Noted" →
 //                preferences list the liked paper → switch to daily for the next digest
@@ -52,7 +58,104 @@ async function heading(page) {
   return (await page.locator('main h1').first().innerText()).trim();
 }
 
+/// Top and bottom of an element's box on the page (scrolled to the top), or null.
+async function box(locator) {
+  const b = await locator.first().boundingBox();
+  return b && { top: b.y, bottom: b.y + b.height, left: b.x, right: b.x + b.width };
+}
+
+/// The page is no wider than the viewport (nothing scrolls sideways).
+async function noOverflow(page, what) {
+  const { scroll, inner } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    inner: window.innerWidth,
+  }));
+  check(scroll <= inner, `${what}: no horizontal overflow (${scroll} px wide in ${inner} px)`);
+}
+
+/// The digest's layout as a reader sees it: the note first, the pin before the reader's own
+/// picks, all inside the viewport's width.
+async function digestLayout(page, what, width) {
+  await noOverflow(page, what);
+  const note = page.locator('td.pp-note');
+  check(await note.isVisible(), `${what}: the editor's note is visible`);
+  check((await note.innerText()).includes(env('NOTE')), `${what}: the note says what the editor wrote`);
+  const n = await box(note);
+  const pinned = await box(page.locator('td.pp-card:not(.pp-glance):not(.pp-note)', { hasText: env('PIN_TITLE') }));
+  const own = await box(page.locator('td.pp-card:not(.pp-glance):not(.pp-note)', { hasText: env('LIKE_TITLE') }));
+  check(pinned && own, `${what}: the pinned paper and the reader's own pick both have cards`);
+  check(n.bottom <= pinned.top && pinned.bottom <= own.top, `${what}: note (${n.top}) above the pin (${pinned.top}) above the own pick (${own.top})`);
+  check(n.right <= width && pinned.right <= width, `${what}: the cards fit in ${width} px`);
+  const mark = page.getByText("★ Editor's pick", { exact: true });
+  check((await mark.count()) === 1 && (await box(mark)).bottom <= pinned.top, `${what}: the pick is marked above its card`);
+}
+
 const phases = {
+  async editor(page) {
+    await page.goto(`${BASE_URL}status`);
+    check((await page.locator('#editorial h2').innerText()).startsWith("Editor's note and picks"), 'the status page has the editor\'s section');
+    await page.locator('#note').fill(env('NOTE'));
+    await Promise.all([page.waitForURL(/#editorial$/), page.getByRole('button', { name: 'Save the note' }).click()]);
+    check((await page.locator('#note').inputValue()) === env('NOTE'), 'the note is saved and shown');
+    const pin = page.locator('#editorial form', { has: page.locator('input[name="paper"]:not([type="hidden"])') });
+    await pin.locator('input[name="paper"]').fill(env('PIN_ID'));
+    await pin.locator('input[name="note"]').fill(env('PIN_NOTE'));
+    await Promise.all([page.waitForURL(/#editorial$/), pin.getByRole('button', { name: 'Pin' }).click()]);
+    const pins = await page.locator('#pins').innerText();
+    check(pins.includes(env('PIN_ID')) && pins.includes(env('PIN_NOTE')), 'the pinned paper is listed with its note');
+    await shot(page, '05b-status-editor');
+  },
+
+  async digest(page) {
+    const html = readFileSync(env('DIGEST_HTML'), 'utf8');
+    for (const width of [375, 600]) {
+      for (const colorScheme of ['light', 'dark']) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.emulateMedia({ colorScheme });
+        await page.setContent(html);
+        const what = `digest at ${width} px, ${colorScheme}`;
+        await digestLayout(page, what, width);
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const want = colorScheme === 'dark' ? 'rgb(15, 17, 21)' : 'rgb(244, 245, 247)';
+        check(bg === want, `${what}: the page background is ${want} (got ${bg})`);
+        await shot(page, `06-digest-${width}-${colorScheme}`);
+        if (width === 600 && colorScheme === 'light' && process.env.README_SCREENSHOT) {
+          // The README's picture: the top of the digest, one viewport high.
+          await page.setViewportSize({ width: 600, height: 1100 });
+          await page.screenshot({ path: process.env.README_SCREENSHOT });
+          console.log(`screenshot ${process.env.README_SCREENSHOT}`);
+        }
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 375, height: 900 });
+    const copy = await page.goto(env('WEB_COPY_URL'));
+    check(copy.status() === 200, 'the web copy answers 200');
+    check((copy.headers()['x-robots-tag'] || '').includes('noindex'), 'the web copy is noindex');
+    await digestLayout(page, 'web copy at 375 px', 375);
+    check(page.url() === env('WEB_COPY_URL'), 'the web copy stays at its own address');
+    await shot(page, '06-web-copy');
+    const feed = await page.goto(env('FEED_URL'));
+    check(feed.status() === 200, 'the feed answers 200');
+    check(feed.headers()['content-type'].startsWith('application/atom+xml'), 'the feed is Atom');
+    // Read as a feed reader would: the browser's own XML parser.
+    const raw = await (await page.request.get(env('FEED_URL'))).text();
+    const entries = await page.evaluate((text) => {
+      const xml = new DOMParser().parseFromString(text, 'application/xml');
+      if (xml.querySelector('parsererror')) return null;
+      return [...xml.getElementsByTagName('entry')].map((e) => ({
+        title: e.getElementsByTagName('title')[0]?.textContent,
+        summary: e.getElementsByTagName('summary')[0]?.textContent || '',
+      }));
+    }, raw);
+    check(entries !== null, 'the feed is well-formed XML');
+    const pinned = entries.find((e) => e.title === env('PIN_TITLE'));
+    check(pinned && entries.some((e) => e.title === env('LIKE_TITLE')), 'the feed lists the pinned paper and the own pick');
+    check(pinned.summary.includes(`Editor's pick: ${env('PIN_NOTE')}`), 'the feed says why: the editor\'s pick with its note');
+    await shot(page, '06-feed');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  },
+
   async signup(page) {
     await page.goto(BASE_URL);
     check((await page.title()).length > 0, 'the home page has a title');

@@ -17,3 +17,9 @@ pp deliveries
 echo
 echo "digests written:"; ls -1 paperpost-demo/outbox
 echo "preview:         paperpost-demo/preview.html"
+echo
+echo "each digest opens with the editor's note and pick and links its web copy and feed:"
+for f in paperpost-demo/outbox/*.eml; do
+  has() { grep -q "$1" "$f" && echo "$2 yes" || echo "$2 NO"; }
+  echo "  $(basename "$f"): $(has 'FROM THE EDITOR' note), $(has "Editor's note: Contrastive" pick), $(has '^View in browser: ' 'web copy'), $(has '^Your Atom feed: ' feed)"
+done

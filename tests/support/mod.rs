@@ -2,10 +2,15 @@
 //! every request. Stopped (gracefully) by [`TestServer::stop`].
 #![allow(dead_code)]
 pub mod cli;
+pub mod disk;
 pub mod hostile;
+pub mod net;
 pub mod newsletter;
+pub mod process;
 pub mod recorded;
 pub mod smtp;
+pub mod wait;
+pub mod web_app;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,12 +1,15 @@
 //! A newsletter in a temp folder, driven through the real binary: a config whose only source
 //! is a recorded HF Daily Papers file, subscribers imported from CSV, `paperpost send` run
-//! as a scheduler would (again until nothing is due). State is read back through `Store`.
+//! as a scheduler would (again until nothing is due, on a clock moved to each retry). State
+//! is read back through `Store`.
 //! Also the config builder every test's config file starts from.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use paperpost::domain::{DeliveryRow, DeliveryState};
+use chrono::{DateTime, Utc};
+use paperpost::config::Settings;
+use paperpost::domain::{DeliveryRow, DeliveryState, Frequency, Period};
+use paperpost::pipeline::{self, PlanSummary};
 use paperpost::store::Store;
 
 use super::cli;
@@ -15,6 +18,9 @@ use super::fixture_path;
 pub struct Newsletter {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// How far this newsletter's clock (what [`Newsletter::send_until_done`] tells `send`)
+    /// is ahead of real time. It only grows, so its time never goes back.
+    ahead: std::sync::Mutex<chrono::TimeDelta>,
 }
 
 /// A config file's text, table by table: `[newsletter]` and `[store]` (`pp.sqlite3` beside
@@ -104,6 +110,22 @@ pub fn relay(name: Option<&str>, port: u16, timeout_secs: f64) -> String {
     )
 }
 
+/// `n` reader addresses, `reader00000@example.org` on.
+pub fn readers(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("reader{i:05}@example.org"))
+        .collect()
+}
+
+/// The rest of `[delivery]` for the crash and full-disk runs: `connections` sessions to the
+/// relay on `port`, 2 s leases (a dead run's rows are taken over soon), retries after 0.2 s.
+pub fn short_leases(connections: usize, port: u16) -> String {
+    format!(
+        "connections = {connections}\nlease_secs = 2\nretry_base_secs = 0.2\n{}",
+        relay(Some("local"), port, 5.0)
+    )
+}
+
 /// A port with nothing listening on it (bound by the OS, then closed): for a relay that is
 /// down, or for a server to bind next.
 pub fn closed_port() -> u16 {
@@ -134,7 +156,11 @@ impl Newsletter {
     ) -> Newsletter {
         let dir = tempfile::tempdir_in(parent).unwrap();
         let config = dir.path().join("config.toml");
-        let n = Newsletter { dir, config };
+        let n = Newsletter {
+            dir,
+            config,
+            ahead: Default::default(),
+        };
         n.write_config(papers, max_papers, delivery);
         n
     }
@@ -196,26 +222,60 @@ impl Newsletter {
         );
     }
 
-    /// Runs `send` again and again, as a scheduler would, until nothing is outstanding
-    /// (waiting for the next retry or an expired lease in between). Returns every run.
+    /// The time on this newsletter's clock: real time, moved ahead to each retry or lease
+    /// expiry that [`Newsletter::send_until_done`] did not wait for.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.ahead.lock().unwrap()
+    }
+
+    /// Moves the clock to `t`, unless it reads `t` or later already.
+    fn move_clock_to(&self, t: DateTime<Utc>) {
+        let mut ahead = self.ahead.lock().unwrap();
+        *ahead = (*ahead).max(t - Utc::now());
+    }
+
+    /// Runs `send` again and again, as a scheduler would, until nothing is outstanding.
+    /// Nothing sleeps in between: the clock moves to the next retry or lease expiry, and
+    /// each run is told the time (the hidden `send --now`). Returns every run.
     pub fn send_until_done(&self, max_runs: usize) -> Vec<Output> {
         let store = self.store();
         let mut runs = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
         for _ in 0..max_runs {
-            runs.push(self.run(&["send"]));
+            runs.push(self.run(&["send", "--now", &self.now().to_rfc3339()]));
             if store.outstanding_deliveries().unwrap() == 0 {
                 return runs;
             }
-            assert!(Instant::now() < deadline, "deliveries still outstanding");
-            let wait = store
-                .next_retry_at()
-                .unwrap()
-                .map(|t| (t - chrono::Utc::now()).to_std().unwrap_or_default())
-                .unwrap_or(Duration::from_millis(500));
-            std::thread::sleep(wait.min(Duration::from_secs(3)) + Duration::from_millis(50));
+            let retry = store.next_retry_at().unwrap();
+            let (_, lease_ends) = store.leased_elsewhere("", self.now()).unwrap();
+            if let Some(due) = retry.into_iter().chain(lease_ends).min() {
+                self.move_clock_to(due);
+            }
         }
         panic!("deliveries still outstanding after {max_runs} sends");
+    }
+
+    /// Plans the weekly edition of the week `now` falls in (on this newsletter's clock) as
+    /// a scheduler would, without sending it.
+    pub fn plan_weekly(&self) -> PlanSummary {
+        let now = self.now();
+        let settings = Settings::load(&self.config).unwrap();
+        self.plan(pipeline::period_for(&settings, Frequency::Weekly, now))
+    }
+
+    /// Plans the weekly edition of `period` (at this newsletter's time), without sending it.
+    pub fn plan(&self, period: Period) -> PlanSummary {
+        let settings = Settings::load(&self.config).unwrap();
+        let store = self.store();
+        let plan = pipeline::plan_edition(
+            &settings,
+            &store,
+            period,
+            Frequency::Weekly,
+            None,
+            false,
+            self.now(),
+        );
+        plan.unwrap()
     }
 
     /// The newest edition's key.

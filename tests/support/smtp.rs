@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback for tests: `tests/support/smtp_server.py` (aiosmtpd),
 //! started per test on a port the OS picks, optionally scripted to fail per recipient, and
 //! killed (by its PID) when dropped.
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -104,6 +105,32 @@ impl SmtpServer {
             .iter()
             .filter(|(to, _)| to.iter().any(|t| t.eq_ignore_ascii_case(addr)))
             .count()
+    }
+
+    /// How many accepted messages went to each recipient.
+    pub fn received_counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for (to, _) in self.log() {
+            for t in to {
+                *counts.entry(t).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    /// Asserts that each of `readers`, and nobody else, got at least one message; how many
+    /// more than one each arrived in all (the duplicates).
+    pub fn assert_each_received(&self, readers: &[String]) -> usize {
+        let received = self.received_counts();
+        let missing: Vec<&String> = readers
+            .iter()
+            .filter(|r| !received.contains_key(*r))
+            .collect();
+        assert!(missing.is_empty(), "never received: {missing:?}");
+        assert_eq!(received.len(), readers.len(), "only our readers got mail");
+        let duplicates = received.values().map(|c| c - 1).sum();
+        eprintln!("duplicates: {duplicates}");
+        duplicates
     }
 
     pub fn messages(&self) -> Vec<Received> {

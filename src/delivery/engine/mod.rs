@@ -220,7 +220,7 @@ struct Shared {
     store: Store,
     settings: EngineSettings,
     compose: Box<Composer>,
-    clock: Box<Clock>,
+    clock: Arc<Clock>,
     progress: Arc<Progress>,
     report: std::sync::Mutex<EngineReport>,
     rate: Mutex<Instant>,
@@ -275,15 +275,19 @@ pub async fn deliver(
         failure: Default::default(),
     };
     let (record_tx, record_rx) = mpsc::unbounded_channel();
+    // One clock for claims, outcomes and lease renewals (a test's injected time included).
+    let clock: Arc<Clock> = Arc::from(clock);
     let recorder = tokio::spawn(recorder(
         store.clone(),
         settings.owner.clone(),
+        clock.clone(),
         record_rx,
         halt.clone(),
     ));
     let heartbeat = tokio::spawn(heartbeat(
         store.clone(),
         settings.owner.clone(),
+        clock.clone(),
         settings.lease,
         halt.clone(),
     ));

@@ -16,6 +16,7 @@ use super::*;
 pub(super) async fn recorder(
     store: Store,
     owner: String,
+    clock: Arc<Clock>,
     mut rx: mpsc::UnboundedReceiver<Record>,
     halt: Halt,
 ) {
@@ -30,11 +31,11 @@ pub(super) async fn recorder(
         let outcomes: Vec<(i64, Finish)> = group.iter().map(|r| (r.id, r.finish.clone())).collect();
         let store = store.clone();
         let owner = owner.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            store.finish_deliveries(&owner, &outcomes, Utc::now())
-        })
-        .await
-        .unwrap_or_else(|e| Err(anyhow::anyhow!("the recording task failed: {e}")));
+        let now = clock();
+        let result =
+            tokio::task::spawn_blocking(move || store.finish_deliveries(&owner, &outcomes, now))
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("the recording task failed: {e}")));
         let ok = match result {
             Ok(_) => true,
             Err(e) => {
@@ -59,13 +60,19 @@ pub(super) async fn recorder(
 ///
 /// A renewal that fails halts the run: our leases may run out while we send, and another
 /// run could then take the rows over and send them too.
-pub(super) async fn heartbeat(store: Store, owner: String, lease: chrono::Duration, halt: Halt) {
+pub(super) async fn heartbeat(
+    store: Store,
+    owner: String,
+    clock: Arc<Clock>,
+    lease: chrono::Duration,
+    halt: Halt,
+) {
     let period = (lease / 3).to_std().unwrap_or(Duration::from_secs(1));
     loop {
         tokio::time::sleep(period).await;
         let store = store.clone();
         let owner = owner.clone();
-        let until = Utc::now() + lease;
+        let until = clock() + lease;
         match tokio::task::spawn_blocking(move || store.renew_leases(&owner, until)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => halt.store_failed("could not renew this run's leases", &e),

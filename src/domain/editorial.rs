@@ -1,0 +1,85 @@
+//! The editor's word on an edition as a digest carries it: a note and pinned papers
+//! ("Editor's picks"), plus the checks the CLI and the status page share for what an
+//! editor types.
+use super::{Paper, PaperId, Period};
+
+/// Longest editor's note (characters): a sentence or two, not an essay.
+pub const NOTE_MAX_CHARS: usize = 500;
+/// Longest note on one pinned paper.
+pub const PIN_NOTE_MAX_CHARS: usize = 200;
+
+/// A pinned paper as a digest shows it: the paper and the editor's note on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditorsPick {
+    pub paper: Paper,
+    pub note: Option<String>,
+}
+
+/// The editor's part of a digest: shown above the reader's own picks.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EditorsSection {
+    pub note: Option<String>,
+    pub picks: Vec<EditorsPick>,
+}
+
+impl EditorsSection {
+    pub fn is_empty(&self) -> bool {
+        self.note.is_none() && self.picks.is_empty()
+    }
+}
+
+/// An edition as an editor names it (`2026-W48`, `2026-11-28`) to its period key.
+pub fn parse_edition(raw: &str) -> Result<String, String> {
+    Period::parse_key(raw.trim())
+        .map(|p| p.key())
+        .ok_or_else(|| {
+            format!("`{raw}` is not an edition: use a week like 2026-W48 or a day like 2026-11-28")
+        })
+}
+
+/// A paper to pin: an arXiv id in any spelling.
+pub fn parse_pin_id(raw: &str) -> Result<PaperId, String> {
+    PaperId::parse_arxiv(raw)
+        .map(|(id, _)| id)
+        .ok_or_else(|| format!("`{raw}` is not an arXiv identifier (e.g. 2410.18975)"))
+}
+
+/// A note as stored: trimmed, `None` when empty; refused when longer than `max` characters
+/// or when it carries control characters other than new lines.
+pub fn parse_note(raw: &str, max: usize) -> Result<Option<String>, String> {
+    let note = raw.trim();
+    let chars = note.chars().count();
+    if chars > max {
+        return Err(format!(
+            "the note is {chars} characters long; at most {max} fit"
+        ));
+    }
+    if note
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err("the note contains control characters".into());
+    }
+    Ok((!note.is_empty()).then(|| note.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editions_ids_and_notes_are_checked_with_a_message() {
+        assert_eq!(parse_edition(" 2026-W48 ").unwrap(), "2026-W48");
+        assert_eq!(parse_edition("2026-11-28").unwrap(), "2026-11-28");
+        assert!(parse_edition("W48").unwrap_err().contains("2026-W48"));
+        assert_eq!(
+            parse_pin_id("arXiv:2410.18975v2").unwrap().as_str(),
+            "2410.18975"
+        );
+        assert!(parse_pin_id("nope").unwrap_err().contains("`nope`"));
+        assert_eq!(parse_note("  hi ", 10).unwrap().as_deref(), Some("hi"));
+        assert_eq!(parse_note("   ", 10).unwrap(), None);
+        assert!(parse_note(&"é".repeat(11), 10).unwrap_err().contains("11"));
+        assert!(parse_note("a\u{7}b", 10).is_err());
+    }
+}
