@@ -22,6 +22,8 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pipeline;
 pub mod recommend;
 pub mod render;

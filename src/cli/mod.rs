@@ -11,10 +11,10 @@ mod listmonk;
 mod preview;
 mod send;
 mod serve;
-mod subscriber_csv;
+pub(crate) mod subscriber_csv;
 mod subscribers;
 mod subscribers_edit;
-mod topics;
+pub(crate) mod topics;
 
 use std::path::PathBuf;
 

@@ -26,7 +26,7 @@ pub(super) type Row = (u64, Result<NewSubscriber, String>);
 
 /// Reads a whole CSV file's data rows. Only a file whose header row cannot be used is an
 /// error; everything wrong with a data row is that row's `Err`.
-pub(super) fn read_rows(data: &[u8]) -> Result<Vec<Row>, String> {
+pub(crate) fn read_rows(data: &[u8]) -> Result<Vec<Row>, String> {
     let mut header_reader = builder().from_reader(data);
     let mut header = csv::ByteRecord::new();
     match header_reader.read_byte_record(&mut header) {

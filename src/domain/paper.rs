@@ -38,8 +38,9 @@ impl PaperId {
         let s = s.strip_suffix(".pdf").unwrap_or(s);
         let (base, version) = split_version(s);
         let valid = if let Some((archive, number)) = base.split_once('/') {
-            // old style: archive(.SUBJ)?/YYMMNNN
-            !archive.is_empty()
+            // old style: archive(.SUBJ)?/YYMMNNN; the archive itself (before any `.SUBJ`)
+            // must be there, or the id would not read back (`./0601001` → `/0601001`).
+            archive.split('.').next().is_some_and(|a| !a.is_empty())
                 && archive
                     .chars()
                     .all(|c| c.is_ascii_alphabetic() || c == '-' || c == '.')

@@ -93,6 +93,9 @@ pub struct TopicsError {
 const MAX_ITEMS: usize = 50;
 const MAX_ITEM_LEN: usize = 100;
 const MAX_ABOUT_LEN: usize = 400;
+/// Room for what is around an item's value: `-`, the longest prefix (`category:`), quotes
+/// and spaces.
+const PREFIX_ALLOWANCE: usize = 20;
 
 /// Prefixes the parser knows, for the error that lists them.
 const PREFIXES: &str = "cat:, author:, about:, like:, dislike:, min_upvotes:";
@@ -313,7 +316,10 @@ fn parse_item(item: &Item, topics: &mut Topics) -> Result<(), TopicsError> {
     } else {
         MAX_ITEM_LEN
     };
-    if text.chars().count() > len_limit {
+    // The limit is on the value (checked in `push`): a prefix, a minus and quotes do not
+    // count, so the canonical spelling, which adds quotes and spells `au:` as `author:`, reads
+    // back. This first bound only keeps the work on an absurd item small.
+    if text.chars().count() > len_limit + PREFIX_ALLOWANCE {
         return Err(item.error(&format!("is longer than {len_limit} characters")));
     }
     if text.chars().any(char::is_control) {
@@ -353,7 +359,7 @@ fn parse_item(item: &Item, topics: &mut Topics) -> Result<(), TopicsError> {
                          math.AG; `cat:cs` means every cs.* category)"
                     )));
                 };
-                push(topics, negated, Term::Category(c.to_string()));
+                push(item, topics, negated, Term::Category(c.to_string()))?;
             }
             "author" | "au" => {
                 let name = clean(unquote(value));
@@ -365,7 +371,7 @@ fn parse_item(item: &Item, topics: &mut Topics) -> Result<(), TopicsError> {
                 if !name.chars().any(char::is_alphanumeric) {
                     return Err(item.error("names no author"));
                 }
-                push(topics, negated, Term::Author(name));
+                push(item, topics, negated, Term::Author(name))?;
             }
             "about" => {
                 if negated {
@@ -380,7 +386,7 @@ fn parse_item(item: &Item, topics: &mut Topics) -> Result<(), TopicsError> {
                 if !about.chars().any(char::is_alphanumeric) {
                     return Err(item.error("describes nothing"));
                 }
-                push(topics, false, Term::About(about));
+                push(item, topics, false, Term::About(about))?;
             }
             "like" | "dislike" => {
                 let Some((id, _)) = PaperId::parse_arxiv(unquote(value)) else {
@@ -413,22 +419,29 @@ fn parse_item(item: &Item, topics: &mut Topics) -> Result<(), TopicsError> {
     if !quoted && !phrase.contains(char::is_whitespace) {
         let looks_like_code = phrase.contains(['.', '-']);
         if let (true, Some(c)) = (looks_like_code, canonical_category(phrase)) {
-            push(topics, negated, Term::Category(c.to_string()));
-            return Ok(());
+            return push(item, topics, negated, Term::Category(c.to_string()));
         }
     }
     if phrase.contains('"') {
         return Err(item.error("has a quote inside a phrase; quote the whole phrase only"));
     }
-    let phrase = phrase_case(&clean(phrase));
+    // NFC again after lower-casing: `İ` lowers to `i` and a combining dot, which must be
+    // put in canonical order with any other marks, or the phrase would not read back.
+    let phrase: String = phrase_case(&clean(phrase)).nfc().collect();
     if !phrase.chars().any(char::is_alphanumeric) {
         return Err(item.error("has no letters or digits"));
     }
-    push(topics, negated, Term::Phrase(phrase));
-    Ok(())
+    push(item, topics, negated, Term::Phrase(phrase))
 }
 
-fn push(topics: &mut Topics, negated: bool, term: Term) {
+fn push(item: &Item, topics: &mut Topics, negated: bool, term: Term) -> Result<(), TopicsError> {
+    let (value, limit) = match &term {
+        Term::About(a) => (a, MAX_ABOUT_LEN),
+        Term::Phrase(v) | Term::Category(v) | Term::Author(v) => (v, MAX_ITEM_LEN),
+    };
+    if value.chars().count() > limit {
+        return Err(item.error(&format!("is longer than {limit} characters")));
+    }
     let list = if negated {
         &mut topics.exclude
     } else {
@@ -437,6 +450,7 @@ fn push(topics: &mut Topics, negated: bool, term: Term) {
     if !list.contains(&term) {
         list.push(term);
     }
+    Ok(())
 }
 
 fn upvotes(item: &Item, n: &str) -> Result<u32, TopicsError> {

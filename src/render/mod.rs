@@ -10,7 +10,7 @@ mod components;
 mod copy;
 mod digest;
 mod layout;
-mod math;
+pub(crate) mod math;
 mod notice;
 mod sample;
 mod style;

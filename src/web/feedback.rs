@@ -188,7 +188,7 @@ fn action(state: &Shared, sub: &Subscriber, id: &PaperId) -> String {
     ))
 }
 
-fn parse_verdict(v: &str) -> Result<Feedback, WebError> {
+pub(crate) fn parse_verdict(v: &str) -> Result<Feedback, WebError> {
     match v {
         "like" => Ok(Feedback::Like),
         "dislike" => Ok(Feedback::Dislike),
@@ -198,7 +198,7 @@ fn parse_verdict(v: &str) -> Result<Feedback, WebError> {
     }
 }
 
-fn parse_id(raw: String) -> Result<PaperId, WebError> {
+pub(crate) fn parse_id(raw: String) -> Result<PaperId, WebError> {
     PaperId::try_from(raw).map_err(|_| WebError::NotFound)
 }
 

@@ -30,6 +30,11 @@ impl FormData {
         )
     }
 
+    /// A posted `application/x-www-form-urlencoded` body.
+    pub(crate) fn from_body(body: &[u8]) -> FormData {
+        FormData(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
     /// The first value of `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -63,9 +68,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             return Err(WebError::UnsupportedMediaType);
         }
         let body = read_body(request, state).await?;
-        Ok(FormData(
-            url::form_urlencoded::parse(&body).into_owned().collect(),
-        ))
+        Ok(FormData::from_body(&body))
     }
 }
 
