@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use mail_parser::MessageParser;
-use paperpost::domain::{PaperId, Period, PickRef};
-use paperpost::store::{Finish, NewDelivery};
+use paperpost::domain::{Finish, NewDelivery, PaperId, Period, PickRef};
 use support::newsletter::{Newsletter, closed_port, relay};
 use support::smtp::SmtpServer;
 

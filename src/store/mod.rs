@@ -44,16 +44,6 @@ use chrono::{DateTime, TimeZone, Utc};
 pub use error::StoreError;
 use sqlite::Sqlite;
 
-// Domain types that used to live here, re-exported for one round so that branches in flight
-// keep building; new code imports them from `crate::domain`.
-pub use crate::domain::{
-    AttemptLimits, AttemptVerdict, BounceApplied, BounceEvent, BounceKind, BounceRecord,
-    BounceTarget, CancelledEdition, Claimed, Confirmation, DeliveryCounts, DeliveryFailure,
-    DeliveryRow, DeliveryState, Edition, EditionBounces, EditionSummary, Editorial, FeedbackRow,
-    Finish, LastDigest, NewDelivery, NewSubscriber, Pin, RunRecord, SendRunEnd, SoftPolicy,
-    SourceRunRecord, StoredPaper, SubscriberDates, SubscriberUpdate, Suppression,
-    UnreadableSubscriber, UpsertCounts,
-};
 pub(crate) use readers::READERS;
 pub use subscribers::check_storable_topics;
 

@@ -17,10 +17,10 @@ use maud::{Markup, html};
 use super::errors::WebError;
 use super::fields::FormData;
 use super::{Shared, csrf};
+use crate::domain::Editorial;
 use crate::domain::{
     Frequency, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, Period, parse_edition, parse_note, parse_pin_id,
 };
-use crate::store::Editorial;
 
 const FORM: &str = "editorial";
 
