@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use paperpost::domain::{Digest, EditorsPick, EditorsSection};
-use paperpost::render::{EmailContext, render_digest, sample_digest};
+use paperpost::render::{render_digest, sample_context, sample_digest};
 
 const MAX_PAIRS: usize = 20;
 
@@ -16,18 +16,7 @@ fn a_realistic_digest_has_at_most_20_unsupported_feature_client_pairs() {
     // Arrange: a 20-paper digest with every field (thumbnails, AI summaries, keywords, links),
     // the editor's note and two pinned papers with notes.
     let base = url::Url::parse("https://papers.example.org/").unwrap();
-    let ctx = EmailContext {
-        newsletter_name: "paperpost",
-        base_url: &base,
-        unsubscribe_url: "https://papers.example.org/unsubscribe/42.secret",
-        preferences_url: Some("https://papers.example.org/preferences/42.secret"),
-        archive_url: Some("https://papers.example.org/archive"),
-        feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
-        why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
-        full_abstract: false,
-        web_copy_url: Some("https://papers.example.org/d/42.secret/2026-W48"),
-        feed_url: Some("https://papers.example.org/feed/42.secret.xml"),
-    };
+    let ctx = sample_context(&base);
     let sample = sample_digest(20);
     let editors = EditorsSection {
         note: Some("A week of long contexts. Notes at https://example.org/notes.".into()),

@@ -331,17 +331,6 @@ async fn connection_errors_are_retried_then_reported_with_the_url() {
     assert!(err.ends_with("after 3 attempts"), "{err}");
 }
 
-/// The peak resident memory of this test process, in bytes (VmHWM from /proc).
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_bodies_and_deep_documents_fail_their_own_source_and_the_others_go_on() {
     // Arrange: the recorded HF day next to five hostile sources on a real local server.
@@ -430,7 +419,7 @@ days = 1
         written < 80 * 1024 * 1024,
         "the server wrote {written} bytes"
     );
-    let peak = peak_rss();
+    let peak = support::peak_rss();
     eprintln!("server wrote {written} bytes; peak RSS {peak} bytes");
     assert!(peak < 600 * 1024 * 1024, "peak RSS {peak} bytes");
     evil.stop();

@@ -27,17 +27,6 @@ fn file_source(name: &str, path: &std::path::Path, extra: &str) -> String {
     )
 }
 
-/// The peak resident set of this process (VmHWM), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_200_mb_file_or_pipe_is_refused_at_the_limit_without_being_read_whole() {
     // Arrange: a 200 MB file (sparse: no disk needed) and a named pipe a thread fills with
@@ -88,7 +77,7 @@ async fn a_200_mb_file_or_pipe_is_refused_at_the_limit_without_being_read_whole(
     }
     let sent = written.load(Ordering::Relaxed);
     assert!(sent < 60 * MB, "the pipe was read for {sent} bytes");
-    let peak = peak_rss();
+    let peak = support::peak_rss();
     eprintln!("pipe read {sent} bytes; peak RSS {peak} bytes");
     assert!(peak < 150 * MB, "peak RSS {peak} bytes");
 }

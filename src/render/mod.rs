@@ -23,5 +23,5 @@ pub use digest::{
 };
 pub use notice::{Notice, RenderedNotice, render_cards, render_notice};
 #[doc(hidden)]
-pub use sample::sample_digest;
+pub use sample::{sample_context, sample_digest};
 pub use view::{EntryText, ViewCache, entry_text, pinned_entry_text, readable_text};

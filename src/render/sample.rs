@@ -1,7 +1,26 @@
 //! A realistic, deliberately heavy digest for tests, previews and benches.
 use chrono::{NaiveDate, TimeZone, Utc};
 
+use super::EmailContext;
 use crate::domain::{Digest, Paper, PaperId, Period, Pick};
+
+/// A reader's full context on `base` (every link a personal digest carries: unsubscribe,
+/// preferences, archive, 👍/👎, web copy, feed), for the sample digest's example and lint.
+#[doc(hidden)]
+pub fn sample_context(base: &url::Url) -> EmailContext<'_> {
+    EmailContext {
+        newsletter_name: "paperpost",
+        base_url: base,
+        unsubscribe_url: "https://papers.example.org/unsubscribe/42.secret",
+        preferences_url: Some("https://papers.example.org/preferences/42.secret"),
+        archive_url: Some("https://papers.example.org/archive"),
+        feedback_url: Some("https://papers.example.org/feedback/42.secret/"),
+        why_line: "You subscribed to paperpost with ada@example.org and follow: diffusion, cs.CL.",
+        full_abstract: false,
+        web_copy_url: Some("https://papers.example.org/d/42.secret/2026-W48"),
+        feed_url: Some("https://papers.example.org/feed/42.secret.xml"),
+    }
+}
 
 /// `n` (at least 1) papers in the week of 2026-11-23, each with a ~2,000-character
 /// abstract, 80 authors, every link, a thumbnail, counts, an AI summary and reasons.

@@ -174,3 +174,14 @@ pub fn sources(toml_text: &str) -> Vec<paperpost::sources::SourceConfig> {
     }
     doc.sources
 }
+
+/// The peak resident memory of this test process, in bytes (VmHWM from /proc).
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
