@@ -115,7 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::CheckConfig(args) = cli.command {
         return check_config(&settings, args).await;
     }
-    let store = Store::open(&settings.store.path)?;
+    let store = Store::open_configured(&settings.store)?;
     match cli.command {
         Command::Fetch => fetch::fetch(&settings, &store).await,
         Command::Preview(args) => preview::preview(&settings, &store, args),
@@ -137,7 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Result<i32> {
-    let store = Store::open(&settings.store.path)?;
+    let store = Store::open_configured(&settings.store)?;
     println!("config OK");
     if settings.newsletter.base_url.scheme() != "https" {
         // RFC 8058 one-click unsubscribe, and Gmail's and Yahoo's bulk-sender rules, need an
@@ -159,7 +159,7 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
         schema.backend,
         schema.version,
         schema.state(),
-        settings.store.path.display(),
+        store.location(),
     );
     println!(
         "  sources:    {}",

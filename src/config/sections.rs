@@ -62,15 +62,68 @@ pub struct NewsletterSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
+    /// The SQLite file (the default store), relative to the config file.
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host:5432/paperpost`): when set, the store is
+    /// that database instead of the SQLite file.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The environment variable holding the PostgreSQL password (keep it out of the file).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// `disable`, `prefer` (default) or `require`: TLS to PostgreSQL, certificate verified.
+    #[serde(default = "default_store_tls")]
+    pub tls: crate::store::TlsMode,
+    /// A PEM file of the CA that signed the PostgreSQL server's certificate.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// At most this many PostgreSQL connections per process.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
             path: default_store_path(),
+            url: None,
+            password_env: None,
+            tls: default_store_tls(),
+            ca_file: None,
+            max_connections: default_max_connections(),
         }
+    }
+}
+
+impl StoreSettings {
+    /// How to reach PostgreSQL when `url` is set (the password read from `password_env`).
+    pub fn postgres_options(
+        &self,
+    ) -> Option<Result<crate::store::PostgresOptions, crate::store::StoreError>> {
+        let url = self.url.clone()?;
+        let password = match &self.password_env {
+            None => None,
+            Some(var) => match std::env::var(var) {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    return Some(Err(crate::store::StoreError::Invalid {
+                        op: "open",
+                        reason: format!(
+                            "[store] password_env names the environment variable {var}, \
+                             which is not set"
+                        ),
+                    }));
+                }
+            },
+        };
+        Some(Ok(crate::store::PostgresOptions {
+            url,
+            password,
+            tls: self.tls,
+            ca_file: self.ca_file.clone(),
+            max_connections: self.max_connections,
+        }))
     }
 }
 
@@ -285,6 +338,12 @@ fn default_name() -> String {
 }
 fn default_tz() -> chrono_tz::Tz {
     chrono_tz::UTC
+}
+fn default_store_tls() -> crate::store::TlsMode {
+    crate::store::TlsMode::Prefer
+}
+fn default_max_connections() -> usize {
+    10
 }
 fn default_store_path() -> PathBuf {
     "paperpost.sqlite3".into()

@@ -305,7 +305,7 @@ mod tests {
         // Arrange
         let settings = Settings::parse(CONFIG, Path::new("config.toml"), Path::new("/srv/pp"))
             .expect("config");
-        let store = Store::open_in_memory().expect("store");
+        let store = Store::for_tests().expect("store");
         let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
             .expect("date")
             .to_utc();

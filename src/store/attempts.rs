@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn an_address_gets_a_few_mails_a_day_whatever_the_ip() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         let v: Vec<_> = (0..3)
             .map(|i| {
@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn an_ip_gets_a_few_attempts_an_hour_whatever_the_address() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         for i in 0..4 {
             assert_eq!(

@@ -244,7 +244,7 @@ mod tests {
     use crate::store::Store;
 
     fn store_with(email: &str) -> Store {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         store
             .add_subscriber(
                 &NewSubscriber::active(

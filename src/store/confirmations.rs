@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn a_token_confirms_once_and_then_reports_it_was_used() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let s = pending(&store);
         let now = Utc::now();
         let older = store
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn expired_wrong_and_malformed_tokens_change_nothing() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let s = pending(&store);
         let now = Utc::now();
         let token = store

@@ -360,7 +360,7 @@ mod tests {
     use crate::domain::{SubscriberEmail, Topics};
 
     fn setup(n: usize) -> (Store, i64, DateTime<Utc>) {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
         let mut planned = Vec::new();

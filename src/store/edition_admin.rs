@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn cancelling_withdraws_only_what_was_not_delivered_and_unmarks_its_papers() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         let add = |e: &str| {
             store

@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn an_edition_is_created_once_per_period() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let (a, created_a) = store
             .edition_for_period("2026-W48", &[], Utc::now())
             .unwrap();

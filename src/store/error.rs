@@ -122,6 +122,65 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Classifies a failure of the PostgreSQL backend in `op` by its SQLSTATE. A
+    /// `StoreError` already made inside the backend is kept as it is.
+    pub(super) fn from_postgres(op: &'static str, e: anyhow::Error) -> StoreError {
+        let e = match e.downcast::<StoreError>() {
+            Ok(store_error) => return store_error,
+            Err(e) => e,
+        };
+        let detail = format!("{e:#}");
+        let pg = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<tokio_postgres::Error>());
+        let Some(pg) = pg else {
+            return if e.chain().any(|c| c.is::<std::io::Error>()) {
+                StoreError::Io { op, detail }
+            } else {
+                StoreError::Backend { op, detail }
+            };
+        };
+        use tokio_postgres::error::SqlState as S;
+        let Some(code) = pg.code() else {
+            // No SQLSTATE: the connection failed or closed (network, server down).
+            return StoreError::Io { op, detail };
+        };
+        let class = &code.code()[..2];
+        if [
+            S::T_R_SERIALIZATION_FAILURE,
+            S::T_R_DEADLOCK_DETECTED,
+            S::LOCK_NOT_AVAILABLE,
+            S::TOO_MANY_CONNECTIONS,
+            S::QUERY_CANCELED,
+            S::ADMIN_SHUTDOWN,
+            S::CANNOT_CONNECT_NOW,
+        ]
+        .contains(code)
+        {
+            StoreError::Busy { op, detail }
+        } else if *code == S::DISK_FULL || class == "53" {
+            StoreError::Full { op, detail }
+        } else if class == "23" {
+            StoreError::Conflict {
+                op,
+                what: format!("a row ({detail})"),
+            }
+        } else if class == "08" || class == "58" {
+            StoreError::Io { op, detail }
+        } else if class == "XX" {
+            StoreError::Corrupt {
+                op,
+                table: "the database".into(),
+                key: "-".into(),
+                reason: detail,
+            }
+        } else {
+            StoreError::Backend { op, detail }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn the_latest_verdict_wins_and_can_be_removed() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let ada = reader(&store, "ada@example.org");
         let t = Utc::now();
         store
@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn feedback_is_kept_per_reader_and_goes_with_a_purged_reader() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let (ada, bob) = (
             reader(&store, "ada@example.org"),
             reader(&store, "bob@example.org"),
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn every_paper_is_read_for_the_index() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let p = |i: &str| Paper {
             id: Some(id(i)),
             title: format!("Paper {i}"),

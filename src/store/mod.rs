@@ -27,6 +27,7 @@ mod feedback;
 mod migrations;
 mod operations;
 mod papers;
+mod postgres;
 mod reader_admin;
 mod reader_digests;
 mod readers;
@@ -42,6 +43,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 
 pub use error::StoreError;
+use postgres::Postgres;
+pub use postgres::{PostgresOptions, TlsMode, test_server};
 use sqlite::Sqlite;
 
 pub(crate) use readers::READERS;
@@ -53,6 +56,7 @@ macro_rules! dispatch {
     ($self:ident, $op:literal, |$db:ident| $call:expr) => {
         match &$self.backend {
             Backend::Sqlite($db) => $call.map_err(|e| StoreError::from_sqlite($op, e)),
+            Backend::Postgres($db) => $call.map_err(|e| StoreError::from_postgres($op, e)),
         }
     };
 }
@@ -70,12 +74,14 @@ pub struct Store {
 enum Backend {
     /// An SQLite file (or an in-memory database in tests).
     Sqlite(Arc<Sqlite>),
+    /// A PostgreSQL database, shared by any number of processes and hosts.
+    Postgres(Arc<Postgres>),
 }
 
 /// Which backend a store runs on and its schema version, for `check-config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaInfo {
-    /// `sqlite` (later `postgres`).
+    /// `sqlite` or `postgres`.
     pub backend: &'static str,
     /// The version the store is at.
     pub version: i64,
@@ -112,6 +118,49 @@ impl Store {
         })
     }
 
+    /// Connects to a PostgreSQL store and applies pending migrations.
+    pub fn open_postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
+        let db = Postgres::open(options).map_err(|e| StoreError::from_postgres("open", e))?;
+        Ok(Store {
+            backend: Backend::Postgres(Arc::new(db)),
+        })
+    }
+
+    /// The store `[store]` names: PostgreSQL when `url` is set, else the SQLite file.
+    pub fn open_configured(settings: &crate::config::StoreSettings) -> Result<Store, StoreError> {
+        match settings.postgres_options() {
+            Some(options) => Store::open_postgres(&options?),
+            None => Store::open(&settings.path),
+        }
+    }
+
+    /// Where the store is, for messages: the SQLite file or `user@host:port/db`.
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(db) => db.location(),
+            Backend::Postgres(db) => format!("postgres://{}", db.describe()),
+        }
+    }
+
+    /// A fresh empty store for tests: in-memory SQLite, or a new PostgreSQL database on
+    /// the test server when `PAPERPOST_TEST_BACKEND=postgres`.
+    #[doc(hidden)]
+    pub fn for_tests() -> Result<Store, StoreError> {
+        if test_backend_is_postgres() {
+            let url = test_server::shared()
+                .and_then(|s| s.fresh_database("unit"))
+                .map_err(|e| StoreError::from_postgres("open", e))?;
+            Store::open_postgres(&PostgresOptions::for_tests(url))
+        } else {
+            Store::open_in_memory()
+        }
+    }
+
+    /// Whether this store is PostgreSQL (tests that reach into SQLite skip it).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
     /// The schema version this binary expects: stores are migrated to it on open.
     pub fn expected_schema_version() -> i64 {
         migrations::LATEST as i64
@@ -122,6 +171,7 @@ impl Store {
         let version = self.schema_version()?;
         let backend = match &self.backend {
             Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         };
         Ok(SchemaInfo {
             backend,
@@ -156,6 +206,7 @@ impl Store {
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
         match &self.backend {
             Backend::Sqlite(db) => db.conn(),
+            Backend::Postgres(_) => panic!("conn(): an SQLite-only test ran on PostgreSQL"),
         }
     }
 }
@@ -188,4 +239,10 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A short random tag that makes lease owners unique across processes and restarts.
 pub fn lease_nonce() -> String {
     random_token()[..8].to_string()
+}
+
+/// Whether tests should run on PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`).
+#[doc(hidden)]
+pub fn test_backend_is_postgres() -> bool {
+    std::env::var("PAPERPOST_TEST_BACKEND").is_ok_and(|v| v == "postgres")
 }

@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_same_paper_twice_is_merged_not_duplicated() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         let mut hf = paper("2410.18975", "T");
         hf.upvotes = Some(10);
@@ -185,7 +185,7 @@ mod tests {
         let now = Utc::now();
         let mut stored = Vec::new();
         for order in permutations(&four_sightings()) {
-            let store = Store::open_in_memory().unwrap();
+            let store = Store::for_tests().unwrap();
             for (i, p) in order.into_iter().enumerate() {
                 store
                     .upsert_papers(vec![p], now + Duration::minutes(i as i64))
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn replacements_are_stored_but_not_news() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let mut p = paper("2401.00001", "R");
         p.announce_type = Some("replace".into());
         store.upsert_papers(vec![p], Utc::now()).unwrap();

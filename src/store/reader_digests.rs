@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn only_sent_digests_are_found_newest_first_with_their_note() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let t0 = chrono::Utc::now() - Duration::days(14);
         let add = |e: &str| {
             let email = SubscriberEmail::parse(e).unwrap();

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn a_lock_is_held_by_one_owner_until_it_expires() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         assert!(
             store

@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn a_run_is_running_until_it_records_how_it_ended() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         assert_eq!(store.send_run_end("a").unwrap(), None);
         store.begin_send_run("a", now).unwrap();

@@ -19,6 +19,8 @@ pub(super) struct Sqlite {
     /// Read-only connections for [`Sqlite::reader`]; `None` in memory, where a second
     /// connection would see another database.
     readers: Option<readers::Readers>,
+    /// The file, or `:memory:`.
+    location: String,
 }
 
 impl Sqlite {
@@ -40,6 +42,7 @@ impl Sqlite {
         let mut store = Self::setup(conn)
             .with_context(|| format!("Failed to prepare the store at {}", path.display()))?;
         store.readers = Some(readers::Readers::open(path)?);
+        store.location = path.display().to_string();
         Ok(store)
     }
 
@@ -59,7 +62,13 @@ impl Sqlite {
         Ok(Sqlite {
             conn: Mutex::new(conn),
             readers: None,
+            location: ":memory:".into(),
         })
+    }
+
+    /// The file, for messages.
+    pub(super) fn location(&self) -> String {
+        self.location.clone()
     }
 
     pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {

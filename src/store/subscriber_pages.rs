@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn pages_of_subscribers_cover_every_active_one_once_in_id_order() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let mut active = Vec::new();
         for i in 0..7 {
             let email = SubscriberEmail::parse(&format!("r{i}@example.org")).unwrap();

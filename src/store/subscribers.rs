@@ -429,7 +429,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_address_is_refused_whatever_its_case() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         store
             .add_subscriber(&new("ada@example.org"), Utc::now())
             .unwrap();
@@ -442,7 +442,7 @@ mod tests {
 
     #[test]
     fn tokens_find_their_subscriber_and_nothing_else() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let s = store
             .add_subscriber(&new("ada@example.org"), Utc::now())
             .unwrap();
@@ -465,7 +465,7 @@ mod tests {
 
     #[test]
     fn a_stored_row_that_no_longer_reads_is_reported_and_skipped_never_fatal() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc::now();
         let mut ids = Vec::new();
         for e in [
@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn updates_change_only_what_they_name() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let s = store
             .add_subscriber(&new("ada@example.org"), Utc::now())
             .unwrap();
@@ -543,7 +543,7 @@ mod tests {
 
     #[test]
     fn the_token_changes_on_unsubscribe_and_on_coming_back() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::for_tests().unwrap();
         let s = store
             .add_subscriber(&new("ada@example.org"), Utc::now())
             .unwrap();

@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_secret_is_made_once_and_kept_in_the_store() {
-        let store = crate::store::Store::open_in_memory().unwrap();
+        let store = crate::store::Store::for_tests().unwrap();
         // The test process may have PAPERPOST_SECRET set; compare through the store only.
         let a = store.meta_or_init(META_KEY, || "first".into()).unwrap();
         let b = store.meta_or_init(META_KEY, || "second".into()).unwrap();
