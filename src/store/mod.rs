@@ -202,6 +202,18 @@ impl Store {
 
 #[cfg(test)]
 impl Store {
+    /// Runs SQL text (no parameters) on whichever backend, for unit tests that corrupt rows
+    /// by hand; write SQL both SQLite and PostgreSQL accept.
+    pub(crate) fn raw_execute(&self, sql: &str) {
+        match &self.backend {
+            Backend::Sqlite(db) => db.conn().execute_batch(sql).expect("raw SQL runs"),
+            Backend::Postgres(db) => {
+                use postgres::pool::Sql;
+                db.conn().expect("a connection").batch(sql).expect("raw SQL runs")
+            }
+        }
+    }
+
     /// The SQLite writer connection, for unit tests that corrupt rows by hand.
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
         match &self.backend {
