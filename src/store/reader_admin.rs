@@ -6,6 +6,29 @@ use super::subscribers::email_key;
 use super::{Sqlite, from_ts};
 use crate::domain::{LastDigest, SubscriberDates, Suppression};
 
+/// A [`LastDigest`] from its stored values (both backends): the papers are counted in the
+/// picks JSON (unreadable picks count as none).
+pub(super) fn last_digest_from(
+    period_key: String,
+    state: &str,
+    picks: &str,
+    planned: i64,
+    sent: Option<i64>,
+    last_error: Option<String>,
+) -> anyhow::Result<LastDigest> {
+    let papers = serde_json::from_str::<Vec<serde_json::Value>>(picks)
+        .map(|v| v.len())
+        .unwrap_or(0);
+    Ok(LastDigest {
+        period_key,
+        state: state.parse().map_err(anyhow::Error::msg)?,
+        papers,
+        planned_at: from_ts(planned),
+        sent_at: sent.map(from_ts),
+        last_error,
+    })
+}
+
 impl Sqlite {
     pub fn subscriber_dates(&self, id: i64) -> anyhow::Result<Option<SubscriberDates>> {
         Ok(self
@@ -51,17 +74,7 @@ impl Sqlite {
         let Some((period_key, state, picks, planned, sent, last_error)) = row else {
             return Ok(None);
         };
-        let papers = serde_json::from_str::<Vec<serde_json::Value>>(&picks)
-            .map(|v| v.len())
-            .unwrap_or(0);
-        Ok(Some(LastDigest {
-            period_key,
-            state: state.parse().map_err(anyhow::Error::msg)?,
-            papers,
-            planned_at: from_ts(planned),
-            sent_at: sent.map(from_ts),
-            last_error,
-        }))
+        last_digest_from(period_key, &state, &picks, planned, sent, last_error).map(Some)
     }
 
     /// The address's suppression, if it is on the list.

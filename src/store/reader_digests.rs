@@ -5,17 +5,33 @@ use rusqlite::{OptionalExtension, params};
 use super::{Sqlite, from_ts};
 use crate::domain::SentDigest;
 
-const COLUMNS: &str = "e.period_key, d.picks, d.editor_note, d.created_at, d.updated_at";
+pub(super) const COLUMNS: &str = "e.period_key, d.picks, d.editor_note, d.created_at, d.updated_at";
 
 fn row_to_sent(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentDigest> {
-    let picks: String = r.get(1)?;
-    Ok(SentDigest {
-        period_key: r.get(0)?,
-        picks: serde_json::from_str(&picks).unwrap_or_default(),
-        editor_note: r.get(2)?,
-        planned_at: from_ts(r.get(3)?),
-        sent_at: from_ts(r.get(4)?),
-    })
+    Ok(sent_from(
+        r.get(0)?,
+        &r.get::<_, String>(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+    ))
+}
+
+/// A [`SentDigest`] from the [`COLUMNS`] values (both backends); unreadable picks are none.
+pub(super) fn sent_from(
+    period_key: String,
+    picks: &str,
+    editor_note: Option<String>,
+    planned: i64,
+    sent: i64,
+) -> SentDigest {
+    SentDigest {
+        period_key,
+        picks: serde_json::from_str(picks).unwrap_or_default(),
+        editor_note,
+        planned_at: from_ts(planned),
+        sent_at: from_ts(sent),
+    }
 }
 
 impl Sqlite {

@@ -1,7 +1,7 @@
 //! Subscribers page by page (task i9speed): planning an edition reads its readers in pages
 //! of ids instead of the whole table, so its memory does not grow with the readers.
 use super::Sqlite;
-use super::subscribers::{COLUMNS_S, row_to_subscriber_at};
+use super::subscribers::{COLUMNS_S, SubscriberRow, row_to_subscriber_at};
 use crate::domain::{SubscriberPage, SubscriberStatus};
 
 impl Sqlite {
@@ -20,29 +20,36 @@ impl Sqlite {
              ORDER BY s.id LIMIT ?3"
         ))?;
         let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(rusqlite::params![status.as_str(), after, limit], |r| {
-            row_to_subscriber_at(r, 0)
-        })?;
-        let mut page = SubscriberPage::default();
-        let mut rows_read = 0i64;
-        for row in rows {
-            rows_read += 1;
-            match row? {
-                Ok(s) => {
-                    page.next_after = Some(s.id);
-                    page.subscribers.push(s);
-                }
-                Err(u) => {
-                    u.warn();
-                    page.next_after = Some(u.id);
-                }
+        let rows = stmt
+            .query_map(rusqlite::params![status.as_str(), after, limit], |r| {
+                row_to_subscriber_at(r, 0)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_from(rows, limit))
+    }
+}
+
+/// A page from the rows read for it (both backends): an unreadable row is logged and
+/// skipped but still moves the cursor on; fewer rows than `limit` means the last page.
+pub(super) fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
+    let mut page = SubscriberPage::default();
+    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
+    for row in rows {
+        match row {
+            Ok(s) => {
+                page.next_after = Some(s.id);
+                page.subscribers.push(s);
+            }
+            Err(u) => {
+                u.warn();
+                page.next_after = Some(u.id);
             }
         }
-        if rows_read < limit {
-            page.next_after = None;
-        }
-        Ok(page)
     }
+    if !full {
+        page.next_after = None;
+    }
+    page
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::domain::{
     UnreadableSubscriber,
 };
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, email, name, status, topics, frequency, timezone, send_hour, created_at, token";
 /// The same columns of a `subscribers s` joined in another query.
 pub(super) const COLUMNS_S: &str = "s.id, s.email, s.name, s.status, s.topics, s.frequency, s.timezone, s.send_hour, s.created_at, s.token";
@@ -53,8 +53,7 @@ fn row_to_subscriber(r: &Row<'_>) -> rusqlite::Result<SubscriberRow> {
 /// Reads the [`COLUMNS`] starting at column `at`. Every text column is read as raw bytes,
 /// so a stored invalid UTF-8 byte is a reason, not an error of the whole query.
 pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<SubscriberRow> {
-    let id: i64 = r.get(at)?;
-    let text = |i: usize| -> rusqlite::Result<Option<Result<String, String>>> {
+    let text = |i: usize| -> rusqlite::Result<StoredText> {
         use rusqlite::types::ValueRef;
         Ok(match r.get_ref(at + i)? {
             ValueRef::Null => None,
@@ -65,38 +64,76 @@ pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<S
             ValueRef::Real(x) => Some(Ok(x.to_string())),
         })
     };
-    let raw_email = text(1)?.unwrap_or(Ok(String::new()));
-    let shown = match &raw_email {
-        Ok(e) | Err(e) => e.clone(),
-    };
-    let unreadable = |reason: String| UnreadableSubscriber {
-        id,
-        email: shown.clone(),
-        reason,
-    };
-    let field = |name: &str, v: Option<Result<String, String>>| match v {
-        Some(Err(_)) => Err(unreadable(format!("{name}: not valid UTF-8"))),
-        Some(Ok(s)) => Ok(Some(s)),
-        None => Ok(None),
-    };
-    let parsed = (|| {
+    Ok(StoredSubscriber {
+        id: r.get(at)?,
+        email: text(1)?,
+        name: text(2)?,
+        status: text(3)?,
+        topics: text(4)?,
+        frequency: text(5)?,
+        timezone: text(6)?,
+        send_hour: r.get(at + 7)?,
+        created_at: r.get(at + 8)?,
+        token: text(9)?,
+    }
+    .parse())
+}
+
+/// A stored text value: absent (NULL), the text, or (`Err`) the lossy rendering of bytes
+/// that are not valid UTF-8.
+pub(super) type StoredText = Option<Result<String, String>>;
+
+/// The [`COLUMNS`] of one subscriber row as plain values, whichever backend read them;
+/// [`StoredSubscriber::parse`] is the one place a row becomes a [`Subscriber`] or the
+/// reason it cannot.
+pub(super) struct StoredSubscriber {
+    pub id: i64,
+    pub email: StoredText,
+    pub name: StoredText,
+    pub status: StoredText,
+    pub topics: StoredText,
+    pub frequency: StoredText,
+    pub timezone: StoredText,
+    pub send_hour: Option<i64>,
+    pub created_at: i64,
+    pub token: StoredText,
+}
+
+impl StoredSubscriber {
+    /// The subscriber, or why the row cannot be read (naming the field).
+    pub(super) fn parse(self) -> SubscriberRow {
+        let id = self.id;
+        let raw_email = self.email.unwrap_or(Ok(String::new()));
+        let shown = match &raw_email {
+            Ok(e) | Err(e) => e.clone(),
+        };
+        let unreadable = |reason: String| UnreadableSubscriber {
+            id,
+            email: shown.clone(),
+            reason,
+        };
+        let field = |name: &str, v: StoredText| match v {
+            Some(Err(_)) => Err(unreadable(format!("{name}: not valid UTF-8"))),
+            Some(Ok(s)) => Ok(Some(s)),
+            None => Ok(None),
+        };
         let email = field("email", Some(raw_email.clone()))?.unwrap_or_default();
         let email =
             SubscriberEmail::parse(&email).map_err(|e| unreadable(format!("email: {e}")))?;
-        let name = field("name", text(2)?)?;
-        let status = field("status", text(3)?)?.unwrap_or_default();
+        let name = field("name", self.name)?;
+        let status = field("status", self.status)?.unwrap_or_default();
         let status = status
             .parse()
             .map_err(|e| unreadable(format!("status: {e}")))?;
-        let topics = field("topics", text(4)?)?.unwrap_or_default();
+        let topics = field("topics", self.topics)?.unwrap_or_default();
         let topics =
             Topics::parse(&topics).map_err(|e| unreadable(format!("topics `{topics}`: {e}")))?;
-        let frequency = field("frequency", text(5)?)?.unwrap_or_default();
+        let frequency = field("frequency", self.frequency)?.unwrap_or_default();
         let frequency = frequency
             .parse()
             .map_err(|e| unreadable(format!("frequency: {e}")))?;
-        let timezone = field("timezone", text(6)?)?.and_then(|t| t.parse().ok());
-        let token_secret = field("token", text(9)?)?.unwrap_or_default();
+        let timezone = field("timezone", self.timezone)?.and_then(|t| t.parse().ok());
+        let token_secret = field("token", self.token)?.unwrap_or_default();
         Ok(Subscriber {
             id,
             email,
@@ -105,36 +142,13 @@ pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<S
             topics,
             frequency,
             timezone,
-            send_hour: r
-                .get::<_, Option<i64>>(at + 7)?
+            send_hour: self
+                .send_hour
                 .and_then(|h| u8::try_from(h).ok())
                 .filter(|h| *h < 24),
-            created_at: from_ts(r.get(at + 8)?),
+            created_at: from_ts(self.created_at),
             token_secret,
         })
-    })();
-    match parsed {
-        Ok(s) => Ok(Ok(s)),
-        Err(ReadError::Unreadable(u)) => Ok(Err(u)),
-        Err(ReadError::Sql(e)) => Err(e),
-    }
-}
-
-/// Inside [`row_to_subscriber_at`]: a database error or an unreadable value.
-enum ReadError {
-    Sql(rusqlite::Error),
-    Unreadable(UnreadableSubscriber),
-}
-
-impl From<rusqlite::Error> for ReadError {
-    fn from(e: rusqlite::Error) -> Self {
-        ReadError::Sql(e)
-    }
-}
-
-impl From<UnreadableSubscriber> for ReadError {
-    fn from(u: UnreadableSubscriber) -> Self {
-        ReadError::Unreadable(u)
     }
 }
 
@@ -477,26 +491,36 @@ mod tests {
         ] {
             ids.push(store.add_subscriber(&new(e), now).unwrap().id);
         }
+        // PostgreSQL text cannot hold invalid UTF-8, so there an unknown frequency stands in
+        // for the undecodable topics.
+        let not_text = if store.is_postgres() {
+            (
+                "UPDATE subscribers SET frequency = 'sometimes' WHERE id = {id}",
+                "frequency",
+            )
+        } else {
+            (
+                "UPDATE subscribers SET topics = CAST(X'6C6CFF' AS TEXT) WHERE id = {id}",
+                "UTF-8",
+            )
+        };
         let poison = [
             (
-                "UPDATE subscribers SET topics = 'cat:CS CL' WHERE id = ?1",
+                "UPDATE subscribers SET topics = 'cat:CS CL' WHERE id = {id}",
                 "topics",
             ),
+            not_text,
             (
-                "UPDATE subscribers SET topics = CAST(X'6C6CFF' AS TEXT) WHERE id = ?1",
-                "UTF-8",
-            ),
-            (
-                "UPDATE subscribers SET email = 'd@localhost', email_key = 'd@localhost' WHERE id = ?1",
+                "UPDATE subscribers SET email = 'd@localhost', email_key = 'd@localhost' WHERE id = {id}",
                 "localhost",
             ),
             (
-                "UPDATE subscribers SET status = 'gone' WHERE id = ?1",
+                "UPDATE subscribers SET status = 'gone' WHERE id = {id}",
                 "status",
             ),
         ];
         for ((sql, _), id) in poison.iter().zip(&ids[1..]) {
-            store.conn().execute(sql, [id]).unwrap();
+            store.raw_execute(&sql.replace("{id}", &id.to_string()));
         }
 
         let readable = store.subscribers(None).unwrap();
@@ -576,5 +600,95 @@ mod tests {
             .unwrap();
         assert_ne!(back.token_secret, gone.token_secret);
         assert_ne!(back.token_secret, s.token_secret);
+    }
+
+    #[test]
+    fn two_processes_adding_the_same_address_at_once_make_one_subscriber() {
+        // Two stores (two pools, as two hosts would have) on one PostgreSQL database race
+        // to add the same address, many times over; SQLite has one writer, so this is the
+        // PostgreSQL backend's test.
+        if !crate::store::test_backend_is_postgres() {
+            return;
+        }
+        use crate::store::{PostgresOptions, test_server};
+        let url = test_server::shared()
+            .unwrap()
+            .fresh_database("subrace")
+            .unwrap();
+        let open = || Store::open_postgres(&PostgresOptions::for_tests(url.clone())).unwrap();
+        let (a, b) = (open(), open());
+        for round in 0..20 {
+            let email = format!("race{round}@example.org");
+            let barrier = std::sync::Barrier::new(2);
+            let results: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = [&a, &b]
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, store)| {
+                        let (barrier, email) = (&barrier, &email);
+                        scope.spawn(move || {
+                            // Different letter case: the same address all the same.
+                            let email = if i == 0 {
+                                email.clone()
+                            } else {
+                                email.to_uppercase()
+                            };
+                            barrier.wait();
+                            store.add_subscriber(&new(&email), Utc::now())
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let added = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(added, 1, "round {round}: {results:?}");
+            for r in &results {
+                if let Err(e) = r {
+                    assert!(matches!(e, StoreError::Conflict { .. }), "{e}");
+                }
+            }
+        }
+        assert_eq!(a.subscriber_count(None).unwrap(), 20);
+        assert_eq!(b.subscribers(None).unwrap().len(), 20);
+    }
+
+    #[test]
+    fn suppressions_are_listed_in_address_order_and_can_be_lifted() {
+        let store = Store::for_tests().unwrap();
+        let now = Utc::now();
+        store
+            .suppress("Zed@example.org", "550 no such user", now)
+            .unwrap();
+        store.suppress("ada@example.org", "550 gone", now).unwrap();
+        store.suppress("ADA@example.org", "551 moved", now).unwrap();
+        store.suppress("Bob@example.org", "550 x", now).unwrap();
+        assert!(store.is_suppressed("ada@EXAMPLE.org").unwrap());
+        assert_eq!(
+            store
+                .suppression_reason("ada@example.org")
+                .unwrap()
+                .as_deref(),
+            Some("551 moved"),
+            "suppressing again keeps one row with the newest reason"
+        );
+        let keys: Vec<_> = store
+            .suppressions()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            ["ada@example.org", "bob@example.org", "zed@example.org"]
+        );
+        assert!(store.unsuppress("ZED@example.org").unwrap());
+        assert!(!store.unsuppress("zed@example.org").unwrap());
+        assert!(!store.is_suppressed("zed@example.org").unwrap());
+        assert_eq!(
+            store
+                .subscriber_count(Some(SubscriberStatus::Active))
+                .unwrap(),
+            0
+        );
     }
 }

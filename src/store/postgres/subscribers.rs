@@ -1,98 +1,313 @@
 //! PostgreSQL operations of `subscribers` (the SQLite ones are in `../subscribers.rs`).
-#![allow(unused_imports, unused_variables)]
-use std::collections::{HashMap, HashSet};
+use chrono::{DateTime, Utc};
+use tokio_postgres::Row;
 
-use chrono::{DateTime, Duration, Utc};
+use super::Postgres;
+use super::pool::Sql;
+use crate::domain::{
+    NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate, UnreadableSubscriber,
+};
+use crate::store::subscribers::{
+    COLUMNS, StoredSubscriber, SubscriberRow, check_storable_topics, email_key, readable,
+};
+use crate::store::{StoreError, constant_time_eq, random_token, ts};
 
-use super::{Postgres, not_yet};
-use crate::domain::*;
+/// Reads the subscriber columns (`COLUMNS`, or `COLUMNS_S` of a join) starting at column
+/// `at`; parsing is the one shared with SQLite ([`StoredSubscriber::parse`]). PostgreSQL
+/// text is always valid UTF-8, so only the values themselves can make a row unreadable.
+pub(in crate::store) fn row_to_subscriber_at(
+    r: &Row,
+    at: usize,
+) -> Result<SubscriberRow, tokio_postgres::Error> {
+    let text = |i: usize| -> Result<_, tokio_postgres::Error> {
+        Ok(r.try_get::<_, Option<String>>(at + i)?.map(Ok))
+    };
+    Ok(StoredSubscriber {
+        id: r.try_get(at)?,
+        email: text(1)?,
+        name: text(2)?,
+        status: text(3)?,
+        topics: text(4)?,
+        frequency: text(5)?,
+        timezone: text(6)?,
+        send_hour: r.try_get(at + 7)?,
+        created_at: r.try_get(at + 8)?,
+        token: text(9)?,
+    }
+    .parse())
+}
+
+/// `SELECT` the subscriber columns `WHERE cond` (a constant: the text is the statement's
+/// cache key).
+fn select_where(cond: &str) -> String {
+    format!("SELECT {COLUMNS} FROM subscribers WHERE {cond}")
+}
 
 impl Postgres {
+    /// Race-free across processes: `ON CONFLICT (email_key) DO NOTHING` lets exactly one of
+    /// two concurrent adds of the same address insert; the other gets no row back and
+    /// reports the same Conflict as SQLite.
     pub(in crate::store) fn add_subscriber(
         &self,
         new: &NewSubscriber,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Subscriber> {
-        Err(not_yet("add_subscriber"))
+        check_storable_topics(&new.topics).map_err(|reason| StoreError::Invalid {
+            op: "add_subscriber",
+            reason,
+        })?;
+        let key = email_key(new.email.as_ref());
+        let row = self.conn()?.query_opt(
+            &format!(
+                "INSERT INTO subscribers (email, email_key, name, status, topics, frequency,
+                                          timezone, send_hour, token, created_at, updated_at,
+                                          confirmed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                 ON CONFLICT (email_key) DO NOTHING
+                 RETURNING {COLUMNS}"
+            ),
+            &[
+                &new.email.as_ref(),
+                &key,
+                &new.name,
+                &new.status.as_str(),
+                &new.topics.to_string(),
+                &new.frequency.as_str(),
+                &new.timezone.map(|t| t.name().to_string()),
+                &new.send_hour.map(i64::from),
+                &random_token(),
+                &ts(now),
+                &(new.status == SubscriberStatus::Active).then(|| ts(now)),
+            ],
+        )?;
+        let Some(row) = row else {
+            return Err(StoreError::Conflict {
+                op: "add_subscriber",
+                what: format!("the subscriber {}", new.email),
+            }
+            .into());
+        };
+        row_to_subscriber_at(&row, 0)?.map_err(|u| {
+            StoreError::Corrupt {
+                op: "add_subscriber",
+                table: "subscribers".into(),
+                key: format!("id {}", u.id),
+                reason: u.reason,
+            }
+            .into()
+        })
     }
 
     pub(in crate::store) fn subscriber_by_email(
         &self,
         email: &str,
     ) -> anyhow::Result<Option<Subscriber>> {
-        Err(not_yet("subscriber_by_email"))
+        let row = self
+            .conn()?
+            .query_opt(&select_where("email_key = $1"), &[&email_key(email)])?;
+        Ok(readable(
+            row.map(|r| row_to_subscriber_at(&r, 0)).transpose()?,
+        ))
     }
 
     pub(in crate::store) fn subscriber_by_id(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
-        Err(not_yet("subscriber_by_id"))
+        let row = self.conn()?.query_opt(&select_where("id = $1"), &[&id])?;
+        Ok(readable(
+            row.map(|r| row_to_subscriber_at(&r, 0)).transpose()?,
+        ))
     }
 
+    /// As on SQLite: `{id}.{secret}`, the secret compared in constant time.
     pub(in crate::store) fn subscriber_by_token(
         &self,
         token: &str,
     ) -> anyhow::Result<Option<Subscriber>> {
-        Err(not_yet("subscriber_by_token"))
+        let Some((id, secret)) = token.split_once('.') else {
+            return Ok(None);
+        };
+        let Ok(id) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        Ok(self
+            .subscriber_by_id(id)?
+            .filter(|s| constant_time_eq(s.token_secret.as_bytes(), secret.as_bytes())))
     }
 
     pub(in crate::store) fn subscribers(
         &self,
         status: Option<SubscriberStatus>,
     ) -> anyhow::Result<Vec<Subscriber>> {
-        Err(not_yet("subscribers"))
+        let (good, bad) = self.subscribers_checked(status)?;
+        for u in &bad {
+            u.warn();
+        }
+        Ok(good)
     }
 
     pub(in crate::store) fn subscribers_checked(
         &self,
         status: Option<SubscriberStatus>,
     ) -> anyhow::Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>)> {
-        Err(not_yet("subscribers_checked"))
+        let rows = self.conn()?.query(
+            &select_where("$1::text IS NULL OR status = $1::text ORDER BY id"),
+            &[&status.map(|s| s.as_str())],
+        )?;
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        for row in &rows {
+            match row_to_subscriber_at(row, 0)? {
+                Ok(s) => good.push(s),
+                Err(u) => bad.push(u),
+            }
+        }
+        Ok((good, bad))
     }
 
+    /// One transaction of single-row UPDATEs, as on SQLite. Under READ COMMITTED the first
+    /// UPDATE locks the row until commit, so two concurrent changes of one reader apply one
+    /// after the other; the token switch compares the row's current status inside the same
+    /// statement that changes it, so it cannot act on a stale read.
     pub(in crate::store) fn update_subscriber(
         &self,
         id: i64,
         update: &SubscriberUpdate,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<Subscriber>> {
-        Err(not_yet("update_subscriber"))
+        if let Some(t) = &update.topics {
+            check_storable_topics(t).map_err(anyhow::Error::msg)?;
+        }
+        {
+            let mut conn = self.conn()?;
+            let mut tx = conn.transaction()?;
+            if let Some(name) = &update.name {
+                tx.execute(
+                    "UPDATE subscribers SET name = $2 WHERE id = $1",
+                    &[&id, name],
+                )?;
+            }
+            if let Some(status) = update.status {
+                // Into or out of `unsubscribed` the capability token changes (see SQLite).
+                tx.execute(
+                    "UPDATE subscribers SET status = $2::text,
+                        confirmed_at = CASE WHEN $2::text = 'active'
+                                            THEN COALESCE(confirmed_at, $3::bigint)
+                                            ELSE confirmed_at END,
+                        unsubscribed_at = CASE WHEN $2::text = 'unsubscribed'
+                                               THEN $3::bigint ELSE NULL END,
+                        token = CASE WHEN ($2::text = 'unsubscribed') <> (status = 'unsubscribed')
+                                     THEN $4::text ELSE token END
+                     WHERE id = $1",
+                    &[&id, &status.as_str(), &ts(now), &random_token()],
+                )?;
+            }
+            if let Some(topics) = &update.topics {
+                tx.execute(
+                    "UPDATE subscribers SET topics = $2 WHERE id = $1",
+                    &[&id, &topics.to_string()],
+                )?;
+            }
+            if let Some(f) = update.frequency {
+                tx.execute(
+                    "UPDATE subscribers SET frequency = $2 WHERE id = $1",
+                    &[&id, &f.as_str()],
+                )?;
+            }
+            if let Some(tz) = &update.timezone {
+                tx.execute(
+                    "UPDATE subscribers SET timezone = $2 WHERE id = $1",
+                    &[&id, &tz.map(|t| t.name().to_string())],
+                )?;
+            }
+            if let Some(h) = &update.send_hour {
+                tx.execute(
+                    "UPDATE subscribers SET send_hour = $2 WHERE id = $1",
+                    &[&id, &h.map(i64::from)],
+                )?;
+            }
+            tx.execute(
+                "UPDATE subscribers SET updated_at = $2 WHERE id = $1",
+                &[&id, &ts(now)],
+            )?;
+            tx.commit()?;
+        }
+        self.subscriber_by_id(id)
     }
 
     pub(in crate::store) fn delete_subscriber(&self, email: &str) -> anyhow::Result<bool> {
-        Err(not_yet("delete_subscriber"))
+        let n = self.conn()?.execute(
+            "DELETE FROM subscribers WHERE email_key = $1",
+            &[&email_key(email)],
+        )?;
+        Ok(n > 0)
     }
 
     pub(in crate::store) fn subscriber_count(
         &self,
         status: Option<SubscriberStatus>,
     ) -> anyhow::Result<i64> {
-        Err(not_yet("subscriber_count"))
+        Ok(self
+            .conn()?
+            .query_one(
+                "SELECT COUNT(*) FROM subscribers WHERE $1::text IS NULL OR status = $1::text",
+                &[&status.map(|s| s.as_str())],
+            )?
+            .get(0))
     }
 
+    /// One upsert: concurrent suppressions of one address leave one row (the last reason).
     pub(in crate::store) fn suppress(
         &self,
         email: &str,
         reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        Err(not_yet("suppress"))
+        self.conn()?.execute(
+            "INSERT INTO suppressions (email_key, reason, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
+            &[&email_key(email), &reason, &ts(now)],
+        )?;
+        Ok(())
     }
 
     pub(in crate::store) fn is_suppressed(&self, email: &str) -> anyhow::Result<bool> {
-        Err(not_yet("is_suppressed"))
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT 1 FROM suppressions WHERE email_key = $1",
+                &[&email_key(email)],
+            )?
+            .is_some())
     }
 
     pub(in crate::store) fn suppression_reason(
         &self,
         email: &str,
     ) -> anyhow::Result<Option<String>> {
-        Err(not_yet("suppression_reason"))
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT reason FROM suppressions WHERE email_key = $1",
+                &[&email_key(email)],
+            )?
+            .map(|r| r.get(0)))
     }
 
     pub(in crate::store) fn suppressions(&self) -> anyhow::Result<Vec<(String, String)>> {
-        Err(not_yet("suppressions"))
+        Ok(self
+            .conn()?
+            .query(
+                // COLLATE "C": byte order, as SQLite's BINARY sorts.
+                r#"SELECT email_key, reason FROM suppressions ORDER BY email_key COLLATE "C""#,
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     pub(in crate::store) fn unsuppress(&self, email: &str) -> anyhow::Result<bool> {
-        Err(not_yet("unsuppress"))
+        Ok(self.conn()?.execute(
+            "DELETE FROM suppressions WHERE email_key = $1",
+            &[&email_key(email)],
+        )? > 0)
     }
 }
