@@ -147,6 +147,26 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Opens the store the config file at `config` names (`[store] url` or `path`), as the
+/// binary does: every test that reads a newsletter's state back goes through here, so it
+/// runs on SQLite or PostgreSQL alike.
+pub fn open_store(config: &Path) -> paperpost::store::Store {
+    let settings = paperpost::config::Settings::load(config)
+        .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+    open_configured(&settings)
+}
+
+/// Opens the store `settings` names.
+pub fn open_configured(settings: &paperpost::config::Settings) -> paperpost::store::Store {
+    paperpost::store::Store::open_configured(&settings.store)
+        .unwrap_or_else(|e| panic!("the store of the test's config: {e}"))
+}
+
+/// Whether this run's tests use PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`).
+pub fn on_postgres() -> bool {
+    paperpost::store::test_backend_is_postgres()
+}
+
 /// A fetcher with test timings: 2 retries, 10 ms backoff.
 pub fn fetcher() -> Fetcher {
     Fetcher::new(options()).unwrap()

@@ -3,6 +3,11 @@
 //! as a scheduler would (again until nothing is due, on a clock moved to each retry). State
 //! is read back through `Store`.
 //! Also the config builder every test's config file starts from.
+//!
+//! The store: an SQLite file beside the config, or, when `PAPERPOST_TEST_BACKEND=postgres`
+//! (or the test asks with [`Config::on_postgres`] / [`Newsletter::on_postgres`]), a fresh
+//! database on the test process's throwaway PostgreSQL server. Tests open it with
+//! [`super::open_store`], which opens whatever the config names.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -18,16 +23,23 @@ use super::fixture_path;
 pub struct Newsletter {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// `[newsletter]` and `[store]`: what [`Newsletter::write_config`] keeps.
+    base: Config,
     /// How far this newsletter's clock (what [`Newsletter::send_until_done`] tells `send`)
     /// is ahead of real time. It only grows, so its time never goes back.
     ahead: std::sync::Mutex<chrono::TimeDelta>,
 }
 
 /// A config file's text, table by table: `[newsletter]` and `[store]` (`pp.sqlite3` beside
-/// the config) first, then the tables a test adds, in the order it adds them.
+/// the config, plus the `url` of a fresh PostgreSQL database when the tests run on
+/// PostgreSQL) first, then the tables a test adds, in the order it adds them.
+///
+/// Clones share the store: build one `Config` per newsletter and rewrite from it.
 #[derive(Debug, Clone)]
 pub struct Config {
     newsletter: String,
+    /// `[store]` keys beyond `path`.
+    store: String,
     tables: String,
 }
 
@@ -53,8 +65,32 @@ impl Config {
             newsletter: format!(
                 "name = \"{name}\"\nbase_url = \"{base_url}\"\nfrom = \"{from}\"\n"
             ),
+            store: if paperpost::store::test_backend_is_postgres() {
+                postgres_store()
+            } else {
+                String::new()
+            },
             tables: String::new(),
         }
+    }
+
+    /// The store is a fresh PostgreSQL database whatever `PAPERPOST_TEST_BACKEND` says
+    /// (for tests of several processes sharing one store).
+    pub fn on_postgres(mut self) -> Config {
+        self.store = postgres_store();
+        self
+    }
+
+    /// The store is the SQLite file `pp.sqlite3` whatever `PAPERPOST_TEST_BACKEND` says
+    /// (for tests about SQLite itself).
+    pub fn on_sqlite(mut self) -> Config {
+        self.store.clear();
+        self
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        !self.store.is_empty()
     }
 
     /// The newsletter's time zone (`[newsletter] timezone`).
@@ -75,8 +111,8 @@ impl Config {
 
     pub fn text(&self) -> String {
         format!(
-            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{}",
-            self.newsletter, self.tables
+            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{}{}",
+            self.newsletter, self.store, self.tables
         )
     }
 
@@ -86,6 +122,15 @@ impl Config {
         std::fs::write(&path, self.text()).unwrap();
         path
     }
+}
+
+/// `[store]` keys for a fresh database on the test PostgreSQL server (started on first use,
+/// stopped when the test process exits).
+fn postgres_store() -> String {
+    let url = paperpost::store::test_server::shared()
+        .and_then(|s| s.fresh_database("t"))
+        .unwrap_or_else(|e| panic!("a PostgreSQL database for the test: {e:#}"));
+    format!("url = \"{url}\"\ntls = \"disable\"\n")
 }
 
 /// A `[[sources]]` table reading the fixture file `papers`.
@@ -154,20 +199,51 @@ impl Newsletter {
         max_papers: usize,
         delivery: &str,
     ) -> Newsletter {
-        let dir = tempfile::tempdir_in(parent).unwrap();
-        let config = dir.path().join("config.toml");
-        let n = Newsletter {
-            dir,
-            config,
-            ahead: Default::default(),
-        };
+        let n = Newsletter::empty_in(parent, Config::new());
         n.write_config(papers, max_papers, delivery);
         n
     }
 
-    /// Rewrites the config (e.g. to fetch another file for a later edition).
+    /// [`Newsletter::new`] on a fresh PostgreSQL database whatever `PAPERPOST_TEST_BACKEND`
+    /// says: for tests of several senders or servers sharing one store. `store()` opens it.
+    pub fn on_postgres(delivery: &str) -> Newsletter {
+        let n = Newsletter::empty_in(&std::env::temp_dir(), Config::new().on_postgres());
+        n.write_config("hf_daily_papers_2024-10-25_full.json", 3, delivery);
+        n
+    }
+
+    /// A newsletter whose config is `config` exactly, written in a fresh folder (use
+    /// `Config::new().on_postgres()` for PostgreSQL whatever the env). A later
+    /// [`Newsletter::write_config`] keeps its `[newsletter]` and `[store]`.
+    pub fn from_config(config: Config) -> Newsletter {
+        let n = Newsletter::empty_in(&std::env::temp_dir(), config.clone());
+        config.write(n.dir.path());
+        n
+    }
+
+    fn empty_in(parent: &Path, config: Config) -> Newsletter {
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        Newsletter {
+            config: dir.path().join("config.toml"),
+            dir,
+            base: Config {
+                tables: String::new(),
+                ..config
+            },
+            ahead: Default::default(),
+        }
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.base.is_postgres()
+    }
+
+    /// Rewrites the config (e.g. to fetch another file for a later edition), same store.
     pub fn write_config(&self, papers: &str, max_papers: usize, delivery: &str) {
-        let config = Config::new()
+        let config = self
+            .base
+            .clone()
             .table(&file_source("papers", papers))
             .table(&format!("[selection]\nmax_papers = {max_papers}\n"))
             .table(&smtp_delivery(delivery));
@@ -192,8 +268,9 @@ impl Newsletter {
             .unwrap()
     }
 
+    /// The store the config names (the same PostgreSQL database for every call).
     pub fn store(&self) -> Store {
-        Store::open(&self.dir.path().join("pp.sqlite3")).unwrap()
+        super::open_store(&self.config)
     }
 
     /// Fetches the papers and imports `emails` as active weekly subscribers with no topics
