@@ -31,16 +31,24 @@ pub struct Newsletter {
 }
 
 /// A config file's text, table by table: `[newsletter]` and `[store]` (`pp.sqlite3` beside
-/// the config, plus the `url` of a fresh PostgreSQL database when the tests run on
-/// PostgreSQL) first, then the tables a test adds, in the order it adds them.
-///
-/// Clones share the store: build one `Config` per newsletter and rewrite from it.
+/// the config, plus the `url` of a PostgreSQL database when the tests run on PostgreSQL)
+/// first, then the tables a test adds, in the order it adds them.
 #[derive(Debug, Clone)]
 pub struct Config {
     newsletter: String,
-    /// `[store]` keys beyond `path`.
-    store: String,
+    store: StoreChoice,
     tables: String,
+}
+
+/// Which store a [`Config`] names.
+#[derive(Debug, Clone)]
+enum StoreChoice {
+    /// What `PAPERPOST_TEST_BACKEND` says: SQLite, or on PostgreSQL the database of the
+    /// folder the config is written to (one per folder, so a rewritten config keeps it).
+    FromEnv,
+    Sqlite,
+    /// These `[store]` keys (a PostgreSQL `url` and `tls`).
+    Postgres(String),
 }
 
 impl Default for Config {
@@ -65,11 +73,7 @@ impl Config {
             newsletter: format!(
                 "name = \"{name}\"\nbase_url = \"{base_url}\"\nfrom = \"{from}\"\n"
             ),
-            store: if paperpost::store::test_backend_is_postgres() {
-                postgres_store()
-            } else {
-                String::new()
-            },
+            store: StoreChoice::FromEnv,
             tables: String::new(),
         }
     }
@@ -77,20 +81,24 @@ impl Config {
     /// The store is a fresh PostgreSQL database whatever `PAPERPOST_TEST_BACKEND` says
     /// (for tests of several processes sharing one store).
     pub fn on_postgres(mut self) -> Config {
-        self.store = postgres_store();
+        self.store = StoreChoice::Postgres(postgres_keys(&fresh_database()));
         self
     }
 
     /// The store is the SQLite file `pp.sqlite3` whatever `PAPERPOST_TEST_BACKEND` says
     /// (for tests about SQLite itself).
     pub fn on_sqlite(mut self) -> Config {
-        self.store.clear();
+        self.store = StoreChoice::Sqlite;
         self
     }
 
     /// Whether the store is PostgreSQL.
     pub fn is_postgres(&self) -> bool {
-        !self.store.is_empty()
+        match self.store {
+            StoreChoice::FromEnv => paperpost::store::test_backend_is_postgres(),
+            StoreChoice::Sqlite => false,
+            StoreChoice::Postgres(_) => true,
+        }
     }
 
     /// The newsletter's time zone (`[newsletter] timezone`).
@@ -109,27 +117,73 @@ impl Config {
         self
     }
 
+    /// The config's text; on PostgreSQL by the env, its store is a fresh database (use
+    /// [`Config::write`] to keep a folder's database across rewrites).
     pub fn text(&self) -> String {
+        let store = match &self.store {
+            StoreChoice::FromEnv => store_keys_for(None),
+            StoreChoice::Sqlite => String::new(),
+            StoreChoice::Postgres(keys) => keys.clone(),
+        };
+        self.text_with(&store)
+    }
+
+    fn text_with(&self, store: &str) -> String {
         format!(
-            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{}{}",
-            self.newsletter, self.store, self.tables
+            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{store}{}",
+            self.newsletter, self.tables
         )
     }
 
-    /// Writes `config.toml` in `dir`; its path.
+    /// Writes `config.toml` in `dir`; its path. Writing again in the same folder keeps
+    /// its store.
     pub fn write(&self, dir: &Path) -> PathBuf {
         let path = dir.join("config.toml");
-        std::fs::write(&path, self.text()).unwrap();
+        let text = match &self.store {
+            StoreChoice::FromEnv => self.text_with(&store_keys_for(Some(dir))),
+            _ => self.text(),
+        };
+        std::fs::write(&path, text).unwrap();
         path
     }
 }
 
-/// `[store]` keys for a fresh database on the test PostgreSQL server (started on first use,
-/// stopped when the test process exits).
-fn postgres_store() -> String {
-    let url = paperpost::store::test_server::shared()
+/// The `[store]` keys beyond `path` a config written in `dir` gets: none on SQLite; on
+/// PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`) the `url` of the folder's own database
+/// (the same one for every config written there), or of a fresh one for no folder. For
+/// tests whose config is not built here (`paperpost init`'s): add these after `[store]`.
+pub fn store_keys_for(dir: Option<&Path>) -> String {
+    if !paperpost::store::test_backend_is_postgres() {
+        return String::new();
+    }
+    postgres_keys(&match dir {
+        None => fresh_database(),
+        Some(dir) => database_for(dir),
+    })
+}
+
+/// The URL of the PostgreSQL database of the test folder `dir`, created on first use.
+pub fn database_for(dir: &Path) -> String {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static BY_DIR: LazyLock<Mutex<HashMap<PathBuf, String>>> = LazyLock::new(Default::default);
+    BY_DIR
+        .lock()
+        .unwrap()
+        .entry(dir.to_path_buf())
+        .or_insert_with(fresh_database)
+        .clone()
+}
+
+/// A fresh database on the test PostgreSQL server (started on first use, stopped when the
+/// test process exits).
+fn fresh_database() -> String {
+    paperpost::store::test_server::shared()
         .and_then(|s| s.fresh_database("t"))
-        .unwrap_or_else(|e| panic!("a PostgreSQL database for the test: {e:#}"));
+        .unwrap_or_else(|e| panic!("a PostgreSQL database for the test: {e:#}"))
+}
+
+fn postgres_keys(url: &str) -> String {
     format!("url = \"{url}\"\ntls = \"disable\"\n")
 }
 
@@ -247,7 +301,7 @@ impl Newsletter {
             .table(&file_source("papers", papers))
             .table(&format!("[selection]\nmax_papers = {max_papers}\n"))
             .table(&smtp_delivery(delivery));
-        std::fs::write(&self.config, config.text()).unwrap();
+        config.write(self.dir.path());
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
