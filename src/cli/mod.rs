@@ -149,6 +149,13 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
             settings.newsletter.base_url
         );
     }
+    if settings.store.url_has_password() {
+        eprintln!(
+            "warning: `store.url` holds the PostgreSQL password, so the config file is a \
+             secret now: set `store.password_env` to an environment variable holding it and \
+             drop it from the URL"
+        );
+    }
     println!(
         "  newsletter: {} <{}>",
         settings.newsletter.name, settings.newsletter.base_url
