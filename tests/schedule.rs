@@ -157,7 +157,7 @@ async fn two_concurrent_runs_of_the_same_period_make_one_edition_and_send_each_r
     let setup = Setup::start(NORMAL).await;
     let settings = &setup.settings;
     let a = setup.store.clone();
-    let b = support::open_configured(&settings);
+    let b = support::open_configured(settings);
     let emails = ["ada@example.org", "alan@example.org", "grace@example.org"];
     for e in emails {
         add_reader(&a, e, Frequency::Weekly, None, None);
