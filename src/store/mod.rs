@@ -209,7 +209,10 @@ impl Store {
             Backend::Sqlite(db) => db.conn().execute_batch(sql).expect("raw SQL runs"),
             Backend::Postgres(db) => {
                 use postgres::pool::Sql;
-                db.conn().expect("a connection").batch(sql).expect("raw SQL runs")
+                db.conn()
+                    .expect("a connection")
+                    .batch(sql)
+                    .expect("raw SQL runs")
             }
         }
     }
