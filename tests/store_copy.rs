@@ -12,7 +12,7 @@ use mail_parser::MessageParser;
 use paperpost::domain::Period;
 use paperpost::store::test_server;
 use support::cli::paperpost;
-use support::newsletter::{Newsletter, relay};
+use support::newsletter::{Config, Newsletter, file_source, relay, smtp_delivery};
 use support::smtp::SmtpServer;
 
 const READERS: [&str; 3] = ["ada@example.org", "bob@example.org", "cyd@example.org"];
@@ -81,9 +81,24 @@ Message-ID: <{message_id}>\r
     )
 }
 
+/// A newsletter on an SQLite file (whatever `PAPERPOST_TEST_BACKEND` says: that is what
+/// `store copy` copies) sending to `smtp`.
+fn sqlite_newsletter(smtp: &SmtpServer) -> Newsletter {
+    Newsletter::from_config(
+        Config::new()
+            .on_sqlite()
+            .table(&file_source(
+                "papers",
+                "hf_daily_papers_2024-10-25_full.json",
+            ))
+            .table("[selection]\nmax_papers = 3\n")
+            .table(&smtp_delivery(&relay(None, smtp.port, 10.0))),
+    )
+}
+
 /// A newsletter with a sent edition and a bit of everything the store holds.
 fn newsletter_with_history(smtp: &SmtpServer) -> Newsletter {
-    let n = Newsletter::new(&relay(None, smtp.port, 10.0));
+    let n = sqlite_newsletter(smtp);
     n.fetch_and_import(&READERS.map(String::from));
     let week = Period::week_of(chrono::Utc::now().date_naive()).key();
     ok(&n.config, &["editions", "note", &week, "Long contexts."]);
@@ -208,9 +223,9 @@ fn a_copied_store_answers_the_operators_commands_exactly_as_the_sqlite_file_does
 fn a_database_holding_another_newsletters_store_is_refused_and_left_untouched() {
     // Arrange: newsletter A copied into the database; newsletter B, another store.
     let smtp = SmtpServer::start(None);
-    let a = Newsletter::new(&relay(None, smtp.port, 10.0));
+    let a = sqlite_newsletter(&smtp);
     a.fetch_and_import(&["ada@example.org".into()]);
-    let b = Newsletter::new(&relay(None, smtp.port, 10.0));
+    let b = sqlite_newsletter(&smtp);
     b.fetch_and_import(&["zed@example.org".into(), "yan@example.org".into()]);
     let url = test_server::shared()
         .unwrap()
@@ -254,7 +269,7 @@ fn a_database_holding_another_newsletters_store_is_refused_and_left_untouched() 
 #[test]
 fn copying_a_postgresql_store_is_refused_with_what_to_do() {
     let smtp = SmtpServer::start(None);
-    let n = Newsletter::new(&relay(None, smtp.port, 10.0));
+    let n = sqlite_newsletter(&smtp);
     let url = test_server::shared()
         .unwrap()
         .fresh_database("storecopy")
