@@ -17,6 +17,7 @@
 mod attempts;
 mod bounces;
 mod confirmations;
+mod copy;
 mod deliveries;
 mod delivery_reports;
 mod edition_admin;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
+pub use copy::{CopyProgress, CopyReport, TableCopy};
 pub use error::StoreError;
 use postgres::Postgres;
 pub use postgres::{PostgresOptions, TlsMode, test_server};

@@ -85,6 +85,12 @@ impl Config {
         self
     }
 
+    /// `[store]` keys of the test's own after `path` (a PostgreSQL `url` and the rest).
+    pub fn store_keys(mut self, keys: &str) -> Config {
+        self.store = StoreChoice::Postgres(keys.to_string());
+        self
+    }
+
     /// The store is the SQLite file `pp.sqlite3` whatever `PAPERPOST_TEST_BACKEND` says
     /// (for tests about SQLite itself).
     pub fn on_sqlite(mut self) -> Config {
@@ -177,7 +183,7 @@ pub fn database_for(dir: &Path) -> String {
 
 /// A fresh database on the test PostgreSQL server (started on first use, stopped when the
 /// test process exits).
-fn fresh_database() -> String {
+pub fn fresh_database() -> String {
     paperpost::store::test_server::shared()
         .and_then(|s| s.fresh_database("t"))
         .unwrap_or_else(|e| panic!("a PostgreSQL database for the test: {e:#}"))
