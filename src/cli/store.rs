@@ -80,7 +80,8 @@ fn copy(store: &Store, args: CopyArgs) -> anyhow::Result<i32> {
         ca_file: args.ca_file,
         max_connections: 2,
     };
-    let target = Store::open_postgres(&options)?;
+    let target = Store::open_postgres(&options)
+        .with_context(|| format!("Failed to open the target --to {}", redact(&options.url)))?;
     println!("copying {} into {}", store.location(), target.location());
     let mut bar: Option<(&'static str, indicatif::ProgressBar)> = None;
     let mut progress = |p: CopyProgress| {

@@ -138,6 +138,7 @@ fn copy(
     progress: &mut dyn FnMut(CopyProgress),
 ) -> anyhow::Result<CopyReport> {
     check_every_table_is_listed(src)?;
+    check_source_is_not_empty(src)?;
     check_target_is_empty_or_ours(dst, store_id, target)?;
     let mut tables = Vec::with_capacity(TABLES.len());
     for &table in TABLES {
@@ -204,6 +205,21 @@ fn check_every_table_is_listed(src: &Sqlite) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A source with nothing but `meta` is most likely a mistyped `[store] path` (opening a
+/// missing file creates an empty store): copying it would only mark the target as its copy.
+fn check_source_is_not_empty(src: &Sqlite) -> anyhow::Result<()> {
+    for &table in TABLES.iter().filter(|t| **t != "meta") {
+        if count_source(src, table)? > 0 {
+            return Ok(());
+        }
+    }
+    bail!(
+        "the store at {} is empty (no papers, readers or editions): nothing to copy; is \
+         [store] path the newsletter's SQLite file?",
+        src.location()
+    )
 }
 
 /// The target must be a new, empty store, or an earlier (maybe partial) copy of this one.
@@ -671,6 +687,17 @@ mod tests {
             "{err}"
         );
         assert_eq!(pg_i64(&used, "SELECT count(*) FROM subscribers"), 0);
+    }
+
+    #[test]
+    fn an_empty_source_is_refused_as_a_probable_wrong_path_and_nothing_is_written() {
+        let (src, dst) = (Store::open_in_memory().unwrap(), postgres());
+        let err = src.copy_to(&dst, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("is empty") && err.contains("[store] path"),
+            "{err}"
+        );
+        assert_eq!(dst.meta(STORE_ID_KEY).unwrap(), None);
     }
 
     #[test]
