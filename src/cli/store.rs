@@ -12,7 +12,7 @@ pub enum StoreCommand {
     /// Copy this store (the SQLite file the config's `[store]` points at) into an empty
     /// PostgreSQL database, every table with its ids, so links already mailed keep working.
     ///
-    /// Stop `serve`/`send` first. The target must be new and empty, or an earlier copy of
+    /// Stop `serve`/`send` first (a store with a lease still held is refused). The target must be new and empty, or an earlier copy of
     /// this same store: running the copy again copies nothing twice and finishes a copy
     /// that was interrupted. Every table's rows are counted on both sides afterwards; the
     /// command fails (exit 1) naming each table that differs. Not copied: `locks`, the old
