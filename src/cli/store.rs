@@ -12,7 +12,7 @@ pub enum StoreCommand {
     /// Copy this store (the SQLite file the config's `[store]` points at) into an empty
     /// PostgreSQL database, every table with its ids, so links already mailed keep working.
     ///
-    /// Stop `serve`/`send` first. The target must be new and empty, or an earlier copy of
+    /// Stop `serve`/`send` first (a store with a lease still held is refused). The target must be new and empty, or an earlier copy of
     /// this same store: running the copy again copies nothing twice and finishes a copy
     /// that was interrupted. Every table's rows are counted on both sides afterwards; the
     /// command fails (exit 1) naming each table that differs. Not copied: `locks`, the old
@@ -80,7 +80,8 @@ fn copy(store: &Store, args: CopyArgs) -> anyhow::Result<i32> {
         ca_file: args.ca_file,
         max_connections: 2,
     };
-    let target = Store::open_postgres(&options)?;
+    let target = Store::open_postgres(&options)
+        .with_context(|| format!("Failed to open the target --to {}", redact(&options.url)))?;
     println!("copying {} into {}", store.location(), target.location());
     let mut bar: Option<(&'static str, indicatif::ProgressBar)> = None;
     let mut progress = |p: CopyProgress| {

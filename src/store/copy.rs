@@ -138,6 +138,8 @@ fn copy(
     progress: &mut dyn FnMut(CopyProgress),
 ) -> anyhow::Result<CopyReport> {
     check_every_table_is_listed(src)?;
+    check_source_is_not_empty(src)?;
+    check_source_is_idle(src, super::ts(chrono::Utc::now()))?;
     check_target_is_empty_or_ours(dst, store_id, target)?;
     let mut tables = Vec::with_capacity(TABLES.len());
     for &table in TABLES {
@@ -201,6 +203,48 @@ fn check_every_table_is_listed(src: &Sqlite) -> anyhow::Result<()> {
             "the source has tables store copy does not know: {} (a paperpost bug: add them to \
              store::copy::TABLES)",
             unknown.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// A source with nothing but `meta` is most likely a mistyped `[store] path` (opening a
+/// missing file creates an empty store): copying it would only mark the target as its copy.
+fn check_source_is_not_empty(src: &Sqlite) -> anyhow::Result<()> {
+    for &table in TABLES.iter().filter(|t| **t != "meta") {
+        if count_source(src, table)? > 0 {
+            return Ok(());
+        }
+    }
+    bail!(
+        "the store at {} is empty (no papers, readers or editions): nothing to copy; is \
+         [store] path the newsletter's SQLite file?",
+        src.location()
+    )
+}
+
+/// Rows a running paperpost writes while the copy reads would be missed (or make the counts
+/// differ): refuse while a scheduler run or a send holds a lease that has not run out.
+fn check_source_is_idle(src: &Sqlite, now: i64) -> anyhow::Result<()> {
+    use rusqlite::OptionalExtension;
+    let held: Option<(String, String, i64)> = src
+        .reader()
+        .query_row(
+            "SELECT what, owner, until FROM (
+                 SELECT 'the lease ' || name AS what, owner, until FROM locks WHERE until > ?1
+                 UNION ALL
+                 SELECT 'digests being sent', lease_owner, lease_until FROM deliveries
+                     WHERE state = 'sending' AND lease_until > ?1)
+             ORDER BY until DESC LIMIT 1",
+            [now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((what, owner, until)) = held {
+        bail!(
+            "a paperpost is using this store right now ({what}, held by {owner} until {}): \
+             stop serve/send and run the copy again (a crashed run's lease runs out by then)",
+            super::from_ts(until).format("%Y-%m-%d %H:%M:%S UTC")
         );
     }
     Ok(())
@@ -671,6 +715,46 @@ mod tests {
             "{err}"
         );
         assert_eq!(pg_i64(&used, "SELECT count(*) FROM subscribers"), 0);
+    }
+
+    #[test]
+    fn an_empty_source_is_refused_as_a_probable_wrong_path_and_nothing_is_written() {
+        let (src, dst) = (Store::open_in_memory().unwrap(), postgres());
+        let err = src.copy_to(&dst, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("is empty") && err.contains("[store] path"),
+            "{err}"
+        );
+        assert_eq!(dst.meta(STORE_ID_KEY).unwrap(), None);
+    }
+
+    #[test]
+    fn a_store_a_paperpost_is_using_is_refused_until_its_leases_run_out() {
+        let (src, dst) = (source(), postgres());
+        src.raw_execute(
+            "INSERT INTO locks (name, owner, until) VALUES ('send', 'host/42-ab', 4102444800)",
+        );
+        let err = src.copy_to(&dst, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("using this store")
+                && err.contains("host/42-ab")
+                && err.contains("2100-01-01"),
+            "{err}"
+        );
+        assert_eq!(dst.meta(STORE_ID_KEY).unwrap(), None);
+
+        src.raw_execute(
+            "UPDATE locks SET until = 9; UPDATE deliveries SET state = 'sending', \
+             lease_owner = 'host/7-cd', lease_until = 4102444800 WHERE id = 5",
+        );
+        let err = src.copy_to(&dst, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("digests being sent") && err.contains("host/7-cd"),
+            "{err}"
+        );
+
+        src.raw_execute("UPDATE deliveries SET lease_until = 9 WHERE id = 5");
+        src.copy_to(&dst, &mut |_| {}).unwrap();
     }
 
     #[test]
