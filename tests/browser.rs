@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use mail_parser::{Message, MessageParser};
 use paperpost::domain::{Feedback, Frequency, Period, SubscriberStatus, Term};
-use paperpost::store::Store;
 use support::cli::{self, paperpost};
 use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
 use support::process::Running;
@@ -151,9 +150,8 @@ fn parse(raw: &[u8]) -> Message<'_> {
         .expect("mail-parser reads the mail")
 }
 
-fn subscriber(store_path: &Path) -> paperpost::domain::Subscriber {
-    Store::open(store_path)
-        .unwrap()
+fn subscriber(config: &Path) -> paperpost::domain::Subscriber {
+    support::open_store(config)
         .subscriber_by_email(EMAIL)
         .unwrap()
         .expect("the subscriber is in the store")
@@ -185,7 +183,6 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
     let port = closed_port();
     let base = format!("http://127.0.0.1:{port}/");
     let config = write_config(dir.path(), port, smtp.port);
-    let store_path = dir.path().join("pp.sqlite3");
     assert!(paperpost(&config, &["fetch"]).status.success());
     let mut server = serve(&config, port, dir.path());
     let page_env = [("BASE_URL", base.as_str())];
@@ -193,7 +190,7 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
     // Act + assert, step by step.
     // 1. Sign up: pending, with what the form said, and a confirmation mail.
     browser("signup", &page_env, &artifacts);
-    let pending = subscriber(&store_path);
+    let pending = subscriber(&config);
     assert_eq!(pending.status, SubscriberStatus::Pending);
     assert_eq!(pending.frequency, Frequency::Daily);
     assert!(
@@ -230,7 +227,7 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         &[("BASE_URL", &base), ("CONFIRM_URL", &confirm_url)],
         &artifacts,
     );
-    let edited = subscriber(&store_path);
+    let edited = subscriber(&config);
     assert_eq!(edited.status, SubscriberStatus::Active);
     assert_eq!(edited.frequency, Frequency::Weekly);
     let terms = &edited.topics.terms;
@@ -263,7 +260,7 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         &artifacts,
     );
     let week = Period::week_of(chrono::Utc::now().date_naive()).key();
-    let editorial = Store::open(&store_path).unwrap().editorial(&week).unwrap();
+    let editorial = support::open_store(&config).editorial(&week).unwrap();
     assert_eq!(editorial.note.as_deref(), Some(NOTE));
     assert_eq!(editorial.pins[0].paper_id.as_str(), PIN_ID);
 
@@ -355,8 +352,8 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         ],
         &artifacts,
     );
-    let store = Store::open(&store_path).unwrap();
-    let reader = subscriber(&store_path);
+    let store = support::open_store(&config);
+    let reader = subscriber(&config);
     let verdicts = store.feedback_of(reader.id).unwrap();
     assert_eq!(
         verdicts.len(),
@@ -408,10 +405,7 @@ fn a_reader_signs_up_confirms_edits_preferences_and_unsubscribes_in_chromium() {
         &[("BASE_URL", &base), ("UNSUBSCRIBE_URL", &unsubscribe_url)],
         &artifacts,
     );
-    assert_eq!(
-        subscriber(&store_path).status,
-        SubscriberStatus::Unsubscribed
-    );
+    assert_eq!(subscriber(&config).status, SubscriberStatus::Unsubscribed);
     for path in [web_copy_path, feed_path] {
         assert_eq!(
             http_get(port, path).0,

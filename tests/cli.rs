@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::cli;
-use support::newsletter::file_source;
+use support::newsletter::{file_source, store_keys_for};
 
 /// With logging off: stderr holds only what the command tells its user.
 fn paperpost(config: &Path, args: &[&str]) -> Output {
@@ -20,13 +20,19 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The config in `dir` (the store: `paperpost.sqlite3` there, or on PostgreSQL the folder's
+/// database, named in a `[store]` table after `extra`).
 fn config(dir: &Path, extra: &str) -> PathBuf {
+    let store = match store_keys_for(Some(dir)) {
+        keys if keys.is_empty() => keys,
+        keys => format!("\n[store]\n{keys}"),
+    };
     let text = format!(
         r#"[newsletter]
 base_url = "https://papers.example.org/"
 from = "paperpost <digest@example.org>"
 
-{}{extra}"#,
+{}{extra}{store}"#,
         file_source("hf", "hf_daily_papers_2024-10-25_full.json")
     );
     let p = dir.join("config.toml");
@@ -126,9 +132,14 @@ fn check_config_reports_the_store_backend_and_its_schema_version() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let expected = paperpost::store::Store::expected_schema_version();
+    let backend = if support::on_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     assert!(
         text.contains(&format!(
-            "store:      sqlite, schema version {expected} (current)"
+            "store:      {backend}, schema version {expected} (current)"
         )),
         "{text}"
     );
@@ -481,11 +492,13 @@ fn stored_rows_that_no_longer_read_are_reported_and_skipped_while_the_rest_is_se
                 .success()
         );
     }
-    {
-        let db = rusqlite::Connection::open(dir.path().join("paperpost.sqlite3")).unwrap();
-        for (_, sql, _) in POISON {
-            assert_eq!(db.execute(sql, []).unwrap(), 1, "{sql}");
-        }
+    // (PostgreSQL's text columns cannot hold bytes that are not UTF-8: Carol stays good.)
+    let poison: Vec<_> = POISON
+        .iter()
+        .filter(|(_, _, why)| !(support::on_postgres() && *why == "UTF-8"))
+        .collect();
+    for (_, sql, _) in &poison {
+        assert_eq!(support::execute_sql(&cfg, sql), 1, "{sql}");
     }
     assert!(paperpost(&cfg, &["fetch"]).status.success());
 
@@ -495,7 +508,7 @@ fn stored_rows_that_no_longer_read_are_reported_and_skipped_while_the_rest_is_se
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert!(stdout(&out).contains("ada@example.org"), "{args:?}");
         let err = stderr(&out);
-        for (email, _, why) in POISON {
+        for (email, _, why) in &poison {
             let shown = email.replace("example.org", "").replace('@', "");
             assert!(
                 err.contains(&shown) && err.contains(why),
@@ -516,9 +529,13 @@ fn stored_rows_that_no_longer_read_are_reported_and_skipped_while_the_rest_is_se
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    assert_eq!(mails.len(), 1, "only ada's digest");
+    assert_eq!(
+        mails.len(),
+        4 - poison.len(),
+        "only the good readers' digests"
+    );
     assert!(
-        mails[0].contains("To: ada@example.org"),
+        mails.iter().any(|m| m.contains("To: ada@example.org")),
         "{}",
         &mails[0][..400.min(mails[0].len())]
     );
@@ -536,6 +553,10 @@ fn stored_rows_that_no_longer_read_are_reported_and_skipped_while_the_rest_is_se
 
 #[test]
 fn an_empty_or_foreign_store_file_is_refused_by_every_command() {
+    if support::on_postgres() {
+        eprintln!("skipped on PostgreSQL: about the SQLite store file itself");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
     let store = dir.path().join("paperpost.sqlite3");

@@ -101,7 +101,7 @@ async fn fetch_then_send_delivers_each_reader_their_own_papers_once() {
         readers.iter().map(|r| r.0.to_string()).collect()
     );
     assert_eq!(received.len(), 3);
-    let store = paperpost::store::Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     let all = store
         .papers_seen_since(chrono::Utc::now() - chrono::Duration::days(1))
         .unwrap();
@@ -220,7 +220,7 @@ async fn an_unreachable_smtp_server_is_reported_and_nothing_is_marked_sent() {
         err.contains("unreachable") || err.contains("connect"),
         "{err}"
     );
-    let store = paperpost::store::Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     let counts = store.delivery_counts().unwrap();
     let sent = counts[0]
         .counts

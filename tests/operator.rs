@@ -8,9 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use mail_parser::MessageParser;
 use paperpost::domain::DeliveryState;
-use paperpost::store::Store;
 use support::cli;
-use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery};
+use support::newsletter::{Config, closed_port, file_source, relay, smtp_delivery, store_keys_for};
 use support::recorded::recorded_sources;
 use support::smtp::SmtpServer;
 
@@ -101,6 +100,12 @@ async fn from_init_to_a_test_digest_and_then_the_real_edition_for_every_reader()
             ),
             1,
         );
+    // (On PostgreSQL, the store is the test's database.)
+    let text = text.replacen(
+        "[store]\n",
+        &format!("[store]\n{}", store_keys_for(Some(&site))),
+        1,
+    );
     std::fs::write(&config, format!("{text}\n{}", relay(None, smtp.port, 10.0))).unwrap();
     let check = paperpost(&config, &["check-config"]);
     assert!(check.status.success(), "{}", stderr(&check));
@@ -138,7 +143,7 @@ async fn from_init_to_a_test_digest_and_then_the_real_edition_for_every_reader()
         msg.header_raw("List-Unsubscribe").is_none(),
         "not list mail"
     );
-    let store = Store::open(&site.join("paperpost.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     assert!(
         store.edition_summaries(10).unwrap().is_empty(),
         "no edition"
@@ -216,7 +221,7 @@ fn commands_that_do_not_send_never_need_the_smtp_password_and_send_names_it() {
 
     assert!(!send.status.success());
     assert!(stderr(&send).contains(secret), "{}", stderr(&send));
-    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     assert!(
         store.edition_summaries(10).unwrap().is_empty(),
         "nothing planned before the secret was known"
@@ -255,7 +260,7 @@ fn a_cancelled_edition_is_planned_again_and_delivered_digests_stay() {
         list.contains("2 sent (2 only written as .eml files)"),
         "{list}"
     );
-    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     let key = store.edition_summaries(1).unwrap()[0].period_key.clone();
 
     // Act: cancel, then configure a relay and send again.

@@ -3,7 +3,9 @@
 # and dkimpy + PyNaCl for the real SMTP server and the DKIM verifier (PyNaCl verifies
 # Ed25519), openssl to make test keys, Debian's chromium and Node's
 # playwright-core for the browser test), then runs every test. .ci/run calls this.
-# Postfix too, for the bounce tests.
+# Postfix too, for the bounce tests. PostgreSQL's server programs too: the store-touching
+# tests run a second time on PostgreSQL (PAPERPOST_TEST_BACKEND=postgres), each test binary
+# starting a throwaway server of its own (initdb in a temp folder; no system cluster runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,8 @@ command -v node >/dev/null || need_apt+=(nodejs npm)
 # Postfix for the bounce tests (tests/bounces.rs runs a private instance of its own from a
 # temp folder; no system Postfix needs to run, so none is configured here).
 [ -x /usr/sbin/postfix ] || command -v postfix >/dev/null || need_apt+=(postfix)
+# PostgreSQL (server programs under /usr/lib/postgresql/N/bin) for the second pass.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (apt)…" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -37,3 +41,16 @@ if [ -f tests/lint/package.json ] && [ ! -d tests/lint/node_modules/@jsx-email/d
 fi
 
 cargo test --locked "$@"
+
+# The second pass: every test binary that touches the store (and the unit tests), on
+# PostgreSQL. Tests about the SQLite file itself skip themselves there. With arguments,
+# the same selection runs again on PostgreSQL.
+if [ $# -gt 0 ]; then
+  PAPERPOST_TEST_BACKEND=postgres cargo test --locked "$@"
+else
+  echo "the store-touching tests again, on PostgreSQL…" >&2
+  PAPERPOST_TEST_BACKEND=postgres cargo test --locked --no-fail-fast --lib \
+    --test bounces --test browser --test cli --test delivery_crash --test delivery_dkim \
+    --test delivery_endings --test delivery_faults --test digest_delivery --test editorial \
+    --test operator --test schedule --test serve --test store_backends --test web
+fi

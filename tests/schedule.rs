@@ -78,7 +78,7 @@ impl Setup {
             )),
             "",
         );
-        let store = Store::open(&settings.store.path).unwrap();
+        let store = support::open_configured(&settings);
         Setup {
             today,
             sources,
@@ -103,7 +103,7 @@ fn on_file(dir: &Path, schedule: &str) -> (Settings, Store) {
         FILE_DELIVERY,
         schedule,
     );
-    let store = Store::open(&settings.store.path).unwrap();
+    let store = support::open_configured(&settings);
     (settings, store)
 }
 
@@ -157,7 +157,7 @@ async fn two_concurrent_runs_of_the_same_period_make_one_edition_and_send_each_r
     let setup = Setup::start(NORMAL).await;
     let settings = &setup.settings;
     let a = setup.store.clone();
-    let b = Store::open(&settings.store.path).unwrap();
+    let b = support::open_configured(settings);
     let emails = ["ada@example.org", "alan@example.org", "grace@example.org"];
     for e in emails {
         add_reader(&a, e, Frequency::Weekly, None, None);

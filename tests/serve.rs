@@ -191,7 +191,7 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     });
     // A tick that started after that one has ended it, sending included.
     let seen = chrono::Utc::now();
-    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     serve.wait_until("the next tick to end", Duration::from_secs(20), |_| {
         last_tick(&store).is_some_and(|t| t > seen)
     });
@@ -205,7 +205,7 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     assert!(!log.contains("ERROR"), "{log}");
 
     // Nothing left in `sending`, nothing outstanding.
-    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     let counts = store.delivery_counts().unwrap();
     assert!(
         counts
@@ -281,7 +281,7 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
         took >= Duration::from_secs(1),
         "it waited for the message in flight"
     );
-    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     let week = &store.editions(1).unwrap()[0].period_key;
     let states: Vec<DeliveryState> = [
         "slow@example.org",
@@ -429,7 +429,7 @@ async fn a_hostile_source_in_the_start_up_fetch_fails_alone_and_serve_keeps_serv
     assert!(health.status().is_success());
     let (status, _) = serve.stop(Duration::from_secs(10));
     assert!(status.success(), "exit {status:?}:\n{}", serve.log());
-    let store = Store::open(&dir.path().join("pp.sqlite3")).unwrap();
+    let store = support::open_store(&config);
     assert!(store.paper_count().unwrap() > 0, "the good sources' papers");
     evil.stop();
     sources.stop().await;

@@ -11,6 +11,7 @@ mod listmonk;
 mod preview;
 mod send;
 mod serve;
+mod store;
 pub(crate) mod subscriber_csv;
 mod subscribers;
 mod subscribers_edit;
@@ -84,6 +85,10 @@ pub enum Command {
     /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
     #[command(subcommand)]
     Bounces(bounces::BouncesCommand),
+    /// Move the store: `store copy --to postgres://…` copies this SQLite store into an empty
+    /// PostgreSQL database (counts checked, safe to run again).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Load and validate the config (and open the store) without doing anything else.
     CheckConfig(CheckConfigArgs),
     /// Write a commented config.toml to start from (the reference one, with the newsletter's
@@ -130,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Likes(args) => feedback::list(&store, args),
         Command::Editions(args) => editions::run(&store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
+        Command::Store(cmd) => store::run(&store, cmd),
         Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => {
             unreachable!("handled above")
         }
@@ -147,6 +153,13 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
              qualify for one-click unsubscribe (RFC 8058) and large mailbox providers may \
              reject or bulk the mail; put a TLS proxy in front and use its https address",
             settings.newsletter.base_url
+        );
+    }
+    if settings.store.url_has_password() {
+        eprintln!(
+            "warning: `store.url` holds the PostgreSQL password, so the config file is a \
+             secret now: set `store.password_env` to an environment variable holding it and \
+             drop it from the URL"
         );
     }
     println!(

@@ -6,6 +6,7 @@
 mod build;
 mod runtime;
 mod sections;
+mod store_keys;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,7 @@ impl Settings {
         s.base_dir = base_dir.to_path_buf();
         s.validate(text, path)?;
         s.store.path = s.resolve(&s.store.path);
+        s.store.ca_file = s.store.ca_file.as_ref().map(|p| s.resolve(p));
         s.delivery.outbox = s.resolve(&s.delivery.outbox);
         if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file))
             && let Some(d) = s.delivery.dkim.as_mut()

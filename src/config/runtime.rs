@@ -49,7 +49,7 @@ impl Runtime {
         };
         Ok(Runtime {
             engine: settings.engine_settings(),
-            owner: format!("pid{}-{}", std::process::id(), crate::store::lease_nonce()),
+            owner: crate::store::lease_owner(),
             settings,
             schedule,
             transport,
@@ -62,7 +62,7 @@ impl Runtime {
     /// lease expires, as a crashed process's would be.
     pub fn engine(&self) -> EngineSettings {
         EngineSettings {
-            owner: format!("pid{}-{}", std::process::id(), crate::store::lease_nonce()),
+            owner: crate::store::lease_owner(),
             ..self.engine.clone()
         }
     }

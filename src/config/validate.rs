@@ -201,6 +201,10 @@ impl Settings {
             // Whether the variable is set is checked only by the commands that talk SMTP
             // (`Settings::transport`): listing readers must not need the password.
         }
+        // `[store]`'s PostgreSQL keys (issue 10).
+        if let Err((key, message)) = self.store.check(&self.base_dir) {
+            return Err(invalid("store", None, key, message));
+        }
         // The web server's timeouts and connection caps (issue 8).
         if let Err((key, message)) = self.web.validate() {
             return Err(invalid("web", None, key, message));

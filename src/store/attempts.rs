@@ -7,6 +7,16 @@ use rusqlite::params;
 use super::{Sqlite, ts};
 use crate::domain::{AttemptLimits, AttemptVerdict};
 
+/// The verdict on an attempt from an IP under its limit, given the mails sent to its
+/// address within the window.
+pub(super) fn address_verdict(mailed: i64, limits: &AttemptLimits) -> AttemptVerdict {
+    if mailed >= i64::from(limits.per_address) {
+        AttemptVerdict::AddressLimited
+    } else {
+        AttemptVerdict::Allowed
+    }
+}
+
 impl Sqlite {
     /// Counts and records one subscribe attempt in one transaction, so concurrent posts
     /// cannot both slip under a limit.
@@ -37,11 +47,7 @@ impl Sqlite {
             params![address_key, ts(now - limits.address_window)],
             |r| r.get(0),
         )?;
-        let verdict = if mailed >= limits.per_address {
-            AttemptVerdict::AddressLimited
-        } else {
-            AttemptVerdict::Allowed
-        };
+        let verdict = address_verdict(i64::from(mailed), limits);
         tx.execute(
             "INSERT INTO subscribe_attempts (at, ip_key, address_key, mailed) VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -57,10 +63,56 @@ impl Sqlite {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::store) mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::{PostgresOptions, Store, test_backend_is_postgres, test_server};
     use chrono::Duration;
+
+    /// `n` stores opened separately on one fresh database, as several processes would:
+    /// PostgreSQL under `PAPERPOST_TEST_BACKEND=postgres`, else one SQLite file (kept
+    /// alive by the returned directory).
+    pub(in crate::store) fn stores_on_one_database(
+        n: usize,
+    ) -> (Vec<Store>, Option<tempfile::TempDir>) {
+        if test_backend_is_postgres() {
+            let url = test_server::shared()
+                .unwrap()
+                .fresh_database("race")
+                .unwrap();
+            let stores = (0..n)
+                .map(|_| Store::open_postgres(&PostgresOptions::for_tests(url.clone())).unwrap())
+                .collect();
+            (stores, None)
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("race.db");
+            let stores = (0..n).map(|_| Store::open(&path).unwrap()).collect();
+            (stores, Some(dir))
+        }
+    }
+
+    /// Runs `f(i, store)` on one thread per store, all released at once; the results in
+    /// store order.
+    pub(in crate::store) fn race<T: Send>(
+        stores: &[Store],
+        f: impl Fn(usize, &Store) -> T + Sync,
+    ) -> Vec<T> {
+        let start = std::sync::Barrier::new(stores.len());
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = stores
+                .iter()
+                .enumerate()
+                .map(|(i, store)| {
+                    let (start, f) = (&start, &f);
+                    scope.spawn(move || {
+                        start.wait();
+                        f(i, store)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
 
     const LIMITS: AttemptLimits = AttemptLimits {
         per_ip: 4,
@@ -122,5 +174,33 @@ mod tests {
                 .unwrap(),
             AttemptVerdict::Allowed
         );
+    }
+
+    #[test]
+    fn concurrent_posts_from_several_instances_never_slip_under_a_limit() {
+        let (stores, _dir) = stores_on_one_database(8);
+        let now = Utc::now();
+        // Eight posts at once, one IP, one address: four get past the IP limit, of which
+        // two are mailed, whatever the interleaving.
+        let verdicts = race(&stores, |_, store| {
+            store
+                .record_subscribe_attempt("ip", "addr", now, &LIMITS)
+                .unwrap()
+        });
+        let count = |v: AttemptVerdict| verdicts.iter().filter(|x| **x == v).count();
+        assert_eq!(count(AttemptVerdict::Allowed), 2, "{verdicts:?}");
+        assert_eq!(count(AttemptVerdict::AddressLimited), 2, "{verdicts:?}");
+        assert_eq!(count(AttemptVerdict::IpLimited), 4, "{verdicts:?}");
+        // And eight IPs racing for one address: still two mails.
+        let verdicts = race(&stores, |i, store| {
+            store
+                .record_subscribe_attempt(&format!("other{i}"), "addr2", now, &LIMITS)
+                .unwrap()
+        });
+        let allowed = verdicts
+            .iter()
+            .filter(|v| **v == AttemptVerdict::Allowed)
+            .count();
+        assert_eq!(allowed, 2, "{verdicts:?}");
     }
 }

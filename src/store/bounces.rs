@@ -26,6 +26,36 @@ fn row_to_target(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BounceTarget, Strin
     ))
 }
 
+/// A Message-ID as stored (`<bare>`), with or without angle brackets given; `None` when empty.
+pub(super) fn stored_message_id(message_id: &str) -> Option<String> {
+    let bare = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    (!bare.is_empty()).then(|| format!("<{bare}>"))
+}
+
+/// Why `ev` suppresses its address, if it does; `soft_count` is the number of soft bounces
+/// of the address within the policy's window up to `ev.at` (this one included; unused for
+/// hard bounces and complaints).
+pub(super) fn suppression_reason(
+    ev: &BounceEvent,
+    soft: SoftPolicy,
+    soft_count: i64,
+) -> Option<String> {
+    match ev.kind {
+        BounceKind::Hard => Some(format!("hard bounce: {}", ev.reason)),
+        BounceKind::Complaint => Some(format!("complaint: {}", ev.reason)),
+        BounceKind::Soft => (soft_count >= i64::from(soft.limit)).then(|| {
+            format!(
+                "{soft_count} soft bounces within {} days; last: {}",
+                soft.window.num_days(),
+                ev.reason
+            )
+        }),
+    }
+}
+
 impl Sqlite {
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(
@@ -51,18 +81,14 @@ impl Sqlite {
         &self,
         message_id: &str,
     ) -> anyhow::Result<Option<BounceTarget>> {
-        let bare = message_id
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>');
-        if bare.is_empty() {
+        let Some(stored) = stored_message_id(message_id) else {
             return Ok(None);
-        }
+        };
         Ok(self
             .conn()
             .query_row(
                 &format!("{TARGET_SELECT} WHERE d.message_id = ?1"),
-                [format!("<{bare}>")],
+                [stored],
                 row_to_target,
             )
             .optional()?
@@ -141,33 +167,24 @@ impl Sqlite {
                     ts(ev.at)
                 ],
             )?;
-            let suppress_reason = match ev.kind {
-                BounceKind::Hard => Some(format!("hard bounce: {}", ev.reason)),
+            let soft_count = match ev.kind {
                 BounceKind::Complaint => {
                     applied.unsubscribed = tx.execute(
                         "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2, updated_at = ?2
                          WHERE email_key = ?1 AND status <> 'unsubscribed'",
                         params![key, ts(now)],
                     )? > 0;
-                    Some(format!("complaint: {}", ev.reason))
+                    0
                 }
-                BounceKind::Soft => {
-                    let since = ev.at - soft.window;
-                    let n: i64 = tx.query_row(
-                        "SELECT COUNT(*) FROM bounces WHERE email_key = ?1 AND kind = 'soft'
-                         AND at > ?2 AND at <= ?3",
-                        params![key, ts(since), ts(ev.at)],
-                        |r| r.get(0),
-                    )?;
-                    (n >= i64::from(soft.limit)).then(|| {
-                        format!(
-                            "{n} soft bounces within {} days; last: {}",
-                            soft.window.num_days(),
-                            ev.reason
-                        )
-                    })
-                }
+                BounceKind::Hard => 0,
+                BounceKind::Soft => tx.query_row(
+                    "SELECT COUNT(*) FROM bounces WHERE email_key = ?1 AND kind = 'soft'
+                     AND at > ?2 AND at <= ?3",
+                    params![key, ts(ev.at - soft.window), ts(ev.at)],
+                    |r| r.get(0),
+                )?,
             };
+            let suppress_reason = suppression_reason(ev, soft, soft_count);
             if let Some(reason) = suppress_reason {
                 applied.suppressed = tx.execute(
                     "INSERT INTO suppressions (email_key, reason, created_at) VALUES (?1, ?2, ?3)
@@ -333,5 +350,33 @@ mod tests {
         assert!(again.duplicate);
         assert!(store.bounce_message_seen("c1").unwrap());
         assert_eq!(store.recent_bounces(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn reports_ingested_at_once_by_several_instances_count_each_other() {
+        use crate::store::attempts::tests::race;
+        let (stores, _dir) = crate::store::attempts::tests::stores_on_one_database(6);
+        let now = Utc::now();
+        // One report read by six instances at once: applied once.
+        let ev = event(BounceKind::Hard, "ada@example.org", now);
+        let applied = race(&stores, |_, store| {
+            store
+                .record_bounce_message("same", "matched", Some(&ev), POLICY, now)
+                .unwrap()
+        });
+        let fresh: Vec<_> = applied.iter().filter(|a| !a.duplicate).collect();
+        assert_eq!(fresh.len(), 1, "{applied:?}");
+        assert!(fresh[0].suppressed);
+        // Three soft bounces of one address (the limit) in three reports at once: the
+        // last one counted sees the other two and suppresses, exactly once.
+        let applied = race(&stores[..3], |i, store| {
+            let ev = event(BounceKind::Soft, "bob@example.org", now);
+            store
+                .record_bounce_message(&format!("soft{i}"), "matched", Some(&ev), POLICY, now)
+                .unwrap()
+        });
+        let suppressed = applied.iter().filter(|a| a.suppressed).count();
+        assert_eq!(suppressed, 1, "{applied:?}");
+        assert_eq!(stores[0].recent_bounces(10).unwrap().len(), 4);
     }
 }

@@ -10,10 +10,46 @@ use sha2::{Digest as _, Sha256};
 use super::subscribers::COLUMNS_S;
 use super::subscribers::{readable, row_to_subscriber_at};
 use super::{Sqlite, constant_time_eq, random_token, ts};
-use crate::domain::Confirmation;
+use crate::domain::{Confirmation, Subscriber};
 
-fn hash(secret: &str) -> String {
+pub(super) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The id and secret half of a token, or `None` when it is not `{id}.{secret}`.
+pub(super) fn parse_token(token: &str) -> Option<(i64, &str)> {
+    let (id, secret) = token.split_once('.')?;
+    Some((id.parse().ok()?, secret))
+}
+
+/// What a stored token row says about a presented secret at `now`: `Ok(used)` when it
+/// matches and is either spent (`true`) or still open (`false`), else the answer to give.
+pub(super) fn check_token(
+    stored_hash: &str,
+    secret: &str,
+    expires_at: i64,
+    used_at: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<bool, Confirmation> {
+    if !constant_time_eq(stored_hash.as_bytes(), hash(secret).as_bytes()) {
+        return Err(Confirmation::Invalid);
+    }
+    let used = used_at.is_some();
+    if !used && ts(now) >= expires_at {
+        return Err(Confirmation::Expired);
+    }
+    Ok(used)
+}
+
+/// The answer once the token checked out: `subscriber` is the reader read back (`None`
+/// when gone or unreadable).
+pub(super) fn outcome(subscriber: Option<Subscriber>, used: bool, apply: bool) -> Confirmation {
+    match subscriber {
+        None => Confirmation::Invalid,
+        Some(s) if used => Confirmation::AlreadyUsed(s),
+        Some(s) if apply => Confirmation::Confirmed(s),
+        Some(s) => Confirmation::Open(s),
+    }
 }
 
 impl Sqlite {
@@ -70,10 +106,7 @@ impl Sqlite {
         now: DateTime<Utc>,
         apply: bool,
     ) -> anyhow::Result<Confirmation> {
-        let Some((id, secret)) = token.split_once('.') else {
-            return Ok(Confirmation::Invalid);
-        };
-        let Ok(id) = id.parse::<i64>() else {
+        let Some((id, secret)) = parse_token(token) else {
             return Ok(Confirmation::Invalid);
         };
         let mut conn = self.conn();
@@ -88,13 +121,10 @@ impl Sqlite {
         let Some((subscriber_id, stored_hash, expires_at, used_at)) = row else {
             return Ok(Confirmation::Invalid);
         };
-        if !constant_time_eq(stored_hash.as_bytes(), hash(secret).as_bytes()) {
-            return Ok(Confirmation::Invalid);
-        }
-        let used = used_at.is_some();
-        if !used && ts(now) >= expires_at {
-            return Ok(Confirmation::Expired);
-        }
+        let used = match check_token(&stored_hash, secret, expires_at, used_at, now) {
+            Ok(used) => used,
+            Err(answer) => return Ok(answer),
+        };
         if !used && apply {
             tx.execute(
                 "UPDATE confirmations SET used_at = ?2 WHERE subscriber_id = ?1 AND used_at IS NULL",
@@ -116,12 +146,7 @@ impl Sqlite {
             .optional()?,
         );
         tx.commit()?;
-        Ok(match subscriber {
-            None => Confirmation::Invalid,
-            Some(s) if used => Confirmation::AlreadyUsed(s),
-            Some(s) if apply => Confirmation::Confirmed(s),
-            Some(s) => Confirmation::Open(s),
-        })
+        Ok(outcome(subscriber, used, apply))
     }
 }
 
@@ -206,5 +231,29 @@ mod tests {
         }
         let s = store.subscriber_by_id(s.id).unwrap().unwrap();
         assert_eq!(s.status, SubscriberStatus::Pending);
+    }
+
+    #[test]
+    fn two_instances_confirming_one_token_at_once_confirm_it_once() {
+        let (stores, _dir) = crate::store::attempts::tests::stores_on_one_database(6);
+        let s = pending(&stores[0]);
+        let now = Utc::now();
+        let token = stores[0]
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        let answers = crate::store::attempts::tests::race(&stores, |_, store| {
+            store.confirm_subscriber(&token, now).unwrap()
+        });
+        let confirmed = answers
+            .iter()
+            .filter(|a| matches!(a, Confirmation::Confirmed(_)))
+            .count();
+        let used = answers
+            .iter()
+            .filter(|a| matches!(a, Confirmation::AlreadyUsed(_)))
+            .count();
+        assert_eq!((confirmed, used), (1, 5), "{answers:?}");
+        let s = stores[1].subscriber_by_id(s.id).unwrap().unwrap();
+        assert_eq!(s.status, SubscriberStatus::Active);
     }
 }

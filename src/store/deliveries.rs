@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 
 use super::{Sqlite, from_ts, ts};
-use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId};
+use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId, PickRef};
 
 impl Sqlite {
     /// Records the planned deliveries of an edition in one transaction. A subscriber who
@@ -41,15 +41,10 @@ impl Sqlite {
                  ON CONFLICT DO NOTHING",
             )?;
             for d in deliveries {
-                let state = if d.picks.is_empty() {
-                    DeliveryState::Skipped
-                } else {
-                    DeliveryState::Pending
-                };
                 let n = insert.execute(params![
                     edition_id,
                     d.subscriber_id,
-                    state.as_str(),
+                    planned_state(d).as_str(),
                     serde_json::to_string(&d.picks)?,
                     d.message_id,
                     ts(now),
@@ -171,7 +166,7 @@ impl Sqlite {
                         id: r.get(0)?,
                         edition_id: r.get(1)?,
                         period_key: r.get(2)?,
-                        picks: serde_json::from_str(&picks).unwrap_or_default(),
+                        picks: parse_picks(&picks),
                         message_id: r.get(4)?,
                         attempts: r.get(5)?,
                         created_at: from_ts(r.get(6)?),
@@ -240,46 +235,25 @@ impl Sqlite {
                  ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
             )?;
             for (id, outcome) in outcomes {
-                let (state, error, next, relay) = match outcome {
-                    Finish::Release => {
-                        applied.push(release.execute(params![id, owner, ts(now)])? > 0);
-                        continue;
+                let row = FinishRow::of(outcome);
+                let n = match row.kind {
+                    FinishKind::Release => release.execute(params![id, owner, ts(now)])?,
+                    FinishKind::Suppressed => {
+                        suppressed.execute(params![id, owner, row.error, ts(now)])?
                     }
-                    Finish::Suppressed { error } => {
-                        applied.push(suppressed.execute(params![id, owner, error, ts(now)])? > 0);
-                        continue;
-                    }
-                    Finish::Sent { relay } => (DeliveryState::Sent, None, None, Some(relay)),
-                    Finish::Retry {
-                        next_attempt,
-                        error,
-                    } => (
-                        DeliveryState::Retry,
-                        Some(error),
-                        Some(ts_ceil(*next_attempt)),
-                        None,
-                    ),
-                    Finish::Failed { error, .. } => {
-                        (DeliveryState::Failed, Some(error), None, None)
-                    }
-                    Finish::Unknown { error } => (DeliveryState::Unknown, Some(error), None, None),
+                    FinishKind::Finish => finish.execute(params![
+                        id,
+                        owner,
+                        row.state.as_str(),
+                        row.error,
+                        row.next,
+                        row.relay,
+                        ts(now)
+                    ])?,
                 };
-                let n = finish.execute(params![
-                    id,
-                    owner,
-                    state.as_str(),
-                    error,
-                    next,
-                    relay,
-                    ts(now)
-                ])?;
                 if n == 0 {
-                    tracing::warn!(delivery = id, %state, "lease lost before the outcome was recorded");
-                } else if let Finish::Failed {
-                    suppress: Some(email),
-                    error,
-                } = outcome
-                {
+                    lease_lost(*id, &row);
+                } else if let Some((email, error)) = row.suppress {
                     let key = super::subscribers::email_key(email);
                     suppress.execute(params![key, error, ts(now)])?;
                 }
@@ -335,14 +309,153 @@ impl Sqlite {
 }
 
 /// A deadline in whole seconds, rounded up: never earlier than asked.
-fn ts_ceil(t: DateTime<Utc>) -> i64 {
+pub(super) fn ts_ceil(t: DateTime<Utc>) -> i64 {
     t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
+}
+
+/// The state a planned delivery starts in: an empty digest is recorded as skipped.
+pub(super) fn planned_state(d: &NewDelivery) -> DeliveryState {
+    if d.picks.is_empty() {
+        DeliveryState::Skipped
+    } else {
+        DeliveryState::Pending
+    }
+}
+
+/// A delivery's stored picks (JSON); a row whose picks do not parse sends no papers
+/// rather than failing the whole claim.
+pub(super) fn parse_picks(json: &str) -> Vec<PickRef> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Which of the three outcome statements records a [`Finish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FinishKind {
+    /// Given back untouched: pending (or retry) again, the attempt not counted.
+    Release,
+    /// Not sent because the address is suppressed: failed, the attempt not counted.
+    Suppressed,
+    /// Sent, retry, failed or unknown, with the columns below.
+    Finish,
+}
+
+impl FinishKind {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            FinishKind::Release => "release",
+            FinishKind::Suppressed => "suppressed",
+            FinishKind::Finish => "finish",
+        }
+    }
+}
+
+/// The column values one outcome writes, for either backend.
+pub(super) struct FinishRow<'a> {
+    pub kind: FinishKind,
+    pub state: DeliveryState,
+    pub error: Option<&'a str>,
+    /// When a retry is due (whole seconds, rounded up).
+    pub next: Option<i64>,
+    pub relay: Option<&'a str>,
+    /// (address, reason) to put on the suppression list once the outcome is recorded.
+    pub suppress: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> FinishRow<'a> {
+    pub(super) fn of(outcome: &'a Finish) -> FinishRow<'a> {
+        let row = |kind, state, error: Option<&'a String>| FinishRow {
+            kind,
+            state,
+            error: error.map(String::as_str),
+            next: None,
+            relay: None,
+            suppress: None,
+        };
+        match outcome {
+            Finish::Release => row(FinishKind::Release, DeliveryState::Pending, None),
+            Finish::Suppressed { error } => {
+                row(FinishKind::Suppressed, DeliveryState::Failed, Some(error))
+            }
+            Finish::Sent { relay } => FinishRow {
+                relay: Some(relay),
+                ..row(FinishKind::Finish, DeliveryState::Sent, None)
+            },
+            Finish::Retry {
+                next_attempt,
+                error,
+            } => FinishRow {
+                next: Some(ts_ceil(*next_attempt)),
+                ..row(FinishKind::Finish, DeliveryState::Retry, Some(error))
+            },
+            Finish::Failed { error, suppress } => FinishRow {
+                suppress: suppress.as_deref().map(|email| (email, error.as_str())),
+                ..row(FinishKind::Finish, DeliveryState::Failed, Some(error))
+            },
+            Finish::Unknown { error } => {
+                row(FinishKind::Finish, DeliveryState::Unknown, Some(error))
+            }
+        }
+    }
+}
+
+/// Logs an outcome that came after its row's lease was taken over (the row is left alone;
+/// a release or a suppressed skip losing its lease is not worth a warning).
+pub(super) fn lease_lost(delivery: i64, row: &FinishRow<'_>) {
+    if row.kind == FinishKind::Finish {
+        let state = row.state;
+        tracing::warn!(delivery, %state, "lease lost before the outcome was recorded");
+    }
+}
+
+/// Test set-up for either backend: `n` readers r0@… r{n-1}@… (ids 1..=n, written by hand
+/// so these tests need no subscriber operations) each planned one paper in edition
+/// 2026-W48. Returns the edition's id and the planning time.
+#[cfg(test)]
+pub(super) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc>) {
+    let now = Utc::now();
+    let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
+    let rows: Vec<String> = (1..=n)
+        .map(|id| {
+            format!(
+                "({id}, 'r{i}@example.org', 'r{i}@example.org', 'active', '', 'weekly', 't{id}', {t}, {t})",
+                i = id - 1,
+                t = now.timestamp()
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        store.raw_execute(&format!(
+            "INSERT INTO subscribers (id, email, email_key, status, topics, frequency, token, created_at, updated_at) VALUES {}",
+            chunk.join(", ")
+        ));
+    }
+    let id = PaperId::parse_arxiv("2411.00001").unwrap().0;
+    let planned: Vec<NewDelivery> = (1..=n as i64)
+        .map(|subscriber_id| NewDelivery {
+            subscriber_id,
+            picks: vec![PickRef {
+                id: id.clone(),
+                reasons: vec![],
+                more_like: false,
+                pinned: false,
+                note: None,
+            }],
+            message_id: format!("<{subscriber_id}@example.org>"),
+            editor_note: None,
+        })
+        .collect();
+    assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);
+    assert_eq!(
+        store.plan_deliveries(edition.id, &planned, now).unwrap(),
+        0,
+        "planning twice plans once"
+    );
+    (edition.id, now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::PickRef;
     use crate::store::Store;
 
     fn finish(store: &Store, id: i64, owner: &str, outcome: Finish, now: DateTime<Utc>) -> bool {
@@ -356,40 +469,10 @@ mod tests {
             relay: "relay".into(),
         }
     }
-    use crate::domain::NewSubscriber;
-    use crate::domain::{SubscriberEmail, Topics};
-
     fn setup(n: usize) -> (Store, i64, DateTime<Utc>) {
         let store = Store::for_tests().unwrap();
-        let now = Utc::now();
-        let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
-        let mut planned = Vec::new();
-        for i in 0..n {
-            let email = SubscriberEmail::parse(&format!("r{i}@example.org")).unwrap();
-            let s = store
-                .add_subscriber(&NewSubscriber::active(email, Topics::default()), now)
-                .unwrap();
-            let id = PaperId::parse_arxiv("2411.00001").unwrap().0;
-            planned.push(NewDelivery {
-                subscriber_id: s.id,
-                picks: vec![PickRef {
-                    id,
-                    reasons: vec![],
-                    more_like: false,
-                    pinned: false,
-                    note: None,
-                }],
-                message_id: format!("<{i}@example.org>"),
-                editor_note: None,
-            });
-        }
-        assert_eq!(store.plan_deliveries(edition.id, &planned, now).unwrap(), n);
-        assert_eq!(
-            store.plan_deliveries(edition.id, &planned, now).unwrap(),
-            0,
-            "planning twice plans once"
-        );
-        (store, edition.id, now)
+        let (edition, now) = plan_readers(&store, n);
+        (store, edition, now)
     }
 
     #[test]
@@ -420,13 +503,9 @@ mod tests {
     #[test]
     fn a_reader_whose_row_no_longer_reads_fails_alone_and_the_others_are_claimed() {
         let (store, _, now) = setup(3);
-        store
-            .conn()
-            .execute(
-                "UPDATE subscribers SET topics = 'cat:CS CL' WHERE email = 'r1@example.org'",
-                [],
-            )
-            .unwrap();
+        store.raw_execute(
+            "UPDATE subscribers SET topics = 'cat:CS CL' WHERE email = 'r1@example.org'",
+        );
         let claimed = store
             .claim_deliveries("w", now, Duration::seconds(60), 10)
             .unwrap();

@@ -45,23 +45,7 @@ impl Sqlite {
                 r.get::<_, i64>(3)?,
             ))
         })?;
-        let mut out: Vec<DeliveryCounts> = Vec::new();
-        for row in rows {
-            let (key, state, n, reclaimed) = row?;
-            let state: DeliveryState = state.parse().map_err(anyhow::Error::msg)?;
-            match out.last_mut() {
-                Some(last) if last.period_key == key => {
-                    last.counts.push((state, n));
-                    last.reclaimed += reclaimed;
-                }
-                _ => out.push(DeliveryCounts {
-                    period_key: key,
-                    counts: vec![(state, n)],
-                    reclaimed,
-                }),
-            }
-        }
-        Ok(out)
+        fold_delivery_counts(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Deliveries in `failed`, `unknown` or `retry`, with their last SMTP reply.
@@ -78,7 +62,7 @@ impl Sqlite {
                 id: r.get(0)?,
                 period_key: r.get(1)?,
                 email: r.get(2)?,
-                state: state.parse().unwrap_or(DeliveryState::Failed),
+                state: stored_state(&state),
                 attempts: r.get(4)?,
                 last_error: r.get(5)?,
                 updated_at: from_ts(r.get(6)?),
@@ -139,13 +123,42 @@ impl Sqlite {
     }
 }
 
-const ROW_COLUMNS: &str = "s.email, d.state, d.attempts, d.last_error, d.relay, d.reclaimed";
+pub(super) const ROW_COLUMNS: &str =
+    "s.email, d.state, d.attempts, d.last_error, d.relay, d.reclaimed";
+
+/// A stored state; one this version does not know reads as failed (it needs a look).
+pub(super) fn stored_state(state: &str) -> DeliveryState {
+    state.parse().unwrap_or(DeliveryState::Failed)
+}
+
+/// Rows of (period key, state, count, how many were reclaimed), grouped by edition in the
+/// order given, folded into one [`DeliveryCounts`] per edition.
+pub(super) fn fold_delivery_counts(
+    rows: impl IntoIterator<Item = (String, String, i64, i64)>,
+) -> anyhow::Result<Vec<DeliveryCounts>> {
+    let mut out: Vec<DeliveryCounts> = Vec::new();
+    for (key, state, n, reclaimed) in rows {
+        let state: DeliveryState = state.parse().map_err(anyhow::Error::msg)?;
+        match out.last_mut() {
+            Some(last) if last.period_key == key => {
+                last.counts.push((state, n));
+                last.reclaimed += reclaimed;
+            }
+            _ => out.push(DeliveryCounts {
+                period_key: key,
+                counts: vec![(state, n)],
+                reclaimed,
+            }),
+        }
+    }
+    Ok(out)
+}
 
 fn row_to_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRow> {
     let st: String = r.get(1)?;
     Ok(DeliveryRow {
         email: r.get(0)?,
-        state: st.parse().unwrap_or(DeliveryState::Failed),
+        state: stored_state(&st),
         attempts: r.get(2)?,
         last_error: r.get(3)?,
         relay: r.get(4)?,

@@ -6,8 +6,32 @@ use super::{Sqlite, from_ts};
 use crate::domain::{CancelledEdition, DeliveryState, EditionSummary};
 
 /// Rows of an edition that never reached a reader: what cancelling withdraws.
-const UNDELIVERED: &str =
+pub(super) const UNDELIVERED: &str =
     "(state IN ('pending', 'retry', 'skipped') OR (state = 'sent' AND relay = 'file'))";
+
+/// An edition's summary from its row and its `(state, count, written to files)` rows, for
+/// both backends.
+pub(super) fn edition_summary(
+    id: i64,
+    period_key: String,
+    created_at: i64,
+    counts: Vec<(String, i64, Option<i64>)>,
+) -> anyhow::Result<EditionSummary> {
+    let mut summary = EditionSummary {
+        id,
+        period_key,
+        planned_at: from_ts(created_at),
+        counts: Vec::with_capacity(counts.len()),
+        written_to_files: 0,
+    };
+    for (state, n, files) in counts {
+        let state = state.parse::<DeliveryState>().map_err(anyhow::Error::msg)?;
+        summary.counts.push((state, n));
+        summary.written_to_files += files.unwrap_or(0);
+    }
+    summary.counts.sort();
+    Ok(summary)
+}
 
 impl Sqlite {
     /// Editions, newest first, with their delivery counts.
@@ -26,28 +50,10 @@ impl Sqlite {
         )?;
         let mut out = Vec::with_capacity(editions.len());
         for (id, period_key, created_at) in editions {
-            let mut summary = EditionSummary {
-                id,
-                period_key,
-                planned_at: from_ts(created_at),
-                counts: Vec::new(),
-                written_to_files: 0,
-            };
-            let rows = counts.query_map([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (state, n, files) = row?;
-                let state = state.parse::<DeliveryState>().map_err(anyhow::Error::msg)?;
-                summary.counts.push((state, n));
-                summary.written_to_files += files.unwrap_or(0);
-            }
-            summary.counts.sort();
-            out.push(summary);
+            let rows = counts
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(edition_summary(id, period_key, created_at, rows)?);
         }
         Ok(out)
     }

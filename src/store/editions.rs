@@ -6,15 +6,24 @@ use super::{Sqlite, from_ts, ts};
 use crate::domain::{Edition, PickRef};
 
 fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
-    let public: Option<String> = r.get(3)?;
-    Ok(Edition {
-        id: r.get(0)?,
-        period_key: r.get(1)?,
-        created_at: from_ts(r.get(2)?),
+    Ok(edition_from(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+/// An edition from its row, for both backends: unreadable public picks read as none.
+pub(super) fn edition_from(
+    id: i64,
+    period_key: String,
+    created_at: i64,
+    public: Option<String>,
+) -> Edition {
+    Edition {
+        id,
+        period_key,
+        created_at: from_ts(created_at),
         public: public
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default(),
-    })
+    }
 }
 
 impl Sqlite {

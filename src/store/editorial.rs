@@ -7,6 +7,25 @@ use rusqlite::{OptionalExtension, params};
 use super::{Sqlite, from_ts, ts};
 use crate::domain::{Editorial, PaperId, Pin};
 
+/// Pins from their `(paper id, note, pinned at)` rows in pin order, for both backends; a
+/// row whose paper id no longer parses is left out.
+pub(super) fn pins_from(rows: Vec<(String, Option<String>, i64)>) -> Vec<Pin> {
+    rows.into_iter()
+        .filter_map(|(id, note, at)| {
+            Some(Pin {
+                paper_id: PaperId::try_from(id).ok()?,
+                note,
+                pinned_at: from_ts(at),
+            })
+        })
+        .collect()
+}
+
+/// The note to keep for a pin: trimmed, none when blank.
+pub(super) fn pin_note(note: Option<&str>) -> Option<&str> {
+    note.map(str::trim).filter(|n| !n.is_empty())
+}
+
 impl Sqlite {
     /// Sets (or replaces) the editor's note of an edition; an empty note removes it.
     pub fn set_edition_note(
@@ -40,7 +59,7 @@ impl Sqlite {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        let note = pin_note(note);
         self.conn().execute(
             "INSERT INTO edition_pins (period_key, paper_id, note, position, pinned_at)
              VALUES (?1, ?2, ?3,
@@ -83,16 +102,8 @@ impl Sqlite {
                     r.get::<_, i64>(2)?,
                 ))
             })?
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter_map(|(id, note, at)| {
-                Some(Pin {
-                    paper_id: PaperId::try_from(id).ok()?,
-                    note,
-                    pinned_at: from_ts(at),
-                })
-            })
-            .collect();
+            .collect::<Result<Vec<_>, _>>()?;
+        let pins = pins_from(pins);
         Ok(Editorial { note, pins })
     }
 }
@@ -106,8 +117,7 @@ mod tests {
 
     #[test]
     fn notes_and_pins_are_kept_per_edition_in_pin_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let store = Store::for_tests().unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
         let id = |s: &str| PaperId::parse_arxiv(s).unwrap().0;
         assert_eq!(store.editorial("2026-W48").unwrap(), Editorial::default());

@@ -113,7 +113,7 @@ impl Sqlite {
 }
 
 /// A row, or `None` for one this version cannot read (an id or value written by hand).
-fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
+pub(super) fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
     let paper_id = PaperId::try_from(id).ok()?;
     Some(FeedbackRow {
         paper_id,

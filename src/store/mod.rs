@@ -17,6 +17,7 @@
 mod attempts;
 mod bounces;
 mod confirmations;
+mod copy;
 mod deliveries;
 mod delivery_reports;
 mod edition_admin;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
+pub use copy::{CopyProgress, CopyReport, TableCopy};
 pub use error::StoreError;
 use postgres::Postgres;
 pub use postgres::{PostgresOptions, TlsMode, test_server};
@@ -209,7 +211,10 @@ impl Store {
             Backend::Sqlite(db) => db.conn().execute_batch(sql).expect("raw SQL runs"),
             Backend::Postgres(db) => {
                 use postgres::pool::Sql;
-                db.conn().expect("a connection").batch(sql).expect("raw SQL runs")
+                db.conn()
+                    .expect("a connection")
+                    .batch(sql)
+                    .expect("raw SQL runs")
             }
         }
     }
@@ -251,6 +256,28 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A short random tag that makes lease owners unique across processes and restarts.
 pub fn lease_nonce() -> String {
     random_token()[..8].to_string()
+}
+
+/// A lease owner for this process: `host/pid123-1a2b3c4d`. Unique across processes,
+/// restarts and hosts (several senders on one PostgreSQL), and it tells an operator which
+/// machine holds a lease.
+pub fn lease_owner() -> String {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let host = HOST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .map(|h| {
+                h.trim()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .take(64)
+                    .collect()
+            })
+            .ok()
+            .filter(|h: &String| !h.is_empty())
+            .unwrap_or_else(|| "host".into())
+    });
+    format!("{host}/pid{}-{}", std::process::id(), lease_nonce())
 }
 
 /// Whether tests should run on PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`).

@@ -7,6 +7,86 @@ use rusqlite::{OptionalExtension, params};
 use super::{Sqlite, from_ts, ts};
 use crate::domain::{Paper, PaperId, StoredPaper, UpsertCounts, ValidatorRow};
 
+/// A paper row to write after [`merge_batch`]: inserted when `new`, else updated.
+pub(super) struct PaperWrite {
+    pub id: String,
+    /// JSON of the merged paper.
+    pub data: String,
+    pub upvotes: Option<i64>,
+    /// First seen as an arXiv replacement (only read for a new row).
+    pub replacement: bool,
+    pub new: bool,
+}
+
+/// What storing `papers` changes, the same for both backends: each paper in turn is merged
+/// into what is stored under its id (`stored` reads the JSON of a stored paper), or into
+/// an earlier paper of the batch with the same id. Returns the rows to write (new ones in
+/// merged form, so merging them again with themselves is a no-op; known ones only when the
+/// merge changed them) and the counts. Papers without an id are skipped.
+pub(super) fn merge_batch(
+    papers: Vec<Paper>,
+    mut stored: impl FnMut(&str) -> anyhow::Result<Option<String>>,
+) -> anyhow::Result<(Vec<PaperWrite>, UpsertCounts)> {
+    struct Entry {
+        paper: Paper,
+        new: bool,
+        replacement: bool,
+        changed: bool,
+    }
+    let mut counts = UpsertCounts::default();
+    let mut batch: HashMap<String, Entry> = HashMap::new();
+    let mut order = Vec::new();
+    for paper in papers {
+        let Some(id) = paper.id.as_ref().map(|id| id.as_str().to_owned()) else {
+            continue;
+        };
+        let entry = match batch.entry(id.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                order.push(id.clone());
+                match stored(&id)? {
+                    None => {
+                        counts.new += 1;
+                        slot.insert(Entry {
+                            replacement: paper.is_replacement(),
+                            paper: crate::domain::normalize(paper),
+                            new: true,
+                            changed: true,
+                        });
+                        continue;
+                    }
+                    Some(json) => slot.insert(Entry {
+                        paper: serde_json::from_str(&json)?,
+                        new: false,
+                        replacement: false,
+                        changed: false,
+                    }),
+                }
+            }
+        };
+        let before = entry.paper.clone();
+        entry.paper.merge(paper);
+        if entry.paper != before {
+            counts.updated += 1;
+            entry.changed = true;
+        }
+    }
+    let mut rows = Vec::new();
+    for id in order {
+        let Some(e) = batch.remove(&id) else { continue };
+        if e.changed {
+            rows.push(PaperWrite {
+                data: serde_json::to_string(&e.paper)?,
+                upvotes: e.paper.upvotes.map(i64::from),
+                id,
+                replacement: e.replacement,
+                new: e.new,
+            });
+        }
+    }
+    Ok((rows, counts))
+}
+
 impl Sqlite {
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with
     /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
@@ -19,9 +99,13 @@ impl Sqlite {
     ) -> anyhow::Result<UpsertCounts> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut counts = UpsertCounts::default();
+        let counts;
         {
             let mut get = tx.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
+            let (rows, c) = merge_batch(papers, |id| {
+                Ok(get.query_row([id], |r| r.get(0)).optional()?)
+            })?;
+            counts = c;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO papers (id, data, upvotes, first_seen, updated_at, replacement)
                  VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
@@ -29,38 +113,17 @@ impl Sqlite {
             let mut update = tx.prepare_cached(
                 "UPDATE papers SET data = ?2, upvotes = ?3, updated_at = ?4 WHERE id = ?1",
             )?;
-            for paper in papers {
-                let Some(id) = paper.id.clone() else { continue };
-                let existing: Option<String> =
-                    get.query_row([id.as_str()], |r| r.get(0)).optional()?;
-                match existing {
-                    None => {
-                        let replacement = paper.is_replacement();
-                        // Kept in merged form, so merging it again with itself is a no-op.
-                        let paper = crate::domain::normalize(paper);
-                        insert.execute(params![
-                            id.as_str(),
-                            serde_json::to_string(&paper)?,
-                            paper.upvotes,
-                            ts(now),
-                            replacement
-                        ])?;
-                        counts.new += 1;
-                    }
-                    Some(json) => {
-                        let mut stored: Paper = serde_json::from_str(&json)?;
-                        let before = stored.clone();
-                        stored.merge(paper);
-                        if stored != before {
-                            update.execute(params![
-                                id.as_str(),
-                                serde_json::to_string(&stored)?,
-                                stored.upvotes,
-                                ts(now)
-                            ])?;
-                            counts.updated += 1;
-                        }
-                    }
+            for row in rows {
+                if row.new {
+                    insert.execute(params![
+                        row.id,
+                        row.data,
+                        row.upvotes,
+                        ts(now),
+                        row.replacement
+                    ])?;
+                } else {
+                    update.execute(params![row.id, row.data, row.upvotes, ts(now)])?;
                 }
             }
         }

@@ -40,10 +40,7 @@ impl Sqlite {
         let mut out = Vec::new();
         for row in rows {
             let (json, started, finished) = row?;
-            let mut run: RunRecord = serde_json::from_str(&json)?;
-            run.started_at = Some(from_ts(started));
-            run.finished_at = finished.map(from_ts);
-            out.push(run);
+            out.push(stored_run(&json, started, finished)?);
         }
         Ok(out)
     }
@@ -73,6 +70,18 @@ impl Sqlite {
         )?;
         Ok(())
     }
+}
+
+/// A stored run: its JSON summary with the times of its row.
+pub(super) fn stored_run(
+    json: &str,
+    started: i64,
+    finished: Option<i64>,
+) -> anyhow::Result<RunRecord> {
+    let mut run: RunRecord = serde_json::from_str(json)?;
+    run.started_at = Some(from_ts(started));
+    run.finished_at = finished.map(from_ts);
+    Ok(run)
 }
 
 #[cfg(test)]

@@ -29,16 +29,7 @@ impl Sqlite {
     ) -> anyhow::Result<()> {
         self.conn().execute(
             "UPDATE send_runs SET ended_at = ?2, end_state = ?3, error = ?4 WHERE owner = ?1",
-            params![
-                owner,
-                ts(now),
-                if error.is_some() {
-                    "stopped"
-                } else {
-                    "finished"
-                },
-                error
-            ],
+            params![owner, ts(now), end_state(error), error],
         )?;
         Ok(())
     }
@@ -53,15 +44,29 @@ impl Sqlite {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        Ok(row.map(|(started, state, error)| match state.as_str() {
-            "finished" => SendRunEnd::Finished,
-            "stopped" => SendRunEnd::Stopped {
-                error: error.unwrap_or_default(),
-            },
-            _ => SendRunEnd::Running {
-                started_at: from_ts(started),
-            },
-        }))
+        Ok(row.map(|(started, state, error)| stored_end(started, &state, error)))
+    }
+}
+
+/// The `end_state` of a run that ended with `error` (None: finished).
+pub(super) fn end_state(error: Option<&str>) -> &'static str {
+    if error.is_some() {
+        "stopped"
+    } else {
+        "finished"
+    }
+}
+
+/// A `send_runs` row's (started_at, end_state, error) as the run's end.
+pub(super) fn stored_end(started: i64, state: &str, error: Option<String>) -> SendRunEnd {
+    match state {
+        "finished" => SendRunEnd::Finished,
+        "stopped" => SendRunEnd::Stopped {
+            error: error.unwrap_or_default(),
+        },
+        _ => SendRunEnd::Running {
+            started_at: from_ts(started),
+        },
     }
 }
 

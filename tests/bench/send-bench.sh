@@ -16,6 +16,12 @@
 #      /usr/bin/time -v for peak RSS
 #   5. BIG subscribers: peak RSS of `send --dry-run` (planning) and of a full `send` to the sink
 #
+# BACKEND=postgres: the same on PostgreSQL — a throwaway server (initdb into the work folder,
+#   as `nobody` when run as root, on PG_PORT (5499); stopped by its PID at the end), one
+#   database per newsletter. SENDERS=N (PostgreSQL only): step 3 runs N `paperpost send`
+#   processes at once against the one database and the one sink; the rate is all their
+#   digests over the wall time until the last one ends.
+#
 # Builds with cargo in release mode (honours CARGO_TARGET_DIR). Installs Postfix (smtp-sink,
 # smtp-source) and GNU time with apt when missing. Ports: PORT_REF (2526) and PORT (2527).
 set -euo pipefail
@@ -28,6 +34,9 @@ BIG=${4:-100000}
 REF=${REF:-$ROOT/../shared/bench/smtp-reference.sh}
 PORT_REF=${PORT_REF:-2526}
 PORT=${PORT:-2527}
+BACKEND=${BACKEND:-sqlite}
+SENDERS=${SENDERS:-1}
+PG_PORT=${PG_PORT:-5499}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 if ! command -v smtp-sink >/dev/null || ! command -v smtp-source >/dev/null; then
@@ -49,11 +58,45 @@ BIN=$TARGET/release/paperpost
 
 WORK=$(mktemp -d)
 SINK_PID=
+PG_PID=
 cleanup() {
   if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; fi
+  if [ -n "$PG_PID" ]; then kill -INT "$PG_PID" 2>/dev/null || true; sleep 1; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+if [ "$BACKEND" = postgres ]; then
+  PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+  if [ ! -x "$PG_BIN/initdb" ]; then
+    echo "installing PostgreSQL (Debian package postgresql)..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || {
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  AS=""
+  if [ "$(id -u)" = 0 ]; then AS="setpriv --reuid=65534 --regid=65534 --clear-groups --"; chmod 755 "$WORK"; fi
+  mkdir -p "$WORK/pg" && { [ -z "$AS" ] || chown 65534:65534 "$WORK/pg"; }
+  (cd "$WORK/pg" && $AS "$PG_BIN/initdb" -D "$WORK/pg/data" -U paperpost --auth=trust -E UTF8 --locale=C >/dev/null)
+  # Durable settings as a production server would run them (fsync on).
+  (cd "$WORK/pg" && exec $AS "$PG_BIN/postgres" -D "$WORK/pg/data" -p "$PG_PORT" -k "$WORK/pg" \
+     -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB \
+     >"$WORK/pg/server.log" 2>&1) &
+  PG_PID=$!
+  for _ in $(seq 1 100); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.2
+  done
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PG_PORT (pid $PG_PID)" >&2
+fi
+# The [store] table of a newsletter named $1.
+store_table() {
+  if [ "$BACKEND" = postgres ]; then
+    "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U paperpost -d postgres -c "CREATE DATABASE bench_$1" >/dev/null
+    printf 'url = "postgres://paperpost@127.0.0.1:%s/bench_%s"\ntls = "disable"\n' "$PG_PORT" "$1"
+  else
+    echo 'path = "pp.sqlite3"'
+  fi
+}
 
 now() { date +%s.%N; }
 calc() { python3 -c "print($1)"; }
@@ -70,7 +113,7 @@ base_url = "https://papers.example.org/"
 from = "paperpost <digest@papers.example.org>"
 
 [store]
-path = "pp.sqlite3"
+$(store_table "$(basename "$dir")")
 
 [[sources]]
 name = "hf"
@@ -149,10 +192,20 @@ fi
 echo "average digest: $size bytes (300 sampled readers, same topics)"
 newsletter "$WORK/e2e" "$N" smtp
 start=$(now)
-(cd "$WORK/e2e" && /usr/bin/time -v -o "$WORK/e2e.time" "$BIN" send >"$WORK/e2e.out" 2>"$WORK/e2e.err") || true
+pids=()
+for i in $(seq 1 "$SENDERS"); do
+  (cd "$WORK/e2e" && /usr/bin/time -v -o "$WORK/e2e.$i.time" "$BIN" send >"$WORK/e2e.$i.out" 2>"$WORK/e2e.$i.err") &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || true; done
 end=$(now)
-cat "$WORK/e2e.out"
-sent=$(sed -n 's/^sent \([0-9]*\),.*/\1/p' "$WORK/e2e.out")
+sent=0
+for i in $(seq 1 "$SENDERS"); do
+  cat "$WORK/e2e.$i.out"
+  sent=$((sent + $(sed -n 's/^sent \([0-9]*\),.*/\1/p' "$WORK/e2e.$i.out")))
+done
+cp "$WORK/e2e.1.time" "$WORK/e2e.time"
+[ "$SENDERS" = 1 ] || echo "$SENDERS senders on one database sent $sent digests in all" 
 e2e=$(calc "round($sent / ($end - $start))")
 echo "paperpost send: $sent digests in $(calc "round($end - $start, 3)") s = $e2e msgs/s, peak RSS $(rss_mb "$WORK/e2e.time") MB"
 
@@ -166,7 +219,7 @@ end=$(now)
 big_sent=$(sed -n 's/^sent \([0-9]*\),.*/\1/p' "$WORK/big.out")
 echo "send (plan + deliver $big_sent digests): $(calc "round($end - $start, 1)") s, $(calc "round($big_sent / ($end - $start))") msgs/s, peak RSS $(rss_mb "$WORK/big.time") MB"
 
-echo "== summary"
+echo "== summary ($BACKEND, $SENDERS sender(s))"
 echo "reference smtp-source:     $ref msgs/s"
 echo "paperpost transport alone: $tr msgs/s = $(calc "round($tr / $ref, 2)") x reference (target >= 0.8)"
 echo "paperpost send end to end: $e2e msgs/s = $(calc "round($e2e / $ref, 2)") x reference (target >= 0.5)"

@@ -147,6 +147,73 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Opens the store the config file at `config` names (`[store] url` or `path`), as the
+/// binary does: every test that reads a newsletter's state back goes through here, so it
+/// runs on SQLite or PostgreSQL alike.
+pub fn open_store(config: &Path) -> paperpost::store::Store {
+    let settings = paperpost::config::Settings::load(config)
+        .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+    open_configured(&settings)
+}
+
+/// Opens the store `settings` names.
+pub fn open_configured(settings: &paperpost::config::Settings) -> paperpost::store::Store {
+    paperpost::store::Store::open_configured(&settings.store)
+        .unwrap_or_else(|e| panic!("the store of the test's config: {e}"))
+}
+
+/// Runs one SQL statement (no parameters) on the store the config at `config` names, the
+/// way another program with access to the database could, and returns how many rows it
+/// changed: for tests that damage stored rows by hand. Write SQL both backends accept.
+pub fn execute_sql(config: &Path, sql: &str) -> u64 {
+    let settings = paperpost::config::Settings::load(config).unwrap();
+    match settings.store.url {
+        None => rusqlite::Connection::open(&settings.store.path)
+            .unwrap()
+            .execute(sql, [])
+            .unwrap_or_else(|e| panic!("{sql}: {e}")) as u64,
+        Some(url) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                let task = tokio::spawn(conn);
+                let n = client
+                    .execute(sql, &[])
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                drop(client);
+                let _ = task.await;
+                n
+            })
+        }
+    }
+}
+
+/// The store of a test with no config file (the in-process web app): the SQLite file
+/// `dir/file`, or on PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`) the folder's database.
+pub fn store_in(dir: &Path, file: &str) -> paperpost::store::Store {
+    let mut settings = paperpost::config::StoreSettings {
+        path: dir.join(file),
+        ..Default::default()
+    };
+    if on_postgres() {
+        settings.url = Some(newsletter::database_for(dir));
+        settings.tls = paperpost::store::TlsMode::Disable;
+    }
+    paperpost::store::Store::open_configured(&settings)
+        .unwrap_or_else(|e| panic!("the test's store: {e}"))
+}
+
+/// Whether this run's tests use PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`).
+pub fn on_postgres() -> bool {
+    paperpost::store::test_backend_is_postgres()
+}
+
 /// A fetcher with test timings: 2 retries, 10 ms backoff.
 pub fn fetcher() -> Fetcher {
     Fetcher::new(options()).unwrap()

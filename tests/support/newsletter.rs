@@ -3,6 +3,11 @@
 //! as a scheduler would (again until nothing is due, on a clock moved to each retry). State
 //! is read back through `Store`.
 //! Also the config builder every test's config file starts from.
+//!
+//! The store: an SQLite file beside the config, or, when `PAPERPOST_TEST_BACKEND=postgres`
+//! (or the test asks with [`Config::on_postgres`] / [`Newsletter::on_postgres`]), a fresh
+//! database on the test process's throwaway PostgreSQL server. Tests open it with
+//! [`super::open_store`], which opens whatever the config names.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -18,17 +23,32 @@ use super::fixture_path;
 pub struct Newsletter {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// `[newsletter]` and `[store]`: what [`Newsletter::write_config`] keeps.
+    base: Config,
     /// How far this newsletter's clock (what [`Newsletter::send_until_done`] tells `send`)
     /// is ahead of real time. It only grows, so its time never goes back.
     ahead: std::sync::Mutex<chrono::TimeDelta>,
 }
 
 /// A config file's text, table by table: `[newsletter]` and `[store]` (`pp.sqlite3` beside
-/// the config) first, then the tables a test adds, in the order it adds them.
+/// the config, plus the `url` of a PostgreSQL database when the tests run on PostgreSQL)
+/// first, then the tables a test adds, in the order it adds them.
 #[derive(Debug, Clone)]
 pub struct Config {
     newsletter: String,
+    store: StoreChoice,
     tables: String,
+}
+
+/// Which store a [`Config`] names.
+#[derive(Debug, Clone)]
+enum StoreChoice {
+    /// What `PAPERPOST_TEST_BACKEND` says: SQLite, or on PostgreSQL the database of the
+    /// folder the config is written to (one per folder, so a rewritten config keeps it).
+    FromEnv,
+    Sqlite,
+    /// These `[store]` keys (a PostgreSQL `url` and `tls`).
+    Postgres(String),
 }
 
 impl Default for Config {
@@ -53,7 +73,37 @@ impl Config {
             newsletter: format!(
                 "name = \"{name}\"\nbase_url = \"{base_url}\"\nfrom = \"{from}\"\n"
             ),
+            store: StoreChoice::FromEnv,
             tables: String::new(),
+        }
+    }
+
+    /// The store is a fresh PostgreSQL database whatever `PAPERPOST_TEST_BACKEND` says
+    /// (for tests of several processes sharing one store).
+    pub fn on_postgres(mut self) -> Config {
+        self.store = StoreChoice::Postgres(postgres_keys(&fresh_database()));
+        self
+    }
+
+    /// `[store]` keys of the test's own after `path` (a PostgreSQL `url` and the rest).
+    pub fn store_keys(mut self, keys: &str) -> Config {
+        self.store = StoreChoice::Postgres(keys.to_string());
+        self
+    }
+
+    /// The store is the SQLite file `pp.sqlite3` whatever `PAPERPOST_TEST_BACKEND` says
+    /// (for tests about SQLite itself).
+    pub fn on_sqlite(mut self) -> Config {
+        self.store = StoreChoice::Sqlite;
+        self
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        match self.store {
+            StoreChoice::FromEnv => paperpost::store::test_backend_is_postgres(),
+            StoreChoice::Sqlite => false,
+            StoreChoice::Postgres(_) => true,
         }
     }
 
@@ -73,19 +123,74 @@ impl Config {
         self
     }
 
+    /// The config's text; on PostgreSQL by the env, its store is a fresh database (use
+    /// [`Config::write`] to keep a folder's database across rewrites).
     pub fn text(&self) -> String {
+        let store = match &self.store {
+            StoreChoice::FromEnv => store_keys_for(None),
+            StoreChoice::Sqlite => String::new(),
+            StoreChoice::Postgres(keys) => keys.clone(),
+        };
+        self.text_with(&store)
+    }
+
+    fn text_with(&self, store: &str) -> String {
         format!(
-            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{}",
+            "[newsletter]\n{}\n[store]\npath = \"pp.sqlite3\"\n{store}{}",
             self.newsletter, self.tables
         )
     }
 
-    /// Writes `config.toml` in `dir`; its path.
+    /// Writes `config.toml` in `dir`; its path. Writing again in the same folder keeps
+    /// its store.
     pub fn write(&self, dir: &Path) -> PathBuf {
         let path = dir.join("config.toml");
-        std::fs::write(&path, self.text()).unwrap();
+        let text = match &self.store {
+            StoreChoice::FromEnv => self.text_with(&store_keys_for(Some(dir))),
+            _ => self.text(),
+        };
+        std::fs::write(&path, text).unwrap();
         path
     }
+}
+
+/// The `[store]` keys beyond `path` a config written in `dir` gets: none on SQLite; on
+/// PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`) the `url` of the folder's own database
+/// (the same one for every config written there), or of a fresh one for no folder. For
+/// tests whose config is not built here (`paperpost init`'s): add these after `[store]`.
+pub fn store_keys_for(dir: Option<&Path>) -> String {
+    if !paperpost::store::test_backend_is_postgres() {
+        return String::new();
+    }
+    postgres_keys(&match dir {
+        None => fresh_database(),
+        Some(dir) => database_for(dir),
+    })
+}
+
+/// The URL of the PostgreSQL database of the test folder `dir`, created on first use.
+pub fn database_for(dir: &Path) -> String {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static BY_DIR: LazyLock<Mutex<HashMap<PathBuf, String>>> = LazyLock::new(Default::default);
+    BY_DIR
+        .lock()
+        .unwrap()
+        .entry(dir.to_path_buf())
+        .or_insert_with(fresh_database)
+        .clone()
+}
+
+/// A fresh database on the test PostgreSQL server (started on first use, stopped when the
+/// test process exits).
+pub fn fresh_database() -> String {
+    paperpost::store::test_server::shared()
+        .and_then(|s| s.fresh_database("t"))
+        .unwrap_or_else(|e| panic!("a PostgreSQL database for the test: {e:#}"))
+}
+
+fn postgres_keys(url: &str) -> String {
+    format!("url = \"{url}\"\ntls = \"disable\"\n")
 }
 
 /// A `[[sources]]` table reading the fixture file `papers`.
@@ -154,24 +259,55 @@ impl Newsletter {
         max_papers: usize,
         delivery: &str,
     ) -> Newsletter {
-        let dir = tempfile::tempdir_in(parent).unwrap();
-        let config = dir.path().join("config.toml");
-        let n = Newsletter {
-            dir,
-            config,
-            ahead: Default::default(),
-        };
+        let n = Newsletter::empty_in(parent, Config::new());
         n.write_config(papers, max_papers, delivery);
         n
     }
 
-    /// Rewrites the config (e.g. to fetch another file for a later edition).
+    /// [`Newsletter::new`] on a fresh PostgreSQL database whatever `PAPERPOST_TEST_BACKEND`
+    /// says: for tests of several senders or servers sharing one store. `store()` opens it.
+    pub fn on_postgres(delivery: &str) -> Newsletter {
+        let n = Newsletter::empty_in(&std::env::temp_dir(), Config::new().on_postgres());
+        n.write_config("hf_daily_papers_2024-10-25_full.json", 3, delivery);
+        n
+    }
+
+    /// A newsletter whose config is `config` exactly, written in a fresh folder (use
+    /// `Config::new().on_postgres()` for PostgreSQL whatever the env). A later
+    /// [`Newsletter::write_config`] keeps its `[newsletter]` and `[store]`.
+    pub fn from_config(config: Config) -> Newsletter {
+        let n = Newsletter::empty_in(&std::env::temp_dir(), config.clone());
+        config.write(n.dir.path());
+        n
+    }
+
+    fn empty_in(parent: &Path, config: Config) -> Newsletter {
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        Newsletter {
+            config: dir.path().join("config.toml"),
+            dir,
+            base: Config {
+                tables: String::new(),
+                ..config
+            },
+            ahead: Default::default(),
+        }
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.base.is_postgres()
+    }
+
+    /// Rewrites the config (e.g. to fetch another file for a later edition), same store.
     pub fn write_config(&self, papers: &str, max_papers: usize, delivery: &str) {
-        let config = Config::new()
+        let config = self
+            .base
+            .clone()
             .table(&file_source("papers", papers))
             .table(&format!("[selection]\nmax_papers = {max_papers}\n"))
             .table(&smtp_delivery(delivery));
-        std::fs::write(&self.config, config.text()).unwrap();
+        config.write(self.dir.path());
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -192,8 +328,9 @@ impl Newsletter {
             .unwrap()
     }
 
+    /// The store the config names (the same PostgreSQL database for every call).
     pub fn store(&self) -> Store {
-        Store::open(&self.dir.path().join("pp.sqlite3")).unwrap()
+        super::open_store(&self.config)
     }
 
     /// Fetches the papers and imports `emails` as active weekly subscribers with no topics

@@ -1,5 +1,5 @@
 //! The web app under test, in process: the real router on a free loopback port over a
-//! temporary SQLite file seeded with five papers and a public edition, the file transport as
+//! temporary SQLite file (or PostgreSQL database, `PAPERPOST_TEST_BACKEND=postgres`) seeded with five papers and a public edition, the file transport as
 //! outbox (mails parsed back with mail-parser), and a clock the tests move.
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -42,7 +42,7 @@ pub async fn spawn_configured(
     configure: impl FnOnce(&mut AppState),
 ) -> TestApp {
     let db = tempfile::tempdir().unwrap();
-    let store = Store::open(&db.path().join("paperpost.db")).unwrap();
+    let store = super::store_in(db.path(), "paperpost.db");
     seed(&store);
     let outbox = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -96,7 +96,7 @@ impl Default for EngineSettings {
             lease: chrono::Duration::minutes(5),
             slow_down: Duration::from_secs(30),
             resend_unknown: false,
-            owner: format!("pid{}-{}", std::process::id(), crate::store::lease_nonce()),
+            owner: crate::store::lease_owner(),
         }
     }
 }

@@ -1,0 +1,136 @@
+//! `paperpost store copy`: parse the target, call [`Store::copy_to`], print the report.
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::store::{CopyProgress, PostgresOptions, Store, TlsMode};
+
+/// `paperpost store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy this store (the SQLite file the config's `[store]` points at) into an empty
+    /// PostgreSQL database, every table with its ids, so links already mailed keep working.
+    ///
+    /// Stop `serve`/`send` first (a store with a lease still held is refused). The target must be new and empty, or an earlier copy of
+    /// this same store: running the copy again copies nothing twice and finishes a copy
+    /// that was interrupted. Every table's rows are counted on both sides afterwards; the
+    /// command fails (exit 1) naming each table that differs. Not copied: `locks`, the old
+    /// host's scheduler leases. Only SQLite to PostgreSQL is supported.
+    ///
+    /// Afterwards set `[store] url` (and `password_env`, `tls`, `ca_file`) in the config to
+    /// the copy and run `paperpost check-config`.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The PostgreSQL database to copy into: `postgres://user@host:5432/dbname` (create the
+    /// database first; paperpost creates its tables). Keep the password out of it: use
+    /// --password-env.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The environment variable holding the target's password.
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+    /// TLS to the target: disable, prefer or require (the certificate is always verified
+    /// when TLS is used).
+    #[arg(long, value_enum, default_value = "prefer")]
+    tls: TlsArg,
+    /// A PEM file of the CA that signed the target server's certificate (a private CA).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TlsArg {
+    Disable,
+    Prefer,
+    Require,
+}
+
+pub(super) fn run(store: &Store, cmd: StoreCommand) -> anyhow::Result<i32> {
+    match cmd {
+        StoreCommand::Copy(args) => copy(store, args),
+    }
+}
+
+fn copy(store: &Store, args: CopyArgs) -> anyhow::Result<i32> {
+    if store.is_postgres() {
+        anyhow::bail!(
+            "the config's [store] is already PostgreSQL ({}); store copy copies an SQLite \
+             store into PostgreSQL: point [store] at the SQLite file to copy (remove `url`)",
+            store.location()
+        );
+    }
+    let password = match &args.password_env {
+        None => None,
+        Some(var) => Some(std::env::var(var).with_context(|| {
+            format!("--password-env names the environment variable {var}, which is not set")
+        })?),
+    };
+    let options = PostgresOptions {
+        url: args.to,
+        password,
+        tls: match args.tls {
+            TlsArg::Disable => TlsMode::Disable,
+            TlsArg::Prefer => TlsMode::Prefer,
+            TlsArg::Require => TlsMode::Require,
+        },
+        ca_file: args.ca_file,
+        max_connections: 2,
+    };
+    let target = Store::open_postgres(&options)
+        .with_context(|| format!("Failed to open the target --to {}", redact(&options.url)))?;
+    println!("copying {} into {}", store.location(), target.location());
+    let mut bar: Option<(&'static str, indicatif::ProgressBar)> = None;
+    let mut progress = |p: CopyProgress| {
+        if bar.as_ref().is_none_or(|(t, _)| *t != p.table) {
+            if let Some((_, b)) = bar.take() {
+                b.finish_and_clear();
+            }
+            bar = Some((p.table, super::progress_bar(Some(p.total), p.table)));
+        }
+        if let Some((_, b)) = &bar {
+            b.set_position(p.done);
+        }
+    };
+    let result = store.copy_to(&target, &mut progress);
+    if let Some((_, b)) = bar.take() {
+        b.finish_and_clear();
+    }
+    let report = result?;
+    println!(
+        "{:<20} {:>10} {:>10} {:>10}",
+        "table", "source", "copy", "new"
+    );
+    for t in &report.tables {
+        println!(
+            "{:<20} {:>10} {:>10} {:>10}",
+            t.table, t.source_rows, t.target_rows, t.inserted
+        );
+    }
+    println!(
+        "copied: every table has as many rows in the copy as in the source ({} new rows this \
+         run; not copied: {})",
+        report.inserted(),
+        report.left_out.join(", ")
+    );
+    println!(
+        "next: set [store] url = \"{}\" (with password_env/tls/ca_file as needed) in the \
+         config, then run `paperpost check-config`",
+        redact(&options.url)
+    );
+    Ok(0)
+}
+
+/// The URL without a password in it, for printing.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
