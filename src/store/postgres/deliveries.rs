@@ -11,14 +11,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use tokio_postgres::Row;
 
 use super::Postgres;
 use super::pool::Sql;
-use crate::domain::{
-    Claimed, Finish, NewDelivery, PaperId, Subscriber, SubscriberEmail, Topics,
-    UnreadableSubscriber,
-};
+use crate::domain::{Claimed, Finish, NewDelivery, PaperId};
 use crate::store::deliveries::{FinishRow, lease_lost, parse_picks, planned_state, ts_ceil};
 use crate::store::subscribers::{COLUMNS_S, email_key};
 use crate::store::{from_ts, ts};
@@ -212,7 +208,7 @@ impl Postgres {
         let mut unreadable = Vec::new();
         for r in &rows {
             let id: i64 = r.try_get(0)?;
-            match subscriber_at(r, 11)? {
+            match super::subscribers::row_to_subscriber_at(r, 11)? {
                 Ok(subscriber) => claimed.push(Claimed {
                     id,
                     edition_id: r.try_get(1)?,
@@ -364,51 +360,6 @@ impl Postgres {
         )?;
         Ok((r.get(0), r.get::<_, Option<i64>>(1).map(from_ts)))
     }
-}
-
-/// TEMPORARY, until port2's shared subscriber parsing lands (`StoredSubscriber::parse` and
-/// `postgres::subscribers::row_to_subscriber_at`): then this is that call and nothing else.
-/// Reads the `COLUMNS_S` of a subscriber starting at column `at`.
-fn subscriber_at(
-    r: &Row,
-    at: usize,
-) -> Result<Result<Subscriber, UnreadableSubscriber>, tokio_postgres::Error> {
-    let id: i64 = r.try_get(at)?;
-    let text = |i: usize| r.try_get::<_, Option<String>>(at + i);
-    let email = text(1)?.unwrap_or_default();
-    let unreadable = |reason: String| UnreadableSubscriber {
-        id,
-        email: email.clone(),
-        reason,
-    };
-    let parsed = (|| -> Result<Subscriber, UnreadableSubscriber> {
-        let status = text(3).ok().flatten().unwrap_or_default();
-        let topics = text(4).ok().flatten().unwrap_or_default();
-        let frequency = text(5).ok().flatten().unwrap_or_default();
-        Ok(Subscriber {
-            id,
-            email: SubscriberEmail::parse(&email).map_err(|e| unreadable(format!("email: {e}")))?,
-            name: text(2).ok().flatten(),
-            status: status
-                .parse()
-                .map_err(|e| unreadable(format!("status: {e}")))?,
-            topics: Topics::parse(&topics)
-                .map_err(|e| unreadable(format!("topics `{topics}`: {e}")))?,
-            frequency: frequency
-                .parse()
-                .map_err(|e| unreadable(format!("frequency: {e}")))?,
-            timezone: text(6).ok().flatten().and_then(|t| t.parse().ok()),
-            send_hour: r
-                .try_get::<_, Option<i64>>(at + 7)
-                .ok()
-                .flatten()
-                .and_then(|h| u8::try_from(h).ok())
-                .filter(|h| *h < 24),
-            created_at: from_ts(r.try_get(at + 8).unwrap_or_default()),
-            token_secret: text(9).ok().flatten().unwrap_or_default(),
-        })
-    })();
-    Ok(parsed)
 }
 
 #[cfg(test)]

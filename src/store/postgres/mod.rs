@@ -82,11 +82,6 @@ pub(super) struct Postgres {
     describe: String,
 }
 
-/// The error an operation not written for PostgreSQL yet returns.
-pub(super) fn not_yet(op: &str) -> anyhow::Error {
-    anyhow::anyhow!("{op} is not implemented for PostgreSQL")
-}
-
 impl Postgres {
     /// Connects, checks the database is usable, and applies pending migrations.
     pub(super) fn open(options: &PostgresOptions) -> anyhow::Result<Postgres> {
