@@ -62,10 +62,12 @@ fn three_senders_killed_at_random_deliver_every_digest_within_the_duplicate_boun
     eprintln!("messages received at each kill: {at_kill:?}");
     // The survivors run to their end; then runs on a moved clock finish what the killed
     // processes held (their leases expire).
+    // Exit 3 is "deliveries still leased to another run": a killed sender's rows, or a
+    // sender still at work, which is what several senders look like to each other.
     for mut child in senders {
         let status = child.wait().unwrap();
         assert!(
-            status.success(),
+            matches!(status.code(), Some(0 | 3)),
             "a sender that was not killed failed: {status:?}"
         );
     }
