@@ -15,7 +15,7 @@ pub enum StoreCommand {
     /// Stop `serve`/`send` first (a store with a lease still held is refused). The target must be new and empty, or an earlier copy of
     /// this same store: running the copy again copies nothing twice and finishes a copy
     /// that was interrupted. Every table's rows are counted on both sides afterwards; the
-    /// command fails (exit 1) naming each table that differs. Not copied: `locks`, the old
+    /// command fails (exit 2) naming each table that differs. Not copied: `locks`, the old
     /// host's scheduler leases. Only SQLite to PostgreSQL is supported.
     ///
     /// Afterwards set `[store] url` (and `password_env`, `tls`, `ca_file`) in the config to
