@@ -28,7 +28,7 @@ impl Sqlite {
         limits: &AttemptLimits,
     ) -> anyhow::Result<AttemptVerdict> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let keep = limits.ip_window.max(limits.address_window);
         tx.execute(
             "DELETE FROM subscribe_attempts WHERE at < ?1",

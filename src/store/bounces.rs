@@ -138,7 +138,7 @@ impl Sqlite {
         now: DateTime<Utc>,
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fresh = tx.execute(
             "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (hash) DO NOTHING",

@@ -22,21 +22,36 @@ pub(super) fn parse_token(token: &str) -> Option<(i64, &str)> {
     Some((id.parse().ok()?, secret))
 }
 
+/// Why a presented secret does not open its token.
+pub(super) enum Refused {
+    Invalid,
+    Expired,
+}
+
+impl From<Refused> for Confirmation {
+    fn from(r: Refused) -> Confirmation {
+        match r {
+            Refused::Invalid => Confirmation::Invalid,
+            Refused::Expired => Confirmation::Expired,
+        }
+    }
+}
+
 /// What a stored token row says about a presented secret at `now`: `Ok(used)` when it
-/// matches and is either spent (`true`) or still open (`false`), else the answer to give.
+/// matches and is either spent (`true`) or still open (`false`), else why not.
 pub(super) fn check_token(
     stored_hash: &str,
     secret: &str,
     expires_at: i64,
     used_at: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<bool, Confirmation> {
+) -> Result<bool, Refused> {
     if !constant_time_eq(stored_hash.as_bytes(), hash(secret).as_bytes()) {
-        return Err(Confirmation::Invalid);
+        return Err(Refused::Invalid);
     }
     let used = used_at.is_some();
     if !used && ts(now) >= expires_at {
-        return Err(Confirmation::Expired);
+        return Err(Refused::Expired);
     }
     Ok(used)
 }
@@ -110,7 +125,7 @@ impl Sqlite {
             return Ok(Confirmation::Invalid);
         };
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let row: Option<(i64, String, i64, Option<i64>)> = tx
             .query_row(
                 "SELECT subscriber_id, secret_hash, expires_at, used_at FROM confirmations WHERE id = ?1",
@@ -123,7 +138,7 @@ impl Sqlite {
         };
         let used = match check_token(&stored_hash, secret, expires_at, used_at, now) {
             Ok(used) => used,
-            Err(answer) => return Ok(answer),
+            Err(refused) => return Ok(refused.into()),
         };
         if !used && apply {
             tx.execute(

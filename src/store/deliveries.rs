@@ -28,7 +28,7 @@ impl Sqlite {
         now: DateTime<Utc>,
     ) -> anyhow::Result<usize> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut inserted = 0;
         {
             let mut insert = tx.prepare_cached(

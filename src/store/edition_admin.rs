@@ -77,7 +77,7 @@ impl Sqlite {
     /// afresh. Delivered, unknown, failed and in-flight rows stay as they are.
     pub fn cancel_edition(&self, edition_id: i64) -> anyhow::Result<CancelledEdition> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let period_key: String = tx.query_row(
             "SELECT period_key FROM editions WHERE id = ?1",
             [edition_id],

@@ -3,7 +3,7 @@
 //! write, the web answers 409 to a conflict, `check-config` names a schema mismatch.
 //!
 //! Every variant names the operation (the [`Store`](super::Store) method) that failed. The
-//! backend's own message (SQLite's, later PostgreSQL's) is kept as text in `detail`, whole
+//! backend's own message (SQLite's or PostgreSQL's) is kept as text in `detail`, whole
 //! cause chain included, so `{}` alone already tells the operator what happened.
 
 /// Why a store operation failed.

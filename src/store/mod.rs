@@ -8,12 +8,14 @@
 //!   the operation, and no backend type (no `rusqlite` type, no connection, no open
 //!   transaction) appears in their signatures: a transaction is one operation.
 //! - [`StoreError`] (`error.rs`): what failed, in kinds a caller can act on.
-//! - The backend seam: `Backend` is an enum each operation dispatches on (`dispatch!`).
-//!   SQLite (`sqlite.rs` plus the per-concern `impl Sqlite` files) is the only backend
-//!   today; PostgreSQL plugs in as a second variant implementing the same operations.
+//! - The backend seam: `Backend` is an enum each operation dispatches on (`dispatch!`):
+//!   SQLite (`sqlite.rs` plus the per-concern `impl Sqlite` files), the embedded default,
+//!   and PostgreSQL (`postgres/`, the same per-concern files as `impl Postgres`) for several
+//!   processes on several hosts.
 //!
-//! Every operation blocks its thread (SQLite is a library call). Async code runs them on
-//! tokio's blocking pool through [`Store::blocking`], never on an async worker.
+//! Every operation blocks its thread (SQLite is a library call; a PostgreSQL operation waits
+//! for its answer, see `postgres/pool.rs`). Async code runs them on tokio's blocking pool
+//! through [`Store::blocking`], never on an async worker.
 mod attempts;
 mod bounces;
 mod confirmations;
@@ -53,7 +55,7 @@ pub(crate) use readers::READERS;
 pub use subscribers::check_storable_topics;
 
 /// Runs one operation on whichever backend the store has, turning the backend's failure
-/// into a [`StoreError`] that names the operation. PostgreSQL adds its arm here.
+/// into a [`StoreError`] that names the operation. One arm per backend.
 macro_rules! dispatch {
     ($self:ident, $op:literal, |$db:ident| $call:expr) => {
         match &$self.backend {
@@ -216,14 +218,6 @@ impl Store {
                     .batch(sql)
                     .expect("raw SQL runs")
             }
-        }
-    }
-
-    /// The SQLite writer connection, for unit tests that corrupt rows by hand.
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.conn(),
-            Backend::Postgres(_) => panic!("conn(): an SQLite-only test ran on PostgreSQL"),
         }
     }
 }

@@ -98,7 +98,7 @@ impl Sqlite {
         now: DateTime<Utc>,
     ) -> anyhow::Result<UpsertCounts> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let counts;
         {
             let mut get = tx.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
@@ -194,7 +194,7 @@ impl Sqlite {
 
     pub fn save_http_validators(&self, validators: &[ValidatorRow]) -> anyhow::Result<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO http_validators (url, etag, last_modified) VALUES (?1, ?2, ?3)

@@ -306,7 +306,7 @@ impl Sqlite {
         }
         {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if let Some(name) = &update.name {
                 tx.execute(
                     "UPDATE subscribers SET name = ?2 WHERE id = ?1",

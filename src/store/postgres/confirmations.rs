@@ -96,7 +96,7 @@ impl Postgres {
         let subscriber_id: i64 = row.get(0);
         let used = match check_token(row.get(1), secret, row.get(2), row.get(3), now) {
             Ok(used) => used,
-            Err(answer) => return Ok(answer),
+            Err(refused) => return Ok(refused.into()),
         };
         if !used && apply {
             tx.execute(
