@@ -364,43 +364,6 @@ Papers.\r
     )
 }
 
-/// A DSN addressed to the From address (no VERP), carrying only the returned headers: matched
-/// by the Message-ID.
-fn dsn_by_message_id(id: &str, reader: &str, status: &str, message_id: &str) -> String {
-    format!(
-        "From: MAILER-DAEMON@mx.example.net\r
-To: digest@papers.example.org\r
-Subject: Delivery Status Notification (Failure)\r
-Message-ID: <{id}@mx.example.net>\r
-MIME-Version: 1.0\r
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r
-\r
---b\r
-Content-Type: text/plain\r
-\r
-Your message could not be delivered.\r
---b\r
-Content-Type: message/delivery-status\r
-\r
-Reporting-MTA: dns; mx.example.net\r
-\r
-Final-Recipient: rfc822; {reader}\r
-Action: failed\r
-Status: {status}\r
-Diagnostic-Code: smtp; 452 4.2.2 Mailbox full\r
-\r
---b\r
-Content-Type: text/rfc822-headers\r
-\r
-From: paperpost <digest@papers.example.org>\r
-To: {reader}\r
-Message-ID: {message_id}\r
-\r
---b--\r
-"
-    )
-}
-
 fn mbox(messages: &[String]) -> String {
     messages
         .iter()
@@ -456,16 +419,16 @@ fn complaints_autoreplies_malformed_mail_an_mbox_and_stdin_are_each_accounted_fo
     // Act 2: an mbox with a hard bounce for bob (no VERP: by Message-ID), a soft bounce for
     // cyd, an out-of-office reply, a DSN about a stranger, a truncated DSN, a message with no
     // headers and a not-spam feedback report.
-    let truncated = dsn_by_message_id("t", "cyd@example.net", "5.1.1", &cyd_mid);
+    let truncated = support::dsn_by_message_id("t", "cyd@example.net", "5.1.1", &cyd_mid);
     let truncated = truncated
         .get(..truncated.find("Final-Recipient").unwrap() + 10)
         .unwrap()
         .to_string();
     let messages = [
-        dsn_by_message_id("b1", "bob@example.net", "5.1.1", &bob_mid),
-        dsn_by_message_id("c1", "cyd@example.net", "4.2.2", &cyd_mid),
+        support::dsn_by_message_id("b1", "bob@example.net", "5.1.1", &bob_mid),
+        support::dsn_by_message_id("c1", "cyd@example.net", "4.2.2", &cyd_mid),
         "From: cyd@example.net\r\nTo: digest@papers.example.org\r\nSubject: Out of office\r\nMessage-ID: <ooo@example.net>\r\nAuto-Submitted: auto-replied\r\n\r\nI am away.\r\n".to_string(),
-        dsn_by_message_id("s1", "stranger@example.net", "5.1.1", "<not-ours@example.net>"),
+        support::dsn_by_message_id("s1", "stranger@example.net", "5.1.1", "<not-ours@example.net>"),
         truncated,
         "\r\n\r\nno headers at all\r\n".to_string(),
         arf("ada@example.net", &ada_verp, &ada_mid)

@@ -23,14 +23,8 @@ fn sigkill_at_random_moments_loses_nothing_and_duplicates_only_what_was_in_fligh
     let readers = readers(READERS);
     n.fetch_and_import(&readers);
     let started = Instant::now();
-    // The kill moments come from a seed, printed so a failure can be replayed with
-    // PAPERPOST_CRASH_SEED=<seed>.
-    let seed: u64 = std::env::var("PAPERPOST_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("crash seed: {seed} (replay with PAPERPOST_CRASH_SEED={seed})");
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    // The kill moments come from a seed, printed so a failure can be replayed.
+    let mut rng = support::crash_rng();
 
     // Act: start, SIGKILL after 100–800 ms, again and again. The first kill counts from the
     // start (it may land while the edition is being planned); the others from the first

@@ -34,12 +34,8 @@ fn three_senders_killed_at_random_deliver_every_digest_within_the_duplicate_boun
     let n = Newsletter::on_postgres(&short_leases(CONNECTIONS, smtp.port));
     let readers = readers(READERS);
     n.fetch_and_import(&readers);
-    let seed: u64 = std::env::var("PAPERPOST_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("crash seed: {seed} (replay with PAPERPOST_CRASH_SEED={seed})");
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    // The kill moments come from a seed, printed so a failure can be replayed.
+    let mut rng = support::crash_rng();
     let started = Instant::now();
 
     // Act: three senders at once; every 150–700 ms of sending, SIGKILL a random one and

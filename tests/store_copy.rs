@@ -45,42 +45,6 @@ fn config_on(n: &Newsletter, url: &str) -> PathBuf {
     path
 }
 
-/// A DSN saying `reader`'s mailbox does not exist, matched by the digest's Message-ID.
-fn hard_bounce(reader: &str, message_id: &str) -> String {
-    format!(
-        "From: MAILER-DAEMON@mx.example.net\r
-To: digest@papers.example.org\r
-Subject: Delivery Status Notification (Failure)\r
-Message-ID: <dsn-1@mx.example.net>\r
-MIME-Version: 1.0\r
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r
-\r
---b\r
-Content-Type: text/plain\r
-\r
-Your message could not be delivered.\r
---b\r
-Content-Type: message/delivery-status\r
-\r
-Reporting-MTA: dns; mx.example.net\r
-\r
-Final-Recipient: rfc822; {reader}\r
-Action: failed\r
-Status: 5.1.1\r
-Diagnostic-Code: smtp; 550 5.1.1 No such user\r
-\r
---b\r
-Content-Type: text/rfc822-headers\r
-\r
-From: paperpost <digest@papers.example.org>\r
-To: {reader}\r
-Message-ID: <{message_id}>\r
-\r
---b--\r
-"
-    )
-}
-
 /// A newsletter on an SQLite file (whatever `PAPERPOST_TEST_BACKEND` says: that is what
 /// `store copy` copies) sending to `smtp`.
 fn sqlite_newsletter(smtp: &SmtpServer) -> Newsletter {
@@ -120,7 +84,16 @@ fn newsletter_with_history(smtp: &SmtpServer) -> Newsletter {
         .unwrap()
         .to_string();
     let dsn = n.dir.path().join("bounce.eml");
-    std::fs::write(&dsn, hard_bounce("cyd@example.org", &message_id)).unwrap();
+    std::fs::write(
+        &dsn,
+        support::dsn_by_message_id(
+            "dsn-1",
+            "cyd@example.org",
+            "5.1.1",
+            &format!("<{message_id}>"),
+        ),
+    )
+    .unwrap();
     ok(&n.config, &["bounces", "ingest", dsn.to_str().unwrap()]);
     n
 }

@@ -252,3 +252,51 @@ pub fn peak_rss() -> u64 {
         .unwrap();
     kb * 1024
 }
+
+/// A DSN addressed to the From address (no VERP), carrying only the returned headers: matched
+/// by the Message-ID.
+pub fn dsn_by_message_id(id: &str, reader: &str, status: &str, message_id: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mx.example.net\r
+To: digest@papers.example.org\r
+Subject: Delivery Status Notification (Failure)\r
+Message-ID: <{id}@mx.example.net>\r
+MIME-Version: 1.0\r
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r
+\r
+--b\r
+Content-Type: text/plain\r
+\r
+Your message could not be delivered.\r
+--b\r
+Content-Type: message/delivery-status\r
+\r
+Reporting-MTA: dns; mx.example.net\r
+\r
+Final-Recipient: rfc822; {reader}\r
+Action: failed\r
+Status: {status}\r
+Diagnostic-Code: smtp; 452 4.2.2 Mailbox full\r
+\r
+--b\r
+Content-Type: text/rfc822-headers\r
+\r
+From: paperpost <digest@papers.example.org>\r
+To: {reader}\r
+Message-ID: {message_id}\r
+\r
+--b--\r
+"
+    )
+}
+
+/// A seeded RNG for tests that act at random moments: the seed comes from
+/// `PAPERPOST_CRASH_SEED` or is drawn, and is printed so a failure can be replayed.
+pub fn crash_rng() -> rand::rngs::StdRng {
+    let seed: u64 = std::env::var("PAPERPOST_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("crash seed: {seed} (replay with PAPERPOST_CRASH_SEED={seed})");
+    <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed)
+}
