@@ -12,7 +12,10 @@ use crate::store::Store;
 
 pub(super) async fn fetch(settings: &Settings, store: &Store) -> anyhow::Result<i32> {
     let bars = FetchBars::new(settings);
-    let summary = pipeline::fetch(settings, store, Utc::now(), &|p| bars.update(p)).await;
+    let summary = pipeline::fetch(&settings.fetch_job(), store, Utc::now(), &|p| {
+        bars.update(p)
+    })
+    .await;
     bars.clear();
     let summary = summary?;
     print_fetch_summary(&summary);

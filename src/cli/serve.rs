@@ -76,10 +76,10 @@ pub(super) async fn serve(
     tracing::info!(%addr, "web server started");
     let mut state = web_state(&rt, store.clone())?;
     state.status = Some({
-        let settings = settings.clone();
+        let (schedule, name) = (rt.schedule.clone(), settings.newsletter.name.clone());
         let store = store.clone();
         std::sync::Arc::new(move |now| {
-            let report = crate::schedule::status_report(&settings, &store, now, 10)?;
+            let report = crate::schedule::status_report(&schedule, &name, &store, now, 10)?;
             Ok(crate::schedule::render_status_page(&report))
         })
     });
@@ -95,7 +95,7 @@ pub(super) async fn serve(
         eprintln!("quitting at once; unsent messages stay queued for the next start");
         std::process::exit(130);
     });
-    log_next_runs(settings, &store);
+    log_next_runs(&rt.schedule, &settings.newsletter.name, &store);
     let scheduler = schedule::run_until_stopped(rt, store, Arc::new(SystemClock), stop_rx.clone());
     let mut web_stop = stop_rx;
     let web = web::run(listener, state, async move {
@@ -106,8 +106,8 @@ pub(super) async fn serve(
     Ok(0)
 }
 
-fn log_next_runs(settings: &Settings, store: &Store) {
-    match schedule::status_report(settings, store, Utc::now(), 0) {
+fn log_next_runs(schedule: &schedule::Schedule, newsletter: &str, store: &Store) {
+    match schedule::status_report(schedule, newsletter, store, Utc::now(), 0) {
         Ok(report) => {
             for n in &report.next {
                 let at = n.at.map_or("never".into(), |t| {
@@ -163,7 +163,14 @@ async fn once(rt: &Runtime, store: &Store) -> anyhow::Result<i32> {
 }
 
 pub(super) fn status(settings: &Settings, store: &Store, args: StatusArgs) -> anyhow::Result<i32> {
-    let report = schedule::status_report(settings, store, Utc::now(), args.runs)?;
+    let schedule = schedule::Schedule::from_settings(settings).map_err(anyhow::Error::msg)?;
+    let report = schedule::status_report(
+        &schedule,
+        &settings.newsletter.name,
+        store,
+        Utc::now(),
+        args.runs,
+    )?;
     print!("{}", schedule::render_status_text(&report));
     Ok(0)
 }

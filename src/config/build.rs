@@ -32,9 +32,23 @@ pub struct MissingSecret {
 
 impl Settings {
     pub fn selection_limits(&self) -> SelectionLimits {
-        SelectionLimits {
-            max_papers: self.selection.max_papers,
-            weights: self.selection.ranking,
+        self.selection.limits()
+    }
+
+    /// What a fetch reads (the sources, the HTTP client's options, the newsletter's zone).
+    pub fn fetch_job(&self) -> FetchJob {
+        FetchJob {
+            sources: self.sources.clone(),
+            options: self.fetch_options(),
+            timezone: self.newsletter.timezone,
+        }
+    }
+
+    /// What planning an edition reads (`[selection]`, the Message-ID domain).
+    pub fn plan_settings(&self) -> PlanSettings {
+        PlanSettings {
+            selection: self.selection.clone(),
+            message_id_domain: self.message_settings().message_id_domain,
         }
     }
 
@@ -251,4 +265,31 @@ impl NewsletterSettings {
                 .unwrap_or_else(|| n.from.email.domain().to_string()),
         }
     }
+}
+
+impl super::SelectionSettings {
+    /// How many papers a digest holds and how they rank.
+    pub fn limits(&self) -> SelectionLimits {
+        SelectionLimits {
+            max_papers: self.max_papers,
+            weights: self.ranking,
+        }
+    }
+}
+
+/// What planning an edition reads from `config.toml`: the `[selection]` section and the
+/// domain of the Message-IDs it assigns; built once per process ([`super::Runtime`]).
+#[derive(Debug, Clone)]
+pub struct PlanSettings {
+    pub selection: super::SelectionSettings,
+    pub message_id_domain: String,
+}
+
+/// What a fetch reads from `config.toml`: the `[[sources]]`, the HTTP client's options from
+/// `[fetch]`, and the newsletter's time zone (the date a dated source asks for).
+#[derive(Debug, Clone)]
+pub struct FetchJob {
+    pub sources: Vec<crate::sources::SourceConfig>,
+    pub options: FetchOptions,
+    pub timezone: chrono_tz::Tz,
 }

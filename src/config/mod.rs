@@ -11,7 +11,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use build::MissingSecret;
+pub use build::{FetchJob, MissingSecret, PlanSettings};
 pub use runtime::Runtime;
 pub use sections::*;
 

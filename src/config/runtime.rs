@@ -15,6 +15,10 @@ use super::Settings;
 #[derive(Clone)]
 pub struct Runtime {
     pub settings: Arc<Settings>,
+    /// What planning reads (`[selection]`, the Message-ID domain).
+    pub plan: Arc<super::PlanSettings>,
+    /// What a fetch reads (sources, HTTP options, the newsletter's zone).
+    pub fetch: Arc<super::FetchJob>,
     /// `[schedule]`: cron expressions in their zones.
     pub schedule: Schedule,
     /// Where messages go, with the relays' secrets; `None` for a process that only plans
@@ -49,6 +53,8 @@ impl Runtime {
         };
         Ok(Runtime {
             engine: settings.engine_settings(),
+            plan: Arc::new(settings.plan_settings()),
+            fetch: Arc::new(settings.fetch_job()),
             owner: crate::store::lease_owner(),
             settings,
             schedule,

@@ -1,7 +1,7 @@
 //! Fetch every configured source and store what came back.
 use chrono::{DateTime, Utc};
 
-use crate::config::Settings;
+use crate::config::FetchJob;
 use crate::domain::{RunRecord, SourceRunRecord};
 use crate::sources::{FetchProgress, Fetcher, Validators, fetch_all_reporting};
 use crate::store::Store;
@@ -23,7 +23,7 @@ impl FetchSummary {
 /// every page and every finished source.
 #[tracing::instrument(name = "Fetching sources", skip_all)]
 pub async fn fetch(
-    settings: &Settings,
+    job: &FetchJob,
     store: &Store,
     now: DateTime<Utc>,
     on_progress: &(dyn Fn(FetchProgress<'_>) + Sync),
@@ -43,13 +43,11 @@ pub async fn fetch(
             )
         })
         .collect();
-    let fetcher = Fetcher::new(settings.fetch_options())
+    let fetcher = Fetcher::new(job.options.clone())
         .map_err(anyhow::Error::msg)?
         .with_validators(seed);
-    let today = now
-        .with_timezone(&settings.newsletter.timezone)
-        .date_naive();
-    let reports = fetch_all_reporting(&settings.sources, &fetcher, today, on_progress).await;
+    let today = now.with_timezone(&job.timezone).date_naive();
+    let reports = fetch_all_reporting(&job.sources, &fetcher, today, on_progress).await;
     let mut summary = FetchSummary::default();
     for report in reports {
         let papers = report.papers.len();

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::Settings;
+use crate::config::PlanSettings;
 use crate::delivery::new_message_id;
 use crate::domain::NewDelivery;
 use crate::domain::{
@@ -42,7 +42,7 @@ pub struct PlanSummary {
 /// to the next run of the period.
 #[tracing::instrument(name = "Planning an edition", skip_all, fields(period = %period.key()))]
 pub fn plan_edition(
-    settings: &Settings,
+    settings: &PlanSettings,
     store: &Store,
     period: Period,
     frequency: Frequency,
@@ -71,7 +71,7 @@ pub fn plan_edition(
         .iter()
         .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
         .collect();
-    let limits = settings.selection_limits();
+    let limits = settings.selection.limits();
     let selector = Selector::for_terms(candidates, &terms, limits);
     drop(terms);
     let public: Vec<PickRef> = selector
@@ -103,7 +103,7 @@ pub fn plan_edition(
     let (editor_note, pins) = super::editorial::edition_pins(store, &period)?;
     candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
     let max_papers = settings.selection.max_papers;
-    let domain = settings.message_settings().message_id_domain;
+    let domain = settings.message_id_domain.as_str();
     // Likes and dislikes; the tf-idf index of every stored paper is built when the first
     // reader with some is met, so readers without any cost nothing.
     let feedback = store.feedback_by_subscriber()?;
@@ -153,7 +153,7 @@ pub fn plan_edition(
             }
             deliveries.push(NewDelivery {
                 subscriber_id: s.id,
-                message_id: new_message_id(&format!("{}.{}", period.key(), s.id), &domain),
+                message_id: new_message_id(&format!("{}.{}", period.key(), s.id), domain),
                 editor_note: (!picks.is_empty()).then(|| editor_note.clone()).flatten(),
                 picks,
             });
@@ -278,6 +278,7 @@ fn reader_feedback(stored: Option<&ReaderFeedback>, reader: &Subscriber) -> Read
 
 #[cfg(test)]
 mod tests {
+    use crate::config::Settings;
     use std::path::Path;
 
     use super::*;
@@ -340,7 +341,7 @@ mod tests {
 
         // Act
         let summary = plan_edition(
-            &settings,
+            &settings.plan_settings(),
             &store,
             period,
             Frequency::Weekly,
@@ -350,7 +351,7 @@ mod tests {
         )
         .expect("plan");
         let again = plan_edition(
-            &settings,
+            &settings.plan_settings(),
             &store,
             period,
             Frequency::Weekly,

@@ -199,7 +199,7 @@ pub async fn run_due(
     match opts.fetch {
         FetchWhen::IfDue if !opts.dry_run => fetch_if_due(rt, store, at, opts, &mut out).await?,
         FetchWhen::Now if !opts.dry_run => {
-            let summary = super::fetch(&rt.settings, store, at, &|p| {
+            let summary = super::fetch(&rt.fetch, store, at, &|p| {
                 (opts.on_event)(RunEvent::Fetch(p))
             })
             .await?;
@@ -313,7 +313,7 @@ async fn fetch_if_due(
         let mut stop = opts.stop.clone();
         let on_progress = |p: FetchProgress<'_>| (opts.on_event)(RunEvent::Fetch(p));
         tokio::select! {
-            r = super::fetch(&rt.settings, store, now, &on_progress) => Some(r),
+            r = super::fetch(&rt.fetch, store, now, &on_progress) => Some(r),
             _ = stopped(&mut stop) => None,
         }
     } else {
@@ -416,7 +416,7 @@ async fn plan_due(
             continue;
         }
         let (settings, planner, period, frequency, dry_run) = (
-            rt.settings.clone(),
+            rt.plan.clone(),
             store.clone(),
             d.period,
             d.frequency,

@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
 use super::due::{Reader, Schedule};
-use crate::config::Settings;
 use crate::domain::SubscriberStatus;
 use crate::domain::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord};
 use crate::pipeline::LAST_TICK;
@@ -77,14 +76,15 @@ fn bounce_line(b: &EditionBounces) -> String {
     )
 }
 
-/// The status at `now`, with the last `runs` runs.
+/// The status at `now` of the newsletter `newsletter` running on `schedule`, with the last
+/// `runs` runs.
 pub fn status_report(
-    settings: &Settings,
+    schedule: &Schedule,
+    newsletter: &str,
     store: &Store,
     now: DateTime<Utc>,
     runs: usize,
 ) -> anyhow::Result<StatusReport> {
-    let schedule = Schedule::from_settings(settings).map_err(anyhow::Error::msg)?;
     let tz = schedule.timezone;
     let readers: Vec<Reader> = store
         .subscribers(Some(SubscriberStatus::Active))?
@@ -134,7 +134,7 @@ pub fn status_report(
     }
     editions.truncate(EDITIONS_SHOWN);
     Ok(StatusReport {
-        newsletter: settings.newsletter.name.clone(),
+        newsletter: newsletter.to_string(),
         generated_at: now,
         timezone: tz,
         last_tick: store

@@ -441,9 +441,16 @@ fn plan_only(args: &[String]) {
     let period = paperpost::pipeline::period_for(&settings, frequency, now);
     let rss_before = peak_rss();
     let (start, cpu_start) = (Instant::now(), cpu_seconds());
-    let summary =
-        paperpost::pipeline::plan_edition(&settings, &store, period, frequency, None, false, now)
-            .expect("planning succeeds");
+    let summary = paperpost::pipeline::plan_edition(
+        &settings.plan_settings(),
+        &store,
+        period,
+        frequency,
+        None,
+        false,
+        now,
+    )
+    .expect("planning succeeds");
     let took = start.elapsed().as_secs_f64();
     let mb = |kb: Option<u64>| {
         kb.map_or_else(|| "unknown".to_string(), |kb| format!("{} MB", kb / 1024))

@@ -404,7 +404,7 @@ impl Newsletter {
         let settings = Settings::load(&self.config).unwrap();
         let store = self.store();
         let plan = pipeline::plan_edition(
-            &settings,
+            &settings.plan_settings(),
             &store,
             period,
             Frequency::Weekly,
