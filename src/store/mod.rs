@@ -48,7 +48,9 @@ use chrono::{DateTime, TimeZone, Utc};
 pub use copy::{CopyProgress, CopyReport, TableCopy};
 pub use error::StoreError;
 use postgres::Postgres;
-pub use postgres::{PostgresOptions, TlsMode, test_server};
+#[doc(hidden)]
+pub use postgres::test_server;
+pub use postgres::{PostgresOptions, TlsMode};
 use sqlite::Sqlite;
 
 pub(crate) use readers::READERS;

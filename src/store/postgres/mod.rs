@@ -25,6 +25,7 @@ pub(super) mod schema;
 mod send_runs;
 mod subscriber_pages;
 mod subscribers;
+#[doc(hidden)]
 pub mod test_server;
 
 use std::path::PathBuf;
