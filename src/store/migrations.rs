@@ -1,9 +1,10 @@
-//! Versioned schema migrations, applied in order inside one transaction each; the applied
-//! version is SQLite's `user_version`.
+//! Versioned schema migrations, the one place the schema is written: applied in order inside
+//! one transaction each (the applied version is SQLite's `user_version`); PostgreSQL applies
+//! the same text translated to its types (`postgres/schema.rs`).
 use anyhow::Context;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the whole first schema.
     r#"
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
