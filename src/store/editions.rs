@@ -90,4 +90,26 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert_eq!(store.editions(10).unwrap().len(), 1);
     }
+
+    #[test]
+    fn eight_processes_creating_the_same_edition_at_once_make_one_and_one_is_told_it_created_it() {
+        use crate::store::attempts::tests::{race, stores_on_one_database};
+        let (stores, _dir) = stores_on_one_database(8);
+        let now = Utc::now();
+        for round in 0..10 {
+            let key = format!("2026-W{:02}", round + 10);
+            let results = race(&stores, |_, store| {
+                let (edition, created) = store.edition_for_period(&key, &[], now).unwrap();
+                (edition.id, created)
+            });
+            let ids: std::collections::HashSet<i64> = results.iter().map(|r| r.0).collect();
+            assert_eq!(ids.len(), 1, "round {round}: one edition row: {results:?}");
+            assert_eq!(
+                results.iter().filter(|r| r.1).count(),
+                1,
+                "round {round}: exactly one creator: {results:?}"
+            );
+        }
+        assert_eq!(stores[0].editions(usize::MAX).unwrap().len(), 10);
+    }
 }

@@ -295,42 +295,4 @@ mod tests {
             "{err:?}"
         );
     }
-
-    #[test]
-    fn eight_processes_creating_the_same_edition_at_once_make_one_and_one_is_told_it_created_it() {
-        let url = test_server::shared()
-            .unwrap()
-            .fresh_database("pgrace")
-            .unwrap();
-        let stores: Vec<Store> = (0..8)
-            .map(|_| Store::open_postgres(&PostgresOptions::for_tests(url.clone())).unwrap())
-            .collect();
-        let now = chrono::Utc::now();
-        for round in 0..10 {
-            let key = format!("2026-W{:02}", round + 10);
-            let barrier = std::sync::Arc::new(std::sync::Barrier::new(stores.len()));
-            let handles: Vec<_> = stores
-                .iter()
-                .cloned()
-                .map(|store| {
-                    let (key, barrier) = (key.clone(), barrier.clone());
-                    std::thread::spawn(move || {
-                        barrier.wait();
-                        let (edition, created) = store.edition_for_period(&key, &[], now).unwrap();
-                        (edition.id, created)
-                    })
-                })
-                .collect();
-            let results: Vec<(i64, bool)> =
-                handles.into_iter().map(|h| h.join().unwrap()).collect();
-            let ids: std::collections::HashSet<i64> = results.iter().map(|r| r.0).collect();
-            assert_eq!(ids.len(), 1, "round {round}: one edition row: {results:?}");
-            assert_eq!(
-                results.iter().filter(|r| r.1).count(),
-                1,
-                "round {round}: exactly one creator: {results:?}"
-            );
-        }
-        assert_eq!(stores[0].editions(usize::MAX).unwrap().len(), 10);
-    }
 }
