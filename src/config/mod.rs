@@ -160,6 +160,20 @@ from = "paperpost <digest@example.org>"
                 ),
                 "config.toml:8: `delivery.relays.username`",
             ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\n\
+                     categories = [\"cs.AI\"]\nallow_redirect_hosts = [\"x.org/feed\"]\n"
+                ),
+                "line 10",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"list\"\nkind = \"file\"\npath = \"p.json\"\n\
+                     allow_redirect_hosts = [\"x.org\"]\n"
+                ),
+                "config.toml:10: `sources.allow_redirect_hosts`: applies to HTTP sources only",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(&text).expect_err(&text).to_string();
