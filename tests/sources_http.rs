@@ -493,7 +493,11 @@ async fn a_redirect_to_another_host_or_port_is_refused_naming_the_source_the_url
         let r = &run(&feed_source(&feed.base, ""), &fetcher()).await[0];
 
         // Assert: an error naming the source, the URL and the Location; asked once.
-        let err = r.error.as_ref().expect("the redirect is refused").to_string();
+        let err = r
+            .error
+            .as_ref()
+            .expect("the redirect is refused")
+            .to_string();
         let url = format!("{}/atom/cs.AI", feed.base);
         assert!(
             err.starts_with(&format!(
@@ -514,10 +518,8 @@ async fn a_redirect_to_another_host_or_port_is_refused_naming_the_source_the_url
 #[tokio::test]
 async fn a_redirect_loop_or_too_many_hops_is_an_error_at_once_and_never_retried() {
     // A loop: /atom/cs.AI → /b → /atom/cs.AI.
-    let looping = redirecting(|path| {
-        if path == "/b" { "/atom/cs.AI" } else { "/b" }.to_string()
-    })
-    .await;
+    let looping =
+        redirecting(|path| if path == "/b" { "/atom/cs.AI" } else { "/b" }.to_string()).await;
     let r = &run(&feed_source(&looping.base, ""), &fetcher()).await[0];
     let err = r.error.as_ref().expect("a loop fails").to_string();
     let url = format!("{}/atom/cs.AI", looping.base);
@@ -528,7 +530,11 @@ async fn a_redirect_loop_or_too_many_hops_is_an_error_at_once_and_never_retried(
         "{err}"
     );
     let paths: Vec<_> = looping.seen().into_iter().map(|s| s.path).collect();
-    assert_eq!(paths, ["/atom/cs.AI", "/b"], "each URL asked once, no retry");
+    assert_eq!(
+        paths,
+        ["/atom/cs.AI", "/b"],
+        "each URL asked once, no retry"
+    );
 
     // An endless chain of new URLs: /atom/cs.AI → /1 → /2 → …
     let endless = redirecting(|path| {
@@ -539,7 +545,11 @@ async fn a_redirect_loop_or_too_many_hops_is_an_error_at_once_and_never_retried(
     let r = &run(&feed_source(&endless.base, ""), &fetcher()).await[0];
     let err = r.error.as_ref().expect("too many hops fail").to_string();
     assert!(err.contains("more than 10 redirects"), "{err}");
-    assert_eq!(endless.seen().len(), 11, "the first request and 10 hops: {err}");
+    assert_eq!(
+        endless.seen().len(),
+        11,
+        "the first request and 10 hops: {err}"
+    );
     looping.stop().await;
     endless.stop().await;
 }
@@ -573,8 +583,15 @@ async fn redirects_on_the_sources_own_host_and_to_a_listed_host_are_followed() {
     let other_port = front.base.trim_start_matches("http://");
     let wrong = format!("allow_redirect_hosts = [\"{other_port}\"]\n");
     let r = &run(&feed_source(&front.base, &wrong), &fetcher()).await[0];
-    let err = r.error.as_ref().expect("another port is refused").to_string();
-    assert!(err.contains(&format!("redirect to {moved_to} refused")), "{err}");
+    let err = r
+        .error
+        .as_ref()
+        .expect("another port is refused")
+        .to_string();
+    assert!(
+        err.contains(&format!("redirect to {moved_to} refused")),
+        "{err}"
+    );
     front.stop().await;
     feed.stop().await;
 }

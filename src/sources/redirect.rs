@@ -163,19 +163,19 @@ impl RedirectPolicy {
         if same_origin || self.allowed.iter().any(|a| a.allows(origin, target)) {
             return Ok(());
         }
-        let entry = listing_for(target);
         let downgrade = origin.scheme() == "https" && target.scheme() == "http";
-        Err(if downgrade {
-            format!(
-                "https to plain http; list \"{entry}\" in this source's allow_redirect_hosts to allow it"
-            )
-        } else {
-            format!(
-                "not on the source's host ({}); list \"{entry}\" in this source's \
-                 allow_redirect_hosts to follow it",
-                origin.origin().ascii_serialization()
-            )
-        })
+        let what = match (downgrade, origin.host() == target.host()) {
+            (true, true) => "from https to plain http on the source's host".to_string(),
+            (downgrade, _) => format!(
+                "not on the source's host ({}){}",
+                origin.origin().ascii_serialization(),
+                if downgrade { ", and plain http" } else { "" }
+            ),
+        };
+        Err(format!(
+            "{what}; list \"{}\" in this source's allow_redirect_hosts to follow it",
+            listing_for(target)
+        ))
     }
 }
 
@@ -246,13 +246,29 @@ mod tests {
     fn a_source_stays_on_its_own_scheme_host_and_port() {
         let none = RedirectPolicy::default();
         let origin = url("https://rss.arxiv.org/atom/cs.AI");
-        assert!(none.check(&origin, &url("https://rss.arxiv.org/v2/cs.AI")).is_ok());
-        assert!(none.check(&origin, &url("https://RSS.arxiv.org:443/x")).is_ok());
+        assert!(
+            none.check(&origin, &url("https://rss.arxiv.org/v2/cs.AI"))
+                .is_ok()
+        );
+        assert!(
+            none.check(&origin, &url("https://RSS.arxiv.org:443/x"))
+                .is_ok()
+        );
         let refused = [
             ("https://export.arxiv.org/x", "list \"export.arxiv.org\""),
-            ("https://rss.arxiv.org:8443/x", "list \"rss.arxiv.org:8443\""),
-            ("http://rss.arxiv.org/x", "https to plain http"),
-            ("http://127.0.0.1:6379/", "list \"http://127.0.0.1:6379\""),
+            (
+                "https://rss.arxiv.org:8443/x",
+                "list \"rss.arxiv.org:8443\"",
+            ),
+            (
+                "http://rss.arxiv.org/x",
+                "from https to plain http on the source's host",
+            ),
+            (
+                "http://127.0.0.1:6379/",
+                "not on the source's host (https://rss.arxiv.org), and plain http; \
+                 list \"http://127.0.0.1:6379\" in this source's allow_redirect_hosts",
+            ),
             ("file:///etc/passwd", "only http and https"),
         ];
         for (to, want) in refused {
@@ -261,7 +277,10 @@ mod tests {
         }
         // An http source may be sent to https on its own host only when listed.
         let plain = url("http://feeds.example.org/a");
-        assert!(none.check(&plain, &url("https://feeds.example.org/a")).is_err());
+        assert!(
+            none.check(&plain, &url("https://feeds.example.org/a"))
+                .is_err()
+        );
         assert!(
             policy(&["feeds.example.org"])
                 .check(&plain, &url("https://feeds.example.org/a"))
@@ -272,7 +291,11 @@ mod tests {
     #[test]
     fn listed_targets_are_followed_with_their_scheme_and_port() {
         let origin = url("https://rss.arxiv.org/atom");
-        let p = policy(&["export.arxiv.org", "127.0.0.1:8080", "http://mirror.example.org"]);
+        let p = policy(&[
+            "export.arxiv.org",
+            "127.0.0.1:8080",
+            "http://mirror.example.org",
+        ]);
         let allowed = [
             "https://export.arxiv.org/api",
             "https://EXPORT.arxiv.org:443/api",
@@ -303,6 +326,9 @@ mod tests {
         assert!(p.check(&plain, &url("http://127.0.0.1:8080/x")).is_ok());
         // IDNA spellings of one host are one host.
         let idn = policy(&["bücher.example"]);
-        assert!(idn.check(&origin, &url("https://xn--bcher-kva.example/")).is_ok());
+        assert!(
+            idn.check(&origin, &url("https://xn--bcher-kva.example/"))
+                .is_ok()
+        );
     }
 }
