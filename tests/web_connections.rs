@@ -11,17 +11,9 @@ use std::time::Duration;
 use paperpost::web::WebSettings;
 use support::net::{connect_from, is_closed, until_all_closed};
 use support::wait::until_async;
-use support::web_app::{TestApp, spawn_with};
+use support::web_app::spawn_with;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-
-fn addr_of(app: &TestApp) -> std::net::SocketAddr {
-    app.base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap()
-}
 
 /// A connection from `from`, or `None` when the connect fails (the client's ports can run
 /// short under churn; the caller tries again).
@@ -114,7 +106,7 @@ async fn legit_requests_get_through_640_idle_connections(legit: [u8; 4]) {
         ..WebSettings::default()
     })
     .await;
-    let addr = addr_of(&app);
+    let addr = app.addr();
     let attackers: Vec<[u8; 4]> = (2..=11).map(|x| [127, 0, 0, x]).collect();
     let flood = IdleFlood::start(&attackers, 64, addr);
     // The server is full once it pushes back: 128 of the 640 cannot all be held.
@@ -216,7 +208,7 @@ async fn when_full_the_connection_waiting_longest_makes_room_idle_or_mid_head_an
         ..WebSettings::default()
     })
     .await;
-    let addr = addr_of(&app);
+    let addr = app.addr();
     let slow = half_a_head([127, 0, 0, 2], addr).await;
     let idle = idle_after_an_answer([127, 0, 0, 3], addr).await;
     let mut busy = mid_request([127, 0, 0, 4], addr).await;
@@ -281,7 +273,7 @@ async fn a_full_network_makes_room_among_its_own_connections_and_127_0_1_x_is_on
         ..WebSettings::default()
     })
     .await;
-    let addr = addr_of(&app);
+    let addr = app.addr();
     let mut network = Vec::new();
     for from in [[127, 0, 1, 2], [127, 0, 1, 3]] {
         for _ in 0..4 {
