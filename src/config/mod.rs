@@ -160,6 +160,20 @@ from = "paperpost <digest@example.org>"
                 ),
                 "config.toml:8: `delivery.relays.username`",
             ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\n\
+                     categories = [\"cs.AI\"]\nallow_redirect_hosts = [\"x.org/feed\"]\n"
+                ),
+                "line 10",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"list\"\nkind = \"file\"\npath = \"p.json\"\n\
+                     allow_redirect_hosts = [\"x.org\"]\n"
+                ),
+                "config.toml:10: `sources.allow_redirect_hosts`: applies to HTTP sources only",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(&text).expect_err(&text).to_string();
@@ -264,6 +278,14 @@ from = "paperpost <digest@example.org>"
                 "max_connections = 10\nmax_connections_per_ip = 11",
                 "config.toml:8: `web.max_connections_per_ip`",
             ),
+            (
+                "max_connections = 100\nmax_connections_per_network = 101",
+                "config.toml:8: `web.max_connections_per_network`: must be between",
+            ),
+            (
+                "max_connections_per_ip = 64\nmax_connections_per_network = 32",
+                "config.toml:8: `web.max_connections_per_network`: must be between max_connections_per_ip (64)",
+            ),
         ];
         for (keys, expected) in cases {
             let text = format!("{MINIMAL}\n[web]\n{keys}\n");
@@ -276,6 +298,17 @@ from = "paperpost <digest@example.org>"
         .unwrap()
         .web;
         assert_eq!((web.max_connections_per_ip, web.status_loopback), (0, true));
-        assert_eq!(parse(MINIMAL).unwrap().web.header_timeout_secs, 10);
+        assert_eq!(
+            web.per_network_cap(),
+            0,
+            "no per-IP cap: no per-network one either"
+        );
+        let defaults = parse(MINIMAL).unwrap().web;
+        assert_eq!(defaults.header_timeout_secs, 10);
+        assert_eq!(defaults.per_network_cap(), 128, "twice the per-IP cap");
+        let off = parse(&format!(
+            "{MINIMAL}\n[web]\nmax_connections_per_network = 0\n"
+        ));
+        assert_eq!(off.unwrap().web.per_network_cap(), 0);
     }
 }

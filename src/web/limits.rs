@@ -59,6 +59,18 @@ pub(crate) fn ip_bucket(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// What counts as one network for the connection caps: an IPv4 /24, an IPv6 /64 (for
+/// IPv6 the same as one client: a /64 is what one site's subnet is).
+pub(crate) fn network_bucket(ip: IpAddr) -> IpAddr {
+    match ip_bucket(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, 0))
+        }
+        v6 => v6,
+    }
+}
+
 pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
     let text = match ip.map(ip_bucket) {
         Some(IpAddr::V6(v6)) => format!("{v6}/64"),
@@ -122,6 +134,16 @@ mod tests {
             ip_key(&s, ip("10.0.0.1"))
         );
         assert_ne!(ip_key(&s, ip("10.0.0.1")), ip_key(&s, ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn networks_are_ipv4_24s_and_ipv6_64s() {
+        let net = |t: &str| network_bucket(t.parse().unwrap()).to_string();
+        assert_eq!(net("127.0.1.2"), "127.0.1.0");
+        assert_eq!(net("127.0.1.255"), net("127.0.1.2"));
+        assert_ne!(net("127.0.0.2"), net("127.0.1.2"));
+        assert_eq!(net("::ffff:10.1.2.3"), "10.1.2.0");
+        assert_eq!(net("2001:db8:1:2:ffff::9"), "2001:db8:1:2::");
     }
 
     #[test]

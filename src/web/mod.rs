@@ -13,6 +13,7 @@
 //! logged by route template (`/confirm/{token}`), subscribers by id.
 mod archive;
 mod confirm;
+mod connections;
 mod copy;
 mod csrf;
 mod errors;
@@ -81,11 +82,17 @@ pub struct WebSettings {
     pub body_timeout_secs: u64,
     /// A request must be answered within this long of its head (408 after).
     pub request_timeout_secs: u64,
-    /// Connections open at once; more are closed as soon as accepted.
+    /// Connections open at once. At the cap, a newcomer takes the place of the connection
+    /// that has waited longest without a request (idle, or sending its head); when every
+    /// one is busy with a request, the newcomer is closed at once.
     pub max_connections: usize,
-    /// Connections open at once from one client IP (IPv6: per /64); 0 = no per-IP cap
-    /// (behind a reverse proxy every connection comes from the proxy).
+    /// Connections open at once from one client IP (IPv6: per /64); more are closed at
+    /// once. 0 = no per-IP cap (behind a reverse proxy every connection comes from it).
     pub max_connections_per_ip: usize,
+    /// Connections open at once from one network (IPv4 /24, IPv6 /64); at the cap a
+    /// newcomer takes the place of one of its network's as at `max_connections`. 0 = no
+    /// cap; unset = twice `max_connections_per_ip` (so none when that is 0).
+    pub max_connections_per_network: Option<usize>,
     /// `/preview` requests per client IP per minute (429 after); 0 = no limit.
     pub max_previews_per_ip_per_minute: u32,
     /// Serve `/status` without its token to a client connecting from 127.0.0.1 or ::1
@@ -107,6 +114,7 @@ impl Default for WebSettings {
             request_timeout_secs: 30,
             max_connections: 512,
             max_connections_per_ip: 64,
+            max_connections_per_network: None,
             max_previews_per_ip_per_minute: 30,
             status_loopback: false,
         }
@@ -147,7 +155,26 @@ impl WebSettings {
                 ),
             ));
         }
+        if let Some(n) = self.max_connections_per_network
+            && n > 0
+            && (n > self.max_connections || n < self.max_connections_per_ip)
+        {
+            return Err((
+                "max_connections_per_network",
+                format!(
+                    "must be between max_connections_per_ip ({}) and max_connections ({}) \
+                     (it is {n}); 0 turns the per-network cap off",
+                    self.max_connections_per_ip, self.max_connections
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// `max_connections_per_network` in force (0: none).
+    pub fn per_network_cap(&self) -> usize {
+        self.max_connections_per_network
+            .unwrap_or(self.max_connections_per_ip.saturating_mul(2))
     }
 }
 
