@@ -104,8 +104,17 @@ pub fn topics(data: &[u8]) {
     );
     assert_eq!(back.to_string(), canonical);
     let _ = topics.explain();
-    for term in topics.terms.iter().chain(&topics.exclude) {
-        if let Term::Phrase(p) | Term::Author(p) | Term::About(p) = term {
+    let terms = topics.indexed_terms().flat_map(|t| match t {
+        Term::All(parts) => parts.iter().collect(),
+        other => vec![other],
+    });
+    for term in terms {
+        if let Term::Phrase(p)
+        | Term::Author(p)
+        | Term::About(p)
+        | Term::Title(p)
+        | Term::Abstract(p) = term
+        {
             let once = crate::selection::normalise::normalise(p);
             assert_eq!(
                 crate::selection::normalise::normalise(&once),

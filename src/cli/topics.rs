@@ -1,7 +1,7 @@
 //! `paperpost topics check "…"`: how a topic line is understood, before anyone stores it.
 use clap::Subcommand;
 
-use crate::domain::{Term, Topics};
+use crate::domain::{Term, Topics, is_acronym_word};
 use crate::selection::forms::word_forms;
 use crate::selection::normalise::normalise;
 
@@ -32,7 +32,7 @@ pub(super) fn run(cmd: TopicsCommand) -> anyhow::Result<i32> {
 
 /// The explanation (stdout) or the error with a caret under the item (stderr).
 pub(crate) fn check(line: &str) -> Result<String, String> {
-    let topics = match Topics::parse(line) {
+    let (topics, hints) = match Topics::parse_with_hints(line) {
         Ok(t) => t,
         Err(e) => {
             let mut out = format!("error: {e}\n");
@@ -46,21 +46,43 @@ pub(crate) fn check(line: &str) -> Result<String, String> {
     for l in topics.explain() {
         out += &format!("- {l}\n");
     }
-    for t in topics.terms.iter().chain(&topics.exclude) {
-        if let Term::Phrase(p) = t {
-            let norm = normalise(p);
-            let (head, last) = match norm.rsplit_once(' ') {
-                Some((h, l)) => (format!("{h} "), l.to_string()),
-                None => (String::new(), norm.clone()),
-            };
-            let forms: Vec<String> = word_forms(&last)
-                .into_iter()
-                .map(|f| format!("{head}{f}"))
-                .collect();
-            out += &format!("  `{p}` is matched as: {}\n", forms.join(" | "));
+    let mut shown: Vec<&str> = Vec::new();
+    let phrases = topics
+        .indexed_terms()
+        .flat_map(|t| match t {
+            Term::All(parts) => parts.iter().collect(),
+            other => vec![other],
+        })
+        .filter_map(Term::phrase);
+    for p in phrases {
+        if shown.contains(&p) {
+            continue;
         }
+        shown.push(p);
+        out += &format!("  `{p}` is matched as: {}\n", matched_as(p).join(" | "));
+    }
+    for h in hints {
+        out += &format!("hint: {h}\n");
     }
     Ok(out)
+}
+
+/// The spellings a phrase matches: its normal form with each form of its last word (the
+/// last word as an acronym when the reader wrote it in capitals).
+fn matched_as(p: &str) -> Vec<String> {
+    let norm = normalise(p);
+    let (head, last) = match norm.rsplit_once(' ') {
+        Some((h, l)) => (format!("{h} "), l.to_string()),
+        None => (String::new(), norm.clone()),
+    };
+    let acronym = p
+        .rsplit(' ')
+        .next()
+        .is_some_and(|w| is_acronym_word(w) && w.to_lowercase() == last);
+    word_forms(&last, acronym)
+        .into_iter()
+        .map(|f| format!("{head}{f}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};
 pub(crate) use topics::is_acronym_word;
-pub use topics::{Term, Topics, TopicsError};
+pub use topics::{EXCLUDE_ABSTRACT_MENTIONS, MAX_ALL_PARTS, Term, Topics, TopicsError, TopicsHint};
 mod digest;
 pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};
 mod editorial;

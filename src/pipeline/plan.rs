@@ -59,7 +59,7 @@ pub fn plan_edition(
     let mut last_reader = None;
     for_each_page(store, None, |page| {
         for s in page.iter().filter(|s| wanted(s)) {
-            terms.extend(s.topics.terms.iter().chain(&s.topics.exclude).cloned());
+            terms.extend(s.topics.indexed_terms().cloned());
         }
         last_reader = page.last().map(|s| s.id).or(last_reader);
         Ok(())

@@ -36,8 +36,9 @@ pub(crate) struct PatternSet {
     /// Joined spelling → the patterns that spell it.
     by_text: HashMap<String, Vec<Pattern>>,
     terms: usize,
-    /// Last word → its forms: readers share words, each is expanded once.
-    forms: HashMap<String, Vec<String>>,
+    /// Last word → its forms (`[0]` as a word, `[1]` as an acronym): readers share words,
+    /// each is expanded once.
+    forms: [HashMap<String, Vec<String>>; 2],
 }
 
 impl PatternSet {
@@ -68,11 +69,11 @@ impl PatternSet {
         }
         let last_strict = strict_tokens.last().copied().unwrap_or(false);
         let last_key = field.key(last);
-        if !self.forms.contains_key(last_key) {
-            self.forms
-                .insert(last_key.to_string(), word_forms(last_key));
+        let cache = &mut self.forms[usize::from(last_strict)];
+        if !cache.contains_key(last_key) {
+            cache.insert(last_key.to_string(), word_forms(last_key, last_strict));
         }
-        let forms = self.forms.get(last_key).map_or(&[][..], Vec::as_slice);
+        let forms = cache.get(last_key).map_or(&[][..], Vec::as_slice);
         for form in forms {
             let text = format!("{prefix}{form}");
             let mut strict = strict.clone();

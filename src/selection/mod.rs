@@ -24,6 +24,7 @@ pub(crate) mod index;
 pub(crate) mod normalise;
 mod parallel;
 pub(crate) mod score;
+pub(crate) mod terms;
 
 use std::collections::{HashMap, HashSet};
 
@@ -39,6 +40,7 @@ use normalise::Field;
 pub(crate) use parallel::map as parallel_map;
 pub use score::SelectionWeights;
 use score::{Corpus, Hits};
+use terms::{Scope, Wanted};
 
 /// Limits and weights applied to every digest.
 #[derive(Debug, Clone, Copy)]
@@ -72,11 +74,29 @@ type Posting = (u32, f64, Hits);
 /// Why a paper matched one of a reader's terms.
 #[derive(Debug, Clone)]
 enum Reason {
-    Phrase { term: usize, hits: Hits },
-    Expansion { term: usize, hits: Hits },
-    Category { term: usize },
-    Author { term: usize },
-    About { term: usize, words: Vec<String> },
+    Phrase {
+        term: usize,
+        hits: Hits,
+    },
+    Expansion {
+        term: usize,
+        hits: Hits,
+    },
+    Category {
+        term: usize,
+    },
+    Author {
+        term: usize,
+    },
+    About {
+        term: usize,
+        words: Vec<String>,
+    },
+    /// Every part of `A AND B` matched: each part's own why line.
+    All {
+        term: usize,
+        parts: Vec<String>,
+    },
 }
 
 /// The candidate papers of a run, indexed for matching.
@@ -84,7 +104,8 @@ pub struct Selector {
     limits: SelectionLimits,
     /// Candidates in trending order: upvotes desc, then most recent first.
     papers: Vec<StoredPaper>,
-    phrases: HashMap<String, CompiledPhrase>,
+    /// Per [`Scope`] (anywhere, title only, abstract only): phrase → its postings.
+    phrases: [HashMap<String, CompiledPhrase>; 3],
     /// Term id → (paper, BM25 score, hits).
     postings: Vec<Vec<Posting>>,
     /// Lower-case category code or archive → papers.
@@ -95,6 +116,8 @@ pub struct Selector {
     unmatchable: HashSet<String>,
     /// `about:` text → its words and the papers similar enough.
     about: HashMap<String, AboutMatches>,
+    /// `A AND B`'s parts → the papers matching every part, with the parts' scores added.
+    all: HashMap<Vec<Term>, Vec<(u32, f64)>>,
     acronyms: Acronyms,
     /// Per candidate, the upvotes and recency parts of the blend ([`score::static_parts`]):
     /// the same for every reader, so computed once.
@@ -196,9 +219,7 @@ impl Selector {
     ) -> Selector {
         Selector::for_terms(
             papers,
-            topics
-                .into_iter()
-                .flat_map(|t| t.terms.iter().chain(&t.exclude)),
+            topics.into_iter().flat_map(Topics::indexed_terms),
             limits,
         )
     }
@@ -239,32 +260,25 @@ impl Selector {
                 .flat_map(|p| [p.paper.title.as_str(), p.paper.abstract_text.as_str()]),
         );
         // Every distinct term of every reader, compiled once.
-        let mut set = PatternSet::default();
-        let mut phrases: HashMap<String, CompiledPhrase> = HashMap::new();
-        let mut unmatchable: HashSet<String> = HashSet::new();
-        let mut author_terms: HashSet<String> = HashSet::new();
-        let mut about_terms: HashSet<String> = HashSet::new();
+        let mut wanted = Wanted::default();
         for term in terms {
-            match term {
-                Term::Phrase(p) if !phrases.contains_key(p) && !unmatchable.contains(p) => {
-                    match compile_phrase(p, &mut set, &acronyms) {
-                        Some(c) => {
-                            phrases.insert(p.clone(), c);
-                        }
-                        None => {
-                            unmatchable.insert(p.clone());
-                        }
-                    }
+            wanted.note(term);
+        }
+        let mut set = PatternSet::default();
+        let mut phrases: [HashMap<String, CompiledPhrase>; 3] = Default::default();
+        let mut unmatchable: HashSet<String> = HashSet::new();
+        for p in &wanted.phrases {
+            match compile_phrase(p, &mut set, &acronyms) {
+                Some(c) => {
+                    phrases[Scope::Anywhere as usize].insert(p.clone(), c);
                 }
-                Term::Author(a) if !author_terms.contains(a) => {
-                    author_terms.insert(a.clone());
+                None => {
+                    unmatchable.insert(p.clone());
                 }
-                Term::About(a) if !about_terms.contains(a) => {
-                    about_terms.insert(a.clone());
-                }
-                _ => {}
             }
         }
+        let author_terms = std::mem::take(&mut wanted.authors);
+        let about_terms = std::mem::take(&mut wanted.abouts);
         // About words that are learned acronyms count their expansion too.
         let mut about_expansions: HashMap<String, u32> = HashMap::new();
         for a in &about_terms {
@@ -287,6 +301,25 @@ impl Selector {
             for (term, h) in hits {
                 hits_by_term[term as usize].push((i as u32, h));
             }
+        }
+        // `ti:` and `abs:` phrases: the phrase's hits in that field only, as terms of their
+        // own (their idf counts the papers with the phrase in that field).
+        for (scope, p) in &wanted.scoped {
+            let Some(base) = phrases[Scope::Anywhere as usize].get(p).cloned() else {
+                continue;
+            };
+            let mut derive = |id: u32| {
+                let list: Vec<(u32, Hits)> = hits_by_term[id as usize]
+                    .iter()
+                    .map(|&(paper, h)| (paper, scope.restrict(h)))
+                    .filter(|(_, h)| *h != Hits::default())
+                    .collect();
+                hits_by_term.push(list);
+                (hits_by_term.len() - 1) as u32
+            };
+            let direct = derive(base.direct);
+            let expansion = base.expansion.map(|(id, name)| (derive(id), name));
+            phrases[*scope as usize].insert(p.clone(), CompiledPhrase { direct, expansion });
         }
         let abstract_lens: Vec<usize> = texts.iter().map(|t| t[2].tokens.len()).collect();
         let corpus = Corpus {
@@ -396,7 +429,7 @@ impl Selector {
             acronyms = acronyms.len(),
             "selection index built"
         );
-        Selector {
+        let mut selector = Selector {
             limits,
             papers,
             phrases,
@@ -405,11 +438,149 @@ impl Selector {
             categories,
             authors,
             about,
+            all: HashMap::new(),
             acronyms,
             upvotes_part,
             recency_part,
             meta,
             index_of,
+        };
+        selector.all = wanted
+            .conjunctions
+            .into_iter()
+            .map(|parts| {
+                let papers = selector.conjunction(&parts);
+                (parts, papers)
+            })
+            .collect();
+        selector
+    }
+
+    /// The compiled postings of a keyword-like term (phrase, `ti:`, `abs:`).
+    fn compiled(&self, term: &Term) -> Option<&CompiledPhrase> {
+        let (scope, p) = Scope::of(term)?;
+        self.phrases[scope as usize].get(p)
+    }
+
+    /// The postings of a compiled phrase: its own, then its learned expansion's.
+    fn lists<'a>(&'a self, c: &CompiledPhrase) -> impl Iterator<Item = &'a [Posting]> + 'a {
+        std::iter::once(c.direct)
+            .chain(c.expansion.as_ref().map(|e| e.0))
+            .map(|t| self.postings[t as usize].as_slice())
+    }
+
+    /// The papers one term matches with its relevance score, by paper (`AND`'s parts).
+    fn scored(&self, term: &Term) -> Vec<(u32, f64)> {
+        let w = &self.limits.weights;
+        match term {
+            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                let Some(c) = self.compiled(term) else {
+                    return Vec::new();
+                };
+                self.lists(c).fold(Vec::new(), |acc, list| {
+                    let list: Vec<(u32, f64)> = list.iter().map(|&(p, s, _)| (p, s)).collect();
+                    terms::union_sum(&acc, &list)
+                })
+            }
+            Term::Category(c) => self
+                .category_papers(c)
+                .iter()
+                .map(|&p| (p, w.category_score))
+                .collect(),
+            Term::Author(a) => self
+                .authors
+                .get(a)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|&p| (p, w.author_score))
+                .collect(),
+            Term::About(a) => self
+                .about
+                .get(a)
+                .map_or(&[][..], |m| m.papers.as_slice())
+                .iter()
+                .map(|m| (m.paper, w.about_score * m.similarity))
+                .collect(),
+            Term::All(parts) => self.conjunction(parts),
+        }
+    }
+
+    /// The papers matching every part, the parts' scores added.
+    fn conjunction(&self, parts: &[Term]) -> Vec<(u32, f64)> {
+        let mut acc: Option<Vec<(u32, f64)>> = None;
+        for part in parts {
+            let list = self.scored(part);
+            let next = match &acc {
+                None => list,
+                Some(prev) => terms::intersect_sum(prev, &list),
+            };
+            let empty = next.is_empty();
+            acc = Some(next);
+            if empty {
+                break;
+            }
+        }
+        acc.unwrap_or_default()
+    }
+
+    /// Calls `f` with every paper an exclusion of `topics` leaves out: keywords and phrases
+    /// where it matters ([`terms::is_about`]: title or keywords, or said at least twice in the
+    /// abstract, the phrase and its learned expansion counted together), strict ones at any
+    /// mention, categories and authors literally.
+    fn for_each_excluded(&self, topics: &Topics, mut f: impl FnMut(u32)) {
+        for x in &topics.exclude {
+            match x {
+                Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                    if let Some(c) = self.compiled(x) {
+                        self.about_phrase(c, &mut f);
+                    }
+                }
+                Term::Category(c) => self.category_papers(c).iter().for_each(|&p| f(p)),
+                Term::Author(a) => self
+                    .authors
+                    .get(a)
+                    .into_iter()
+                    .flatten()
+                    .for_each(|&p| f(p)),
+                Term::About(_) | Term::All(_) => {}
+            }
+        }
+        for x in &topics.exclude_strict {
+            if let Some(c) = self.compiled(x) {
+                for list in self.lists(c) {
+                    list.iter().for_each(|&(p, _, _)| f(p));
+                }
+            }
+        }
+    }
+
+    /// The papers about a compiled phrase ([`terms::is_about`]).
+    fn about_phrase(&self, c: &CompiledPhrase, f: &mut impl FnMut(u32)) {
+        let direct = &self.postings[c.direct as usize];
+        let expansion = c
+            .expansion
+            .as_ref()
+            .map_or(&[][..], |e| self.postings[e.0 as usize].as_slice());
+        let other = |list: &[Posting], paper: u32| {
+            list.binary_search_by_key(&paper, |(p, _, _)| *p)
+                .ok()
+                .map(|i| list[i].2)
+        };
+        for &(paper, _, h) in direct {
+            let mut h = h;
+            if let Some(x) = other(expansion, paper) {
+                h.abstract_text = h.abstract_text.saturating_add(x.abstract_text);
+                h.title = h.title.saturating_add(x.title);
+                h.keywords = h.keywords.saturating_add(x.keywords);
+            }
+            if terms::is_about(h) {
+                f(paper);
+            }
+        }
+        for &(paper, _, h) in expansion {
+            if other(direct, paper).is_none() && terms::is_about(h) {
+                f(paper);
+            }
         }
     }
 
@@ -433,11 +604,14 @@ impl Selector {
     /// Whether every term and exclusion of `topics` was indexed, so that [`Selector::select`]
     /// answers for them (a reader whose topics changed after the index was built is not).
     pub fn covers(&self, topics: &Topics) -> bool {
-        topics.terms.iter().chain(&topics.exclude).all(|t| match t {
-            Term::Phrase(p) => self.phrases.contains_key(p) || self.unmatchable.contains(p),
+        topics.indexed_terms().all(|t| match t {
+            Term::Phrase(p) | Term::Title(p) | Term::Abstract(p) => {
+                self.compiled(t).is_some() || self.unmatchable.contains(p)
+            }
             Term::Category(_) => true,
             Term::Author(a) => self.authors.contains_key(a),
             Term::About(a) => self.about.contains_key(a),
+            Term::All(parts) => self.all.contains_key(parts.as_slice()),
         })
     }
 
@@ -524,28 +698,7 @@ impl Selector {
     ) -> Vec<u32> {
         let w = &self.limits.weights;
         s.reset(self.papers.len());
-        for x in &topics.exclude {
-            match x {
-                Term::Phrase(p) => {
-                    if let Some(c) = self.phrases.get(p) {
-                        for t in std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0))
-                        {
-                            for &(paper, _, _) in &self.postings[t as usize] {
-                                s.block(paper);
-                            }
-                        }
-                    }
-                }
-                Term::Category(c) => self.category_papers(c).iter().for_each(|&p| s.block(p)),
-                Term::Author(a) => self
-                    .authors
-                    .get(a)
-                    .into_iter()
-                    .flatten()
-                    .for_each(|&p| s.block(p)),
-                Term::About(_) => {}
-            }
-        }
+        self.for_each_excluded(topics, |p| s.block(p));
         for id in already_sent {
             if let Some(&paper) = self.index_of.get(id) {
                 s.block(paper);
@@ -553,15 +706,23 @@ impl Selector {
         }
         for term in &topics.terms {
             match term {
-                Term::Phrase(p) => {
-                    let Some(c) = self.phrases.get(p) else {
+                Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                    let Some(c) = self.compiled(term) else {
                         continue;
                     };
-                    let terms = std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0));
-                    for t in terms {
-                        for &(paper, score, _) in &self.postings[t as usize] {
+                    for list in self.lists(c) {
+                        for &(paper, score, _) in list {
                             s.add(paper, score);
                         }
+                    }
+                }
+                Term::All(parts) => {
+                    for &(paper, score) in self
+                        .all
+                        .get(parts.as_slice())
+                        .map_or(&[][..], Vec::as_slice)
+                    {
+                        s.add(paper, score);
                     }
                 }
                 Term::Category(c) => {
@@ -629,7 +790,9 @@ impl Selector {
                 .ok()
                 .map(|i| list[i].1)
         };
-        let excluded = self.excluded(topics);
+        let excluded: HashSet<u32> = (0..self.papers.len() as u32)
+            .filter(|&paper| self.excluded_reference(topics, paper))
+            .collect();
         let max_upvotes = self.papers.iter().filter_map(|p| p.paper.upvotes).max();
         let newest = self.papers.iter().map(date).max().unwrap_or_default();
         let mut ranked: Vec<(f64, u32)> = Vec::new();
@@ -642,15 +805,23 @@ impl Selector {
                     matched = true;
                 };
                 match term {
-                    Term::Phrase(p) => {
-                        let Some(c) = self.phrases.get(p) else {
+                    Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                        let Some(c) = self.compiled(term) else {
                             continue;
                         };
-                        for t in std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0))
-                        {
-                            if let Some(s) = find(&self.postings[t as usize], paper) {
+                        for list in self.lists(c) {
+                            if let Some(s) = find(list, paper) {
                                 add(s);
                             }
+                        }
+                    }
+                    Term::All(parts) => {
+                        let list = self
+                            .all
+                            .get(parts.as_slice())
+                            .map_or(&[][..], Vec::as_slice);
+                        if let Ok(i) = list.binary_search_by_key(&paper, |(p, _)| *p) {
+                            add(list[i].1);
                         }
                     }
                     Term::Category(c) => {
@@ -700,6 +871,34 @@ impl Selector {
             .collect()
     }
 
+    /// Whether an exclusion of `topics` leaves `paper` out, decided for this paper alone
+    /// (the reference of [`Selector::for_each_excluded`]).
+    #[cfg(test)]
+    fn excluded_reference(&self, topics: &Topics, paper: u32) -> bool {
+        let hits = |term: &Term| -> Option<Hits> {
+            let c = self.compiled(term)?;
+            let mut sum: Option<Hits> = None;
+            for list in self.lists(c) {
+                if let Some(&(_, _, h)) = list.iter().find(|(p, _, _)| *p == paper) {
+                    let s = sum.get_or_insert_with(Hits::default);
+                    s.title += h.title;
+                    s.keywords += h.keywords;
+                    s.abstract_text += h.abstract_text;
+                }
+            }
+            sum
+        };
+        let soft = topics.exclude.iter().any(|x| match x {
+            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                hits(x).is_some_and(terms::is_about)
+            }
+            Term::Category(c) => self.category_papers(c).contains(&paper),
+            Term::Author(a) => self.authors.get(a).is_some_and(|l| l.contains(&paper)),
+            Term::About(_) | Term::All(_) => false,
+        });
+        soft || topics.exclude_strict.iter().any(|x| hits(x).is_some())
+    }
+
     /// Why `paper` matched `topics`, looked up in the (paper-sorted) postings.
     fn reasons_for(&self, topics: &Topics, paper: u32) -> Vec<Reason> {
         let find = |list: &[Posting]| {
@@ -710,8 +909,8 @@ impl Selector {
         let mut reasons = Vec::new();
         for (term, t) in topics.terms.iter().enumerate() {
             match t {
-                Term::Phrase(p) => {
-                    let Some(c) = self.phrases.get(p) else {
+                Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                    let Some(c) = self.compiled(t) else {
                         continue;
                     };
                     if let Some(hits) = find(&self.postings[c.direct as usize]) {
@@ -721,6 +920,26 @@ impl Selector {
                         && let Some(hits) = find(&self.postings[*x as usize])
                     {
                         reasons.push(Reason::Expansion { term, hits });
+                    }
+                }
+                Term::All(parts) => {
+                    let matched = self
+                        .all
+                        .get(parts.as_slice())
+                        .is_some_and(|l| l.binary_search_by_key(&paper, |(p, _)| *p).is_ok());
+                    if matched {
+                        let parts = parts
+                            .iter()
+                            .map(|part| {
+                                let only = Topics {
+                                    terms: vec![part.clone()],
+                                    ..Topics::default()
+                                };
+                                self.describe(&only, self.reasons_for(&only, paper))
+                                    .join(", ")
+                            })
+                            .collect();
+                        reasons.push(Reason::All { term, parts });
                     }
                 }
                 Term::Category(c) => {
@@ -801,34 +1020,22 @@ impl Selector {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Papers any excluded term matches (anywhere, however weakly).
+    /// Papers the exclusions of `topics` leave out ([`Selector::for_each_excluded`]).
     fn excluded(&self, topics: &Topics) -> HashSet<u32> {
         let mut out = HashSet::new();
-        for x in &topics.exclude {
-            match x {
-                Term::Phrase(p) => {
-                    if let Some(c) = self.phrases.get(p) {
-                        let terms =
-                            std::iter::once(c.direct).chain(c.expansion.as_ref().map(|e| e.0));
-                        for t in terms {
-                            out.extend(self.postings[t as usize].iter().map(|(p, _, _)| *p));
-                        }
-                    }
-                }
-                Term::Category(c) => out.extend(self.category_papers(c)),
-                Term::Author(a) => out.extend(self.authors.get(a).into_iter().flatten()),
-                Term::About(_) => {}
-            }
-        }
+        self.for_each_excluded(topics, |p| {
+            out.insert(p);
+        });
         out
     }
 
     /// The why line's pieces, in the order of the reader's terms.
     fn describe(&self, topics: &Topics, mut reasons: Vec<Reason>) -> Vec<String> {
         let order = |r: &Reason| match r {
-            Reason::Phrase { term, .. } | Reason::Category { term } | Reason::Author { term } => {
-                (*term, 0)
-            }
+            Reason::Phrase { term, .. }
+            | Reason::Category { term }
+            | Reason::Author { term }
+            | Reason::All { term, .. } => (*term, 0),
             Reason::Expansion { term, .. } => (*term, 1),
             Reason::About { term, .. } => (*term, 0),
         };
@@ -837,19 +1044,21 @@ impl Selector {
         for r in reasons {
             let line = match r {
                 Reason::Phrase { term, hits } => {
-                    format!("{}: {}", topics.terms[term], hits.describe())
-                }
-                Reason::Expansion { term, hits } => {
-                    let name = match &topics.terms[term] {
-                        Term::Phrase(p) => self
-                            .phrases
-                            .get(p)
-                            .and_then(|c| c.expansion.as_ref())
-                            .map_or_else(|| p.clone(), |e| e.1.clone()),
-                        other => other.to_string(),
-                    };
+                    let t = &topics.terms[term];
+                    let name = t.phrase().map_or_else(|| t.to_string(), str::to_string);
                     format!("{name}: {}", hits.describe())
                 }
+                Reason::Expansion { term, hits } => {
+                    let t = &topics.terms[term];
+                    let name = self
+                        .compiled(t)
+                        .and_then(|c| c.expansion.as_ref())
+                        .map(|e| e.1.clone())
+                        .or_else(|| t.phrase().map(str::to_string))
+                        .unwrap_or_else(|| t.to_string());
+                    format!("{name}: {}", hits.describe())
+                }
+                Reason::All { parts, .. } => parts.join(" AND "),
                 Reason::Category { term } | Reason::Author { term } => {
                     topics.terms[term].to_string()
                 }

@@ -246,6 +246,9 @@ fn following(sub: &Subscriber) -> Markup {
                     li.chip.{(kind(term))} { (chip(term)) }
                 }
                 @for x in &t.exclude { li.chip.exclude { "without “" (x) "”" } }
+                @for x in &t.exclude_strict {
+                    li.chip.exclude { "without any mention of “" (x) "”" }
+                }
             }
         }
         @if let Some(n) = t.min_upvotes {
@@ -256,7 +259,7 @@ fn following(sub: &Subscriber) -> Markup {
 
 fn kind(t: &Term) -> &'static str {
     match t {
-        Term::Phrase(_) => "phrase",
+        Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) | Term::All(_) => "phrase",
         Term::Category(_) => "category",
         Term::Author(_) => "author",
         Term::About(_) => "about",
@@ -271,6 +274,9 @@ fn chip(t: &Term) -> String {
         },
         Term::Author(a) => format!("author: {a}"),
         Term::Phrase(p) => p.clone(),
+        Term::Title(p) => format!("title: {p}"),
+        Term::Abstract(p) => format!("abstract: {p}"),
         Term::About(a) => format!("about: {a}"),
+        Term::All(parts) => parts.iter().map(chip).collect::<Vec<_>>().join(" AND "),
     }
 }
