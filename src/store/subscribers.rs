@@ -22,7 +22,7 @@ pub(super) fn email_key(email: &str) -> String {
 /// what is stored must never be a row that fails or changes on the next read.
 pub fn check_storable_topics(topics: &Topics) -> Result<(), String> {
     let line = topics.to_string();
-    match Topics::parse(&line) {
+    match Topics::parse_stored(&line) {
         Ok(back) if &back == topics => Ok(()),
         _ => Err(format!(
             "the topics `{line}` cannot be saved as written (a phrase with quotes inside?); please rephrase them"
@@ -126,8 +126,8 @@ impl StoredSubscriber {
             .parse()
             .map_err(|e| unreadable(format!("status: {e}")))?;
         let topics = field("topics", self.topics)?.unwrap_or_default();
-        let topics =
-            Topics::parse(&topics).map_err(|e| unreadable(format!("topics `{topics}`: {e}")))?;
+        let topics = Topics::parse_stored(&topics)
+            .map_err(|e| unreadable(format!("topics `{topics}`: {e}")))?;
         let frequency = field("frequency", self.frequency)?.unwrap_or_default();
         let frequency = frequency
             .parse()

@@ -45,7 +45,7 @@ mod refs;
 #[cfg(test)]
 use parse::PREFIXES;
 pub(crate) use parse::is_acronym_word;
-use parse::{is_acronym_phrase, needs_quotes};
+use parse::{Mode, is_acronym_phrase, needs_quotes};
 
 /// How many times the abstract must say an excluded keyword or phrase (not in the title or
 /// keywords) for the paper to be about it and left out: once is a passing mention.
@@ -190,12 +190,20 @@ impl Topics {
 
     /// Parses a topic string; see the module docs for the syntax.
     pub fn parse(raw: &str) -> Result<Topics, TopicsError> {
-        parse::parse(raw).map(|(topics, _)| topics)
+        parse::parse(raw, Mode::Typed).map(|(topics, _)| topics)
     }
 
     /// [`Topics::parse`], with hints about items that may not mean what the reader thinks.
     pub fn parse_with_hints(raw: &str) -> Result<(Topics, Vec<TopicsHint>), TopicsError> {
-        parse::parse(raw)
+        parse::parse(raw, Mode::Typed)
+    }
+
+    /// Reads a stored line with the meaning it had when it was stored: what an earlier
+    /// version wrote bare as a phrase (`NOT`, `2410.18958`, `10.1038/nature14539`) stays that
+    /// phrase, where [`Topics::parse`] reads a reader's typing as an operator or a paper.
+    /// Lines in today's canonical spelling read the same either way.
+    pub fn parse_stored(raw: &str) -> Result<Topics, TopicsError> {
+        parse::parse(raw, Mode::Stored).map(|(topics, _)| topics)
     }
 
     /// Papers the reader named with `like:ARXIV_ID`.
@@ -230,8 +238,12 @@ impl Topics {
         for t in &self.terms {
             lines.push(match t {
                 Term::All(parts) => {
-                    let parts: Vec<String> = parts.iter().map(explain_term).collect();
-                    format!("all of these must match: {}", parts.join(" AND "))
+                    let parts: Vec<String> = parts.iter().map(explain_part).collect();
+                    format!(
+                        "all of these must match: {} (keywords as below; the why line names \
+                         each)",
+                        parts.join(" AND ")
+                    )
                 }
                 other => explain_term(other),
             });
@@ -283,9 +295,19 @@ fn explain_term(t: &Term) -> String {
         Term::Author(a) => format!("author {a}: also with initials or as \"surname, given names\""),
         Term::About(a) => format!("about “{a}”: papers whose text is close to these words"),
         Term::All(parts) => {
-            let parts: Vec<String> = parts.iter().map(explain_term).collect();
+            let parts: Vec<String> = parts.iter().map(explain_part).collect();
             parts.join(" AND ")
         }
+    }
+}
+
+/// A part of `A AND B`, briefly.
+fn explain_part(t: &Term) -> String {
+    match t {
+        Term::Phrase(p) => format!("keyword `{p}`"),
+        Term::Title(p) => format!("`{p}` in the title"),
+        Term::Abstract(p) => format!("`{p}` in the abstract"),
+        other => other.to_string(),
     }
 }
 

@@ -29,9 +29,24 @@ const PREFIX_ALLOWANCE: usize = 20;
 pub(super) const PREFIXES: &str =
     "cat:, author: (au:), ti:, abs:, all:, about:, like:, dislike:, strict:, min_upvotes:";
 
+/// How a line is read: as typed by a reader now, or as stored by any version of paperpost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Mode {
+    #[default]
+    Typed,
+    /// A stored line keeps the meaning it had when it was written: before operators and
+    /// paper references were read, the canonical spelling left a phrase such as `NOT`,
+    /// `2410.18958` or `10.1038/nature14539` bare, and it stays that phrase. Every line the
+    /// canonical spelling writes now reads the same in both modes (it quotes such phrases).
+    Stored,
+}
+
 /// Parses a line into topics and hints.
-pub(super) fn parse(raw: &str) -> Result<(Topics, Vec<TopicsHint>), TopicsError> {
-    let mut parser = Parser::default();
+pub(super) fn parse(raw: &str, mode: Mode) -> Result<(Topics, Vec<TopicsHint>), TopicsError> {
+    let mut parser = Parser {
+        mode,
+        ..Parser::default()
+    };
     for item in &split_items(raw)? {
         parser.item(item)?;
     }
@@ -42,6 +57,7 @@ pub(super) fn parse(raw: &str) -> Result<(Topics, Vec<TopicsHint>), TopicsError>
 struct Parser {
     topics: Topics,
     hints: Vec<TopicsHint>,
+    mode: Mode,
 }
 
 /// One item of the line (or a part of one between operators) with where it was.
@@ -118,7 +134,13 @@ impl Parser {
                 MAX_ITEMS * MAX_ABOUT_LEN
             )));
         }
-        let pieces = pieces(&item.text);
+        let mut pieces = pieces(&item.text);
+        if self.mode == Mode::Stored
+            && let [Piece::Op(_, offset)] = pieces[..]
+        {
+            // A stored `AND`, `OR` or `NOT` alone is the phrase it was written as.
+            pieces = vec![Piece::Text(&item.text, offset)];
+        }
         // Each side of every `OR`, with the offset of an `OR` next to it (for errors).
         let mut start = 0;
         let mut last_or = None;
@@ -274,7 +296,8 @@ impl Parser {
             None => (false, text),
         };
         let negated = dash || not;
-        let both = dash && (not || body.starts_with("NOT ") || body == "NOT");
+        let legacy_not = self.mode == Mode::Stored && body == "NOT";
+        let both = dash && !legacy_not && (not || body.starts_with("NOT ") || body == "NOT");
         if both {
             return Err(item.error("says `NOT` and `-`: one is enough (`NOT survey` or `-survey`)"));
         }
@@ -287,7 +310,9 @@ impl Parser {
             }
             return Ok(Atom::MinUpvotes(upvotes(item, n)?));
         }
-        if let Some(found) = paper_ref(body) {
+        if self.mode == Mode::Typed
+            && let Some(found) = paper_ref(body)
+        {
             let id = paper(item, body, found)?;
             return Ok(Atom::Paper { id, dislike: false });
         }

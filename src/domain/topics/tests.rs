@@ -429,6 +429,49 @@ fn a_bare_persons_name_stays_a_phrase_with_a_hint_naming_author() {
     );
 }
 
+/// Lines stored before operators and paper references were read keep their meaning: the
+/// canonical spelling then left these phrases bare.
+#[test]
+fn stored_lines_keep_the_meaning_they_were_written_with() {
+    let stored = Topics::parse_stored(
+        "NOT, AND, -OR, -NOT, 2410.18958, 10.1038/nature14539, arxiv.org/abs/2410.18958, -survey",
+    )
+    .unwrap();
+    assert_eq!(
+        stored.terms,
+        [
+            phrase("NOT"),
+            phrase("AND"),
+            phrase("2410.18958"),
+            phrase("10.1038/nature14539"),
+            phrase("arxiv.org/abs/2410.18958"),
+        ]
+    );
+    assert_eq!(
+        stored.exclude,
+        [phrase("OR"), phrase("NOT"), phrase("survey")]
+    );
+    assert!(stored.likes.is_empty());
+    // Written again, they are quoted, and read the same typed or stored.
+    let line = stored.to_string();
+    assert_eq!(
+        line,
+        "\"NOT\", \"AND\", \"2410.18958\", \"10.1038/nature14539\", \
+         \"arxiv.org/abs/2410.18958\", -\"OR\", -\"NOT\", -survey"
+    );
+    assert_eq!(Topics::parse(&line).unwrap(), stored);
+    assert_eq!(Topics::parse_stored(&line).unwrap(), stored);
+    // Typed now, the same items are operators and papers.
+    assert!(Topics::parse("NOT").is_err());
+    assert_eq!(Topics::parse("2410.18958").unwrap().likes.len(), 1);
+    // Today's canonical lines read the same stored.
+    let now = "diffusion AND video, ti:transformer, -strict:survey, like:2410.18958";
+    assert_eq!(
+        Topics::parse_stored(now).unwrap(),
+        Topics::parse(now).unwrap()
+    );
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -443,7 +486,12 @@ mod properties {
                 let canonical = t.to_string();
                 let back = Topics::parse(&canonical).unwrap();
                 prop_assert_eq!(&back, &t);
-                prop_assert_eq!(back.to_string(), canonical);
+                prop_assert_eq!(back.to_string(), canonical.clone());
+                // What is stored reads back the same as a stored line too.
+                prop_assert_eq!(Topics::parse_stored(&canonical).unwrap(), t);
+            }
+            if let Ok(t) = Topics::parse_stored(&raw) {
+                prop_assert_eq!(Topics::parse_stored(&t.to_string()).unwrap(), t);
             }
         }
 
@@ -468,7 +516,8 @@ mod properties {
         ) {
             let raw = pieces.concat();
             if let Ok(t) = Topics::parse(&raw) {
-                prop_assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+                prop_assert_eq!(Topics::parse(&t.to_string()).unwrap(), t.clone());
+                prop_assert_eq!(Topics::parse_stored(&t.to_string()).unwrap(), t);
             }
         }
     }
