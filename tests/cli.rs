@@ -40,6 +40,56 @@ from = "paperpost <digest@example.org>"
     p
 }
 
+/// Issue 20: what researchers type is explained as it will be applied — exclusions by where
+/// they matter, operators, field prefixes, papers by id or link, a bare name with a hint, and
+/// word forms spelled right — and what does not map is refused naming the spelling that works.
+#[test]
+fn topics_check_explains_the_syntax_researchers_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let out = paperpost(
+        &cfg,
+        &[
+            "topics",
+            "check",
+            "transformers, agents, diffusion AND video, math.AP OR cs.NA, ti:survey, \
+             arXiv:2410.18958, Yann LeCun, -survey, NOT benchmark, -strict:review",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "canonical: transformers, agents, diffusion AND video, cat:math.AP, cat:cs.NA, \
+         ti:survey, \"yann LeCun\", -survey, -benchmark, -strict:review, like:2410.18958",
+        "all of these must match: keyword `diffusion`",
+        "keyword `survey` in the title only (ti:)",
+        "leave out papers about `survey`: in the title or keywords, or said at least 2 times \
+         in the abstract; a passing mention in the abstract stays",
+        "leave out papers that mention `review` anywhere",
+        "more like paper 2410.18958",
+        "`transformers` is matched as: transformers\n",
+        "`agents` is matched as: agents\n",
+        "hint: topic 7 `Yann LeCun` looks like a person's name: did you mean \
+         author:\"Yann LeCun\"?",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    for wrong in ["transformerses", "agentses"] {
+        assert!(!text.contains(wrong), "{text}");
+    }
+
+    let out = paperpost(&cfg, &["topics", "check", "diffusion AND NOT survey"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("`diffusion, -survey`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = paperpost(&cfg, &["topics", "check", "doi:10.1038/nature14539"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not on arXiv"), "{}", stderr(&out));
+}
+
 #[test]
 fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -802,6 +802,72 @@ async fn the_archive_and_its_atom_feed_list_public_editions() {
     app.stop().await;
 }
 
+/// Issue 20: a researcher who types `Yann LeCun` (no `author:`) is told what it means, on
+/// the saved preferences and in the preview; the line is kept as written.
+#[tokio::test]
+async fn a_bare_persons_name_is_saved_as_typed_with_a_hint_naming_author() {
+    let app = spawn().await;
+    let sub = app.add_active("fay@example.org", "llm");
+    let path = format!("preferences/{}", sub.public_token());
+    let page = app.get(&path).await.text().await.unwrap();
+    let csrf = csrf_of(&page, "preferences-form");
+    let r = app
+        .post(
+            &path,
+            form(&[
+                ("csrf", &csrf),
+                ("action", "save"),
+                ("topics", "Yann LeCun, diffusion AND video"),
+                ("frequency", "weekly"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "saved, and the hint shown now");
+    let page = r.text().await.unwrap();
+    assert_readable_page(&page, "Saved.");
+    assert!(
+        page.contains("did you mean author:&quot;Yann LeCun&quot;?")
+            || page.contains("did you mean author:\"Yann LeCun\"?"),
+        "{page}"
+    );
+    assert_eq!(
+        app.subscriber("fay@example.org").topics,
+        Topics::parse("\"Yann LeCun\", diffusion AND video").unwrap()
+    );
+    // Saving without a name redirects as before.
+    let r = app
+        .post(
+            &path,
+            form(&[
+                ("csrf", &csrf),
+                ("action", "save"),
+                ("topics", "author:\"Yann LeCun\""),
+                ("frequency", "weekly"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let page = app
+        .get("preview?topics=Yann+LeCun")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("looks like a person's name"), "{page}");
+    let page = app
+        .get("preview?topics=%22Yann+LeCun%22")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("looks like a person's name"),
+        "quoted: no note"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn preview_renders_what_topics_would_get_now() {
     let app = spawn().await;

@@ -75,13 +75,15 @@ fn matched_as(p: &str) -> Vec<String> {
         Some((h, l)) => (format!("{h} "), l.to_string()),
         None => (String::new(), norm.clone()),
     };
-    let acronym = p
-        .rsplit(' ')
-        .next()
-        .is_some_and(|w| is_acronym_word(w) && w.to_lowercase() == last);
+    let written = p.rsplit(' ').next().unwrap_or_default();
+    let acronym = is_acronym_word(written) && written.to_lowercase() == last;
     word_forms(&last, acronym)
         .into_iter()
-        .map(|f| format!("{head}{f}"))
+        .map(|f| match f.strip_prefix(last.as_str()) {
+            // An acronym matches only in capitals: shown as such (`NAS | NASs`).
+            Some(ending) if acronym => format!("{head}{written}{ending}"),
+            _ => format!("{head}{f}"),
+        })
         .collect()
 }
 
@@ -104,6 +106,16 @@ mod tests {
             ok.contains("`self-supervised` is matched as: self supervised\n"),
             "{ok}"
         );
+        let forms = check("NAS, LLM, transformers, agents, news").unwrap();
+        for line in [
+            "`NAS` is matched as: NAS | NASs\n",
+            "`LLM` is matched as: LLM | LLMs\n",
+            "`transformers` is matched as: transformers\n",
+            "`agents` is matched as: agents\n",
+            "`news` is matched as: news\n",
+        ] {
+            assert!(forms.contains(line), "{line:?} in {forms}");
+        }
         let err = check("llm, foo:bar").unwrap_err();
         assert_eq!(
             err.lines().collect::<Vec<_>>()[1..],

@@ -143,6 +143,25 @@ impl TopicFields {
         }
     }
 
+    /// Notes on the topics line that parsed but may not mean what the reader thinks (a bare
+    /// person's name), each a readable sentence; none when the line does not parse.
+    pub(crate) fn hints(&self) -> Vec<String> {
+        let Ok((_, hints)) = Topics::parse_with_hints(&self.topics) else {
+            return Vec::new();
+        };
+        hints
+            .into_iter()
+            .map(|h| {
+                format!(
+                    "Keywords and phrases, item {} “{}” looks like a person's name: did you mean \
+                     {}? As written it is a phrase (papers that say these words); put it in \
+                     quotes to keep it so without this note.",
+                    h.position, h.item, h.suggestion
+                )
+            })
+            .collect()
+    }
+
     /// Validated topics and frequency, or every problem found, each a readable sentence
     /// that names the field (and, for the topics line, the item and its column).
     pub(crate) fn parse(&self) -> Result<(Topics, Frequency), Vec<String>> {
@@ -231,7 +250,9 @@ pub(crate) fn topic_fields(f: &TopicFields) -> Markup {
                 aria-describedby="topics-hint" { (f.topics) }
             p.hint #topics-hint {
                 "Separate with commas. Papers match when a keyword is in the title or abstract. "
-                "Quotes keep a phrase together, " code { "-word" } " leaves papers out, "
+                "Quotes keep a phrase together, " code { "-word" } " leaves out papers about "
+                "it (in the title or said twice in the abstract, not a passing mention), "
+                code { "A AND B" } " needs both, " code { "ti:word" } " looks in titles only, "
                 code { "min_upvotes:10" } " keeps only popular ones. "
                 "Leave everything empty to get the trending papers."
             }

@@ -87,6 +87,19 @@ pub(crate) fn error_summary(errors: &[String]) -> Markup {
     }
 }
 
+/// Notes on what a form said that may not mean what the reader thinks (it was accepted).
+pub(crate) fn hints(notes: &[String]) -> Markup {
+    html! {
+        @if !notes.is_empty() {
+            div.alert #form-hints role="status" {
+                ul {
+                    @for n in notes { li { (n) } }
+                }
+            }
+        }
+    }
+}
+
 /// A green note ("Saved.").
 pub(crate) fn flash(text: &str) -> Markup {
     html! { div.alert.alert-ok #flash role="status" { (text) } }

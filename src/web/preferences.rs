@@ -22,6 +22,8 @@ pub(crate) struct Done {
     done: Option<String>,
 }
 
+const SAVED: &str = "Saved. Your next digest uses these preferences.";
+
 pub(crate) async fn show(
     State(state): State<Shared>,
     Path(token): Path<String>,
@@ -29,7 +31,7 @@ pub(crate) async fn show(
 ) -> Result<Markup, WebError> {
     let sub = state.subscriber_from_token(token).await?;
     let flash = match done.done.as_deref() {
-        Some("saved") => Some("Saved. Your next digest uses these preferences."),
+        Some("saved") => Some(SAVED),
         Some("paused") => Some("Paused. No digests until you resume."),
         Some("resumed") => Some("Resumed. Digests are on again."),
         Some("feedback-removed") => Some("Removed. Your next digest no longer counts that paper."),
@@ -44,9 +46,19 @@ pub(crate) async fn show(
         &fields,
         &delivery,
         &verdicts,
-        &[],
-        flash,
+        &Notes {
+            flash,
+            ..Notes::default()
+        },
     ))
+}
+
+/// What the page says above the form: a flash, errors in what was sent, hints on it.
+#[derive(Default)]
+struct Notes<'a> {
+    flash: Option<&'a str>,
+    errors: &'a [String],
+    hints: &'a [String],
 }
 
 pub(crate) async fn update(
@@ -57,6 +69,7 @@ pub(crate) async fn update(
     let sub = state.subscriber_from_token(token).await?;
     let public_token = sub.public_token();
     csrf::check(&state.secret, &public_token, FORM, form.get(csrf::FIELD))?;
+    let mut hints = Vec::new();
     let (update, done) = match (form.get("action").unwrap_or("save"), sub.status) {
         (_, SubscriberStatus::Unsubscribed) => {
             return Err(WebError::Conflict(
@@ -75,21 +88,28 @@ pub(crate) async fn update(
             let fields = TopicFields::from_form(&form);
             let delivery = DeliveryFields::from_form(&form);
             match (fields.parse(), delivery.parse()) {
-                (Ok((topics, frequency)), Ok((timezone, send_hour))) => (
-                    SubscriberUpdate {
-                        topics: Some(topics),
-                        frequency: Some(frequency),
-                        timezone: Some(timezone),
-                        send_hour: Some(send_hour),
-                        ..Default::default()
-                    },
-                    "saved",
-                ),
+                (Ok((topics, frequency)), Ok((timezone, send_hour))) => {
+                    hints = fields.hints();
+                    (
+                        SubscriberUpdate {
+                            topics: Some(topics),
+                            frequency: Some(frequency),
+                            timezone: Some(timezone),
+                            send_hour: Some(send_hour),
+                            ..Default::default()
+                        },
+                        "saved",
+                    )
+                }
                 (topics, when) => {
                     let mut errors = topics.err().unwrap_or_default();
                     errors.extend(when.err().unwrap_or_default());
                     let verdicts = feedback::verdicts(&state, &sub).await?;
-                    let page = page(&state, &sub, &fields, &delivery, &verdicts, &errors, None);
+                    let notes = Notes {
+                        errors: &errors,
+                        ..Notes::default()
+                    };
+                    let page = page(&state, &sub, &fields, &delivery, &verdicts, &notes);
                     return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
                 }
             }
@@ -105,6 +125,20 @@ pub(crate) async fn update(
         .db(move |s| s.update_subscriber(id, &update, now))
         .await?;
     tracing::info!(subscriber = id, done, "preferences changed");
+    if !hints.is_empty() {
+        // Saved, with a note the reader should see now (a bare name that may be meant as
+        // an author): the page itself rather than a redirect that would lose it.
+        let sub = state.subscriber_from_token(public_token.clone()).await?;
+        let fields = TopicFields::from_topics(&sub.topics, sub.frequency);
+        let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
+        let verdicts = feedback::verdicts(&state, &sub).await?;
+        let notes = Notes {
+            flash: Some(SAVED),
+            errors: &[],
+            hints: &hints,
+        };
+        return Ok(page(&state, &sub, &fields, &delivery, &verdicts, &notes).into_response());
+    }
     let to = state.path(&format!("preferences/{public_token}?done={done}"));
     Ok(Redirect::to(&to).into_response())
 }
@@ -122,8 +156,7 @@ fn page(
     fields: &TopicFields,
     delivery: &DeliveryFields,
     verdicts: &feedback::Verdicts,
-    errors: &[String],
-    flash: Option<&str>,
+    notes: &Notes<'_>,
 ) -> Markup {
     let token = sub.public_token();
     let here = state.path(&format!("preferences/{token}"));
@@ -144,7 +177,8 @@ fn page(
                 span.pill.{"status-" (sub.status.as_str())} { (status_label(sub.status)) }
             }
         }
-        @if let Some(f) = flash { (layout::flash(f)) }
+        @if let Some(f) = notes.flash { (layout::flash(f)) }
+        (layout::hints(notes.hints))
         @match sub.status {
             SubscriberStatus::Pending => div.alert #status-note {
                 "Your address is not confirmed yet: follow the link in the mail we sent you to start getting digests."
@@ -160,7 +194,7 @@ fn page(
                 h2 { "What you follow" }
                 (following(sub))
                 @if sub.status != SubscriberStatus::Unsubscribed {
-                    (layout::error_summary(errors))
+                    (layout::error_summary(notes.errors))
                     form #preferences-form method="post" action=(here) {
                         (csrf::field(&state.secret, &token, FORM))
                         input type="hidden" name="action" value="save";

@@ -44,7 +44,8 @@ pub(crate) async fn preview(
                 .into_response());
         }
     };
-    let key = format!("{frequency}\n{topics}");
+    let hints = fields.hints();
+    let key = format!("{frequency}\n{topics}\n{}", hints.join("\n"));
     if let Some(page) = state.preview_guard.cached(&key, now) {
         return Ok(Html(page.to_string()).into_response());
     }
@@ -64,7 +65,7 @@ pub(crate) async fn preview(
     let digest = state
         .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, window, limits, now))
         .await?;
-    let why = why_line(&topics);
+    let why = why_line(&topics, &hints);
     let archive = state.url("archive");
     let ctx = state.page_context(&archive, &why);
     let title = format!("Preview · {}", state.newsletter_name);
@@ -75,12 +76,18 @@ pub(crate) async fn preview(
     Ok(Html(page.to_string()).into_response())
 }
 
-fn why_line(topics: &Topics) -> String {
-    if topics.is_trending() {
-        "A preview of the trending digest (no topics given).".into()
+/// What the preview is for, with any hint on the topics as typed (a bare person's name).
+fn why_line(topics: &Topics, hints: &[String]) -> String {
+    let mut why = if topics.is_trending() {
+        "A preview of the trending digest (no topics given).".to_string()
     } else {
         format!("A preview for the topics: {topics}.")
+    };
+    for h in hints {
+        why.push(' ');
+        why.push_str(h);
     }
+    why
 }
 
 /// The preview form, with what was wrong.
