@@ -86,9 +86,9 @@ pub fn paperpost_json(data: &[u8]) {
     }
 }
 
-/// The topic language: `Topics::parse`, the `topics check` explanation, and the selection
-/// normaliser on each parsed keyword. What parses must re-serialise and re-parse to the same
-/// value; normalising twice must change nothing.
+/// The topic language: `Topics::parse` (and `parse_stored`), the `topics check` explanation,
+/// and the selection normaliser on each parsed keyword. What parses must re-serialise and
+/// re-parse to the same value, typed or stored; normalising twice must change nothing.
 pub fn topics(data: &[u8]) {
     let line = text(data);
     let _ = crate::cli::topics::check(&line);
@@ -103,6 +103,15 @@ pub fn topics(data: &[u8]) {
         "canonical `{canonical}` reads back differently"
     );
     assert_eq!(back.to_string(), canonical);
+    assert_eq!(
+        Topics::parse_stored(&canonical).as_ref(),
+        Ok(&topics),
+        "canonical `{canonical}` reads back differently as a stored line"
+    );
+    if let Ok(stored) = Topics::parse_stored(&line) {
+        let again = Topics::parse_stored(&stored.to_string());
+        assert_eq!(again.as_ref(), Ok(&stored), "a stored line does not round-trip");
+    }
     let _ = topics.explain();
     let terms = topics.indexed_terms().flat_map(|t| match t {
         Term::All(parts) => parts.iter().collect(),
