@@ -1,5 +1,5 @@
-//! An operator's browser against the in-process app (`web_app`): it keeps the cookies the
-//! server sets (by hand, so `Secure` and `__Host-` cookies of an https site work over the
+//! An operator's browser against the in-process app (`web_app`) or a `paperpost serve`: it
+//! keeps the cookies the server sets (by hand, so `Secure` and `__Host-` cookies of an https site work over the
 //! test's plain HTTP), sends them back, and sends this site's `Origin` with its POSTs, as a
 //! browser does for a form of the page it shows.
 use std::collections::BTreeMap;
@@ -10,31 +10,37 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::web_app::{FORM, TestApp, form};
 
-pub struct OperatorBrowser<'a> {
-    pub app: &'a TestApp,
+pub struct OperatorBrowser {
+    /// The server's `http://127.0.0.1:PORT/`.
+    pub base: String,
     pub http: reqwest::Client,
     /// What it sends as `Origin` (the site's own, unless a test says otherwise).
     pub origin: String,
     cookies: Mutex<BTreeMap<String, String>>,
 }
 
-impl<'a> OperatorBrowser<'a> {
-    /// A browser on 127.0.0.1 whose pages come from `origin` (`http://127.0.0.1:PORT` for
-    /// the test app; `https://…` when the app's base URL is changed to one).
-    pub fn new(app: &'a TestApp) -> OperatorBrowser<'a> {
-        OperatorBrowser::from_ip(app, [127, 0, 0, 1])
+impl OperatorBrowser {
+    /// A browser on 127.0.0.1 for the test app; its POSTs say `Origin: http://127.0.0.1:PORT`
+    /// (see [`OperatorBrowser::with_origin`] for a site on another address).
+    pub fn new(app: &TestApp) -> OperatorBrowser {
+        OperatorBrowser::at(&app.base, [127, 0, 0, 1])
     }
 
     /// The same from another loopback address (another client IP to the server).
-    pub fn from_ip(app: &'a TestApp, ip: [u8; 4]) -> OperatorBrowser<'a> {
+    pub fn from_ip(app: &TestApp, ip: [u8; 4]) -> OperatorBrowser {
+        OperatorBrowser::at(&app.base, ip)
+    }
+
+    /// A browser on `ip` for the server at `base` (`http://127.0.0.1:PORT/`).
+    pub fn at(base: &str, ip: [u8; 4]) -> OperatorBrowser {
         OperatorBrowser {
-            app,
+            base: base.to_string(),
             http: reqwest::Client::builder()
                 .local_address(std::net::IpAddr::from(ip))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            origin: app.base.trim_end_matches('/').to_string(),
+            origin: base.trim_end_matches('/').to_string(),
             cookies: Mutex::default(),
         }
     }
@@ -58,6 +64,10 @@ impl<'a> OperatorBrowser<'a> {
 
     pub fn forget_cookies(&self) {
         self.cookies.lock().unwrap().clear();
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
     }
 
     fn with_cookies(&self, r: RequestBuilder) -> RequestBuilder {
@@ -86,7 +96,7 @@ impl<'a> OperatorBrowser<'a> {
 
     pub async fn get(&self, path: &str) -> Response {
         let r = self
-            .with_cookies(self.http.get(self.app.url(path)))
+            .with_cookies(self.http.get(self.url(path)))
             .send()
             .await
             .unwrap();
@@ -109,7 +119,7 @@ impl<'a> OperatorBrowser<'a> {
         headers: &[(&str, &str)],
     ) -> Response {
         let mut r = self
-            .with_cookies(self.http.post(self.app.url(path)))
+            .with_cookies(self.http.post(self.url(path)))
             .header(CONTENT_TYPE, FORM)
             .body(body.into());
         for (k, v) in headers {
