@@ -72,8 +72,11 @@ const OPERATOR: (&str, &str) = ("ops", "the serve tests' operator password");
 fn add_operator(config: &Path) {
     let (name, password) = OPERATOR;
     let out = cli::output(
-        cli::command(config, &["operators", "add", name, "--password-env", "PP_OPS"])
-            .env("PP_OPS", password),
+        cli::command(
+            config,
+            &["operators", "add", name, "--password-env", "PP_OPS"],
+        )
+        .env("PP_OPS", password),
     );
     assert!(out.status.success());
 }
@@ -208,7 +211,10 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     assert!(page.contains("fetch") && page.contains("weekly"), "{page}");
     for (path, why) in [
         ("status", "not signed in, even from loopback"),
-        (&format!("status?token={STATUS_TOKEN}"), "the old token opens nothing"),
+        (
+            &format!("status?token={STATUS_TOKEN}"),
+            "the old token opens nothing",
+        ),
     ] {
         let r = no_redirects([127, 0, 0, 1])
             .get(format!("{url}{path}"))
@@ -219,9 +225,9 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         assert_eq!(r.headers()["location"], "/login", "{why}");
     }
     assert!(
-        serve
-            .log()
-            .contains("$PAPERPOST_STATUS_TOKEN is no longer read: /status needs an operator's sign-in"),
+        serve.log().contains(
+            "$PAPERPOST_STATUS_TOKEN is no longer read: /status needs an operator's sign-in"
+        ),
         "the old variable is named, with what replaced it:\n{}",
         serve.log()
     );

@@ -92,7 +92,10 @@ async fn a_stranger_behind_a_header_less_forwarder_cannot_read_status_or_write_t
     // …and every write is refused, whatever CSRF value or Origin it carries (the old
     // loopback CSRF was a constant; now there is none without a session).
     for (body, headers) in [
-        (editorial("", "note", &[("note", "written by a stranger")]), vec![]),
+        (
+            editorial("", "note", &[("note", "written by a stranger")]),
+            vec![],
+        ),
         (
             editorial("0".repeat(64).as_str(), "pin", &[("paper", "2611.01003")]),
             vec![("origin", origin.as_str())],
@@ -108,7 +111,11 @@ async fn a_stranger_behind_a_header_less_forwarder_cannot_read_status_or_write_t
         assert_eq!(r.send().await.unwrap().status(), StatusCode::FORBIDDEN);
     }
     let stored = app.store.editorial(WEEK).unwrap();
-    assert_eq!((stored.note, stored.pins.len()), (None, 0), "nothing written");
+    assert_eq!(
+        (stored.note, stored.pins.len()),
+        (None, 0),
+        "nothing written"
+    );
     task.abort();
     app.stop().await;
 }
@@ -137,7 +144,11 @@ async fn no_header_ever_grants_loopback_access_and_only_plain_127_0_0_1_gets_it_
             .send()
             .await
             .unwrap();
-        assert!(is_sent_to_sign_in(&r), "{header} from 127.0.0.2: {}", r.status());
+        assert!(
+            is_sent_to_sign_in(&r),
+            "{header} from 127.0.0.2: {}",
+            r.status()
+        );
     }
     // …and from 127.0.0.1 a proxy's header takes loopback access away.
     for (header, value) in headers {
@@ -147,7 +158,11 @@ async fn no_header_ever_grants_loopback_access_and_only_plain_127_0_0_1_gets_it_
             .send()
             .await
             .unwrap();
-        assert!(is_sent_to_sign_in(&r), "{header} from 127.0.0.1: {}", r.status());
+        assert!(
+            is_sent_to_sign_in(&r),
+            "{header} from 127.0.0.1: {}",
+            r.status()
+        );
     }
     let plain = client_from([127, 0, 0, 1])
         .get(app.url("status"))
@@ -183,24 +198,36 @@ async fn a_loopback_session_has_its_own_random_csrf_and_its_posts_need_its_cooki
     // Two loopback browsers each get a session of their own, with different CSRF values.
     let (one, two) = (OperatorBrowser::new(&app), OperatorBrowser::new(&app));
     let (csrf_one, csrf_two) = (one.status_csrf().await, two.status_csrf().await);
-    assert_ne!(csrf_one, csrf_two, "a CSRF value per session, not a constant");
+    assert_ne!(
+        csrf_one, csrf_two,
+        "a CSRF value per session, not a constant"
+    );
     assert_eq!(csrf_one.len(), 64);
     assert!(one.cookie("paperpost_session").is_some());
 
     // A POST with a valid-looking field but no session cookie is refused…
     let cookieless = OperatorBrowser::new(&app);
     let r = cookieless
-        .post("status/editorial", editorial(&csrf_one, "note", &[("note", "x")]))
+        .post(
+            "status/editorial",
+            editorial(&csrf_one, "note", &[("note", "x")]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // …and so is one session's field with the other's cookie.
     let r = two
-        .post("status/editorial", editorial(&csrf_one, "note", &[("note", "x")]))
+        .post(
+            "status/editorial",
+            editorial(&csrf_one, "note", &[("note", "x")]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(note_of(&app, WEEK), None);
     let r = one
-        .post("status/editorial", editorial(&csrf_one, "note", &[("note", "Mine.")]))
+        .post(
+            "status/editorial",
+            editorial(&csrf_one, "note", &[("note", "Mine.")]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(note_of(&app, WEEK).as_deref(), Some("Mine."));
@@ -224,12 +251,21 @@ async fn wrong_guesses_are_throttled_per_ip_and_per_account_with_a_warning_namin
     // right password, meets the account's limit.
     let from_2 = OperatorBrowser::from_ip(&app, [127, 0, 0, 2]);
     for n in 0..5 {
-        assert_eq!(from_2.sign_in(NAME, &guess(n)).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            from_2.sign_in(NAME, &guess(n)).await.status(),
+            StatusCode::FORBIDDEN
+        );
     }
-    assert_eq!(from_2.sign_in(NAME, PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        from_2.sign_in(NAME, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // The account is throttled from anywhere.
     let from_3 = OperatorBrowser::from_ip(&app, [127, 0, 0, 3]);
-    assert_eq!(from_3.sign_in(NAME, PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        from_3.sign_in(NAME, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 
     // Eight names guessed from 127.0.0.4 (unknown ones cost the same work as real ones):
     // then even a right password from there meets the IP's limit.
@@ -255,7 +291,10 @@ async fn wrong_guesses_are_throttled_per_ip_and_per_account_with_a_warning_namin
     assert!(warned("127.0.0.2", NAME), "{log}");
     assert!(warned("127.0.0.3", NAME), "{log}");
     assert!(warned("127.0.0.4", "throttled.bob"), "{log}");
-    assert!(!log.contains(PASSWORD) && !log.contains("wrong guess"), "{log}");
+    assert!(
+        !log.contains(PASSWORD) && !log.contains("wrong guess"),
+        "{log}"
+    );
 
     // Once the window has moved on, the right password works again.
     app.advance(Duration::minutes(16));
@@ -296,7 +335,10 @@ async fn the_session_cookie_is_httponly_strict_expiring_and_on_https_secure_with
         .expect("a session cookie");
     let (pair, attributes) = session.split_once("; ").unwrap();
     assert_eq!(pair.len(), "paperpost_session=".len() + 64);
-    assert_eq!(attributes, "Path=/; Max-Age=43200; HttpOnly; SameSite=Strict");
+    assert_eq!(
+        attributes,
+        "Path=/; Max-Age=43200; HttpOnly; SameSite=Strict"
+    );
     app.stop().await;
 
     // An https site: Secure and __Host-, for the sign-in form's cookie too.
@@ -354,10 +396,19 @@ async fn operator_posts_need_the_sessions_csrf_field_and_this_sites_origin() {
     let note = |c: &str| editorial(c, "note", &[("note", "forged")]);
     let own = app.base.trim_end_matches('/');
     let status_page = format!("{own}/status");
-    let cases: [(String, Vec<(&str, &str)>, &str); 7] = [
+    type Headers<'a> = Vec<(&'a str, &'a str)>;
+    let cases: [(String, Headers<'_>, &str); 7] = [
         (note(""), vec![("origin", own)], "no CSRF field"),
-        (note(&other_csrf), vec![("origin", own)], "another session's field"),
-        (note(&csrf), vec![("origin", "https://evil.example")], "a cross-origin post"),
+        (
+            note(&other_csrf),
+            vec![("origin", own)],
+            "another session's field",
+        ),
+        (
+            note(&csrf),
+            vec![("origin", "https://evil.example")],
+            "a cross-origin post",
+        ),
         (note(&csrf), vec![("origin", "null")], "an opaque origin"),
         (
             note(&csrf),
@@ -367,7 +418,10 @@ async fn operator_posts_need_the_sessions_csrf_field_and_this_sites_origin() {
         (note(&csrf), vec![], "neither Origin nor Referer"),
         (
             note(&csrf),
-            vec![("origin", "https://evil.example"), ("referer", &status_page)],
+            vec![
+                ("origin", "https://evil.example"),
+                ("referer", &status_page),
+            ],
             "Origin elsewhere, whatever the Referer says",
         ),
     ];
@@ -378,11 +432,16 @@ async fn operator_posts_need_the_sessions_csrf_field_and_this_sites_origin() {
     assert_eq!(note_of(&app, WEEK), None, "nothing was written");
     // The same-origin Referer alone (no Origin) is enough, and so is the Origin.
     let ok = editorial(&csrf, "note", &[("note", "By Referer.")]);
-    let r = ada.post_with("status/editorial", ok, &[("referer", &status_page)]).await;
+    let r = ada
+        .post_with("status/editorial", ok, &[("referer", &status_page)])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(note_of(&app, WEEK).as_deref(), Some("By Referer."));
     let r = ada
-        .post("status/editorial", editorial(&csrf, "pin", &[("paper", "2611.01003")]))
+        .post(
+            "status/editorial",
+            editorial(&csrf, "pin", &[("paper", "2611.01003")]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/status?edition=2026-W48#editorial");
@@ -412,11 +471,21 @@ async fn the_sign_in_form_needs_its_own_cookie_field_and_this_sites_origin() {
     assert!(browser.cookie("paperpost_session").is_none());
     // A wrong password says so, and keeps the typed name.
     let r = browser
-        .post("login", form(&[("csrf", &csrf), ("name", NAME), ("password", "not it at all")]))
+        .post(
+            "login",
+            form(&[
+                ("csrf", &csrf),
+                ("name", NAME),
+                ("password", "not it at all"),
+            ]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let again = r.text().await.unwrap();
-    assert!(again.contains("do not match") && again.contains("value=\"ada\""), "{again}");
+    assert!(
+        again.contains("do not match") && again.contains("value=\"ada\""),
+        "{again}"
+    );
     let r = browser.post("login", body(&csrf)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     app.stop().await;
@@ -445,10 +514,16 @@ async fn signing_out_ends_the_session_and_signing_in_again_rotates_its_id() {
     let r = ada.post("logout", form(&[("csrf", &csrf)])).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/login");
-    assert!(ada.cookie("paperpost_session").is_none(), "the cookie is cleared");
+    assert!(
+        ada.cookie("paperpost_session").is_none(),
+        "the cookie is cleared"
+    );
     assert!(is_sent_to_sign_in(&copy.get("status").await));
     let r = copy
-        .post("status/editorial", editorial(&csrf, "note", &[("note", "after")]))
+        .post(
+            "status/editorial",
+            editorial(&csrf, "note", &[("note", "after")]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(note_of(&app, WEEK), None);
@@ -469,7 +544,10 @@ async fn sessions_end_when_idle_or_past_their_absolute_limit() {
     app.advance(Duration::minutes(31));
     assert!(is_sent_to_sign_in(&idle.get("status").await));
     let r = idle
-        .post("status/editorial", editorial(&csrf, "note", &[("note", "late")]))
+        .post(
+            "status/editorial",
+            editorial(&csrf, "note", &[("note", "late")]),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
@@ -492,9 +570,16 @@ async fn a_new_password_signs_the_operator_out_everywhere() {
     let name = paperpost::domain::OperatorName::parse(NAME).unwrap();
     let new = paperpost::domain::OperatorPassword::parse("a brand new passphrase".into()).unwrap();
     let hash = paperpost::web::hash_password(&new).unwrap();
-    assert!(app.store.set_operator_password(&name, &hash, support::web_app::start_time()).unwrap());
+    assert!(
+        app.store
+            .set_operator_password(&name, &hash, support::web_app::start_time())
+            .unwrap()
+    );
     assert!(is_sent_to_sign_in(&ada.get("status").await));
-    assert_eq!(ada.sign_in(NAME, PASSWORD).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        ada.sign_in(NAME, PASSWORD).await.status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         ada.sign_in(NAME, "a brand new passphrase").await.status(),
         StatusCode::SEE_OTHER

@@ -39,7 +39,11 @@ pub struct PasswordArgs {
     password_env: Option<String>,
 }
 
-pub(super) fn run(settings: &Settings, store: &Store, cmd: OperatorsCommand) -> anyhow::Result<i32> {
+pub(super) fn run(
+    settings: &Settings,
+    store: &Store,
+    cmd: OperatorsCommand,
+) -> anyhow::Result<i32> {
     match cmd {
         OperatorsCommand::Add(args) => set(store, args, true),
         OperatorsCommand::Passwd(args) => set(store, args, false),
@@ -58,7 +62,9 @@ fn set(store: &Store, args: PasswordArgs, add: bool) -> anyhow::Result<i32> {
     };
     let known = store.operator_password_hash(&name)?.is_some();
     if add && known {
-        eprintln!("there is already an operator {name}; `paperpost operators passwd {name}` sets a new password");
+        eprintln!(
+            "there is already an operator {name}; `paperpost operators passwd {name}` sets a new password"
+        );
         return Ok(1);
     }
     if !add && !known {
@@ -94,7 +100,9 @@ fn set(store: &Store, args: PasswordArgs, add: bool) -> anyhow::Result<i32> {
 fn read_password(env: Option<&str>) -> Result<OperatorPassword, String> {
     if let Some(var) = env {
         let value = std::env::var(var).map_err(|_| {
-            format!("--password-env {var}: the environment variable {var} is not set (or not UTF-8)")
+            format!(
+                "--password-env {var}: the environment variable {var} is not set (or not UTF-8)"
+            )
         })?;
         return OperatorPassword::parse(value).map_err(|e| format!("${var}: {e}"));
     }

@@ -57,8 +57,11 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, "add_operator", |db| db
-            .add_operator(name, password_hash, now))
+        dispatch!(self, "add_operator", |db| db.add_operator(
+            name,
+            password_hash,
+            now
+        ))
     }
 
     /// Replaces an operator's password hash and ends every session they have, in one
@@ -80,12 +83,19 @@ impl Store {
 
     /// Every operator by name, with their sessions still open at `now` (neither past their
     /// absolute end nor idle for `idle`).
-    pub fn operators(&self, now: DateTime<Utc>, idle: Duration) -> Result<Vec<Operator>, StoreError> {
+    pub fn operators(
+        &self,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Vec<Operator>, StoreError> {
         dispatch!(self, "operators", |db| db.operators(now, idle))
     }
 
     /// The stored PHC string of an operator's password.
-    pub fn operator_password_hash(&self, name: &OperatorName) -> Result<Option<String>, StoreError> {
+    pub fn operator_password_hash(
+        &self,
+        name: &OperatorName,
+    ) -> Result<Option<String>, StoreError> {
         dispatch!(self, "operator_password_hash", |db| db
             .operator_password_hash(name))
     }
@@ -130,8 +140,12 @@ impl Store {
         now: DateTime<Utc>,
         limits: &LoginLimits,
     ) -> Result<LoginVerdict, StoreError> {
-        dispatch!(self, "record_login_attempt", |db| db
-            .record_login_attempt(ip_key, account_key, now, limits))
+        dispatch!(self, "record_login_attempt", |db| db.record_login_attempt(
+            ip_key,
+            account_key,
+            now,
+            limits
+        ))
     }
 
     /// The attempt `attempt_id` signed in: it and the account's earlier failures are

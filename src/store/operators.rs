@@ -20,7 +20,8 @@ pub(super) const SET_PASSWORD: &str =
 pub(super) const END_SESSIONS_OF: &str = "DELETE FROM operator_sessions WHERE operator_id = $1";
 pub(super) const REMOVE_OPERATOR: &str = "DELETE FROM operators WHERE name = $1";
 /// `$1` now, `$2` the last moment a session seen then is still live (now − idle limit).
-pub(super) const LIST_OPERATORS: &str = "SELECT o.name, o.created_at, o.password_set_at, o.last_sign_in_at,
+pub(super) const LIST_OPERATORS: &str =
+    "SELECT o.name, o.created_at, o.password_set_at, o.last_sign_in_at,
         (SELECT COUNT(*) FROM operator_sessions s
          WHERE s.operator_id = o.id AND s.expires_at > $1 AND s.last_seen > $2)
      FROM operators o";
@@ -96,7 +97,11 @@ pub(super) fn to_session(
 }
 
 /// The refusal once the window's failures are counted, `None` when the attempt may go on.
-pub(super) fn over_limit(from_ip: i64, for_account: i64, limits: &LoginLimits) -> Option<LoginVerdict> {
+pub(super) fn over_limit(
+    from_ip: i64,
+    for_account: i64,
+    limits: &LoginLimits,
+) -> Option<LoginVerdict> {
     if from_ip >= i64::from(limits.per_ip) {
         Some(LoginVerdict::IpLimited)
     } else if for_account >= i64::from(limits.per_account) {
@@ -150,7 +155,13 @@ impl Sqlite {
         let mut stmt = conn.prepare(LIST_OPERATORS)?;
         let rows = stmt
             .query_map(params![ts(now), ts(now - idle)], |r| {
-                Ok(to_operator(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok(to_operator(
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(by_name(rows))
@@ -243,11 +254,9 @@ impl Sqlite {
         if let Some(refused) = over_limit(from_ip, for_account, limits) {
             return Ok(refused);
         }
-        let id: i64 = tx.query_row(
-            INSERT_ATTEMPT,
-            params![ts(now), ip_key, account_key],
-            |r| r.get(0),
-        )?;
+        let id: i64 = tx.query_row(INSERT_ATTEMPT, params![ts(now), ip_key, account_key], |r| {
+            r.get(0)
+        })?;
         tx.commit()?;
         Ok(LoginVerdict::Allowed(id))
     }
@@ -275,7 +284,11 @@ mod tests {
 
     const IDLE: Duration = Duration::minutes(30);
 
-    fn session<'a>(id: &'a str, who: Option<&'a OperatorName>, now: DateTime<Utc>) -> NewSession<'a> {
+    fn session<'a>(
+        id: &'a str,
+        who: Option<&'a OperatorName>,
+        now: DateTime<Utc>,
+    ) -> NewSession<'a> {
         NewSession {
             id_hash: id,
             operator: who,
@@ -300,7 +313,11 @@ mod tests {
             !store.add_operator(&ada, "$argon2id$two", t0()).unwrap(),
             "a name is taken once"
         );
-        assert!(store.add_operator(&name("bob.b"), "$argon2id$b", t0()).unwrap());
+        assert!(
+            store
+                .add_operator(&name("bob.b"), "$argon2id$b", t0())
+                .unwrap()
+        );
         assert_eq!(
             store.operator_password_hash(&ada).unwrap().as_deref(),
             Some("$argon2id$one")
@@ -319,8 +336,16 @@ mod tests {
 
         // A new password ends the operator's sessions.
         let later = t0() + Duration::minutes(1);
-        assert!(store.set_operator_password(&ada, "$argon2id$new", later).unwrap());
-        assert!(!store.set_operator_password(&name("eve"), "$x", later).unwrap());
+        assert!(
+            store
+                .set_operator_password(&ada, "$argon2id$new", later)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_operator_password(&name("eve"), "$x", later)
+                .unwrap()
+        );
         assert_eq!(store.operator_session("s1", later, IDLE).unwrap(), None);
         let ada_row = &store.operators(later, IDLE).unwrap()[0];
         assert_eq!((ada_row.password_set_at, ada_row.open_sessions), (later, 0));
@@ -345,7 +370,10 @@ mod tests {
             .unwrap();
         let found = store.operator_session("s1", t0(), IDLE).unwrap().unwrap();
         assert_eq!(found.operator.as_deref(), Some("ada"));
-        assert_eq!((found.kind, found.csrf.as_str()), (SessionKind::Password, "csrf-of-the-session"));
+        assert_eq!(
+            (found.kind, found.csrf.as_str()),
+            (SessionKind::Password, "csrf-of-the-session")
+        );
 
         // Used every 29 minutes it stays alive up to its absolute end, and no further.
         let mut now = t0();
@@ -359,7 +387,12 @@ mod tests {
             .create_operator_session(&session("s2", Some(&ada), t0()), IDLE)
             .unwrap();
         let idle_end = t0() + IDLE;
-        assert!(store.operator_session("s2", idle_end - Duration::seconds(1), IDLE).unwrap().is_some());
+        assert!(
+            store
+                .operator_session("s2", idle_end - Duration::seconds(1), IDLE)
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(
             store
                 .operator_session("s2", idle_end - Duration::seconds(1) + IDLE, IDLE)
@@ -404,7 +437,10 @@ mod tests {
                 .unwrap()
         };
         for _ in 0..3 {
-            assert!(matches!(attempt("ip1", "ada", t0()), LoginVerdict::Allowed(_)));
+            assert!(matches!(
+                attempt("ip1", "ada", t0()),
+                LoginVerdict::Allowed(_)
+            ));
         }
         assert_eq!(attempt("ip1", "ada", t0()), LoginVerdict::AccountLimited);
         assert_eq!(
@@ -413,11 +449,17 @@ mod tests {
             "the account is throttled whatever the IP"
         );
         for account in ["b", "c"] {
-            assert!(matches!(attempt("ip1", account, t0()), LoginVerdict::Allowed(_)));
+            assert!(matches!(
+                attempt("ip1", account, t0()),
+                LoginVerdict::Allowed(_)
+            ));
         }
         assert_eq!(attempt("ip1", "d", t0()), LoginVerdict::IpLimited);
         let after = t0() + LIMITS.window + Duration::seconds(1);
-        assert!(matches!(attempt("ip1", "ada", after), LoginVerdict::Allowed(_)));
+        assert!(matches!(
+            attempt("ip1", "ada", after),
+            LoginVerdict::Allowed(_)
+        ));
 
         // A success clears the account's failures (and its own row).
         for _ in 0..2 {
@@ -428,7 +470,10 @@ mod tests {
         };
         store.login_succeeded(id, "eve").unwrap();
         for _ in 0..3 {
-            assert!(matches!(attempt("ip5", "eve", after), LoginVerdict::Allowed(_)));
+            assert!(matches!(
+                attempt("ip5", "eve", after),
+                LoginVerdict::Allowed(_)
+            ));
         }
     }
 
@@ -437,7 +482,9 @@ mod tests {
         let (stores, _dir) = stores_on_one_database(8);
         let now = t0();
         let verdicts = race(&stores, |_, store| {
-            store.record_login_attempt("ip", "ada", now, &LIMITS).unwrap()
+            store
+                .record_login_attempt("ip", "ada", now, &LIMITS)
+                .unwrap()
         });
         let allowed = verdicts
             .iter()

@@ -69,9 +69,7 @@ impl WebError {
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebError::Csrf | WebError::SignInFirst | WebError::CrossOrigin => {
-                StatusCode::FORBIDDEN
-            }
+            WebError::Csrf | WebError::SignInFirst | WebError::CrossOrigin => StatusCode::FORBIDDEN,
             WebError::SignInThrottled(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

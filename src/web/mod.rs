@@ -198,15 +198,43 @@ impl WebSettings {
             ));
         }
         let ranges = [
-            ("operator_idle_minutes", self.operator_idle_minutes, 1, 24 * 60),
-            ("operator_session_hours", self.operator_session_hours, 1, 24 * 30),
-            ("max_login_failures_per_ip", self.max_login_failures_per_ip, 1, 10_000),
-            ("max_login_failures_per_account", self.max_login_failures_per_account, 1, 10_000),
-            ("login_window_minutes", self.login_window_minutes, 1, 24 * 60),
+            (
+                "operator_idle_minutes",
+                self.operator_idle_minutes,
+                1,
+                24 * 60,
+            ),
+            (
+                "operator_session_hours",
+                self.operator_session_hours,
+                1,
+                24 * 30,
+            ),
+            (
+                "max_login_failures_per_ip",
+                self.max_login_failures_per_ip,
+                1,
+                10_000,
+            ),
+            (
+                "max_login_failures_per_account",
+                self.max_login_failures_per_account,
+                1,
+                10_000,
+            ),
+            (
+                "login_window_minutes",
+                self.login_window_minutes,
+                1,
+                24 * 60,
+            ),
         ];
         for (key, value, lo, hi) in ranges {
             if !(lo..=hi).contains(&value) {
-                return Err((key, format!("must be between {lo} and {hi} (it is {value})")));
+                return Err((
+                    key,
+                    format!("must be between {lo} and {hi} (it is {value})"),
+                ));
             }
         }
         if self.operator_idle_minutes > self.operator_session_hours * 60 {

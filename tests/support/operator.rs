@@ -199,4 +199,3 @@ pub fn set_cookies(r: &Response) -> Vec<String> {
 pub fn note_of(app: &TestApp, edition: &str) -> Option<String> {
     app.store.editorial(edition).unwrap().note
 }
-

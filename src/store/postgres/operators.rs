@@ -4,7 +4,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Postgres;
 use super::pool::Sql;
-use crate::domain::{LoginLimits, LoginVerdict, NewSession, Operator, OperatorName, OperatorSession};
+use crate::domain::{
+    LoginLimits, LoginVerdict, NewSession, Operator, OperatorName, OperatorSession,
+};
 use crate::store::operators::*;
 use crate::store::ts;
 
@@ -20,10 +22,9 @@ impl Postgres {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let n = self.conn()?.execute(
-            INSERT_OPERATOR,
-            &[&name.as_ref(), &password_hash, &ts(now)],
-        )?;
+        let n = self
+            .conn()?
+            .execute(INSERT_OPERATOR, &[&name.as_ref(), &password_hash, &ts(now)])?;
         Ok(n == 1)
     }
 
@@ -114,9 +115,9 @@ impl Postgres {
         if conn.execute(TOUCH_SESSION, &[&ts(now), &id_hash, &ts(now - idle)])? == 0 {
             return Ok(None);
         }
-        Ok(conn.query_opt(READ_SESSION, &[&id_hash])?.and_then(|r| {
-            to_session(r.get(0), r.get::<_, &str>(1), r.get(2), r.get(3), r.get(4))
-        }))
+        Ok(conn
+            .query_opt(READ_SESSION, &[&id_hash])?
+            .and_then(|r| to_session(r.get(0), r.get::<_, &str>(1), r.get(2), r.get(3), r.get(4))))
     }
 
     pub(in crate::store) fn delete_operator_session(&self, id_hash: &str) -> anyhow::Result<bool> {

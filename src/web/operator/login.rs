@@ -67,9 +67,17 @@ pub(crate) async fn sign_in(
     let account: String = typed.trim().chars().take(64).collect();
     let pre = cookie(&headers, &cookie_name(&state, LOGIN_COOKIE)).filter(|v| v.len() == 64);
     let presented = form.get(CSRF_FIELD).unwrap_or_default();
-    if !pre.is_some_and(|pre| constant_time_eq(form_field(&state, pre).as_bytes(), presented.as_bytes())) {
+    if !pre.is_some_and(|pre| {
+        constant_time_eq(form_field(&state, pre).as_bytes(), presented.as_bytes())
+    }) {
         let problem = "The sign-in form had expired or was not this site's. Please sign in again.";
-        return Ok(form_answer(&state, &headers, StatusCode::FORBIDDEN, Some(problem), &account));
+        return Ok(form_answer(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some(problem),
+            &account,
+        ));
     }
 
     // Counted before the password is looked at, whether or not the name exists.
@@ -82,14 +90,20 @@ pub(crate) async fn sign_in(
     let attempt = match verdict {
         LoginVerdict::Allowed(id) => id,
         refused => {
-            let by = if refused == LoginVerdict::IpLimited { "client IP" } else { "account" };
+            let by = if refused == LoginVerdict::IpLimited {
+                "client IP"
+            } else {
+                "account"
+            };
             tracing::warn!(
                 ip = %shown(ip),
                 account = ?account,
                 limit = by,
                 "sign-in throttled: too many failed sign-ins"
             );
-            return Err(WebError::SignInThrottled(state.settings.login_window_minutes));
+            return Err(WebError::SignInThrottled(
+                state.settings.login_window_minutes,
+            ));
         }
     };
 
@@ -103,7 +117,13 @@ pub(crate) async fn sign_in(
     let Some(name) = name.filter(|_| matches) else {
         tracing::info!(ip = %shown(ip), account = ?account, "sign-in failed: wrong name or password");
         let problem = "That name and password do not match an operator's.";
-        return Ok(form_answer(&state, &headers, StatusCode::FORBIDDEN, Some(problem), &account));
+        return Ok(form_answer(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some(problem),
+            &account,
+        ));
     };
 
     let replaces = cookie(&headers, &cookie_name(&state, SESSION_COOKIE)).map(hash_id);

@@ -43,9 +43,7 @@ pub(crate) fn same_origin(headers: &HeaderMap, site: &Url, loopback_peer: bool) 
 /// `127.0.0.1`, `[::1]` or `localhost`, with or without a port.
 fn is_loopback_host(host: &str) -> bool {
     let name = match host.rsplit_once(':') {
-        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
-            name
-        }
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     };
     matches!(
@@ -72,22 +70,53 @@ mod tests {
     #[test]
     fn only_the_sites_own_origin_passes() {
         let site = Url::parse("https://papers.example.org/news/").unwrap();
-        let cases: [(&[(&str, &str)], bool, &str); 12] = [
-            (&[("origin", "https://papers.example.org")], true, "the origin"),
-            (&[("origin", "https://papers.example.org:443")], true, "the default port spelled out"),
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Headers<'_>, bool, &str); 12] = [
+            (
+                &[("origin", "https://papers.example.org")],
+                true,
+                "the origin",
+            ),
+            (
+                &[("origin", "https://papers.example.org:443")],
+                true,
+                "the default port spelled out",
+            ),
             (&[("origin", "https://evil.example")], false, "another site"),
-            (&[("origin", "http://papers.example.org")], false, "another scheme"),
-            (&[("origin", "https://papers.example.org:8443")], false, "another port"),
-            (&[("origin", "https://papers.example.org.evil.example")], false, "a longer host"),
+            (
+                &[("origin", "http://papers.example.org")],
+                false,
+                "another scheme",
+            ),
+            (
+                &[("origin", "https://papers.example.org:8443")],
+                false,
+                "another port",
+            ),
+            (
+                &[("origin", "https://papers.example.org.evil.example")],
+                false,
+                "a longer host",
+            ),
             (&[("origin", "null")], false, "an opaque origin"),
             (
-                &[("referer", "https://papers.example.org/news/status?edition=2026-W48")],
+                &[(
+                    "referer",
+                    "https://papers.example.org/news/status?edition=2026-W48",
+                )],
                 true,
                 "no Origin: the Referer on the site",
             ),
-            (&[("referer", "https://evil.example/papers.example.org")], false, "a Referer elsewhere"),
             (
-                &[("origin", "https://evil.example"), ("referer", "https://papers.example.org/")],
+                &[("referer", "https://evil.example/papers.example.org")],
+                false,
+                "a Referer elsewhere",
+            ),
+            (
+                &[
+                    ("origin", "https://evil.example"),
+                    ("referer", "https://papers.example.org/"),
+                ],
                 false,
                 "Origin wins over Referer",
             ),
@@ -110,11 +139,22 @@ mod tests {
         for (host, origin) in ok {
             let h = headers(&[("host", host), ("origin", origin)]);
             assert!(same_origin(&h, &site, true), "{host}");
-            assert!(!same_origin(&h, &site, false), "{host}: only for a loopback peer");
+            assert!(
+                !same_origin(&h, &site, false),
+                "{host}: only for a loopback peer"
+            );
         }
         let refused = [
-            ("127.0.0.1:8080", "http://127.0.0.1:3000", "another local port"),
-            ("evil.example:8080", "http://evil.example:8080", "a rebound name"),
+            (
+                "127.0.0.1:8080",
+                "http://127.0.0.1:3000",
+                "another local port",
+            ),
+            (
+                "evil.example:8080",
+                "http://evil.example:8080",
+                "a rebound name",
+            ),
             ("127.0.0.1:8080", "https://127.0.0.1:8080", "another scheme"),
         ];
         for (host, origin, why) in refused {

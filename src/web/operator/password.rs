@@ -87,7 +87,10 @@ mod tests {
     fn a_hash_is_argon2id_with_owasp_parameters_and_verifies_only_its_password() {
         let password = OperatorPassword::parse("correct horse battery".into()).unwrap();
         let hash = hash_password(&password).unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(!hash.contains("correct"));
         assert!(verify(Some(&hash), "correct horse battery"));
         assert!(!verify(Some(&hash), "correct horse batterY"));

@@ -137,7 +137,11 @@ impl FromRequest<Shared> for OperatorForm {
         let Some(operator) = current(state, &parts.headers, loopback).await? else {
             return Err(WebError::SignInFirst);
         };
-        if !same_origin(&parts.headers, &state.base_url, peer.is_some_and(is_loopback)) {
+        if !same_origin(
+            &parts.headers,
+            &state.base_url,
+            peer.is_some_and(is_loopback),
+        ) {
             tracing::warn!(
                 operator = operator.who(),
                 "an operator form came from another origin (or said none): refused"
@@ -316,8 +320,14 @@ mod tests {
     #[test]
     fn cookies_are_read_by_exact_name_from_every_cookie_header() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, "a=1; paperpost_session=abc".parse().unwrap());
-        h.append(header::COOKIE, "__Host-paperpost_session=def".parse().unwrap());
+        h.append(
+            header::COOKIE,
+            "a=1; paperpost_session=abc".parse().unwrap(),
+        );
+        h.append(
+            header::COOKIE,
+            "__Host-paperpost_session=def".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, "paperpost_session"), Some("abc"));
         assert_eq!(cookie(&h, "__Host-paperpost_session"), Some("def"));
         assert_eq!(cookie(&h, "paperpost_sess"), None);
