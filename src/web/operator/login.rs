@@ -202,15 +202,13 @@ fn login_page(state: &AppState, csrf: &str, problem: Option<&str>, name: &str) -
                 }
                 form #login-form method="post" action=(state.path("login")) {
                     input type="hidden" name=(CSRF_FIELD) value=(csrf);
-                    p {
+                    div.field {
                         label for="login-name" { "Name" }
-                        br;
-                        input #login-name name="name" autocomplete="username" required
-                            maxlength="64" value=(name);
+                        input #login-name type="text" name="name" autocomplete="username"
+                            required maxlength="64" value=(name);
                     }
-                    p {
+                    div.field {
                         label for="login-password" { "Password" }
-                        br;
                         input #login-password type="password" name="password"
                             autocomplete="current-password" required;
                     }
