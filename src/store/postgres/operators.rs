@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Postgres;
+use super::attempts::lock_keys;
 use super::pool::Sql;
 use crate::domain::{
     LoginLimits, LoginVerdict, NewSession, Operator, OperatorName, OperatorSession,
@@ -137,14 +138,7 @@ impl Postgres {
     ) -> anyhow::Result<LoginVerdict> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
-            &[&LOCK_IP, &ip_key],
-        )?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
-            &[&LOCK_ACCOUNT, &account_key],
-        )?;
+        lock_keys(&mut tx, &[(LOCK_IP, ip_key), (LOCK_ACCOUNT, account_key)])?;
         let since = ts(now - limits.window);
         tx.execute(FORGET_OLD_ATTEMPTS, &[&since])?;
         let from_ip: i64 = tx.query_one(FAILURES_FROM_IP, &[&ip_key, &since])?.get(0);

@@ -67,17 +67,20 @@ pub(crate) async fn sign_in(
     let account: String = typed.trim().chars().take(64).collect();
     let pre = cookie(&headers, &cookie_name(&state, LOGIN_COOKIE)).filter(|v| v.len() == 64);
     let presented = form.get(CSRF_FIELD).unwrap_or_default();
-    if !pre.is_some_and(|pre| {
-        constant_time_eq(form_field(&state, pre).as_bytes(), presented.as_bytes())
-    }) {
-        let problem = "The sign-in form had expired or was not this site's. Please sign in again.";
-        return Ok(form_answer(
+    // The form again, saying what went wrong (403: no session was opened).
+    let again = |problem| {
+        Ok(form_answer(
             &state,
             &headers,
             StatusCode::FORBIDDEN,
             Some(problem),
             &account,
-        ));
+        ))
+    };
+    if !pre.is_some_and(|pre| {
+        constant_time_eq(form_field(&state, pre).as_bytes(), presented.as_bytes())
+    }) {
+        return again("The sign-in form had expired or was not this site's. Please sign in again.");
     }
 
     // Counted before the password is looked at, whether or not the name exists.
@@ -116,14 +119,7 @@ pub(crate) async fn sign_in(
     let matches = password::check(stored, password).await?;
     let Some(name) = name.filter(|_| matches) else {
         tracing::info!(ip = %shown(ip), account = ?account, "sign-in failed: wrong name or password");
-        let problem = "That name and password do not match an operator's.";
-        return Ok(form_answer(
-            &state,
-            &headers,
-            StatusCode::FORBIDDEN,
-            Some(problem),
-            &account,
-        ));
+        return again("That name and password do not match an operator's.");
     };
 
     let replaces = cookie(&headers, &cookie_name(&state, SESSION_COOKIE)).map(hash_id);

@@ -1,6 +1,6 @@
 //! Operators' passwords, stored as Argon2id PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$
 //! salt$hash`) by RustCrypto's `argon2`: 19 MiB of memory, 2 passes, 1 lane — the first of
-//! OWASP's recommended Argon2id settings (Password Storage Cheat Sheet), about 30 ms on one
+//! OWASP's recommended Argon2id settings (Password Storage Cheat Sheet), about 40 ms of one
 //! core here. The parameters travel in each string, so a hash made with other ones still
 //! verifies.
 //!
