@@ -1,7 +1,7 @@
 //! WEB: `paperpost serve` — the sign-up form, double opt-in, preferences, one-click
 //! unsubscribe (RFC 8058), the public archive with its Atom feed, each reader's web copies
-//! of their digests and private Atom feed, the operator's status page (with the editor's
-//! note and picks), and previews.
+//! of their digests and private Atom feed, the operators' sign-in and status page (with the
+//! editor's note and picks), and previews.
 //!
 //! Pages are maud markup in the emails' look (`templates/site.css` plus the email CSS for
 //! the paper cards) and work without JavaScript. Handlers are thin: they parse the request,

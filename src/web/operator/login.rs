@@ -10,7 +10,7 @@
 //! id is rotated at sign-in) and forgets the account's failures.
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,7 +19,7 @@ use maud::{Markup, html};
 use super::password;
 use super::session::{
     CSRF_FIELD, LOGIN_COOKIE, OperatorForm, SESSION_COOKIE, cookie, cookie_name, hash_id,
-    is_loopback, open, private_page, random_secret, set_cookie,
+    is_loopback, open, peer, private_page, random_secret, set_cookie,
 };
 use crate::domain::{LoginVerdict, OperatorName};
 use crate::store::constant_time_eq;
@@ -38,12 +38,7 @@ impl FromRequestParts<Shared> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &Shared) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+        Ok(Peer(peer(parts)))
     }
 }
 
