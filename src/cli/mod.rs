@@ -9,6 +9,7 @@ mod fetch;
 mod init;
 mod listmonk;
 mod preview;
+mod seed;
 mod send;
 mod serve;
 mod store;
@@ -64,7 +65,7 @@ pub enum Command {
     /// failures), editions and the delivery queue.
     Status(serve::StatusArgs),
     /// Add, edit, show, list, remove, import and export subscribers (CSV: paperpost's or
-    /// listmonk's).
+    /// listmonk's), and seed a reader's profile from their library file.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
     /// Record that a reader likes a paper: their digests get a "More like what you liked"
