@@ -151,17 +151,19 @@ fn entry<'s>(
         return Err(format!("entry `{key}` could not be read"));
     };
     let get = |k: &str| e.get(k).map(|c| c.format_verbatim());
+    // `~` is TeX's unbreakable space.
+    let text = |k: &str| get(k).map(|v| v.replace('~', " "));
     let mut f = Fields::default();
-    if let Some(t) = get("title") {
+    if let Some(t) = text("title") {
         f.set_title(&t);
     }
-    if let Some(a) = get("abstract") {
+    if let Some(a) = text("abstract") {
         f.set_abstract(&a);
     }
     match e.get_as::<Vec<Person>>("author") {
-        Ok(people) => f.authors = people.iter().map(person).collect(),
+        Ok(people) => f.authors = people.iter().map(|p| person(p).replace('~', " ")).collect(),
         Err(_) => {
-            if let Some(a) = get("author") {
+            if let Some(a) = text("author") {
                 f.authors = a.split(" and ").map(str::to_string).collect();
             }
         }

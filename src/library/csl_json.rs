@@ -5,7 +5,8 @@
 //!
 //! The document is parsed by serde_json (its nesting limit keeps deep input off the stack);
 //! a syntax error refuses the file at its line. Where each item starts is found by a small
-//! iterative scan of the top-level array, so a bad item is reported by its line.
+//! iterative scan of the top-level array, so a bad item is reported by its line. An item
+//! with no bibliographic field at all (only an id, a type, notes) is skipped.
 use serde_json::Value;
 
 use super::entry::{BadEntry, Fields};
@@ -44,8 +45,12 @@ pub(super) fn read(text: &str, lines: &LineIndex, out: &mut Reading) -> Result<(
             });
             continue;
         };
-        match fields(item).finish(line) {
+        let fields = fields(item);
+        let bare = fields.is_bare();
+        match fields.finish(line) {
             Ok(e) => out.entries.push(e),
+            // An item with only an id, a type and notes (pandoc writes BibLaTeX's sets so).
+            Err(_) if bare => out.skipped += 1,
             Err(bad) => out.bad.push(bad),
         }
     }
@@ -203,6 +208,7 @@ mod tests {
         assert_eq!(lib.entries[1].line, 10);
         assert_eq!(lib.entries[1].year, Some(2020));
         assert_eq!(lib.bad[0].line, 11);
+        assert_eq!(lib.skipped, 1);
     }
 
     #[test]

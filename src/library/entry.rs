@@ -73,6 +73,23 @@ pub(crate) struct Fields {
 }
 
 impl Fields {
+    /// Nothing was read at all (an empty record).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.is_bare() && self.texts.is_empty()
+    }
+
+    /// No bibliographic field: no title, abstract, author, date, id or link (free text
+    /// aside) — a container or a note, not a paper.
+    pub(crate) fn is_bare(&self) -> bool {
+        self.title.is_none()
+            && self.abstract_text.is_none()
+            && self.authors.is_empty()
+            && self.dates.is_empty()
+            && self.eprints.is_empty()
+            && self.dois.is_empty()
+            && self.urls.is_empty()
+    }
+
     pub(crate) fn set_title(&mut self, v: &str) {
         if self.title.as_deref().is_none_or(str::is_empty) {
             self.title = Some(v.to_string());

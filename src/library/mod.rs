@@ -100,7 +100,8 @@ pub struct Library {
     pub format: Format,
     pub entries: Vec<LibraryEntry>,
     pub bad: Vec<BadEntry>,
-    /// Blocks that are not papers and were passed over (BibLaTeX `@set`/`@xdata`).
+    /// Blocks that are not papers and were passed over (BibLaTeX `@set`/`@xdata`, empty
+    /// RIS records).
     pub skipped: usize,
 }
 

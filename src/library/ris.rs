@@ -3,7 +3,7 @@
 //! A record runs from `TY  - ` to `ER  - `; each line is a two-character tag, two spaces
 //! (some writers use one), `-`, a space and the value; a line without a tag continues the
 //! value before it. Lines before the first record (JSTOR's `Provider:` header) are not
-//! records. Written here rather than taken from a crate: it is a line format of a few tags,
+//! records; a record with nothing between `TY` and `ER` is skipped. Written here rather than taken from a crate: it is a line format of a few tags,
 //! and no maintained Rust crate reads it.
 use super::Reading;
 use super::entry::Fields;
@@ -41,6 +41,11 @@ pub(super) fn read(text: &str, out: &mut Reading) {
     let mut last: Option<(&str, usize)> = None;
     let finish = |record: Option<(usize, Fields)>, out: &mut Reading| {
         if let Some((line, fields)) = record {
+            if fields.is_empty() {
+                // `TY` and `ER` with nothing between: JabRef's export of a set.
+                out.skipped += 1;
+                return;
+            }
             match fields.finish(line) {
                 Ok(e) => out.entries.push(e),
                 Err(bad) => out.bad.push(bad),
