@@ -20,6 +20,14 @@ fn read(name: &str) -> Library {
     library::read(&fixture(name), Some(name), None).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// The arXiv ids of the entries that have one, in file order.
+fn arxiv_ids(lib: &Library) -> Vec<String> {
+    lib.entries
+        .iter()
+        .filter_map(|e| e.arxiv.as_ref().map(|i| i.to_string()))
+        .collect()
+}
+
 /// Each entry as `line key`, the key being its arXiv id, else its DOI, else its title.
 fn keys(lib: &Library) -> Vec<String> {
     lib.entries
@@ -108,13 +116,8 @@ fn a_jabref_library_reads_every_entry_with_its_arxiv_ids_and_skips_sets_strings_
     assert!(lib.bad.is_empty(), "{:?}", lib.bad);
     assert_eq!(lib.skipped, 2, "the two @Set entries");
     assert_eq!(lib.entries.len(), 89);
-    let arxiv: Vec<String> = lib
-        .entries
-        .iter()
-        .filter_map(|e| e.arxiv.as_ref().map(|i| i.to_string()))
-        .collect();
     assert_eq!(
-        arxiv,
+        arxiv_ids(&lib),
         [
             "math/0307200",
             "math/0307200",
@@ -129,8 +132,7 @@ fn a_jabref_library_reads_every_entry_with_its_arxiv_ids_and_skips_sets_strings_
         .unwrap();
     assert_eq!(angenendt.line, 33);
     assert_eq!(
-        angenendt.title,
-        "In Honore Salvatoris – Vom Sinn und Unsinn der Patrozinienkunde",
+        angenendt.title, "In Honore Salvatoris – Vom Sinn und Unsinn der Patrozinienkunde",
         "`~` is a space, `--` a dash"
     );
     assert_eq!(angenendt.year, Some(2002));
@@ -148,19 +150,20 @@ fn jabrefs_ris_export_and_pandocs_csl_json_read_every_record() {
     assert_eq!(ris.format, Format::Ris);
     assert_eq!(ris.entries.len(), 89);
     assert!(ris.bad.is_empty(), "{:?}", ris.bad);
-    assert_eq!(ris.skipped, 2, "the empty records JabRef writes for its two sets");
+    assert_eq!(
+        ris.skipped, 2,
+        "the empty records JabRef writes for its two sets"
+    );
     let csl = read("pandoc_2.17_csl_biblatex_examples.json");
     assert_eq!(csl.format, Format::CslJson);
     assert_eq!(csl.entries.len(), 89);
     assert!(csl.bad.is_empty(), "{:?}", csl.bad);
-    assert_eq!(csl.skipped, 2, "pandoc writes the two sets as items with only a note");
-    let arxiv: Vec<String> = csl
-        .entries
-        .iter()
-        .filter_map(|e| e.arxiv.as_ref().map(|i| i.to_string()))
-        .collect();
     assert_eq!(
-        arxiv,
+        csl.skipped, 2,
+        "pandoc writes the two sets as items with only a note"
+    );
+    assert_eq!(
+        arxiv_ids(&csl),
         [
             "math/0307200",
             "math/0307200",
@@ -220,17 +223,7 @@ fn database_exports_in_ris_bibtex_and_csv_give_their_dois() {
 
 // --- the command line ---
 
-fn paperpost(config: &Path, args: &[&str]) -> Output {
-    cli::output(cli::command(config, args).env("RUST_LOG", "off"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use cli::{quiet as paperpost, stderr, stdout};
 
 /// A newsletter in `dir` whose file source holds HF Daily Papers of 2024-10-25.
 fn newsletter(dir: &Path) -> PathBuf {

@@ -72,10 +72,19 @@ fn newsletter_with_history(smtp: &SmtpServer) -> Newsletter {
         &["like", "ada@example.org", "arXiv:2410.18975v1"],
     );
     let library = n.dir.path().join("library.csv");
-    std::fs::write(&library, "arxiv,title\n2410.18975,\n,A paper paperpost lacks\n").unwrap();
+    std::fs::write(
+        &library,
+        "arxiv,title\n2410.18975,\n,A paper paperpost lacks\n",
+    )
+    .unwrap();
     ok(
         &n.config,
-        &["subscribers", "seed", "ada@example.org", library.to_str().unwrap()],
+        &[
+            "subscribers",
+            "seed",
+            "ada@example.org",
+            library.to_str().unwrap(),
+        ],
     );
     ok(&n.config, &["send"]);
     let to_cyd = smtp

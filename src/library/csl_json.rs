@@ -195,7 +195,8 @@ mod tests {
     "issued": {"date-parts": [["2017", 6, 12]]}
   },
   {"type": "article-journal", "title": "Published", "DOI": "10.1000/XY", "issued": {"raw": "2020-01"}},
-  {"type": "article-journal", "note": "nothing to key it by"}
+  {"type": "article-journal", "author": [{"family": "Nobody"}], "note": "no key"},
+  {"id": "set", "type": "", "annote": "a set, not a paper"}
 ]"#,
             Format::CslJson,
         )

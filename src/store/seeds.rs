@@ -101,30 +101,13 @@ impl Sqlite {
             params![subscriber_id, source.content_hash],
             |r| r.get(0),
         )?;
-        let mut tally = SeedTally {
-            removed,
-            ..SeedTally::default()
-        };
+        let (rows, mut tally) = plan_import(&existing, &seeds, import_id, removed);
         {
             let mut upsert = tx.prepare_cached(&format!(
                 "INSERT INTO seeds (subscriber_id, {SEED_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT (subscriber_id, seed_key) DO UPDATE SET
-                     import_id = excluded.import_id, line = excluded.line,
-                     arxiv_id = excluded.arxiv_id, doi = excluded.doi, title = excluded.title,
-                     abstract = excluded.abstract, authors = excluded.authors,
-                     year = excluded.year, paper_id = excluded.paper_id"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) {UPSERT_SEED}"
             ))?;
-            for seed in &seeds {
-                let row = StoredSeed::new(seed, import_id);
-                match existing.get(&row.key) {
-                    Some(old) if *old == row => {
-                        tally.unchanged += 1;
-                        continue;
-                    }
-                    Some(_) => tally.updated += 1,
-                    None => tally.added += 1,
-                }
+            for row in rows {
                 upsert.execute(params![
                     subscriber_id,
                     row.key,
@@ -274,6 +257,41 @@ impl StoredSeed {
             paper: s.paper.as_ref().map(|p| p.as_str().to_string()),
         }
     }
+}
+
+/// The conflict clause of a seed's upsert: the newer file's version of a paper wins.
+pub(super) const UPSERT_SEED: &str = "ON CONFLICT (subscriber_id, seed_key) DO UPDATE SET
+    import_id = excluded.import_id, line = excluded.line,
+    arxiv_id = excluded.arxiv_id, doi = excluded.doi, title = excluded.title,
+    abstract = excluded.abstract, authors = excluded.authors,
+    year = excluded.year, paper_id = excluded.paper_id";
+
+/// The rows an import writes (a seed already stored exactly so is left alone) and its
+/// tally so far (`total` is counted after the writes).
+pub(super) fn plan_import(
+    existing: &HashMap<String, StoredSeed>,
+    seeds: &[&NewSeed],
+    import_id: i64,
+    removed: usize,
+) -> (Vec<StoredSeed>, SeedTally) {
+    let mut tally = SeedTally {
+        removed,
+        ..SeedTally::default()
+    };
+    let mut rows = Vec::new();
+    for seed in seeds {
+        let row = StoredSeed::new(seed, import_id);
+        match existing.get(&row.key) {
+            Some(old) if *old == row => {
+                tally.unchanged += 1;
+                continue;
+            }
+            Some(_) => tally.updated += 1,
+            None => tally.added += 1,
+        }
+        rows.push(row);
+    }
+    (rows, tally)
 }
 
 /// A file's seeds, one per key: the first entry of a key wins (a file listing a paper
@@ -529,38 +547,33 @@ mod tests {
         let store = Store::for_tests().unwrap();
         let ada = reader(&store, "ada@example.org");
         let t = Utc::now();
+        let import = |file: &str, seeds: &[NewSeed], mode, max, at| {
+            store
+                .import_seeds(ada, &source(file, file), seeds, mode, max, at)
+                .unwrap()
+        };
+        // (added, updated, unchanged, removed, total)
+        let imported = |a, u, c, r, total| {
+            SeedImport::Imported(SeedTally {
+                added: a,
+                updated: u,
+                unchanged: c,
+                removed: r,
+                total,
+            })
+        };
         let a = [
             seed(Some("2410.00001"), None, "One", 1),
             seed(None, None, "Two", 5),
         ];
-        let first = store
-            .import_seeds(ada, &source("a.bib", "h1"), &a, SeedMode::Merge, 10, t)
-            .unwrap();
         assert_eq!(
-            first,
-            SeedImport::Imported(SeedTally {
-                added: 2,
-                total: 2,
-                ..SeedTally::default()
-            })
+            import("a.bib", &a, SeedMode::Merge, 10, t),
+            imported(2, 0, 0, 0, 2)
         );
-        let again = store
-            .import_seeds(
-                ada,
-                &source("a.bib", "h1"),
-                &a,
-                SeedMode::Merge,
-                10,
-                t + Duration::hours(1),
-            )
-            .unwrap();
+        let later = t + Duration::hours(1);
         assert_eq!(
-            again,
-            SeedImport::Imported(SeedTally {
-                unchanged: 2,
-                total: 2,
-                ..SeedTally::default()
-            })
+            import("a.bib", &a, SeedMode::Merge, 10, later),
+            imported(0, 0, 2, 0, 2)
         );
         let summary = store.seed_summary(ada, 5).unwrap();
         assert_eq!(summary.files.len(), 1, "the same file twice is one import");
@@ -577,40 +590,21 @@ mod tests {
             seed(None, Some("10.1000/x"), "Three", 9),
             seed(None, Some("10.1000/X"), "Three again", 12),
         ];
-        let merged = store
-            .import_seeds(ada, &source("b.ris", "h2"), &b, SeedMode::Merge, 10, t)
-            .unwrap();
         assert_eq!(
-            merged,
-            SeedImport::Imported(SeedTally {
-                added: 1,
-                updated: 1,
-                total: 3,
-                ..SeedTally::default()
-            })
+            import("b.ris", &b, SeedMode::Merge, 10, t),
+            imported(1, 1, 0, 0, 3)
         );
         let summary = store.seed_summary(ada, 2).unwrap();
-        assert_eq!(
-            summary
-                .files
-                .iter()
-                .map(|f| (f.file_name.as_str(), f.seeds))
-                .collect::<Vec<_>>(),
-            [("a.bib", 1), ("b.ris", 2)]
-        );
+        let files: Vec<_> = summary
+            .files
+            .iter()
+            .map(|f| (f.file_name.as_str(), f.seeds))
+            .collect();
+        assert_eq!(files, [("a.bib", 1), ("b.ris", 2)]);
         assert_eq!(summary.first_titles, ["One", "Two"]);
-        let over = store
-            .import_seeds(
-                ada,
-                &source("c.csv", "h3"),
-                &[seed(None, None, "Four", 1)],
-                SeedMode::Merge,
-                3,
-                t,
-            )
-            .unwrap();
+        let c = [seed(None, None, "Four", 1)];
         assert_eq!(
-            over,
+            import("c.csv", &c, SeedMode::Merge, 3, t),
             SeedImport::OverCap {
                 would_hold: 4,
                 max: 3
@@ -621,24 +615,9 @@ mod tests {
             3,
             "nothing of it stored"
         );
-        let replaced = store
-            .import_seeds(
-                ada,
-                &source("c.csv", "h3"),
-                &[seed(None, None, "Four", 1)],
-                SeedMode::Replace,
-                3,
-                t,
-            )
-            .unwrap();
         assert_eq!(
-            replaced,
-            SeedImport::Imported(SeedTally {
-                added: 1,
-                removed: 3,
-                total: 1,
-                ..SeedTally::default()
-            })
+            import("c.csv", &c, SeedMode::Replace, 3, t),
+            imported(1, 0, 0, 3, 1)
         );
         assert_eq!(store.seed_summary(ada, 5).unwrap().files.len(), 1);
         assert_eq!(store.clear_seeds(ada).unwrap(), 1);

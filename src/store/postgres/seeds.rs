@@ -9,11 +9,10 @@ use super::Postgres;
 use super::pool::Sql;
 use crate::domain::{
     NewSeed, PaperId, ProfileDocument, SeedFile, SeedImport, SeedMode, SeedSource, SeedSummary,
-    SeedTally,
 };
 use crate::store::seeds::{
-    MATCHED, SEED_COLUMNS, SEED_PAPER, SeedDocRow, StoredSeed, distinct, match_seeds_with, profile,
-    summary, would_hold,
+    MATCHED, SEED_COLUMNS, SEED_PAPER, SeedDocRow, StoredSeed, UPSERT_SEED, distinct,
+    match_seeds_with, plan_import, profile, summary, would_hold,
 };
 use crate::store::{from_ts, ts};
 
@@ -114,29 +113,12 @@ impl Postgres {
                 &[&subscriber_id, &source.content_hash],
             )?
             .get(0);
-        let mut tally = SeedTally {
-            removed,
-            ..SeedTally::default()
-        };
+        let (rows, mut tally) = plan_import(&existing, &seeds, import_id, removed);
         let upsert = format!(
             "INSERT INTO seeds (subscriber_id, {SEED_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (subscriber_id, seed_key) DO UPDATE SET
-                 import_id = excluded.import_id, line = excluded.line,
-                 arxiv_id = excluded.arxiv_id, doi = excluded.doi, title = excluded.title,
-                 abstract = excluded.abstract, authors = excluded.authors,
-                 year = excluded.year, paper_id = excluded.paper_id"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {UPSERT_SEED}"
         );
-        for seed in &seeds {
-            let row = StoredSeed::new(seed, import_id);
-            match existing.get(&row.key) {
-                Some(old) if *old == row => {
-                    tally.unchanged += 1;
-                    continue;
-                }
-                Some(_) => tally.updated += 1,
-                None => tally.added += 1,
-            }
+        for row in rows {
             tx.execute(
                 &upsert,
                 &[
