@@ -14,7 +14,7 @@ use crate::sources::{FileFormat, arxiv_api, arxiv_feed, hf, local};
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every fuzz target by name, for the regression test that replays seeds and crash inputs.
-pub const TARGETS: [Target; 10] = [
+pub const TARGETS: [Target; 11] = [
     ("hf_json", hf_json),
     ("arxiv_feed", arxiv_feed),
     ("arxiv_api", arxiv_api),
@@ -25,6 +25,7 @@ pub const TARGETS: [Target; 10] = [
     ("web_form", web_form),
     ("bounce", bounce),
     ("latex", latex),
+    ("library", library),
 ];
 
 /// Sources read documents as text; invalid UTF-8 reaches them replaced, as from a lossy read.
@@ -189,5 +190,56 @@ pub fn latex(data: &[u8]) {
     let out = crate::render::math::tex_to_unicode(&s);
     if !s.contains(['$', '\\']) {
         assert_eq!(out, s, "text without TeX must come back unchanged");
+    }
+}
+
+/// A reader's library file (`subscribers seed`): the bytes through detection and through
+/// each format's parser. Whatever is read must be within the limits the parsers promise,
+/// and every entry, written back in every format and read again, must come back with the
+/// same arXiv id, DOI and seed key, with no bad entry.
+pub fn library(data: &[u8]) {
+    use crate::library::{self, Format, MAX_ABSTRACT_CHARS, MAX_AUTHORS, MAX_TITLE_CHARS};
+    let formats = [None].into_iter().chain(Format::ALL.map(Some));
+    for format in formats {
+        let Ok(lib) = library::read(data, Some("library"), format) else {
+            continue;
+        };
+        for e in &lib.entries {
+            assert!(e.arxiv.is_some() || e.doi.is_some() || !e.title.is_empty());
+            assert!(e.title.chars().count() <= MAX_TITLE_CHARS);
+            assert!(e.abstract_text.chars().count() <= MAX_ABSTRACT_CHARS);
+            assert!(e.authors.len() <= MAX_AUTHORS);
+            if let Some(id) = &e.arxiv {
+                assert_eq!(PaperId::try_from(id.to_string()).as_ref(), Ok(id));
+            }
+        }
+        if lib.entries.is_empty() {
+            continue;
+        }
+        let ids = |l: &library::Library| {
+            l.entries
+                .iter()
+                .map(|e| (e.arxiv.clone(), e.doi.clone(), e.key()))
+                .collect::<Vec<_>>()
+        };
+        for to in Format::ALL {
+            let text = library::write::write(&lib.entries, to);
+            let back = library::read_text(&text, to).unwrap_or_else(|e| {
+                panic!(
+                    "{to} written from {:?} does not read back: {e}\n{text}",
+                    lib.format
+                )
+            });
+            assert!(
+                back.bad.is_empty(),
+                "{to} written back has bad entries {:?}:\n{text}",
+                back.bad
+            );
+            assert_eq!(
+                ids(&back),
+                ids(&lib),
+                "{to} written back changes ids:\n{text}"
+            );
+        }
     }
 }

@@ -4,6 +4,8 @@
 //! The pipeline runs in one direction, each stage in one place:
 //! - [`sources`]: fetch papers (HF Daily Papers, arXiv feeds and API, local files) into [`domain::Paper`].
 //! - [`store`]: the one handle on the database (SQLite); every query lives there.
+//! - [`library`]: pure — a reader's own bibliography (BibTeX, RIS, CSL-JSON, CSV) read into
+//!   the papers that seed their profile (`subscribers seed`, the preferences page's upload).
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
 //! - [`recommend`]: pure — "more like what you liked": a per-reader linear model over the
 //!   tf-idf vectors of every stored paper, from the papers each reader liked and disliked.
@@ -24,6 +26,7 @@ pub mod delivery;
 pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod library;
 pub mod pipeline;
 pub mod recommend;
 pub mod render;

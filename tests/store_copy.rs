@@ -71,6 +71,21 @@ fn newsletter_with_history(smtp: &SmtpServer) -> Newsletter {
         &n.config,
         &["like", "ada@example.org", "arXiv:2410.18975v1"],
     );
+    let library = n.dir.path().join("library.csv");
+    std::fs::write(
+        &library,
+        "arxiv,title\n2410.18975,\n,A paper paperpost lacks\n",
+    )
+    .unwrap();
+    ok(
+        &n.config,
+        &[
+            "subscribers",
+            "seed",
+            "ada@example.org",
+            library.to_str().unwrap(),
+        ],
+    );
     ok(&n.config, &["send"]);
     let to_cyd = smtp
         .messages()
@@ -144,13 +159,15 @@ fn a_copied_store_answers_the_operators_commands_exactly_as_the_sqlite_file_does
             .unwrap_or_else(|| panic!("no {t} in {r:?}"))
             .clone()
     };
-    assert_eq!(first.len(), 17, "{first:?}");
+    assert_eq!(first.len(), 19, "{first:?}");
     for (table, rows) in [
         ("subscribers", 3),
         ("deliveries", 3),
         ("feedback", 1),
         ("edition_notes", 1),
         ("edition_pins", 1),
+        ("seed_imports", 1),
+        ("seeds", 2),
         ("bounces", 1),
         ("suppressions", 1),
     ] {
@@ -174,6 +191,7 @@ fn a_copied_store_answers_the_operators_commands_exactly_as_the_sqlite_file_does
         &["editions"],
         &["editions", "show", &week],
         &["likes", "ada@example.org"],
+        &["subscribers", "show", "ada@example.org"],
     ] {
         let sqlite = ok(&n.config, args);
         assert!(!sqlite.trim().is_empty(), "{args:?} printed nothing");

@@ -10,6 +10,7 @@ mod init;
 mod listmonk;
 mod operators;
 mod preview;
+mod seed;
 mod send;
 mod serve;
 mod store;
@@ -65,7 +66,7 @@ pub enum Command {
     /// failures), editions and the delivery queue.
     Status(serve::StatusArgs),
     /// Add, edit, show, list, remove, import and export subscribers (CSV: paperpost's or
-    /// listmonk's).
+    /// listmonk's), and seed a reader's profile from their library file.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
     /// Record that a reader likes a paper: their digests get a "More like what you liked"

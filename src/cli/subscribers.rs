@@ -71,9 +71,23 @@ pub enum SubscribersCommand {
     /// Change a reader's topics, frequency, time zone, hour or name; only the given fields
     /// change, validated as `add` validates them.
     Edit(EditArgs),
-    /// Everything known about one reader: topics, status, dates, their last digest, and
-    /// whether their address is suppressed and why.
+    /// Everything known about one reader: topics, status, dates, their last digest,
+    /// whether their address is suppressed and why, their likes, and what seeded their
+    /// profile (files, counts, the first titles).
     Show(ShowArgs),
+    /// Seed a reader's profile from their library file: BibTeX/BibLaTeX, RIS, CSL-JSON or
+    /// CSV (Zotero, JabRef, Google Scholar, Mendeley, EndNote exports); `--clear` forgets it.
+    ///
+    /// Each entry becomes a profile document keyed by its arXiv id (from `eprint` with
+    /// `archivePrefix`, `arXiv:` in a note or journal, an arxiv.org link, an arXiv DOI),
+    /// else its DOI, else its title. Entries naming a stored paper count as that paper
+    /// liked; the others are kept with the file's title and abstract. A second file adds to
+    /// the first (the newest file's version of a paper wins); `--replace` starts over; the
+    /// same file twice changes nothing. A reader keeps at most 2,000 seeds.
+    ///
+    /// An entry with no arXiv id, DOI or title is bad: every bad entry is reported by line
+    /// and nothing is imported (exit 1), unless `--skip-bad` imports the good ones.
+    Seed(super::seed::SeedArgs),
 }
 
 pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32> {
@@ -169,6 +183,7 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
         } => import(store, &file, update, format),
         SubscribersCommand::Edit(args) => super::subscribers_edit::edit(store, args),
         SubscribersCommand::Show(args) => super::subscribers_edit::show(store, args),
+        SubscribersCommand::Seed(args) => super::seed::run(store, args),
         SubscribersCommand::Export { out, format } => {
             let mut w: Box<dyn Write> = match &out {
                 Some(p) => Box::new(std::fs::File::create(p)?),

@@ -192,7 +192,40 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
             println!("  {label}     {}", ids.join(", "));
         }
     }
+    print_seeds(store, s.id)?;
     Ok(0)
+}
+
+/// What seeded the reader's profile (`subscribers seed`): per file, then the first titles.
+fn print_seeds(store: &Store, subscriber_id: i64) -> anyhow::Result<()> {
+    const TITLES: usize = 5;
+    let seeds = store.seed_summary(subscriber_id, TITLES)?;
+    if seeds.files.is_empty() {
+        println!("  seeds:        none (`paperpost subscribers seed EMAIL FILE` adds a library)");
+        return Ok(());
+    }
+    println!(
+        "  seeds:        {}, {} of them stored papers (they count as liked)",
+        crate::domain::count(seeds.total, "paper", "papers"),
+        seeds.matched
+    );
+    for f in &seeds.files {
+        println!(
+            "    from {} ({}, {}): {}, {} matched",
+            f.file_name,
+            f.format,
+            at(f.imported_at),
+            crate::domain::count(f.seeds, "paper", "papers"),
+            f.matched
+        );
+    }
+    for t in &seeds.first_titles {
+        println!("    - {}", crate::domain::shorten(t, 100));
+    }
+    if seeds.total > seeds.first_titles.len() {
+        println!("    … and {} more", seeds.total - seeds.first_titles.len());
+    }
+    Ok(())
 }
 
 /// Which columns an imported row gave: on `--update` only those change.

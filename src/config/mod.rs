@@ -223,6 +223,10 @@ from = "paperpost <digest@example.org>"
                 "config.toml:7: `web.max_body_bytes`",
             ),
             (
+                format!("{MINIMAL}\n[web]\nmax_upload_bytes = 17000000\n"),
+                "config.toml:7: `web.max_upload_bytes`: must be between 1024 and 16777216",
+            ),
+            (
                 format!("{MINIMAL}\n[web]\nconfirm_ttl_hours = 4294967295\n"),
                 "config.toml:7: `web.confirm_ttl_hours`: must be between 1 and 720",
             ),

@@ -6,6 +6,7 @@ mod delivery;
 mod edition;
 mod reader_records;
 mod runs;
+mod seeds;
 mod stored_paper;
 pub(crate) use categories::canonical_category;
 mod feedback;
@@ -34,6 +35,10 @@ pub use reader_records::{
     Suppression, UnreadableSubscriber,
 };
 pub use runs::{RunRecord, SendRunEnd, SourceRunRecord};
+pub use seeds::{
+    Doi, MAX_SEEDS_PER_READER, NewSeed, ProfileDocument, ProfileSource, SeedFile, SeedImport,
+    SeedKey, SeedMode, SeedSource, SeedSummary, SeedTally, normalise_title,
+};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};

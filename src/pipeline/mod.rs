@@ -7,6 +7,7 @@ mod fetch;
 mod plan;
 mod preview;
 mod run;
+mod seed;
 mod send;
 mod test_send;
 
@@ -19,5 +20,6 @@ pub use run::{
     Due, EDITION_LEASE, EditionRun, FETCH_LEASE, FetchWhen, LAST_FETCH, LAST_TICK, RunEvent,
     RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,
 };
+pub use seed::{SeedError, SeedOutcome, SeedReport, SeedRequest, base_name, seed_profile};
 pub use send::send_with;
 pub use test_send::{TestMessage, TestSent, TestTarget, compose_test, send_test, test_digest};

@@ -42,6 +42,8 @@ pub const TABLES: &[&str] = &[
     "operators",
     "operator_sessions",
     "login_attempts",
+    "seed_imports",
+    "seeds",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in

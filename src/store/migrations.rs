@@ -205,7 +205,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE deliveries ADD COLUMN editor_note TEXT;
     "#,
-    // 10 (issue 19, operators): operator accounts (an Argon2id PHC string, never the
+    // 9 (issue 19, operators): operator accounts (an Argon2id PHC string, never the
     // password), their signed-in sessions (only a SHA-256 of the cookie's session id; a
     // per-session CSRF secret; idle and absolute expiry) and failed sign-ins, counted per
     // client IP and per account name (both as HMACs, as the sign-up limits keep theirs) so
@@ -241,6 +241,37 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX login_attempts_by_ip ON login_attempts (ip_key, at);
     CREATE INDEX login_attempts_by_account ON login_attempts (account_key, at);
     CREATE INDEX login_attempts_by_at ON login_attempts (at);
+    "#,
+    // 10 (issue 20, library): a reader's profile seeds — the papers of the library files
+    // they brought (`subscribers seed`, the preferences page's upload), each keyed by its
+    // arXiv id, else its DOI, else a hash of its normalised title, with its text, the file
+    // it came from, and the stored paper it names when there is one.
+    r#"
+    CREATE TABLE seed_imports (
+        id            INTEGER PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        file_name     TEXT NOT NULL,
+        format        TEXT NOT NULL,             -- bibtex | ris | csl-json | csv
+        content_hash  TEXT NOT NULL,             -- hex SHA-256 of the file's bytes
+        imported_at   INTEGER NOT NULL,
+        UNIQUE (subscriber_id, content_hash)
+    );
+
+    CREATE TABLE seeds (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        seed_key      TEXT NOT NULL,             -- arxiv:ID | doi:DOI | title:HASH
+        import_id     INTEGER NOT NULL REFERENCES seed_imports (id) ON DELETE CASCADE,
+        line          INTEGER NOT NULL,          -- where the entry starts in that file
+        arxiv_id      TEXT,
+        doi           TEXT,
+        title         TEXT NOT NULL,
+        abstract      TEXT NOT NULL,
+        authors       TEXT NOT NULL,             -- JSON array of names
+        year          INTEGER,
+        paper_id      TEXT,                      -- the stored paper it names, if any
+        PRIMARY KEY (subscriber_id, seed_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX seeds_by_import ON seeds (import_id);
     "#,
 ];
 

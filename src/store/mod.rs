@@ -36,6 +36,7 @@ mod reader_admin;
 mod reader_digests;
 mod readers;
 mod runs;
+mod seeds;
 mod send_runs;
 mod sqlite;
 mod subscriber_pages;

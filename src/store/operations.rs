@@ -636,6 +636,65 @@ impl Store {
         dispatch!(self, "unlock", |db| db.unlock(name, owner))
     }
 
+    // --- seeds (a reader's library) ---
+    /// Which stored paper each seed names: the one with its arXiv id, else one with its
+    /// DOI, else one with its normalised title (at least 16 letters and digits long). The
+    /// DOI and title matches read every stored paper's id, DOI and title once.
+    pub fn match_seeds(&self, seeds: &[NewSeed]) -> Result<Vec<Option<PaperId>>, StoreError> {
+        dispatch!(self, "match_seeds", |db| db.match_seeds(seeds))
+    }
+
+    /// Stores the seeds of one library file for a reader, in one transaction. `Merge` adds
+    /// them to what earlier files seeded (a paper already seeded takes this file's text);
+    /// `Replace` drops every earlier seed and file first. A paper listed twice is seeded
+    /// once (its first entry). Importing the same file again (same bytes) changes nothing.
+    /// Refused whole ([`SeedImport::OverCap`]) when the reader would hold more than `max`.
+    pub fn import_seeds(
+        &self,
+        subscriber_id: i64,
+        source: &SeedSource,
+        seeds: &[NewSeed],
+        mode: SeedMode,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<SeedImport, StoreError> {
+        dispatch!(self, "import_seeds", |db| db.import_seeds(
+            subscriber_id,
+            source,
+            seeds,
+            mode,
+            max,
+            now
+        ))
+    }
+
+    /// Forgets every seed of a reader; returns how many there were.
+    pub fn clear_seeds(&self, subscriber_id: i64) -> Result<usize, StoreError> {
+        dispatch!(self, "clear_seeds", |db| db.clear_seeds(subscriber_id))
+    }
+
+    /// What seeded a reader's profile: per file (name, format, when, seeds, matched), the
+    /// totals, and the first `titles` titles in file order.
+    pub fn seed_summary(
+        &self,
+        subscriber_id: i64,
+        titles: usize,
+    ) -> Result<SeedSummary, StoreError> {
+        dispatch!(self, "seed_summary", |db| db
+            .seed_summary(subscriber_id, titles))
+    }
+
+    /// A reader's profile, as the profile model reads it: the stored papers they liked,
+    /// those they disliked, then the papers of their library (a seed naming a stored paper
+    /// reads that paper's text; one already liked or disliked is not repeated).
+    pub fn profile_documents(
+        &self,
+        subscriber_id: i64,
+    ) -> Result<Vec<ProfileDocument>, StoreError> {
+        dispatch!(self, "profile_documents", |db| db
+            .profile_documents(subscriber_id))
+    }
+
     // --- send_runs ---
     /// Records that the send run `owner` starts now.
     pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -24,6 +24,7 @@ pub(crate) mod fields;
 mod headers;
 mod home;
 mod layout;
+mod library;
 mod limits;
 mod mailer;
 mod operator;
@@ -75,6 +76,9 @@ pub struct WebSettings {
     pub max_subscribes_per_ip_per_hour: u32,
     /// Largest request body accepted (forms are small).
     pub max_body_bytes: usize,
+    /// Largest library file upload accepted on the preferences page (the whole
+    /// `multipart/form-data` body).
+    pub max_upload_bytes: usize,
     /// Take the client IP from the last `X-Forwarded-For` entry (only behind a proxy that
     /// sets it; otherwise anyone can pick their IP and dodge the per-IP limit).
     pub trust_forwarded_for: bool,
@@ -131,6 +135,7 @@ impl Default for WebSettings {
             max_confirmations_per_address_per_day: 3,
             max_subscribes_per_ip_per_hour: 20,
             max_body_bytes: 16 * 1024,
+            max_upload_bytes: 4 * 1024 * 1024,
             trust_forwarded_for: false,
             header_timeout_secs: 10,
             body_timeout_secs: 10,
@@ -465,6 +470,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/preferences/{token}",
             get(preferences::show).post(preferences::update),
+        )
+        .route(
+            "/preferences/{token}/library",
+            post(library::upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),
         )
         .route(
             "/unsubscribe/{token}",

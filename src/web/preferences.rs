@@ -1,5 +1,5 @@
 //! `GET|POST /preferences/{token}`: topics, frequency, delivery time (own zone and hour),
-//! pause and resume. The token is the
+//! pause and resume, and the reader's library (its upload is `library.rs`). The token is the
 //! subscriber's capability; every form carries a CSRF field. A post answers with a redirect
 //! back to the page (so reloading does not post again), or the form with its problems (422).
 use axum::extract::{Path, Query, State};
@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::errors::WebError;
 use super::fields::{DeliveryFields, FormData, TopicFields, delivery_fields, topic_fields};
-use super::{Shared, csrf, feedback, layout};
-use crate::domain::SubscriberUpdate;
+use super::{Shared, csrf, feedback, layout, library};
+use crate::domain::{SeedSummary, SubscriberUpdate};
 use crate::domain::{Subscriber, SubscriberStatus, Term};
 
 /// The CSRF form name of every form on the page.
@@ -33,17 +33,19 @@ pub(crate) async fn show(
         Some("paused") => Some("Paused. No digests until you resume."),
         Some("resumed") => Some("Resumed. Digests are on again."),
         Some("feedback-removed") => Some("Removed. Your next digest no longer counts that paper."),
+        Some("library-cleared") => Some("Forgotten. Your digest no longer uses your library."),
         _ => None,
     };
     let fields = TopicFields::from_topics(&sub.topics, sub.frequency);
     let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
     let verdicts = feedback::verdicts(&state, &sub).await?;
+    let seeds = seed_summary(&state, &sub).await?;
     Ok(page(
         &state,
         &sub,
         &fields,
         &delivery,
-        &verdicts,
+        (&verdicts, &seeds),
         &[],
         flash,
     ))
@@ -89,7 +91,9 @@ pub(crate) async fn update(
                     let mut errors = topics.err().unwrap_or_default();
                     errors.extend(when.err().unwrap_or_default());
                     let verdicts = feedback::verdicts(&state, &sub).await?;
-                    let page = page(&state, &sub, &fields, &delivery, &verdicts, &errors, None);
+                    let seeds = seed_summary(&state, &sub).await?;
+                    let cards = (&verdicts, &seeds);
+                    let page = page(&state, &sub, &fields, &delivery, cards, &errors, None);
                     return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
                 }
             }
@@ -109,6 +113,12 @@ pub(crate) async fn update(
     Ok(Redirect::to(&to).into_response())
 }
 
+/// What seeded the reader's profile, for the library card (the first three titles).
+async fn seed_summary(state: &Shared, sub: &Subscriber) -> Result<SeedSummary, WebError> {
+    let id = sub.id;
+    state.db(move |s| s.seed_summary(id, 3)).await
+}
+
 fn status(s: SubscriberStatus) -> SubscriberUpdate {
     SubscriberUpdate {
         status: Some(s),
@@ -121,7 +131,7 @@ fn page(
     sub: &Subscriber,
     fields: &TopicFields,
     delivery: &DeliveryFields,
-    verdicts: &feedback::Verdicts,
+    (verdicts, seeds): (&feedback::Verdicts, &SeedSummary),
     errors: &[String],
     flash: Option<&str>,
 ) -> Markup {
@@ -194,6 +204,7 @@ fn page(
                     }
                 }
                 (feedback::verdicts_card(state, sub, verdicts))
+                (library::card(state, sub, seeds))
                 section.card {
                     h2 { "More" }
                     ul.links {

@@ -23,6 +23,7 @@ mod reader_admin;
 mod reader_digests;
 mod runs;
 pub(super) mod schema;
+mod seeds;
 mod send_runs;
 mod subscriber_pages;
 mod subscribers;
