@@ -212,7 +212,6 @@ pub fn corpus() -> Corpus {
             p.id.as_ref()
                 .is_some_and(|id| !not_real.contains(id) && seen.insert(id.clone()))
         })
-        .filter(|p| p.title.trim() != "0")
         .map(|paper| StoredPaper {
             paper,
             first_seen: now(),
