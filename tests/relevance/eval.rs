@@ -16,7 +16,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use paperpost::domain::{Paper, PaperId, StoredPaper};
-use paperpost::sources::{arxiv_api, arxiv_feed, hf};
+use paperpost::sources::{FileFormat, arxiv_api, arxiv_feed, hf, local};
 use serde::Deserialize;
 
 #[path = "baselines.rs"]
@@ -172,7 +172,8 @@ pub fn labels() -> Labels {
     toml::from_str(&text).unwrap_or_else(|e| panic!("tests/relevance/labels.toml: {e}"))
 }
 
-/// Every recorded paper of `tests/relevance/corpus/` (arXiv API answers) and of
+/// Every recorded paper of `tests/relevance/corpus/` (arXiv API answers; PubMed records
+/// and a BibTeX file converted to paperpost's JSON list format by `convert.py`) and of
 /// `tests/fixtures/` (HF Daily Papers, arXiv API answers, the arXiv feed excerpt; not the
 /// hand-made files), read with paperpost's own parsers.
 pub fn corpus() -> Corpus {
@@ -196,6 +197,11 @@ pub fn corpus() -> Corpus {
             papers.extend(page.papers);
         } else if name.starts_with("arxiv_rss_") {
             papers.extend(arxiv_feed::parse(&read(f)).unwrap_or_else(|e| panic!("{name}: {e}")));
+        } else if name.starts_with("paperpost_list_") {
+            papers.extend(
+                local::parse(&read(f), FileFormat::PaperpostJson)
+                    .unwrap_or_else(|e| panic!("{name}: {e}")),
+            );
         } else if name.starts_with("hf_daily_papers_") {
             papers.extend(
                 hf::parse(&read(f))
@@ -230,10 +236,30 @@ impl Corpus {
     }
 }
 
+/// A label's paper: an arXiv id (no version), `pmid:NUMBER` (a PubMed record, known by its
+/// PubMed page) or `doi:DOI` (known by its resolver address), as the corpus files name them.
 pub fn id(s: &str) -> PaperId {
+    if let Some(pmid) = s.strip_prefix("pmid:") {
+        return PaperId::external(&format!("https://pubmed.ncbi.nlm.nih.gov/{pmid}/"));
+    }
+    if let Some(doi) = s.strip_prefix("doi:") {
+        return PaperId::external(&format!("https://doi.org/{doi}"));
+    }
     PaperId::parse_arxiv(s)
         .map(|(id, _)| id)
-        .unwrap_or_else(|| panic!("labels.toml: `{s}` is not an arXiv id"))
+        .unwrap_or_else(|| panic!("labels.toml: `{s}` is neither an arXiv id, pmid: nor doi:"))
+}
+
+/// How labels.toml names a paper of the corpus (the inverse of [`id`]).
+pub fn label(id: &PaperId) -> String {
+    let s = id.as_str();
+    if let Some(pmid) = s.strip_prefix("ext:https://pubmed.ncbi.nlm.nih.gov/") {
+        return format!("pmid:{}", pmid.trim_end_matches('/'));
+    }
+    if let Some(doi) = s.strip_prefix("ext:https://doi.org/") {
+        return format!("doi:{doi}");
+    }
+    s.to_string()
 }
 
 fn grades(relevant: &[String], related: &[String]) -> HashMap<PaperId, u8> {
@@ -505,7 +531,7 @@ pub fn unlabelled(
         if !ids.is_empty() {
             out += &format!("{name}\n");
             for id in ids {
-                out += &format!("    {id}  {}\n", corpus.title(&id));
+                out += &format!("    {}  {}\n", label(&id), corpus.title(&id));
             }
         }
     };

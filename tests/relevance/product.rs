@@ -47,7 +47,7 @@ fn ids(picks: Vec<paperpost::domain::Pick>) -> Vec<PaperId> {
     picks.into_iter().filter_map(|p| p.paper.id).collect()
 }
 
-/// A reader whose topics are only `like:` / `dislike:` lines, planned as the digest plans
+/// A reader whose topics are only liked and disliked papers (`like:` / `dislike:`), planned as the digest plans
 /// them (selection with the default digest size, then [`recommend::personalise`] over every
 /// paper of the period): either the "More like what you liked" section alone, or the whole
 /// digest in its order (picks, then that section).
@@ -85,11 +85,14 @@ impl Recommender for MoreLike {
     }
 
     fn recommend(&self, profile: &Profile) -> Vec<PaperId> {
-        let line: Vec<String> = (profile.likes.iter().map(|l| format!("like:{l}")))
-            .chain(profile.dislikes.iter().map(|d| format!("dislike:{d}")))
-            .collect();
-        let topics = Topics::parse(&line.join(", "))
-            .unwrap_or_else(|e| panic!("profile `{}`: {e}", profile.name));
+        // What `like:ID, dislike:ID` parses to, built directly: the topic line names arXiv
+        // papers only, and some profiles like PubMed or DOI papers (as a reader's 👍 or
+        // library would).
+        let topics = Topics {
+            likes: profile.like_ids(),
+            dislikes: profile.dislike_ids(),
+            ..Topics::default()
+        };
         let selector = Selector::new(self.papers.clone(), [&topics], SelectionLimits::default());
         let picks = selector.select(&topics, since(), &HashSet::new());
         let feedback = ReaderFeedback {
