@@ -9,19 +9,19 @@ use eval::{Mean, Score};
 
 // Floors: the README's two-decimal figures less 0.01 (a shown 0.59 may be 0.585).
 const SELECTION_PRECISION: f64 = 0.69;
-const SELECTION_RECALL: f64 = 0.47;
-const SELECTION_NDCG: f64 = 0.58;
+const SELECTION_RECALL: f64 = 0.50;
+const SELECTION_NDCG: f64 = 0.59;
 /// Plain-word interests (`about:`), the product's weakest kind today.
-const SELECTION_ABOUT_NDCG: f64 = 0.34;
+const SELECTION_ABOUT_NDCG: f64 = 0.38;
 /// The "More like what you liked" section of a like-only reader's digest, nDCG@5.
-const MORE_LIKE_NDCG5: f64 = 0.54;
+const MORE_LIKE_NDCG5: f64 = 0.64;
 /// The per-reader model alone (tf-idf + linear SVM), nDCG@5.
-const SVM_NDCG5: f64 = 0.77;
+const SVM_NDCG5: f64 = 0.78;
 /// Plain BM25 over title + abstract, all queries, nDCG@10 (a yardstick: it may only move
 /// when the corpus or the labels change, and the README with it).
-const BM25_NDCG: (f64, f64) = (0.65, 0.67);
+const BM25_NDCG: (f64, f64) = (0.63, 0.65);
 /// The tf-idf centroid of the liked papers, nDCG@5 (a yardstick, as above).
-const CENTROID_NDCG5: (f64, f64) = (0.69, 0.71);
+const CENTROID_NDCG5: (f64, f64) = (0.74, 0.76);
 
 struct Run {
     labels: eval::Labels,
@@ -169,7 +169,7 @@ fn the_liked_paper_profiles_keep_their_ndcg_and_the_baselines_hold_still() {
 fn the_labelled_set_is_labelled_over_real_papers_of_the_corpus() {
     let labels = eval::labels();
     let corpus = eval::corpus();
-    assert!(corpus.papers.len() >= 150, "{} papers", corpus.papers.len());
+    assert!(corpus.papers.len() >= 300, "{} papers", corpus.papers.len());
     assert!(labels.query.len() >= 40, "{} queries", labels.query.len());
     let about = labels.query.iter().filter(|q| q.kind == "about").count();
     assert!(about >= 12, "{about} interests in plain words");
@@ -180,14 +180,17 @@ fn the_labelled_set_is_labelled_over_real_papers_of_the_corpus() {
         .count();
     assert!(several >= 12, "{several} profiles with 2–5 likes");
     assert!(labels.profile.iter().any(|p| !p.dislikes.is_empty()));
-    let ids: std::collections::HashSet<String> = corpus
+    let ids: std::collections::HashSet<paperpost::domain::PaperId> = corpus
         .papers
         .iter()
-        .filter_map(|p| p.paper.id.as_ref().map(|i| i.to_string()))
+        .filter_map(|p| p.paper.id.clone())
         .collect();
     let check = |what: &str, list: &[String]| {
         for id in list {
-            assert!(ids.contains(id), "{what}: {id} is not in the corpus");
+            assert!(
+                ids.contains(&eval::id(id)),
+                "{what}: {id} is not in the corpus"
+            );
         }
     };
     for q in &labels.query {
