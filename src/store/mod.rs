@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-pub use copy::{CopyProgress, CopyReport, TableCopy};
+pub use copy::{CopyProgress, CopyReport, TABLES as COPIED_TABLES, TableCopy};
 pub use error::StoreError;
 use postgres::Postgres;
 #[doc(hidden)]
