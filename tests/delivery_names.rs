@@ -25,6 +25,16 @@ fn delivery(smtp: &SmtpServer) -> String {
     )
 }
 
+/// A real SMTP server, and a newsletter mailing through it to `readers_count` readers
+/// (each gets the trending digest).
+fn newsletter_of(readers_count: usize) -> (SmtpServer, Newsletter, Vec<String>) {
+    let smtp = SmtpServer::start(None);
+    let n = Newsletter::new(&delivery(&smtp));
+    let all = readers(readers_count);
+    n.fetch_and_import(&all);
+    (smtp, n, all)
+}
+
 /// Sets `email`'s stored name to `name` with plain SQL on the newsletter's database, as
 /// another program (or an older paperpost) could. The text goes in as a string literal
 /// (line breaks and all), which SQLite and PostgreSQL read alike.
@@ -61,10 +71,7 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn a_reader_whose_stored_name_holds_a_line_break_fails_alone_and_every_other_reader_is_delivered() {
     // Arrange: ten readers; one's name gets a CR/LF written straight into the database.
-    let smtp = SmtpServer::start(None);
-    let n = Newsletter::new(&delivery(&smtp));
-    let all = readers(10);
-    n.fetch_and_import(&all);
+    let (smtp, n, all) = newsletter_of(10);
     let bad = &all[3];
     write_name_behind_the_clis_back(&n, bad, "Mal\r\nlory");
 
@@ -126,10 +133,7 @@ fn a_reader_whose_stored_name_holds_a_line_break_fails_alone_and_every_other_rea
 fn two_bad_names_meeting_both_connections_neither_hang_the_run_nor_keep_anyone_else_waiting() {
     // Arrange: eight readers, two connections, and two names no header can carry (each
     // worker is likely to meet one), one of them a header injection attempt.
-    let smtp = SmtpServer::start(None);
-    let n = Newsletter::new(&delivery(&smtp));
-    let all = readers(8);
-    n.fetch_and_import(&all);
+    let (smtp, n, all) = newsletter_of(8);
     write_name_behind_the_clis_back(&n, &all[0], "Eve\r\nBcc: everyone@example.net");
     write_name_behind_the_clis_back(&n, &all[1], "Mal\nlory");
 
@@ -327,10 +331,7 @@ fn deliver_with_panics(n: &Newsletter, panicking: &[String]) -> EngineReport {
 
 #[test]
 fn a_worker_that_panics_over_smtp_gives_its_row_back_and_the_other_worker_delivers_the_rest() {
-    let smtp = SmtpServer::start(None);
-    let n = Newsletter::new(&delivery(&smtp));
-    let all = readers(8);
-    n.fetch_and_import(&all);
+    let (smtp, n, all) = newsletter_of(8);
     n.plan_weekly();
 
     let report = deliver_with_panics(&n, &all[2..3]);
@@ -362,10 +363,7 @@ fn a_worker_that_panics_over_smtp_gives_its_row_back_and_the_other_worker_delive
 
 #[test]
 fn when_every_worker_panics_the_run_stops_promptly_and_gives_the_unsent_rows_back() {
-    let smtp = SmtpServer::start(None);
-    let n = Newsletter::new(&delivery(&smtp));
-    let all = readers(12);
-    n.fetch_and_import(&all);
+    let (smtp, n, all) = newsletter_of(12);
     n.plan_weekly();
 
     // Every reader's digest panics: both workers die on their first row.
