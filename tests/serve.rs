@@ -358,6 +358,69 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
     sources.stop().await;
 }
 
+/// Issue 19: two stored names no header can carry (written behind the CLI's back), met by
+/// both connections of a scheduled run, used to kill both workers and hang the run until
+/// SIGTERM. Now those two deliveries fail, naming the field, and everyone else is mailed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_run_meeting_unusable_names_delivers_everyone_else_and_serve_stops_promptly() {
+    let Setup {
+        sources,
+        smtp,
+        dir,
+        config,
+    } = Setup::start("fetch = \"*/2 * * * * *\"\nsend = \"*/3 * * * * *\"\ntick_secs = 1").await;
+    let emails = ["a", "b", "c", "d", "e", "f"].map(|r| format!("{r}@example.org"));
+    for email in &emails {
+        assert!(
+            paperpost(&config, &["subscribers", "add", email])
+                .status
+                .success()
+        );
+    }
+    for (email, name) in [
+        ("a@example.org", "Mal\nlory"),
+        ("b@example.org", "Eve\r\nBcc: x@example.net"),
+    ] {
+        let sql = format!("UPDATE subscribers SET name = '{name}' WHERE email = '{email}'");
+        assert_eq!(support::execute_sql(&config, &sql), 1);
+    }
+
+    let mut serve = spawn_serve(&config, dir.path());
+
+    serve.wait_until("the four other digests", Duration::from_secs(60), |_| {
+        smtp.log().len() >= 4
+    });
+    let store = support::open_store(&config);
+    let failed = |store: &Store| {
+        let Some(edition) = store.editions(1).unwrap().into_iter().next() else {
+            return 0;
+        };
+        emails[..2]
+            .iter()
+            .filter(|e| {
+                store
+                    .delivery_state(&edition.period_key, e)
+                    .unwrap()
+                    .is_some_and(|r| r.state == DeliveryState::Failed)
+            })
+            .count()
+    };
+    serve.wait_until("both bad rows to fail", Duration::from_secs(30), |_| {
+        failed(&store) == 2
+    });
+    // SIGTERM: it stops within the limit (it used to hang in the run).
+    let (status, _) = serve.stop(Duration::from_secs(10));
+    let log = serve.log();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("the To header cannot be written"), "{log}");
+    let mut to: Vec<String> = smtp.log().into_iter().flat_map(|(to, _)| to).collect();
+    to.sort();
+    assert_eq!(to, emails[2..]);
+    assert_eq!(store.outstanding_deliveries().unwrap(), 0);
+    sources.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_once_runs_one_tick_and_readers_times_round_trip_through_csv() {
     // Nothing is due at a time that never comes soon; only the first fetch runs.

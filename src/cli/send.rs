@@ -182,6 +182,12 @@ pub(super) async fn send(
         eprintln!("send stopped early: {why}");
         return Ok(1);
     }
+    if report.workers_failed > 0
+        && let Some(problem) = report.problem()
+    {
+        eprintln!("{problem}");
+        code = code.max(1);
+    }
     if !out.leased_elsewhere.is_empty() {
         return Ok(EXIT_LEASED_ELSEWHERE);
     }

@@ -8,7 +8,7 @@ use super::listmonk::CsvFormat;
 use super::subscriber_csv;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
 use crate::domain::NewSubscriber;
-use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
+use crate::domain::{DisplayName, Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Subcommand)]
@@ -20,6 +20,8 @@ pub enum SubscribersCommand {
         /// none = the trending digest.
         #[arg(long, default_value = "")]
         topics: String,
+        /// Their name, shown beside the address in the `To:` header: at most 100
+        /// characters, no control characters, line breaks or bidirectional overrides.
         #[arg(long)]
         name: Option<String>,
         /// weekly or daily.
@@ -102,7 +104,12 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
         } => {
             let new = NewSubscriber {
                 email: SubscriberEmail::parse(&email).map_err(anyhow::Error::msg)?,
-                name,
+                name: name
+                    .as_deref()
+                    .map(DisplayName::parse_optional)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--name: {e}"))?
+                    .flatten(),
                 status: SubscriberStatus::Active,
                 topics: Topics::parse(&topics)?,
                 frequency: frequency.parse::<Frequency>().map_err(anyhow::Error::msg)?,

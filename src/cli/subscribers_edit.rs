@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use crate::domain::{Frequency, Subscriber, Topics};
-use crate::domain::{NewSubscriber, SubscriberUpdate};
+use crate::domain::{DisplayName, Frequency, Subscriber, Topics};
+use crate::domain::{NewSubscriber, StoredName, SubscriberUpdate};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Args)]
@@ -24,7 +24,8 @@ pub struct EditArgs {
     /// The local hour (0-23) of their digest; `default` = the schedule's time.
     #[arg(long, value_name = "0-23|default")]
     hour: Option<String>,
-    /// Their name; "" removes it.
+    /// Their name; "" removes it. At most 100 characters, no control characters, line
+    /// breaks or bidirectional overrides.
     #[arg(long)]
     name: Option<String>,
 }
@@ -44,7 +45,10 @@ pub(super) fn edit(store: &Store, args: EditArgs) -> anyhow::Result<i32> {
     let update = SubscriberUpdate {
         name: args
             .name
-            .map(|n| Some(n.trim().to_string()).filter(|n| !n.is_empty())),
+            .as_deref()
+            .map(DisplayName::parse_optional)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--name: {e}"))?,
         status: None,
         topics: args.topics.as_deref().map(Topics::parse).transpose()?,
         frequency: args
@@ -135,6 +139,13 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
     match &s.name {
         Some(n) => println!("{} ({n})", s.email),
         None => println!("{}", s.email),
+    }
+    if let Some(Err(e)) = s.name.as_ref().map(StoredName::display_name) {
+        println!(
+            "  name:         unusable, no digest can be addressed with it: {e} \
+             (`paperpost subscribers edit {} --name …` replaces it)",
+            s.email
+        );
     }
     println!("  status:       {}", s.status);
     if s.topics.is_trending() {
@@ -273,7 +284,7 @@ pub(super) fn upsert(
         .ok_or_else(|| format!("{} was removed meanwhile", new.email))?;
     let change = |given: bool, same: bool| given && !same;
     let u = SubscriberUpdate {
-        name: change(given.name, old.name == new.name).then(|| new.name.clone()),
+        name: change(given.name, same_name(&old.name, &new.name)).then(|| new.name.clone()),
         status: change(given.status, old.status == new.status).then_some(new.status),
         topics: change(given.topics, old.topics == new.topics).then(|| new.topics.clone()),
         frequency: change(given.frequency, old.frequency == new.frequency).then_some(new.frequency),
@@ -293,6 +304,16 @@ pub(super) fn upsert(
         .update_subscriber(old.id, &u, now)
         .map_err(|e| format!("{e:#}"))?;
     Ok(Upserted::Updated)
+}
+
+/// Whether the stored name is the one a row gives (a stored name today's rules refuse is
+/// never the same: the row replaces it).
+fn same_name(old: &Option<StoredName>, new: &Option<DisplayName>) -> bool {
+    match (old, new) {
+        (None, None) => true,
+        (Some(o), Some(n)) => o == n,
+        _ => false,
+    }
 }
 
 /// Counts of an import, printed at its end.

@@ -3,6 +3,7 @@ mod attempts;
 mod bounce;
 mod categories;
 mod delivery;
+mod display_name;
 mod edition;
 mod reader_records;
 mod runs;
@@ -24,6 +25,7 @@ pub use delivery::{
     Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
     SentDigest,
 };
+pub use display_name::{DisplayName, MAX_NAME_CHARS, NameError, StoredName};
 pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
 pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};
 #[cfg(test)]

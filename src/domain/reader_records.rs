@@ -2,13 +2,15 @@
 //! longer reads, their dates, last digest, suppression and confirmation.
 use chrono::{DateTime, Utc};
 
-use super::{DeliveryState, Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+use super::{
+    DeliveryState, DisplayName, Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics,
+};
 
 /// What is needed to add a subscriber.
 #[derive(Debug, Clone)]
 pub struct NewSubscriber {
     pub email: SubscriberEmail,
-    pub name: Option<String>,
+    pub name: Option<DisplayName>,
     pub status: SubscriberStatus,
     pub topics: Topics,
     pub frequency: Frequency,
@@ -33,7 +35,7 @@ impl NewSubscriber {
 /// A change to a subscriber's preferences; `None` fields stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct SubscriberUpdate {
-    pub name: Option<Option<String>>,
+    pub name: Option<Option<DisplayName>>,
     pub status: Option<SubscriberStatus>,
     pub topics: Option<Topics>,
     pub frequency: Option<Frequency>,

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use lettre::Address;
 
-use super::Topics;
+use super::{StoredName, Topics};
 
 /// A subscriber's address, validated to what an SMTP relay can deliver. The only way to get
 /// one is [`SubscriberEmail::parse`], so every stored address can be mailed:
@@ -202,7 +202,9 @@ impl fmt::Display for Frequency {
 pub struct Subscriber {
     pub id: i64,
     pub email: SubscriberEmail,
-    pub name: Option<String>,
+    /// Their display name as stored; one that today's rules refuse is kept and shown, and
+    /// their deliveries fail naming it (see [`StoredName`]).
+    pub name: Option<StoredName>,
     pub status: SubscriberStatus,
     pub topics: Topics,
     pub frequency: Frequency,

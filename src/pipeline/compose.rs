@@ -5,10 +5,13 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use lettre::message::Mailbox;
 use lettre::message::dkim::DkimConfig;
 
 use crate::config::{DeliverySettings, NewsletterSettings, RenderSettings};
-use crate::delivery::{Composed, MessageSettings, Outgoing, build_message};
+use crate::delivery::{
+    ComposeError, Composed, MessageError, MessageSettings, Outgoing, build_message,
+};
 use crate::domain::Claimed;
 use crate::domain::{
     Digest, EditorsPick, EditorsSection, Paper, PaperId, Period, Pick, PickRef, Subscriber,
@@ -174,16 +177,110 @@ impl DigestRenderer {
     }
 }
 
-pub struct Composer {
-    store: Store,
+/// Everything that turns a claimed delivery and its papers into the bytes of its email,
+/// without the store: the renderer, the sender's headers, DKIM, the VERP bounce address and
+/// the paper views shared by every digest of a run. Pure apart from the random boundary and
+/// signature: the fuzz target `compose` drives it with arbitrary readers and papers.
+pub struct MessageComposer {
     renderer: DigestRenderer,
     message: MessageSettings,
     dkim: Option<Arc<DkimConfig>>,
     /// `[delivery] bounce_address`: the base of each message's VERP envelope sender.
     bounce_address: Option<lettre::Address>,
-    cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
     /// Paper views shared by every digest of this run.
     views: ViewCache,
+}
+
+impl MessageComposer {
+    pub fn new(
+        newsletter: &NewsletterSettings,
+        render: &RenderSettings,
+        delivery: &DeliverySettings,
+        dkim: Option<Arc<DkimConfig>>,
+    ) -> MessageComposer {
+        MessageComposer {
+            renderer: DigestRenderer::new(newsletter, render),
+            message: newsletter.message_settings(),
+            dkim,
+            bounce_address: delivery.bounce_address.clone(),
+            views: ViewCache::default(),
+        }
+    }
+
+    /// Renders the digest of `c` from its papers (`papers[i]` is `c.picks[i]`'s) and builds
+    /// its message, dated `now`. A reader field that cannot go into a header (a stored name
+    /// with a line break) is a [`ComposeError::Message`]: that delivery fails for good.
+    pub fn compose(
+        &self,
+        c: &Claimed,
+        papers: &[Arc<Paper>],
+        now: DateTime<Utc>,
+    ) -> Result<Composed, ComposeError> {
+        let stored = StoredDigest {
+            period_key: &c.period_key,
+            subscriber: &c.subscriber,
+            picks: &c.picks,
+            editor_note: c.editor_note.as_deref(),
+            planned_at: c.created_at,
+        };
+        let rendered = self
+            .renderer
+            .render(&stored, papers, &self.views)
+            .map_err(|e| e.context(format!("delivery {}", c.id)))?;
+        let links = links_for(&self.renderer.base_url, &c.subscriber);
+        let mut message = build_message(
+            &self.message,
+            Outgoing {
+                to: recipient(&c.subscriber)?,
+                subject: &rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+                message_id: &c.message_id,
+                unsubscribe_url: Some(&links.unsubscribe),
+                date: now,
+            },
+        )?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(Composed {
+            from: Some(match &self.bounce_address {
+                Some(base) => crate::delivery::verp::envelope_sender(base, c.id, &c.message_id),
+                None => self.message.from.email.clone(),
+            }),
+            to: c.subscriber.email.address().clone(),
+            bytes: message.formatted(),
+            name: format!("{}-{:06}-{}", c.period_key, c.id, c.subscriber.email),
+        })
+    }
+}
+
+/// The `To:` mailbox of a reader: their address and, when they have one, their name. A
+/// stored name that is not a valid [`DisplayName`](crate::domain::DisplayName) (written
+/// behind paperpost's back) is refused here, naming it, instead of reaching lettre.
+pub fn recipient(s: &Subscriber) -> Result<Mailbox, MessageError> {
+    let name = match &s.name {
+        None => None,
+        Some(stored) => Some(
+            stored
+                .display_name()
+                .map_err(|e| {
+                    MessageError::header(
+                        "To",
+                        format!("the reader's stored name `{stored}` cannot be used: {e}"),
+                    )
+                })?
+                .to_string(),
+        ),
+    };
+    Ok(Mailbox::new(name, s.email.address().clone()))
+}
+
+/// [`MessageComposer`] over the store: loads each digest's papers (cached for the run).
+pub struct Composer {
+    store: Store,
+    parts: MessageComposer,
+    cache: RwLock<HashMap<PaperId, Arc<Paper>>>,
 }
 
 impl Composer {
@@ -196,12 +293,8 @@ impl Composer {
     ) -> Composer {
         Composer {
             store,
-            renderer: DigestRenderer::new(newsletter, render),
-            message: newsletter.message_settings(),
-            dkim,
-            bounce_address: delivery.bounce_address.clone(),
+            parts: MessageComposer::new(newsletter, render, delivery, dkim),
             cache: RwLock::new(HashMap::new()),
-            views: ViewCache::default(),
         }
     }
 
@@ -232,49 +325,10 @@ impl Composer {
     }
 
     /// Renders and builds the message of one claimed delivery.
-    pub fn compose(&self, c: &Claimed) -> anyhow::Result<Composed> {
+    pub fn compose(&self, c: &Claimed) -> Result<Composed, ComposeError> {
         let ids: Vec<PaperId> = c.picks.iter().map(|p| p.id.clone()).collect();
         let papers = self.papers(&ids)?;
-        let stored = StoredDigest {
-            period_key: &c.period_key,
-            subscriber: &c.subscriber,
-            picks: &c.picks,
-            editor_note: c.editor_note.as_deref(),
-            planned_at: c.created_at,
-        };
-        let rendered = self
-            .renderer
-            .render(&stored, &papers, &self.views)
-            .map_err(|e| e.context(format!("delivery {}", c.id)))?;
-        let links = links_for(&self.renderer.base_url, &c.subscriber);
-        let to = lettre::message::Mailbox::new(
-            c.subscriber.name.clone(),
-            c.subscriber.email.address().clone(),
-        );
-        let mut message = build_message(
-            &self.message,
-            Outgoing {
-                to,
-                subject: &rendered.subject,
-                text: rendered.text,
-                html: rendered.html,
-                message_id: &c.message_id,
-                unsubscribe_url: Some(&links.unsubscribe),
-                date: Utc::now(),
-            },
-        )?;
-        if let Some(dkim) = &self.dkim {
-            message.sign(dkim);
-        }
-        Ok(Composed {
-            from: Some(match &self.bounce_address {
-                Some(base) => crate::delivery::verp::envelope_sender(base, c.id, &c.message_id),
-                None => self.message.from.email.clone(),
-            }),
-            to: c.subscriber.email.address().clone(),
-            bytes: message.formatted(),
-            name: format!("{}-{:06}-{}", c.period_key, c.id, c.subscriber.email),
-        })
+        self.parts.compose(c, &papers, Utc::now())
     }
 }
 

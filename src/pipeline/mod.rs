@@ -11,7 +11,9 @@ mod seed;
 mod send;
 mod test_send;
 
-pub use compose::{Composer, DigestRenderer, StoredDigest, links_for, render_sent};
+pub use compose::{
+    Composer, DigestRenderer, MessageComposer, StoredDigest, links_for, recipient, render_sent,
+};
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};

@@ -411,7 +411,7 @@ pub(super) fn lease_lost(delivery: i64, row: &FinishRow<'_>) {
 /// so these tests need no subscriber operations) each planned one paper in edition
 /// 2026-W48. Returns the edition's id and the planning time.
 #[cfg(test)]
-pub(super) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc>) {
+pub(crate) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc>) {
     let now = Utc::now();
     let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
     let rows: Vec<String> = (1..=n)

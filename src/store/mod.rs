@@ -55,6 +55,8 @@ pub use postgres::test_server;
 pub use postgres::{PostgresOptions, TlsMode};
 use sqlite::Sqlite;
 
+#[cfg(test)]
+pub(crate) use deliveries::plan_readers;
 pub(crate) use readers::READERS;
 pub use subscribers::check_storable_topics;
 

@@ -4,8 +4,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Sqlite, StoreError, constant_time_eq, from_ts, random_token, ts};
 use crate::domain::{
-    NewSubscriber, Subscriber, SubscriberEmail, SubscriberStatus, SubscriberUpdate, Topics,
-    UnreadableSubscriber,
+    DisplayName, NewSubscriber, StoredName, Subscriber, SubscriberEmail, SubscriberStatus,
+    SubscriberUpdate, Topics, UnreadableSubscriber,
 };
 
 pub(super) const COLUMNS: &str =
@@ -120,7 +120,12 @@ impl StoredSubscriber {
         let email = field("email", Some(raw_email.clone()))?.unwrap_or_default();
         let email =
             SubscriberEmail::parse(&email).map_err(|e| unreadable(format!("email: {e}")))?;
-        let name = field("name", self.name)?;
+        // Read leniently: a stored name that is not valid UTF-8 or that today's rules
+        // refuse is kept (shown escaped, editable); delivery refuses it for that reader.
+        let name = match self.name {
+            Some(Ok(n) | Err(n)) => StoredName::read(&n),
+            None => None,
+        };
         let status = field("status", self.status)?.unwrap_or_default();
         let status = status
             .parse()
@@ -184,7 +189,7 @@ impl Sqlite {
             params![
                 new.email.as_ref(),
                 key,
-                new.name,
+                new.name.as_ref().map(DisplayName::as_str),
                 new.status.as_str(),
                 new.topics.to_string(),
                 new.frequency.as_str(),
@@ -310,7 +315,7 @@ impl Sqlite {
             if let Some(name) = &update.name {
                 tx.execute(
                     "UPDATE subscribers SET name = ?2 WHERE id = ?1",
-                    params![id, name],
+                    params![id, name.as_ref().map(DisplayName::as_str)],
                 )?;
             }
             if let Some(status) = update.status {
@@ -475,6 +480,42 @@ mod tests {
         ] {
             assert!(store.subscriber_by_token(bad).unwrap().is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_stored_name_no_header_can_carry_is_read_kept_and_replaced_by_an_edit() {
+        let store = Store::for_tests().unwrap();
+        let now = Utc::now();
+        let mut ada = new("ada@example.org");
+        ada.name = Some(DisplayName::parse(" Ada ").unwrap());
+        let ada = store.add_subscriber(&ada, now).unwrap();
+        assert_eq!(ada.name.as_ref().map(StoredName::raw), Some("Ada"));
+        // Written behind paperpost's back: the row still reads, with the name as stored.
+        store.raw_execute(&format!(
+            "UPDATE subscribers SET name = 'Mal\r\nlory' WHERE id = {}",
+            ada.id
+        ));
+        let read = store
+            .subscriber_by_email("ada@example.org")
+            .unwrap()
+            .unwrap();
+        let name = read.name.unwrap();
+        assert_eq!(name.raw(), "Mal\r\nlory");
+        assert!(name.display_name().is_err());
+        assert_eq!(store.subscribers(None).unwrap().len(), 1, "still listed");
+        // An edit replaces it.
+        let update = SubscriberUpdate {
+            name: Some(Some(DisplayName::parse("Mallory").unwrap())),
+            ..Default::default()
+        };
+        let edited = store
+            .update_subscriber(ada.id, &update, now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            edited.name,
+            Some(StoredName::Valid(DisplayName::parse("Mallory").unwrap()))
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use tokio_postgres::Row;
 use super::Postgres;
 use super::pool::Sql;
 use crate::domain::{
-    NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate, UnreadableSubscriber,
+    DisplayName, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate,
+    UnreadableSubscriber,
 };
 use crate::store::subscribers::{
     COLUMNS, StoredSubscriber, SubscriberRow, check_storable_topics, email_key, readable,
@@ -69,7 +70,7 @@ impl Postgres {
             &[
                 &new.email.as_ref(),
                 &key,
-                &new.name,
+                &new.name.as_ref().map(DisplayName::as_str),
                 &new.status.as_str(),
                 &new.topics.to_string(),
                 &new.frequency.as_str(),
@@ -181,7 +182,7 @@ impl Postgres {
             if let Some(name) = &update.name {
                 tx.execute(
                     "UPDATE subscribers SET name = $2 WHERE id = $1",
-                    &[&id, name],
+                    &[&id, &name.as_ref().map(DisplayName::as_str)],
                 )?;
             }
             if let Some(status) = update.status {
