@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::subscribers::email_key;
+use super::subscribers::{email_key, set_status};
 use super::{Sqlite, from_ts, ts};
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+    SubscriberStatus, UnverifiedReport, UnverifiedReports,
 };
 
 const TARGET_SELECT: &str = "SELECT s.email, d.id, d.edition_id, e.period_key, d.message_id
@@ -169,11 +170,19 @@ impl Sqlite {
             )?;
             let soft_count = match ev.kind {
                 BounceKind::Complaint => {
-                    applied.unsubscribed = tx.execute(
-                        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2, updated_at = ?2
-                         WHERE email_key = ?1 AND status <> 'unsubscribed'",
-                        params![key, ts(now)],
-                    )? > 0;
+                    // Through the one status change there is, so the reader's token
+                    // changes as on any unsubscribe: old preferences links stop working.
+                    let reader: Option<i64> = tx
+                        .query_row(
+                            "SELECT id FROM subscribers WHERE email_key = ?1 AND status <> 'unsubscribed'",
+                            [&key],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if let Some(id) = reader {
+                        applied.unsubscribed =
+                            set_status(&tx, id, SubscriberStatus::Unsubscribed, now)? > 0;
+                    }
                     0
                 }
                 BounceKind::Hard => 0,
@@ -195,6 +204,66 @@ impl Sqlite {
         }
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// Records a report that named a reader but proved nothing (`hash` names the message):
+    /// counted and kept for `deliveries`, never acted on. A message whose hash is already
+    /// recorded changes nothing.
+    pub fn record_unverified_bounce(
+        &self,
+        hash: &str,
+        report: &UnverifiedReport,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<BounceApplied> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let fresh = tx.execute(
+            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, 'unverified', ?2)
+             ON CONFLICT (hash) DO NOTHING",
+            params![hash, ts(now)],
+        )?;
+        if fresh == 0 {
+            return Ok(BounceApplied {
+                duplicate: true,
+                ..Default::default()
+            });
+        }
+        tx.execute(
+            "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                hash,
+                report.kind,
+                email_key(&report.email),
+                report.reason,
+                report.why,
+                ts(report.at)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(BounceApplied::default())
+    }
+
+    /// How many reports were not believed, and the latest `limit` of them.
+    pub fn unverified_bounces(&self, limit: usize) -> anyhow::Result<UnverifiedReports> {
+        let conn = self.reader();
+        let total = conn.query_row("SELECT COUNT(*) FROM unverified_reports", [], |r| r.get(0))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, email_key, reason, why, at FROM unverified_reports
+             ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let latest = stmt
+            .query_map([limit as i64], |r| {
+                Ok(UnverifiedReport {
+                    kind: r.get(0)?,
+                    email: r.get(1)?,
+                    reason: r.get(2)?,
+                    why: r.get(3)?,
+                    at: from_ts(r.get(4)?),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(UnverifiedReports { total, latest })
     }
 
     /// Whether a report with this hash was ingested before.

@@ -8,9 +8,9 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest as _, Sha256};
 
 use super::subscribers::COLUMNS_S;
-use super::subscribers::{readable, row_to_subscriber_at};
+use super::subscribers::{lift_suppression, readable, row_to_subscriber_at};
 use super::{Sqlite, constant_time_eq, random_token, ts};
-use crate::domain::{Confirmation, Subscriber};
+use crate::domain::{Confirmation, LiftedBy, Subscriber};
 
 pub(super) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -151,6 +151,17 @@ impl Sqlite {
                  WHERE id = ?1 AND status = 'pending'",
                 params![subscriber_id, ts(now)],
             )?;
+            // The reader clicked a link mailed to the address: it takes mail again.
+            let key: Option<String> = tx
+                .query_row(
+                    "SELECT email_key FROM subscribers WHERE id = ?1",
+                    [subscriber_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(key) = key {
+                lift_suppression(&tx, &key, LiftedBy::Reconfirmed, now)?;
+            }
         }
         let subscriber = readable(
             tx.query_row(

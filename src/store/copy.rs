@@ -39,6 +39,8 @@ pub const TABLES: &[&str] = &[
     "feedback",
     "edition_notes",
     "edition_pins",
+    "unverified_reports",
+    "suppression_lifts",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in

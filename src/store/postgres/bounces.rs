@@ -4,8 +4,10 @@ use tokio_postgres::Row;
 
 use super::Postgres;
 use super::pool::Sql;
+use super::subscribers::set_status;
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+    SubscriberStatus, UnverifiedReport, UnverifiedReports,
 };
 use crate::store::bounces::{stored_message_id, suppression_reason};
 use crate::store::subscribers::email_key;
@@ -144,11 +146,15 @@ impl Postgres {
             )?;
             let soft_count: i64 = match ev.kind {
                 BounceKind::Complaint => {
-                    applied.unsubscribed = tx.execute(
-                        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2
-                         WHERE email_key = $1 AND status <> 'unsubscribed'",
-                        &[&key, &ts(now)],
-                    )? > 0;
+                    // Through the one status change there is (the token changes).
+                    let reader = tx.query_opt(
+                        "SELECT id FROM subscribers WHERE email_key = $1 AND status <> 'unsubscribed'",
+                        &[&key],
+                    )?;
+                    if let Some(r) = reader {
+                        applied.unsubscribed =
+                            set_status(&mut tx, r.get(0), SubscriberStatus::Unsubscribed, now)? > 0;
+                    }
                     0
                 }
                 BounceKind::Hard => 0,
@@ -170,6 +176,68 @@ impl Postgres {
         }
         tx.commit()?;
         Ok(applied)
+    }
+
+    pub(in crate::store) fn record_unverified_bounce(
+        &self,
+        hash: &str,
+        report: &UnverifiedReport,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<BounceApplied> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let fresh = tx.execute(
+            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, 'unverified', $2)
+             ON CONFLICT (hash) DO NOTHING",
+            &[&hash, &ts(now)],
+        )?;
+        if fresh == 0 {
+            return Ok(BounceApplied {
+                duplicate: true,
+                ..Default::default()
+            });
+        }
+        tx.execute(
+            "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &hash,
+                &report.kind,
+                &email_key(&report.email),
+                &report.reason,
+                &report.why,
+                &ts(report.at),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(BounceApplied::default())
+    }
+
+    pub(in crate::store) fn unverified_bounces(
+        &self,
+        limit: usize,
+    ) -> anyhow::Result<UnverifiedReports> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut conn = self.conn()?;
+        let total = conn
+            .query_one("SELECT COUNT(*) FROM unverified_reports", &[])?
+            .get(0);
+        let latest = conn
+            .query(
+                "SELECT kind, email_key, reason, why, at FROM unverified_reports
+                 ORDER BY at DESC, id DESC LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| UnverifiedReport {
+                kind: r.get(0),
+                email: r.get(1),
+                reason: r.get(2),
+                why: r.get(3),
+                at: from_ts(r.get(4)),
+            })
+            .collect();
+        Ok(UnverifiedReports { total, latest })
     }
 
     pub(in crate::store) fn bounce_message_seen(&self, hash: &str) -> anyhow::Result<bool> {
