@@ -364,6 +364,23 @@ Papers.\r
     )
 }
 
+/// `bounces ingest -` with `message` on standard input, as an MTA's pipe delivers it.
+fn ingest_stdin(n: &Newsletter, message: &str) -> std::process::Output {
+    let mut child = n
+        .command(&["bounces", "ingest", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn mbox(messages: &[String]) -> String {
     messages
         .iter()
@@ -402,19 +419,7 @@ fn complaints_autoreplies_malformed_mail_an_mbox_and_stdin_are_each_accounted_fo
     );
 
     // Act 1: an ARF complaint about ada, piped on standard input.
-    let mut child = n
-        .command(&["bounces", "ingest", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(arf("ada@example.net", &ada_verp, &ada_mid).as_bytes())
-        .unwrap();
-    let piped = child.wait_with_output().unwrap();
+    let piped = ingest_stdin(&n, &arf("ada@example.net", &ada_verp, &ada_mid));
 
     // Act 2: an mbox with a hard bounce for bob (no VERP: by Message-ID), a soft bounce for
     // cyd, an out-of-office reply, a DSN about a stranger, a truncated DSN, a message with no
@@ -571,35 +576,27 @@ hello\r
 
 /// A DSN about `reader` whose returned-message part is `message/rfc822` nested `depth` times.
 fn dsn_with_nested_return(id: &str, reader: &str, depth: usize) -> String {
-    format!(
-        "From: MAILER-DAEMON@mx.example.net\r
-To: digest@papers.example.org\r
-Subject: Undelivered Mail Returned to Sender\r
-Message-ID: <{id}@mx.example.net>\r
-MIME-Version: 1.0\r
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r
-\r
---b\r
-Content-Type: text/plain\r
-\r
-Your message could not be delivered.\r
---b\r
-Content-Type: message/delivery-status\r
-\r
-Reporting-MTA: dns; mx.example.net\r
-\r
-Final-Recipient: rfc822; {reader}\r
-Action: failed\r
-Status: 5.1.1\r
-\r
---b\r
-{}Subject: papers\r
-\r
-Papers.\r
---b--\r
-",
-        "Content-Type: message/rfc822\r\n\r\n".repeat(depth)
+    with_returned_part(
+        &support::dsn_by_message_id(id, reader, "5.1.1", "<x@y>"),
+        &format!(
+            "{}Subject: papers\r\n\r\nPapers.\r\n",
+            "Content-Type: message/rfc822\r\n\r\n".repeat(depth)
+        ),
     )
+}
+
+/// `dsn` (from [`support::dsn_by_message_id`]) with `part` (headers and body) as its
+/// returned-message part instead of the returned headers.
+fn with_returned_part(dsn: &str, part: &str) -> String {
+    format!("{}--b\r\n{part}--b--\r\n", before_returned_part(dsn))
+}
+
+/// `dsn` up to its returned-headers part.
+fn before_returned_part(dsn: &str) -> &str {
+    let cut = dsn
+        .find("--b\r\nContent-Type: text/rfc822-headers")
+        .unwrap();
+    &dsn[..cut]
 }
 
 fn maildir_with(root: &Path, messages: &[(&str, &str)]) -> PathBuf {
@@ -676,19 +673,7 @@ fn a_message_nested_ten_thousand_deep_is_set_aside_as_malformed_and_the_reports_
     let file = n.dir.path().join("deep.eml");
     std::fs::write(&file, &deep).unwrap();
     let from_file = n.run(&["bounces", "ingest", file.to_str().unwrap()]);
-    let mut child = n
-        .command(&["bounces", "ingest", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(deep.as_bytes())
-        .unwrap();
-    let from_stdin = child.wait_with_output().unwrap();
+    let from_stdin = ingest_stdin(&n, &deep);
 
     // Assert: no crash; both nested messages are malformed with the limit named, set aside
     // out of new/, and the bounces before and after them suppressed their readers.
@@ -733,10 +718,7 @@ fn a_message_nested_ten_thousand_deep_is_set_aside_as_malformed_and_the_reports_
 
 /// `dsn` without its returned-message part: a report that quotes nothing.
 fn without_returned_message(dsn: &str) -> String {
-    let cut = dsn
-        .find("--b\r\nContent-Type: text/rfc822-headers")
-        .unwrap();
-    format!("{}--b--\r\n", &dsn[..cut])
+    format!("{}--b--\r\n", before_returned_part(dsn))
 }
 
 /// The delivery id of a VERP envelope sender `bounces+{id}-{check}@…`.

@@ -62,6 +62,16 @@ pub struct BounceApplied {
     pub unsubscribed: bool,
 }
 
+impl BounceApplied {
+    /// A message ingested before: nothing changed.
+    pub fn duplicate() -> BounceApplied {
+        BounceApplied {
+            duplicate: true,
+            ..Default::default()
+        }
+    }
+}
+
 /// Bounce and complaint counts of one edition, with the digests it sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EditionBounces {

@@ -57,6 +57,22 @@ pub(super) fn suppression_reason(
     }
 }
 
+/// Records that the message `hash` was ingested, with its outcome (`matched`, `unverified`,
+/// …), inside the transaction that applies it; `false` when it was ingested before (then
+/// nothing else may change).
+fn first_ingestion(
+    tx: &rusqlite::Connection,
+    hash: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    Ok(tx.execute(
+        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (hash) DO NOTHING",
+        params![hash, outcome, ts(now)],
+    )? > 0)
+}
+
 impl Sqlite {
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(
@@ -140,16 +156,8 @@ impl Sqlite {
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let fresh = tx.execute(
-            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (hash) DO NOTHING",
-            params![hash, outcome, ts(now)],
-        )?;
-        if fresh == 0 {
-            return Ok(BounceApplied {
-                duplicate: true,
-                ..Default::default()
-            });
+        if !first_ingestion(&tx, hash, outcome, now)? {
+            return Ok(BounceApplied::duplicate());
         }
         let mut applied = BounceApplied::default();
         if let Some(ev) = event {
@@ -217,16 +225,8 @@ impl Sqlite {
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let fresh = tx.execute(
-            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, 'unverified', ?2)
-             ON CONFLICT (hash) DO NOTHING",
-            params![hash, ts(now)],
-        )?;
-        if fresh == 0 {
-            return Ok(BounceApplied {
-                duplicate: true,
-                ..Default::default()
-            });
+        if !first_ingestion(&tx, hash, "unverified", now)? {
+            return Ok(BounceApplied::duplicate());
         }
         tx.execute(
             "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
@@ -394,6 +394,11 @@ mod tests {
     #[test]
     fn a_complaint_unsubscribes_and_suppresses_once_and_a_repeat_changes_nothing() {
         let store = store_with("ada@example.org");
+        let old_token = store
+            .subscriber_by_email("ada@example.org")
+            .unwrap()
+            .unwrap()
+            .public_token();
         let now = Utc::now();
         let mut ev = event(BounceKind::Complaint, "ADA@example.org", now);
         ev.reason = "abuse report".into();
@@ -413,12 +418,62 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s.status, SubscriberStatus::Unsubscribed);
+        assert_ne!(
+            s.public_token(),
+            old_token,
+            "an unsubscribe changes the token"
+        );
+        assert!(store.subscriber_by_token(&old_token).unwrap().is_none());
         let again = store
             .record_bounce_message("c1", "matched", Some(&ev), POLICY, now)
             .unwrap();
         assert!(again.duplicate);
         assert!(store.bounce_message_seen("c1").unwrap());
         assert_eq!(store.recent_bounces(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_unverified_report_is_counted_once_and_changes_nothing() {
+        let store = store_with("ada@example.org");
+        let now = Utc::now();
+        let report = UnverifiedReport {
+            kind: "hard".into(),
+            email: "Ada@example.org".into(),
+            reason: "5.1.1".into(),
+            why: "no VERP token and no Message-ID of ours".into(),
+            at: now,
+        };
+        let first = store.record_unverified_bounce("u1", &report, now).unwrap();
+        assert!(!first.duplicate && !first.suppressed && !first.unsubscribed);
+        assert!(
+            store
+                .record_unverified_bounce("u1", &report, now)
+                .unwrap()
+                .duplicate
+        );
+        // One hash space with the reports that acted: the same message is not read twice.
+        let ev = event(BounceKind::Hard, "ada@example.org", now);
+        assert!(
+            store
+                .record_bounce_message("u1", "matched", Some(&ev), POLICY, now)
+                .unwrap()
+                .duplicate
+        );
+        let seen = store.unverified_bounces(10).unwrap();
+        assert_eq!(seen.total, 1);
+        assert_eq!(seen.latest[0].email, "ada@example.org");
+        assert_eq!(seen.latest[0].why, report.why);
+        assert_eq!(store.unverified_bounces(0).unwrap().latest.len(), 0);
+        assert!(!store.is_suppressed("ada@example.org").unwrap());
+        assert!(store.recent_bounces(10).unwrap().is_empty());
+        assert_eq!(
+            store
+                .subscriber_by_email("ada@example.org")
+                .unwrap()
+                .unwrap()
+                .status,
+            SubscriberStatus::Active
+        );
     }
 
     #[test]

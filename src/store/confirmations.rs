@@ -282,4 +282,45 @@ mod tests {
         let s = stores[1].subscriber_by_id(s.id).unwrap().unwrap();
         assert_eq!(s.status, SubscriberStatus::Active);
     }
+
+    #[test]
+    fn confirming_lifts_the_suppression_and_remembers_why_and_how() {
+        use crate::domain::LiftedBy;
+        let store = Store::for_tests().unwrap();
+        let s = pending(&store);
+        let t0 = Utc::now() - Duration::days(3);
+        store
+            .suppress("ada@example.org", "hard bounce: 5.1.1 no such user", t0)
+            .unwrap();
+        let now = Utc::now();
+        let token = store
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        // Looking at the link lifts nothing; the click does.
+        store.confirmation_state(&token, now).unwrap();
+        assert!(store.is_suppressed("ada@example.org").unwrap());
+        assert!(matches!(
+            store.confirm_subscriber(&token, now).unwrap(),
+            Confirmation::Confirmed(_)
+        ));
+        assert!(!store.is_suppressed("ada@example.org").unwrap());
+        let lifts = store.suppression_lifts("ADA@example.org").unwrap();
+        assert_eq!(lifts.len(), 1);
+        assert_eq!(lifts[0].reason, "hard bounce: 5.1.1 no such user");
+        assert_eq!(lifts[0].lifted_by, LiftedBy::Reconfirmed);
+        assert_eq!(lifts[0].suppressed_at.timestamp(), t0.timestamp());
+        assert_eq!(lifts[0].lifted_at.timestamp(), now.timestamp());
+        // The operator's unsuppress is remembered too, newest first.
+        store.suppress("ada@example.org", "complaint", now).unwrap();
+        assert!(
+            store
+                .unsuppress("ada@example.org", now + Duration::hours(1))
+                .unwrap()
+        );
+        let lifts = store.suppression_lifts("ada@example.org").unwrap();
+        assert_eq!(
+            lifts.iter().map(|l| l.lifted_by).collect::<Vec<_>>(),
+            [LiftedBy::Operator, LiftedBy::Reconfirmed]
+        );
+    }
 }

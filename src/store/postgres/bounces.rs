@@ -33,6 +33,21 @@ fn row_to_target(r: &Row) -> (BounceTarget, String) {
     )
 }
 
+/// Records that the message `hash` was ingested (see SQLite's `first_ingestion`); `false`
+/// when it was before. A concurrent ingestion of the same message waits on the unique key.
+fn first_ingestion(
+    tx: &mut impl Sql,
+    hash: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(tx.execute(
+        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, $2, $3)
+         ON CONFLICT (hash) DO NOTHING",
+        &[&hash, &outcome, &ts(now)],
+    )? > 0)
+}
+
 impl Postgres {
     pub(in crate::store) fn bounce_target_by_token(
         &self,
@@ -110,16 +125,8 @@ impl Postgres {
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        let fresh = tx.execute(
-            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, $2, $3)
-             ON CONFLICT (hash) DO NOTHING",
-            &[&hash, &outcome, &ts(now)],
-        )?;
-        if fresh == 0 {
-            return Ok(BounceApplied {
-                duplicate: true,
-                ..Default::default()
-            });
+        if !first_ingestion(&mut tx, hash, outcome, now)? {
+            return Ok(BounceApplied::duplicate());
         }
         let mut applied = BounceApplied::default();
         if let Some(ev) = event {
@@ -186,16 +193,8 @@ impl Postgres {
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        let fresh = tx.execute(
-            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, 'unverified', $2)
-             ON CONFLICT (hash) DO NOTHING",
-            &[&hash, &ts(now)],
-        )?;
-        if fresh == 0 {
-            return Ok(BounceApplied {
-                duplicate: true,
-                ..Default::default()
-            });
+        if !first_ingestion(&mut tx, hash, "unverified", now)? {
+            return Ok(BounceApplied::duplicate());
         }
         tx.execute(
             "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
