@@ -935,6 +935,11 @@ fn forged_bounces_and_complaints_change_nothing_and_are_counted_as_unverified() 
         ),
     )
     .unwrap();
+    let check = stdout(&n.run(&["check-config"]));
+    assert!(
+        check.contains("WARNING [bounces] trust_unverified = true"),
+        "{check}"
+    );
     let trusted = stdout(&n.run(&["bounces", "ingest", eml.to_str().unwrap()]));
     assert!(trusted.contains("1 matched (1 hard"), "{trusted}");
     assert!(trusted.contains("acted on without proof"), "{trusted}");
