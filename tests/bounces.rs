@@ -729,13 +729,11 @@ fn verp_delivery_id(verp: &str) -> &str {
         .unwrap()
 }
 
-fn send_to(
-    readers: &[&str],
-    server: &SmtpServer,
-    extra: &str,
-) -> (Newsletter, Vec<(String, String, String)>) {
+/// A newsletter with VERP that sent `readers` a digest through `server`, and what the server
+/// recorded of each message (recipient, envelope sender, Message-ID).
+fn send_to(readers: &[&str], server: &SmtpServer) -> (Newsletter, Vec<(String, String, String)>) {
     let n = Newsletter::new(&format!(
-        "bounce_address = \"bounces@papers.example.org\"\n{}{extra}",
+        "bounce_address = \"bounces@papers.example.org\"\n{}",
         relay(None, server.port, 10.0)
     ));
     let readers: Vec<String> = readers.iter().map(|r| r.to_string()).collect();
@@ -757,7 +755,7 @@ fn forged_bounces_and_complaints_change_nothing_and_are_counted_as_unverified() 
         "carol@example.net",
         "dave@example.net",
     ];
-    let (n, env) = send_to(&readers, &server, "");
+    let (n, env) = send_to(&readers, &server);
     let of = |r: &str| env.iter().find(|e| e.0 == r).unwrap().clone();
     let (_, alice_verp, _) = of("alice@example.net");
     let (_, _, bob_mid) = of("bob@example.net");
@@ -957,7 +955,6 @@ async fn a_proven_complaint_rotates_the_token_and_a_suppressed_reader_who_signs_
     let (n, env) = send_to(
         &["ada@example.net", "bob@example.net", "cyd@example.net"],
         &server,
-        "",
     );
     let of = |r: &str| env.iter().find(|e| e.0 == r).unwrap().clone();
     let (_, ada_verp, ada_mid) = of("ada@example.net");
