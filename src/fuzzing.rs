@@ -181,8 +181,21 @@ pub fn web_form(data: &[u8]) {
 }
 
 /// A bounce or complaint message (DSN, ARF, autoreply, anything) as `bounces ingest` reads it.
+/// The nesting walk that guards the parser must never find a message shallower than the
+/// parser builds it (checked only where the walk let it through: parsing what it refused is
+/// what overflows the stack).
 pub fn bounce(data: &[u8]) {
+    use crate::bounces::nesting;
     let _ = crate::bounces::report::parse(data);
+    if let Ok(walked) = nesting::check(data)
+        && let Some(msg) = mail_parser::MessageParser::default().parse(data)
+    {
+        let built = nesting::parsed_depth(&msg);
+        assert!(
+            built <= walked,
+            "the nesting walk found {walked} levels, the parser built {built}"
+        );
+    }
 }
 
 /// The LaTeX → Unicode converter used on every title, abstract and author name.

@@ -110,6 +110,14 @@ fn newsletter_with_history(smtp: &SmtpServer) -> Newsletter {
     )
     .unwrap();
     ok(&n.config, &["bounces", "ingest", dsn.to_str().unwrap()]);
+    // A report about ada that proves nothing: kept as unverified, acted on never.
+    let forged = n.dir.path().join("forged.eml");
+    std::fs::write(
+        &forged,
+        support::dsn_by_message_id("dsn-2", "ada@example.org", "5.1.1", "<not-ours@x>"),
+    )
+    .unwrap();
+    ok(&n.config, &["bounces", "ingest", forged.to_str().unwrap()]);
     n
 }
 
@@ -174,6 +182,7 @@ fn a_copied_store_answers_the_operators_commands_exactly_as_the_sqlite_file_does
         ("seeds", 2),
         ("bounces", 1),
         ("suppressions", 1),
+        ("unverified_reports", 1),
     ] {
         assert_eq!(row(&first, table), (table.into(), rows, rows, rows));
         assert_eq!(row(&second, table), (table.into(), rows, rows, 0));

@@ -234,6 +234,11 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
             "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
         ),
     }
+    if settings.bounces.trust_unverified {
+        println!(
+            "  bounces:    WARNING [bounces] trust_unverified = true: reports that prove nothing act on the address they name, and anyone can mail the bounce address"
+        );
+    }
     if !args.smtp {
         return Ok(0);
     }

@@ -187,6 +187,18 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
             s.email
         ),
     }
+    for lift in store.suppression_lifts(s.email.as_ref())?.iter().take(3) {
+        let how = match lift.lifted_by {
+            crate::domain::LiftedBy::Reconfirmed => "on re-confirmation",
+            crate::domain::LiftedBy::Operator => "by the operator (deliveries unsuppress)",
+        };
+        println!(
+            "  suppression ({}, since {}) lifted {how} at {}",
+            lift.reason,
+            at(lift.suppressed_at),
+            at(lift.lifted_at)
+        );
+    }
     let feedback = store.feedback_of(s.id)?;
     for (verdict, label) in [
         (crate::domain::Feedback::Like, "likes:   "),

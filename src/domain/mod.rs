@@ -20,6 +20,7 @@ mod topics;
 pub use attempts::{AttemptLimits, AttemptVerdict};
 pub use bounce::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+    UnverifiedReport, UnverifiedReports,
 };
 pub use delivery::{
     Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
@@ -33,8 +34,8 @@ pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};
 pub use paper::{Paper, PaperId, SourceKind};
 pub use reader_records::{
-    Confirmation, LastDigest, NewSubscriber, SubscriberDates, SubscriberPage, SubscriberUpdate,
-    Suppression, UnreadableSubscriber,
+    Confirmation, LastDigest, LiftedBy, NewSubscriber, SubscriberDates, SubscriberPage,
+    SubscriberUpdate, Suppression, SuppressionLift, UnreadableSubscriber,
 };
 pub use runs::{RunRecord, SendRunEnd, SourceRunRecord};
 pub use seeds::{

@@ -94,6 +94,42 @@ pub struct Suppression {
     pub since: DateTime<Utc>,
 }
 
+/// A suppression that was lifted: why the address had been suppressed, and how it came off
+/// the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressionLift {
+    pub reason: String,
+    pub suppressed_at: DateTime<Utc>,
+    pub lifted_at: DateTime<Utc>,
+    pub lifted_by: LiftedBy,
+}
+
+/// How a suppression came off the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiftedBy {
+    /// The reader confirmed a new sign-up: the mailbox takes mail again.
+    Reconfirmed,
+    /// `paperpost deliveries unsuppress`.
+    Operator,
+}
+
+impl LiftedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiftedBy::Reconfirmed => "reconfirmed",
+            LiftedBy::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LiftedBy> {
+        match s {
+            "reconfirmed" => Some(LiftedBy::Reconfirmed),
+            "operator" => Some(LiftedBy::Operator),
+            _ => None,
+        }
+    }
+}
+
 /// What following a confirmation link did.
 #[derive(Debug, Clone)]
 pub enum Confirmation {

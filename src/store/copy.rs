@@ -44,6 +44,8 @@ pub const TABLES: &[&str] = &[
     "login_attempts",
     "seed_imports",
     "seeds",
+    "unverified_reports",
+    "suppression_lifts",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in

@@ -273,6 +273,32 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX seeds_by_import ON seeds (import_id);
     "#,
+    // 11 (issue 19, bounces): reports about a reader that proved nothing (no VERP token
+    // whose check verifies, no Message-ID of a delivery to that address), kept to be counted
+    // and shown but never acted on; and every suppression lifted (a reader confirmed a new
+    // sign-up, or the operator ran `deliveries unsuppress`), so `subscribers show` can say
+    // what happened to it.
+    r#"
+    CREATE TABLE unverified_reports (
+        id           INTEGER PRIMARY KEY,
+        message_hash TEXT NOT NULL REFERENCES bounce_messages (hash),
+        kind         TEXT NOT NULL,            -- hard | soft | complaint
+        email_key    TEXT NOT NULL,            -- the address the report names
+        reason       TEXT NOT NULL,            -- what the report says
+        why          TEXT NOT NULL,            -- why it was not believed
+        at           INTEGER NOT NULL          -- when the report says it happened
+    );
+    CREATE INDEX unverified_reports_by_time ON unverified_reports (at);
+    CREATE TABLE suppression_lifts (
+        id            INTEGER PRIMARY KEY,
+        email_key     TEXT NOT NULL,
+        reason        TEXT NOT NULL,           -- the suppression's reason
+        suppressed_at INTEGER NOT NULL,
+        lifted_at     INTEGER NOT NULL,
+        lifted_by     TEXT NOT NULL            -- reconfirmed | operator
+    );
+    CREATE INDEX suppression_lifts_by_address ON suppression_lifts (email_key, lifted_at);
+    "#,
 ];
 
 /// The schema version of a fully migrated store.

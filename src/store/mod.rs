@@ -253,6 +253,12 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether two spellings name the same mailbox as the store keys addresses (case and
+/// surrounding spaces do not count).
+pub(crate) fn same_mailbox(a: &str, b: &str) -> bool {
+    subscribers::email_key(a) == subscribers::email_key(b)
+}
+
 /// A short random tag that makes lease owners unique across processes and restarts.
 pub fn lease_nonce() -> String {
     random_token()[..8].to_string()

@@ -204,6 +204,23 @@ impl Store {
             .bounce_message_seen(hash))
     }
 
+    /// Records a report that named a reader but proved nothing: counted, never acted on.
+    pub fn record_unverified_bounce(
+        &self,
+        hash: &str,
+        report: &UnverifiedReport,
+        now: DateTime<Utc>,
+    ) -> Result<BounceApplied, StoreError> {
+        dispatch!(self, "record_unverified_bounce", |db| db
+            .record_unverified_bounce(hash, report, now))
+    }
+
+    /// How many reports were not believed, and the latest `limit` of them.
+    pub fn unverified_bounces(&self, limit: usize) -> Result<UnverifiedReports, StoreError> {
+        dispatch!(self, "unverified_bounces", |db| db
+            .unverified_bounces(limit))
+    }
+
     /// Bounce and complaint counts per edition that has any, newest edition first.
     pub fn edition_bounces(&self) -> Result<Vec<EditionBounces>, StoreError> {
         dispatch!(self, "edition_bounces", |db| db.edition_bounces())
@@ -809,7 +826,14 @@ impl Store {
         dispatch!(self, "suppressions", |db| db.suppressions())
     }
 
-    pub fn unsuppress(&self, email: &str) -> Result<bool, StoreError> {
-        dispatch!(self, "unsuppress", |db| db.unsuppress(email))
+    /// Takes an address off the suppression list (the operator's `deliveries unsuppress`),
+    /// recording the lift for `subscribers show`. Returns whether it was on the list.
+    pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, "unsuppress", |db| db.unsuppress(email, now))
+    }
+
+    /// The suppressions of this address that were lifted, newest first.
+    pub fn suppression_lifts(&self, email: &str) -> Result<Vec<SuppressionLift>, StoreError> {
+        dispatch!(self, "suppression_lifts", |db| db.suppression_lifts(email))
     }
 }

@@ -4,8 +4,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Sqlite, StoreError, constant_time_eq, from_ts, random_token, ts};
 use crate::domain::{
-    DisplayName, NewSubscriber, StoredName, Subscriber, SubscriberEmail, SubscriberStatus,
-    SubscriberUpdate, Topics, UnreadableSubscriber,
+    DisplayName, LiftedBy, NewSubscriber, StoredName, Subscriber, SubscriberEmail,
+    SubscriberStatus, SubscriberUpdate, Topics, UnreadableSubscriber,
 };
 
 pub(super) const COLUMNS: &str =
@@ -15,6 +15,45 @@ pub(super) const COLUMNS_S: &str = "s.id, s.email, s.name, s.status, s.topics, s
 
 pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// Sets a reader's status inside a transaction: every status change goes through here (the
+/// preferences, the unsubscribe link, the CLI, a spam complaint). Into or out of
+/// `unsubscribed` the capability token changes: links in mails sent before an unsubscribe
+/// (preferences, unsubscribe) stop working, so none can rewrite a later sign-up of the same
+/// address. Returns the rows changed.
+pub(super) fn set_status(
+    conn: &rusqlite::Connection,
+    id: i64,
+    status: SubscriberStatus,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE subscribers SET status = ?2,
+            confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
+            unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END,
+            token = CASE WHEN (?2 = 'unsubscribed') <> (status = 'unsubscribed')
+                         THEN ?4 ELSE token END
+         WHERE id = ?1",
+        params![id, status.as_str(), ts(now), random_token()],
+    )
+}
+
+/// Takes an address off the suppression list inside a transaction, keeping why it was on it
+/// and how it came off (`suppression_lifts`, which `subscribers show` reads). Returns
+/// whether it was on the list.
+pub(super) fn lift_suppression(
+    conn: &rusqlite::Connection,
+    key: &str,
+    by: LiftedBy,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    conn.execute(
+        "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
+         SELECT email_key, reason, created_at, ?2, ?3 FROM suppressions WHERE email_key = ?1",
+        params![key, ts(now), by.as_str()],
+    )?;
+    Ok(conn.execute("DELETE FROM suppressions WHERE email_key = ?1", [key])? > 0)
 }
 
 /// Refuses topics whose stored line would not read back as the same topics (today a phrase
@@ -319,18 +358,7 @@ impl Sqlite {
                 )?;
             }
             if let Some(status) = update.status {
-                // Into or out of `unsubscribed` the capability token changes: links in
-                // mails sent before an unsubscribe (preferences, unsubscribe) stop working,
-                // so none can rewrite a later sign-up of the same address.
-                tx.execute(
-                    "UPDATE subscribers SET status = ?2,
-                        confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
-                        unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END,
-                        token = CASE WHEN (?2 = 'unsubscribed') <> (status = 'unsubscribed')
-                                     THEN ?4 ELSE token END
-                     WHERE id = ?1",
-                    params![id, status.as_str(), ts(now), random_token()],
-                )?;
+                set_status(&tx, id, status, now)?;
             }
             if let Some(topics) = &update.topics {
                 tx.execute(
@@ -426,11 +454,12 @@ impl Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn unsuppress(&self, email: &str) -> anyhow::Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM suppressions WHERE email_key = ?1",
-            [email_key(email)],
-        )? > 0)
+    pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let lifted = lift_suppression(&tx, &email_key(email), LiftedBy::Operator, now)?;
+        tx.commit()?;
+        Ok(lifted)
     }
 }
 
@@ -722,8 +751,8 @@ mod tests {
             keys,
             ["ada@example.org", "bob@example.org", "zed@example.org"]
         );
-        assert!(store.unsuppress("ZED@example.org").unwrap());
-        assert!(!store.unsuppress("zed@example.org").unwrap());
+        assert!(store.unsuppress("ZED@example.org", Utc::now()).unwrap());
+        assert!(!store.unsuppress("zed@example.org", Utc::now()).unwrap());
         assert!(!store.is_suppressed("zed@example.org").unwrap());
         assert_eq!(
             store

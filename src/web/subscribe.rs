@@ -6,7 +6,12 @@
 //!   time, and a
 //!   confirmation mail with a fresh single-use link;
 //! - active or paused address → nothing changes; a mail with their preferences link;
-//! - over the per-address or per-IP limit, or a suppressed (bounced) address → no mail.
+//! - an address on the suppression list (it bounced, or its reader complained) → a
+//!   confirmation mail all the same: the reader may have fixed their mailbox, and clicking
+//!   its link proves the address takes mail again, which lifts the suppression (an active
+//!   but suppressed reader keeps their settings until then; nothing changes without the
+//!   click);
+//! - over the per-address or per-IP limit → no mail.
 //!
 //! The mail goes out in the background, so the answer does not wait on (or reveal) it.
 use axum::extract::State;
@@ -106,7 +111,6 @@ async fn record_and_sign_up(
 enum Next {
     Confirm(Subscriber, String),
     AlreadySubscribed(Subscriber),
-    Nothing,
 }
 
 async fn sign_up(
@@ -139,7 +143,6 @@ async fn sign_up(
             let notice = already_subscribed_mail(state, &url);
             state.mailer.send(&sub.email, notice, "known", sub.id, now);
         }
-        Next::Nothing => tracing::info!("suppressed address: no confirmation mail"),
     }
     Ok(())
 }
@@ -153,9 +156,7 @@ fn prepare(
     now: chrono::DateTime<chrono::Utc>,
     ttl: Duration,
 ) -> anyhow::Result<Next> {
-    if store.is_suppressed(email.as_ref())? {
-        return Ok(Next::Nothing);
-    }
+    let suppressed = store.is_suppressed(email.as_ref())?;
     let existing = match store.subscriber_by_email(email.as_ref())? {
         Some(s) => s,
         None => {
@@ -180,6 +181,11 @@ fn prepare(
         existing.status,
         SubscriberStatus::Active | SubscriberStatus::Paused
     ) {
+        if suppressed {
+            // Confirming lifts the suppression; the reader's settings stay as they are.
+            let token = store.create_confirmation(existing.id, now, ttl)?;
+            return Ok(Next::Confirm(existing, token));
+        }
         return Ok(Next::AlreadySubscribed(existing));
     }
     // Pending (again): the latest form's topics and delivery time are what the

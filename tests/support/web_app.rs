@@ -44,6 +44,18 @@ pub async fn spawn_configured(
     let db = tempfile::tempdir().unwrap();
     let store = super::store_in(db.path(), "paperpost.db");
     seed(&store);
+    spawn_on(store, db, settings, configure).await
+}
+
+/// The app over an existing `store` (its folder `db` is kept as long as the app), with
+/// `settings`, after `configure` had its say on the state: for tests that drive the same
+/// store through the binary too.
+pub async fn spawn_on(
+    store: Store,
+    db: tempfile::TempDir,
+    settings: WebSettings,
+    configure: impl FnOnce(&mut AppState),
+) -> TestApp {
     let outbox = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/", listener.local_addr().unwrap());

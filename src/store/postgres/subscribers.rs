@@ -5,13 +5,51 @@ use tokio_postgres::Row;
 use super::Postgres;
 use super::pool::Sql;
 use crate::domain::{
-    DisplayName, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate,
+    DisplayName, LiftedBy, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate,
     UnreadableSubscriber,
 };
 use crate::store::subscribers::{
     COLUMNS, StoredSubscriber, SubscriberRow, check_storable_topics, email_key, readable,
 };
 use crate::store::{StoreError, constant_time_eq, random_token, ts};
+
+/// Sets a reader's status inside a transaction; into or out of `unsubscribed` the
+/// capability token changes (see SQLite's `set_status`: every status change goes through it).
+pub(in crate::store) fn set_status(
+    tx: &mut impl Sql,
+    id: i64,
+    status: SubscriberStatus,
+    now: DateTime<Utc>,
+) -> Result<u64, tokio_postgres::Error> {
+    tx.execute(
+        "UPDATE subscribers SET status = $2::text,
+            confirmed_at = CASE WHEN $2::text = 'active'
+                                THEN COALESCE(confirmed_at, $3::bigint)
+                                ELSE confirmed_at END,
+            unsubscribed_at = CASE WHEN $2::text = 'unsubscribed'
+                                   THEN $3::bigint ELSE NULL END,
+            token = CASE WHEN ($2::text = 'unsubscribed') <> (status = 'unsubscribed')
+                         THEN $4::text ELSE token END
+         WHERE id = $1",
+        &[&id, &status.as_str(), &ts(now), &random_token()],
+    )
+}
+
+/// Takes an address off the suppression list inside a transaction, keeping why and how
+/// (see SQLite's `lift_suppression`). Returns whether it was on the list.
+pub(in crate::store) fn lift_suppression(
+    tx: &mut impl Sql,
+    key: &str,
+    by: LiftedBy,
+    now: DateTime<Utc>,
+) -> Result<bool, tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
+         SELECT email_key, reason, created_at, $2, $3 FROM suppressions WHERE email_key = $1",
+        &[&key, &ts(now), &by.as_str()],
+    )?;
+    Ok(tx.execute("DELETE FROM suppressions WHERE email_key = $1", &[&key])? > 0)
+}
 
 /// Reads the subscriber columns (`COLUMNS`, or `COLUMNS_S` of a join) starting at column
 /// `at`; parsing is the one shared with SQLite ([`StoredSubscriber::parse`]). PostgreSQL
@@ -186,19 +224,7 @@ impl Postgres {
                 )?;
             }
             if let Some(status) = update.status {
-                // Into or out of `unsubscribed` the capability token changes (see SQLite).
-                tx.execute(
-                    "UPDATE subscribers SET status = $2::text,
-                        confirmed_at = CASE WHEN $2::text = 'active'
-                                            THEN COALESCE(confirmed_at, $3::bigint)
-                                            ELSE confirmed_at END,
-                        unsubscribed_at = CASE WHEN $2::text = 'unsubscribed'
-                                               THEN $3::bigint ELSE NULL END,
-                        token = CASE WHEN ($2::text = 'unsubscribed') <> (status = 'unsubscribed')
-                                     THEN $4::text ELSE token END
-                     WHERE id = $1",
-                    &[&id, &status.as_str(), &ts(now), &random_token()],
-                )?;
+                set_status(&mut tx, id, status, now)?;
             }
             if let Some(topics) = &update.topics {
                 tx.execute(
@@ -305,10 +331,15 @@ impl Postgres {
             .collect())
     }
 
-    pub(in crate::store) fn unsuppress(&self, email: &str) -> anyhow::Result<bool> {
-        Ok(self.conn()?.execute(
-            "DELETE FROM suppressions WHERE email_key = $1",
-            &[&email_key(email)],
-        )? > 0)
+    pub(in crate::store) fn unsuppress(
+        &self,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let lifted = lift_suppression(&mut tx, &email_key(email), LiftedBy::Operator, now)?;
+        tx.commit()?;
+        Ok(lifted)
     }
 }
