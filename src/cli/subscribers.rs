@@ -6,7 +6,9 @@ use clap::Subcommand;
 
 use super::listmonk::CsvFormat;
 use super::subscriber_csv;
+use super::subscriber_tokens::TokenChoice;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
+use crate::config::Settings;
 use crate::domain::NewSubscriber;
 use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{Store, StoreError};
@@ -71,12 +73,27 @@ pub enum SubscribersCommand {
     /// Change a reader's topics, frequency, time zone, hour or name; only the given fields
     /// change, validated as `add` validates them.
     Edit(EditArgs),
-    /// Everything known about one reader: topics, status, dates, their last digest, and
-    /// whether their address is suppressed and why.
+    /// Everything known about one reader: topics, status, dates, their last digest,
+    /// whether their address is suppressed and why, and their link tokens (per purpose:
+    /// generation and last revocation; the links themselves only with --links).
     Show(ShowArgs),
+    /// Revoke a reader's link tokens: every earlier link of that purpose stops working, and
+    /// their next digest carries new ones. Unsubscribing revokes all of them.
+    Revoke {
+        /// The reader's address (any letter case).
+        email: String,
+        /// Which links: `copy` (web copies), `feed` (the Atom feed), `manage` (preferences,
+        /// 👍/👎, unsubscribe) or `all`.
+        #[arg(long = "token", value_enum)]
+        token: TokenChoice,
+    },
 }
 
-pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32> {
+pub(super) fn run(
+    settings: &Settings,
+    store: &Store,
+    cmd: SubscribersCommand,
+) -> anyhow::Result<i32> {
     match cmd {
         SubscribersCommand::Add {
             email,
@@ -168,7 +185,10 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
             format,
         } => import(store, &file, update, format),
         SubscribersCommand::Edit(args) => super::subscribers_edit::edit(store, args),
-        SubscribersCommand::Show(args) => super::subscribers_edit::show(store, args),
+        SubscribersCommand::Show(args) => super::subscribers_edit::show(settings, store, args),
+        SubscribersCommand::Revoke { email, token } => {
+            super::subscriber_tokens::revoke(store, &email, token)
+        }
         SubscribersCommand::Export { out, format } => {
             let mut w: Box<dyn Write> = match &out {
                 Some(p) => Box::new(std::fs::File::create(p)?),

@@ -13,6 +13,7 @@ mod merge;
 mod paper;
 mod subscriber;
 mod text;
+mod tokens;
 mod topics;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
@@ -37,6 +38,7 @@ pub use runs::{RunRecord, SendRunEnd, SourceRunRecord};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};
+pub use tokens::{ReaderTokens, TokenGeneration, TokenPurpose};
 pub(crate) use topics::is_acronym_word;
 pub use topics::{Term, Topics, TopicsError};
 mod digest;

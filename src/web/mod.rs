@@ -8,9 +8,11 @@
 //! call the store (on the blocking pool) and render. Every response gets the security
 //! headers of [`headers`]; every error becomes a friendly page ([`errors`]).
 //!
-//! Secrets: subscriber tokens (`{id}.{128 random bits}`) and confirmation tokens (same
-//! shape, only a hash stored) are compared in constant time and never logged: requests are
-//! logged by route template (`/confirm/{token}`), subscribers by id.
+//! Secrets: readers' link tokens, one per purpose (`{id}.{generation}.{128-bit MAC}`,
+//! derived from the server's key, see [`reader_link`] and `security::reader_tokens`), and
+//! confirmation tokens (`{id}.{128 random bits}`, only a hash stored) are compared in
+//! constant time and never logged: requests are logged by route template
+//! (`/confirm/{token}`), subscribers by id.
 mod archive;
 mod confirm;
 mod copy;
@@ -18,6 +20,7 @@ mod csrf;
 mod errors;
 pub(crate) mod feedback;
 pub(crate) mod fields;
+mod fresh_link;
 mod headers;
 mod home;
 mod layout;
@@ -27,7 +30,7 @@ mod preferences;
 mod preview;
 mod preview_guard;
 mod reader_feed;
-mod secret;
+mod reader_link;
 mod server;
 mod stall;
 mod status;
@@ -51,9 +54,9 @@ use crate::delivery::{MessageSettings, Transport};
 use crate::selection::SelectionLimits;
 use crate::store::Store;
 
+pub use crate::security::Secret;
 pub use errors::WebError;
 pub use mailer::Mailer;
-pub use secret::Secret;
 pub use taxonomy::{Category, canonical_category, category_groups};
 
 /// The `[web]` section of the config.
@@ -161,7 +164,7 @@ pub struct AppState {
     pub newsletter_name: String,
     pub mailer: Mailer,
     pub settings: WebSettings,
-    /// Keys CSRF fields and the rate-limit hashes.
+    /// Keys CSRF fields, the rate-limit hashes and readers' link tokens.
     pub secret: Secret,
     pub clock: Clock,
     /// What `/preview` selects from: papers of the last `window_days`, capped as digests are.
@@ -235,23 +238,13 @@ impl AppState {
         format!("{}{}", self.base_url.path(), path.trim_start_matches('/'))
     }
 
-    /// The subscriber a capability token in a link belongs to; any wrong token is the same
-    /// "invalid link" answer.
-    pub(crate) async fn subscriber_from_token(
-        &self,
-        token: String,
-    ) -> Result<crate::domain::Subscriber, WebError> {
-        self.db(move |s| s.subscriber_by_token(&token))
-            .await?
-            .ok_or(WebError::InvalidLink)
-    }
-
     /// How readers' digests are rendered (their web copies), as the mails are.
     pub(crate) fn renderer(&self) -> crate::pipeline::DigestRenderer {
         crate::pipeline::DigestRenderer {
             base_url: self.base_url.clone(),
             name: self.newsletter_name.clone(),
             full_abstract: self.full_abstract,
+            key: self.secret.clone(),
         }
     }
 

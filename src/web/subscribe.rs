@@ -20,8 +20,11 @@ use super::fields::{Delivery, DeliveryFields, FormData, TopicFields};
 use super::limits::{ClientIp, address_key, attempt_limits, ip_key};
 use super::{Shared, home, layout};
 use crate::domain::{AttemptVerdict, NewSubscriber, SubscriberUpdate};
-use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+use crate::domain::{
+    Frequency, Subscriber, SubscriberEmail, SubscriberStatus, TokenPurpose, Topics,
+};
 use crate::render::{Notice, render_notice};
+use crate::security::reader_token;
 use crate::store::{Store, StoreError};
 
 pub(crate) async fn subscribe(
@@ -135,7 +138,8 @@ async fn sign_up(
                 subscriber = sub.id,
                 "already subscribed: preferences link queued"
             );
-            let url = state.url(&format!("preferences/{}", sub.public_token()));
+            let manage = reader_token(&state.secret, TokenPurpose::Manage, &sub);
+            let url = state.url(&format!("preferences/{manage}"));
             let notice = already_subscribed_mail(state, &url);
             state.mailer.send(&sub.email, notice, "known", sub.id, now);
         }

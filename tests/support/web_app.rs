@@ -198,6 +198,21 @@ impl TestApp {
             .expect("subscriber exists")
     }
 
+    /// The reader's current link token for `purpose`, as their next digest carries it.
+    pub fn token(
+        &self,
+        sub: &paperpost::domain::Subscriber,
+        purpose: paperpost::domain::TokenPurpose,
+    ) -> String {
+        let key = paperpost::security::Secret::load(&self.store).unwrap();
+        paperpost::security::reader_token(&key, purpose, sub)
+    }
+
+    /// The reader's managing token: preferences, feedback, unsubscribe.
+    pub fn manage_token(&self, sub: &paperpost::domain::Subscriber) -> String {
+        self.token(sub, paperpost::domain::TokenPurpose::Manage)
+    }
+
     pub fn add_active(&self, email: &str, topics: &str) -> paperpost::domain::Subscriber {
         let new = NewSubscriber::active(
             SubscriberEmail::parse(email).unwrap(),

@@ -1,12 +1,12 @@
-//! The server secret that keys CSRF fields and the rate limits' address/IP hashes, and
-//! HMAC-SHA256 over it.
-//!
-//! HMAC is written out here by RFC 2104 on top of the `sha2` crate we already have, rather
-//! than adding the `hmac` crate: it is a dozen lines, and the RFC 4231 vectors below pin it.
+//! The server's key: it keys CSRF fields, the rate limits' address/IP hashes and readers'
+//! link tokens, with HMAC-SHA256 (the `hmac` crate).
 use std::sync::Arc;
 
 use anyhow::Context;
-use sha2::{Digest as _, Sha256};
+use hmac::{KeyInit, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// Key material; never printed.
 #[derive(Clone)]
@@ -25,7 +25,8 @@ impl Secret {
     pub const ENV: &'static str = "PAPERPOST_SECRET";
 
     /// From `PAPERPOST_SECRET` when set; otherwise 32 random bytes kept in the store's
-    /// `meta` table (made on first use), so CSRF fields survive restarts.
+    /// `meta` table (made on first use), so CSRF fields and readers' links survive restarts
+    /// and every process on the store (`send`, `serve`, several hosts) makes the same links.
     pub fn load(store: &crate::store::Store) -> anyhow::Result<Secret> {
         if let Ok(value) = std::env::var(Self::ENV) {
             anyhow::ensure!(
@@ -45,45 +46,36 @@ impl Secret {
         Ok(Secret::from_bytes(&bytes))
     }
 
+    /// [`Secret::load`] on tokio's blocking pool (it may read the store), for async callers.
+    pub async fn load_async(store: &crate::store::Store) -> anyhow::Result<Secret> {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || Secret::load(&store)).await?
+    }
+
     pub fn from_bytes(bytes: &[u8]) -> Secret {
         Secret(bytes.into())
     }
 
+    /// The HMAC of several fields, each length-prefixed so no two lists encode alike, not
+    /// yet finalised (to compare a truncated tag in constant time).
+    pub(crate) fn hmac(&self, fields: &[&[u8]]) -> HmacSha256 {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0)
+            .expect("HMAC takes a key of any length");
+        for f in fields {
+            mac.update(&(f.len() as u64).to_be_bytes());
+            mac.update(f);
+        }
+        mac
+    }
+
     /// HMAC of several fields, each length-prefixed so no two lists encode alike.
     pub(crate) fn mac(&self, fields: &[&[u8]]) -> [u8; 32] {
-        let mut message = Vec::new();
-        for f in fields {
-            message.extend_from_slice(&(f.len() as u64).to_be_bytes());
-            message.extend_from_slice(f);
-        }
-        hmac_sha256(&self.0, &message)
+        self.hmac(fields).finalize().into_bytes().into()
     }
 
     pub(crate) fn mac_hex(&self, fields: &[&[u8]]) -> String {
         hex::encode(self.mac(fields))
     }
-}
-
-/// HMAC-SHA256 (RFC 2104): `H((K ^ opad) || H((K ^ ipad) || m))`, keys longer than the
-/// 64-byte block hashed first.
-pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| k.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
 }
 
 #[cfg(test)]
@@ -110,7 +102,12 @@ mod tests {
             ),
         ];
         for (key, msg, want) in cases {
-            assert_eq!(hex::encode(hmac_sha256(key, msg)), want);
+            let mac = <HmacSha256 as KeyInit>::new_from_slice(key)
+                .unwrap()
+                .chain_update(msg)
+                .finalize()
+                .into_bytes();
+            assert_eq!(hex::encode(mac), want);
         }
     }
 
