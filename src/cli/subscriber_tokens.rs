@@ -46,7 +46,7 @@ pub(super) fn print_tokens(s: &Subscriber) {
             |t| format!("revoked {}", at(t)),
         );
         println!(
-            "  {:<14}{:<7} generation {}, {revoked} — {}",
+            "  {:<14}{:<6} generation {}, {revoked} — {}",
             if i == 0 { "tokens:" } else { "" },
             purpose.as_str(),
             g.generation,

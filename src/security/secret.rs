@@ -19,6 +19,9 @@ impl std::fmt::Debug for Secret {
 }
 
 const META_KEY: &str = "web_secret";
+/// The `meta` key of the key's fingerprint: the first process to load a key records it,
+/// and a process with another key is refused (it would mail links the others reject).
+const FINGERPRINT_KEY: &str = "web_secret_fingerprint";
 
 impl Secret {
     /// The environment variable that, when set, holds the secret (at least 32 characters).
@@ -27,23 +30,49 @@ impl Secret {
     /// From `PAPERPOST_SECRET` when set; otherwise 32 random bytes kept in the store's
     /// `meta` table (made on first use), so CSRF fields and readers' links survive restarts
     /// and every process on the store (`send`, `serve`, several hosts) makes the same links.
+    /// A key other than the one the store's links were first made with is refused, with
+    /// what to do: a `send` without the `serve`'s `PAPERPOST_SECRET` would mail dead links.
     pub fn load(store: &crate::store::Store) -> anyhow::Result<Secret> {
-        if let Ok(value) = std::env::var(Self::ENV) {
-            anyhow::ensure!(
-                value.len() >= 32,
-                "{} must be at least 32 characters long",
-                Self::ENV
+        Self::load_with(store, std::env::var(Self::ENV).ok())
+    }
+
+    /// [`Secret::load`] with the environment variable's value given.
+    fn load_with(store: &crate::store::Store, env: Option<String>) -> anyhow::Result<Secret> {
+        let from_env = env.is_some();
+        let secret = match env {
+            Some(value) => {
+                anyhow::ensure!(
+                    value.len() >= 32,
+                    "{} must be at least 32 characters long",
+                    Self::ENV
+                );
+                Secret::from_bytes(value.as_bytes())
+            }
+            None => {
+                let stored = store.meta_or_init(META_KEY, || {
+                    use rand::RngCore;
+                    let mut bytes = [0u8; 32];
+                    rand::rng().fill_bytes(&mut bytes);
+                    hex::encode(bytes)
+                })?;
+                let bytes = hex::decode(stored).context("the stored web secret is not hex")?;
+                Secret::from_bytes(&bytes)
+            }
+        };
+        let fingerprint = secret.mac_hex(&[b"key-fingerprint"])[..16].to_string();
+        let recorded = store.meta_or_init(FINGERPRINT_KEY, || fingerprint.clone())?;
+        if recorded != fingerprint {
+            let this = if from_env {
+                format!("${} as set for this process", Self::ENV)
+            } else {
+                format!("the store's own key, as ${} is not set here", Self::ENV)
+            };
+            anyhow::bail!(
+                "readers' links in this store were made with another key than this process                  has ({this}): every process on one store (send, serve, each host) must use                  the same key, so set ${env} to the same value for all of them, or for none.                  Changing the key on purpose retires every link already mailed: then delete                  the `{FINGERPRINT_KEY}` row of the store's meta table",
+                env = Self::ENV
             );
-            return Ok(Secret::from_bytes(value.as_bytes()));
         }
-        let stored = store.meta_or_init(META_KEY, || {
-            use rand::RngCore;
-            let mut bytes = [0u8; 32];
-            rand::rng().fill_bytes(&mut bytes);
-            hex::encode(bytes)
-        })?;
-        let bytes = hex::decode(stored).context("the stored web secret is not hex")?;
-        Ok(Secret::from_bytes(&bytes))
+        Ok(secret)
     }
 
     /// [`Secret::load`] on tokio's blocking pool (it may read the store), for async callers.
@@ -121,5 +150,33 @@ mod tests {
         let s = Secret::from_bytes(b"k");
         assert_ne!(s.mac(&[b"ab", b"c"]), s.mac(&[b"a", b"bc"]));
         assert_eq!(format!("{s:?}"), "Secret(…)");
+    }
+
+    #[test]
+    fn a_process_with_another_key_than_the_stores_links_is_refused() {
+        let key = |c: char| Some(c.to_string().repeat(32));
+        // The store's own key, loaded twice: the same key.
+        let store = crate::store::Store::for_tests().unwrap();
+        let a = Secret::load_with(&store, None).unwrap();
+        let b = Secret::load_with(&store, None).unwrap();
+        assert_eq!(a.mac(&[b"x"]), b.mac(&[b"x"]));
+        let e = Secret::load_with(&store, key('a')).unwrap_err().to_string();
+        assert!(
+            e.contains("PAPERPOST_SECRET as set for this process"),
+            "{e}"
+        );
+        // A store first used with $PAPERPOST_SECRET: a process without it, or with another
+        // value, is refused; with the same value it goes on.
+        let store = crate::store::Store::for_tests().unwrap();
+        Secret::load_with(&store, key('a')).unwrap();
+        Secret::load_with(&store, key('a')).unwrap();
+        let e = Secret::load_with(&store, None).unwrap_err().to_string();
+        assert!(e.contains("as $PAPERPOST_SECRET is not set here"), "{e}");
+        assert!(Secret::load_with(&store, key('b')).is_err());
+        let short = Secret::load_with(&store, Some("short".into())).unwrap_err();
+        assert!(
+            short.to_string().contains("at least 32 characters"),
+            "{short}"
+        );
     }
 }

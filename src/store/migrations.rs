@@ -258,7 +258,8 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;
         tracing::info!(version, "applied store migration");
-        scrub |= SCRUBBED.iter().any(|(v, _)| *v == version);
+        // A new store (version 0) never held what these migrations remove.
+        scrub |= current > 0 && SCRUBBED.iter().any(|(v, _)| *v == version);
     }
     if scrub {
         // SQLite leaves removed values in the file's free space, and the write-ahead log

@@ -184,7 +184,7 @@ pub struct AppState {
 pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
 
 impl AppState {
-    /// State with the system clock, the CSRF secret from `PAPERPOST_SECRET` or the store,
+    /// State with the system clock, the server's key from `PAPERPOST_SECRET` or the store,
     /// and default preview settings (7 days, 20 papers, UTC); set the public fields to
     /// change them.
     pub fn new(

@@ -63,6 +63,8 @@ pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()>
             }
         })
         .context("Failed to create the schema version table")?;
+    // A new store (version 0) never held what the scrubbed migrations remove.
+    let existed = self::version(conn)? > 0;
     for version in 1..=target {
         let mut tx = conn.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
@@ -104,7 +106,7 @@ pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()>
         }
         tx.commit()?;
         tracing::info!(version, "applied store migration (PostgreSQL)");
-        for (_, table) in SCRUBBED.iter().filter(|(v, _)| *v == version) {
+        for (_, table) in SCRUBBED.iter().filter(|(v, _)| existed && *v == version) {
             // Outside the transaction (VACUUM cannot run in one): the rows as they were
             // before the migration stay in the table's file as dead rows until rewritten.
             conn.batch(&format!("VACUUM FULL {table}"))
