@@ -24,12 +24,7 @@ fn id(s: &str) -> PaperId {
 
 /// (subject, text part, HTML part) of the mail to `to`.
 fn mail_to(smtp: &SmtpServer, to: &str) -> (String, String, String) {
-    let raw = smtp
-        .messages()
-        .into_iter()
-        .find(|m| m.to.iter().any(|t| t == to))
-        .unwrap_or_else(|| panic!("no mail to {to}"))
-        .raw;
+    let raw = smtp.message_to(to);
     let m = MessageParser::default().parse(&raw).unwrap();
     (
         m.subject().unwrap_or_default().to_string(),
@@ -92,15 +87,7 @@ async fn pinned_papers_lead_every_digest_once_and_the_web_copy_is_the_mails_dige
         .finish_deliveries("earlier", &[(claimed[0].id, sent)], month_ago)
         .unwrap();
     let week = Period::week_of(Utc::now().date_naive()).key();
-    let ok = |args: &[&str]| {
-        let out = n.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let ok = |args: &[&str]| n.ok(args);
     ok(&[
         "editions",
         "note",

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use mail_parser::MessageParser;
-use paperpost::domain::{Frequency, PickRef, SubscriberStatus};
+use paperpost::domain::{Frequency, SubscriberStatus};
 use paperpost::store::Store;
 use reqwest::StatusCode;
 use support::newsletter::{Newsletter, closed_port, relay};
 use support::process::Running;
 use support::smtp::SmtpServer;
-use support::web_app::{Mail, csrf_of, form};
+use support::web_app::{Mail, csrf_of, form, sample_papers, trending_picks};
 
 /// The newsletter's public address (`Config::new`); the links in mails start with it.
 const PUBLIC: &str = "https://papers.example.org/";
@@ -38,12 +38,7 @@ struct Links {
 impl Links {
     /// The links of the (only) digest mailed to `to`, the same in both parts.
     fn of(smtp: &SmtpServer, to: &str) -> Links {
-        let raw = smtp
-            .messages()
-            .into_iter()
-            .find(|m| m.to.iter().any(|t| t == to))
-            .unwrap_or_else(|| panic!("no mail to {to}"))
-            .raw;
+        let raw = smtp.message_to(to);
         let m = MessageParser::default().parse(&raw).unwrap();
         let (text, html) = (m.body_text(0).unwrap(), m.body_html(0).unwrap());
         let link = |route: &str| {
@@ -146,16 +141,6 @@ fn sql(n: &Newsletter, text: &str) -> u64 {
     tokio::task::block_in_place(|| support::execute_sql(&n.config, text))
 }
 
-fn ok(n: &Newsletter, args: &[&str]) -> String {
-    let out = n.run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// A page a read-only link opens must lead nowhere else: none of the reader's other links,
 /// not their address.
 fn assert_read_only(page: &str, other_tokens: &[&str], email: &str, what: &str) {
@@ -174,7 +159,7 @@ async fn a_feed_address_alone_cannot_open_preferences_and_each_link_opens_its_pu
     let smtp = SmtpServer::start(None);
     let n = Newsletter::new(&relay(None, smtp.port, 10.0));
     n.fetch_and_import(&["ada@example.org".into(), "bob@example.org".into()]);
-    ok(&n, &["send"]);
+    n.ok(&["send"]);
     let web = Served::start(&n).await;
     let ada = Links::of(&smtp, "ada@example.org");
     let (copy, feed, manage) = (
@@ -273,7 +258,7 @@ async fn a_feed_address_alone_cannot_open_preferences_and_each_link_opens_its_pu
     assert_eq!(web.get(&new_feed).await.0, StatusCode::OK);
 
     // `subscribers show` tells the purposes apart and prints no token unless asked.
-    let shown = ok(&n, &["subscribers", "show", "ada@example.org"]);
+    let shown = n.ok(&["subscribers", "show", "ada@example.org"]);
     assert!(
         shown.contains("copy   generation 0, never revoked"),
         "{shown}"
@@ -286,23 +271,20 @@ async fn a_feed_address_alone_cannot_open_preferences_and_each_link_opens_its_pu
     for t in [&copy, &feed, &manage, &token_of(&new_feed)] {
         assert!(!shown.contains(t.as_str()), "show prints a token: {shown}");
     }
-    let links = ok(&n, &["subscribers", "show", "ada@example.org", "--links"]);
+    let links = n.ok(&["subscribers", "show", "ada@example.org", "--links"]);
     for url in [&ada.copy, &new_feed, &ada.preferences, &ada.unsubscribe] {
         assert!(links.contains(url.as_str()), "--links lacks {url}: {links}");
     }
 
     // `subscribers revoke --token copy`: Bob's web copy dies, his feed and preferences live.
     let bob = Links::of(&smtp, "bob@example.org");
-    ok(
-        &n,
-        &[
-            "subscribers",
-            "revoke",
-            "bob@example.org",
-            "--token",
-            "copy",
-        ],
-    );
+    n.ok(&[
+        "subscribers",
+        "revoke",
+        "bob@example.org",
+        "--token",
+        "copy",
+    ]);
     assert_eq!(web.get(&bob.copy).await.0, StatusCode::NOT_FOUND);
     assert_eq!(web.get(&bob.feed).await.0, StatusCode::OK);
     assert_eq!(web.get(&bob.preferences).await.0, StatusCode::OK);
@@ -317,7 +299,7 @@ async fn a_feed_address_alone_cannot_open_preferences_and_each_link_opens_its_pu
     for url in [&ada.copy, &new_feed, &ada.preferences, &ada.unsubscribe] {
         assert_eq!(web.get(url).await.0, StatusCode::NOT_FOUND, "{url}");
     }
-    let shown = ok(&n, &["subscribers", "show", "ada@example.org"]);
+    let shown = n.ok(&["subscribers", "show", "ada@example.org"]);
     for line in [
         "copy   generation 1",
         "feed   generation 2",
@@ -339,22 +321,9 @@ async fn links_mailed_before_tokens_per_purpose_keep_working_for_what_they_were_
     let n = Newsletter::new(&relay(None, smtp.port, 10.0));
     let settings = paperpost::config::Settings::load(&n.config).unwrap();
     let old = Store::open_configured_at_version(&settings.store, 8).unwrap();
-    let papers: Vec<_> = paperpost::render::sample_digest(3)
-        .picks()
-        .iter()
-        .map(|p| p.paper.clone())
-        .collect();
+    let papers = sample_papers(3);
     let title = papers[0].title.clone();
-    let picks: Vec<PickRef> = papers
-        .iter()
-        .map(|p| PickRef {
-            id: p.id.clone().unwrap(),
-            reasons: vec!["trending".into()],
-            more_like: false,
-            pinned: false,
-            note: None,
-        })
-        .collect();
+    let picks = trending_picks(&papers);
     old.upsert_papers(papers, Utc::now()).unwrap();
     let week = "2025-W40";
     let (edition, _) = old.edition_for_period(week, &[], Utc::now()).unwrap();

@@ -17,7 +17,7 @@ use super::limits::{address_key, attempt_limits, ip_key};
 use super::reader_link::ReaderLink;
 use super::{Shared, csrf, layout};
 use crate::domain::{AttemptVerdict, SubscriberStatus, TokenPurpose};
-use crate::render::{Notice, RenderedNotice, render_notice};
+use crate::render::RenderedNotice;
 
 /// The CSRF form name of the "mail me a fresh link" button.
 const FORM: &str = "fresh-link";
@@ -112,20 +112,13 @@ fn sent(state: &Shared) -> Markup {
 
 fn fresh_link_mail(state: &Shared, url: &str) -> RenderedNotice {
     let name = &state.newsletter_name;
-    let subject = format!("Your {name} preferences link");
-    let intro = format!(
-        "Someone (hopefully you) asked for a fresh link to this address's {name} preferences."
-    );
-    render_notice(&Notice {
-        newsletter_name: name,
-        base_url: &state.base_url,
-        subject: &subject,
-        heading: "Your preferences link",
-        paragraphs: &[
-            &intro,
-            "Change your topics, how often and when you get the digest, pause it, or unsubscribe.",
-        ],
-        button: Some(("Open my preferences", url)),
-        small_print: &["If this wasn't you, ignore this mail: nothing has changed."],
-    })
+    super::subscribe::preferences_link_mail(
+        state,
+        url,
+        &format!("Your {name} preferences link"),
+        "Your preferences link",
+        &format!(
+            "Someone (hopefully you) asked for a fresh link to this address's {name} preferences."
+        ),
+    )
 }

@@ -229,17 +229,32 @@ fn confirmation_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice
 
 fn already_subscribed_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
     let name = &state.newsletter_name;
-    let subject = format!("You're already subscribed to {name}");
-    let intro = format!(
-        "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
-    );
+    preferences_link_mail(
+        state,
+        url,
+        &format!("You're already subscribed to {name}"),
+        "You're already subscribed",
+        &format!(
+            "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
+        ),
+    )
+}
+
+/// A mail whose button opens the reader's preferences (`url`), saying `intro` first.
+pub(crate) fn preferences_link_mail(
+    state: &Shared,
+    url: &str,
+    subject: &str,
+    heading: &str,
+    intro: &str,
+) -> crate::render::RenderedNotice {
     render_notice(&Notice {
-        newsletter_name: name,
+        newsletter_name: &state.newsletter_name,
         base_url: &state.base_url,
-        subject: &subject,
-        heading: "You're already subscribed",
+        subject,
+        heading,
         paragraphs: &[
-            &intro,
+            intro,
             "To change your topics or how often you get the digest, open your preferences.",
         ],
         button: Some(("Manage my preferences", url)),

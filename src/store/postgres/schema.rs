@@ -86,7 +86,9 @@ pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()>
         let sql = migration(version);
         let helpers = sql.contains("sha256_hex(");
         if helpers {
-            tx.batch(SHA256_HEX)?;
+            tx.batch(SHA256_HEX).context(
+                "Failed to define sha256_hex() for a migration (PostgreSQL 11 or later)",
+            )?;
         }
         tx.batch(&sql)
             .with_context(|| format!("Failed to apply store migration {version}"))?;
