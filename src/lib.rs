@@ -13,7 +13,7 @@
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
 //! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
 //! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
-//!   preview), reusing the store and the renderer.
+//!   preview, and the operators' sign-in and status page), reusing the store and the renderer.
 //! - [`security`]: the server's key (it keys CSRF fields and rate-limit hashes) and readers'
 //!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.

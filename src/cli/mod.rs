@@ -8,6 +8,7 @@ mod feedback;
 mod fetch;
 mod init;
 mod listmonk;
+mod operators;
 mod preview;
 mod send;
 mod serve;
@@ -83,6 +84,11 @@ pub enum Command {
     /// what one has not delivered so it can be planned again; `editions note|pin|unpin|show`
     /// set and show the editor's note and picks of an edition.
     Editions(editions::EditionsArgs),
+    /// The operators who sign in to the web's status page: `operators add|passwd NAME`
+    /// (the password asked without echo, or --password-env VAR, or one line on stdin),
+    /// `operators list`, `operators remove NAME`.
+    #[command(subcommand)]
+    Operators(operators::OperatorsCommand),
     /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
     #[command(subcommand)]
     Bounces(bounces::BouncesCommand),
@@ -136,6 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Likes(args) => feedback::list(&store, args),
         Command::Editions(args) => editions::run(&store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
+        Command::Operators(cmd) => operators::run(&settings, &store, cmd),
         Command::Store(cmd) => store::run(&store, cmd),
         Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => {
             unreachable!("handled above")
@@ -155,6 +162,9 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
              reject or bulk the mail; put a TLS proxy in front and use its https address",
             settings.newsletter.base_url
         );
+    }
+    if let Some(warning) = crate::web::status_token_warning() {
+        eprintln!("warning: {warning}");
     }
     if settings.store.url_has_password() {
         eprintln!(

@@ -52,6 +52,9 @@ impl Settings {
             if let Err(m) = src.validate() {
                 return Err(invalid("sources", Some(i), "name", m));
             }
+            if let Err(m) = src.check_redirect_hosts() {
+                return Err(invalid("sources", Some(i), "allow_redirect_hosts", m));
+            }
             if !names.insert(src.name.as_str()) {
                 return Err(invalid(
                     "sources",

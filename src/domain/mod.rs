@@ -48,3 +48,8 @@ pub use editorial::{
     EditorsPick, EditorsSection, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, parse_edition, parse_note,
     parse_pin_id,
 };
+mod operator;
+pub use operator::{
+    LoginLimits, LoginVerdict, NewSession, OPERATOR_NAME_MAX, Operator, OperatorName,
+    OperatorPassword, OperatorSession, PASSWORD_MIN_CHARS, SessionKind,
+};

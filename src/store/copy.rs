@@ -39,6 +39,9 @@ pub const TABLES: &[&str] = &[
     "feedback",
     "edition_notes",
     "edition_pins",
+    "operators",
+    "operator_sessions",
+    "login_attempts",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in

@@ -228,6 +228,43 @@ pub(super) const MIGRATIONS: &[&str] = &[
     UPDATE subscribers SET legacy_token_hash = sha256_hex(token);
     ALTER TABLE subscribers DROP COLUMN token;
     "#,
+    // 10 (issue 19, operators): operator accounts (an Argon2id PHC string, never the
+    // password), their signed-in sessions (only a SHA-256 of the cookie's session id; a
+    // per-session CSRF secret; idle and absolute expiry) and failed sign-ins, counted per
+    // client IP and per account name (both as HMACs, as the sign-up limits keep theirs) so
+    // every instance behind a load balancer throttles alike.
+    r#"
+    CREATE TABLE operators (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,      -- lower case (domain::OperatorName)
+        password_hash   TEXT NOT NULL,             -- $argon2id$v=19$m=…,t=…,p=…$salt$hash
+        created_at      INTEGER NOT NULL,
+        password_set_at INTEGER NOT NULL,
+        last_sign_in_at INTEGER
+    );
+
+    CREATE TABLE operator_sessions (
+        id_hash     TEXT PRIMARY KEY,              -- hex SHA-256 of the cookie's session id
+        operator_id INTEGER REFERENCES operators (id) ON DELETE CASCADE, -- NULL: loopback
+        kind        TEXT NOT NULL,                 -- password | loopback
+        csrf        TEXT NOT NULL,                 -- the session's CSRF secret
+        created_at  INTEGER NOT NULL,
+        last_seen   INTEGER NOT NULL,              -- idle expiry counts from here
+        expires_at  INTEGER NOT NULL               -- absolute expiry
+    );
+    CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator_id);
+    CREATE INDEX operator_sessions_by_expiry ON operator_sessions (expires_at);
+
+    CREATE TABLE login_attempts (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        ip_key      TEXT NOT NULL,                 -- HMAC of the client IP (IPv6: its /64)
+        account_key TEXT NOT NULL                  -- HMAC of the name typed
+    );
+    CREATE INDEX login_attempts_by_ip ON login_attempts (ip_key, at);
+    CREATE INDEX login_attempts_by_account ON login_attempts (account_key, at);
+    CREATE INDEX login_attempts_by_at ON login_attempts (at);
+    "#,
 ];
 
 /// The schema version of a fully migrated store.

@@ -29,6 +29,7 @@ mod error;
 mod feedback;
 mod migrations;
 mod operations;
+mod operators;
 mod papers;
 mod postgres;
 mod reader_admin;

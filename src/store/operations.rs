@@ -49,6 +49,112 @@ impl Store {
             .record_subscribe_attempt(ip_key, address_key, now, limits))
     }
 
+    // --- operators ---
+    /// Adds an operator with an Argon2id PHC string; `false` when the name is taken.
+    pub fn add_operator(
+        &self,
+        name: &OperatorName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, "add_operator", |db| db.add_operator(
+            name,
+            password_hash,
+            now
+        ))
+    }
+
+    /// Replaces an operator's password hash and ends every session they have, in one
+    /// transaction; `false` when there is no such operator.
+    pub fn set_operator_password(
+        &self,
+        name: &OperatorName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, "set_operator_password", |db| db
+            .set_operator_password(name, password_hash, now))
+    }
+
+    /// Removes an operator and (by cascade) their sessions; `false` when there was none.
+    pub fn remove_operator(&self, name: &OperatorName) -> Result<bool, StoreError> {
+        dispatch!(self, "remove_operator", |db| db.remove_operator(name))
+    }
+
+    /// Every operator by name, with their sessions still open at `now` (neither past their
+    /// absolute end nor idle for `idle`).
+    pub fn operators(
+        &self,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Vec<Operator>, StoreError> {
+        dispatch!(self, "operators", |db| db.operators(now, idle))
+    }
+
+    /// The stored PHC string of an operator's password.
+    pub fn operator_password_hash(
+        &self,
+        name: &OperatorName,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, "operator_password_hash", |db| db
+            .operator_password_hash(name))
+    }
+
+    /// Opens a session in one transaction: sessions past their limits are purged, the one
+    /// the browser held before (`replaces`) is deleted (the id is rotated at sign-in), and
+    /// the operator's last sign-in is set.
+    pub fn create_operator_session(
+        &self,
+        new: &NewSession<'_>,
+        idle: Duration,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "create_operator_session", |db| db
+            .create_operator_session(new, idle))
+    }
+
+    /// The live session whose id hashes to `id_hash` (not past its absolute end, not idle
+    /// for `idle`), marked seen at `now`; `None` otherwise.
+    pub fn operator_session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Option<OperatorSession>, StoreError> {
+        dispatch!(self, "operator_session", |db| db
+            .operator_session(id_hash, now, idle))
+    }
+
+    /// Ends a session (sign-out); `false` when there was none.
+    pub fn delete_operator_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        dispatch!(self, "delete_operator_session", |db| db
+            .delete_operator_session(id_hash))
+    }
+
+    /// Counts the failed sign-ins within the window from this IP and for this account
+    /// (both keyed HMACs) and, under both limits, records this attempt as a failure until
+    /// [`Store::login_succeeded`]; in one transaction, so racing guesses all count.
+    pub fn record_login_attempt(
+        &self,
+        ip_key: &str,
+        account_key: &str,
+        now: DateTime<Utc>,
+        limits: &LoginLimits,
+    ) -> Result<LoginVerdict, StoreError> {
+        dispatch!(self, "record_login_attempt", |db| db.record_login_attempt(
+            ip_key,
+            account_key,
+            now,
+            limits
+        ))
+    }
+
+    /// The attempt `attempt_id` signed in: it and the account's earlier failures are
+    /// forgotten.
+    pub fn login_succeeded(&self, attempt_id: i64, account_key: &str) -> Result<(), StoreError> {
+        dispatch!(self, "login_succeeded", |db| db
+            .login_succeeded(attempt_id, account_key))
+    }
+
     // --- bounces ---
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(

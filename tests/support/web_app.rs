@@ -137,6 +137,15 @@ pub fn seed(store: &Store) {
 }
 
 impl TestApp {
+    /// The server's socket address (for raw TCP clients).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path.trim_start_matches('/'))
     }

@@ -16,6 +16,7 @@ mod edition_admin;
 mod editions;
 mod editorial;
 mod feedback;
+mod operators;
 mod papers;
 pub(super) mod pool;
 mod reader_admin;
