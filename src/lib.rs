@@ -16,6 +16,8 @@
 //! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
 //! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
 //!   preview, and the operators' sign-in and status page), reusing the store and the renderer.
+//! - [`security`]: the server's key (it keys CSRF fields and rate-limit hashes) and readers'
+//!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
@@ -31,6 +33,7 @@ pub mod pipeline;
 pub mod recommend;
 pub mod render;
 pub mod schedule;
+pub mod security;
 pub mod selection;
 pub mod sources;
 pub mod store;

@@ -761,11 +761,11 @@ fn forged_bounces_and_complaints_change_nothing_and_are_counted_as_unverified() 
     let (_, _, bob_mid) = of("bob@example.net");
     let (_, carol_verp, carol_mid) = of("carol@example.net");
     let store = n.store();
-    let dave_token = store
+    let dave_tokens = store
         .subscriber_by_email("dave@example.net")
         .unwrap()
         .unwrap()
-        .public_token();
+        .tokens;
     let to_bounces =
         |dsn: String, to: &str| dsn.replace("To: digest@papers.example.org", &format!("To: {to}"));
     let plain = "bounces@papers.example.org";
@@ -885,8 +885,8 @@ fn forged_bounces_and_complaints_change_nothing_and_are_counted_as_unverified() 
             .subscriber_by_email("dave@example.net")
             .unwrap()
             .unwrap()
-            .public_token(),
-        dave_token,
+            .tokens,
+        dave_tokens,
         "a forged complaint changes nothing of dave's"
     );
     assert!(
@@ -960,11 +960,14 @@ async fn a_proven_complaint_rotates_the_token_and_a_suppressed_reader_who_signs_
     let (_, ada_verp, ada_mid) = of("ada@example.net");
     let (_, _, cyd_mid) = of("cyd@example.net");
     let store = n.store();
-    let ada_old_token = store
-        .subscriber_by_email("ada@example.net")
-        .unwrap()
-        .unwrap()
-        .public_token();
+    let ada_old_token = paperpost::security::reader_token(
+        &paperpost::security::Secret::load(&store).unwrap(),
+        paperpost::domain::TokenPurpose::Manage,
+        &store
+            .subscriber_by_email("ada@example.net")
+            .unwrap()
+            .unwrap(),
+    );
     let reports = n.dir.path().join("reports.mbox");
     std::fs::write(
         &reports,

@@ -297,6 +297,7 @@ fn deliver_with_panics(n: &Newsletter, panicking: &[String]) -> EngineReport {
         &settings.delivery,
         store.clone(),
         None,
+        paperpost::security::Secret::load(&store).unwrap(),
     );
     let panicking = panicking.to_vec();
     let compose = move |c: &Claimed| -> Result<Composed, ComposeError> {

@@ -467,7 +467,7 @@ mod web {
         })
         .await;
         let sub = app.add_active("ada@example.org", "");
-        let page_path = format!("preferences/{}", sub.public_token());
+        let page_path = format!("preferences/{}", app.manage_token(&sub));
         let upload_path = format!("{page_path}/library");
         let page = app.get(&page_path).await.text().await.unwrap();
         assert!(page.contains("id=\"library-form\""), "{page}");

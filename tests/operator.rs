@@ -662,6 +662,7 @@ fn the_new_commands_explain_themselves() {
         &["editions", "cancel", "--help"],
         &["subscribers", "edit", "--help"],
         &["subscribers", "show", "--help"],
+        &["subscribers", "revoke", "--help"],
         &["deliveries", "unsuppress", "--help"],
         &["check-config", "--help"],
         &["operators", "--help"],

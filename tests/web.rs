@@ -6,7 +6,9 @@ mod support;
 use std::sync::Arc;
 
 use chrono::Duration;
-use paperpost::domain::{Feedback, Frequency, Paper, PaperId, SubscriberStatus, Topics};
+use paperpost::domain::{
+    Feedback, Frequency, Paper, PaperId, SubscriberStatus, TokenPurpose, Topics,
+};
 use paperpost::render::sample_digest;
 use paperpost::store::Store;
 use paperpost::web::WebSettings;
@@ -22,7 +24,10 @@ use support::web_app::{
 #[tokio::test]
 async fn every_route_answers_with_the_security_headers() {
     let app = spawn().await;
-    let token = app.add_active("ada@example.org", "llm").public_token();
+    let ada = app.add_active("ada@example.org", "llm");
+    let token = app.manage_token(&ada);
+    let feed = app.token(&ada, TokenPurpose::Feed);
+    let copy = app.token(&ada, TokenPurpose::Copy);
     let routes = [
         ("/", StatusCode::OK),
         ("/archive", StatusCode::OK),
@@ -35,8 +40,8 @@ async fn every_route_answers_with_the_security_headers() {
         (&format!("/unsubscribe/{token}"), StatusCode::OK),
         // A reader's feed (empty before a first digest) and a web copy of an edition that
         // was never sent to them.
-        (&format!("/feed/{token}.xml"), StatusCode::OK),
-        (&format!("/d/{token}/2026-W48"), StatusCode::NOT_FOUND),
+        (&format!("/feed/{feed}.xml"), StatusCode::OK),
+        (&format!("/d/{copy}/2026-W48"), StatusCode::NOT_FOUND),
         (
             "/confirm/1.00000000000000000000000000000000",
             StatusCode::NOT_FOUND,
@@ -121,7 +126,7 @@ async fn sign_up_mails_a_link_that_confirms_once_and_reuse_is_harmless() {
     let page = r.text().await.unwrap();
     assert_readable_page(&page, "You're subscribed");
     assert!(
-        page.contains(&format!("/preferences/{}", sub.public_token())),
+        page.contains(&format!("/preferences/{}", app.manage_token(&sub))),
         "links to preferences"
     );
     assert_eq!(
@@ -205,7 +210,7 @@ async fn the_answer_is_identical_for_new_pending_and_active_addresses() {
         prefs,
         format!(
             "preferences/{}",
-            app.subscriber("active@example.org").public_token()
+            app.manage_token(&app.subscriber("active@example.org"))
         )
     );
     let active = app.subscriber("active@example.org");
@@ -347,7 +352,7 @@ async fn confirmation_links_expire_and_a_new_sign_up_sends_a_fresh_one() {
 async fn one_click_unsubscribe_and_subscribing_again() {
     let app = spawn().await;
     let sub = app.add_active("carol@example.org", "llm");
-    let path = format!("unsubscribe/{}", sub.public_token());
+    let path = format!("unsubscribe/{}", app.manage_token(&sub));
 
     let page = app.get(&path).await;
     assert_eq!(page.status(), StatusCode::OK);
@@ -396,7 +401,7 @@ async fn one_click_unsubscribe_and_subscribing_again() {
     let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
     let r = app
         .http
-        .post(app.url(&format!("unsubscribe/{}", dave.public_token())))
+        .post(app.url(&format!("unsubscribe/{}", app.manage_token(&dave))))
         .header(CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
         .body(multipart)
         .send()
@@ -443,11 +448,14 @@ async fn one_click_unsubscribe_and_subscribing_again() {
 async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     let app = spawn().await;
     let sub = app.add_active("dan@example.org", "llm, cat:cs.CL");
-    let path = format!("preferences/{}", sub.public_token());
+    let path = format!("preferences/{}", app.manage_token(&sub));
     let page = app.get(&path).await.text().await.unwrap();
     assert!(page.contains("dan@example.org"));
     assert!(
-        page.contains(&format!("href=\"/feed/{}.xml\"", sub.public_token())),
+        page.contains(&format!(
+            "href=\"/feed/{}.xml\"",
+            app.token(&sub, TokenPurpose::Feed)
+        )),
         "the reader's private feed is linked"
     );
     assert!(
@@ -512,7 +520,7 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
     }
     let other = app.add_active("eve@example.org", "");
     let other_page = app
-        .get(&format!("preferences/{}", other.public_token()))
+        .get(&format!("preferences/{}", app.manage_token(&other)))
         .await
         .text()
         .await
@@ -566,7 +574,7 @@ async fn preferences_change_topics_frequency_and_pause_with_csrf() {
 async fn readers_choose_their_own_time_zone_and_hour() {
     let app = spawn().await;
     let sub = app.add_active("tz@example.org", "llm");
-    let path = format!("preferences/{}", sub.public_token());
+    let path = format!("preferences/{}", app.manage_token(&sub));
     let page = app.get(&path).await.text().await.unwrap();
     assert!(page.contains(r#"<option value="" selected>Newsletter default</option>"#));
     assert!(page.contains(r#"<option value="Asia/Kolkata">Asia/Kolkata</option>"#));
@@ -860,7 +868,7 @@ async fn feedback_links_record_nothing_on_get_or_head_and_the_button_post_record
     let sub = app.add_active("fay@example.org", "llm");
     let paper = sample_digest(5).picks()[0].paper.clone();
     let id = paper.id.clone().unwrap();
-    let path = format!("feedback/{}/{}", sub.public_token(), id);
+    let path = format!("feedback/{}/{}", app.manage_token(&sub), id);
 
     // Act: what a link scanner does — GET and HEAD, both verdicts.
     for v in ["like", "dislike"] {
@@ -885,7 +893,11 @@ async fn feedback_links_record_nothing_on_get_or_head_and_the_button_post_record
     // A post without the page's CSRF field, or with another reader's, records nothing.
     let other = app.add_active("gus@example.org", "");
     let other_page = app
-        .get(&format!("feedback/{}/{}?v=like", other.public_token(), id))
+        .get(&format!(
+            "feedback/{}/{}?v=like",
+            app.manage_token(&other),
+            id
+        ))
         .await
         .text()
         .await
@@ -916,7 +928,7 @@ async fn feedback_links_record_nothing_on_get_or_head_and_the_button_post_record
     assert_eq!(rows[0].paper_id, id);
 
     // The preferences page lists it with a remove button that works.
-    let prefs = format!("preferences/{}", sub.public_token());
+    let prefs = format!("preferences/{}", app.manage_token(&sub));
     let page = app.get(&prefs).await.text().await.unwrap();
     let liked = &page[page.find("id=\"liked-papers\"").expect("liked list")..];
     assert!(liked.contains(&paper.title));
@@ -931,11 +943,11 @@ async fn feedback_links_record_nothing_on_get_or_head_and_the_button_post_record
     // Unknown papers, bad verdicts and bad tokens are clear errors that store nothing.
     for (url, status) in [
         (
-            format!("feedback/{}/2499.99999?v=like", sub.public_token()),
+            format!("feedback/{}/2499.99999?v=like", app.manage_token(&sub)),
             StatusCode::NOT_FOUND,
         ),
         (
-            format!("feedback/{}/not-an-id?v=like", sub.public_token()),
+            format!("feedback/{}/not-an-id?v=like", app.manage_token(&sub)),
             StatusCode::NOT_FOUND,
         ),
         (format!("{path}?v=love"), StatusCode::BAD_REQUEST),
@@ -1363,14 +1375,14 @@ async fn old_links_cannot_touch_a_new_sign_up_of_the_same_address() {
     let app = spawn().await;
     // An active reader with their preferences page open.
     let carol = app.add_active("carol@example.org", "llm");
-    let prefs = format!("preferences/{}", carol.public_token());
+    let prefs = format!("preferences/{}", app.manage_token(&carol));
     let csrf = csrf_of(
         &app.get(&prefs).await.text().await.unwrap(),
         "preferences-form",
     );
     let r = app
         .post(
-            &format!("unsubscribe/{}", carol.public_token()),
+            &format!("unsubscribe/{}", app.manage_token(&carol)),
             "List-Unsubscribe=One-Click",
         )
         .await;
@@ -1381,7 +1393,7 @@ async fn old_links_cannot_touch_a_new_sign_up_of_the_same_address() {
     app.subscribe("carol@example.org", "robots").await;
     let again = app.subscriber("carol@example.org");
     assert_eq!(again.status, SubscriberStatus::Pending);
-    assert_ne!(again.public_token(), carol.public_token());
+    assert_ne!(app.manage_token(&again), app.manage_token(&carol));
     let hijack = form(&[
         ("csrf", &csrf),
         ("action", "save"),
@@ -1484,7 +1496,7 @@ async fn non_ascii_topics_never_drop_the_connection_or_fail_the_server() {
 
         // POST /preferences, then the page again
         let sub = app.add_active(&format!("active{i}@example.org"), "llm");
-        let path = format!("preferences/{}", sub.public_token());
+        let path = format!("preferences/{}", app.manage_token(&sub));
         let csrf = csrf_of(
             &app.get(&path).await.text().await.unwrap(),
             "preferences-form",

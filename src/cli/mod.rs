@@ -15,6 +15,7 @@ mod send;
 mod serve;
 mod store;
 pub(crate) mod subscriber_csv;
+mod subscriber_tokens;
 mod subscribers;
 mod subscribers_edit;
 pub(crate) mod topics;
@@ -66,7 +67,8 @@ pub enum Command {
     /// failures), editions and the delivery queue.
     Status(serve::StatusArgs),
     /// Add, edit, show, list, remove, import and export subscribers (CSV: paperpost's or
-    /// listmonk's), and seed a reader's profile from their library file.
+    /// listmonk's), seed a reader's profile from their library file, and revoke a reader's
+    /// link tokens.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
     /// Record that a reader likes a paper: their digests get a "More like what you liked"
@@ -135,7 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => send::send(&settings, &store, args, true).await,
         Command::Serve(args) => serve::serve(&settings, store, args).await,
         Command::Status(args) => serve::status(&settings, &store, args),
-        Command::Subscribers(cmd) => subscribers::run(&store, cmd),
+        Command::Subscribers(cmd) => subscribers::run(&settings, &store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
         Command::Like(args) => feedback::run(&store, crate::domain::Feedback::Like, args),
         Command::Dislike(args) => feedback::run(&store, crate::domain::Feedback::Dislike, args),

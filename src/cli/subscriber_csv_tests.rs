@@ -129,7 +129,7 @@ fn subscriber(i: usize, name: Option<DisplayName>, topics: &str) -> Subscriber {
         timezone: Some(chrono_tz::Europe::Berlin),
         send_hour: Some(7),
         created_at: chrono::Utc::now(),
-        token_secret: String::new(),
+        tokens: Default::default(),
     }
 }
 

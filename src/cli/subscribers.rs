@@ -6,7 +6,9 @@ use clap::Subcommand;
 
 use super::listmonk::CsvFormat;
 use super::subscriber_csv;
+use super::subscriber_tokens::TokenChoice;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
+use crate::config::Settings;
 use crate::domain::NewSubscriber;
 use crate::domain::{DisplayName, Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{Store, StoreError};
@@ -74,8 +76,9 @@ pub enum SubscribersCommand {
     /// change, validated as `add` validates them.
     Edit(EditArgs),
     /// Everything known about one reader: topics, status, dates, their last digest,
-    /// whether their address is suppressed and why, their likes, and what seeded their
-    /// profile (files, counts, the first titles).
+    /// whether their address is suppressed and why, their likes, what seeded their profile
+    /// (files, counts, the first titles), and their link tokens (per purpose: generation
+    /// and last revocation; the links themselves only with --links).
     Show(ShowArgs),
     /// Seed a reader's profile from their library file: BibTeX/BibLaTeX, RIS, CSL-JSON or
     /// CSV (Zotero, JabRef, Google Scholar, Mendeley, EndNote exports); `--clear` forgets it.
@@ -90,9 +93,23 @@ pub enum SubscribersCommand {
     /// An entry with no arXiv id, DOI or title is bad: every bad entry is reported by line
     /// and nothing is imported (exit 1), unless `--skip-bad` imports the good ones.
     Seed(super::seed::SeedArgs),
+    /// Revoke a reader's link tokens: every earlier link of that purpose stops working, and
+    /// their next digest carries new ones. Unsubscribing revokes all of them.
+    Revoke {
+        /// The reader's address (any letter case).
+        email: String,
+        /// Which links: `copy` (web copies), `feed` (the Atom feed), `manage` (preferences,
+        /// 👍/👎, unsubscribe) or `all`.
+        #[arg(long = "token", value_enum)]
+        token: TokenChoice,
+    },
 }
 
-pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32> {
+pub(super) fn run(
+    settings: &Settings,
+    store: &Store,
+    cmd: SubscribersCommand,
+) -> anyhow::Result<i32> {
     match cmd {
         SubscribersCommand::Add {
             email,
@@ -189,8 +206,11 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
             format,
         } => import(store, &file, update, format),
         SubscribersCommand::Edit(args) => super::subscribers_edit::edit(store, args),
-        SubscribersCommand::Show(args) => super::subscribers_edit::show(store, args),
+        SubscribersCommand::Show(args) => super::subscribers_edit::show(settings, store, args),
         SubscribersCommand::Seed(args) => super::seed::run(store, args),
+        SubscribersCommand::Revoke { email, token } => {
+            super::subscriber_tokens::revoke(store, &email, token)
+        }
         SubscribersCommand::Export { out, format } => {
             let mut w: Box<dyn Write> = match &out {
                 Some(p) => Box::new(std::fs::File::create(p)?),

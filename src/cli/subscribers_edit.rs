@@ -1,9 +1,10 @@
 //! Reader administration: `subscribers edit` (only the given fields change),
-//! `subscribers show` (everything known about one reader), and the upsert behind
-//! `subscribers import --update`.
+//! `subscribers show` (everything known about one reader, its tokens from
+//! `subscriber_tokens.rs`), and the upsert behind `subscribers import --update`.
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use crate::config::Settings;
 use crate::domain::{DisplayName, Frequency, Subscriber, Topics};
 use crate::domain::{NewSubscriber, StoredName, SubscriberUpdate};
 use crate::store::{Store, StoreError};
@@ -34,6 +35,10 @@ pub struct EditArgs {
 pub struct ShowArgs {
     /// The reader's address (any letter case).
     email: String,
+    /// Also print the reader's current links (web copy, feed, preferences, unsubscribe),
+    /// for support: each opens the reader's pages, so keep them private.
+    #[arg(long)]
+    links: bool,
 }
 
 pub(super) fn edit(store: &Store, args: EditArgs) -> anyhow::Result<i32> {
@@ -130,7 +135,7 @@ fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
+pub(super) fn show(settings: &Settings, store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
     let Some(s) = store.subscriber_by_email(&args.email)? else {
         eprintln!("no subscriber {}", args.email);
         return Ok(1);
@@ -216,6 +221,10 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
         }
     }
     print_seeds(store, s.id)?;
+    super::subscriber_tokens::print_tokens(&s);
+    if args.links {
+        super::subscriber_tokens::print_links(settings, store, &s)?;
+    }
     Ok(0)
 }
 

@@ -15,6 +15,7 @@ mod merge;
 mod paper;
 mod subscriber;
 mod text;
+mod tokens;
 mod topics;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
@@ -45,6 +46,7 @@ pub use seeds::{
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};
+pub use tokens::{ReaderTokens, TokenGeneration, TokenPurpose};
 pub(crate) use topics::is_acronym_word;
 pub use topics::{Term, Topics, TopicsError};
 mod digest;

@@ -13,13 +13,17 @@ use crate::delivery::{
     ComposeError, Composed, MessageError, MessageSettings, Outgoing, build_message,
 };
 use crate::domain::Claimed;
+use crate::domain::TokenPurpose;
 use crate::domain::{
     Digest, EditorsPick, EditorsSection, Paper, PaperId, Period, Pick, PickRef, Subscriber,
 };
 use crate::render::{EmailContext, RenderedDigest, ViewCache, render_digest_cached};
+use crate::security::{Secret, reader_token};
 use crate::store::Store;
 
-/// The per-reader links that go into every digest.
+/// The per-reader links that go into every digest, each with the reader's token for its
+/// purpose: the web copy the `copy` token, the feed the `feed` token, preferences, 👍/👎
+/// and unsubscribe (also the `List-Unsubscribe` header) the `manage` token.
 pub struct ReaderLinks {
     pub unsubscribe: String,
     pub preferences: String,
@@ -39,21 +43,27 @@ impl ReaderLinks {
     }
 }
 
-/// Links for a reader, under the public base URL.
-pub fn links_for(base: &url::Url, s: &Subscriber) -> ReaderLinks {
-    let token = s.public_token();
+/// Links for a reader, under the public base URL, with their current tokens made with the
+/// server's key.
+pub fn links_for(base: &url::Url, key: &Secret, s: &Subscriber) -> ReaderLinks {
+    let token = |purpose| reader_token(key, purpose, s);
+    let (copy, feed, manage) = (
+        token(TokenPurpose::Copy),
+        token(TokenPurpose::Feed),
+        token(TokenPurpose::Manage),
+    );
     let join = |p: &str| {
         base.join(p)
             .map(|u| u.to_string())
             .unwrap_or_else(|_| format!("{base}{p}"))
     };
     ReaderLinks {
-        unsubscribe: join(&format!("unsubscribe/{token}")),
-        preferences: join(&format!("preferences/{token}")),
+        unsubscribe: join(&format!("unsubscribe/{manage}")),
+        preferences: join(&format!("preferences/{manage}")),
         archive: join("archive"),
-        feedback: join(&format!("feedback/{token}/")),
-        feed: join(&format!("feed/{token}.xml")),
-        web_copies: join(&format!("d/{token}/")),
+        feedback: join(&format!("feedback/{manage}/")),
+        feed: join(&format!("feed/{feed}.xml")),
+        web_copies: join(&format!("d/{copy}/")),
     }
 }
 
@@ -94,18 +104,36 @@ pub fn render_sent(
         editor_note: sent.editor_note.as_deref(),
         planned_at: sent.planned_at,
     };
-    renderer.render(&stored, &papers, &ViewCache::default())
+    renderer.render_web_copy(&stored, &papers, &ViewCache::default())
 }
 
-/// How digests are rendered: the newsletter's name, public address and `[render]` mode.
+/// How digests are rendered: the newsletter's name, public address, `[render]` mode, and
+/// the key readers' link tokens are made with.
 pub struct DigestRenderer {
     pub base_url: url::Url,
     pub name: String,
     pub full_abstract: bool,
+    pub key: Secret,
+}
+
+/// Who a rendering is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The reader's mailbox: every link of theirs, each with its purpose's token.
+    Mail,
+    /// Whoever holds a web copy's address (a `copy` or `feed` token, maybe from a forwarded
+    /// mail or a feed reader): the same digest with no token of the reader's in it — no
+    /// preferences, 👍/👎, unsubscribe, feed or web-copy link — and no address in the why
+    /// line, so a read-only link never leads to the reader's settings or address.
+    WebCopy,
 }
 
 impl DigestRenderer {
-    pub fn new(newsletter: &NewsletterSettings, render: &RenderSettings) -> DigestRenderer {
+    pub fn new(
+        newsletter: &NewsletterSettings,
+        render: &RenderSettings,
+        key: Secret,
+    ) -> DigestRenderer {
         // Ending in `/`, as the web server's own base: `https://x.org/news` must give
         // `…/news/unsubscribe/…` (what `serve` answers), not `…/unsubscribe/…`, and a web
         // copy must carry the same links as its mail.
@@ -118,16 +146,38 @@ impl DigestRenderer {
             base_url,
             name: newsletter.name.clone(),
             full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
+            key,
         }
     }
 
-    /// Renders a stored digest from its papers (`papers[i]` is `d.picks[i]`'s): the one
-    /// path for the mail and its web copy.
+    /// Renders a stored digest from its papers (`papers[i]` is `d.picks[i]`'s) as the mail.
     pub fn render(
         &self,
         d: &StoredDigest<'_>,
         papers: &[Arc<Paper>],
         views: &ViewCache,
+    ) -> anyhow::Result<RenderedDigest> {
+        self.render_for(d, papers, views, Audience::Mail)
+    }
+
+    /// The same digest as its web copy: the mail's papers, note and order, by the same
+    /// code, without the reader's links and address (see [`Audience::WebCopy`]).
+    pub fn render_web_copy(
+        &self,
+        d: &StoredDigest<'_>,
+        papers: &[Arc<Paper>],
+        views: &ViewCache,
+    ) -> anyhow::Result<RenderedDigest> {
+        self.render_for(d, papers, views, Audience::WebCopy)
+    }
+
+    /// The one path for the mail and its web copy.
+    fn render_for(
+        &self,
+        d: &StoredDigest<'_>,
+        papers: &[Arc<Paper>],
+        views: &ViewCache,
+        audience: Audience,
     ) -> anyhow::Result<RenderedDigest> {
         let (mut picks, mut more_like) = (Vec::new(), Vec::new());
         let mut editors = EditorsSection {
@@ -158,20 +208,21 @@ impl DigestRenderer {
         let digest =
             Digest::with_editors(period, editors, picks, more_like, trending, d.planned_at)
                 .ok_or_else(|| anyhow::anyhow!("the digest of {} has no papers", d.period_key))?;
-        let links = links_for(&self.base_url, d.subscriber);
+        let links = links_for(&self.base_url, &self.key, d.subscriber);
         let web_copy = links.web_copy(d.period_key);
-        let why = why_line(&self.name, d.subscriber);
+        let mail = audience == Audience::Mail;
+        let why = why_line(&self.name, d.subscriber, mail);
         let ctx = EmailContext {
             newsletter_name: &self.name,
             base_url: &self.base_url,
-            unsubscribe_url: &links.unsubscribe,
-            preferences_url: Some(&links.preferences),
+            unsubscribe_url: if mail { &links.unsubscribe } else { "" },
+            preferences_url: mail.then_some(links.preferences.as_str()),
             archive_url: Some(&links.archive),
-            feedback_url: Some(&links.feedback),
+            feedback_url: mail.then_some(links.feedback.as_str()),
             why_line: &why,
             full_abstract: self.full_abstract,
-            web_copy_url: Some(&web_copy),
-            feed_url: Some(&links.feed),
+            web_copy_url: mail.then_some(web_copy.as_str()),
+            feed_url: mail.then_some(links.feed.as_str()),
         };
         Ok(render_digest_cached(&digest, &ctx, views))
     }
@@ -197,9 +248,10 @@ impl MessageComposer {
         render: &RenderSettings,
         delivery: &DeliverySettings,
         dkim: Option<Arc<DkimConfig>>,
+        key: Secret,
     ) -> MessageComposer {
         MessageComposer {
-            renderer: DigestRenderer::new(newsletter, render),
+            renderer: DigestRenderer::new(newsletter, render, key),
             message: newsletter.message_settings(),
             dkim,
             bounce_address: delivery.bounce_address.clone(),
@@ -227,7 +279,7 @@ impl MessageComposer {
             .renderer
             .render(&stored, papers, &self.views)
             .map_err(|e| e.context(format!("delivery {}", c.id)))?;
-        let links = links_for(&self.renderer.base_url, &c.subscriber);
+        let links = links_for(&self.renderer.base_url, &self.renderer.key, &c.subscriber);
         let mut message = build_message(
             &self.message,
             Outgoing {
@@ -290,10 +342,11 @@ impl Composer {
         delivery: &DeliverySettings,
         store: Store,
         dkim: Option<Arc<DkimConfig>>,
+        key: Secret,
     ) -> Composer {
         Composer {
             store,
-            parts: MessageComposer::new(newsletter, render, delivery, dkim),
+            parts: MessageComposer::new(newsletter, render, delivery, dkim, key),
             cache: RwLock::new(HashMap::new()),
         }
     }
@@ -332,17 +385,20 @@ impl Composer {
     }
 }
 
-/// "You get this because…" for the footer.
-pub fn why_line(name: &str, s: &Subscriber) -> String {
+/// "You get this because…" for the footer; `with_address` names the reader's address (the
+/// mail does, the web copy does not).
+pub fn why_line(name: &str, s: &Subscriber, with_address: bool) -> String {
+    let with = if with_address {
+        format!(" with {}", s.email)
+    } else {
+        String::new()
+    };
     if s.topics.is_trending() {
-        format!(
-            "You get {name}'s trending papers because you subscribed with {}.",
-            s.email
-        )
+        format!("You get {name}'s trending papers because you subscribed{with}.")
     } else {
         format!(
-            "You get this because you subscribed to {name} with {} and follow: {}.",
-            s.email, s.topics
+            "You get this because you subscribed to {name}{with} and follow: {}.",
+            s.topics
         )
     }
 }

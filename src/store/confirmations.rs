@@ -5,7 +5,6 @@
 //! latest sign-up asked for.
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest as _, Sha256};
 
 use super::subscribers::COLUMNS_S;
 use super::subscribers::{lift_suppression, readable, row_to_subscriber_at};
@@ -13,7 +12,7 @@ use super::{Sqlite, constant_time_eq, random_token, ts};
 use crate::domain::{Confirmation, LiftedBy, Subscriber};
 
 pub(super) fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    super::sha256_hex(secret)
 }
 
 /// The id and secret half of a token, or `None` when it is not `{id}.{secret}`.

@@ -425,7 +425,7 @@ pub(crate) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc
         .collect();
     for chunk in rows.chunks(500) {
         store.raw_execute(&format!(
-            "INSERT INTO subscribers (id, email, email_key, status, topics, frequency, token, created_at, updated_at) VALUES {}",
+            "INSERT INTO subscribers (id, email, email_key, status, topics, frequency, token_salt, created_at, updated_at) VALUES {}",
             chunk.join(", ")
         ));
     }

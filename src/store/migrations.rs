@@ -1,6 +1,11 @@
 //! Versioned schema migrations, the one place the schema is written: applied in order inside
 //! one transaction each (the applied version is SQLite's `user_version`); PostgreSQL applies
 //! the same text translated to its types (`postgres/schema.rs`).
+//!
+//! Besides SQL both databases know, a migration may call `sha256_hex(text)` (lower-case hex
+//! SHA-256 of the text's UTF-8 bytes): SQLite gets it as a function written in Rust
+//! ([`register_functions`]), PostgreSQL as an SQL function over its built-in `sha256`,
+//! defined for the migration's transaction only.
 use anyhow::Context;
 use rusqlite::Connection;
 
@@ -299,14 +304,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX suppression_lifts_by_address ON suppression_lifts (email_key, lifted_at);
     "#,
+    // 12 (issue 19, tokens): a token per purpose. Readers' link tokens are derived from the
+    // server's key (`security::reader_tokens`), never stored: per purpose (copy, feed,
+    // manage) a generation that revoking adds one to, and when it was last revoked; a random
+    // salt per reader (NULL for the readers already here: no token of theirs was derived
+    // before). The one plain token of earlier links becomes a SHA-256 of it, so links
+    // already mailed keep working for what they were for, and no token is stored as itself.
+    r#"
+    ALTER TABLE subscribers ADD COLUMN token_salt TEXT;
+    ALTER TABLE subscribers ADD COLUMN copy_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN feed_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN manage_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN copy_revoked_at INTEGER;
+    ALTER TABLE subscribers ADD COLUMN feed_revoked_at INTEGER;
+    ALTER TABLE subscribers ADD COLUMN manage_revoked_at INTEGER;
+    ALTER TABLE subscribers ADD COLUMN legacy_token_hash TEXT;  -- hex SHA-256 of the old secret
+    UPDATE subscribers SET legacy_token_hash = sha256_hex(token);
+    ALTER TABLE subscribers DROP COLUMN token;
+    "#,
 ];
 
 /// The schema version of a fully migrated store.
 pub(super) const LATEST: usize = MIGRATIONS.len();
-
-pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    migrate_to(conn, MIGRATIONS.len())
-}
 
 /// Applies the migrations up to `target` (tests make older stores with it).
 pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result<()> {
@@ -320,6 +339,11 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
         }
         .into());
     }
+    if current >= target {
+        return Ok(());
+    }
+    register_functions(conn)?;
+    let mut scrub = false;
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let version = i + 1;
         let tx = conn.transaction()?;
@@ -328,6 +352,32 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;
         tracing::info!(version, "applied store migration");
+        // A new store (version 0) never held what these migrations remove.
+        scrub |= current > 0 && SCRUBBED.iter().any(|(v, _)| *v == version);
+    }
+    if scrub {
+        // SQLite leaves removed values in the file's free space, and the write-ahead log
+        // holds pages as they were until a checkpoint: rebuild the file, then empty the log.
+        conn.execute_batch("VACUUM")
+            .context("Failed to rebuild the store after removing secrets")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        tracing::info!("rebuilt the store file so no removed secret is left in it");
     }
     Ok(())
+}
+
+/// Migrations that remove secrets, and the table they remove them from: once one of them
+/// is applied, the table is rebuilt (SQLite: the whole file, `VACUUM`; PostgreSQL: `VACUUM
+/// FULL` of the table), so the removed values are not left in free space or dead rows.
+pub(super) const SCRUBBED: &[(usize, &str)] = &[(9, "subscribers")];
+
+/// The functions migrations may call besides SQLite's own (see the module's doc).
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "sha256_hex",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(super::sha256_hex(&ctx.get::<String>(0)?)),
+    )
 }

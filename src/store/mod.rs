@@ -144,6 +144,28 @@ impl Store {
         }
     }
 
+    /// The store `[store]` names, migrated only up to schema `version`: tests make a store
+    /// as an older paperpost left it, then open it as this one does.
+    #[doc(hidden)]
+    pub fn open_configured_at_version(
+        settings: &crate::config::StoreSettings,
+        version: usize,
+    ) -> Result<Store, StoreError> {
+        let version = version.min(migrations::LATEST);
+        Ok(Store {
+            backend: match settings.postgres_options() {
+                Some(options) => Backend::Postgres(Arc::new(
+                    Postgres::open_at(&options?, version)
+                        .map_err(|e| StoreError::from_postgres("open", e))?,
+                )),
+                None => Backend::Sqlite(Arc::new(
+                    Sqlite::open_at(&settings.path, version)
+                        .map_err(|e| StoreError::from_sqlite("open", e))?,
+                )),
+            },
+        })
+    }
+
     /// Where the store is, for messages: the SQLite file or `user@host:port/db`.
     pub fn location(&self) -> String {
         match &self.backend {
@@ -245,12 +267,17 @@ pub(crate) fn random_token() -> String {
     hex::encode(bytes)
 }
 
-/// Compares two secrets in time that depends only on their length.
+/// Hex SHA-256 of a secret: what the store keeps of confirmation secrets and of readers'
+/// legacy tokens (migration 12 calls it from SQL as `sha256_hex`).
+pub(crate) fn sha256_hex(secret: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares two secrets in time that depends only on their length (`subtle`).
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// Whether two spellings name the same mailbox as the store keys addresses (case and

@@ -753,11 +753,19 @@ impl Store {
         dispatch!(self, "subscriber_by_id", |db| db.subscriber_by_id(id))
     }
 
-    /// Finds the subscriber a public token (`{id}.{secret}`) belongs to, comparing the secret
-    /// in constant time. Any malformed or wrong token is simply `None`.
-    pub fn subscriber_by_token(&self, token: &str) -> Result<Option<Subscriber>, StoreError> {
-        dispatch!(self, "subscriber_by_token", |db| db
-            .subscriber_by_token(token))
+    /// Revokes the reader's link tokens for `purposes`: each one's generation goes up by one,
+    /// so every link made for an earlier one stops working, and its revocation time is
+    /// `now`; the legacy token (links mailed before tokens per purpose) is forgotten with
+    /// any of them. Unsubscribing (`update_subscriber` into or out of `unsubscribed`)
+    /// revokes them all. The reader as they are now; `None` when there is none.
+    pub fn revoke_tokens(
+        &self,
+        id: i64,
+        purposes: &[TokenPurpose],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscriber>, StoreError> {
+        dispatch!(self, "revoke_tokens", |db| db
+            .revoke_tokens(id, purposes, now))
     }
 
     /// All readable subscribers, optionally only those with `status`, in id order. A row that
@@ -780,7 +788,9 @@ impl Store {
             .subscribers_checked(status))
     }
 
-    /// Applies a preferences change; returns the updated subscriber.
+    /// Applies a preferences change; returns the updated subscriber. A change of status into
+    /// or out of `unsubscribed` revokes every link token of the reader (as
+    /// [`Store::revoke_tokens`] does).
     pub fn update_subscriber(
         &self,
         id: i64,

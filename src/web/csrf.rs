@@ -9,7 +9,7 @@
 use maud::{Markup, html};
 
 use super::errors::WebError;
-use super::secret::Secret;
+use crate::security::Secret;
 use crate::store::constant_time_eq;
 
 /// The hidden field's name.

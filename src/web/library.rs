@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::errors::WebError;
+use super::reader_link::reader_link;
 use super::{Shared, csrf, layout};
-use crate::domain::{SeedMode, SeedSummary, Subscriber, SubscriberStatus, count};
+use crate::domain::{SeedMode, SeedSummary, Subscriber, SubscriberStatus, TokenPurpose, count};
 use crate::library::Format;
 use crate::pipeline::{SeedError, SeedOutcome, SeedReport, SeedRequest, seed_profile};
 
@@ -34,8 +35,15 @@ pub(crate) async fn upload(
     Path(token): Path<String>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let sub = state.subscriber_from_token(token).await?;
-    let public_token = sub.public_token();
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
+    if reader.is_legacy() {
+        // An old link opens no settings (see `preferences`): its page offers a fresh link.
+        return Err(WebError::Conflict(
+            "This link is out of date. Open your preferences page to get a fresh one by mail."
+                .into(),
+        ));
+    }
+    let (sub, public_token) = (&reader.sub, reader.token.clone());
     let mut multipart = multipart.map_err(|_| WebError::UnsupportedMediaType)?;
     let form = read_form(&mut multipart).await?;
     csrf::check(&state.secret, &public_token, FORM, form.csrf.as_deref())?;
@@ -209,8 +217,7 @@ fn format_name(f: Format) -> &'static str {
 }
 
 /// The preferences page's library card: what seeded the profile, and the upload form.
-pub(crate) fn card(state: &Shared, sub: &Subscriber, seeds: &SeedSummary) -> Markup {
-    let token = sub.public_token();
+pub(crate) fn card(state: &Shared, sub: &Subscriber, token: &str, seeds: &SeedSummary) -> Markup {
     let action = state.path(&format!("preferences/{token}/library"));
     html! {
         section.card #library {
@@ -238,7 +245,7 @@ pub(crate) fn card(state: &Shared, sub: &Subscriber, seeds: &SeedSummary) -> Mar
             }
             @if sub.status != SubscriberStatus::Unsubscribed {
                 form #library-form method="post" action=(action) enctype="multipart/form-data" {
-                    (csrf::field(&state.secret, &token, FORM))
+                    (csrf::field(&state.secret, token, FORM))
                     input type="hidden" name="action" value="upload";
                     label for="library-file" { "Library file" }
                     input #library-file type="file" name="file" accept=".bib,.ris,.json,.csv,.txt" required;
@@ -250,7 +257,7 @@ pub(crate) fn card(state: &Shared, sub: &Subscriber, seeds: &SeedSummary) -> Mar
                 }
                 @if !seeds.files.is_empty() {
                     form #library-clear-form method="post" action=(action) enctype="multipart/form-data" {
-                        (csrf::field(&state.secret, &token, FORM))
+                        (csrf::field(&state.secret, token, FORM))
                         input type="hidden" name="action" value="clear";
                         button #library-clear .button.secondary type="submit" { "Forget my library" }
                     }

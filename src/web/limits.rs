@@ -10,10 +10,10 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use chrono::Duration;
 
-use super::secret::Secret;
 use super::{Shared, WebSettings};
 use crate::domain::SubscriberEmail;
 use crate::domain::{AttemptLimits, LoginLimits};
+use crate::security::Secret;
 
 /// The client's IP: the socket peer, or the last `X-Forwarded-For` entry (the one our own
 /// proxy appended) when `trust_forwarded_for` is set. `None` when neither is known.

@@ -8,11 +8,13 @@
 //! call the store (on the blocking pool) and render. Every response gets the security
 //! headers of [`headers`]; every error becomes a friendly page ([`errors`]).
 //!
-//! Secrets: subscriber tokens (`{id}.{128 random bits}`) and confirmation tokens (same
-//! shape, only a hash stored) are compared in constant time and never logged: requests are
-//! logged by route template (`/confirm/{token}`), subscribers by id. Operators sign in with
-//! a name and password for a session cookie ([`operator`]); no operator secret is ever in
-//! a URL.
+//! Secrets: readers' link tokens, one per purpose (`{id}.{generation}.{128-bit MAC}`,
+//! derived from the server's key, see [`reader_link`] and `security::reader_tokens`), and
+//! confirmation tokens (`{id}.{128 random bits}`, only a hash stored) are compared in
+//! constant time and never logged: requests are logged by route template
+//! (`/confirm/{token}`), subscribers by id.
+//! Operators sign in with a name and password for a session cookie ([`operator`]); no
+//! operator secret is ever in a URL.
 mod archive;
 mod confirm;
 mod connections;
@@ -21,6 +23,7 @@ mod csrf;
 mod errors;
 pub(crate) mod feedback;
 pub(crate) mod fields;
+mod fresh_link;
 mod headers;
 mod home;
 mod layout;
@@ -32,7 +35,7 @@ mod preferences;
 mod preview;
 mod preview_guard;
 mod reader_feed;
-mod secret;
+mod reader_link;
 mod server;
 mod stall;
 mod status;
@@ -56,10 +59,10 @@ use crate::delivery::{MessageSettings, Transport};
 use crate::selection::SelectionLimits;
 use crate::store::Store;
 
+pub use crate::security::Secret;
 pub use errors::WebError;
 pub use mailer::Mailer;
 pub use operator::hash_password;
-pub use secret::Secret;
 pub use taxonomy::{Category, canonical_category, category_groups};
 
 /// The `[web]` section of the config.
@@ -305,7 +308,7 @@ pub struct AppState {
     pub newsletter_name: String,
     pub mailer: Mailer,
     pub settings: WebSettings,
-    /// Keys CSRF fields and the rate-limit hashes.
+    /// Keys CSRF fields, the rate-limit hashes and readers' link tokens.
     pub secret: Secret,
     pub clock: Clock,
     /// What `/preview` selects from: papers of the last `window_days`, capped as digests are.
@@ -325,7 +328,7 @@ pub struct AppState {
 pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
 
 impl AppState {
-    /// State with the system clock, the CSRF secret from `PAPERPOST_SECRET` or the store,
+    /// State with the system clock, the server's key from `PAPERPOST_SECRET` or the store,
     /// and default preview settings (7 days, 20 papers, UTC); set the public fields to
     /// change them.
     pub fn new(
@@ -379,23 +382,13 @@ impl AppState {
         format!("{}{}", self.base_url.path(), path.trim_start_matches('/'))
     }
 
-    /// The subscriber a capability token in a link belongs to; any wrong token is the same
-    /// "invalid link" answer.
-    pub(crate) async fn subscriber_from_token(
-        &self,
-        token: String,
-    ) -> Result<crate::domain::Subscriber, WebError> {
-        self.db(move |s| s.subscriber_by_token(&token))
-            .await?
-            .ok_or(WebError::InvalidLink)
-    }
-
     /// How readers' digests are rendered (their web copies), as the mails are.
     pub(crate) fn renderer(&self) -> crate::pipeline::DigestRenderer {
         crate::pipeline::DigestRenderer {
             base_url: self.base_url.clone(),
             name: self.newsletter_name.clone(),
             full_abstract: self.full_abstract,
+            key: self.secret.clone(),
         }
     }
 

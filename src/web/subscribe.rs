@@ -25,8 +25,11 @@ use super::fields::{Delivery, DeliveryFields, FormData, TopicFields};
 use super::limits::{ClientIp, address_key, attempt_limits, ip_key};
 use super::{Shared, home, layout};
 use crate::domain::{AttemptVerdict, NewSubscriber, SubscriberUpdate};
-use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+use crate::domain::{
+    Frequency, Subscriber, SubscriberEmail, SubscriberStatus, TokenPurpose, Topics,
+};
 use crate::render::{Notice, render_notice};
+use crate::security::reader_token;
 use crate::store::{Store, StoreError};
 
 pub(crate) async fn subscribe(
@@ -139,7 +142,8 @@ async fn sign_up(
                 subscriber = sub.id,
                 "already subscribed: preferences link queued"
             );
-            let url = state.url(&format!("preferences/{}", sub.public_token()));
+            let manage = reader_token(&state.secret, TokenPurpose::Manage, &sub);
+            let url = state.url(&format!("preferences/{manage}"));
             let notice = already_subscribed_mail(state, &url);
             state.mailer.send(&sub.email, notice, "known", sub.id, now);
         }
@@ -231,17 +235,32 @@ fn confirmation_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice
 
 fn already_subscribed_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
     let name = &state.newsletter_name;
-    let subject = format!("You're already subscribed to {name}");
-    let intro = format!(
-        "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
-    );
+    preferences_link_mail(
+        state,
+        url,
+        &format!("You're already subscribed to {name}"),
+        "You're already subscribed",
+        &format!(
+            "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
+        ),
+    )
+}
+
+/// A mail whose button opens the reader's preferences (`url`), saying `intro` first.
+pub(crate) fn preferences_link_mail(
+    state: &Shared,
+    url: &str,
+    subject: &str,
+    heading: &str,
+    intro: &str,
+) -> crate::render::RenderedNotice {
     render_notice(&Notice {
-        newsletter_name: name,
+        newsletter_name: &state.newsletter_name,
         base_url: &state.base_url,
-        subject: &subject,
-        heading: "You're already subscribed",
+        subject,
+        heading,
         paragraphs: &[
-            &intro,
+            intro,
             "To change your topics or how often you get the digest, open your preferences.",
         ],
         button: Some(("Manage my preferences", url)),
