@@ -369,7 +369,7 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
 /// Migrations that remove secrets, and the table they remove them from: once one of them
 /// is applied, the table is rebuilt (SQLite: the whole file, `VACUUM`; PostgreSQL: `VACUUM
 /// FULL` of the table), so the removed values are not left in free space or dead rows.
-pub(super) const SCRUBBED: &[(usize, &str)] = &[(9, "subscribers")];
+pub(super) const SCRUBBED: &[(usize, &str)] = &[(12, "subscribers")];
 
 /// The functions migrations may call besides SQLite's own (see the module's doc).
 fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
