@@ -342,6 +342,14 @@ impl Settings {
             1024,
             16 * 1024 * 1024,
         )?;
+        range(
+            "web",
+            None,
+            "max_upload_bytes",
+            w.max_upload_bytes as u64,
+            1024,
+            crate::library::MAX_LIBRARY_BYTES as u64,
+        )?;
         let d = &self.delivery;
         range(
             "delivery",

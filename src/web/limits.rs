@@ -2,17 +2,18 @@
 //! confirmation mails: a few mails per address per day whoever asks, and a cap on posts per
 //! client IP per hour. Both are counted in the store (they survive restarts), keyed by HMACs
 //! of the canonical mailbox ([`canonical_mailbox`]) and of the IP (IPv6 by /64, what one
-//! host usually gets).
+//! host usually gets). The operators' sign-in form is throttled the same way: failed
+//! sign-ins per IP and per account name ([`login_limits`], [`account_key`]).
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use chrono::Duration;
 
-use super::secret::Secret;
 use super::{Shared, WebSettings};
-use crate::domain::AttemptLimits;
 use crate::domain::SubscriberEmail;
+use crate::domain::{AttemptLimits, LoginLimits};
+use crate::security::Secret;
 
 /// The client's IP: the socket peer, or the last `X-Forwarded-For` entry (the one our own
 /// proxy appended) when `trust_forwarded_for` is set. `None` when neither is known.
@@ -99,6 +100,21 @@ pub(crate) fn canonical_mailbox(address: &str) -> String {
     let domain =
         idna::domain_to_ascii(domain).unwrap_or_else(|_| nfc.normalize(domain).to_lowercase());
     format!("{local}@{domain}")
+}
+
+/// The key failed sign-ins for a typed account name are counted under: the name as
+/// [`crate::domain::OperatorName`] would store it (trimmed, lower case), whether or not such
+/// an operator exists, so the count says nothing about which names do.
+pub(crate) fn account_key(secret: &Secret, typed: &str) -> String {
+    secret.mac_hex(&[b"operator", typed.trim().to_lowercase().as_bytes()])
+}
+
+pub(crate) fn login_limits(settings: &WebSettings) -> LoginLimits {
+    LoginLimits {
+        per_ip: settings.max_login_failures_per_ip,
+        per_account: settings.max_login_failures_per_account,
+        window: Duration::minutes(settings.login_window_minutes.into()),
+    }
 }
 
 pub(crate) fn attempt_limits(settings: &WebSettings) -> AttemptLimits {
