@@ -267,13 +267,13 @@ impl Selector {
         let mut set = PatternSet::default();
         let mut phrases: [HashMap<String, CompiledPhrase>; 3] = Default::default();
         let mut unmatchable: HashSet<String> = HashSet::new();
-        for p in &wanted.phrases {
+        for &p in &wanted.phrases {
             match compile_phrase(p, &mut set, &acronyms) {
                 Some(c) => {
-                    phrases[Scope::Anywhere as usize].insert(p.clone(), c);
+                    phrases[Scope::Anywhere as usize].insert(p.to_string(), c);
                 }
                 None => {
-                    unmatchable.insert(p.clone());
+                    unmatchable.insert(p.to_string());
                 }
             }
         }
@@ -304,7 +304,7 @@ impl Selector {
         }
         // `ti:` and `abs:` phrases: the phrase's hits in that field only, as terms of their
         // own (their idf counts the papers with the phrase in that field).
-        for (scope, p) in &wanted.scoped {
+        for &(scope, p) in &wanted.scoped {
             let Some(base) = phrases[Scope::Anywhere as usize].get(p).cloned() else {
                 continue;
             };
@@ -319,7 +319,7 @@ impl Selector {
             };
             let direct = derive(base.direct);
             let expansion = base.expansion.map(|(id, name)| (derive(id), name));
-            phrases[*scope as usize].insert(p.clone(), CompiledPhrase { direct, expansion });
+            phrases[scope as usize].insert(p.to_string(), CompiledPhrase { direct, expansion });
         }
         let abstract_lens: Vec<usize> = texts.iter().map(|t| t[2].tokens.len()).collect();
         let corpus = Corpus {
@@ -449,8 +449,8 @@ impl Selector {
             .conjunctions
             .into_iter()
             .map(|parts| {
-                let papers = selector.conjunction(&parts);
-                (parts, papers)
+                let papers = selector.conjunction(parts);
+                (parts.to_vec(), papers)
             })
             .collect();
         selector

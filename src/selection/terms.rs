@@ -50,34 +50,34 @@ pub(crate) fn is_about(h: Hits) -> bool {
 }
 
 /// The distinct terms of a run, by kind; the parts of `A AND B` count as terms of their own.
+/// Phrases and conjunctions are borrowed from the readers' terms, not copied twice over (a
+/// set to tell them apart and a list in first-seen order) for every distinct phrase.
 #[derive(Debug, Default)]
-pub(crate) struct Wanted {
+pub(crate) struct Wanted<'a> {
     /// Phrases to compile (whatever their scope), in first-seen order.
-    pub phrases: Vec<String>,
+    pub phrases: Vec<&'a str>,
     /// Phrases wanted in one field only.
-    pub scoped: Vec<(Scope, String)>,
+    pub scoped: Vec<(Scope, &'a str)>,
     pub authors: HashSet<String>,
     pub abouts: HashSet<String>,
-    pub conjunctions: Vec<Vec<Term>>,
-    seen_phrases: HashSet<String>,
-    seen_scoped: HashSet<(Scope, String)>,
-    seen_conjunctions: HashSet<Vec<Term>>,
+    pub conjunctions: Vec<&'a [Term]>,
+    seen_phrases: HashSet<&'a str>,
+    seen_scoped: HashSet<(Scope, &'a str)>,
+    seen_conjunctions: HashSet<&'a [Term]>,
 }
 
-impl Wanted {
-    pub(crate) fn note(&mut self, term: &Term) {
+impl<'a> Wanted<'a> {
+    pub(crate) fn note(&mut self, term: &'a Term) {
         match term {
             Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                 let Some((scope, p)) = Scope::of(term) else {
                     return;
                 };
-                if !self.seen_phrases.contains(p) {
-                    self.seen_phrases.insert(p.to_string());
-                    self.phrases.push(p.to_string());
+                if self.seen_phrases.insert(p) {
+                    self.phrases.push(p);
                 }
-                if scope != Scope::Anywhere && !self.seen_scoped.contains(&(scope, p.to_string())) {
-                    self.seen_scoped.insert((scope, p.to_string()));
-                    self.scoped.push((scope, p.to_string()));
+                if scope != Scope::Anywhere && self.seen_scoped.insert((scope, p)) {
+                    self.scoped.push((scope, p));
                 }
             }
             Term::Author(a) => {
@@ -92,9 +92,8 @@ impl Wanted {
             }
             Term::Category(_) => {}
             Term::All(parts) => {
-                if !self.seen_conjunctions.contains(parts) {
-                    self.seen_conjunctions.insert(parts.clone());
-                    self.conjunctions.push(parts.clone());
+                if self.seen_conjunctions.insert(parts) {
+                    self.conjunctions.push(parts);
                     for p in parts {
                         self.note(p);
                     }
