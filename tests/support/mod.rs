@@ -174,25 +174,32 @@ pub fn execute_sql(config: &Path, sql: &str) -> u64 {
             .unwrap()
             .execute(sql, [])
             .unwrap_or_else(|e| panic!("{sql}: {e}")) as u64,
-        Some(url) => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-                let task = tokio::spawn(conn);
-                let n = client
-                    .execute(sql, &[])
-                    .await
-                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
-                drop(client);
-                let _ = task.await;
-                n
-            })
-        }
+        // On a thread of its own: the caller may be inside a tokio runtime (an async test),
+        // where blocking on another runtime panics.
+        Some(url) => std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                            .await
+                            .unwrap();
+                        let task = tokio::spawn(conn);
+                        let n = client
+                            .execute(sql, &[])
+                            .await
+                            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                        drop(client);
+                        let _ = task.await;
+                        n
+                    })
+                })
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        }),
     }
 }
 
