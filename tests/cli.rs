@@ -78,6 +78,31 @@ fn topics_check_explains_the_syntax_researchers_type() {
     assert!(stderr(&out).contains("not on arXiv"), "{}", stderr(&out));
 }
 
+/// A line stored before operators and paper references were read (the canonical spelling
+/// then left `NOT` or `2410.18958` bare) keeps its meaning: the reader is neither skipped
+/// as unreadable nor switched to following a paper; written again, those phrases are quoted.
+#[test]
+fn a_topic_line_stored_by_an_earlier_version_keeps_its_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(
+        paperpost(&cfg, &["subscribers", "add", "ada@example.org"])
+            .status
+            .success()
+    );
+    let old = "UPDATE subscribers SET topics = 'NOT, 2410.18958, 10.1038/nature14539, -survey' \
+               WHERE email = 'ada@example.org'";
+    assert_eq!(support::execute_sql(&cfg, old), 1);
+    let out = paperpost(&cfg, &["subscribers", "export"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(r#""""NOT"", ""2410.18958"", ""10.1038/nature14539"", -survey""#),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_bad_config_fails_with_the_file_the_key_and_the_line() {
     let dir = tempfile::tempdir().unwrap();
