@@ -5,6 +5,8 @@
 //! - [`sources`]: fetch papers (HF Daily Papers, arXiv feeds and API, local files) into [`domain::Paper`].
 //! - [`store`]: the one handle on the database (SQLite); every query lives there.
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
+//! - [`embed`]: pure once loaded — a static sentence-embedding model (title + abstract →
+//!   vector of length 1), the default compiled in from `templates/models/`.
 //! - [`recommend`]: pure — "more like what you liked": a per-reader linear model over the
 //!   tf-idf vectors of every stored paper, from the papers each reader liked and disliked.
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
@@ -22,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod embed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod pipeline;

@@ -70,6 +70,7 @@ impl Settings {
         s.store.path = s.resolve(&s.store.path);
         s.store.ca_file = s.store.ca_file.as_ref().map(|p| s.resolve(p));
         s.delivery.outbox = s.resolve(&s.delivery.outbox);
+        s.selection.model = s.selection.model.as_ref().map(|p| s.resolve(p));
         if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file))
             && let Some(d) = s.delivery.dkim.as_mut()
         {
@@ -277,5 +278,30 @@ from = "paperpost <digest@example.org>"
         .web;
         assert_eq!((web.max_connections_per_ip, web.status_loopback), (0, true));
         assert_eq!(parse(MINIMAL).unwrap().web.header_timeout_secs, 10);
+    }
+
+    #[test]
+    fn the_embedding_model_folder_is_resolved_from_the_config_file_and_checked_at_load() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let with = |folder: &str| format!("{MINIMAL}\n[selection]\nmodel = \"{folder}\"\n");
+        let ok = Settings::parse(
+            &with("templates/models/potion-base-8M"),
+            Path::new("config.toml"),
+            repo,
+        )
+        .expect("the shipped model's folder is a valid model");
+        assert_eq!(
+            ok.selection.model,
+            Some(repo.join("templates/models/potion-base-8M"))
+        );
+        assert!(parse(MINIMAL).unwrap().selection.model.is_none());
+
+        let err = parse(&with("models/none")).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "config.toml:7: `selection.model`: model folder /srv/pp/models/none has no tokenizer.json"
+            ),
+            "{err}"
+        );
     }
 }

@@ -115,13 +115,13 @@ pub fn corpus() -> Vec<StoredPaper> {
         .collect()
 }
 
-fn id(s: &str) -> PaperId {
+pub fn id(s: &str) -> PaperId {
     PaperId::parse_arxiv(s)
         .map(|(id, _)| id)
         .unwrap_or_else(|| panic!("labels.toml: `{s}` is not an arXiv id"))
 }
 
-fn score(name: &str, kind: &str, ranked: &[PaperId], relevant: &[String]) -> Score {
+pub fn score(name: &str, kind: &str, ranked: &[PaperId], relevant: &[String]) -> Score {
     let relevant: HashSet<PaperId> = relevant.iter().map(|s| id(s)).collect();
     let hits = ranked.iter().filter(|p| relevant.contains(p)).count();
     let dcg: f64 = ranked
@@ -158,6 +158,16 @@ fn limits() -> SelectionLimits {
 
 /// Every query of the labelled set, through the real topic parser and selection.
 pub fn score_queries(labels: &Labels, papers: &[StoredPaper]) -> Vec<Score> {
+    labels
+        .query
+        .iter()
+        .zip(select_queries(labels, papers))
+        .map(|(q, ranked)| score(&q.name, &q.kind, &ranked, &q.relevant))
+        .collect()
+}
+
+/// What selection picks for every query, best first.
+pub fn select_queries(labels: &Labels, papers: &[StoredPaper]) -> Vec<Vec<PaperId>> {
     let topics: Vec<Topics> = labels
         .query
         .iter()
@@ -168,17 +178,14 @@ pub fn score_queries(labels: &Labels, papers: &[StoredPaper]) -> Vec<Score> {
         .collect();
     let selector = Selector::new(papers.to_vec(), topics.iter(), limits());
     let since = now() - Duration::days(7);
-    labels
-        .query
+    topics
         .iter()
-        .zip(&topics)
-        .map(|(q, t)| {
-            let ranked: Vec<PaperId> = selector
+        .map(|t| {
+            selector
                 .select(t, since, &HashSet::new())
                 .into_iter()
                 .filter_map(|p| p.paper.id)
-                .collect();
-            score(&q.name, &q.kind, &ranked, &q.relevant)
+                .collect()
         })
         .collect()
 }

@@ -1,0 +1,311 @@
+//! The embedding model measured: `cargo bench --bench embed -- [--model DIR]...
+//! [--vectors NAME=FILE]... [--text VARIANT] [--dump FILE]`.
+//!
+//! For the shipped model (potion-base-8M, compiled in) and every `--model` folder:
+//! - throughput: papers embedded per second (title + abstract of the recorded papers, one
+//!   thread) and the model's memory (resident set size before and after loading);
+//! - relevance on `tests/relevance/labels.toml`: nDCG@10 of ranking by cosine alone, and of
+//!   a reciprocal-rank fusion (RRF) with the lexical ranking, for queries (the topic line's
+//!   words) and liked-paper profiles (the centroid of the liked papers' vectors, minus half
+//!   the disliked ones'), beside the lexical selection and the tf-idf SVM recommender.
+//!
+//! Models run outside paperpost (all-MiniLM-L6-v2 with candle, in a scratch crate) are
+//! scored the same way: `--dump texts.jsonl` writes the texts (papers first, then queries,
+//! one JSON string per line) and `--vectors NAME=FILE` reads their vectors back (u32 LE
+//! dimension, u32 LE count, then count × dimension f32 LE).
+#[path = "../relevance/eval.rs"]
+mod eval;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use paperpost::domain::{PaperId, StoredPaper};
+use paperpost::embed::{Embedder, cosine, paper_text_variant};
+
+/// Reciprocal-rank fusion constants compared (a smaller k trusts the top ranks more).
+const RRF_K: [f64; 2] = [10.0, 60.0];
+
+struct Args {
+    models: Vec<PathBuf>,
+    vectors: Vec<(String, PathBuf)>,
+    text: String,
+    dump: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        models: Vec::new(),
+        vectors: Vec::new(),
+        text: "paper_text".into(),
+        dump: None,
+    };
+    let mut it = std::env::args().skip(1).filter(|s| s != "--bench");
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--model" => a.models.push(value().into()),
+            "--text" => a.text = value(),
+            "--dump" => a.dump = Some(value().into()),
+            "--vectors" => {
+                let v = value();
+                let (name, file) = v.split_once('=').expect("--vectors NAME=FILE");
+                a.vectors.push((name.into(), file.into()));
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+/// The words of a topic line, without the topic language's syntax.
+fn query_text(topics: &str) -> String {
+    topics
+        .replace("about:", "")
+        .replace("author:", "")
+        .replace(['"', '“', '”'], "")
+        .trim()
+        .to_string()
+}
+
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Vectors of the papers, then of the queries, by one model.
+struct Vectors {
+    name: String,
+    papers: Vec<Vec<f32>>,
+    queries: Vec<Vec<f32>>,
+}
+
+fn measure(embedder: &Embedder, texts: &[String]) -> f64 {
+    let start = Instant::now();
+    let mut rounds = 0;
+    while rounds == 0 || start.elapsed() < Duration::from_secs(2) {
+        std::hint::black_box(embedder.embed(texts));
+        rounds += 1;
+    }
+    (rounds * texts.len()) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn read_vectors(name: &str, file: &Path, papers: usize, queries: usize) -> Vectors {
+    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let word = |i: usize| u32::from_le_bytes(bytes[i * 4..i * 4 + 4].try_into().unwrap());
+    let (dim, n) = (word(0) as usize, word(1) as usize);
+    assert_eq!(n, papers + queries, "{}: one vector per dumped text", file.display());
+    let all: Vec<Vec<f32>> = (0..n)
+        .map(|i| (0..dim).map(|j| f32::from_bits(word(2 + i * dim + j))).collect())
+        .collect();
+    Vectors {
+        name: name.into(),
+        papers: all[..papers].to_vec(),
+        queries: all[papers..].to_vec(),
+    }
+}
+
+fn by_cosine(papers: &[Vec<f32>], ids: &[PaperId], query: &[f32]) -> Vec<PaperId> {
+    let mut scored: Vec<(f32, usize)> = papers
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (cosine(v, query), i))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, i)| ids[i].clone()).collect()
+}
+
+/// Reciprocal-rank fusion of two rankings (best first).
+fn fuse(a: &[PaperId], b: &[PaperId], k: f64) -> Vec<PaperId> {
+    let mut score: HashMap<&PaperId, f64> = HashMap::new();
+    for list in [a, b] {
+        for (rank, id) in list.iter().enumerate() {
+            *score.entry(id).or_default() += 1.0 / (k + rank as f64 + 1.0);
+        }
+    }
+    let mut ranked: Vec<(&PaperId, f64)> = score.into_iter().collect();
+    ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(y.0)));
+    ranked.into_iter().map(|(id, _)| id.clone()).collect()
+}
+
+fn centroid(vectors: &[&Vec<f32>], dim: usize) -> Vec<f32> {
+    let mut c = vec![0f32; dim];
+    for v in vectors {
+        c.iter_mut().zip(v.iter()).for_each(|(c, x)| *c += x);
+    }
+    c.iter_mut().for_each(|x| *x /= vectors.len().max(1) as f32);
+    c
+}
+
+fn main() {
+    let args = args();
+    let labels = eval::labels();
+    let corpus: Vec<StoredPaper> = eval::corpus();
+    let ids: Vec<PaperId> = corpus.iter().filter_map(|p| p.paper.id.clone()).collect();
+    let texts: Vec<String> = corpus
+        .iter()
+        .map(|p| paper_text_variant(&p.paper, &args.text))
+        .collect();
+    let queries: Vec<String> = labels.query.iter().map(|q| query_text(&q.topics)).collect();
+    if let Some(dump) = &args.dump {
+        let lines: Vec<String> = texts
+            .iter()
+            .chain(&queries)
+            .map(|t| serde_json::to_string(t).unwrap())
+            .collect();
+        std::fs::write(dump, lines.join("\n") + "\n").unwrap();
+        println!("wrote {} texts to {}", lines.len(), dump.display());
+        return;
+    }
+    println!(
+        "{} papers from tests/fixtures, {} queries, {} profiles; text: {}\n",
+        corpus.len(),
+        labels.query.len(),
+        labels.profile.len(),
+        args.text
+    );
+
+    let mut models: Vec<Vectors> = Vec::new();
+    println!("| model | dim | load | resident memory added | papers/s (1 thread) |");
+    println!("|---|---|---|---|---|");
+    let loads = std::iter::once(None).chain(args.models.iter().map(Some));
+    for folder in loads {
+        let before = resident_kib();
+        let start = Instant::now();
+        let embedder = match folder {
+            None => Embedder::shipped(),
+            Some(f) => Embedder::load(f).unwrap_or_else(|e| panic!("{e}")),
+        };
+        let load = start.elapsed();
+        let added = resident_kib().saturating_sub(before);
+        let rate = measure(&embedder, &texts);
+        let id = embedder.identity();
+        println!(
+            "| {} | {} | {:.0} ms | {:.1} MiB | {:.0} |",
+            id,
+            embedder.dim(),
+            load.as_secs_f64() * 1000.0,
+            added as f64 / 1024.0,
+            rate
+        );
+        models.push(Vectors {
+            name: id.name.clone(),
+            papers: embedder.embed(&texts),
+            queries: embedder.embed(&queries),
+        });
+    }
+    for (name, file) in &args.vectors {
+        models.push(read_vectors(name, file, texts.len(), queries.len()));
+    }
+
+    let lexical = eval::score_queries(&labels, &corpus);
+    let lexical_ranked = eval::select_queries(&labels, &corpus);
+    let svm: Vec<Vec<PaperId>> = labels
+        .profile
+        .iter()
+        .map(|p| {
+            let likes: Vec<PaperId> = p.likes.iter().map(|s| eval::id(s)).collect();
+            let dislikes: Vec<PaperId> = p.dislikes.iter().map(|s| eval::id(s)).collect();
+            eval::svm_recommender(&corpus, &likes, &dislikes)
+        })
+        .collect();
+
+    let kinds: Vec<String> = {
+        let mut k: Vec<String> = labels.query.iter().map(|q| q.kind.clone()).collect();
+        k.dedup();
+        let mut seen = HashSet::new();
+        k.retain(|x| seen.insert(x.clone()));
+        k
+    };
+    println!("\nnDCG@10 by query kind (count); profiles: liked-paper profiles\n");
+    print!("| ranking |");
+    for kind in &kinds {
+        let n = labels.query.iter().filter(|q| &q.kind == kind).count();
+        print!(" {kind} ({n}) |");
+    }
+    println!(" all queries ({}) | profiles ({}) |", labels.query.len(), labels.profile.len());
+    println!("|---|{}---|---|", "---|".repeat(kinds.len()));
+    let profile_scores = |ranked: &[Vec<PaperId>]| -> f64 {
+        let scores: Vec<eval::Score> = labels
+            .profile
+            .iter()
+            .zip(ranked)
+            .map(|(p, r)| {
+                let seen: Vec<PaperId> =
+                    p.likes.iter().chain(&p.dislikes).map(|s| eval::id(s)).collect();
+                let r: Vec<PaperId> =
+                    r.iter().filter(|x| !seen.contains(x)).take(10).cloned().collect();
+                eval::score(&p.name, "profile", &r, &p.relevant)
+            })
+            .collect();
+        eval::mean(&scores).ndcg10
+    };
+    let row = |name: &str, scores: &[eval::Score], profiles: f64| {
+        print!("| {name} |");
+        for kind in &kinds {
+            let group: Vec<eval::Score> =
+                scores.iter().filter(|s| &s.kind == kind).cloned().collect();
+            print!(" {:.2} |", eval::mean(&group).ndcg10);
+        }
+        println!(" **{:.2}** | **{:.2}** |", eval::mean(scores).ndcg10, profiles);
+    };
+    row("lexical (selection; profiles: tf-idf SVM)", &lexical, profile_scores(&svm));
+    for m in &models {
+        let dim = m.papers.first().map_or(0, Vec::len);
+        let cos_queries: Vec<Vec<PaperId>> =
+            m.queries.iter().map(|q| by_cosine(&m.papers, &ids, q)).collect();
+        let cos_profiles: Vec<Vec<PaperId>> = labels
+            .profile
+            .iter()
+            .map(|p| {
+                let pick = |list: &[String]| -> Vec<&Vec<f32>> {
+                    list.iter()
+                        .filter_map(|s| ids.iter().position(|x| *x == eval::id(s)))
+                        .map(|i| &m.papers[i])
+                        .collect()
+                };
+                let liked = centroid(&pick(&p.likes), dim);
+                let disliked = centroid(&pick(&p.dislikes), dim);
+                let profile: Vec<f32> =
+                    liked.iter().zip(&disliked).map(|(l, d)| l - 0.5 * d).collect();
+                by_cosine(&m.papers, &ids, &profile)
+            })
+            .collect();
+        let score_all = |ranked: &[Vec<PaperId>]| -> Vec<eval::Score> {
+            labels
+                .query
+                .iter()
+                .zip(ranked)
+                .map(|(q, r)| {
+                    let top: Vec<PaperId> = r.iter().take(10).cloned().collect();
+                    eval::score(&q.name, &q.kind, &top, &q.relevant)
+                })
+                .collect()
+        };
+        row(
+            &format!("{}: cosine only", m.name),
+            &score_all(&cos_queries),
+            profile_scores(&cos_profiles),
+        );
+        for k in RRF_K {
+            let fused_q: Vec<Vec<PaperId>> = lexical_ranked
+                .iter()
+                .zip(&cos_queries)
+                .map(|(l, c)| fuse(l, c, k))
+                .collect();
+            let fused_p: Vec<Vec<PaperId>> =
+                svm.iter().zip(&cos_profiles).map(|(l, c)| fuse(l, c, k)).collect();
+            row(
+                &format!("{}: RRF(k={k}) with lexical", m.name),
+                &score_all(&fused_q),
+                profile_scores(&fused_p),
+            );
+        }
+    }
+}
