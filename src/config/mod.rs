@@ -282,18 +282,12 @@ from = "paperpost <digest@example.org>"
 
     #[test]
     fn the_embedding_model_folder_is_resolved_from_the_config_file_and_checked_at_load() {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (tmp, dir) = crate::embed::tests::model_copy("small-model");
         let with = |folder: &str| format!("{MINIMAL}\n[selection]\nmodel = \"{folder}\"\n");
-        let ok = Settings::parse(
-            &with("templates/models/potion-base-8M"),
-            Path::new("config.toml"),
-            repo,
-        )
-        .expect("the shipped model's folder is a valid model");
-        assert_eq!(
-            ok.selection.model,
-            Some(repo.join("templates/models/potion-base-8M"))
-        );
+        let ok = Settings::parse(&with("small-model"), Path::new("config.toml"), tmp.path())
+            .expect("a valid model folder");
+        assert_eq!(ok.selection.model, Some(dir.clone()));
+        assert_eq!(ok.selection.embedder().unwrap().identity().name, "small-model");
         assert!(parse(MINIMAL).unwrap().selection.model.is_none());
 
         let err = parse(&with("models/none")).unwrap_err().to_string();
@@ -301,6 +295,19 @@ from = "paperpost <digest@example.org>"
             err.starts_with(
                 "config.toml:7: `selection.model`: model folder /srv/pp/models/none has no tokenizer.json"
             ),
+            "{err}"
+        );
+        std::fs::write(
+            dir.join("SHA256SUMS"),
+            format!("{}  model.safetensors\n", "0".repeat(64)),
+        )
+        .unwrap();
+        let err = Settings::parse(&with("small-model"), Path::new("config.toml"), tmp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config.toml:7: `selection.model`: ")
+                && err.contains("model.safetensors does not match its SHA-256 in SHA256SUMS"),
             "{err}"
         );
     }

@@ -48,6 +48,8 @@ pub(crate) struct ModelFiles {
     pub tokenizer: Cow<'static, [u8]>,
     pub weights: Cow<'static, [u8]>,
     pub config: Cow<'static, [u8]>,
+    /// SHA-256 of `weights` when already known (checked against `SHA256SUMS`, or shipped).
+    pub weights_sha256: Option<String>,
     /// Where each file came from, for messages.
     pub folder: PathBuf,
 }
@@ -67,11 +69,12 @@ impl ModelFiles {
                 }
             })
         };
-        let files = ModelFiles {
+        let mut files = ModelFiles {
             name: folder_name(folder),
             tokenizer: read(TOKENIZER)?,
             weights: read(WEIGHTS)?,
             config: read(CONFIG)?,
+            weights_sha256: None,
             folder: folder.to_path_buf(),
         };
         let sums = folder.join(SUMS);
@@ -89,7 +92,7 @@ impl ModelFiles {
 
     /// Every line `HEX  NAME` (as `sha256sum` writes it) names one of the folder's files,
     /// which must match; a file the loader does not read (a README) is checked too.
-    fn check_sums(&self, sums: &Path, text: &str) -> Result<(), ModelError> {
+    fn check_sums(&mut self, sums: &Path, text: &str) -> Result<(), ModelError> {
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
             let bad = |message: String| ModelError::SumsLine {
@@ -128,6 +131,9 @@ impl ModelFiles {
                     expected: hex.to_ascii_lowercase(),
                     found,
                 });
+            }
+            if name == WEIGHTS {
+                self.weights_sha256 = Some(found);
             }
         }
         Ok(())

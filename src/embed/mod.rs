@@ -13,7 +13,7 @@ mod shipped;
 mod text;
 mod tokenizer;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use folder::ModelError;
 pub use model::{Embedder, ModelIdentity, cosine};

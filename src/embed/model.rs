@@ -148,7 +148,10 @@ impl Embedder {
         Ok(Embedder {
             identity: ModelIdentity {
                 name: files.name.clone(),
-                weights_sha256: sha256_hex(&files.weights),
+                weights_sha256: files
+                    .weights_sha256
+                    .clone()
+                    .unwrap_or_else(|| sha256_hex(&files.weights)),
             },
             tokenizer,
             table: table_values,

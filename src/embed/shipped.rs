@@ -14,6 +14,10 @@ const NAME: &str = "potion-base-8M";
 const TOKENIZER: &[u8] = include_bytes!("../../templates/models/potion-base-8M/tokenizer.json");
 const WEIGHTS: &[u8] = include_bytes!("../../templates/models/potion-base-8M/model.safetensors");
 const CONFIG: &[u8] = include_bytes!("../../templates/models/potion-base-8M/config.json");
+/// SHA-256 of `WEIGHTS`, as `SHA256SUMS` there lists it (checked by the tests, not hashed at
+/// every start).
+pub(crate) const WEIGHTS_SHA256: &str =
+    "f65d0f325faadc1e121c319e2faa41170d3fa07d8c89abd48ca5358d9a223de2";
 
 impl Embedder {
     /// The model paperpost ships (potion-base-8M), from the bytes compiled in.
@@ -23,8 +27,14 @@ impl Embedder {
             tokenizer: Cow::Borrowed(TOKENIZER),
             weights: Cow::Borrowed(WEIGHTS),
             config: Cow::Borrowed(CONFIG),
+            weights_sha256: Some(WEIGHTS_SHA256.into()),
             folder: PathBuf::from(FOLDER),
         })
         .expect("the shipped model loads (checked by embed::tests)")
     }
+}
+
+#[cfg(test)]
+pub(crate) fn compiled_in_weights() -> &'static [u8] {
+    WEIGHTS
 }

@@ -37,15 +37,40 @@ fn paper(id: &str) -> Paper {
         .clone()
 }
 
-/// A copy of the shipped model's files in a temporary folder named `name`.
-fn model_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+/// A small model in a temporary folder named `name`: the shipped tokenizer and config with
+/// a 4-number table (fast to load in a debug build; the shipped model is tested on its own).
+pub(crate) fn model_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join(name);
     std::fs::create_dir(&dir).expect("model dir");
-    for f in [TOKENIZER, WEIGHTS, CONFIG] {
+    for f in [TOKENIZER, CONFIG] {
         std::fs::copy(repo(shipped::FOLDER).join(f), dir.join(f)).expect(f);
     }
+    std::fs::write(dir.join(WEIGHTS), small_table(SHIPPED_ROWS, 4)).expect(WEIGHTS);
     (tmp, dir)
+}
+
+/// Rows of the shipped table (its tokenizer's vocabulary).
+const SHIPPED_ROWS: usize = 29_528;
+
+/// A safetensors file with one f32 `embeddings` tensor of `rows` × `dim` fixed values.
+fn small_table(rows: usize, dim: usize) -> Vec<u8> {
+    let values: Vec<u8> = (0..rows * dim)
+        .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+        .flat_map(f32::to_le_bytes)
+        .collect();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![rows, dim], &values)
+            .expect("a valid tensor");
+    safetensors::serialize([("embeddings", view)], None).expect("serialised")
+}
+
+/// `sha256sum`'s lines for the three files of `dir`.
+fn sums_of(dir: &Path) -> String {
+    [WEIGHTS, TOKENIZER, CONFIG]
+        .iter()
+        .map(|f| format!("{}  {f}\n", sha256_hex(&std::fs::read(dir.join(f)).unwrap())))
+        .collect()
 }
 
 /// The `SHA256SUMS` line of `file` in the shipped model's folder.
@@ -76,9 +101,11 @@ fn the_shipped_folder_loads_like_the_compiled_in_model_and_passes_its_checksums(
 #[test]
 fn a_folder_is_named_by_its_own_name_and_identified_by_its_weights() {
     let (_tmp, dir) = model_copy("my-model");
-    let loaded = Embedder::load(&dir).expect("a copy loads");
+    let loaded = Embedder::load(&dir).expect("a small model loads");
     assert_eq!(loaded.identity().name, "my-model");
-    assert_eq!(loaded.identity().weights_sha256, SHIPPED.identity().weights_sha256);
+    let weights = std::fs::read(dir.join(WEIGHTS)).unwrap();
+    assert_eq!(loaded.identity().weights_sha256, sha256_hex(&weights));
+    assert_eq!(loaded.dim(), 4);
 }
 
 #[test]
@@ -96,18 +123,13 @@ fn a_folder_with_a_file_missing_is_refused_naming_the_file() {
 #[test]
 fn checksums_are_checked_and_a_mismatch_or_a_bad_line_is_refused_with_its_place() {
     let (_tmp, dir) = model_copy("m");
-    let good = format!(
-        "{}  {WEIGHTS}\n{}  {TOKENIZER}\n{} *{CONFIG}\n",
-        shipped_sum(WEIGHTS),
-        shipped_sum(TOKENIZER),
-        shipped_sum(CONFIG)
-    );
+    let good = sums_of(&dir).replacen(&format!("  {CONFIG}"), &format!(" *{CONFIG}"), 1);
     std::fs::write(dir.join(SUMS), &good).unwrap();
     Embedder::load(&dir).expect("matching checksums load");
 
     let cases = [
         (
-            good.replace(&shipped_sum(WEIGHTS), &"0".repeat(64)),
+            good.replacen(&good[..64], &"0".repeat(64), 1),
             "model.safetensors does not match its SHA-256 in SHA256SUMS",
         ),
         (format!("{good}not-a-hash  {CONFIG}\n"), "SHA256SUMS:4: `not-a-hash` is not a SHA-256"),
@@ -165,11 +187,7 @@ fn files_that_are_not_a_static_model_are_refused_saying_what_is_wrong() {
 #[test]
 fn weights_too_small_for_the_vocabulary_are_refused() {
     let (_tmp, dir) = model_copy("m");
-    let table: Vec<u8> = [0.5f32; 2 * 4].iter().flat_map(|x| x.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2, 4], &table)
-        .unwrap();
-    let bytes = safetensors::serialize([("embeddings", view)], None).unwrap();
-    std::fs::write(dir.join(WEIGHTS), bytes).unwrap();
+    std::fs::write(dir.join(WEIGHTS), small_table(2, 4)).unwrap();
     let err = Embedder::load(&dir).unwrap_err().to_string();
     assert!(err.contains("has 2 rows but the tokenizer needs"), "{err}");
 }
@@ -194,8 +212,10 @@ fn half_precision_weights_give_the_same_vectors_to_three_decimals() {
     )
     .unwrap();
     let half = Embedder::load(&dir).expect("f16 weights load");
+    let (_tmp32, dir32) = model_copy("m32");
+    let single = Embedder::load(&dir32).expect("f32 weights load");
     let text = paper_text(&paper("1201.4869"));
-    for (a, b) in half.embed_one(&text).iter().zip(SHIPPED.embed_one(&text)) {
+    for (a, b) in half.embed_one(&text).iter().zip(single.embed_one(&text)) {
         assert!((a - b).abs() < 1e-3, "{a} vs {b}");
     }
 }
@@ -246,22 +266,23 @@ fn vectors_are_deterministic_of_length_one_and_the_same_alone_or_in_a_batch() {
 
 #[test]
 fn a_description_in_other_words_is_closest_to_the_paper_it_describes() {
-    let papers = ["2410.18860", "1201.4869", "2410.18978", "2410.18252"];
+    // Five recorded papers far apart; each description shares few or no words with its
+    // paper's title (a static model is crude: the margins here are wide on purpose).
+    let papers = ["2410.18860", "1201.4869", "2410.18978", "2410.18252", "2410.18451"];
     let vectors = SHIPPED.embed(&papers.map(|id| paper_text(&paper(id))));
     let cases = [
-        ("chatbots that invent facts", "2410.18860"),
+        ("language models that state false facts", "2410.18860"),
         ("liquid helium flowing in tiny pores", "1201.4869"),
         ("generating the frames between two pictures", "2410.18978"),
-        ("learning from human preferences with reinforcement", "2410.18252"),
+        ("reward models trained on human preference data", "2410.18451"),
     ];
     for (query, expected) in cases {
         let q = SHIPPED.embed_one(query);
-        let best = papers
-            .iter()
-            .zip(&vectors)
-            .max_by(|a, b| cosine(&q, a.1).total_cmp(&cosine(&q, b.1)))
-            .map(|(id, _)| *id);
-        assert_eq!(best, Some(expected), "{query}");
+        let mut ranked: Vec<(f32, &str)> =
+            papers.iter().zip(&vectors).map(|(id, v)| (cosine(&q, v), *id)).collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        assert_eq!(ranked[0].1, expected, "{query}: {ranked:?}");
+        assert!(ranked[0].0 > ranked[1].0 + 0.1, "{query}: {ranked:?}");
     }
 }
 
@@ -285,9 +306,11 @@ fn paper_text_is_title_and_abstract_with_latex_reduced_and_lines_joined() {
 }
 
 #[test]
-fn the_checksum_file_of_the_shipped_model_covers_every_file_it_reads() {
+fn the_checksum_file_of_the_shipped_model_covers_every_file_it_reads_and_the_compiled_in_weights() {
     for file in [TOKENIZER, WEIGHTS, CONFIG] {
         let bytes = std::fs::read(repo(shipped::FOLDER).join(file)).unwrap();
         assert_eq!(sha256_hex(&bytes), shipped_sum(file), "{file}");
     }
+    assert_eq!(sha256_hex(shipped::compiled_in_weights()), shipped::WEIGHTS_SHA256);
+    assert_eq!(shipped::WEIGHTS_SHA256, shipped_sum(WEIGHTS));
 }

@@ -202,6 +202,7 @@ impl WordPiece {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
         let mut ids = Vec::new();
         self.encode_into(text, &mut ids);

@@ -13,6 +13,7 @@
 //! scored the same way: `--dump texts.jsonl` writes the texts (papers first, then queries,
 //! one JSON string per line) and `--vectors NAME=FILE` reads their vectors back (u32 LE
 //! dimension, u32 LE count, then count × dimension f32 LE).
+#[allow(dead_code)] // the shared evaluation has parts only the relevance bench uses
 #[path = "../relevance/eval.rs"]
 mod eval;
 
@@ -68,15 +69,17 @@ fn query_text(topics: &str) -> String {
         .to_string()
 }
 
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// Resident memory in KiB: (private — the heap — and file-backed — the binary's pages).
+fn resident_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("RssAnon:"), field("RssFile:"))
 }
 
 /// Vectors of the papers, then of the queries, by one model.
@@ -172,7 +175,7 @@ fn main() {
     );
 
     let mut models: Vec<Vectors> = Vec::new();
-    println!("| model | dim | load | resident memory added | papers/s (1 thread) |");
+    println!("| model | dim | load | memory added: heap + binary pages | papers/s (1 thread) |");
     println!("|---|---|---|---|---|");
     let loads = std::iter::once(None).chain(args.models.iter().map(Some));
     for folder in loads {
@@ -183,15 +186,20 @@ fn main() {
             Some(f) => Embedder::load(f).unwrap_or_else(|e| panic!("{e}")),
         };
         let load = start.elapsed();
-        let added = resident_kib().saturating_sub(before);
+        let after = resident_kib();
+        let mib = |a: u64, b: u64| a.saturating_sub(b) as f64 / 1024.0;
+        let added = format!(
+            "{:.1} + {:.1} MiB",
+            mib(after.0, before.0),
+            mib(after.1, before.1)
+        );
         let rate = measure(&embedder, &texts);
         let id = embedder.identity();
         println!(
-            "| {} | {} | {:.0} ms | {:.1} MiB | {:.0} |",
+            "| {} | {} | {:.0} ms | {added} | {:.0} |",
             id,
             embedder.dim(),
             load.as_secs_f64() * 1000.0,
-            added as f64 / 1024.0,
             rate
         );
         models.push(Vectors {
