@@ -287,7 +287,10 @@ from = "paperpost <digest@example.org>"
         let ok = Settings::parse(&with("small-model"), Path::new("config.toml"), tmp.path())
             .expect("a valid model folder");
         assert_eq!(ok.selection.model, Some(dir.clone()));
-        assert_eq!(ok.selection.embedder().unwrap().identity().name, "small-model");
+        assert_eq!(
+            ok.selection.embedder().unwrap().identity().name,
+            "small-model"
+        );
         assert!(parse(MINIMAL).unwrap().selection.model.is_none());
 
         let err = parse(&with("models/none")).unwrap_err().to_string();

@@ -17,7 +17,9 @@ pub(crate) const SUMS: &str = "SHA256SUMS";
 /// Why a model cannot be loaded. Each says which file, and where a line is at fault, which.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("model folder {folder} has no {file} (a static model2vec folder holds {TOKENIZER}, {WEIGHTS} and {CONFIG})")]
+    #[error(
+        "model folder {folder} has no {file} (a static model2vec folder holds {TOKENIZER}, {WEIGHTS} and {CONFIG})"
+    )]
     Missing { folder: PathBuf, file: &'static str },
     #[error("cannot read {path}: {error}")]
     Read {
@@ -37,7 +39,10 @@ pub enum ModelError {
         found: String,
     },
     #[error("{path}: {error}")]
-    Tokenizer { path: PathBuf, error: TokenizerError },
+    Tokenizer {
+        path: PathBuf,
+        error: TokenizerError,
+    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -119,9 +124,8 @@ impl ModelFiles {
                 CONFIG => sha256_hex(&self.config),
                 other => {
                     let path = self.path(other);
-                    let bytes = std::fs::read(&path).map_err(|e| {
-                        bad(format!("cannot read `{other}` it lists: {e}"))
-                    })?;
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| bad(format!("cannot read `{other}` it lists: {e}")))?;
                     sha256_hex(&bytes)
                 }
             };
@@ -146,7 +150,9 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The folder's own name (`potion-base-8M`), the model's name in its identity.
 fn folder_name(folder: &Path) -> String {
-    let canonical = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
+    let canonical = folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf());
     canonical
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

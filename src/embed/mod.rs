@@ -10,10 +10,10 @@
 mod folder;
 mod model;
 mod shipped;
-mod text;
-mod tokenizer;
 #[cfg(test)]
 pub(crate) mod tests;
+mod text;
+mod tokenizer;
 
 pub use folder::ModelError;
 pub use model::{Embedder, ModelIdentity, cosine};

@@ -24,7 +24,10 @@ pub struct ModelIdentity {
 impl std::fmt::Display for ModelIdentity {
     /// `potion-base-8M (sha256 f65d0f325faa…)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let short = self.weights_sha256.get(..12).unwrap_or(&self.weights_sha256);
+        let short = self
+            .weights_sha256
+            .get(..12)
+            .unwrap_or(&self.weights_sha256);
         write!(f, "{} (sha256 {short}…)", self.name)
     }
 }
@@ -113,7 +116,10 @@ impl Embedder {
         };
         let mapping = match tensors.tensor("mapping") {
             Ok(t) => Some(decode_ids(t.dtype(), t.data()).ok_or_else(|| {
-                invalid(WEIGHTS, format!("`mapping` is {:?}, not I32 or I64", t.dtype()))
+                invalid(
+                    WEIGHTS,
+                    format!("`mapping` is {:?}, not I32 or I64", t.dtype()),
+                )
             })?),
             Err(_) => None,
         };

@@ -20,9 +20,10 @@ fn fixture(name: &str) -> String {
 /// The recorded papers (HF daily papers and Adrian Del Maestro's arXiv papers), by id.
 fn paper(id: &str) -> Paper {
     static PAPERS: LazyLock<Vec<Paper>> = LazyLock::new(|| {
-        let mut papers = crate::sources::hf::parse(&fixture("hf_daily_papers_2024-10-25_full.json"))
-            .expect("hf fixture")
-            .papers;
+        let mut papers =
+            crate::sources::hf::parse(&fixture("hf_daily_papers_2024-10-25_full.json"))
+                .expect("hf fixture")
+                .papers;
         papers.extend(
             crate::sources::arxiv_api::parse(&fixture("arxiv_api_legacy2016_au_del_maestro.xml"))
                 .expect("arXiv fixture")
@@ -69,7 +70,12 @@ fn small_table(rows: usize, dim: usize) -> Vec<u8> {
 fn sums_of(dir: &Path) -> String {
     [WEIGHTS, TOKENIZER, CONFIG]
         .iter()
-        .map(|f| format!("{}  {f}\n", sha256_hex(&std::fs::read(dir.join(f)).unwrap())))
+        .map(|f| {
+            format!(
+                "{}  {f}\n",
+                sha256_hex(&std::fs::read(dir.join(f)).unwrap())
+            )
+        })
         .collect()
 }
 
@@ -77,7 +83,12 @@ fn sums_of(dir: &Path) -> String {
 fn shipped_sum(file: &str) -> String {
     let sums = std::fs::read_to_string(repo(shipped::FOLDER).join(SUMS)).expect(SUMS);
     sums.lines()
-        .find_map(|l| l.strip_suffix(file)?.split_whitespace().next().map(String::from))
+        .find_map(|l| {
+            l.strip_suffix(file)?
+                .split_whitespace()
+                .next()
+                .map(String::from)
+        })
         .unwrap_or_else(|| panic!("{SUMS} lists {file}"))
 }
 
@@ -87,7 +98,10 @@ fn the_shipped_model_is_potion_base_8m_with_the_weights_its_checksum_file_names(
     assert_eq!(id.name, "potion-base-8M");
     assert_eq!(id.weights_sha256, shipped_sum(WEIGHTS));
     assert_eq!(SHIPPED.dim(), 256);
-    assert!(id.to_string().starts_with("potion-base-8M (sha256 "), "{id}");
+    assert!(
+        id.to_string().starts_with("potion-base-8M (sha256 "),
+        "{id}"
+    );
 }
 
 #[test]
@@ -132,10 +146,22 @@ fn checksums_are_checked_and_a_mismatch_or_a_bad_line_is_refused_with_its_place(
             good.replacen(&good[..64], &"0".repeat(64), 1),
             "model.safetensors does not match its SHA-256 in SHA256SUMS",
         ),
-        (format!("{good}not-a-hash  {CONFIG}\n"), "SHA256SUMS:4: `not-a-hash` is not a SHA-256"),
-        (format!("{good}{}  ../x\n", "a".repeat(64)), "SHA256SUMS:4: `../x` is not a file"),
-        (format!("{good}justoneword\n"), "SHA256SUMS:4: expected `SHA256  FILE`"),
-        (format!("{}  README.md\n", "a".repeat(64)), "cannot read `README.md`"),
+        (
+            format!("{good}not-a-hash  {CONFIG}\n"),
+            "SHA256SUMS:4: `not-a-hash` is not a SHA-256",
+        ),
+        (
+            format!("{good}{}  ../x\n", "a".repeat(64)),
+            "SHA256SUMS:4: `../x` is not a file",
+        ),
+        (
+            format!("{good}justoneword\n"),
+            "SHA256SUMS:4: expected `SHA256  FILE`",
+        ),
+        (
+            format!("{}  README.md\n", "a".repeat(64)),
+            "cannot read `README.md`",
+        ),
     ];
     for (sums, expected) in cases {
         std::fs::write(dir.join(SUMS), &sums).unwrap();
@@ -203,9 +229,12 @@ fn half_precision_weights_give_the_same_vectors_to_three_decimals() {
         .chunks_exact(4)
         .flat_map(|b| f32_to_f16(f32::from_le_bytes(b.try_into().unwrap())).to_le_bytes())
         .collect();
-    let view =
-        safetensors::tensor::TensorView::new(safetensors::Dtype::F16, table.shape().to_vec(), &halves)
-            .unwrap();
+    let view = safetensors::tensor::TensorView::new(
+        safetensors::Dtype::F16,
+        table.shape().to_vec(),
+        &halves,
+    )
+    .unwrap();
     std::fs::write(
         dir.join(WEIGHTS),
         safetensors::serialize([("embeddings", view)], None).unwrap(),
@@ -241,10 +270,34 @@ fn the_tokenizer_gives_the_reference_implementations_ids() {
     let mut checked = 0;
     for (i, line) in text.lines().enumerate() {
         let (input, ids): (String, Vec<u32>) = serde_json::from_str(line).expect("a pair");
-        assert_eq!(SHIPPED.tokenizer().encode(&input), ids, "line {}: {input:?}", i + 1);
+        assert_eq!(
+            SHIPPED.tokenizer().encode(&input),
+            ids,
+            "line {}: {input:?}",
+            i + 1
+        );
         checked += 1;
     }
     assert!(checked >= 40, "{checked} texts checked");
+}
+
+#[test]
+fn vectors_are_those_of_the_reference_implementation() {
+    // tests/fixtures/embed/reference_vectors.json: [text, vector] pairs made by model2vec-rs
+    // 0.4.0 (The Minish Lab's own Rust implementation) with the shipped model — four
+    // recorded abstracts, one text cut at 512 tokens, one with accents, LaTeX and `[MASK]`.
+    let pairs: Vec<(String, Vec<f32>)> =
+        serde_json::from_str(&fixture("embed/reference_vectors.json")).expect("pairs");
+    assert_eq!(pairs.len(), 6);
+    for (text, expected) in &pairs {
+        let ours = SHIPPED.embed_one(text);
+        let worst = ours
+            .iter()
+            .zip(expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "{worst} apart on {text:.60}");
+    }
 }
 
 #[test]
@@ -268,18 +321,30 @@ fn vectors_are_deterministic_of_length_one_and_the_same_alone_or_in_a_batch() {
 fn a_description_in_other_words_is_closest_to_the_paper_it_describes() {
     // Five recorded papers far apart; each description shares few or no words with its
     // paper's title (a static model is crude: the margins here are wide on purpose).
-    let papers = ["2410.18860", "1201.4869", "2410.18978", "2410.18252", "2410.18451"];
+    let papers = [
+        "2410.18860",
+        "1201.4869",
+        "2410.18978",
+        "2410.18252",
+        "2410.18451",
+    ];
     let vectors = SHIPPED.embed(&papers.map(|id| paper_text(&paper(id))));
     let cases = [
         ("language models that state false facts", "2410.18860"),
         ("liquid helium flowing in tiny pores", "1201.4869"),
         ("generating the frames between two pictures", "2410.18978"),
-        ("reward models trained on human preference data", "2410.18451"),
+        (
+            "reward models trained on human preference data",
+            "2410.18451",
+        ),
     ];
     for (query, expected) in cases {
         let q = SHIPPED.embed_one(query);
-        let mut ranked: Vec<(f32, &str)> =
-            papers.iter().zip(&vectors).map(|(id, v)| (cosine(&q, v), *id)).collect();
+        let mut ranked: Vec<(f32, &str)> = papers
+            .iter()
+            .zip(&vectors)
+            .map(|(id, v)| (cosine(&q, v), *id))
+            .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         assert_eq!(ranked[0].1, expected, "{query}: {ranked:?}");
         assert!(ranked[0].0 > ranked[1].0 + 0.1, "{query}: {ranked:?}");
@@ -311,6 +376,9 @@ fn the_checksum_file_of_the_shipped_model_covers_every_file_it_reads_and_the_com
         let bytes = std::fs::read(repo(shipped::FOLDER).join(file)).unwrap();
         assert_eq!(sha256_hex(&bytes), shipped_sum(file), "{file}");
     }
-    assert_eq!(sha256_hex(shipped::compiled_in_weights()), shipped::WEIGHTS_SHA256);
+    assert_eq!(
+        sha256_hex(shipped::compiled_in_weights()),
+        shipped::WEIGHTS_SHA256
+    );
     assert_eq!(shipped::WEIGHTS_SHA256, shipped_sum(WEIGHTS));
 }

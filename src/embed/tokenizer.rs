@@ -13,6 +13,8 @@
 //! papers (`tests/fixtures/embed/reference_ids.jsonl`).
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use icu_properties::CodePointMapData;
 use icu_properties::props::GeneralCategory;
 use serde::Deserialize;
@@ -32,7 +34,9 @@ pub enum TokenizerError {
 /// A BERT WordPiece tokenizer.
 #[derive(Debug)]
 pub(crate) struct WordPiece {
-    vocab: HashMap<String, u32>,
+    /// Looked up for every piece of every word: Fx hashing, not SipHash (no untrusted keys
+    /// reach it as a denial of service: the vocabulary is the model's).
+    vocab: FxHashMap<String, u32>,
     /// The special tokens matched in the raw text, longest first.
     specials: Vec<(String, u32)>,
     prefix: String,
@@ -41,7 +45,6 @@ pub(crate) struct WordPiece {
     normalizer: BertNormalizer,
     /// Median length in bytes of the vocabulary's tokens (model2vec cuts long texts by it).
     median_token_bytes: usize,
-    vocab_len: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,9 +121,8 @@ impl WordPiece {
     /// Reads a `tokenizer.json`, refusing any pipeline this tokenizer does not reproduce.
     pub(crate) fn from_json(bytes: &[u8]) -> Result<WordPiece, TokenizerError> {
         let file: File = serde_json::from_slice(bytes)?;
-        let unsupported = |what: &str, kind: &str| {
-            Err(TokenizerError::Unsupported(format!("{what} `{kind}`")))
-        };
+        let unsupported =
+            |what: &str, kind: &str| Err(TokenizerError::Unsupported(format!("{what} `{kind}`")));
         let normalizer = match file.normalizer {
             Some(n) if n.kind == "BertNormalizer" => n.body,
             Some(n) => return unsupported("normalizer", &n.kind),
@@ -153,8 +155,7 @@ impl WordPiece {
         lengths.sort_unstable();
         let median_token_bytes = lengths.get(lengths.len() / 2).copied().unwrap_or(1);
         Ok(WordPiece {
-            vocab_len: model.vocab.len(),
-            vocab: model.vocab,
+            vocab: model.vocab.into_iter().collect(),
             specials,
             prefix: model.continuing_subword_prefix,
             max_word_chars: model.max_input_chars_per_word,
@@ -170,14 +171,12 @@ impl WordPiece {
 
     /// The largest id the tokenizer can produce, plus one.
     pub(crate) fn id_bound(&self) -> usize {
-        let vocab = self.vocab.values().max().map_or(0, |m| *m as usize + 1);
-        let specials = self
-            .specials
-            .iter()
-            .map(|(_, id)| *id as usize + 1)
+        let specials = self.specials.iter().map(|(_, id)| id);
+        self.vocab
+            .values()
+            .chain(specials)
             .max()
-            .unwrap_or(0);
-        vocab.max(specials).max(self.vocab_len)
+            .map_or(0, |m| *m as usize + 1)
     }
 
     pub(crate) fn median_token_bytes(&self) -> usize {
@@ -280,37 +279,71 @@ impl WordPiece {
 }
 
 impl BertNormalizer {
+    /// ASCII, most of any abstract, takes a fast path; each run of other characters takes
+    /// the full one. Equal to normalising the whole text at once: an ASCII character is its
+    /// own decomposition and a starter, so no canonical reordering crosses it.
     fn normalize(&self, text: &str) -> String {
-        let categories = CodePointMapData::<GeneralCategory>::new();
         let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
+        let mut run_start = None;
+        for (i, c) in text.char_indices() {
+            if !c.is_ascii() {
+                run_start.get_or_insert(i);
+                continue;
+            }
+            if let Some(start) = run_start.take() {
+                self.normalize_run(&text[start..i], &mut out);
+            }
+            match c {
+                '\t' | '\n' | '\r' | ' ' if self.clean_text => out.push(' '),
+                '\0'..='\x1f' | '\x7f' if self.clean_text => {}
+                c if self.lowercase => out.push(c.to_ascii_lowercase()),
+                c => out.push(c),
+            }
+        }
+        if let Some(start) = run_start {
+            self.normalize_run(&text[start..], &mut out);
+        }
+        out
+    }
+
+    /// The `BertNormalizer` steps in order, on a run of characters.
+    fn normalize_run(&self, run: &str, out: &mut String) {
+        let categories = CodePointMapData::<GeneralCategory>::new();
+        let mut clean = String::with_capacity(run.len());
+        for c in run.chars() {
             if self.clean_text {
                 if c == '\0' || c == '\u{fffd}' || is_control(c, categories.get(c)) {
                     continue;
                 }
                 if is_whitespace(c) {
-                    out.push(' ');
+                    clean.push(' ');
                     continue;
                 }
             }
             if self.handle_chinese_chars && is_chinese(c) {
-                out.push(' ');
-                out.push(c);
-                out.push(' ');
+                clean.push(' ');
+                clean.push(c);
+                clean.push(' ');
+            } else {
+                clean.push(c);
+            }
+        }
+        let mut push = |c: char| {
+            if self.lowercase {
+                out.extend(c.to_lowercase());
             } else {
                 out.push(c);
             }
-        }
+        };
         if self.strip_accents.unwrap_or(self.lowercase) {
-            out = out
-                .nfd()
-                .filter(|&c| categories.get(c) != GeneralCategory::NonspacingMark)
-                .collect();
+            for c in clean.nfd() {
+                if categories.get(c) != GeneralCategory::NonspacingMark {
+                    push(c);
+                }
+            }
+        } else {
+            clean.chars().for_each(push);
         }
-        if self.lowercase {
-            out = out.chars().flat_map(char::to_lowercase).collect();
-        }
-        out
     }
 }
 
@@ -328,17 +361,19 @@ fn is_control(c: char, category: GeneralCategory) -> bool {
 }
 
 fn is_punctuation(c: char) -> bool {
-    c.is_ascii_punctuation()
-        || matches!(
-            CodePointMapData::<GeneralCategory>::new().get(c),
-            GeneralCategory::ConnectorPunctuation
-                | GeneralCategory::DashPunctuation
-                | GeneralCategory::ClosePunctuation
-                | GeneralCategory::FinalPunctuation
-                | GeneralCategory::InitialPunctuation
-                | GeneralCategory::OtherPunctuation
-                | GeneralCategory::OpenPunctuation
-        )
+    if c.is_ascii() {
+        return c.is_ascii_punctuation();
+    }
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::ConnectorPunctuation
+            | GeneralCategory::DashPunctuation
+            | GeneralCategory::ClosePunctuation
+            | GeneralCategory::FinalPunctuation
+            | GeneralCategory::InitialPunctuation
+            | GeneralCategory::OtherPunctuation
+            | GeneralCategory::OpenPunctuation
+    )
 }
 
 /// The CJK Unified Ideographs blocks (not Hangul, Hiragana or Katakana, which space words).
