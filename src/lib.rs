@@ -4,6 +4,8 @@
 //! The pipeline runs in one direction, each stage in one place:
 //! - [`sources`]: fetch papers (HF Daily Papers, arXiv feeds and API, local files) into [`domain::Paper`].
 //! - [`store`]: the one handle on the database (SQLite); every query lives there.
+//! - [`library`]: pure — a reader's own bibliography (BibTeX, RIS, CSL-JSON, CSV) read into
+//!   the papers that seed their profile (`subscribers seed`, the preferences page's upload).
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
 //! - [`embed`]: pure once loaded — a static sentence-embedding model (title + abstract →
 //!   vector of length 1), the default compiled in from `templates/models/`.
@@ -15,7 +17,9 @@
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
 //! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
 //! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
-//!   preview), reusing the store and the renderer.
+//!   preview, and the operators' sign-in and status page), reusing the store and the renderer.
+//! - [`security`]: the server's key (it keys CSRF fields and rate-limit hashes) and readers'
+//!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 #![forbid(unsafe_code)]
 
@@ -27,10 +31,12 @@ pub mod domain;
 pub mod embed;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod library;
 pub mod pipeline;
 pub mod recommend;
 pub mod render;
 pub mod schedule;
+pub mod security;
 pub mod selection;
 pub mod sources;
 pub mod store;

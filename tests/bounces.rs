@@ -280,7 +280,7 @@ fn postfix_dsns_for_an_unknown_local_user_and_a_refusing_domain_suppress_exactly
     }
     // Twice ingested: nothing changed.
     assert!(
-        stdout(&again).contains("read 2 messages: 0 matched (0 hard, 0 soft, 0 complaints), 0 unmatched, 0 ignored (0 autoreplies), 0 malformed, 2 already ingested"),
+        stdout(&again).contains("read 2 messages: 0 matched (0 hard, 0 soft, 0 complaints), 0 unverified, 0 unmatched, 0 ignored (0 autoreplies), 0 malformed, 2 already ingested"),
         "{}",
         stdout(&again)
     );
@@ -364,6 +364,23 @@ Papers.\r
     )
 }
 
+/// `bounces ingest -` with `message` on standard input, as an MTA's pipe delivers it.
+fn ingest_stdin(n: &Newsletter, message: &str) -> std::process::Output {
+    let mut child = n
+        .command(&["bounces", "ingest", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn mbox(messages: &[String]) -> String {
     messages
         .iter()
@@ -402,19 +419,7 @@ fn complaints_autoreplies_malformed_mail_an_mbox_and_stdin_are_each_accounted_fo
     );
 
     // Act 1: an ARF complaint about ada, piped on standard input.
-    let mut child = n
-        .command(&["bounces", "ingest", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(arf("ada@example.net", &ada_verp, &ada_mid).as_bytes())
-        .unwrap();
-    let piped = child.wait_with_output().unwrap();
+    let piped = ingest_stdin(&n, &arf("ada@example.net", &ada_verp, &ada_mid));
 
     // Act 2: an mbox with a hard bounce for bob (no VERP: by Message-ID), a soft bounce for
     // cyd, an out-of-office reply, a DSN about a stranger, a truncated DSN, a message with no
@@ -465,7 +470,7 @@ fn complaints_autoreplies_malformed_mail_an_mbox_and_stdin_are_each_accounted_fo
     assert!(first.status.success());
     let f = stdout(&first);
     assert!(
-        f.contains("read 7 messages: 2 matched (1 hard, 1 soft, 0 complaints), 1 unmatched, 2 ignored (1 autoreply), 2 malformed, 0 already ingested"),
+        f.contains("read 7 messages: 2 matched (1 hard, 1 soft, 0 complaints), 0 unverified, 1 unmatched, 2 ignored (1 autoreply), 2 malformed, 0 already ingested"),
         "{f}"
     );
     assert!(f.contains("unmatched hard for stranger@example.net"), "{f}");
@@ -495,7 +500,7 @@ fn complaints_autoreplies_malformed_mail_an_mbox_and_stdin_are_each_accounted_fo
     // malformed ones are reported again.
     let s = stdout(&second);
     assert!(
-        s.contains("read 7 messages: 0 matched (0 hard, 0 soft, 0 complaints), 0 unmatched, 0 ignored (0 autoreplies), 2 malformed, 5 already ingested"),
+        s.contains("read 7 messages: 0 matched (0 hard, 0 soft, 0 complaints), 0 unverified, 0 unmatched, 0 ignored (0 autoreplies), 2 malformed, 5 already ingested"),
         "{s}"
     );
     assert!(stdout(&single).contains("1 already ingested"));
@@ -542,4 +547,553 @@ fn the_outbox_records_each_messages_verp_envelope_sender_as_return_path() {
     );
     let check = support::cli::paperpost(&config, &["check-config"]);
     assert!(stdout(&check).contains("envelope sender bounces+TOKEN@papers.example.org"));
+}
+
+/// A message whose second part is `message/rfc822` nested `depth` times, each level one
+/// `Content-Type: message/rfc822` line and a blank line (the issue's 320 KB message at 10,000).
+fn nested_rfc822(depth: usize, id: &str) -> String {
+    format!(
+        "From: someone@example.net\r
+To: bounces@papers.example.org\r
+Subject: nested\r
+Message-ID: <{id}@example.net>\r
+MIME-Version: 1.0\r
+Content-Type: multipart/mixed; boundary=\"n\"\r
+\r
+--n\r
+Content-Type: text/plain\r
+\r
+see attached\r
+--n\r
+{}Subject: innermost\r
+\r
+hello\r
+--n--\r
+",
+        "Content-Type: message/rfc822\r\n\r\n".repeat(depth)
+    )
+}
+
+/// A DSN about `reader` whose returned-message part is `message/rfc822` nested `depth` times.
+fn dsn_with_nested_return(id: &str, reader: &str, depth: usize) -> String {
+    with_returned_part(
+        &support::dsn_by_message_id(id, reader, "5.1.1", "<x@y>"),
+        &format!(
+            "{}Subject: papers\r\n\r\nPapers.\r\n",
+            "Content-Type: message/rfc822\r\n\r\n".repeat(depth)
+        ),
+    )
+}
+
+/// `dsn` (from [`support::dsn_by_message_id`]) with `part` (headers and body) as its
+/// returned-message part instead of the returned headers.
+fn with_returned_part(dsn: &str, part: &str) -> String {
+    format!("{}--b\r\n{part}--b--\r\n", before_returned_part(dsn))
+}
+
+/// `dsn` up to its returned-headers part.
+fn before_returned_part(dsn: &str) -> &str {
+    let cut = dsn
+        .find("--b\r\nContent-Type: text/rfc822-headers")
+        .unwrap();
+    &dsn[..cut]
+}
+
+fn maildir_with(root: &Path, messages: &[(&str, &str)]) -> PathBuf {
+    let md = root.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    for (name, text) in messages {
+        std::fs::write(md.join("new").join(name), text).unwrap();
+    }
+    md
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_message_nested_ten_thousand_deep_is_set_aside_as_malformed_and_the_reports_after_it_still_act()
+{
+    // Arrange: two readers got a digest; a Maildir holds a real bounce for each, and between
+    // them the issue's 320 KB message and a DSN whose returned message is nested as deep.
+    let server = SmtpServer::start(None);
+    let n = Newsletter::new(&format!(
+        "bounce_address = \"bounces@papers.example.org\"\n{}",
+        relay(None, server.port, 10.0)
+    ));
+    let readers = ["ada@example.net", "bob@example.net"].map(String::from);
+    n.fetch_and_import(&readers);
+    assert!(n.run(&["send"]).status.success());
+    let env = envelopes(&server);
+    let mid = |r: &str| env.iter().find(|e| e.0 == r).unwrap().2.clone();
+    let deep = nested_rfc822(10_000, "deep");
+    assert!(deep.len() > 320_000, "{}", deep.len());
+    let md = maildir_with(
+        n.dir.path(),
+        &[
+            (
+                "1.ada",
+                &support::dsn_by_message_id(
+                    "a1",
+                    "ada@example.net",
+                    "5.1.1",
+                    &mid("ada@example.net"),
+                ),
+            ),
+            ("2.deep", &deep),
+            (
+                "3.deep-dsn",
+                &dsn_with_nested_return("d1", "bob@example.net", 10_000),
+            ),
+            (
+                "4.bob",
+                &support::dsn_by_message_id(
+                    "b1",
+                    "bob@example.net",
+                    "5.1.1",
+                    &mid("bob@example.net"),
+                ),
+            ),
+        ],
+    );
+
+    // Act: the Maildir twice, the message as a file, and on standard input.
+    let first = n.run(&["bounces", "ingest", md.to_str().unwrap()]);
+    let second = n.run(&["bounces", "ingest", md.to_str().unwrap()]);
+    let file = n.dir.path().join("deep.eml");
+    std::fs::write(&file, &deep).unwrap();
+    let from_file = n.run(&["bounces", "ingest", file.to_str().unwrap()]);
+    let from_stdin = ingest_stdin(&n, &deep);
+
+    // Assert: no crash; both nested messages are malformed with the limit named, set aside
+    // out of new/, and the bounces before and after them suppressed their readers.
+    assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
+    let f = stdout(&first);
+    assert!(f.contains("read 4 messages: 2 matched (2 hard"), "{f}");
+    assert!(f.contains("2 malformed"), "{f}");
+    for name in ["2.deep", "3.deep-dsn"] {
+        let line = f
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{f}"));
+        assert!(
+            line.contains("malformed") && line.contains("nested deeper than 32 levels"),
+            "{line}"
+        );
+    }
+    let store = n.store();
+    for r in &readers {
+        assert!(store.is_suppressed(r).unwrap(), "{r}");
+    }
+    assert_eq!(names_in(&md.join("new")), ["1.ada", "4.bob"]);
+    assert_eq!(
+        names_in(&md.join(".paperpost-rejected/new")),
+        ["2.deep", "3.deep-dsn"]
+    );
+    let s = stdout(&second);
+    assert!(s.contains("read 2 messages: 0 matched"), "{s}");
+    assert!(s.contains("0 malformed, 2 already ingested"), "{s}");
+    for (how, out) in [("file", &from_file), ("stdin", &from_stdin)] {
+        assert_eq!(out.status.code(), Some(0), "{how}: {}", stdout(out));
+        let o = stdout(out);
+        assert!(o.contains("read 1 message: 0 matched"), "{how}: {o}");
+        assert!(o.contains("1 malformed"), "{how}: {o}");
+        assert!(o.contains("nested deeper than 32 levels"), "{how}: {o}");
+    }
+    assert!(
+        file.exists(),
+        "a file named on the command line is left where it is"
+    );
+}
+
+/// `dsn` without its returned-message part: a report that quotes nothing.
+fn without_returned_message(dsn: &str) -> String {
+    format!("{}--b--\r\n", before_returned_part(dsn))
+}
+
+/// The delivery id of a VERP envelope sender `bounces+{id}-{check}@…`.
+fn verp_delivery_id(verp: &str) -> &str {
+    verp.trim_start_matches("bounces+")
+        .split('-')
+        .next()
+        .unwrap()
+}
+
+/// A newsletter with VERP that sent `readers` a digest through `server`, and what the server
+/// recorded of each message (recipient, envelope sender, Message-ID).
+fn send_to(readers: &[&str], server: &SmtpServer) -> (Newsletter, Vec<(String, String, String)>) {
+    let n = Newsletter::new(&format!(
+        "bounce_address = \"bounces@papers.example.org\"\n{}",
+        relay(None, server.port, 10.0)
+    ));
+    let readers: Vec<String> = readers.iter().map(|r| r.to_string()).collect();
+    n.fetch_and_import(&readers);
+    assert!(n.run(&["send"]).status.success());
+    let env = envelopes(server);
+    assert_eq!(env.len(), readers.len());
+    (n, env)
+}
+
+#[test]
+fn forged_bounces_and_complaints_change_nothing_and_are_counted_as_unverified() {
+    // Arrange: four readers got a digest with a VERP envelope sender. The bounce address is
+    // public, so a stranger (or bob, who knows his own digest's Message-ID) writes reports.
+    let server = SmtpServer::start(None);
+    let readers = [
+        "alice@example.net",
+        "bob@example.net",
+        "carol@example.net",
+        "dave@example.net",
+    ];
+    let (n, env) = send_to(&readers, &server);
+    let of = |r: &str| env.iter().find(|e| e.0 == r).unwrap().clone();
+    let (_, alice_verp, _) = of("alice@example.net");
+    let (_, _, bob_mid) = of("bob@example.net");
+    let (_, carol_verp, carol_mid) = of("carol@example.net");
+    let store = n.store();
+    let dave_tokens = store
+        .subscriber_by_email("dave@example.net")
+        .unwrap()
+        .unwrap()
+        .tokens;
+    let to_bounces =
+        |dsn: String, to: &str| dsn.replace("To: digest@papers.example.org", &format!("To: {to}"));
+    let plain = "bounces@papers.example.org";
+    let wrong_check = format!(
+        "bounces+{}-0000000000@papers.example.org",
+        verp_delivery_id(&alice_verp)
+    );
+    let forged_arf = |reader: &str, mid: &str, id: &str| {
+        arf(reader, plain, mid).replace("<arf-1@example.com>", &format!("<{id}@example.com>"))
+    };
+    let mut messages = vec![
+        // The issue's DSN: Final-Recipient alice, failed, 5.1.1, no VERP token, nothing quoted.
+        to_bounces(
+            without_returned_message(&support::dsn_by_message_id(
+                "f1",
+                "alice@example.net",
+                "5.1.1",
+                "<x@y>",
+            )),
+            plain,
+        ),
+        // A VERP token of alice's delivery with a wrong check.
+        to_bounces(
+            without_returned_message(&support::dsn_by_message_id(
+                "f2",
+                "alice@example.net",
+                "5.1.1",
+                "<x@y>",
+            )),
+            &wrong_check,
+        ),
+        // An ARF complaint naming dave, quoting a Message-ID that is not ours.
+        forged_arf("dave@example.net", "<forged@example.com>", "arf-f3"),
+        // bob's own digest's Message-ID in a complaint naming alice.
+        forged_arf("alice@example.net", &bob_mid, "arf-f4"),
+    ];
+    // Three soft bounces for bob (soft_limit 3), quoting Message-IDs that are not ours.
+    for i in 5..8 {
+        messages.push(support::dsn_by_message_id(
+            &format!("f{i}"),
+            "bob@example.net",
+            "4.2.2",
+            &format!("<forged-{i}@example.com>"),
+        ));
+    }
+    // And one real complaint: carol's, sent back to her digest's VERP address.
+    messages.push(arf("carol@example.net", &carol_verp, &carol_mid));
+    let path = n.dir.path().join("forged.mbox");
+    std::fs::write(&path, mbox(&messages)).unwrap();
+
+    // Act
+    let first = n.run(&["bounces", "ingest", path.to_str().unwrap()]);
+    let second = n.run(&["bounces", "ingest", path.to_str().unwrap()]);
+    let deliveries = stdout(&n.run(&["deliveries"]));
+    let status = stdout(&n.run(&["status"]));
+
+    // Assert: only carol's complaint acted; the seven forgeries are counted, each saying why.
+    assert!(first.status.success());
+    let f = stdout(&first);
+    assert!(
+        f.contains("read 8 messages: 1 matched (0 hard, 0 soft, 1 complaint), 7 unverified, 0 unmatched, 0 ignored (0 autoreplies), 0 malformed, 0 already ingested"),
+        "{f}"
+    );
+    assert!(
+        f.contains("1 address suppressed, 1 reader unsubscribed"),
+        "{f}"
+    );
+    let note = |n: usize| {
+        f.lines()
+            .find(|l| l.contains(&format!("message {n}:")))
+            .unwrap_or_else(|| panic!("no note for message {n}: {f}"))
+            .to_string()
+    };
+    assert!(
+        note(1).contains("unverified hard for alice@example.net")
+            && note(1).contains("no VERP token and no Message-ID of ours; nothing changed"),
+        "{}",
+        note(1)
+    );
+    assert!(
+        note(2).contains("its VERP token's check does not verify"),
+        "{}",
+        note(2)
+    );
+    assert!(
+        note(3).contains("unverified complaint for dave@example.net"),
+        "{}",
+        note(3)
+    );
+    assert!(
+        note(4).contains("of a delivery to another address"),
+        "{}",
+        note(4)
+    );
+    for i in 5..8 {
+        assert!(
+            note(i).contains("unverified soft for bob@example.net"),
+            "{}",
+            note(i)
+        );
+    }
+    assert_eq!(
+        store
+            .suppressions()
+            .unwrap()
+            .iter()
+            .map(|(e, _)| e.as_str())
+            .collect::<Vec<_>>(),
+        ["carol@example.net"]
+    );
+    for r in ["alice@example.net", "bob@example.net", "dave@example.net"] {
+        let s = store.subscriber_by_email(r).unwrap().unwrap();
+        assert_eq!(s.status, SubscriberStatus::Active, "{r}");
+    }
+    assert_eq!(
+        store
+            .subscriber_by_email("dave@example.net")
+            .unwrap()
+            .unwrap()
+            .tokens,
+        dave_tokens,
+        "a forged complaint changes nothing of dave's"
+    );
+    assert!(
+        stdout(&second).contains(
+            "0 unverified, 0 unmatched, 0 ignored (0 autoreplies), 0 malformed, 8 already ingested"
+        ),
+        "{}",
+        stdout(&second)
+    );
+    assert!(
+        deliveries.contains("bounce reports not believed: 7 (unverified"),
+        "{deliveries}"
+    );
+    assert!(
+        deliveries.contains("complaint dave@example.net"),
+        "{deliveries}"
+    );
+    assert!(
+        status.contains("bounce reports not believed: 7 (unverified"),
+        "{status}"
+    );
+
+    // With `[bounces] trust_unverified = true` (a relay that strips VERP), the address alone
+    // acts again, and the summary says so.
+    n.write_config(
+        "hf_daily_papers_2024-10-25_full.json",
+        3,
+        &format!(
+            "bounce_address = \"bounces@papers.example.org\"\n{}\n[bounces]\ntrust_unverified = true\n",
+            relay(None, server.port, 10.0)
+        ),
+    );
+    let eml = n.dir.path().join("trusted.eml");
+    std::fs::write(
+        &eml,
+        to_bounces(
+            without_returned_message(&support::dsn_by_message_id(
+                "t1",
+                "alice@example.net",
+                "5.1.1",
+                "<x@y>",
+            )),
+            plain,
+        ),
+    )
+    .unwrap();
+    let check = stdout(&n.run(&["check-config"]));
+    assert!(
+        check.contains("WARNING [bounces] trust_unverified = true"),
+        "{check}"
+    );
+    let trusted = stdout(&n.run(&["bounces", "ingest", eml.to_str().unwrap()]));
+    assert!(trusted.contains("1 matched (1 hard"), "{trusted}");
+    assert!(trusted.contains("acted on without proof"), "{trusted}");
+    assert!(store.is_suppressed("alice@example.net").unwrap());
+}
+
+#[tokio::test]
+async fn a_proven_complaint_rotates_the_token_and_a_suppressed_reader_who_signs_up_again_can_lift_it()
+ {
+    use support::web_app::{Mail, spawn_on};
+
+    // Arrange: ada complains (an ARF sent back to her digest's VERP address) and cyd's
+    // mailbox hard-bounces (a DSN quoting his digest's Message-ID); bob is fine.
+    let server = SmtpServer::start(None);
+    let (n, env) = send_to(
+        &["ada@example.net", "bob@example.net", "cyd@example.net"],
+        &server,
+    );
+    let of = |r: &str| env.iter().find(|e| e.0 == r).unwrap().clone();
+    let (_, ada_verp, ada_mid) = of("ada@example.net");
+    let (_, _, cyd_mid) = of("cyd@example.net");
+    let store = n.store();
+    let ada_old_token = paperpost::security::reader_token(
+        &paperpost::security::Secret::load(&store).unwrap(),
+        paperpost::domain::TokenPurpose::Manage,
+        &store
+            .subscriber_by_email("ada@example.net")
+            .unwrap()
+            .unwrap(),
+    );
+    let reports = n.dir.path().join("reports.mbox");
+    std::fs::write(
+        &reports,
+        mbox(&[
+            arf("ada@example.net", &ada_verp, &ada_mid),
+            support::dsn_by_message_id("c1", "cyd@example.net", "5.1.1", &cyd_mid),
+        ]),
+    )
+    .unwrap();
+    let ingest = stdout(&n.run(&["bounces", "ingest", reports.to_str().unwrap()]));
+    assert!(
+        ingest.contains("2 matched (1 hard, 0 soft, 1 complaint)"),
+        "{ingest}"
+    );
+    let app = spawn_on(
+        store.clone(),
+        tempfile::tempdir().unwrap(),
+        paperpost::web::WebSettings::default(),
+        |_| {},
+    )
+    .await;
+
+    // Act 1: ada's old preferences link.
+    let old_prefs = app.get(&format!("preferences/{ada_old_token}")).await;
+    let old_status = old_prefs.status();
+    let old_page = old_prefs.text().await.unwrap();
+
+    // Act 2: the two suppressed readers, bob (active) and a new address sign up; cyd tries
+    // four times in one day.
+    let mut answers = Vec::new();
+    for email in [
+        "ada@example.net",
+        "cyd@example.net",
+        "bob@example.net",
+        "eve@example.net",
+        "cyd@example.net",
+        "cyd@example.net",
+        "cyd@example.net",
+    ] {
+        let (status, body) = app.subscribe(email, "llm").await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{email}");
+        answers.push(body);
+    }
+    let ada_mails = app.mails_to("ada@example.net").await;
+    let cyd_mails = app.mails_to("cyd@example.net").await;
+    let bob_mails = app.mails_to("bob@example.net").await;
+    let cyd_before = store
+        .subscriber_by_email("cyd@example.net")
+        .unwrap()
+        .unwrap();
+    let confirmed_ada = app
+        .confirm(&ada_mails.last().unwrap().path(&app.base, "confirm"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let confirmed_cyd = app
+        .confirm(&cyd_mails.last().unwrap().path(&app.base, "confirm"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let show_ada = stdout(&n.run(&["subscribers", "show", "ada@example.net"]));
+    let show_cyd = stdout(&n.run(&["subscribers", "show", "cyd@example.net"]));
+
+    // Assert: the complaint changed ada's token, so her old link shows nothing.
+    assert_ne!(old_status, reqwest::StatusCode::OK, "{old_page}");
+    assert!(!old_page.contains("ada@example.net"), "{old_page}");
+    // One answer for every address, whatever its state.
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "the answers differ"
+    );
+    // Suppressed readers get the confirmation mail (cyd within the per-address limit of 3);
+    // bob gets his preferences link.
+    assert_eq!(ada_mails.len(), 1);
+    assert!(
+        ada_mails[0]
+            .subject
+            .starts_with("Confirm your subscription")
+    );
+    assert_eq!(
+        cyd_mails.len(),
+        3,
+        "max_confirmations_per_address_per_day = 3"
+    );
+    assert!(
+        cyd_mails
+            .iter()
+            .all(|m| m.subject.starts_with("Confirm your subscription"))
+    );
+    assert!(
+        bob_mails[0]
+            .subject
+            .starts_with("You're already subscribed")
+    );
+    assert!(Mail::link_in(&bob_mails[0].text, &app.base, "confirm").is_none());
+    // Nothing changed for cyd before he clicked: still active with his topics, suppressed.
+    assert_eq!(cyd_before.status, SubscriberStatus::Active);
+    assert_eq!(cyd_before.topics.to_string(), "", "his topics stay");
+    // Confirming lifts the suppression, and `subscribers show` says so.
+    assert!(
+        confirmed_ada.contains("You're subscribed"),
+        "{confirmed_ada}"
+    );
+    assert!(
+        confirmed_cyd.contains("You're subscribed"),
+        "{confirmed_cyd}"
+    );
+    for r in ["ada@example.net", "cyd@example.net"] {
+        assert!(!store.is_suppressed(r).unwrap(), "{r}");
+        assert_eq!(
+            store.subscriber_by_email(r).unwrap().unwrap().status,
+            SubscriberStatus::Active
+        );
+    }
+    assert!(show_ada.contains("suppressed:   no"), "{show_ada}");
+    assert!(
+        show_ada.contains("suppression (complaint: Feedback-Type: abuse")
+            && show_ada.contains("lifted on re-confirmation at"),
+        "{show_ada}"
+    );
+    assert!(
+        show_cyd.contains("suppression (hard bounce: 5.1.1")
+            && show_cyd.contains("lifted on re-confirmation at"),
+        "{show_cyd}"
+    );
+    app.stop().await;
 }

@@ -2,23 +2,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use support::cli;
 use support::newsletter::{file_source, store_keys_for};
 
-/// With logging off: stderr holds only what the command tells its user.
-fn paperpost(config: &Path, args: &[&str]) -> Output {
-    cli::output(cli::command(config, args).env("RUST_LOG", "off"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use cli::{quiet as paperpost, stderr, stdout};
 
 /// The config in `dir` (the store: `paperpost.sqlite3` there, or on PostgreSQL the folder's
 /// database, named in a `[store]` table after `extra`).

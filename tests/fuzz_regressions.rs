@@ -22,6 +22,10 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 
 /// The recorded fixtures that seed a target (the same choice as `tests/fuzz/run.sh`).
 fn fixture_seeds(target: &str) -> Vec<PathBuf> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    if target == "library" {
+        return files_in(&fixtures.join("library"));
+    }
     let prefixes: &[&str] = match target {
         "hf_json" => &["hf_daily_papers_"],
         "arxiv_feed" => &["arxiv_rss_"],
@@ -29,7 +33,7 @@ fn fixture_seeds(target: &str) -> Vec<PathBuf> {
         "paperpost_json" => &["paperpost_list_", "hf_daily_papers_item_"],
         _ => &[],
     };
-    files_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+    files_in(&fixtures)
         .into_iter()
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();

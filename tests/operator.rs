@@ -662,8 +662,12 @@ fn the_new_commands_explain_themselves() {
         &["editions", "cancel", "--help"],
         &["subscribers", "edit", "--help"],
         &["subscribers", "show", "--help"],
+        &["subscribers", "revoke", "--help"],
         &["deliveries", "unsuppress", "--help"],
         &["check-config", "--help"],
+        &["operators", "--help"],
+        &["operators", "add", "--help"],
+        &["operators", "passwd", "--help"],
     ] {
         let out = paperpost(&config, args);
         assert!(out.status.success(), "{args:?}");
@@ -676,4 +680,174 @@ fn the_new_commands_explain_themselves() {
     for flag in ["--to", "--as", "--topics"] {
         assert!(send.contains(flag), "send --help names {flag}");
     }
+}
+
+/// `paperpost --config <config> <args…>` with `input` on its standard input (a script's pipe).
+fn paperpost_with_stdin(config: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = cli::command(config, args)
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may refuse (and exit) before it reads: a closed pipe is no failure here.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    eprintln!(
+        "$ paperpost {args:?} < … → {}\n{}{}",
+        out.status,
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+#[test]
+fn operators_are_added_from_the_environment_or_stdin_listed_given_new_passwords_and_removed() {
+    // Arrange: a fresh newsletter.
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new().write(dir.path());
+    let with_env = |args: &[&str], value: &str| {
+        cli::output(
+            cli::command(&config, args)
+                .env("RUST_LOG", "off")
+                .env("PP_OPERATOR_PASSWORD", value)
+                .stdin(Stdio::null()),
+        )
+    };
+    let add_env = [
+        "operators",
+        "add",
+        "Ada",
+        "--password-env",
+        "PP_OPERATOR_PASSWORD",
+    ];
+
+    // Act + assert: from the environment and from a pipe.
+    let ada = with_env(&add_env, "correct horse battery staple");
+    assert!(ada.status.success(), "{}", stderr(&ada));
+    assert!(
+        stdout(&ada).contains("added operator ada"),
+        "stored in lower case"
+    );
+    let bob = paperpost_with_stdin(
+        &config,
+        &["operators", "add", "bob"],
+        "bob's long password\n",
+    );
+    assert!(bob.status.success(), "{}", stderr(&bob));
+
+    // Bad input: each says what is wrong, and nothing is stored.
+    let refused: [(Output, &str); 7] = [
+        (
+            with_env(&add_env, "another password"),
+            "already an operator ada",
+        ),
+        (
+            with_env(
+                &[
+                    "operators",
+                    "add",
+                    "carol",
+                    "--password-env",
+                    "PP_OPERATOR_PASSWORD",
+                ],
+                "short",
+            ),
+            "at least 12",
+        ),
+        (
+            with_env(
+                &[
+                    "operators",
+                    "add",
+                    "carol",
+                    "--password-env",
+                    "PP_OPERATOR_PASSWORD",
+                ],
+                "long enough\u{7}password",
+            ),
+            "control characters",
+        ),
+        (
+            paperpost(
+                &config,
+                &[
+                    "operators",
+                    "add",
+                    "carol",
+                    "--password-env",
+                    "PP_UNSET_VARIABLE",
+                ],
+            ),
+            "PP_UNSET_VARIABLE is not set",
+        ),
+        (
+            paperpost_with_stdin(&config, &["operators", "add", "carol"], ""),
+            "no password",
+        ),
+        (
+            paperpost_with_stdin(
+                &config,
+                &["operators", "add", "a b"],
+                "a long enough password\n",
+            ),
+            "letters a-z",
+        ),
+        (
+            paperpost_with_stdin(
+                &config,
+                &["operators", "passwd", "dave"],
+                "a long enough password\n",
+            ),
+            "no operator dave",
+        ),
+    ];
+    for (out, says) in refused {
+        assert_eq!(out.status.code(), Some(1), "{says}");
+        assert!(stderr(&out).contains(says), "{says}: {}", stderr(&out));
+    }
+    let store = support::open_store(&config);
+    let name = |n: &str| paperpost::domain::OperatorName::parse(n).unwrap();
+    assert_eq!(store.operator_password_hash(&name("carol")).unwrap(), None);
+    let hash = store.operator_password_hash(&name("ada")).unwrap().unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(!hash.contains("correct horse"));
+
+    let list = paperpost(&config, &["operators", "list"]);
+    let text = stdout(&list);
+    assert!(
+        text.contains("ada") && text.contains("bob") && text.contains("never"),
+        "{text}"
+    );
+
+    // A new password replaces the hash; removing an operator removes them.
+    let passwd = paperpost_with_stdin(
+        &config,
+        &["operators", "passwd", "ada"],
+        "a new long password\r\n",
+    );
+    assert!(passwd.status.success(), "{}", stderr(&passwd));
+    assert_ne!(
+        store.operator_password_hash(&name("ada")).unwrap().unwrap(),
+        hash
+    );
+    assert!(
+        paperpost(&config, &["operators", "remove", "bob"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        paperpost(&config, &["operators", "remove", "bob"])
+            .status
+            .code(),
+        Some(1)
+    );
+    let text = stdout(&paperpost(&config, &["operators", "list"]));
+    assert!(text.contains("ada") && !text.contains("bob"), "{text}");
 }

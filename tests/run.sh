@@ -52,5 +52,5 @@ else
   PAPERPOST_TEST_BACKEND=postgres cargo test --locked --no-fail-fast --lib \
     --test bounces --test browser --test cli --test delivery_crash --test delivery_dkim \
     --test delivery_endings --test delivery_faults --test digest_delivery --test editorial \
-    --test operator --test schedule --test serve --test store_backends --test web
+    --test operator --test schedule --test serve --test sign_in --test store_backends --test web
 fi

@@ -12,6 +12,7 @@ use support::TestServer;
 use support::cli::{self, paperpost};
 use support::net::{connect_from, is_closed, until_all_closed};
 use support::newsletter::{Config, relay, smtp_delivery};
+use support::operator::OperatorBrowser;
 use support::process::Running;
 use support::recorded::{feeds_toml, recorded_sources};
 use support::smtp::SmtpServer;
@@ -60,8 +61,34 @@ impl Setup {
     }
 }
 
-/// The `/status` token `spawn_serve` gives the server.
+/// A `/status` token as the old versions took it: `spawn_serve` still sets it, as an
+/// upgraded installation may, and it opens nothing now.
 const STATUS_TOKEN: &str = "status-token-of-the-serve-tests";
+
+/// The operator the tests add with `paperpost operators add`, and the password.
+const OPERATOR: (&str, &str) = ("ops", "the serve tests' operator password");
+
+/// `paperpost operators add ops` with the password from the environment.
+fn add_operator(config: &Path) {
+    let (name, password) = OPERATOR;
+    let out = cli::output(
+        cli::command(
+            config,
+            &["operators", "add", name, "--password-env", "PP_OPS"],
+        )
+        .env("PP_OPS", password),
+    );
+    assert!(out.status.success());
+}
+
+/// A client that shows redirects instead of following them.
+fn no_redirects(from: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
 
 /// `paperpost serve` (web server on a free port, scheduler beside it) with paperpost's info
 /// in `dir/serve.log` and what it prints in `dir/serve.out`; stopped when dropped.
@@ -152,6 +179,8 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
         assert!(paperpost(&config, args).status.success());
     }
 
+    add_operator(&config);
+
     // Act: start the service (web server on a free port, scheduler beside it).
     let mut serve = spawn_serve(&config, dir.path());
 
@@ -169,20 +198,39 @@ async fn serve_sends_each_digest_once_and_stops_cleanly_on_sigterm() {
     let url = serve.url();
     let health = reqwest::get(format!("{url}healthz")).await.unwrap();
     assert!(health.status().is_success());
-    // The operator's status page: with its token only (no loopback by default).
-    let status = reqwest::get(format!("{url}status?token={STATUS_TOKEN}"))
-        .await
-        .unwrap();
+    // The operator's status page: for the operator `operators add` made, signed in (the
+    // site is https://papers.example.org/: its cookie is __Host- and Secure).
+    let (name, password) = OPERATOR;
+    let ops = OperatorBrowser::at(&url, [127, 0, 0, 1])
+        .signed_in(name, password)
+        .await;
+    assert!(ops.cookie("__Host-paperpost_session").is_some());
+    let status = ops.get("status").await;
     assert!(status.status().is_success());
     let page = status.text().await.unwrap();
     assert!(page.contains("fetch") && page.contains("weekly"), "{page}");
     for (path, why) in [
-        ("status", "no token, even from loopback"),
-        ("status?token=0123456789abcdef0123", "a wrong token"),
+        ("status", "not signed in, even from loopback"),
+        (
+            &format!("status?token={STATUS_TOKEN}"),
+            "the old token opens nothing",
+        ),
     ] {
-        let r = reqwest::get(format!("{url}{path}")).await.unwrap();
-        assert_eq!(r.status(), 404, "{why}");
+        let r = no_redirects([127, 0, 0, 1])
+            .get(format!("{url}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{why}");
+        assert_eq!(r.headers()["location"], "/login", "{why}");
     }
+    assert!(
+        serve.log().contains(
+            "$PAPERPOST_STATUS_TOKEN is no longer read: /status needs an operator's sign-in"
+        ),
+        "the old variable is named, with what replaced it:\n{}",
+        serve.log()
+    );
     // …and later ticks (fetches every 2 s, sends every 3 s) send nothing new.
     let fetches = |log: &str| log.matches(" fetched ").count();
     let before = fetches(&serve.log());
@@ -307,6 +355,69 @@ async fn sigterm_during_a_send_finishes_the_message_in_flight_and_leaves_the_res
         "the queued ones go back untouched: {states:?}\n{log}"
     );
     assert!(smtp.log().is_empty());
+    sources.stop().await;
+}
+
+/// Issue 19: two stored names no header can carry (written behind the CLI's back), met by
+/// both connections of a scheduled run, used to kill both workers and hang the run until
+/// SIGTERM. Now those two deliveries fail, naming the field, and everyone else is mailed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_run_meeting_unusable_names_delivers_everyone_else_and_serve_stops_promptly() {
+    let Setup {
+        sources,
+        smtp,
+        dir,
+        config,
+    } = Setup::start("fetch = \"*/2 * * * * *\"\nsend = \"*/3 * * * * *\"\ntick_secs = 1").await;
+    let emails = ["a", "b", "c", "d", "e", "f"].map(|r| format!("{r}@example.org"));
+    for email in &emails {
+        assert!(
+            paperpost(&config, &["subscribers", "add", email])
+                .status
+                .success()
+        );
+    }
+    for (email, name) in [
+        ("a@example.org", "Mal\nlory"),
+        ("b@example.org", "Eve\r\nBcc: x@example.net"),
+    ] {
+        let sql = format!("UPDATE subscribers SET name = '{name}' WHERE email = '{email}'");
+        assert_eq!(support::execute_sql(&config, &sql), 1);
+    }
+
+    let mut serve = spawn_serve(&config, dir.path());
+
+    serve.wait_until("the four other digests", Duration::from_secs(60), |_| {
+        smtp.log().len() >= 4
+    });
+    let store = support::open_store(&config);
+    let failed = |store: &Store| {
+        let Some(edition) = store.editions(1).unwrap().into_iter().next() else {
+            return 0;
+        };
+        emails[..2]
+            .iter()
+            .filter(|e| {
+                store
+                    .delivery_state(&edition.period_key, e)
+                    .unwrap()
+                    .is_some_and(|r| r.state == DeliveryState::Failed)
+            })
+            .count()
+    };
+    serve.wait_until("both bad rows to fail", Duration::from_secs(30), |_| {
+        failed(&store) == 2
+    });
+    // SIGTERM: it stops within the limit (it used to hang in the run).
+    let (status, _) = serve.stop(Duration::from_secs(10));
+    let log = serve.log();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("the To header cannot be written"), "{log}");
+    let mut to: Vec<String> = smtp.log().into_iter().flat_map(|(to, _)| to).collect();
+    to.sort();
+    assert_eq!(to, emails[2..]);
+    assert_eq!(store.outstanding_deliveries().unwrap(), 0);
     sources.stop().await;
 }
 
@@ -472,25 +583,26 @@ async fn serve_applies_the_web_keys_timeouts_caps_and_loopback_status() {
     // …and the idle ones time out.
     until_all_closed(vec![a, b], Duration::from_secs(15)).await;
 
-    // /status: plain loopback yes; with a proxy's header, or from 127.0.0.2, no.
-    let status = reqwest::get(format!("{url}status")).await.unwrap();
+    // /status: plain loopback yes; with a proxy's header, or from 127.0.0.2, the sign-in.
+    let status = no_redirects([127, 0, 0, 1])
+        .get(format!("{url}status"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(status.status(), 200);
-    let proxied = reqwest::Client::new()
+    let proxied = no_redirects([127, 0, 0, 1])
         .get(format!("{url}status"))
         .header("X-Real-IP", "127.0.0.1")
         .send()
         .await
         .unwrap();
-    assert_eq!(proxied.status(), 404, "status is not public behind a proxy");
-    let other = reqwest::Client::builder()
-        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
-        .build()
-        .unwrap()
+    assert_eq!(proxied.status(), 303, "no loopback access behind a proxy");
+    let other = no_redirects([127, 0, 0, 2])
         .get(format!("{url}status"))
         .send()
         .await
         .unwrap();
-    assert_eq!(other.status(), 404, "127.0.0.2 is not loopback enough");
+    assert_eq!(other.status(), 303, "127.0.0.2 is not loopback enough");
 
     let (status, _) = serve.stop(Duration::from_secs(10));
     assert!(status.success(), "{}", serve.log());

@@ -456,3 +456,142 @@ async fn a_local_file_is_read_up_to_its_limit_and_no_further() {
     assert!(reports[4].error.is_none(), "{:?}", reports[4].error);
     assert_eq!(reports[4].papers.len(), 29);
 }
+
+/// An arXiv feed source at `feed_base` (`/atom/cs.AI`), with more keys after.
+fn feed_source(feed_base: &str, extra: &str) -> String {
+    format!(
+        "[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\nurl = \"{feed_base}/atom\"\ncategories = [\"cs.AI\"]\n{extra}"
+    )
+}
+
+/// A server that answers every request with `302 Location: location(path)`.
+async fn redirecting(location: impl Fn(&str) -> String + Send + Sync + 'static) -> TestServer {
+    TestServer::start(move |seen, _| reply_with(302, &[("location", &location(&seen.path))], ""))
+        .await
+}
+
+/// The example: a feed redirected to another port of the same machine
+/// (`127.0.0.1:OTHER/internal-secret`), and the same to another host name.
+#[tokio::test]
+async fn a_redirect_to_another_host_or_port_is_refused_naming_the_source_the_url_and_the_location()
+{
+    // Arrange: a "secret" server on another port, and feeds that redirect to it.
+    let secret = TestServer::start(|_, _| reply(200, "internal secret")).await;
+    let secret_url = secret.url("/internal-secret");
+    let to_port = {
+        let to = secret_url.clone();
+        redirecting(move |_| to.clone()).await
+    };
+    let other_name = secret_url.replace("127.0.0.1", "localhost");
+    let to_name = {
+        let to = other_name.clone();
+        redirecting(move |_| to.clone()).await
+    };
+
+    for (feed, location) in [(&to_port, &secret_url), (&to_name, &other_name)] {
+        // Act
+        let r = &run(&feed_source(&feed.base, ""), &fetcher()).await[0];
+
+        // Assert: an error naming the source, the URL and the Location; asked once.
+        let err = r
+            .error
+            .as_ref()
+            .expect("the redirect is refused")
+            .to_string();
+        let url = format!("{}/atom/cs.AI", feed.base);
+        assert!(
+            err.starts_with(&format!(
+                "source \"ai\": GET {url}: redirect to {location} refused: "
+            )),
+            "{err}"
+        );
+        assert!(err.contains("allow_redirect_hosts"), "{err}");
+        assert_eq!(feed.seen().len(), 1, "not retried: {err}");
+    }
+    assert!(secret.seen().is_empty(), "the secret was never fetched");
+    for s in [to_port, to_name, secret] {
+        s.stop().await;
+    }
+}
+
+/// The other example: a redirect loop was retried 4 times.
+#[tokio::test]
+async fn a_redirect_loop_or_too_many_hops_is_an_error_at_once_and_never_retried() {
+    // A loop: /atom/cs.AI → /b → /atom/cs.AI.
+    let looping =
+        redirecting(|path| if path == "/b" { "/atom/cs.AI" } else { "/b" }.to_string()).await;
+    let r = &run(&feed_source(&looping.base, ""), &fetcher()).await[0];
+    let err = r.error.as_ref().expect("a loop fails").to_string();
+    let url = format!("{}/atom/cs.AI", looping.base);
+    assert!(
+        err.starts_with(&format!(
+            "source \"ai\": GET {url}: redirect to {url} refused: a redirect loop"
+        )),
+        "{err}"
+    );
+    let paths: Vec<_> = looping.seen().into_iter().map(|s| s.path).collect();
+    assert_eq!(
+        paths,
+        ["/atom/cs.AI", "/b"],
+        "each URL asked once, no retry"
+    );
+
+    // An endless chain of new URLs: /atom/cs.AI → /1 → /2 → …
+    let endless = redirecting(|path| {
+        let n: u32 = path.trim_start_matches('/').parse().unwrap_or(0);
+        format!("/{}", n + 1)
+    })
+    .await;
+    let r = &run(&feed_source(&endless.base, ""), &fetcher()).await[0];
+    let err = r.error.as_ref().expect("too many hops fail").to_string();
+    assert!(err.contains("more than 10 redirects"), "{err}");
+    assert_eq!(
+        endless.seen().len(),
+        11,
+        "the first request and 10 hops: {err}"
+    );
+    looping.stop().await;
+    endless.stop().await;
+}
+
+#[tokio::test]
+async fn redirects_on_the_sources_own_host_and_to_a_listed_host_are_followed() {
+    // Arrange: the feed itself on a server; a front that moved it on its own host, and
+    // one that hands it to the feed's server (another port: listed).
+    let feed = TestServer::start(|seen, _| match seen.path.as_str() {
+        "/v2/atom/cs.AI" => reply(200, fixture("arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml")),
+        _ => reply_with(301, &[("location", "/v2/atom/cs.AI")], ""),
+    })
+    .await;
+    let moved_to = feed.url("/v2/atom/cs.AI");
+    let front = {
+        let to = moved_to.clone();
+        redirecting(move |_| to.clone()).await
+    };
+    let feed_host = feed.base.trim_start_matches("http://").to_string();
+
+    // Act + assert: on its own host (a relative Location) …
+    let r = &run(&feed_source(&feed.base, ""), &fetcher()).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.papers.len(), 7);
+    // … and across to a host:port the source lists (then on within that host).
+    let listed = format!("allow_redirect_hosts = [\"{feed_host}\"]\n");
+    let r = &run(&feed_source(&front.base, &listed), &fetcher()).await[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.papers.len(), 7);
+    // Listing another port of that host does not do.
+    let other_port = front.base.trim_start_matches("http://");
+    let wrong = format!("allow_redirect_hosts = [\"{other_port}\"]\n");
+    let r = &run(&feed_source(&front.base, &wrong), &fetcher()).await[0];
+    let err = r
+        .error
+        .as_ref()
+        .expect("another port is refused")
+        .to_string();
+    assert!(
+        err.contains(&format!("redirect to {moved_to} refused")),
+        "{err}"
+    );
+    front.stop().await;
+    feed.stop().await;
+}

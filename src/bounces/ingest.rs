@@ -1,18 +1,42 @@
-//! Each message read to its effect: which delivery it is about (VERP token, then the
-//! returned Message-ID, then the recipient's address), and the policy applied in the store.
+//! Each message read to its effect. A report acts on a reader only when it proves it is
+//! about a message we sent them: a VERP token whose check verifies (the token names the
+//! delivery), or a quoted Message-ID of a delivery to the address it reports. Anything else
+//! about a reader (the address alone, a token with a wrong check, a Message-ID that is not
+//! one of that reader's deliveries) is counted as unverified and changes nothing, unless
+//! `[bounces] trust_unverified` is on (for relays that strip VERP). The bounce address is
+//! public (every digest's Return-Path): without this anyone could unsubscribe anyone.
 //! Every message ends in exactly one count of the [`Summary`].
 use chrono::{DateTime, Utc};
 
 use super::mailbox::{Input, RawMessage};
 use super::report::{Parsed, Report, parse};
-use crate::domain::{BounceEvent, BounceKind, BounceTarget, SoftPolicy};
+use crate::domain::{BounceEvent, BounceKind, BounceTarget, SoftPolicy, UnverifiedReport};
 use crate::store::Store;
+
+/// What `bounces ingest` does with what it reads (`[bounces]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub soft: SoftPolicy,
+    /// Act on reports that prove nothing too (matched by the reported address alone).
+    pub trust_unverified: bool,
+}
+
+/// What one message came to: the count of the [`Summary`] it ended in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Matched,
+    Unverified,
+    Unmatched,
+    Ignored,
+    Malformed,
+    Duplicate,
+}
 
 /// What an ingestion did, message by message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub read: usize,
-    /// Bounces and complaints tied to a reader.
+    /// Bounces and complaints tied to a reader, and acted on.
     pub matched: usize,
     pub hard: usize,
     pub soft: usize,
@@ -21,6 +45,8 @@ pub struct Summary {
     pub suppressed: usize,
     /// Readers unsubscribed by this run (complaints).
     pub unsubscribed: usize,
+    /// Bounces and complaints about a reader that proved nothing: not acted on.
+    pub unverified: usize,
     /// Bounces and complaints about no reader we know.
     pub unmatched: usize,
     /// Autoreplies, delay warnings, other mail.
@@ -30,7 +56,7 @@ pub struct Summary {
     pub malformed: usize,
     /// Ingested before: nothing changed.
     pub duplicate: usize,
-    /// (where, why) of each malformed or unmatched message.
+    /// (where, why) of each malformed, unverified or unmatched message.
     pub notes: Vec<(String, String)>,
 }
 
@@ -38,7 +64,7 @@ impl Summary {
     /// The lines `paperpost bounces ingest` prints.
     pub fn render(&self) -> String {
         let mut o = format!(
-            "read {}: {} matched ({} hard, {} soft, {} {}), {} unmatched, {} ignored ({} {}), {} malformed, {} already ingested\n",
+            "read {}: {} matched ({} hard, {} soft, {} {}), {} unverified, {} unmatched, {} ignored ({} {}), {} malformed, {} already ingested\n",
             plural(self.read, "message"),
             self.matched,
             self.hard,
@@ -49,6 +75,7 @@ impl Summary {
             } else {
                 "complaints"
             },
+            self.unverified,
             self.unmatched,
             self.ignored,
             self.autoreplies,
@@ -81,11 +108,12 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// Reads every message of `input` and applies it; `progress` sees the summary after each.
+/// A Maildir message that cannot be read is moved aside ([`Input::set_aside`]).
 #[tracing::instrument(name = "Ingesting bounces", skip_all)]
 pub fn ingest(
     store: &Store,
     input: &Input,
-    soft: SoftPolicy,
+    policy: Policy,
     now: DateTime<Utc>,
     mut progress: impl FnMut(&Summary),
 ) -> anyhow::Result<Summary> {
@@ -95,8 +123,22 @@ pub fn ingest(
         if failure.is_some() {
             return;
         }
-        if let Err(e) = ingest_one(store, &raw, soft, now, &mut summary) {
-            failure = Some(e.context(format!("while ingesting {}", raw.origin)));
+        match ingest_one(store, &raw, policy, now, &mut summary) {
+            Ok(Counted::Malformed) => {
+                if let Some(moved) = input.set_aside(&raw)
+                    && let Some((_, note)) = summary.notes.last_mut()
+                {
+                    match moved {
+                        Ok(to) => note.push_str(&format!("; moved to {}", to.display())),
+                        Err(e) => {
+                            tracing::warn!(origin = %raw.origin, "{e}");
+                            note.push_str(&format!("; {e}"));
+                        }
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => failure = Some(e.context(format!("while ingesting {}", raw.origin))),
         }
         progress(&summary);
     })?;
@@ -110,10 +152,10 @@ pub fn ingest(
 pub fn ingest_one(
     store: &Store,
     raw: &RawMessage,
-    soft: SoftPolicy,
+    policy: Policy,
     now: DateTime<Utc>,
     summary: &mut Summary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Counted> {
     summary.read += 1;
     let parsed = match raw
         .bytes
@@ -128,21 +170,22 @@ pub fn ingest_one(
             summary
                 .notes
                 .push((raw.origin.clone(), format!("malformed: {why}")));
-            return Ok(());
+            return Ok(Counted::Malformed);
         }
     };
     let (kind, recipient, status, reason) = match &parsed.report {
         Report::Ignored(why) => {
-            let applied = store.record_bounce_message(&parsed.hash, "ignored", None, soft, now)?;
+            let applied =
+                store.record_bounce_message(&parsed.hash, "ignored", None, policy.soft, now)?;
             if applied.duplicate {
                 summary.duplicate += 1;
-            } else {
-                summary.ignored += 1;
-                if why.starts_with("autoreply") {
-                    summary.autoreplies += 1;
-                }
+                return Ok(Counted::Duplicate);
             }
-            return Ok(());
+            summary.ignored += 1;
+            if why.starts_with("autoreply") {
+                summary.autoreplies += 1;
+            }
+            return Ok(Counted::Ignored);
         }
         Report::Bounce {
             kind,
@@ -161,12 +204,65 @@ pub fn ingest_one(
             reason.clone(),
         ),
     };
-    let target = find_target(store, &parsed, recipient.as_deref())?;
-    let Some(target) = target else {
-        let applied = store.record_bounce_message(&parsed.hash, "unmatched", None, soft, now)?;
-        if applied.duplicate {
-            summary.duplicate += 1;
-        } else {
+    let at = parsed.date.filter(|d| *d <= now).unwrap_or(now);
+    let target = match about(store, &parsed, recipient.as_deref())? {
+        About::Verified(t) => t,
+        About::Unverified { target, why } if policy.trust_unverified => {
+            tracing::warn!(
+                origin = %raw.origin,
+                "acting on an unverified {} for {} ([bounces] trust_unverified): {why}",
+                kind.as_str(),
+                target.email
+            );
+            summary.notes.push((
+                raw.origin.clone(),
+                format!(
+                    "{} for {} acted on without proof ([bounces] trust_unverified): {why}",
+                    kind.as_str(),
+                    target.email
+                ),
+            ));
+            target
+        }
+        About::Unverified { target, why } => {
+            let report = UnverifiedReport {
+                kind: kind.as_str().to_string(),
+                email: target.email.clone(),
+                reason: reason.clone(),
+                why: why.clone(),
+                at,
+            };
+            if store
+                .record_unverified_bounce(&parsed.hash, &report, now)?
+                .duplicate
+            {
+                summary.duplicate += 1;
+                return Ok(Counted::Duplicate);
+            }
+            tracing::warn!(
+                origin = %raw.origin,
+                "unverified {} for {} not acted on: {why}",
+                kind.as_str(),
+                target.email
+            );
+            summary.unverified += 1;
+            summary.notes.push((
+                raw.origin.clone(),
+                format!(
+                    "unverified {} for {} ({reason}): {why}; nothing changed",
+                    kind.as_str(),
+                    target.email
+                ),
+            ));
+            return Ok(Counted::Unverified);
+        }
+        About::Unknown => {
+            let applied =
+                store.record_bounce_message(&parsed.hash, "unmatched", None, policy.soft, now)?;
+            if applied.duplicate {
+                summary.duplicate += 1;
+                return Ok(Counted::Duplicate);
+            }
             summary.unmatched += 1;
             summary.notes.push((
                 raw.origin.clone(),
@@ -176,20 +272,21 @@ pub fn ingest_one(
                     recipient.as_deref().unwrap_or("an unknown recipient")
                 ),
             ));
+            return Ok(Counted::Unmatched);
         }
-        return Ok(());
     };
     let event = BounceEvent {
         kind,
         target,
         status: Some(status),
         reason,
-        at: parsed.date.filter(|d| *d <= now).unwrap_or(now),
+        at,
     };
-    let applied = store.record_bounce_message(&parsed.hash, "matched", Some(&event), soft, now)?;
+    let applied =
+        store.record_bounce_message(&parsed.hash, "matched", Some(&event), policy.soft, now)?;
     if applied.duplicate {
         summary.duplicate += 1;
-        return Ok(());
+        return Ok(Counted::Duplicate);
     }
     summary.matched += 1;
     match kind {
@@ -208,28 +305,53 @@ pub fn ingest_one(
         event.target.email,
         event.reason
     );
-    Ok(())
+    Ok(Counted::Matched)
 }
 
-/// The delivery a report is about: its VERP token (checked against the row), else the
-/// returned message's Message-ID, else a reader with the reported address.
-fn find_target(
-    store: &Store,
-    parsed: &Parsed,
-    recipient: Option<&str>,
-) -> anyhow::Result<Option<BounceTarget>> {
+/// Whom a report is about, and whether it proved it.
+enum About {
+    /// A VERP token whose check verifies, or a quoted Message-ID of a delivery to the
+    /// reported address (or, when the report names no address, of any delivery: the
+    /// Message-ID holds 128 random bits and the VERP check is derived from it).
+    Verified(BounceTarget),
+    /// Names a reader by address but proves nothing; `why` says what was missing.
+    Unverified { target: BounceTarget, why: String },
+    /// About no reader we know.
+    Unknown,
+}
+
+fn about(store: &Store, parsed: &Parsed, recipient: Option<&str>) -> anyhow::Result<About> {
     for (id, check) in &parsed.tokens {
         if let Some(t) = store.bounce_target_by_token(*id, check)? {
-            return Ok(Some(t));
+            return Ok(About::Verified(t));
         }
     }
-    if let Some(mid) = &parsed.original_message_id
-        && let Some(t) = store.bounce_target_by_message_id(mid)?
-    {
-        return Ok(Some(t));
+    let mut another_readers = false;
+    for mid in &parsed.quoted_message_ids {
+        if let Some(t) = store.bounce_target_by_message_id(mid)? {
+            match recipient {
+                Some(r) if !crate::store::same_mailbox(r, &t.email) => another_readers = true,
+                _ => return Ok(About::Verified(t)),
+            }
+        }
     }
-    match recipient {
-        Some(r) if r.contains('@') => Ok(store.bounce_target_by_address(r)?),
-        _ => Ok(None),
-    }
+    let Some(target) = (match recipient {
+        Some(r) if r.contains('@') => store.bounce_target_by_address(r)?,
+        _ => None,
+    }) else {
+        return Ok(About::Unknown);
+    };
+    let why = if another_readers {
+        "the Message-ID it quotes is of a delivery to another address"
+    } else if !parsed.tokens.is_empty() {
+        "its VERP token's check does not verify"
+    } else if !parsed.quoted_message_ids.is_empty() {
+        "no VERP token, and the Message-ID it quotes is not one of ours"
+    } else {
+        "no VERP token and no Message-ID of ours"
+    };
+    Ok(About::Unverified {
+        target,
+        why: why.to_string(),
+    })
 }

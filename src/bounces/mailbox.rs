@@ -10,11 +10,19 @@ use anyhow::Context;
 /// messages are skipped as malformed.
 pub const MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
 
+/// Where a Maildir's messages that cannot be read are moved (a Maildir++ folder of the
+/// same Maildir, which mail clients show as `paperpost-rejected`): out of `new/` and `cur/`,
+/// so later runs do not read them again; kept for a person to look at.
+pub const REJECTED_FOLDER: &str = ".paperpost-rejected";
+
 /// One message as read, or why it could not be.
 pub struct RawMessage {
     /// Where it came from: a file path, `mbox:N`, `stdin`.
     pub origin: String,
     pub bytes: Result<Vec<u8>, String>,
+    /// The file of a Maildir message (the one kind of input whose messages are moved
+    /// aside when they cannot be read; see [`Input::set_aside`]).
+    pub maildir_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,12 +62,37 @@ impl Input {
         })
     }
 
+    /// Moves a Maildir message that cannot be read into the Maildir's
+    /// [`REJECTED_FOLDER`] (its `new/`, so a mail client shows it unread), where no later
+    /// run reads it. Returns where it went; `None` for messages of other inputs, which are
+    /// left where they are (an mbox is not rewritten, a file named on the command line
+    /// not moved).
+    pub fn set_aside(&self, raw: &RawMessage) -> Option<Result<PathBuf, String>> {
+        let (Input::Maildir(dir), Some(file)) = (self, &raw.maildir_file) else {
+            return None;
+        };
+        let folder = dir.join(REJECTED_FOLDER);
+        let moved = (|| {
+            for sub in ["tmp", "new", "cur"] {
+                std::fs::create_dir_all(folder.join(sub))?;
+            }
+            let to = folder
+                .join("new")
+                .join(file.file_name().unwrap_or_default());
+            // Same Maildir, same file system: a rename, atomic.
+            std::fs::rename(file, &to)?;
+            Ok::<_, std::io::Error>(to)
+        })();
+        Some(moved.map_err(|e| format!("cannot move it to {}: {e}", folder.display())))
+    }
+
     /// Calls `each` with every message, in order (Maildir: `new/` then `cur/`, by name).
     pub fn read_each(&self, mut each: impl FnMut(RawMessage)) -> anyhow::Result<()> {
         match self {
             Input::Stdin => each(RawMessage {
                 origin: "stdin".into(),
                 bytes: read_bounded(std::io::stdin().lock()),
+                maildir_file: None,
             }),
             Input::Eml(path) => each(read_file(path)),
             Input::Maildir(dir) => {
@@ -81,7 +114,10 @@ impl Input {
                         .collect();
                     files.sort();
                     for f in files {
-                        each(read_file(&f));
+                        each(RawMessage {
+                            maildir_file: Some(f.clone()),
+                            ..read_file(&f)
+                        });
                     }
                 }
             }
@@ -102,6 +138,7 @@ fn read_file(path: &Path) -> RawMessage {
         bytes: std::fs::File::open(path)
             .map_err(|e| format!("cannot read: {e}"))
             .and_then(read_bounded),
+        maildir_file: None,
     }
 }
 
@@ -136,6 +173,7 @@ fn split_mbox(
         each(RawMessage {
             origin: format!("{name} message {n}"),
             bytes: m,
+            maildir_file: None,
         })
     };
     loop {

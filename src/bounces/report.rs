@@ -20,8 +20,10 @@ pub struct Parsed {
     /// Delivered-To, X-Original-To) or in the returned message's envelope (Return-Path,
     /// X-Postfix-Sender, ARF Original-Mail-From), most reliable first.
     pub tokens: Vec<(i64, String)>,
-    /// The returned message's Message-ID, if the report carries its headers.
-    pub original_message_id: Option<String>,
+    /// Message-IDs the report quotes: the returned message's own (when the report carries
+    /// its headers) and, in a complaint, the ones its `In-Reply-To` and `References` name.
+    /// A report about a reader is believed when one of them is a delivery's to that reader.
+    pub quoted_message_ids: Vec<String>,
     pub report: Report,
 }
 
@@ -57,6 +59,7 @@ pub fn parse(raw: &[u8]) -> Result<Parsed, Malformed> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(Malformed("empty message".into()));
     }
+    super::nesting::check(raw).map_err(|e| Malformed(e.to_string()))?;
     let msg = MessageParser::default()
         .parse(raw)
         .filter(|m| !m.headers().is_empty())
@@ -87,9 +90,11 @@ pub fn parse(raw: &[u8]) -> Result<Parsed, Malformed> {
         .and_then(|ct| ct.attribute("report-type"))
         .map(str::to_ascii_lowercase);
     let returned = returned_headers(&msg);
-    let original_message_id = returned
+    let mut quoted_message_ids: Vec<String> = returned
         .as_ref()
-        .and_then(|r| r.message_id().map(|s| s.to_string()));
+        .and_then(|r| r.message_id().map(|s| s.to_string()))
+        .into_iter()
+        .collect();
     if let Some(r) = &returned {
         tokens.extend(tokens_in(&raw_fields(r, &["Return-Path"])));
     }
@@ -118,6 +123,9 @@ pub fn parse(raw: &[u8]) -> Result<Parsed, Malformed> {
             tokens.extend(tokens_in(&[
                 field(block, "Original-Mail-From").unwrap_or_default()
             ]));
+            if let Some(r) = &returned {
+                quoted_message_ids.extend(replied_to(r));
+            }
             arf_report(block, returned.as_ref())?
         }
         _ => match autoreply(&msg) {
@@ -127,13 +135,30 @@ pub fn parse(raw: &[u8]) -> Result<Parsed, Malformed> {
     };
     let mut seen = std::collections::HashSet::new();
     tokens.retain(|t| seen.insert(t.clone()));
+    let mut seen = std::collections::HashSet::new();
+    quoted_message_ids.retain(|id| !id.trim().is_empty() && seen.insert(id.clone()));
+    quoted_message_ids.truncate(MAX_QUOTED_IDS);
     Ok(Parsed {
         hash,
         date,
         tokens,
-        original_message_id,
+        quoted_message_ids,
         report,
     })
+}
+
+/// Message-IDs looked up per report at most: a `References` field can be long, and a
+/// delivery's own Message-ID comes first.
+const MAX_QUOTED_IDS: usize = 20;
+
+/// The Message-IDs the complained-about message answers (`In-Reply-To`, `References`).
+fn replied_to(msg: &Message<'_>) -> Vec<String> {
+    [msg.in_reply_to(), msg.references()]
+        .into_iter()
+        .filter_map(|v| v.as_text_list())
+        .flatten()
+        .map(|id| id.to_string())
+        .collect()
 }
 
 /// Why a message is an automatic reply (RFC 3834 `Auto-Submitted`, and the headers

@@ -62,7 +62,7 @@ pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
                 eprintln!("{email} is not suppressed; nothing changed");
                 return Ok(1);
             };
-            store.unsuppress(&email)?;
+            store.unsuppress(&email, chrono::Utc::now())?;
             println!("{email} is no longer suppressed (was: {})", was.reason);
             Ok(0)
         }
@@ -138,6 +138,23 @@ fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
                 r.email,
                 r.at.format("%Y-%m-%d %H:%M UTC"),
                 r.reason
+            );
+        }
+    }
+    let unverified = store.unverified_bounces(limit)?;
+    if unverified.total > 0 {
+        println!(
+            "\nbounce reports not believed: {} (unverified: no VERP token or Message-ID of ours; nothing changed)",
+            unverified.total
+        );
+        for r in &unverified.latest {
+            println!(
+                "  {:<9} {} ({}): {}; {}",
+                r.kind,
+                r.email,
+                r.at.format("%Y-%m-%d %H:%M UTC"),
+                r.reason,
+                r.why
             );
         }
     }

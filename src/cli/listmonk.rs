@@ -13,7 +13,9 @@ use serde_json::{Map, Value};
 
 use super::subscribers_edit::{Given, Tally, upsert};
 use crate::domain::NewSubscriber;
-use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
+use crate::domain::{
+    DisplayName, Frequency, StoredName, SubscriberEmail, SubscriberStatus, Topics,
+};
 use crate::store::Store;
 
 /// The CSV layouts `subscribers import` and `export` speak.
@@ -165,7 +167,7 @@ fn row(
     };
     let new = NewSubscriber {
         email,
-        name: Some(name.to_string()).filter(|n| !n.is_empty()),
+        name: DisplayName::parse_optional(name).map_err(|e| e.to_string())?,
         status: status.unwrap_or(SubscriberStatus::Active),
         topics: Topics::parse(topics.as_deref().unwrap_or("")).map_err(|e| e.to_string())?,
         frequency: frequency.as_deref().unwrap_or("").parse::<Frequency>()?,
@@ -194,7 +196,11 @@ pub(super) fn export(store: &Store, w: &mut dyn Write) -> anyhow::Result<()> {
         }
         writer.write_record([
             s.email.to_string(),
-            s.name.unwrap_or_default(),
+            s.name
+                .as_ref()
+                .map(StoredName::raw)
+                .unwrap_or_default()
+                .to_string(),
             Value::Object(attrs).to_string(),
         ])?;
     }

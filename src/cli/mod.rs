@@ -8,11 +8,14 @@ mod feedback;
 mod fetch;
 mod init;
 mod listmonk;
+mod operators;
 mod preview;
+mod seed;
 mod send;
 mod serve;
 mod store;
 pub(crate) mod subscriber_csv;
+mod subscriber_tokens;
 mod subscribers;
 mod subscribers_edit;
 pub(crate) mod topics;
@@ -64,7 +67,8 @@ pub enum Command {
     /// failures), editions and the delivery queue.
     Status(serve::StatusArgs),
     /// Add, edit, show, list, remove, import and export subscribers (CSV: paperpost's or
-    /// listmonk's).
+    /// listmonk's), seed a reader's profile from their library file, and revoke a reader's
+    /// link tokens.
     #[command(subcommand)]
     Subscribers(subscribers::SubscribersCommand),
     /// Record that a reader likes a paper: their digests get a "More like what you liked"
@@ -82,6 +86,11 @@ pub enum Command {
     /// what one has not delivered so it can be planned again; `editions note|pin|unpin|show`
     /// set and show the editor's note and picks of an edition.
     Editions(editions::EditionsArgs),
+    /// The operators who sign in to the web's status page: `operators add|passwd NAME`
+    /// (the password asked without echo, or --password-env VAR, or one line on stdin),
+    /// `operators list`, `operators remove NAME`.
+    #[command(subcommand)]
+    Operators(operators::OperatorsCommand),
     /// Bounce reports and spam complaints: `bounces ingest PATH|-`.
     #[command(subcommand)]
     Bounces(bounces::BouncesCommand),
@@ -128,13 +137,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => send::send(&settings, &store, args, true).await,
         Command::Serve(args) => serve::serve(&settings, store, args).await,
         Command::Status(args) => serve::status(&settings, &store, args),
-        Command::Subscribers(cmd) => subscribers::run(&store, cmd),
+        Command::Subscribers(cmd) => subscribers::run(&settings, &store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
         Command::Like(args) => feedback::run(&store, crate::domain::Feedback::Like, args),
         Command::Dislike(args) => feedback::run(&store, crate::domain::Feedback::Dislike, args),
         Command::Likes(args) => feedback::list(&store, args),
         Command::Editions(args) => editions::run(&store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
+        Command::Operators(cmd) => operators::run(&settings, &store, cmd),
         Command::Store(cmd) => store::run(&store, cmd),
         Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => {
             unreachable!("handled above")
@@ -154,6 +164,9 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
              reject or bulk the mail; put a TLS proxy in front and use its https address",
             settings.newsletter.base_url
         );
+    }
+    if let Some(warning) = crate::web::status_token_warning() {
+        eprintln!("warning: {warning}");
     }
     if settings.store.url_has_password() {
         eprintln!(
@@ -222,6 +235,11 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
         None => println!(
             "  bounces:    envelope sender = From (hint: set [delivery] bounce_address so each bounce names its delivery and `paperpost bounces ingest` can act on it)"
         ),
+    }
+    if settings.bounces.trust_unverified {
+        println!(
+            "  bounces:    WARNING [bounces] trust_unverified = true: reports that prove nothing act on the address they name, and anyone can mail the bounce address"
+        );
     }
     if !args.smtp {
         return Ok(0);

@@ -182,6 +182,12 @@ pub(super) async fn send(
         eprintln!("send stopped early: {why}");
         return Ok(1);
     }
+    if report.workers_failed > 0
+        && let Some(problem) = report.problem()
+    {
+        eprintln!("{problem}");
+        code = code.max(1);
+    }
     if !out.leased_elsewhere.is_empty() {
         return Ok(EXIT_LEASED_ELSEWHERE);
     }
@@ -270,11 +276,11 @@ async fn test_send(rt: &Runtime, store: &Store, args: &SendArgs, to: &str) -> an
     let settings = &rt.settings;
     let to = SubscriberEmail::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let target = match (&args.as_reader, &args.topics) {
-        (Some(email), _) => pipeline::TestTarget::Reader(
+        (Some(email), _) => pipeline::TestTarget::Reader(Box::new(
             store
                 .subscriber_by_email(email)?
                 .ok_or_else(|| anyhow::anyhow!("--as: no subscriber {email}"))?,
-        ),
+        )),
         (None, Some(t)) => pipeline::TestTarget::Topics(Topics::parse(t)?),
         (None, None) => pipeline::TestTarget::Topics(Topics::default()),
     };

@@ -96,6 +96,7 @@ pub(super) async fn serve(
         std::process::exit(130);
     });
     log_next_runs(&rt.schedule, &settings.newsletter.name, &store);
+    log_operator_access(settings, &store);
     let scheduler = schedule::run_until_stopped(rt, store, Arc::new(SystemClock), stop_rx.clone());
     let mut web_stop = stop_rx;
     let web = web::run(listener, state, async move {
@@ -104,6 +105,22 @@ pub(super) async fn serve(
     tokio::try_join!(scheduler, web)?;
     tracing::info!("stopped");
     Ok(0)
+}
+
+/// Says at start-up how the status page can be reached, and warns about what no longer
+/// works (`$PAPERPOST_STATUS_TOKEN`).
+fn log_operator_access(settings: &Settings, store: &Store) {
+    if let Some(warning) = web::status_token_warning() {
+        tracing::warn!("{warning}");
+    }
+    let idle = chrono::Duration::minutes(settings.web.operator_idle_minutes.into());
+    match store.operators(Utc::now(), idle) {
+        Ok(ops) if ops.is_empty() && !settings.web.status_loopback => tracing::warn!(
+            "no operator can sign in to /status: `paperpost operators add NAME` adds one"
+        ),
+        Ok(ops) => tracing::info!(operators = ops.len(), "operators sign in at /login"),
+        Err(e) => tracing::warn!(error = %e, "cannot list the operators"),
+    }
 }
 
 fn log_next_runs(schedule: &schedule::Schedule, newsletter: &str, store: &Store) {

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use crate::domain::NewSubscriber;
-use crate::domain::{Subscriber, SubscriberEmail};
+use crate::domain::{DisplayName, StoredName, Subscriber, SubscriberEmail};
 
 /// The columns, in the order export writes them.
 pub(super) const COLUMNS: [&str; 7] = [
@@ -150,13 +150,9 @@ fn to_new_subscriber(names: &[String], record: &csv::ByteRecord) -> Result<NewSu
         cells.insert(name.as_str(), unescape(text).to_string());
     }
     let cell = |name: &str| cells.get(name).map_or("", String::as_str);
-    let name = cell("name");
-    if name.chars().any(char::is_control) {
-        return Err("the name contains control characters".into());
-    }
     Ok(NewSubscriber {
         email: SubscriberEmail::parse(cell("email"))?,
-        name: Some(name.to_string()).filter(|n| !n.is_empty()),
+        name: DisplayName::parse_optional(cell("name")).map_err(|e| e.to_string())?,
         status: cell("status").parse()?,
         topics: {
             let t = crate::domain::Topics::parse(cell("topics")).map_err(|e| e.to_string())?;
@@ -186,7 +182,11 @@ pub(super) fn write(subscribers: &[Subscriber], w: &mut dyn Write) -> anyhow::Re
         let hour = s.send_hour.map(|h| h.to_string()).unwrap_or_default();
         let cells = [
             s.email.to_string(),
-            s.name.clone().unwrap_or_default(),
+            s.name
+                .as_ref()
+                .map(StoredName::raw)
+                .unwrap_or_default()
+                .to_string(),
             s.topics.to_string(),
             s.status.to_string(),
             s.frequency.to_string(),

@@ -6,9 +6,11 @@ use clap::Subcommand;
 
 use super::listmonk::CsvFormat;
 use super::subscriber_csv;
+use super::subscriber_tokens::TokenChoice;
 use super::subscribers_edit::{EditArgs, Given, ShowArgs, Tally, upsert};
+use crate::config::Settings;
 use crate::domain::NewSubscriber;
-use crate::domain::{Frequency, SubscriberEmail, SubscriberStatus, Topics};
+use crate::domain::{DisplayName, Frequency, SubscriberEmail, SubscriberStatus, Topics};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Subcommand)]
@@ -20,6 +22,8 @@ pub enum SubscribersCommand {
         /// none = the trending digest.
         #[arg(long, default_value = "")]
         topics: String,
+        /// Their name, shown beside the address in the `To:` header: at most 100
+        /// characters, no control characters, line breaks or bidirectional overrides.
         #[arg(long)]
         name: Option<String>,
         /// weekly or daily.
@@ -71,12 +75,41 @@ pub enum SubscribersCommand {
     /// Change a reader's topics, frequency, time zone, hour or name; only the given fields
     /// change, validated as `add` validates them.
     Edit(EditArgs),
-    /// Everything known about one reader: topics, status, dates, their last digest, and
-    /// whether their address is suppressed and why.
+    /// Everything known about one reader: topics, status, dates, their last digest,
+    /// whether their address is suppressed and why, their likes, what seeded their profile
+    /// (files, counts, the first titles), and their link tokens (per purpose: generation
+    /// and last revocation; the links themselves only with --links).
     Show(ShowArgs),
+    /// Seed a reader's profile from their library file: BibTeX/BibLaTeX, RIS, CSL-JSON or
+    /// CSV (Zotero, JabRef, Google Scholar, Mendeley, EndNote exports); `--clear` forgets it.
+    ///
+    /// Each entry becomes a profile document keyed by its arXiv id (from `eprint` with
+    /// `archivePrefix`, `arXiv:` in a note or journal, an arxiv.org link, an arXiv DOI),
+    /// else its DOI, else its title. Entries naming a stored paper count as that paper
+    /// liked; the others are kept with the file's title and abstract. A second file adds to
+    /// the first (the newest file's version of a paper wins); `--replace` starts over; the
+    /// same file twice changes nothing. A reader keeps at most 2,000 seeds.
+    ///
+    /// An entry with no arXiv id, DOI or title is bad: every bad entry is reported by line
+    /// and nothing is imported (exit 1), unless `--skip-bad` imports the good ones.
+    Seed(super::seed::SeedArgs),
+    /// Revoke a reader's link tokens: every earlier link of that purpose stops working, and
+    /// their next digest carries new ones. Unsubscribing revokes all of them.
+    Revoke {
+        /// The reader's address (any letter case).
+        email: String,
+        /// Which links: `copy` (web copies), `feed` (the Atom feed), `manage` (preferences,
+        /// 👍/👎, unsubscribe) or `all`.
+        #[arg(long = "token", value_enum)]
+        token: TokenChoice,
+    },
 }
 
-pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32> {
+pub(super) fn run(
+    settings: &Settings,
+    store: &Store,
+    cmd: SubscribersCommand,
+) -> anyhow::Result<i32> {
     match cmd {
         SubscribersCommand::Add {
             email,
@@ -88,7 +121,12 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
         } => {
             let new = NewSubscriber {
                 email: SubscriberEmail::parse(&email).map_err(anyhow::Error::msg)?,
-                name,
+                name: name
+                    .as_deref()
+                    .map(DisplayName::parse_optional)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--name: {e}"))?
+                    .flatten(),
                 status: SubscriberStatus::Active,
                 topics: Topics::parse(&topics)?,
                 frequency: frequency.parse::<Frequency>().map_err(anyhow::Error::msg)?,
@@ -168,7 +206,11 @@ pub(super) fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<i32>
             format,
         } => import(store, &file, update, format),
         SubscribersCommand::Edit(args) => super::subscribers_edit::edit(store, args),
-        SubscribersCommand::Show(args) => super::subscribers_edit::show(store, args),
+        SubscribersCommand::Show(args) => super::subscribers_edit::show(settings, store, args),
+        SubscribersCommand::Seed(args) => super::seed::run(store, args),
+        SubscribersCommand::Revoke { email, token } => {
+            super::subscriber_tokens::revoke(store, &email, token)
+        }
         SubscribersCommand::Export { out, format } => {
             let mut w: Box<dyn Write> = match &out {
                 Some(p) => Box::new(std::fs::File::create(p)?),

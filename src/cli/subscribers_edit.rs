@@ -1,11 +1,12 @@
 //! Reader administration: `subscribers edit` (only the given fields change),
-//! `subscribers show` (everything known about one reader), and the upsert behind
-//! `subscribers import --update`.
+//! `subscribers show` (everything known about one reader, its tokens from
+//! `subscriber_tokens.rs`), and the upsert behind `subscribers import --update`.
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use crate::domain::{Frequency, Subscriber, Topics};
-use crate::domain::{NewSubscriber, SubscriberUpdate};
+use crate::config::Settings;
+use crate::domain::{DisplayName, Frequency, Subscriber, Topics};
+use crate::domain::{NewSubscriber, StoredName, SubscriberUpdate};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Args)]
@@ -24,7 +25,8 @@ pub struct EditArgs {
     /// The local hour (0-23) of their digest; `default` = the schedule's time.
     #[arg(long, value_name = "0-23|default")]
     hour: Option<String>,
-    /// Their name; "" removes it.
+    /// Their name; "" removes it. At most 100 characters, no control characters, line
+    /// breaks or bidirectional overrides.
     #[arg(long)]
     name: Option<String>,
 }
@@ -33,6 +35,10 @@ pub struct EditArgs {
 pub struct ShowArgs {
     /// The reader's address (any letter case).
     email: String,
+    /// Also print the reader's current links (web copy, feed, preferences, unsubscribe),
+    /// for support: each opens the reader's pages, so keep them private.
+    #[arg(long)]
+    links: bool,
 }
 
 pub(super) fn edit(store: &Store, args: EditArgs) -> anyhow::Result<i32> {
@@ -44,7 +50,10 @@ pub(super) fn edit(store: &Store, args: EditArgs) -> anyhow::Result<i32> {
     let update = SubscriberUpdate {
         name: args
             .name
-            .map(|n| Some(n.trim().to_string()).filter(|n| !n.is_empty())),
+            .as_deref()
+            .map(DisplayName::parse_optional)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--name: {e}"))?,
         status: None,
         topics: args.topics.as_deref().map(Topics::parse).transpose()?,
         frequency: args
@@ -126,7 +135,7 @@ fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
+pub(super) fn show(settings: &Settings, store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
     let Some(s) = store.subscriber_by_email(&args.email)? else {
         eprintln!("no subscriber {}", args.email);
         return Ok(1);
@@ -135,6 +144,13 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
     match &s.name {
         Some(n) => println!("{} ({n})", s.email),
         None => println!("{}", s.email),
+    }
+    if let Some(Err(e)) = s.name.as_ref().map(StoredName::display_name) {
+        println!(
+            "  name:         unusable, no digest can be addressed with it: {e} \
+             (`paperpost subscribers edit {} --name …` replaces it)",
+            s.email
+        );
     }
     println!("  status:       {}", s.status);
     if s.topics.is_trending() {
@@ -176,6 +192,18 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
             s.email
         ),
     }
+    for lift in store.suppression_lifts(s.email.as_ref())?.iter().take(3) {
+        let how = match lift.lifted_by {
+            crate::domain::LiftedBy::Reconfirmed => "on re-confirmation",
+            crate::domain::LiftedBy::Operator => "by the operator (deliveries unsuppress)",
+        };
+        println!(
+            "  suppression ({}, since {}) lifted {how} at {}",
+            lift.reason,
+            at(lift.suppressed_at),
+            at(lift.lifted_at)
+        );
+    }
     let feedback = store.feedback_of(s.id)?;
     for (verdict, label) in [
         (crate::domain::Feedback::Like, "likes:   "),
@@ -192,7 +220,44 @@ pub(super) fn show(store: &Store, args: ShowArgs) -> anyhow::Result<i32> {
             println!("  {label}     {}", ids.join(", "));
         }
     }
+    print_seeds(store, s.id)?;
+    super::subscriber_tokens::print_tokens(&s);
+    if args.links {
+        super::subscriber_tokens::print_links(settings, store, &s)?;
+    }
     Ok(0)
+}
+
+/// What seeded the reader's profile (`subscribers seed`): per file, then the first titles.
+fn print_seeds(store: &Store, subscriber_id: i64) -> anyhow::Result<()> {
+    const TITLES: usize = 5;
+    let seeds = store.seed_summary(subscriber_id, TITLES)?;
+    if seeds.files.is_empty() {
+        println!("  seeds:        none (`paperpost subscribers seed EMAIL FILE` adds a library)");
+        return Ok(());
+    }
+    println!(
+        "  seeds:        {}, {} of them stored papers (they count as liked)",
+        crate::domain::count(seeds.total, "paper", "papers"),
+        seeds.matched
+    );
+    for f in &seeds.files {
+        println!(
+            "    from {} ({}, {}): {}, {} matched",
+            f.file_name,
+            f.format,
+            at(f.imported_at),
+            crate::domain::count(f.seeds, "paper", "papers"),
+            f.matched
+        );
+    }
+    for t in &seeds.first_titles {
+        println!("    - {}", crate::domain::shorten(t, 100));
+    }
+    if seeds.total > seeds.first_titles.len() {
+        println!("    … and {} more", seeds.total - seeds.first_titles.len());
+    }
+    Ok(())
 }
 
 /// Which columns an imported row gave: on `--update` only those change.
@@ -240,7 +305,7 @@ pub(super) fn upsert(
         .ok_or_else(|| format!("{} was removed meanwhile", new.email))?;
     let change = |given: bool, same: bool| given && !same;
     let u = SubscriberUpdate {
-        name: change(given.name, old.name == new.name).then(|| new.name.clone()),
+        name: change(given.name, same_name(&old.name, &new.name)).then(|| new.name.clone()),
         status: change(given.status, old.status == new.status).then_some(new.status),
         topics: change(given.topics, old.topics == new.topics).then(|| new.topics.clone()),
         frequency: change(given.frequency, old.frequency == new.frequency).then_some(new.frequency),
@@ -260,6 +325,16 @@ pub(super) fn upsert(
         .update_subscriber(old.id, &u, now)
         .map_err(|e| format!("{e:#}"))?;
     Ok(Upserted::Updated)
+}
+
+/// Whether the stored name is the one a row gives (a stored name today's rules refuse is
+/// never the same: the row replaces it).
+fn same_name(old: &Option<StoredName>, new: &Option<DisplayName>) -> bool {
+    match (old, new) {
+        (None, None) => true,
+        (Some(o), Some(n)) => o == n,
+        _ => false,
+    }
 }
 
 /// Counts of an import, printed at its end.

@@ -154,21 +154,27 @@ impl Settings {
         };
         let key = load_dkim_key(&self.resolve(&d.key_file), d.algorithm)
             .map_err(|m| anyhow::anyhow!("delivery.dkim.key_file: {m}"))?;
-        let headers = DKIM_HEADERS
-            .iter()
-            .map(|h| HeaderName::new_from_ascii_str(h))
-            .collect();
-        Ok(Some(DkimConfig::new(
-            d.selector.clone(),
-            d.domain.clone(),
-            key,
-            headers,
-            DkimCanonicalization {
-                header: DkimCanonicalizationType::Relaxed,
-                body: DkimCanonicalizationType::Relaxed,
-            },
-        )))
+        Ok(Some(dkim_signing(&d.selector, &d.domain, key)))
     }
+}
+
+/// How paperpost signs with `key` as `selector` of `domain`: the [`DKIM_HEADERS`], relaxed
+/// canonicalization of headers and body.
+pub(crate) fn dkim_signing(selector: &str, domain: &str, key: DkimSigningKey) -> DkimConfig {
+    let headers = DKIM_HEADERS
+        .iter()
+        .map(|h| HeaderName::new_from_ascii_str(h))
+        .collect();
+    DkimConfig::new(
+        selector.to_string(),
+        domain.to_string(),
+        key,
+        headers,
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
+    )
 }
 
 /// Headers every DKIM signature covers (`h=`), in this order: the ones a reader sees, the

@@ -11,6 +11,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use build::dkim_signing;
 pub use build::{FetchJob, MissingSecret, PlanSettings};
 pub use runtime::Runtime;
 pub use sections::*;
@@ -161,6 +162,20 @@ from = "paperpost <digest@example.org>"
                 ),
                 "config.toml:8: `delivery.relays.username`",
             ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\n\
+                     categories = [\"cs.AI\"]\nallow_redirect_hosts = [\"x.org/feed\"]\n"
+                ),
+                "line 10",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[sources]]\nname = \"list\"\nkind = \"file\"\npath = \"p.json\"\n\
+                     allow_redirect_hosts = [\"x.org\"]\n"
+                ),
+                "config.toml:10: `sources.allow_redirect_hosts`: applies to HTTP sources only",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(&text).expect_err(&text).to_string();
@@ -208,6 +223,10 @@ from = "paperpost <digest@example.org>"
             (
                 format!("{MINIMAL}\n[web]\nmax_body_bytes = 0\n"),
                 "config.toml:7: `web.max_body_bytes`",
+            ),
+            (
+                format!("{MINIMAL}\n[web]\nmax_upload_bytes = 17000000\n"),
+                "config.toml:7: `web.max_upload_bytes`: must be between 1024 and 16777216",
             ),
             (
                 format!("{MINIMAL}\n[web]\nconfirm_ttl_hours = 4294967295\n"),
@@ -265,6 +284,14 @@ from = "paperpost <digest@example.org>"
                 "max_connections = 10\nmax_connections_per_ip = 11",
                 "config.toml:8: `web.max_connections_per_ip`",
             ),
+            (
+                "max_connections = 100\nmax_connections_per_network = 101",
+                "config.toml:8: `web.max_connections_per_network`: must be between",
+            ),
+            (
+                "max_connections_per_ip = 64\nmax_connections_per_network = 32",
+                "config.toml:8: `web.max_connections_per_network`: must be between max_connections_per_ip (64)",
+            ),
         ];
         for (keys, expected) in cases {
             let text = format!("{MINIMAL}\n[web]\n{keys}\n");
@@ -277,7 +304,73 @@ from = "paperpost <digest@example.org>"
         .unwrap()
         .web;
         assert_eq!((web.max_connections_per_ip, web.status_loopback), (0, true));
-        assert_eq!(parse(MINIMAL).unwrap().web.header_timeout_secs, 10);
+        assert_eq!(
+            web.per_network_cap(),
+            0,
+            "no per-IP cap: no per-network one either"
+        );
+        let defaults = parse(MINIMAL).unwrap().web;
+        assert_eq!(defaults.header_timeout_secs, 10);
+        assert_eq!(defaults.per_network_cap(), 128, "twice the per-IP cap");
+        let off = parse(&format!(
+            "{MINIMAL}\n[web]\nmax_connections_per_network = 0\n"
+        ));
+        assert_eq!(off.unwrap().web.per_network_cap(), 0);
+    }
+
+    #[test]
+    fn sign_in_keys_are_range_checked_and_the_status_token_says_what_replaced_it() {
+        let cases = [
+            (
+                "status_token = \"a-token-of-sixteen-chars\"",
+                "config.toml:7: `web.status_token`: is no longer read: /status needs an operator's sign-in",
+            ),
+            (
+                "trust_forwarded_for = true\nstatus_loopback = true",
+                "config.toml:8: `web.status_loopback`: cannot be true with trust_forwarded_for",
+            ),
+            (
+                "operator_idle_minutes = 0",
+                "config.toml:7: `web.operator_idle_minutes`: must be between 1 and 1440",
+            ),
+            (
+                "operator_session_hours = 1\noperator_idle_minutes = 61",
+                "config.toml:8: `web.operator_idle_minutes`: must be at most operator_session_hours × 60 (60)",
+            ),
+            (
+                "operator_session_hours = 721",
+                "config.toml:7: `web.operator_session_hours`",
+            ),
+            (
+                "max_login_failures_per_ip = 0",
+                "config.toml:7: `web.max_login_failures_per_ip`",
+            ),
+            (
+                "max_login_failures_per_account = 0",
+                "config.toml:7: `web.max_login_failures_per_account`",
+            ),
+            (
+                "login_window_minutes = 100000",
+                "config.toml:7: `web.login_window_minutes`",
+            ),
+        ];
+        for (keys, expected) in cases {
+            let text = format!("{MINIMAL}\n[web]\n{keys}\n");
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+        let web = parse(MINIMAL).unwrap().web;
+        assert_eq!(
+            (
+                web.operator_idle_minutes,
+                web.operator_session_hours,
+                web.max_login_failures_per_ip,
+                web.max_login_failures_per_account,
+                web.login_window_minutes,
+                web.status_loopback,
+            ),
+            (30, 12, 20, 10, 15, false)
+        );
     }
 
     #[test]

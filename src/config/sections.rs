@@ -277,6 +277,12 @@ pub struct BounceSettings {
     pub soft_limit: u32,
     #[serde(default = "default_soft_window_days")]
     pub soft_window_days: u32,
+    /// Act on reports that prove nothing (no VERP token whose check verifies, no Message-ID
+    /// of a delivery to the reported address): the reported address alone then suppresses
+    /// or unsubscribes. Off: anyone can mail the public bounce address. Only for a relay
+    /// that strips VERP and the returned message.
+    #[serde(default)]
+    pub trust_unverified: bool,
 }
 
 impl Default for BounceSettings {
@@ -284,6 +290,7 @@ impl Default for BounceSettings {
         BounceSettings {
             soft_limit: default_soft_limit(),
             soft_window_days: default_soft_window_days(),
+            trust_unverified: false,
         }
     }
 }

@@ -57,6 +57,9 @@ impl Settings {
             if let Err(m) = src.validate() {
                 return Err(invalid("sources", Some(i), "name", m));
             }
+            if let Err(m) = src.check_redirect_hosts() {
+                return Err(invalid("sources", Some(i), "allow_redirect_hosts", m));
+            }
             if !names.insert(src.name.as_str()) {
                 return Err(invalid(
                     "sources",
@@ -343,6 +346,14 @@ impl Settings {
             w.max_body_bytes as u64,
             1024,
             16 * 1024 * 1024,
+        )?;
+        range(
+            "web",
+            None,
+            "max_upload_bytes",
+            w.max_upload_bytes as u64,
+            1024,
+            crate::library::MAX_LIBRARY_BYTES as u64,
         )?;
         let d = &self.delivery;
         range(

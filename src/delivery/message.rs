@@ -48,12 +48,57 @@ const LIST_UNSUBSCRIBE_POST: HeaderName = HeaderName::new_from_ascii_str("List-U
 const LIST_ID: HeaderName = HeaderName::new_from_ascii_str("List-Id");
 const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
 
+/// Why a message cannot be built. Building is deterministic, so either error holds for
+/// every later attempt at the same message: a delivery that meets one fails for good,
+/// naming the header (the reader's other mail and everybody else's are not affected).
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// A header value that cannot be written as it is (a display name with a line break,
+    /// a Message-ID or URL with spaces or control characters, a line too long to send).
+    #[error("the {field} header cannot be written: {reason}")]
+    Header { field: &'static str, reason: String },
+    #[error("the message cannot be built: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+impl MessageError {
+    pub fn header(field: &'static str, reason: impl Into<String>) -> MessageError {
+        MessageError::Header {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Builds the `multipart/alternative` message (text first, then HTML, as RFC 2046 orders
 /// them from plainest to richest).
+///
+/// Every value is checked before lettre sees it: lettre panics on a display name it cannot
+/// write (a CR or LF in it: "a Display implementation returned an error unexpectedly"),
+/// and would RFC 2047-encode a raw header value instead of refusing it. A value that cannot
+/// go into its header is a [`MessageError::Header`] naming it.
 pub fn build_message(
     settings: &MessageSettings,
     out: Outgoing<'_>,
-) -> Result<Message, lettre::error::Error> {
+) -> Result<Message, MessageError> {
+    check_mailbox("From", &settings.from)?;
+    if let Some(r) = &settings.reply_to {
+        check_mailbox("Reply-To", r)?;
+    }
+    check_mailbox("To", &out.to)?;
+    check_token("Message-ID", out.message_id)?;
+    if !(out.message_id.starts_with('<') && out.message_id.ends_with('>')) {
+        return Err(MessageError::header(
+            "Message-ID",
+            format!(
+                "`{}` is not in angle brackets",
+                out.message_id.escape_debug()
+            ),
+        ));
+    }
+    if let Some(url) = out.unsubscribe_url {
+        check_token("List-Unsubscribe", url)?;
+    }
     let mut builder = Message::builder()
         .from(settings.from.clone())
         .to(out.to)
@@ -87,7 +132,7 @@ pub fn build_message(
     body.extend_from_slice(b"--\r\n");
     let content_type =
         ContentType::parse(&format!("multipart/alternative; boundary=\"{boundary}\""))
-            .expect("a valid multipart content type");
+            .map_err(|e| MessageError::header("Content-Type", e.to_string()))?;
     let mut message =
         builder
             .header(MIME_VERSION_1_0)
@@ -118,6 +163,73 @@ pub fn build_message(
         ));
     }
     Ok(message)
+}
+
+/// The longest header value checked here, in bytes: a header line may hold 998 (RFC 5322
+/// 2.1.1), and a value without spaces cannot be folded, so it must fit on the line with
+/// its name.
+const MAX_UNFOLDED: usize = 900;
+
+/// A mailbox whose display name lettre can write: no control characters (a CR or LF would
+/// make lettre panic; others would end up quoted in the header) and not longer than a
+/// header line.
+fn check_mailbox(field: &'static str, mailbox: &Mailbox) -> Result<(), MessageError> {
+    use std::fmt::Write;
+    let Some(name) = &mailbox.name else {
+        return Ok(());
+    };
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(MessageError::header(
+            field,
+            format!(
+                "the display name `{}` contains the control character U+{:04X}",
+                name.escape_debug(),
+                u32::from(c)
+            ),
+        ));
+    }
+    if name.len() > MAX_UNFOLDED {
+        return Err(MessageError::header(
+            field,
+            format!("the display name is {} bytes long", name.len()),
+        ));
+    }
+    // Whatever else lettre's writer refuses, refused here rather than in its panic.
+    let mut shown = String::new();
+    write!(shown, "{mailbox}").map_err(|_| {
+        MessageError::header(
+            field,
+            format!(
+                "the display name `{}` cannot be written",
+                name.escape_debug()
+            ),
+        )
+    })
+}
+
+/// A value written as one word (a Message-ID, a URL): printable ASCII without spaces, short
+/// enough for one header line.
+fn check_token(field: &'static str, value: &str) -> Result<(), MessageError> {
+    if value.is_empty() {
+        return Err(MessageError::header(field, "it is empty"));
+    }
+    if let Some(c) = value.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(MessageError::header(
+            field,
+            format!(
+                "`{}` contains U+{:04X}; only printable ASCII without spaces fits",
+                value.escape_debug(),
+                u32::from(c)
+            ),
+        ));
+    }
+    if value.len() > MAX_UNFOLDED {
+        return Err(MessageError::header(
+            field,
+            format!("the value is {} bytes long", value.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// A MIME boundary: 32 random alphanumerics (never found in quoted-printable output by

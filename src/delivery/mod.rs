@@ -13,7 +13,9 @@ pub mod outcome;
 pub mod smtp;
 pub mod verp;
 
-pub use engine::{Composed, EngineReport, EngineSettings, Progress, Transport, deliver, send_one};
-pub use message::{MessageSettings, Outgoing, build_message, new_message_id};
+pub use engine::{
+    ComposeError, Composed, EngineReport, EngineSettings, Progress, Transport, deliver, send_one,
+};
+pub use message::{MessageError, MessageSettings, Outgoing, build_message, new_message_id};
 pub use outcome::{SendError, Step, Verdict};
 pub use smtp::{Relay, Session, TlsMode};

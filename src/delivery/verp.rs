@@ -64,6 +64,9 @@ mod tests {
         assert_eq!(id, 42);
         assert!(token_matches(&check, mid));
         assert!(!token_matches(&check, "<e1.s2.other@example.org>"));
+        // The forgery: the right delivery id with a made-up check.
+        let (_, forged) = parse_token("bounces+42-0000000000@example.org").unwrap();
+        assert!(!token_matches(&forged, mid));
     }
 
     #[test]

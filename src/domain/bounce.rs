@@ -62,6 +62,16 @@ pub struct BounceApplied {
     pub unsubscribed: bool,
 }
 
+impl BounceApplied {
+    /// A message ingested before: nothing changed.
+    pub fn duplicate() -> BounceApplied {
+        BounceApplied {
+            duplicate: true,
+            ..Default::default()
+        }
+    }
+}
+
 /// Bounce and complaint counts of one edition, with the digests it sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EditionBounces {
@@ -91,4 +101,28 @@ pub struct BounceRecord {
     pub period_key: Option<String>,
     pub reason: String,
     pub at: DateTime<Utc>,
+}
+
+/// A report about a reader that proved nothing: no VERP token whose check verifies, no
+/// Message-ID of a delivery to that address. Recorded to be counted and shown, never acted on
+/// (unless `[bounces] trust_unverified`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedReport {
+    /// `hard`, `soft` or `complaint`: what the report claims.
+    pub kind: String,
+    /// The address the report names.
+    pub email: String,
+    /// What the report says (status and diagnostic, or the Feedback-Type).
+    pub reason: String,
+    /// Why it was not believed.
+    pub why: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The reports not believed: how many in all, and the latest ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnverifiedReports {
+    pub total: i64,
+    /// Newest first.
+    pub latest: Vec<UnverifiedReport>,
 }

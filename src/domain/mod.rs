@@ -3,9 +3,11 @@ mod attempts;
 mod bounce;
 mod categories;
 mod delivery;
+mod display_name;
 mod edition;
 mod reader_records;
 mod runs;
+mod seeds;
 mod stored_paper;
 pub(crate) use categories::canonical_category;
 mod feedback;
@@ -13,16 +15,19 @@ mod merge;
 mod paper;
 mod subscriber;
 mod text;
+mod tokens;
 mod topics;
 
 pub use attempts::{AttemptLimits, AttemptVerdict};
 pub use bounce::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+    UnverifiedReport, UnverifiedReports,
 };
 pub use delivery::{
     Claimed, DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState, Finish, NewDelivery,
     SentDigest,
 };
+pub use display_name::{DisplayName, MAX_NAME_CHARS, NameError, StoredName};
 pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
 pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};
 #[cfg(test)]
@@ -30,13 +35,18 @@ pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};
 pub use paper::{Paper, PaperId, SourceKind};
 pub use reader_records::{
-    Confirmation, LastDigest, NewSubscriber, SubscriberDates, SubscriberPage, SubscriberUpdate,
-    Suppression, UnreadableSubscriber,
+    Confirmation, LastDigest, LiftedBy, NewSubscriber, SubscriberDates, SubscriberPage,
+    SubscriberUpdate, Suppression, SuppressionLift, UnreadableSubscriber,
 };
 pub use runs::{RunRecord, SendRunEnd, SourceRunRecord};
+pub use seeds::{
+    Doi, MAX_SEEDS_PER_READER, NewSeed, ProfileDocument, ProfileSource, SeedFile, SeedImport,
+    SeedKey, SeedMode, SeedSource, SeedSummary, SeedTally, normalise_title,
+};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};
+pub use tokens::{ReaderTokens, TokenGeneration, TokenPurpose};
 pub(crate) use topics::is_acronym_word;
 pub use topics::{Term, Topics, TopicsError};
 mod digest;
@@ -45,4 +55,9 @@ mod editorial;
 pub use editorial::{
     EditorsPick, EditorsSection, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, parse_edition, parse_note,
     parse_pin_id,
+};
+mod operator;
+pub use operator::{
+    LoginLimits, LoginVerdict, NewSession, OPERATOR_NAME_MAX, Operator, OperatorName,
+    OperatorPassword, OperatorSession, PASSWORD_MIN_CHARS, SessionKind,
 };

@@ -2,13 +2,15 @@
 //! longer reads, their dates, last digest, suppression and confirmation.
 use chrono::{DateTime, Utc};
 
-use super::{DeliveryState, Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+use super::{
+    DeliveryState, DisplayName, Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics,
+};
 
 /// What is needed to add a subscriber.
 #[derive(Debug, Clone)]
 pub struct NewSubscriber {
     pub email: SubscriberEmail,
-    pub name: Option<String>,
+    pub name: Option<DisplayName>,
     pub status: SubscriberStatus,
     pub topics: Topics,
     pub frequency: Frequency,
@@ -33,7 +35,7 @@ impl NewSubscriber {
 /// A change to a subscriber's preferences; `None` fields stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct SubscriberUpdate {
-    pub name: Option<Option<String>>,
+    pub name: Option<Option<DisplayName>>,
     pub status: Option<SubscriberStatus>,
     pub topics: Option<Topics>,
     pub frequency: Option<Frequency>,
@@ -90,6 +92,42 @@ pub struct LastDigest {
 pub struct Suppression {
     pub reason: String,
     pub since: DateTime<Utc>,
+}
+
+/// A suppression that was lifted: why the address had been suppressed, and how it came off
+/// the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressionLift {
+    pub reason: String,
+    pub suppressed_at: DateTime<Utc>,
+    pub lifted_at: DateTime<Utc>,
+    pub lifted_by: LiftedBy,
+}
+
+/// How a suppression came off the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiftedBy {
+    /// The reader confirmed a new sign-up: the mailbox takes mail again.
+    Reconfirmed,
+    /// `paperpost deliveries unsuppress`.
+    Operator,
+}
+
+impl LiftedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiftedBy::Reconfirmed => "reconfirmed",
+            LiftedBy::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LiftedBy> {
+        match s {
+            "reconfirmed" => Some(LiftedBy::Reconfirmed),
+            "operator" => Some(LiftedBy::Operator),
+            _ => None,
+        }
+    }
 }
 
 /// What following a confirmation link did.

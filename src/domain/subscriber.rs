@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use lettre::Address;
 
-use super::Topics;
+use super::{ReaderTokens, StoredName, Topics};
 
 /// A subscriber's address, validated to what an SMTP relay can deliver. The only way to get
 /// one is [`SubscriberEmail::parse`], so every stored address can be mailed:
@@ -202,7 +202,9 @@ impl fmt::Display for Frequency {
 pub struct Subscriber {
     pub id: i64,
     pub email: SubscriberEmail,
-    pub name: Option<String>,
+    /// Their display name as stored; one that today's rules refuse is kept and shown, and
+    /// their deliveries fail naming it (see [`StoredName`]).
+    pub name: Option<StoredName>,
     pub status: SubscriberStatus,
     pub topics: Topics,
     pub frequency: Frequency,
@@ -211,16 +213,8 @@ pub struct Subscriber {
     /// Local hour (0–23) the subscriber wants the digest; `None` = the newsletter's schedule.
     pub send_hour: Option<u8>,
     pub created_at: DateTime<Utc>,
-    /// Secret half of the subscriber's capability token (unsubscribe, preferences).
-    pub token_secret: String,
-}
-
-impl Subscriber {
-    /// The token that goes into unsubscribe and preference links: `{id}.{secret}`, where the
-    /// secret is 128 random bits. The store compares the secret in constant time.
-    pub fn public_token(&self) -> String {
-        format!("{}.{}", self.id, self.token_secret)
-    }
+    /// What the reader's link tokens are made from (see `security::reader_tokens`).
+    pub tokens: ReaderTokens,
 }
 
 #[cfg(test)]

@@ -7,10 +7,13 @@ mod fetch;
 mod plan;
 mod preview;
 mod run;
+mod seed;
 mod send;
 mod test_send;
 
-pub use compose::{Composer, DigestRenderer, StoredDigest, links_for, render_sent};
+pub use compose::{
+    Composer, DigestRenderer, MessageComposer, StoredDigest, links_for, recipient, render_sent,
+};
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, plan_edition};
 pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};
@@ -19,5 +22,6 @@ pub use run::{
     Due, EDITION_LEASE, EditionRun, FETCH_LEASE, FetchWhen, LAST_FETCH, LAST_TICK, RunEvent,
     RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,
 };
+pub use seed::{SeedError, SeedOutcome, SeedReport, SeedRequest, base_name, seed_profile};
 pub use send::send_with;
 pub use test_send::{TestMessage, TestSent, TestTarget, compose_test, send_test, test_digest};

@@ -584,6 +584,8 @@ fn send_record(out: &RunOutcome) -> RunRecord {
     }
     if let Some(why) = &d.aborted {
         notes.push(format!("delivery stopped early: {why}"));
+    } else if let Some(problem) = d.problem() {
+        notes.push(problem);
     }
     if out.stopped {
         notes.push(format!("stopped by shutdown; {} left queued", d.released));

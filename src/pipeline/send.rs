@@ -27,12 +27,15 @@ pub async fn send_with(
     progress: Arc<Progress>,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<EngineReport> {
+    // The key of readers' link tokens: the one `serve` checks them with.
+    let key = crate::security::Secret::load_async(store).await?;
     let composer = Arc::new(Composer::new(
         &settings.newsletter,
         &settings.render,
         &settings.delivery,
         store.clone(),
         dkim,
+        key,
     ));
     deliver(
         store.clone(),

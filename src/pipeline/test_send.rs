@@ -19,8 +19,9 @@ use crate::store::Store;
 #[derive(Debug, Clone)]
 pub enum TestTarget {
     /// What this reader would get if their digest were planned now: their topics, papers
-    /// since their last digest, none they were already sent.
-    Reader(Subscriber),
+    /// since their last digest, none they were already sent. Boxed: a reader is much
+    /// larger than topics.
+    Reader(Box<Subscriber>),
     /// What a new reader with these topics would get now (as `preview` shows).
     Topics(Topics),
 }

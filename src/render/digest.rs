@@ -17,7 +17,7 @@ pub struct EmailContext<'a> {
     pub newsletter_name: &'a str,
     /// The public site, e.g. `https://papers.example.org/`.
     pub base_url: &'a url::Url,
-    /// One-click unsubscribe page for this reader.
+    /// One-click unsubscribe page for this reader; empty for none (a web copy).
     pub unsubscribe_url: &'a str,
     pub preferences_url: Option<&'a str>,
     pub archive_url: Option<&'a str>,
@@ -128,7 +128,8 @@ fn render_with(
     let heading = view::heading(digest);
     let intro = view::intro(digest);
     let subject = digest_subject(digest, ctx.newsletter_name);
-    let footer = footer_links(ctx, Some(ctx.unsubscribe_url));
+    // An empty unsubscribe URL: a reader's web copy, which carries none of their links.
+    let footer = footer_links(ctx, Some(ctx.unsubscribe_url).filter(|u| !u.is_empty()));
     let html = layout::page(
         &subject,
         &preheader(&papers),

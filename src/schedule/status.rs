@@ -54,6 +54,9 @@ pub struct StatusReport {
     pub editions: Vec<DeliveryCounts>,
     /// Bounce and complaint counts of the editions that have any.
     pub bounces: Vec<EditionBounces>,
+    /// Bounce and complaint reports not believed (nothing proved which digest they were
+    /// about), over all time: nothing was changed for them.
+    pub unverified_reports: i64,
     pub queue: QueueStatus,
 }
 
@@ -73,6 +76,13 @@ fn bounce_line(b: &EditionBounces) -> String {
         b.rate(b.soft),
         b.complaints,
         b.rate(b.complaints)
+    )
+}
+
+/// `bounce reports not believed: 3 (unverified: nothing changed)`.
+fn unverified_line(n: i64) -> String {
+    format!(
+        "bounce reports not believed: {n} (unverified: no VERP token or Message-ID of ours; nothing changed)"
     )
 }
 
@@ -145,6 +155,7 @@ pub fn status_report(
         runs: store.recent_runs(runs)?,
         editions,
         bounces: store.edition_bounces()?,
+        unverified_reports: store.unverified_bounces(0)?.total,
         queue,
     })
 }
@@ -269,6 +280,9 @@ pub fn render_status_text(s: &StatusReport) -> String {
             let _ = writeln!(o, "  {:<12} {}", "", bounce_line(b));
         }
     }
+    if s.unverified_reports > 0 {
+        let _ = writeln!(o, "  {}", unverified_line(s.unverified_reports));
+    }
     let q = &s.queue;
     let _ = writeln!(
         o,
@@ -373,6 +387,9 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                                 }
                             }
                         }
+                        @if s.unverified_reports > 0 {
+                            p.mu { (unverified_line(s.unverified_reports)) }
+                        }
                     }
                 }
             }
@@ -429,6 +446,7 @@ mod tests {
                 soft: 0,
                 complaints: 1,
             }],
+            unverified_reports: 2,
             queue: QueueStatus {
                 retry: 1,
                 ..Default::default()
@@ -447,6 +465,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("1 outstanding (pending 0, sending 0, retry 1)"));
+        assert!(
+            text.contains("bounce reports not believed: 2 (unverified"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! name = "arxiv-ai"
 //! kind = "arxiv_feed"
 //! categories = ["cs.AI", "cs.CL"]
+//! allow_redirect_hosts = ["export.arxiv.org"]   # any HTTP source; see `redirect`
 //!
 //! [[sources]]
 //! name = "diffusion"
@@ -25,6 +26,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::redirect::{RedirectHost, RedirectPolicy};
+
 /// One configured source. Unknown keys are refused (a typo must not be silently ignored).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SourceConfig {
@@ -33,6 +36,10 @@ pub struct SourceConfig {
     /// file); default `[fetch] max_body_bytes`.
     #[serde(default)]
     pub max_body_bytes: Option<u64>,
+    /// Hosts besides its own that this source's fetches may be redirected to (HTTP
+    /// sources only); see [`super::redirect`].
+    #[serde(default)]
+    pub allow_redirect_hosts: Vec<RedirectHost>,
     /// `kind = "…"` and that kind's keys.
     #[serde(flatten)]
     pub kind: SourceSpec,
@@ -155,6 +162,22 @@ impl SourceConfig {
             && f.path.is_relative()
         {
             f.path = base.join(&f.path);
+        }
+    }
+
+    /// Where this source's fetches may be redirected.
+    pub fn redirect_policy(&self) -> RedirectPolicy {
+        RedirectPolicy::new(self.allow_redirect_hosts.clone())
+    }
+
+    /// `allow_redirect_hosts` on a source that fetches nothing over HTTP is a mistake
+    /// (a file source copied from an HTTP one, say): refused rather than ignored.
+    pub fn check_redirect_hosts(&self) -> Result<(), String> {
+        match (&self.kind, self.allow_redirect_hosts.is_empty()) {
+            (SourceSpec::File(_), false) => {
+                Err("applies to HTTP sources only; a file source is never redirected".into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -284,6 +307,29 @@ mod tests {
         assert!(typo.contains("dayz"), "{typo}");
         let kind = parse("[[sources]]\nname = \"x\"\nkind = \"rss\"\n").unwrap_err();
         assert!(kind.contains("rss"), "{kind}");
+    }
+
+    #[test]
+    fn redirect_hosts_are_parsed_at_load_and_only_for_http_sources() {
+        let s = parse(
+            "[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\ncategories = [\"cs.AI\"]\n\
+             allow_redirect_hosts = [\"export.arxiv.org\", \"http://127.0.0.1:8080\"]\n",
+        )
+        .unwrap();
+        assert_eq!(s[0].allow_redirect_hosts.len(), 2);
+        assert!(s[0].check_redirect_hosts().is_ok());
+        let bad = parse(
+            "[[sources]]\nname = \"ai\"\nkind = \"arxiv_feed\"\ncategories = [\"cs.AI\"]\n\
+             allow_redirect_hosts = [\"ftp://x.org\"]\n",
+        )
+        .unwrap_err();
+        assert!(bad.contains("`ftp://x.org` has the scheme `ftp`"), "{bad}");
+        let file = parse(
+            "[[sources]]\nname = \"f\"\nkind = \"file\"\npath = \"p.json\"\n\
+             allow_redirect_hosts = [\"x.org\"]\n",
+        )
+        .unwrap();
+        assert!(file[0].check_redirect_hosts().is_err());
     }
 
     #[test]

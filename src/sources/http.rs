@@ -1,14 +1,19 @@
 //! The one HTTP client every source uses: timeouts, a User-Agent naming paperpost, retries
-//! with exponential backoff, and conditional GET (ETag / Last-Modified) remembered per URL.
+//! with exponential backoff, conditional GET (ETag / Last-Modified) remembered per URL, and
+//! redirects followed here, hop by hop, only where the source's [`RedirectPolicy`] allows.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{
-    ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::config::SourceConfig;
+use super::redirect::RedirectPolicy;
 
 /// How the [`Fetcher`] behaves. [`FetchOptions::new`] gives the production defaults.
 #[derive(Debug, Clone)]
@@ -25,7 +30,7 @@ pub struct FetchOptions {
     pub max_wait: Duration,
     /// Largest body read from one response, success or error; a longer one fails the GET
     /// as soon as the limit is passed (the rest is never read). Sources may lower or raise
-    /// it ([`Fetcher::with_max_body`]).
+    /// it ([`Fetcher::for_source`]).
     pub max_body_bytes: u64,
 }
 
@@ -35,6 +40,9 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 50 * 1024 * 1024;
 
 /// How much of an error response's body is kept (and read).
 const ERROR_BODY_BYTES: u64 = 64 * 1024;
+
+/// Redirects followed for one GET; one more is an error (real feeds use one or two).
+pub const MAX_REDIRECTS: usize = 10;
 
 impl FetchOptions {
     pub fn new(user_agent: String) -> FetchOptions {
@@ -94,6 +102,16 @@ pub enum FetchError {
     },
     #[error("GET {url}: {message}")]
     Invalid { url: String, message: String },
+    /// A redirect that is not followed: off the source's host and not listed in its
+    /// `allow_redirect_hosts`, a loop, one hop too many, or a `Location` that is no URL.
+    /// Never retried: asking again gets the same answer. `location` is the target as
+    /// resolved against the URL that answered (as sent when it does not resolve).
+    #[error("GET {url}: redirect to {location} refused: {reason}")]
+    Redirect {
+        url: String,
+        location: String,
+        reason: String,
+    },
     /// The body passed `max_body_bytes`; reading stopped there.
     #[error(
         "GET {url}: HTTP {status}: the body is larger than the limit of {limit} bytes (max_body_bytes); reading stopped there"
@@ -111,6 +129,8 @@ pub struct Fetcher {
     inner: Arc<Inner>,
     /// This handle's body limit (see [`FetchOptions::max_body_bytes`]).
     max_body_bytes: u64,
+    /// Where this handle's GETs may be redirected (by default: their own origin only).
+    redirects: Arc<RedirectPolicy>,
 }
 
 #[derive(Debug)]
@@ -125,10 +145,13 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
             .timeout(options.timeout)
+            // Followed in `follow`, where each hop is checked against the source's policy.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Fetcher {
             max_body_bytes: options.max_body_bytes,
+            redirects: Arc::default(),
             inner: Arc::new(Inner {
                 client,
                 options,
@@ -137,12 +160,13 @@ impl Fetcher {
         })
     }
 
-    /// The same client (pool and validators shared) with another body limit, for a source
-    /// that sets its own `max_body_bytes`.
-    pub fn with_max_body(&self, max_body_bytes: u64) -> Fetcher {
+    /// The same client (pool and validators shared) with `source`'s own body limit, if it
+    /// sets one, and its redirect policy.
+    pub fn for_source(&self, source: &SourceConfig) -> Fetcher {
         Fetcher {
+            max_body_bytes: source.max_body_bytes.unwrap_or(self.max_body_bytes),
+            redirects: Arc::new(source.redirect_policy()),
             inner: self.inner.clone(),
-            max_body_bytes,
         }
     }
 
@@ -187,19 +211,15 @@ impl Fetcher {
         let attempts = opts.max_retries + 1;
         let known = self.lock().get(url).cloned();
         let mut attempt = 0;
+        let start = Url::parse(url).map_err(|e| FetchError::Invalid {
+            url: url.to_string(),
+            message: format!("not a URL: {e}"),
+        })?;
         loop {
             attempt += 1;
-            let mut req = self.inner.client.get(url);
-            if let Some(v) = &known {
-                if let Some(etag) = &v.etag {
-                    req = req.header(IF_NONE_MATCH, etag);
-                }
-                if let Some(lm) = &v.last_modified {
-                    req = req.header(IF_MODIFIED_SINCE, lm);
-                }
-            }
             tracing::debug!(url, attempt, "GET");
-            let wait = match req.send().await {
+            let wait = match self.follow(&start, known.as_ref()).await {
+                Err(Hop::Refused(e)) => return Err(e),
                 Ok(resp) => {
                     let status = resp.status();
                     if status == StatusCode::NOT_MODIFIED {
@@ -264,13 +284,13 @@ impl Fetcher {
                     tracing::warn!(url, status = status.as_u16(), attempt, "retrying");
                     retry_after.unwrap_or_else(|| self.backoff(attempt))
                 }
-                Err(e) if e.is_builder() => {
+                Err(Hop::Failed(e)) if e.is_builder() => {
                     return Err(FetchError::Invalid {
                         url: url.to_string(),
                         message: e.to_string(),
                     });
                 }
-                Err(e) => {
+                Err(Hop::Failed(e)) => {
                     if attempt >= attempts {
                         return Err(FetchError::Transport {
                             url: url.to_string(),
@@ -283,6 +303,60 @@ impl Fetcher {
                 }
             };
             tokio::time::sleep(wait.min(opts.max_wait)).await;
+        }
+    }
+
+    /// GETs `start` and follows its redirects (301, 302, 303, 307, 308) as far as the
+    /// policy allows: the answer that is not a redirect, or why the chain stops. Each hop
+    /// carries the validators held for `start`, as the redirect of a conditional GET should.
+    async fn follow(
+        &self,
+        start: &Url,
+        known: Option<&Validators>,
+    ) -> Result<reqwest::Response, Hop> {
+        let mut visited = vec![start.clone()];
+        loop {
+            let here = visited.last().expect("the start is visited");
+            let mut req = self.inner.client.get(here.clone());
+            if let Some(v) = known {
+                if let Some(etag) = &v.etag {
+                    req = req.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &v.last_modified {
+                    req = req.header(IF_MODIFIED_SINCE, lm);
+                }
+            }
+            let resp = req.send().await.map_err(Hop::Failed)?;
+            let redirect = matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+            let Some(location) = resp.headers().get(LOCATION).filter(|_| redirect) else {
+                return Ok(resp);
+            };
+            let sent = String::from_utf8_lossy(location.as_bytes()).into_owned();
+            let refuse = |location: String, reason: String| {
+                Hop::Refused(FetchError::Redirect {
+                    url: start.to_string(),
+                    location,
+                    reason,
+                })
+            };
+            let target = here
+                .join(sent.trim())
+                .map_err(|e| refuse(sent.clone(), format!("the Location is not a URL ({e})")))?;
+            let shown = target.to_string();
+            self.redirects
+                .check(start, &target)
+                .map_err(|why| refuse(shown.clone(), why))?;
+            if visited.contains(&target) {
+                let chain: Vec<&str> = visited.iter().map(Url::as_str).collect();
+                let why = format!("a redirect loop ({} → {shown})", chain.join(" → "));
+                return Err(refuse(shown, why));
+            }
+            if visited.len() > MAX_REDIRECTS {
+                let why = format!("more than {MAX_REDIRECTS} redirects");
+                return Err(refuse(shown, why));
+            }
+            tracing::debug!(from = %here, to = %target, "following a redirect");
+            visited.push(target);
         }
     }
 
@@ -309,6 +383,14 @@ impl Fetcher {
             map.remove(url);
         }
     }
+}
+
+/// Why [`Fetcher::follow`] returned no response.
+enum Hop {
+    /// The request failed (connection, timeout…): retried like any transport error.
+    Failed(reqwest::Error),
+    /// A redirect that is not followed: final.
+    Refused(FetchError),
 }
 
 /// A body read up to a limit.

@@ -19,6 +19,7 @@ pub mod hf;
 pub mod http;
 pub mod json;
 pub mod local;
+pub mod redirect;
 pub mod xml;
 
 pub use config::{
@@ -27,6 +28,7 @@ pub use config::{
 };
 pub use error::{ParseError, SourceError, SourceErrorKind};
 pub use http::{FetchError, FetchOptions, Fetched, Fetcher, Validators, user_agent};
+pub use redirect::{RedirectHost, RedirectPolicy};
 
 /// What one source gave in one run.
 #[derive(Debug, Clone)]
@@ -147,10 +149,7 @@ async fn fetch_one_reporting(
 ) -> SourceReport {
     let mut out = Collector::new(&source.name);
     out.pages = pages;
-    let fetcher = &match source.max_body_bytes {
-        Some(limit) => fetcher.with_max_body(limit),
-        None => fetcher.clone(),
-    };
+    let fetcher = &fetcher.for_source(source);
     let result = match &source.kind {
         SourceSpec::HfDaily(c) => hf::run(c, fetcher, today, &mut out).await,
         SourceSpec::ArxivFeed(c) => arxiv_feed::run(c, fetcher, &mut out).await,

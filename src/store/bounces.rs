@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::subscribers::email_key;
+use super::subscribers::{email_key, set_status};
 use super::{Sqlite, from_ts, ts};
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+    SubscriberStatus, UnverifiedReport, UnverifiedReports,
 };
 
 const TARGET_SELECT: &str = "SELECT s.email, d.id, d.edition_id, e.period_key, d.message_id
@@ -54,6 +55,22 @@ pub(super) fn suppression_reason(
             )
         }),
     }
+}
+
+/// Records that the message `hash` was ingested, with its outcome (`matched`, `unverified`,
+/// …), inside the transaction that applies it; `false` when it was ingested before (then
+/// nothing else may change).
+fn first_ingestion(
+    tx: &rusqlite::Connection,
+    hash: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    Ok(tx.execute(
+        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (hash) DO NOTHING",
+        params![hash, outcome, ts(now)],
+    )? > 0)
 }
 
 impl Sqlite {
@@ -139,16 +156,8 @@ impl Sqlite {
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let fresh = tx.execute(
-            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (hash) DO NOTHING",
-            params![hash, outcome, ts(now)],
-        )?;
-        if fresh == 0 {
-            return Ok(BounceApplied {
-                duplicate: true,
-                ..Default::default()
-            });
+        if !first_ingestion(&tx, hash, outcome, now)? {
+            return Ok(BounceApplied::duplicate());
         }
         let mut applied = BounceApplied::default();
         if let Some(ev) = event {
@@ -169,11 +178,19 @@ impl Sqlite {
             )?;
             let soft_count = match ev.kind {
                 BounceKind::Complaint => {
-                    applied.unsubscribed = tx.execute(
-                        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2, updated_at = ?2
-                         WHERE email_key = ?1 AND status <> 'unsubscribed'",
-                        params![key, ts(now)],
-                    )? > 0;
+                    // Through the one status change there is, so the reader's token
+                    // changes as on any unsubscribe: old preferences links stop working.
+                    let reader: Option<i64> = tx
+                        .query_row(
+                            "SELECT id FROM subscribers WHERE email_key = ?1 AND status <> 'unsubscribed'",
+                            [&key],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if let Some(id) = reader {
+                        applied.unsubscribed =
+                            set_status(&tx, id, SubscriberStatus::Unsubscribed, now)? > 0;
+                    }
                     0
                 }
                 BounceKind::Hard => 0,
@@ -195,6 +212,58 @@ impl Sqlite {
         }
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// Records a report that named a reader but proved nothing (`hash` names the message):
+    /// counted and kept for `deliveries`, never acted on. A message whose hash is already
+    /// recorded changes nothing.
+    pub fn record_unverified_bounce(
+        &self,
+        hash: &str,
+        report: &UnverifiedReport,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<BounceApplied> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if !first_ingestion(&tx, hash, "unverified", now)? {
+            return Ok(BounceApplied::duplicate());
+        }
+        tx.execute(
+            "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                hash,
+                report.kind,
+                email_key(&report.email),
+                report.reason,
+                report.why,
+                ts(report.at)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(BounceApplied::default())
+    }
+
+    /// How many reports were not believed, and the latest `limit` of them.
+    pub fn unverified_bounces(&self, limit: usize) -> anyhow::Result<UnverifiedReports> {
+        let conn = self.reader();
+        let total = conn.query_row("SELECT COUNT(*) FROM unverified_reports", [], |r| r.get(0))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, email_key, reason, why, at FROM unverified_reports
+             ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let latest = stmt
+            .query_map([limit as i64], |r| {
+                Ok(UnverifiedReport {
+                    kind: r.get(0)?,
+                    email: r.get(1)?,
+                    reason: r.get(2)?,
+                    why: r.get(3)?,
+                    at: from_ts(r.get(4)?),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(UnverifiedReports { total, latest })
     }
 
     /// Whether a report with this hash was ingested before.
@@ -325,6 +394,11 @@ mod tests {
     #[test]
     fn a_complaint_unsubscribes_and_suppresses_once_and_a_repeat_changes_nothing() {
         let store = store_with("ada@example.org");
+        let old_tokens = store
+            .subscriber_by_email("ada@example.org")
+            .unwrap()
+            .unwrap()
+            .tokens;
         let now = Utc::now();
         let mut ev = event(BounceKind::Complaint, "ADA@example.org", now);
         ev.reason = "abuse report".into();
@@ -344,12 +418,63 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s.status, SubscriberStatus::Unsubscribed);
+        for p in crate::domain::TokenPurpose::ALL {
+            assert_eq!(
+                s.tokens.get(p).generation,
+                old_tokens.get(p).generation + 1,
+                "an unsubscribe revokes every {p} token"
+            );
+        }
         let again = store
             .record_bounce_message("c1", "matched", Some(&ev), POLICY, now)
             .unwrap();
         assert!(again.duplicate);
         assert!(store.bounce_message_seen("c1").unwrap());
         assert_eq!(store.recent_bounces(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_unverified_report_is_counted_once_and_changes_nothing() {
+        let store = store_with("ada@example.org");
+        let now = Utc::now();
+        let report = UnverifiedReport {
+            kind: "hard".into(),
+            email: "Ada@example.org".into(),
+            reason: "5.1.1".into(),
+            why: "no VERP token and no Message-ID of ours".into(),
+            at: now,
+        };
+        let first = store.record_unverified_bounce("u1", &report, now).unwrap();
+        assert!(!first.duplicate && !first.suppressed && !first.unsubscribed);
+        assert!(
+            store
+                .record_unverified_bounce("u1", &report, now)
+                .unwrap()
+                .duplicate
+        );
+        // One hash space with the reports that acted: the same message is not read twice.
+        let ev = event(BounceKind::Hard, "ada@example.org", now);
+        assert!(
+            store
+                .record_bounce_message("u1", "matched", Some(&ev), POLICY, now)
+                .unwrap()
+                .duplicate
+        );
+        let seen = store.unverified_bounces(10).unwrap();
+        assert_eq!(seen.total, 1);
+        assert_eq!(seen.latest[0].email, "ada@example.org");
+        assert_eq!(seen.latest[0].why, report.why);
+        assert_eq!(store.unverified_bounces(0).unwrap().latest.len(), 0);
+        assert!(!store.is_suppressed("ada@example.org").unwrap());
+        assert!(store.recent_bounces(10).unwrap().is_empty());
+        assert_eq!(
+            store
+                .subscriber_by_email("ada@example.org")
+                .unwrap()
+                .unwrap()
+                .status,
+            SubscriberStatus::Active
+        );
     }
 
     #[test]

@@ -5,15 +5,14 @@
 //! latest sign-up asked for.
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest as _, Sha256};
 
 use super::subscribers::COLUMNS_S;
-use super::subscribers::{readable, row_to_subscriber_at};
+use super::subscribers::{lift_suppression, readable, row_to_subscriber_at};
 use super::{Sqlite, constant_time_eq, random_token, ts};
-use crate::domain::{Confirmation, Subscriber};
+use crate::domain::{Confirmation, LiftedBy, Subscriber};
 
 pub(super) fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    super::sha256_hex(secret)
 }
 
 /// The id and secret half of a token, or `None` when it is not `{id}.{secret}`.
@@ -151,6 +150,17 @@ impl Sqlite {
                  WHERE id = ?1 AND status = 'pending'",
                 params![subscriber_id, ts(now)],
             )?;
+            // The reader clicked a link mailed to the address: it takes mail again.
+            let key: Option<String> = tx
+                .query_row(
+                    "SELECT email_key FROM subscribers WHERE id = ?1",
+                    [subscriber_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(key) = key {
+                lift_suppression(&tx, &key, LiftedBy::Reconfirmed, now)?;
+            }
         }
         let subscriber = readable(
             tx.query_row(
@@ -270,5 +280,46 @@ mod tests {
         assert_eq!((confirmed, used), (1, 5), "{answers:?}");
         let s = stores[1].subscriber_by_id(s.id).unwrap().unwrap();
         assert_eq!(s.status, SubscriberStatus::Active);
+    }
+
+    #[test]
+    fn confirming_lifts_the_suppression_and_remembers_why_and_how() {
+        use crate::domain::LiftedBy;
+        let store = Store::for_tests().unwrap();
+        let s = pending(&store);
+        let t0 = Utc::now() - Duration::days(3);
+        store
+            .suppress("ada@example.org", "hard bounce: 5.1.1 no such user", t0)
+            .unwrap();
+        let now = Utc::now();
+        let token = store
+            .create_confirmation(s.id, now, Duration::hours(48))
+            .unwrap();
+        // Looking at the link lifts nothing; the click does.
+        store.confirmation_state(&token, now).unwrap();
+        assert!(store.is_suppressed("ada@example.org").unwrap());
+        assert!(matches!(
+            store.confirm_subscriber(&token, now).unwrap(),
+            Confirmation::Confirmed(_)
+        ));
+        assert!(!store.is_suppressed("ada@example.org").unwrap());
+        let lifts = store.suppression_lifts("ADA@example.org").unwrap();
+        assert_eq!(lifts.len(), 1);
+        assert_eq!(lifts[0].reason, "hard bounce: 5.1.1 no such user");
+        assert_eq!(lifts[0].lifted_by, LiftedBy::Reconfirmed);
+        assert_eq!(lifts[0].suppressed_at.timestamp(), t0.timestamp());
+        assert_eq!(lifts[0].lifted_at.timestamp(), now.timestamp());
+        // The operator's unsuppress is remembered too, newest first.
+        store.suppress("ada@example.org", "complaint", now).unwrap();
+        assert!(
+            store
+                .unsuppress("ada@example.org", now + Duration::hours(1))
+                .unwrap()
+        );
+        let lifts = store.suppression_lifts("ada@example.org").unwrap();
+        assert_eq!(
+            lifts.iter().map(|l| l.lifted_by).collect::<Vec<_>>(),
+            [LiftedBy::Operator, LiftedBy::Reconfirmed]
+        );
     }
 }

@@ -39,6 +39,13 @@ pub const TABLES: &[&str] = &[
     "feedback",
     "edition_notes",
     "edition_pins",
+    "operators",
+    "operator_sessions",
+    "login_attempts",
+    "seed_imports",
+    "seeds",
+    "unverified_reports",
+    "suppression_lifts",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in
@@ -584,7 +591,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         store.raw_execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
-             INSERT INTO subscribers (id, email, email_key, status, token, created_at, updated_at)
+             INSERT INTO subscribers (id, email, email_key, status, token_salt, created_at, updated_at)
                  SELECT i * 3, 'r' || i || '@example.org', 'r' || i || '@example.org', 'active',
                         'tok' || i, 1700000000 + i, 1700000000 + i FROM n;
              INSERT INTO editions (id, period_key, created_at, public) VALUES
@@ -669,7 +676,7 @@ mod tests {
         assert_eq!(
             pg_i64(
                 &dst,
-                "INSERT INTO subscribers (email, email_key, status, token, created_at, updated_at)
+                "INSERT INTO subscribers (email, email_key, status, token_salt, created_at, updated_at)
                  VALUES ('new@example.org', 'new@example.org', 'active', 't', 1, 1) RETURNING id"
             ),
             7501

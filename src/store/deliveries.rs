@@ -411,7 +411,7 @@ pub(super) fn lease_lost(delivery: i64, row: &FinishRow<'_>) {
 /// so these tests need no subscriber operations) each planned one paper in edition
 /// 2026-W48. Returns the edition's id and the planning time.
 #[cfg(test)]
-pub(super) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc>) {
+pub(crate) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc>) {
     let now = Utc::now();
     let (edition, _) = store.edition_for_period("2026-W48", &[], now).unwrap();
     let rows: Vec<String> = (1..=n)
@@ -425,7 +425,7 @@ pub(super) fn plan_readers(store: &super::Store, n: usize) -> (i64, DateTime<Utc
         .collect();
     for chunk in rows.chunks(500) {
         store.raw_execute(&format!(
-            "INSERT INTO subscribers (id, email, email_key, status, topics, frequency, token, created_at, updated_at) VALUES {}",
+            "INSERT INTO subscribers (id, email, email_key, status, topics, frequency, token_salt, created_at, updated_at) VALUES {}",
             chunk.join(", ")
         ));
     }

@@ -1,6 +1,11 @@
 //! Versioned schema migrations, the one place the schema is written: applied in order inside
 //! one transaction each (the applied version is SQLite's `user_version`); PostgreSQL applies
 //! the same text translated to its types (`postgres/schema.rs`).
+//!
+//! Besides SQL both databases know, a migration may call `sha256_hex(text)` (lower-case hex
+//! SHA-256 of the text's UTF-8 bytes): SQLite gets it as a function written in Rust
+//! ([`register_functions`]), PostgreSQL as an SQL function over its built-in `sha256`,
+//! defined for the migration's transaction only.
 use anyhow::Context;
 use rusqlite::Connection;
 
@@ -205,14 +210,122 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE deliveries ADD COLUMN editor_note TEXT;
     "#,
+    // 9 (issue 19, operators): operator accounts (an Argon2id PHC string, never the
+    // password), their signed-in sessions (only a SHA-256 of the cookie's session id; a
+    // per-session CSRF secret; idle and absolute expiry) and failed sign-ins, counted per
+    // client IP and per account name (both as HMACs, as the sign-up limits keep theirs) so
+    // every instance behind a load balancer throttles alike.
+    r#"
+    CREATE TABLE operators (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,      -- lower case (domain::OperatorName)
+        password_hash   TEXT NOT NULL,             -- $argon2id$v=19$m=…,t=…,p=…$salt$hash
+        created_at      INTEGER NOT NULL,
+        password_set_at INTEGER NOT NULL,
+        last_sign_in_at INTEGER
+    );
+
+    CREATE TABLE operator_sessions (
+        id_hash     TEXT PRIMARY KEY,              -- hex SHA-256 of the cookie's session id
+        operator_id INTEGER REFERENCES operators (id) ON DELETE CASCADE, -- NULL: loopback
+        kind        TEXT NOT NULL,                 -- password | loopback
+        csrf        TEXT NOT NULL,                 -- the session's CSRF secret
+        created_at  INTEGER NOT NULL,
+        last_seen   INTEGER NOT NULL,              -- idle expiry counts from here
+        expires_at  INTEGER NOT NULL               -- absolute expiry
+    );
+    CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator_id);
+    CREATE INDEX operator_sessions_by_expiry ON operator_sessions (expires_at);
+
+    CREATE TABLE login_attempts (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        ip_key      TEXT NOT NULL,                 -- HMAC of the client IP (IPv6: its /64)
+        account_key TEXT NOT NULL                  -- HMAC of the name typed
+    );
+    CREATE INDEX login_attempts_by_ip ON login_attempts (ip_key, at);
+    CREATE INDEX login_attempts_by_account ON login_attempts (account_key, at);
+    CREATE INDEX login_attempts_by_at ON login_attempts (at);
+    "#,
+    // 10 (issue 20, library): a reader's profile seeds — the papers of the library files
+    // they brought (`subscribers seed`, the preferences page's upload), each keyed by its
+    // arXiv id, else its DOI, else a hash of its normalised title, with its text, the file
+    // it came from, and the stored paper it names when there is one.
+    r#"
+    CREATE TABLE seed_imports (
+        id            INTEGER PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        file_name     TEXT NOT NULL,
+        format        TEXT NOT NULL,             -- bibtex | ris | csl-json | csv
+        content_hash  TEXT NOT NULL,             -- hex SHA-256 of the file's bytes
+        imported_at   INTEGER NOT NULL,
+        UNIQUE (subscriber_id, content_hash)
+    );
+
+    CREATE TABLE seeds (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        seed_key      TEXT NOT NULL,             -- arxiv:ID | doi:DOI | title:HASH
+        import_id     INTEGER NOT NULL REFERENCES seed_imports (id) ON DELETE CASCADE,
+        line          INTEGER NOT NULL,          -- where the entry starts in that file
+        arxiv_id      TEXT,
+        doi           TEXT,
+        title         TEXT NOT NULL,
+        abstract      TEXT NOT NULL,
+        authors       TEXT NOT NULL,             -- JSON array of names
+        year          INTEGER,
+        paper_id      TEXT,                      -- the stored paper it names, if any
+        PRIMARY KEY (subscriber_id, seed_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX seeds_by_import ON seeds (import_id);
+    "#,
+    // 11 (issue 19, bounces): reports about a reader that proved nothing (no VERP token
+    // whose check verifies, no Message-ID of a delivery to that address), kept to be counted
+    // and shown but never acted on; and every suppression lifted (a reader confirmed a new
+    // sign-up, or the operator ran `deliveries unsuppress`), so `subscribers show` can say
+    // what happened to it.
+    r#"
+    CREATE TABLE unverified_reports (
+        id           INTEGER PRIMARY KEY,
+        message_hash TEXT NOT NULL REFERENCES bounce_messages (hash),
+        kind         TEXT NOT NULL,            -- hard | soft | complaint
+        email_key    TEXT NOT NULL,            -- the address the report names
+        reason       TEXT NOT NULL,            -- what the report says
+        why          TEXT NOT NULL,            -- why it was not believed
+        at           INTEGER NOT NULL          -- when the report says it happened
+    );
+    CREATE INDEX unverified_reports_by_time ON unverified_reports (at);
+    CREATE TABLE suppression_lifts (
+        id            INTEGER PRIMARY KEY,
+        email_key     TEXT NOT NULL,
+        reason        TEXT NOT NULL,           -- the suppression's reason
+        suppressed_at INTEGER NOT NULL,
+        lifted_at     INTEGER NOT NULL,
+        lifted_by     TEXT NOT NULL            -- reconfirmed | operator
+    );
+    CREATE INDEX suppression_lifts_by_address ON suppression_lifts (email_key, lifted_at);
+    "#,
+    // 12 (issue 19, tokens): a token per purpose. Readers' link tokens are derived from the
+    // server's key (`security::reader_tokens`), never stored: per purpose (copy, feed,
+    // manage) a generation that revoking adds one to, and when it was last revoked; a random
+    // salt per reader (NULL for the readers already here: no token of theirs was derived
+    // before). The one plain token of earlier links becomes a SHA-256 of it, so links
+    // already mailed keep working for what they were for, and no token is stored as itself.
+    r#"
+    ALTER TABLE subscribers ADD COLUMN token_salt TEXT;
+    ALTER TABLE subscribers ADD COLUMN copy_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN feed_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN manage_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN copy_revoked_at INTEGER;
+    ALTER TABLE subscribers ADD COLUMN feed_revoked_at INTEGER;
+    ALTER TABLE subscribers ADD COLUMN manage_revoked_at INTEGER;
+    ALTER TABLE subscribers ADD COLUMN legacy_token_hash TEXT;  -- hex SHA-256 of the old secret
+    UPDATE subscribers SET legacy_token_hash = sha256_hex(token);
+    ALTER TABLE subscribers DROP COLUMN token;
+    "#,
 ];
 
 /// The schema version of a fully migrated store.
 pub(super) const LATEST: usize = MIGRATIONS.len();
-
-pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    migrate_to(conn, MIGRATIONS.len())
-}
 
 /// Applies the migrations up to `target` (tests make older stores with it).
 pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result<()> {
@@ -226,6 +339,11 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
         }
         .into());
     }
+    if current >= target {
+        return Ok(());
+    }
+    register_functions(conn)?;
+    let mut scrub = false;
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let version = i + 1;
         let tx = conn.transaction()?;
@@ -234,6 +352,32 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;
         tracing::info!(version, "applied store migration");
+        // A new store (version 0) never held what these migrations remove.
+        scrub |= current > 0 && SCRUBBED.iter().any(|(v, _)| *v == version);
+    }
+    if scrub {
+        // SQLite leaves removed values in the file's free space, and the write-ahead log
+        // holds pages as they were until a checkpoint: rebuild the file, then empty the log.
+        conn.execute_batch("VACUUM")
+            .context("Failed to rebuild the store after removing secrets")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        tracing::info!("rebuilt the store file so no removed secret is left in it");
     }
     Ok(())
+}
+
+/// Migrations that remove secrets, and the table they remove them from: once one of them
+/// is applied, the table is rebuilt (SQLite: the whole file, `VACUUM`; PostgreSQL: `VACUUM
+/// FULL` of the table), so the removed values are not left in free space or dead rows.
+pub(super) const SCRUBBED: &[(usize, &str)] = &[(12, "subscribers")];
+
+/// The functions migrations may call besides SQLite's own (see the module's doc).
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "sha256_hex",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(super::sha256_hex(&ctx.get::<String>(0)?)),
+    )
 }

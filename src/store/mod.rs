@@ -29,12 +29,14 @@ mod error;
 mod feedback;
 mod migrations;
 mod operations;
+mod operators;
 mod papers;
 mod postgres;
 mod reader_admin;
 mod reader_digests;
 mod readers;
 mod runs;
+mod seeds;
 mod send_runs;
 mod sqlite;
 mod subscriber_pages;
@@ -45,7 +47,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-pub use copy::{CopyProgress, CopyReport, TableCopy};
+pub use copy::{CopyProgress, CopyReport, TABLES as COPIED_TABLES, TableCopy};
 pub use error::StoreError;
 use postgres::Postgres;
 #[doc(hidden)]
@@ -53,6 +55,8 @@ pub use postgres::test_server;
 pub use postgres::{PostgresOptions, TlsMode};
 use sqlite::Sqlite;
 
+#[cfg(test)]
+pub(crate) use deliveries::plan_readers;
 pub(crate) use readers::READERS;
 pub use subscribers::check_storable_topics;
 
@@ -138,6 +142,28 @@ impl Store {
             Some(options) => Store::open_postgres(&options?),
             None => Store::open(&settings.path),
         }
+    }
+
+    /// The store `[store]` names, migrated only up to schema `version`: tests make a store
+    /// as an older paperpost left it, then open it as this one does.
+    #[doc(hidden)]
+    pub fn open_configured_at_version(
+        settings: &crate::config::StoreSettings,
+        version: usize,
+    ) -> Result<Store, StoreError> {
+        let version = version.min(migrations::LATEST);
+        Ok(Store {
+            backend: match settings.postgres_options() {
+                Some(options) => Backend::Postgres(Arc::new(
+                    Postgres::open_at(&options?, version)
+                        .map_err(|e| StoreError::from_postgres("open", e))?,
+                )),
+                None => Backend::Sqlite(Arc::new(
+                    Sqlite::open_at(&settings.path, version)
+                        .map_err(|e| StoreError::from_sqlite("open", e))?,
+                )),
+            },
+        })
     }
 
     /// Where the store is, for messages: the SQLite file or `user@host:port/db`.
@@ -241,12 +267,23 @@ pub(crate) fn random_token() -> String {
     hex::encode(bytes)
 }
 
-/// Compares two secrets in time that depends only on their length.
+/// Hex SHA-256 of a secret: what the store keeps of confirmation secrets and of readers'
+/// legacy tokens (migration 12 calls it from SQL as `sha256_hex`).
+pub(crate) fn sha256_hex(secret: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares two secrets in time that depends only on their length (`subtle`).
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}
+
+/// Whether two spellings name the same mailbox as the store keys addresses (case and
+/// surrounding spaces do not count).
+pub(crate) fn same_mailbox(a: &str, b: &str) -> bool {
+    subscribers::email_key(a) == subscribers::email_key(b)
 }
 
 /// A short random tag that makes lease owners unique across processes and restarts.

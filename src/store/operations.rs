@@ -49,6 +49,112 @@ impl Store {
             .record_subscribe_attempt(ip_key, address_key, now, limits))
     }
 
+    // --- operators ---
+    /// Adds an operator with an Argon2id PHC string; `false` when the name is taken.
+    pub fn add_operator(
+        &self,
+        name: &OperatorName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, "add_operator", |db| db.add_operator(
+            name,
+            password_hash,
+            now
+        ))
+    }
+
+    /// Replaces an operator's password hash and ends every session they have, in one
+    /// transaction; `false` when there is no such operator.
+    pub fn set_operator_password(
+        &self,
+        name: &OperatorName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, "set_operator_password", |db| db
+            .set_operator_password(name, password_hash, now))
+    }
+
+    /// Removes an operator and (by cascade) their sessions; `false` when there was none.
+    pub fn remove_operator(&self, name: &OperatorName) -> Result<bool, StoreError> {
+        dispatch!(self, "remove_operator", |db| db.remove_operator(name))
+    }
+
+    /// Every operator by name, with their sessions still open at `now` (neither past their
+    /// absolute end nor idle for `idle`).
+    pub fn operators(
+        &self,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Vec<Operator>, StoreError> {
+        dispatch!(self, "operators", |db| db.operators(now, idle))
+    }
+
+    /// The stored PHC string of an operator's password.
+    pub fn operator_password_hash(
+        &self,
+        name: &OperatorName,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, "operator_password_hash", |db| db
+            .operator_password_hash(name))
+    }
+
+    /// Opens a session in one transaction: sessions past their limits are purged, the one
+    /// the browser held before (`replaces`) is deleted (the id is rotated at sign-in), and
+    /// the operator's last sign-in is set.
+    pub fn create_operator_session(
+        &self,
+        new: &NewSession<'_>,
+        idle: Duration,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, "create_operator_session", |db| db
+            .create_operator_session(new, idle))
+    }
+
+    /// The live session whose id hashes to `id_hash` (not past its absolute end, not idle
+    /// for `idle`), marked seen at `now`; `None` otherwise.
+    pub fn operator_session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Option<OperatorSession>, StoreError> {
+        dispatch!(self, "operator_session", |db| db
+            .operator_session(id_hash, now, idle))
+    }
+
+    /// Ends a session (sign-out); `false` when there was none.
+    pub fn delete_operator_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        dispatch!(self, "delete_operator_session", |db| db
+            .delete_operator_session(id_hash))
+    }
+
+    /// Counts the failed sign-ins within the window from this IP and for this account
+    /// (both keyed HMACs) and, under both limits, records this attempt as a failure until
+    /// [`Store::login_succeeded`]; in one transaction, so racing guesses all count.
+    pub fn record_login_attempt(
+        &self,
+        ip_key: &str,
+        account_key: &str,
+        now: DateTime<Utc>,
+        limits: &LoginLimits,
+    ) -> Result<LoginVerdict, StoreError> {
+        dispatch!(self, "record_login_attempt", |db| db.record_login_attempt(
+            ip_key,
+            account_key,
+            now,
+            limits
+        ))
+    }
+
+    /// The attempt `attempt_id` signed in: it and the account's earlier failures are
+    /// forgotten.
+    pub fn login_succeeded(&self, attempt_id: i64, account_key: &str) -> Result<(), StoreError> {
+        dispatch!(self, "login_succeeded", |db| db
+            .login_succeeded(attempt_id, account_key))
+    }
+
     // --- bounces ---
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(
@@ -96,6 +202,23 @@ impl Store {
     pub fn bounce_message_seen(&self, hash: &str) -> Result<bool, StoreError> {
         dispatch!(self, "bounce_message_seen", |db| db
             .bounce_message_seen(hash))
+    }
+
+    /// Records a report that named a reader but proved nothing: counted, never acted on.
+    pub fn record_unverified_bounce(
+        &self,
+        hash: &str,
+        report: &UnverifiedReport,
+        now: DateTime<Utc>,
+    ) -> Result<BounceApplied, StoreError> {
+        dispatch!(self, "record_unverified_bounce", |db| db
+            .record_unverified_bounce(hash, report, now))
+    }
+
+    /// How many reports were not believed, and the latest `limit` of them.
+    pub fn unverified_bounces(&self, limit: usize) -> Result<UnverifiedReports, StoreError> {
+        dispatch!(self, "unverified_bounces", |db| db
+            .unverified_bounces(limit))
     }
 
     /// Bounce and complaint counts per edition that has any, newest edition first.
@@ -530,6 +653,65 @@ impl Store {
         dispatch!(self, "unlock", |db| db.unlock(name, owner))
     }
 
+    // --- seeds (a reader's library) ---
+    /// Which stored paper each seed names: the one with its arXiv id, else one with its
+    /// DOI, else one with its normalised title (at least 16 letters and digits long). The
+    /// DOI and title matches read every stored paper's id, DOI and title once.
+    pub fn match_seeds(&self, seeds: &[NewSeed]) -> Result<Vec<Option<PaperId>>, StoreError> {
+        dispatch!(self, "match_seeds", |db| db.match_seeds(seeds))
+    }
+
+    /// Stores the seeds of one library file for a reader, in one transaction. `Merge` adds
+    /// them to what earlier files seeded (a paper already seeded takes this file's text);
+    /// `Replace` drops every earlier seed and file first. A paper listed twice is seeded
+    /// once (its first entry). Importing the same file again (same bytes) changes nothing.
+    /// Refused whole ([`SeedImport::OverCap`]) when the reader would hold more than `max`.
+    pub fn import_seeds(
+        &self,
+        subscriber_id: i64,
+        source: &SeedSource,
+        seeds: &[NewSeed],
+        mode: SeedMode,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<SeedImport, StoreError> {
+        dispatch!(self, "import_seeds", |db| db.import_seeds(
+            subscriber_id,
+            source,
+            seeds,
+            mode,
+            max,
+            now
+        ))
+    }
+
+    /// Forgets every seed of a reader; returns how many there were.
+    pub fn clear_seeds(&self, subscriber_id: i64) -> Result<usize, StoreError> {
+        dispatch!(self, "clear_seeds", |db| db.clear_seeds(subscriber_id))
+    }
+
+    /// What seeded a reader's profile: per file (name, format, when, seeds, matched), the
+    /// totals, and the first `titles` titles in file order.
+    pub fn seed_summary(
+        &self,
+        subscriber_id: i64,
+        titles: usize,
+    ) -> Result<SeedSummary, StoreError> {
+        dispatch!(self, "seed_summary", |db| db
+            .seed_summary(subscriber_id, titles))
+    }
+
+    /// A reader's profile, as the profile model reads it: the stored papers they liked,
+    /// those they disliked, then the papers of their library (a seed naming a stored paper
+    /// reads that paper's text; one already liked or disliked is not repeated).
+    pub fn profile_documents(
+        &self,
+        subscriber_id: i64,
+    ) -> Result<Vec<ProfileDocument>, StoreError> {
+        dispatch!(self, "profile_documents", |db| db
+            .profile_documents(subscriber_id))
+    }
+
     // --- send_runs ---
     /// Records that the send run `owner` starts now.
     pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -571,11 +753,19 @@ impl Store {
         dispatch!(self, "subscriber_by_id", |db| db.subscriber_by_id(id))
     }
 
-    /// Finds the subscriber a public token (`{id}.{secret}`) belongs to, comparing the secret
-    /// in constant time. Any malformed or wrong token is simply `None`.
-    pub fn subscriber_by_token(&self, token: &str) -> Result<Option<Subscriber>, StoreError> {
-        dispatch!(self, "subscriber_by_token", |db| db
-            .subscriber_by_token(token))
+    /// Revokes the reader's link tokens for `purposes`: each one's generation goes up by one,
+    /// so every link made for an earlier one stops working, and its revocation time is
+    /// `now`; the legacy token (links mailed before tokens per purpose) is forgotten with
+    /// any of them. Unsubscribing (`update_subscriber` into or out of `unsubscribed`)
+    /// revokes them all. The reader as they are now; `None` when there is none.
+    pub fn revoke_tokens(
+        &self,
+        id: i64,
+        purposes: &[TokenPurpose],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscriber>, StoreError> {
+        dispatch!(self, "revoke_tokens", |db| db
+            .revoke_tokens(id, purposes, now))
     }
 
     /// All readable subscribers, optionally only those with `status`, in id order. A row that
@@ -598,7 +788,9 @@ impl Store {
             .subscribers_checked(status))
     }
 
-    /// Applies a preferences change; returns the updated subscriber.
+    /// Applies a preferences change; returns the updated subscriber. A change of status into
+    /// or out of `unsubscribed` revokes every link token of the reader (as
+    /// [`Store::revoke_tokens`] does).
     pub fn update_subscriber(
         &self,
         id: i64,
@@ -644,7 +836,14 @@ impl Store {
         dispatch!(self, "suppressions", |db| db.suppressions())
     }
 
-    pub fn unsuppress(&self, email: &str) -> Result<bool, StoreError> {
-        dispatch!(self, "unsuppress", |db| db.unsuppress(email))
+    /// Takes an address off the suppression list (the operator's `deliveries unsuppress`),
+    /// recording the lift for `subscribers show`. Returns whether it was on the list.
+    pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, "unsuppress", |db| db.unsuppress(email, now))
+    }
+
+    /// The suppressions of this address that were lifted, newest first.
+    pub fn suppression_lifts(&self, email: &str) -> Result<Vec<SuppressionLift>, StoreError> {
+        dispatch!(self, "suppression_lifts", |db| db.suppression_lifts(email))
     }
 }

@@ -4,7 +4,7 @@ use rusqlite::OptionalExtension;
 
 use super::subscribers::email_key;
 use super::{Sqlite, from_ts};
-use crate::domain::{LastDigest, SubscriberDates, Suppression};
+use crate::domain::{LastDigest, LiftedBy, SubscriberDates, Suppression, SuppressionLift};
 
 /// A [`LastDigest`] from its stored values (both backends): the papers are counted in the
 /// picks JSON (unreadable picks count as none).
@@ -93,4 +93,43 @@ impl Sqlite {
             )
             .optional()?)
     }
+
+    pub fn suppression_lifts(&self, email: &str) -> anyhow::Result<Vec<SuppressionLift>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT reason, suppressed_at, lifted_at, lifted_by FROM suppression_lifts
+             WHERE email_key = ?1 ORDER BY lifted_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([email_key(email)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut lifts = Vec::new();
+        for row in rows {
+            let (reason, suppressed_at, lifted_at, by) = row?;
+            lifts.push(lift_from(reason, suppressed_at, lifted_at, &by)?);
+        }
+        Ok(lifts)
+    }
+}
+
+/// A [`SuppressionLift`] from its stored values (both backends).
+pub(super) fn lift_from(
+    reason: String,
+    suppressed_at: i64,
+    lifted_at: i64,
+    lifted_by: &str,
+) -> anyhow::Result<SuppressionLift> {
+    Ok(SuppressionLift {
+        reason,
+        suppressed_at: from_ts(suppressed_at),
+        lifted_at: from_ts(lifted_at),
+        lifted_by: LiftedBy::parse(lifted_by).ok_or_else(|| {
+            anyhow::anyhow!("unknown lifted_by {lifted_by:?} in suppression_lifts")
+        })?,
+    })
 }

@@ -28,6 +28,11 @@ impl Sqlite {
     /// pending migrations.
     #[tracing::instrument(name = "Opening the SQLite store", skip_all, fields(path = %path.display()))]
     pub(super) fn open(path: &Path) -> anyhow::Result<Sqlite> {
+        Self::open_at(path, migrations::LATEST)
+    }
+
+    /// [`Sqlite::open`], migrating no further than `version` (tests make older stores).
+    pub(super) fn open_at(path: &Path, version: usize) -> anyhow::Result<Sqlite> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| {
                 format!("Failed to create the store's folder {}", dir.display())
@@ -39,7 +44,7 @@ impl Sqlite {
         if existed {
             check_is_paperpost(&conn, path)?;
         }
-        let mut store = Self::setup(conn)
+        let mut store = Self::setup(conn, version)
             .with_context(|| format!("Failed to prepare the store at {}", path.display()))?;
         store.readers = Some(readers::Readers::open(path)?);
         store.location = path.display().to_string();
@@ -48,17 +53,17 @@ impl Sqlite {
 
     /// An in-memory store, for unit tests and benchmarks.
     pub(super) fn open_in_memory() -> anyhow::Result<Sqlite> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Connection::open_in_memory()?, migrations::LATEST)
     }
 
-    fn setup(mut conn: Connection) -> anyhow::Result<Sqlite> {
+    fn setup(mut conn: Connection, version: usize) -> anyhow::Result<Sqlite> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // NORMAL in WAL mode: durable across process crashes (SIGKILL), only an OS crash can
         // lose the last commits; every send is recorded before the next is claimed.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::migrate(&mut conn)?;
+        migrations::migrate_to(&mut conn, version)?;
         Ok(Sqlite {
             conn: Mutex::new(conn),
             readers: None,

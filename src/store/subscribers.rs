@@ -2,19 +2,71 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Sqlite, StoreError, constant_time_eq, from_ts, random_token, ts};
+use super::{Sqlite, StoreError, from_ts, random_token, ts};
 use crate::domain::{
-    NewSubscriber, Subscriber, SubscriberEmail, SubscriberStatus, SubscriberUpdate, Topics,
+    DisplayName, LiftedBy, NewSubscriber, ReaderTokens, StoredName, Subscriber, SubscriberEmail,
+    SubscriberStatus, SubscriberUpdate, TokenGeneration, TokenPurpose, Topics,
     UnreadableSubscriber,
 };
 
-pub(super) const COLUMNS: &str =
-    "id, email, name, status, topics, frequency, timezone, send_hour, created_at, token";
+pub(super) const COLUMNS: &str = "id, email, name, status, topics, frequency, timezone, send_hour, created_at, \
+     token_salt, legacy_token_hash, copy_generation, feed_generation, manage_generation, \
+     copy_revoked_at, feed_revoked_at, manage_revoked_at";
 /// The same columns of a `subscribers s` joined in another query.
-pub(super) const COLUMNS_S: &str = "s.id, s.email, s.name, s.status, s.topics, s.frequency, s.timezone, s.send_hour, s.created_at, s.token";
+pub(super) const COLUMNS_S: &str = "s.id, s.email, s.name, s.status, s.topics, s.frequency, s.timezone, s.send_hour, s.created_at, \
+     s.token_salt, s.legacy_token_hash, s.copy_generation, s.feed_generation, s.manage_generation, \
+     s.copy_revoked_at, s.feed_revoked_at, s.manage_revoked_at";
 
 pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// Sets a reader's status inside a transaction: every status change goes through here (the
+/// preferences, the unsubscribe link, the CLI, a spam complaint). Into or out of
+/// `unsubscribed` the capability token changes: links in mails sent before an unsubscribe
+/// (preferences, unsubscribe) stop working, so none can rewrite a later sign-up of the same
+/// address. Returns the rows changed.
+pub(super) fn set_status(
+    conn: &rusqlite::Connection,
+    id: i64,
+    status: SubscriberStatus,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    // Into or out of `unsubscribed` every token of the reader is revoked: links in mails
+    // sent before an unsubscribe (web copies, feed, preferences, unsubscribe) stop working,
+    // so none can read or rewrite a later sign-up of the same address.
+    conn.execute(
+        &revoke_sql(
+            &TokenPurpose::ALL,
+            "?1 AND (?3 = 'unsubscribed') <> (status = 'unsubscribed')",
+            "?2",
+        ),
+        params![id, ts(now), status.as_str()],
+    )?;
+    conn.execute(
+        "UPDATE subscribers SET status = ?2,
+            confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
+            unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END
+         WHERE id = ?1",
+        params![id, status.as_str(), ts(now)],
+    )
+}
+
+/// Takes an address off the suppression list inside a transaction, keeping why it was on it
+/// and how it came off (`suppression_lifts`, which `subscribers show` reads). Returns
+/// whether it was on the list.
+pub(super) fn lift_suppression(
+    conn: &rusqlite::Connection,
+    key: &str,
+    by: LiftedBy,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    conn.execute(
+        "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
+         SELECT email_key, reason, created_at, ?2, ?3 FROM suppressions WHERE email_key = ?1",
+        params![key, ts(now), by.as_str()],
+    )?;
+    Ok(conn.execute("DELETE FROM suppressions WHERE email_key = ?1", [key])? > 0)
 }
 
 /// Refuses topics whose stored line would not read back as the same topics (today a phrase
@@ -74,7 +126,10 @@ pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<S
         timezone: text(6)?,
         send_hour: r.get(at + 7)?,
         created_at: r.get(at + 8)?,
-        token: text(9)?,
+        token_salt: text(9)?,
+        legacy_token_hash: text(10)?,
+        generations: [r.get(at + 11)?, r.get(at + 12)?, r.get(at + 13)?],
+        revoked_at: [r.get(at + 14)?, r.get(at + 15)?, r.get(at + 16)?],
     }
     .parse())
 }
@@ -96,7 +151,11 @@ pub(super) struct StoredSubscriber {
     pub timezone: StoredText,
     pub send_hour: Option<i64>,
     pub created_at: i64,
-    pub token: StoredText,
+    pub token_salt: StoredText,
+    pub legacy_token_hash: StoredText,
+    /// Of the copy, feed and manage tokens, in that order.
+    pub generations: [i64; 3],
+    pub revoked_at: [Option<i64>; 3],
 }
 
 impl StoredSubscriber {
@@ -120,7 +179,12 @@ impl StoredSubscriber {
         let email = field("email", Some(raw_email.clone()))?.unwrap_or_default();
         let email =
             SubscriberEmail::parse(&email).map_err(|e| unreadable(format!("email: {e}")))?;
-        let name = field("name", self.name)?;
+        // Read leniently: a stored name that is not valid UTF-8 or that today's rules
+        // refuse is kept (shown escaped, editable); delivery refuses it for that reader.
+        let name = match self.name {
+            Some(Ok(n) | Err(n)) => StoredName::read(&n),
+            None => None,
+        };
         let status = field("status", self.status)?.unwrap_or_default();
         let status = status
             .parse()
@@ -133,7 +197,17 @@ impl StoredSubscriber {
             .parse()
             .map_err(|e| unreadable(format!("frequency: {e}")))?;
         let timezone = field("timezone", self.timezone)?.and_then(|t| t.parse().ok());
-        let token_secret = field("token", self.token)?.unwrap_or_default();
+        let generation = |i: usize| TokenGeneration {
+            generation: self.generations[i],
+            revoked_at: self.revoked_at[i].map(from_ts),
+        };
+        let tokens = ReaderTokens {
+            salt: field("token_salt", self.token_salt)?.unwrap_or_default(),
+            copy: generation(0),
+            feed: generation(1),
+            manage: generation(2),
+            legacy_hash: field("legacy_token_hash", self.legacy_token_hash)?,
+        };
         Ok(Subscriber {
             id,
             email,
@@ -147,9 +221,28 @@ impl StoredSubscriber {
                 .and_then(|h| u8::try_from(h).ok())
                 .filter(|h| *h < 24),
             created_at: from_ts(self.created_at),
-            token_secret,
+            tokens,
         })
     }
+}
+
+/// The statement that revokes a reader's tokens for `purposes`: each one's generation goes
+/// up by one (every link made for an earlier one stops working) and its `revoked_at` is
+/// `now`; the legacy token, which opened every purpose, is forgotten with any of them. One
+/// text for both databases: `id` and `now` are placeholders (or, for `id`, a placeholder
+/// and further conditions on the row). Unsubscribing goes through it, and so must anything
+/// else that unsubscribes a reader (a complaint).
+pub(super) fn revoke_sql(purposes: &[TokenPurpose], id: &str, now: &str) -> String {
+    let mut set: Vec<String> = TokenPurpose::ALL
+        .iter()
+        .filter(|p| purposes.contains(p))
+        .map(|p| {
+            let p = p.as_str();
+            format!("{p}_generation = {p}_generation + 1, {p}_revoked_at = {now}")
+        })
+        .collect();
+    set.push("legacy_token_hash = NULL".into());
+    format!("UPDATE subscribers SET {} WHERE id = {id}", set.join(", "))
 }
 
 /// A single looked-up row: an unreadable one is logged and treated as absent.
@@ -179,12 +272,12 @@ impl Sqlite {
         let key = email_key(new.email.as_ref());
         let result = conn.execute(
             "INSERT INTO subscribers (email, email_key, name, status, topics, frequency, timezone,
-                                      send_hour, token, created_at, updated_at, confirmed_at)
+                                      send_hour, token_salt, created_at, updated_at, confirmed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
             params![
                 new.email.as_ref(),
                 key,
-                new.name,
+                new.name.as_ref().map(DisplayName::as_str),
                 new.status.as_str(),
                 new.topics.to_string(),
                 new.frequency.as_str(),
@@ -248,18 +341,19 @@ impl Sqlite {
         ))
     }
 
-    /// Finds the subscriber a public token (`{id}.{secret}`) belongs to, comparing the secret
-    /// in constant time. Any malformed or wrong token is simply `None`.
-    pub fn subscriber_by_token(&self, token: &str) -> anyhow::Result<Option<Subscriber>> {
-        let Some((id, secret)) = token.split_once('.') else {
-            return Ok(None);
-        };
-        let Ok(id) = id.parse::<i64>() else {
-            return Ok(None);
-        };
-        Ok(self
-            .subscriber_by_id(id)?
-            .filter(|s| constant_time_eq(s.token_secret.as_bytes(), secret.as_bytes())))
+    /// Revokes the reader's tokens for `purposes` (see [`revoke_sql`]); the reader as they
+    /// are now, `None` when there is none.
+    pub fn revoke_tokens(
+        &self,
+        id: i64,
+        purposes: &[TokenPurpose],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Subscriber>> {
+        {
+            let conn = self.conn();
+            conn.execute(&revoke_sql(purposes, "?1", "?2"), params![id, ts(now)])?;
+        }
+        self.subscriber_by_id(id)
     }
 
     /// All readable subscribers, optionally only those with `status`, in id order. A row that
@@ -310,22 +404,11 @@ impl Sqlite {
             if let Some(name) = &update.name {
                 tx.execute(
                     "UPDATE subscribers SET name = ?2 WHERE id = ?1",
-                    params![id, name],
+                    params![id, name.as_ref().map(DisplayName::as_str)],
                 )?;
             }
             if let Some(status) = update.status {
-                // Into or out of `unsubscribed` the capability token changes: links in
-                // mails sent before an unsubscribe (preferences, unsubscribe) stop working,
-                // so none can rewrite a later sign-up of the same address.
-                tx.execute(
-                    "UPDATE subscribers SET status = ?2,
-                        confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
-                        unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END,
-                        token = CASE WHEN (?2 = 'unsubscribed') <> (status = 'unsubscribed')
-                                     THEN ?4 ELSE token END
-                     WHERE id = ?1",
-                    params![id, status.as_str(), ts(now), random_token()],
-                )?;
+                set_status(&tx, id, status, now)?;
             }
             if let Some(topics) = &update.topics {
                 tx.execute(
@@ -421,11 +504,12 @@ impl Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn unsuppress(&self, email: &str) -> anyhow::Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM suppressions WHERE email_key = ?1",
-            [email_key(email)],
-        )? > 0)
+    pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let lifted = lift_suppression(&tx, &email_key(email), LiftedBy::Operator, now)?;
+        tx.commit()?;
+        Ok(lifted)
     }
 }
 
@@ -455,26 +539,197 @@ mod tests {
     }
 
     #[test]
-    fn tokens_find_their_subscriber_and_nothing_else() {
+    fn a_new_reader_has_a_salt_of_their_own_and_no_token_stored() {
+        let store = Store::for_tests().unwrap();
+        let a = store
+            .add_subscriber(&new("ada@example.org"), Utc::now())
+            .unwrap();
+        let b = store
+            .add_subscriber(&new("bob@example.org"), Utc::now())
+            .unwrap();
+        for s in [&a, &b] {
+            assert_eq!(s.tokens.salt.len(), 32, "128 random bits in hex");
+            assert_eq!(s.tokens.legacy_hash, None, "no link from before");
+            for p in TokenPurpose::ALL {
+                assert_eq!(s.tokens.get(p), TokenGeneration::default(), "{p}");
+            }
+        }
+        assert_ne!(a.tokens.salt, b.tokens.salt);
+        assert_eq!(
+            store.subscriber_by_id(a.id).unwrap().unwrap().tokens,
+            a.tokens
+        );
+    }
+
+    /// A store as paperpost left it at schema `version`: a file (SQLite, in the returned
+    /// folder) or a fresh database (PostgreSQL); the settings open it again.
+    fn store_at_version(
+        version: usize,
+    ) -> (Store, crate::config::StoreSettings, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = crate::config::StoreSettings {
+            path: dir.path().join("old.sqlite3"),
+            ..Default::default()
+        };
+        if crate::store::test_backend_is_postgres() {
+            let url = crate::store::test_server::shared()
+                .unwrap()
+                .fresh_database("v8")
+                .unwrap();
+            settings.url = Some(url);
+            settings.tls = crate::store::TlsMode::Disable;
+        }
+        let store = Store::open_configured_at_version(&settings, version).unwrap();
+        assert_eq!(store.schema_version().unwrap(), version as i64);
+        (store, settings, dir)
+    }
+
+    #[test]
+    fn migrating_keeps_each_readers_old_link_as_a_hash_and_nowhere_in_plain_text() {
+        // Arrange: readers with the one plain token of schema version 8, enough of them to
+        // fill several pages (an update that moves a row leaves its old bytes behind).
+        let (old, settings, dir) = store_at_version(8);
+        let secret = "00112233445566778899aabbccddeeff";
+        let token = |i: usize| format!("{:032x}", 0xfeed_0000_u64 + i as u64);
+        let mut sql = format!(
+            "BEGIN;
+             INSERT INTO subscribers (id, email, email_key, status, token, created_at, updated_at)
+             VALUES (5, 'ada@example.org', 'ada@example.org', 'active', '{secret}', 1, 1);"
+        );
+        for i in 10..400 {
+            sql.push_str(&format!(
+                "INSERT INTO subscribers (id, email, email_key, status, token, created_at, updated_at)
+                 VALUES ({i}, 'r{i}@example.org', 'r{i}@example.org', 'active', '{}', 1, 1);",
+                token(i)
+            ));
+        }
+        sql.push_str("COMMIT;");
+        old.raw_execute(&sql);
+        drop(old);
+
+        // Act: open it as this paperpost does.
+        let store = Store::open_configured(&settings).unwrap();
+
+        // Assert: the reader reads, with a hash of the old secret and fresh generations.
+        assert_eq!(
+            store.schema_version().unwrap(),
+            Store::expected_schema_version()
+        );
+        let ada = store.subscriber_by_id(5).unwrap().unwrap();
+        assert_eq!(
+            ada.tokens.legacy_hash.as_deref(),
+            Some(crate::store::sha256_hex(secret).as_str()),
+            "SQL's sha256_hex is the Rust one"
+        );
+        assert_eq!(ada.tokens.salt, "");
+        for p in TokenPurpose::ALL {
+            assert_eq!(ada.tokens.get(p), TokenGeneration::default());
+        }
+        // The secret is nowhere: not in any column, not in the file's free space or log.
+        if store.is_postgres() {
+            store.raw_execute(&format!(
+                "DO $$ BEGIN
+                     IF EXISTS (SELECT 1 FROM information_schema.columns
+                                WHERE table_name = 'subscribers' AND column_name = 'token')
+                        OR EXISTS (SELECT 1 FROM subscribers s WHERE strpos(s::text, '{secret}') > 0)
+                     THEN RAISE EXCEPTION 'the plain token is still in the table'; END IF;
+                 END $$"
+            ));
+        } else {
+            // While the store is open: the migration itself left no trace (closing it would
+            // checkpoint the log again).
+            let secrets: Vec<String> = std::iter::once(secret.to_string())
+                .chain((10..400).map(token))
+                .collect();
+            for entry in std::fs::read_dir(dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                let bytes = std::fs::read(&path).unwrap();
+                let found = secrets
+                    .iter()
+                    .filter(|s| memchr::memmem::find(&bytes, s.as_bytes()).is_some())
+                    .count();
+                assert_eq!(found, 0, "plain tokens still in {}", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn revoking_one_purpose_keeps_the_others_and_forgets_the_legacy_token() {
         let store = Store::for_tests().unwrap();
         let s = store
             .add_subscriber(&new("ada@example.org"), Utc::now())
             .unwrap();
-        assert_eq!(s.token_secret.len(), 32);
-        let found = store
-            .subscriber_by_token(&s.public_token())
+        store.raw_execute(&format!(
+            "UPDATE subscribers SET legacy_token_hash = 'cafe' WHERE id = {}",
+            s.id
+        ));
+        let at = from_ts(1_800_000_000);
+        let r = store
+            .revoke_tokens(s.id, &[TokenPurpose::Feed, TokenPurpose::Feed], at)
             .unwrap()
             .unwrap();
-        assert_eq!(found.id, s.id);
-        for bad in [
-            "",
-            "x",
-            "1.",
-            &format!("{}.{}", s.id, "0".repeat(32)),
-            &format!("{}.{}", s.id + 1, s.token_secret),
-        ] {
-            assert!(store.subscriber_by_token(bad).unwrap().is_none(), "{bad}");
-        }
+        assert_eq!(
+            r.tokens.feed,
+            TokenGeneration {
+                generation: 1,
+                revoked_at: Some(at)
+            }
+        );
+        assert_eq!(r.tokens.copy, TokenGeneration::default());
+        assert_eq!(r.tokens.manage, TokenGeneration::default());
+        assert_eq!(r.tokens.legacy_hash, None, "it opened the feed too");
+        assert_eq!(r.tokens.salt, s.tokens.salt);
+        let all = store
+            .revoke_tokens(s.id, &TokenPurpose::ALL, at)
+            .unwrap()
+            .unwrap();
+        let gens: Vec<i64> = TokenPurpose::ALL
+            .iter()
+            .map(|p| all.tokens.get(*p).generation)
+            .collect();
+        assert_eq!(gens, [1, 2, 1]);
+        assert!(
+            store
+                .revoke_tokens(s.id + 1, &[TokenPurpose::Copy], at)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_stored_name_no_header_can_carry_is_read_kept_and_replaced_by_an_edit() {
+        let store = Store::for_tests().unwrap();
+        let now = Utc::now();
+        let mut ada = new("ada@example.org");
+        ada.name = Some(DisplayName::parse(" Ada ").unwrap());
+        let ada = store.add_subscriber(&ada, now).unwrap();
+        assert_eq!(ada.name.as_ref().map(StoredName::raw), Some("Ada"));
+        // Written behind paperpost's back: the row still reads, with the name as stored.
+        store.raw_execute(&format!(
+            "UPDATE subscribers SET name = 'Mal\r\nlory' WHERE id = {}",
+            ada.id
+        ));
+        let read = store
+            .subscriber_by_email("ada@example.org")
+            .unwrap()
+            .unwrap();
+        let name = read.name.unwrap();
+        assert_eq!(name.raw(), "Mal\r\nlory");
+        assert!(name.display_name().is_err());
+        assert_eq!(store.subscribers(None).unwrap().len(), 1, "still listed");
+        // An edit replaces it.
+        let update = SubscriberUpdate {
+            name: Some(Some(DisplayName::parse("Mallory").unwrap())),
+            ..Default::default()
+        };
+        let edited = store
+            .update_subscriber(ada.id, &update, now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            edited.name,
+            Some(StoredName::Valid(DisplayName::parse("Mallory").unwrap()))
+        );
     }
 
     #[test]
@@ -562,44 +817,56 @@ mod tests {
             .unwrap();
         assert_eq!(s2.status, SubscriberStatus::Paused);
         assert_eq!(s2.topics, s.topics);
-        assert_eq!(s2.token_secret, s.token_secret, "pausing keeps the links");
+        assert_eq!(s2.tokens, s.tokens, "pausing keeps the links");
     }
 
     #[test]
-    fn the_token_changes_on_unsubscribe_and_on_coming_back() {
+    fn every_token_is_revoked_on_unsubscribe_and_on_coming_back() {
         let store = Store::for_tests().unwrap();
         let s = store
             .add_subscriber(&new("ada@example.org"), Utc::now())
             .unwrap();
+        store.raw_execute(&format!(
+            "UPDATE subscribers SET legacy_token_hash = 'cafe' WHERE id = {}",
+            s.id
+        ));
         let to = |status| SubscriberUpdate {
             status: Some(status),
             ..Default::default()
         };
+        let gens = |s: &Subscriber| -> Vec<i64> {
+            TokenPurpose::ALL
+                .iter()
+                .map(|p| s.tokens.get(*p).generation)
+                .collect()
+        };
+        let at = from_ts(1_800_000_000);
         let gone = store
-            .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), Utc::now())
+            .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), at)
             .unwrap()
             .unwrap();
-        assert_ne!(gone.token_secret, s.token_secret);
+        assert_eq!(gens(&gone), [1, 1, 1]);
         assert!(
-            store
-                .subscriber_by_token(&s.public_token())
-                .unwrap()
-                .is_none()
+            TokenPurpose::ALL
+                .iter()
+                .all(|p| gone.tokens.get(*p).revoked_at == Some(at))
         );
+        assert_eq!(gone.tokens.legacy_hash, None);
         let again = store
             .update_subscriber(s.id, &to(SubscriberStatus::Unsubscribed), Utc::now())
             .unwrap()
             .unwrap();
-        assert_eq!(
-            again.token_secret, gone.token_secret,
-            "no change, no new token"
-        );
+        assert_eq!(again.tokens, gone.tokens, "no change, no revocation");
         let back = store
             .update_subscriber(s.id, &to(SubscriberStatus::Pending), Utc::now())
             .unwrap()
             .unwrap();
-        assert_ne!(back.token_secret, gone.token_secret);
-        assert_ne!(back.token_secret, s.token_secret);
+        assert_eq!(gens(&back), [2, 2, 2]);
+        let paused = store
+            .update_subscriber(s.id, &to(SubscriberStatus::Paused), Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(paused.tokens, back.tokens);
     }
 
     #[test]
@@ -681,8 +948,8 @@ mod tests {
             keys,
             ["ada@example.org", "bob@example.org", "zed@example.org"]
         );
-        assert!(store.unsuppress("ZED@example.org").unwrap());
-        assert!(!store.unsuppress("zed@example.org").unwrap());
+        assert!(store.unsuppress("ZED@example.org", Utc::now()).unwrap());
+        assert!(!store.unsuppress("zed@example.org", Utc::now()).unwrap());
         assert!(!store.is_suppressed("zed@example.org").unwrap());
         assert_eq!(
             store

@@ -10,7 +10,8 @@ use super::errors::WebError;
 use super::fields::FormData;
 use super::{Shared, csrf, layout};
 use crate::domain::Confirmation;
-use crate::domain::{Subscriber, SubscriberStatus};
+use crate::domain::{Subscriber, SubscriberStatus, TokenPurpose};
+use crate::security::reader_token;
 
 /// The CSRF form name of the confirmation page.
 const FORM: &str = "confirm";
@@ -79,7 +80,8 @@ fn answer(state: &Shared, outcome: Confirmation) -> Result<Markup, WebError> {
 }
 
 fn page(state: &Shared, title: &str, sub: &Subscriber, first_time: bool) -> Markup {
-    let prefs = state.path(&format!("preferences/{}", sub.public_token()));
+    let manage = reader_token(&state.secret, TokenPurpose::Manage, sub);
+    let prefs = state.path(&format!("preferences/{manage}"));
     let when = match sub.frequency {
         crate::domain::Frequency::Weekly => "every Monday",
         crate::domain::Frequency::Daily => "every day",

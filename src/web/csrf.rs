@@ -1,5 +1,6 @@
 //! CSRF fields of the preferences and confirmation forms: `HMAC(secret, form name, token)`,
-//! the token being the subscriber's or the confirmation link's.
+//! the token being the subscriber's or the confirmation link's. (Operator forms carry their
+//! session's own random secret instead: `operator/session.rs`.)
 //!
 //! The token in the URL is already the capability; the field adds that a post
 //! must come from a page this server rendered for that token and form. Stateless (nothing
@@ -8,7 +9,7 @@
 use maud::{Markup, html};
 
 use super::errors::WebError;
-use super::secret::Secret;
+use crate::security::Secret;
 use crate::store::constant_time_eq;
 
 /// The hidden field's name.

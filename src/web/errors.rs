@@ -28,6 +28,16 @@ pub enum WebError {
     Invalid(String),
     #[error("CSRF check failed")]
     Csrf,
+    /// An operator's POST without a live session.
+    #[error("not signed in")]
+    SignInFirst,
+    /// An operator's POST whose Origin (or Referer) is not this site.
+    #[error("cross-origin post")]
+    CrossOrigin,
+    /// Too many failed sign-ins from the client or for the account, within the window of
+    /// this many minutes.
+    #[error("too many failed sign-ins")]
+    SignInThrottled(u32),
     /// The request does not fit the subscriber's state ("confirm first").
     #[error("{0}")]
     Conflict(String),
@@ -59,7 +69,8 @@ impl WebError {
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Csrf | WebError::SignInFirst | WebError::CrossOrigin => StatusCode::FORBIDDEN,
+            WebError::SignInThrottled(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -94,6 +105,23 @@ impl WebError {
                     .to_string(),
             ),
             WebError::Conflict(m) => ("That can't be done right now", m.clone()),
+            WebError::SignInFirst => (
+                "Sign in first",
+                "This is for the newsletter's operators: sign in (the address is /login) and \
+                 send the form again."
+                    .to_string(),
+            ),
+            WebError::CrossOrigin => (
+                "This form was not sent from this site",
+                "Open the page on this site and send the form from there.".to_string(),
+            ),
+            WebError::SignInThrottled(minutes) => (
+                "Too many failed sign-ins",
+                format!(
+                    "Sign-ins from here, or for this name, failed too often. Wait {minutes} \
+                     minutes and try again."
+                ),
+            ),
             other => return generic(other.status()),
         };
         ErrorPage {

@@ -4,6 +4,8 @@
 //! only shows a page with one button and records nothing. The button `POST`s the verdict
 //! with a CSRF field bound to the reader's token, as the preferences forms do. The
 //! preferences page lists the reader's verdicts with a remove button each (`v=remove`).
+//! The links carry the reader's `manage` token; a legacy token from an older mail records
+//! verdicts too.
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -11,9 +13,10 @@ use serde::Deserialize;
 
 use super::errors::WebError;
 use super::fields::FormData;
+use super::reader_link::reader_link;
 use super::{Shared, csrf, layout};
 use crate::domain::FeedbackRow;
-use crate::domain::{Feedback, Paper, PaperId, Subscriber, collapse_whitespace};
+use crate::domain::{Feedback, Paper, PaperId, Subscriber, TokenPurpose, collapse_whitespace};
 
 /// The CSRF form name of the feedback forms.
 pub(crate) const FORM: &str = "feedback";
@@ -33,11 +36,11 @@ pub(crate) async fn show(
     Path((token, paper)): Path<(String, String)>,
     Query(verdict): Query<Verdict>,
 ) -> Result<Markup, WebError> {
-    let sub = state.subscriber_from_token(token).await?;
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
     let feedback = parse_verdict(verdict.v.as_deref().unwrap_or("like"))?;
     let (id, paper) = known_paper(&state, paper).await?;
-    let current = current_verdict(&state, &sub, &id).await?;
-    let here = action(&state, &sub, &id);
+    let current = current_verdict(&state, &reader.sub, &id).await?;
+    let here = action(&state, &reader.token, &id);
     let title = collapse_whitespace(&paper.title);
     let (heading, button, explain) = match feedback {
         Feedback::Like => (
@@ -61,12 +64,12 @@ pub(crate) async fn show(
                 p.muted #feedback-current { "You already said so; sending again changes nothing." }
             }
             form #feedback-form method="post" action=(here) {
-                (csrf::field(&state.secret, &sub.public_token(), FORM))
+                (csrf::field(&state.secret, &reader.token, FORM))
                 input type="hidden" name="v" value=(feedback.as_str());
                 button #feedback-submit .button type="submit" { (button) }
             }
             p.muted {
-                a href=(state.path(&format!("preferences/{}", sub.public_token()))) { "Your preferences and liked papers" }
+                a href=(state.path(&format!("preferences/{}", reader.token))) { "Your preferences and liked papers" }
             }
         },
     ))
@@ -77,8 +80,8 @@ pub(crate) async fn record(
     Path((token, paper)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let sub = state.subscriber_from_token(token).await?;
-    let public_token = sub.public_token();
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
+    let (sub, public_token) = (reader.sub, reader.token);
     csrf::check(&state.secret, &public_token, FORM, form.get(csrf::FIELD))?;
     let v = form.get("v").unwrap_or_default();
     if v == "remove" {
@@ -138,9 +141,9 @@ pub(crate) async fn verdicts(state: &Shared, sub: &Subscriber) -> Result<Verdict
     Ok(Verdicts { rows })
 }
 
-/// The preferences page's card: liked and disliked papers, each with a remove button.
-pub(crate) fn verdicts_card(state: &Shared, sub: &Subscriber, verdicts: &Verdicts) -> Markup {
-    let token = sub.public_token();
+/// The preferences page's card: liked and disliked papers, each with a remove button
+/// (posted with the page's `token`).
+pub(crate) fn verdicts_card(state: &Shared, token: &str, verdicts: &Verdicts) -> Markup {
     let list = |kind: Feedback| -> Vec<&(FeedbackRow, Option<Paper>)> {
         verdicts
             .rows
@@ -165,8 +168,8 @@ pub(crate) fn verdicts_card(state: &Shared, sub: &Subscriber, verdicts: &Verdict
                         @for (row, paper) in rows.iter() {
                             li {
                                 (paper.as_ref().map(|p| collapse_whitespace(&p.title)).unwrap_or_else(|| row.paper_id.to_string()))
-                                form.inline method="post" action=(action(state, sub, &row.paper_id)) {
-                                    (csrf::field(&state.secret, &token, FORM))
+                                form.inline method="post" action=(action(state, token, &row.paper_id)) {
+                                    (csrf::field(&state.secret, token, FORM))
                                     input type="hidden" name="v" value="remove";
                                     " "
                                     button.button.secondary.small type="submit" { "Remove" }
@@ -180,10 +183,9 @@ pub(crate) fn verdicts_card(state: &Shared, sub: &Subscriber, verdicts: &Verdict
     }
 }
 
-fn action(state: &Shared, sub: &Subscriber, id: &PaperId) -> String {
+fn action(state: &Shared, token: &str, id: &PaperId) -> String {
     state.path(&format!(
-        "feedback/{}/{}",
-        sub.public_token(),
+        "feedback/{token}/{}",
         urlencoding::encode(id.as_str())
     ))
 }

@@ -2,7 +2,8 @@
 //!
 //! The CSP allows no script at all, inline styles (the pages and the email-look previews use
 //! them), https/data images (paper thumbnails), and forms posting only to this site. No
-//! referrer is sent: token URLs must not leak to the sites papers link to. Pages default to
+//! referrer is sent: token URLs must not leak to the sites papers link to (operator pages,
+//! which carry no token, send their own origin with their forms instead). Pages default to
 //! `no-store` (they may show a subscriber's address); public pages set their own caching.
 use std::time::Instant;
 
@@ -30,8 +31,10 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     };
     set(header::CONTENT_SECURITY_POLICY, CSP);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::REFERRER_POLICY, "no-referrer");
     set(header::X_FRAME_OPTIONS, "DENY");
+    // Operator pages send their own (`same-origin`: their forms must carry an Origin).
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     tracing::debug!(

@@ -14,6 +14,16 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 
 /// A whole page around `main`.
 pub(crate) fn page(state: &AppState, title: &str, main: Markup) -> Markup {
+    page_with_referrer(state, title, main, "no-referrer")
+}
+
+/// A page only operators see: its own forms must carry this site's `Origin`, which a
+/// `no-referrer` policy would turn into `null` (see `operator/origin.rs`).
+pub(crate) fn private_page(state: &AppState, title: &str, main: Markup) -> Markup {
+    page_with_referrer(state, title, main, "same-origin")
+}
+
+fn page_with_referrer(state: &AppState, title: &str, main: Markup, referrer: &str) -> Markup {
     let name = &state.newsletter_name;
     let full_title = if title.is_empty() || title == name {
         name.clone()
@@ -27,7 +37,7 @@ pub(crate) fn page(state: &AppState, title: &str, main: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content=(referrer);
                 title { (full_title) }
                 link rel="icon" href=(FAVICON);
                 link rel="alternate" type="application/atom+xml" title={ (name) " archive" } href=(state.path("archive.xml"));

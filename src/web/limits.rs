@@ -2,17 +2,18 @@
 //! confirmation mails: a few mails per address per day whoever asks, and a cap on posts per
 //! client IP per hour. Both are counted in the store (they survive restarts), keyed by HMACs
 //! of the canonical mailbox ([`canonical_mailbox`]) and of the IP (IPv6 by /64, what one
-//! host usually gets).
+//! host usually gets). The operators' sign-in form is throttled the same way: failed
+//! sign-ins per IP and per account name ([`login_limits`], [`account_key`]).
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use chrono::Duration;
 
-use super::secret::Secret;
 use super::{Shared, WebSettings};
-use crate::domain::AttemptLimits;
 use crate::domain::SubscriberEmail;
+use crate::domain::{AttemptLimits, LoginLimits};
+use crate::security::Secret;
 
 /// The client's IP: the socket peer, or the last `X-Forwarded-For` entry (the one our own
 /// proxy appended) when `trust_forwarded_for` is set. `None` when neither is known.
@@ -59,6 +60,18 @@ pub(crate) fn ip_bucket(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// What counts as one network for the connection caps: an IPv4 /24, an IPv6 /64 (for
+/// IPv6 the same as one client: a /64 is what one site's subnet is).
+pub(crate) fn network_bucket(ip: IpAddr) -> IpAddr {
+    match ip_bucket(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, 0))
+        }
+        v6 => v6,
+    }
+}
+
 pub(crate) fn ip_key(secret: &Secret, ip: Option<IpAddr>) -> String {
     let text = match ip.map(ip_bucket) {
         Some(IpAddr::V6(v6)) => format!("{v6}/64"),
@@ -87,6 +100,21 @@ pub(crate) fn canonical_mailbox(address: &str) -> String {
     let domain =
         idna::domain_to_ascii(domain).unwrap_or_else(|_| nfc.normalize(domain).to_lowercase());
     format!("{local}@{domain}")
+}
+
+/// The key failed sign-ins for a typed account name are counted under: the name as
+/// [`crate::domain::OperatorName`] would store it (trimmed, lower case), whether or not such
+/// an operator exists, so the count says nothing about which names do.
+pub(crate) fn account_key(secret: &Secret, typed: &str) -> String {
+    secret.mac_hex(&[b"operator", typed.trim().to_lowercase().as_bytes()])
+}
+
+pub(crate) fn login_limits(settings: &WebSettings) -> LoginLimits {
+    LoginLimits {
+        per_ip: settings.max_login_failures_per_ip,
+        per_account: settings.max_login_failures_per_account,
+        window: Duration::minutes(settings.login_window_minutes.into()),
+    }
 }
 
 pub(crate) fn attempt_limits(settings: &WebSettings) -> AttemptLimits {
@@ -122,6 +150,16 @@ mod tests {
             ip_key(&s, ip("10.0.0.1"))
         );
         assert_ne!(ip_key(&s, ip("10.0.0.1")), ip_key(&s, ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn networks_are_ipv4_24s_and_ipv6_64s() {
+        let net = |t: &str| network_bucket(t.parse().unwrap()).to_string();
+        assert_eq!(net("127.0.1.2"), "127.0.1.0");
+        assert_eq!(net("127.0.1.255"), net("127.0.1.2"));
+        assert_ne!(net("127.0.0.2"), net("127.0.1.2"));
+        assert_eq!(net("::ffff:10.1.2.3"), "10.1.2.0");
+        assert_eq!(net("2001:db8:1:2:ffff::9"), "2001:db8:1:2::");
     }
 
     #[test]

@@ -1,33 +1,41 @@
 //! WEB: `paperpost serve` — the sign-up form, double opt-in, preferences, one-click
 //! unsubscribe (RFC 8058), the public archive with its Atom feed, each reader's web copies
-//! of their digests and private Atom feed, the operator's status page (with the editor's
-//! note and picks), and previews.
+//! of their digests and private Atom feed, the operators' sign-in and status page (with the
+//! editor's note and picks), and previews.
 //!
 //! Pages are maud markup in the emails' look (`templates/site.css` plus the email CSS for
 //! the paper cards) and work without JavaScript. Handlers are thin: they parse the request,
 //! call the store (on the blocking pool) and render. Every response gets the security
 //! headers of [`headers`]; every error becomes a friendly page ([`errors`]).
 //!
-//! Secrets: subscriber tokens (`{id}.{128 random bits}`) and confirmation tokens (same
-//! shape, only a hash stored) are compared in constant time and never logged: requests are
-//! logged by route template (`/confirm/{token}`), subscribers by id.
+//! Secrets: readers' link tokens, one per purpose (`{id}.{generation}.{128-bit MAC}`,
+//! derived from the server's key, see [`reader_link`] and `security::reader_tokens`), and
+//! confirmation tokens (`{id}.{128 random bits}`, only a hash stored) are compared in
+//! constant time and never logged: requests are logged by route template
+//! (`/confirm/{token}`), subscribers by id.
+//! Operators sign in with a name and password for a session cookie ([`operator`]); no
+//! operator secret is ever in a URL.
 mod archive;
 mod confirm;
+mod connections;
 mod copy;
 mod csrf;
 mod errors;
 pub(crate) mod feedback;
 pub(crate) mod fields;
+mod fresh_link;
 mod headers;
 mod home;
 mod layout;
+mod library;
 mod limits;
 mod mailer;
+mod operator;
 mod preferences;
 mod preview;
 mod preview_guard;
 mod reader_feed;
-mod secret;
+mod reader_link;
 mod server;
 mod stall;
 mod status;
@@ -51,9 +59,10 @@ use crate::delivery::{MessageSettings, Transport};
 use crate::selection::SelectionLimits;
 use crate::store::Store;
 
+pub use crate::security::Secret;
 pub use errors::WebError;
 pub use mailer::Mailer;
-pub use secret::Secret;
+pub use operator::hash_password;
 pub use taxonomy::{Category, canonical_category, category_groups};
 
 /// The `[web]` section of the config.
@@ -70,6 +79,9 @@ pub struct WebSettings {
     pub max_subscribes_per_ip_per_hour: u32,
     /// Largest request body accepted (forms are small).
     pub max_body_bytes: usize,
+    /// Largest library file upload accepted on the preferences page (the whole
+    /// `multipart/form-data` body).
+    pub max_upload_bytes: usize,
     /// Take the client IP from the last `X-Forwarded-For` entry (only behind a proxy that
     /// sets it; otherwise anyone can pick their IP and dodge the per-IP limit).
     pub trust_forwarded_for: bool,
@@ -81,16 +93,41 @@ pub struct WebSettings {
     pub body_timeout_secs: u64,
     /// A request must be answered within this long of its head (408 after).
     pub request_timeout_secs: u64,
-    /// Connections open at once; more are closed as soon as accepted.
+    /// Connections open at once. At the cap, a newcomer takes the place of the connection
+    /// that has waited longest without a request (idle, or sending its head); when every
+    /// one is busy with a request, the newcomer is closed at once.
     pub max_connections: usize,
-    /// Connections open at once from one client IP (IPv6: per /64); 0 = no per-IP cap
-    /// (behind a reverse proxy every connection comes from the proxy).
+    /// Connections open at once from one client IP (IPv6: per /64); more are closed at
+    /// once. 0 = no per-IP cap (behind a reverse proxy every connection comes from it).
     pub max_connections_per_ip: usize,
+    /// Connections open at once from one network (IPv4 /24, IPv6 /64); at the cap a
+    /// newcomer takes the place of one of its network's as at `max_connections`. 0 = no
+    /// cap; unset = twice `max_connections_per_ip` (so none when that is 0).
+    pub max_connections_per_network: Option<usize>,
     /// `/preview` requests per client IP per minute (429 after); 0 = no limit.
     pub max_previews_per_ip_per_minute: u32,
-    /// Serve `/status` without its token to a client connecting from 127.0.0.1 or ::1
-    /// through no proxy. Off by default: without `$PAPERPOST_STATUS_TOKEN`, no `/status`.
+    /// Let a client connecting from exactly 127.0.0.1 or ::1 use `/status` without signing
+    /// in (it gets a session of its own, with its own CSRF secret). Off by default; refused
+    /// with `trust_forwarded_for` (behind a proxy every peer is the proxy). Judged by the
+    /// peer address alone: a plain TCP forwarder on this host (`ssh -R`, stunnel, socat)
+    /// makes every client local, so keep it off wherever one may run.
     pub status_loopback: bool,
+    /// An operator's session ends after this many minutes without a request…
+    pub operator_idle_minutes: u32,
+    /// …and this many hours after signing in, however busy.
+    pub operator_session_hours: u32,
+    /// Failed sign-ins from one client IP (IPv6: one /64) within `login_window_minutes`;
+    /// past it the sign-in form answers 429 until the window has moved on.
+    pub max_login_failures_per_ip: u32,
+    /// Failed sign-ins for one account name within `login_window_minutes`, from anywhere.
+    pub max_login_failures_per_account: u32,
+    /// The window the failed sign-ins are counted in.
+    pub login_window_minutes: u32,
+    /// Removed (issue 19): the static `/status` token. Set, it fails the load saying what
+    /// replaced it.
+    #[serde(rename = "status_token")]
+    #[doc(hidden)]
+    pub removed_status_token: Option<toml::Value>,
 }
 
 impl Default for WebSettings {
@@ -101,14 +138,22 @@ impl Default for WebSettings {
             max_confirmations_per_address_per_day: 3,
             max_subscribes_per_ip_per_hour: 20,
             max_body_bytes: 16 * 1024,
+            max_upload_bytes: 4 * 1024 * 1024,
             trust_forwarded_for: false,
             header_timeout_secs: 10,
             body_timeout_secs: 10,
             request_timeout_secs: 30,
             max_connections: 512,
             max_connections_per_ip: 64,
+            max_connections_per_network: None,
             max_previews_per_ip_per_minute: 30,
             status_loopback: false,
+            operator_idle_minutes: 30,
+            operator_session_hours: 12,
+            max_login_failures_per_ip: 20,
+            max_login_failures_per_account: 10,
+            login_window_minutes: 15,
+            removed_status_token: None,
         }
     }
 }
@@ -138,6 +183,7 @@ impl WebSettings {
                 ),
             ));
         }
+        self.validate_operators()?;
         if self.max_connections_per_ip > self.max_connections {
             return Err((
                 "max_connections_per_ip",
@@ -147,8 +193,109 @@ impl WebSettings {
                 ),
             ));
         }
+        if let Some(n) = self.max_connections_per_network
+            && n > 0
+            && (n > self.max_connections || n < self.max_connections_per_ip)
+        {
+            return Err((
+                "max_connections_per_network",
+                format!(
+                    "must be between max_connections_per_ip ({}) and max_connections ({}) \
+                     (it is {n}); 0 turns the per-network cap off",
+                    self.max_connections_per_ip, self.max_connections
+                ),
+            ));
+        }
         Ok(())
     }
+
+    /// `max_connections_per_network` in force (0: none).
+    pub fn per_network_cap(&self) -> usize {
+        self.max_connections_per_network
+            .unwrap_or(self.max_connections_per_ip.saturating_mul(2))
+    }
+}
+
+impl WebSettings {
+    /// The sign-in keys (issue 19): ranges, and the keys that no longer exist.
+    fn validate_operators(&self) -> Result<(), (&'static str, String)> {
+        if self.removed_status_token.is_some() {
+            return Err(("status_token", STATUS_TOKEN_REPLACED.to_string()));
+        }
+        if self.status_loopback && self.trust_forwarded_for {
+            return Err((
+                "status_loopback",
+                "cannot be true with trust_forwarded_for = true: behind a proxy every \
+                 request comes from the proxy's address, so loopback access would open \
+                 /status to everyone; operators sign in instead (`paperpost operators add \
+                 NAME`)"
+                    .into(),
+            ));
+        }
+        let ranges = [
+            (
+                "operator_idle_minutes",
+                self.operator_idle_minutes,
+                1,
+                24 * 60,
+            ),
+            (
+                "operator_session_hours",
+                self.operator_session_hours,
+                1,
+                24 * 30,
+            ),
+            (
+                "max_login_failures_per_ip",
+                self.max_login_failures_per_ip,
+                1,
+                10_000,
+            ),
+            (
+                "max_login_failures_per_account",
+                self.max_login_failures_per_account,
+                1,
+                10_000,
+            ),
+            (
+                "login_window_minutes",
+                self.login_window_minutes,
+                1,
+                24 * 60,
+            ),
+        ];
+        for (key, value, lo, hi) in ranges {
+            if !(lo..=hi).contains(&value) {
+                return Err((
+                    key,
+                    format!("must be between {lo} and {hi} (it is {value})"),
+                ));
+            }
+        }
+        if self.operator_idle_minutes > self.operator_session_hours * 60 {
+            return Err((
+                "operator_idle_minutes",
+                format!(
+                    "must be at most operator_session_hours × 60 ({}); a session ends at its \
+                     absolute limit whatever its idle time",
+                    self.operator_session_hours * 60
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What replaced `$PAPERPOST_STATUS_TOKEN` and `[web] status_token`.
+const STATUS_TOKEN_REPLACED: &str = "is no longer read: /status needs an operator's sign-in \
+     now (`paperpost operators add NAME`, then sign in at /login); no secret goes in a URL \
+     any more. Remove it";
+
+/// A warning for a process that still has `$PAPERPOST_STATUS_TOKEN` set (`serve` logs it,
+/// `check-config` prints it), or `None`.
+pub fn status_token_warning() -> Option<String> {
+    std::env::var_os("PAPERPOST_STATUS_TOKEN")
+        .map(|_| format!("$PAPERPOST_STATUS_TOKEN {STATUS_TOKEN_REPLACED}"))
 }
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -161,7 +308,7 @@ pub struct AppState {
     pub newsletter_name: String,
     pub mailer: Mailer,
     pub settings: WebSettings,
-    /// Keys CSRF fields and the rate-limit hashes.
+    /// Keys CSRF fields, the rate-limit hashes and readers' link tokens.
     pub secret: Secret,
     pub clock: Clock,
     /// What `/preview` selects from: papers of the last `window_days`, capped as digests are.
@@ -181,7 +328,7 @@ pub struct AppState {
 pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
 
 impl AppState {
-    /// State with the system clock, the CSRF secret from `PAPERPOST_SECRET` or the store,
+    /// State with the system clock, the server's key from `PAPERPOST_SECRET` or the store,
     /// and default preview settings (7 days, 20 papers, UTC); set the public fields to
     /// change them.
     pub fn new(
@@ -235,23 +382,13 @@ impl AppState {
         format!("{}{}", self.base_url.path(), path.trim_start_matches('/'))
     }
 
-    /// The subscriber a capability token in a link belongs to; any wrong token is the same
-    /// "invalid link" answer.
-    pub(crate) async fn subscriber_from_token(
-        &self,
-        token: String,
-    ) -> Result<crate::domain::Subscriber, WebError> {
-        self.db(move |s| s.subscriber_by_token(&token))
-            .await?
-            .ok_or(WebError::InvalidLink)
-    }
-
     /// How readers' digests are rendered (their web copies), as the mails are.
     pub(crate) fn renderer(&self) -> crate::pipeline::DigestRenderer {
         crate::pipeline::DigestRenderer {
             base_url: self.base_url.clone(),
             name: self.newsletter_name.clone(),
             full_abstract: self.full_abstract,
+            key: self.secret.clone(),
         }
     }
 
@@ -328,6 +465,10 @@ pub fn router(state: AppState) -> Router {
             get(preferences::show).post(preferences::update),
         )
         .route(
+            "/preferences/{token}/library",
+            post(library::upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),
+        )
+        .route(
             "/unsubscribe/{token}",
             get(unsubscribe::show).post(unsubscribe::one_click),
         )
@@ -342,6 +483,8 @@ pub fn router(state: AppState) -> Router {
         .route("/archive/{edition}", get(archive::edition))
         .route("/preview", get(preview::preview))
         .route("/healthz", get(healthz))
+        .route("/login", get(operator::show).post(operator::sign_in))
+        .route("/logout", post(operator::sign_out))
         .route("/status", get(status::page))
         .route("/status/editorial", post(status::editorial))
         .fallback(|| async { WebError::NotFound })

@@ -1,7 +1,13 @@
 //! `GET|POST /preferences/{token}`: topics, frequency, delivery time (own zone and hour),
-//! pause and resume. The token is the
-//! subscriber's capability; every form carries a CSRF field. A post answers with a redirect
-//! back to the page (so reloading does not post again), or the form with its problems (422).
+//! pause and resume, the reader's library (its upload is `library.rs`), and the reader's
+//! private feed address with a "new feed address" button (revokes the old one). The token
+//! is the reader's `manage` token; every form carries a CSRF field. A post answers with a
+//! redirect back to the page (so reloading does not post again), or the form with its
+//! problems (422).
+//!
+//! A legacy token (from a mail sent before tokens per purpose, and in the feed readers of
+//! that time) opens neither the address nor the settings: [`fresh_link`] offers to mail a
+//! fresh preferences link to the address on file instead.
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -10,9 +16,11 @@ use serde::Deserialize;
 
 use super::errors::WebError;
 use super::fields::{DeliveryFields, FormData, TopicFields, delivery_fields, topic_fields};
-use super::{Shared, csrf, feedback, layout};
-use crate::domain::SubscriberUpdate;
-use crate::domain::{Subscriber, SubscriberStatus, Term};
+use super::limits::ClientIp;
+use super::reader_link::{ReaderLink, reader_link};
+use super::{Shared, csrf, feedback, fresh_link, layout, library};
+use crate::domain::{SeedSummary, SubscriberUpdate};
+use crate::domain::{Subscriber, SubscriberStatus, Term, TokenPurpose};
 
 /// The CSRF form name of every form on the page.
 const FORM: &str = "preferences";
@@ -27,23 +35,32 @@ pub(crate) async fn show(
     Path(token): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Markup, WebError> {
-    let sub = state.subscriber_from_token(token).await?;
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
+    if reader.is_legacy() {
+        return Ok(fresh_link::offer(&state, &reader.token));
+    }
+    let sub = &reader.sub;
     let flash = match done.done.as_deref() {
         Some("saved") => Some("Saved. Your next digest uses these preferences."),
         Some("paused") => Some("Paused. No digests until you resume."),
         Some("resumed") => Some("Resumed. Digests are on again."),
         Some("feedback-removed") => Some("Removed. Your next digest no longer counts that paper."),
+        Some("library-cleared") => Some("Forgotten. Your digest no longer uses your library."),
+        Some("feed-renewed") => Some(
+            "Your feed has a new address; the old one no longer works. Put the new one in your feed reader.",
+        ),
         _ => None,
     };
     let fields = TopicFields::from_topics(&sub.topics, sub.frequency);
     let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
-    let verdicts = feedback::verdicts(&state, &sub).await?;
+    let verdicts = feedback::verdicts(&state, sub).await?;
+    let seeds = seed_summary(&state, sub).await?;
     Ok(page(
         &state,
-        &sub,
+        &reader,
         &fields,
         &delivery,
-        &verdicts,
+        (&verdicts, &seeds),
         &[],
         flash,
     ))
@@ -51,11 +68,15 @@ pub(crate) async fn show(
 
 pub(crate) async fn update(
     State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let sub = state.subscriber_from_token(token).await?;
-    let public_token = sub.public_token();
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
+    if reader.is_legacy() {
+        return fresh_link::post(&state, &reader, ip, &form).await;
+    }
+    let (sub, public_token) = (&reader.sub, reader.token.clone());
     csrf::check(&state.secret, &public_token, FORM, form.get(csrf::FIELD))?;
     let (update, done) = match (form.get("action").unwrap_or("save"), sub.status) {
         (_, SubscriberStatus::Unsubscribed) => {
@@ -68,6 +89,15 @@ pub(crate) async fn update(
             return Err(WebError::Conflict(
                 "Confirm your address first: the link is in the mail we sent you.".into(),
             ));
+        }
+        ("new-feed", _) => {
+            let (id, now) = (sub.id, state.now());
+            state
+                .db(move |s| s.revoke_tokens(id, &[TokenPurpose::Feed], now))
+                .await?;
+            tracing::info!(subscriber = id, "feed address renewed");
+            let to = state.path(&format!("preferences/{public_token}?done=feed-renewed"));
+            return Ok(Redirect::to(&to).into_response());
         }
         ("pause", _) => (status(SubscriberStatus::Paused), "paused"),
         ("resume", _) => (status(SubscriberStatus::Active), "resumed"),
@@ -88,8 +118,10 @@ pub(crate) async fn update(
                 (topics, when) => {
                     let mut errors = topics.err().unwrap_or_default();
                     errors.extend(when.err().unwrap_or_default());
-                    let verdicts = feedback::verdicts(&state, &sub).await?;
-                    let page = page(&state, &sub, &fields, &delivery, &verdicts, &errors, None);
+                    let verdicts = feedback::verdicts(&state, sub).await?;
+                    let seeds = seed_summary(&state, sub).await?;
+                    let cards = (&verdicts, &seeds);
+                    let page = page(&state, &reader, &fields, &delivery, cards, &errors, None);
                     return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
                 }
             }
@@ -109,6 +141,12 @@ pub(crate) async fn update(
     Ok(Redirect::to(&to).into_response())
 }
 
+/// What seeded the reader's profile, for the library card (the first three titles).
+async fn seed_summary(state: &Shared, sub: &Subscriber) -> Result<SeedSummary, WebError> {
+    let id = sub.id;
+    state.db(move |s| s.seed_summary(id, 3)).await
+}
+
 fn status(s: SubscriberStatus) -> SubscriberUpdate {
     SubscriberUpdate {
         status: Some(s),
@@ -118,14 +156,15 @@ fn status(s: SubscriberStatus) -> SubscriberUpdate {
 
 fn page(
     state: &Shared,
-    sub: &Subscriber,
+    reader: &ReaderLink,
     fields: &TopicFields,
     delivery: &DeliveryFields,
-    verdicts: &feedback::Verdicts,
+    (verdicts, seeds): (&feedback::Verdicts, &SeedSummary),
     errors: &[String],
     flash: Option<&str>,
 ) -> Markup {
-    let token = sub.public_token();
+    let (sub, token) = (&reader.sub, &reader.token);
+    let feed = format!("feed/{}.xml", reader.token_for(state, TokenPurpose::Feed));
     let here = state.path(&format!("preferences/{token}"));
     let preview = format!(
         "{}?{}",
@@ -162,7 +201,7 @@ fn page(
                 @if sub.status != SubscriberStatus::Unsubscribed {
                     (layout::error_summary(errors))
                     form #preferences-form method="post" action=(here) {
-                        (csrf::field(&state.secret, &token, FORM))
+                        (csrf::field(&state.secret, token, FORM))
                         input type="hidden" name="action" value="save";
                         (topic_fields(fields))
                         (delivery_fields(delivery))
@@ -182,7 +221,7 @@ fn page(
                             @else { "Pause the digest and keep your topics; resume whenever you like." }
                         }
                         form #pause-form method="post" action=(here) {
-                            (csrf::field(&state.secret, &token, FORM))
+                            (csrf::field(&state.secret, token, FORM))
                             @if paused {
                                 input type="hidden" name="action" value="resume";
                                 button #resume-submit .button type="submit" { "Resume digests" }
@@ -193,18 +232,32 @@ fn page(
                         }
                     }
                 }
-                (feedback::verdicts_card(state, sub, verdicts))
+                (feedback::verdicts_card(state, token, verdicts))
+                (library::card(state, sub, token, seeds))
+                @if sub.status != SubscriberStatus::Unsubscribed {
+                    section.card #feed {
+                        h2 { "Your feed" }
+                        p.muted {
+                            "Your papers in a feed reader. Keep the address private: it opens "
+                            "your feed and the web copies of your digests, nothing else."
+                        }
+                        p {
+                            a #feed-link href=(state.path(&feed)) type="application/atom+xml" { (state.url(&feed)) }
+                        }
+                        form #new-feed-form method="post" action=(here) {
+                            (csrf::field(&state.secret, token, FORM))
+                            input type="hidden" name="action" value="new-feed";
+                            button #new-feed-submit .button.secondary.small type="submit" { "New feed address" }
+                        }
+                        p.muted { "Got out, or shared by mistake? A new address retires the old one." }
+                    }
+                }
                 section.card {
                     h2 { "More" }
                     ul.links {
                         li { a #preview-link href=(preview) { "Preview my next digest" } }
                         li { a href=(state.path("archive")) { "Past issues" } }
                         @if sub.status != SubscriberStatus::Unsubscribed {
-                            // Private: the feed's address carries the reader's token.
-                            li {
-                                a #feed-link href=(state.path(&format!("feed/{token}.xml"))) type="application/atom+xml" { "Your Atom feed" }
-                                span.muted { " (your papers in a feed reader; keep the address private)" }
-                            }
                             li { a #unsubscribe-link href=(state.path(&format!("unsubscribe/{token}"))) { "Unsubscribe" } }
                         }
                     }

@@ -1,8 +1,11 @@
 //! `GET /feed/{reader token}.xml`: a reader's private Atom feed of their own picks — one
 //! entry per paper of their last digests (title, link to the paper, the why line and the
-//! summary; updated = when that digest went out). Behind the reader's token like the web
-//! copy (revoked on unsubscribe). `ETag` (a hash of the body) and `Last-Modified` (the
-//! newest digest) let feed readers poll cheaply: a matching `If-None-Match` gets a 304.
+//! summary; updated = when that digest went out). Behind the reader's `feed` token (or a
+//! legacy token), read-only: the feed links the web copies with that same token and carries
+//! no other token of the reader's, so a feed address in a feed reader opens nothing but the
+//! feed and the copies (never preferences). Revoked on its own ("new feed address" on the
+//! preferences page) and on unsubscribe. `ETag` (a hash of the body) and `Last-Modified`
+//! (the newest digest) let feed readers poll cheaply: a matching `If-None-Match` gets a 304.
 use std::io;
 
 use axum::extract::{Path, State};
@@ -18,7 +21,7 @@ use super::Shared;
 use super::archive::{link, text};
 use super::copy::{private, reader_of};
 use super::errors::WebError;
-use crate::domain::{EditorsPick, Pick};
+use crate::domain::{EditorsPick, Pick, TokenPurpose};
 use crate::render::{EntryText, entry_text, pinned_entry_text};
 
 /// Digests the feed reaches back over, and entries at most.
@@ -42,13 +45,12 @@ pub(crate) async fn feed(
         .strip_suffix(".xml")
         .ok_or(WebError::NotFound)?
         .to_string();
-    let found = state
+    let reader = reader_of(&state, token, &[TokenPurpose::Feed]).await?;
+    let reader_id = reader.sub.id;
+    let entries = state
         .db(move |s| {
-            let Some(reader) = reader_of(s, &token)? else {
-                return anyhow::Ok(None);
-            };
             let mut entries = Vec::new();
-            for sent in s.sent_digests(reader.id, DIGESTS)? {
+            for sent in s.sent_digests(reader_id, DIGESTS)? {
                 let ids: Vec<_> = sent.picks.iter().map(|p| p.id.clone()).collect();
                 let mut papers = s.papers_by_id(&ids)?;
                 for r in &sent.picks {
@@ -75,14 +77,10 @@ pub(crate) async fn feed(
                 }
             }
             entries.truncate(ENTRIES);
-            Ok(Some((reader, entries)))
+            anyhow::Ok(entries)
         })
         .await?;
-    let Some((reader, entries)) = found else {
-        return Err(WebError::NotFound);
-    };
-    let token = reader.public_token();
-    let xml = atom(&state, &token, &entries).map_err(|e| WebError::Unexpected(e.into()))?;
+    let xml = atom(&state, &reader.token, &entries).map_err(|e| WebError::Unexpected(e.into()))?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -135,12 +133,9 @@ fn atom(state: &Shared, token: &str, entries: &[Entry]) -> io::Result<String> {
             )?;
             text(w, "id", &self_url)?;
             link(w, "self", "application/atom+xml", &self_url)?;
-            link(
-                w,
-                "alternate",
-                "text/html",
-                &state.url(&format!("preferences/{token}")),
-            )?;
+            // The newsletter's site: the reader's own pages need their managing token,
+            // which a feed never carries.
+            link(w, "alternate", "text/html", &state.url(""))?;
             text(w, "updated", &updated.to_rfc3339())?;
             w.create_element("author")
                 .write_inner_content(|w| text(w, "name", &state.newsletter_name))?;

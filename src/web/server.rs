@@ -7,13 +7,9 @@
 //! idle keep-alive connections); request bodies must keep coming (`body_timeout_secs`
 //! between chunks), and so must the client's reading of a response ([`StallTimeout`]);
 //! a whole request must be answered within `request_timeout_secs` (tower-http layers in
-//! [`super::router`]). At most `max_connections` are open at once,
-//! and `max_connections_per_ip` from one client IP (IPv6: one /64); a connection over
-//! either cap is closed as soon as it is accepted, so it costs a descriptor for an instant.
-use std::collections::HashMap;
+//! [`super::router`]). How many connections may be open, from whom, and which one makes
+//! room for a newcomer when the server is full: [`super::connections`].
 use std::future::Future;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,80 +21,8 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::WebSettings;
-use super::limits::ip_bucket;
+use super::connections::{Busy, Registry, Tracked};
 use super::stall::StallTimeout;
-
-/// Open connections, overall and per client IP bucket.
-#[derive(Default)]
-struct Counts {
-    total: usize,
-    per_ip: HashMap<IpAddr, usize>,
-}
-
-/// The connection caps; a [`Slot`] is one open connection counted against them.
-#[derive(Clone)]
-struct Caps {
-    max_total: usize,
-    /// 0: no per-IP cap.
-    max_per_ip: usize,
-    counts: Arc<Mutex<Counts>>,
-    /// The number of open connections, watched by the shutdown to wait for them.
-    open: watch::Sender<usize>,
-}
-
-struct Slot {
-    caps: Caps,
-    ip: IpAddr,
-}
-
-impl Caps {
-    fn new(settings: &WebSettings) -> Caps {
-        Caps {
-            max_total: settings.max_connections,
-            max_per_ip: settings.max_connections_per_ip,
-            counts: Arc::default(),
-            open: watch::Sender::new(0),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A slot for a connection from `ip`, or `None` when a cap is reached.
-    fn take(&self, ip: IpAddr) -> Option<Slot> {
-        let ip = ip_bucket(ip);
-        let mut counts = self.lock();
-        if counts.total >= self.max_total {
-            return None;
-        }
-        let mine = counts.per_ip.get(&ip).copied().unwrap_or(0);
-        if self.max_per_ip > 0 && mine >= self.max_per_ip {
-            return None;
-        }
-        counts.total += 1;
-        counts.per_ip.insert(ip, mine + 1);
-        self.open.send_replace(counts.total);
-        Some(Slot {
-            caps: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut counts = self.caps.lock();
-        counts.total -= 1;
-        if let Some(n) = counts.per_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                counts.per_ip.remove(&self.ip);
-            }
-        }
-        self.caps.open.send_replace(counts.total);
-    }
-}
 
 /// Serves `router` on `listener` until `shutdown` completes; then stops accepting, lets the
 /// requests in progress finish (closing idle connections at once) and returns when every
@@ -110,7 +34,7 @@ pub(super) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
 ) {
-    let caps = Caps::new(settings);
+    let registry = Registry::new(settings);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(settings.header_timeout_secs))
@@ -131,26 +55,51 @@ pub(super) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = caps.take(peer.ip()) else {
-            tracing::debug!(ip = %peer.ip(), "connection cap reached: closed at once");
-            drop(stream);
-            continue;
+        let slot = match registry.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(cap) => {
+                tracing::debug!(ip = %peer.ip(), ?cap, "connection cap reached: closed at once");
+                drop(stream);
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let conn = slot.conn().clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            // Busy from the head until the answer's body ends: never evicted meanwhile.
+            let busy = Busy::start(&conn);
             request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request.map(axum::body::Body::new))
+            let answer = router.clone().oneshot(request.map(axum::body::Body::new));
+            async move {
+                let response = answer.await?;
+                Ok::<_, std::convert::Infallible>(response.map(|inner| {
+                    axum::body::Body::new(Tracked {
+                        inner,
+                        busy: Some(busy),
+                    })
+                }))
+            }
         });
         let io = StallTimeout::new(stream, Duration::from_secs(settings.body_timeout_secs));
         let connection = http.serve_connection(TokioIo::new(io), service);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
+            let conn = slot.conn().clone();
             let _slot = slot;
             tokio::pin!(connection);
             let result = tokio::select! {
                 result = connection.as_mut() => result,
                 _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+                () = conn.evicted() => {
+                    if conn.never_asked() {
+                        // Nothing was ever written on it: dropping cuts nothing short.
+                        return;
+                    }
+                    // Idle after an answer: hyper closes it once that answer is flushed.
                     connection.as_mut().graceful_shutdown();
                     connection.await
                 }
@@ -162,7 +111,7 @@ pub(super) async fn serve(
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    let mut open = caps.open.subscribe();
+    let mut open = registry.live();
     if tokio::time::timeout(drain, open.wait_for(|n| *n == 0))
         .await
         .is_err()

@@ -1,58 +1,28 @@
 //! `GET /status`: the operator's view (next runs, last runs, delivery queue), and under it
 //! the editor's forms: the note of an edition and its pinned papers (`POST
-//! /status/editorial`, checked as `paperpost editions note|pin|unpin` checks them). Not for
-//! the public: served only with `?token=` equal to `$PAPERPOST_STATUS_TOKEN` (16+
-//! characters), or, when `[web] status_loopback = true`, to a client connecting from
-//! 127.0.0.1 or ::1 whose request carries no proxy header. Never inferred from headers (a
-//! proxy on the same host makes every client look local) nor from the rest of 127.0.0.0/8.
-//! Anyone else gets the ordinary 404. The forms carry a CSRF field keyed by the way in.
+//! /status/editorial`, checked as `paperpost editions note|pin|unpin` checks them). Only for
+//! a signed-in operator ([`Operator`]: others are sent to `/login`), or a loopback client
+//! under `[web] status_loopback`; every POST needs the session, its CSRF field and this
+//! site's Origin ([`OperatorForm`]).
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::response::{Html, Redirect, Response};
 use maud::{Markup, html};
 
+use super::Shared;
 use super::errors::WebError;
-use super::fields::FormData;
-use super::{Shared, csrf};
+use super::operator::{Operator, OperatorForm};
 use crate::domain::Editorial;
 use crate::domain::{
     Frequency, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, Period, parse_edition, parse_note, parse_pin_id,
 };
 
-const FORM: &str = "editorial";
-
-/// How the request got in: `Some(token)` by `?token=`, `Some("")` from plain loopback.
-fn access(
-    state: &Shared,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    query: &HashMap<String, String>,
-) -> Option<String> {
-    state.status.as_ref()?;
-    let token = std::env::var("PAPERPOST_STATUS_TOKEN")
-        .ok()
-        .filter(|t| t.len() >= 16);
-    let given = query.get("token");
-    if let (Some(t), Some(given)) = (token, given)
-        && crate::store::constant_time_eq(given.as_bytes(), t.as_bytes())
-    {
-        return Some(t);
-    }
-    (state.settings.status_loopback && is_local(peer, headers)).then(String::new)
-}
-
 pub(crate) async fn page(
     State(state): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    operator: Operator,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let Some(key) = access(&state, peer, &headers, &query) else {
-        return Err(WebError::NotFound);
-    };
     let Some(render) = state.status.clone() else {
         return Err(WebError::NotFound);
     };
@@ -67,8 +37,11 @@ pub(crate) async fn page(
         .await
         .map_err(|e| WebError::Unexpected(e.into()))?
         .map_err(WebError::Unexpected)?;
-    let forms = editor_forms(&state, &key, &edition, &editorial);
-    Ok(Html(with_section(page.into_string(), forms)).into_response())
+    let forms = html! {
+        (signed_in(&state, &operator))
+        (editor_forms(&state, &operator, &edition, &editorial))
+    };
+    Ok(operator.respond(Html(with_section(page.into_string(), forms))))
 }
 
 /// The status page (rendered by the scheduler's side, which knows nothing of the web) with
@@ -81,9 +54,22 @@ fn with_section(page: String, section: Markup) -> String {
     page
 }
 
-fn editor_forms(state: &Shared, key: &str, edition: &str, e: &Editorial) -> Markup {
-    let action = action_path(state, key, "status/editorial");
-    let csrf = csrf::field(&state.secret, key, FORM);
+/// Who is signed in, and the sign-out button.
+fn signed_in(state: &Shared, operator: &Operator) -> Markup {
+    html! {
+        section.card #operator {
+            form method="post" action=(state.path("logout")) {
+                (operator.csrf_field())
+                "Signed in: " strong #operator-name { (operator.who()) } " "
+                button #sign-out type="submit" { "Sign out" }
+            }
+        }
+    }
+}
+
+fn editor_forms(state: &Shared, operator: &Operator, edition: &str, e: &Editorial) -> Markup {
+    let action = state.path("status/editorial");
+    let csrf = operator.csrf_field();
     html! {
         section.card #editorial {
             h2 { "Editor's note and picks — " (edition) }
@@ -92,8 +78,7 @@ fn editor_forms(state: &Shared, key: &str, edition: &str, e: &Editorial) -> Mark
                 "digest keeps them as they were when it was planned: a change reaches the readers "
                 "planned after it."
             }
-            form method="get" action=(action_path(state, key, "status")) {
-                @if !key.is_empty() { input type="hidden" name="token" value=(key); }
+            form method="get" action=(state.path("status")) {
                 label { "Edition " input name="edition" value=(edition) size="10"; }
                 " " button type="submit" { "Show" }
             }
@@ -146,27 +131,14 @@ fn editor_forms(state: &Shared, key: &str, edition: &str, e: &Editorial) -> Mark
     }
 }
 
-/// `path` on this site, with the access token when that is how the operator got in.
-fn action_path(state: &Shared, key: &str, path: &str) -> String {
-    if key.is_empty() {
-        state.path(path)
-    } else {
-        format!("{}?token={}", state.path(path), urlencoding::encode(key))
-    }
-}
-
 /// `POST /status/editorial`: `action=note|pin|unpin`, then back to the status page.
 pub(crate) async fn editorial(
     State(state): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-    form: FormData,
+    OperatorForm(operator, form): OperatorForm,
 ) -> Result<Response, WebError> {
-    let Some(key) = access(&state, peer, &headers, &query) else {
+    if state.status.is_none() {
         return Err(WebError::NotFound);
-    };
-    csrf::check(&state.secret, &key, FORM, form.get(csrf::FIELD))?;
+    }
     let edition = parse_edition(form.get("edition").unwrap_or("")).map_err(WebError::Invalid)?;
     let now = state.now();
     let (e, done) = (edition.clone(), form.get("action").unwrap_or(""));
@@ -199,31 +171,13 @@ pub(crate) async fn editorial(
     tracing::info!(
         edition,
         action = done,
+        operator = operator.who(),
         "editorial changed on the status page"
     );
-    let mut to = action_path(&state, &key, "status");
-    to.push_str(if key.is_empty() { "?" } else { "&" });
-    to.push_str(&format!(
-        "edition={}#editorial",
+    let to = format!(
+        "{}?edition={}#editorial",
+        state.path("status"),
         urlencoding::encode(&edition)
-    ));
-    Ok(Redirect::to(&to).into_response())
-}
-
-/// Headers a proxy adds: with any of them the request came through one, whatever the peer.
-const PROXY_HEADERS: [&str; 6] = [
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-real-ip",
-    "via",
-];
-
-/// A peer on exactly 127.0.0.1 or ::1 (an IPv4-mapped ::ffff:127.0.0.1 too) that sent no
-/// proxy header.
-fn is_local(peer: SocketAddr, headers: &HeaderMap) -> bool {
-    let ip = peer.ip().to_canonical();
-    let local = ip == IpAddr::from([127, 0, 0, 1]) || ip == IpAddr::from(Ipv6Addr::LOCALHOST);
-    local && !PROXY_HEADERS.iter().any(|h| headers.contains_key(*h))
+    );
+    Ok(operator.respond(Redirect::to(&to)))
 }

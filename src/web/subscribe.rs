@@ -6,7 +6,12 @@
 //!   time, and a
 //!   confirmation mail with a fresh single-use link;
 //! - active or paused address → nothing changes; a mail with their preferences link;
-//! - over the per-address or per-IP limit, or a suppressed (bounced) address → no mail.
+//! - an address on the suppression list (it bounced, or its reader complained) → a
+//!   confirmation mail all the same: the reader may have fixed their mailbox, and clicking
+//!   its link proves the address takes mail again, which lifts the suppression (an active
+//!   but suppressed reader keeps their settings until then; nothing changes without the
+//!   click);
+//! - over the per-address or per-IP limit → no mail.
 //!
 //! The mail goes out in the background, so the answer does not wait on (or reveal) it.
 use axum::extract::State;
@@ -20,8 +25,11 @@ use super::fields::{Delivery, DeliveryFields, FormData, TopicFields};
 use super::limits::{ClientIp, address_key, attempt_limits, ip_key};
 use super::{Shared, home, layout};
 use crate::domain::{AttemptVerdict, NewSubscriber, SubscriberUpdate};
-use crate::domain::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus, Topics};
+use crate::domain::{
+    Frequency, Subscriber, SubscriberEmail, SubscriberStatus, TokenPurpose, Topics,
+};
 use crate::render::{Notice, render_notice};
+use crate::security::reader_token;
 use crate::store::{Store, StoreError};
 
 pub(crate) async fn subscribe(
@@ -106,7 +114,6 @@ async fn record_and_sign_up(
 enum Next {
     Confirm(Subscriber, String),
     AlreadySubscribed(Subscriber),
-    Nothing,
 }
 
 async fn sign_up(
@@ -135,11 +142,11 @@ async fn sign_up(
                 subscriber = sub.id,
                 "already subscribed: preferences link queued"
             );
-            let url = state.url(&format!("preferences/{}", sub.public_token()));
+            let manage = reader_token(&state.secret, TokenPurpose::Manage, &sub);
+            let url = state.url(&format!("preferences/{manage}"));
             let notice = already_subscribed_mail(state, &url);
             state.mailer.send(&sub.email, notice, "known", sub.id, now);
         }
-        Next::Nothing => tracing::info!("suppressed address: no confirmation mail"),
     }
     Ok(())
 }
@@ -153,9 +160,7 @@ fn prepare(
     now: chrono::DateTime<chrono::Utc>,
     ttl: Duration,
 ) -> anyhow::Result<Next> {
-    if store.is_suppressed(email.as_ref())? {
-        return Ok(Next::Nothing);
-    }
+    let suppressed = store.is_suppressed(email.as_ref())?;
     let existing = match store.subscriber_by_email(email.as_ref())? {
         Some(s) => s,
         None => {
@@ -180,6 +185,11 @@ fn prepare(
         existing.status,
         SubscriberStatus::Active | SubscriberStatus::Paused
     ) {
+        if suppressed {
+            // Confirming lifts the suppression; the reader's settings stay as they are.
+            let token = store.create_confirmation(existing.id, now, ttl)?;
+            return Ok(Next::Confirm(existing, token));
+        }
         return Ok(Next::AlreadySubscribed(existing));
     }
     // Pending (again): the latest form's topics and delivery time are what the
@@ -225,17 +235,32 @@ fn confirmation_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice
 
 fn already_subscribed_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
     let name = &state.newsletter_name;
-    let subject = format!("You're already subscribed to {name}");
-    let intro = format!(
-        "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
-    );
+    preferences_link_mail(
+        state,
+        url,
+        &format!("You're already subscribed to {name}"),
+        "You're already subscribed",
+        &format!(
+            "Someone (hopefully you) tried to subscribe this address to {name}, but it already gets the digest."
+        ),
+    )
+}
+
+/// A mail whose button opens the reader's preferences (`url`), saying `intro` first.
+pub(crate) fn preferences_link_mail(
+    state: &Shared,
+    url: &str,
+    subject: &str,
+    heading: &str,
+    intro: &str,
+) -> crate::render::RenderedNotice {
     render_notice(&Notice {
-        newsletter_name: name,
+        newsletter_name: &state.newsletter_name,
         base_url: &state.base_url,
-        subject: &subject,
-        heading: "You're already subscribed",
+        subject,
+        heading,
         paragraphs: &[
-            &intro,
+            intro,
             "To change your topics or how often you get the digest, open your preferences.",
         ],
         button: Some(("Manage my preferences", url)),

@@ -3,31 +3,36 @@
 //! (what mail clients send, and what the page's button sends) unsubscribes at once and
 //! answers 200 without a redirect. No CSRF field: mail clients cannot have one, and the
 //! worst a forged post can do is what the link's owner can do with one click anyway.
+//!
+//! The link carries the reader's `manage` token (a legacy token from an older mail works
+//! too; its pages do not show the address). Unsubscribing revokes every token of the
+//! reader, so this link and every other of theirs stop working.
 use axum::extract::{Path, Request, State};
 use axum::http::header;
 use maud::{Markup, html};
 
 use super::errors::WebError;
 use super::fields::read_body;
+use super::reader_link::{ReaderLink, reader_link};
 use super::{Shared, layout};
 use crate::domain::SubscriberUpdate;
-use crate::domain::{Subscriber, SubscriberStatus};
+use crate::domain::{SubscriberStatus, TokenPurpose};
 
 pub(crate) async fn show(
     State(state): State<Shared>,
     Path(token): Path<String>,
 ) -> Result<Markup, WebError> {
-    let sub = state.subscriber_from_token(token).await?;
-    if sub.status == SubscriberStatus::Unsubscribed {
-        return Ok(unsubscribed_page(&state, &sub));
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
+    if reader.sub.status == SubscriberStatus::Unsubscribed {
+        return Ok(unsubscribed_page(&state, &reader));
     }
-    let here = state.path(&format!("unsubscribe/{}", sub.public_token()));
-    let prefs = state.path(&format!("preferences/{}", sub.public_token()));
+    let here = state.path(&format!("unsubscribe/{}", reader.token));
+    let prefs = state.path(&format!("preferences/{}", reader.token));
     Ok(layout::message(
         &state,
         "Unsubscribe?",
         html! {
-            p { (sub.email) " will get no more digests from " (state.newsletter_name) "." }
+            p { (who(&reader)) " will get no more digests from " (state.newsletter_name) "." }
             form #unsubscribe-form method="post" action=(here) {
                 input type="hidden" name="List-Unsubscribe" value="One-Click";
                 button #unsubscribe-submit .button.danger type="submit" { "Unsubscribe" }
@@ -52,7 +57,7 @@ pub(crate) async fn one_click(
         .unwrap_or_default()
         .to_ascii_lowercase();
     let body = read_body(request, &state).await?;
-    let sub = state.subscriber_from_token(token).await?;
+    let reader = reader_link(&state, token, &[TokenPurpose::Manage]).await?;
     if !is_one_click(&content_type, &body) {
         return Err(WebError::BadRequest(
             "An unsubscribe request must carry List-Unsubscribe=One-Click. Use the button on the \
@@ -60,8 +65,8 @@ pub(crate) async fn one_click(
                 .into(),
         ));
     }
-    if sub.status != SubscriberStatus::Unsubscribed {
-        let (id, now) = (sub.id, state.now());
+    if reader.sub.status != SubscriberStatus::Unsubscribed {
+        let (id, now) = (reader.sub.id, state.now());
         let update = SubscriberUpdate {
             status: Some(SubscriberStatus::Unsubscribed),
             ..Default::default()
@@ -71,7 +76,7 @@ pub(crate) async fn one_click(
             .await?;
         tracing::info!(subscriber = id, "unsubscribed");
     }
-    Ok(unsubscribed_page(&state, &sub))
+    Ok(unsubscribed_page(&state, &reader))
 }
 
 /// RFC 8058 says the body is `List-Unsubscribe=One-Click`, sent as
@@ -84,12 +89,22 @@ fn is_one_click(content_type: &str, body: &[u8]) -> bool {
     url::form_urlencoded::parse(body).any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click")
 }
 
-fn unsubscribed_page(state: &Shared, sub: &Subscriber) -> Markup {
+/// The address the link belongs to, or "This address" for a legacy link (which may sit in
+/// a feed reader or a forwarded mail: it must not tell whose it is).
+fn who(reader: &ReaderLink) -> String {
+    if reader.is_legacy() {
+        "This address".into()
+    } else {
+        reader.sub.email.to_string()
+    }
+}
+
+fn unsubscribed_page(state: &Shared, reader: &ReaderLink) -> Markup {
     layout::message(
         state,
         "You're unsubscribed",
         html! {
-            p #unsubscribed { (sub.email) " will get no more digests from " (state.newsletter_name) "." }
+            p #unsubscribed { (who(reader)) " will get no more digests from " (state.newsletter_name) "." }
             p.muted { "Changed your mind? You can subscribe again at any time." }
             p.actions {
                 a.button.secondary href={ (state.path("")) "#subscribe" } { "Subscribe again" }

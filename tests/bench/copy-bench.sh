@@ -50,7 +50,7 @@ import sqlite3, sys
 db, n, picks = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = sqlite3.connect(db)
 c.execute("INSERT INTO editions (id, period_key, created_at) VALUES (1, '2026-W48', 1764000000)")
-c.executemany("INSERT INTO subscribers (id, email, email_key, status, topics, token, created_at, updated_at) VALUES (?,?,?,'active','llm, agents',?,1764000000,1764000000)",
+c.executemany("INSERT INTO subscribers (id, email, email_key, status, topics, token_salt, created_at, updated_at) VALUES (?,?,?,'active','llm, agents',?,1764000000,1764000000)",
               ((i, f"reader{i:06}@example.org", f"reader{i:06}@example.org", f"{i:032x}") for i in range(1, n + 1)))
 c.executemany("INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id, attempts, relay, created_at, updated_at, sent_at) VALUES (1,?,'sent',?,?,1,'relay',1764000000,1764000100,1764000100)",
               ((i, picks, f"<{i}.2026-W48@papers.example.org>") for i in range(1, n + 1)))

@@ -13,15 +13,15 @@
 //! scored the same way: `--dump texts.jsonl` writes the texts (papers first, then queries,
 //! one JSON string per line) and `--vectors NAME=FILE` reads their vectors back (u32 LE
 //! dimension, u32 LE count, then count × dimension f32 LE).
-#[allow(dead_code)] // the shared evaluation has parts only the relevance bench uses
 #[path = "../relevance/eval.rs"]
 mod eval;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use paperpost::domain::{PaperId, StoredPaper};
+use eval::{Ranker, Recommender};
+use paperpost::domain::PaperId;
 use paperpost::embed::{Embedder, cosine, paper_text_variant};
 
 /// Reciprocal-rank fusion constants compared (a smaller k trusts the top ranks more).
@@ -57,16 +57,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-/// The words of a topic line, without the topic language's syntax.
-fn query_text(topics: &str) -> String {
-    topics
-        .replace("about:", "")
-        .replace("author:", "")
-        .replace(['"', '“', '”'], "")
-        .trim()
-        .to_string()
 }
 
 /// Resident memory in KiB: (private — the heap — and file-backed — the binary's pages).
@@ -180,13 +170,14 @@ fn centroid(vectors: &[&Vec<f32>], dim: usize) -> Vec<f32> {
 fn main() {
     let args = args();
     let labels = eval::labels();
-    let corpus: Vec<StoredPaper> = eval::corpus();
-    let ids: Vec<PaperId> = corpus.iter().filter_map(|p| p.paper.id.clone()).collect();
+    let corpus = eval::corpus();
+    let ids: Vec<PaperId> = corpus.papers.iter().filter_map(|p| p.paper.id.clone()).collect();
     let texts: Vec<String> = corpus
+        .papers
         .iter()
         .map(|p| paper_text_variant(&p.paper, &args.text))
         .collect();
-    let queries: Vec<String> = labels.query.iter().map(|q| query_text(&q.topics)).collect();
+    let queries: Vec<String> = labels.query.iter().map(eval::Query::words).collect();
     if let Some(dump) = &args.dump {
         let lines: Vec<String> = texts
             .iter()
@@ -198,8 +189,8 @@ fn main() {
         return;
     }
     println!(
-        "{} papers from tests/fixtures, {} queries, {} profiles; text: {}\n",
-        corpus.len(),
+        "{} papers of the relevance corpus, {} queries, {} profiles; text: {}\n",
+        corpus.papers.len(),
         labels.query.len(),
         labels.profile.len(),
         args.text
@@ -244,137 +235,146 @@ fn main() {
         models.push(read_vectors(name, file, texts.len(), queries.len()));
     }
 
-    let lexical = eval::score_queries(&labels, &corpus);
-    let lexical_ranked = eval::select_queries(&labels, &corpus);
-    let svm: Vec<Vec<PaperId>> = labels
-        .profile
-        .iter()
-        .map(|p| {
-            let likes: Vec<PaperId> = p.likes.iter().map(|s| eval::id(s)).collect();
-            let dislikes: Vec<PaperId> = p.dislikes.iter().map(|s| eval::id(s)).collect();
-            eval::svm_recommender(&corpus, &likes, &dislikes)
-        })
-        .collect();
-
-    let kinds: Vec<String> = {
-        let mut k: Vec<String> = labels.query.iter().map(|q| q.kind.clone()).collect();
-        k.dedup();
-        let mut seen = HashSet::new();
-        k.retain(|x| seen.insert(x.clone()));
-        k
-    };
-    println!("\nnDCG@10 by query kind (count); profiles: liked-paper profiles\n");
-    print!("| ranking |");
-    for kind in &kinds {
-        let n = labels.query.iter().filter(|q| &q.kind == kind).count();
-        print!(" {kind} ({n}) |");
-    }
-    println!(
-        " all queries ({}) | profiles ({}) |",
-        labels.query.len(),
-        labels.profile.len()
-    );
-    println!("|---|{}---|---|", "---|".repeat(kinds.len()));
-    let profile_scores = |ranked: &[Vec<PaperId>]| -> f64 {
-        let scores: Vec<eval::Score> = labels
-            .profile
-            .iter()
-            .zip(ranked)
-            .map(|(p, r)| {
-                let seen: Vec<PaperId> = p
-                    .likes
-                    .iter()
-                    .chain(&p.dislikes)
-                    .map(|s| eval::id(s))
-                    .collect();
-                let r: Vec<PaperId> = r
-                    .iter()
-                    .filter(|x| !seen.contains(x))
-                    .take(10)
-                    .cloned()
-                    .collect();
-                eval::score(&p.name, "profile", &r, &p.relevant)
-            })
-            .collect();
-        eval::mean(&scores).ndcg10
-    };
-    let row = |name: &str, scores: &[eval::Score], profiles: f64| {
-        print!("| {name} |");
-        for kind in &kinds {
-            let group: Vec<eval::Score> =
-                scores.iter().filter(|s| &s.kind == kind).cloned().collect();
-            print!(" {:.2} |", eval::mean(&group).ndcg10);
-        }
-        println!(
-            " **{:.2}** | **{:.2}** |",
-            eval::mean(scores).ndcg10,
-            profiles
-        );
-    };
-    row(
-        "lexical (selection; profiles: tf-idf SVM)",
-        &lexical,
-        profile_scores(&svm),
-    );
+    let mut rankers = eval::rankers(&corpus, &labels);
+    let mut recommenders = eval::recommenders(&corpus);
+    // The product's selection and the tf-idf + linear SVM, each fused with every model.
+    let (selection, svm) = (0, recommenders.len() - 1);
     for m in &models {
-        let dim = m.papers.first().map_or(0, Vec::len);
-        let cos_queries: Vec<Vec<PaperId>> = m
-            .queries
-            .iter()
-            .map(|q| by_cosine(&m.papers, &ids, q))
-            .collect();
-        let cos_profiles: Vec<Vec<PaperId>> = labels
-            .profile
-            .iter()
-            .map(|p| {
-                let pick = |list: &[String]| -> Vec<&Vec<f32>> {
-                    list.iter()
-                        .filter_map(|s| ids.iter().position(|x| *x == eval::id(s)))
-                        .map(|i| &m.papers[i])
-                        .collect()
-                };
-                let liked = centroid(&pick(&p.likes), dim);
-                let disliked = centroid(&pick(&p.dislikes), dim);
-                let profile: Vec<f32> = liked
+        let cosine = Cosine::new(m, &ids, &labels);
+        for k in RRF_K {
+            let fused_q = Fixed {
+                name: format!("{}: RRF(k={k}) with selection", m.name),
+                lists: labels
+                    .query
                     .iter()
-                    .zip(&disliked)
-                    .map(|(l, d)| l - 0.5 * d)
-                    .collect();
-                by_cosine(&m.papers, &ids, &profile)
-            })
-            .collect();
-        let score_all = |ranked: &[Vec<PaperId>]| -> Vec<eval::Score> {
-            labels
+                    .map(|q| {
+                        let lexical = rankers[selection].rank(q).unwrap_or_default();
+                        let meaning = cosine.rank(q).unwrap_or_default();
+                        (q.name.clone(), fuse(&lexical, &meaning, k))
+                    })
+                    .collect(),
+            };
+            let fused_p = Fixed {
+                name: format!("{}: RRF(k={k}) with the SVM", m.name),
+                lists: labels
+                    .profile
+                    .iter()
+                    .map(|p| {
+                        let lexical = recommenders[svm].recommend(p);
+                        (p.name.clone(), fuse(&lexical, &cosine.recommend(p), k))
+                    })
+                    .collect(),
+            };
+            rankers.push(Box::new(fused_q.clone()));
+            recommenders.push(Box::new(fused_p));
+        }
+        rankers.push(Box::new(cosine.clone()));
+        recommenders.push(Box::new(cosine));
+    }
+    let queries: Vec<(&str, Vec<eval::Score>)> = rankers
+        .iter()
+        .map(|r| (r.name(), eval::score_queries(&labels, r.as_ref())))
+        .collect();
+    let profiles: Vec<(&str, Vec<eval::Score>)> = recommenders
+        .iter()
+        .map(|r| (r.name(), eval::score_profiles(&labels, r.as_ref())))
+        .collect();
+    println!("\nAblation: mean nDCG@10 per query kind; profiles nDCG@5 and @10\n");
+    print!("{}", eval::ablation(&labels, &queries, &profiles));
+}
+
+/// One model's vectors as a ranker (cosine with the query's words) and a recommender (cosine
+/// with the liked papers' mean vector minus half the disliked ones').
+#[derive(Clone)]
+struct Cosine {
+    name: String,
+    ids: Vec<PaperId>,
+    papers: Vec<Vec<f32>>,
+    queries: HashMap<String, Vec<f32>>,
+}
+
+impl Cosine {
+    fn new(m: &Vectors, ids: &[PaperId], labels: &eval::Labels) -> Cosine {
+        Cosine {
+            name: format!("{}: cosine only", m.name),
+            ids: ids.to_vec(),
+            papers: m.papers.clone(),
+            queries: labels
                 .query
                 .iter()
-                .zip(ranked)
-                .map(|(q, r)| {
-                    let top: Vec<PaperId> = r.iter().take(10).cloned().collect();
-                    eval::score(&q.name, &q.kind, &top, &q.relevant)
-                })
-                .collect()
-        };
-        row(
-            &format!("{}: cosine only", m.name),
-            &score_all(&cos_queries),
-            profile_scores(&cos_profiles),
-        );
-        for k in RRF_K {
-            let fused_q: Vec<Vec<PaperId>> = lexical_ranked
-                .iter()
-                .zip(&cos_queries)
-                .map(|(l, c)| fuse(l, c, k))
-                .collect();
-            let fused_p: Vec<Vec<PaperId>> = svm
-                .iter()
-                .zip(&cos_profiles)
-                .map(|(l, c)| fuse(l, c, k))
-                .collect();
-            row(
-                &format!("{}: RRF(k={k}) with lexical", m.name),
-                &score_all(&fused_q),
-                profile_scores(&fused_p),
-            );
+                .zip(&m.queries)
+                .map(|(q, v)| (q.name.clone(), v.clone()))
+                .collect(),
         }
+    }
+
+    fn mean_of(&self, list: &[PaperId]) -> Vec<f32> {
+        let picked: Vec<&Vec<f32>> = list
+            .iter()
+            .filter_map(|s| self.ids.iter().position(|x| x == s))
+            .map(|i| &self.papers[i])
+            .collect();
+        centroid(&picked, self.papers.first().map_or(0, Vec::len))
+    }
+}
+
+impl eval::Ranker for Cosine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn rank(&self, query: &eval::Query) -> Option<Vec<PaperId>> {
+        let q = self.queries.get(&query.name)?;
+        Some(
+            by_cosine(&self.papers, &self.ids, q)
+                .into_iter()
+                .take(eval::CAP)
+                .collect(),
+        )
+    }
+}
+
+impl eval::Recommender for Cosine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn recommend(&self, profile: &eval::Profile) -> Vec<PaperId> {
+        let liked = self.mean_of(&profile.like_ids());
+        let disliked = self.mean_of(&profile.dislike_ids());
+        let v: Vec<f32> = liked
+            .iter()
+            .zip(&disliked)
+            .map(|(l, d)| l - 0.5 * d)
+            .collect();
+        by_cosine(&self.papers, &self.ids, &v)
+    }
+}
+
+/// Rankings computed beforehand, by query or profile name.
+#[derive(Clone)]
+struct Fixed {
+    name: String,
+    lists: HashMap<String, Vec<PaperId>>,
+}
+
+impl eval::Ranker for Fixed {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn rank(&self, query: &eval::Query) -> Option<Vec<PaperId>> {
+        let list = self.lists.get(&query.name)?;
+        Some(list.iter().take(eval::CAP).cloned().collect())
+    }
+}
+
+impl eval::Recommender for Fixed {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn recommend(&self, profile: &eval::Profile) -> Vec<PaperId> {
+        self.lists.get(&profile.name).cloned().unwrap_or_default()
     }
 }

@@ -134,14 +134,24 @@ with open(sys.argv[1], "w") as f:
         f.write(f"unsub-{i}@example.org,,diffusion,active,weekly\n")
 EOF
 "$bin" --config "$high/config.toml" subscribers import "$high/import.csv" >&2
-# Tokens are not printed by any command (they are capabilities): read them from the store.
+# The readers' managing tokens, made as paperpost makes them (security/reader_tokens.rs:
+# HMAC-SHA256 under the server's key of length-prefixed fields, the first 128 bits in hex);
+# `subscribers show --links` prints one reader's, and makes the key if there is none yet.
+"$bin" --config "$high/config.toml" subscribers show unsub-0@example.org --links >/dev/null
 python3 - "$high/pp.sqlite3" "$high/tokens" <<'EOF'
-import sqlite3, sys
-rows = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT id || '.' || token, email FROM subscribers WHERE email LIKE 'unsub-%' ORDER BY id")
+import hashlib, hmac, os, sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+key = os.environ.get("PAPERPOST_SECRET", "").encode() or bytes.fromhex(
+    db.execute("SELECT value FROM meta WHERE key = 'web_secret'").fetchone()[0])
+field = lambda b: struct.pack(">Q", len(b)) + b
+rows = db.execute(
+    "SELECT id, coalesce(token_salt, ''), manage_generation, email FROM subscribers"
+    " WHERE email LIKE 'unsub-%' ORDER BY id")
 with open(sys.argv[2], "w") as t, open(sys.argv[2] + ".emails", "w") as e:
-    for token, email in rows:
-        t.write(token + "\n")
+    for id, salt, gen, email in rows:
+        parts = [b"reader-token", b"manage", struct.pack(">q", id), salt.encode(), struct.pack(">q", gen)]
+        mac = hmac.new(key, b"".join(map(field, parts)), hashlib.sha256).hexdigest()[:32]
+        t.write(f"{id}.{gen}.{mac}\n")
         e.write(email + "\n")
 EOF
 

@@ -7,8 +7,9 @@
 //   confirm      CONFIRM_URL only asks (twice: scanners fetch links) → its button →
 //                "You're subscribed" → preferences → change topics and frequency → save →
 //                the saved state
-//   editor       the operator's status page (plain loopback): write the edition's note,
-//                pin PIN_ID with a note → both listed on the page
+//   editor       the operator's status page sends to the sign-in form → sign in as OPERATOR
+//                → write the edition's note, pin PIN_ID with a note → both listed on the
+//                page → sign out → the status page sends to the sign-in form again
 //   digest       the digest's HTML (DIGEST_HTML) at 375 and 600 px, light and dark: no
 //                horizontal overflow, the editor's note visible above the pinned paper,
 //                which comes before the reader's own picks, the dark theme applied; then its
@@ -93,6 +94,12 @@ async function digestLayout(page, what, width) {
 const phases = {
   async editor(page) {
     await page.goto(`${BASE_URL}status`);
+    check(page.url() === `${BASE_URL}login`, 'the status page sends a stranger to the sign-in form');
+    await shot(page, '05a-sign-in');
+    await page.locator('#login-name').fill(env('OPERATOR'));
+    await page.locator('#login-password').fill(env('OPERATOR_PASSWORD'));
+    await Promise.all([page.waitForURL(`${BASE_URL}status`), page.locator('#login-submit').click()]);
+    check((await page.locator('#operator-name').innerText()) === env('OPERATOR'), 'signed in, the page names the operator');
     check((await page.locator('#editorial h2').innerText()).startsWith("Editor's note and picks"), 'the status page has the editor\'s section');
     await page.locator('#note').fill(env('NOTE'));
     await Promise.all([page.waitForURL(/#editorial$/), page.getByRole('button', { name: 'Save the note' }).click()]);
@@ -104,6 +111,9 @@ const phases = {
     const pins = await page.locator('#pins').innerText();
     check(pins.includes(env('PIN_ID')) && pins.includes(env('PIN_NOTE')), 'the pinned paper is listed with its note');
     await shot(page, '05b-status-editor');
+    await Promise.all([page.waitForURL(`${BASE_URL}login`), page.locator('#sign-out').click()]);
+    await page.goto(`${BASE_URL}status`);
+    check(page.url() === `${BASE_URL}login`, 'signed out: the status page asks to sign in again');
   },
 
   async digest(page) {

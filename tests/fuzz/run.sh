@@ -26,9 +26,9 @@ fixtures=$root/tests/fixtures
 declare -A max_len=(
   [hf_json]=100000 [arxiv_feed]=32768 [arxiv_api]=32768 [paperpost_json]=16384
   [topics]=4096 [csv_import]=8192 [config]=16384 [web_form]=8192 [bounce]=16384
-  [latex]=2048
+  [latex]=2048 [library]=65536 [compose]=16384
 )
-all=(hf_json arxiv_feed arxiv_api paperpost_json topics csv_import config web_form bounce latex)
+all=(hf_json arxiv_feed arxiv_api paperpost_json topics csv_import config web_form bounce latex library compose)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
@@ -42,6 +42,7 @@ fixture_seeds() {
     arxiv_feed) ls "$fixtures"/arxiv_rss_*.xml ;;
     arxiv_api) ls "$fixtures"/arxiv_api_*.xml ;;
     paperpost_json) ls "$fixtures"/paperpost_list_*.json "$fixtures"/hf_daily_papers_item_*.json ;;
+    library) ls "$fixtures"/library/* ;;
   esac
 }
 

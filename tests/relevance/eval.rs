@@ -1,52 +1,363 @@
-//! The relevance benchmark: the labelled set of `labels.toml` scored against selection (and
-//! a recommender for the liked-paper profiles). Shared by `cargo bench --bench relevance`
-//! (prints the tables) and `tests/relevance.rs` (keeps the figures from falling).
+//! The relevance benchmark: the labelled set of `labels.toml` over the recorded papers of
+//! `tests/relevance/corpus/` and `tests/fixtures/`, scored for every ranker and recommender
+//! plugged in below. Shared by `cargo bench --bench relevance` (prints the tables) and
+//! `tests/relevance.rs` (keeps the figures from falling).
+//!
+//! Plugging in a ranker: implement [`Ranker`] (queries) or [`Recommender`] (liked-paper
+//! profiles) and add it to [`rankers`] / [`recommenders`]; the per-query tables and the one
+//! ablation table then carry it. A ranker sees the labelled [`Query`] (its topic line and
+//! the words a search box would get) and the [`Corpus`] it was built with, never the labels.
+
+// Shared by a bench and a test binary, each using a part of it.
+#![allow(dead_code)]
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use paperpost::domain::StoredPaper;
-use paperpost::domain::{Paper, PaperId, Topics};
-use paperpost::selection::{SelectionLimits, Selector};
-use paperpost::sources::{arxiv_api, arxiv_feed, hf};
+use paperpost::domain::{Paper, PaperId, StoredPaper};
+use paperpost::sources::{FileFormat, arxiv_api, arxiv_feed, hf, local};
 use serde::Deserialize;
 
+#[path = "baselines.rs"]
+pub mod baselines;
+#[path = "product.rs"]
+pub mod product;
+
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Labels {
     pub query: Vec<Query>,
     pub profile: Vec<Profile>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Query {
     pub name: String,
     pub kind: String,
     pub topics: String,
+    /// Grade 2: squarely about the query.
     pub relevant: Vec<String>,
+    /// Grade 1: relevant, not squarely about it.
+    #[serde(default)]
+    pub related: Vec<String>,
+    /// What a plain search box gets; by default the words of `topics` (see [`Query::words`]).
+    #[serde(default)]
+    pub bm25: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     pub name: String,
     pub likes: Vec<String>,
+    #[serde(default)]
     pub dislikes: Vec<String>,
     pub relevant: Vec<String>,
+    #[serde(default)]
+    pub related: Vec<String>,
 }
 
-/// Ranks the corpus for a reader who liked `likes` and disliked `dislikes` (best first;
-/// the liked papers themselves are dropped by the scorer).
-pub type Recommender = fn(&[StoredPaper], &[PaperId], &[PaperId]) -> Vec<PaperId>;
+impl Query {
+    /// The words a plain search engine gets for this query: `bm25` when the label gives it,
+    /// else the topic line without its syntax — prefixes (`about:`, `author:`, `cat:`,
+    /// `ti:`…), quotes, `AND`/`OR`, and without what it excludes (`-x`, `NOT x`) or names
+    /// by id (`like:`).
+    pub fn words(&self) -> String {
+        if let Some(w) = &self.bm25 {
+            return w.clone();
+        }
+        let mut out = Vec::new();
+        for item in self.topics.split([',', ';', '\n']) {
+            let item = item.trim();
+            if item.starts_with('-')
+                || ["like:", "dislike:", "min_upvotes:", "upvotes"]
+                    .iter()
+                    .any(|p| item.starts_with(p))
+            {
+                continue;
+            }
+            let item = item
+                .split_once(':')
+                .filter(|(p, _)| p.chars().all(|c| c.is_ascii_alphabetic()) && p.len() <= 6)
+                .map_or(item, |(_, rest)| rest);
+            let mut skip_next = false;
+            for w in item.split_whitespace() {
+                match w {
+                    "AND" | "OR" => {}
+                    "NOT" => skip_next = true,
+                    _ if skip_next => skip_next = false,
+                    _ => out.push(w.trim_matches(['"', '“', '”']).to_string()),
+                }
+            }
+        }
+        out.join(" ")
+    }
 
-/// Scores of one query or profile.
+    fn grades(&self) -> HashMap<PaperId, u8> {
+        grades(&self.relevant, &self.related)
+    }
+}
+
+impl Profile {
+    pub fn like_ids(&self) -> Vec<PaperId> {
+        self.likes.iter().map(|s| id(s)).collect()
+    }
+
+    pub fn dislike_ids(&self) -> Vec<PaperId> {
+        self.dislikes.iter().map(|s| id(s)).collect()
+    }
+}
+
+/// Ranks the corpus for a labelled query, best first. `None` when the ranker refuses the
+/// query (paperpost refuses a topic line it cannot read): scored as an empty list, marked.
+pub trait Ranker {
+    fn name(&self) -> &str;
+    fn rank(&self, query: &Query) -> Option<Vec<PaperId>>;
+}
+
+/// Ranks the corpus for a reader who liked (and disliked) the profile's papers, best first.
+/// Liked and disliked papers in the answer are dropped by the scorer.
+pub trait Recommender {
+    fn name(&self) -> &str;
+    fn recommend(&self, profile: &Profile) -> Vec<PaperId>;
+}
+
+/// Every query ranker, the product first. Later work adds one per embedding model and the
+/// hybrid here.
+pub fn rankers(corpus: &Corpus, labels: &Labels) -> Vec<Box<dyn Ranker>> {
+    vec![
+        Box::new(product::Selection::new(corpus, labels, CAP)),
+        Box::new(baselines::Bm25::new(corpus, CAP)),
+    ]
+}
+
+/// Every profile recommender, the product first.
+pub fn recommenders(corpus: &Corpus) -> Vec<Box<dyn Recommender>> {
+    vec![
+        Box::new(product::MoreLike::section(corpus)),
+        Box::new(product::MoreLike::feed(corpus)),
+        Box::new(baselines::Centroid::new(corpus)),
+        Box::new(product::Svm::new(corpus)),
+    ]
+}
+
+/// Queries are scored on at most this many picks, so recall is not cut by a digest's size.
+pub const CAP: usize = 100;
+
+/// The recorded papers, one per id (the first seen).
+pub struct Corpus {
+    pub papers: Vec<StoredPaper>,
+}
+
+/// Entries of the recorded feed excerpt that are not real papers (one-sentence abstracts,
+/// placeholder authors): left out of the benchmark.
+const NOT_REAL: [&str; 3] = ["2508.13435", "2508.14001", "2508.14002"];
+
+/// The date the benchmark plans for: every paper was first seen then, inside the window.
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+        .expect("fixed date")
+        .to_utc()
+}
+
+pub fn since() -> DateTime<Utc> {
+    now() - Duration::days(7)
+}
+
+pub fn labels() -> Labels {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/labels.toml");
+    let text = std::fs::read_to_string(&path).expect("tests/relevance/labels.toml");
+    toml::from_str(&text).unwrap_or_else(|e| panic!("tests/relevance/labels.toml: {e}"))
+}
+
+/// Every recorded paper of `tests/relevance/corpus/` (arXiv API answers; PubMed records
+/// and a BibTeX file converted to paperpost's JSON list format by `convert.py`) and of
+/// `tests/fixtures/` (HF Daily Papers, arXiv API answers, the arXiv feed excerpt; not the
+/// hand-made files), read with paperpost's own parsers.
+pub fn corpus() -> Corpus {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("relevance/corpus"))
+        .expect("tests/relevance/corpus")
+        .chain(std::fs::read_dir(root.join("fixtures")).expect("tests/fixtures"))
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    files.sort();
+    let mut papers: Vec<Paper> = Vec::new();
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.contains("handmade") {
+            continue;
+        }
+        if name.starts_with("arxiv_api_") {
+            let page = arxiv_api::parse(&read(f)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            papers.extend(page.papers);
+        } else if name.starts_with("arxiv_rss_") {
+            papers.extend(arxiv_feed::parse(&read(f)).unwrap_or_else(|e| panic!("{name}: {e}")));
+        } else if name.starts_with("paperpost_list_") {
+            papers.extend(
+                local::parse(&read(f), FileFormat::PaperpostJson)
+                    .unwrap_or_else(|e| panic!("{name}: {e}")),
+            );
+        } else if name.starts_with("hf_daily_papers_") {
+            papers.extend(
+                hf::parse(&read(f))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .papers,
+            );
+        }
+    }
+    let not_real: HashSet<PaperId> = NOT_REAL.iter().map(|s| id(s)).collect();
+    let mut seen = HashSet::new();
+    let papers = papers
+        .into_iter()
+        .filter(|p| {
+            p.id.as_ref()
+                .is_some_and(|id| !not_real.contains(id) && seen.insert(id.clone()))
+        })
+        .map(|paper| StoredPaper {
+            paper,
+            first_seen: now(),
+            replacement: false,
+        })
+        .collect();
+    Corpus { papers }
+}
+
+impl Corpus {
+    fn title(&self, id: &PaperId) -> &str {
+        self.papers
+            .iter()
+            .find(|p| p.paper.id.as_ref() == Some(id))
+            .map_or("", |p| p.paper.title.as_str())
+    }
+}
+
+/// A label's paper: an arXiv id (no version), `pmid:NUMBER` (a PubMed record, known by its
+/// PubMed page) or `doi:DOI` (known by its resolver address), as the corpus files name them.
+pub fn id(s: &str) -> PaperId {
+    if let Some(pmid) = s.strip_prefix("pmid:") {
+        return PaperId::external(&format!("https://pubmed.ncbi.nlm.nih.gov/{pmid}/"));
+    }
+    if let Some(doi) = s.strip_prefix("doi:") {
+        return PaperId::external(&format!("https://doi.org/{doi}"));
+    }
+    PaperId::parse_arxiv(s)
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("labels.toml: `{s}` is neither an arXiv id, pmid: nor doi:"))
+}
+
+/// How labels.toml names a paper of the corpus (the inverse of [`id`]).
+pub fn label(id: &PaperId) -> String {
+    let s = id.as_str();
+    if let Some(pmid) = s.strip_prefix("ext:https://pubmed.ncbi.nlm.nih.gov/") {
+        return format!("pmid:{}", pmid.trim_end_matches('/'));
+    }
+    if let Some(doi) = s.strip_prefix("ext:https://doi.org/") {
+        return format!("doi:{doi}");
+    }
+    s.to_string()
+}
+
+fn grades(relevant: &[String], related: &[String]) -> HashMap<PaperId, u8> {
+    let mut g: HashMap<PaperId, u8> = related.iter().map(|s| (id(s), 1)).collect();
+    g.extend(relevant.iter().map(|s| (id(s), 2)));
+    g
+}
+
+/// Scores of one query or profile for one ranker.
 #[derive(Debug, Clone)]
 pub struct Score {
     pub name: String,
     pub kind: String,
     pub retrieved: usize,
+    /// Papers labelled relevant (either grade).
     pub relevant: usize,
+    pub refused: bool,
     pub precision: f64,
     pub recall: f64,
+    pub ndcg5: f64,
     pub ndcg10: f64,
+}
+
+/// nDCG@k with graded gains (2 squarely about it, 1 relevant): DCG = Σ gain / log2(rank + 1).
+fn ndcg(ranked: &[PaperId], grades: &HashMap<PaperId, u8>, k: usize) -> f64 {
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, p)| f64::from(grades.get(p).copied().unwrap_or(0)) / (i as f64 + 2.0).log2())
+        .sum();
+    let mut ideal: Vec<u8> = grades.values().copied().collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, &g)| f64::from(g) / (i as f64 + 2.0).log2())
+        .sum();
+    if idcg > 0.0 { dcg / idcg + 0.0 } else { 0.0 }
+}
+
+fn score(
+    name: &str,
+    kind: &str,
+    ranked: Option<&[PaperId]>,
+    grades: &HashMap<PaperId, u8>,
+) -> Score {
+    let list = ranked.unwrap_or_default();
+    let hits = list.iter().filter(|p| grades.contains_key(p)).count();
+    Score {
+        name: name.to_string(),
+        kind: kind.to_string(),
+        retrieved: list.len(),
+        relevant: grades.len(),
+        refused: ranked.is_none(),
+        precision: if list.is_empty() {
+            0.0
+        } else {
+            hits as f64 / list.len() as f64
+        },
+        recall: hits as f64 / grades.len().max(1) as f64,
+        ndcg5: ndcg(list, grades, 5),
+        ndcg10: ndcg(list, grades, 10),
+    }
+}
+
+pub fn score_queries(labels: &Labels, ranker: &dyn Ranker) -> Vec<Score> {
+    labels
+        .query
+        .iter()
+        .map(|q| {
+            let ranked = ranker.rank(q);
+            score(&q.name, &q.kind, ranked.as_deref(), &q.grades())
+        })
+        .collect()
+}
+
+/// Every profile, ranked by `recommender`; the liked and disliked papers are never counted.
+pub fn score_profiles(labels: &Labels, recommender: &dyn Recommender) -> Vec<Score> {
+    labels
+        .profile
+        .iter()
+        .map(|p| {
+            let (likes, dislikes) = (p.like_ids(), p.dislike_ids());
+            let ranked: Vec<PaperId> = recommender
+                .recommend(p)
+                .into_iter()
+                .filter(|x| !likes.contains(x) && !dislikes.contains(x))
+                .collect();
+            score(
+                &p.name,
+                "profile",
+                Some(&ranked),
+                &grades(&p.relevant, &p.related),
+            )
+        })
+        .collect()
 }
 
 /// Means over a group of scores.
@@ -54,254 +365,190 @@ pub struct Score {
 pub struct Mean {
     pub precision: f64,
     pub recall: f64,
+    pub ndcg5: f64,
     pub ndcg10: f64,
 }
 
-pub fn mean(scores: &[Score]) -> Mean {
+pub fn mean<'a>(scores: impl IntoIterator<Item = &'a Score>) -> Mean {
+    let scores: Vec<&Score> = scores.into_iter().collect();
     let n = scores.len().max(1) as f64;
+    let avg = |f: fn(&Score) -> f64| scores.iter().map(|s| f(s)).sum::<f64>() / n + 0.0;
     Mean {
-        precision: scores.iter().map(|s| s.precision).sum::<f64>() / n + 0.0,
-        recall: scores.iter().map(|s| s.recall).sum::<f64>() / n + 0.0,
-        ndcg10: scores.iter().map(|s| s.ndcg10).sum::<f64>() / n + 0.0,
+        precision: avg(|s| s.precision),
+        recall: avg(|s| s.recall),
+        ndcg5: avg(|s| s.ndcg5),
+        ndcg10: avg(|s| s.ndcg10),
     }
 }
 
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
-        .expect("fixed date")
-        .to_utc()
-}
-
-pub fn labels() -> Labels {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/labels.toml");
-    let text = std::fs::read_to_string(&path).expect("tests/relevance/labels.toml");
-    toml::from_str(&text).expect("labels.toml follows its documented format")
-}
-
-/// Every recorded paper, parsed by paperpost's own parsers, one per id (the first seen).
-pub fn corpus() -> Vec<StoredPaper> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
-    let mut papers: Vec<Paper> = Vec::new();
-    papers.extend(
-        hf::parse(&read("hf_daily_papers_2024-10-25_full.json"))
-            .expect("hf")
-            .papers,
-    );
-    for f in [
-        "arxiv_api_2026_query_testing_max10.xml",
-        "arxiv_api_legacy2016_au_del_maestro.xml",
-        "arxiv_api_2026_id_list_1605.08386.xml",
-        "arxiv_api_2026_old_style_id_astro-ph_0601001.xml",
-        "arxiv_api_legacy2016_au_del_maestro_AND_ti_checkerboard.xml",
-    ] {
-        papers.extend(arxiv_api::parse(&read(f)).expect(f).papers);
+/// The kinds of the labelled queries, in the order they first appear.
+pub fn kinds(labels: &Labels) -> Vec<String> {
+    let mut kinds: Vec<String> = Vec::new();
+    for q in &labels.query {
+        if !kinds.contains(&q.kind) {
+            kinds.push(q.kind.clone());
+        }
     }
-    for f in [
-        "arxiv_rss_atom_cs.AI_2025-08-20_excerpt.xml",
-        "arxiv_rss_cs.AI_handmade.xml",
-    ] {
-        papers.extend(arxiv_feed::parse(&read(f)).expect(f));
-    }
-    let mut seen = HashSet::new();
-    papers
-        .into_iter()
-        .filter(|p| p.id.as_ref().is_some_and(|id| seen.insert(id.clone())))
-        .map(|paper| StoredPaper {
-            paper,
-            first_seen: now(),
-            replacement: false,
-        })
-        .collect()
+    kinds
 }
 
-pub fn id(s: &str) -> PaperId {
-    PaperId::parse_arxiv(s)
-        .map(|(id, _)| id)
-        .unwrap_or_else(|| panic!("labels.toml: `{s}` is not an arXiv id"))
+pub fn mean_of_kind(scores: &[Score], kind: &str) -> Mean {
+    mean(scores.iter().filter(|s| s.kind == kind))
 }
 
-pub fn score(name: &str, kind: &str, ranked: &[PaperId], relevant: &[String]) -> Score {
-    let relevant: HashSet<PaperId> = relevant.iter().map(|s| id(s)).collect();
-    let hits = ranked.iter().filter(|p| relevant.contains(p)).count();
-    let dcg: f64 = ranked
-        .iter()
-        .take(10)
-        .enumerate()
-        .filter(|(_, p)| relevant.contains(p))
-        .map(|(i, _)| 1.0 / (i as f64 + 2.0).log2())
-        .sum();
-    let idcg: f64 = (0..relevant.len().min(10))
-        .map(|i| 1.0 / (i as f64 + 2.0).log2())
-        .sum();
-    Score {
-        name: name.to_string(),
-        kind: kind.to_string(),
-        retrieved: ranked.len(),
-        relevant: relevant.len(),
-        precision: if ranked.is_empty() {
-            0.0
-        } else {
-            hits as f64 / ranked.len() as f64
-        },
-        recall: hits as f64 / relevant.len().max(1) as f64,
-        ndcg10: if idcg > 0.0 { dcg / idcg + 0.0 } else { 0.0 },
-    }
-}
-
-fn limits() -> SelectionLimits {
-    SelectionLimits {
-        max_papers: 100,
-        ..SelectionLimits::default()
-    }
-}
-
-/// Every query of the labelled set, through the real topic parser and selection.
-pub fn score_queries(labels: &Labels, papers: &[StoredPaper]) -> Vec<Score> {
-    labels
-        .query
-        .iter()
-        .zip(select_queries(labels, papers))
-        .map(|(q, ranked)| score(&q.name, &q.kind, &ranked, &q.relevant))
-        .collect()
-}
-
-/// What selection picks for every query, best first.
-pub fn select_queries(labels: &Labels, papers: &[StoredPaper]) -> Vec<Vec<PaperId>> {
-    let topics: Vec<Topics> = labels
-        .query
-        .iter()
-        .map(|q| {
-            Topics::parse(&q.topics)
-                .unwrap_or_else(|e| panic!("labels.toml: query `{}`: {e}", q.name))
-        })
-        .collect();
-    let selector = Selector::new(papers.to_vec(), topics.iter(), limits());
-    let since = now() - Duration::days(7);
-    topics
-        .iter()
-        .map(|t| {
-            selector
-                .select(t, since, &HashSet::new())
-                .into_iter()
-                .filter_map(|p| p.paper.id)
-                .collect()
-        })
-        .collect()
-}
-
-/// Every profile, ranked by `recommend`; the liked and disliked papers are never counted.
-pub fn score_profiles(
+/// The per-query table of one ranker, with a baseline's nDCG@10 beside each row.
+pub fn query_report(
     labels: &Labels,
-    papers: &[StoredPaper],
-    recommend: Recommender,
-) -> Vec<Score> {
-    labels
-        .profile
-        .iter()
-        .map(|p| {
-            let likes: Vec<PaperId> = p.likes.iter().map(|s| id(s)).collect();
-            let dislikes: Vec<PaperId> = p.dislikes.iter().map(|s| id(s)).collect();
-            let ranked: Vec<PaperId> = recommend(papers, &likes, &dislikes)
-                .into_iter()
-                .filter(|x| !likes.contains(x) && !dislikes.contains(x))
-                .collect();
-            score(&p.name, "profile", &ranked, &p.relevant)
-        })
-        .collect()
-}
-
-/// The per-reader model of the digest's "More like what you liked" section (a linear SVM
-/// over tf-idf of every stored paper, `paperpost::recommend`).
-pub fn svm_recommender(
-    papers: &[StoredPaper],
-    likes: &[PaperId],
-    dislikes: &[PaperId],
-) -> Vec<PaperId> {
-    let corpus = paperpost::recommend::Corpus::build(papers.iter().map(|p| p.paper.clone()));
-    paperpost::recommend::rank_for_profile(&corpus, likes, dislikes)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect()
-}
-
-/// The baseline the model is compared with: an `about:` interest made of the
-/// liked papers' titles (dislikes ignored).
-pub fn about_titles_baseline(
-    papers: &[StoredPaper],
-    likes: &[PaperId],
-    _dislikes: &[PaperId],
-) -> Vec<PaperId> {
-    let by_id: HashMap<&PaperId, &Paper> = papers
-        .iter()
-        .filter_map(|p| Some((p.paper.id.as_ref()?, &p.paper)))
-        .collect();
-    let mut text: String = likes
-        .iter()
-        .filter_map(|id| by_id.get(id))
-        .map(|p| p.title.replace(['"', '“', '”'], " "))
-        .collect::<Vec<_>>()
-        .join(" ");
-    text = text.chars().take(380).collect();
-    let Ok(topics) = Topics::parse(&format!("about:\"{text}\"")) else {
-        return Vec::new();
-    };
-    let selector = Selector::new(papers.to_vec(), [&topics], limits());
-    selector
-        .select(&topics, now() - Duration::days(7), &HashSet::new())
-        .into_iter()
-        .filter_map(|p| p.paper.id)
-        .collect()
-}
-
-/// The report as Markdown tables.
-pub fn report(queries: &[Score], profiles: &[Score], recommender: &str) -> String {
-    let mut out = String::new();
-    let row = |s: &Score| {
-        format!(
-            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |\n",
-            s.name, s.kind, s.relevant, s.retrieved, s.precision, s.recall, s.ndcg10
-        )
-    };
-    out += "| query | kind | relevant | picked | precision | recall | nDCG@10 |\n";
-    out += "|---|---|---|---|---|---|---|\n";
-    for s in queries {
-        out += &row(s);
-    }
-    let mut kinds: Vec<&str> = queries.iter().map(|s| s.kind.as_str()).collect();
-    kinds.dedup();
-    for kind in kinds {
-        let group: Vec<Score> = queries.iter().filter(|s| s.kind == kind).cloned().collect();
-        let m = mean(&group);
+    scores: &[Score],
+    baseline: &[Score],
+    baseline_name: &str,
+) -> String {
+    let mut out = format!(
+        "| query | kind | relevant | picked | precision | recall | nDCG@10 | {baseline_name} nDCG@10 |\n\
+         |---|---|---|---|---|---|---|---|\n"
+    );
+    for (s, b) in scores.iter().zip(baseline) {
+        let picked = if s.refused {
+            "refused".to_string()
+        } else {
+            s.retrieved.to_string()
+        };
         out += &format!(
-            "| **mean, {kind}** ({}) | | | | {:.2} | {:.2} | {:.2} |\n",
-            group.len(),
-            m.precision,
-            m.recall,
-            m.ndcg10
+            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            s.name, s.kind, s.relevant, picked, s.precision, s.recall, s.ndcg10, b.ndcg10
         );
     }
-    let m = mean(queries);
-    out += &format!(
-        "| **mean, all {} queries** | | | | **{:.2}** | **{:.2}** | **{:.2}** |\n\n",
-        queries.len(),
-        m.precision,
-        m.recall,
-        m.ndcg10
-    );
-    out += &format!("Liked-paper profiles, recommender: {recommender}\n\n");
-    out += "| profile | | relevant | ranked | precision | recall | nDCG@10 |\n";
-    out += "|---|---|---|---|---|---|---|\n";
-    for s in profiles {
-        out += &row(s);
+    for kind in kinds(labels) {
+        let m = mean_of_kind(scores, &kind);
+        let b = mean_of_kind(baseline, &kind);
+        let n = scores.iter().filter(|s| s.kind == kind).count();
+        out += &format!(
+            "| **mean, {kind}** ({n}) | | | | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            m.precision, m.recall, m.ndcg10, b.ndcg10
+        );
     }
-    let m = mean(profiles);
+    let (m, b) = (mean(scores), mean(baseline));
     out += &format!(
-        "| **mean, {} profiles** | | | | **{:.2}** | **{:.2}** | **{:.2}** |\n",
-        profiles.len(),
+        "| **mean, all {} queries** | | | | **{:.2}** | **{:.2}** | **{:.2}** | **{:.2}** |\n",
+        scores.len(),
         m.precision,
         m.recall,
-        m.ndcg10
+        m.ndcg10,
+        b.ndcg10
     );
+    out
+}
+
+/// The per-profile table: nDCG@5 of every recommender, side by side.
+pub fn profile_report(labels: &Labels, names: &[&str], scores: &[Vec<Score>]) -> String {
+    let mut out = String::from("| profile | likes | dislikes | relevant |");
+    for n in names {
+        out += &format!(" {n} |");
+    }
+    out += "\n|---|---|---|---|";
+    out += &"---|".repeat(names.len());
+    out += "\n";
+    for (i, p) in labels.profile.iter().enumerate() {
+        out += &format!(
+            "| {} | {} | {} | {} |",
+            p.name,
+            p.likes.len(),
+            p.dislikes.len(),
+            scores[0][i].relevant
+        );
+        for s in scores {
+            out += &format!(" {:.2} |", s[i].ndcg5);
+        }
+        out += "\n";
+    }
+    out += &format!(
+        "| **mean nDCG@5, {} profiles** | | | |",
+        labels.profile.len()
+    );
+    for s in scores {
+        out += &format!(" **{:.2}** |", mean(s).ndcg5);
+    }
+    out += "\n| mean nDCG@10 | | | |";
+    for s in scores {
+        out += &format!(" {:.2} |", mean(s).ndcg10);
+    }
+    out += "\n";
+    out
+}
+
+/// One table, one row per ranker and recommender: mean nDCG@10 per query kind and overall,
+/// nDCG@5 and @10 over the profiles.
+pub fn ablation(
+    labels: &Labels,
+    queries: &[(&str, Vec<Score>)],
+    profiles: &[(&str, Vec<Score>)],
+) -> String {
+    let kinds = kinds(labels);
+    let mut out = String::from("| ranker |");
+    for k in &kinds {
+        let n = labels.query.iter().filter(|q| &q.kind == k).count();
+        out += &format!(" {k} ({n}) |");
+    }
+    out += " all queries | profiles nDCG@5 | profiles nDCG@10 |\n|---|";
+    out += &"---|".repeat(kinds.len() + 3);
+    out += "\n";
+    for (name, s) in queries {
+        out += &format!("| {name} |");
+        for k in &kinds {
+            out += &format!(" {:.2} |", mean_of_kind(s, k).ndcg10);
+        }
+        out += &format!(" **{:.2}** | | |\n", mean(s).ndcg10);
+    }
+    for (name, s) in profiles {
+        out += &format!("| {name} |");
+        out += &" |".repeat(kinds.len() + 1);
+        let m = mean(s);
+        out += &format!(" **{:.2}** | {:.2} |\n", m.ndcg5, m.ndcg10);
+    }
+    out
+}
+
+/// For labelling: per query and profile, the papers in any ranker's top `k` that carry no
+/// label yet, with their titles (`cargo bench --bench relevance -- --candidates`). Each
+/// must be read and judged before the figures are trusted.
+pub fn unlabelled(
+    labels: &Labels,
+    corpus: &Corpus,
+    rankers: &[Box<dyn Ranker>],
+    recommenders: &[Box<dyn Recommender>],
+    k: usize,
+) -> String {
+    let mut out = String::new();
+    let mut list = |name: &str, judged: HashMap<PaperId, u8>, found: Vec<Vec<PaperId>>| {
+        let mut ids: Vec<PaperId> = Vec::new();
+        for f in found {
+            for id in f.into_iter().take(k) {
+                if !judged.contains_key(&id) && !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        if !ids.is_empty() {
+            out += &format!("{name}\n");
+            for id in ids {
+                out += &format!("    {}  {}\n", label(&id), corpus.title(&id));
+            }
+        }
+    };
+    for q in &labels.query {
+        let found = rankers.iter().filter_map(|r| r.rank(q)).collect();
+        list(&format!("query `{}`", q.name), q.grades(), found);
+    }
+    for p in &labels.profile {
+        let mut judged = grades(&p.relevant, &p.related);
+        judged.extend(
+            p.like_ids()
+                .into_iter()
+                .chain(p.dislike_ids())
+                .map(|id| (id, 0)),
+        );
+        let found = recommenders.iter().map(|r| r.recommend(p)).collect();
+        list(&format!("profile `{}`", p.name), judged, found);
+    }
     out
 }

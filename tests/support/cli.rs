@@ -33,6 +33,22 @@ pub fn paperpost(config: &Path, args: &[&str]) -> Output {
     output(&mut command(config, args))
 }
 
+/// Runs `paperpost --config <config> <args…>` with logging off, so stderr holds only what
+/// the command tells its user.
+pub fn quiet(config: &Path, args: &[&str]) -> Output {
+    output(command(config, args).env("RUST_LOG", "off"))
+}
+
+/// What a command printed on stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a command printed on stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// Sends SIGTERM to `child` (by its PID); fails the test if `kill` fails.
 pub fn sigterm(child: &Child) {
     let pid = child.id().to_string();

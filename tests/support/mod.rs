@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod disk;
 pub mod hostile;
+pub mod logs;
 pub mod net;
 pub mod newsletter;
+pub mod operator;
 pub mod process;
 pub mod recorded;
 pub mod smtp;

@@ -319,6 +319,18 @@ impl Newsletter {
         cli::paperpost(&self.config, args)
     }
 
+    /// Runs a command that must succeed (the test fails with its stderr otherwise); what
+    /// it printed.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Starts a command without waiting (for signals).
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)

@@ -133,6 +133,15 @@ impl SmtpServer {
         duplicates
     }
 
+    /// The raw bytes of the first message received for `to`; fails the test when none was.
+    pub fn message_to(&self, to: &str) -> Vec<u8> {
+        self.messages()
+            .into_iter()
+            .find(|m| m.to.iter().any(|t| t == to))
+            .unwrap_or_else(|| panic!("no mail to {to}"))
+            .raw
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         self.entries("log.jsonl")
             .iter()

@@ -44,6 +44,18 @@ pub async fn spawn_configured(
     let db = tempfile::tempdir().unwrap();
     let store = super::store_in(db.path(), "paperpost.db");
     seed(&store);
+    spawn_on(store, db, settings, configure).await
+}
+
+/// The app over an existing `store` (its folder `db` is kept as long as the app), with
+/// `settings`, after `configure` had its say on the state: for tests that drive the same
+/// store through the binary too.
+pub async fn spawn_on(
+    store: Store,
+    db: tempfile::TempDir,
+    settings: WebSettings,
+    configure: impl FnOnce(&mut AppState),
+) -> TestApp {
     let outbox = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/", listener.local_addr().unwrap());
@@ -93,23 +105,19 @@ pub async fn spawn() -> TestApp {
     spawn_with(WebSettings::default()).await
 }
 
-/// Five papers (titles "Scaling Diffusion Models …", "… Sparse Mixture-of-Experts …") plus one
-/// with a hostile title, and the public edition of week 2026-W48 listing them all.
-pub fn seed(store: &Store) {
-    let mut papers: Vec<Paper> = sample_digest(5)
+/// The papers of the sample digest (`render::sample_digest`): "Scaling Diffusion Models …",
+/// "… Sparse Mixture-of-Experts …", ….
+pub fn sample_papers(n: usize) -> Vec<Paper> {
+    sample_digest(n)
         .picks()
         .iter()
         .map(|p| p.paper.clone())
-        .collect();
-    papers.push(Paper {
-        id: PaperId::parse_arxiv("2611.09999").map(|(id, _)| id),
-        title: "<script>alert('x')</script> & Friends".into(),
-        abstract_text: "An abstract with <b>markup</b> & ampersands.".into(),
-        abs_url: Some("javascript:alert(1)".into()),
-        upvotes: Some(1),
-        ..Paper::default()
-    });
-    let picks: Vec<PickRef> = papers
+        .collect()
+}
+
+/// `papers` as the stored picks of a trending digest.
+pub fn trending_picks(papers: &[Paper]) -> Vec<PickRef> {
+    papers
         .iter()
         .map(|p| PickRef {
             id: p.id.clone().unwrap(),
@@ -118,7 +126,22 @@ pub fn seed(store: &Store) {
             pinned: false,
             note: None,
         })
-        .collect();
+        .collect()
+}
+
+/// Five papers (titles "Scaling Diffusion Models …", "… Sparse Mixture-of-Experts …") plus one
+/// with a hostile title, and the public edition of week 2026-W48 listing them all.
+pub fn seed(store: &Store) {
+    let mut papers = sample_papers(5);
+    papers.push(Paper {
+        id: PaperId::parse_arxiv("2611.09999").map(|(id, _)| id),
+        title: "<script>alert('x')</script> & Friends".into(),
+        abstract_text: "An abstract with <b>markup</b> & ampersands.".into(),
+        abs_url: Some("javascript:alert(1)".into()),
+        upvotes: Some(1),
+        ..Paper::default()
+    });
+    let picks = trending_picks(&papers);
     store.upsert_papers(papers, start_time()).unwrap();
     store
         .edition_for_period("2026-W48", &picks, start_time())
@@ -126,6 +149,15 @@ pub fn seed(store: &Store) {
 }
 
 impl TestApp {
+    /// The server's socket address (for raw TCP clients).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path.trim_start_matches('/'))
     }
@@ -196,6 +228,21 @@ impl TestApp {
             .subscriber_by_email(email)
             .unwrap()
             .expect("subscriber exists")
+    }
+
+    /// The reader's current link token for `purpose`, as their next digest carries it.
+    pub fn token(
+        &self,
+        sub: &paperpost::domain::Subscriber,
+        purpose: paperpost::domain::TokenPurpose,
+    ) -> String {
+        let key = paperpost::security::Secret::load(&self.store).unwrap();
+        paperpost::security::reader_token(&key, purpose, sub)
+    }
+
+    /// The reader's managing token: preferences, feedback, unsubscribe.
+    pub fn manage_token(&self, sub: &paperpost::domain::Subscriber) -> String {
+        self.token(sub, paperpost::domain::TokenPurpose::Manage)
     }
 
     pub fn add_active(&self, email: &str, topics: &str) -> paperpost::domain::Subscriber {

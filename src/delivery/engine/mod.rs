@@ -36,10 +36,24 @@
 //!   taken it. Not resent unless `resend_unknown` (then retried like a 4xx).
 //! - when no relay accepts a connection (three rounds over all of them), the run stops with
 //!   the rows given back: the relay being down is no reader's failed attempt.
+//!
+//! One message never stops the others:
+//! - a message that cannot be built (a header value from the reader's row that cannot be
+//!   written, see [`ComposeError::Message`]) fails that delivery for good, with the reason,
+//!   and the address is not suppressed;
+//! - a worker that dies (a panic: a bug) is noticed by its supervisor, which records the row
+//!   it had in hand (a retry, or `unknown` if its message may have gone out) so its lease is
+//!   not renewed forever; the other workers go on. When every worker has died the run stops
+//!   (the claimer would otherwise wait forever on a full queue): the queued rows are given
+//!   back, the run is recorded as stopped with the reason, and `send` exits non-zero.
 mod record;
+mod supervise;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 use record::{heartbeat, recorder, release_all};
+use supervise::{Slot, supervise};
 use worker::worker;
 
 use std::path::PathBuf;
@@ -52,6 +66,7 @@ use lettre::Address;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use super::MessageError;
 use super::smtp::Relay;
 use crate::domain::{Claimed, Finish};
 use crate::store::{Store, StoreError};
@@ -119,6 +134,20 @@ pub struct Composed {
     pub name: String,
 }
 
+/// Why a claimed delivery could not be composed, by what the engine does about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// The message can never be built as it is (a value from the reader's row that cannot
+    /// go into its header): the delivery fails for good, with the reason; the address is
+    /// not suppressed (nothing is wrong with it).
+    #[error(transparent)]
+    Message(#[from] MessageError),
+    /// Anything else (papers missing from the store, the store failing, rendering): retried
+    /// with backoff, like a 4xx.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
 /// What a delivery run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct EngineReport {
@@ -148,6 +177,12 @@ pub struct EngineReport {
     /// Messages that went out but whose outcome could not be recorded: the next run takes
     /// their rows over and may send them again (at most one per connection).
     pub unrecorded: usize,
+    /// Delivery workers that died (a panic: a bug). The row each had in hand was recorded
+    /// (a retry, or `unknown` if its message may have gone out); when all of them died the
+    /// run stopped (`aborted`).
+    pub workers_failed: usize,
+    /// What the first of them died of.
+    pub worker_failure: Option<String>,
 }
 
 impl EngineReport {
@@ -168,6 +203,26 @@ impl EngineReport {
         self.aborted = self.aborted.take().or(o.aborted);
         self.store_failed |= o.store_failed;
         self.unrecorded += o.unrecorded;
+        self.workers_failed += o.workers_failed;
+        self.worker_failure = self.worker_failure.take().or(o.worker_failure);
+    }
+
+    /// What went wrong with the run itself, if anything: why it stopped early, else the
+    /// workers that died. Recorded as the run's end (`send_runs`); `send` exits non-zero.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(why) = &self.aborted {
+            return Some(why.clone());
+        }
+        (self.workers_failed > 0).then(|| {
+            format!(
+                "{} delivery worker(s) failed, the first {}; the rows they had in hand were \
+                 recorded for a retry and the other workers went on",
+                self.workers_failed,
+                self.worker_failure
+                    .as_deref()
+                    .unwrap_or("for an unknown reason")
+            )
+        })
     }
 }
 
@@ -178,7 +233,7 @@ pub struct Progress {
     pub sent: AtomicUsize,
 }
 
-type Composer = dyn Fn(&Claimed) -> anyhow::Result<Composed> + Send + Sync;
+type Composer = dyn Fn(&Claimed) -> Result<Composed, ComposeError> + Send + Sync;
 type Clock = dyn Fn() -> DateTime<Utc> + Send + Sync;
 
 /// One outcome on its way to the recorder; `done` answers once its commit is over: `true`
@@ -323,15 +378,22 @@ pub async fn deliver(
     });
     let (tx, rx) = mpsc::channel::<Claimed>(workers * 2);
     let rx = Arc::new(Mutex::new(rx));
-    let mut handles = Vec::new();
+    // The workers run under a supervisor, which sees each one end (a panic included) and
+    // records the row a dead one had in hand (see `supervise`).
+    let mut pool = tokio::task::JoinSet::new();
+    let mut slots = std::collections::HashMap::new();
     for w in 0..workers {
-        let shared = shared.clone();
-        let rx = rx.clone();
-        let transport = transport.clone();
-        handles.push(tokio::spawn(async move {
-            worker(w, shared, transport, rx).await
-        }));
+        let slot = Slot::default();
+        let task = pool.spawn(worker(
+            w,
+            shared.clone(),
+            transport.clone(),
+            rx.clone(),
+            slot.clone(),
+        ));
+        slots.insert(task.id(), slot);
     }
+    let supervisor = tokio::spawn(supervise(shared.clone(), pool, slots));
     // The claimer: keeps the queue fed until nothing is due or we are told to stop.
     let batch = (workers * 4).clamp(16, 256);
     let mut stop_rx = stop;
@@ -346,7 +408,13 @@ pub async fn deliver(
             let owner = shared.settings.owner.clone();
             let lease = shared.settings.lease;
             tokio::task::spawn_blocking(move || store.claim_deliveries(&owner, now, lease, batch))
-                .await?
+                .await
+                .unwrap_or_else(|e| {
+                    Err(StoreError::Backend {
+                        op: "claim_deliveries",
+                        detail: format!("the claiming task failed: {e}"),
+                    })
+                })
         };
         let claimed = match claimed {
             Ok(c) => c,
@@ -386,8 +454,14 @@ pub async fn deliver(
         }
     }
     drop(tx);
-    for h in handles {
-        h.await?;
+    if let Err(e) = supervisor.await {
+        // Only a bug in the supervisor itself; the workers are gone with it (aborted when
+        // their set was dropped), and what they held expires with this run's lease.
+        tracing::error!("the delivery workers' supervisor failed: {e}");
+        shared
+            .report()
+            .aborted
+            .get_or_insert_with(|| format!("the delivery workers' supervisor failed: {e}"));
     }
     // Anything still queued (stop or abort) goes back untouched.
     let mut left = Vec::new();
@@ -403,7 +477,12 @@ pub async fn deliver(
     let owner = shared.settings.owner.clone();
     let now = (shared.clock)();
     drop(shared);
-    recorder.await?;
+    if let Err(e) = recorder.await {
+        tracing::error!("the outcome recorder failed: {e}");
+        report
+            .aborted
+            .get_or_insert_with(|| format!("the outcome recorder failed: {e}"));
+    }
     if let Some(failure) = halt.failure() {
         report.store_failed = true;
         report.aborted = Some(format!(
@@ -415,7 +494,7 @@ pub async fn deliver(
     }
     // Best effort: when the store refuses writes this fails too, and the run then reads as
     // one that never recorded its end.
-    let error = report.aborted.clone();
+    let error = report.problem();
     match tokio::task::spawn_blocking(move || store.end_send_run(&owner, error.as_deref(), now))
         .await
     {

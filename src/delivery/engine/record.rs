@@ -184,6 +184,16 @@ pub(super) async fn record(shared: &Shared, job: &Claimed, outcome: Outcome) {
         // Out (or maybe out), but the store does not know: the next run may resend it.
         report.unrecorded += 1;
     }
+    if !recorded && !*shared.abort.borrow() {
+        // A failed commit has halted the run already; this is the recorder itself gone (a
+        // bug): nothing more may be sent whose outcome could not be kept either.
+        report.aborted.get_or_insert_with(|| {
+            "the outcome of a delivery could not be recorded (the recorder stopped); \
+             nothing more was sent"
+                .into()
+        });
+        let _ = shared.abort.send(true);
+    }
     match &outcome {
         Outcome::Release => {
             report.released += 1;

@@ -6,6 +6,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
 use super::record::*;
+use super::supervise::{InHand, Slot};
 use super::*;
 use crate::delivery::outcome::Verdict;
 use crate::delivery::smtp::{Relay, Session};
@@ -23,6 +24,7 @@ pub(super) async fn worker(
     shared: Arc<Shared>,
     transport: Transport,
     rx: Arc<Mutex<mpsc::Receiver<Claimed>>>,
+    slot: Slot,
 ) {
     let mut conn: Option<Conn> = None;
     // Workers are spread over relays; on failure a worker moves to the next one.
@@ -40,11 +42,18 @@ pub(super) async fn worker(
             }
         };
         let Some(job) = job else { break };
+        // In hand until its outcome is recorded: if this worker dies meanwhile, its
+        // supervisor records the row instead (see `supervise`).
+        slot.with(|h| {
+            h.job = Some(job.clone());
+            h.sending = false;
+        });
         if *shared.abort.borrow() {
             record(&shared, &job, Outcome::Release).await;
-            continue;
+        } else {
+            handle(&shared, &transport, &mut conn, &mut relay_index, job, &slot).await;
         }
-        handle(&shared, &transport, &mut conn, &mut relay_index, job).await;
+        slot.with(|h| *h = InHand::default());
     }
     if let Some(c) = conn.take() {
         c.session.quit().await;
@@ -57,6 +66,7 @@ pub(super) async fn handle(
     conn: &mut Option<Conn>,
     relay_index: &mut usize,
     job: Claimed,
+    slot: &Slot,
 ) {
     if job.suppressed {
         let error = "suppressed: the address is on the suppression list".to_string();
@@ -65,7 +75,14 @@ pub(super) async fn handle(
     }
     let composed = match (shared.compose)(&job) {
         Ok(c) => c,
-        Err(e) => {
+        Err(ComposeError::Message(e)) => {
+            // This message can never be built (a field of the reader's row that no header
+            // can carry): it fails for good, saying which; the address is fine.
+            let outcome = Outcome::Failed(format!("permanent, not sent: {e}"), false);
+            record(shared, &job, outcome).await;
+            return;
+        }
+        Err(ComposeError::Other(e)) => {
             // Rendering failed: a bug or missing papers, not the reader's fault. Retry later.
             tracing::error!(delivery = job.id, "could not compose the message: {e:#}");
             let outcome = retry_or_fail(shared, &job, &format!("compose failed: {e:#}"));
@@ -79,6 +96,7 @@ pub(super) async fn handle(
         record(shared, &job, Outcome::Release).await;
         return;
     }
+    slot.with(|h| h.sending = true);
     let outcome = match transport {
         Transport::File(dir) => {
             let dir = dir.clone();

@@ -12,6 +12,18 @@ use crate::store::ts;
 const LOCK_IP: i32 = 0x5050_4950; // "PPIP"
 const LOCK_ADDRESS: i32 = 0x5050_4144; // "PPAD"
 
+/// Takes a transaction-scoped advisory lock per `(class, key)`, in the order given (callers
+/// always name the same classes in the same order, so two transactions cannot deadlock).
+pub(super) fn lock_keys(tx: &mut impl Sql, locks: &[(i32, &str)]) -> anyhow::Result<()> {
+    for (class, key) in locks {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
+            &[class, key],
+        )?;
+    }
+    Ok(())
+}
+
 impl Postgres {
     /// Counts and records one attempt in one transaction. SQLite's single writer makes the
     /// count-then-insert race-free; here several web instances post at once, so the
@@ -27,14 +39,7 @@ impl Postgres {
     ) -> anyhow::Result<AttemptVerdict> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
-            &[&LOCK_IP, &ip_key],
-        )?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
-            &[&LOCK_ADDRESS, &address_key],
-        )?;
+        lock_keys(&mut tx, &[(LOCK_IP, ip_key), (LOCK_ADDRESS, address_key)])?;
         let keep = limits.ip_window.max(limits.address_window);
         tx.execute(
             "DELETE FROM subscribe_attempts WHERE at < $1",

@@ -4,8 +4,10 @@ use tokio_postgres::Row;
 
 use super::Postgres;
 use super::pool::Sql;
+use super::subscribers::set_status;
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
+    SubscriberStatus, UnverifiedReport, UnverifiedReports,
 };
 use crate::store::bounces::{stored_message_id, suppression_reason};
 use crate::store::subscribers::email_key;
@@ -29,6 +31,21 @@ fn row_to_target(r: &Row) -> (BounceTarget, String) {
         },
         r.get(4),
     )
+}
+
+/// Records that the message `hash` was ingested (see SQLite's `first_ingestion`); `false`
+/// when it was before. A concurrent ingestion of the same message waits on the unique key.
+fn first_ingestion(
+    tx: &mut impl Sql,
+    hash: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(tx.execute(
+        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, $2, $3)
+         ON CONFLICT (hash) DO NOTHING",
+        &[&hash, &outcome, &ts(now)],
+    )? > 0)
 }
 
 impl Postgres {
@@ -108,16 +125,8 @@ impl Postgres {
     ) -> anyhow::Result<BounceApplied> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        let fresh = tx.execute(
-            "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, $2, $3)
-             ON CONFLICT (hash) DO NOTHING",
-            &[&hash, &outcome, &ts(now)],
-        )?;
-        if fresh == 0 {
-            return Ok(BounceApplied {
-                duplicate: true,
-                ..Default::default()
-            });
+        if !first_ingestion(&mut tx, hash, outcome, now)? {
+            return Ok(BounceApplied::duplicate());
         }
         let mut applied = BounceApplied::default();
         if let Some(ev) = event {
@@ -144,11 +153,15 @@ impl Postgres {
             )?;
             let soft_count: i64 = match ev.kind {
                 BounceKind::Complaint => {
-                    applied.unsubscribed = tx.execute(
-                        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2
-                         WHERE email_key = $1 AND status <> 'unsubscribed'",
-                        &[&key, &ts(now)],
-                    )? > 0;
+                    // Through the one status change there is (the token changes).
+                    let reader = tx.query_opt(
+                        "SELECT id FROM subscribers WHERE email_key = $1 AND status <> 'unsubscribed'",
+                        &[&key],
+                    )?;
+                    if let Some(r) = reader {
+                        applied.unsubscribed =
+                            set_status(&mut tx, r.get(0), SubscriberStatus::Unsubscribed, now)? > 0;
+                    }
                     0
                 }
                 BounceKind::Hard => 0,
@@ -170,6 +183,60 @@ impl Postgres {
         }
         tx.commit()?;
         Ok(applied)
+    }
+
+    pub(in crate::store) fn record_unverified_bounce(
+        &self,
+        hash: &str,
+        report: &UnverifiedReport,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<BounceApplied> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        if !first_ingestion(&mut tx, hash, "unverified", now)? {
+            return Ok(BounceApplied::duplicate());
+        }
+        tx.execute(
+            "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &hash,
+                &report.kind,
+                &email_key(&report.email),
+                &report.reason,
+                &report.why,
+                &ts(report.at),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(BounceApplied::default())
+    }
+
+    pub(in crate::store) fn unverified_bounces(
+        &self,
+        limit: usize,
+    ) -> anyhow::Result<UnverifiedReports> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut conn = self.conn()?;
+        let total = conn
+            .query_one("SELECT COUNT(*) FROM unverified_reports", &[])?
+            .get(0);
+        let latest = conn
+            .query(
+                "SELECT kind, email_key, reason, why, at FROM unverified_reports
+                 ORDER BY at DESC, id DESC LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| UnverifiedReport {
+                kind: r.get(0),
+                email: r.get(1),
+                reason: r.get(2),
+                why: r.get(3),
+                at: from_ts(r.get(4)),
+            })
+            .collect();
+        Ok(UnverifiedReports { total, latest })
     }
 
     pub(in crate::store) fn bounce_message_seen(&self, hash: &str) -> anyhow::Result<bool> {

@@ -4,7 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Postgres;
 use super::pool::Sql;
-use crate::domain::Confirmation;
+use super::subscribers::lift_suppression;
+use crate::domain::{Confirmation, LiftedBy};
 use crate::store::confirmations::{check_token, hash, outcome, parse_token};
 use crate::store::{random_token, ts};
 
@@ -109,6 +110,13 @@ impl Postgres {
                  WHERE id = $1 AND status = 'pending'",
                 &[&subscriber_id, &ts(now)],
             )?;
+            // The reader clicked a link mailed to the address: it takes mail again.
+            if let Some(r) = tx.query_opt(
+                "SELECT email_key FROM subscribers WHERE id = $1",
+                &[&subscriber_id],
+            )? {
+                lift_suppression(&mut tx, r.get(0), LiftedBy::Reconfirmed, now)?;
+            }
         }
         tx.commit()?;
         // Read back through the subscribers operation (one row parser for the backend);

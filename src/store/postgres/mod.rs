@@ -16,12 +16,14 @@ mod edition_admin;
 mod editions;
 mod editorial;
 mod feedback;
+mod operators;
 mod papers;
 pub(super) mod pool;
 mod reader_admin;
 mod reader_digests;
 mod runs;
 pub(super) mod schema;
+mod seeds;
 mod send_runs;
 mod subscriber_pages;
 mod subscribers;
@@ -86,6 +88,11 @@ pub(super) struct Postgres {
 impl Postgres {
     /// Connects, checks the database is usable, and applies pending migrations.
     pub(super) fn open(options: &PostgresOptions) -> anyhow::Result<Postgres> {
+        Self::open_at(options, schema::VERSIONS)
+    }
+
+    /// [`Postgres::open`], migrating no further than `version` (tests make older stores).
+    pub(super) fn open_at(options: &PostgresOptions, version: usize) -> anyhow::Result<Postgres> {
         let mut config = tokio_postgres::Config::from_str(&options.url)
             .context("[store] url is not a PostgreSQL connection URL")?;
         if let Some(password) = &options.password {
@@ -113,7 +120,7 @@ impl Postgres {
         let pool = Pool::new(config, tls, options.max_connections);
         let db = Postgres { pool, describe };
         let mut conn = db.conn()?;
-        schema::migrate(&mut conn).with_context(|| {
+        schema::migrate_to(&mut conn, version).with_context(|| {
             format!("Failed to prepare the PostgreSQL store at {}", db.describe)
         })?;
         drop(conn);

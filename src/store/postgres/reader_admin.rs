@@ -1,9 +1,9 @@
 //! PostgreSQL operations of `reader_admin` (the SQLite ones are in `../reader_admin.rs`).
 use super::Postgres;
 use super::pool::Sql;
-use crate::domain::{LastDigest, SubscriberDates, Suppression};
+use crate::domain::{LastDigest, SubscriberDates, Suppression, SuppressionLift};
 use crate::store::from_ts;
-use crate::store::reader_admin::last_digest_from;
+use crate::store::reader_admin::{last_digest_from, lift_from};
 use crate::store::subscribers::email_key;
 
 impl Postgres {
@@ -55,5 +55,20 @@ impl Postgres {
                 reason: r.get(0),
                 since: from_ts(r.get(1)),
             }))
+    }
+
+    pub(in crate::store) fn suppression_lifts(
+        &self,
+        email: &str,
+    ) -> anyhow::Result<Vec<SuppressionLift>> {
+        self.conn()?
+            .query(
+                "SELECT reason, suppressed_at, lifted_at, lifted_by FROM suppression_lifts
+                 WHERE email_key = $1 ORDER BY lifted_at DESC, id DESC",
+                &[&email_key(email)],
+            )?
+            .iter()
+            .map(|r| lift_from(r.get(0), r.get(1), r.get(2), r.get::<_, &str>(3)))
+            .collect()
     }
 }

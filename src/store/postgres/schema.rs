@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::pool::{PgConn, Sql};
 use crate::store::StoreError;
+use crate::store::migrations::SCRUBBED;
 
 /// The key of the advisory lock held while migrating ("paperpost" in ASCII, as a number).
 const MIGRATION_LOCK: i64 = 0x7061_7065_7270_6f73;
@@ -26,8 +27,15 @@ fn migration(version: usize) -> String {
         .replace(") WITHOUT ROWID;", ");")
 }
 
+/// `sha256_hex(text)`, which migrations may call (SQLite's is written in Rust, see
+/// `../migrations.rs`): PostgreSQL's built-in `sha256` (11 and later) over the UTF-8 bytes,
+/// in lower-case hex. Defined for the migration that uses it and dropped in its transaction.
+const SHA256_HEX: &str =
+    "CREATE FUNCTION sha256_hex(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+     AS $$ SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') $$";
+
 /// How many versions there are (the same as SQLite's).
-const VERSIONS: usize = crate::store::migrations::LATEST;
+pub(super) const VERSIONS: usize = crate::store::migrations::LATEST;
 /// The version the store is at (0: a database with no paperpost schema yet).
 pub(super) fn version(conn: &mut PgConn) -> anyhow::Result<i64> {
     let exists: bool = conn
@@ -42,12 +50,8 @@ pub(super) fn version(conn: &mut PgConn) -> anyhow::Result<i64> {
         .unwrap_or(0))
 }
 
-/// Applies the pending migrations, each in its own transaction under the migration lock.
-pub(super) fn migrate(conn: &mut PgConn) -> anyhow::Result<()> {
-    migrate_to(conn, VERSIONS)
-}
-
-/// Applies the migrations up to `target` (tests make older stores with it).
+/// Applies the pending migrations up to `target` (all of them but in tests, which make
+/// older stores), each in its own transaction under the migration lock.
 pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()> {
     conn.batch("CREATE TABLE IF NOT EXISTS paperpost_schema (version BIGINT NOT NULL)")
         .or_else(|e| {
@@ -59,6 +63,8 @@ pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()>
             }
         })
         .context("Failed to create the schema version table")?;
+    // A new store (version 0) never held what the scrubbed migrations remove.
+    let existed = self::version(conn)? > 0;
     for version in 1..=target {
         let mut tx = conn.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
@@ -77,8 +83,18 @@ pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()>
         if current >= version as i64 {
             continue;
         }
-        tx.batch(&migration(version))
+        let sql = migration(version);
+        let helpers = sql.contains("sha256_hex(");
+        if helpers {
+            tx.batch(SHA256_HEX).context(
+                "Failed to define sha256_hex() for a migration (PostgreSQL 11 or later)",
+            )?;
+        }
+        tx.batch(&sql)
             .with_context(|| format!("Failed to apply store migration {version}"))?;
+        if helpers {
+            tx.batch("DROP FUNCTION sha256_hex(text)")?;
+        }
         if current == 0 {
             tx.execute(
                 "INSERT INTO paperpost_schema (version) VALUES ($1)",
@@ -92,6 +108,16 @@ pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()>
         }
         tx.commit()?;
         tracing::info!(version, "applied store migration (PostgreSQL)");
+        for (_, table) in SCRUBBED.iter().filter(|(v, _)| existed && *v == version) {
+            // Outside the transaction (VACUUM cannot run in one): the rows as they were
+            // before the migration stay in the table's file as dead rows until rewritten.
+            conn.batch(&format!("VACUUM FULL {table}"))
+                .with_context(|| format!("Failed to rewrite {table} after removing secrets"))?;
+            tracing::info!(
+                table,
+                "rewrote the table so no removed secret is left in it"
+            );
+        }
     }
     Ok(())
 }

@@ -5,12 +5,58 @@ use tokio_postgres::Row;
 use super::Postgres;
 use super::pool::Sql;
 use crate::domain::{
-    NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate, UnreadableSubscriber,
+    DisplayName, LiftedBy, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate,
+    TokenPurpose, UnreadableSubscriber,
 };
 use crate::store::subscribers::{
     COLUMNS, StoredSubscriber, SubscriberRow, check_storable_topics, email_key, readable,
+    revoke_sql,
 };
-use crate::store::{StoreError, constant_time_eq, random_token, ts};
+use crate::store::{StoreError, random_token, ts};
+
+/// Sets a reader's status inside a transaction; into or out of `unsubscribed` the
+/// reader's tokens are revoked (see SQLite's `set_status`: every status change goes through it).
+pub(in crate::store) fn set_status(
+    tx: &mut impl Sql,
+    id: i64,
+    status: SubscriberStatus,
+    now: DateTime<Utc>,
+) -> Result<u64, tokio_postgres::Error> {
+    tx.execute(
+        &revoke_sql(
+            &TokenPurpose::ALL,
+            "$1 AND ($3::text = 'unsubscribed') <> (status = 'unsubscribed')",
+            "$2::bigint",
+        ),
+        &[&id, &ts(now), &status.as_str()],
+    )?;
+    tx.execute(
+        "UPDATE subscribers SET status = $2::text,
+            confirmed_at = CASE WHEN $2::text = 'active'
+                                THEN COALESCE(confirmed_at, $3::bigint)
+                                ELSE confirmed_at END,
+            unsubscribed_at = CASE WHEN $2::text = 'unsubscribed'
+                                   THEN $3::bigint ELSE NULL END
+         WHERE id = $1",
+        &[&id, &status.as_str(), &ts(now)],
+    )
+}
+
+/// Takes an address off the suppression list inside a transaction, keeping why and how
+/// (see SQLite's `lift_suppression`). Returns whether it was on the list.
+pub(in crate::store) fn lift_suppression(
+    tx: &mut impl Sql,
+    key: &str,
+    by: LiftedBy,
+    now: DateTime<Utc>,
+) -> Result<bool, tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
+         SELECT email_key, reason, created_at, $2, $3 FROM suppressions WHERE email_key = $1",
+        &[&key, &ts(now), &by.as_str()],
+    )?;
+    Ok(tx.execute("DELETE FROM suppressions WHERE email_key = $1", &[&key])? > 0)
+}
 
 /// Reads the subscriber columns (`COLUMNS`, or `COLUMNS_S` of a join) starting at column
 /// `at`; parsing is the one shared with SQLite ([`StoredSubscriber::parse`]). PostgreSQL
@@ -32,7 +78,18 @@ pub(in crate::store) fn row_to_subscriber_at(
         timezone: text(6)?,
         send_hour: r.try_get(at + 7)?,
         created_at: r.try_get(at + 8)?,
-        token: text(9)?,
+        token_salt: text(9)?,
+        legacy_token_hash: text(10)?,
+        generations: [
+            r.try_get(at + 11)?,
+            r.try_get(at + 12)?,
+            r.try_get(at + 13)?,
+        ],
+        revoked_at: [
+            r.try_get(at + 14)?,
+            r.try_get(at + 15)?,
+            r.try_get(at + 16)?,
+        ],
     }
     .parse())
 }
@@ -60,7 +117,7 @@ impl Postgres {
         let row = self.conn()?.query_opt(
             &format!(
                 "INSERT INTO subscribers (email, email_key, name, status, topics, frequency,
-                                          timezone, send_hour, token, created_at, updated_at,
+                                          timezone, send_hour, token_salt, created_at, updated_at,
                                           confirmed_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
                  ON CONFLICT (email_key) DO NOTHING
@@ -69,7 +126,7 @@ impl Postgres {
             &[
                 &new.email.as_ref(),
                 &key,
-                &new.name,
+                &new.name.as_ref().map(DisplayName::as_str),
                 &new.status.as_str(),
                 &new.topics.to_string(),
                 &new.frequency.as_str(),
@@ -117,20 +174,16 @@ impl Postgres {
         ))
     }
 
-    /// As on SQLite: `{id}.{secret}`, the secret compared in constant time.
-    pub(in crate::store) fn subscriber_by_token(
+    /// As on SQLite ([`revoke_sql`]).
+    pub(in crate::store) fn revoke_tokens(
         &self,
-        token: &str,
+        id: i64,
+        purposes: &[TokenPurpose],
+        now: DateTime<Utc>,
     ) -> anyhow::Result<Option<Subscriber>> {
-        let Some((id, secret)) = token.split_once('.') else {
-            return Ok(None);
-        };
-        let Ok(id) = id.parse::<i64>() else {
-            return Ok(None);
-        };
-        Ok(self
-            .subscriber_by_id(id)?
-            .filter(|s| constant_time_eq(s.token_secret.as_bytes(), secret.as_bytes())))
+        self.conn()?
+            .execute(&revoke_sql(purposes, "$1", "$2::bigint"), &[&id, &ts(now)])?;
+        self.subscriber_by_id(id)
     }
 
     pub(in crate::store) fn subscribers(
@@ -164,8 +217,8 @@ impl Postgres {
 
     /// One transaction of single-row UPDATEs, as on SQLite. Under READ COMMITTED the first
     /// UPDATE locks the row until commit, so two concurrent changes of one reader apply one
-    /// after the other; the token switch compares the row's current status inside the same
-    /// statement that changes it, so it cannot act on a stale read.
+    /// after the other; the revocation compares the row's current status in its own
+    /// statement (re-read once the lock is held), so it cannot act on a stale read.
     pub(in crate::store) fn update_subscriber(
         &self,
         id: i64,
@@ -181,23 +234,11 @@ impl Postgres {
             if let Some(name) = &update.name {
                 tx.execute(
                     "UPDATE subscribers SET name = $2 WHERE id = $1",
-                    &[&id, name],
+                    &[&id, &name.as_ref().map(DisplayName::as_str)],
                 )?;
             }
             if let Some(status) = update.status {
-                // Into or out of `unsubscribed` the capability token changes (see SQLite).
-                tx.execute(
-                    "UPDATE subscribers SET status = $2::text,
-                        confirmed_at = CASE WHEN $2::text = 'active'
-                                            THEN COALESCE(confirmed_at, $3::bigint)
-                                            ELSE confirmed_at END,
-                        unsubscribed_at = CASE WHEN $2::text = 'unsubscribed'
-                                               THEN $3::bigint ELSE NULL END,
-                        token = CASE WHEN ($2::text = 'unsubscribed') <> (status = 'unsubscribed')
-                                     THEN $4::text ELSE token END
-                     WHERE id = $1",
-                    &[&id, &status.as_str(), &ts(now), &random_token()],
-                )?;
+                set_status(&mut tx, id, status, now)?;
             }
             if let Some(topics) = &update.topics {
                 tx.execute(
@@ -304,10 +345,15 @@ impl Postgres {
             .collect())
     }
 
-    pub(in crate::store) fn unsuppress(&self, email: &str) -> anyhow::Result<bool> {
-        Ok(self.conn()?.execute(
-            "DELETE FROM suppressions WHERE email_key = $1",
-            &[&email_key(email)],
-        )? > 0)
+    pub(in crate::store) fn unsuppress(
+        &self,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let lifted = lift_suppression(&mut tx, &email_key(email), LiftedBy::Operator, now)?;
+        tx.commit()?;
+        Ok(lifted)
     }
 }
