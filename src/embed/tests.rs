@@ -7,7 +7,7 @@ use super::folder::{CONFIG, SUMS, TOKENIZER, WEIGHTS, sha256_hex};
 use super::*;
 use crate::domain::Paper;
 
-static SHIPPED: LazyLock<Embedder> = LazyLock::new(Embedder::shipped);
+pub(crate) static SHIPPED: LazyLock<Embedder> = LazyLock::new(Embedder::shipped);
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)

@@ -153,6 +153,15 @@ impl Sqlite {
         Ok(n)
     }
 
+    pub fn seeded_subscribers(&self) -> anyhow::Result<HashSet<i64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT DISTINCT subscriber_id FROM seeds")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<HashSet<i64>, _>>()?;
+        Ok(ids)
+    }
+
     pub fn seed_summary(&self, subscriber_id: i64, titles: usize) -> anyhow::Result<SeedSummary> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(

@@ -171,7 +171,11 @@ fn main() {
     let args = args();
     let labels = eval::labels();
     let corpus = eval::corpus();
-    let ids: Vec<PaperId> = corpus.papers.iter().filter_map(|p| p.paper.id.clone()).collect();
+    let ids: Vec<PaperId> = corpus
+        .papers
+        .iter()
+        .filter_map(|p| p.paper.id.clone())
+        .collect();
     let texts: Vec<String> = corpus
         .papers
         .iter()

@@ -138,6 +138,7 @@ pub fn recommenders(corpus: &Corpus) -> Vec<Box<dyn Recommender>> {
     vec![
         Box::new(product::MoreLike::section(corpus)),
         Box::new(product::MoreLike::feed(corpus)),
+        Box::new(product::MoreLike::model(corpus)),
         Box::new(baselines::Centroid::new(corpus)),
         Box::new(product::Svm::new(corpus)),
     ]
