@@ -634,6 +634,29 @@ mod tests {
     }
 
     #[test]
+    fn the_readers_who_seeded_a_profile_are_listed_for_planning() {
+        let store = Store::for_tests().unwrap();
+        stored(&store);
+        let ada = reader(&store, "ada@example.org");
+        reader(&store, "bob@example.org");
+        assert!(store.seeded_subscribers().unwrap().is_empty());
+        let seeds = [seed(None, None, "A paper paperpost never stored", 1)];
+        store
+            .import_seeds(
+                ada,
+                &source("lib.bib", "h"),
+                &seeds,
+                SeedMode::Merge,
+                10,
+                Utc::now(),
+            )
+            .unwrap();
+        assert_eq!(store.seeded_subscribers().unwrap(), HashSet::from([ada]));
+        store.clear_seeds(ada).unwrap();
+        assert!(store.seeded_subscribers().unwrap().is_empty());
+    }
+
+    #[test]
     fn profile_documents_are_likes_dislikes_then_seeds_each_paper_once() {
         let store = Store::for_tests().unwrap();
         stored(&store);
