@@ -1,12 +1,9 @@
 //! Preview: the digest some topics (or a reader) would get right now, without sending.
-use std::collections::HashSet;
+use chrono::{DateTime, Utc};
 
-use chrono::{DateTime, Duration, Utc};
-
-use crate::config::Settings;
+use crate::config::{PlanSettings, SelectionSettings, Settings};
 use crate::domain::{Digest, Frequency, Paper, PaperId, Period, PickRef, Topics};
 use crate::render::{EmailContext, render_preview_page};
-use crate::selection::{SelectionLimits, Selector};
 use crate::store::Store;
 
 /// The digest `topics` would get now (papers of the last `window_days`), if not empty:
@@ -76,20 +73,22 @@ fn digest_of_refs(
     Ok(Digest::from_planned(period, note, resolved, trending, now))
 }
 
-/// The digest `topics` would get at `now` from the papers of the last `window`, as a reader
-/// never sent anything would: what `preview` and the web's `/preview` both show.
+/// The digest `topics` would get at `now` under `selection`, as a reader never sent
+/// anything would — what planning would store for them (`like:` items, the editor's picks
+/// and all): what `preview` and the web's `/preview` both show.
 pub fn digest_for_topics(
     store: &Store,
     topics: &Topics,
     period: Period,
-    window: Duration,
-    limits: SelectionLimits,
+    selection: &SelectionSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let oldest = now - window;
-    let selector = Selector::new(store.papers_seen_since(oldest)?, [topics], limits);
-    let picks = selector.select(topics, oldest, &HashSet::new());
-    Ok(Digest::new(period, picks, topics.is_trending(), now))
+    let plan = PlanSettings {
+        selection: selection.clone(),
+        message_id_domain: String::new(),
+    };
+    let (note, refs) = super::plan::plan_one_reader(&plan, store, &period, topics, None, &[], now)?;
+    digest_of_refs(store, period, note, &refs, topics.is_trending(), now)
 }
 
 /// A standalone HTML page of that digest, as `preview --out` writes it.

@@ -75,7 +75,23 @@ pub struct ProfileIndex<'a> {
     postings: HashMap<u32, Vec<(u32, f32)>>,
     /// Embedding vectors of stored profile papers that are not candidates.
     others: HashMap<usize, Vec<f32>>,
+    /// Per stored profile paper, its dot products with every candidate (embedding, tf-idf),
+    /// shared by every reader who liked or disliked it: a profile of such papers is scored
+    /// by adding a few of these rows (the centroid's cosine is linear in its members).
+    rows: HashMap<usize, Rows>,
 }
+
+/// A profile paper's dot products with every candidate, by slot.
+struct Rows {
+    meaning: Box<[f32]>,
+    words: Box<[f32]>,
+}
+
+/// Profiles of at most this many stored papers are scored from shared rows; larger ones
+/// (a library) from their centroid, one pass over the candidates whatever their size.
+const MAX_ROW_MEMBERS: usize = 16;
+/// At most this many papers' rows are kept (each is 8 bytes per candidate).
+const MAX_ROWS: usize = 8192;
 
 /// One paper of a profile: its vectors and the title the why line names.
 #[derive(Debug, Clone)]
@@ -94,6 +110,17 @@ pub struct ReaderProfile {
     meaning: Vec<f32>,
     /// The Rocchio centroid over tf-idf terms, length 1.
     words: SparseVec,
+    /// When every paper of the profile has shared rows: how to add them up.
+    shared: Option<Shared>,
+}
+
+/// A profile scored from shared rows: each paper with its weight in the centroid, and the
+/// lengths of the two centroids before they were scaled to 1.
+#[derive(Debug, Clone)]
+struct Shared {
+    coefficients: Vec<(usize, f32)>,
+    meaning_norm: f32,
+    words_norm: f32,
 }
 
 /// A candidate the profile recommends: the paper, its fused score and the title of the
@@ -148,29 +175,63 @@ impl<'a> ProfileIndex<'a> {
             slot_of,
             postings,
             others: HashMap::new(),
+            rows: HashMap::new(),
         }
     }
 
     /// Embeds, once, the stored papers these readers liked or disliked that are not
     /// candidates (called before a page of readers is scored in parallel).
     pub fn prepare<'f>(&mut self, feedback: impl IntoIterator<Item = &'f ReaderFeedback>) {
+        let feedback: Vec<&ReaderFeedback> = feedback.into_iter().collect();
         let mut docs: Vec<usize> = feedback
-            .into_iter()
+            .iter()
             .flat_map(|f| f.likes.iter().chain(&f.dislikes))
             .filter_map(|id| self.corpus.doc(id))
             .filter(|d| !self.slot_of.contains_key(d) && !self.others.contains_key(d))
             .collect();
         docs.sort_unstable();
         docs.dedup();
-        if docs.is_empty() {
-            return;
+        if !docs.is_empty() {
+            let texts: Vec<String> = docs
+                .iter()
+                .map(|&d| paper_text(self.corpus.paper(d)))
+                .collect();
+            let vectors = self.embedder.embed(&texts);
+            self.others.extend(docs.into_iter().zip(vectors));
         }
-        let texts: Vec<String> = docs
+        // The shared rows of the papers of small profiles.
+        let mut wanted: Vec<usize> = feedback
             .iter()
-            .map(|&d| paper_text(self.corpus.paper(d)))
+            .filter(|f| f.likes.len() + f.dislikes.len() <= MAX_ROW_MEMBERS)
+            .flat_map(|f| f.likes.iter().chain(&f.dislikes))
+            .filter_map(|id| self.corpus.doc(id))
+            .filter(|d| !self.rows.contains_key(d))
             .collect();
-        let vectors = self.embedder.embed(&texts);
-        self.others.extend(docs.into_iter().zip(vectors));
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted.truncate(MAX_ROWS.saturating_sub(self.rows.len()));
+        let rows: Vec<(usize, Rows)> = crate::selection::parallel_map(&wanted, |&doc| {
+            let v = self.meaning_of(doc);
+            let meaning: Box<[f32]> = self
+                .matrix
+                .chunks_exact(self.dim.max(1))
+                .map(|row| dot(row, &v))
+                .collect();
+            let mut words = vec![0f32; self.slots.len()];
+            self.walk(self.corpus.vector(doc), &mut words);
+            let words = words.into_boxed_slice();
+            (doc, Rows { meaning, words })
+        });
+        self.rows.extend(rows);
+    }
+
+    /// Adds `v`'s dot product with every candidate's tf-idf vector to `out`, by slot.
+    fn walk(&self, v: &SparseVec, out: &mut [f32]) {
+        for &(t, x) in v {
+            for &(slot, y) in self.postings.get(&t).map_or(&[][..], Vec::as_slice) {
+                out[slot as usize] += x * y;
+            }
+        }
     }
 
     /// The corpus the index reads papers from.
@@ -274,7 +335,7 @@ impl<'a> ProfileIndex<'a> {
                 add(&mut meaning, v, push);
             }
         }
-        normalise(&mut meaning);
+        let meaning_norm = normalise(&mut meaning);
         let mut words: HashMap<u32, f32> = HashMap::new();
         for v in &liked_words {
             for &(t, w) in v {
@@ -291,21 +352,55 @@ impl<'a> ProfileIndex<'a> {
         }
         let mut words: SparseVec = words.into_iter().filter(|(_, w)| *w != 0.0).collect();
         words.sort_unstable_by_key(|&(t, _)| t);
-        let norm = words.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            words.iter_mut().for_each(|(_, w)| *w /= norm);
+        let words_norm = words.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if words_norm > 0.0 {
+            words.iter_mut().for_each(|(_, w)| *w /= words_norm);
         }
+        let all_shared = external.is_empty()
+            && liked_docs
+                .iter()
+                .chain(&disliked_docs)
+                .all(|d| self.rows.contains_key(d));
+        let shared = all_shared.then(|| {
+            let push = -self.weights.dislike / disliked_docs.len().max(1) as f32;
+            let coefficients = liked_docs
+                .iter()
+                .map(|&d| (d, pull))
+                .chain(disliked_docs.iter().map(|&d| (d, push)))
+                .collect();
+            Shared {
+                coefficients,
+                meaning_norm,
+                words_norm,
+            }
+        });
         Some(ReaderProfile {
             liked,
             disliked_docs,
             meaning,
             words,
+            shared,
         })
     }
 
     /// The fused score of every candidate for `profile`, by slot.
     fn scores(&self, profile: &ReaderProfile) -> Vec<f32> {
         let ProfileWeights { meaning, words, .. } = self.weights;
+        if let Some(shared) = &profile.shared {
+            // cos(c, centroid) = Σ coefficient · (c · member) / |centroid|.
+            let (mut m, mut w) = (vec![0f32; self.slots.len()], vec![0f32; self.slots.len()]);
+            for &(doc, a) in &shared.coefficients {
+                let rows = &self.rows[&doc];
+                add(&mut m, &rows.meaning, a);
+                add(&mut w, &rows.words, a);
+            }
+            let scale = |norm: f32| if norm > 1e-12 { 1.0 / norm } else { 0.0 };
+            let (a, b) = (
+                meaning * scale(shared.meaning_norm),
+                words * scale(shared.words_norm),
+            );
+            return m.iter().zip(&w).map(|(x, y)| a * x + b * y).collect();
+        }
         let mut m: Vec<f32> = self
             .matrix
             .chunks_exact(self.dim.max(1))
@@ -313,11 +408,7 @@ impl<'a> ProfileIndex<'a> {
             .collect();
         m.resize(self.slots.len(), 0.0);
         let mut w = vec![0f32; self.slots.len()];
-        for &(t, x) in &profile.words {
-            for &(slot, y) in self.postings.get(&t).map_or(&[][..], Vec::as_slice) {
-                w[slot as usize] += x * y;
-            }
-        }
+        self.walk(&profile.words, &mut w);
         m.iter()
             .zip(&w)
             .map(|(a, b)| meaning * a + words * b)
@@ -414,6 +505,7 @@ fn add(sum: &mut [f32], v: &[f32], scale: f32) {
 /// A dot product in eight independent lanes, which the compiler turns into vector
 /// instructions (a plain running sum must keep its order and stays scalar): scoring every
 /// candidate is one of these per candidate and reader.
+#[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -431,9 +523,11 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-fn normalise(v: &mut [f32]) {
+/// Scales `v` to length 1; returns its length before.
+fn normalise(v: &mut [f32]) -> f32 {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 1e-12 {
         v.iter_mut().for_each(|x| *x /= norm);
     }
+    norm
 }

@@ -380,3 +380,30 @@ fn a_library_paper_that_is_not_stored_seeds_the_profile_from_its_title_and_abstr
         )]
     );
 }
+
+#[test]
+fn profiles_scored_from_shared_rows_rank_as_their_centroid_does() {
+    let corpus = Corpus::build(recorded());
+    let feedback = ReaderFeedback {
+        likes: vec![id("2410.16251"), id("2410.18978")],
+        dislikes: vec![id("2410.18451")],
+    };
+    let mut index = index(&corpus);
+    let alone = index.profile(&feedback, &[]).unwrap();
+    let by_centroid = index.rank_all(&alone);
+    // Planning prepares each page of readers: their papers' rows are computed once.
+    index.prepare([&feedback]);
+    let shared = index.profile(&feedback, &[]).unwrap();
+    let by_rows = index.rank_all(&shared);
+    assert_eq!(by_rows.len(), by_centroid.len());
+    for ((a, x), (b, y)) in by_rows.iter().zip(&by_centroid) {
+        assert!((x - y).abs() < 1e-4, "{a} {x} vs {b} {y}");
+    }
+    let ids = |r: &[(PaperId, f32)]| {
+        r.iter()
+            .take(10)
+            .map(|(p, _)| p.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&by_rows), ids(&by_centroid));
+}

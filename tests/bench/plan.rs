@@ -413,9 +413,16 @@ fn store_bench(args: &[String]) {
             let ids: Vec<PaperId> = papers.iter().filter_map(|p| p.paper.id.clone()).collect();
             let mut rng = StdRng::seed_from_u64(11);
             for t in &mut topics {
-                let mut pick = || ids[rng.random_range(0..ids.len())].clone();
-                t.likes = (0..3).map(|_| pick()).collect();
-                t.dislikes = vec![pick()];
+                // Four distinct papers: three liked, one disliked.
+                let mut chosen: Vec<PaperId> = Vec::new();
+                while chosen.len() < 4 {
+                    let id = ids[rng.random_range(0..ids.len())].clone();
+                    if !chosen.contains(&id) {
+                        chosen.push(id);
+                    }
+                }
+                t.dislikes = chosen.split_off(3);
+                t.likes = chosen;
             }
         }
         let settings = paperpost::config::Settings::load(&config).expect("config loads");
