@@ -275,14 +275,7 @@ fn main() {
         rankers.push(Box::new(cosine.clone()));
         recommenders.push(Box::new(cosine));
     }
-    let queries: Vec<(&str, Vec<eval::Score>)> = rankers
-        .iter()
-        .map(|r| (r.name(), eval::score_queries(&labels, r.as_ref())))
-        .collect();
-    let profiles: Vec<(&str, Vec<eval::Score>)> = recommenders
-        .iter()
-        .map(|r| (r.name(), eval::score_profiles(&labels, r.as_ref())))
-        .collect();
+    let (queries, profiles) = eval::score_all(&labels, &rankers, &recommenders);
     println!("\nAblation: mean nDCG@10 per query kind; profiles nDCG@5 and @10\n");
     print!("{}", eval::ablation(&labels, &queries, &profiles));
 }

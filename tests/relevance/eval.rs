@@ -328,6 +328,25 @@ fn score(
     }
 }
 
+/// Every ranker's query scores and every recommender's profile scores, by name.
+pub type Scored<'a> = Vec<(&'a str, Vec<Score>)>;
+
+pub fn score_all<'a>(
+    labels: &Labels,
+    rankers: &'a [Box<dyn Ranker>],
+    recommenders: &'a [Box<dyn Recommender>],
+) -> (Scored<'a>, Scored<'a>) {
+    let queries = rankers
+        .iter()
+        .map(|r| (r.name(), score_queries(labels, r.as_ref())))
+        .collect();
+    let profiles = recommenders
+        .iter()
+        .map(|r| (r.name(), score_profiles(labels, r.as_ref())))
+        .collect();
+    (queries, profiles)
+}
+
 pub fn score_queries(labels: &Labels, ranker: &dyn Ranker) -> Vec<Score> {
     labels
         .query
