@@ -407,4 +407,22 @@ from = "paperpost <digest@example.org>"
             "{err}"
         );
     }
+
+    #[test]
+    fn the_profile_models_weights_are_read_from_selection_ranking_and_checked_at_load() {
+        let text = format!(
+            "{MINIMAL}\n[selection.ranking]\nprofile_meaning_weight = 0.3\nprofile_min_score = 0.2\n"
+        );
+        let w = parse(&text).unwrap().selection.ranking.profile_weights();
+        assert_eq!(
+            (w.meaning, w.words, w.dislike, w.min_score),
+            (0.3, 1.0, 0.5, 0.2)
+        );
+        let bad = format!("{MINIMAL}\n[selection.ranking]\nprofile_dislike_weight = -1\n");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("selection.ranking") && err.contains("profile_dislike_weight"),
+            "{err}"
+        );
+    }
 }
