@@ -203,21 +203,23 @@ pub fn web_form(data: &[u8]) {
 }
 
 /// A bounce or complaint message (DSN, ARF, autoreply, anything) as `bounces ingest` reads it.
-/// The nesting walk that guards the parser must never find a message shallower than the
-/// parser builds it (checked only where the walk let it through: parsing what it refused is
-/// what overflows the stack).
+/// No message may make reading it recurse without bound: whatever mail-parser builds deeper
+/// than the limit must be refused by [`crate::bounces::report::parse`] (the nesting walk
+/// refuses most before parsing; the parse measures what it built for the rest).
 pub fn bounce(data: &[u8]) {
     use crate::bounces::nesting;
-    let _ = crate::bounces::report::parse(data);
-    if let Ok(walked) = nesting::check(data)
-        && let Some(msg) = mail_parser::MessageParser::default().parse(data)
+    let read = crate::bounces::report::parse(data);
+    let msg = mail_parser::MessageParser::default().parse(data);
+    if let Some(m) = &msg
+        && nesting::parsed_depth(m) > nesting::MAX_NESTING
     {
-        let built = nesting::parsed_depth(&msg);
         assert!(
-            built <= walked,
-            "the nesting walk found {walked} levels, the parser built {built}"
+            read.is_err(),
+            "a message built deeper than {} levels was read",
+            nesting::MAX_NESTING
         );
     }
+    nesting::drop_deep(msg, data.len());
 }
 
 /// The LaTeX → Unicode converter used on every title, abstract and author name.

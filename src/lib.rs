@@ -7,6 +7,8 @@
 //! - [`library`]: pure — a reader's own bibliography (BibTeX, RIS, CSL-JSON, CSV) read into
 //!   the papers that seed their profile (`subscribers seed`, the preferences page's upload).
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
+//! - [`embed`]: pure once loaded — a static sentence-embedding model (title + abstract →
+//!   vector of length 1), the default compiled in from `templates/models/`.
 //! - [`recommend`]: pure — "more like what you liked": a per-reader linear model over the
 //!   tf-idf vectors of every stored paper, from the papers each reader liked and disliked.
 //! - [`render`]: pure — a [`domain::Digest`] to HTML + text with maud (`templates/` holds the CSS and copy).
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod embed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod library;

@@ -322,24 +322,36 @@ fn adding_a_known_address_is_refused_and_remove_unsubscribes() {
     assert!(list.starts_with("ada@example.org\tunsubscribed"), "{list}");
 }
 
+/// `paperpost send`, then the one mail it wrote to the outbox, parsed.
+fn send_the_one_mail(cfg: &Path, dir: &Path) -> Vec<u8> {
+    let send = paperpost(cfg, &["send"]);
+    assert!(send.status.success(), "{}", stderr(&send));
+    let mails: Vec<_> = std::fs::read_dir(dir.join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    std::fs::read(&mails[0]).unwrap()
+}
+
+/// `paperpost preview FLAG VALUE --out DIR/p.html`: the page written, after checking the
+/// command succeeded.
+fn preview_page(cfg: &Path, dir: &Path, flag: &str, value: &str) -> String {
+    let page = dir.join("p.html");
+    let out = paperpost(
+        cfg,
+        &["preview", flag, value, "--out", page.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read_to_string(&page).unwrap()
+}
+
 #[test]
 fn preview_renders_the_digest_of_some_topics_without_sending() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
     assert!(paperpost(&cfg, &["fetch"]).status.success());
-    let out_file = dir.path().join("p.html");
-    let out = paperpost(
-        &cfg,
-        &[
-            "preview",
-            "--topics",
-            "video",
-            "--out",
-            out_file.to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let html = std::fs::read_to_string(&out_file).unwrap();
+    let html = preview_page(&cfg, dir.path(), "--topics", "video");
     assert!(
         html.contains("Unbounded: A Generative Infinite Game"),
         "a video paper is in the preview"
@@ -469,37 +481,14 @@ fn a_reader_who_liked_a_paper_gets_a_more_like_section_naming_it() {
         "{show}"
     );
     // The reader's preview already shows the section.
-    let page = dir.path().join("p.html");
-    let preview = paperpost(
-        &cfg,
-        &[
-            "preview",
-            "--subscriber",
-            "ada@example.org",
-            "--out",
-            page.to_str().unwrap(),
-        ],
-    );
-    assert!(preview.status.success(), "{}", stderr(&preview));
-    let html = std::fs::read_to_string(&page).unwrap();
-    assert!(
-        html.contains("More like what you liked"),
-        "preview: {}",
-        stdout(&preview)
-    );
+    let html = preview_page(&cfg, dir.path(), "--subscriber", "ada@example.org");
+    assert!(html.contains("More like what you liked"), "preview: {html}");
     assert!(html.contains("Should We Really Edit Language Models?"));
 
     // Act
-    let send = paperpost(&cfg, &["send"]);
-    assert!(send.status.success(), "{}", stderr(&send));
+    let raw = send_the_one_mail(&cfg, dir.path());
 
     // Assert: one mail whose section comes after the video picks and names the liked paper.
-    let mails: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(mails.len(), 1, "{mails:?}");
-    let raw = std::fs::read(&mails[0]).unwrap();
     let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
     let text = msg.body_text(0).unwrap().replace('\n', " ");
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -510,12 +499,98 @@ fn a_reader_who_liked_a_paper_gets_a_more_like_section_naming_it() {
         .expect("the closest paper is recommended");
     assert!(editing > section);
     assert!(
-        text.contains("Like “Can Knowledge Editing Really Correct Hallucinations?” you liked"),
+        text.contains(
+            "Close to papers you liked: “Can Knowledge Editing Really Correct Hallucinations?”"
+        ),
         "{text}"
     );
     assert!(text.contains("/feedback/") && text.contains("?v=dislike"));
     let html = msg.body_html(0).unwrap();
     assert!(html.contains("More like what you liked"));
+}
+
+/// The arXiv ids a digest links to, in the order they first appear.
+fn linked_ids(s: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for part in s.split("arxiv.org/abs/").skip(1) {
+        let id: String = part
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let id = id.trim_end_matches('.').to_string();
+        if !id.is_empty() && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+#[test]
+fn a_reader_who_follows_only_liked_papers_gets_them_ranked_by_likeness_and_the_preview_shows_that_digest()
+ {
+    // Arrange: the recorded HF papers; a reader whose topics are one liked paper (knowledge
+    // editing and hallucinations).
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    assert!(paperpost(&cfg, &["fetch"]).status.success());
+    let add = paperpost(
+        &cfg,
+        &[
+            "subscribers",
+            "add",
+            "ada@example.org",
+            "--topics",
+            "like:2410.16251",
+        ],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let previewed = linked_ids(&preview_page(
+        &cfg,
+        dir.path(),
+        "--subscriber",
+        "ada@example.org",
+    ));
+
+    // Act
+    let raw = send_the_one_mail(&cfg, dir.path());
+
+    // Assert: not the trending list but papers like the liked one, first the closest, each
+    // saying why; the preview showed the same papers in the same order.
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap();
+    let mailed = linked_ids(&html);
+    assert!(!mailed.is_empty());
+    assert_eq!(previewed, mailed, "the preview is the digest");
+    assert!(
+        !mailed.contains(&"2410.16251".to_string()),
+        "not the liked paper itself"
+    );
+    let rank = |id: &str| mailed.iter().position(|m| m == id);
+    assert_eq!(
+        rank("2410.18785"),
+        Some(0),
+        "model editing first: {mailed:?}"
+    );
+    assert!(
+        rank("2410.18860") < Some(3),
+        "hallucinations next: {mailed:?}"
+    );
+    assert!(
+        rank("2410.18975").is_none_or(|r| r > 5),
+        "an off-topic trending game paper: {mailed:?}"
+    );
+    let text = msg.body_text(0).unwrap().replace('\n', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(
+            "Close to papers you liked: “Can Knowledge Editing Really Correct Hallucinations?”"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("MORE LIKE WHAT YOU LIKED"),
+        "the whole digest is the profile's"
+    );
 }
 
 /// Rows the store can hold but today's rules refuse: a topic line that no longer parses,

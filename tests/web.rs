@@ -891,6 +891,22 @@ async fn preview_renders_what_topics_would_get_now() {
         .unwrap();
     assert!(page.contains("trending"), "no topics: the trending digest");
 
+    // Only a liked paper: the period ranked by likeness to it, as planning would mail it.
+    let page = app
+        .get("preview?topics=like:2611.01000")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Close to papers you liked: “Scaling"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Trending on Hugging Face"),
+        "not the trending digest"
+    );
+
     let page = app
         .get("preview?categories=cs.CL&authors=Author1+Surname0")
         .await

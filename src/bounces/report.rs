@@ -60,8 +60,18 @@ pub fn parse(raw: &[u8]) -> Result<Parsed, Malformed> {
         return Err(Malformed("empty message".into()));
     }
     super::nesting::check(raw).map_err(|e| Malformed(e.to_string()))?;
-    let msg = MessageParser::default()
-        .parse(raw)
+    let msg = MessageParser::default().parse(raw);
+    // The walk above mirrors mail-parser's loop by hand; should it ever find a message
+    // shallower than the parser builds it, the built tree is measured (iteratively) before
+    // anything clones or walks it, and a too-deep one is refused and dropped where its
+    // recursive drop cannot overflow.
+    if let Some(m) = &msg
+        && super::nesting::parsed_depth(m) > super::nesting::MAX_NESTING
+    {
+        super::nesting::drop_deep(msg, raw.len());
+        return Err(Malformed(super::nesting::TooDeep.to_string()));
+    }
+    let msg = msg
         .filter(|m| !m.headers().is_empty())
         .ok_or_else(|| Malformed("no message headers".into()))?;
     if msg.headers().iter().all(|h| h.name.as_str().is_empty()) {

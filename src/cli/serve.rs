@@ -46,8 +46,7 @@ pub(crate) fn web_state(rt: &Runtime, store: Store) -> anyhow::Result<web::AppSt
         transport,
         settings.web.clone(),
     )?;
-    state.selection = settings.selection_limits();
-    state.window_days = settings.selection.window_days;
+    state.selection = settings.selection.clone();
     // Previews show the period a reader without a zone of their own is in.
     state.timezone = settings.schedule_timezone();
     state.full_abstract = settings.render.abstract_mode == crate::config::AbstractMode::Full;

@@ -71,6 +71,7 @@ impl Settings {
         s.store.path = s.resolve(&s.store.path);
         s.store.ca_file = s.store.ca_file.as_ref().map(|p| s.resolve(p));
         s.delivery.outbox = s.resolve(&s.delivery.outbox);
+        s.selection.model = s.selection.model.as_ref().map(|p| s.resolve(p));
         if let Some(key_file) = s.delivery.dkim.as_ref().map(|d| s.resolve(&d.key_file))
             && let Some(d) = s.delivery.dkim.as_mut()
         {
@@ -369,6 +370,59 @@ from = "paperpost <digest@example.org>"
                 web.status_loopback,
             ),
             (30, 12, 20, 10, 15, false)
+        );
+    }
+
+    #[test]
+    fn the_embedding_model_folder_is_resolved_from_the_config_file_and_checked_at_load() {
+        let (tmp, dir) = crate::embed::tests::model_copy("small-model");
+        let with = |folder: &str| format!("{MINIMAL}\n[selection]\nmodel = \"{folder}\"\n");
+        let ok = Settings::parse(&with("small-model"), Path::new("config.toml"), tmp.path())
+            .expect("a valid model folder");
+        assert_eq!(ok.selection.model, Some(dir.clone()));
+        assert_eq!(
+            ok.selection.embedder().unwrap().identity().name,
+            "small-model"
+        );
+        assert!(parse(MINIMAL).unwrap().selection.model.is_none());
+
+        let err = parse(&with("models/none")).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "config.toml:7: `selection.model`: model folder /srv/pp/models/none has no tokenizer.json"
+            ),
+            "{err}"
+        );
+        std::fs::write(
+            dir.join("SHA256SUMS"),
+            format!("{}  model.safetensors\n", "0".repeat(64)),
+        )
+        .unwrap();
+        let err = Settings::parse(&with("small-model"), Path::new("config.toml"), tmp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config.toml:7: `selection.model`: ")
+                && err.contains("model.safetensors does not match its SHA-256 in SHA256SUMS"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_profile_models_weights_are_read_from_selection_ranking_and_checked_at_load() {
+        let text = format!(
+            "{MINIMAL}\n[selection.ranking]\nprofile_meaning_weight = 0.3\nprofile_min_score = 0.2\n"
+        );
+        let w = parse(&text).unwrap().selection.ranking.profile_weights();
+        assert_eq!(
+            (w.meaning, w.words, w.dislike, w.min_score),
+            (0.3, 1.0, 0.5, 0.2)
+        );
+        let bad = format!("{MINIMAL}\n[selection.ranking]\nprofile_dislike_weight = -1\n");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("selection.ranking") && err.contains("profile_dislike_weight"),
+            "{err}"
         );
     }
 }

@@ -168,6 +168,10 @@ pub struct SelectionSettings {
     /// `[selection.ranking]`: the weights of the relevance score (see `selection::score`).
     #[serde(default)]
     pub ranking: crate::selection::SelectionWeights,
+    /// A static embedding model's folder (relative to the config file), checked at load;
+    /// none: the model compiled in ([`crate::embed::Embedder::shipped`]).
+    #[serde(default)]
+    pub model: Option<PathBuf>,
 }
 
 impl Default for SelectionSettings {
@@ -177,6 +181,18 @@ impl Default for SelectionSettings {
             window_days: default_window_days(),
             send_empty: false,
             ranking: Default::default(),
+            model: None,
+        }
+    }
+}
+
+impl SelectionSettings {
+    /// The embedding model `model` names (the shipped one when none): loaded from its
+    /// files, once per process or run — the folder was already checked when the config loaded.
+    pub fn embedder(&self) -> Result<crate::embed::Embedder, crate::embed::ModelError> {
+        match &self.model {
+            Some(folder) => crate::embed::Embedder::load(folder),
+            None => Ok(crate::embed::Embedder::shipped()),
         }
     }
 }

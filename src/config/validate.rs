@@ -47,6 +47,11 @@ impl Settings {
         if let Err((key, message)) = self.selection.ranking.check() {
             return Err(invalid("selection.ranking", None, key, message));
         }
+        if let Some(folder) = &self.selection.model
+            && let Err(e) = crate::embed::Embedder::load(&self.resolve(folder))
+        {
+            return Err(invalid("selection", None, "model", e.to_string()));
+        }
         let mut names = std::collections::HashSet::new();
         for (i, src) in self.sources.iter().enumerate() {
             if let Err(m) = src.validate() {

@@ -154,6 +154,43 @@ impl Digest {
             },
         )
     }
+    /// The digest of planned picks with their papers: pinned ones in the editor's section
+    /// (with `note` above them), "More like" ones in theirs, the others the reader's picks,
+    /// each in the order planned. What the mail, its web copy and the preview all show.
+    pub fn from_planned(
+        period: Period,
+        note: Option<String>,
+        planned: impl IntoIterator<Item = (impl std::borrow::Borrow<PickRef>, Paper)>,
+        trending: bool,
+        generated_at: DateTime<Utc>,
+    ) -> Option<Digest> {
+        let (mut picks, mut more_like) = (Vec::new(), Vec::new());
+        let mut editors = EditorsSection {
+            note,
+            picks: Vec::new(),
+        };
+        for (r, paper) in planned {
+            let r = r.borrow();
+            if r.pinned {
+                editors.picks.push(crate::domain::EditorsPick {
+                    paper,
+                    note: r.note.clone(),
+                });
+                continue;
+            }
+            let pick = Pick {
+                paper,
+                reasons: r.reasons.clone(),
+            };
+            if r.more_like {
+                more_like.push(pick);
+            } else {
+                picks.push(pick);
+            }
+        }
+        Digest::with_editors(period, editors, picks, more_like, trending, generated_at)
+    }
+
     pub fn period(&self) -> Period {
         self.period
     }

@@ -14,9 +14,7 @@ use crate::delivery::{
 };
 use crate::domain::Claimed;
 use crate::domain::TokenPurpose;
-use crate::domain::{
-    Digest, EditorsPick, EditorsSection, Paper, PaperId, Period, Pick, PickRef, Subscriber,
-};
+use crate::domain::{Digest, Paper, PaperId, Period, PickRef, Subscriber};
 use crate::render::{EmailContext, RenderedDigest, ViewCache, render_digest_cached};
 use crate::security::{Secret, reader_token};
 use crate::store::Store;
@@ -179,35 +177,13 @@ impl DigestRenderer {
         views: &ViewCache,
         audience: Audience,
     ) -> anyhow::Result<RenderedDigest> {
-        let (mut picks, mut more_like) = (Vec::new(), Vec::new());
-        let mut editors = EditorsSection {
-            note: d.editor_note.map(str::to_string),
-            picks: Vec::new(),
-        };
-        for (r, p) in d.picks.iter().zip(papers) {
-            if r.pinned {
-                editors.picks.push(EditorsPick {
-                    paper: (**p).clone(),
-                    note: r.note.clone(),
-                });
-                continue;
-            }
-            let pick = Pick {
-                paper: (**p).clone(),
-                reasons: r.reasons.clone(),
-            };
-            if r.more_like {
-                more_like.push(pick);
-            } else {
-                picks.push(pick);
-            }
-        }
         let period = Period::parse_key(d.period_key)
             .ok_or_else(|| anyhow::anyhow!("edition key {} is not a period", d.period_key))?;
         let trending = d.subscriber.topics.is_trending();
-        let digest =
-            Digest::with_editors(period, editors, picks, more_like, trending, d.planned_at)
-                .ok_or_else(|| anyhow::anyhow!("the digest of {} has no papers", d.period_key))?;
+        let planned = d.picks.iter().zip(papers).map(|(r, p)| (r, (**p).clone()));
+        let note = d.editor_note.map(str::to_string);
+        let digest = Digest::from_planned(period, note, planned, trending, d.planned_at)
+            .ok_or_else(|| anyhow::anyhow!("the digest of {} has no papers", d.period_key))?;
         let links = links_for(&self.base_url, &self.key, d.subscriber);
         let web_copy = links.web_copy(d.period_key);
         let mail = audience == Audience::Mail;

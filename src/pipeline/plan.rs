@@ -1,4 +1,5 @@
 //! Plan an edition: decide, once per period, which papers each active reader gets.
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
@@ -6,11 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::PlanSettings;
 use crate::delivery::new_message_id;
 use crate::domain::NewDelivery;
+use crate::domain::ProfileDocument;
 use crate::domain::{
     Feedback, Frequency, PaperId, Period, PickRef, ReaderFeedback, Subscriber, SubscriberStatus,
     Term, Topics,
 };
-use crate::recommend::{Corpus, RecommendLimits, personalise};
+use crate::embed::Embedder;
+use crate::recommend::{Corpus, ProfileIndex, ReaderInput, RecommendLimits, personalise};
 use crate::selection::{Selector, parallel_map};
 use crate::store::Store;
 
@@ -104,48 +107,83 @@ pub fn plan_edition(
     candidate_ids.extend(pins.iter().map(|p| p.id.clone()));
     let max_papers = settings.selection.max_papers;
     let domain = settings.message_id_domain.as_str();
-    // Likes and dislikes; the tf-idf index of every stored paper is built when the first
-    // reader with some is met, so readers without any cost nothing.
+    // Likes, dislikes and libraries. The profile index (the tf-idf index of every stored
+    // paper, the candidates' embedding vectors) is built when the first reader with a
+    // profile is met, so readers without one cost nothing.
     let feedback = store.feedback_by_subscriber()?;
-    let mut corpus: Option<Corpus> = None;
+    let seeded = store.seeded_subscribers()?;
+    let corpus: OnceCell<Corpus> = OnceCell::new();
+    let embedder: OnceCell<Embedder> = OnceCell::new();
+    let mut profiles: Option<ProfileIndex> = None;
+    let limits = RecommendLimits {
+        feed_max: max_papers,
+        ..RecommendLimits::default()
+    };
     // Pass 2: the same readers (none who came after pass 1), page by page.
     let Some(last_reader) = last_reader else {
         return Ok(summary);
     };
     for_each_page(store, Some(last_reader), |page| {
-        let todo: Vec<(&Subscriber, ReaderFeedback)> = page
-            .iter()
-            .filter(|s| wanted(s))
-            .filter(|s| {
-                let planned = already.contains(&s.id);
-                summary.already_planned += planned as usize;
-                !planned
-            })
-            .map(|s| (s, reader_feedback(feedback.get(&s.id), s)))
-            .collect();
+        let mut todo: Vec<(&Subscriber, ReaderFeedback, Vec<ProfileDocument>)> = Vec::new();
+        for s in page.iter().filter(|s| wanted(s)) {
+            if already.contains(&s.id) {
+                summary.already_planned += 1;
+                continue;
+            }
+            let library = if seeded.contains(&s.id) {
+                store.profile_documents(s.id)?
+            } else {
+                Vec::new()
+            };
+            todo.push((s, reader_feedback(feedback.get(&s.id), &s.topics), library));
+        }
         if todo.is_empty() {
             return Ok(());
         }
-        if corpus.is_none() && todo.iter().any(|(_, fb)| !fb.is_empty()) {
-            corpus = Some(Corpus::build(store.all_papers()?));
+        if profiles.is_none()
+            && todo
+                .iter()
+                .any(|(_, fb, lib)| !fb.is_empty() || !lib.is_empty())
+        {
+            if corpus.get().is_none() {
+                let _ = corpus.set(Corpus::build(store.all_papers()?));
+            }
+            if embedder.get().is_none() {
+                let _ = embedder.set(settings.selection.embedder()?);
+            }
+            profiles = Some(ProfileIndex::build(
+                corpus.get().expect("set above"),
+                embedder.get().expect("set above"),
+                &recent,
+                settings.selection.ranking.profile_weights(),
+            ));
         }
-        let ids: Vec<i64> = todo.iter().map(|(s, _)| s.id).collect();
+        if let Some(index) = profiles.as_mut() {
+            index.prepare(todo.iter().map(|(_, fb, _)| fb));
+        }
+        let ids: Vec<i64> = todo.iter().map(|(s, _, _)| s.id).collect();
         let sent = store.sent_papers_among(&ids, &candidate_ids)?;
         let empty = HashSet::new();
         let reader = Reader {
             selector: &selector,
-            corpus: corpus.as_ref(),
-            recent: &recent,
+            profiles: profiles.as_ref(),
+            limits,
             pins: &pins,
             max_papers,
             send_empty: settings.selection.send_empty,
         };
-        let picks = parallel_map(&todo, |(s, fb)| {
+        let picks = parallel_map(&todo, |(s, fb, library)| {
             let since = last_digest.get(&s.id).map_or(oldest, |t| (*t).max(oldest));
-            reader.picks(&s.topics, fb, since, sent.get(&s.id).unwrap_or(&empty))
+            reader.picks(
+                &s.topics,
+                fb,
+                library,
+                since,
+                sent.get(&s.id).unwrap_or(&empty),
+            )
         });
         let mut deliveries = Vec::with_capacity(todo.len());
-        for ((s, _), picks) in todo.iter().zip(picks) {
+        for ((s, _, _), picks) in todo.iter().zip(picks) {
             if picks.is_empty() {
                 summary.empty += 1;
             } else {
@@ -165,6 +203,59 @@ pub fn plan_edition(
         Ok(())
     })?;
     Ok(summary)
+}
+
+/// What planning would store for one reader now, as one never sent anything (the editor's
+/// note and the picks: pinned, own, "More like"): the preview's path, the planner's code.
+/// `stored` is the reader's recorded likes and dislikes, `library` their seeds'
+/// documents.
+pub(crate) fn plan_one_reader(
+    settings: &PlanSettings,
+    store: &Store,
+    period: &Period,
+    topics: &Topics,
+    stored: Option<&ReaderFeedback>,
+    library: &[ProfileDocument],
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
+    let oldest = now - Duration::days(settings.selection.window_days as i64);
+    let candidates = store.papers_seen_since(oldest)?;
+    let recent: Vec<(PaperId, DateTime<Utc>)> = candidates
+        .iter()
+        .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
+        .collect();
+    let selector = Selector::new(candidates, [topics], settings.selection.limits());
+    let (editor_note, pins) = super::editorial::edition_pins(store, period)?;
+    let fb = reader_feedback(stored, topics);
+    let personal = !fb.is_empty() || !library.is_empty();
+    let (corpus, embedder) = if personal {
+        (
+            Some(Corpus::build(store.all_papers()?)),
+            Some(settings.selection.embedder()?),
+        )
+    } else {
+        (None, None)
+    };
+    let mut index = corpus.as_ref().zip(embedder.as_ref()).map(|(c, e)| {
+        ProfileIndex::build(c, e, &recent, settings.selection.ranking.profile_weights())
+    });
+    if let Some(index) = index.as_mut() {
+        index.prepare([&fb]);
+    }
+    let max_papers = settings.selection.max_papers;
+    let reader = Reader {
+        selector: &selector,
+        profiles: index.as_ref(),
+        limits: RecommendLimits {
+            feed_max: max_papers,
+            ..RecommendLimits::default()
+        },
+        pins: &pins,
+        max_papers,
+        send_empty: settings.selection.send_empty,
+    };
+    let picks = reader.picks(topics, &fb, library, oldest, &HashSet::new());
+    Ok(((!picks.is_empty()).then_some(editor_note).flatten(), picks))
 }
 
 /// Calls `f` with each page of active readers, by id (up to `until`, when given).
@@ -188,23 +279,26 @@ fn for_each_page(
 }
 
 /// What selecting one reader's picks needs, shared by the threads of a page.
-struct Reader<'a> {
-    selector: &'a Selector,
-    corpus: Option<&'a Corpus>,
-    recent: &'a [(PaperId, DateTime<Utc>)],
+pub(crate) struct Reader<'a> {
+    pub(crate) selector: &'a Selector,
+    pub(crate) profiles: Option<&'a ProfileIndex<'a>>,
+    pub(crate) limits: RecommendLimits,
     /// The editor's picks of the edition (issue 12), first in every digest.
-    pins: &'a [PickRef],
-    max_papers: usize,
-    send_empty: bool,
+    pub(crate) pins: &'a [PickRef],
+    pub(crate) max_papers: usize,
+    pub(crate) send_empty: bool,
 }
 
 impl Reader<'_> {
-    /// A reader's picks as stored: the selection, re-ranked and extended by their likes
-    /// and dislikes, or the trending papers when nothing matched and `send_empty` is set.
-    fn picks(
+    /// A reader's picks as stored: the selection, re-ranked and extended by their profile
+    /// (likes, dislikes, library) — for a reader who follows only papers, the period's
+    /// papers ranked by their profile — or the trending papers when nothing matched and
+    /// `send_empty` is set.
+    pub(crate) fn picks(
         &self,
         topics: &Topics,
         fb: &ReaderFeedback,
+        library: &[ProfileDocument],
         since: DateTime<Utc>,
         already_sent: &HashSet<PaperId>,
     ) -> Vec<PickRef> {
@@ -220,8 +314,9 @@ impl Reader<'_> {
             );
             &own
         };
-        let corpus = self.corpus.filter(|_| !fb.is_empty());
-        if corpus.is_none() && self.pins.is_empty() {
+        let personal = !fb.is_empty() || !library.is_empty();
+        let index = self.profiles.filter(|_| personal);
+        if index.is_none() && self.pins.is_empty() {
             // Most readers: the picks as stored references, no paper copied.
             let picks = selector.select_refs(topics, since, already_sent);
             if picks.is_empty() && self.send_empty {
@@ -230,16 +325,23 @@ impl Reader<'_> {
             }
             return picks;
         }
-        let mut picks = selector.select(topics, since, already_sent);
+        let profile = index.and_then(|ix| ix.profile(fb, library));
+        let follows_only_papers = topics.terms.is_empty();
+        let mut picks = if follows_only_papers && profile.is_some() {
+            Vec::new()
+        } else {
+            selector.select(topics, since, already_sent)
+        };
         let mut more_like = Vec::new();
-        if let Some(corpus) = corpus {
-            let eligible: Vec<PaperId> = self
-                .recent
-                .iter()
-                .filter(|(id, seen)| *seen >= since && !already_sent.contains(id))
-                .map(|(id, _)| id.clone())
-                .collect();
-            let p = personalise(corpus, fb, picks, &eligible, RecommendLimits::default());
+        if let Some(index) = index {
+            let input = ReaderInput {
+                feedback: fb,
+                profile: profile.as_ref(),
+                follows_only_papers,
+                since,
+                already_sent,
+            };
+            let p = personalise(index, input, picks, self.limits);
             (picks, more_like) = (p.picks, p.more_like);
         }
         // Pinned papers the reader has not had take the first `max_papers` slots.
@@ -265,12 +367,12 @@ impl Reader<'_> {
 /// A reader's likes and dislikes: those recorded in the store (👍/👎, `paperpost like`),
 /// then the papers named in the reader's topics (`like:ID`, `dislike:ID`); the store's
 /// verdict wins over the topics'.
-fn reader_feedback(stored: Option<&ReaderFeedback>, reader: &Subscriber) -> ReaderFeedback {
+fn reader_feedback(stored: Option<&ReaderFeedback>, topics: &Topics) -> ReaderFeedback {
     let mut feedback = stored.cloned().unwrap_or_default();
-    for id in reader.topics.likes() {
+    for id in topics.likes() {
         feedback.add(id.clone(), Feedback::Like);
     }
-    for id in reader.topics.dislikes() {
+    for id in topics.dislikes() {
         feedback.add(id.clone(), Feedback::Dislike);
     }
     feedback

@@ -1,15 +1,13 @@
 //! Preview: the digest some topics (or a reader) would get right now, without sending.
-use std::collections::HashSet;
+use chrono::{DateTime, Utc};
 
-use chrono::{DateTime, Duration, Utc};
-
-use crate::config::Settings;
-use crate::domain::{Digest, Frequency, Period, Topics};
+use crate::config::{PlanSettings, SelectionSettings, Settings};
+use crate::domain::{Digest, Frequency, Paper, PaperId, Period, PickRef, Topics};
 use crate::render::{EmailContext, render_preview_page};
-use crate::selection::{SelectionLimits, Selector};
 use crate::store::Store;
 
-/// The digest `topics` would get now (papers of the last `window_days`), if not empty.
+/// The digest `topics` would get now (papers of the last `window_days`), if not empty:
+/// what planning would store for a reader with these topics, `like:` items and all.
 pub fn preview_digest(
     settings: &Settings,
     store: &Store,
@@ -17,19 +15,21 @@ pub fn preview_digest(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
     let period = super::period_for(settings, Frequency::Weekly, now);
-    let window = Duration::days(settings.selection.window_days as i64);
-    digest_for_topics(
+    let (note, refs) = super::plan::plan_one_reader(
+        &settings.plan_settings(),
         store,
+        &period,
         topics,
-        period,
-        window,
-        settings.selection_limits(),
+        None,
+        &[],
         now,
-    )
+    )?;
+    digest_of_refs(store, period, note, &refs, topics.is_trending(), now)
 }
 
-/// The digest `reader` would get now, as a reader never sent anything would: their topics'
-/// picks and, when they liked or disliked papers, the "More like what you liked" section.
+/// The digest `reader` would get now, as a reader never sent anything would: what planning
+/// would store for them (the editor's picks, their picks, "More like what you liked", or
+/// for a reader who follows only papers the papers their profile ranks first).
 pub fn preview_reader_digest(
     settings: &Settings,
     store: &Store,
@@ -37,52 +37,58 @@ pub fn preview_reader_digest(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
     let period = super::reader_period_for(settings, reader, now);
-    let oldest = now - Duration::days(settings.selection.window_days as i64);
-    let candidates = store.papers_seen_since(oldest)?;
-    let eligible: Vec<crate::domain::PaperId> = candidates
-        .iter()
-        .filter_map(|p| p.paper.id.clone())
-        .collect();
-    let selector = Selector::new(candidates, [&reader.topics], settings.selection_limits());
-    let picks = selector.select(&reader.topics, oldest, &HashSet::new());
-    let feedback = store
-        .feedback_by_subscriber()?
-        .remove(&reader.id)
-        .unwrap_or_default();
-    if feedback.is_empty() {
-        return Ok(Digest::new(period, picks, reader.topics.is_trending(), now));
-    }
-    let corpus = crate::recommend::Corpus::build(store.all_papers()?);
-    let p = crate::recommend::personalise(
-        &corpus,
-        &feedback,
-        picks,
-        &eligible,
-        crate::recommend::RecommendLimits::default(),
-    );
-    Ok(Digest::with_more_like(
-        period,
-        p.picks,
-        p.more_like,
-        reader.topics.is_trending(),
+    let feedback = store.feedback_by_subscriber()?.remove(&reader.id);
+    let library = if store.seeded_subscribers()?.contains(&reader.id) {
+        store.profile_documents(reader.id)?
+    } else {
+        Vec::new()
+    };
+    let (note, refs) = super::plan::plan_one_reader(
+        &settings.plan_settings(),
+        store,
+        &period,
+        &reader.topics,
+        feedback.as_ref(),
+        &library,
         now,
-    ))
+    )?;
+    digest_of_refs(store, period, note, &refs, reader.topics.is_trending(), now)
 }
 
-/// The digest `topics` would get at `now` from the papers of the last `window`, as a reader
-/// never sent anything would: what `preview` and the web's `/preview` both show.
+/// Planned picks with their papers, in the sections the mail shows them in.
+fn digest_of_refs(
+    store: &Store,
+    period: Period,
+    note: Option<String>,
+    refs: &[PickRef],
+    trending: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Digest>> {
+    let ids: Vec<PaperId> = refs.iter().map(|r| r.id.clone()).collect();
+    let papers = store.papers_by_id(&ids)?;
+    let resolved: Vec<(&PickRef, Paper)> = refs
+        .iter()
+        .filter_map(|r| Some((r, papers.get(&r.id)?.clone())))
+        .collect();
+    Ok(Digest::from_planned(period, note, resolved, trending, now))
+}
+
+/// The digest `topics` would get at `now` under `selection`, as a reader never sent
+/// anything would — what planning would store for them (`like:` items, the editor's picks
+/// and all): what `preview` and the web's `/preview` both show.
 pub fn digest_for_topics(
     store: &Store,
     topics: &Topics,
     period: Period,
-    window: Duration,
-    limits: SelectionLimits,
+    selection: &SelectionSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let oldest = now - window;
-    let selector = Selector::new(store.papers_seen_since(oldest)?, [topics], limits);
-    let picks = selector.select(topics, oldest, &HashSet::new());
-    Ok(Digest::new(period, picks, topics.is_trending(), now))
+    let plan = PlanSettings {
+        selection: selection.clone(),
+        message_id_domain: String::new(),
+    };
+    let (note, refs) = super::plan::plan_one_reader(&plan, store, &period, topics, None, &[], now)?;
+    digest_of_refs(store, period, note, &refs, topics.is_trending(), now)
 }
 
 /// A standalone HTML page of that digest, as `preview --out` writes it.

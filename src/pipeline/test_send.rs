@@ -56,7 +56,7 @@ pub fn test_digest(
     match target {
         TestTarget::Topics(topics) => {
             let period = super::period_for(settings, Frequency::Weekly, now);
-            super::digest_for_topics(store, topics, period, window, limits, now)
+            super::digest_for_topics(store, topics, period, &settings.selection, now)
         }
         TestTarget::Reader(reader) => {
             // The planner's choice for one reader (see `plan_edition`), without writing.

@@ -21,7 +21,9 @@ pub struct Corpus {
     papers: Vec<Paper>,
     by_id: HashMap<PaperId, usize>,
     vectors: Vec<SparseVec>,
-    dims: usize,
+    /// Term → (id, idf): texts that are not stored papers (a reader's library) are read
+    /// into the same space.
+    vocab: HashMap<String, (u32, f32)>,
 }
 
 impl Corpus {
@@ -52,32 +54,15 @@ impl Corpus {
             .map(|(t, d)| (*t, *d))
             .collect();
         kept.sort_unstable();
-        let vocab: HashMap<&str, (u32, f32)> = kept
+        let vocab: HashMap<String, (u32, f32)> = kept
             .iter()
             .enumerate()
             .map(|(i, &(t, d))| {
                 let idf = ((1.0 + n as f32) / (1.0 + d as f32)).ln() + 1.0;
-                (t, (i as u32, idf))
+                (t.to_string(), (i as u32, idf))
             })
             .collect();
-        let vectors = counts
-            .iter()
-            .map(|c| {
-                let mut v: SparseVec = c
-                    .iter()
-                    .filter_map(|(t, &tf)| {
-                        let &(id, idf) = vocab.get(t.as_str())?;
-                        Some((id, (1.0 + tf.ln()) * idf))
-                    })
-                    .collect();
-                v.sort_unstable_by_key(|&(id, _)| id);
-                let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-                if norm > 0.0 {
-                    v.iter_mut().for_each(|(_, w)| *w /= norm);
-                }
-                v
-            })
-            .collect();
+        let vectors = counts.iter().map(|c| weigh(c, &vocab)).collect();
         let by_id = papers
             .iter()
             .enumerate()
@@ -87,8 +72,14 @@ impl Corpus {
             papers,
             by_id,
             vectors,
-            dims: kept.len(),
+            vocab,
         }
+    }
+
+    /// The tf-idf vector of a text that is not a stored paper (a paper of a reader's
+    /// library), in the corpus' terms; terms the corpus does not know are left out.
+    pub(crate) fn vectorize(&self, paper: &Paper) -> SparseVec {
+        weigh(&term_counts(paper), &self.vocab)
     }
 
     pub fn len(&self) -> usize {
@@ -101,7 +92,7 @@ impl Corpus {
 
     /// Size of the vocabulary (terms kept).
     pub fn dims(&self) -> usize {
-        self.dims
+        self.vocab.len()
     }
 
     pub(crate) fn doc(&self, id: &PaperId) -> Option<usize> {
@@ -120,6 +111,23 @@ impl Corpus {
     pub(crate) fn cosine(&self, a: usize, b: usize) -> f32 {
         sparse_dot(&self.vectors[a], &self.vectors[b])
     }
+}
+
+/// Term counts to an l2-normalised sublinear tf-idf vector sorted by term id.
+fn weigh(counts: &HashMap<String, f32>, vocab: &HashMap<String, (u32, f32)>) -> SparseVec {
+    let mut v: SparseVec = counts
+        .iter()
+        .filter_map(|(t, &tf)| {
+            let &(id, idf) = vocab.get(t.as_str())?;
+            Some((id, (1.0 + tf.ln()) * idf))
+        })
+        .collect();
+    v.sort_unstable_by_key(|&(id, _)| id);
+    let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|(_, w)| *w /= norm);
+    }
+    v
 }
 
 fn term_counts(p: &Paper) -> HashMap<String, f32> {

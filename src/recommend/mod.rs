@@ -1,33 +1,39 @@
-//! RECOMMEND: pure — "more like what you liked". From a reader's liked and disliked papers
-//! it trains a linear model over the tf-idf vectors of every stored paper ([`Corpus`],
-//! built once per run), then:
-//! - picks up to [`RecommendLimits::more_like_max`] papers of the period for a "More like
-//!   what you liked" section, ranked by the model, each naming the liked paper it resembles
-//!   most (cosine similarity) in its why line;
-//! - drops disliked papers from the main picks and moves papers very close to a disliked
-//!   one to the end.
+//! RECOMMEND: pure — "more like what you liked" and feeds seeded from papers. A reader's
+//! liked papers (👍, `like:`, their library) and disliked ones form a profile
+//! ([`profile`]: a closed-form Rocchio centroid in an embedding model's space and in tf-idf
+//! space, fused; the costly parts computed once per run in a [`ProfileIndex`]), then:
+//! - a reader who follows no words gets the period's papers ranked by that profile as
+//!   their picks (not the trending list);
+//! - a reader with words gets their picks and a "More like what you liked" section of up
+//!   to [`RecommendLimits::more_like_max`] papers the picks did not take;
+//! - each recommended paper's why line names the liked paper it is closest to in meaning;
+//! - disliked papers leave the picks, and picks very close to a disliked one go last.
 //!
 //! Readers without feedback cost nothing: [`personalise`] returns their picks untouched.
 //! Deterministic, offline, no I/O: the planner passes in what the store holds.
 mod corpus;
 mod model;
+mod profile;
 mod terms;
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{PaperId, Pick, ReaderFeedback, shorten};
 
 pub use corpus::Corpus;
+pub use profile::{ProfileIndex, ProfileWeights, ReaderProfile, Recommended};
 
 /// How far recommendations go.
 #[derive(Debug, Clone, Copy)]
 pub struct RecommendLimits {
     /// At most this many papers in the "More like what you liked" section.
     pub more_like_max: usize,
-    /// A recommended paper shares at least this cosine similarity with a liked paper: the
-    /// model ranks, this keeps a paper that only shares a common word out.
-    pub min_similarity: f32,
-    /// Main picks at least this similar to a disliked paper are moved to the end.
+    /// At most this many picks for a reader who follows only papers (the digest's size).
+    pub feed_max: usize,
+    /// Papers at least this similar (tf-idf cosine) to a disliked paper are never
+    /// recommended, and such picks are moved to the end.
     pub dislike_similarity: f32,
 }
 
@@ -35,7 +41,7 @@ impl Default for RecommendLimits {
     fn default() -> Self {
         RecommendLimits {
             more_like_max: 5,
-            min_similarity: 0.15,
+            feed_max: 20,
             dislike_similarity: 0.5,
         }
     }
@@ -49,46 +55,79 @@ pub struct Personalised {
     pub more_like: Vec<Pick>,
 }
 
-/// The why line of a paper recommended for its likeness to `title`.
+/// How a recommended paper's why line starts (the renderer sets it apart from "Matched").
+pub const LIKE_REASON_START: &str = "close to papers you liked: ";
+
+/// The why line of a paper recommended for its closeness to the liked paper `title`.
 pub fn like_reason(title: &str) -> String {
     format!(
-        "like “{}” you liked",
+        "{LIKE_REASON_START}“{}”",
         shorten(&crate::domain::collapse_whitespace(title), 90)
     )
 }
 
-/// Applies one reader's feedback to their `picks`, choosing the "More like what you liked"
-/// papers among `candidates` (the period's papers this reader may still get; ids not in
-/// the corpus are ignored). Papers already in `picks`, liked or disliked are never
+/// What one reader brings to [`personalise`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReaderInput<'r> {
+    pub feedback: &'r ReaderFeedback,
+    /// Their profile ([`ProfileIndex::profile`]); `None` when they like nothing.
+    pub profile: Option<&'r ReaderProfile>,
+    /// True when they follow no words (no keyword, phrase, author, category, `about:`):
+    /// the profile ranks their whole digest, and `picks` (the trending list) are ignored.
+    pub follows_only_papers: bool,
+    /// Papers first stored before this are not recommended.
+    pub since: DateTime<Utc>,
+    pub already_sent: &'r HashSet<PaperId>,
+}
+
+/// Applies one reader's feedback to their `picks`, choosing recommended papers among the
+/// index's candidates. Papers already in `picks`, sent, liked or disliked are never
 /// recommended. Without feedback, `picks` come back as they are and nothing is computed.
 pub fn personalise(
-    corpus: &Corpus,
-    feedback: &ReaderFeedback,
+    index: &ProfileIndex,
+    reader: ReaderInput,
     picks: Vec<Pick>,
-    candidates: &[PaperId],
     limits: RecommendLimits,
 ) -> Personalised {
-    if feedback.is_empty() {
+    let feedback = reader.feedback;
+    if feedback.is_empty() && reader.profile.is_none() {
         return Personalised {
             picks,
             more_like: Vec::new(),
         };
     }
-    let docs = |ids: &[PaperId]| -> Vec<usize> {
-        let mut d: Vec<usize> = ids.iter().filter_map(|id| corpus.doc(id)).collect();
-        d.sort_unstable();
-        d.dedup();
-        d
+    let recommend = |skip: &HashSet<&PaperId>, k: usize| -> Vec<Pick> {
+        let Some(profile) = reader.profile else {
+            return Vec::new();
+        };
+        index
+            .recommend(profile, reader.since, skip, k, limits.dislike_similarity)
+            .into_iter()
+            .map(|r| Pick {
+                paper: r.paper.clone(),
+                reasons: vec![like_reason(&r.closest_liked)],
+            })
+            .collect()
     };
-    let likes = docs(&feedback.likes);
-    let dislikes = docs(&feedback.dislikes);
+    if reader.follows_only_papers && reader.profile.is_some() {
+        let skip: HashSet<&PaperId> = reader.already_sent.iter().collect();
+        return Personalised {
+            picks: recommend(&skip, limits.feed_max),
+            more_like: Vec::new(),
+        };
+    }
+    let corpus = index.corpus();
+    let dislikes: Vec<usize> = feedback
+        .dislikes
+        .iter()
+        .filter_map(|id| corpus.doc(id))
+        .collect();
     let disliked: HashSet<&PaperId> = feedback.dislikes.iter().collect();
     let near_disliked = |doc: usize| {
         dislikes
             .iter()
             .any(|&d| corpus.cosine(doc, d) >= limits.dislike_similarity)
     };
-
     // Main picks: disliked ones out, near-disliked ones last (order otherwise kept).
     let (mut keep, mut demoted) = (Vec::new(), Vec::new());
     for pick in picks {
@@ -105,61 +144,24 @@ pub fn personalise(
         }
     }
     keep.extend(demoted);
-
-    let mut more_like = Vec::new();
-    if let Some(model) = model::train(corpus, &likes, &dislikes) {
-        let taken: HashSet<&PaperId> = keep.iter().filter_map(|p| p.paper.id.as_ref()).collect();
-        let mut scored: Vec<(f32, usize, usize)> = Vec::new();
-        let mut seen = HashSet::new();
-        for id in candidates {
-            let Some(doc) = corpus.doc(id) else { continue };
-            if taken.contains(id)
-                || !seen.insert(doc)
-                || likes.binary_search(&doc).is_ok()
-                || dislikes.binary_search(&doc).is_ok()
-                || near_disliked(doc)
-            {
-                continue;
-            }
-            let Some((similarity, liked)) = closest(corpus, doc, &likes) else {
-                continue;
-            };
-            if similarity < limits.min_similarity {
-                continue;
-            }
-            scored.push((model.score(corpus.vector(doc)), doc, liked));
-        }
-        scored.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| corpus.paper(a.1).id.cmp(&corpus.paper(b.1).id))
-        });
-        more_like = scored
-            .into_iter()
-            .take(limits.more_like_max)
-            .map(|(_, doc, liked)| Pick {
-                paper: corpus.paper(doc).clone(),
-                reasons: vec![like_reason(&corpus.paper(liked).title)],
-            })
-            .collect();
-    }
+    let skip: HashSet<&PaperId> = reader
+        .already_sent
+        .iter()
+        .chain(keep.iter().filter_map(|p| p.paper.id.as_ref()))
+        .collect();
+    let more_like = recommend(&skip, limits.more_like_max);
     Personalised {
         picks: keep,
         more_like,
     }
 }
 
-/// The liked document most similar to `doc`, with the similarity.
-fn closest(corpus: &Corpus, doc: usize, likes: &[usize]) -> Option<(f32, usize)> {
-    likes
-        .iter()
-        .map(|&l| (corpus.cosine(doc, l), l))
-        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
-}
-
-/// Every paper of `corpus` except the liked and disliked ones, ranked by the model of a
-/// reader with this feedback: (id, score), best first. Empty without a liked paper in the
-/// corpus. For the relevance benchmark and for tests.
-pub fn rank_for_profile(
+/// Every paper of `corpus` except the liked and disliked ones, ranked by a per-reader
+/// linear SVM over tf-idf (arxiv-sanity-lite's method): (id, score), best first. Empty
+/// without a liked paper in the corpus. Planning does not use it (the profile model is
+/// closed-form); it stays as the relevance benchmark's yardstick.
+#[doc(hidden)]
+pub fn rank_by_svm(
     corpus: &Corpus,
     liked: &[PaperId],
     disliked: &[PaperId],

@@ -1,8 +1,12 @@
-//! The model on recorded papers: a liked paper about X ranks other X papers above Y papers.
-use chrono::{NaiveDate, Utc};
+//! The profile model on recorded papers: a liked paper about X ranks other X papers above Y
+//! papers; dislikes push down; a reader who follows only papers gets them ranked by it.
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::*;
-use crate::domain::{Digest, Paper, Period};
+use crate::domain::{Digest, Paper, Period, ProfileDocument, ProfileSource};
+use crate::embed::tests::SHIPPED;
 
 fn recorded() -> Vec<Paper> {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -21,6 +25,49 @@ fn recorded() -> Vec<Paper> {
 
 fn id(s: &str) -> PaperId {
     PaperId::parse_arxiv(s).unwrap().0
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+/// Every paper of `corpus` is a candidate of the period.
+fn index(corpus: &Corpus) -> ProfileIndex<'_> {
+    let period: Vec<(PaperId, DateTime<Utc>)> = (0..corpus.len())
+        .filter_map(|d| Some((corpus.paper(d).id.clone()?, now())))
+        .collect();
+    ProfileIndex::build(corpus, &SHIPPED, &period, ProfileWeights::default())
+}
+
+fn rank_for_profile(
+    corpus: &Corpus,
+    likes: &[PaperId],
+    dislikes: &[PaperId],
+) -> Vec<(PaperId, f32)> {
+    let feedback = ReaderFeedback {
+        likes: likes.to_vec(),
+        dislikes: dislikes.to_vec(),
+    };
+    let index = index(corpus);
+    let profile = index.profile(&feedback, &[]).expect("a liked paper");
+    index.rank_all(&profile)
+}
+
+fn input<'r>(
+    feedback: &'r ReaderFeedback,
+    profile: Option<&'r ReaderProfile>,
+    follows_only_papers: bool,
+    sent: &'r HashSet<PaperId>,
+) -> ReaderInput<'r> {
+    ReaderInput {
+        feedback,
+        profile,
+        follows_only_papers,
+        since: now() - Duration::days(7),
+        already_sent: sent,
+    }
 }
 
 fn rank_of(ranking: &[(PaperId, f32)], s: &str) -> usize {
@@ -89,7 +136,7 @@ fn a_disliked_paper_pushes_its_kind_down() {
 }
 
 #[test]
-fn training_is_deterministic() {
+fn the_ranking_is_deterministic_whatever_the_order_of_the_papers() {
     let a = rank_for_profile(
         &Corpus::build(recorded()),
         &[id("2410.18978")],
@@ -118,12 +165,11 @@ fn picks(ids: &[&str], corpus: &Corpus) -> Vec<Pick> {
 fn readers_without_feedback_get_their_picks_untouched() {
     let corpus = Corpus::build(recorded());
     let main = picks(&["2410.18978", "2410.16251"], &corpus);
-    let all: Vec<PaperId> = recorded().iter().filter_map(|p| p.id.clone()).collect();
+    let (feedback, sent) = (ReaderFeedback::default(), HashSet::new());
     let out = personalise(
-        &corpus,
-        &ReaderFeedback::default(),
+        &index(&corpus),
+        input(&feedback, None, false, &sent),
         main.clone(),
-        &all,
         RecommendLimits::default(),
     );
     assert_eq!(out.picks, main);
@@ -138,8 +184,14 @@ fn more_like_names_the_liked_paper_and_skips_picks_likes_and_dislikes() {
         dislikes: vec![id("2410.18451")],
     };
     let main = picks(&["2410.18451", "2410.18785", "2410.17243"], &corpus);
-    let all: Vec<PaperId> = recorded().iter().filter_map(|p| p.id.clone()).collect();
-    let out = personalise(&corpus, &feedback, main, &all, RecommendLimits::default());
+    let (index, sent) = (index(&corpus), HashSet::new());
+    let profile = index.profile(&feedback, &[]);
+    let out = personalise(
+        &index,
+        input(&feedback, profile.as_ref(), false, &sent),
+        main,
+        RecommendLimits::default(),
+    );
     let main_ids: Vec<String> = out
         .picks
         .iter()
@@ -150,7 +202,7 @@ fn more_like_names_the_liked_paper_and_skips_picks_likes_and_dislikes() {
         ["2410.18785", "2410.17243"],
         "the disliked pick is gone"
     );
-    assert!(!out.more_like.is_empty() && out.more_like.len() <= 5);
+    assert_eq!(out.more_like.len(), 5, "the section fills its slots");
     for p in &out.more_like {
         let pid = p.paper.id.clone().unwrap();
         assert!(!feedback.likes.contains(&pid) && !feedback.dislikes.contains(&pid));
@@ -169,7 +221,7 @@ fn more_like_names_the_liked_paper_and_skips_picks_likes_and_dislikes() {
         .find(|p| p.paper.id == Some(id("2410.18860")));
     assert_eq!(
         decore.map(|p| p.reasons[0].as_str()),
-        Some("like “Can Knowledge Editing Really Correct Hallucinations?” you liked")
+        Some("close to papers you liked: “Can Knowledge Editing Really Correct Hallucinations?”")
     );
     // The section renders in a digest like any other picks.
     let period = Period::week_of(NaiveDate::from_ymd_opt(2024, 10, 21).unwrap());
@@ -205,7 +257,17 @@ fn picks_close_to_a_disliked_paper_move_to_the_end() {
         dislikes: vec![id("2401.00001")],
     };
     let main = picks(&["2401.00002", "2401.00003"], &corpus);
-    let out = personalise(&corpus, &feedback, main, &[], RecommendLimits::default());
+    let (index, sent) = (index(&corpus), HashSet::new());
+    assert!(
+        index.profile(&feedback, &[]).is_none(),
+        "nothing liked, no profile"
+    );
+    let out = personalise(
+        &index,
+        input(&feedback, None, false, &sent),
+        main,
+        RecommendLimits::default(),
+    );
     let got: Vec<String> = out
         .picks
         .iter()
@@ -222,4 +284,126 @@ fn paper(i: &str, title: &str, abs: &str) -> Paper {
         abstract_text: abs.into(),
         ..Paper::default()
     }
+}
+
+#[test]
+fn a_reader_who_follows_only_papers_gets_the_period_ranked_by_their_profile_not_the_trending_list()
+{
+    let corpus = Corpus::build(recorded());
+    let feedback = ReaderFeedback {
+        likes: vec![id("2410.16251")],
+        dislikes: vec![],
+    };
+    let (index, sent) = (index(&corpus), HashSet::new());
+    let profile = index.profile(&feedback, &[]);
+    let trending = picks(&["2410.18978", "2410.18647", "2410.18975"], &corpus);
+    let out = personalise(
+        &index,
+        input(&feedback, profile.as_ref(), true, &sent),
+        trending,
+        RecommendLimits::default(),
+    );
+    assert!(out.more_like.is_empty(), "the picks are the profile's");
+    let got: Vec<PaperId> = out
+        .picks
+        .iter()
+        .filter_map(|p| p.paper.id.clone())
+        .collect();
+    let ranking: Vec<PaperId> = rank_for_profile(&corpus, &feedback.likes, &[])
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert!(!got.is_empty() && got.len() <= 20, "{got:?}");
+    assert_eq!(got, ranking[..got.len()], "in the profile's order");
+    assert!(got.contains(&id("2410.18785")) && got.contains(&id("2410.18860")));
+    assert!(
+        !got.contains(&id("2410.18978")),
+        "an off-topic trending paper"
+    );
+    assert!(out.picks.iter().all(|p| p.reasons
+        == [like_reason(
+            "Can Knowledge Editing Really Correct Hallucinations?"
+        )]));
+    // Papers already sent are not picked again.
+    let sent: HashSet<PaperId> = got[..2].iter().cloned().collect();
+    let again = personalise(
+        &index,
+        input(&feedback, profile.as_ref(), true, &sent),
+        Vec::new(),
+        RecommendLimits::default(),
+    );
+    let again: Vec<PaperId> = again
+        .picks
+        .iter()
+        .filter_map(|p| p.paper.id.clone())
+        .collect();
+    assert_eq!(
+        again[..got.len() - 2],
+        got[2..],
+        "the same order, less what was sent"
+    );
+    assert!(again.iter().all(|p| !sent.contains(p)));
+}
+
+#[test]
+fn a_library_paper_that_is_not_stored_seeds_the_profile_from_its_title_and_abstract() {
+    let corpus = Corpus::build(recorded());
+    let index = index(&corpus);
+    let seed = ProfileDocument {
+        source: ProfileSource::Seed {
+            file_name: "library.bib".into(),
+        },
+        paper: None,
+        title: "Interactive frame interpolation between two images".into(),
+        abstract_text: "We generate the in-between frames of a video from a start and an \
+                        end image, with motion guided by the user's drag trajectories."
+            .into(),
+        authors: Vec::new(),
+    };
+    let profile = index
+        .profile(&ReaderFeedback::default(), std::slice::from_ref(&seed))
+        .expect("a seed is a liked paper");
+    let ranking = index.rank_all(&profile);
+    // Framer (frame interpolation) itself is stored: it comes first.
+    assert_eq!(rank_of(&ranking, "2410.18978"), 0, "{ranking:?}");
+    let sent = HashSet::new();
+    let out = personalise(
+        &index,
+        input(&ReaderFeedback::default(), Some(&profile), true, &sent),
+        Vec::new(),
+        RecommendLimits::default(),
+    );
+    assert_eq!(
+        out.picks[0].reasons,
+        [like_reason(
+            "Interactive frame interpolation between two images"
+        )]
+    );
+}
+
+#[test]
+fn profiles_scored_from_shared_rows_rank_as_their_centroid_does() {
+    let corpus = Corpus::build(recorded());
+    let feedback = ReaderFeedback {
+        likes: vec![id("2410.16251"), id("2410.18978")],
+        dislikes: vec![id("2410.18451")],
+    };
+    let mut index = index(&corpus);
+    let alone = index.profile(&feedback, &[]).unwrap();
+    let by_centroid = index.rank_all(&alone);
+    // Planning prepares each page of readers: their papers' rows are computed once.
+    index.prepare([&feedback]);
+    let shared = index.profile(&feedback, &[]).unwrap();
+    let by_rows = index.rank_all(&shared);
+    assert_eq!(by_rows.len(), by_centroid.len());
+    for ((a, x), (b, y)) in by_rows.iter().zip(&by_centroid) {
+        assert!((x - y).abs() < 1e-4, "{a} {x} vs {b} {y}");
+    }
+    let ids = |r: &[(PaperId, f32)]| {
+        r.iter()
+            .take(10)
+            .map(|(p, _)| p.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&by_rows), ids(&by_centroid));
 }

@@ -776,7 +776,7 @@ mod tests {
             // The text part writes a run's reason in capitals.
             assert!(
                 part.to_lowercase()
-                    .contains("like “attention is all you need” you liked")
+                    .contains("close to papers you liked: “attention is all you need”")
             );
         }
         assert!(

@@ -307,11 +307,13 @@ pub(crate) fn feedback_links(base: Option<&str>, view: &PaperView) -> Option<Fee
 }
 
 /// Reasons as selection spells them ("diffusion model", "cs.CL", "trending") as one line.
-/// A recommender's reason ("like “Title” you liked") reads as its own sentence.
+/// A recommender's reason ("close to papers you liked: “Title”", or as picks planned before
+/// it were worded, "like “Title” you liked") reads as its own sentence.
 fn why_line(reasons: &[String]) -> Option<String> {
     let c = &COPY.paper;
     let is_trending = |r: &str| r.trim().eq_ignore_ascii_case("trending");
-    let is_like = |r: &str| r.starts_with("like “");
+    let is_like =
+        |r: &str| r.starts_with(crate::recommend::LIKE_REASON_START) || r.starts_with("like “");
     let matched: Vec<String> = reasons
         .iter()
         .filter(|r| !is_trending(r) && !is_like(r))
@@ -321,7 +323,14 @@ fn why_line(reasons: &[String]) -> Option<String> {
     let likes: Vec<String> = reasons
         .iter()
         .filter(|r| is_like(r))
-        .map(|r| format!("L{}", collapse_whitespace(r).get(1..).unwrap_or_default()))
+        .map(|r| {
+            let r = collapse_whitespace(r);
+            let mut chars = r.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
         .collect();
     if !matched.is_empty() || !likes.is_empty() {
         let mut parts = Vec::new();

@@ -308,7 +308,7 @@ fn greek_name(c: char) -> Option<&'static str> {
 /// LaTeX as it appears in titles and abstracts, reduced to its words: `$` and braces go,
 /// `\beta` becomes `beta` (also `\varepsilon`), other commands (`\mathrm`, `\textit`, `\cite`)
 /// go and leave their argument, `\%` and friends become the character.
-fn reduce_latex(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn reduce_latex(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains(['$', '\\', '{']) {
         return std::borrow::Cow::Borrowed(text);
     }

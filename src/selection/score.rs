@@ -25,6 +25,8 @@
 //! Every weight is in `[selection]` of `config.toml`.
 use serde::Deserialize;
 
+use crate::recommend::ProfileWeights;
+
 /// The weights of the score; defaults are the shipped `config.toml`'s.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -44,6 +46,14 @@ pub struct SelectionWeights {
     pub upvotes_weight: f64,
     pub recency_weight: f64,
     pub recency_half_life_days: f64,
+    /// The profile model (liked papers): weight of closeness in meaning (embedding cosine).
+    pub profile_meaning_weight: f64,
+    /// The profile model: weight of shared words (tf-idf cosine).
+    pub profile_words_weight: f64,
+    /// The profile model: how far disliked papers push the profile, against likes' pull.
+    pub profile_dislike_weight: f64,
+    /// The profile model: the fused score a paper needs to be recommended.
+    pub profile_min_score: f64,
 }
 
 impl Default for SelectionWeights {
@@ -63,11 +73,27 @@ impl Default for SelectionWeights {
             upvotes_weight: 0.15,
             recency_weight: 0.1,
             recency_half_life_days: 3.0,
+            profile_meaning_weight: PROFILE.meaning as f64,
+            profile_words_weight: PROFILE.words as f64,
+            profile_dislike_weight: PROFILE.dislike as f64,
+            profile_min_score: PROFILE.min_score as f64,
         }
     }
 }
 
+const PROFILE: ProfileWeights = ProfileWeights::DEFAULT;
+
 impl SelectionWeights {
+    /// The profile model's weights.
+    pub fn profile_weights(&self) -> ProfileWeights {
+        ProfileWeights {
+            meaning: self.profile_meaning_weight as f32,
+            words: self.profile_words_weight as f32,
+            dislike: self.profile_dislike_weight as f32,
+            min_score: self.profile_min_score as f32,
+        }
+    }
+
     /// Every weight finite and not negative, `b` in 0–1, halves and `k1` above 0, the
     /// threshold in 0–1: the name of the first key that is not.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
@@ -86,6 +112,10 @@ impl SelectionWeights {
             ("upvotes_weight", self.upvotes_weight),
             ("recency_weight", self.recency_weight),
             ("recency_half_life_days", self.recency_half_life_days),
+            ("profile_meaning_weight", self.profile_meaning_weight),
+            ("profile_words_weight", self.profile_words_weight),
+            ("profile_dislike_weight", self.profile_dislike_weight),
+            ("profile_min_score", self.profile_min_score),
         ];
         for (key, v) in all {
             if !v.is_finite() || v < 0.0 {

@@ -690,6 +690,12 @@ impl Store {
         dispatch!(self, "clear_seeds", |db| db.clear_seeds(subscriber_id))
     }
 
+    /// The readers who have seeded their profile with a library (planning reads their
+    /// profile documents; the others have none).
+    pub fn seeded_subscribers(&self) -> Result<HashSet<i64>, StoreError> {
+        dispatch!(self, "seeded_subscribers", |db| db.seeded_subscribers())
+    }
+
     /// What seeded a reader's profile: per file (name, format, when, seeds, matched), the
     /// totals, and the first `titles` titles in file order.
     pub fn seed_summary(

@@ -153,6 +153,15 @@ impl Sqlite {
         Ok(n)
     }
 
+    pub fn seeded_subscribers(&self) -> anyhow::Result<HashSet<i64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT DISTINCT subscriber_id FROM seeds")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<HashSet<i64>, _>>()?;
+        Ok(ids)
+    }
+
     pub fn seed_summary(&self, subscriber_id: i64, titles: usize) -> anyhow::Result<SeedSummary> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
@@ -622,6 +631,29 @@ mod tests {
         assert_eq!(store.seed_summary(ada, 5).unwrap().files.len(), 1);
         assert_eq!(store.clear_seeds(ada).unwrap(), 1);
         assert_eq!(store.seed_summary(ada, 5).unwrap(), SeedSummary::default());
+    }
+
+    #[test]
+    fn the_readers_who_seeded_a_profile_are_listed_for_planning() {
+        let store = Store::for_tests().unwrap();
+        stored(&store);
+        let ada = reader(&store, "ada@example.org");
+        reader(&store, "bob@example.org");
+        assert!(store.seeded_subscribers().unwrap().is_empty());
+        let seeds = [seed(None, None, "A paper paperpost never stored", 1)];
+        store
+            .import_seeds(
+                ada,
+                &source("lib.bib", "h"),
+                &seeds,
+                SeedMode::Merge,
+                10,
+                Utc::now(),
+            )
+            .unwrap();
+        assert_eq!(store.seeded_subscribers().unwrap(), HashSet::from([ada]));
+        store.clear_seeds(ada).unwrap();
+        assert!(store.seeded_subscribers().unwrap().is_empty());
     }
 
     #[test]

@@ -56,7 +56,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::delivery::{MessageSettings, Transport};
-use crate::selection::SelectionLimits;
 use crate::store::Store;
 
 pub use crate::security::Secret;
@@ -311,9 +310,8 @@ pub struct AppState {
     /// Keys CSRF fields, the rate-limit hashes and readers' link tokens.
     pub secret: Secret,
     pub clock: Clock,
-    /// What `/preview` selects from: papers of the last `window_days`, capped as digests are.
-    pub selection: SelectionLimits,
-    pub window_days: u32,
+    /// How `/preview` plans its digest, as planning does (`[selection]`).
+    pub selection: crate::config::SelectionSettings,
     /// The newsletter's time zone (which week or day a preview belongs to).
     pub timezone: chrono_tz::Tz,
     /// Renders the operator's status page at a given time (`None`: no `/status` route).
@@ -356,8 +354,7 @@ impl AppState {
             settings,
             secret,
             clock: Arc::new(Utc::now),
-            selection: SelectionLimits::default(),
-            window_days: 7,
+            selection: crate::config::SelectionSettings::default(),
             timezone: chrono_tz::UTC,
             status: None,
             full_abstract: false,

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::Duration;
 use maud::html;
 
 use super::errors::WebError;
@@ -59,11 +58,10 @@ pub(crate) async fn preview(
     if let Some(page) = state.preview_guard.cached(&key, now) {
         return Ok(Html(page.to_string()).into_response());
     }
-    let (window, limits) = (Duration::days(state.window_days.into()), state.selection);
     let period = crate::schedule::reader_period(frequency, None, state.timezone, now);
-    let t = topics.clone();
+    let (t, selection) = (topics.clone(), state.selection.clone());
     let digest = state
-        .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, window, limits, now))
+        .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, &selection, now))
         .await?;
     let why = why_line(&topics, &hints);
     let archive = state.url("archive");

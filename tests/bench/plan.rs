@@ -386,10 +386,14 @@ fn corpus(
     (papers, topics)
 }
 
-/// `--store [READERS] [PAPERS] [ABOUT_PERCENT]`: the same corpus in a real SQLite store,
-/// then `plan_edition` itself (reading readers page by page, writing every delivery) in a
-/// child process of its own, so that its peak RSS is planning's alone.
+/// `--store [--likes] [READERS] [PAPERS] [ABOUT_PERCENT]`: the same corpus in a real SQLite
+/// store, then `plan_edition` itself (reading readers page by page, writing every delivery)
+/// in a child process of its own, so that its peak RSS is planning's alone. With
+/// `--likes`, the same readers each also like 3 papers and dislike 1 (`like:`/`dislike:`
+/// items, drawn from the stored papers): their profiles are planned with the rest.
 fn store_bench(args: &[String]) {
+    let likes = args.iter().any(|a| a == "--likes");
+    let args: Vec<String> = args.iter().filter(|a| *a != "--likes").cloned().collect();
     let arg =
         |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (n_readers, n_papers, about) = (arg(0, 100_000), arg(1, 2_000), arg(2, 10) as u32);
@@ -404,7 +408,23 @@ fn store_bench(args: &[String]) {
     let t = Instant::now();
     {
         let now = fixed_now();
-        let (papers, topics) = corpus(n_readers, n_papers, about, now);
+        let (papers, mut topics) = corpus(n_readers, n_papers, about, now);
+        if likes {
+            let ids: Vec<PaperId> = papers.iter().filter_map(|p| p.paper.id.clone()).collect();
+            let mut rng = StdRng::seed_from_u64(11);
+            for t in &mut topics {
+                // Four distinct papers: three liked, one disliked.
+                let mut chosen: Vec<PaperId> = Vec::new();
+                while chosen.len() < 4 {
+                    let id = ids[rng.random_range(0..ids.len())].clone();
+                    if !chosen.contains(&id) {
+                        chosen.push(id);
+                    }
+                }
+                t.dislikes = chosen.split_off(3);
+                t.likes = chosen;
+            }
+        }
         let settings = paperpost::config::Settings::load(&config).expect("config loads");
         let store = paperpost::store::Store::open(&settings.store.path).expect("store opens");
         store
@@ -419,7 +439,12 @@ fn store_bench(args: &[String]) {
         }
     }
     eprintln!(
-        "stored {n_readers} readers and {n_papers} papers in {:.1} s",
+        "stored {n_readers} readers{} and {n_papers} papers in {:.1} s",
+        if likes {
+            " (3 likes, 1 dislike each)"
+        } else {
+            ""
+        },
         t.elapsed().as_secs_f64()
     );
     let status = std::process::Command::new(std::env::current_exe().expect("own path"))

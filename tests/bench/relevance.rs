@@ -18,14 +18,7 @@ fn main() {
         );
         return;
     }
-    let queries: Vec<(&str, Vec<eval::Score>)> = rankers
-        .iter()
-        .map(|r| (r.name(), eval::score_queries(&labels, r.as_ref())))
-        .collect();
-    let profiles: Vec<(&str, Vec<eval::Score>)> = recommenders
-        .iter()
-        .map(|r| (r.name(), eval::score_profiles(&labels, r.as_ref())))
-        .collect();
+    let (queries, profiles) = eval::score_all(&labels, &rankers, &recommenders);
     let about = labels.query.iter().filter(|q| q.kind == "about").count();
     println!(
         "{} papers, {} queries ({about} in plain words), {} liked-paper profiles\n",

@@ -138,6 +138,7 @@ pub fn recommenders(corpus: &Corpus) -> Vec<Box<dyn Recommender>> {
     vec![
         Box::new(product::MoreLike::section(corpus)),
         Box::new(product::MoreLike::feed(corpus)),
+        Box::new(product::MoreLike::model(corpus)),
         Box::new(baselines::Centroid::new(corpus)),
         Box::new(product::Svm::new(corpus)),
     ]
@@ -325,6 +326,25 @@ fn score(
         ndcg5: ndcg(list, grades, 5),
         ndcg10: ndcg(list, grades, 10),
     }
+}
+
+/// Every ranker's query scores and every recommender's profile scores, by name.
+pub type Scored<'a> = Vec<(&'a str, Vec<Score>)>;
+
+pub fn score_all<'a>(
+    labels: &Labels,
+    rankers: &'a [Box<dyn Ranker>],
+    recommenders: &'a [Box<dyn Recommender>],
+) -> (Scored<'a>, Scored<'a>) {
+    let queries = rankers
+        .iter()
+        .map(|r| (r.name(), score_queries(labels, r.as_ref())))
+        .collect();
+    let profiles = recommenders
+        .iter()
+        .map(|r| (r.name(), score_profiles(labels, r.as_ref())))
+        .collect();
+    (queries, profiles)
 }
 
 pub fn score_queries(labels: &Labels, ranker: &dyn Ranker) -> Vec<Score> {

@@ -1,10 +1,12 @@
 //! paperpost as it is, plugged into the benchmark: selection for queries, and for profiles
 //! the digest's "More like what you liked" section, the whole digest of a like-only reader,
-//! and the per-reader model alone (tf-idf + linear SVM, arxiv-sanity-lite's method).
+//! the profile model's whole ranking, and the per-reader tf-idf + linear SVM it replaced.
 use std::collections::{HashMap, HashSet};
 
-use paperpost::domain::{PaperId, ReaderFeedback, StoredPaper, Topics};
-use paperpost::recommend::{self, RecommendLimits};
+use chrono::{DateTime, Utc};
+use paperpost::domain::{PaperId, ReaderFeedback, Topics};
+use paperpost::embed::Embedder;
+use paperpost::recommend::{self, ProfileIndex, ProfileWeights, ReaderInput, RecommendLimits};
 use paperpost::selection::{SelectionLimits, Selector};
 
 use super::{Corpus, Labels, Profile, Query, Ranker, Recommender, since};
@@ -47,81 +49,99 @@ fn ids(picks: Vec<paperpost::domain::Pick>) -> Vec<PaperId> {
     picks.into_iter().filter_map(|p| p.paper.id).collect()
 }
 
-/// A reader whose topics are only liked and disliked papers (`like:` / `dislike:`), planned as the digest plans
-/// them (selection with the default digest size, then [`recommend::personalise`] over every
-/// paper of the period): either the "More like what you liked" section alone, or the whole
-/// digest in its order (picks, then that section).
+/// A reader who likes (and dislikes) the profile's papers, planned as the digest plans
+/// them ([`recommend::personalise`] over the period's papers with the profile model): the
+/// whole digest of a reader who follows only papers (their picks, ranked by the profile),
+/// the "More like what you liked" section of a reader whose words took no paper, or the
+/// profile model's ranking of every paper (no cut-off).
 pub struct MoreLike {
-    papers: Vec<StoredPaper>,
     index: recommend::Corpus,
-    whole_digest: bool,
+    embedder: Embedder,
+    period: Vec<(PaperId, DateTime<Utc>)>,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Section,
+    Feed,
+    Model,
 }
 
 impl MoreLike {
     pub fn section(corpus: &Corpus) -> MoreLike {
-        MoreLike::new(corpus, false)
+        MoreLike::new(corpus, Kind::Section)
     }
 
     pub fn feed(corpus: &Corpus) -> MoreLike {
-        MoreLike::new(corpus, true)
+        MoreLike::new(corpus, Kind::Feed)
     }
 
-    fn new(corpus: &Corpus, whole_digest: bool) -> MoreLike {
+    pub fn model(corpus: &Corpus) -> MoreLike {
+        MoreLike::new(corpus, Kind::Model)
+    }
+
+    fn new(corpus: &Corpus, kind: Kind) -> MoreLike {
         MoreLike {
-            papers: corpus.papers.clone(),
             index: recommend::Corpus::build(corpus.papers.iter().map(|p| p.paper.clone())),
-            whole_digest,
+            embedder: Embedder::shipped(),
+            period: corpus
+                .papers
+                .iter()
+                .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
+                .collect(),
+            kind,
         }
     }
 }
 
 impl Recommender for MoreLike {
     fn name(&self) -> &str {
-        if self.whole_digest {
-            "paperpost digest of a like-only reader"
-        } else {
-            "paperpost \"More like\" section"
+        match self.kind {
+            Kind::Section => "paperpost \"More like\" section",
+            Kind::Feed => "paperpost digest of a like-only reader",
+            Kind::Model => "paperpost profile model (meaning + words)",
         }
     }
 
     fn recommend(&self, profile: &Profile) -> Vec<PaperId> {
-        // What `like:ID, dislike:ID` parses to, built directly: the topic line names arXiv
-        // papers only, and some profiles like PubMed or DOI papers (as a reader's 👍 or
-        // library would).
-        let topics = Topics {
-            likes: profile.like_ids(),
-            dislikes: profile.dislike_ids(),
-            ..Topics::default()
-        };
-        let selector = Selector::new(self.papers.clone(), [&topics], SelectionLimits::default());
-        let picks = selector.select(&topics, since(), &HashSet::new());
+        // What `like:ID, dislike:ID` (or 👍/👎) gives planning, built directly: the topic
+        // line names arXiv papers only, and some profiles like PubMed or DOI papers.
         let feedback = ReaderFeedback {
             likes: profile.like_ids(),
             dislikes: profile.dislike_ids(),
         };
-        let period: Vec<PaperId> = self
-            .papers
-            .iter()
-            .filter_map(|p| p.paper.id.clone())
-            .collect();
-        let p = recommend::personalise(
+        let index = ProfileIndex::build(
             &self.index,
-            &feedback,
-            picks,
-            &period,
-            RecommendLimits::default(),
+            &self.embedder,
+            &self.period,
+            ProfileWeights::default(),
         );
-        let section = ids(p.more_like);
-        if self.whole_digest {
-            ids(p.picks).into_iter().chain(section).collect()
-        } else {
-            section
+        let Some(reader) = index.profile(&feedback, &[]) else {
+            return Vec::new();
+        };
+        if self.kind == Kind::Model {
+            return index
+                .rank_all(&reader)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
         }
+        let sent = HashSet::new();
+        let input = ReaderInput {
+            feedback: &feedback,
+            profile: Some(&reader),
+            follows_only_papers: self.kind == Kind::Feed,
+            since: since(),
+            already_sent: &sent,
+        };
+        let p = recommend::personalise(&index, input, Vec::new(), RecommendLimits::default());
+        ids(p.picks).into_iter().chain(ids(p.more_like)).collect()
     }
 }
 
-/// The per-reader model behind "More like" ranking every paper: a linear SVM over tf-idf of
-/// title + abstract, classes balanced, C = 0.1 (`paperpost::recommend`), which is
+/// The per-reader model "More like" used before the profile model (planning no longer
+/// does): a linear SVM over tf-idf of title + abstract, classes balanced, C = 0.1, which is
 /// arxiv-sanity-lite's method (LinearSVC, class_weight balanced, C 0.01–0.1).
 pub struct Svm {
     index: recommend::Corpus,
@@ -141,7 +161,7 @@ impl Recommender for Svm {
     }
 
     fn recommend(&self, profile: &Profile) -> Vec<PaperId> {
-        recommend::rank_for_profile(&self.index, &profile.like_ids(), &profile.dislike_ids())
+        recommend::rank_by_svm(&self.index, &profile.like_ids(), &profile.dislike_ids())
             .into_iter()
             .map(|(id, _)| id)
             .collect()

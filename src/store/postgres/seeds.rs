@@ -166,6 +166,15 @@ impl Postgres {
         Ok(n as usize)
     }
 
+    pub(in crate::store) fn seeded_subscribers(&self) -> anyhow::Result<HashSet<i64>> {
+        let mut conn = self.conn()?;
+        Ok(conn
+            .query("SELECT DISTINCT subscriber_id FROM seeds", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     pub(in crate::store) fn seed_summary(
         &self,
         subscriber_id: i64,
