@@ -256,8 +256,8 @@ const phases = {
     await page.setContent(readFileSync(env('DIGEST_HTML'), 'utf8'));
     const section = page.getByRole('heading', { name: 'More like what you liked' });
     check((await section.count()) === 1, 'the next digest has a "More like what you liked" section');
-    const why = page.getByText(`Like “${title}” you liked`);
-    check((await why.count()) >= 1, `a recommended paper says it is like “${title}”`);
+    const why = page.getByText(`Close to papers you liked: “${title}”`);
+    check((await why.count()) >= 1, `a recommended paper says it is close to “${title}”`);
     // The why line heads the run of recommended cards; the last card is one of them.
     const lastCard = page.locator('td.pp-card:not(.pp-glance)').last();
     check((await lastCard.getByRole('link', { name: '👍 More like this' }).count()) === 1, 'recommended papers have 👍 too');
