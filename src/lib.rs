@@ -55,4 +55,21 @@ pub(crate) mod test_support {
             ..proptest::prelude::ProptestConfig::with_cases(cases)
         }
     }
+
+    /// A paper id from an arXiv id the test knows is valid.
+    pub(crate) fn arxiv_id(s: &str) -> crate::domain::PaperId {
+        crate::domain::PaperId::parse_arxiv(s).unwrap().0
+    }
+
+    /// Adds an active reader with no topics; returns their id.
+    pub(crate) fn add_reader(store: &crate::store::Store, email: &str) -> i64 {
+        use crate::domain::{NewSubscriber, SubscriberEmail, Topics};
+        store
+            .add_subscriber(
+                &NewSubscriber::active(SubscriberEmail::parse(email).unwrap(), Topics::default()),
+                chrono::Utc::now(),
+            )
+            .unwrap()
+            .id
+    }
 }

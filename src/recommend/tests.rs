@@ -23,9 +23,7 @@ fn recorded() -> Vec<Paper> {
     papers
 }
 
-fn id(s: &str) -> PaperId {
-    PaperId::parse_arxiv(s).unwrap().0
-}
+use crate::test_support::arxiv_id as id;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")

@@ -125,24 +125,10 @@ pub(super) fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NewSubscriber;
-    use crate::domain::{SubscriberEmail, Topics};
     use crate::store::Store;
     use chrono::Duration;
 
-    fn reader(store: &Store, email: &str) -> i64 {
-        store
-            .add_subscriber(
-                &NewSubscriber::active(SubscriberEmail::parse(email).unwrap(), Topics::default()),
-                Utc::now(),
-            )
-            .unwrap()
-            .id
-    }
-
-    fn id(s: &str) -> PaperId {
-        PaperId::parse_arxiv(s).unwrap().0
-    }
+    use crate::test_support::{add_reader as reader, arxiv_id as id};
 
     #[test]
     fn the_latest_verdict_wins_and_can_be_removed() {

@@ -457,22 +457,10 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::domain::{NewSubscriber, SeedKey, SubscriberEmail, Topics};
+    use crate::domain::SeedKey;
     use crate::store::Store;
 
-    fn reader(store: &Store, email: &str) -> i64 {
-        store
-            .add_subscriber(
-                &NewSubscriber::active(SubscriberEmail::parse(email).unwrap(), Topics::default()),
-                Utc::now(),
-            )
-            .unwrap()
-            .id
-    }
-
-    fn id(s: &str) -> PaperId {
-        PaperId::parse_arxiv(s).unwrap().0
-    }
+    use crate::test_support::{add_reader as reader, arxiv_id as id};
 
     fn seed(arxiv: Option<&str>, doi: Option<&str>, title: &str, line: usize) -> NewSeed {
         let arxiv = arxiv.map(id);
