@@ -16,7 +16,9 @@ pub use compose::{
 };
 pub use fetch::{FetchSummary, fetch};
 pub use plan::{PlanSummary, plan_edition};
-pub use preview::{digest_for_topics, preview_digest, preview_page, preview_reader_digest};
+pub use preview::{
+    digest_for_topics, preview_digest, preview_page, preview_reader_digest, reader_digest,
+};
 pub(crate) use run::readers_blocking;
 pub use run::{
     Due, EDITION_LEASE, EditionRun, FETCH_LEASE, FetchWhen, LAST_FETCH, LAST_TICK, RunEvent,

@@ -1,6 +1,7 @@
 //! Plan an edition: decide, once per period, which papers each active reader gets.
 use std::cell::OnceCell;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -14,7 +15,7 @@ use crate::domain::{
 };
 use crate::embed::Embedder;
 use crate::recommend::{Corpus, ProfileIndex, ReaderInput, RecommendLimits, personalise};
-use crate::selection::{Selector, parallel_map};
+use crate::selection::{Meaning, Selector, parallel_map};
 use crate::store::Store;
 
 /// How many readers are read, planned and written at a time (bounds memory with many readers).
@@ -75,7 +76,9 @@ pub fn plan_edition(
         .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
         .collect();
     let limits = settings.selection.limits();
-    let selector = Selector::for_terms(candidates, &terms, limits);
+    let embedder: OnceCell<Arc<Embedder>> = OnceCell::new();
+    let meaning = meaning_for(settings, &embedder, &candidates, &terms)?;
+    let selector = Selector::build(candidates, &terms, limits, meaning);
     drop(terms);
     let public: Vec<PickRef> = selector
         .trending(oldest)
@@ -113,7 +116,6 @@ pub fn plan_edition(
     let feedback = store.feedback_by_subscriber()?;
     let seeded = store.seeded_subscribers()?;
     let corpus: OnceCell<Corpus> = OnceCell::new();
-    let embedder: OnceCell<Embedder> = OnceCell::new();
     let mut profiles: Option<ProfileIndex> = None;
     let limits = RecommendLimits {
         feed_max: max_papers,
@@ -148,12 +150,9 @@ pub fn plan_edition(
             if corpus.get().is_none() {
                 let _ = corpus.set(Corpus::build(store.all_papers()?));
             }
-            if embedder.get().is_none() {
-                let _ = embedder.set(settings.selection.embedder()?);
-            }
             profiles = Some(ProfileIndex::build(
                 corpus.get().expect("set above"),
-                embedder.get().expect("set above"),
+                model(settings, &embedder)?,
                 &recent,
                 settings.selection.ranking.profile_weights(),
             ));
@@ -224,21 +223,31 @@ pub(crate) fn plan_one_reader(
         .iter()
         .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
         .collect();
-    let selector = Selector::new(candidates, [topics], settings.selection.limits());
+    let embedder: OnceCell<Arc<Embedder>> = OnceCell::new();
+    let meaning = meaning_for(settings, &embedder, &candidates, topics.indexed_terms())?;
+    let selector = Selector::build(
+        candidates,
+        topics.indexed_terms(),
+        settings.selection.limits(),
+        meaning,
+    );
     let (editor_note, pins) = super::editorial::edition_pins(store, period)?;
     let fb = reader_feedback(stored, topics);
     let personal = !fb.is_empty() || !library.is_empty();
-    let (corpus, embedder) = if personal {
-        (
-            Some(Corpus::build(store.all_papers()?)),
-            Some(settings.selection.embedder()?),
-        )
+    let corpus = if personal {
+        Some(Corpus::build(store.all_papers()?))
     } else {
-        (None, None)
+        None
     };
-    let mut index = corpus.as_ref().zip(embedder.as_ref()).map(|(c, e)| {
-        ProfileIndex::build(c, e, &recent, settings.selection.ranking.profile_weights())
-    });
+    let mut index = match &corpus {
+        Some(c) => Some(ProfileIndex::build(
+            c,
+            model(settings, &embedder)?,
+            &recent,
+            settings.selection.ranking.profile_weights(),
+        )),
+        None => None,
+    };
     if let Some(index) = index.as_mut() {
         index.prepare([&fb]);
     }
@@ -256,6 +265,38 @@ pub(crate) fn plan_one_reader(
     };
     let picks = reader.picks(topics, &fb, library, oldest, &HashSet::new());
     Ok(((!picks.is_empty()).then_some(editor_note).flatten(), picks))
+}
+
+/// The configured embedding model, loaded once (on first use) into `cell`.
+fn model<'c>(
+    settings: &PlanSettings,
+    cell: &'c OnceCell<Arc<Embedder>>,
+) -> anyhow::Result<&'c Embedder> {
+    if cell.get().is_none() {
+        let _ = cell.set(Arc::new(settings.selection.embedder()?));
+    }
+    Ok(cell.get().map(Arc::as_ref).expect("set above"))
+}
+
+/// The candidates' embedding vectors, when `terms` hold a keyword, phrase or `about:`
+/// line to read by meaning too (and `meaning_weight` is not 0); `None` otherwise, so runs
+/// without such terms load no model.
+fn meaning_for<'t>(
+    settings: &PlanSettings,
+    cell: &OnceCell<Arc<Embedder>>,
+    candidates: &[crate::domain::StoredPaper],
+    terms: impl IntoIterator<Item = &'t Term>,
+) -> anyhow::Result<Option<Meaning>> {
+    let wanted = settings.selection.ranking.uses_meaning()
+        && terms
+            .into_iter()
+            .any(|t| matches!(t, Term::Phrase(_) | Term::About(_)));
+    if !wanted || candidates.is_empty() {
+        return Ok(None);
+    }
+    model(settings, cell)?;
+    let embedder = Arc::clone(cell.get().expect("loaded above"));
+    Ok(Some(Meaning::embed(embedder, candidates)))
 }
 
 /// Calls `f` with each page of active readers, by id (up to `until`, when given).
@@ -307,11 +348,7 @@ impl Reader<'_> {
         let selector = if self.selector.covers(topics) {
             self.selector
         } else {
-            own = Selector::new(
-                self.selector.papers().to_vec(),
-                [topics],
-                self.selector.limits(),
-            );
+            own = self.selector.for_topics(topics);
             &own
         };
         let personal = !fb.is_empty() || !library.is_empty();

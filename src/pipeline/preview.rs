@@ -37,6 +37,18 @@ pub fn preview_reader_digest(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
     let period = super::reader_period_for(settings, reader, now);
+    reader_digest(store, reader, period, &settings.plan_settings(), now)
+}
+
+/// [`preview_reader_digest`] in a `period` already known, under `plan`'s settings: what the
+/// reader's own web preview (`/preferences/{token}/preview`) shows.
+pub fn reader_digest(
+    store: &Store,
+    reader: &crate::domain::Subscriber,
+    period: Period,
+    plan: &PlanSettings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Digest>> {
     let feedback = store.feedback_by_subscriber()?.remove(&reader.id);
     let library = if store.seeded_subscribers()?.contains(&reader.id) {
         store.profile_documents(reader.id)?
@@ -44,7 +56,7 @@ pub fn preview_reader_digest(
         Vec::new()
     };
     let (note, refs) = super::plan::plan_one_reader(
-        &settings.plan_settings(),
+        plan,
         store,
         &period,
         &reader.topics,

@@ -21,6 +21,7 @@ pub(crate) mod acronyms;
 pub(crate) mod authors;
 pub(crate) mod forms;
 pub(crate) mod index;
+pub(crate) mod meaning;
 pub(crate) mod normalise;
 mod parallel;
 pub(crate) mod score;
@@ -36,6 +37,8 @@ use about::{AboutWord, Similar, WordIndex};
 use acronyms::Acronyms;
 use authors::Name;
 use index::PatternSet;
+pub use meaning::Meaning;
+use meaning::{Fused, Fusion};
 use normalise::Field;
 pub(crate) use parallel::map as parallel_map;
 pub use score::SelectionWeights;
@@ -92,6 +95,10 @@ enum Reason {
         term: usize,
         words: Vec<String>,
     },
+    /// Close in meaning to a keyword, phrase or `about:` line ([`meaning`]).
+    Meaning {
+        term: usize,
+    },
     /// Every part of `A AND B` matched: each part's own why line.
     All {
         term: usize,
@@ -128,6 +135,12 @@ pub struct Selector {
     meta: Vec<PaperMeta>,
     /// Candidate id → index, to mark a reader's sent papers before scoring.
     index_of: HashMap<PaperId, u32>,
+    /// The candidates' embedding vectors, when terms are read by meaning too.
+    meaning: Option<Meaning>,
+    /// Keyword/phrase (anywhere) → its words and meaning fused ([`meaning::fuse`]), by paper.
+    fused_phrases: HashMap<String, Vec<Fused>>,
+    /// `about:` text → the same.
+    fused_about: HashMap<String, Vec<Fused>>,
 }
 
 /// What [`Selector::eligible_index`] reads of a candidate.
@@ -228,12 +241,52 @@ impl Selector {
     /// what planning calls after reading the readers page by page, without holding them.
     /// Only topics made of these terms can be selected for afterwards ([`Selector::covers`]).
     pub fn for_terms<'a>(
-        mut papers: Vec<StoredPaper>,
+        papers: Vec<StoredPaper>,
         terms: impl IntoIterator<Item = &'a Term>,
         limits: SelectionLimits,
     ) -> Selector {
+        Selector::build(papers, terms, limits, None)
+    }
+
+    /// [`Selector::new`] with keywords, phrases, acronyms and `about:` lines read by meaning
+    /// too ([`meaning`]): `meaning` holds the papers' vectors, in the order of `papers`.
+    /// Without it (or with `meaning_weight` 0) terms are read by their words alone.
+    pub fn with_meaning<'a>(
+        papers: Vec<StoredPaper>,
+        topics: impl IntoIterator<Item = &'a Topics>,
+        limits: SelectionLimits,
+        meaning: Option<Meaning>,
+    ) -> Selector {
+        Selector::build(
+            papers,
+            topics.into_iter().flat_map(Topics::indexed_terms),
+            limits,
+            meaning,
+        )
+    }
+
+    /// The same candidates (and vectors) indexed again for `topics` alone: a reader whose
+    /// topics changed after the run's index was built.
+    pub fn for_topics(&self, topics: &Topics) -> Selector {
+        Selector::build(
+            self.papers.clone(),
+            topics.indexed_terms(),
+            self.limits,
+            self.meaning.clone(),
+        )
+    }
+
+    /// [`Selector::for_terms`] with the papers' vectors (see [`Selector::with_meaning`]).
+    pub fn build<'a>(
+        papers: Vec<StoredPaper>,
+        terms: impl IntoIterator<Item = &'a Term>,
+        limits: SelectionLimits,
+        meaning: Option<Meaning>,
+    ) -> Selector {
         let w = limits.weights;
-        papers.sort_by(|a, b| {
+        let mut order: Vec<usize> = (0..papers.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&papers[a], &papers[b]);
             let up = |p: &StoredPaper| p.paper.upvotes.unwrap_or(0);
             up(b)
                 .cmp(&up(a))
@@ -241,6 +294,11 @@ impl Selector {
                 .then(b.first_seen.cmp(&a.first_seen))
                 .then(a.paper.id.cmp(&b.paper.id))
         });
+        let meaning = meaning
+            .filter(|_| w.uses_meaning())
+            .map(|m| m.permuted(&order));
+        let mut slots: Vec<Option<StoredPaper>> = papers.into_iter().map(Some).collect();
+        let papers: Vec<StoredPaper> = order.iter().filter_map(|&i| slots[i].take()).collect();
         let max_upvotes = papers
             .iter()
             .filter_map(|p| p.paper.upvotes)
@@ -401,6 +459,60 @@ impl Selector {
                 });
             about = about_terms.into_iter().zip(matches).collect();
         }
+        // Keywords, phrases and `about:` lines by meaning too: each distinct one's words
+        // and meaning fused once, here.
+        let mut fused_phrases = HashMap::new();
+        let mut fused_about = HashMap::new();
+        if let Some(m) = &meaning {
+            let fusion = Fusion {
+                words_weight: w.words_weight,
+                meaning_weight: w.meaning_weight,
+                k: w.fusion_k,
+                depth: w.meaning_depth,
+                min_similarity: w.meaning_min_similarity,
+                fallback_scale: w.about_score,
+            };
+            // (is about, text, the text embedded, its words' picks by paper)
+            let mut jobs: Vec<(bool, &str, String, Vec<(u32, f64)>)> = Vec::new();
+            for &p in &wanted.plain {
+                let Some(c) = phrases[Scope::Anywhere as usize].get(p) else {
+                    continue;
+                };
+                let words = std::iter::once(c.direct)
+                    .chain(c.expansion.as_ref().map(|e| e.0))
+                    .fold(Vec::new(), |acc, t| {
+                        let list: Vec<(u32, f64)> = postings[t as usize]
+                            .iter()
+                            .map(|&(p, s, _)| (p, s))
+                            .collect();
+                        terms::union_sum(&acc, &list)
+                    });
+                // An acronym is read with its learned expansion ("LLM large language model").
+                let text = match acronyms.long_of(p) {
+                    Some(long) => format!("{p} {long}"),
+                    None => p.to_string(),
+                };
+                jobs.push((false, p, text, words));
+            }
+            for (a, matches) in &about {
+                let words = matches
+                    .papers
+                    .iter()
+                    .map(|s| (s.paper, w.about_score * s.similarity))
+                    .collect();
+                jobs.push((true, a.as_str(), a.clone(), words));
+            }
+            let lists = parallel::map(&jobs, |(_, _, text, words)| {
+                meaning::fuse(words, &m.closest(text), &fusion)
+            });
+            for ((is_about, key, _, _), list) in jobs.iter().zip(lists) {
+                if *is_about {
+                    fused_about.insert(key.to_string(), list);
+                } else {
+                    fused_phrases.insert(key.to_string(), list);
+                }
+            }
+        }
         // The blend's upvotes and recency parts depend on the paper only; ages are counted
         // from the most recent candidate's date (no clock here).
         let (upvotes_part, recency_part) = papers
@@ -444,6 +556,9 @@ impl Selector {
             recency_part,
             meta,
             index_of,
+            meaning,
+            fused_phrases,
+            fused_about,
         };
         selector.all = wanted
             .conjunctions
@@ -454,6 +569,22 @@ impl Selector {
             })
             .collect();
         selector
+    }
+
+    /// A keyword, phrase or `about:` line's words and meaning fused, by paper, when terms
+    /// are read by meaning too.
+    fn fused(&self, term: &Term) -> Option<&[Fused]> {
+        match term {
+            Term::Phrase(p) => self.fused_phrases.get(p),
+            Term::About(a) => self.fused_about.get(a),
+            _ => None,
+        }
+        .map(Vec::as_slice)
+    }
+
+    /// Whether keywords, phrases and `about:` lines are read by meaning too.
+    pub fn reads_meaning(&self) -> bool {
+        self.meaning.is_some()
     }
 
     /// The compiled postings of a keyword-like term (phrase, `ti:`, `abs:`).
@@ -705,6 +836,12 @@ impl Selector {
             }
         }
         for term in &topics.terms {
+            if let Some(list) = self.fused(term) {
+                for f in list {
+                    s.add(f.paper, f.score);
+                }
+                continue;
+            }
             match term {
                 Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                     let Some(c) = self.compiled(term) else {
@@ -804,6 +941,12 @@ impl Selector {
                     rel += s;
                     matched = true;
                 };
+                if let Some(list) = self.fused(term) {
+                    if let Some(f) = list.iter().find(|f| f.paper == paper) {
+                        add(f.score);
+                    }
+                    continue;
+                }
                 match term {
                     Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                         let Some(c) = self.compiled(term) else {
@@ -901,6 +1044,12 @@ impl Selector {
 
     /// Why `paper` matched `topics`, looked up in the (paper-sorted) postings.
     fn reasons_for(&self, topics: &Topics, paper: u32) -> Vec<Reason> {
+        self.reasons(topics, paper, true)
+    }
+
+    /// [`Selector::reasons_for`]; `meaning` false for the parts of `A AND B`, which match
+    /// by their words alone.
+    fn reasons(&self, topics: &Topics, paper: u32, meaning: bool) -> Vec<Reason> {
         let find = |list: &[Posting]| {
             list.binary_search_by_key(&paper, |(p, _, _)| *p)
                 .ok()
@@ -908,6 +1057,14 @@ impl Selector {
         };
         let mut reasons = Vec::new();
         for (term, t) in topics.terms.iter().enumerate() {
+            if let Some(list) = self.fused(t).filter(|_| meaning) {
+                match list.binary_search_by_key(&paper, |f| f.paper) {
+                    Ok(i) if list[i].by_meaning => reasons.push(Reason::Meaning { term }),
+                    Ok(_) => {}
+                    // Not in the fused list: the term did not pick this paper.
+                    Err(_) => continue,
+                }
+            }
             match t {
                 Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                     let Some(c) = self.compiled(t) else {
@@ -935,7 +1092,7 @@ impl Selector {
                                     terms: vec![part.clone()],
                                     ..Topics::default()
                                 };
-                                self.describe(&only, self.reasons_for(&only, paper))
+                                self.describe(&only, self.reasons(&only, paper, false))
                                     .join(", ")
                             })
                             .collect();
@@ -1037,6 +1194,7 @@ impl Selector {
             | Reason::Author { term }
             | Reason::All { term, .. } => (*term, 0),
             Reason::Expansion { term, .. } => (*term, 1),
+            Reason::Meaning { term } => (*term, 2),
             Reason::About { term, .. } => (*term, 0),
         };
         reasons.sort_by_key(order);
@@ -1059,6 +1217,13 @@ impl Selector {
                     format!("{name}: {}", hits.describe())
                 }
                 Reason::All { parts, .. } => parts.join(" AND "),
+                Reason::Meaning { term } => match &topics.terms[term] {
+                    Term::About(a) => format!("close in meaning to your interest “{a}”"),
+                    t => format!(
+                        "close in meaning to “{}”",
+                        t.phrase().map_or_else(|| t.to_string(), str::to_string)
+                    ),
+                },
                 Reason::Category { term } | Reason::Author { term } => {
                     topics.terms[term].to_string()
                 }

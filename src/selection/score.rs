@@ -54,6 +54,17 @@ pub struct SelectionWeights {
     pub profile_dislike_weight: f64,
     /// The profile model: the fused score a paper needs to be recommended.
     pub profile_min_score: f64,
+    /// Keywords, phrases, acronyms and `about:` lines ([`super::meaning`]): weight of the
+    /// words' ranking in the fusion.
+    pub words_weight: f64,
+    /// Weight of the ranking by closeness in meaning (0: words alone, no model loaded).
+    pub meaning_weight: f64,
+    /// The reciprocal-rank fusion's `k` (larger: ranks further down still count).
+    pub fusion_k: f64,
+    /// Meaning alone picks a paper only among this many closest candidates per term...
+    pub meaning_depth: usize,
+    /// ...and only when its cosine to the term reaches this.
+    pub meaning_min_similarity: f64,
 }
 
 impl Default for SelectionWeights {
@@ -77,6 +88,11 @@ impl Default for SelectionWeights {
             profile_words_weight: PROFILE.words as f64,
             profile_dislike_weight: PROFILE.dislike as f64,
             profile_min_score: PROFILE.min_score as f64,
+            words_weight: 1.0,
+            meaning_weight: 1.0,
+            fusion_k: 60.0,
+            meaning_depth: 10,
+            meaning_min_similarity: 0.4,
         }
     }
 }
@@ -84,6 +100,11 @@ impl Default for SelectionWeights {
 const PROFILE: ProfileWeights = ProfileWeights::DEFAULT;
 
 impl SelectionWeights {
+    /// Whether keywords, phrases and `about:` lines are read by meaning too.
+    pub fn uses_meaning(&self) -> bool {
+        self.meaning_weight > 0.0
+    }
+
     /// The profile model's weights.
     pub fn profile_weights(&self) -> ProfileWeights {
         ProfileWeights {
@@ -116,6 +137,10 @@ impl SelectionWeights {
             ("profile_words_weight", self.profile_words_weight),
             ("profile_dislike_weight", self.profile_dislike_weight),
             ("profile_min_score", self.profile_min_score),
+            ("words_weight", self.words_weight),
+            ("meaning_weight", self.meaning_weight),
+            ("fusion_k", self.fusion_k),
+            ("meaning_min_similarity", self.meaning_min_similarity),
         ];
         for (key, v) in all {
             if !v.is_finite() || v < 0.0 {
@@ -131,7 +156,17 @@ impl SelectionWeights {
                 return Err((key, "must be above 0".into()));
             }
         }
-        for (key, v) in [("b", self.b), ("about_threshold", self.about_threshold)] {
+        if self.words_weight + self.meaning_weight <= 0.0 {
+            return Err((
+                "meaning_weight",
+                "and words_weight cannot both be 0 (nothing would be picked)".into(),
+            ));
+        }
+        for (key, v) in [
+            ("b", self.b),
+            ("about_threshold", self.about_threshold),
+            ("meaning_min_similarity", self.meaning_min_similarity),
+        ] {
             if v > 1.0 {
                 return Err((key, format!("must be between 0 and 1, not {v}")));
             }

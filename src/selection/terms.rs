@@ -56,18 +56,31 @@ pub(crate) fn is_about(h: Hits) -> bool {
 pub(crate) struct Wanted<'a> {
     /// Phrases to compile (whatever their scope), in first-seen order.
     pub phrases: Vec<&'a str>,
+    /// Phrases wanted anywhere on their own (not only as a part of `A AND B` or in one
+    /// field): the ones read by meaning too.
+    pub plain: Vec<&'a str>,
     /// Phrases wanted in one field only.
     pub scoped: Vec<(Scope, &'a str)>,
     pub authors: HashSet<String>,
     pub abouts: HashSet<String>,
     pub conjunctions: Vec<&'a [Term]>,
     seen_phrases: HashSet<&'a str>,
+    seen_plain: HashSet<&'a str>,
     seen_scoped: HashSet<(Scope, &'a str)>,
     seen_conjunctions: HashSet<&'a [Term]>,
 }
 
 impl<'a> Wanted<'a> {
     pub(crate) fn note(&mut self, term: &'a Term) {
+        if let Term::Phrase(p) = term
+            && self.seen_plain.insert(p)
+        {
+            self.plain.push(p);
+        }
+        self.note_part(term);
+    }
+
+    fn note_part(&mut self, term: &'a Term) {
         match term {
             Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                 let Some((scope, p)) = Scope::of(term) else {
@@ -95,7 +108,7 @@ impl<'a> Wanted<'a> {
                 if self.seen_conjunctions.insert(parts) {
                     self.conjunctions.push(parts);
                     for p in parts {
-                        self.note(p);
+                        self.note_part(p);
                     }
                 }
             }

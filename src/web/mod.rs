@@ -461,6 +461,7 @@ pub fn router(state: AppState) -> Router {
             "/preferences/{token}",
             get(preferences::show).post(preferences::update),
         )
+        .route("/preferences/{token}/preview", get(preview::reader))
         .route(
             "/preferences/{token}/library",
             post(library::upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),

@@ -209,14 +209,8 @@ fn page(
     let (sub, token) = (&reader.sub, &reader.token);
     let feed = format!("feed/{}.xml", reader.token_for(state, TokenPurpose::Feed));
     let here = state.path(&format!("preferences/{token}"));
-    let preview = format!(
-        "{}?{}",
-        state.path("preview"),
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("topics", &sub.topics.to_string())
-            .append_pair("frequency", sub.frequency.as_str())
-            .finish()
-    );
+    // The reader's own preview: their topics, likes, library and the editor's picks.
+    let preview = state.path(&format!("preferences/{token}/preview"));
     let body = html! {
         section.hero {
             h1 { "Your preferences" }

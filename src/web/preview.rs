@@ -74,6 +74,50 @@ pub(crate) async fn preview(
     Ok(Html(page.to_string()).into_response())
 }
 
+/// `GET /preferences/{token}/preview`: the digest this reader would get now — their
+/// topics, the papers they liked or disliked, their library and the edition's editor's
+/// picks — planned by the planner's own code ([`crate::pipeline::reader_digest`]), so what
+/// it shows is what the next mail holds if nothing new arrives. The `manage` token opens
+/// it; the per-IP limit and the scan slots of `/preview` guard it; never cached (it is
+/// one reader's).
+pub(crate) async fn reader(
+    State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let link =
+        super::reader_link::reader_link(&state, token, &[crate::domain::TokenPurpose::Manage])
+            .await?;
+    if link.is_legacy() {
+        return Ok(super::fresh_link::offer(&state, &link.token).into_response());
+    }
+    let now = state.now();
+    if !state.preview_guard.allow(ip, now) {
+        return Err(WebError::TooManyRequests);
+    }
+    let _scan = state
+        .preview_guard
+        .scans
+        .acquire()
+        .await
+        .map_err(|e| WebError::Unexpected(e.into()))?;
+    let sub = link.sub.clone();
+    let period = crate::schedule::reader_period(sub.frequency, sub.timezone, state.timezone, now);
+    let plan = crate::config::PlanSettings {
+        selection: state.selection.clone(),
+        message_id_domain: String::new(),
+    };
+    let digest = state
+        .db(move |s| crate::pipeline::reader_digest(s, &sub, period, &plan, now))
+        .await?;
+    let why = "A preview of your next digest as it would be planned now: your topics, the \
+               papers you liked, your library and the editor's picks.";
+    let archive = state.url("archive");
+    let ctx = state.page_context(&archive, why);
+    let title = format!("Your next digest · {}", state.newsletter_name);
+    Ok(Html(render_preview_page(digest.as_ref(), &ctx, &title).into_string()).into_response())
+}
+
 /// What the preview is for, with any hint on the topics as typed (a bare person's name).
 fn why_line(topics: &Topics, hints: &[String]) -> String {
     let mut why = if topics.is_trending() {

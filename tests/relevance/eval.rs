@@ -127,10 +127,25 @@ pub trait Recommender {
 /// Every query ranker, the product first. Later work adds one per embedding model and the
 /// hybrid here.
 pub fn rankers(corpus: &Corpus, labels: &Labels) -> Vec<Box<dyn Ranker>> {
-    vec![
+    let mut all: Vec<Box<dyn Ranker>> = vec![
         Box::new(product::Selection::new(corpus, labels, CAP)),
         Box::new(baselines::Bm25::new(corpus, CAP)),
-    ]
+        Box::new(product::Selection::words_only(corpus, labels, CAP)),
+    ];
+    // `PAPERPOST_SWEEP="meaning_weight=0.5,fusion_k=20;..."`: more weightings of selection,
+    // one row each, for choosing the defaults.
+    if let Ok(sweep) = std::env::var("PAPERPOST_SWEEP") {
+        for spec in sweep.split(';').filter(|s| !s.trim().is_empty()) {
+            let text = spec.replace(',', "\n");
+            let weights: paperpost::selection::SelectionWeights =
+                toml::from_str(&text).expect("PAPERPOST_SWEEP: key = value pairs");
+            let name: &'static str = Box::leak(format!("selection {spec}").into_boxed_str());
+            let mut s = product::Selection::weighted(corpus, labels, CAP, weights);
+            s.rename(name);
+            all.push(Box::new(s));
+        }
+    }
+    all
 }
 
 /// Every profile recommender, the product first.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use paperpost::domain::{PaperId, ReaderFeedback, Topics};
 use paperpost::embed::Embedder;
 use paperpost::recommend::{self, ProfileIndex, ProfileWeights, ReaderInput, RecommendLimits};
-use paperpost::selection::{SelectionLimits, Selector};
+use paperpost::selection::{Meaning, SelectionLimits, SelectionWeights, Selector};
 
 use super::{Corpus, Labels, Profile, Query, Ranker, Recommender, since};
 
@@ -16,10 +16,37 @@ use super::{Corpus, Labels, Profile, Query, Ranker, Recommender, since};
 pub struct Selection {
     selector: Selector,
     topics: HashMap<String, Option<Topics>>,
+    name: &'static str,
 }
 
 impl Selection {
+    /// Selection as planning runs it: words and meaning fused.
     pub fn new(corpus: &Corpus, labels: &Labels, cap: usize) -> Selection {
+        Selection::weighted(corpus, labels, cap, SelectionWeights::default())
+    }
+
+    /// Selection reading words alone (`meaning_weight = 0`): the ablation's lexical row.
+    pub fn words_only(corpus: &Corpus, labels: &Labels, cap: usize) -> Selection {
+        let weights = SelectionWeights {
+            meaning_weight: 0.0,
+            ..SelectionWeights::default()
+        };
+        let mut s = Selection::weighted(corpus, labels, cap, weights);
+        s.name = "paperpost selection, words only";
+        s
+    }
+
+    pub fn rename(&mut self, name: &'static str) {
+        self.name = name;
+    }
+
+    /// Selection with these `[selection.ranking]` weights.
+    pub fn weighted(
+        corpus: &Corpus,
+        labels: &Labels,
+        cap: usize,
+        weights: SelectionWeights,
+    ) -> Selection {
         let topics: HashMap<String, Option<Topics>> = labels
             .query
             .iter()
@@ -27,16 +54,29 @@ impl Selection {
             .collect();
         let limits = SelectionLimits {
             max_papers: cap,
-            ..SelectionLimits::default()
+            weights,
         };
-        let selector = Selector::new(corpus.papers.clone(), topics.values().flatten(), limits);
-        Selection { selector, topics }
+        // As planning reads them: keywords, phrases and `about:` lines by meaning too, with
+        // the shipped model.
+        let embedder = std::sync::Arc::new(Embedder::shipped());
+        let meaning = Meaning::embed(embedder, &corpus.papers);
+        let selector = Selector::with_meaning(
+            corpus.papers.clone(),
+            topics.values().flatten(),
+            limits,
+            Some(meaning),
+        );
+        Selection {
+            selector,
+            topics,
+            name: "paperpost selection",
+        }
     }
 }
 
 impl Ranker for Selection {
     fn name(&self) -> &str {
-        "paperpost selection"
+        self.name
     }
 
     fn rank(&self, query: &Query) -> Option<Vec<PaperId>> {
