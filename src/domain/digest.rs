@@ -284,6 +284,45 @@ pub struct PickRef {
     pub note: Option<String>,
 }
 
+/// A pick as selection, recommendation and planning pass it on: the paper itself
+/// ([`Pick`], for a preview or a test) or its stored reference ([`PickRef`], planning,
+/// which copies no paper).
+pub trait Picked: Sized {
+    fn paper_id(&self) -> Option<&super::PaperId>;
+    /// A recommended `paper` with its why line; `more_like` when it goes to the "More like
+    /// what you liked" section (a [`Pick`] is put in that section's list by the caller).
+    fn recommended(paper: &super::Paper, reasons: Vec<String>, more_like: bool) -> Option<Self>;
+}
+
+impl Picked for Pick {
+    fn paper_id(&self) -> Option<&super::PaperId> {
+        self.paper.id.as_ref()
+    }
+
+    fn recommended(paper: &super::Paper, reasons: Vec<String>, _: bool) -> Option<Pick> {
+        Some(Pick {
+            paper: paper.clone(),
+            reasons,
+        })
+    }
+}
+
+impl Picked for PickRef {
+    fn paper_id(&self) -> Option<&super::PaperId> {
+        Some(&self.id)
+    }
+
+    fn recommended(paper: &super::Paper, reasons: Vec<String>, more_like: bool) -> Option<PickRef> {
+        Some(PickRef {
+            id: paper.id.clone()?,
+            reasons,
+            more_like,
+            pinned: false,
+            note: None,
+        })
+    }
+}
+
 impl From<&Pick> for Option<PickRef> {
     fn from(p: &Pick) -> Option<PickRef> {
         Some(PickRef {

@@ -50,7 +50,7 @@ pub use tokens::{ReaderTokens, TokenGeneration, TokenPurpose};
 pub(crate) use topics::is_acronym_word;
 pub use topics::{EXCLUDE_ABSTRACT_MENTIONS, MAX_ALL_PARTS, Term, Topics, TopicsError, TopicsHint};
 mod digest;
-pub use digest::{Digest, Period, PeriodKind, Pick, PickRef};
+pub use digest::{Digest, Period, PeriodKind, Pick, PickRef, Picked};
 mod editorial;
 pub use editorial::{
     EditorsPick, EditorsSection, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, parse_edition, parse_note,

@@ -3,7 +3,7 @@
 //! first `max_papers` slots; the reader's own picks fill the rest.
 use std::collections::HashSet;
 
-use crate::domain::{PaperId, Period, Pick, PickRef};
+use crate::domain::{PaperId, Period, PickRef, Picked};
 use crate::store::Store;
 
 /// An edition's note and its pinned papers that are in the store (a pin of a paper no
@@ -27,11 +27,11 @@ pub(crate) fn edition_pins(
 /// The pins this reader gets (those not in `already_sent`, at most `max_papers`), taken
 /// out of `picks` and `more_like` (a paper is shown once), with `picks` cut so that pins
 /// and picks together fit in `max_papers`.
-pub(crate) fn make_room<'a>(
+pub(crate) fn make_room<'a, P: Picked>(
     pins: &'a [PickRef],
     already_sent: &HashSet<PaperId>,
-    picks: &mut Vec<Pick>,
-    more_like: &mut Vec<Pick>,
+    picks: &mut Vec<P>,
+    more_like: &mut Vec<P>,
     max_papers: usize,
 ) -> Vec<&'a PickRef> {
     let pinned: Vec<&PickRef> = pins
@@ -39,10 +39,8 @@ pub(crate) fn make_room<'a>(
         .filter(|p| !already_sent.contains(&p.id))
         .take(max_papers)
         .collect();
-    let is_pinned = |p: &Pick| {
-        p.paper
-            .id
-            .as_ref()
+    let is_pinned = |p: &P| {
+        p.paper_id()
             .is_some_and(|id| pinned.iter().any(|pin| &pin.id == id))
     };
     picks.retain(|p| !is_pinned(p));
@@ -54,7 +52,7 @@ pub(crate) fn make_room<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Paper;
+    use crate::domain::{Paper, Pick};
 
     fn pick(id: &str) -> Pick {
         Pick {

@@ -353,21 +353,13 @@ impl Reader<'_> {
         };
         let personal = !fb.is_empty() || !library.is_empty();
         let index = self.profiles.filter(|_| personal);
-        if index.is_none() && self.pins.is_empty() {
-            // Most readers: the picks as stored references, no paper copied.
-            let picks = selector.select_refs(topics, since, already_sent);
-            if picks.is_empty() && self.send_empty {
-                // Configured to always mail: fall back to the period's trending papers.
-                return selector.select_refs(&Topics::default(), since, already_sent);
-            }
-            return picks;
-        }
         let profile = index.and_then(|ix| ix.profile(fb, library));
         let follows_only_papers = topics.terms.is_empty();
+        // Picks are kept as stored references throughout: no paper is copied.
         let mut picks = if follows_only_papers && profile.is_some() {
             Vec::new()
         } else {
-            selector.select(topics, since, already_sent)
+            selector.select_refs(topics, since, already_sent)
         };
         let mut more_like = Vec::new();
         if let Some(index) = index {
@@ -390,13 +382,14 @@ impl Reader<'_> {
             self.max_papers,
         );
         if picks.is_empty() && more_like.is_empty() && pinned.is_empty() && self.send_empty {
-            picks = selector.select(&Topics::default(), since, already_sent);
+            // Configured to always mail: fall back to the period's trending papers.
+            picks = selector.select_refs(&Topics::default(), since, already_sent);
         }
         pinned
             .into_iter()
             .cloned()
-            .chain(picks.iter().filter_map(Option::<PickRef>::from))
-            .chain(more_like.iter().filter_map(PickRef::more_like))
+            .chain(picks)
+            .chain(more_like)
             .collect()
     }
 }
@@ -511,9 +504,17 @@ mod tests {
         let candidates = store
             .papers_seen_since(now - Duration::days(7))
             .expect("papers");
+        // Words and meaning, as planning reads them.
+        let model = Arc::new(settings.selection.embedder().expect("the shipped model"));
+        let meaning = Meaning::embed(model, &candidates);
         for c in claimed {
             let topics = &c.subscriber.topics;
-            let alone = Selector::new(candidates.clone(), [topics], settings.selection_limits());
+            let alone = Selector::with_meaning(
+                candidates.clone(),
+                [topics],
+                settings.selection_limits(),
+                Some(meaning.clone()),
+            );
             let expected = alone.select_refs(topics, now - Duration::days(7), &HashSet::new());
             assert!(!expected.is_empty());
             assert_eq!(c.picks, expected, "reader {} ({topics})", c.subscriber.id);

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{PaperId, Pick, ReaderFeedback, shorten};
+use crate::domain::{PaperId, Pick, Picked, ReaderFeedback, shorten};
 
 pub use corpus::Corpus;
 pub use profile::{ProfileIndex, ProfileWeights, ReaderProfile, Recommended};
@@ -49,10 +49,10 @@ impl Default for RecommendLimits {
 
 /// A reader's picks after feedback: the main picks re-ranked, and the "More like what you
 /// liked" section.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Personalised {
-    pub picks: Vec<Pick>,
-    pub more_like: Vec<Pick>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Personalised<P = Pick> {
+    pub picks: Vec<P>,
+    pub more_like: Vec<P>,
 }
 
 /// How a recommended paper's why line starts (the renderer sets it apart from "Matched").
@@ -83,12 +83,14 @@ pub struct ReaderInput<'r> {
 /// Applies one reader's feedback to their `picks`, choosing recommended papers among the
 /// index's candidates. Papers already in `picks`, sent, liked or disliked are never
 /// recommended. Without feedback, `picks` come back as they are and nothing is computed.
-pub fn personalise(
+/// Picks are papers ([`Pick`]) or, as planning passes them, stored references
+/// ([`crate::domain::PickRef`]): only their ids are read.
+pub fn personalise<P: Picked>(
     index: &ProfileIndex,
     reader: ReaderInput,
-    picks: Vec<Pick>,
+    picks: Vec<P>,
     limits: RecommendLimits,
-) -> Personalised {
+) -> Personalised<P> {
     let feedback = reader.feedback;
     if feedback.is_empty() && reader.profile.is_none() {
         return Personalised {
@@ -96,23 +98,20 @@ pub fn personalise(
             more_like: Vec::new(),
         };
     }
-    let recommend = |skip: &HashSet<&PaperId>, k: usize| -> Vec<Pick> {
+    let recommend = |skip: &HashSet<&PaperId>, k: usize, more_like: bool| -> Vec<P> {
         let Some(profile) = reader.profile else {
             return Vec::new();
         };
         index
             .recommend(profile, reader.since, skip, k, limits.dislike_similarity)
             .into_iter()
-            .map(|r| Pick {
-                paper: r.paper.clone(),
-                reasons: vec![like_reason(&r.closest_liked)],
-            })
+            .filter_map(|r| P::recommended(r.paper, vec![like_reason(&r.closest_liked)], more_like))
             .collect()
     };
     if reader.follows_only_papers && reader.profile.is_some() {
         let skip: HashSet<&PaperId> = reader.already_sent.iter().collect();
         return Personalised {
-            picks: recommend(&skip, limits.feed_max),
+            picks: recommend(&skip, limits.feed_max, false),
             more_like: Vec::new(),
         };
     }
@@ -131,7 +130,7 @@ pub fn personalise(
     // Main picks: disliked ones out, near-disliked ones last (order otherwise kept).
     let (mut keep, mut demoted) = (Vec::new(), Vec::new());
     for pick in picks {
-        let Some(id) = &pick.paper.id else {
+        let Some(id) = pick.paper_id() else {
             keep.push(pick);
             continue;
         };
@@ -147,9 +146,9 @@ pub fn personalise(
     let skip: HashSet<&PaperId> = reader
         .already_sent
         .iter()
-        .chain(keep.iter().filter_map(|p| p.paper.id.as_ref()))
+        .chain(keep.iter().filter_map(P::paper_id))
         .collect();
-    let more_like = recommend(&skip, limits.more_like_max);
+    let more_like = recommend(&skip, limits.more_like_max, true);
     Personalised {
         picks: keep,
         more_like,

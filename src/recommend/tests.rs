@@ -327,7 +327,7 @@ fn a_reader_who_follows_only_papers_gets_the_period_ranked_by_their_profile_not_
     let again = personalise(
         &index,
         input(&feedback, profile.as_ref(), true, &sent),
-        Vec::new(),
+        Vec::<Pick>::new(),
         RecommendLimits::default(),
     );
     let again: Vec<PaperId> = again
@@ -368,7 +368,7 @@ fn a_library_paper_that_is_not_stored_seeds_the_profile_from_its_title_and_abstr
     let out = personalise(
         &index,
         input(&ReaderFeedback::default(), Some(&profile), true, &sent),
-        Vec::new(),
+        Vec::<Pick>::new(),
         RecommendLimits::default(),
     );
     assert_eq!(

@@ -20,7 +20,8 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use paperpost::domain::StoredPaper;
 use paperpost::domain::{Paper, PaperId, Topics};
-use paperpost::selection::{SelectionLimits, Selector};
+use paperpost::embed::Embedder;
+use paperpost::selection::{Meaning, SelectionLimits, SelectionWeights, Selector};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -237,11 +238,15 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    // `--words-only`: keywords and `about:` lines read by their words alone
+    // (`meaning_weight = 0`), the baseline of reading them by meaning too.
+    let words_only = args.iter().any(|a| a == "--words-only");
+    args.retain(|a| a != "--words-only");
     match args.first().map(String::as_str) {
         Some("--plan-only") => return plan_only(&args[1..]),
         Some("--store") => {
             args.remove(0);
-            return store_bench(&args);
+            return store_bench(&args, words_only);
         }
         _ => {}
     }
@@ -266,7 +271,18 @@ fn main() {
 
     let start = Instant::now();
     let cpu_start = cpu_seconds();
-    let selector = Selector::new(papers, topics.iter(), SelectionLimits::default());
+    let limits = SelectionLimits {
+        weights: SelectionWeights {
+            meaning_weight: if words_only { 0.0 } else { 1.0 },
+            ..SelectionWeights::default()
+        },
+        ..SelectionLimits::default()
+    };
+    // As planning does: the candidates embedded once (the shipped model), every distinct
+    // keyword and `about:` line embedded and fused once.
+    let meaning =
+        (!words_only).then(|| Meaning::embed(std::sync::Arc::new(Embedder::shipped()), &papers));
+    let selector = Selector::with_meaning(papers, topics.iter(), limits, meaning);
     let indexed = start.elapsed();
     let index_cpu = cpu_seconds() - cpu_start;
     let since = now - Duration::days(7);
@@ -310,9 +326,14 @@ fn main() {
     let cpu = cpu_seconds() - cpu_start;
     let per_reader = (total - indexed).as_secs_f64();
     println!(
-        "plan bench: {n_readers} readers × {n_papers} papers, {threads} threads: index {:.2} s, \
+        "plan bench: {n_readers} readers × {n_papers} papers, {threads} threads, {}: index {:.2} s, \
          select {:.2} s, total {:.2} s = {:.0} readers/s (CPU: index {:.2} s, select {:.2} s); \
          {:.1} picks a reader, {empty} empty; peak RSS {}",
+        if words_only {
+            "words only"
+        } else {
+            "words and meaning"
+        },
         indexed.as_secs_f64(),
         per_reader,
         total.as_secs_f64(),
@@ -391,7 +412,7 @@ fn corpus(
 /// in a child process of its own, so that its peak RSS is planning's alone. With
 /// `--likes`, the same readers each also like 3 papers and dislike 1 (`like:`/`dislike:`
 /// items, drawn from the stored papers): their profiles are planned with the rest.
-fn store_bench(args: &[String]) {
+fn store_bench(args: &[String], words_only: bool) {
     let likes = args.iter().any(|a| a == "--likes");
     let args: Vec<String> = args.iter().filter(|a| *a != "--likes").cloned().collect();
     let arg =
@@ -401,8 +422,12 @@ fn store_bench(args: &[String]) {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        "[newsletter]\nname = \"plan bench\"\nbase_url = \"https://papers.example.org/\"\n\
-         from = \"plan bench <digest@papers.example.org>\"\n\n[store]\npath = \"pp.sqlite3\"\n",
+        format!(
+            "[newsletter]\nname = \"plan bench\"\nbase_url = \"https://papers.example.org/\"\n\
+         from = \"plan bench <digest@papers.example.org>\"\n\n[store]\npath = \"pp.sqlite3\"\n\
+         \n[selection.ranking]\nmeaning_weight = {}\n",
+            if words_only { 0 } else { 1 }
+        ),
     )
     .expect("config written");
     let t = Instant::now();
