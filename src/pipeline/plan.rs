@@ -217,6 +217,50 @@ pub(crate) fn plan_one_reader(
     library: &[ProfileDocument],
     now: DateTime<Utc>,
 ) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
+    plan_reader_with_history(settings, store, period, topics, stored, library, None, now)
+}
+
+/// What planning would store for `reader` if their digest were planned now: their topics,
+/// likes and library, papers since their last digest, none they were sent before (what
+/// `send --to --subscriber` mails).
+pub(crate) fn plan_reader_now(
+    settings: &PlanSettings,
+    store: &Store,
+    period: &Period,
+    reader: &Subscriber,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
+    let feedback = store.feedback_by_subscriber()?.remove(&reader.id);
+    let library = if store.seeded_subscribers()?.contains(&reader.id) {
+        store.profile_documents(reader.id)?
+    } else {
+        Vec::new()
+    };
+    plan_reader_with_history(
+        settings,
+        store,
+        period,
+        &reader.topics,
+        feedback.as_ref(),
+        &library,
+        Some(reader.id),
+        now,
+    )
+}
+
+/// [`plan_one_reader`]; with `reader`, as that stored reader's history (last digest, papers
+/// sent) allows.
+#[allow(clippy::too_many_arguments)]
+fn plan_reader_with_history(
+    settings: &PlanSettings,
+    store: &Store,
+    period: &Period,
+    topics: &Topics,
+    stored: Option<&ReaderFeedback>,
+    library: &[ProfileDocument],
+    reader_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
     let oldest = now - Duration::days(settings.selection.window_days as i64);
     let candidates = store.papers_seen_since(oldest)?;
     let recent: Vec<(PaperId, DateTime<Utc>)> = candidates
@@ -263,7 +307,20 @@ pub(crate) fn plan_one_reader(
         max_papers,
         send_empty: settings.selection.send_empty,
     };
-    let picks = reader.picks(topics, &fb, library, oldest, &HashSet::new());
+    let (since, sent) = match reader_id {
+        Some(id) => {
+            let since = store
+                .last_digest_times()?
+                .get(&id)
+                .map_or(oldest, |t| (*t).max(oldest));
+            let mut ids = selector.candidate_ids();
+            ids.extend(pins.iter().map(|p| p.id.clone()));
+            let sent = store.sent_papers_among(&[id], &ids)?.remove(&id);
+            (since, sent.unwrap_or_default())
+        }
+        None => (oldest, HashSet::new()),
+    };
+    let picks = reader.picks(topics, &fb, library, since, &sent);
     Ok(((!picks.is_empty()).then_some(editor_note).flatten(), picks))
 }
 

@@ -68,7 +68,7 @@ pub fn reader_digest(
 }
 
 /// Planned picks with their papers, in the sections the mail shows them in.
-fn digest_of_refs(
+pub(crate) fn digest_of_refs(
     store: &Store,
     period: Period,
     note: Option<String>,

@@ -1,18 +1,13 @@
 //! A test send (`paperpost send --to`): the digest a reader, or some topics, would get now,
 //! marked as a test and addressed to one person. Nothing is planned or recorded: no
 //! edition, no delivery row, no paper marked sent — the real edition goes out unchanged.
-use std::collections::HashSet;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 
 use crate::config::Settings;
 use crate::delivery::{Composed, Outgoing, build_message, new_message_id};
-use crate::domain::{
-    Digest, EditorsPick, EditorsSection, Frequency, Subscriber, SubscriberEmail, Topics,
-};
+use crate::domain::{Digest, Frequency, Subscriber, SubscriberEmail, Topics};
 use crate::render::{EmailContext, render_test_digest};
-use crate::selection::Selector;
 use crate::store::Store;
 
 /// Whose digest a test send shows.
@@ -51,72 +46,31 @@ pub fn test_digest(
     target: &TestTarget,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let window = Duration::days(settings.selection.window_days as i64);
-    let limits = settings.selection_limits();
     match target {
         TestTarget::Topics(topics) => {
             let period = super::period_for(settings, Frequency::Weekly, now);
             super::digest_for_topics(store, topics, period, &settings.selection, now)
         }
         TestTarget::Reader(reader) => {
-            // The planner's choice for one reader (see `plan_edition`), without writing.
-            let oldest = now - window;
-            let since = store
-                .last_digest_times()?
-                .get(&reader.id)
-                .map_or(oldest, |t| (*t).max(oldest));
-            let trending = Topics::default();
-            let selector = Selector::new(
-                store.papers_seen_since(oldest)?,
-                [&reader.topics, &trending],
-                limits,
-            );
-            let sent = store.sent_papers_among(&[reader.id], &selector.candidate_ids())?;
-            let none = HashSet::new();
-            let already = sent.get(&reader.id).unwrap_or(&none);
-            let mut picks = selector.select(&reader.topics, since, already);
-            let mut is_trending = reader.topics.is_trending();
+            // The planner's choice for this reader now (see `plan_edition`), without
+            // writing: topics, likes, library, the edition's note and pins, papers since
+            // their last digest and none they had.
             let period = super::reader_period_for(settings, reader, now);
-            // The edition's note and pins, as planning would put them in this digest.
-            let (note, pins) = super::editorial::edition_pins(store, &period)?;
-            let sent = store.sent_papers_among(
-                &[reader.id],
-                &pins.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-            )?;
-            let had = sent.get(&reader.id).unwrap_or(&none);
-            let pinned = super::editorial::make_room(
-                &pins,
-                had,
-                &mut picks,
-                &mut Vec::new(),
-                settings.selection.max_papers,
-            );
-            if picks.is_empty() && pinned.is_empty() && settings.selection.send_empty {
-                picks = selector.select(&trending, since, already);
-                is_trending = true;
-            }
-            let ids: Vec<_> = pinned.iter().map(|p| p.id.clone()).collect();
-            let mut papers = store.papers_by_id(&ids)?;
-            let editors = EditorsSection {
-                note,
-                picks: pinned
-                    .into_iter()
-                    .filter_map(|p| {
-                        Some(EditorsPick {
-                            paper: papers.remove(&p.id)?,
-                            note: p.note.clone(),
-                        })
-                    })
-                    .collect(),
-            };
-            Ok(Digest::with_editors(
-                period,
-                editors,
-                picks,
-                Vec::new(),
-                is_trending,
+            let (note, refs) = super::plan::plan_reader_now(
+                &settings.plan_settings(),
+                store,
+                &period,
+                reader,
                 now,
-            ))
+            )?;
+            super::preview::digest_of_refs(
+                store,
+                period,
+                note,
+                &refs,
+                reader.topics.is_trending(),
+                now,
+            )
         }
     }
 }
