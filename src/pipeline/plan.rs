@@ -151,10 +151,16 @@ pub fn plan_edition(
             if embedder.get().is_none() {
                 let _ = embedder.set(settings.selection.embedder()?);
             }
-            profiles = Some(ProfileIndex::build(
+            let (corpus, embedder) = (
                 corpus.get().expect("set above"),
                 embedder.get().expect("set above"),
+            );
+            let vectors = super::vectors::candidate_vectors(store, embedder, corpus, &recent)?;
+            profiles = Some(ProfileIndex::build(
+                corpus,
+                embedder,
                 &recent,
+                &vectors,
                 settings.selection.ranking.profile_weights(),
             ));
         }
@@ -236,9 +242,14 @@ pub(crate) fn plan_one_reader(
     } else {
         (None, None)
     };
-    let mut index = corpus.as_ref().zip(embedder.as_ref()).map(|(c, e)| {
-        ProfileIndex::build(c, e, &recent, settings.selection.ranking.profile_weights())
-    });
+    let mut index = match corpus.as_ref().zip(embedder.as_ref()) {
+        Some((c, e)) => {
+            let vectors = super::vectors::candidate_vectors(store, e, c, &recent)?;
+            let weights = settings.selection.ranking.profile_weights();
+            Some(ProfileIndex::build(c, e, &recent, &vectors, weights))
+        }
+        None => None,
+    };
     if let Some(index) = index.as_mut() {
         index.prepare([&fb]);
     }

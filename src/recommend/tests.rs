@@ -36,7 +36,14 @@ fn index(corpus: &Corpus) -> ProfileIndex<'_> {
     let period: Vec<(PaperId, DateTime<Utc>)> = (0..corpus.len())
         .filter_map(|d| Some((corpus.paper(d).id.clone()?, now())))
         .collect();
-    ProfileIndex::build(corpus, &SHIPPED, &period, ProfileWeights::default())
+    let vectors = ProfileIndex::embed_candidates(corpus, &SHIPPED, &period);
+    ProfileIndex::build(
+        corpus,
+        &SHIPPED,
+        &period,
+        &vectors,
+        ProfileWeights::default(),
+    )
 }
 
 fn rank_for_profile(
