@@ -197,7 +197,7 @@ mod tests {
         let expected = SHIPPED.embed_one(&embed::paper_text(&changed));
         assert_eq!(
             vectors,
-            [expected.clone()],
+            std::slice::from_ref(&expected),
             "the old text's vector is not used"
         );
         let new_hash = text_hash(&embed::paper_text(&changed));

@@ -92,7 +92,7 @@ pub(super) fn encode(vector: &[f32]) -> Vec<u8> {
 
 /// A stored vector read back; a length that is no whole number of f32s is a damaged row.
 pub(super) fn decode(id: &PaperId, bytes: &[u8]) -> anyhow::Result<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         bail!(
             "the stored vector of paper {id} is {} bytes long, not a whole number of 4-byte \
              floats: the row is damaged",
