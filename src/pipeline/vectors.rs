@@ -146,6 +146,15 @@ mod tests {
         store.upsert_papers(papers.to_vec(), Utc::now()).unwrap();
     }
 
+    /// A store holding two papers, and the papers.
+    fn two_stored() -> (Store, Paper, Paper) {
+        let store = Store::for_tests().unwrap();
+        let a = paper("2410.00001", "Mixture of experts");
+        let b = paper("2410.00002", "Protein folding");
+        stored(&store, &[a.clone(), b.clone()]);
+        (store, a, b)
+    }
+
     /// A vector no model makes from these texts: length 1 along the first axis.
     fn forged(dim: usize) -> Vec<f32> {
         let mut v = vec![0.0; dim];
@@ -155,12 +164,7 @@ mod tests {
 
     #[test]
     fn vectors_computed_when_papers_are_stored_are_read_back_not_recomputed() {
-        let store = Store::for_tests().unwrap();
-        let (a, b) = (
-            paper("2410.00001", "Mixture of experts"),
-            paper("2410.00002", "Protein folding"),
-        );
-        stored(&store, &[a.clone(), b.clone()]);
+        let (store, a, b) = two_stored();
         let ids = [id("2410.00001"), id("2410.00002")];
         assert_eq!(embed_stored_papers(&store, &SHIPPED, &ids).unwrap(), 2);
         assert_eq!(
@@ -260,12 +264,7 @@ mod tests {
 
     #[test]
     fn planning_candidates_get_their_stored_vectors_in_order_and_unknown_ones_an_empty_one() {
-        let store = Store::for_tests().unwrap();
-        let (a, b) = (
-            paper("2410.00001", "Mixture of experts"),
-            paper("2410.00002", "Protein folding"),
-        );
-        stored(&store, &[a.clone(), b.clone()]);
+        let (store, a, b) = two_stored();
         let hash = text_hash(&embed::paper_text(&b));
         store
             .put_paper_vectors(

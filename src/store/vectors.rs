@@ -126,6 +126,11 @@ mod tests {
         store.upsert_papers(papers, Utc::now()).unwrap();
     }
 
+    /// `(id, text hash)` pairs to ask for.
+    fn wanted(pairs: &[(&str, &str)]) -> Vec<(crate::domain::PaperId, String)> {
+        pairs.iter().map(|(i, h)| (id(i), h.to_string())).collect()
+    }
+
     #[test]
     fn a_stored_vector_comes_back_bit_for_bit_only_for_its_model_and_text_hash() {
         let store = Store::for_tests().unwrap();
@@ -138,10 +143,7 @@ mod tests {
         let got = store
             .paper_vectors(
                 "m@aa",
-                &[
-                    (id("2410.00001"), "h1".into()),
-                    (id("2410.00002"), "h2".into()),
-                ],
+                &wanted(&[("2410.00001", "h1"), ("2410.00002", "h2")]),
             )
             .unwrap();
         assert_eq!(got.len(), 1, "the paper never embedded has no vector");
@@ -211,13 +213,7 @@ mod tests {
             .unwrap();
         assert_eq!(written, 1);
         let got = store
-            .paper_vectors(
-                "m@aa",
-                &[
-                    (id("2410.00001"), "h".into()),
-                    (id("2410.09999"), "h".into()),
-                ],
-            )
+            .paper_vectors("m@aa", &wanted(&[("2410.00001", "h"), ("2410.09999", "h")]))
             .unwrap();
         assert_eq!(got.len(), 1);
     }
