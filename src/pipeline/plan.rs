@@ -17,6 +17,8 @@ use crate::recommend::{Corpus, ProfileIndex, ReaderInput, RecommendLimits, perso
 use crate::selection::{Selector, parallel_map};
 use crate::store::Store;
 
+use super::vectors::{Write, candidate_vectors};
+
 /// How many readers are read, planned and written at a time (bounds memory with many readers).
 const BATCH: usize = 1000;
 
@@ -155,7 +157,12 @@ pub fn plan_edition(
                 corpus.get().expect("set above"),
                 embedder.get().expect("set above"),
             );
-            let vectors = super::vectors::candidate_vectors(store, embedder, corpus, &recent)?;
+            let write = if dry_run {
+                Write::Nothing
+            } else {
+                Write::Store
+            };
+            let vectors = candidate_vectors(store, embedder, corpus, &recent, write)?;
             profiles = Some(ProfileIndex::build(
                 corpus,
                 embedder,
@@ -244,7 +251,8 @@ pub(crate) fn plan_one_reader(
     };
     let mut index = match corpus.as_ref().zip(embedder.as_ref()) {
         Some((c, e)) => {
-            let vectors = super::vectors::candidate_vectors(store, e, c, &recent)?;
+            // A preview writes nothing.
+            let vectors = candidate_vectors(store, e, c, &recent, Write::Nothing)?;
             let weights = settings.selection.ranking.profile_weights();
             Some(ProfileIndex::build(c, e, &recent, &vectors, weights))
         }

@@ -20,7 +20,15 @@ pub fn paper_vectors(
     embedder: &Embedder,
     papers: &[&Paper],
 ) -> anyhow::Result<Vec<Vec<f32>>> {
-    Ok(vectors_and_count(store, embedder, papers)?.0)
+    Ok(vectors_and_count(store, embedder, papers, Write::Store)?.0)
+}
+
+/// Whether vectors computed now are stored: not by a dry run or a preview, which write
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    Store,
+    Nothing,
 }
 
 /// Computes and stores the vectors of the stored papers `ids` that have none for
@@ -35,24 +43,28 @@ pub fn embed_stored_papers(
     let stored = store.papers_by_id(ids)?;
     let mut papers: Vec<&Paper> = stored.values().collect();
     papers.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(vectors_and_count(store, embedder, &papers)?.1)
+    Ok(vectors_and_count(store, embedder, &papers, Write::Store)?.1)
 }
 
-/// The vectors of planning's candidates (`(id, first stored)`), in their order, through
-/// [`paper_vectors`]; a candidate missing from `corpus` (which [`crate::recommend::ProfileIndex`]
-/// skips too) gets an empty one.
+/// The vectors of planning's candidates (`(id, first stored)`), in their order, as
+/// [`paper_vectors`] makes them (storing those computed now unless `write` says not to); a
+/// candidate missing from `corpus` (which [`crate::recommend::ProfileIndex`] skips too)
+/// gets an empty one.
 pub(crate) fn candidate_vectors(
     store: &Store,
     embedder: &Embedder,
     corpus: &Corpus,
     candidates: &[(PaperId, DateTime<Utc>)],
+    write: Write,
 ) -> anyhow::Result<Vec<Vec<f32>>> {
     let found: Vec<Option<&Paper>> = candidates
         .iter()
         .map(|(id, _)| corpus.paper_by_id(id))
         .collect();
     let papers: Vec<&Paper> = found.iter().flatten().copied().collect();
-    let mut vectors = paper_vectors(store, embedder, &papers)?.into_iter();
+    let mut vectors = vectors_and_count(store, embedder, &papers, write)?
+        .0
+        .into_iter();
     Ok(found
         .iter()
         .map(|p| match p {
@@ -67,6 +79,7 @@ fn vectors_and_count(
     store: &Store,
     embedder: &Embedder,
     papers: &[&Paper],
+    write: Write,
 ) -> anyhow::Result<(Vec<Vec<f32>>, usize)> {
     let model = embedder.identity().key();
     let texts: Vec<String> = papers.iter().map(|p| embed::paper_text(p)).collect();
@@ -100,7 +113,7 @@ fn vectors_and_count(
                 .then(|| (id, hashes[i].clone(), v.clone()))
         })
         .collect();
-    if !rows.is_empty() {
+    if !rows.is_empty() && write == Write::Store {
         store.put_paper_vectors(&model, &rows)?;
         tracing::debug!(embedded = rows.len(), "stored new paper vectors");
     }
@@ -280,7 +293,8 @@ mod tests {
             (id("2410.00001"), t),
         ];
 
-        let vectors = candidate_vectors(&store, &SHIPPED, &corpus, &candidates).unwrap();
+        let vectors =
+            candidate_vectors(&store, &SHIPPED, &corpus, &candidates, Write::Nothing).unwrap();
 
         assert_eq!(
             vectors[0],
@@ -289,5 +303,10 @@ mod tests {
         );
         assert!(vectors[1].is_empty());
         assert_eq!(vectors[2], SHIPPED.embed_one(&embed::paper_text(&a)));
+        assert_eq!(
+            embed_stored_papers(&store, &SHIPPED, &[id("2410.00001")]).unwrap(),
+            1,
+            "a dry run or a preview stored nothing"
+        );
     }
 }
