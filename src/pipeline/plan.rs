@@ -17,7 +17,7 @@ use crate::recommend::{Corpus, ProfileIndex, ReaderInput, RecommendLimits, perso
 use crate::selection::{Selector, parallel_map};
 use crate::store::Store;
 
-use super::vectors::{Write, candidate_vectors};
+use super::vectors::{Write, candidate_vectors, paper_vectors_writing};
 
 /// How many readers are read, planned and written at a time (bounds memory with many readers).
 const BATCH: usize = 1000;
@@ -117,6 +117,12 @@ pub fn plan_edition(
     let corpus: OnceCell<Corpus> = OnceCell::new();
     let embedder: OnceCell<Embedder> = OnceCell::new();
     let mut profiles: Option<ProfileIndex> = None;
+    // Vectors computed for planning are stored, but not by a dry run.
+    let write = if dry_run {
+        Write::Nothing
+    } else {
+        Write::Store
+    };
     let limits = RecommendLimits {
         feed_max: max_papers,
         ..RecommendLimits::default()
@@ -157,11 +163,6 @@ pub fn plan_edition(
                 corpus.get().expect("set above"),
                 embedder.get().expect("set above"),
             );
-            let write = if dry_run {
-                Write::Nothing
-            } else {
-                Write::Store
-            };
             let vectors = candidate_vectors(store, embedder, corpus, &recent, write)?;
             profiles = Some(ProfileIndex::build(
                 corpus,
@@ -171,8 +172,10 @@ pub fn plan_edition(
                 settings.selection.ranking.profile_weights(),
             ));
         }
-        if let Some(index) = profiles.as_mut() {
-            index.prepare(todo.iter().map(|(_, fb, _)| fb));
+        if let (Some(index), Some(embedder)) = (profiles.as_mut(), embedder.get()) {
+            index.prepare_with(todo.iter().map(|(_, fb, _)| fb), |papers| {
+                paper_vectors_writing(store, embedder, papers, write)
+            })?;
         }
         let ids: Vec<i64> = todo.iter().map(|(s, _, _)| s.id).collect();
         let sent = store.sent_papers_among(&ids, &candidate_ids)?;
@@ -258,8 +261,10 @@ pub(crate) fn plan_one_reader(
         }
         None => None,
     };
-    if let Some(index) = index.as_mut() {
-        index.prepare([&fb]);
+    if let (Some(index), Some(embedder)) = (index.as_mut(), embedder.as_ref()) {
+        index.prepare_with([&fb], |papers| {
+            paper_vectors_writing(store, embedder, papers, Write::Nothing)
+        })?;
     }
     let max_papers = settings.selection.max_papers;
     let reader = Reader {

@@ -23,6 +23,16 @@ pub fn paper_vectors(
     Ok(vectors_and_count(store, embedder, papers, Write::Store)?.0)
 }
 
+/// [`paper_vectors`], storing those computed now only when `write` says so.
+pub(crate) fn paper_vectors_writing(
+    store: &Store,
+    embedder: &Embedder,
+    papers: &[&Paper],
+    write: Write,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    Ok(vectors_and_count(store, embedder, papers, write)?.0)
+}
+
 /// Whether vectors computed now are stored: not by a dry run or a preview, which write
 /// nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +72,7 @@ pub(crate) fn candidate_vectors(
         .map(|(id, _)| corpus.paper_by_id(id))
         .collect();
     let papers: Vec<&Paper> = found.iter().flatten().copied().collect();
-    let mut vectors = vectors_and_count(store, embedder, &papers, write)?
-        .0
-        .into_iter();
+    let mut vectors = paper_vectors_writing(store, embedder, &papers, write)?.into_iter();
     Ok(found
         .iter()
         .map(|p| match p {

@@ -204,6 +204,22 @@ impl<'a> ProfileIndex<'a> {
     /// Embeds, once, the stored papers these readers liked or disliked that are not
     /// candidates (called before a page of readers is scored in parallel).
     pub fn prepare<'f>(&mut self, feedback: impl IntoIterator<Item = &'f ReaderFeedback>) {
+        let embedder = self.embedder;
+        self.prepare_with(feedback, |papers| {
+            let texts: Vec<String> = papers.iter().map(|p| paper_text(p)).collect();
+            Ok(embedder.embed(&texts))
+        })
+        .expect("embedding here cannot fail");
+    }
+
+    /// [`ProfileIndex::prepare`] with the vectors of those papers from `vectors` (one per
+    /// paper, in their order, as this index's model makes them: planning reads them from the
+    /// store).
+    pub fn prepare_with<'f>(
+        &mut self,
+        feedback: impl IntoIterator<Item = &'f ReaderFeedback>,
+        vectors: impl FnOnce(&[&Paper]) -> anyhow::Result<Vec<Vec<f32>>>,
+    ) -> anyhow::Result<()> {
         let feedback: Vec<&ReaderFeedback> = feedback.into_iter().collect();
         let mut docs: Vec<usize> = feedback
             .iter()
@@ -214,11 +230,12 @@ impl<'a> ProfileIndex<'a> {
         docs.sort_unstable();
         docs.dedup();
         if !docs.is_empty() {
-            let texts: Vec<String> = docs
-                .iter()
-                .map(|&d| paper_text(self.corpus.paper(d)))
-                .collect();
-            let vectors = self.embedder.embed(&texts);
+            let papers: Vec<&Paper> = docs.iter().map(|&d| self.corpus.paper(d)).collect();
+            let vectors = vectors(&papers)?;
+            assert!(
+                vectors.len() == docs.len() && vectors.iter().all(|v| v.len() == self.dim),
+                "one vector of the model's length per paper"
+            );
             self.others.extend(docs.into_iter().zip(vectors));
         }
         // The shared rows of the papers of small profiles.
@@ -245,6 +262,7 @@ impl<'a> ProfileIndex<'a> {
             (doc, Rows { meaning, words })
         });
         self.rows.extend(rows);
+        Ok(())
     }
 
     /// Adds `v`'s dot product with every candidate's tf-idf vector to `out`, by slot.
