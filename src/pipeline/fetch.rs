@@ -124,3 +124,21 @@ fn embed_fetched(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_that_does_not_load_at_fetch_fails_saying_the_papers_were_stored_and_where() {
+        let store = Store::for_tests().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("removed-model");
+
+        let err = embed_fetched(&store, Some(&gone), &[]).unwrap_err();
+
+        let text = format!("{err:#}");
+        assert!(text.contains("The papers were stored"), "{text}");
+        assert!(text.contains(&gone.display().to_string()), "{text}");
+    }
+}
