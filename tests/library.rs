@@ -564,3 +564,69 @@ mod web {
         app.stop().await;
     }
 }
+
+#[test]
+fn fetch_stores_each_papers_vector_and_a_second_fetch_keeps_it_rather_than_embed_again() {
+    use sha2::{Digest, Sha256};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = newsletter(dir.path());
+    let out = paperpost(&cfg, &["fetch"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let store = support::open_store(&cfg);
+    let papers = store.all_papers().unwrap();
+    assert!(papers.len() > 3, "{} papers", papers.len());
+    let embedder = paperpost::embed::Embedder::shipped();
+    let wanted: Vec<_> = papers
+        .iter()
+        .map(|p| {
+            let text = paperpost::embed::paper_text(p);
+            (
+                p.id.clone().unwrap(),
+                hex::encode(Sha256::digest(text.as_bytes())),
+            )
+        })
+        .collect();
+    let stored = store
+        .paper_vectors(&embedder.identity().key(), &wanted)
+        .unwrap();
+    assert_eq!(
+        stored.len(),
+        papers.len(),
+        "every fetched paper has its vector"
+    );
+    for p in &papers {
+        let text = paperpost::embed::paper_text(p);
+        assert_eq!(stored[p.id.as_ref().unwrap()], embedder.embed_one(&text));
+    }
+    let ids: Vec<_> = wanted.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        paperpost::pipeline::embed_stored_papers(&store, &embedder, &ids).unwrap(),
+        0,
+        "nothing is left to embed"
+    );
+    // A second fetch of the same papers changes no text: the stored vector is kept, not
+    // recomputed (one replaced by a vector no model makes shows it), and read back.
+    let first = &papers[0];
+    let text = paperpost::embed::paper_text(first);
+    let mut forged = vec![0.0f32; embedder.dim()];
+    forged[0] = 1.0;
+    let key = embedder.identity().key();
+    let hash = hex::encode(Sha256::digest(text.as_bytes()));
+    store
+        .put_paper_vectors(&key, &[(ids[0].clone(), hash, forged.clone())])
+        .unwrap();
+    let again = paperpost(&cfg, &["fetch"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let store = support::open_store(&cfg);
+    let first = store
+        .papers_by_id(&ids[..1])
+        .unwrap()
+        .remove(&ids[0])
+        .unwrap();
+    assert_eq!(
+        paperpost::pipeline::paper_vectors(&store, &embedder, &[&first]).unwrap(),
+        [forged]
+    );
+}

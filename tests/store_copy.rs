@@ -188,6 +188,11 @@ fn a_copied_store_answers_the_operators_commands_exactly_as_the_sqlite_file_does
         assert_eq!(row(&second, table), (table.into(), rows, rows, 0));
     }
     assert!(row(&first, "papers").1 > 0);
+    assert_eq!(
+        row(&first, "paper_vectors").1,
+        row(&first, "papers").1,
+        "fetch stored a vector per paper, and the copy carries them"
+    );
     for (f, s) in first.iter().zip(&second) {
         assert_eq!((f.1, f.2), (s.1, s.2), "{} changed on the second run", f.0);
         assert_eq!(s.3, 0, "the second run copied rows of {}", s.0);

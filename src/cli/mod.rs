@@ -49,7 +49,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fetch every configured source and store the papers (a failing source does not stop the others).
+    /// Fetch every configured source and store the papers with their embedding vectors (a failing source does not stop the others).
     Fetch,
     /// Render the digest a reader or some topics would get now, without sending anything.
     Preview(preview::PreviewArgs),

@@ -41,6 +41,7 @@ impl Settings {
             sources: self.sources.clone(),
             options: self.fetch_options(),
             timezone: self.newsletter.timezone,
+            model: self.selection.model.clone(),
         }
     }
 
@@ -292,10 +293,13 @@ pub struct PlanSettings {
 }
 
 /// What a fetch reads from `config.toml`: the `[[sources]]`, the HTTP client's options from
-/// `[fetch]`, and the newsletter's time zone (the date a dated source asks for).
+/// `[fetch]`, the newsletter's time zone (the date a dated source asks for) and the
+/// embedding model (`[selection] model`) that makes the stored papers' vectors.
 #[derive(Debug, Clone)]
 pub struct FetchJob {
     pub sources: Vec<crate::sources::SourceConfig>,
     pub options: FetchOptions,
     pub timezone: chrono_tz::Tz,
+    /// The model's folder; none: the shipped model.
+    pub model: Option<std::path::PathBuf>,
 }

@@ -190,10 +190,7 @@ impl SelectionSettings {
     /// The embedding model `model` names (the shipped one when none): loaded from its
     /// files, once per process or run — the folder was already checked when the config loaded.
     pub fn embedder(&self) -> Result<crate::embed::Embedder, crate::embed::ModelError> {
-        match &self.model {
-            Some(folder) => crate::embed::Embedder::load(folder),
-            None => Ok(crate::embed::Embedder::shipped()),
-        }
+        crate::embed::Embedder::configured(self.model.as_deref())
     }
 }
 

@@ -21,6 +21,14 @@ pub struct ModelIdentity {
     pub weights_sha256: String,
 }
 
+impl ModelIdentity {
+    /// `potion-base-8M@f65d0f32…` (the whole checksum): what the store keeps beside the
+    /// vectors this model made.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.name, self.weights_sha256)
+    }
+}
+
 impl std::fmt::Display for ModelIdentity {
     /// `potion-base-8M (sha256 f65d0f325faa…)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -20,6 +20,14 @@ pub(crate) const WEIGHTS_SHA256: &str =
     "f65d0f325faadc1e121c319e2faa41170d3fa07d8c89abd48ca5358d9a223de2";
 
 impl Embedder {
+    /// The model in `folder`, or the shipped one when none (`[selection] model`).
+    pub fn configured(folder: Option<&std::path::Path>) -> Result<Embedder, super::ModelError> {
+        match folder {
+            Some(folder) => Embedder::load(folder),
+            None => Ok(Embedder::shipped()),
+        }
+    }
+
     /// The model paperpost ships (potion-base-8M), from the bytes compiled in.
     pub fn shipped() -> Embedder {
         Embedder::from_files(ModelFiles {

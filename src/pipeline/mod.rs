@@ -10,6 +10,7 @@ mod run;
 mod seed;
 mod send;
 mod test_send;
+mod vectors;
 
 pub use compose::{
     Composer, DigestRenderer, MessageComposer, StoredDigest, links_for, recipient, render_sent,
@@ -27,3 +28,4 @@ pub use run::{
 pub use seed::{SeedError, SeedOutcome, SeedReport, SeedRequest, base_name, seed_profile};
 pub use send::send_with;
 pub use test_send::{TestMessage, TestSent, TestTarget, compose_test, send_test, test_digest};
+pub use vectors::{embed_stored_papers, paper_vectors};

@@ -18,6 +18,8 @@ use crate::recommend::{Corpus, ProfileIndex, ReaderInput, RecommendLimits, perso
 use crate::selection::{Meaning, Selector, parallel_map};
 use crate::store::Store;
 
+use super::vectors::{Write, candidate_vectors, paper_vectors_writing};
+
 /// How many readers are read, planned and written at a time (bounds memory with many readers).
 const BATCH: usize = 1000;
 
@@ -77,7 +79,13 @@ pub fn plan_edition(
         .collect();
     let limits = settings.selection.limits();
     let embedder: OnceCell<Arc<Embedder>> = OnceCell::new();
-    let meaning = meaning_for(settings, &embedder, &candidates, &terms)?;
+    // Vectors computed for planning are stored, but not by a dry run.
+    let write = if dry_run {
+        Write::Nothing
+    } else {
+        Write::Store
+    };
+    let meaning = meaning_for(settings, store, write, &embedder, &candidates, &terms)?;
     let selector = Selector::build(candidates, &terms, limits, meaning);
     drop(terms);
     let public: Vec<PickRef> = selector
@@ -150,15 +158,21 @@ pub fn plan_edition(
             if corpus.get().is_none() {
                 let _ = corpus.set(Corpus::build(store.all_papers()?));
             }
+            let corpus = corpus.get().expect("set above");
+            let embedder = model(settings, &embedder)?;
+            let vectors = candidate_vectors(store, embedder, corpus, &recent, write)?;
             profiles = Some(ProfileIndex::build(
-                corpus.get().expect("set above"),
-                model(settings, &embedder)?,
+                corpus,
+                embedder,
                 &recent,
+                &vectors,
                 settings.selection.ranking.profile_weights(),
             ));
         }
-        if let Some(index) = profiles.as_mut() {
-            index.prepare(todo.iter().map(|(_, fb, _)| fb));
+        if let (Some(index), Some(embedder)) = (profiles.as_mut(), embedder.get()) {
+            index.prepare_with(todo.iter().map(|(_, fb, _)| fb), |papers| {
+                paper_vectors_writing(store, embedder, papers, write)
+            })?;
         }
         let ids: Vec<i64> = todo.iter().map(|(s, _, _)| s.id).collect();
         let sent = store.sent_papers_among(&ids, &candidate_ids)?;
@@ -268,7 +282,14 @@ fn plan_reader_with_history(
         .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))
         .collect();
     let embedder: OnceCell<Arc<Embedder>> = OnceCell::new();
-    let meaning = meaning_for(settings, &embedder, &candidates, topics.indexed_terms())?;
+    let meaning = meaning_for(
+        settings,
+        store,
+        Write::Nothing,
+        &embedder,
+        &candidates,
+        topics.indexed_terms(),
+    )?;
     let selector = Selector::build(
         candidates,
         topics.indexed_terms(),
@@ -284,16 +305,19 @@ fn plan_reader_with_history(
         None
     };
     let mut index = match &corpus {
-        Some(c) => Some(ProfileIndex::build(
-            c,
-            model(settings, &embedder)?,
-            &recent,
-            settings.selection.ranking.profile_weights(),
-        )),
+        Some(c) => {
+            let e = model(settings, &embedder)?;
+            // A preview writes nothing.
+            let vectors = candidate_vectors(store, e, c, &recent, Write::Nothing)?;
+            let weights = settings.selection.ranking.profile_weights();
+            Some(ProfileIndex::build(c, e, &recent, &vectors, weights))
+        }
         None => None,
     };
-    if let Some(index) = index.as_mut() {
-        index.prepare([&fb]);
+    if let (Some(index), Some(embedder)) = (index.as_mut(), embedder.get()) {
+        index.prepare_with([&fb], |papers| {
+            paper_vectors_writing(store, embedder, papers, Write::Nothing)
+        })?;
     }
     let max_papers = settings.selection.max_papers;
     let reader = Reader {
@@ -335,11 +359,14 @@ fn model<'c>(
     Ok(cell.get().map(Arc::as_ref).expect("set above"))
 }
 
-/// The candidates' embedding vectors, when `terms` hold a keyword, phrase or `about:`
-/// line to read by meaning too (and `meaning_weight` is not 0); `None` otherwise, so runs
-/// without such terms load no model.
+/// The candidates' embedding vectors (the stored ones, the missing computed and stored when
+/// `write` says so), when `terms` hold a keyword, phrase or `about:` line to read by meaning
+/// too (and `meaning_weight` is not 0); `None` otherwise, so runs without such terms load
+/// no model.
 fn meaning_for<'t>(
     settings: &PlanSettings,
+    store: &Store,
+    write: Write,
     cell: &OnceCell<Arc<Embedder>>,
     candidates: &[crate::domain::StoredPaper],
     terms: impl IntoIterator<Item = &'t Term>,
@@ -353,7 +380,9 @@ fn meaning_for<'t>(
     }
     model(settings, cell)?;
     let embedder = Arc::clone(cell.get().expect("loaded above"));
-    Ok(Some(Meaning::embed(embedder, candidates)))
+    let papers: Vec<&crate::domain::Paper> = candidates.iter().map(|c| &c.paper).collect();
+    let vectors = paper_vectors_writing(store, &embedder, &papers, write)?;
+    Ok(Some(Meaning::new(embedder, &vectors)))
 }
 
 /// Calls `f` with each page of active readers, by id (up to `until`, when given).

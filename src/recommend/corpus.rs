@@ -99,6 +99,11 @@ impl Corpus {
         self.by_id.get(id).copied()
     }
 
+    /// The paper stored under `id`, if the corpus holds it.
+    pub(crate) fn paper_by_id(&self, id: &PaperId) -> Option<&Paper> {
+        self.doc(id).map(|d| self.paper(d))
+    }
+
     pub(crate) fn paper(&self, doc: usize) -> &Paper {
         &self.papers[doc]
     }

@@ -10,7 +10,8 @@
 //!
 //! Nothing is trained per reader. What is costly is computed once per run and shared by
 //! every reader ([`ProfileIndex`]): the candidates' embedding vectors (one row each, scored
-//! against a profile with one pass of dot products), an inverted index of the candidates'
+//! against a profile with one pass of dot products; made when each paper was stored and
+//! read from the store, see `pipeline::vectors`), an inverted index of the candidates'
 //! tf-idf terms (a profile's terms walk only their postings), and the vectors of stored
 //! papers readers liked or disliked. A reader's own library papers that are not stored are
 //! embedded from their title and abstract when the reader is planned.
@@ -133,32 +134,35 @@ pub struct Recommended<'c> {
 }
 
 impl<'a> ProfileIndex<'a> {
-    /// Indexes the candidates (`(id, first stored)`; ids not in `corpus` are skipped).
+    /// Indexes the candidates (`(id, first stored)`; ids not in `corpus` are skipped) with
+    /// their embedding vectors, `vectors[i]` being `candidates[i]`'s as `embedder` makes it
+    /// (computed once and stored, see `pipeline::vectors`).
     #[tracing::instrument(name = "Indexing the period's papers for profiles", skip_all)]
     pub fn build(
         corpus: &'a Corpus,
         embedder: &'a Embedder,
         candidates: &[(PaperId, DateTime<Utc>)],
+        vectors: &[Vec<f32>],
         weights: ProfileWeights,
     ) -> ProfileIndex<'a> {
+        assert_eq!(candidates.len(), vectors.len(), "one vector per candidate");
+        let dim = embedder.dim();
         let mut slots = Vec::with_capacity(candidates.len());
         let mut slot_of = HashMap::with_capacity(candidates.len());
-        for (id, first_seen) in candidates {
+        let mut matrix: Vec<f32> = Vec::with_capacity(candidates.len() * dim);
+        for ((id, first_seen), vector) in candidates.iter().zip(vectors) {
             let Some(doc) = corpus.doc(id) else { continue };
             // A repeated id keeps its first slot.
             if let Entry::Vacant(e) = slot_of.entry(doc) {
+                assert_eq!(vector.len(), dim, "the vector of {id} is the model's");
                 e.insert(slots.len() as u32);
                 slots.push(Slot {
                     doc,
                     first_seen: *first_seen,
                 });
+                matrix.extend_from_slice(vector);
             }
         }
-        let texts: Vec<String> = slots
-            .iter()
-            .map(|s| paper_text(corpus.paper(s.doc)))
-            .collect();
-        let matrix: Vec<f32> = embedder.embed(&texts).into_iter().flatten().collect();
         let mut postings: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
         for (i, s) in slots.iter().enumerate() {
             for &(t, w) in corpus.vector(s.doc) {
@@ -171,7 +175,7 @@ impl<'a> ProfileIndex<'a> {
             weights,
             slots,
             matrix,
-            dim: embedder.dim(),
+            dim,
             slot_of,
             postings,
             others: HashMap::new(),
@@ -179,9 +183,43 @@ impl<'a> ProfileIndex<'a> {
         }
     }
 
+    /// The candidates' vectors made here and now, for [`ProfileIndex::build`] where there
+    /// is no store to keep them (benchmarks, tests); a candidate not in `corpus` gets an
+    /// empty one.
+    pub fn embed_candidates(
+        corpus: &Corpus,
+        embedder: &Embedder,
+        candidates: &[(PaperId, DateTime<Utc>)],
+    ) -> Vec<Vec<f32>> {
+        candidates
+            .iter()
+            .map(|(id, _)| {
+                corpus
+                    .paper_by_id(id)
+                    .map_or_else(Vec::new, |p| embedder.embed_one(&paper_text(p)))
+            })
+            .collect()
+    }
+
     /// Embeds, once, the stored papers these readers liked or disliked that are not
     /// candidates (called before a page of readers is scored in parallel).
     pub fn prepare<'f>(&mut self, feedback: impl IntoIterator<Item = &'f ReaderFeedback>) {
+        let embedder = self.embedder;
+        self.prepare_with(feedback, |papers| {
+            let texts: Vec<String> = papers.iter().map(|p| paper_text(p)).collect();
+            Ok(embedder.embed(&texts))
+        })
+        .expect("embedding here cannot fail");
+    }
+
+    /// [`ProfileIndex::prepare`] with the vectors of those papers from `vectors` (one per
+    /// paper, in their order, as this index's model makes them: planning reads them from the
+    /// store).
+    pub fn prepare_with<'f>(
+        &mut self,
+        feedback: impl IntoIterator<Item = &'f ReaderFeedback>,
+        vectors: impl FnOnce(&[&Paper]) -> anyhow::Result<Vec<Vec<f32>>>,
+    ) -> anyhow::Result<()> {
         let feedback: Vec<&ReaderFeedback> = feedback.into_iter().collect();
         let mut docs: Vec<usize> = feedback
             .iter()
@@ -192,11 +230,12 @@ impl<'a> ProfileIndex<'a> {
         docs.sort_unstable();
         docs.dedup();
         if !docs.is_empty() {
-            let texts: Vec<String> = docs
-                .iter()
-                .map(|&d| paper_text(self.corpus.paper(d)))
-                .collect();
-            let vectors = self.embedder.embed(&texts);
+            let papers: Vec<&Paper> = docs.iter().map(|&d| self.corpus.paper(d)).collect();
+            let vectors = vectors(&papers)?;
+            assert!(
+                vectors.len() == docs.len() && vectors.iter().all(|v| v.len() == self.dim),
+                "one vector of the model's length per paper"
+            );
             self.others.extend(docs.into_iter().zip(vectors));
         }
         // The shared rows of the papers of small profiles.
@@ -223,6 +262,7 @@ impl<'a> ProfileIndex<'a> {
             (doc, Rows { meaning, words })
         });
         self.rows.extend(rows);
+        Ok(())
     }
 
     /// Adds `v`'s dot product with every candidate's tf-idf vector to `out`, by slot.

@@ -36,7 +36,14 @@ fn index(corpus: &Corpus) -> ProfileIndex<'_> {
     let period: Vec<(PaperId, DateTime<Utc>)> = (0..corpus.len())
         .filter_map(|d| Some((corpus.paper(d).id.clone()?, now())))
         .collect();
-    ProfileIndex::build(corpus, &SHIPPED, &period, ProfileWeights::default())
+    let vectors = ProfileIndex::embed_candidates(corpus, &SHIPPED, &period);
+    ProfileIndex::build(
+        corpus,
+        &SHIPPED,
+        &period,
+        &vectors,
+        ProfileWeights::default(),
+    )
 }
 
 fn rank_for_profile(
@@ -404,4 +411,53 @@ fn profiles_scored_from_shared_rows_rank_as_their_centroid_does() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ids(&by_rows), ids(&by_centroid));
+}
+
+#[test]
+fn preparing_asks_once_for_the_vectors_of_profile_papers_outside_the_period_only() {
+    let corpus = Corpus::build(recorded());
+    let (liked, disliked) = (id("2410.16251"), id("2410.18451"));
+    let period: Vec<(PaperId, DateTime<Utc>)> = (0..corpus.len())
+        .filter_map(|d| corpus.paper(d).id.clone())
+        .filter(|p| *p != liked && *p != disliked)
+        .map(|p| (p, now()))
+        .collect();
+    let vectors = ProfileIndex::embed_candidates(&corpus, &SHIPPED, &period);
+    let mut index = ProfileIndex::build(
+        &corpus,
+        &SHIPPED,
+        &period,
+        &vectors,
+        ProfileWeights::default(),
+    );
+    let feedback = ReaderFeedback {
+        likes: vec![liked.clone(), period[0].0.clone()],
+        dislikes: vec![disliked.clone()],
+    };
+    let mut asked: Vec<Vec<PaperId>> = Vec::new();
+    let mut prepare = |index: &mut ProfileIndex| {
+        index
+            .prepare_with([&feedback], |papers| {
+                asked.push(papers.iter().filter_map(|p| p.id.clone()).collect());
+                Ok(papers
+                    .iter()
+                    .map(|p| SHIPPED.embed_one(&crate::embed::paper_text(p)))
+                    .collect())
+            })
+            .unwrap();
+    };
+    prepare(&mut index);
+    prepare(&mut index);
+
+    let mut first = asked[0].clone();
+    first.sort();
+    let mut expected = vec![liked, disliked];
+    expected.sort();
+    assert_eq!(
+        asked.len(),
+        1,
+        "the second page found them prepared: {asked:?}"
+    );
+    assert_eq!(first, expected, "the candidate liked is not asked for");
+    assert!(index.profile(&feedback, &[]).is_some());
 }

@@ -24,6 +24,7 @@ use super::{Backend, Store, StoreError, random_token};
 pub const TABLES: &[&str] = &[
     "meta",
     "papers",
+    "paper_vectors",
     "subscribers",
     "editions",
     "deliveries",
@@ -315,6 +316,7 @@ enum PgType {
     BigInt,
     Double,
     Text,
+    Bytea,
 }
 
 /// The source's columns of `table` (in the source's order) with their PostgreSQL types;
@@ -370,9 +372,10 @@ fn columns(src: &Sqlite, dst: &Postgres, table: &str) -> anyhow::Result<Vec<Colu
                 "bigint" => PgType::BigInt,
                 "double precision" => PgType::Double,
                 "text" => PgType::Text,
+                "bytea" => PgType::Bytea,
                 other => bail!(
                     "column {table}.{name} is {other} in PostgreSQL, which store copy cannot \
-                     fill (bigint, double precision and text only)"
+                     fill (bigint, double precision, text and bytea only)"
                 ),
             };
             Ok(Column {
@@ -528,10 +531,12 @@ fn to_pg(value: Value, ty: PgType) -> anyhow::Result<Box<dyn ToSql + Sync>> {
         (PgType::BigInt, Value::Null) => Box::new(None::<i64>),
         (PgType::Double, Value::Null) => Box::new(None::<f64>),
         (PgType::Text, Value::Null) => Box::new(None::<String>),
+        (PgType::Bytea, Value::Null) => Box::new(None::<Vec<u8>>),
         (PgType::BigInt, Value::Integer(i)) => Box::new(i),
         (PgType::Double, Value::Integer(i)) => Box::new(i as f64),
         (PgType::Double, Value::Real(f)) => Box::new(f),
         (PgType::Text, Value::Text(s)) => Box::new(s),
+        (PgType::Bytea, Value::Blob(b)) => Box::new(b),
         (ty, value) => bail!(
             "holds {} where PostgreSQL takes {}",
             show(&value),
@@ -539,6 +544,7 @@ fn to_pg(value: Value, ty: PgType) -> anyhow::Result<Box<dyn ToSql + Sync>> {
                 PgType::BigInt => "an integer",
                 PgType::Double => "a number",
                 PgType::Text => "text",
+                PgType::Bytea => "bytes",
             }
         ),
     })
@@ -605,6 +611,10 @@ mod tests {
                  SELECT id, 'arxiv:2410.1' || (id % 2), 7 FROM subscribers WHERE id <= 3750;
              INSERT INTO feedback (subscriber_id, paper_id, value, at)
                  VALUES (3, 'arxiv:2410.18975', -1, 1700000200);
+             INSERT INTO papers (id, data, first_seen, updated_at)
+                 VALUES ('arxiv:2410.18975', '{}', 1700000000, 1700000000);
+             INSERT INTO paper_vectors (paper_id, model, text_hash, vector)
+                 VALUES ('arxiv:2410.18975', 'm@aa', 'h', X'0000803f000000c0');
              INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ('h1', 'matched', 5);
              INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id, reason, at)
                  VALUES ('h1', 'hard', 'r1@example.org', 1, 7, 'no such user', 5);
@@ -656,6 +666,14 @@ mod tests {
             2500
         );
         assert_eq!(pg_i64(&dst, "SELECT value FROM feedback"), -1);
+        assert_eq!(
+            pg_i64(
+                &dst,
+                "SELECT get_byte(vector, 3)::bigint * 1000 + length(vector) FROM paper_vectors"
+            ),
+            0x3f * 1000 + 8,
+            "a vector is copied byte for byte"
+        );
         assert_eq!(
             pg_i64(&dst, "SELECT count(*) FROM locks"),
             0,

@@ -322,6 +322,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
     UPDATE subscribers SET legacy_token_hash = sha256_hex(token);
     ALTER TABLE subscribers DROP COLUMN token;
     "#,
+    // 13 (issue 20, vectors): each stored paper's embedding vector, computed when the paper
+    // is stored (and by planning for any still missing), kept per model (its name and the
+    // SHA-256 of its weights) with a SHA-256 of the exact text embedded: a vector is used
+    // only while both still match, so a paper whose title or abstract a merge changed, or a
+    // store whose model changed, gets its vector recomputed. Storing a model's vector for a
+    // paper drops the paper's vectors of other models.
+    r#"
+    CREATE TABLE paper_vectors (
+        paper_id  TEXT NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+        model     TEXT NOT NULL,              -- name@sha256-of-weights (ModelIdentity::key)
+        text_hash TEXT NOT NULL,              -- hex SHA-256 of embed::paper_text
+        vector    BLOB NOT NULL,              -- little-endian f32s, the model's dimension
+        PRIMARY KEY (paper_id, model)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version of a fully migrated store.

@@ -41,6 +41,7 @@ mod send_runs;
 mod sqlite;
 mod subscriber_pages;
 mod subscribers;
+mod vectors;
 
 use std::path::Path;
 use std::sync::Arc;

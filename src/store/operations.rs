@@ -592,6 +592,31 @@ impl Store {
         dispatch!(self, "papers_by_id", |db| db.papers_by_id(ids))
     }
 
+    /// The stored vectors made by `model` ([`crate::embed::ModelIdentity::key`]) of the
+    /// wanted papers, each `(id, hash of the text embedded now)`: a paper whose stored vector
+    /// was made from another text (its title or abstract changed), or by another model, or
+    /// never, is left out, to be embedded again.
+    pub fn paper_vectors(
+        &self,
+        model: &str,
+        wanted: &[(PaperId, String)],
+    ) -> Result<HashMap<PaperId, Vec<f32>>, StoreError> {
+        dispatch!(self, "paper_vectors", |db| db.paper_vectors(model, wanted))
+    }
+
+    /// Stores papers' vectors made by `model`, each `(id, hash of the text embedded,
+    /// vector)`, in one transaction, replacing the paper's earlier vector and dropping its
+    /// vectors of other models. A paper that is not stored gets none. Returns how many
+    /// were written.
+    pub fn put_paper_vectors(
+        &self,
+        model: &str,
+        rows: &[(PaperId, String, Vec<f32>)],
+    ) -> Result<usize, StoreError> {
+        dispatch!(self, "put_paper_vectors", |db| db
+            .put_paper_vectors(model, rows))
+    }
+
     pub fn paper_count(&self) -> Result<i64, StoreError> {
         dispatch!(self, "paper_count", |db| db.paper_count())
     }

@@ -89,7 +89,16 @@ fn main() {
     let t = Instant::now();
     let corpus = Corpus::build(papers.clone());
     let embedder = Embedder::shipped();
-    let index = ProfileIndex::build(&corpus, &embedder, &candidates, ProfileWeights::default());
+    // Planning reads the vectors stored when the papers were fetched; a first run (or a
+    // new model) embeds them as here.
+    let vectors = ProfileIndex::embed_candidates(&corpus, &embedder, &candidates);
+    let index = ProfileIndex::build(
+        &corpus,
+        &embedder,
+        &candidates,
+        &vectors,
+        ProfileWeights::default(),
+    );
     let build = t.elapsed();
     println!(
         "index: {} papers, {} terms, {} candidates embedded, built in {:.0} ms (once per planning run)",

@@ -151,10 +151,12 @@ impl Recommender for MoreLike {
             likes: profile.like_ids(),
             dislikes: profile.dislike_ids(),
         };
+        let vectors = ProfileIndex::embed_candidates(&self.index, &self.embedder, &self.period);
         let index = ProfileIndex::build(
             &self.index,
             &self.embedder,
             &self.period,
+            &vectors,
             ProfileWeights::default(),
         );
         let Some(reader) = index.profile(&feedback, &[]) else {

@@ -29,6 +29,7 @@ mod subscriber_pages;
 mod subscribers;
 #[doc(hidden)]
 pub mod test_server;
+mod vectors;
 
 use std::path::PathBuf;
 use std::str::FromStr;
