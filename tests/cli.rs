@@ -525,6 +525,36 @@ fn linked_ids(s: &str) -> Vec<String> {
     ids
 }
 
+/// The reader's own web preview (`/preferences/{token}/preview`, the link on their
+/// preferences page), served over the store of `cfg` at the real time, as the binary ran.
+fn web_preview(cfg: &Path, email: &str) -> String {
+    let store = support::open_store(cfg);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let app = support::web_app::spawn_on(
+            store.clone(),
+            tempfile::tempdir().unwrap(),
+            paperpost::web::WebSettings::default(),
+            |_| {},
+        )
+        .await;
+        *app.clock.lock().unwrap() = chrono::Utc::now();
+        let token = app.manage_token(&app.subscriber(email));
+        let r = app.get(&format!("preferences/{token}/preview")).await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        let page = r.text().await.unwrap();
+        // The preferences page links there.
+        let prefs = app.get(&format!("preferences/{token}")).await;
+        let prefs = prefs.text().await.unwrap();
+        assert!(
+            prefs.contains(&format!("/preferences/{token}/preview")),
+            "{prefs}"
+        );
+        app.stop().await;
+        page
+    })
+}
+
 #[test]
 fn a_reader_who_follows_only_liked_papers_gets_them_ranked_by_likeness_and_the_preview_shows_that_digest()
  {
@@ -550,6 +580,7 @@ fn a_reader_who_follows_only_liked_papers_gets_them_ranked_by_likeness_and_the_p
         "--subscriber",
         "ada@example.org",
     ));
+    let web_previewed = linked_ids(&web_preview(&cfg, "ada@example.org"));
 
     // Act
     let raw = send_the_one_mail(&cfg, dir.path());
@@ -561,6 +592,10 @@ fn a_reader_who_follows_only_liked_papers_gets_them_ranked_by_likeness_and_the_p
     let mailed = linked_ids(&html);
     assert!(!mailed.is_empty());
     assert_eq!(previewed, mailed, "the preview is the digest");
+    assert_eq!(
+        web_previewed, mailed,
+        "the reader's web preview is the digest"
+    );
     assert!(
         !mailed.contains(&"2410.16251".to_string()),
         "not the liked paper itself"

@@ -27,9 +27,10 @@ pub fn preview_digest(
     digest_of_refs(store, period, note, &refs, topics.is_trending(), now)
 }
 
-/// The digest `reader` would get now, as a reader never sent anything would: what planning
-/// would store for them (the editor's picks, their picks, "More like what you liked", or
-/// for a reader who follows only papers the papers their profile ranks first).
+/// The digest `reader` would get now: what planning would store for them at this moment (the
+/// editor's picks, their picks, "More like what you liked", or for a reader who follows only
+/// papers the papers their profile ranks first), from the papers since their last digest and
+/// never one they were sent.
 pub fn preview_reader_digest(
     settings: &Settings,
     store: &Store,
@@ -49,21 +50,7 @@ pub fn reader_digest(
     plan: &PlanSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let feedback = store.feedback_by_subscriber()?.remove(&reader.id);
-    let library = if store.seeded_subscribers()?.contains(&reader.id) {
-        store.profile_documents(reader.id)?
-    } else {
-        Vec::new()
-    };
-    let (note, refs) = super::plan::plan_one_reader(
-        plan,
-        store,
-        &period,
-        &reader.topics,
-        feedback.as_ref(),
-        &library,
-        now,
-    )?;
+    let (note, refs) = super::plan::plan_reader_now(plan, store, &period, reader, now)?;
     digest_of_refs(store, period, note, &refs, reader.topics.is_trending(), now)
 }
 
