@@ -243,8 +243,25 @@ fn normalise(v: &mut [f32]) {
 }
 
 /// Cosine similarity of two vectors of length 1 (their dot product).
+///
+/// Summed in 8 independent lanes, which the compiler turns into SIMD (one running sum cannot
+/// be, floating-point addition not being associative): planning compares every distinct
+/// keyword, phrase and `about:` line with every candidate, and a single sum made that 70 % of
+/// its time.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    const LANES: usize = 8;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0.0f32; LANES];
+    let (a8, a_rest) = a.split_at(n - n % LANES);
+    let (b8, b_rest) = b.split_at(n - n % LANES);
+    for (x, y) in a8.chunks_exact(LANES).zip(b8.chunks_exact(LANES)) {
+        for ((l, x), y) in lanes.iter_mut().zip(x).zip(y) {
+            *l += x * y;
+        }
+    }
+    let rest: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f32>() + rest
 }
 
 fn decode_floats(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {

@@ -113,6 +113,32 @@ fn the_shipped_folder_loads_like_the_compiled_in_model_and_passes_its_checksums(
 }
 
 #[test]
+fn the_other_tested_model_potion_base_2m_loads_from_its_folder_as_model2vec_reads_it() {
+    // templates/models/potion-base-2M: the documented alternative (`[selection] model`).
+    let m = Embedder::load(&repo("templates/models/potion-base-2M")).expect("2M loads");
+    assert_eq!(m.identity().name, "potion-base-2M");
+    assert_eq!(
+        m.identity().weights_sha256,
+        "f95ffde02ad06f63ae38eb9d400038cd5ccaf8411ec3cb650c6025113f96cbb8"
+    );
+    assert_eq!(m.dim(), 64);
+    // Vectors model2vec-rs 0.4.0 gives the same texts with the same files.
+    let pairs: Vec<(String, Vec<f32>)> =
+        serde_json::from_str(&fixture("embed/reference_vectors_2m.json")).expect("pairs");
+    assert_eq!(pairs.len(), 3);
+    for (text, expected) in &pairs {
+        let ours = m.embed_one(text);
+        assert_eq!(ours.len(), expected.len());
+        let worst = ours
+            .iter()
+            .zip(expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "{worst} apart on {text:.60}");
+    }
+}
+
+#[test]
 fn a_folder_is_named_by_its_own_name_and_identified_by_its_weights() {
     let (_tmp, dir) = model_copy("my-model");
     let loaded = Embedder::load(&dir).expect("a small model loads");

@@ -472,8 +472,14 @@ impl Selector {
                 min_similarity: w.meaning_min_similarity,
                 fallback_scale: w.about_score,
             };
-            // (is about, text, the text embedded, its words' picks by paper)
-            let mut jobs: Vec<(bool, &str, String, Vec<(u32, f64)>)> = Vec::new();
+            /// One term to fuse: its key, the text embedded, its words' picks by paper.
+            struct Job<'k> {
+                about: bool,
+                key: &'k str,
+                text: String,
+                words: Vec<(u32, f64)>,
+            }
+            let mut jobs: Vec<Job> = Vec::new();
             for &p in &wanted.plain {
                 let Some(c) = phrases[Scope::Anywhere as usize].get(p) else {
                     continue;
@@ -492,7 +498,12 @@ impl Selector {
                     Some(long) => format!("{p} {long}"),
                     None => p.to_string(),
                 };
-                jobs.push((false, p, text, words));
+                jobs.push(Job {
+                    about: false,
+                    key: p,
+                    text,
+                    words,
+                });
             }
             for (a, matches) in &about {
                 let words = matches
@@ -500,16 +511,21 @@ impl Selector {
                     .iter()
                     .map(|s| (s.paper, w.about_score * s.similarity))
                     .collect();
-                jobs.push((true, a.as_str(), a.clone(), words));
+                jobs.push(Job {
+                    about: true,
+                    key: a.as_str(),
+                    text: a.clone(),
+                    words,
+                });
             }
-            let lists = parallel::map(&jobs, |(_, _, text, words)| {
-                meaning::fuse(words, &m.closest(text), &fusion)
+            let lists = parallel::map(&jobs, |j| {
+                meaning::fuse(&j.words, &m.closest(&j.text), &fusion)
             });
-            for ((is_about, key, _, _), list) in jobs.iter().zip(lists) {
-                if *is_about {
-                    fused_about.insert(key.to_string(), list);
+            for (j, list) in jobs.iter().zip(lists) {
+                if j.about {
+                    fused_about.insert(j.key.to_string(), list);
                 } else {
-                    fused_phrases.insert(key.to_string(), list);
+                    fused_phrases.insert(j.key.to_string(), list);
                 }
             }
         }

@@ -201,6 +201,9 @@ fn main() {
     );
 
     let mut models: Vec<Vectors> = Vec::new();
+    // paperpost's hybrid selection (words and meaning fused as planning fuses them) with each
+    // model.
+    let mut hybrids: Vec<Box<dyn eval::Ranker>> = Vec::new();
     println!(
         "| model | dim | load | memory added: heap + binary pages | papers/s, wall | papers per CPU-second |"
     );
@@ -209,10 +212,10 @@ fn main() {
     for folder in loads {
         let before = resident_kib();
         let start = Instant::now();
-        let embedder = match folder {
+        let embedder = std::sync::Arc::new(match folder {
             None => Embedder::shipped(),
             Some(f) => Embedder::load(f).unwrap_or_else(|e| panic!("{e}")),
-        };
+        });
         let load = start.elapsed();
         let after = resident_kib();
         let mib = |a: u64, b: u64| a.saturating_sub(b) as f64 / 1024.0;
@@ -229,6 +232,17 @@ fn main() {
             embedder.dim(),
             load.as_secs_f64() * 1000.0,
         );
+        let mut hybrid = eval::product::Selection::with_model(
+            &corpus,
+            &labels,
+            eval::CAP,
+            paperpost::selection::SelectionWeights::default(),
+            std::sync::Arc::clone(&embedder),
+        );
+        hybrid.rename(Box::leak(
+            format!("paperpost selection (hybrid) with {}", id.name).into_boxed_str(),
+        ));
+        hybrids.push(Box::new(hybrid));
         models.push(Vectors {
             name: id.name.clone(),
             papers: embedder.embed(&texts),
@@ -240,14 +254,20 @@ fn main() {
     }
 
     let mut rankers = eval::rankers(&corpus, &labels);
+    rankers.extend(hybrids);
     let mut recommenders = eval::recommenders(&corpus);
-    // The product's selection and the tf-idf + linear SVM, each fused with every model.
-    let (selection, svm) = (0, recommenders.len() - 1);
+    // The product's selection reading words alone and the tf-idf + linear SVM, each fused
+    // with every model by plain RRF over the whole lists.
+    let selection = rankers
+        .iter()
+        .position(|r| r.name().contains("words only"))
+        .expect("the words-only selection is a ranker");
+    let svm = recommenders.len() - 1;
     for m in &models {
         let cosine = Cosine::new(m, &ids, &labels);
         for k in RRF_K {
             let fused_q = Fixed {
-                name: format!("{}: RRF(k={k}) with selection", m.name),
+                name: format!("{}: RRF(k={k}) with words-only selection", m.name),
                 lists: labels
                     .query
                     .iter()

@@ -47,6 +47,20 @@ impl Selection {
         cap: usize,
         weights: SelectionWeights,
     ) -> Selection {
+        // As planning reads them: keywords, phrases and `about:` lines by meaning too, with
+        // the shipped model.
+        let embedder = std::sync::Arc::new(Embedder::shipped());
+        Selection::with_model(corpus, labels, cap, weights, embedder)
+    }
+
+    /// Selection with these weights, reading by meaning with `embedder`'s model.
+    pub fn with_model(
+        corpus: &Corpus,
+        labels: &Labels,
+        cap: usize,
+        weights: SelectionWeights,
+        embedder: std::sync::Arc<Embedder>,
+    ) -> Selection {
         let topics: HashMap<String, Option<Topics>> = labels
             .query
             .iter()
@@ -56,9 +70,6 @@ impl Selection {
             max_papers: cap,
             weights,
         };
-        // As planning reads them: keywords, phrases and `about:` lines by meaning too, with
-        // the shipped model.
-        let embedder = std::sync::Arc::new(Embedder::shipped());
         let meaning = Meaning::embed(embedder, &corpus.papers);
         let selector = Selector::with_meaning(
             corpus.papers.clone(),
