@@ -188,9 +188,12 @@ impl Default for SelectionSettings {
 
 impl SelectionSettings {
     /// The embedding model `model` names (the shipped one when none): loaded from its
-    /// files, once per process or run — the folder was already checked when the config loaded.
-    pub fn embedder(&self) -> Result<crate::embed::Embedder, crate::embed::ModelError> {
-        crate::embed::Embedder::configured(self.model.as_deref())
+    /// files once per process and shared (reloaded when its files change) — the folder was
+    /// already checked when the config loaded.
+    pub fn embedder(
+        &self,
+    ) -> Result<std::sync::Arc<crate::embed::Embedder>, crate::embed::ModelError> {
+        crate::embed::Embedder::shared(self.model.as_deref())
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`paper_text`]: which text of a paper is embedded.
 mod folder;
 mod model;
+mod shared;
 mod shipped;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -110,7 +110,7 @@ fn embed_fetched(
     model: Option<&std::path::Path>,
     ids: &[PaperId],
 ) -> anyhow::Result<usize> {
-    let embedder = crate::embed::Embedder::configured(model).with_context(|| {
+    let embedder = crate::embed::Embedder::shared(model).with_context(|| {
         format!(
             "The papers were stored, but the embedding model ([selection] model = {}) did not \
              load, so their vectors were not computed",

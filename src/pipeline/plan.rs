@@ -354,7 +354,7 @@ fn model<'c>(
     cell: &'c OnceCell<Arc<Embedder>>,
 ) -> anyhow::Result<&'c Embedder> {
     if cell.get().is_none() {
-        let _ = cell.set(Arc::new(settings.selection.embedder()?));
+        let _ = cell.set(settings.selection.embedder()?);
     }
     Ok(cell.get().map(Arc::as_ref).expect("set above"))
 }
@@ -591,7 +591,7 @@ mod tests {
             .papers_seen_since(now - Duration::days(7))
             .expect("papers");
         // Words and meaning, as planning reads them.
-        let model = Arc::new(settings.selection.embedder().expect("the shipped model"));
+        let model = settings.selection.embedder().expect("the shipped model");
         let meaning = Meaning::embed(model, &candidates);
         for c in claimed {
             let topics = &c.subscriber.topics;

@@ -90,7 +90,7 @@ impl Default for SelectionWeights {
             profile_min_score: PROFILE.min_score as f64,
             words_weight: 1.0,
             meaning_weight: 1.0,
-            fusion_k: 60.0,
+            fusion_k: 10.0,
             meaning_depth: 10,
             meaning_min_similarity: 0.4,
         }

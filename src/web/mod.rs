@@ -519,6 +519,14 @@ pub async fn run(
     let settings = state.settings.clone();
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.base_url, "serving the web pages");
+    // Previews read by meaning: the model is loaded now, in the background, once for the
+    // process, so the first preview does not pay for it.
+    let selection = state.selection.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = selection.embedder() {
+            tracing::error!(error = %e, "the embedding model did not load; previews will fail");
+        }
+    });
     server::serve(
         listener,
         router(state),
