@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use crate::store::{CopyProgress, PostgresOptions, Store, TlsMode};
+use crate::store::{CopyProgress, PostgresOptions, PostgresTls, Store};
 
 /// `paperpost store …`.
 #[derive(Debug, Subcommand)]
@@ -73,9 +73,9 @@ fn copy(store: &Store, args: CopyArgs) -> anyhow::Result<i32> {
         url: args.to,
         password,
         tls: match args.tls {
-            TlsArg::Disable => TlsMode::Disable,
-            TlsArg::Prefer => TlsMode::Prefer,
-            TlsArg::Require => TlsMode::Require,
+            TlsArg::Disable => PostgresTls::Disable,
+            TlsArg::Prefer => PostgresTls::Prefer,
+            TlsArg::Require => PostgresTls::Require,
         },
         ca_file: args.ca_file,
         max_connections: 2,

@@ -11,7 +11,7 @@ use lettre::message::header::HeaderName;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
 
-use crate::delivery::{EngineSettings, MessageSettings, Relay, TlsMode, Transport};
+use crate::delivery::{EngineSettings, MessageSettings, Relay, RelayTls, Transport};
 use crate::selection::SelectionLimits;
 use crate::sources::FetchOptions;
 
@@ -92,9 +92,9 @@ impl Settings {
             .enumerate()
             .map(|(i, r)| {
                 let port = r.port.unwrap_or(match r.tls {
-                    TlsMode::None => 25,
-                    TlsMode::Starttls => 587,
-                    TlsMode::Tls => 465,
+                    RelayTls::None => 25,
+                    RelayTls::Starttls => 587,
+                    RelayTls::Tls => 465,
                 });
                 let credentials = match (&r.username, &r.password_env) {
                     (Some(u), Some(var)) => {

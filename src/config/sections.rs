@@ -5,7 +5,7 @@ use lettre::message::Mailbox;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::delivery::TlsMode;
+use crate::delivery::RelayTls;
 use crate::sources::SourceConfig;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,7 +74,7 @@ pub struct StoreSettings {
     pub password_env: Option<String>,
     /// `disable`, `prefer` (default) or `require`: TLS to PostgreSQL, certificate verified.
     #[serde(default = "default_store_tls")]
-    pub tls: crate::store::TlsMode,
+    pub tls: crate::store::PostgresTls,
     /// A PEM file of the CA that signed the PostgreSQL server's certificate.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
@@ -333,7 +333,7 @@ pub struct RelaySettings {
     #[serde(default)]
     pub port: Option<u16>,
     #[serde(default = "default_tls")]
-    pub tls: TlsMode,
+    pub tls: RelayTls,
     #[serde(default)]
     pub username: Option<String>,
     /// Name of the environment variable holding the password.
@@ -362,8 +362,8 @@ fn default_name() -> String {
 fn default_tz() -> chrono_tz::Tz {
     chrono_tz::UTC
 }
-fn default_store_tls() -> crate::store::TlsMode {
-    crate::store::TlsMode::Prefer
+fn default_store_tls() -> crate::store::PostgresTls {
+    crate::store::PostgresTls::Prefer
 }
 fn default_max_connections() -> usize {
     10
@@ -416,8 +416,8 @@ fn default_lease() -> u64 {
 fn default_slow_down() -> f64 {
     30.0
 }
-fn default_tls() -> TlsMode {
-    TlsMode::Starttls
+fn default_tls() -> RelayTls {
+    RelayTls::Starttls
 }
 fn default_smtp_timeout() -> f64 {
     30.0

@@ -191,7 +191,7 @@ mod tests {
         );
         let s = Settings::parse(&text, Path::new("config.toml"), dir.path()).unwrap();
         assert_eq!(s.store.ca_file, Some(dir.path().join("ca.pem")));
-        assert_eq!(s.store.tls, crate::store::TlsMode::Require);
+        assert_eq!(s.store.tls, crate::store::PostgresTls::Require);
         assert!(!s.store.url_has_password());
         let with_password =
             format!("{MINIMAL}url = \"postgres://pp:secret@db.example.org/papers\"\n");

@@ -18,4 +18,4 @@ pub use engine::{
 };
 pub use message::{MessageError, MessageSettings, Outgoing, build_message, new_message_id};
 pub use outcome::{SendError, Step, Verdict};
-pub use smtp::{Relay, Session, TlsMode};
+pub use smtp::{Relay, RelayTls, Session};

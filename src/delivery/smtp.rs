@@ -26,7 +26,7 @@ use super::outcome::{SendError, Step};
 /// How the connection to a relay is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TlsMode {
+pub enum RelayTls {
     /// Plain text (loopback relays, tests).
     None,
     /// Plain connect, then STARTTLS (required: refuses to go on without it). Port 587.
@@ -41,7 +41,7 @@ pub struct Relay {
     pub name: String,
     pub host: String,
     pub port: u16,
-    pub tls: TlsMode,
+    pub tls: RelayTls,
     pub credentials: Option<Credentials>,
     /// Timeout of each SMTP step (connect, greeting, each command, the body).
     pub timeout: Duration,
@@ -76,7 +76,7 @@ impl Session {
     pub async fn connect(relay: Arc<Relay>) -> Result<Session, SendError> {
         let t = relay.timeout;
         let conn = match relay.tls {
-            TlsMode::Tls => {
+            RelayTls::Tls => {
                 // Implicit TLS: lettre opens this socket itself (no TCP_NODELAY); TLS record
                 // batching makes Nagle matter much less here than on plain connections.
                 let params = tls_params(&relay)?;
@@ -125,7 +125,7 @@ impl Session {
             sent: 0,
             pipelining: false,
         };
-        if relay.tls == TlsMode::Starttls {
+        if relay.tls == RelayTls::Starttls {
             let params = tls_params(&relay)?;
             timeout(t, session.conn.starttls(params, &relay.hello_name))
                 .await

@@ -46,7 +46,7 @@ pub fn parse_token(address: &str) -> Option<(i64, String)> {
 
 /// Whether `check` (from [`parse_token`]) belongs to the delivery with `message_id`.
 pub fn token_matches(check: &str, message_id: &str) -> bool {
-    crate::store::constant_time_eq(check.as_bytes(), self::check(message_id).as_bytes())
+    crate::security::constant_time_eq(check.as_bytes(), self::check(message_id).as_bytes())
 }
 
 #[cfg(test)]

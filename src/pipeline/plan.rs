@@ -177,7 +177,7 @@ pub fn plan_edition(
         let ids: Vec<i64> = todo.iter().map(|(s, _, _)| s.id).collect();
         let sent = store.sent_papers_among(&ids, &candidate_ids)?;
         let empty = HashSet::new();
-        let reader = Reader {
+        let reader = ReaderPlanner {
             selector: &selector,
             profiles: profiles.as_ref(),
             limits,
@@ -320,7 +320,7 @@ fn plan_reader_with_history(
         })?;
     }
     let max_papers = settings.selection.max_papers;
-    let reader = Reader {
+    let reader = ReaderPlanner {
         selector: &selector,
         profiles: index.as_ref(),
         limits: RecommendLimits {
@@ -406,7 +406,7 @@ fn for_each_page(
 }
 
 /// What selecting one reader's picks needs, shared by the threads of a page.
-pub(crate) struct Reader<'a> {
+pub(crate) struct ReaderPlanner<'a> {
     pub(crate) selector: &'a Selector,
     pub(crate) profiles: Option<&'a ProfileIndex<'a>>,
     pub(crate) limits: RecommendLimits,
@@ -416,7 +416,7 @@ pub(crate) struct Reader<'a> {
     pub(crate) send_empty: bool,
 }
 
-impl Reader<'_> {
+impl ReaderPlanner<'_> {
     /// A reader's picks as stored: the selection, re-ranked and extended by their profile
     /// (likes, dislikes, library) — for a reader who follows only papers, the period's
     /// papers ranked by their profile — or the trending papers when nothing matched and

@@ -2,9 +2,9 @@
 //! maud's escaping; URLs arrive pre-filtered to http(s) by [`super::view`].
 use maud::{Markup, Render, html};
 
-use super::copy::COPY;
 use super::style as s;
 use super::view::{FeedbackLinks, PaperLink, PaperView};
+use super::wording::WORDING;
 
 /// One paper as a container row (`<tr>`), followed by a spacer row.
 pub(crate) struct PaperCard<'a> {
@@ -50,12 +50,12 @@ impl Render for PaperCard<'_> {
                 }
                 @if let Some(note) = &v.pin_note {
                     p.pp-tx style=(s::SUMMARY) {
-                        strong { (COPY.paper.editors_pick_note) ": " } (Linkified(note))
+                        strong { (WORDING.paper.editors_pick_note) ": " } (Linkified(note))
                     }
                 }
                 @if let Some(summary) = &v.summary {
                     p.pp-tx style=(s::SUMMARY) {
-                        @if v.summary_is_ai { strong { (COPY.paper.ai_summary) ": " } }
+                        @if v.summary_is_ai { strong { (WORDING.paper.ai_summary) ": " } }
                         (Linkified(summary))
                     }
                 }
@@ -72,9 +72,9 @@ impl Render for PaperCard<'_> {
                     p.pp-fb style=(s::FEEDBACK) {
                         // Plain links (the client's link colour): these two rows repeat on every
                         // card, and inline styles here would cost the 90 KB budget ~4 KB.
-                        a href=(f.like) { (COPY.paper.like) }
+                        a href=(f.like) { (WORDING.paper.like) }
                         " · "
-                        a href=(f.dislike) { (COPY.paper.dislike) }
+                        a href=(f.dislike) { (WORDING.paper.dislike) }
                     }
                 }
             } }

@@ -4,11 +4,11 @@ use maud::{Markup, html};
 use crate::domain::{Digest, shorten};
 
 use super::components::{Linkified, PaperCard, section_heading};
-use super::copy::COPY;
 use super::layout::{self, FooterLinks};
 use super::style;
 use super::text::{TextSection, WIDTH, render_text, wrap};
 use super::view::{self, PaperView};
+use super::wording::WORDING;
 
 /// What the renderer needs to know about the newsletter and the reader.
 #[derive(Debug, Clone, Copy)]
@@ -168,7 +168,7 @@ pub fn render_preview_page(digest: Option<&Digest>, ctx: &EmailContext<'_>, titl
         }
         None => {
             let rows = html! {
-                (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), title, &COPY.heading.empty))
+                (layout::header(ctx.newsletter_name, ctx.base_url.as_str(), title, &WORDING.heading.empty))
                 (layout::footer(&footer))
             };
             layout::page(title, "", rows)
@@ -229,7 +229,7 @@ fn body(
             (card(v, first_main + i))
         }
         @if !papers.more_like.is_empty() {
-            (section_heading(&COPY.heading.more_like, &COPY.heading.more_like_intro))
+            (section_heading(&WORDING.heading.more_like, &WORDING.heading.more_like_intro))
             @for (i, v) in papers.more_like.iter().enumerate() {
                 @if v.why.is_some() && (i == 0 || papers.more_like[i - 1].why != v.why) {
                     tr { td.pp-mu style=(style::SECTION) { (v.why.as_deref().unwrap_or("")) } }
@@ -265,7 +265,7 @@ fn text_sections<'a>(ctx: &EmailContext<'_>, papers: &'a Sections) -> Vec<TextSe
     });
     if !papers.more_like.is_empty() {
         out.push(TextSection {
-            heading: Some((&COPY.heading.more_like, &COPY.heading.more_like_intro)),
+            heading: Some((&WORDING.heading.more_like, &WORDING.heading.more_like_intro)),
             papers: with_links(&papers.more_like),
             in_glance: false,
         });
@@ -280,7 +280,7 @@ impl maud::Render for EditorsNote<'_> {
     fn render(&self) -> Markup {
         html! {
             tr { td.pp-card.pp-note bgcolor="#fffbeb" style=(style::NOTE) {
-                h2.pp-tx style=(style::GLANCE_H) { (COPY.heading.editors_note) }
+                h2.pp-tx style=(style::GLANCE_H) { (WORDING.heading.editors_note) }
                 @for p in self.0 {
                     p.pp-tx style=(style::GLANCE_LI) { (Linkified(p)) }
                 }
@@ -298,7 +298,7 @@ impl maud::Render for Glance<'_> {
     fn render(&self) -> Markup {
         html! {
             tr { td.pp-card.pp-glance bgcolor="#ffffff" style=(style::GLANCE) {
-                h2.pp-tx style=(style::GLANCE_H) { (COPY.heading.glance) }
+                h2.pp-tx style=(style::GLANCE_H) { (WORDING.heading.glance) }
                 @for (i, v) in self.0.iter().enumerate() {
                     p.pp-tx style=(style::GLANCE_LI) {
                         (i + 1) ". "
@@ -814,6 +814,6 @@ mod tests {
         assert!(page.contains(&d.picks()[1].paper.title));
         assert!(!page.contains(UNSUB.split('?').next().unwrap()));
         assert!(page.contains("<title>Preview</title>"));
-        assert!(empty.contains("Nothing yet") && empty.contains(&COPY.heading.empty));
+        assert!(empty.contains("Nothing yet") && empty.contains(&WORDING.heading.empty));
     }
 }

@@ -2,8 +2,8 @@
 //! hidden preheader, a table-based 600 px container, the header and the footer.
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::copy::COPY;
 use super::style as s;
+use super::wording::WORDING;
 
 /// Dark-mode and small-screen rules; our own constant, the only CSS we emit unescaped.
 const EMAIL_CSS: &str = include_str!("../../templates/email.css");
@@ -57,7 +57,7 @@ pub(crate) fn header(newsletter_name: &str, base_url: &str, heading: &str, intro
 /// A small line under the header: the web copy, preferences and unsubscribe, before the
 /// papers.
 pub(crate) fn top_links(f: &FooterLinks<'_>) -> Markup {
-    let c = &COPY.footer;
+    let c = &WORDING.footer;
     html! {
         tr { td.pp-mu style=(s::TOP_LINKS) {
             @if let Some(url) = f.web_copy_url {
@@ -86,7 +86,7 @@ pub(crate) struct FooterLinks<'a> {
 }
 
 pub(crate) fn footer(f: &FooterLinks<'_>) -> Markup {
-    let c = &COPY.footer;
+    let c = &WORDING.footer;
     let links: Vec<(&str, &str)> = [
         (c.preferences.as_str(), f.preferences_url),
         (c.feed.as_str(), f.feed_url),

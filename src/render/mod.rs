@@ -1,5 +1,5 @@
 //! Pure rendering: a [`crate::domain::Digest`] to an email (subject, HTML, plain text) with
-//! maud. No I/O. Wording lives in `templates/copy.toml`, dark-mode/phone CSS in
+//! maud. No I/O. Wording lives in `templates/wording.toml`, dark-mode/phone CSS in
 //! `templates/email.css`; light-theme styles are inline (see `style`).
 //!
 //! - `view`: what a paper shows, decided once for both parts (safe URLs, shortening);
@@ -7,7 +7,6 @@
 //! - `text`: the plain-text part; `digest`: the public entry points;
 //! - `notice`: short transactional mails (confirmations) and cards for web pages.
 mod components;
-mod copy;
 mod digest;
 mod layout;
 pub(crate) mod math;
@@ -16,6 +15,7 @@ mod sample;
 mod style;
 mod text;
 mod view;
+mod wording;
 
 pub use digest::{
     EmailContext, RenderedDigest, digest_subject, render_digest, render_digest_cached,

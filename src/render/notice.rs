@@ -104,7 +104,7 @@ fn notice_text(n: &Notice<'_>) -> String {
     }
     out.push_str(&format!(
         "{} — {}\n",
-        super::copy::COPY
+        super::wording::WORDING
             .footer
             .sent_by
             .replace("{name}", n.newsletter_name),

@@ -2,9 +2,9 @@
 //! (both render [`PaperView`]s). Prose is wrapped at [`WIDTH`] columns; URLs are never broken.
 use std::fmt::Write;
 
-use super::copy::COPY;
 use super::layout::FooterLinks;
 use super::view::{FeedbackLinks, GLANCE_TITLE_CHARS, PaperView};
+use super::wording::WORDING;
 use crate::domain::shorten;
 
 /// One section of the text part: an optional (heading, intro) and its papers, each with
@@ -35,16 +35,16 @@ pub(crate) fn render_text(
     out.push_str(&wrap(intro, WIDTH, "", ""));
     out.push('\n');
     if let Some(url) = footer.web_copy_url {
-        let _ = writeln!(out, "{}: {url}", COPY.footer.view_in_browser);
+        let _ = writeln!(out, "{}: {url}", WORDING.footer.view_in_browser);
     }
     if let Some(url) = footer.unsubscribe_url {
-        let _ = writeln!(out, "{}: {url}", COPY.footer.unsubscribe);
+        let _ = writeln!(out, "{}: {url}", WORDING.footer.unsubscribe);
     }
     if footer.web_copy_url.is_some() || footer.unsubscribe_url.is_some() {
         out.push('\n');
     }
     if !note.is_empty() {
-        out.push_str(&COPY.heading.editors_note.to_uppercase());
+        out.push_str(&WORDING.heading.editors_note.to_uppercase());
         out.push_str("\n\n");
         for p in note {
             out.push_str(&wrap(p, WIDTH, "", ""));
@@ -58,7 +58,7 @@ pub(crate) fn render_text(
         .flat_map(|s| s.papers.iter().map(|(p, _)| *p))
         .collect();
     if all.len() > 1 {
-        out.push_str(&COPY.heading.glance);
+        out.push_str(&WORDING.heading.glance);
         out.push_str("\n\n");
         for (i, p) in all.iter().enumerate() {
             let number = format!("{:>2}. ", i + 1);
@@ -118,7 +118,7 @@ fn paper(
     }
     if let Some(n) = &p.pin_note {
         out.push('\n');
-        let n = format!("{}: {n}", COPY.paper.editors_pick_note);
+        let n = format!("{}: {n}", WORDING.paper.editors_pick_note);
         out.push_str(&wrap(&n, WIDTH, &hang, &hang));
     }
     let meta: Vec<&str> = p
@@ -136,7 +136,7 @@ fn paper(
     if let Some(s) = &p.summary {
         out.push('\n');
         let s = if p.summary_is_ai {
-            format!("{}: {s}", COPY.paper.ai_summary)
+            format!("{}: {s}", WORDING.paper.ai_summary)
         } else {
             s.clone()
         };
@@ -166,8 +166,8 @@ fn paper(
     if let Some(f) = feedback {
         out.push('\n');
         for (label, url) in [
-            (&COPY.paper.like, &f.like),
-            (&COPY.paper.dislike, &f.dislike),
+            (&WORDING.paper.like, &f.like),
+            (&WORDING.paper.dislike, &f.dislike),
         ] {
             let _ = writeln!(out, "{hang}{label}: {url}");
         }
@@ -175,7 +175,7 @@ fn paper(
 }
 
 fn footer_text(out: &mut String, f: &FooterLinks<'_>) {
-    let c = &COPY.footer;
+    let c = &WORDING.footer;
     if !f.why_line.is_empty() {
         out.push_str(&wrap(f.why_line, WIDTH, "", ""));
         out.push('\n');

@@ -3,8 +3,8 @@
 //! same order, with the same links. Only http(s) URLs survive into a view.
 use crate::domain::{Digest, EditorsPick, Paper, Pick, collapse_whitespace, shorten};
 
-use super::copy::{COPY, plural};
 use super::math::tex_to_unicode;
+use super::wording::{WORDING, plural};
 
 /// Abstracts are cut to this many characters so a 20-paper digest stays well under
 /// Gmail's ~102 KB clipping limit.
@@ -73,7 +73,7 @@ pub(crate) struct PaperView {
 impl PaperView {
     pub(crate) fn new(pick: &Pick) -> PaperView {
         let p = &pick.paper;
-        let c = &COPY.paper;
+        let c = &WORDING.paper;
         let title = collapse_whitespace(&tex_to_unicode(&p.title));
         let title = if title.is_empty() {
             c.untitled.clone()
@@ -142,7 +142,7 @@ impl PaperView {
             paper: pick.paper.clone(),
             reasons: Vec::new(),
         });
-        v.why = Some(COPY.paper.editors_pick.clone());
+        v.why = Some(WORDING.paper.editors_pick.clone());
         v.pinned = true;
         v.pin_note = pick
             .note
@@ -251,7 +251,7 @@ pub(crate) fn lead(text: &str, max: usize) -> Option<String> {
 }
 
 fn links(p: &Paper) -> Vec<PaperLink> {
-    let c = &COPY.paper;
+    let c = &WORDING.paper;
     let candidates = [
         (c.r#abstract.as_str(), p.abs_link()),
         (c.pdf.as_str(), p.pdf_link()),
@@ -284,7 +284,7 @@ pub(crate) fn authors_line(authors: &[String]) -> Option<String> {
         n => Some(format!(
             "{} {}",
             names[..AUTHORS_SHOWN].join(", "),
-            COPY.paper.et_al.replace("{n}", &n.to_string())
+            WORDING.paper.et_al.replace("{n}", &n.to_string())
         )),
     }
 }
@@ -310,7 +310,7 @@ pub(crate) fn feedback_links(base: Option<&str>, view: &PaperView) -> Option<Fee
 /// A recommender's reason ("close to papers you liked: “Title”", or as picks planned before
 /// it were worded, "like “Title” you liked") reads as its own sentence.
 fn why_line(reasons: &[String]) -> Option<String> {
-    let c = &COPY.paper;
+    let c = &WORDING.paper;
     let is_trending = |r: &str| r.trim().eq_ignore_ascii_case("trending");
     let is_like =
         |r: &str| r.starts_with(crate::recommend::LIKE_REASON_START) || r.starts_with("like “");
@@ -348,7 +348,7 @@ fn why_line(reasons: &[String]) -> Option<String> {
 
 /// "12 new papers for you — week of 2026-11-23" / "The 20 trending papers — week of …".
 pub(crate) fn heading(digest: &Digest) -> String {
-    let h = &COPY.heading;
+    let h = &WORDING.heading;
     let n = digest.len();
     let count = if digest.is_trending() {
         plural(n, &h.trending_one, &h.trending_many)
@@ -360,9 +360,9 @@ pub(crate) fn heading(digest: &Digest) -> String {
 
 pub(crate) fn intro(digest: &Digest) -> &'static str {
     if digest.is_trending() {
-        &COPY.heading.intro_trending
+        &WORDING.heading.intro_trending
     } else {
-        &COPY.heading.intro_personal
+        &WORDING.heading.intro_personal
     }
 }
 

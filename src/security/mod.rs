@@ -10,3 +10,9 @@ pub use reader_tokens::{
     TokenMatch, check_reader_token, legacy_hash, reader_token, token_reader_id,
 };
 pub use secret::Secret;
+
+/// Compares two secrets in time that depends only on their length (`subtle`).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}

@@ -82,7 +82,7 @@ pub fn check_reader_token(
             let stored = reader.tokens.legacy_hash.as_deref()?;
             let presented = legacy_hash(legacy);
             (id == reader.id
-                && crate::store::constant_time_eq(stored.as_bytes(), presented.as_bytes()))
+                && crate::security::constant_time_eq(stored.as_bytes(), presented.as_bytes()))
             .then_some(TokenMatch::Legacy)
         }
     }

@@ -19,7 +19,6 @@
 mod attempts;
 mod bounces;
 mod confirmations;
-mod copy;
 mod deliveries;
 mod delivery_reports;
 mod edition_admin;
@@ -41,6 +40,7 @@ mod send_runs;
 mod sqlite;
 mod subscriber_pages;
 mod subscribers;
+mod transfer;
 mod vectors;
 
 use std::path::Path;
@@ -48,13 +48,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-pub use copy::{CopyProgress, CopyReport, TABLES as COPIED_TABLES, TableCopy};
 pub use error::StoreError;
 use postgres::Postgres;
 #[doc(hidden)]
 pub use postgres::test_server;
-pub use postgres::{PostgresOptions, TlsMode};
+pub use postgres::{PostgresOptions, PostgresTls};
 use sqlite::Sqlite;
+pub use transfer::{CopyProgress, CopyReport, TABLES as COPIED_TABLES, TableCopy};
 
 #[cfg(test)]
 pub(crate) use deliveries::plan_readers;
@@ -273,12 +273,6 @@ pub(crate) fn random_token() -> String {
 pub(crate) fn sha256_hex(secret: &str) -> String {
     use sha2::{Digest as _, Sha256};
     hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Compares two secrets in time that depends only on their length (`subtle`).
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    a.ct_eq(b).into()
 }
 
 /// Whether two spellings name the same mailbox as the store keys addresses (case and

@@ -577,7 +577,7 @@ mod tests {
                 .fresh_database("v8")
                 .unwrap();
             settings.url = Some(url);
-            settings.tls = crate::store::TlsMode::Disable;
+            settings.tls = crate::store::PostgresTls::Disable;
         }
         let store = Store::open_configured_at_version(&settings, version).unwrap();
         assert_eq!(store.schema_version().unwrap(), version as i64);

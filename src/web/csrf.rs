@@ -10,7 +10,7 @@ use maud::{Markup, html};
 
 use super::errors::WebError;
 use crate::security::Secret;
-use crate::store::constant_time_eq;
+use crate::security::constant_time_eq;
 
 /// The hidden field's name.
 pub(crate) const FIELD: &str = "csrf";

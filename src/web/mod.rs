@@ -18,7 +18,6 @@
 mod archive;
 mod confirm;
 mod connections;
-mod copy;
 mod csrf;
 mod errors;
 pub(crate) mod feedback;
@@ -42,6 +41,7 @@ mod status;
 mod subscribe;
 mod taxonomy;
 mod unsubscribe;
+mod web_copy;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -474,7 +474,7 @@ pub fn router(state: AppState) -> Router {
             "/feedback/{token}/{paper}",
             get(feedback::show).post(feedback::record),
         )
-        .route("/d/{token}/{edition}", get(copy::show))
+        .route("/d/{token}/{edition}", get(web_copy::show))
         .route("/feed/{file}", get(reader_feed::feed))
         .route("/archive", get(archive::list))
         .route("/archive.xml", get(archive::feed))

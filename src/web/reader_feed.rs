@@ -19,8 +19,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::Shared;
 use super::archive::{link, text};
-use super::copy::{private, reader_of};
 use super::errors::WebError;
+use super::web_copy::{private, reader_of};
 use crate::domain::{EditorsPick, Pick, TokenPurpose};
 use crate::render::{EntryText, entry_text, pinned_entry_text};
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use lettre::Address;
 use lettre::transport::smtp::extension::ClientId;
-use paperpost::delivery::{Relay, Session, TlsMode};
+use paperpost::delivery::{Relay, RelayTls, Session};
 
 /// A plausible message of about `size` bytes: headers, then 76-column base64-like lines.
 fn message(i: usize, size: usize) -> Vec<u8> {
@@ -53,7 +53,7 @@ async fn main() {
         name: "sink".into(),
         host: "127.0.0.1".into(),
         port,
-        tls: TlsMode::None,
+        tls: RelayTls::None,
         credentials: None,
         timeout: Duration::from_secs(30),
         hello_name: ClientId::Domain("bench.paperpost.invalid".into()),

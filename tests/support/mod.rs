@@ -212,7 +212,7 @@ pub fn store_in(dir: &Path, file: &str) -> paperpost::store::Store {
     };
     if on_postgres() {
         settings.url = Some(newsletter::database_for(dir));
-        settings.tls = paperpost::store::TlsMode::Disable;
+        settings.tls = paperpost::store::PostgresTls::Disable;
     }
     paperpost::store::Store::open_configured(&settings)
         .unwrap_or_else(|e| panic!("the test's store: {e}"))

@@ -47,7 +47,7 @@ pub struct PostgresOptions {
     pub password: Option<String>,
     /// Whether to encrypt: `disable`, `prefer` or `require`. With TLS the server's
     /// certificate is always verified (the system's roots, or `ca_file`).
-    pub tls: TlsMode,
+    pub tls: PostgresTls,
     /// A PEM file of the CA that signed the server's certificate (a private CA).
     pub ca_file: Option<PathBuf>,
     /// At most this many connections from this process.
@@ -61,7 +61,7 @@ impl PostgresOptions {
         PostgresOptions {
             url,
             password: None,
-            tls: TlsMode::Disable,
+            tls: PostgresTls::Disable,
             ca_file: None,
             max_connections: 8,
         }
@@ -71,7 +71,7 @@ impl PostgresOptions {
 /// `[store] tls`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TlsMode {
+pub enum PostgresTls {
     /// Plain TCP (a database on the same host or a private network).
     Disable,
     /// TLS when the server offers it (then verified), else plain.
@@ -104,12 +104,12 @@ impl Postgres {
         }
         config.application_name("paperpost");
         let tls = match options.tls {
-            TlsMode::Disable => {
+            PostgresTls::Disable => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Disable);
                 Tls::Off
             }
             mode => {
-                config.ssl_mode(if mode == TlsMode::Require {
+                config.ssl_mode(if mode == PostgresTls::Require {
                     tokio_postgres::config::SslMode::Require
                 } else {
                     tokio_postgres::config::SslMode::Prefer

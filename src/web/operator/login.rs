@@ -22,7 +22,7 @@ use super::session::{
     is_loopback, open, peer, private_page, random_secret, set_cookie,
 };
 use crate::domain::{LoginVerdict, OperatorName};
-use crate::store::constant_time_eq;
+use crate::security::constant_time_eq;
 use crate::web::errors::WebError;
 use crate::web::fields::FormData;
 use crate::web::limits::{ClientIp, account_key, ip_key, login_limits};

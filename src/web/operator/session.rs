@@ -24,7 +24,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::origin::same_origin;
 use crate::domain::{NewSession, OperatorName, OperatorSession, SessionKind};
-use crate::store::constant_time_eq;
+use crate::security::constant_time_eq;
 use crate::web::errors::WebError;
 use crate::web::fields::FormData;
 use crate::web::{AppState, Shared};

@@ -209,7 +209,7 @@ fn check_every_table_is_listed(src: &Sqlite) -> anyhow::Result<()> {
     if !unknown.is_empty() {
         bail!(
             "the source has tables store copy does not know: {} (a paperpost bug: add them to \
-             store::copy::TABLES)",
+             store::transfer::TABLES)",
             unknown.join(", ")
         );
     }

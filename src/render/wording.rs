@@ -1,4 +1,4 @@
-//! Newsletter wording from `templates/copy.toml`, parsed once. The file is compiled in, so a
+//! Newsletter wording from `templates/wording.toml`, parsed once. The file is compiled in, so a
 //! broken or incomplete file fails the unit test below, never a send.
 use std::sync::LazyLock;
 
@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Copy {
+pub(crate) struct Wording {
     pub heading: Heading,
-    pub paper: PaperCopy,
+    pub paper: PaperWording,
     pub footer: Footer,
 }
 
@@ -30,7 +30,7 @@ pub(crate) struct Heading {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct PaperCopy {
+pub(crate) struct PaperWording {
     pub r#abstract: String,
     pub pdf: String,
     pub hugging_face: String,
@@ -62,9 +62,9 @@ pub(crate) struct Footer {
     pub feed: String,
 }
 
-pub(crate) static COPY: LazyLock<Copy> = LazyLock::new(|| {
-    toml::from_str(include_str!("../../templates/copy.toml"))
-        .expect("templates/copy.toml is valid (checked by render::copy tests)")
+pub(crate) static WORDING: LazyLock<Wording> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../templates/wording.toml"))
+        .expect("templates/wording.toml is valid (checked by render::wording tests)")
 });
 
 /// `one` for 1, otherwise `many` with `{n}` replaced by the count.
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn the_copy_file_parses_and_counts_are_filled_in() {
-        let c = &*COPY;
+        let c = &*WORDING;
         assert_eq!(
             plural(1, &c.heading.personal_one, &c.heading.personal_many),
             "1 new paper for you"
