@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
-use super::{Sqlite, from_ts, ts};
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Feedback, FeedbackRow, Paper, PaperId, ReaderFeedback};
 
-impl Sqlite {
+impl Store {
     /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
+    /// One statement (an upsert), so concurrent verdicts on one paper leave the last one.
     #[tracing::instrument(name = "Recording feedback", skip(self, paper, now))]
     pub fn set_feedback(
         &self,
@@ -17,103 +17,90 @@ impl Sqlite {
         paper: &PaperId,
         feedback: Feedback,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        self.conn().execute(
-            "INSERT INTO feedback (subscriber_id, paper_id, value, at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (subscriber_id, paper_id) DO UPDATE SET value = excluded.value, at = excluded.at",
-            params![subscriber_id, paper.as_str(), feedback.value(), ts(now)],
-        )?;
-        Ok(())
+    ) -> Result<(), StoreError> {
+        self.write("set_feedback", |c| {
+            c.execute(
+                "INSERT INTO feedback (subscriber_id, paper_id, value, at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (subscriber_id, paper_id)
+                 DO UPDATE SET value = excluded.value, at = excluded.at",
+                &[&subscriber_id, &paper.as_str(), &feedback.value(), &ts(now)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Forgets the reader's verdict on `paper`; `false` when there was none.
-    pub fn remove_feedback(&self, subscriber_id: i64, paper: &PaperId) -> anyhow::Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM feedback WHERE subscriber_id = ?1 AND paper_id = ?2",
-            params![subscriber_id, paper.as_str()],
-        )? > 0)
+    pub fn remove_feedback(&self, subscriber_id: i64, paper: &PaperId) -> Result<bool, StoreError> {
+        self.write("remove_feedback", |c| {
+            Ok(c.execute(
+                "DELETE FROM feedback WHERE subscriber_id = $1 AND paper_id = $2",
+                &[&subscriber_id, &paper.as_str()],
+            )? > 0)
+        })
     }
 
     /// One reader's verdicts, newest first.
-    pub fn feedback_of(&self, subscriber_id: i64) -> anyhow::Result<Vec<FeedbackRow>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT paper_id, value, at FROM feedback WHERE subscriber_id = ?1
-             ORDER BY at DESC, paper_id",
-        )?;
-        let rows = stmt.query_map([subscriber_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, value, at) = row?;
-            if let Some(row) = to_row(id, value, at) {
-                out.push(row);
-            }
-        }
-        Ok(out)
+    pub fn feedback_of(&self, subscriber_id: i64) -> Result<Vec<FeedbackRow>, StoreError> {
+        self.read("feedback_of", |c| {
+            let rows = c.query(
+                "SELECT paper_id, value, at FROM feedback WHERE subscriber_id = $1
+                 ORDER BY at DESC, paper_id",
+                &[&subscriber_id],
+                |r| Ok(to_row(r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            Ok(rows.into_iter().flatten().collect())
+        })
     }
 
     /// Every reader's likes and dislikes (oldest first), for planning. Readers without
     /// feedback are absent.
-    pub fn feedback_by_subscriber(&self) -> anyhow::Result<HashMap<i64, ReaderFeedback>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT subscriber_id, paper_id, value FROM feedback ORDER BY subscriber_id, at, paper_id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut out: HashMap<i64, ReaderFeedback> = HashMap::new();
-        for row in rows {
-            let (sub, id, value) = row?;
-            if let Some(r) = to_row(id, value, 0) {
-                out.entry(sub).or_default().add(r.paper_id, r.feedback);
-            }
-        }
-        Ok(out)
+    pub fn feedback_by_subscriber(&self) -> Result<HashMap<i64, ReaderFeedback>, StoreError> {
+        self.read("feedback_by_subscriber", |c| {
+            let mut out: HashMap<i64, ReaderFeedback> = HashMap::new();
+            c.query(
+                "SELECT subscriber_id, paper_id, value FROM feedback
+                 ORDER BY subscriber_id, at, paper_id",
+                &[],
+                |r| {
+                    if let Some(row) = to_row(r.get(1)?, r.get(2)?, 0) {
+                        out.entry(r.get(0)?)
+                            .or_default()
+                            .add(row.paper_id, row.feedback);
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok(out)
+        })
     }
 
     /// The number of verdicts stored (all readers).
-    pub fn feedback_count(&self) -> anyhow::Result<i64> {
-        Ok(self
-            .reader()
-            .query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0))?)
+    pub fn feedback_count(&self) -> Result<i64, StoreError> {
+        self.read("feedback_count", |c| {
+            c.value("SELECT COUNT(*) FROM feedback", &[])
+        })
     }
 
     /// Every stored paper (replacements included): the text the recommender learns from.
     #[tracing::instrument(name = "Reading every paper", skip_all)]
-    pub fn all_papers(&self) -> anyhow::Result<Vec<Paper>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT data FROM papers ORDER BY id")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
-        }
-        Ok(out)
+    pub fn all_papers(&self) -> Result<Vec<Paper>, StoreError> {
+        self.read("all_papers", |c| {
+            c.query("SELECT data FROM papers ORDER BY id", &[], |r| {
+                Ok(serde_json::from_str(&r.get::<String>(0)?)?)
+            })
+        })
     }
 
     /// Whether a paper with this id is stored.
-    pub fn has_paper(&self, id: &PaperId) -> anyhow::Result<bool> {
-        Ok(self.reader().query_row(
-            "SELECT EXISTS (SELECT 1 FROM papers WHERE id = ?1)",
-            [id.as_str()],
-            |r| r.get(0),
-        )?)
+    pub fn has_paper(&self, id: &PaperId) -> Result<bool, StoreError> {
+        self.read("has_paper", |c| {
+            c.exists("SELECT 1 FROM papers WHERE id = $1", &[&id.as_str()])
+        })
     }
 }
 
 /// A row, or `None` for one this version cannot read (an id or value written by hand).
-pub(super) fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
+fn to_row(id: String, value: i64, at: i64) -> Option<FeedbackRow> {
     let paper_id = PaperId::try_from(id).ok()?;
     Some(FeedbackRow {
         paper_id,

@@ -337,6 +337,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (paper_id, model)
     ) WITHOUT ROWID;
     "#,
+    // 14 (issue 21, the store written once): text compares byte by byte in both databases,
+    // so one statement orders the same in each. SQLite's BINARY collation already does;
+    // PostgreSQL's text columns become `COLLATE "C"` (`postgres/schema.rs` writes it into
+    // every TEXT column of a new store and, for this version, alters an existing store's).
+    r#"
+    SELECT 1;
+    "#,
 ];
 
 /// The schema version of a fully migrated store.

@@ -19,6 +19,7 @@
 mod attempts;
 mod bounces;
 mod confirmations;
+mod db;
 mod deliveries;
 mod delivery_reports;
 mod edition_admin;

@@ -518,56 +518,6 @@ impl Store {
         dispatch!(self, "editorial", |db| db.editorial(period_key))
     }
 
-    // --- feedback ---
-    /// Records `feedback` of reader `subscriber_id` on `paper`, replacing an earlier one.
-    pub fn set_feedback(
-        &self,
-        subscriber_id: i64,
-        paper: &PaperId,
-        feedback: Feedback,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, "set_feedback", |db| db.set_feedback(
-            subscriber_id,
-            paper,
-            feedback,
-            now
-        ))
-    }
-
-    /// Forgets the reader's verdict on `paper`; `false` when there was none.
-    pub fn remove_feedback(&self, subscriber_id: i64, paper: &PaperId) -> Result<bool, StoreError> {
-        dispatch!(self, "remove_feedback", |db| db
-            .remove_feedback(subscriber_id, paper))
-    }
-
-    /// One reader's verdicts, newest first.
-    pub fn feedback_of(&self, subscriber_id: i64) -> Result<Vec<FeedbackRow>, StoreError> {
-        dispatch!(self, "feedback_of", |db| db.feedback_of(subscriber_id))
-    }
-
-    /// Every reader's likes and dislikes (oldest first), for planning. Readers without
-    /// feedback are absent.
-    pub fn feedback_by_subscriber(&self) -> Result<HashMap<i64, ReaderFeedback>, StoreError> {
-        dispatch!(self, "feedback_by_subscriber", |db| db
-            .feedback_by_subscriber())
-    }
-
-    /// The number of verdicts stored (all readers).
-    pub fn feedback_count(&self) -> Result<i64, StoreError> {
-        dispatch!(self, "feedback_count", |db| db.feedback_count())
-    }
-
-    /// Every stored paper (replacements included): the text the recommender learns from.
-    pub fn all_papers(&self) -> Result<Vec<Paper>, StoreError> {
-        dispatch!(self, "all_papers", |db| db.all_papers())
-    }
-
-    /// Whether a paper with this id is stored.
-    pub fn has_paper(&self, id: &PaperId) -> Result<bool, StoreError> {
-        dispatch!(self, "has_paper", |db| db.has_paper(id))
-    }
-
     // --- papers ---
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with
     /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the

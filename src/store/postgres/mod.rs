@@ -15,7 +15,6 @@ mod delivery_reports;
 mod edition_admin;
 mod editions;
 mod editorial;
-mod feedback;
 mod operators;
 mod papers;
 pub(super) mod pool;
@@ -252,6 +251,43 @@ mod tests {
         for h in handles {
             h.join().unwrap().unwrap();
         }
+    }
+
+    #[test]
+    fn a_store_made_before_version_14_gets_text_in_byte_order() {
+        use std::sync::Arc;
+        let url = test_server::shared()
+            .unwrap()
+            .fresh_database("pgmod")
+            .unwrap();
+        let options = PostgresOptions::for_tests(url);
+        let old = Store {
+            backend: crate::store::Backend::Postgres(Arc::new(
+                super::Postgres::open_at(&options, 13).unwrap(),
+            )),
+        };
+        // As a store made by an older paperpost: the database's own collation.
+        old.raw_execute(
+            r#"ALTER TABLE feedback ALTER COLUMN paper_id TYPE text COLLATE "default""#,
+        );
+        drop(old);
+        let store = Store::open_postgres(&options).unwrap();
+        assert_eq!(
+            store.schema_info().unwrap().version,
+            Store::expected_schema_version()
+        );
+        let collations: Vec<String> = store
+            .read("test", |c| {
+                c.query(
+                    "SELECT DISTINCT COALESCE(collation_name, 'default')
+                       FROM information_schema.columns
+                      WHERE table_schema = current_schema() AND data_type = 'text'",
+                    &[],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(collations, ["C"], "every text column orders byte by byte");
     }
 
     #[test]
