@@ -261,3 +261,28 @@ impl Store {
         }
     }
 }
+
+/// `$first, $first+1, …` for `n` values: an `IN (…)` list or a `VALUES (…)` row of an
+/// operation that reads or writes many rows in one statement on both databases (instead of
+/// PostgreSQL's array parameters, which SQLite has not).
+pub(super) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of one multi-row statement at most; SQLite takes 32,766 parameters.
+pub(super) const ROWS_PER_STATEMENT: usize = 256;
+
+/// `keys` in chunks for `IN (…)` lookups, each padded (with its last key again) to a power
+/// of two, so a lookup of any size uses one of a few statement texts and each is prepared
+/// once per connection.
+pub(super) fn lookup_chunks<T>(keys: &[T]) -> impl Iterator<Item = Vec<&T>> {
+    keys.chunks(ROWS_PER_STATEMENT).map(|chunk| {
+        let mut out: Vec<&T> = chunk.iter().collect();
+        let last = out[out.len() - 1];
+        out.resize(chunk.len().next_power_of_two(), last);
+        out
+    })
+}

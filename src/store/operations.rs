@@ -518,69 +518,6 @@ impl Store {
         dispatch!(self, "editorial", |db| db.editorial(period_key))
     }
 
-    // --- papers ---
-    /// Stores papers in one transaction: a new id is inserted, a known one is merged with
-    /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
-    /// same whatever order its sources arrive in).
-    pub fn upsert_papers(
-        &self,
-        papers: Vec<Paper>,
-        now: DateTime<Utc>,
-    ) -> Result<UpsertCounts, StoreError> {
-        dispatch!(self, "upsert_papers", |db| db.upsert_papers(papers, now))
-    }
-
-    /// Papers first stored at or after `since`, news only (replacements left out). The
-    /// longest read there is (every recent paper): it runs on a read-only connection, so it
-    /// holds up no writer.
-    pub fn papers_seen_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredPaper>, StoreError> {
-        dispatch!(self, "papers_seen_since", |db| db.papers_seen_since(since))
-    }
-
-    /// The papers with these ids (unknown ids are left out).
-    pub fn papers_by_id(&self, ids: &[PaperId]) -> Result<HashMap<PaperId, Paper>, StoreError> {
-        dispatch!(self, "papers_by_id", |db| db.papers_by_id(ids))
-    }
-
-    /// The stored vectors made by `model` ([`crate::embed::ModelIdentity::key`]) of the
-    /// wanted papers, each `(id, hash of the text embedded now)`: a paper whose stored vector
-    /// was made from another text (its title or abstract changed), or by another model, or
-    /// never, is left out, to be embedded again.
-    pub fn paper_vectors(
-        &self,
-        model: &str,
-        wanted: &[(PaperId, String)],
-    ) -> Result<HashMap<PaperId, Vec<f32>>, StoreError> {
-        dispatch!(self, "paper_vectors", |db| db.paper_vectors(model, wanted))
-    }
-
-    /// Stores papers' vectors made by `model`, each `(id, hash of the text embedded,
-    /// vector)`, in one transaction, replacing the paper's earlier vector and dropping its
-    /// vectors of other models. A paper that is not stored gets none. Returns how many
-    /// were written.
-    pub fn put_paper_vectors(
-        &self,
-        model: &str,
-        rows: &[(PaperId, String, Vec<f32>)],
-    ) -> Result<usize, StoreError> {
-        dispatch!(self, "put_paper_vectors", |db| db
-            .put_paper_vectors(model, rows))
-    }
-
-    pub fn paper_count(&self) -> Result<i64, StoreError> {
-        dispatch!(self, "paper_count", |db| db.paper_count())
-    }
-
-    /// Conditional GET validators saved by earlier fetches.
-    pub fn http_validators(&self) -> Result<Vec<ValidatorRow>, StoreError> {
-        dispatch!(self, "http_validators", |db| db.http_validators())
-    }
-
-    pub fn save_http_validators(&self, validators: &[ValidatorRow]) -> Result<(), StoreError> {
-        dispatch!(self, "save_http_validators", |db| db
-            .save_http_validators(validators))
-    }
-
     // --- reader_admin ---
     pub fn subscriber_dates(&self, id: i64) -> Result<Option<SubscriberDates>, StoreError> {
         dispatch!(self, "subscriber_dates", |db| db.subscriber_dates(id))

@@ -2,13 +2,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
-use super::{Sqlite, from_ts, ts};
+use super::db::{Conn, Param, ROWS_PER_STATEMENT, lookup_chunks, placeholders};
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Paper, PaperId, StoredPaper, UpsertCounts, ValidatorRow};
 
 /// A paper row to write after [`merge_batch`]: inserted when `new`, else updated.
-pub(super) struct PaperWrite {
+struct PaperWrite {
     pub id: String,
     /// JSON of the merged paper.
     pub data: String,
@@ -23,7 +23,7 @@ pub(super) struct PaperWrite {
 /// an earlier paper of the batch with the same id. Returns the rows to write (new ones in
 /// merged form, so merging them again with themselves is a no-op; known ones only when the
 /// merge changed them) and the counts. Papers without an id are skipped.
-pub(super) fn merge_batch(
+fn merge_batch(
     papers: Vec<Paper>,
     mut stored: impl FnMut(&str) -> anyhow::Result<Option<String>>,
 ) -> anyhow::Result<(Vec<PaperWrite>, UpsertCounts)> {
@@ -87,126 +87,158 @@ pub(super) fn merge_batch(
     Ok((rows, counts))
 }
 
-impl Sqlite {
+/// The key of the advisory lock that serialises storing papers on PostgreSQL ("papers" in
+/// ASCII).
+const PAPERS_LOCK: i64 = 0x7061_7065_7273;
+
+impl Store {
     /// Stores papers in one transaction: a new id is inserted, a known one is merged with
     /// [`Paper::merge`] (one rule per field, see `domain::merge`: the stored paper is the
-    /// same whatever order its sources arrive in).
+    /// same whatever order its sources arrive in). The batch's stored papers are read and
+    /// its new ones inserted many rows a statement. On PostgreSQL two processes fetching at
+    /// once (on different hosts) must not interleave their read-merge-write, so each batch
+    /// takes an advisory lock first (row locks cannot cover ids not stored yet); SQLite's one
+    /// writer already serialises them.
     #[tracing::instrument(name = "Storing papers", skip_all, fields(count = papers.len()))]
     pub fn upsert_papers(
         &self,
         papers: Vec<Paper>,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<UpsertCounts> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let counts;
-        {
-            let mut get = tx.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
-            let (rows, c) = merge_batch(papers, |id| {
-                Ok(get.query_row([id], |r| r.get(0)).optional()?)
-            })?;
-            counts = c;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO papers (id, data, upvotes, first_seen, updated_at, replacement)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-            )?;
-            let mut update = tx.prepare_cached(
-                "UPDATE papers SET data = ?2, upvotes = ?3, updated_at = ?4 WHERE id = ?1",
-            )?;
-            for row in rows {
-                if row.new {
-                    insert.execute(params![
-                        row.id,
-                        row.data,
-                        row.upvotes,
-                        ts(now),
-                        row.replacement
-                    ])?;
-                } else {
-                    update.execute(params![row.id, row.data, row.upvotes, ts(now)])?;
-                }
+    ) -> Result<UpsertCounts, StoreError> {
+        self.transaction("upsert_papers", |c| {
+            if c.is_postgres() {
+                c.execute("SELECT pg_advisory_xact_lock($1)", &[&PAPERS_LOCK])?;
             }
-        }
-        tx.commit()?;
-        Ok(counts)
+            let mut ids: Vec<&str> = papers
+                .iter()
+                .filter_map(|p| p.id.as_ref().map(PaperId::as_str))
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut stored = papers_data(c, &ids)?;
+            let (rows, counts) = merge_batch(papers, |id| Ok(stored.remove(id)))?;
+            let (new, changed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.new);
+            let now = ts(now);
+            for chunk in new.chunks(ROWS_PER_STATEMENT) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("({})", placeholders(i * 6 + 1, 6)))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO papers (id, data, upvotes, first_seen, updated_at, replacement)
+                     VALUES {}",
+                    rows.join(", ")
+                );
+                let replacement: Vec<i64> =
+                    chunk.iter().map(|r| i64::from(r.replacement)).collect();
+                let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 6);
+                for (row, replacement) in chunk.iter().zip(&replacement) {
+                    params.extend([
+                        &row.id as &dyn Param,
+                        &row.data,
+                        &row.upvotes,
+                        &now,
+                        &now,
+                        replacement,
+                    ]);
+                }
+                c.execute(&sql, &params)?;
+            }
+            for row in &changed {
+                c.execute(
+                    "UPDATE papers SET data = $1, upvotes = $2, updated_at = $3 WHERE id = $4",
+                    &[&row.data, &row.upvotes, &now, &row.id],
+                )?;
+            }
+            Ok(counts)
+        })
     }
 
-    /// Papers first stored at or after `since`, news only (replacements left out). The
-    /// longest read there is (every recent paper): it runs on a read-only connection, so it
-    /// holds up no writer.
-    pub fn papers_seen_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<StoredPaper>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT data, first_seen, replacement FROM papers
-             WHERE first_seen >= ?1 AND replacement = 0 ORDER BY first_seen DESC, id",
-        )?;
-        let rows = stmt.query_map([ts(since)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, bool>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (json, first_seen, replacement) = row?;
-            out.push(StoredPaper {
-                paper: serde_json::from_str(&json)?,
-                first_seen: from_ts(first_seen),
-                replacement,
-            });
-        }
-        Ok(out)
+    /// Papers first stored at or after `since`, news only (replacements left out), newest
+    /// first. The longest read there is (every recent paper): on SQLite it runs on a
+    /// read-only connection, so it holds up no writer.
+    pub fn papers_seen_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredPaper>, StoreError> {
+        self.read("papers_seen_since", |c| {
+            c.query(
+                "SELECT data, first_seen, replacement FROM papers
+                 WHERE first_seen >= $1 AND replacement = 0 ORDER BY first_seen DESC, id",
+                &[&ts(since)],
+                |r| {
+                    Ok(StoredPaper {
+                        paper: serde_json::from_str(&r.get::<String>(0)?)?,
+                        first_seen: from_ts(r.get(1)?),
+                        replacement: r.get::<i64>(2)? != 0,
+                    })
+                },
+            )
+        })
     }
 
     /// The papers with these ids (unknown ids are left out).
-    pub fn papers_by_id(&self, ids: &[PaperId]) -> anyhow::Result<HashMap<PaperId, Paper>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT data FROM papers WHERE id = ?1")?;
-        let mut out = HashMap::with_capacity(ids.len());
-        for id in ids {
-            if out.contains_key(id) {
-                continue;
+    pub fn papers_by_id(&self, ids: &[PaperId]) -> Result<HashMap<PaperId, Paper>, StoreError> {
+        self.read("papers_by_id", |c| {
+            let keys: Vec<&str> = ids.iter().map(PaperId::as_str).collect();
+            let mut out = HashMap::with_capacity(ids.len());
+            let found = papers_data(c, &keys)?;
+            for id in ids {
+                if let Some(json) = found.get(id.as_str()) {
+                    out.insert(id.clone(), serde_json::from_str(json)?);
+                }
             }
-            if let Some(json) = stmt
-                .query_row([id.as_str()], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                out.insert(id.clone(), serde_json::from_str(&json)?);
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
-    pub fn paper_count(&self) -> anyhow::Result<i64> {
-        Ok(self
-            .reader()
-            .query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
+    /// How many papers are stored (replacements included).
+    pub fn paper_count(&self) -> Result<i64, StoreError> {
+        self.read("paper_count", |c| {
+            c.value("SELECT COUNT(*) FROM papers", &[])
+        })
     }
 
     /// Conditional GET validators saved by earlier fetches.
-    pub fn http_validators(&self) -> anyhow::Result<Vec<ValidatorRow>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare("SELECT url, etag, last_modified FROM http_validators")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    pub fn http_validators(&self) -> Result<Vec<ValidatorRow>, StoreError> {
+        self.read("http_validators", |c| {
+            c.query(
+                "SELECT url, etag, last_modified FROM http_validators ORDER BY url",
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+        })
     }
 
-    pub fn save_http_validators(&self, validators: &[ValidatorRow]) -> anyhow::Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO http_validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified",
-            )?;
+    /// Saves validators in one transaction, one upsert per URL (a few feeds; a URL given
+    /// twice keeps the last).
+    pub fn save_http_validators(&self, validators: &[ValidatorRow]) -> Result<(), StoreError> {
+        self.transaction("save_http_validators", |c| {
             for (url, etag, lm) in validators {
-                stmt.execute(params![url, etag, lm])?;
+                c.execute(
+                    "INSERT INTO http_validators (url, etag, last_modified) VALUES ($1, $2, $3)
+                     ON CONFLICT (url) DO UPDATE
+                     SET etag = excluded.etag, last_modified = excluded.last_modified",
+                    &[url, etag, lm],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
+}
+
+/// The stored JSON of the papers with these ids, by id, a few statements whatever their
+/// number.
+fn papers_data(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashMap<String, String>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in lookup_chunks(ids) {
+        let sql = format!(
+            "SELECT id, data FROM papers WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
+        c.query(&sql, &params, |r| {
+            out.insert(r.get::<String>(0)?, r.get::<String>(1)?);
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ impl Sqlite {
 
     fn setup(mut conn: Connection, version: usize) -> anyhow::Result<Sqlite> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every operation's statements stay prepared (rusqlite keeps 16 by default).
+        conn.set_prepared_statement_cache_capacity(256);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // NORMAL in WAL mode: durable across process crashes (SIGKILL), only an OS crash can
         // lose the last commits; every send is recorded before the next is claimed.

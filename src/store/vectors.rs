@@ -2,96 +2,108 @@
 //! [`crate::embed::ModelIdentity::key`]), with a hash of the text embedded. A vector is read
 //! back only while its text hash still matches, so a paper whose title or abstract changed
 //! since is embedded again. Storing a model's vector for a paper drops the paper's vectors
-//! of any other model (a store uses one model at a time). The rules both backends share are
-//! the free functions at the end; the SQL is per backend.
+//! of any other model (a store uses one model at a time).
 use std::collections::HashMap;
 
 use anyhow::bail;
-use rusqlite::{OptionalExtension, params};
 
-use super::Sqlite;
+use super::db::{Param, lookup_chunks, placeholders};
+use super::{Store, StoreError};
 use crate::domain::PaperId;
 
-impl Sqlite {
+impl Store {
+    /// The stored vectors made by `model` ([`crate::embed::ModelIdentity::key`]) of the
+    /// wanted papers, each `(id, hash of the text embedded now)`: a paper whose stored vector
+    /// was made from another text (its title or abstract changed), or by another model, or
+    /// never, is left out, to be embedded again.
     #[tracing::instrument(name = "Reading paper vectors", skip_all, fields(wanted = wanted.len()))]
     pub fn paper_vectors(
         &self,
         model: &str,
         wanted: &[(PaperId, String)],
-    ) -> anyhow::Result<HashMap<PaperId, Vec<f32>>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT vector FROM paper_vectors
-             WHERE paper_id = ?1 AND model = ?2 AND text_hash = ?3",
-        )?;
-        let mut out = HashMap::with_capacity(wanted.len());
-        for (id, hash) in wanted {
-            let blob: Option<Vec<u8>> = stmt
-                .query_row(params![id.as_str(), model, hash], |r| r.get(0))
-                .optional()?;
-            if let Some(blob) = blob {
-                out.insert(id.clone(), decode(id, &blob)?);
+    ) -> Result<HashMap<PaperId, Vec<f32>>, StoreError> {
+        self.read("paper_vectors", |c| {
+            let by_id: HashMap<&str, (&PaperId, &str)> = wanted
+                .iter()
+                .map(|(id, hash)| (id.as_str(), (id, hash.as_str())))
+                .collect();
+            let ids: Vec<&str> = by_id.keys().copied().collect();
+            let mut out = HashMap::with_capacity(ids.len());
+            for chunk in lookup_chunks(&ids) {
+                let sql = format!(
+                    "SELECT paper_id, text_hash, vector FROM paper_vectors
+                     WHERE model = $1 AND paper_id IN ({})",
+                    placeholders(2, chunk.len())
+                );
+                let mut params: Vec<&dyn Param> = vec![&model];
+                params.extend(chunk.iter().map(|id| *id as &dyn Param));
+                c.query(&sql, &params, |r| {
+                    let (paper, hash) = (r.get::<String>(0)?, r.get::<String>(1)?);
+                    if let Some(&(id, wanted_hash)) = by_id.get(paper.as_str())
+                        && hash == wanted_hash
+                    {
+                        out.insert(id.clone(), decode(id, &r.get::<Vec<u8>>(2)?)?);
+                    }
+                    Ok(())
+                })?;
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
+    /// Stores papers' vectors made by `model`, each `(id, hash of the text embedded,
+    /// vector)`, in one transaction, replacing the paper's earlier vector and dropping its
+    /// vectors of other models. A paper that is not stored gets none. Returns how many
+    /// were written.
     #[tracing::instrument(name = "Storing paper vectors", skip_all, fields(rows = rows.len()))]
     pub fn put_paper_vectors(
         &self,
         model: &str,
         rows: &[(PaperId, String, Vec<f32>)],
-    ) -> anyhow::Result<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut written = 0;
-        {
-            let mut upsert =
-                tx.prepare_cached(&format!("{UPSERT_VECTOR} ON CONFLICT {ON_CONFLICT}"))?;
-            let mut others =
-                tx.prepare_cached("DELETE FROM paper_vectors WHERE paper_id = ?1 AND model <> ?2")?;
-            for (id, hash, vector) in rows {
-                let n = upsert.execute(params![id.as_str(), model, hash, encode(vector)])?;
-                if n > 0 {
-                    others.execute(params![id.as_str(), model])?;
-                }
-                written += n;
+    ) -> Result<usize, StoreError> {
+        self.transaction("put_paper_vectors", |c| {
+            let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
+            let mut stored = std::collections::HashSet::new();
+            for chunk in lookup_chunks(&ids) {
+                let sql = format!(
+                    "SELECT id FROM papers WHERE id IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
+                c.query(&sql, &params, |r| {
+                    stored.insert(r.get::<String>(0)?);
+                    Ok(())
+                })?;
             }
-        }
-        tx.commit()?;
-        Ok(written)
+            let mut written = 0;
+            for (id, hash, vector) in rows
+                .iter()
+                .filter(|(id, _, _)| stored.contains(id.as_str()))
+            {
+                written += c.execute(
+                    "INSERT INTO paper_vectors (paper_id, model, text_hash, vector)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (paper_id, model)
+                     DO UPDATE SET text_hash = excluded.text_hash, vector = excluded.vector",
+                    &[&id.as_str(), &model, hash, &encode(vector)],
+                )? as usize;
+                c.execute(
+                    "DELETE FROM paper_vectors WHERE paper_id = $1 AND model <> $2",
+                    &[&id.as_str(), &model],
+                )?;
+            }
+            Ok(written)
+        })
     }
 }
 
-/// Inserts one paper's vector (`paper_id, model, text_hash, vector`, parameters 1 to 4 in
-/// either dialect's markers, see [`upsert_sql`]) when the paper is stored, else nothing.
-const UPSERT_VECTOR: &str = "INSERT INTO paper_vectors (paper_id, model, text_hash, vector)
-     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?1)";
-
-/// The conflict clause of [`UPSERT_VECTOR`]: the newer vector and its text hash win.
-const ON_CONFLICT: &str = "(paper_id, model) DO UPDATE SET
-     text_hash = excluded.text_hash, vector = excluded.vector";
-
-/// The upsert of one vector with PostgreSQL's parameter markers (`$1` for `?1`).
-pub(super) fn upsert_sql_postgres() -> String {
-    let insert = (1..=4).fold(UPSERT_VECTOR.to_string(), |sql, i| {
-        sql.replace(&format!("?{i}"), &format!("${i}"))
-    });
-    // PostgreSQL types an untyped `$n` in a SELECT list as text: say what each one is.
-    let insert = insert.replace(
-        "SELECT $1, $2, $3, $4",
-        "SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::BYTEA",
-    );
-    format!("{insert} ON CONFLICT {ON_CONFLICT}")
-}
-
 /// A vector as stored: its f32s one after the other, little-endian.
-pub(super) fn encode(vector: &[f32]) -> Vec<u8> {
+fn encode(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 /// A stored vector read back; a length that is no whole number of f32s is a damaged row.
-pub(super) fn decode(id: &PaperId, bytes: &[u8]) -> anyhow::Result<Vec<f32>> {
+fn decode(id: &PaperId, bytes: &[u8]) -> anyhow::Result<Vec<f32>> {
     if !bytes.len().is_multiple_of(4) {
         bail!(
             "the stored vector of paper {id} is {} bytes long, not a whole number of 4-byte \

@@ -16,7 +16,6 @@ mod edition_admin;
 mod editions;
 mod editorial;
 mod operators;
-mod papers;
 pub(super) mod pool;
 mod reader_admin;
 mod reader_digests;
@@ -28,7 +27,6 @@ mod subscriber_pages;
 mod subscribers;
 #[doc(hidden)]
 pub mod test_server;
-mod vectors;
 
 use std::path::PathBuf;
 use std::str::FromStr;
