@@ -150,7 +150,8 @@ impl Conn<'_> {
         Ok(self.query_opt(sql, params, |_| Ok(()))?.is_some())
     }
 
-    /// Runs SQL text of several statements, no parameters.
+    /// Runs SQL text of several statements, no parameters (tests that damage rows by hand).
+    #[cfg(test)]
     pub(super) fn batch(&mut self, sql: &str) -> anyhow::Result<()> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),

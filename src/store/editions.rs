@@ -1,74 +1,83 @@
 //! Editions: one per period (a week or a day), created once, whatever runs twice.
+use anyhow::Context;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
-use super::{Sqlite, from_ts, ts};
+use super::db::Row;
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Edition, PickRef};
 
-fn row_to_edition(r: &rusqlite::Row<'_>) -> rusqlite::Result<Edition> {
-    Ok(edition_from(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-}
+/// The columns every read of an edition selects, in [`edition_from`]'s order.
+const EDITION: &str = "id, period_key, created_at, public";
 
-/// An edition from its row, for both backends: unreadable public picks read as none.
-pub(super) fn edition_from(
-    id: i64,
-    period_key: String,
-    created_at: i64,
-    public: Option<String>,
-) -> Edition {
-    Edition {
-        id,
-        period_key,
-        created_at: from_ts(created_at),
-        public: public
+/// An edition from its row: unreadable public picks read as none.
+fn edition_from(r: &Row<'_>) -> anyhow::Result<Edition> {
+    Ok(Edition {
+        id: r.get(0)?,
+        period_key: r.get(1)?,
+        created_at: from_ts(r.get(2)?),
+        public: r
+            .get::<Option<String>>(3)?
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default(),
-    }
+    })
 }
 
-impl Sqlite {
+impl Store {
     /// The edition of `period_key`, created with `public` picks if it does not exist yet.
-    /// Returns the edition and whether this call created it. Two concurrent callers get the
-    /// same edition (the period key is unique).
+    /// Returns the edition and whether this call created it. Race-free across processes by
+    /// the unique period key: `ON CONFLICT DO NOTHING` waits for a concurrent creator's
+    /// commit and then inserts nothing, and the `SELECT` after it (a new snapshot under
+    /// PostgreSQL's READ COMMITTED) sees the winner's row. Only the winner's `RETURNING`
+    /// yields a row, so exactly one caller is told it created the edition.
     pub fn edition_for_period(
         &self,
         period_key: &str,
         public: &[PickRef],
         now: DateTime<Utc>,
-    ) -> anyhow::Result<(Edition, bool)> {
-        let conn = self.conn();
-        let created = conn.execute(
-            "INSERT INTO editions (period_key, created_at, public) VALUES (?1, ?2, ?3)
-             ON CONFLICT (period_key) DO NOTHING",
-            params![period_key, ts(now), serde_json::to_string(public)?],
-        )? > 0;
-        let edition = conn.query_row(
-            "SELECT id, period_key, created_at, public FROM editions WHERE period_key = ?1",
-            [period_key],
-            row_to_edition,
-        )?;
-        Ok((edition, created))
+    ) -> Result<(Edition, bool), StoreError> {
+        self.write("edition_for_period", |c| {
+            let public = serde_json::to_string(public)?;
+            if let Some(edition) = c.query_opt(
+                &format!(
+                    "INSERT INTO editions (period_key, created_at, public) VALUES ($1, $2, $3)
+                     ON CONFLICT (period_key) DO NOTHING RETURNING {EDITION}"
+                ),
+                &[&period_key, &ts(now), &public],
+                edition_from,
+            )? {
+                return Ok((edition, true));
+            }
+            let edition = c.query_opt(
+                &format!("SELECT {EDITION} FROM editions WHERE period_key = $1"),
+                &[&period_key],
+                edition_from,
+            )?;
+            Ok((edition.context("the edition just created is gone")?, false))
+        })
     }
 
-    pub fn edition(&self, period_key: &str) -> anyhow::Result<Option<Edition>> {
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT id, period_key, created_at, public FROM editions WHERE period_key = ?1",
-                [period_key],
-                row_to_edition,
+    /// The edition of `period_key`, if it was created.
+    pub fn edition(&self, period_key: &str) -> Result<Option<Edition>, StoreError> {
+        self.read("edition", |c| {
+            c.query_opt(
+                &format!("SELECT {EDITION} FROM editions WHERE period_key = $1"),
+                &[&period_key],
+                edition_from,
             )
-            .optional()?)
+        })
     }
 
     /// Editions, newest first.
-    pub fn editions(&self, limit: usize) -> anyhow::Result<Vec<Edition>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, period_key, created_at, public FROM editions ORDER BY created_at DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], row_to_edition)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    pub fn editions(&self, limit: usize) -> Result<Vec<Edition>, StoreError> {
+        self.read("editions", |c| {
+            c.query(
+                &format!(
+                    "SELECT {EDITION} FROM editions ORDER BY created_at DESC, id DESC LIMIT $1"
+                ),
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                edition_from,
+            )
+        })
     }
 }
 

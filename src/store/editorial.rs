@@ -2,109 +2,118 @@
 //! ("Editor's picks"). Keyed by period key (`2026-W48`), so both can be set before the
 //! edition is planned.
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
-use super::{Sqlite, from_ts, ts};
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Editorial, PaperId, Pin};
 
-/// Pins from their `(paper id, note, pinned at)` rows in pin order, for both backends; a
-/// row whose paper id no longer parses is left out.
-pub(super) fn pins_from(rows: Vec<(String, Option<String>, i64)>) -> Vec<Pin> {
-    rows.into_iter()
-        .filter_map(|(id, note, at)| {
-            Some(Pin {
-                paper_id: PaperId::try_from(id).ok()?,
-                note,
-                pinned_at: from_ts(at),
-            })
-        })
-        .collect()
-}
-
 /// The note to keep for a pin: trimmed, none when blank.
-pub(super) fn pin_note(note: Option<&str>) -> Option<&str> {
+fn pin_note(note: Option<&str>) -> Option<&str> {
     note.map(str::trim).filter(|n| !n.is_empty())
 }
 
-impl Sqlite {
-    /// Sets (or replaces) the editor's note of an edition; an empty note removes it.
+/// The first key of the advisory lock PostgreSQL takes while pinning to one edition
+/// ("pins" in ASCII; the second key is the period key's hash).
+const PINS_LOCK: i32 = 0x7069_6e73;
+
+impl Store {
+    /// Sets (or replaces) the editor's note of an edition; an empty note removes it. One
+    /// statement either way, so two editors at once leave one of their notes.
     pub fn set_edition_note(
         &self,
         period_key: &str,
         note: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let conn = self.conn();
-        if note.trim().is_empty() {
-            conn.execute(
-                "DELETE FROM edition_notes WHERE period_key = ?1",
-                params![period_key],
-            )?;
-        } else {
-            conn.execute(
-                "INSERT INTO edition_notes (period_key, note, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (period_key) DO UPDATE SET note = excluded.note,
-                     updated_at = excluded.updated_at",
-                params![period_key, note.trim(), ts(now)],
-            )?;
-        }
-        Ok(())
+    ) -> Result<(), StoreError> {
+        self.write("set_edition_note", |c| {
+            if note.trim().is_empty() {
+                c.execute(
+                    "DELETE FROM edition_notes WHERE period_key = $1",
+                    &[&period_key],
+                )?;
+            } else {
+                c.execute(
+                    "INSERT INTO edition_notes (period_key, note, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (period_key) DO UPDATE SET note = excluded.note,
+                         updated_at = excluded.updated_at",
+                    &[&period_key, &note.trim(), &ts(now)],
+                )?;
+            }
+            Ok(())
+        })
     }
 
-    /// Pins a paper to an edition (again: its note is replaced, its place kept).
+    /// Pins a paper to an edition (again: its note is replaced, its place kept). The new
+    /// pin goes after the edition's last one (`MAX(position) + 1`). Two editors pinning to
+    /// one edition at once on PostgreSQL would both read the same maximum under READ
+    /// COMMITTED, so there the transaction first takes an advisory lock on the edition's
+    /// period key (serialising pinning per edition only); SQLite's one writer serialises it.
     pub fn pin_paper(
         &self,
         period_key: &str,
         paper_id: &PaperId,
         note: Option<&str>,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), StoreError> {
         let note = pin_note(note);
-        self.conn().execute(
-            "INSERT INTO edition_pins (period_key, paper_id, note, position, pinned_at)
-             VALUES (?1, ?2, ?3,
-                 (SELECT COALESCE(MAX(position), 0) + 1 FROM edition_pins WHERE period_key = ?1),
-                 ?4)
-             ON CONFLICT (period_key, paper_id) DO UPDATE SET note = excluded.note",
-            params![period_key, paper_id.as_str(), note, ts(now)],
-        )?;
-        Ok(())
+        self.transaction("pin_paper", |c| {
+            if c.is_postgres() {
+                c.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    &[&PINS_LOCK, &period_key],
+                )?;
+            }
+            c.execute(
+                "INSERT INTO edition_pins (period_key, paper_id, note, position, pinned_at)
+                 VALUES ($1, $2, $3,
+                     (SELECT COALESCE(MAX(position), 0) + 1 FROM edition_pins
+                       WHERE period_key = $1),
+                     $4)
+                 ON CONFLICT (period_key, paper_id) DO UPDATE SET note = excluded.note",
+                &[&period_key, &paper_id.as_str(), &note, &ts(now)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Removes a pin; returns whether there was one.
-    pub fn unpin_paper(&self, period_key: &str, paper_id: &PaperId) -> anyhow::Result<bool> {
-        let n = self.conn().execute(
-            "DELETE FROM edition_pins WHERE period_key = ?1 AND paper_id = ?2",
-            params![period_key, paper_id.as_str()],
-        )?;
-        Ok(n > 0)
+    pub fn unpin_paper(&self, period_key: &str, paper_id: &PaperId) -> Result<bool, StoreError> {
+        self.write("unpin_paper", |c| {
+            Ok(c.execute(
+                "DELETE FROM edition_pins WHERE period_key = $1 AND paper_id = $2",
+                &[&period_key, &paper_id.as_str()],
+            )? > 0)
+        })
     }
 
-    /// The note and pins of an edition (empty when the editor set nothing).
-    pub fn editorial(&self, period_key: &str) -> anyhow::Result<Editorial> {
-        let conn = self.reader();
-        let note: Option<String> = conn
-            .query_row(
-                "SELECT note FROM edition_notes WHERE period_key = ?1",
-                params![period_key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let mut stmt = conn.prepare(
-            "SELECT paper_id, note, pinned_at FROM edition_pins WHERE period_key = ?1
-             ORDER BY position",
-        )?;
-        let pins = stmt
-            .query_map(params![period_key], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let pins = pins_from(pins);
-        Ok(Editorial { note, pins })
+    /// The note and pins of an edition (empty when the editor set nothing); a pin whose
+    /// paper id no longer parses is left out.
+    pub fn editorial(&self, period_key: &str) -> Result<Editorial, StoreError> {
+        self.read("editorial", |c| {
+            let note = c.query_opt(
+                "SELECT note FROM edition_notes WHERE period_key = $1",
+                &[&period_key],
+                |r| r.get::<String>(0),
+            )?;
+            let pins = c.query(
+                "SELECT paper_id, note, pinned_at FROM edition_pins WHERE period_key = $1
+                 ORDER BY position, pinned_at, paper_id",
+                &[&period_key],
+                |r| {
+                    let Ok(paper_id) = PaperId::try_from(r.get::<String>(0)?) else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Pin {
+                        paper_id,
+                        note: r.get(1)?,
+                        pinned_at: from_ts(r.get(2)?),
+                    }))
+                },
+            )?;
+            Ok(Editorial {
+                note,
+                pins: pins.into_iter().flatten().collect(),
+            })
+        })
     }
 }
 

@@ -27,6 +27,7 @@ mod editions;
 mod editorial;
 mod error;
 mod feedback;
+mod meta;
 mod migrations;
 mod operations;
 mod operators;
@@ -239,16 +240,8 @@ impl Store {
     /// Runs SQL text (no parameters) on whichever backend, for unit tests that corrupt rows
     /// by hand; write SQL both SQLite and PostgreSQL accept.
     pub(crate) fn raw_execute(&self, sql: &str) {
-        match &self.backend {
-            Backend::Sqlite(db) => db.conn().execute_batch(sql).expect("raw SQL runs"),
-            Backend::Postgres(db) => {
-                use postgres::pool::Sql;
-                db.conn()
-                    .expect("a connection")
-                    .batch(sql)
-                    .expect("raw SQL runs")
-            }
-        }
+        self.write("raw_execute", |c| c.batch(sql))
+            .expect("raw SQL runs");
     }
 }
 

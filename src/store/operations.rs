@@ -10,31 +10,6 @@ use super::{Backend, Store, StoreError, dispatch};
 use crate::domain::*;
 
 impl Store {
-    /// The schema version the store is at (`check-config`, `/healthz`, tests). Read on a
-    /// read-only connection, so a health check never queues behind a long write.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        dispatch!(self, "schema_version", |db| db.schema_version())
-    }
-
-    /// A value from the key/value `meta` table.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        dispatch!(self, "meta", |db| db.meta(key))
-    }
-
-    /// The `meta` value of `key`, storing `init()` first when there is none. Two processes
-    /// racing on the first call both get the value that won.
-    pub fn meta_or_init(
-        &self,
-        key: &str,
-        init: impl FnOnce() -> String,
-    ) -> Result<String, StoreError> {
-        dispatch!(self, "meta_or_init", |db| db.meta_or_init(key, init))
-    }
-
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        dispatch!(self, "set_meta", |db| db.set_meta(key, value))
-    }
-
     // --- attempts ---
     /// Counts and records one subscribe attempt in one transaction, so concurrent posts
     /// cannot both slip under a limit.
@@ -426,29 +401,6 @@ impl Store {
         dispatch!(self, "cancel_edition", |db| db.cancel_edition(edition_id))
     }
 
-    // --- editions ---
-    /// The edition of `period_key`, created with `public` picks if it does not exist yet.
-    /// Returns the edition and whether this call created it. Two concurrent callers get the
-    /// same edition (the period key is unique).
-    pub fn edition_for_period(
-        &self,
-        period_key: &str,
-        public: &[PickRef],
-        now: DateTime<Utc>,
-    ) -> Result<(Edition, bool), StoreError> {
-        dispatch!(self, "edition_for_period", |db| db
-            .edition_for_period(period_key, public, now))
-    }
-
-    pub fn edition(&self, period_key: &str) -> Result<Option<Edition>, StoreError> {
-        dispatch!(self, "edition", |db| db.edition(period_key))
-    }
-
-    /// Editions, newest first.
-    pub fn editions(&self, limit: usize) -> Result<Vec<Edition>, StoreError> {
-        dispatch!(self, "editions", |db| db.editions(limit))
-    }
-
     // --- a reader's sent digests (web copy, personal feed) ---
     /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
     pub fn sent_digest(
@@ -483,41 +435,6 @@ impl Store {
             .subscribers_page(status, after, limit))
     }
 
-    // --- editorial ---
-    /// Sets (or replaces) the editor's note of an edition; an empty note removes it.
-    pub fn set_edition_note(
-        &self,
-        period_key: &str,
-        note: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, "set_edition_note", |db| db
-            .set_edition_note(period_key, note, now))
-    }
-
-    /// Pins a paper to an edition (again: its note is replaced, its place kept).
-    pub fn pin_paper(
-        &self,
-        period_key: &str,
-        paper_id: &PaperId,
-        note: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, "pin_paper", |db| db
-            .pin_paper(period_key, paper_id, note, now))
-    }
-
-    /// Removes a pin; returns whether there was one.
-    pub fn unpin_paper(&self, period_key: &str, paper_id: &PaperId) -> Result<bool, StoreError> {
-        dispatch!(self, "unpin_paper", |db| db
-            .unpin_paper(period_key, paper_id))
-    }
-
-    /// The note and pins of an edition (empty when the editor set nothing).
-    pub fn editorial(&self, period_key: &str) -> Result<Editorial, StoreError> {
-        dispatch!(self, "editorial", |db| db.editorial(period_key))
-    }
-
     // --- reader_admin ---
     pub fn subscriber_dates(&self, id: i64) -> Result<Option<SubscriberDates>, StoreError> {
         dispatch!(self, "subscriber_dates", |db| db.subscriber_dates(id))
@@ -531,38 +448,6 @@ impl Store {
     /// The address's suppression, if it is on the list.
     pub fn suppression(&self, email: &str) -> Result<Option<Suppression>, StoreError> {
         dispatch!(self, "suppression", |db| db.suppression(email))
-    }
-
-    // --- runs ---
-    pub fn record_run(
-        &self,
-        run: &RunRecord,
-        started: DateTime<Utc>,
-        finished: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, "record_run", |db| db
-            .record_run(run, started, finished))
-    }
-
-    /// The latest runs, newest first.
-    pub fn recent_runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
-        dispatch!(self, "recent_runs", |db| db.recent_runs(limit))
-    }
-
-    /// Takes (or renews) the named lease for `owner` until `until`, unless another owner
-    /// holds it and it has not expired at `now`. Returns whether `owner` holds it now.
-    pub fn try_lock(
-        &self,
-        name: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        dispatch!(self, "try_lock", |db| db.try_lock(name, owner, now, until))
-    }
-
-    pub fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
-        dispatch!(self, "unlock", |db| db.unlock(name, owner))
     }
 
     // --- seeds (a reader's library) ---

@@ -92,49 +92,6 @@ impl Sqlite {
             None => self.conn(),
         }
     }
-
-    /// The schema version, for `check-config`, `/healthz` and tests. Read on a read-only
-    /// connection, so a health check never queues behind a long write.
-    pub(super) fn schema_version(&self) -> anyhow::Result<i64> {
-        Ok(self
-            .reader()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    /// A value from the key/value `meta` table.
-    pub(super) fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .reader()
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// The `meta` value of `key`, storing `init()` first when there is none. Two processes
-    /// racing on the first call both get the value that won. `init` runs while this process's
-    /// writer is held, so two threads never both compute a value (the web test of reads
-    /// beside a long write relies on it to hold the writer).
-    pub(super) fn meta_or_init(
-        &self,
-        key: &str,
-        init: impl FnOnce() -> String,
-    ) -> anyhow::Result<String> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-            [key, &init()],
-        )?;
-        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
-    }
-
-    pub(super) fn set_meta(&self, key: &str, value: &str) -> anyhow::Result<()> {
-        self.conn().execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
-    }
 }
 
 /// The `meta` key (and value) that marks an SQLite file as a paperpost store; written by a

@@ -13,13 +13,10 @@ mod confirmations;
 mod deliveries;
 mod delivery_reports;
 mod edition_admin;
-mod editions;
-mod editorial;
 mod operators;
 pub(super) mod pool;
 mod reader_admin;
 mod reader_digests;
-mod runs;
 pub(super) mod schema;
 mod seeds;
 mod send_runs;
@@ -33,7 +30,7 @@ use std::str::FromStr;
 
 use anyhow::Context;
 
-use pool::{Conn, Pool, Sql, Tls};
+use pool::{Conn, Pool, Tls};
 
 /// How to reach a PostgreSQL store (`[store] url` and friends).
 #[derive(Debug, Clone)]
@@ -133,46 +130,6 @@ impl Postgres {
     /// A connection from the pool.
     pub(super) fn conn(&self) -> anyhow::Result<Conn<'_>> {
         self.pool.get()
-    }
-
-    pub(super) fn schema_version(&self) -> anyhow::Result<i64> {
-        let mut conn = self.conn()?;
-        schema::version(&mut conn)
-    }
-
-    pub(super) fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .conn()?
-            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
-            .map(|r| r.get(0)))
-    }
-
-    pub(super) fn meta_or_init(
-        &self,
-        key: &str,
-        init: impl FnOnce() -> String,
-    ) -> anyhow::Result<String> {
-        let mut conn = self.conn()?;
-        if let Some(row) = conn.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])? {
-            return Ok(row.get(0));
-        }
-        let value = init();
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-            &[&key, &value],
-        )?;
-        Ok(conn
-            .query_one("SELECT value FROM meta WHERE key = $1", &[&key])?
-            .get(0))
-    }
-
-    pub(super) fn set_meta(&self, key: &str, value: &str) -> anyhow::Result<()> {
-        self.conn()?.execute(
-            "INSERT INTO meta (key, value) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&key, &value],
-        )?;
-        Ok(())
     }
 }
 
