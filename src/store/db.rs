@@ -72,6 +72,17 @@ impl Conn<'_> {
         matches!(self, Conn::Postgres(_))
     }
 
+    /// ` FOR UPDATE` on PostgreSQL, to lock the rows a transaction reads before it changes
+    /// them against other processes; nothing on SQLite, whose write transaction already
+    /// holds the whole database.
+    pub(super) fn for_update(&self) -> &'static str {
+        if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+
     /// Runs one statement; the number of rows it changed.
     pub(super) fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> anyhow::Result<u64> {
         match self {

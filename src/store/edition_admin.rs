@@ -1,17 +1,128 @@
 //! Editions as the operator manages them: a list with counts per delivery state, and
 //! cancelling what an edition has not delivered yet so it can be planned again.
-use rusqlite::{OptionalExtension, params};
+use std::collections::HashMap;
 
-use super::{Sqlite, from_ts};
+use super::db::{Param, lookup_chunks, placeholders};
+use super::{Store, StoreError, from_ts};
 use crate::domain::{CancelledEdition, DeliveryState, EditionSummary};
 
 /// Rows of an edition that never reached a reader: what cancelling withdraws.
-pub(super) const UNDELIVERED: &str =
+const UNDELIVERED: &str =
     "(state IN ('pending', 'retry', 'skipped') OR (state = 'sent' AND relay = 'file'))";
 
-/// An edition's summary from its row and its `(state, count, written to files)` rows, for
-/// both backends.
-pub(super) fn edition_summary(
+impl Store {
+    /// Editions, newest first, with their delivery counts (two queries in all).
+    pub fn edition_summaries(&self, limit: usize) -> Result<Vec<EditionSummary>, StoreError> {
+        self.read("edition_summaries", |c| {
+            let editions: Vec<(i64, String, i64)> = c.query(
+                "SELECT id, period_key, created_at FROM editions
+                 ORDER BY created_at DESC, id DESC LIMIT $1",
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let ids: Vec<i64> = editions.iter().map(|e| e.0).collect();
+            let mut counts: HashMap<i64, Vec<(String, i64, Option<i64>)>> = HashMap::new();
+            for chunk in lookup_chunks(&ids) {
+                let sql = format!(
+                    "SELECT edition_id, state, COUNT(*),
+                            CAST(SUM(CASE WHEN state = 'sent' AND relay = 'file' THEN 1 ELSE 0 END)
+                                 AS BIGINT)
+                     FROM deliveries WHERE edition_id IN ({})
+                     GROUP BY edition_id, state ORDER BY edition_id, state",
+                    placeholders(1, chunk.len())
+                );
+                let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
+                c.query(&sql, &params, |r| {
+                    counts
+                        .entry(r.get(0)?)
+                        .or_default()
+                        .push((r.get(1)?, r.get(2)?, r.get(3)?));
+                    Ok(())
+                })?;
+            }
+            editions
+                .into_iter()
+                .map(|(id, period_key, created_at)| {
+                    let rows = counts.remove(&id).unwrap_or_default();
+                    edition_summary(id, period_key, created_at, rows)
+                })
+                .collect()
+        })
+    }
+
+    /// The edition named by its id or period key (`2026-W48`, `2026-11-26`).
+    pub fn find_edition(&self, id_or_key: &str) -> Result<Option<(i64, String)>, StoreError> {
+        let id = id_or_key.trim().parse::<i64>().ok();
+        self.read("find_edition", |c| {
+            c.query_opt(
+                "SELECT id, period_key FROM editions WHERE period_key = $1 OR id = $2
+                 ORDER BY id LIMIT 1",
+                &[&id_or_key.trim(), &id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+    }
+
+    /// Withdraws, in one transaction, every delivery of the edition that did not reach its
+    /// reader (pending, retry, skipped, or only written as an `.eml` file), and forgets that
+    /// their papers were sent to those readers, so planning the period again plans them
+    /// afresh. Delivered, unknown, failed and in-flight rows stay as they are.
+    ///
+    /// Race-free against senders on other hosts: the edition row is locked first (on
+    /// PostgreSQL `FOR UPDATE`, which also holds off planning into it, whose foreign key
+    /// check needs a share lock on that row), the deliveries are deleted by one `DELETE …
+    /// RETURNING` that re-checks each row's state after waiting for a claimer's lock (a row
+    /// claimed meanwhile is `sending` and stays), and only the readers of the rows really
+    /// deleted get their papers unmarked.
+    pub fn cancel_edition(&self, edition_id: i64) -> Result<CancelledEdition, StoreError> {
+        self.transaction("cancel_edition", |c| {
+            let lock = c.for_update();
+            let period_key: String = c
+                .query_opt(
+                    &format!("SELECT period_key FROM editions WHERE id = $1{lock}"),
+                    &[&edition_id],
+                    |r| r.get(0),
+                )?
+                .ok_or_else(|| anyhow::anyhow!("Edition {edition_id} does not exist"))?;
+            let withdrawn: Vec<i64> = c.query(
+                &format!(
+                    "DELETE FROM deliveries WHERE edition_id = $1 AND {UNDELIVERED}
+                     RETURNING subscriber_id"
+                ),
+                &[&edition_id],
+                |r| r.get(0),
+            )?;
+            let mut papers_unmarked = 0;
+            for chunk in lookup_chunks(&withdrawn) {
+                let sql = format!(
+                    "DELETE FROM sent_papers WHERE edition_id = $1 AND subscriber_id IN ({})",
+                    placeholders(2, chunk.len())
+                );
+                let mut params: Vec<&dyn Param> = vec![&edition_id];
+                params.extend(chunk.iter().map(|id| *id as &dyn Param));
+                papers_unmarked += c.execute(&sql, &params)?;
+            }
+            let kept: i64 = c.value(
+                "SELECT COUNT(*) FROM deliveries WHERE edition_id = $1",
+                &[&edition_id],
+            )?;
+            let edition_removed = kept == 0;
+            if edition_removed {
+                c.execute("DELETE FROM editions WHERE id = $1", &[&edition_id])?;
+            }
+            Ok(CancelledEdition {
+                period_key,
+                withdrawn: withdrawn.len(),
+                papers_unmarked: papers_unmarked as usize,
+                kept: kept as usize,
+                edition_removed,
+            })
+        })
+    }
+}
+
+/// An edition's summary from its row and its `(state, count, written to files)` rows.
+fn edition_summary(
     id: i64,
     period_key: String,
     created_at: i64,
@@ -31,87 +142,6 @@ pub(super) fn edition_summary(
     }
     summary.counts.sort();
     Ok(summary)
-}
-
-impl Sqlite {
-    /// Editions, newest first, with their delivery counts.
-    pub fn edition_summaries(&self, limit: usize) -> anyhow::Result<Vec<EditionSummary>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, period_key, created_at FROM editions
-             ORDER BY created_at DESC, id DESC LIMIT ?1",
-        )?;
-        let editions: Vec<(i64, String, i64)> = stmt
-            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut counts = conn.prepare_cached(
-            "SELECT state, COUNT(*), SUM(state = 'sent' AND relay = 'file')
-             FROM deliveries WHERE edition_id = ?1 GROUP BY state",
-        )?;
-        let mut out = Vec::with_capacity(editions.len());
-        for (id, period_key, created_at) in editions {
-            let rows = counts
-                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push(edition_summary(id, period_key, created_at, rows)?);
-        }
-        Ok(out)
-    }
-
-    /// The edition named by its id or period key (`2026-W48`, `2026-11-26`).
-    pub fn find_edition(&self, id_or_key: &str) -> anyhow::Result<Option<(i64, String)>> {
-        let id = id_or_key.trim().parse::<i64>().ok();
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT id, period_key FROM editions WHERE period_key = ?1 OR id = ?2",
-                params![id_or_key.trim(), id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
-    }
-
-    /// Withdraws, in one transaction, every delivery of the edition that did not reach its
-    /// reader (pending, retry, skipped, or only written as an `.eml` file), and forgets that
-    /// their papers were sent to those readers, so planning the period again plans them
-    /// afresh. Delivered, unknown, failed and in-flight rows stay as they are.
-    pub fn cancel_edition(&self, edition_id: i64) -> anyhow::Result<CancelledEdition> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let period_key: String = tx.query_row(
-            "SELECT period_key FROM editions WHERE id = ?1",
-            [edition_id],
-            |r| r.get(0),
-        )?;
-        let papers_unmarked = tx.execute(
-            &format!(
-                "DELETE FROM sent_papers WHERE edition_id = ?1 AND subscriber_id IN
-                   (SELECT subscriber_id FROM deliveries WHERE edition_id = ?1 AND {UNDELIVERED})"
-            ),
-            [edition_id],
-        )?;
-        let withdrawn = tx.execute(
-            &format!("DELETE FROM deliveries WHERE edition_id = ?1 AND {UNDELIVERED}"),
-            [edition_id],
-        )?;
-        let kept: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE edition_id = ?1",
-            [edition_id],
-            |r| r.get(0),
-        )?;
-        let edition_removed = kept == 0;
-        if edition_removed {
-            tx.execute("DELETE FROM editions WHERE id = ?1", [edition_id])?;
-        }
-        tx.commit()?;
-        Ok(CancelledEdition {
-            period_key,
-            withdrawn,
-            papers_unmarked,
-            kept: kept as usize,
-            edition_removed,
-        })
-    }
 }
 
 #[cfg(test)]

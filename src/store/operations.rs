@@ -382,25 +382,6 @@ impl Store {
         dispatch!(self, "delivery_rows", |db| db.delivery_rows(period_key))
     }
 
-    // --- edition_admin ---
-    /// Editions, newest first, with their delivery counts.
-    pub fn edition_summaries(&self, limit: usize) -> Result<Vec<EditionSummary>, StoreError> {
-        dispatch!(self, "edition_summaries", |db| db.edition_summaries(limit))
-    }
-
-    /// The edition named by its id or period key (`2026-W48`, `2026-11-26`).
-    pub fn find_edition(&self, id_or_key: &str) -> Result<Option<(i64, String)>, StoreError> {
-        dispatch!(self, "find_edition", |db| db.find_edition(id_or_key))
-    }
-
-    /// Withdraws, in one transaction, every delivery of the edition that did not reach its
-    /// reader (pending, retry, skipped, or only written as an `.eml` file), and forgets that
-    /// their papers were sent to those readers, so planning the period again plans them
-    /// afresh. Delivered, unknown, failed and in-flight rows stay as they are.
-    pub fn cancel_edition(&self, edition_id: i64) -> Result<CancelledEdition, StoreError> {
-        dispatch!(self, "cancel_edition", |db| db.cancel_edition(edition_id))
-    }
-
     // --- a reader's sent digests (web copy, personal feed) ---
     /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
     pub fn sent_digest(
@@ -513,28 +494,6 @@ impl Store {
     ) -> Result<Vec<ProfileDocument>, StoreError> {
         dispatch!(self, "profile_documents", |db| db
             .profile_documents(subscriber_id))
-    }
-
-    // --- send_runs ---
-    /// Records that the send run `owner` starts now.
-    pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch!(self, "begin_send_run", |db| db.begin_send_run(owner, now))
-    }
-
-    /// Records how the send run `owner` ended: `error` None = finished.
-    pub fn end_send_run(
-        &self,
-        owner: &str,
-        error: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, "end_send_run", |db| db
-            .end_send_run(owner, error, now))
-    }
-
-    /// How the send run `owner` ended; None for a run never recorded (an older paperpost).
-    pub fn send_run_end(&self, owner: &str) -> Result<Option<SendRunEnd>, StoreError> {
-        dispatch!(self, "send_run_end", |db| db.send_run_end(owner))
     }
 
     // --- subscribers ---

@@ -3,21 +3,22 @@
 //! tell a crash (still `running`: killed, or it could not even record its end) from a run
 //! that stopped on an error.
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
-use super::{Sqlite, from_ts, ts};
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::SendRunEnd;
 
-impl Sqlite {
+impl Store {
     /// Records that the send run `owner` starts now.
-    pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-        self.conn().execute(
-            "INSERT INTO send_runs (owner, started_at, end_state) VALUES (?1, ?2, 'running')
-             ON CONFLICT (owner) DO UPDATE SET started_at = ?2, ended_at = NULL,
-                 end_state = 'running', error = NULL",
-            params![owner, ts(now)],
-        )?;
-        Ok(())
+    pub fn begin_send_run(&self, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write("begin_send_run", |c| {
+            c.execute(
+                "INSERT INTO send_runs (owner, started_at, end_state) VALUES ($1, $2, 'running')
+                 ON CONFLICT (owner) DO UPDATE SET started_at = excluded.started_at,
+                     ended_at = NULL, end_state = 'running', error = NULL",
+                &[&owner, &ts(now)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Records how the send run `owner` ended: `error` None = finished.
@@ -26,30 +27,31 @@ impl Sqlite {
         owner: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        self.conn().execute(
-            "UPDATE send_runs SET ended_at = ?2, end_state = ?3, error = ?4 WHERE owner = ?1",
-            params![owner, ts(now), end_state(error), error],
-        )?;
-        Ok(())
+    ) -> Result<(), StoreError> {
+        self.write("end_send_run", |c| {
+            c.execute(
+                "UPDATE send_runs SET ended_at = $1, end_state = $2, error = $3 WHERE owner = $4",
+                &[&ts(now), &end_state(error), &error, &owner],
+            )?;
+            Ok(())
+        })
     }
 
     /// How the send run `owner` ended; None for a run never recorded (an older paperpost).
-    pub fn send_run_end(&self, owner: &str) -> anyhow::Result<Option<SendRunEnd>> {
-        let row: Option<(i64, String, Option<String>)> = self
-            .conn()
-            .query_row(
-                "SELECT started_at, end_state, error FROM send_runs WHERE owner = ?1",
-                [owner],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    /// Read on the writer: a run taking over a lease decides by it.
+    pub fn send_run_end(&self, owner: &str) -> Result<Option<SendRunEnd>, StoreError> {
+        self.write("send_run_end", |c| {
+            c.query_opt(
+                "SELECT started_at, end_state, error FROM send_runs WHERE owner = $1",
+                &[&owner],
+                |r| Ok(stored_end(r.get(0)?, &r.get::<String>(1)?, r.get(2)?)),
             )
-            .optional()?;
-        Ok(row.map(|(started, state, error)| stored_end(started, &state, error)))
+        })
     }
 }
 
 /// The `end_state` of a run that ended with `error` (None: finished).
-pub(super) fn end_state(error: Option<&str>) -> &'static str {
+fn end_state(error: Option<&str>) -> &'static str {
     if error.is_some() {
         "stopped"
     } else {
@@ -58,7 +60,7 @@ pub(super) fn end_state(error: Option<&str>) -> &'static str {
 }
 
 /// A `send_runs` row's (started_at, end_state, error) as the run's end.
-pub(super) fn stored_end(started: i64, state: &str, error: Option<String>) -> SendRunEnd {
+fn stored_end(started: i64, state: &str, error: Option<String>) -> SendRunEnd {
     match state {
         "finished" => SendRunEnd::Finished,
         "stopped" => SendRunEnd::Stopped {

@@ -12,14 +12,12 @@ mod bounces;
 mod confirmations;
 mod deliveries;
 mod delivery_reports;
-mod edition_admin;
 mod operators;
 pub(super) mod pool;
 mod reader_admin;
 mod reader_digests;
 pub(super) mod schema;
 mod seeds;
-mod send_runs;
 mod subscriber_pages;
 mod subscribers;
 #[doc(hidden)]
