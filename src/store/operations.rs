@@ -334,54 +334,6 @@ impl Store {
             .leased_elsewhere(owner, now))
     }
 
-    // --- delivery_reports ---
-    /// Deliveries still to do: pending, sending and retry.
-    pub fn outstanding_deliveries(&self) -> Result<i64, StoreError> {
-        dispatch!(self, "outstanding_deliveries", |db| db
-            .outstanding_deliveries())
-    }
-
-    /// The earliest time a retry is due, if any.
-    pub fn next_retry_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        dispatch!(self, "next_retry_at", |db| db.next_retry_at())
-    }
-
-    /// Counts per state for each edition, newest edition first.
-    pub fn delivery_counts(&self) -> Result<Vec<DeliveryCounts>, StoreError> {
-        dispatch!(self, "delivery_counts", |db| db.delivery_counts())
-    }
-
-    /// Deliveries in `failed`, `unknown` or `retry`, with their last SMTP reply.
-    pub fn delivery_failures(&self, limit: usize) -> Result<Vec<DeliveryFailure>, StoreError> {
-        dispatch!(self, "delivery_failures", |db| db.delivery_failures(limit))
-    }
-
-    /// Puts failed and/or unknown deliveries (optionally of one edition) back to pending.
-    pub fn requeue_deliveries(
-        &self,
-        states: &[DeliveryState],
-        period_key: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        dispatch!(self, "requeue_deliveries", |db| db
-            .requeue_deliveries(states, period_key, now))
-    }
-
-    /// One subscriber's delivery in an edition (tests and status).
-    pub fn delivery_state(
-        &self,
-        period_key: &str,
-        email: &str,
-    ) -> Result<Option<DeliveryRow>, StoreError> {
-        dispatch!(self, "delivery_state", |db| db
-            .delivery_state(period_key, email))
-    }
-
-    /// Every delivery of an edition, in subscriber order.
-    pub fn delivery_rows(&self, period_key: &str) -> Result<Vec<DeliveryRow>, StoreError> {
-        dispatch!(self, "delivery_rows", |db| db.delivery_rows(period_key))
-    }
-
     // --- a reader's sent digests (web copy, personal feed) ---
     /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
     pub fn sent_digest(

@@ -11,7 +11,6 @@ mod attempts;
 mod bounces;
 mod confirmations;
 mod deliveries;
-mod delivery_reports;
 mod operators;
 pub(super) mod pool;
 mod reader_admin;
