@@ -2,10 +2,10 @@
 //! ingested (so a second ingestion changes nothing), the suppression and unsubscription
 //! policy applied in the same transaction, and the counts `deliveries` and `status` show.
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
+use super::db::{Conn, Row};
 use super::subscribers::{email_key, set_status};
-use super::{Sqlite, from_ts, ts};
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,
     SubscriberStatus, UnverifiedReport, UnverifiedReports,
@@ -15,7 +15,11 @@ const TARGET_SELECT: &str = "SELECT s.email, d.id, d.edition_id, e.period_key, d
      FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
      JOIN editions e ON e.id = d.edition_id";
 
-fn row_to_target(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BounceTarget, String)> {
+/// The advisory-lock class (first key of `pg_advisory_xact_lock(int, int)`) that
+/// serialises counting one address's soft bounces on PostgreSQL.
+const LOCK_SOFT: i32 = 0x5050_5342; // "PPSB"
+
+fn row_to_target(r: &Row<'_>) -> anyhow::Result<(BounceTarget, String)> {
     Ok((
         BounceTarget {
             email: r.get(0)?,
@@ -28,7 +32,7 @@ fn row_to_target(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BounceTarget, Strin
 }
 
 /// A Message-ID as stored (`<bare>`), with or without angle brackets given; `None` when empty.
-pub(super) fn stored_message_id(message_id: &str) -> Option<String> {
+fn stored_message_id(message_id: &str) -> Option<String> {
     let bare = message_id
         .trim()
         .trim_start_matches('<')
@@ -39,11 +43,7 @@ pub(super) fn stored_message_id(message_id: &str) -> Option<String> {
 /// Why `ev` suppresses its address, if it does; `soft_count` is the number of soft bounces
 /// of the address within the policy's window up to `ev.at` (this one included; unused for
 /// hard bounces and complaints).
-pub(super) fn suppression_reason(
-    ev: &BounceEvent,
-    soft: SoftPolicy,
-    soft_count: i64,
-) -> Option<String> {
+fn suppression_reason(ev: &BounceEvent, soft: SoftPolicy, soft_count: i64) -> Option<String> {
     match ev.kind {
         BounceKind::Hard => Some(format!("hard bounce: {}", ev.reason)),
         BounceKind::Complaint => Some(format!("complaint: {}", ev.reason)),
@@ -59,93 +59,99 @@ pub(super) fn suppression_reason(
 
 /// Records that the message `hash` was ingested, with its outcome (`matched`, `unverified`,
 /// …), inside the transaction that applies it; `false` when it was ingested before (then
-/// nothing else may change).
+/// nothing else may change). A concurrent ingestion of the same message waits on the
+/// unique key.
 fn first_ingestion(
-    tx: &rusqlite::Connection,
+    c: &mut Conn<'_>,
     hash: &str,
     outcome: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    Ok(tx.execute(
-        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES (?1, ?2, ?3)
+) -> anyhow::Result<bool> {
+    Ok(c.execute(
+        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, $2, $3)
          ON CONFLICT (hash) DO NOTHING",
-        params![hash, outcome, ts(now)],
+        &[&hash, &outcome, &ts(now)],
     )? > 0)
 }
 
-impl Sqlite {
+impl Store {
     /// The delivery a VERP token names, if its check matches the row's Message-ID.
     pub fn bounce_target_by_token(
         &self,
         id: i64,
         check: &str,
-    ) -> anyhow::Result<Option<BounceTarget>> {
-        let found = self
-            .conn()
-            .query_row(
-                &format!("{TARGET_SELECT} WHERE d.id = ?1"),
-                [id],
+    ) -> Result<Option<BounceTarget>, StoreError> {
+        self.write("bounce_target_by_token", |c| {
+            let found = c.query_opt(
+                &format!("{TARGET_SELECT} WHERE d.id = $1"),
+                &[&id],
                 row_to_target,
-            )
-            .optional()?;
-        Ok(found
-            .filter(|(_, mid)| crate::delivery::verp::token_matches(check, mid))
-            .map(|(t, _)| t))
+            )?;
+            Ok(found
+                .filter(|(_, mid)| crate::delivery::verp::token_matches(check, mid))
+                .map(|(t, _)| t))
+        })
     }
 
     /// The delivery whose message had this Message-ID (with or without angle brackets).
     pub fn bounce_target_by_message_id(
         &self,
         message_id: &str,
-    ) -> anyhow::Result<Option<BounceTarget>> {
+    ) -> Result<Option<BounceTarget>, StoreError> {
         let Some(stored) = stored_message_id(message_id) else {
             return Ok(None);
         };
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("{TARGET_SELECT} WHERE d.message_id = ?1"),
-                [stored],
+        self.write("bounce_target_by_message_id", |c| {
+            Ok(c.query_opt(
+                &format!("{TARGET_SELECT} WHERE d.message_id = $1 ORDER BY d.id LIMIT 1"),
+                &[&stored],
                 row_to_target,
-            )
-            .optional()?
+            )?
             .map(|(t, _)| t))
+        })
     }
 
     /// A subscriber with this address and their latest delivery that went out, if any.
-    pub fn bounce_target_by_address(&self, email: &str) -> anyhow::Result<Option<BounceTarget>> {
+    pub fn bounce_target_by_address(
+        &self,
+        email: &str,
+    ) -> Result<Option<BounceTarget>, StoreError> {
         let key = email_key(email);
-        let conn = self.conn();
-        let latest = conn
-            .query_row(
+        self.write("bounce_target_by_address", |c| {
+            let latest = c.query_opt(
                 &format!(
-                    "{TARGET_SELECT} WHERE s.email_key = ?1 AND d.state IN ('sent', 'unknown')
+                    "{TARGET_SELECT} WHERE s.email_key = $1 AND d.state IN ('sent', 'unknown')
                      ORDER BY COALESCE(d.sent_at, d.updated_at) DESC, d.id DESC LIMIT 1"
                 ),
-                [&key],
+                &[&key],
                 row_to_target,
+            )?;
+            if let Some((t, _)) = latest {
+                return Ok(Some(t));
+            }
+            c.query_opt(
+                "SELECT email FROM subscribers WHERE email_key = $1",
+                &[&key],
+                |r| {
+                    Ok(BounceTarget {
+                        email: r.get(0)?,
+                        delivery_id: None,
+                        edition_id: None,
+                        period_key: None,
+                    })
+                },
             )
-            .optional()?;
-        if let Some((t, _)) = latest {
-            return Ok(Some(t));
-        }
-        Ok(conn
-            .query_row(
-                "SELECT email FROM subscribers WHERE email_key = ?1",
-                [&key],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .map(|email| BounceTarget {
-                email,
-                delivery_id: None,
-                edition_id: None,
-                period_key: None,
-            }))
+        })
     }
 
     /// Records an ingested report (`hash` names the message) and applies its event, all in
-    /// one transaction: a message whose hash is already recorded changes nothing.
+    /// one transaction. Race-free across processes: the report's row is inserted first with
+    /// `ON CONFLICT DO NOTHING`, so a second ingestion of the same message (even concurrent:
+    /// it waits on the unique key) inserts nothing and changes nothing; on PostgreSQL a soft
+    /// bounce takes a transaction-scoped advisory lock on its address before counting, so
+    /// two soft bounces of one address ingested at once count each other (SQLite's one
+    /// writer serialises them); the suppression is an `ON CONFLICT DO NOTHING` insert and
+    /// the unsubscription a conditional update.
     pub fn record_bounce_message(
         &self,
         hash: &str,
@@ -153,65 +159,69 @@ impl Sqlite {
         event: Option<&BounceEvent>,
         soft: SoftPolicy,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<BounceApplied> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if !first_ingestion(&tx, hash, outcome, now)? {
-            return Ok(BounceApplied::duplicate());
-        }
-        let mut applied = BounceApplied::default();
-        if let Some(ev) = event {
+    ) -> Result<BounceApplied, StoreError> {
+        self.transaction("record_bounce_message", |c| {
+            if !first_ingestion(c, hash, outcome, now)? {
+                return Ok(BounceApplied::duplicate());
+            }
+            let mut applied = BounceApplied::default();
+            let Some(ev) = event else {
+                return Ok(applied);
+            };
             let key = email_key(&ev.target.email);
-            tx.execute(
-                "INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id, status, reason, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    hash,
-                    ev.kind.as_str(),
-                    key,
-                    ev.target.delivery_id,
-                    ev.target.edition_id,
-                    ev.status,
-                    ev.reason,
-                    ts(ev.at)
+            if ev.kind == BounceKind::Soft && c.is_postgres() {
+                c.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    &[&LOCK_SOFT, &key],
+                )?;
+            }
+            c.execute(
+                "INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id,
+                                      status, reason, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &hash,
+                    &ev.kind.as_str(),
+                    &key,
+                    &ev.target.delivery_id,
+                    &ev.target.edition_id,
+                    &ev.status,
+                    &ev.reason,
+                    &ts(ev.at),
                 ],
             )?;
-            let soft_count = match ev.kind {
+            let soft_count: i64 = match ev.kind {
                 BounceKind::Complaint => {
                     // Through the one status change there is, so the reader's token
                     // changes as on any unsubscribe: old preferences links stop working.
-                    let reader: Option<i64> = tx
-                        .query_row(
-                            "SELECT id FROM subscribers WHERE email_key = ?1 AND status <> 'unsubscribed'",
-                            [&key],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
+                    let reader: Option<i64> = c.query_opt(
+                        "SELECT id FROM subscribers
+                         WHERE email_key = $1 AND status <> 'unsubscribed'",
+                        &[&key],
+                        |r| r.get(0),
+                    )?;
                     if let Some(id) = reader {
                         applied.unsubscribed =
-                            set_status(&tx, id, SubscriberStatus::Unsubscribed, now)? > 0;
+                            set_status(c, id, SubscriberStatus::Unsubscribed, now)? > 0;
                     }
                     0
                 }
                 BounceKind::Hard => 0,
-                BounceKind::Soft => tx.query_row(
-                    "SELECT COUNT(*) FROM bounces WHERE email_key = ?1 AND kind = 'soft'
-                     AND at > ?2 AND at <= ?3",
-                    params![key, ts(ev.at - soft.window), ts(ev.at)],
-                    |r| r.get(0),
+                BounceKind::Soft => c.value(
+                    "SELECT COUNT(*) FROM bounces WHERE email_key = $1 AND kind = 'soft'
+                     AND at > $2 AND at <= $3",
+                    &[&key, &ts(ev.at - soft.window), &ts(ev.at)],
                 )?,
             };
-            let suppress_reason = suppression_reason(ev, soft, soft_count);
-            if let Some(reason) = suppress_reason {
-                applied.suppressed = tx.execute(
-                    "INSERT INTO suppressions (email_key, reason, created_at) VALUES (?1, ?2, ?3)
+            if let Some(reason) = suppression_reason(ev, soft, soft_count) {
+                applied.suppressed = c.execute(
+                    "INSERT INTO suppressions (email_key, reason, created_at) VALUES ($1, $2, $3)
                      ON CONFLICT (email_key) DO NOTHING",
-                    params![key, reason, ts(now)],
+                    &[&key, &reason, &ts(now)],
                 )? > 0;
             }
-        }
-        tx.commit()?;
-        Ok(applied)
+            Ok(applied)
+        })
     }
 
     /// Records a report that named a reader but proved nothing (`hash` names the message):
@@ -222,103 +232,102 @@ impl Sqlite {
         hash: &str,
         report: &UnverifiedReport,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<BounceApplied> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if !first_ingestion(&tx, hash, "unverified", now)? {
-            return Ok(BounceApplied::duplicate());
-        }
-        tx.execute(
-            "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                hash,
-                report.kind,
-                email_key(&report.email),
-                report.reason,
-                report.why,
-                ts(report.at)
-            ],
-        )?;
-        tx.commit()?;
-        Ok(BounceApplied::default())
+    ) -> Result<BounceApplied, StoreError> {
+        self.transaction("record_unverified_bounce", |c| {
+            if !first_ingestion(c, hash, "unverified", now)? {
+                return Ok(BounceApplied::duplicate());
+            }
+            c.execute(
+                "INSERT INTO unverified_reports (message_hash, kind, email_key, reason, why, at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &hash,
+                    &report.kind,
+                    &email_key(&report.email),
+                    &report.reason,
+                    &report.why,
+                    &ts(report.at),
+                ],
+            )?;
+            Ok(BounceApplied::default())
+        })
     }
 
     /// How many reports were not believed, and the latest `limit` of them.
-    pub fn unverified_bounces(&self, limit: usize) -> anyhow::Result<UnverifiedReports> {
-        let conn = self.reader();
-        let total = conn.query_row("SELECT COUNT(*) FROM unverified_reports", [], |r| r.get(0))?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT kind, email_key, reason, why, at FROM unverified_reports
-             ORDER BY at DESC, id DESC LIMIT ?1",
-        )?;
-        let latest = stmt
-            .query_map([limit as i64], |r| {
-                Ok(UnverifiedReport {
-                    kind: r.get(0)?,
-                    email: r.get(1)?,
-                    reason: r.get(2)?,
-                    why: r.get(3)?,
-                    at: from_ts(r.get(4)?),
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(UnverifiedReports { total, latest })
+    pub fn unverified_bounces(&self, limit: usize) -> Result<UnverifiedReports, StoreError> {
+        self.read("unverified_bounces", |c| {
+            let total = c.value("SELECT COUNT(*) FROM unverified_reports", &[])?;
+            let latest = c.query(
+                "SELECT kind, email_key, reason, why, at FROM unverified_reports
+                 ORDER BY at DESC, id DESC LIMIT $1",
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok(UnverifiedReport {
+                        kind: r.get(0)?,
+                        email: r.get(1)?,
+                        reason: r.get(2)?,
+                        why: r.get(3)?,
+                        at: from_ts(r.get(4)?),
+                    })
+                },
+            )?;
+            Ok(UnverifiedReports { total, latest })
+        })
     }
 
     /// Whether a report with this hash was ingested before.
-    pub fn bounce_message_seen(&self, hash: &str) -> anyhow::Result<bool> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM bounce_messages WHERE hash = ?1",
-                [hash],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+    pub fn bounce_message_seen(&self, hash: &str) -> Result<bool, StoreError> {
+        self.write("bounce_message_seen", |c| {
+            c.exists("SELECT 1 FROM bounce_messages WHERE hash = $1", &[&hash])
+        })
     }
 
     /// Bounce and complaint counts per edition that has any, newest edition first.
-    pub fn edition_bounces(&self) -> anyhow::Result<Vec<EditionBounces>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.period_key,
-                    (SELECT COUNT(*) FROM deliveries d WHERE d.edition_id = e.id AND d.state = 'sent'),
-                    SUM(b.kind = 'hard'), SUM(b.kind = 'soft'), SUM(b.kind = 'complaint')
-             FROM bounces b JOIN editions e ON e.id = b.edition_id
-             GROUP BY e.id ORDER BY e.created_at DESC, e.id DESC",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(EditionBounces {
-                period_key: r.get(0)?,
-                sent: r.get(1)?,
-                hard: r.get(2)?,
-                soft: r.get(3)?,
-                complaints: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    pub fn edition_bounces(&self) -> Result<Vec<EditionBounces>, StoreError> {
+        self.read("edition_bounces", |c| {
+            c.query(
+                "SELECT e.period_key,
+                        (SELECT COUNT(*) FROM deliveries d
+                          WHERE d.edition_id = e.id AND d.state = 'sent'),
+                        CAST(SUM(CASE WHEN b.kind = 'hard' THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN b.kind = 'soft' THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN b.kind = 'complaint' THEN 1 ELSE 0 END) AS BIGINT)
+                 FROM bounces b JOIN editions e ON e.id = b.edition_id
+                 GROUP BY e.id, e.period_key, e.created_at
+                 ORDER BY e.created_at DESC, e.id DESC",
+                &[],
+                |r| {
+                    Ok(EditionBounces {
+                        period_key: r.get(0)?,
+                        sent: r.get(1)?,
+                        hard: r.get(2)?,
+                        soft: r.get(3)?,
+                        complaints: r.get(4)?,
+                    })
+                },
+            )
+        })
     }
 
     /// The latest bounces and complaints, newest first.
-    pub fn recent_bounces(&self, limit: usize) -> anyhow::Result<Vec<BounceRecord>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT b.email_key, b.kind, e.period_key, b.reason, b.at
-             FROM bounces b LEFT JOIN editions e ON e.id = b.edition_id
-             ORDER BY b.at DESC, b.id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(BounceRecord {
-                email: r.get(0)?,
-                kind: r.get(1)?,
-                period_key: r.get(2)?,
-                reason: r.get(3)?,
-                at: from_ts(r.get(4)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    pub fn recent_bounces(&self, limit: usize) -> Result<Vec<BounceRecord>, StoreError> {
+        self.read("recent_bounces", |c| {
+            c.query(
+                "SELECT b.email_key, b.kind, e.period_key, b.reason, b.at
+                 FROM bounces b LEFT JOIN editions e ON e.id = b.edition_id
+                 ORDER BY b.at DESC, b.id DESC LIMIT $1",
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok(BounceRecord {
+                        email: r.get(0)?,
+                        kind: r.get(1)?,
+                        period_key: r.get(2)?,
+                        reason: r.get(3)?,
+                        at: from_ts(r.get(4)?),
+                    })
+                },
+            )
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::db::Conn;
 use super::{Sqlite, StoreError, from_ts, random_token, ts};
 use crate::domain::{
     DisplayName, LiftedBy, NewSubscriber, ReaderTokens, StoredName, Subscriber, SubscriberEmail,
@@ -27,28 +28,29 @@ pub(super) fn email_key(email: &str) -> String {
 /// (preferences, unsubscribe) stop working, so none can rewrite a later sign-up of the same
 /// address. Returns the rows changed.
 pub(super) fn set_status(
-    conn: &rusqlite::Connection,
+    c: &mut Conn<'_>,
     id: i64,
     status: SubscriberStatus,
     now: DateTime<Utc>,
-) -> rusqlite::Result<usize> {
+) -> anyhow::Result<u64> {
     // Into or out of `unsubscribed` every token of the reader is revoked: links in mails
     // sent before an unsubscribe (web copies, feed, preferences, unsubscribe) stop working,
     // so none can read or rewrite a later sign-up of the same address.
-    conn.execute(
+    c.execute(
         &revoke_sql(
             &TokenPurpose::ALL,
-            "?1 AND (?3 = 'unsubscribed') <> (status = 'unsubscribed')",
-            "?2",
+            "$2 AND (CAST($3 AS TEXT) = 'unsubscribed') <> (status = 'unsubscribed')",
+            "$1",
         ),
-        params![id, ts(now), status.as_str()],
+        &[&ts(now), &id, &status.as_str()],
     )?;
-    conn.execute(
-        "UPDATE subscribers SET status = ?2,
-            confirmed_at = CASE WHEN ?2 = 'active' THEN COALESCE(confirmed_at, ?3) ELSE confirmed_at END,
-            unsubscribed_at = CASE WHEN ?2 = 'unsubscribed' THEN ?3 ELSE NULL END
-         WHERE id = ?1",
-        params![id, status.as_str(), ts(now)],
+    c.execute(
+        "UPDATE subscribers SET status = $1,
+            confirmed_at = CASE WHEN $1 = 'active' THEN COALESCE(confirmed_at, $2)
+                                ELSE confirmed_at END,
+            unsubscribed_at = CASE WHEN $1 = 'unsubscribed' THEN $2 ELSE NULL END
+         WHERE id = $3",
+        &[&status.as_str(), &ts(now), &id],
     )
 }
 
@@ -408,7 +410,7 @@ impl Sqlite {
                 )?;
             }
             if let Some(status) = update.status {
-                set_status(&tx, id, status, now)?;
+                set_status(&mut super::db::Conn::Sqlite(&tx), id, status, now)?;
             }
             if let Some(topics) = &update.topics {
                 tx.execute(

@@ -8,7 +8,6 @@
 //! leases (`locks`) keep one scheduler run at a time, and the suppression list, rate-limit
 //! attempts and web tokens are rows every instance reads.
 mod attempts;
-mod bounces;
 mod confirmations;
 mod deliveries;
 mod operators;

@@ -8,6 +8,8 @@ use crate::domain::{
     DisplayName, LiftedBy, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate,
     TokenPurpose, UnreadableSubscriber,
 };
+use crate::store::db::Conn;
+use crate::store::subscribers::set_status;
 use crate::store::subscribers::{
     COLUMNS, StoredSubscriber, SubscriberRow, check_storable_topics, email_key, readable,
     revoke_sql,
@@ -16,32 +18,6 @@ use crate::store::{StoreError, random_token, ts};
 
 /// Sets a reader's status inside a transaction; into or out of `unsubscribed` the
 /// reader's tokens are revoked (see SQLite's `set_status`: every status change goes through it).
-pub(in crate::store) fn set_status(
-    tx: &mut impl Sql,
-    id: i64,
-    status: SubscriberStatus,
-    now: DateTime<Utc>,
-) -> Result<u64, tokio_postgres::Error> {
-    tx.execute(
-        &revoke_sql(
-            &TokenPurpose::ALL,
-            "$1 AND ($3::text = 'unsubscribed') <> (status = 'unsubscribed')",
-            "$2::bigint",
-        ),
-        &[&id, &ts(now), &status.as_str()],
-    )?;
-    tx.execute(
-        "UPDATE subscribers SET status = $2::text,
-            confirmed_at = CASE WHEN $2::text = 'active'
-                                THEN COALESCE(confirmed_at, $3::bigint)
-                                ELSE confirmed_at END,
-            unsubscribed_at = CASE WHEN $2::text = 'unsubscribed'
-                                   THEN $3::bigint ELSE NULL END
-         WHERE id = $1",
-        &[&id, &status.as_str(), &ts(now)],
-    )
-}
-
 /// Takes an address off the suppression list inside a transaction, keeping why and how
 /// (see SQLite's `lift_suppression`). Returns whether it was on the list.
 pub(in crate::store) fn lift_suppression(
@@ -238,7 +214,7 @@ impl Postgres {
                 )?;
             }
             if let Some(status) = update.status {
-                set_status(&mut tx, id, status, now)?;
+                set_status(&mut Conn::Postgres(&mut tx), id, status, now)?;
             }
             if let Some(topics) = &update.topics {
                 tx.execute(
