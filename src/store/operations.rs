@@ -2,7 +2,7 @@
 //! dispatches to the backend (see `dispatch!` in `mod.rs`). The SQL lives in the
 //! per-concern files (`impl Sqlite`); the docs of each operation are here, where callers
 //! look.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -166,96 +166,6 @@ impl Store {
     ) -> Result<Confirmation, StoreError> {
         dispatch!(self, "confirmation_state", |db| db
             .confirmation_state(token, now))
-    }
-
-    // --- deliveries ---
-    /// Records the planned deliveries of an edition in one transaction. A subscriber who
-    /// already has a delivery in this edition is left alone (so planning twice plans once).
-    /// The papers of each non-empty digest are remembered as sent to that subscriber, so no
-    /// later edition picks them again. Returns how many rows were inserted.
-    pub fn plan_deliveries(
-        &self,
-        edition_id: i64,
-        deliveries: &[NewDelivery],
-        now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        dispatch!(self, "plan_deliveries", |db| db
-            .plan_deliveries(edition_id, deliveries, now))
-    }
-
-    /// Subscribers that already have a delivery (of any state) in this edition.
-    pub fn planned_subscribers(&self, edition_id: i64) -> Result<HashSet<i64>, StoreError> {
-        dispatch!(self, "planned_subscribers", |db| db
-            .planned_subscribers(edition_id))
-    }
-
-    /// When each subscriber last had a digest planned (empty ones not counted).
-    pub fn last_digest_times(&self) -> Result<HashMap<i64, DateTime<Utc>>, StoreError> {
-        dispatch!(self, "last_digest_times", |db| db.last_digest_times())
-    }
-
-    /// Which of `candidates` each of `subscriber_ids` has already been sent.
-    pub fn sent_papers_among(
-        &self,
-        subscriber_ids: &[i64],
-        candidates: &[PaperId],
-    ) -> Result<HashMap<i64, HashSet<PaperId>>, StoreError> {
-        dispatch!(self, "sent_papers_among", |db| db
-            .sent_papers_among(subscriber_ids, candidates))
-    }
-
-    /// Claims up to `limit` deliveries that are due: pending ones, retries whose time has
-    /// come, and `sending` ones whose lease expired (their run died). Each claimed row is put
-    /// in `sending` under `owner`'s lease until `now + lease`.
-    pub fn claim_deliveries(
-        &self,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<Claimed>, StoreError> {
-        dispatch!(self, "claim_deliveries", |db| db
-            .claim_deliveries(owner, now, lease, limit))
-    }
-
-    /// Records the outcomes of claimed deliveries in one transaction (one commit for many
-    /// messages). Each row changes only while `owner` still holds its lease; the result says,
-    /// per outcome, whether it did.
-    pub fn finish_deliveries(
-        &self,
-        owner: &str,
-        outcomes: &[(i64, Finish)],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<bool>, StoreError> {
-        dispatch!(self, "finish_deliveries", |db| db
-            .finish_deliveries(owner, outcomes, now))
-    }
-
-    /// Extends the lease of every row `owner` holds until `until` (the heartbeat of a live
-    /// run, so its rows are never taken over while it works on them). Returns how many.
-    pub fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<usize, StoreError> {
-        dispatch!(self, "renew_leases", |db| db.renew_leases(owner, until))
-    }
-
-    /// Rows in `sending` under other owners' unexpired leases, per owner: (owner, how many,
-    /// when its lease on them runs out), earliest expiry first.
-    pub fn leases_elsewhere(
-        &self,
-        owner: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(String, i64, DateTime<Utc>)>, StoreError> {
-        dispatch!(self, "leases_elsewhere", |db| db
-            .leases_elsewhere(owner, now))
-    }
-
-    /// Rows in `sending` under another owner's unexpired lease: (how many, earliest expiry).
-    pub fn leased_elsewhere(
-        &self,
-        owner: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
-        dispatch!(self, "leased_elsewhere", |db| db
-            .leased_elsewhere(owner, now))
     }
 
     // --- a reader's sent digests (web copy, personal feed) ---

@@ -136,6 +136,27 @@ pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<S
     .parse())
 }
 
+/// A subscriber row read at column `at` (the [`COLUMNS`] in order) from either database.
+pub(super) fn subscriber_at(r: &super::db::Row<'_>, at: usize) -> anyhow::Result<SubscriberRow> {
+    let text = |i: usize| r.stored_text(at + i);
+    Ok(StoredSubscriber {
+        id: r.get(at)?,
+        email: text(1)?,
+        name: text(2)?,
+        status: text(3)?,
+        topics: text(4)?,
+        frequency: text(5)?,
+        timezone: text(6)?,
+        send_hour: r.get(at + 7)?,
+        created_at: r.get(at + 8)?,
+        token_salt: text(9)?,
+        legacy_token_hash: text(10)?,
+        generations: [r.get(at + 11)?, r.get(at + 12)?, r.get(at + 13)?],
+        revoked_at: [r.get(at + 14)?, r.get(at + 15)?, r.get(at + 16)?],
+    }
+    .parse())
+}
+
 /// A stored text value: absent (NULL), the text, or (`Err`) the lossy rendering of bytes
 /// that are not valid UTF-8.
 pub(super) type StoredText = Option<Result<String, String>>;

@@ -9,7 +9,6 @@
 //! attempts and web tokens are rows every instance reads.
 mod attempts;
 mod confirmations;
-mod deliveries;
 mod operators;
 pub(super) mod pool;
 mod reader_admin;
