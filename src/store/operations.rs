@@ -10,44 +10,6 @@ use super::{Backend, Store, StoreError, dispatch};
 use crate::domain::*;
 
 impl Store {
-    // --- confirmations ---
-    /// Issues a confirmation token for `subscriber_id`, valid for `ttl` from `now`. The
-    /// returned token is the only copy of its secret.
-    pub fn create_confirmation(
-        &self,
-        subscriber_id: i64,
-        now: DateTime<Utc>,
-        ttl: Duration,
-    ) -> Result<String, StoreError> {
-        dispatch!(self, "create_confirmation", |db| db.create_confirmation(
-            subscriber_id,
-            now,
-            ttl
-        ))
-    }
-
-    /// Uses a confirmation token: a pending subscriber becomes active and every open token of
-    /// theirs is spent. Repeating it is harmless ([`Confirmation::AlreadyUsed`]).
-    pub fn confirm_subscriber(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Confirmation, StoreError> {
-        dispatch!(self, "confirm_subscriber", |db| db
-            .confirm_subscriber(token, now))
-    }
-
-    /// What [`Store::confirm_subscriber`] would do with `token`, changing nothing
-    /// ([`Confirmation::Open`] where it would confirm): for the page a GET shows.
-    pub fn confirmation_state(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Confirmation, StoreError> {
-        dispatch!(self, "confirmation_state", |db| db
-            .confirmation_state(token, now))
-    }
-
     // --- deliveries ---
     /// Records the planned deliveries of an edition in one transaction. A subscriber who
     /// already has a delivery in this edition is left alone (so planning twice plans once).
@@ -157,19 +119,6 @@ impl Store {
     ) -> Result<Vec<SentDigest>, StoreError> {
         dispatch!(self, "sent_digests", |db| db
             .sent_digests(subscriber_id, limit))
-    }
-
-    /// Up to `limit` subscribers with `status` whose id is above `after`, by id: planning
-    /// reads its readers page by page. A row that cannot be read is logged and skipped
-    /// (as in [`Store::subscribers`]) but still moves the cursor on.
-    pub fn subscribers_page(
-        &self,
-        status: SubscriberStatus,
-        after: i64,
-        limit: usize,
-    ) -> Result<SubscriberPage, StoreError> {
-        dispatch!(self, "subscribers_page", |db| db
-            .subscribers_page(status, after, limit))
     }
 
     // --- reader_admin ---

@@ -7,14 +7,12 @@
 //! and each reader's delivery in it have unique keys (planning twice plans once), named
 //! leases (`locks`) keep one scheduler run at a time, and the suppression list, rate-limit
 //! attempts and web tokens are rows every instance reads.
-mod confirmations;
 mod deliveries;
 pub(super) mod pool;
 mod reader_admin;
 mod reader_digests;
 pub(super) mod schema;
 mod seeds;
-mod subscriber_pages;
 mod subscribers;
 #[doc(hidden)]
 pub mod test_server;
