@@ -100,42 +100,6 @@ impl Store {
             .leased_elsewhere(owner, now))
     }
 
-    // --- a reader's sent digests (web copy, personal feed) ---
-    /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
-    pub fn sent_digest(
-        &self,
-        subscriber_id: i64,
-        period_key: &str,
-    ) -> Result<Option<SentDigest>, StoreError> {
-        dispatch!(self, "sent_digest", |db| db
-            .sent_digest(subscriber_id, period_key))
-    }
-
-    /// The last `limit` digests sent to a subscriber, newest first.
-    pub fn sent_digests(
-        &self,
-        subscriber_id: i64,
-        limit: usize,
-    ) -> Result<Vec<SentDigest>, StoreError> {
-        dispatch!(self, "sent_digests", |db| db
-            .sent_digests(subscriber_id, limit))
-    }
-
-    // --- reader_admin ---
-    pub fn subscriber_dates(&self, id: i64) -> Result<Option<SubscriberDates>, StoreError> {
-        dispatch!(self, "subscriber_dates", |db| db.subscriber_dates(id))
-    }
-
-    /// The reader's newest delivery that was not an empty (skipped) digest.
-    pub fn last_digest(&self, subscriber_id: i64) -> Result<Option<LastDigest>, StoreError> {
-        dispatch!(self, "last_digest", |db| db.last_digest(subscriber_id))
-    }
-
-    /// The address's suppression, if it is on the list.
-    pub fn suppression(&self, email: &str) -> Result<Option<Suppression>, StoreError> {
-        dispatch!(self, "suppression", |db| db.suppression(email))
-    }
-
     // --- seeds (a reader's library) ---
     /// Which stored paper each seed names: the one with its arXiv id, else one with its
     /// DOI, else one with its normalised title (at least 16 letters and digits long). The
@@ -307,10 +271,5 @@ impl Store {
     /// recording the lift for `subscribers show`. Returns whether it was on the list.
     pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         dispatch!(self, "unsuppress", |db| db.unsuppress(email, now))
-    }
-
-    /// The suppressions of this address that were lifted, newest first.
-    pub fn suppression_lifts(&self, email: &str) -> Result<Vec<SuppressionLift>, StoreError> {
-        dispatch!(self, "suppression_lifts", |db| db.suppression_lifts(email))
     }
 }

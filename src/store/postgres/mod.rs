@@ -9,8 +9,6 @@
 //! attempts and web tokens are rows every instance reads.
 mod deliveries;
 pub(super) mod pool;
-mod reader_admin;
-mod reader_digests;
 pub(super) mod schema;
 mod seeds;
 mod subscribers;
