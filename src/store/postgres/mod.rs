@@ -10,7 +10,6 @@
 mod deliveries;
 pub(super) mod pool;
 pub(super) mod schema;
-mod seeds;
 mod subscribers;
 #[doc(hidden)]
 pub mod test_server;
