@@ -175,7 +175,11 @@ impl Store {
         };
         self.transaction(op, |c| {
             if apply {
-                lock_reader(c, "SELECT subscriber_id FROM confirmations WHERE id = $1", &id)?;
+                lock_reader(
+                    c,
+                    "SELECT subscriber_id FROM confirmations WHERE id = $1",
+                    &id,
+                )?;
             }
             let Some((subscriber_id, stored_hash, expires_at, used_at)) = c.query_opt(
                 "SELECT subscriber_id, secret_hash, expires_at, used_at FROM confirmations
@@ -220,12 +224,11 @@ impl Store {
                     lift_suppression(c, &key, LiftedBy::Reconfirmed, now)?;
                 }
             }
-            let subscriber = c
-                .query_opt(
-                    &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = $1"),
-                    &[&subscriber_id],
-                    |r| subscriber_at(r, 0),
-                )?;
+            let subscriber = c.query_opt(
+                &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = $1"),
+                &[&subscriber_id],
+                |r| subscriber_at(r, 0),
+            )?;
             Ok(outcome(readable(subscriber), used, apply))
         })
     }

@@ -35,9 +35,10 @@ impl Store {
                  ORDER BY d.created_at DESC, d.id DESC LIMIT 1",
                 &[&subscriber_id],
                 |r| {
-                    let papers = serde_json::from_str::<Vec<serde_json::Value>>(&r.get::<String>(2)?)
-                        .map(|v| v.len())
-                        .unwrap_or(0);
+                    let papers =
+                        serde_json::from_str::<Vec<serde_json::Value>>(&r.get::<String>(2)?)
+                            .map(|v| v.len())
+                            .unwrap_or(0);
                     Ok(LastDigest {
                         period_key: r.get(0)?,
                         state: r.get::<String>(1)?.parse().map_err(anyhow::Error::msg)?,

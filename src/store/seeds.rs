@@ -179,9 +179,10 @@ impl Store {
     /// profile documents; the others have none).
     pub fn seeded_subscribers(&self) -> Result<HashSet<i64>, StoreError> {
         self.read("seeded_subscribers", |c| {
-            Ok(c.query("SELECT DISTINCT subscriber_id FROM seeds", &[], |r| r.get(0))?
-                .into_iter()
-                .collect())
+            let ids = c.query("SELECT DISTINCT subscriber_id FROM seeds", &[], |r| {
+                r.get(0)
+            })?;
+            Ok(ids.into_iter().collect())
         })
     }
 

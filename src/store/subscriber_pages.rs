@@ -179,7 +179,11 @@ mod tests {
             page.subscribers.iter().map(|s| s.id).collect::<Vec<_>>(),
             [ids[0]]
         );
-        assert_eq!(page.next_after, Some(ids[1]), "the cursor passes the bad row");
+        assert_eq!(
+            page.next_after,
+            Some(ids[1]),
+            "the cursor passes the bad row"
+        );
         let page = store
             .subscribers_page(SubscriberStatus::Active, ids[1], 2)
             .unwrap();
