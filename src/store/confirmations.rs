@@ -72,18 +72,16 @@ fn outcome(subscriber: Option<Subscriber>, used: bool, apply: bool) -> Confirmat
     }
 }
 
-/// On PostgreSQL, locks the row of the reader `reader_sql` selects (its one parameter is
-/// `param`) until the transaction ends, so that reader's token operations from several
-/// processes run one after the other. SQLite needs nothing: its transaction took the
-/// database's one write lock when it began (and it has no `FOR UPDATE`).
+/// Locks the row of the reader `reader_sql` selects (its one parameter is `param`) until
+/// the transaction ends, so that reader's token operations from several processes run one
+/// after the other: `FOR UPDATE` on PostgreSQL; on SQLite a plain read, the transaction
+/// having taken the database's one write lock when it began.
 fn lock_reader(c: &mut Conn<'_>, reader_sql: &str, param: &dyn Param) -> anyhow::Result<()> {
-    if c.is_postgres() {
-        c.query_opt(
-            &format!("SELECT 1 FROM subscribers WHERE id = ({reader_sql}) FOR UPDATE"),
-            &[param],
-            |_| Ok(()),
-        )?;
-    }
+    let sql = format!(
+        "SELECT 1 FROM subscribers WHERE id = ({reader_sql}){}",
+        c.for_update()
+    );
+    c.query_opt(&sql, &[param], |_| Ok(()))?;
     Ok(())
 }
 

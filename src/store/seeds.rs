@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::db::{Conn, Param};
+use super::db::{Conn, Param, lookup_chunks, placeholders};
 use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{
     Doi, Feedback, NewSeed, Paper, PaperId, ProfileDocument, ProfileSource, SeedFile, SeedImport,
@@ -61,14 +61,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<SeedImport, StoreError> {
         self.transaction("import_seeds", |c| {
-            if c.is_postgres() {
-                // SQLite has no FOR UPDATE (nor needs one, see above).
-                c.query_opt(
-                    "SELECT id FROM subscribers WHERE id = $1 FOR UPDATE",
-                    &[&subscriber_id],
-                    |_| Ok(()),
-                )?;
-            }
+            let lock = format!("SELECT id FROM subscribers WHERE id = $1{}", c.for_update());
+            c.query_opt(&lock, &[&subscriber_id], |_| Ok(()))?;
             let mut removed = 0;
             if mode == SeedMode::Replace {
                 removed = c.execute(
@@ -264,22 +258,15 @@ impl Store {
     }
 }
 
-/// How many ids one look-up names: every look-up binds exactly this many (the last one
-/// padded with a repeat), so each database prepares a single statement text.
-const IDS_PER_LOOKUP: usize = 100;
-
-/// Which of `ids` are stored papers, in a few statements rather than one per id.
+/// Which of `ids` are stored papers, a few statements whatever their number.
 fn stored_ids(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashSet<PaperId>> {
-    let marks = (1..=IDS_PER_LOOKUP)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("SELECT id FROM papers WHERE id IN ({marks})");
     let mut present = HashSet::new();
-    for chunk in ids.chunks(IDS_PER_LOOKUP) {
-        let params: Vec<&dyn Param> = (0..IDS_PER_LOOKUP)
-            .map(|i| chunk.get(i).unwrap_or(&chunk[0]) as &dyn Param)
-            .collect();
+    for chunk in lookup_chunks(ids) {
+        let sql = format!(
+            "SELECT id FROM papers WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
         for id in c.query(&sql, &params, |r| r.get::<String>(0))? {
             if let Ok(id) = PaperId::try_from(id) {
                 present.insert(id);
@@ -608,12 +595,12 @@ mod tests {
     fn many_seeds_are_matched_by_arxiv_id_in_a_few_look_ups() {
         let store = Store::for_tests().unwrap();
         stored(&store);
-        // 250 ids: three look-ups, the last one padded.
-        let seeds: Vec<NewSeed> = (0..250)
+        // 300 ids: two look-ups, the second one padded.
+        let seeds: Vec<NewSeed> = (0..300)
             .map(|i| {
                 let arxiv = match i {
                     7 => "2410.00002".to_string(),
-                    249 => "2410.00001".to_string(),
+                    299 => "2410.00001".to_string(),
                     i => format!("2411.{i:05}"),
                 };
                 seed(Some(&arxiv), None, "", i)
@@ -625,7 +612,7 @@ mod tests {
             .enumerate()
             .filter_map(|(i, p)| Some((i, p.as_ref()?.as_str())))
             .collect();
-        assert_eq!(matched, [(7, "2410.00002"), (249, "2410.00001")]);
+        assert_eq!(matched, [(7, "2410.00002"), (299, "2410.00001")]);
     }
 
     #[test]
