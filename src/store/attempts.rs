@@ -2,14 +2,19 @@
 //! hold across restarts and across several `serve` processes on one database. Addresses and
 //! IPs arrive as keyed hashes (the web layer's HMACs): the table never holds either.
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
-use super::{Sqlite, ts};
+use super::db::Conn;
+use super::{Store, StoreError, ts};
 use crate::domain::{AttemptLimits, AttemptVerdict};
+
+/// The advisory-lock classes (first key of `pg_advisory_xact_lock(int, int)`) that
+/// serialise attempts from one IP and attempts for one address.
+const LOCK_IP: i32 = 0x5050_4950; // "PPIP"
+const LOCK_ADDRESS: i32 = 0x5050_4144; // "PPAD"
 
 /// The verdict on an attempt from an IP under its limit, given the mails sent to its
 /// address within the window.
-pub(super) fn address_verdict(mailed: i64, limits: &AttemptLimits) -> AttemptVerdict {
+fn address_verdict(mailed: i64, limits: &AttemptLimits) -> AttemptVerdict {
     if mailed >= i64::from(limits.per_address) {
         AttemptVerdict::AddressLimited
     } else {
@@ -17,48 +22,65 @@ pub(super) fn address_verdict(mailed: i64, limits: &AttemptLimits) -> AttemptVer
     }
 }
 
-impl Sqlite {
+/// Serialises a count-then-insert with every other transaction naming one of the same
+/// keys. On PostgreSQL, where several web instances post at once, it takes a
+/// transaction-scoped advisory lock per `(class, key)` in the order given (callers always
+/// name the same classes in the same order, so two transactions cannot deadlock): a
+/// concurrent transaction sharing a key waits until this one has committed its row, then
+/// counts it. On SQLite there is nothing to take: the transaction began IMMEDIATE, holding
+/// the database's one write lock, which already makes the count-then-insert race-free.
+pub(super) fn lock_keys(c: &mut Conn<'_>, locks: &[(i32, &str)]) -> anyhow::Result<()> {
+    if !c.is_postgres() {
+        return Ok(());
+    }
+    for (class, key) in locks {
+        c.execute(
+            "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
+            &[class, key],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
     /// Counts and records one subscribe attempt in one transaction, so concurrent posts
-    /// cannot both slip under a limit.
+    /// cannot both slip under a limit (see [`lock_keys`]: the IP key is locked first, then
+    /// the address key).
     pub fn record_subscribe_attempt(
         &self,
         ip_key: &str,
         address_key: &str,
         now: DateTime<Utc>,
         limits: &AttemptLimits,
-    ) -> anyhow::Result<AttemptVerdict> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let keep = limits.ip_window.max(limits.address_window);
-        tx.execute(
-            "DELETE FROM subscribe_attempts WHERE at < ?1",
-            [ts(now - keep)],
-        )?;
-        let from_ip: u32 = tx.query_row(
-            "SELECT COUNT(*) FROM subscribe_attempts WHERE ip_key = ?1 AND at > ?2",
-            params![ip_key, ts(now - limits.ip_window)],
-            |r| r.get(0),
-        )?;
-        if from_ip >= limits.per_ip {
-            return Ok(AttemptVerdict::IpLimited);
-        }
-        let mailed: u32 = tx.query_row(
-            "SELECT COUNT(*) FROM subscribe_attempts WHERE address_key = ?1 AND mailed = 1 AND at > ?2",
-            params![address_key, ts(now - limits.address_window)],
-            |r| r.get(0),
-        )?;
-        let verdict = address_verdict(i64::from(mailed), limits);
-        tx.execute(
-            "INSERT INTO subscribe_attempts (at, ip_key, address_key, mailed) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                ts(now),
-                ip_key,
-                address_key,
-                verdict == AttemptVerdict::Allowed
-            ],
-        )?;
-        tx.commit()?;
-        Ok(verdict)
+    ) -> Result<AttemptVerdict, StoreError> {
+        self.transaction("record_subscribe_attempt", |c| {
+            lock_keys(c, &[(LOCK_IP, ip_key), (LOCK_ADDRESS, address_key)])?;
+            let keep = limits.ip_window.max(limits.address_window);
+            c.execute(
+                "DELETE FROM subscribe_attempts WHERE at < $1",
+                &[&ts(now - keep)],
+            )?;
+            let from_ip: i64 = c.value(
+                "SELECT COUNT(*) FROM subscribe_attempts WHERE ip_key = $1 AND at > $2",
+                &[&ip_key, &ts(now - limits.ip_window)],
+            )?;
+            if from_ip >= i64::from(limits.per_ip) {
+                return Ok(AttemptVerdict::IpLimited);
+            }
+            let mailed: i64 = c.value(
+                "SELECT COUNT(*) FROM subscribe_attempts
+                 WHERE address_key = $1 AND mailed = 1 AND at > $2",
+                &[&address_key, &ts(now - limits.address_window)],
+            )?;
+            let verdict = address_verdict(mailed, limits);
+            let mailed_now = i64::from(verdict == AttemptVerdict::Allowed);
+            c.execute(
+                "INSERT INTO subscribe_attempts (at, ip_key, address_key, mailed)
+                 VALUES ($1, $2, $3, $4)",
+                &[&ts(now), &ip_key, &address_key, &mailed_now],
+            )?;
+            Ok(verdict)
+        })
     }
 }
 

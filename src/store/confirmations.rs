@@ -3,28 +3,31 @@
 //! nobody; the row is found by id and the hash compared in constant time. A new token
 //! spends the subscriber's older open ones: only the latest mail's link confirms what the
 //! latest sign-up asked for.
+//!
+//! Every token operation of one reader runs one at a time: on SQLite the transaction holds
+//! the database's one write lock from its start (IMMEDIATE); on PostgreSQL it first locks
+//! the reader's row (`SELECT … FOR UPDATE`, see [`lock_reader`]).
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, params};
-
-use super::subscribers::COLUMNS_S;
-use super::subscribers::{lift_suppression, readable, row_to_subscriber_at};
 use subtle::ConstantTimeEq;
 
-use super::{Sqlite, random_token, ts};
+use super::db::{Conn, Param};
+use super::subscriber_pages::subscriber_at;
+use super::subscribers::{COLUMNS_S, readable};
+use super::{Store, StoreError, random_token, ts};
 use crate::domain::{Confirmation, LiftedBy, Subscriber};
 
-pub(super) fn hash(secret: &str) -> String {
+fn hash(secret: &str) -> String {
     super::sha256_hex(secret)
 }
 
 /// The id and secret half of a token, or `None` when it is not `{id}.{secret}`.
-pub(super) fn parse_token(token: &str) -> Option<(i64, &str)> {
+fn parse_token(token: &str) -> Option<(i64, &str)> {
     let (id, secret) = token.split_once('.')?;
     Some((id.parse().ok()?, secret))
 }
 
 /// Why a presented secret does not open its token.
-pub(super) enum Refused {
+enum Refused {
     Invalid,
     Expired,
 }
@@ -40,7 +43,7 @@ impl From<Refused> for Confirmation {
 
 /// What a stored token row says about a presented secret at `now`: `Ok(used)` when it
 /// matches and is either spent (`true`) or still open (`false`), else why not.
-pub(super) fn check_token(
+fn check_token(
     stored_hash: &str,
     secret: &str,
     expires_at: i64,
@@ -60,7 +63,7 @@ pub(super) fn check_token(
 
 /// The answer once the token checked out: `subscriber` is the reader read back (`None`
 /// when gone or unreadable).
-pub(super) fn outcome(subscriber: Option<Subscriber>, used: bool, apply: bool) -> Confirmation {
+fn outcome(subscriber: Option<Subscriber>, used: bool, apply: bool) -> Confirmation {
     match subscriber {
         None => Confirmation::Invalid,
         Some(s) if used => Confirmation::AlreadyUsed(s),
@@ -69,32 +72,66 @@ pub(super) fn outcome(subscriber: Option<Subscriber>, used: bool, apply: bool) -
     }
 }
 
-impl Sqlite {
+/// Locks the row of the reader `reader_sql` selects (its one parameter is `param`) until
+/// the transaction ends, so that reader's token operations from several processes run one
+/// after the other: `FOR UPDATE` on PostgreSQL; on SQLite a plain read, the transaction
+/// having taken the database's one write lock when it began.
+fn lock_reader(c: &mut Conn<'_>, reader_sql: &str, param: &dyn Param) -> anyhow::Result<()> {
+    let sql = format!(
+        "SELECT 1 FROM subscribers WHERE id = ({reader_sql}){}",
+        c.for_update()
+    );
+    c.query_opt(&sql, &[param], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Takes an address off the suppression list inside a transaction, keeping why it was on
+/// it and how it came off (`suppression_lifts`, which `subscribers show` reads). Returns
+/// whether it was on the list.
+pub(super) fn lift_suppression(
+    c: &mut Conn<'_>,
+    key: &str,
+    by: LiftedBy,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    c.execute(
+        "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
+         SELECT email_key, reason, created_at, $1, $2 FROM suppressions WHERE email_key = $3",
+        &[&ts(now), &by.as_str(), &key],
+    )?;
+    Ok(c.execute("DELETE FROM suppressions WHERE email_key = $1", &[&key])? > 0)
+}
+
+impl Store {
     /// Issues a confirmation token for `subscriber_id`, valid for `ttl` from `now`. The
-    /// returned token is the only copy of its secret.
+    /// returned token is the only copy of its secret. The reader is locked first, as a
+    /// confirm does ([`lock_reader`]), so the older open tokens spent here cannot be used
+    /// by a confirm racing with this.
     pub fn create_confirmation(
         &self,
         subscriber_id: i64,
         now: DateTime<Utc>,
         ttl: Duration,
-    ) -> anyhow::Result<String> {
+    ) -> Result<String, StoreError> {
         let secret = random_token();
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE confirmations SET used_at = ?2 WHERE subscriber_id = ?1 AND used_at IS NULL",
-            params![subscriber_id, ts(now)],
-        )?;
-        conn.execute(
-            "INSERT INTO confirmations (subscriber_id, secret_hash, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![subscriber_id, hash(&secret), ts(now), ts(now + ttl)],
-        )?;
-        // Old tokens are worthless a week after they expired: keep the table small.
-        conn.execute(
-            "DELETE FROM confirmations WHERE expires_at < ?1",
-            [ts(now - Duration::days(7))],
-        )?;
-        Ok(format!("{}.{secret}", conn.last_insert_rowid()))
+        self.transaction("create_confirmation", |c| {
+            lock_reader(c, "$1", &subscriber_id)?;
+            c.execute(
+                "UPDATE confirmations SET used_at = $1 WHERE subscriber_id = $2 AND used_at IS NULL",
+                &[&ts(now), &subscriber_id],
+            )?;
+            let id: i64 = c.value(
+                "INSERT INTO confirmations (subscriber_id, secret_hash, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&subscriber_id, &hash(&secret), &ts(now), &ts(now + ttl)],
+            )?;
+            // Old tokens are worthless a week after they expired: keep the table small.
+            c.execute(
+                "DELETE FROM confirmations WHERE expires_at < $1",
+                &[&ts(now - Duration::days(7))],
+            )?;
+            Ok(format!("{id}.{secret}"))
+        })
     }
 
     /// Uses a confirmation token: a pending subscriber becomes active and every open token of
@@ -103,8 +140,8 @@ impl Sqlite {
         &self,
         token: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Confirmation> {
-        self.use_confirmation(token, now, true)
+    ) -> Result<Confirmation, StoreError> {
+        self.use_confirmation("confirm_subscriber", token, now, true)
     }
 
     /// What [`Store::confirm_subscriber`] would do with `token`, changing nothing
@@ -113,68 +150,85 @@ impl Sqlite {
         &self,
         token: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Confirmation> {
-        self.use_confirmation(token, now, false)
+    ) -> Result<Confirmation, StoreError> {
+        self.use_confirmation("confirmation_state", token, now, false)
     }
 
+    /// Single use across processes: before reading the token, a confirm locks its reader
+    /// ([`lock_reader`]; on PostgreSQL, under READ COMMITTED, the token is read after the
+    /// lock is held). Of two concurrent confirms of one token the second waits for the first
+    /// to commit, then sees the token spent: one `Confirmed`, one `AlreadyUsed`. Locking the
+    /// reader rather than the token row also orders a confirm against
+    /// [`Store::create_confirmation`] and against a confirm of another of the reader's
+    /// tokens, which spends this one too (no deadlock: one lock per operation).
     fn use_confirmation(
         &self,
+        op: &'static str,
         token: &str,
         now: DateTime<Utc>,
         apply: bool,
-    ) -> anyhow::Result<Confirmation> {
+    ) -> Result<Confirmation, StoreError> {
         let Some((id, secret)) = parse_token(token) else {
             return Ok(Confirmation::Invalid);
         };
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let row: Option<(i64, String, i64, Option<i64>)> = tx
-            .query_row(
-                "SELECT subscriber_id, secret_hash, expires_at, used_at FROM confirmations WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((subscriber_id, stored_hash, expires_at, used_at)) = row else {
-            return Ok(Confirmation::Invalid);
-        };
-        let used = match check_token(&stored_hash, secret, expires_at, used_at, now) {
-            Ok(used) => used,
-            Err(refused) => return Ok(refused.into()),
-        };
-        if !used && apply {
-            tx.execute(
-                "UPDATE confirmations SET used_at = ?2 WHERE subscriber_id = ?1 AND used_at IS NULL",
-                params![subscriber_id, ts(now)],
-            )?;
-            tx.execute(
-                "UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, ?2),
-                        unsubscribed_at = NULL, updated_at = ?2
-                 WHERE id = ?1 AND status = 'pending'",
-                params![subscriber_id, ts(now)],
-            )?;
-            // The reader clicked a link mailed to the address: it takes mail again.
-            let key: Option<String> = tx
-                .query_row(
-                    "SELECT email_key FROM subscribers WHERE id = ?1",
-                    [subscriber_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(key) = key {
-                lift_suppression(&tx, &key, LiftedBy::Reconfirmed, now)?;
+        self.transaction(op, |c| {
+            if apply {
+                lock_reader(
+                    c,
+                    "SELECT subscriber_id FROM confirmations WHERE id = $1",
+                    &id,
+                )?;
             }
-        }
-        let subscriber = readable(
-            tx.query_row(
-                &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = ?1"),
-                [subscriber_id],
-                |r| row_to_subscriber_at(r, 0),
-            )
-            .optional()?,
-        );
-        tx.commit()?;
-        Ok(outcome(subscriber, used, apply))
+            let Some((subscriber_id, stored_hash, expires_at, used_at)) = c.query_opt(
+                "SELECT subscriber_id, secret_hash, expires_at, used_at FROM confirmations
+                 WHERE id = $1",
+                &[&id],
+                |r| {
+                    Ok((
+                        r.get::<i64>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<i64>(2)?,
+                        r.get::<Option<i64>>(3)?,
+                    ))
+                },
+            )?
+            else {
+                return Ok(Confirmation::Invalid);
+            };
+            let used = match check_token(&stored_hash, secret, expires_at, used_at, now) {
+                Ok(used) => used,
+                Err(refused) => return Ok(refused.into()),
+            };
+            if !used && apply {
+                c.execute(
+                    "UPDATE confirmations SET used_at = $1
+                     WHERE subscriber_id = $2 AND used_at IS NULL",
+                    &[&ts(now), &subscriber_id],
+                )?;
+                c.execute(
+                    "UPDATE subscribers SET status = 'active',
+                            confirmed_at = COALESCE(confirmed_at, $1),
+                            unsubscribed_at = NULL, updated_at = $1
+                     WHERE id = $2 AND status = 'pending'",
+                    &[&ts(now), &subscriber_id],
+                )?;
+                // The reader clicked a link mailed to the address: it takes mail again.
+                let key: Option<String> = c.query_opt(
+                    "SELECT email_key FROM subscribers WHERE id = $1",
+                    &[&subscriber_id],
+                    |r| r.get(0),
+                )?;
+                if let Some(key) = key {
+                    lift_suppression(c, &key, LiftedBy::Reconfirmed, now)?;
+                }
+            }
+            let subscriber = c.query_opt(
+                &format!("SELECT {COLUMNS_S} FROM subscribers s WHERE s.id = $1"),
+                &[&subscriber_id],
+                |r| subscriber_at(r, 0),
+            )?;
+            Ok(outcome(readable(subscriber), used, apply))
+        })
     }
 }
 

@@ -1,82 +1,252 @@
 //! Operator accounts, their sessions and the failed sign-ins the throttle counts.
 //!
-//! Each statement is written once, below, with numbered placeholders (`$1`) that SQLite and
-//! PostgreSQL both read (in SQLite a `$N` is bound by first appearance, so every statement
-//! here names its parameters in order); the PostgreSQL side (`postgres/operators.rs`) only
-//! adds its advisory locks. Only what cannot open a door is stored: an Argon2id hash of each
-//! password, a SHA-256 of each session id, HMACs of IPs and typed names.
+//! Only what cannot open a door is stored: an Argon2id hash of each password, a SHA-256 of
+//! each session id, HMACs of IPs and typed names.
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, params};
 
-use super::{Sqlite, from_ts, ts};
+use super::attempts::lock_keys;
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{
     LoginLimits, LoginVerdict, NewSession, Operator, OperatorName, OperatorSession, SessionKind,
 };
 
-pub(super) const INSERT_OPERATOR: &str = "INSERT INTO operators (name, password_hash, created_at, password_set_at) \
-     VALUES ($1, $2, $3, $3) ON CONFLICT (name) DO NOTHING";
-pub(super) const SET_PASSWORD: &str =
-    "UPDATE operators SET password_hash = $1, password_set_at = $2 WHERE name = $3 RETURNING id";
-pub(super) const END_SESSIONS_OF: &str = "DELETE FROM operator_sessions WHERE operator_id = $1";
-pub(super) const REMOVE_OPERATOR: &str = "DELETE FROM operators WHERE name = $1";
-/// `$1` now, `$2` the last moment a session seen then is still live (now − idle limit).
-pub(super) const LIST_OPERATORS: &str =
-    "SELECT o.name, o.created_at, o.password_set_at, o.last_sign_in_at,
-        (SELECT COUNT(*) FROM operator_sessions s
-         WHERE s.operator_id = o.id AND s.expires_at > $1 AND s.last_seen > $2)
-     FROM operators o";
-pub(super) const PASSWORD_HASH: &str = "SELECT password_hash FROM operators WHERE name = $1";
-/// Sessions past either limit: `$1` now, `$2` now − idle limit.
-pub(super) const PURGE_SESSIONS: &str =
-    "DELETE FROM operator_sessions WHERE expires_at <= $1 OR last_seen <= $2";
-pub(super) const DELETE_SESSION: &str = "DELETE FROM operator_sessions WHERE id_hash = $1";
-pub(super) const INSERT_SESSION: &str = "INSERT INTO operator_sessions
-         (id_hash, operator_id, kind, csrf, created_at, last_seen, expires_at)
-     VALUES ($1, (SELECT id FROM operators WHERE name = $2), $3, $4, $5, $5, $6)";
-pub(super) const SIGNED_IN: &str = "UPDATE operators SET last_sign_in_at = $1 WHERE name = $2";
-/// Marks a live session seen: `$1` now, `$2` its id hash, `$3` now − idle limit.
-pub(super) const TOUCH_SESSION: &str = "UPDATE operator_sessions SET last_seen = $1
-     WHERE id_hash = $2 AND expires_at > $1 AND last_seen > $3";
-pub(super) const READ_SESSION: &str = "SELECT o.name, s.kind, s.csrf, s.created_at, s.expires_at
-     FROM operator_sessions s LEFT JOIN operators o ON o.id = s.operator_id
-     WHERE s.id_hash = $1";
-pub(super) const FORGET_OLD_ATTEMPTS: &str = "DELETE FROM login_attempts WHERE at <= $1";
-pub(super) const FAILURES_FROM_IP: &str =
-    "SELECT COUNT(*) FROM login_attempts WHERE ip_key = $1 AND at > $2";
-pub(super) const FAILURES_FOR_ACCOUNT: &str =
-    "SELECT COUNT(*) FROM login_attempts WHERE account_key = $1 AND at > $2";
-pub(super) const INSERT_ATTEMPT: &str =
-    "INSERT INTO login_attempts (at, ip_key, account_key) VALUES ($1, $2, $3) RETURNING id";
-/// A sign-in that succeeded: its own row and the account's earlier failures go.
-pub(super) const ATTEMPT_SUCCEEDED: &str =
-    "DELETE FROM login_attempts WHERE id = $1 OR account_key = $2";
+/// The advisory-lock classes (first key of `pg_advisory_xact_lock(int, int)`) that
+/// serialise sign-in attempts from one IP and for one account name.
+const LOCK_IP: i32 = 0x5050_4c49; // "PPLI"
+const LOCK_ACCOUNT: i32 = 0x5050_4c41; // "PPLA"
 
-/// One row of [`LIST_OPERATORS`].
-pub(super) fn to_operator(
-    name: String,
-    created_at: i64,
-    password_set_at: i64,
-    last_sign_in_at: Option<i64>,
-    open_sessions: i64,
-) -> Operator {
-    Operator {
-        name,
-        created_at: from_ts(created_at),
-        password_set_at: from_ts(password_set_at),
-        last_sign_in_at: last_sign_in_at.map(from_ts),
-        open_sessions,
+impl Store {
+    /// Adds an operator with an Argon2id PHC string; `false` when the name is taken.
+    pub fn add_operator(
+        &self,
+        name: &OperatorName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write("add_operator", |c| {
+            let n = c.execute(
+                "INSERT INTO operators (name, password_hash, created_at, password_set_at)
+                 VALUES ($1, $2, $3, $3) ON CONFLICT (name) DO NOTHING",
+                &[&name.as_ref(), &password_hash, &ts(now)],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Replaces an operator's password hash and ends every session they have, in one
+    /// transaction; `false` when there is no such operator.
+    pub fn set_operator_password(
+        &self,
+        name: &OperatorName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.transaction("set_operator_password", |c| {
+            let Some(id) = c.query_opt(
+                "UPDATE operators SET password_hash = $1, password_set_at = $2 WHERE name = $3
+                 RETURNING id",
+                &[&password_hash, &ts(now), &name.as_ref()],
+                |r| r.get::<i64>(0),
+            )?
+            else {
+                return Ok(false);
+            };
+            c.execute(
+                "DELETE FROM operator_sessions WHERE operator_id = $1",
+                &[&id],
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// Removes an operator and (by cascade) their sessions; `false` when there was none.
+    pub fn remove_operator(&self, name: &OperatorName) -> Result<bool, StoreError> {
+        self.write("remove_operator", |c| {
+            Ok(c.execute("DELETE FROM operators WHERE name = $1", &[&name.as_ref()])? > 0)
+        })
+    }
+
+    /// Every operator by name, with their sessions still open at `now` (neither past their
+    /// absolute end nor idle for `idle`).
+    pub fn operators(
+        &self,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Vec<Operator>, StoreError> {
+        self.read("operators", |c| {
+            // `$1` now, `$2` the last moment a session seen then is still live.
+            c.query(
+                "SELECT o.name, o.created_at, o.password_set_at, o.last_sign_in_at,
+                    (SELECT COUNT(*) FROM operator_sessions s
+                     WHERE s.operator_id = o.id AND s.expires_at > $1 AND s.last_seen > $2)
+                 FROM operators o ORDER BY o.name",
+                &[&ts(now), &ts(now - idle)],
+                |r| {
+                    Ok(Operator {
+                        name: r.get(0)?,
+                        created_at: from_ts(r.get(1)?),
+                        password_set_at: from_ts(r.get(2)?),
+                        last_sign_in_at: r.get::<Option<i64>>(3)?.map(from_ts),
+                        open_sessions: r.get(4)?,
+                    })
+                },
+            )
+        })
+    }
+
+    /// The stored PHC string of an operator's password.
+    pub fn operator_password_hash(
+        &self,
+        name: &OperatorName,
+    ) -> Result<Option<String>, StoreError> {
+        self.read("operator_password_hash", |c| {
+            c.query_opt(
+                "SELECT password_hash FROM operators WHERE name = $1",
+                &[&name.as_ref()],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// Opens a session in one transaction: sessions past their limits are purged, the one
+    /// the browser held before (`replaces`) is deleted (the id is rotated at sign-in), and
+    /// the operator's last sign-in is set.
+    pub fn create_operator_session(
+        &self,
+        new: &NewSession<'_>,
+        idle: Duration,
+    ) -> Result<(), StoreError> {
+        self.transaction("create_operator_session", |c| {
+            c.execute(
+                "DELETE FROM operator_sessions WHERE expires_at <= $1 OR last_seen <= $2",
+                &[&ts(new.now), &ts(new.now - idle)],
+            )?;
+            if let Some(old) = new.replaces {
+                c.execute(DELETE_SESSION, &[&old])?;
+            }
+            let name = new.operator.map(|n| n.as_ref());
+            c.execute(
+                "INSERT INTO operator_sessions
+                     (id_hash, operator_id, kind, csrf, created_at, last_seen, expires_at)
+                 VALUES ($1, (SELECT id FROM operators WHERE name = $2), $3, $4, $5, $5, $6)",
+                &[
+                    &new.id_hash,
+                    &name,
+                    &new.kind.as_str(),
+                    &new.csrf,
+                    &ts(new.now),
+                    &ts(new.expires_at),
+                ],
+            )?;
+            if let Some(name) = name {
+                c.execute(
+                    "UPDATE operators SET last_sign_in_at = $1 WHERE name = $2",
+                    &[&ts(new.now), &name],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The live session whose id hashes to `id_hash` (not past its absolute end, not idle
+    /// for `idle`), marked seen at `now`; `None` otherwise.
+    pub fn operator_session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Option<OperatorSession>, StoreError> {
+        self.write("operator_session", |c| {
+            // Marks a live session seen: `$1` now, `$2` its id hash, `$3` now − idle limit.
+            let touched = c.execute(
+                "UPDATE operator_sessions SET last_seen = $1
+                 WHERE id_hash = $2 AND expires_at > $1 AND last_seen > $3",
+                &[&ts(now), &id_hash, &ts(now - idle)],
+            )?;
+            if touched == 0 {
+                return Ok(None);
+            }
+            let row = c.query_opt(
+                "SELECT o.name, s.kind, s.csrf, s.created_at, s.expires_at
+                 FROM operator_sessions s LEFT JOIN operators o ON o.id = s.operator_id
+                 WHERE s.id_hash = $1",
+                &[&id_hash],
+                |r| {
+                    Ok(to_session(
+                        r.get(0)?,
+                        &r.get::<String>(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                },
+            )?;
+            Ok(row.flatten())
+        })
+    }
+
+    /// Ends a session (sign-out); `false` when there was none.
+    pub fn delete_operator_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        self.write("delete_operator_session", |c| {
+            Ok(c.execute(DELETE_SESSION, &[&id_hash])? > 0)
+        })
+    }
+
+    /// Counts the failed sign-ins within the window from this IP and for this account
+    /// (both keyed HMACs) and, under both limits, records this attempt as a failure until
+    /// [`Store::login_succeeded`]; in one transaction, so racing guesses all count. Several
+    /// web instances sign in at once: the IP key, then the account key, is locked first
+    /// ([`lock_keys`], as the sign-up limits do), so a concurrent attempt sharing either
+    /// key waits for this one's row, then counts it.
+    pub fn record_login_attempt(
+        &self,
+        ip_key: &str,
+        account_key: &str,
+        now: DateTime<Utc>,
+        limits: &LoginLimits,
+    ) -> Result<LoginVerdict, StoreError> {
+        self.transaction("record_login_attempt", |c| {
+            lock_keys(c, &[(LOCK_IP, ip_key), (LOCK_ACCOUNT, account_key)])?;
+            let since = ts(now - limits.window);
+            c.execute("DELETE FROM login_attempts WHERE at <= $1", &[&since])?;
+            let from_ip: i64 = c.value(
+                "SELECT COUNT(*) FROM login_attempts WHERE ip_key = $1 AND at > $2",
+                &[&ip_key, &since],
+            )?;
+            let for_account: i64 = c.value(
+                "SELECT COUNT(*) FROM login_attempts WHERE account_key = $1 AND at > $2",
+                &[&account_key, &since],
+            )?;
+            if let Some(refused) = over_limit(from_ip, for_account, limits) {
+                return Ok(refused);
+            }
+            let id: i64 = c.value(
+                "INSERT INTO login_attempts (at, ip_key, account_key) VALUES ($1, $2, $3)
+                 RETURNING id",
+                &[&ts(now), &ip_key, &account_key],
+            )?;
+            Ok(LoginVerdict::Allowed(id))
+        })
+    }
+
+    /// The attempt `attempt_id` signed in: it and the account's earlier failures are
+    /// forgotten.
+    pub fn login_succeeded(&self, attempt_id: i64, account_key: &str) -> Result<(), StoreError> {
+        self.write("login_succeeded", |c| {
+            c.execute(
+                "DELETE FROM login_attempts WHERE id = $1 OR account_key = $2",
+                &[&attempt_id, &account_key],
+            )?;
+            Ok(())
+        })
     }
 }
 
-/// Operators by name (sorted here: PostgreSQL's collation would sort `.` and `-` by locale).
-pub(super) fn by_name(mut operators: Vec<Operator>) -> Vec<Operator> {
-    operators.sort_by(|a, b| a.name.cmp(&b.name));
-    operators
-}
+const DELETE_SESSION: &str = "DELETE FROM operator_sessions WHERE id_hash = $1";
 
-/// One row of [`READ_SESSION`]; `None` for a row that cannot be a live session (a password
+/// A row of the session query; `None` for a row that cannot be a live session (a password
 /// session whose operator is gone, an unknown kind).
-pub(super) fn to_session(
+fn to_session(
     operator: Option<String>,
     kind: &str,
     csrf: String,
@@ -97,174 +267,13 @@ pub(super) fn to_session(
 }
 
 /// The refusal once the window's failures are counted, `None` when the attempt may go on.
-pub(super) fn over_limit(
-    from_ip: i64,
-    for_account: i64,
-    limits: &LoginLimits,
-) -> Option<LoginVerdict> {
+fn over_limit(from_ip: i64, for_account: i64, limits: &LoginLimits) -> Option<LoginVerdict> {
     if from_ip >= i64::from(limits.per_ip) {
         Some(LoginVerdict::IpLimited)
     } else if for_account >= i64::from(limits.per_account) {
         Some(LoginVerdict::AccountLimited)
     } else {
         None
-    }
-}
-
-impl Sqlite {
-    pub fn add_operator(
-        &self,
-        name: &OperatorName,
-        password_hash: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        let n = self.conn().execute(
-            INSERT_OPERATOR,
-            params![name.as_ref(), password_hash, ts(now)],
-        )?;
-        Ok(n == 1)
-    }
-
-    pub fn set_operator_password(
-        &self,
-        name: &OperatorName,
-        password_hash: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let id: Option<i64> = tx
-            .query_row(
-                SET_PASSWORD,
-                params![password_hash, ts(now), name.as_ref()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(id) = id else { return Ok(false) };
-        tx.execute(END_SESSIONS_OF, [id])?;
-        tx.commit()?;
-        Ok(true)
-    }
-
-    pub fn remove_operator(&self, name: &OperatorName) -> anyhow::Result<bool> {
-        Ok(self.conn().execute(REMOVE_OPERATOR, [name.as_ref()])? > 0)
-    }
-
-    pub fn operators(&self, now: DateTime<Utc>, idle: Duration) -> anyhow::Result<Vec<Operator>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare(LIST_OPERATORS)?;
-        let rows = stmt
-            .query_map(params![ts(now), ts(now - idle)], |r| {
-                Ok(to_operator(
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(by_name(rows))
-    }
-
-    pub fn operator_password_hash(&self, name: &OperatorName) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .reader()
-            .query_row(PASSWORD_HASH, [name.as_ref()], |r| r.get(0))
-            .optional()?)
-    }
-
-    pub fn create_operator_session(
-        &self,
-        new: &NewSession<'_>,
-        idle: Duration,
-    ) -> anyhow::Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(PURGE_SESSIONS, params![ts(new.now), ts(new.now - idle)])?;
-        if let Some(old) = new.replaces {
-            tx.execute(DELETE_SESSION, [old])?;
-        }
-        let name = new.operator.map(|n| n.as_ref());
-        tx.execute(
-            INSERT_SESSION,
-            params![
-                new.id_hash,
-                name,
-                new.kind.as_str(),
-                new.csrf,
-                ts(new.now),
-                ts(new.expires_at)
-            ],
-        )?;
-        if let Some(name) = name {
-            tx.execute(SIGNED_IN, params![ts(new.now), name])?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn operator_session(
-        &self,
-        id_hash: &str,
-        now: DateTime<Utc>,
-        idle: Duration,
-    ) -> anyhow::Result<Option<OperatorSession>> {
-        let conn = self.conn();
-        let touched = conn.execute(TOUCH_SESSION, params![ts(now), id_hash, ts(now - idle)])?;
-        if touched == 0 {
-            return Ok(None);
-        }
-        let row = conn
-            .query_row(READ_SESSION, [id_hash], |r| {
-                Ok(to_session(
-                    r.get(0)?,
-                    &r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                ))
-            })
-            .optional()?;
-        Ok(row.flatten())
-    }
-
-    pub fn delete_operator_session(&self, id_hash: &str) -> anyhow::Result<bool> {
-        Ok(self.conn().execute(DELETE_SESSION, [id_hash])? > 0)
-    }
-
-    /// Counts the window's failures and records this attempt as one, in one transaction
-    /// (SQLite's single writer makes the count-then-insert race-free).
-    pub fn record_login_attempt(
-        &self,
-        ip_key: &str,
-        account_key: &str,
-        now: DateTime<Utc>,
-        limits: &LoginLimits,
-    ) -> anyhow::Result<LoginVerdict> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let since = ts(now - limits.window);
-        tx.execute(FORGET_OLD_ATTEMPTS, [since])?;
-        let from_ip: i64 = tx.query_row(FAILURES_FROM_IP, params![ip_key, since], |r| r.get(0))?;
-        let for_account: i64 =
-            tx.query_row(FAILURES_FOR_ACCOUNT, params![account_key, since], |r| {
-                r.get(0)
-            })?;
-        if let Some(refused) = over_limit(from_ip, for_account, limits) {
-            return Ok(refused);
-        }
-        let id: i64 = tx.query_row(INSERT_ATTEMPT, params![ts(now), ip_key, account_key], |r| {
-            r.get(0)
-        })?;
-        tx.commit()?;
-        Ok(LoginVerdict::Allowed(id))
-    }
-
-    pub fn login_succeeded(&self, attempt_id: i64, account_key: &str) -> anyhow::Result<()> {
-        self.conn()
-            .execute(ATTEMPT_SUCCEEDED, params![attempt_id, account_key])?;
-        Ok(())
     }
 }
 

@@ -1,54 +1,40 @@
 //! A reader's own sent digests, as planned: what their web copy (`/d/{token}/{edition}`)
 //! and their private feed (`/feed/{token}.xml`) render again.
-use rusqlite::{OptionalExtension, params};
-
-use super::{Sqlite, from_ts};
+use super::db::Row;
+use super::{Store, StoreError, from_ts};
 use crate::domain::SentDigest;
 
-pub(super) const COLUMNS: &str = "e.period_key, d.picks, d.editor_note, d.created_at, d.updated_at";
+const COLUMNS: &str = "e.period_key, d.picks, d.editor_note, d.created_at, d.updated_at";
 
-fn row_to_sent(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentDigest> {
-    Ok(sent_from(
-        r.get(0)?,
-        &r.get::<_, String>(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-    ))
+/// A row of [`COLUMNS`]; unreadable picks are none.
+fn row_to_sent(r: &Row<'_>) -> anyhow::Result<SentDigest> {
+    Ok(SentDigest {
+        period_key: r.get(0)?,
+        picks: serde_json::from_str(&r.get::<String>(1)?).unwrap_or_default(),
+        editor_note: r.get(2)?,
+        planned_at: from_ts(r.get(3)?),
+        sent_at: from_ts(r.get(4)?),
+    })
 }
 
-/// A [`SentDigest`] from the [`COLUMNS`] values (both backends); unreadable picks are none.
-pub(super) fn sent_from(
-    period_key: String,
-    picks: &str,
-    editor_note: Option<String>,
-    planned: i64,
-    sent: i64,
-) -> SentDigest {
-    SentDigest {
-        period_key,
-        picks: serde_json::from_str(picks).unwrap_or_default(),
-        editor_note,
-        planned_at: from_ts(planned),
-        sent_at: from_ts(sent),
-    }
-}
-
-impl Sqlite {
-    /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was.
+impl Store {
+    /// The digest of edition `period_key` sent to subscriber `subscriber_id`, if one was
+    /// (at most one: a reader has one delivery per edition).
     pub fn sent_digest(
         &self,
         subscriber_id: i64,
         period_key: &str,
-    ) -> anyhow::Result<Option<SentDigest>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM deliveries d JOIN editions e ON e.id = d.edition_id
-             WHERE d.subscriber_id = ?1 AND e.period_key = ?2 AND d.state = 'sent'"
-        ))?;
-        Ok(stmt
-            .query_row(params![subscriber_id, period_key], row_to_sent)
-            .optional()?)
+    ) -> Result<Option<SentDigest>, StoreError> {
+        self.write("sent_digest", |c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {COLUMNS} FROM deliveries d JOIN editions e ON e.id = d.edition_id
+                     WHERE d.subscriber_id = $1 AND e.period_key = $2 AND d.state = 'sent'"
+                ),
+                &[&subscriber_id, &period_key],
+                row_to_sent,
+            )
+        })
     }
 
     /// The last `limit` digests sent to a subscriber, newest first.
@@ -56,15 +42,19 @@ impl Sqlite {
         &self,
         subscriber_id: i64,
         limit: usize,
-    ) -> anyhow::Result<Vec<SentDigest>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM deliveries d JOIN editions e ON e.id = d.edition_id
-             WHERE d.subscriber_id = ?1 AND d.state = 'sent'
-             ORDER BY d.updated_at DESC, d.id DESC LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![subscriber_id, limit as i64], row_to_sent)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    ) -> Result<Vec<SentDigest>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write("sent_digests", |c| {
+            c.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM deliveries d JOIN editions e ON e.id = d.edition_id
+                     WHERE d.subscriber_id = $1 AND d.state = 'sent'
+                     ORDER BY d.updated_at DESC, d.id DESC LIMIT $2"
+                ),
+                &[&subscriber_id, &limit],
+                row_to_sent,
+            )
+        })
     }
 }
 

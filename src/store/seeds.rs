@@ -1,41 +1,55 @@
 //! A reader's profile seeds (their library): matching seeds to stored papers, importing a
 //! file's seeds in one transaction (merge or replace, capped, idempotent), what seeded a
 //! profile, and the profile's documents — liked and disliked stored papers plus seeds with
-//! their text — which the profile model reads as one list. The rules both backends share
-//! are the free functions at the end; the SQL is per backend.
+//! their text — which the profile model reads as one list. Each operation is written once
+//! for both databases; the rules it applies are the free functions after them.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
-use super::{Sqlite, from_ts, ts};
+use super::db::{Conn, Param, lookup_chunks, placeholders};
+use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{
     Doi, Feedback, NewSeed, Paper, PaperId, ProfileDocument, ProfileSource, SeedFile, SeedImport,
     SeedMode, SeedSource, SeedSummary, SeedTally, normalise_title,
 };
 
-impl Sqlite {
+impl Store {
+    /// Which stored paper each seed names: the one with its arXiv id, else one with its
+    /// DOI, else one with its normalised title (at least 16 letters and digits long). The
+    /// DOI and title matches read every stored paper's id, DOI and title once.
     #[tracing::instrument(name = "Matching seeds to stored papers", skip_all, fields(seeds = seeds.len()))]
-    pub fn match_seeds(&self, seeds: &[NewSeed]) -> anyhow::Result<Vec<Option<PaperId>>> {
-        let conn = self.reader();
-        let mut present = HashSet::new();
-        {
-            let mut stmt = conn.prepare_cached("SELECT 1 FROM papers WHERE id = ?1")?;
-            for id in seeds.iter().filter_map(|s| s.arxiv.as_ref()) {
-                if stmt.exists([id.as_str()])? {
-                    present.insert(id.clone());
-                }
-            }
-        }
-        match_seeds_with(seeds, &present, || {
-            let mut stmt = conn.prepare(
-                "SELECT id, json_extract(data, '$.doi'), json_extract(data, '$.title') FROM papers",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    pub fn match_seeds(&self, seeds: &[NewSeed]) -> Result<Vec<Option<PaperId>>, StoreError> {
+        self.read("match_seeds", |c| {
+            let ids: Vec<&str> = seeds
+                .iter()
+                .filter_map(|s| s.arxiv.as_ref().map(PaperId::as_str))
+                .collect();
+            let present = stored_ids(c, &ids)?;
+            match_seeds_with(seeds, &present, || {
+                // The one statement whose text differs: each database reads JSON its own way.
+                let doi_and_title = if c.is_postgres() {
+                    "CAST(data AS jsonb) ->> 'doi', CAST(data AS jsonb) ->> 'title'"
+                } else {
+                    "json_extract(data, '$.doi'), json_extract(data, '$.title')"
+                };
+                c.query(
+                    &format!("SELECT id, {doi_and_title} FROM papers"),
+                    &[],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+            })
         })
     }
 
+    /// Stores the seeds of one library file for a reader, in one transaction. `Merge` adds
+    /// them to what earlier files seeded (a paper already seeded takes this file's text);
+    /// `Replace` drops every earlier seed and file first. A paper listed twice is seeded
+    /// once (its first entry). Importing the same file again (same bytes) changes nothing.
+    /// Refused whole ([`SeedImport::OverCap`]) when the reader would hold more than `max`.
+    /// Two imports for one reader (two tabs, two hosts) run one after the other, so the cap
+    /// holds: SQLite's transaction holds the database's one write lock from its start, and
+    /// on PostgreSQL the reader's row is locked first.
     #[tracing::instrument(name = "Importing seeds", skip(self, source, seeds, now), fields(seeds = seeds.len()))]
     pub fn import_seeds(
         &self,
@@ -45,214 +59,252 @@ impl Sqlite {
         mode: SeedMode,
         max: usize,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<SeedImport> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut removed = 0;
-        if mode == SeedMode::Replace {
-            removed = tx.execute(
-                "DELETE FROM seeds WHERE subscriber_id = ?1",
-                [subscriber_id],
-            )?;
-            tx.execute(
-                "DELETE FROM seed_imports WHERE subscriber_id = ?1",
-                [subscriber_id],
-            )?;
-        }
-        let existing: HashMap<String, StoredSeed> = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {SEED_COLUMNS} FROM seeds WHERE subscriber_id = ?1"
-            ))?;
-            let rows = stmt.query_map([subscriber_id], |r| {
-                Ok(StoredSeed {
-                    key: r.get(0)?,
-                    import_id: r.get(1)?,
-                    line: r.get(2)?,
-                    arxiv: r.get(3)?,
-                    doi: r.get(4)?,
-                    title: r.get(5)?,
-                    abstract_text: r.get(6)?,
-                    authors: r.get(7)?,
-                    year: r.get(8)?,
-                    paper: r.get(9)?,
-                })
-            })?;
-            rows.map(|r| r.map(|s| (s.key.clone(), s)))
-                .collect::<Result<_, _>>()?
-        };
-        let seeds = distinct(seeds);
-        let would_hold = would_hold(&existing, &seeds);
-        if would_hold > max {
-            return Ok(SeedImport::OverCap { would_hold, max });
-        }
-        tx.execute(
-            "INSERT INTO seed_imports (subscriber_id, file_name, format, content_hash, imported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subscriber_id, content_hash) DO NOTHING",
-            params![
-                subscriber_id,
-                source.file_name,
-                source.format,
-                source.content_hash,
-                ts(now)
-            ],
-        )?;
-        let import_id: i64 = tx.query_row(
-            "SELECT id FROM seed_imports WHERE subscriber_id = ?1 AND content_hash = ?2",
-            params![subscriber_id, source.content_hash],
-            |r| r.get(0),
-        )?;
-        let (rows, mut tally) = plan_import(&existing, &seeds, import_id, removed);
-        {
-            let mut upsert = tx.prepare_cached(&format!(
-                "INSERT INTO seeds (subscriber_id, {SEED_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) {UPSERT_SEED}"
-            ))?;
-            for row in rows {
-                upsert.execute(params![
-                    subscriber_id,
-                    row.key,
-                    row.import_id,
-                    row.line,
-                    row.arxiv,
-                    row.doi,
-                    row.title,
-                    row.abstract_text,
-                    row.authors,
-                    row.year,
-                    row.paper
-                ])?;
+    ) -> Result<SeedImport, StoreError> {
+        self.transaction("import_seeds", |c| {
+            let lock = format!("SELECT id FROM subscribers WHERE id = $1{}", c.for_update());
+            c.query_opt(&lock, &[&subscriber_id], |_| Ok(()))?;
+            let mut removed = 0;
+            if mode == SeedMode::Replace {
+                removed = c.execute(
+                    "DELETE FROM seeds WHERE subscriber_id = $1",
+                    &[&subscriber_id],
+                )? as usize;
+                c.execute(
+                    "DELETE FROM seed_imports WHERE subscriber_id = $1",
+                    &[&subscriber_id],
+                )?;
             }
-        }
-        // A file whose every seed a later file now holds has nothing left to list.
-        tx.execute(
-            "DELETE FROM seed_imports WHERE subscriber_id = ?1
-             AND id NOT IN (SELECT import_id FROM seeds WHERE subscriber_id = ?1)",
-            [subscriber_id],
-        )?;
-        tally.total = tx.query_row(
-            "SELECT COUNT(*) FROM seeds WHERE subscriber_id = ?1",
-            [subscriber_id],
-            |r| r.get::<_, i64>(0),
-        )? as usize;
-        tx.commit()?;
-        Ok(SeedImport::Imported(tally))
+            let existing: HashMap<String, StoredSeed> = c
+                .query(
+                    &format!("SELECT {SEED_COLUMNS} FROM seeds WHERE subscriber_id = $1"),
+                    &[&subscriber_id],
+                    |r| {
+                        Ok(StoredSeed {
+                            key: r.get(0)?,
+                            import_id: r.get(1)?,
+                            line: r.get(2)?,
+                            arxiv: r.get(3)?,
+                            doi: r.get(4)?,
+                            title: r.get(5)?,
+                            abstract_text: r.get(6)?,
+                            authors: r.get(7)?,
+                            year: r.get(8)?,
+                            paper: r.get(9)?,
+                        })
+                    },
+                )?
+                .into_iter()
+                .map(|s| (s.key.clone(), s))
+                .collect();
+            let seeds = distinct(seeds);
+            let would_hold = would_hold(&existing, &seeds);
+            if would_hold > max {
+                return Ok(SeedImport::OverCap { would_hold, max });
+            }
+            c.execute(
+                "INSERT INTO seed_imports
+                     (subscriber_id, file_name, format, content_hash, imported_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscriber_id, content_hash) DO NOTHING",
+                &[
+                    &subscriber_id,
+                    &source.file_name,
+                    &source.format,
+                    &source.content_hash,
+                    &ts(now),
+                ],
+            )?;
+            let import_id: i64 = c.value(
+                "SELECT id FROM seed_imports WHERE subscriber_id = $1 AND content_hash = $2",
+                &[&subscriber_id, &source.content_hash],
+            )?;
+            let (rows, mut tally) = plan_import(&existing, &seeds, import_id, removed);
+            let upsert = format!(
+                "INSERT INTO seeds (subscriber_id, {SEED_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {UPSERT_SEED}"
+            );
+            for row in rows {
+                c.execute(
+                    &upsert,
+                    &[
+                        &subscriber_id,
+                        &row.key,
+                        &row.import_id,
+                        &row.line,
+                        &row.arxiv,
+                        &row.doi,
+                        &row.title,
+                        &row.abstract_text,
+                        &row.authors,
+                        &row.year,
+                        &row.paper,
+                    ],
+                )?;
+            }
+            // A file whose every seed a later file now holds has nothing left to list.
+            c.execute(
+                "DELETE FROM seed_imports WHERE subscriber_id = $1
+                 AND id NOT IN (SELECT import_id FROM seeds WHERE subscriber_id = $1)",
+                &[&subscriber_id],
+            )?;
+            tally.total = c.value::<i64>(
+                "SELECT COUNT(*) FROM seeds WHERE subscriber_id = $1",
+                &[&subscriber_id],
+            )? as usize;
+            Ok(SeedImport::Imported(tally))
+        })
     }
 
-    pub fn clear_seeds(&self, subscriber_id: i64) -> anyhow::Result<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM seeds WHERE subscriber_id = ?1",
-            [subscriber_id],
-        )?;
-        tx.execute(
-            "DELETE FROM seed_imports WHERE subscriber_id = ?1",
-            [subscriber_id],
-        )?;
-        tx.commit()?;
-        Ok(n)
+    /// Forgets every seed of a reader; returns how many there were.
+    pub fn clear_seeds(&self, subscriber_id: i64) -> Result<usize, StoreError> {
+        self.transaction("clear_seeds", |c| {
+            let n = c.execute(
+                "DELETE FROM seeds WHERE subscriber_id = $1",
+                &[&subscriber_id],
+            )?;
+            c.execute(
+                "DELETE FROM seed_imports WHERE subscriber_id = $1",
+                &[&subscriber_id],
+            )?;
+            Ok(n as usize)
+        })
     }
 
-    pub fn seeded_subscribers(&self) -> anyhow::Result<HashSet<i64>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT DISTINCT subscriber_id FROM seeds")?;
-        let ids = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<HashSet<i64>, _>>()?;
-        Ok(ids)
+    /// The readers who have seeded their profile with a library (planning reads their
+    /// profile documents; the others have none).
+    pub fn seeded_subscribers(&self) -> Result<HashSet<i64>, StoreError> {
+        self.read("seeded_subscribers", |c| {
+            let ids = c.query("SELECT DISTINCT subscriber_id FROM seeds", &[], |r| {
+                r.get(0)
+            })?;
+            Ok(ids.into_iter().collect())
+        })
     }
 
-    pub fn seed_summary(&self, subscriber_id: i64, titles: usize) -> anyhow::Result<SeedSummary> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT i.file_name, i.format, i.imported_at, COUNT(*), SUM({MATCHED})
-             FROM seed_imports i JOIN seeds s ON s.import_id = i.id
-             WHERE i.subscriber_id = ?1
-             GROUP BY i.id, i.file_name, i.format, i.imported_at
-             ORDER BY i.imported_at, i.id"
-        ))?;
-        let files = stmt
-            .query_map([subscriber_id], |r| {
-                Ok(SeedFile {
-                    file_name: r.get(0)?,
-                    format: r.get(1)?,
-                    imported_at: from_ts(r.get(2)?),
-                    seeds: r.get::<_, i64>(3)? as usize,
-                    matched: r.get::<_, i64>(4)? as usize,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT s.title FROM seeds s JOIN seed_imports i ON i.id = s.import_id
-             WHERE s.subscriber_id = ?1 ORDER BY i.imported_at, i.id, s.line LIMIT ?2",
-        )?;
-        let first_titles = stmt
-            .query_map(params![subscriber_id, titles as i64], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok(summary(files, first_titles))
+    /// What seeded a reader's profile: per file (name, format, when, seeds, matched), the
+    /// totals, and the first `titles` titles in file order.
+    pub fn seed_summary(
+        &self,
+        subscriber_id: i64,
+        titles: usize,
+    ) -> Result<SeedSummary, StoreError> {
+        self.read("seed_summary", |c| {
+            let files = c.query(
+                &format!(
+                    "SELECT i.file_name, i.format, i.imported_at, COUNT(*),
+                            CAST(SUM({MATCHED}) AS BIGINT)
+                     FROM seed_imports i JOIN seeds s ON s.import_id = i.id
+                     WHERE i.subscriber_id = $1
+                     GROUP BY i.id, i.file_name, i.format, i.imported_at
+                     ORDER BY i.imported_at, i.id"
+                ),
+                &[&subscriber_id],
+                |r| {
+                    Ok(SeedFile {
+                        file_name: r.get(0)?,
+                        format: r.get(1)?,
+                        imported_at: from_ts(r.get(2)?),
+                        seeds: r.get::<i64>(3)? as usize,
+                        matched: r.get::<i64>(4)? as usize,
+                    })
+                },
+            )?;
+            let first_titles = c.query(
+                "SELECT s.title FROM seeds s JOIN seed_imports i ON i.id = s.import_id
+                 WHERE s.subscriber_id = $1 ORDER BY i.imported_at, i.id, s.line LIMIT $2",
+                &[&subscriber_id, &i64::try_from(titles).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )?;
+            Ok(summary(files, first_titles))
+        })
     }
 
+    /// A reader's profile, as the profile model reads it: the stored papers they liked,
+    /// those they disliked, then the papers of their library (a seed naming a stored paper
+    /// reads that paper's text; one already liked or disliked is not repeated).
     #[tracing::instrument(name = "Reading a reader's profile documents", skip(self))]
-    pub fn profile_documents(&self, subscriber_id: i64) -> anyhow::Result<Vec<ProfileDocument>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT f.paper_id, f.value, p.data FROM feedback f JOIN papers p ON p.id = f.paper_id
-             WHERE f.subscriber_id = ?1 ORDER BY f.at, f.paper_id",
-        )?;
-        let verdicts = stmt
-            .query_map([subscriber_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<Vec<(String, i64, String)>, _>>()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT s.title, s.abstract, s.authors, i.file_name, p.id, p.data
-             FROM seeds s JOIN seed_imports i ON i.id = s.import_id
-             LEFT JOIN papers p ON p.id = {SEED_PAPER}
-             WHERE s.subscriber_id = ?1 ORDER BY i.imported_at, i.id, s.line"
-        ))?;
-        let seeds = stmt
-            .query_map([subscriber_id], |r| {
-                Ok(SeedDocRow {
-                    title: r.get(0)?,
-                    abstract_text: r.get(1)?,
-                    authors: r.get(2)?,
-                    file_name: r.get(3)?,
-                    paper_id: r.get(4)?,
-                    paper_json: r.get(5)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        profile(verdicts, seeds)
+    pub fn profile_documents(
+        &self,
+        subscriber_id: i64,
+    ) -> Result<Vec<ProfileDocument>, StoreError> {
+        self.read("profile_documents", |c| {
+            let verdicts = c.query(
+                "SELECT f.paper_id, f.value, p.data FROM feedback f
+                 JOIN papers p ON p.id = f.paper_id
+                 WHERE f.subscriber_id = $1 ORDER BY f.at, f.paper_id",
+                &[&subscriber_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let seeds = c.query(
+                &format!(
+                    "SELECT s.title, s.abstract, s.authors, i.file_name, p.id, p.data
+                     FROM seeds s JOIN seed_imports i ON i.id = s.import_id
+                     LEFT JOIN papers p ON p.id = {SEED_PAPER}
+                     WHERE s.subscriber_id = $1 ORDER BY i.imported_at, i.id, s.line"
+                ),
+                &[&subscriber_id],
+                |r| {
+                    Ok(SeedDocRow {
+                        title: r.get(0)?,
+                        abstract_text: r.get(1)?,
+                        authors: r.get(2)?,
+                        file_name: r.get(3)?,
+                        paper_id: r.get(4)?,
+                        paper_json: r.get(5)?,
+                    })
+                },
+            )?;
+            profile(verdicts, seeds)
+        })
     }
 }
 
+/// Which of `ids` are stored papers, a few statements whatever their number.
+fn stored_ids(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashSet<PaperId>> {
+    let mut present = HashSet::new();
+    for chunk in lookup_chunks(ids) {
+        let sql = format!(
+            "SELECT id FROM papers WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
+        for id in c.query(&sql, &params, |r| r.get::<String>(0))? {
+            if let Ok(id) = PaperId::try_from(id) {
+                present.insert(id);
+            }
+        }
+    }
+    Ok(present)
+}
+
 /// The seed columns, in the order [`StoredSeed`] reads them.
-pub(super) const SEED_COLUMNS: &str =
+const SEED_COLUMNS: &str =
     "seed_key, import_id, line, arxiv_id, doi, title, abstract, authors, year, paper_id";
 
 /// The stored paper a seed names: the one matched at import, or one stored since under its
 /// arXiv id.
-pub(super) const SEED_PAPER: &str = "COALESCE(s.paper_id, s.arxiv_id)";
+const SEED_PAPER: &str = "COALESCE(s.paper_id, s.arxiv_id)";
 
 /// 1 when a seed (`s`) names a stored paper.
-pub(super) const MATCHED: &str = "CASE WHEN s.paper_id IS NOT NULL
+const MATCHED: &str = "CASE WHEN s.paper_id IS NOT NULL
     OR EXISTS (SELECT 1 FROM papers p WHERE p.id = s.arxiv_id) THEN 1 ELSE 0 END";
 
 /// A seed row as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct StoredSeed {
-    pub key: String,
-    pub import_id: i64,
-    pub line: i64,
-    pub arxiv: Option<String>,
-    pub doi: Option<String>,
-    pub title: String,
-    pub abstract_text: String,
-    pub authors: String,
-    pub year: Option<i64>,
-    pub paper: Option<String>,
+struct StoredSeed {
+    key: String,
+    import_id: i64,
+    line: i64,
+    arxiv: Option<String>,
+    doi: Option<String>,
+    title: String,
+    abstract_text: String,
+    authors: String,
+    year: Option<i64>,
+    paper: Option<String>,
 }
 
 impl StoredSeed {
-    pub(super) fn new(s: &NewSeed, import_id: i64) -> StoredSeed {
+    fn new(s: &NewSeed, import_id: i64) -> StoredSeed {
         StoredSeed {
             key: s.key.as_str().to_string(),
             import_id,
@@ -269,7 +321,7 @@ impl StoredSeed {
 }
 
 /// The conflict clause of a seed's upsert: the newer file's version of a paper wins.
-pub(super) const UPSERT_SEED: &str = "ON CONFLICT (subscriber_id, seed_key) DO UPDATE SET
+const UPSERT_SEED: &str = "ON CONFLICT (subscriber_id, seed_key) DO UPDATE SET
     import_id = excluded.import_id, line = excluded.line,
     arxiv_id = excluded.arxiv_id, doi = excluded.doi, title = excluded.title,
     abstract = excluded.abstract, authors = excluded.authors,
@@ -277,7 +329,7 @@ pub(super) const UPSERT_SEED: &str = "ON CONFLICT (subscriber_id, seed_key) DO U
 
 /// The rows an import writes (a seed already stored exactly so is left alone) and its
 /// tally so far (`total` is counted after the writes).
-pub(super) fn plan_import(
+fn plan_import(
     existing: &HashMap<String, StoredSeed>,
     seeds: &[&NewSeed],
     import_id: i64,
@@ -305,13 +357,13 @@ pub(super) fn plan_import(
 
 /// A file's seeds, one per key: the first entry of a key wins (a file listing a paper
 /// twice seeds it once).
-pub(super) fn distinct(seeds: &[NewSeed]) -> Vec<&NewSeed> {
+fn distinct(seeds: &[NewSeed]) -> Vec<&NewSeed> {
     let mut seen = HashSet::new();
     seeds.iter().filter(|s| seen.insert(&s.key)).collect()
 }
 
 /// How many seeds the reader would hold after adding `seeds` to `existing`.
-pub(super) fn would_hold(existing: &HashMap<String, StoredSeed>, seeds: &[&NewSeed]) -> usize {
+fn would_hold(existing: &HashMap<String, StoredSeed>, seeds: &[&NewSeed]) -> usize {
     existing.len()
         + seeds
             .iter()
@@ -325,7 +377,7 @@ const MIN_TITLE_MATCH_CHARS: usize = 16;
 /// Which stored paper each seed names: its arXiv id when stored (`present`), else a stored
 /// paper with its DOI, else one with its normalised title. `scan` lists every stored
 /// paper's (id, DOI, title); it runs only when some seed is left to match that way.
-pub(super) fn match_seeds_with(
+fn match_seeds_with(
     seeds: &[NewSeed],
     present: &HashSet<PaperId>,
     scan: impl FnOnce() -> anyhow::Result<Vec<(String, Option<String>, Option<String>)>>,
@@ -369,7 +421,7 @@ pub(super) fn match_seeds_with(
     Ok(out)
 }
 
-pub(super) fn summary(files: Vec<SeedFile>, first_titles: Vec<String>) -> SeedSummary {
+fn summary(files: Vec<SeedFile>, first_titles: Vec<String>) -> SeedSummary {
     SeedSummary {
         total: files.iter().map(|f| f.seeds).sum(),
         matched: files.iter().map(|f| f.matched).sum(),
@@ -379,20 +431,20 @@ pub(super) fn summary(files: Vec<SeedFile>, first_titles: Vec<String>) -> SeedSu
 }
 
 /// A seed with the stored paper it names, for [`profile`].
-pub(super) struct SeedDocRow {
-    pub title: String,
-    pub abstract_text: String,
-    pub authors: String,
-    pub file_name: String,
-    pub paper_id: Option<String>,
-    pub paper_json: Option<String>,
+struct SeedDocRow {
+    title: String,
+    abstract_text: String,
+    authors: String,
+    file_name: String,
+    paper_id: Option<String>,
+    paper_json: Option<String>,
 }
 
 /// A reader's profile documents from their verdicts (paper id, ±1, stored paper JSON) and
 /// seeds: liked papers first, then disliked, then seeds in file order. A seed naming a
 /// paper already liked or disliked is not repeated; a seed naming a stored paper reads
 /// that paper's text.
-pub(super) fn profile(
+fn profile(
     verdicts: Vec<(String, i64, String)>,
     seeds: Vec<SeedDocRow>,
 ) -> anyhow::Result<Vec<ProfileDocument>> {
@@ -537,6 +589,30 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn many_seeds_are_matched_by_arxiv_id_in_a_few_look_ups() {
+        let store = Store::for_tests().unwrap();
+        stored(&store);
+        // 300 ids: two look-ups, the second one padded.
+        let seeds: Vec<NewSeed> = (0..300)
+            .map(|i| {
+                let arxiv = match i {
+                    7 => "2410.00002".to_string(),
+                    299 => "2410.00001".to_string(),
+                    i => format!("2411.{i:05}"),
+                };
+                seed(Some(&arxiv), None, "", i)
+            })
+            .collect();
+        let m = store.match_seeds(&seeds).unwrap();
+        let matched: Vec<(usize, &str)> = m
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.as_ref()?.as_str())))
+            .collect();
+        assert_eq!(matched, [(7, "2410.00002"), (299, "2410.00001")]);
     }
 
     #[test]

@@ -1,37 +1,99 @@
 //! Subscribers page by page (task i9speed): planning an edition reads its readers in pages
-//! of ids instead of the whole table, so its memory does not grow with the readers.
-use super::Sqlite;
-use super::subscribers::{COLUMNS_S, SubscriberRow, row_to_subscriber_at};
+//! of ids instead of the whole table, so its memory does not grow with the readers. Also
+//! the reading of a subscriber row on either database ([`subscriber_at`]), which
+//! confirmations share.
+use super::db::Row;
+use super::subscribers::{COLUMNS_S, StoredSubscriber, StoredText, SubscriberRow};
+use super::{Store, StoreError};
 use crate::domain::{SubscriberPage, SubscriberStatus};
 
-impl Sqlite {
-    /// Up to `limit` subscribers with `status` whose id is above `after`, by id. A row
-    /// that cannot be read is logged and skipped (as in [`Store::subscribers`]) but still
-    /// moves the cursor on.
+impl Store {
+    /// Up to `limit` subscribers with `status` whose id is above `after`, by id (keyset
+    /// pages): planning reads its readers page by page. A row that cannot be read is logged
+    /// and skipped (as in [`Store::subscribers`]) but still moves the cursor on.
     pub fn subscribers_page(
         &self,
         status: SubscriberStatus,
         after: i64,
         limit: usize,
-    ) -> anyhow::Result<SubscriberPage> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS_S} FROM subscribers s WHERE s.status = ?1 AND s.id > ?2 \
-             ORDER BY s.id LIMIT ?3"
-        ))?;
+    ) -> Result<SubscriberPage, StoreError> {
         let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(rusqlite::params![status.as_str(), after, limit], |r| {
-                row_to_subscriber_at(r, 0)
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page_from(rows, limit))
+        self.write("subscribers_page", |c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT {COLUMNS_S} FROM subscribers s WHERE s.status = $1 AND s.id > $2
+                     ORDER BY s.id LIMIT $3"
+                ),
+                &[&status.as_str(), &after, &limit],
+                |r| subscriber_at(r, 0),
+            )?;
+            Ok(page_from(rows, limit))
+        })
     }
 }
 
-/// A page from the rows read for it (both backends): an unreadable row is logged and
-/// skipped but still moves the cursor on; fewer rows than `limit` means the last page.
-pub(super) fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
+/// Reads the subscriber columns (`COLUMNS`, or `COLUMNS_S` of a join) starting at column
+/// `at`; [`StoredSubscriber::parse`] makes them a subscriber or the reason they cannot be
+/// one. Every text column is read leniently ([`LenientText`]), so only database errors (a
+/// missing column, a wrong SQL type) are `Err`.
+pub(super) fn subscriber_at(r: &Row<'_>, at: usize) -> anyhow::Result<SubscriberRow> {
+    let text = |i: usize| -> anyhow::Result<StoredText> {
+        Ok(r.get::<Option<LenientText>>(at + i)?.map(|t| t.0))
+    };
+    Ok(StoredSubscriber {
+        id: r.get(at)?,
+        email: text(1)?,
+        name: text(2)?,
+        status: text(3)?,
+        topics: text(4)?,
+        frequency: text(5)?,
+        timezone: text(6)?,
+        send_hour: r.get(at + 7)?,
+        created_at: r.get(at + 8)?,
+        token_salt: text(9)?,
+        legacy_token_hash: text(10)?,
+        generations: [r.get(at + 11)?, r.get(at + 12)?, r.get(at + 13)?],
+        revoked_at: [r.get(at + 14)?, r.get(at + 15)?, r.get(at + 16)?],
+    }
+    .parse())
+}
+
+/// A text column of a subscriber row, or (`Err`) the lossy rendering of what SQLite holds
+/// there instead: bytes that are not valid UTF-8 (or a blob, or a number) are a reason the
+/// row cannot be read, not an error of the whole query. PostgreSQL text is always valid
+/// UTF-8, so there it is the text.
+struct LenientText(Result<String, String>);
+
+impl rusqlite::types::FromSql for LenientText {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        use rusqlite::types::ValueRef;
+        Ok(LenientText(match v {
+            ValueRef::Null => return Err(rusqlite::types::FromSqlError::InvalidType),
+            ValueRef::Text(b) | ValueRef::Blob(b) => {
+                String::from_utf8(b.to_vec()).map_err(|_| String::from_utf8_lossy(b).into_owned())
+            }
+            ValueRef::Integer(n) => Ok(n.to_string()),
+            ValueRef::Real(x) => Ok(x.to_string()),
+        }))
+    }
+}
+
+impl<'a> tokio_postgres::types::FromSql<'a> for LenientText {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(LenientText(Ok(String::from_sql(ty, raw)?)))
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        <String as tokio_postgres::types::FromSql>::accepts(ty)
+    }
+}
+
+/// A page from the rows read for it: an unreadable row is logged and skipped but still
+/// moves the cursor on; fewer rows than `limit` means the last page.
+fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
     let mut page = SubscriberPage::default();
     let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
     for row in rows {
@@ -91,5 +153,44 @@ mod tests {
         }
         assert_eq!(seen, active);
         assert_eq!(pages, 3, "5 active readers in pages of 2");
+    }
+
+    #[test]
+    fn an_unreadable_row_is_skipped_but_moves_the_cursor_on() {
+        let store = Store::for_tests().unwrap();
+        let ids: Vec<i64> = (0..3)
+            .map(|i| {
+                let email = SubscriberEmail::parse(&format!("r{i}@example.org")).unwrap();
+                let new = NewSubscriber::active(email, Topics::parse("diffusion").unwrap());
+                store.add_subscriber(&new, chrono::Utc::now()).unwrap().id
+            })
+            .collect();
+        // PostgreSQL text cannot hold invalid UTF-8: an unknown frequency stands in there.
+        let poison = if store.is_postgres() {
+            "UPDATE subscribers SET frequency = 'sometimes' WHERE id = {id}"
+        } else {
+            "UPDATE subscribers SET topics = CAST(X'6C6CFF' AS TEXT) WHERE id = {id}"
+        };
+        store.raw_execute(&poison.replace("{id}", &ids[1].to_string()));
+        let page = store
+            .subscribers_page(SubscriberStatus::Active, 0, 2)
+            .unwrap();
+        assert_eq!(
+            page.subscribers.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [ids[0]]
+        );
+        assert_eq!(
+            page.next_after,
+            Some(ids[1]),
+            "the cursor passes the bad row"
+        );
+        let page = store
+            .subscribers_page(SubscriberStatus::Active, ids[1], 2)
+            .unwrap();
+        assert_eq!(
+            page.subscribers.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [ids[2]]
+        );
+        assert_eq!(page.next_after, None);
     }
 }

@@ -7,15 +7,8 @@
 //! and each reader's delivery in it have unique keys (planning twice plans once), named
 //! leases (`locks`) keep one scheduler run at a time, and the suppression list, rate-limit
 //! attempts and web tokens are rows every instance reads.
-mod attempts;
-mod confirmations;
-mod operators;
 pub(super) mod pool;
-mod reader_admin;
-mod reader_digests;
 pub(super) mod schema;
-mod seeds;
-mod subscriber_pages;
 mod subscribers;
 #[doc(hidden)]
 pub mod test_server;
