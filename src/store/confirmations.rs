@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use subtle::ConstantTimeEq;
 
 use super::db::{Conn, Param};
-use super::subscriber_pages::subscriber_at;
 use super::subscribers::{COLUMNS_S, readable};
+use super::subscribers::{lift_suppression, subscriber_at};
 use super::{Store, StoreError, random_token, ts};
 use crate::domain::{Confirmation, LiftedBy, Subscriber};
 
@@ -83,23 +83,6 @@ fn lock_reader(c: &mut Conn<'_>, reader_sql: &str, param: &dyn Param) -> anyhow:
     );
     c.query_opt(&sql, &[param], |_| Ok(()))?;
     Ok(())
-}
-
-/// Takes an address off the suppression list inside a transaction, keeping why it was on
-/// it and how it came off (`suppression_lifts`, which `subscribers show` reads). Returns
-/// whether it was on the list.
-pub(super) fn lift_suppression(
-    c: &mut Conn<'_>,
-    key: &str,
-    by: LiftedBy,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    c.execute(
-        "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
-         SELECT email_key, reason, created_at, $1, $2 FROM suppressions WHERE email_key = $3",
-        &[&ts(now), &by.as_str(), &key],
-    )?;
-    Ok(c.execute("DELETE FROM suppressions WHERE email_key = $1", &[&key])? > 0)
 }
 
 impl Store {

@@ -60,29 +60,6 @@ impl Row<'_> {
     }
 }
 
-impl Row<'_> {
-    /// Column `i` as text however it was stored: `None` for NULL, the text, or (`Err`) the
-    /// lossy rendering of bytes that are not UTF-8 (a row damaged or written by hand, which
-    /// the caller reports rather than failing a whole read); SQLite numbers as their text.
-    pub(super) fn stored_text(&self, i: usize) -> anyhow::Result<Option<Result<String, String>>> {
-        match self {
-            Row::Sqlite(r) => {
-                use rusqlite::types::ValueRef;
-                Ok(match r.get_ref(i)? {
-                    ValueRef::Null => None,
-                    ValueRef::Text(b) | ValueRef::Blob(b) => Some(
-                        String::from_utf8(b.to_vec())
-                            .map_err(|_| String::from_utf8_lossy(b).into_owned()),
-                    ),
-                    ValueRef::Integer(n) => Some(Ok(n.to_string())),
-                    ValueRef::Real(x) => Some(Ok(x.to_string())),
-                })
-            }
-            Row::Postgres(r) => Ok(r.try_get::<_, Option<String>>(i)?.map(Ok)),
-        }
-    }
-}
-
 /// A connection (or an open transaction) of either database, lent to one operation.
 pub(super) enum Conn<'a> {
     Sqlite(&'a rusqlite::Connection),

@@ -4,14 +4,17 @@
 //!
 //! The boundary has three parts:
 //! - [`Store`], a cheap `Clone` handle (as mini-redis's `Db`) whose methods are the store's
-//!   operations, all listed in `operations.rs`; each returns `Result<T, StoreError>` naming
-//!   the operation, and no backend type (no `rusqlite` type, no connection, no open
-//!   transaction) appears in their signatures: a transaction is one operation.
+//!   operations; each returns `Result<T, StoreError>` naming the operation, and no backend
+//!   type (no `rusqlite` type, no connection, no open transaction) appears in their
+//!   signatures: a transaction is one operation.
 //! - [`StoreError`] (`error.rs`): what failed, in kinds a caller can act on.
-//! - The backend seam: `Backend` is an enum each operation dispatches on (`dispatch!`):
-//!   SQLite (`sqlite.rs` plus the per-concern `impl Sqlite` files), the embedded default,
-//!   and PostgreSQL (`postgres/`, the same per-concern files as `impl Postgres`) for several
-//!   processes on several hosts.
+//! - Each operation is written once, in its concern file (`papers.rs`, `deliveries.rs`,
+//!   `subscribers.rs`, …), with one statement text for both databases over the thin layer
+//!   in `db.rs` (`Store::read` / `write` / `transaction` lend it a connection of either
+//!   database); where the databases mean different things (row locks, advisory locks) the
+//!   operation keeps a small named branch. `sqlite.rs` and `postgres/` only open, migrate
+//!   and pool connections. Adding an operation touches its concern file (and `mod.rs` for a
+//!   new concern).
 //!
 //! Every operation blocks its thread (SQLite is a library call; a PostgreSQL operation waits
 //! for its answer, see `postgres/pool.rs`). Async code runs them on tokio's blocking pool
@@ -29,7 +32,6 @@ mod error;
 mod feedback;
 mod meta;
 mod migrations;
-mod operations;
 mod operators;
 mod papers;
 mod postgres;
@@ -62,18 +64,6 @@ pub use transfer::{CopyProgress, CopyReport, TABLES as COPIED_TABLES, TableCopy}
 pub(crate) use deliveries::plan_readers;
 pub(crate) use readers::READERS;
 pub use subscribers::check_storable_topics;
-
-/// Runs one operation on whichever backend the store has, turning the backend's failure
-/// into a [`StoreError`] that names the operation. One arm per backend.
-macro_rules! dispatch {
-    ($self:ident, $op:literal, |$db:ident| $call:expr) => {
-        match &$self.backend {
-            Backend::Sqlite($db) => $call.map_err(|e| StoreError::from_sqlite($op, e)),
-            Backend::Postgres($db) => $call.map_err(|e| StoreError::from_postgres($op, e)),
-        }
-    };
-}
-use dispatch;
 
 /// The handle every stage holds: open it once, then clone it into the web state, the
 /// scheduler and the delivery engine.

@@ -1,6 +1,6 @@
-//! The SQLite backend (the default): a file in WAL mode, opened and migrated here; the
-//! per-concern files (`papers.rs`, `deliveries.rs`, …) hold its operations as `impl Sqlite`
-//! blocks, and [`super::Store`] dispatches to them.
+//! The SQLite backend (the default): a file in WAL mode, opened and migrated here, with its
+//! one writer and its read-only connections; the operations, written once for both
+//! databases, lend them through `db.rs`.
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 

@@ -2,8 +2,7 @@
 //! of ids instead of the whole table, so its memory does not grow with the readers. Also
 //! the reading of a subscriber row on either database ([`subscriber_at`]), which
 //! confirmations share.
-use super::db::Row;
-use super::subscribers::{COLUMNS_S, StoredSubscriber, StoredText, SubscriberRow};
+use super::subscribers::{COLUMNS_S, SubscriberRow, subscriber_at};
 use super::{Store, StoreError};
 use crate::domain::{SubscriberPage, SubscriberStatus};
 
@@ -30,88 +29,6 @@ impl Store {
             Ok(page_from(rows, limit))
         })
     }
-}
-
-/// Reads the subscriber columns (`COLUMNS`, or `COLUMNS_S` of a join) starting at column
-/// `at`; [`StoredSubscriber::parse`] makes them a subscriber or the reason they cannot be
-/// one. Every text column is read leniently ([`LenientText`]), so only database errors (a
-/// missing column, a wrong SQL type) are `Err`.
-pub(super) fn subscriber_at(r: &Row<'_>, at: usize) -> anyhow::Result<SubscriberRow> {
-    let text = |i: usize| -> anyhow::Result<StoredText> {
-        Ok(r.get::<Option<LenientText>>(at + i)?.map(|t| t.0))
-    };
-    Ok(StoredSubscriber {
-        id: r.get(at)?,
-        email: text(1)?,
-        name: text(2)?,
-        status: text(3)?,
-        topics: text(4)?,
-        frequency: text(5)?,
-        timezone: text(6)?,
-        send_hour: r.get(at + 7)?,
-        created_at: r.get(at + 8)?,
-        token_salt: text(9)?,
-        legacy_token_hash: text(10)?,
-        generations: [r.get(at + 11)?, r.get(at + 12)?, r.get(at + 13)?],
-        revoked_at: [r.get(at + 14)?, r.get(at + 15)?, r.get(at + 16)?],
-    }
-    .parse())
-}
-
-/// A text column of a subscriber row, or (`Err`) the lossy rendering of what SQLite holds
-/// there instead: bytes that are not valid UTF-8 (or a blob, or a number) are a reason the
-/// row cannot be read, not an error of the whole query. PostgreSQL text is always valid
-/// UTF-8, so there it is the text.
-struct LenientText(Result<String, String>);
-
-impl rusqlite::types::FromSql for LenientText {
-    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        use rusqlite::types::ValueRef;
-        Ok(LenientText(match v {
-            ValueRef::Null => return Err(rusqlite::types::FromSqlError::InvalidType),
-            ValueRef::Text(b) | ValueRef::Blob(b) => {
-                String::from_utf8(b.to_vec()).map_err(|_| String::from_utf8_lossy(b).into_owned())
-            }
-            ValueRef::Integer(n) => Ok(n.to_string()),
-            ValueRef::Real(x) => Ok(x.to_string()),
-        }))
-    }
-}
-
-impl<'a> tokio_postgres::types::FromSql<'a> for LenientText {
-    fn from_sql(
-        ty: &tokio_postgres::types::Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(LenientText(Ok(String::from_sql(ty, raw)?)))
-    }
-
-    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
-        <String as tokio_postgres::types::FromSql>::accepts(ty)
-    }
-}
-
-/// A page from the rows read for it: an unreadable row is logged and skipped but still
-/// moves the cursor on; fewer rows than `limit` means the last page.
-fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
-    let mut page = SubscriberPage::default();
-    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
-    for row in rows {
-        match row {
-            Ok(s) => {
-                page.next_after = Some(s.id);
-                page.subscribers.push(s);
-            }
-            Err(u) => {
-                u.warn();
-                page.next_after = Some(u.id);
-            }
-        }
-    }
-    if !full {
-        page.next_after = None;
-    }
-    page
 }
 
 #[cfg(test)]
@@ -193,4 +110,27 @@ mod tests {
         );
         assert_eq!(page.next_after, None);
     }
+}
+
+/// A page from the rows read for it: an unreadable row is logged and skipped but still
+/// moves the cursor on; fewer rows than `limit` means the last page.
+fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
+    let mut page = SubscriberPage::default();
+    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
+    for row in rows {
+        match row {
+            Ok(s) => {
+                page.next_after = Some(s.id);
+                page.subscribers.push(s);
+            }
+            Err(u) => {
+                u.warn();
+                page.next_after = Some(u.id);
+            }
+        }
+    }
+    if !full {
+        page.next_after = None;
+    }
+    page
 }

@@ -1,14 +1,12 @@
 //! Subscribers: add, list, find, update, remove; capability tokens; suppressions.
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
-
-use super::db::Conn;
-use super::{Sqlite, StoreError, from_ts, random_token, ts};
+use super::db::{Conn, Row};
+use super::{Store, StoreError, from_ts, random_token, ts};
 use crate::domain::{
     DisplayName, LiftedBy, NewSubscriber, ReaderTokens, StoredName, Subscriber, SubscriberEmail,
     SubscriberStatus, SubscriberUpdate, TokenGeneration, TokenPurpose, Topics,
     UnreadableSubscriber,
 };
+use chrono::{DateTime, Utc};
 
 pub(super) const COLUMNS: &str = "id, email, name, status, topics, frequency, timezone, send_hour, created_at, \
      token_salt, legacy_token_hash, copy_generation, feed_generation, manage_generation, \
@@ -54,21 +52,21 @@ pub(super) fn set_status(
     )
 }
 
-/// Takes an address off the suppression list inside a transaction, keeping why it was on it
-/// and how it came off (`suppression_lifts`, which `subscribers show` reads). Returns
-/// whether it was on the list.
+/// Takes an address off the suppression list inside an operation's transaction, keeping
+/// why it was on it and how it came off (`suppression_lifts`, which `subscribers show`
+/// reads). Returns whether it was on the list.
 pub(super) fn lift_suppression(
-    conn: &rusqlite::Connection,
+    c: &mut Conn<'_>,
     key: &str,
     by: LiftedBy,
     now: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    conn.execute(
+) -> anyhow::Result<bool> {
+    c.execute(
         "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
-         SELECT email_key, reason, created_at, ?2, ?3 FROM suppressions WHERE email_key = ?1",
-        params![key, ts(now), by.as_str()],
+         SELECT email_key, reason, created_at, $1, $2 FROM suppressions WHERE email_key = $3",
+        &[&ts(now), &by.as_str(), &key],
     )?;
-    Ok(conn.execute("DELETE FROM suppressions WHERE email_key = ?1", [key])? > 0)
+    Ok(c.execute("DELETE FROM suppressions WHERE email_key = $1", &[&key])? > 0)
 }
 
 /// Refuses topics whose stored line would not read back as the same topics (today a phrase
@@ -100,23 +98,13 @@ impl UnreadableSubscriber {
 /// (a missing column, a wrong SQL type) are `Err`.
 pub(super) type SubscriberRow = Result<Subscriber, UnreadableSubscriber>;
 
-fn row_to_subscriber(r: &Row<'_>) -> rusqlite::Result<SubscriberRow> {
-    row_to_subscriber_at(r, 0)
-}
-
-/// Reads the [`COLUMNS`] starting at column `at`. Every text column is read as raw bytes,
-/// so a stored invalid UTF-8 byte is a reason, not an error of the whole query.
-pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<SubscriberRow> {
-    let text = |i: usize| -> rusqlite::Result<StoredText> {
-        use rusqlite::types::ValueRef;
-        Ok(match r.get_ref(at + i)? {
-            ValueRef::Null => None,
-            ValueRef::Text(b) | ValueRef::Blob(b) => Some(
-                String::from_utf8(b.to_vec()).map_err(|_| String::from_utf8_lossy(b).into_owned()),
-            ),
-            ValueRef::Integer(n) => Some(Ok(n.to_string())),
-            ValueRef::Real(x) => Some(Ok(x.to_string())),
-        })
+/// Reads the subscriber columns (`COLUMNS`, or `COLUMNS_S` of a join) starting at column
+/// `at`; [`StoredSubscriber::parse`] makes them a subscriber or the reason they cannot be
+/// one. Every text column is read leniently ([`LenientText`]), so only database errors (a
+/// missing column, a wrong SQL type) are `Err`.
+pub(super) fn subscriber_at(r: &Row<'_>, at: usize) -> anyhow::Result<SubscriberRow> {
+    let text = |i: usize| -> anyhow::Result<StoredText> {
+        Ok(r.get::<Option<LenientText>>(at + i)?.map(|t| t.0))
     };
     Ok(StoredSubscriber {
         id: r.get(at)?,
@@ -136,25 +124,37 @@ pub(super) fn row_to_subscriber_at(r: &Row<'_>, at: usize) -> rusqlite::Result<S
     .parse())
 }
 
-/// A subscriber row read at column `at` (the [`COLUMNS`] in order) from either database.
-pub(super) fn subscriber_at(r: &super::db::Row<'_>, at: usize) -> anyhow::Result<SubscriberRow> {
-    let text = |i: usize| r.stored_text(at + i);
-    Ok(StoredSubscriber {
-        id: r.get(at)?,
-        email: text(1)?,
-        name: text(2)?,
-        status: text(3)?,
-        topics: text(4)?,
-        frequency: text(5)?,
-        timezone: text(6)?,
-        send_hour: r.get(at + 7)?,
-        created_at: r.get(at + 8)?,
-        token_salt: text(9)?,
-        legacy_token_hash: text(10)?,
-        generations: [r.get(at + 11)?, r.get(at + 12)?, r.get(at + 13)?],
-        revoked_at: [r.get(at + 14)?, r.get(at + 15)?, r.get(at + 16)?],
+/// A text column of a subscriber row, or (`Err`) the lossy rendering of what SQLite holds
+/// there instead: bytes that are not valid UTF-8 (or a blob, or a number) are a reason the
+/// row cannot be read, not an error of the whole query. PostgreSQL text is always valid
+/// UTF-8, so there it is the text.
+struct LenientText(Result<String, String>);
+
+impl rusqlite::types::FromSql for LenientText {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        use rusqlite::types::ValueRef;
+        Ok(LenientText(match v {
+            ValueRef::Null => return Err(rusqlite::types::FromSqlError::InvalidType),
+            ValueRef::Text(b) | ValueRef::Blob(b) => {
+                String::from_utf8(b.to_vec()).map_err(|_| String::from_utf8_lossy(b).into_owned())
+            }
+            ValueRef::Integer(n) => Ok(n.to_string()),
+            ValueRef::Real(x) => Ok(x.to_string()),
+        }))
     }
-    .parse())
+}
+
+impl<'a> tokio_postgres::types::FromSql<'a> for LenientText {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(LenientText(Ok(String::from_sql(ty, raw)?)))
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        <String as tokio_postgres::types::FromSql>::accepts(ty)
+    }
 }
 
 /// A stored text value: absent (NULL), the text, or (`Err`) the lossy rendering of bytes
@@ -279,89 +279,81 @@ pub(super) fn readable(row: Option<SubscriberRow>) -> Option<Subscriber> {
     }
 }
 
-impl Sqlite {
+impl Store {
     /// Adds a subscriber; an address already known (in any letter case) is refused.
+    /// Race-free across processes: `ON CONFLICT (email_key) DO NOTHING` lets exactly one of
+    /// two concurrent adds of the same address insert; the other gets no row back and
+    /// reports the conflict.
     #[tracing::instrument(name = "Adding a subscriber", skip_all)]
     pub fn add_subscriber(
         &self,
         new: &NewSubscriber,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Subscriber> {
+    ) -> Result<Subscriber, StoreError> {
         check_storable_topics(&new.topics).map_err(|reason| StoreError::Invalid {
             op: "add_subscriber",
             reason,
         })?;
-        let conn = self.conn();
         let key = email_key(new.email.as_ref());
-        let result = conn.execute(
-            "INSERT INTO subscribers (email, email_key, name, status, topics, frequency, timezone,
-                                      send_hour, token_salt, created_at, updated_at, confirmed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
-            params![
-                new.email.as_ref(),
-                key,
-                new.name.as_ref().map(DisplayName::as_str),
-                new.status.as_str(),
-                new.topics.to_string(),
-                new.frequency.as_str(),
-                new.timezone.map(|t| t.name().to_string()),
-                new.send_hour,
-                random_token(),
-                ts(now),
-                (new.status == SubscriberStatus::Active).then(|| ts(now)),
-            ],
-        );
-        match result {
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
+        self.write("add_subscriber", |c| {
+            let row = c.query_opt(
+                &format!(
+                    "INSERT INTO subscribers (email, email_key, name, status, topics, frequency,
+                                              timezone, send_hour, token_salt, created_at,
+                                              updated_at, confirmed_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                     ON CONFLICT (email_key) DO NOTHING
+                     RETURNING {COLUMNS}"
+                ),
+                &[
+                    &new.email.as_ref(),
+                    &key,
+                    &new.name.as_ref().map(DisplayName::as_str),
+                    &new.status.as_str(),
+                    &new.topics.to_string(),
+                    &new.frequency.as_str(),
+                    &new.timezone.map(|t| t.name().to_string()),
+                    &new.send_hour.map(i64::from),
+                    &random_token(),
+                    &ts(now),
+                    &(new.status == SubscriberStatus::Active).then(|| ts(now)),
+                ],
+                |r| subscriber_at(r, 0),
+            )?;
+            let Some(row) = row else {
                 return Err(StoreError::Conflict {
                     op: "add_subscriber",
                     what: format!("the subscriber {}", new.email),
                 }
                 .into());
-            }
-            other => other?,
-        };
-        let id = conn.last_insert_rowid();
-        conn.query_row(
-            &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
-            [id],
-            row_to_subscriber,
-        )?
-        .map_err(|u| {
-            StoreError::Corrupt {
-                op: "add_subscriber",
-                table: "subscribers".into(),
-                key: format!("id {id}"),
-                reason: u.reason,
-            }
-            .into()
+            };
+            row.map_err(|u| {
+                StoreError::Corrupt {
+                    op: "add_subscriber",
+                    table: "subscribers".into(),
+                    key: format!("id {}", u.id),
+                    reason: u.reason,
+                }
+                .into()
+            })
         })
     }
 
-    pub fn subscriber_by_email(&self, email: &str) -> anyhow::Result<Option<Subscriber>> {
-        Ok(readable(
-            self.reader()
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = ?1"),
-                    [email_key(email)],
-                    row_to_subscriber,
-                )
-                .optional()?,
-        ))
+    /// The subscriber with this address (in any letter case); an unreadable row is logged
+    /// and read as none.
+    pub fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
+        self.read("subscriber_by_email", |c| {
+            Ok(readable(c.query_opt(
+                &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = $1"),
+                &[&email_key(email)],
+                |r| subscriber_at(r, 0),
+            )?))
+        })
     }
 
-    pub fn subscriber_by_id(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
-        Ok(readable(
-            self.reader()
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
-                    [id],
-                    row_to_subscriber,
-                )
-                .optional()?,
-        ))
+    /// The subscriber with this id; an unreadable row is logged and read as none.
+    pub fn subscriber_by_id(&self, id: i64) -> Result<Option<Subscriber>, StoreError> {
+        self.read("subscriber_by_id", |c| subscriber_by_id(c, id))
     }
 
     /// Revokes the reader's tokens for `purposes` (see [`revoke_sql`]); the reader as they
@@ -371,17 +363,19 @@ impl Sqlite {
         id: i64,
         purposes: &[TokenPurpose],
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Subscriber>> {
-        {
-            let conn = self.conn();
-            conn.execute(&revoke_sql(purposes, "?1", "?2"), params![id, ts(now)])?;
-        }
-        self.subscriber_by_id(id)
+    ) -> Result<Option<Subscriber>, StoreError> {
+        self.write("revoke_tokens", |c| {
+            c.execute(&revoke_sql(purposes, "$2", "$1"), &[&ts(now), &id])?;
+            subscriber_by_id(c, id)
+        })
     }
 
     /// All readable subscribers, optionally only those with `status`, in id order. A row that
     /// cannot be read is logged (warn, naming the reader and why) and skipped.
-    pub fn subscribers(&self, status: Option<SubscriberStatus>) -> anyhow::Result<Vec<Subscriber>> {
+    pub fn subscribers(
+        &self,
+        status: Option<SubscriberStatus>,
+    ) -> Result<Vec<Subscriber>, StoreError> {
         let (good, bad) = self.subscribers_checked(status)?;
         for u in &bad {
             u.warn();
@@ -395,145 +389,172 @@ impl Sqlite {
     pub fn subscribers_checked(
         &self,
         status: Option<SubscriberStatus>,
-    ) -> anyhow::Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>)> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM subscribers WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([status.map(|s| s.as_str())], row_to_subscriber)?;
-        let (mut good, mut bad) = (Vec::new(), Vec::new());
-        for row in rows {
-            match row? {
-                Ok(s) => good.push(s),
-                Err(u) => bad.push(u),
-            }
-        }
-        Ok((good, bad))
+    ) -> Result<(Vec<Subscriber>, Vec<UnreadableSubscriber>), StoreError> {
+        self.read("subscribers_checked", |c| {
+            let (mut good, mut bad) = (Vec::new(), Vec::new());
+            c.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM subscribers
+                     WHERE CAST($1 AS TEXT) IS NULL OR status = $1 ORDER BY id"
+                ),
+                &[&status.map(|s| s.as_str())],
+                |r| {
+                    match subscriber_at(r, 0)? {
+                        Ok(s) => good.push(s),
+                        Err(u) => bad.push(u),
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok((good, bad))
+        })
     }
 
-    /// Applies a preferences change; returns the updated subscriber.
+    /// Applies a preferences change in one transaction; returns the updated subscriber.
+    /// On PostgreSQL (READ COMMITTED) the first UPDATE locks the row until commit, so two
+    /// concurrent changes of one reader apply one after the other; the revocation compares
+    /// the row's current status in its own statement (re-read once the lock is held), so it
+    /// cannot act on a stale read.
     pub fn update_subscriber(
         &self,
         id: i64,
         update: &SubscriberUpdate,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Subscriber>> {
+    ) -> Result<Option<Subscriber>, StoreError> {
         if let Some(t) = &update.topics {
-            check_storable_topics(t).map_err(anyhow::Error::msg)?;
+            check_storable_topics(t).map_err(|reason| StoreError::Invalid {
+                op: "update_subscriber",
+                reason,
+            })?;
         }
-        {
-            let mut conn = self.conn();
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.transaction("update_subscriber", |c| {
             if let Some(name) = &update.name {
-                tx.execute(
-                    "UPDATE subscribers SET name = ?2 WHERE id = ?1",
-                    params![id, name.as_ref().map(DisplayName::as_str)],
+                c.execute(
+                    "UPDATE subscribers SET name = $1 WHERE id = $2",
+                    &[&name.as_ref().map(DisplayName::as_str), &id],
                 )?;
             }
             if let Some(status) = update.status {
-                set_status(&mut super::db::Conn::Sqlite(&tx), id, status, now)?;
+                set_status(c, id, status, now)?;
             }
             if let Some(topics) = &update.topics {
-                tx.execute(
-                    "UPDATE subscribers SET topics = ?2 WHERE id = ?1",
-                    params![id, topics.to_string()],
+                c.execute(
+                    "UPDATE subscribers SET topics = $1 WHERE id = $2",
+                    &[&topics.to_string(), &id],
                 )?;
             }
             if let Some(f) = update.frequency {
-                tx.execute(
-                    "UPDATE subscribers SET frequency = ?2 WHERE id = ?1",
-                    params![id, f.as_str()],
+                c.execute(
+                    "UPDATE subscribers SET frequency = $1 WHERE id = $2",
+                    &[&f.as_str(), &id],
                 )?;
             }
             if let Some(tz) = &update.timezone {
-                tx.execute(
-                    "UPDATE subscribers SET timezone = ?2 WHERE id = ?1",
-                    params![id, tz.map(|t| t.name().to_string())],
+                c.execute(
+                    "UPDATE subscribers SET timezone = $1 WHERE id = $2",
+                    &[&tz.map(|t| t.name().to_string()), &id],
                 )?;
             }
             if let Some(h) = &update.send_hour {
-                tx.execute(
-                    "UPDATE subscribers SET send_hour = ?2 WHERE id = ?1",
-                    params![id, h],
+                c.execute(
+                    "UPDATE subscribers SET send_hour = $1 WHERE id = $2",
+                    &[&h.map(i64::from), &id],
                 )?;
             }
-            tx.execute(
-                "UPDATE subscribers SET updated_at = ?2 WHERE id = ?1",
-                params![id, ts(now)],
+            c.execute(
+                "UPDATE subscribers SET updated_at = $1 WHERE id = $2",
+                &[&ts(now), &id],
             )?;
-            tx.commit()?;
-        }
-        self.subscriber_by_id(id)
+            subscriber_by_id(c, id)
+        })
     }
 
     /// Deletes a subscriber and everything recorded about them (erasure on request). Runs
     /// never call this; unsubscribing only changes the status.
-    pub fn delete_subscriber(&self, email: &str) -> anyhow::Result<bool> {
-        let n = self.conn().execute(
-            "DELETE FROM subscribers WHERE email_key = ?1",
-            [email_key(email)],
-        )?;
-        Ok(n > 0)
+    pub fn delete_subscriber(&self, email: &str) -> Result<bool, StoreError> {
+        self.write("delete_subscriber", |c| {
+            Ok(c.execute(
+                "DELETE FROM subscribers WHERE email_key = $1",
+                &[&email_key(email)],
+            )? > 0)
+        })
     }
 
-    pub fn subscriber_count(&self, status: Option<SubscriberStatus>) -> anyhow::Result<i64> {
-        Ok(self.reader().query_row(
-            "SELECT COUNT(*) FROM subscribers WHERE ?1 IS NULL OR status = ?1",
-            [status.map(|s| s.as_str())],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Puts an address on the suppression list (hard bounce); later sends skip it.
-    pub fn suppress(&self, email: &str, reason: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-        self.conn().execute(
-            "INSERT INTO suppressions (email_key, reason, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
-            params![email_key(email), reason, ts(now)],
-        )?;
-        Ok(())
-    }
-
-    pub fn is_suppressed(&self, email: &str) -> anyhow::Result<bool> {
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT 1 FROM suppressions WHERE email_key = ?1",
-                [email_key(email)],
-                |_| Ok(()),
+    /// How many subscribers there are, optionally only those with `status`.
+    pub fn subscriber_count(&self, status: Option<SubscriberStatus>) -> Result<i64, StoreError> {
+        self.read("subscriber_count", |c| {
+            c.value(
+                "SELECT COUNT(*) FROM subscribers WHERE CAST($1 AS TEXT) IS NULL OR status = $1",
+                &[&status.map(|s| s.as_str())],
             )
-            .optional()?
-            .is_some())
+        })
+    }
+
+    /// Puts an address on the suppression list (hard bounce); later sends skip it. One
+    /// upsert: concurrent suppressions of one address leave one row (the last reason).
+    pub fn suppress(
+        &self,
+        email: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write("suppress", |c| {
+            c.execute(
+                "INSERT INTO suppressions (email_key, reason, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
+                &[&email_key(email), &reason, &ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Whether an address is on the suppression list.
+    pub fn is_suppressed(&self, email: &str) -> Result<bool, StoreError> {
+        self.read("is_suppressed", |c| {
+            c.exists(
+                "SELECT 1 FROM suppressions WHERE email_key = $1",
+                &[&email_key(email)],
+            )
+        })
     }
 
     /// Why an address is on the suppression list (the SMTP reply that put it there), if it is.
-    pub fn suppression_reason(&self, email: &str) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT reason FROM suppressions WHERE email_key = ?1",
-                [email_key(email)],
+    pub fn suppression_reason(&self, email: &str) -> Result<Option<String>, StoreError> {
+        self.read("suppression_reason", |c| {
+            c.query_opt(
+                "SELECT reason FROM suppressions WHERE email_key = $1",
+                &[&email_key(email)],
                 |r| r.get(0),
             )
-            .optional()?)
+        })
     }
 
     /// The suppression list: (address, reason).
-    pub fn suppressions(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let conn = self.reader();
-        let mut stmt =
-            conn.prepare("SELECT email_key, reason FROM suppressions ORDER BY email_key")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    pub fn suppressions(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read("suppressions", |c| {
+            c.query(
+                "SELECT email_key, reason FROM suppressions ORDER BY email_key",
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
     }
 
-    pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let lifted = lift_suppression(&tx, &email_key(email), LiftedBy::Operator, now)?;
-        tx.commit()?;
-        Ok(lifted)
+    /// Takes an address off the suppression list by the operator's hand; whether it was on.
+    pub fn unsuppress(&self, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.transaction("unsuppress", |c| {
+            lift_suppression(c, &email_key(email), LiftedBy::Operator, now)
+        })
     }
+}
+
+/// The subscriber with this id, on a connection an operation already holds.
+fn subscriber_by_id(c: &mut Conn<'_>, id: i64) -> anyhow::Result<Option<Subscriber>> {
+    Ok(readable(c.query_opt(
+        &format!("SELECT {COLUMNS} FROM subscribers WHERE id = $1"),
+        &[&id],
+        |r| subscriber_at(r, 0),
+    )?))
 }
 
 #[cfg(test)]

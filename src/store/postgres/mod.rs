@@ -9,7 +9,6 @@
 //! attempts and web tokens are rows every instance reads.
 pub(super) mod pool;
 pub(super) mod schema;
-mod subscribers;
 #[doc(hidden)]
 pub mod test_server;
 
