@@ -31,6 +31,29 @@ impl Store {
     }
 }
 
+/// A page from the rows read for it: an unreadable row is logged and skipped but still
+/// moves the cursor on; fewer rows than `limit` means the last page.
+fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
+    let mut page = SubscriberPage::default();
+    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
+    for row in rows {
+        match row {
+            Ok(s) => {
+                page.next_after = Some(s.id);
+                page.subscribers.push(s);
+            }
+            Err(u) => {
+                u.warn();
+                page.next_after = Some(u.id);
+            }
+        }
+    }
+    if !full {
+        page.next_after = None;
+    }
+    page
+}
+
 #[cfg(test)]
 mod tests {
     use crate::domain::NewSubscriber;
@@ -110,27 +133,4 @@ mod tests {
         );
         assert_eq!(page.next_after, None);
     }
-}
-
-/// A page from the rows read for it: an unreadable row is logged and skipped but still
-/// moves the cursor on; fewer rows than `limit` means the last page.
-fn page_from(rows: Vec<SubscriberRow>, limit: i64) -> SubscriberPage {
-    let mut page = SubscriberPage::default();
-    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
-    for row in rows {
-        match row {
-            Ok(s) => {
-                page.next_after = Some(s.id);
-                page.subscribers.push(s);
-            }
-            Err(u) => {
-                u.warn();
-                page.next_after = Some(u.id);
-            }
-        }
-    }
-    if !full {
-        page.next_after = None;
-    }
-    page
 }
