@@ -4,7 +4,8 @@
 //! on first use, stopped when this process exits; each test takes fresh databases). A module
 //! per area; `tests/run.sh` runs this binary on SQLite, then again on PostgreSQL.
 //!
-//! One area: `cargo test --test suite web::`; one test: `cargo test --test suite -- --exact
+//! One area: `cargo test --test suite bounces::` (a filter matches any part of a test's
+//! `module::name`); one test: `cargo test --test suite -- --exact
 //! web::every_route_answers_with_the_security_headers`. The tests the PostgreSQL pass does
 //! not repeat live in `tests/single_pass/`; a new module goes here when its tests read or
 //! write the store a test's config names (SQLite or PostgreSQL alike).
