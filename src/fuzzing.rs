@@ -1,5 +1,5 @@
 //! Entry points for the coverage-guided fuzzers (`tests/fuzz/`) and their regression test
-//! (`tests/fuzz_regressions.rs`): one function per parser of untrusted input.
+//! (`tests/single_pass/fuzz_regressions.rs`): one function per parser of untrusted input.
 //!
 //! Each takes raw bytes, runs the real parsing code path on them and checks the properties
 //! the parser promises; it panics only when a property does not hold (or the parser itself

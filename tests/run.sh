@@ -6,6 +6,12 @@
 # Postfix too, for the bounce tests. PostgreSQL's server programs too: the store-touching
 # tests run a second time on PostgreSQL (PAPERPOST_TEST_BACKEND=postgres), each test binary
 # starting a throwaway server of its own (initdb in a temp folder; no system cluster runs).
+#
+# The integration tests are three binaries, each linked once: tests/suite/ (every test that
+# touches the store a test's config names: both passes), tests/single_pass/ (the tests the
+# second pass would only repeat: no store, a backend of their own choosing, or the SQLite
+# file itself) and tests/sources_huge_input.rs (alone in its process: it measures the
+# process's peak memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +20,8 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs npm)
-# Postfix for the bounce tests (tests/bounces.rs runs a private instance of its own from a
-# temp folder; no system Postfix needs to run, so none is configured here).
+# Postfix for the bounce tests (tests/suite/bounces.rs runs a private instance of its own
+# from a temp folder; no system Postfix needs to run, so none is configured here).
 [ -x /usr/sbin/postfix ] || command -v postfix >/dev/null || need_apt+=(postfix)
 # PostgreSQL (server programs under /usr/lib/postgresql/N/bin) for the second pass.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need_apt+=(postgresql)
@@ -42,16 +48,15 @@ fi
 
 cargo test --locked "$@"
 
-# The second pass: every test binary that touches the store (and the unit tests), on
-# PostgreSQL. Tests about the SQLite file itself skip themselves there. With arguments,
-# the same selection runs again on PostgreSQL.
+# The second pass: the unit tests and the suite binary (every test that touches the store),
+# on PostgreSQL; one throwaway server for each of the two binaries. Tests in the suite about
+# the SQLite file itself skip themselves there. Not again: tests/single_pass/ and
+# tests/sources_huge_input.rs, which the second pass would only repeat
+# (tests/single_pass/main.rs says why). Which pass a test runs in is the binary its module
+# is declared in, not a filter here. With arguments, the same selection runs again on PostgreSQL.
 if [ $# -gt 0 ]; then
   PAPERPOST_TEST_BACKEND=postgres cargo test --locked "$@"
 else
   echo "the store-touching tests again, on PostgreSQL…" >&2
-  PAPERPOST_TEST_BACKEND=postgres cargo test --locked --no-fail-fast --lib \
-    --test bounces --test browser --test cli --test delivery_crash --test delivery_dkim \
-    --test delivery_endings --test delivery_faults --test delivery_names --test digest_delivery \
-    --test editorial --test library --test operator --test reader_tokens --test schedule \
-    --test serve --test sign_in --test store_backends --test web
+  PAPERPOST_TEST_BACKEND=postgres cargo test --locked --no-fail-fast --lib --test suite
 fi

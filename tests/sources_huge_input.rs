@@ -2,7 +2,9 @@
 //! pipe that never says its size) is refused at `max_body_bytes` without being read whole, XML
 //! entities declared in a DTD ("billion laughs") are not expanded, and documents nested
 //! deeper than the parsers' limits fail naming the limit. One test per process resource: the
-//! peak RSS read here is this test binary's own.
+//! peak RSS read here is this test binary's own. That is why this file is a test binary of
+//! its own rather than a module of `tests/single_pass/`: the other modules' memory (the
+//! relevance corpus and model alone peak near 160 MB) would count against the 150 MB bound.
 mod support;
 
 use std::io::Write;

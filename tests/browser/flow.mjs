@@ -1,5 +1,5 @@
 // The subscriber's path through `paperpost serve` in a real browser (Debian's Chromium,
-// driven by playwright-core). tests/browser.rs starts the server and the SMTP sink, runs
+// driven by playwright-core). tests/suite/browser.rs starts the server and the SMTP sink, runs
 // this script once per phase and does the mail work in between (it parses the mails with
 // mail-parser and hands the links over in the environment):
 //

@@ -1,5 +1,5 @@
 // Lints one email's HTML with the caniemail data (@jsx-email/doiuse-email) for Gmail, Outlook
-// and Apple Mail. Prints every unsupported feature × client pair, then `pairs: N` (tests/lint.rs
+// and Apple Mail. Prints every unsupported feature × client pair, then `pairs: N` (tests/single_pass/lint.rs
 // reads that line). Usage: node tests/lint/lint.mjs FILE.html
 import { readFileSync } from 'node:fs';
 import { doIUseEmail } from '@jsx-email/doiuse-email';

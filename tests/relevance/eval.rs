@@ -1,7 +1,7 @@
 //! The relevance benchmark: the labelled set of `labels.toml` over the recorded papers of
 //! `tests/relevance/corpus/` and `tests/fixtures/`, scored for every ranker and recommender
 //! plugged in below. Shared by `cargo bench --bench relevance` (prints the tables) and
-//! `tests/relevance.rs` (keeps the figures from falling).
+//! `tests/single_pass/relevance.rs` (keeps the figures from falling).
 //!
 //! Plugging in a ranker: implement [`Ranker`] (queries) or [`Recommender`] (liked-paper
 //! profiles) and add it to [`rankers`] / [`recommenders`]; the per-query tables and the one

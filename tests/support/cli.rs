@@ -1,5 +1,4 @@
 //! The `paperpost` binary run on a config file, as a user or a scheduler runs it.
-#![allow(dead_code)]
 use std::path::Path;
 use std::process::{Child, Command, Output};
 

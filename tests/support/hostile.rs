@@ -7,7 +7,6 @@
 //!
 //! Every connection is counted with the bytes written to it, so a test can show that the
 //! client stopped reading early.
-#![allow(dead_code)]
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,6 +1,9 @@
 //! What the in-process app logs, captured for tests that check a log line: `start()`
 //! installs (once per test binary) a tracing subscriber that writes paperpost's info and
-//! above to a buffer, `text()` reads it.
+//! above to a buffer, `text()` reads it. The buffer is the process's: from then on it holds
+//! the lines of every in-process app of the binary (`tests/suite/` runs many modules'
+//! tests at once), so a test looks for lines that name what only it uses (its own client
+//! addresses and accounts), and what it requires absent must be absent from them all.
 use std::sync::{Mutex, Once};
 
 static LINES: Mutex<Vec<u8>> = Mutex::new(Vec::new());

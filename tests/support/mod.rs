@@ -1,5 +1,9 @@
 //! A real HTTP server for tests: axum on 127.0.0.1:0, answering with a closure, recording
 //! every request. Stopped (gracefully) by [`TestServer::stop`].
+//!
+//! Shared by the three test binaries (`tests/suite/`, `tests/single_pass/` and
+//! `tests/sources_huge_input.rs`), each of which uses a part of it: what one of them leaves
+//! unused is not dead (this covers the submodules too).
 #![allow(dead_code)]
 pub mod cli;
 pub mod disk;

@@ -1,7 +1,6 @@
 //! The recorded sources on a local HTTP server: HF Daily Papers at `/api/daily_papers`, the
 //! arXiv cs.AI feed at `/atom/cs.AI` and the arXiv API at `/api/query`, answering with the
 //! files in `tests/fixtures/`, and the `[[sources]]` tables that fetch from it.
-#![allow(dead_code)]
 use std::sync::{Arc, Mutex};
 
 use super::{TestServer, fixture, reply};

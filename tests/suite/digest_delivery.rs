@@ -1,7 +1,7 @@
 //! The whole pipeline through its real parts: recorded HF and arXiv responses served by a
 //! local HTTP server → `paperpost fetch` → three subscribers → `paperpost send` over SMTP to
 //! a real SMTP server on loopback → every received message parsed back and checked.
-mod support;
+use crate::support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

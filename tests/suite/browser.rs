@@ -17,7 +17,7 @@
 //! the mails and the logs. `README_SCREENSHOT=tests/browser/screenshots/digest.png` also
 //! writes the README's picture of a digest. Needs node, Chromium and `npm install` in
 //! `tests/browser/`: `tests/run.sh` sets all of that up.
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,7 +1,7 @@
 //! Honest endings: a `send` that leaves deliveries leased to another run says so and exits
 //! 3 (or waits for the lease with `--wait`), names how that run ended, and the CLI's
 //! `subscribers add` re-subscribes an unsubscribed reader but not a suppressed one.
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use paperpost::domain::DeliveryState;

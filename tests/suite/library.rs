@@ -3,7 +3,7 @@
 //! tests/fixtures/README.md), `subscribers seed` end to end on the configured store (SQLite
 //! file, or PostgreSQL with PAPERPOST_TEST_BACKEND=postgres), and the preferences page's
 //! upload through a real server.
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

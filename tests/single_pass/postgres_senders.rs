@@ -7,7 +7,7 @@
 //!    more than the documented bound (a killed process can have one message in flight per
 //!    SMTP connection), and the `deliveries` table says exactly what the server received.
 //! 2. Two `paperpost serve` instances on one database: one edition, one mail per reader.
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::process::Child;

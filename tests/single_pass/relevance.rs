@@ -2,7 +2,7 @@
 //! down): a change to normalisation, forms, ranking or the "More like" section that loses
 //! relevant papers fails here. The baselines are pinned too, so a broken harness or corpus
 //! shows as a baseline that moved, not as a product that improved.
-#[path = "relevance/eval.rs"]
+#[path = "../relevance/eval.rs"]
 mod eval;
 
 use eval::{Mean, Score};

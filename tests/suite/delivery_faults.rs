@@ -3,7 +3,7 @@
 //! issue asks for, the suppression list holds exactly the hard bounces, and nothing that
 //! should not be resent is resent. Everything goes through the real binary; state is read
 //! back through `Store`.
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

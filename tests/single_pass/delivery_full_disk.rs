@@ -4,7 +4,7 @@
 //!
 //! The store lives on a real, small file system: a 16 MB tmpfs mounted for the test (root
 //! only; the test says so and passes without checking anything where mounting is refused).
-mod support;
+use crate::support;
 
 use support::disk::{Tmpfs, fill_until_free};
 use support::newsletter::{Newsletter, readers, short_leases};

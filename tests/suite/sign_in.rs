@@ -4,7 +4,7 @@
 //! guessing thousands of tokens) and refused now; the session cookie, the CSRF and Origin
 //! checks, sign-out, expiry and the throttle's log line. The harness is
 //! `support::web_app`; an operator's browser is `support::operator`.
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! over a real SMTP server on loopback, a hard bounce ingested) is copied into a real
 //! PostgreSQL database; the copy then answers the operator's commands exactly as the SQLite
 //! file does, a second copy adds nothing, and a database holding another store is refused.
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

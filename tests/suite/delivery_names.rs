@@ -3,7 +3,7 @@
 //! everyone else is delivered; the CLI and both CSV formats refuse such names at the door;
 //! a delivery worker that panics gives its row back and a run left without workers stops
 //! instead of hanging. Real binary, real SMTP server on loopback, either backend.
-mod support;
+use crate::support;
 
 use std::process::Output;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The command line as a user meets it: config errors, subscriber management, preview.
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! `paperpost bounces ingest` suppresses exactly the readers they are about. ARF complaints
 //! (RFC 5965), autoreplies, malformed and truncated messages, an mbox and standard input
 //! are ingested through the real binary too.
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::net::TcpStream;

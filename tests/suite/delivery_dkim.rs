@@ -1,7 +1,7 @@
 //! DKIM: keys made by `openssl` in the test, digests signed by a real `paperpost send`, and
 //! every received message verified by an independent verifier (Python's dkimpy) that looks
 //! the public key up through a `dnsfunc` serving the test's TXT record.
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! The store a test's config names, on either backend: the newsletter harness's PostgreSQL
 //! constructor, and `check-config` against a real PostgreSQL server.
-mod support;
+use crate::support;
 
 use support::newsletter::{Config, Newsletter, closed_port, relay};
 

@@ -1,7 +1,7 @@
 //! `paperpost serve` end to end, as a process: a fast schedule (every few seconds), the
 //! recorded sources on a local HTTP server, a real SMTP server on loopback. Digests arrive,
 //! the next ticks send nothing new, SIGTERM stops it cleanly with nothing left in `sending`.
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

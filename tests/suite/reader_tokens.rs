@@ -5,7 +5,7 @@
 //! purpose at a time and all at once on unsubscribe, and a store from before tokens per
 //! purpose (schema version 8) whose links in sent digests keep working for what they were
 //! for, but not for the preferences page.
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Bad documents, table-driven, through the whole error path (file sources, so no network):
 //! every error names the source, the document and the position where it broke.
-mod support;
+use crate::support;
 
 use chrono::NaiveDate;
 use paperpost::sources::{SourceReport, fetch_all};

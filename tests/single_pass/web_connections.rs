@@ -2,7 +2,7 @@
 //! TCP clients bound to chosen loopback addresses (127.0.0.x and 127.0.1.x are distinct
 //! client IPs to the server; on Linux the whole of 127/8 is loopback), counting what is
 //! served and what the server closes. No timing thresholds: counts, and generous deadlines.
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! A new operator's path, through the real binary: `init`, `check-config`, `fetch` from
 //! recorded responses, a test digest to themselves over real SMTP, the real edition;
 //! editions and their cancelling; secrets only where used; reader administration.
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

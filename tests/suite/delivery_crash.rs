@@ -3,7 +3,7 @@
 //! must show every reader got the digest, duplicates must stay within what can have been in
 //! flight at the kills (one message per connection per kill), and every duplicated reader's
 //! row must say it was taken over from a dead run.
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

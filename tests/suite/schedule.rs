@@ -2,7 +2,7 @@
 //! sources on a local HTTP server, a real SMTP server on loopback (or the `.eml` outbox).
 //! Nothing sleeps through real time: each tick is `run_due` at a chosen instant, or the loop
 //! on a [`ManualClock`] that jumps to each wake-up.
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

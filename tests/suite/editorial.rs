@@ -3,7 +3,7 @@
 //! then `paperpost serve` answers each reader's web copy (`/d/{token}/{edition}`, the mail
 //! without the reader's links and address) and private Atom feed (`/feed/{token}.xml`), both
 //! gone once they unsubscribe.
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

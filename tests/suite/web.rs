@@ -1,7 +1,7 @@
 //! HTTP tests of `paperpost serve`: the real app on a free loopback port, a temporary SQLite
 //! file, the file transport as outbox (mails parsed back with mail-parser) and a clock the
 //! tests move (the harness: `support::web_app`).
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 
@@ -1052,7 +1052,7 @@ async fn idle_and_half_sent_connections_are_capped_and_closed_while_healthz_answ
         request_timeout_secs: 30,
         max_connections: 1000,
         max_connections_per_ip: 100,
-        // All of 127.0.0.x is one network: its cap is tests/web_connections.rs's business.
+        // All of 127.0.0.x is one network: its cap is tests/single_pass/web_connections.rs's business.
         max_connections_per_network: Some(0),
         ..WebSettings::default()
     })
