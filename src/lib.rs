@@ -3,7 +3,8 @@
 //! # Layout
 //! The pipeline runs in one direction, each stage in one place:
 //! - [`sources`]: fetch papers (HF Daily Papers, arXiv feeds and API, local files) into [`domain::Paper`].
-//! - [`store`]: the one handle on the database (SQLite); every query lives there.
+//! - [`store`]: the one handle on the database (SQLite by default, PostgreSQL for several
+//!   senders); every query lives there, each operation written once for both.
 //! - [`library`]: pure — a reader's own bibliography (BibTeX, RIS, CSL-JSON, CSV) read into
 //!   the papers that seed their profile (`subscribers seed`, the preferences page's upload).
 //! - [`selection`]: pure — which stored papers each subscriber gets, and why.
