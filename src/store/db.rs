@@ -133,10 +133,15 @@ impl Conn<'_> {
                 let mut stmt = c.prepare_cached(sql)?;
                 check_placeholders(&stmt, sql);
                 let mut rows = stmt.query(sqlite_params(params).as_slice())?;
-                match rows.next()? {
-                    Some(r) => Ok(Some(f(&Row::Sqlite(r))?)),
-                    None => Ok(None),
+                // Stepped to the end: a write with RETURNING that is reset after its first
+                // row is rolled back, so the rest is read (and dropped) too.
+                let (mut f, mut first) = (Some(f), None);
+                while let Some(r) = rows.next()? {
+                    if let Some(f) = f.take() {
+                        first = Some(f(&Row::Sqlite(r))?);
+                    }
                 }
+                Ok(first)
             }
             // The first row, as SQLite's (PostgreSQL's own `query_opt` refuses a second).
             Conn::Postgres(c) => match c.query(sql, &postgres_params(params))?.first() {
