@@ -166,6 +166,39 @@ impl Conn<'_> {
         Ok(self.query_opt(sql, params, |_| Ok(()))?.is_some())
     }
 
+    /// Runs `sql` once per chunk of `keys` (see [`lookup_chunks`]), its `{in}` replaced by
+    /// the chunk's placeholders, numbered after the `leading` parameters; every row of
+    /// every chunk goes to `f`. A key given twice (or padding a chunk) matches its rows once,
+    /// as `IN` does.
+    pub(super) fn query_in<K: Param>(
+        &mut self,
+        sql: &str,
+        leading: &[&dyn Param],
+        keys: &[K],
+        mut f: impl FnMut(&Row<'_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        for chunk in lookup_chunks(keys) {
+            let (sql, params) = in_list(sql, leading, &chunk);
+            self.query(&sql, &params, &mut f)?;
+        }
+        Ok(())
+    }
+
+    /// [`Conn::query_in`] for a statement that changes rows: how many it changed in all.
+    pub(super) fn execute_in<K: Param>(
+        &mut self,
+        sql: &str,
+        leading: &[&dyn Param],
+        keys: &[K],
+    ) -> anyhow::Result<u64> {
+        let mut changed = 0;
+        for chunk in lookup_chunks(keys) {
+            let (sql, params) = in_list(sql, leading, &chunk);
+            changed += self.execute(&sql, &params)?;
+        }
+        Ok(changed)
+    }
+
     /// Runs SQL text of several statements, no parameters (tests that damage rows by hand).
     #[cfg(test)]
     pub(super) fn batch(&mut self, sql: &str) -> anyhow::Result<()> {
@@ -174,6 +207,18 @@ impl Conn<'_> {
             Conn::Postgres(c) => Ok(c.batch(sql)?),
         }
     }
+}
+
+/// `sql` with `{in}` replaced by one chunk's placeholders, and its parameters.
+fn in_list<'p, K: Param>(
+    sql: &str,
+    leading: &[&'p dyn Param],
+    chunk: &[&'p K],
+) -> (String, Vec<&'p dyn Param>) {
+    let sql = sql.replace("{in}", &placeholders(leading.len() + 1, chunk.len()));
+    let mut params = leading.to_vec();
+    params.extend(chunk.iter().map(|k| *k as &dyn Param));
+    (sql, params)
 }
 
 fn sqlite_params<'p>(params: &[&'p dyn Param]) -> Vec<&'p dyn rusqlite::ToSql> {
@@ -215,16 +260,7 @@ impl Store {
         op: &'static str,
         f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
     ) -> Result<T, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(db) => {
-                let conn = db.reader();
-                f(&mut Conn::Sqlite(&conn)).map_err(|e| StoreError::from_sqlite(op, e))
-            }
-            Backend::Postgres(db) => db
-                .conn()
-                .and_then(|mut conn| f(&mut Conn::Postgres(&mut *conn)))
-                .map_err(|e| StoreError::from_postgres(op, e)),
-        }
+        self.on_connection(op, false, f)
     }
 
     /// Runs `f` on the connection that writes (SQLite's one writer), each statement
@@ -235,9 +271,20 @@ impl Store {
         op: &'static str,
         f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
     ) -> Result<T, StoreError> {
+        self.on_connection(op, true, f)
+    }
+
+    /// [`Store::read`] and [`Store::write`]: on PostgreSQL every connection both reads and
+    /// writes; SQLite has one writer beside its read-only connections.
+    fn on_connection<T>(
+        &self,
+        op: &'static str,
+        writer: bool,
+        f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
+    ) -> Result<T, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => {
-                let conn = db.conn();
+                let conn = if writer { db.conn() } else { db.reader() };
                 f(&mut Conn::Sqlite(&conn)).map_err(|e| StoreError::from_sqlite(op, e))
             }
             Backend::Postgres(db) => db
@@ -295,7 +342,7 @@ pub(super) const ROWS_PER_STATEMENT: usize = 256;
 /// `keys` in chunks for `IN (…)` lookups, each padded (with its last key again) to a power
 /// of two, so a lookup of any size uses one of a few statement texts and each is prepared
 /// once per connection.
-pub(super) fn lookup_chunks<T>(keys: &[T]) -> impl Iterator<Item = Vec<&T>> {
+fn lookup_chunks<T>(keys: &[T]) -> impl Iterator<Item = Vec<&T>> {
     keys.chunks(ROWS_PER_STATEMENT).map(|chunk| {
         let mut out: Vec<&T> = chunk.iter().collect();
         let last = out[out.len() - 1];

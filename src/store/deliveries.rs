@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::db::{Param, ROWS_PER_STATEMENT, lookup_chunks, placeholders};
+use super::db::{Param, ROWS_PER_STATEMENT, placeholders};
 use super::subscribers::{COLUMNS_S, email_key, subscriber_at};
 use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId, PickRef};
@@ -161,13 +161,11 @@ impl Store {
         let wanted: HashSet<&str> = candidates.iter().map(|c| c.as_str()).collect();
         self.write("sent_papers_among", |c| {
             let mut out: HashMap<i64, HashSet<PaperId>> = HashMap::new();
-            for chunk in lookup_chunks(subscriber_ids) {
-                let sql = format!(
-                    "SELECT subscriber_id, paper_id FROM sent_papers WHERE subscriber_id IN ({})",
-                    placeholders(1, chunk.len())
-                );
-                let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
-                c.query(&sql, &params, |r| {
+            c.query_in(
+                "SELECT subscriber_id, paper_id FROM sent_papers WHERE subscriber_id IN ({in})",
+                &[],
+                subscriber_ids,
+                |r| {
                     let paper: String = r.get(1)?;
                     if wanted.contains(paper.as_str())
                         && let Ok(pid) = PaperId::try_from(paper)
@@ -175,8 +173,8 @@ impl Store {
                         out.entry(r.get(0)?).or_default().insert(pid);
                     }
                     Ok(())
-                })?;
-            }
+                },
+            )?;
             Ok(out)
         })
     }
@@ -213,43 +211,36 @@ impl Store {
             ids.sort_unstable();
             let mut claimed = Vec::with_capacity(ids.len());
             let mut unreadable = Vec::new();
-            for chunk in lookup_chunks(&ids) {
-                let sql = format!(
-                    "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts,
-                            d.created_at, d.reclaimed,
-                            EXISTS (SELECT 1 FROM suppressions x WHERE x.email_key = s.email_key),
-                            d.reclaimed_from, d.editor_note, {COLUMNS_S}
-                     FROM deliveries d JOIN editions e ON e.id = d.edition_id
-                     JOIN subscribers s ON s.id = d.subscriber_id
-                     WHERE d.id IN ({}) ORDER BY d.id",
-                    placeholders(1, chunk.len())
-                );
-                let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
-                c.query(&sql, &params, |r| {
-                    let id: i64 = r.get(0)?;
-                    if claimed.last().is_some_and(|c: &Claimed| c.id == id) {
-                        return Ok(()); // the padding of the last chunk
-                    }
-                    match subscriber_at(r, 11)? {
-                        Ok(subscriber) => claimed.push(Claimed {
-                            id,
-                            edition_id: r.get(1)?,
-                            period_key: r.get(2)?,
-                            picks: parse_picks(&r.get::<String>(3)?),
-                            message_id: r.get(4)?,
-                            attempts: u32::try_from(r.get::<i64>(5)?)?,
-                            created_at: from_ts(r.get(6)?),
-                            reclaimed: r.get::<i64>(7)? > 0,
-                            suppressed: r.get(8)?,
-                            reclaimed_from: r.get(9)?,
-                            editor_note: r.get(10)?,
-                            subscriber,
-                        }),
-                        Err(u) => unreadable.push((id, u)),
-                    }
-                    Ok(())
-                })?;
-            }
+            let sql = format!(
+                "SELECT d.id, d.edition_id, e.period_key, d.picks, d.message_id, d.attempts,
+                        d.created_at, d.reclaimed,
+                        EXISTS (SELECT 1 FROM suppressions x WHERE x.email_key = s.email_key),
+                        d.reclaimed_from, d.editor_note, {COLUMNS_S}
+                 FROM deliveries d JOIN editions e ON e.id = d.edition_id
+                 JOIN subscribers s ON s.id = d.subscriber_id
+                 WHERE d.id IN ({{in}}) ORDER BY d.id"
+            );
+            c.query_in(&sql, &[], &ids, |r| {
+                let id: i64 = r.get(0)?;
+                match subscriber_at(r, 11)? {
+                    Ok(subscriber) => claimed.push(Claimed {
+                        id,
+                        edition_id: r.get(1)?,
+                        period_key: r.get(2)?,
+                        picks: parse_picks(&r.get::<String>(3)?),
+                        message_id: r.get(4)?,
+                        attempts: u32::try_from(r.get::<i64>(5)?)?,
+                        created_at: from_ts(r.get(6)?),
+                        reclaimed: r.get::<i64>(7)? > 0,
+                        suppressed: r.get(8)?,
+                        reclaimed_from: r.get(9)?,
+                        editor_note: r.get(10)?,
+                        subscriber,
+                    }),
+                    Err(u) => unreadable.push((id, u)),
+                }
+                Ok(())
+            })?;
             // A reader whose row no longer reads cannot be mailed: their delivery fails with
             // the reason (visible in `deliveries`), and the others go on.
             for (id, u) in unreadable {

@@ -2,7 +2,6 @@
 //! cancelling what an edition has not delivered yet so it can be planned again.
 use std::collections::HashMap;
 
-use super::db::{Param, lookup_chunks, placeholders};
 use super::{Store, StoreError, from_ts};
 use crate::domain::{CancelledEdition, DeliveryState, EditionSummary};
 
@@ -22,24 +21,22 @@ impl Store {
             )?;
             let ids: Vec<i64> = editions.iter().map(|e| e.0).collect();
             let mut counts: HashMap<i64, Vec<(String, i64, Option<i64>)>> = HashMap::new();
-            for chunk in lookup_chunks(&ids) {
-                let sql = format!(
-                    "SELECT edition_id, state, COUNT(*),
-                            CAST(SUM(CASE WHEN state = 'sent' AND relay = 'file' THEN 1 ELSE 0 END)
-                                 AS BIGINT)
-                     FROM deliveries WHERE edition_id IN ({})
-                     GROUP BY edition_id, state ORDER BY edition_id, state",
-                    placeholders(1, chunk.len())
-                );
-                let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
-                c.query(&sql, &params, |r| {
+            c.query_in(
+                "SELECT edition_id, state, COUNT(*),
+                        CAST(SUM(CASE WHEN state = 'sent' AND relay = 'file' THEN 1 ELSE 0 END)
+                             AS BIGINT)
+                 FROM deliveries WHERE edition_id IN ({in})
+                 GROUP BY edition_id, state ORDER BY edition_id, state",
+                &[],
+                &ids,
+                |r| {
                     counts
                         .entry(r.get(0)?)
                         .or_default()
                         .push((r.get(1)?, r.get(2)?, r.get(3)?));
                     Ok(())
-                })?;
-            }
+                },
+            )?;
             editions
                 .into_iter()
                 .map(|(id, period_key, created_at)| {
@@ -92,16 +89,11 @@ impl Store {
                 &[&edition_id],
                 |r| r.get(0),
             )?;
-            let mut papers_unmarked = 0;
-            for chunk in lookup_chunks(&withdrawn) {
-                let sql = format!(
-                    "DELETE FROM sent_papers WHERE edition_id = $1 AND subscriber_id IN ({})",
-                    placeholders(2, chunk.len())
-                );
-                let mut params: Vec<&dyn Param> = vec![&edition_id];
-                params.extend(chunk.iter().map(|id| *id as &dyn Param));
-                papers_unmarked += c.execute(&sql, &params)?;
-            }
+            let papers_unmarked = c.execute_in(
+                "DELETE FROM sent_papers WHERE edition_id = $1 AND subscriber_id IN ({in})",
+                &[&edition_id],
+                &withdrawn,
+            )?;
             let kept: i64 = c.value(
                 "SELECT COUNT(*) FROM deliveries WHERE edition_id = $1",
                 &[&edition_id],

@@ -1,9 +1,9 @@
 //! Papers: merged on upsert, never deleted.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::db::{Conn, Param, ROWS_PER_STATEMENT, lookup_chunks, placeholders};
+use super::db::{Conn, Param, ROWS_PER_STATEMENT, placeholders};
 use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Paper, PaperId, StoredPaper, UpsertCounts, ValidatorRow};
 
@@ -227,18 +227,28 @@ impl Store {
 /// number.
 fn papers_data(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashMap<String, String>> {
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in lookup_chunks(ids) {
-        let sql = format!(
-            "SELECT id, data FROM papers WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
-        c.query(&sql, &params, |r| {
+    c.query_in(
+        "SELECT id, data FROM papers WHERE id IN ({in})",
+        &[],
+        ids,
+        |r| {
             out.insert(r.get::<String>(0)?, r.get::<String>(1)?);
             Ok(())
-        })?;
-    }
+        },
+    )?;
     Ok(out)
+}
+
+/// Which of `ids` are stored papers, a few statements whatever their number.
+pub(super) fn stored_paper_ids(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashSet<PaperId>> {
+    let mut present = HashSet::new();
+    c.query_in("SELECT id FROM papers WHERE id IN ({in})", &[], ids, |r| {
+        if let Ok(id) = PaperId::try_from(r.get::<String>(0)?) {
+            present.insert(id);
+        }
+        Ok(())
+    })?;
+    Ok(present)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::db::{Conn, Param, lookup_chunks, placeholders};
+use super::papers::stored_paper_ids;
 use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{
     Doi, Feedback, NewSeed, Paper, PaperId, ProfileDocument, ProfileSource, SeedFile, SeedImport,
@@ -25,7 +25,7 @@ impl Store {
                 .iter()
                 .filter_map(|s| s.arxiv.as_ref().map(PaperId::as_str))
                 .collect();
-            let present = stored_ids(c, &ids)?;
+            let present = stored_paper_ids(c, &ids)?;
             match_seeds_with(seeds, &present, || {
                 // The one statement whose text differs: each database reads JSON its own way.
                 let doi_and_title = if c.is_postgres() {
@@ -256,24 +256,6 @@ impl Store {
             profile(verdicts, seeds)
         })
     }
-}
-
-/// Which of `ids` are stored papers, a few statements whatever their number.
-fn stored_ids(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashSet<PaperId>> {
-    let mut present = HashSet::new();
-    for chunk in lookup_chunks(ids) {
-        let sql = format!(
-            "SELECT id FROM papers WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
-        for id in c.query(&sql, &params, |r| r.get::<String>(0))? {
-            if let Ok(id) = PaperId::try_from(id) {
-                present.insert(id);
-            }
-        }
-    }
-    Ok(present)
 }
 
 /// The seed columns, in the order [`StoredSeed`] reads them.

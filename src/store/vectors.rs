@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use anyhow::bail;
 
-use super::db::{Param, lookup_chunks, placeholders};
+use super::papers::stored_paper_ids;
 use super::{Store, StoreError};
 use crate::domain::PaperId;
 
@@ -29,15 +29,12 @@ impl Store {
                 .collect();
             let ids: Vec<&str> = by_id.keys().copied().collect();
             let mut out = HashMap::with_capacity(ids.len());
-            for chunk in lookup_chunks(&ids) {
-                let sql = format!(
-                    "SELECT paper_id, text_hash, vector FROM paper_vectors
-                     WHERE model = $1 AND paper_id IN ({})",
-                    placeholders(2, chunk.len())
-                );
-                let mut params: Vec<&dyn Param> = vec![&model];
-                params.extend(chunk.iter().map(|id| *id as &dyn Param));
-                c.query(&sql, &params, |r| {
+            c.query_in(
+                "SELECT paper_id, text_hash, vector FROM paper_vectors
+                 WHERE model = $1 AND paper_id IN ({in})",
+                &[&model],
+                &ids,
+                |r| {
                     let (paper, hash) = (r.get::<String>(0)?, r.get::<String>(1)?);
                     if let Some(&(id, wanted_hash)) = by_id.get(paper.as_str())
                         && hash == wanted_hash
@@ -45,8 +42,8 @@ impl Store {
                         out.insert(id.clone(), decode(id, &r.get::<Vec<u8>>(2)?)?);
                     }
                     Ok(())
-                })?;
-            }
+                },
+            )?;
             Ok(out)
         })
     }
@@ -63,23 +60,9 @@ impl Store {
     ) -> Result<usize, StoreError> {
         self.transaction("put_paper_vectors", |c| {
             let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
-            let mut stored = std::collections::HashSet::new();
-            for chunk in lookup_chunks(&ids) {
-                let sql = format!(
-                    "SELECT id FROM papers WHERE id IN ({})",
-                    placeholders(1, chunk.len())
-                );
-                let params: Vec<&dyn Param> = chunk.iter().map(|id| *id as &dyn Param).collect();
-                c.query(&sql, &params, |r| {
-                    stored.insert(r.get::<String>(0)?);
-                    Ok(())
-                })?;
-            }
+            let stored = stored_paper_ids(c, &ids)?;
             let mut written = 0;
-            for (id, hash, vector) in rows
-                .iter()
-                .filter(|(id, _, _)| stored.contains(id.as_str()))
-            {
+            for (id, hash, vector) in rows.iter().filter(|(id, _, _)| stored.contains(id)) {
                 written += c.execute(
                     "INSERT INTO paper_vectors (paper_id, model, text_hash, vector)
                      VALUES ($1, $2, $3, $4)
