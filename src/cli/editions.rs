@@ -1,6 +1,7 @@
 //! `paperpost editions`: the editions planned so far, and what can be done to one.
 use clap::{Args, Subcommand};
 
+use crate::config::Settings;
 use crate::domain::count;
 use crate::store::Store;
 
@@ -29,11 +30,11 @@ enum EditionsCommand {
     Editorial(super::editorial::EditorialCommand),
 }
 
-pub(super) fn run(store: &Store, args: EditionsArgs) -> anyhow::Result<i32> {
+pub(super) fn run(settings: &Settings, store: &Store, args: EditionsArgs) -> anyhow::Result<i32> {
     match args.command {
         None => list(store, args.limit),
         Some(EditionsCommand::Cancel { edition }) => cancel(store, &edition),
-        Some(EditionsCommand::Editorial(cmd)) => super::editorial::run(store, cmd),
+        Some(EditionsCommand::Editorial(cmd)) => super::editorial::run(settings, store, cmd),
     }
 }
 

@@ -3,8 +3,9 @@
 use chrono::Utc;
 use clap::Subcommand;
 
+use crate::config::Settings;
 use crate::domain::{
-    NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, PaperId, parse_edition, parse_note, parse_pin_id,
+    NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, PaperId, parse_note, parse_pin_id, resolve_edition,
 };
 use crate::store::Store;
 
@@ -14,7 +15,9 @@ pub enum EditorialCommand {
     /// the archive); an empty note removes it. The edition need not be planned yet; each
     /// digest keeps the note as it was when that digest was planned. At most 500 characters.
     Note {
-        /// The edition's period key: `2026-W48` (a week) or `2026-11-28` (a day).
+        /// The edition: its period key, `2026-W48` (a week) or `2026-11-28` (a day), or
+        /// `next` (the week `send` plans now in the newsletter's time zone) or `next-day`
+        /// (the day it plans for daily readers). Which key that was is printed.
         edition: String,
         /// The note, a sentence or two.
         text: String,
@@ -23,7 +26,7 @@ pub enum EditorialCommand {
     /// (counting towards `max_papers`) unless the reader already got it. Pins are resolved
     /// when a reader's digest is planned: a pin made later reaches only readers planned later.
     Pin {
-        /// The edition's period key, e.g. `2026-W48`.
+        /// The edition's period key, e.g. `2026-W48`, or `next` / `next-day` (as for `note`).
         edition: String,
         /// The paper's arXiv id in any spelling (`2410.18975`, `arXiv:2410.18975v2`, its URL).
         arxiv_id: String,
@@ -32,13 +35,25 @@ pub enum EditorialCommand {
         note: Option<String>,
     },
     /// Remove a pinned paper from an edition.
-    Unpin { edition: String, arxiv_id: String },
+    Unpin {
+        /// The edition's period key, or `next` / `next-day` (as for `note`).
+        edition: String,
+        arxiv_id: String,
+    },
     /// Show an edition's note and picks.
-    Show { edition: String },
+    Show {
+        /// The edition's period key, or `next` / `next-day` (as for `note`).
+        edition: String,
+    },
 }
 
-pub(super) fn run(store: &Store, cmd: EditorialCommand) -> anyhow::Result<i32> {
+pub(super) fn run(
+    settings: &Settings,
+    store: &Store,
+    cmd: EditorialCommand,
+) -> anyhow::Result<i32> {
     let now = Utc::now();
+    let period_key = |edition: &str| period_key(settings, store, edition, now);
     match cmd {
         EditorialCommand::Note { edition, text } => {
             let key = period_key(&edition)?;
@@ -98,8 +113,29 @@ pub(super) fn run(store: &Store, cmd: EditorialCommand) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn period_key(edition: &str) -> anyhow::Result<String> {
-    parse_edition(edition).map_err(anyhow::Error::msg)
+/// The key `edition` names (see [`resolve_edition`]); for `next` and `next-day` it says on
+/// standard error which key that is and whether readers already have that edition planned,
+/// since a note or pin reaches only digests planned after it.
+fn period_key(
+    settings: &Settings,
+    store: &Store,
+    edition: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let zone = settings.schedule_timezone();
+    let (key, next) = resolve_edition(edition, zone, now).map_err(anyhow::Error::msg)?;
+    if let Some(frequency) = next {
+        let planned = match store.find_edition(&key)? {
+            Some(_) => " (already planned for some readers: it reaches those planned from now on)",
+            None => "",
+        };
+        eprintln!(
+            "{} is {key}: the {} edition \"send\" plans now in {zone}{planned}",
+            edition.trim(),
+            frequency.as_str()
+        );
+    }
+    Ok(key)
 }
 
 fn paper_id(raw: &str) -> anyhow::Result<PaperId> {

@@ -142,7 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Like(args) => feedback::run(&store, crate::domain::Feedback::Like, args),
         Command::Dislike(args) => feedback::run(&store, crate::domain::Feedback::Dislike, args),
         Command::Likes(args) => feedback::list(&store, args),
-        Command::Editions(args) => editions::run(&store, args),
+        Command::Editions(args) => editions::run(&settings, &store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
         Command::Operators(cmd) => operators::run(&settings, &store, cmd),
         Command::Store(cmd) => store::run(&store, cmd),

@@ -54,7 +54,7 @@ pub use digest::{Digest, Period, PeriodKind, Pick, PickRef, Picked};
 mod editorial;
 pub use editorial::{
     EditorsPick, EditorsSection, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, parse_edition, parse_note,
-    parse_pin_id,
+    parse_pin_id, resolve_edition,
 };
 mod operator;
 pub use operator::{

@@ -7,10 +7,10 @@ cargo build --release --quiet
 pp() { ./target/release/paperpost --config tests/demo/config.toml "$@"; }
 rm -rf paperpost-demo
 pp subscribers import tests/demo/subscribers.csv
-# The editor's word on this week's edition (stored; `pp editions show` prints it).
-week=$(date -u +%G-W%V)
-pp editions note "$week" "A week of long-context training and data scaling laws."
-pp editions pin "$week" 2410.17243 --note "Contrastive loss at batch sizes once out of reach."
+# The editor's word on the edition `run` plans now: `next` is this week in the newsletter's
+# time zone (Europe/Berlin), whatever the hour in UTC (`pp editions show next` prints it).
+pp editions note next "A week of long-context training and data scaling laws."
+pp editions pin next 2410.17243 --note "Contrastive loss at batch sizes once out of reach."
 pp run
 pp preview --topics '"diffusion model", video, cat:cs.CV' --out paperpost-demo/preview.html
 pp deliveries
@@ -19,7 +19,11 @@ echo "digests written:"; ls -1 paperpost-demo/outbox
 echo "preview:         paperpost-demo/preview.html"
 echo
 echo "each digest opens with the editor's note and pick and links its web copy and feed:"
+missing=0
 for f in paperpost-demo/outbox/*.eml; do
-  has() { grep -q "$1" "$f" && echo "$2 yes" || echo "$2 NO"; }
-  echo "  $(basename "$f"): $(has 'FROM THE EDITOR' note), $(has "Editor's note: Contrastive" pick), $(has '^View in browser: ' 'web copy'), $(has '^Your Atom feed: ' feed)"
+  has() { if grep -q "$1" "$f"; then echo "$2 yes"; else echo "$2 NO"; fi; }
+  line="$(has 'FROM THE EDITOR' note), $(has "Editor's note: Contrastive" pick), $(has '^View in browser: ' 'web copy'), $(has '^Your Atom feed: ' feed)"
+  echo "  $(basename "$f"): $line"
+  case "$line" in *NO*) missing=1 ;; esac
 done
+[ "$missing" = 0 ] || { echo "a digest lacks one of them" >&2; exit 1; }

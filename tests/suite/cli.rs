@@ -188,6 +188,49 @@ fn editions_note_and_pin_set_the_editors_word_before_the_edition_is_planned() {
     }
 }
 
+/// Issue 22: `next` and `next-day` name the edition `send` plans now in the newsletter's time
+/// zone — here UTC+14, a day ahead of UTC for ten hours of every day — and say which key
+/// that is.
+#[test]
+fn editions_next_is_the_edition_of_now_in_the_newsletters_zone() {
+    use chrono::Utc;
+    use paperpost::domain::{Frequency, Period};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[newsletter]\n",
+        "[newsletter]\ntimezone = \"Pacific/Kiritimati\"\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let zone: chrono_tz::Tz = "Pacific/Kiritimati".parse().unwrap();
+    for (word, frequency) in [("next", Frequency::Weekly), ("next-day", Frequency::Daily)] {
+        // The key before and after the command: the same but at the stroke of midnight there.
+        let before = Period::at(frequency, Utc::now(), zone).key();
+        let note = paperpost(
+            &cfg,
+            &["editions", "note", word, "Set for what send plans now."],
+        );
+        let after = Period::at(frequency, Utc::now(), zone).key();
+        assert!(note.status.success(), "{}", stderr(&note));
+        let said = stderr(&note);
+        let key = [before, after]
+            .into_iter()
+            .find(|k| said.contains(&format!("{word} is {k}: the")))
+            .unwrap_or_else(|| panic!("{word}: {said}"));
+        assert!(said.contains("Pacific/Kiritimati"), "{said}");
+        assert!(stdout(&note).contains(&format!("editor's note of {key} set")));
+        let show = paperpost(&cfg, &["editions", "show", &key]);
+        assert!(
+            stdout(&show).contains("note: Set for what send plans now."),
+            "{}",
+            stdout(&show)
+        );
+    }
+    let bad = paperpost(&cfg, &["editions", "show", "nxt"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("`next`"), "{}", stderr(&bad));
+}
+
 #[test]
 fn check_config_reports_the_store_backend_and_its_schema_version() {
     let dir = tempfile::tempdir().unwrap();
