@@ -22,6 +22,10 @@
 //! - [`security`]: the server's key (it keys CSRF fields and rate-limit hashes) and readers'
 //!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
+//!
+//! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points in `fuzzing`,
+//! the sample digest) compile only with the `test-support` feature, which the test and
+//! bench targets turn on through the crate's self dev-dependency.
 #![forbid(unsafe_code)]
 
 pub mod bounces;
@@ -30,7 +34,7 @@ pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod embed;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fuzzing;
 pub mod library;
 pub mod pipeline;

@@ -11,6 +11,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+#[cfg(any(test, feature = "test-support"))]
 pub(crate) use build::dkim_signing;
 pub use build::{FetchJob, MissingSecret, PlanSettings};
 pub use runtime::Runtime;

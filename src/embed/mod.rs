@@ -18,5 +18,7 @@ mod tokenizer;
 
 pub use folder::ModelError;
 pub use model::{Embedder, ModelIdentity, cosine};
-pub use text::{paper_text, paper_text_variant};
+pub use text::paper_text;
+#[cfg(any(test, feature = "test-support"))]
+pub use text::paper_text_variant;
 pub use tokenizer::TokenizerError;

@@ -16,7 +16,7 @@ pub fn paper_text(paper: &Paper) -> String {
 }
 
 /// The text variants compared by `cargo bench --bench embed` (which of a paper to embed).
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub fn paper_text_variant(paper: &Paper, variant: &str) -> String {
     match variant {
         "raw" => format!("{}. {}", paper.title, paper.abstract_text),

@@ -12,6 +12,7 @@
 //! Readers without feedback cost nothing: [`personalise`] returns their picks untouched.
 //! Deterministic, offline, no I/O: the planner passes in what the store holds.
 mod corpus;
+#[cfg(any(test, feature = "test-support"))]
 mod model;
 mod profile;
 mod terms;
@@ -159,7 +160,7 @@ pub fn personalise<P: Picked>(
 /// linear SVM over tf-idf (arxiv-sanity-lite's method): (id, score), best first. Empty
 /// without a liked paper in the corpus. Planning does not use it (the profile model is
 /// closed-form); it stays as the relevance benchmark's yardstick.
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub fn rank_by_svm(
     corpus: &Corpus,
     liked: &[PaperId],

@@ -11,6 +11,7 @@ mod digest;
 mod layout;
 pub(crate) mod math;
 mod notice;
+#[cfg(any(test, feature = "test-support"))]
 mod sample;
 mod style;
 mod text;
@@ -22,6 +23,6 @@ pub use digest::{
     render_preview_page, render_test_digest,
 };
 pub use notice::{Notice, RenderedNotice, render_cards, render_notice};
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub use sample::{sample_context, sample_digest};
 pub use view::{EntryText, ViewCache, entry_text, pinned_entry_text, readable_text};

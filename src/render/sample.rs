@@ -6,7 +6,6 @@ use crate::domain::{Digest, Paper, PaperId, Period, Pick};
 
 /// A reader's full context on `base` (every link a personal digest carries: unsubscribe,
 /// preferences, archive, 👍/👎, web copy, feed), for the sample digest's example and lint.
-#[doc(hidden)]
 pub fn sample_context(base: &url::Url) -> EmailContext<'_> {
     EmailContext {
         newsletter_name: "paperpost",
@@ -24,7 +23,6 @@ pub fn sample_context(base: &url::Url) -> EmailContext<'_> {
 
 /// `n` (at least 1) papers in the week of 2026-11-23, each with a ~2,000-character
 /// abstract, 80 authors, every link, a thumbnail, counts, an AI summary and reasons.
-#[doc(hidden)]
 pub fn sample_digest(n: usize) -> Digest {
     const TOPICS: [&str; 5] = [
         "Diffusion Models",

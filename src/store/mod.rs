@@ -54,7 +54,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 pub use error::StoreError;
 use postgres::Postgres;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub use postgres::test_server;
 pub use postgres::{PostgresOptions, PostgresTls};
 use sqlite::Sqlite;
@@ -139,7 +139,7 @@ impl Store {
 
     /// The store `[store]` names, migrated only up to schema `version`: tests make a store
     /// as an older paperpost left it, then open it as this one does.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn open_configured_at_version(
         settings: &crate::config::StoreSettings,
         version: usize,
@@ -169,7 +169,7 @@ impl Store {
 
     /// A fresh empty store for tests: in-memory SQLite, or a new PostgreSQL database on
     /// the test server when `PAPERPOST_TEST_BACKEND=postgres`.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests() -> Result<Store, StoreError> {
         if test_backend_is_postgres() {
             let url = test_server::shared()
@@ -293,7 +293,7 @@ pub fn lease_owner() -> String {
 }
 
 /// Whether tests should run on PostgreSQL (`PAPERPOST_TEST_BACKEND=postgres`).
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub fn test_backend_is_postgres() -> bool {
     std::env::var("PAPERPOST_TEST_BACKEND").is_ok_and(|v| v == "postgres")
 }

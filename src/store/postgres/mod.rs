@@ -9,7 +9,7 @@
 //! attempts and web tokens are rows every instance reads.
 pub(super) mod pool;
 pub(super) mod schema;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod test_server;
 
 use std::path::PathBuf;
@@ -37,7 +37,7 @@ pub struct PostgresOptions {
 
 impl PostgresOptions {
     /// A test server's database: no TLS, a few connections.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests(url: String) -> PostgresOptions {
         PostgresOptions {
             url,
