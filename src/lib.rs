@@ -23,6 +23,18 @@
 //!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 //!
+//! Layers, lowest first; a module imports only from its own layer or those below:
+//! 1. [`domain`], [`security`]: the vocabulary, no I/O.
+//! 2. The stages — [`sources`], [`store`], [`library`], [`selection`], [`embed`],
+//!    [`recommend`], [`render`], [`delivery`], [`bounces`] — each with its own options type
+//!    (the store opens from [`store::StoreOptions`], which `config` builds from `[store]`).
+//! 3. [`pipeline`], then [`schedule`] and [`web`], which drive the stages.
+//! 4. [`config`] and [`cli`]: read the file, assemble the stages, run a command.
+//!
+//! Not yet true (issue 21 item 3): [`pipeline`], [`schedule`] and [`web`] still read
+//! `config::Settings`, and `config` holds their section types; [`schedule`]'s loop calls
+//! into [`pipeline`], which uses `schedule`'s due-time types.
+//!
 //! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points in `fuzzing`,
 //! the sample digest) compile only with the `test-support` feature, which the test and
 //! bench targets turn on through the crate's self dev-dependency.

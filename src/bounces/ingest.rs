@@ -322,7 +322,9 @@ enum About {
 
 fn about(store: &Store, parsed: &Parsed, recipient: Option<&str>) -> anyhow::Result<About> {
     for (id, check) in &parsed.tokens {
-        if let Some(t) = store.bounce_target_by_token(*id, check)? {
+        if let Some(t) = store
+            .bounce_target_by_token(*id, |mid| crate::delivery::verp::token_matches(check, mid))?
+        {
             return Ok(About::Verified(t));
         }
     }

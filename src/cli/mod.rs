@@ -25,7 +25,6 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::store::Store;
 
 /// paperpost: trending research papers in your inbox.
 ///
@@ -129,7 +128,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::CheckConfig(args) = cli.command {
         return check_config(&settings, args).await;
     }
-    let store = Store::open_configured(&settings.store)?;
+    let store = settings.store.open()?;
     match cli.command {
         Command::Fetch => fetch::fetch(&settings, &store).await,
         Command::Preview(args) => preview::preview(&settings, &store, args),
@@ -153,7 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Result<i32> {
-    let store = Store::open_configured(&settings.store)?;
+    let store = settings.store.open()?;
     println!("config OK");
     if settings.newsletter.base_url.scheme() != "https" {
         // RFC 8058 one-click unsubscribe, and Gmail's and Yahoo's bulk-sender rules, need an

@@ -97,33 +97,41 @@ impl Default for StoreSettings {
 }
 
 impl StoreSettings {
-    /// How to reach PostgreSQL when `url` is set (the password read from `password_env`).
-    pub fn postgres_options(
-        &self,
-    ) -> Option<Result<crate::store::PostgresOptions, crate::store::StoreError>> {
-        let url = self.url.clone()?;
+    /// The store `[store]` names: PostgreSQL when `url` is set (the password read from
+    /// `password_env`), else the SQLite file.
+    pub fn options(&self) -> Result<crate::store::StoreOptions, crate::store::StoreError> {
+        let Some(url) = self.url.clone() else {
+            return Ok(crate::store::StoreOptions::Sqlite(self.path.clone()));
+        };
         let password = match &self.password_env {
             None => None,
             Some(var) => match std::env::var(var) {
                 Ok(p) => Some(p),
                 Err(_) => {
-                    return Some(Err(crate::store::StoreError::Invalid {
+                    return Err(crate::store::StoreError::Invalid {
                         op: "open",
                         reason: format!(
                             "[store] password_env names the environment variable {var}, \
                              which is not set"
                         ),
-                    }));
+                    });
                 }
             },
         };
-        Some(Ok(crate::store::PostgresOptions {
-            url,
-            password,
-            tls: self.tls,
-            ca_file: self.ca_file.clone(),
-            max_connections: self.max_connections,
-        }))
+        Ok(crate::store::StoreOptions::Postgres(
+            crate::store::PostgresOptions {
+                url,
+                password,
+                tls: self.tls,
+                ca_file: self.ca_file.clone(),
+                max_connections: self.max_connections,
+            },
+        ))
+    }
+
+    /// Opens the store `[store]` names (see [`StoreSettings::options`]).
+    pub fn open(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        crate::store::Store::open_with(&self.options()?)
     }
 }
 

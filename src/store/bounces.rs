@@ -75,11 +75,12 @@ fn first_ingestion(
 }
 
 impl Store {
-    /// The delivery a VERP token names, if its check matches the row's Message-ID.
+    /// The delivery a VERP token names, if `token_matches` (the token's check, from
+    /// `delivery::verp`) accepts the row's Message-ID.
     pub fn bounce_target_by_token(
         &self,
         id: i64,
-        check: &str,
+        token_matches: impl Fn(&str) -> bool,
     ) -> Result<Option<BounceTarget>, StoreError> {
         self.write("bounce_target_by_token", |c| {
             let found = c.query_opt(
@@ -87,9 +88,7 @@ impl Store {
                 &[&id],
                 row_to_target,
             )?;
-            Ok(found
-                .filter(|(_, mid)| crate::delivery::verp::token_matches(check, mid))
-                .map(|(t, _)| t))
+            Ok(found.filter(|(_, mid)| token_matches(mid)).map(|(t, _)| t))
         })
     }
 

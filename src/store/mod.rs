@@ -103,6 +103,15 @@ impl SchemaInfo {
     }
 }
 
+/// Where a store is: the store's own options, which `config` builds from `[store]`.
+#[derive(Debug, Clone)]
+pub enum StoreOptions {
+    /// The SQLite file (created when missing): the embedded default.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database, for several senders.
+    Postgres(PostgresOptions),
+}
+
 impl Store {
     /// Opens (creating if needed) the SQLite file at `path`, switches it to WAL and applies
     /// pending migrations.
@@ -129,30 +138,27 @@ impl Store {
         })
     }
 
-    /// The store `[store]` names: PostgreSQL when `url` is set, else the SQLite file.
-    pub fn open_configured(settings: &crate::config::StoreSettings) -> Result<Store, StoreError> {
-        match settings.postgres_options() {
-            Some(options) => Store::open_postgres(&options?),
-            None => Store::open(&settings.path),
+    /// The store `options` name.
+    pub fn open_with(options: &StoreOptions) -> Result<Store, StoreError> {
+        match options {
+            StoreOptions::Sqlite(path) => Store::open(path),
+            StoreOptions::Postgres(options) => Store::open_postgres(options),
         }
     }
 
-    /// The store `[store]` names, migrated only up to schema `version`: tests make a store
+    /// The store `options` name, migrated only up to schema `version`: tests make a store
     /// as an older paperpost left it, then open it as this one does.
     #[cfg(any(test, feature = "test-support"))]
-    pub fn open_configured_at_version(
-        settings: &crate::config::StoreSettings,
-        version: usize,
-    ) -> Result<Store, StoreError> {
+    pub fn open_at_version(options: &StoreOptions, version: usize) -> Result<Store, StoreError> {
         let version = version.min(migrations::LATEST);
         Ok(Store {
-            backend: match settings.postgres_options() {
-                Some(options) => Backend::Postgres(Arc::new(
-                    Postgres::open_at(&options?, version)
+            backend: match options {
+                StoreOptions::Postgres(options) => Backend::Postgres(Arc::new(
+                    Postgres::open_at(options, version)
                         .map_err(|e| StoreError::from_postgres("open", e))?,
                 )),
-                None => Backend::Sqlite(Arc::new(
-                    Sqlite::open_at(&settings.path, version)
+                StoreOptions::Sqlite(path) => Backend::Sqlite(Arc::new(
+                    Sqlite::open_at(path, version)
                         .map_err(|e| StoreError::from_sqlite("open", e))?,
                 )),
             },

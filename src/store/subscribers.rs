@@ -607,23 +607,18 @@ mod tests {
 
     /// A store as paperpost left it at schema `version`: a file (SQLite, in the returned
     /// folder) or a fresh database (PostgreSQL); the settings open it again.
-    fn store_at_version(
-        version: usize,
-    ) -> (Store, crate::config::StoreSettings, tempfile::TempDir) {
+    fn store_at_version(version: usize) -> (Store, crate::store::StoreOptions, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = crate::config::StoreSettings {
-            path: dir.path().join("old.sqlite3"),
-            ..Default::default()
-        };
-        if crate::store::test_backend_is_postgres() {
+        let settings = if crate::store::test_backend_is_postgres() {
             let url = crate::store::test_server::shared()
                 .unwrap()
                 .fresh_database("v8")
                 .unwrap();
-            settings.url = Some(url);
-            settings.tls = crate::store::PostgresTls::Disable;
-        }
-        let store = Store::open_configured_at_version(&settings, version).unwrap();
+            crate::store::StoreOptions::Postgres(crate::store::PostgresOptions::for_tests(url))
+        } else {
+            crate::store::StoreOptions::Sqlite(dir.path().join("old.sqlite3"))
+        };
+        let store = Store::open_at_version(&settings, version).unwrap();
         assert_eq!(store.schema_version().unwrap(), version as i64);
         (store, settings, dir)
     }
@@ -652,7 +647,7 @@ mod tests {
         drop(old);
 
         // Act: open it as this paperpost does.
-        let store = Store::open_configured(&settings).unwrap();
+        let store = Store::open_with(&settings).unwrap();
 
         // Assert: the reader reads, with a hash of the old secret and fresh generations.
         assert_eq!(

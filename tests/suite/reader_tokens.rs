@@ -320,7 +320,7 @@ async fn links_mailed_before_tokens_per_purpose_keep_working_for_what_they_were_
     let smtp = SmtpServer::start(None);
     let n = Newsletter::new(&relay(None, smtp.port, 10.0));
     let settings = paperpost::config::Settings::load(&n.config).unwrap();
-    let old = Store::open_configured_at_version(&settings.store, 8).unwrap();
+    let old = Store::open_at_version(&settings.store.options().unwrap(), 8).unwrap();
     let papers = sample_papers(3);
     let title = papers[0].title.clone();
     let picks = trending_picks(&papers);

@@ -164,7 +164,9 @@ pub fn open_store(config: &Path) -> paperpost::store::Store {
 
 /// Opens the store `settings` names.
 pub fn open_configured(settings: &paperpost::config::Settings) -> paperpost::store::Store {
-    paperpost::store::Store::open_configured(&settings.store)
+    settings
+        .store
+        .open()
         .unwrap_or_else(|e| panic!("the store of the test's config: {e}"))
 }
 
@@ -218,7 +220,8 @@ pub fn store_in(dir: &Path, file: &str) -> paperpost::store::Store {
         settings.url = Some(newsletter::database_for(dir));
         settings.tls = paperpost::store::PostgresTls::Disable;
     }
-    paperpost::store::Store::open_configured(&settings)
+    settings
+        .open()
         .unwrap_or_else(|e| panic!("the test's store: {e}"))
 }
 
