@@ -16,30 +16,36 @@
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`bounces`]: `paperpost bounces ingest` — DSNs and complaints to suppressions.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
-//! - [`schedule`]: when to fetch and send (cron in a time zone), the loop of `serve`, status.
+//! - [`schedule`]: pure — when to fetch and send (cron in a time zone); the status report.
 //! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
 //!   preview, and the operators' sign-in and status page), reusing the store and the renderer.
 //! - [`security`]: the server's key (it keys CSRF fields and rate-limit hashes) and readers'
 //!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 //!
+//! - [`app`]: the application level — the scheduler's loop that runs the pipeline when the
+//!   schedule says so.
+//!
 //! Layers, lowest first; a module imports only from its own layer or those below:
 //! 1. [`domain`], [`security`]: the vocabulary, no I/O.
 //! 2. The stages — [`sources`], [`store`], [`library`], [`selection`], [`embed`],
 //!    [`recommend`], [`render`], [`delivery`], [`bounces`] — each with its own options type
-//!    (the store opens from [`store::StoreOptions`], which `config` builds from `[store]`).
-//! 3. [`pipeline`], then [`schedule`] and [`web`], which drive the stages.
-//! 4. [`config`] and [`cli`]: read the file, assemble the stages, run a command.
+//!    (the store opens from [`store::StoreOptions`], which `config` builds from `[store]`) —
+//!    and [`schedule`], pure: what is due when.
+//! 3. [`pipeline`]: one run of the stages; then [`web`], which reuses them.
+//! 4. [`app`], [`config`] and [`cli`]: read the file, assemble the stages, run them.
 //!
-//! Not yet true (issue 21 item 3): [`pipeline`], [`schedule`] and [`web`] still read
-//! `config::Settings`, and `config` holds their section types; [`schedule`]'s loop calls
-//! into [`pipeline`], which uses `schedule`'s due-time types.
+//! Not yet true (issue 21 items 3 and 4): [`pipeline`] and [`web`] still read
+//! `config::Settings` and `config::Runtime`, and `config` holds schedule's and web's section
+//! types; [`schedule`]'s status report still queries the store and reads a `pipeline`
+//! constant (it is to become a query in `pipeline` and a view in `render`).
 //!
-//! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points in `fuzzing`,
-//! the sample digest) compile only with the `test-support` feature, which the test and
-//! bench targets turn on through the crate's self dev-dependency.
+//! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points
+//! in `fuzzing`, the sample digest) compile only with the `test-support` feature, which the
+//! test and bench targets turn on through the crate's self dev-dependency.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod bounces;
 pub mod cli;
 pub mod config;

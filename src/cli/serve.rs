@@ -96,7 +96,8 @@ pub(super) async fn serve(
     });
     log_next_runs(&rt.schedule, &settings.newsletter.name, &store);
     log_operator_access(settings, &store);
-    let scheduler = schedule::run_until_stopped(rt, store, Arc::new(SystemClock), stop_rx.clone());
+    let scheduler =
+        crate::app::run_until_stopped(rt, store, Arc::new(SystemClock), stop_rx.clone());
     let mut web_stop = stop_rx;
     let web = web::run(listener, state, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
@@ -179,7 +180,7 @@ async fn once(rt: &Runtime, store: &Store) -> anyhow::Result<i32> {
 }
 
 pub(super) fn status(settings: &Settings, store: &Store, args: StatusArgs) -> anyhow::Result<i32> {
-    let schedule = schedule::Schedule::from_settings(settings).map_err(anyhow::Error::msg)?;
+    let schedule = settings.schedule().map_err(anyhow::Error::msg)?;
     let report = schedule::status_report(
         &schedule,
         &settings.newsletter.name,

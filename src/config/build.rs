@@ -69,6 +69,11 @@ impl Settings {
     }
 
     /// The zone of the schedule: `[schedule] timezone`, else the newsletter's.
+    /// The schedule `[schedule]` describes, in the newsletter's zone unless it names one.
+    pub fn schedule(&self) -> Result<crate::schedule::Schedule, String> {
+        crate::schedule::Schedule::new(&self.schedule, self.newsletter.timezone)
+    }
+
     pub fn schedule_timezone(&self) -> chrono_tz::Tz {
         self.schedule.timezone.unwrap_or(self.newsletter.timezone)
     }

@@ -46,7 +46,7 @@ impl Runtime {
         settings: Arc<Settings>,
         transport: Option<Transport>,
     ) -> anyhow::Result<Runtime> {
-        let schedule = Schedule::from_settings(&settings).map_err(anyhow::Error::msg)?;
+        let schedule = settings.schedule().map_err(anyhow::Error::msg)?;
         let dkim = match &transport {
             Some(_) => settings.dkim_config()?.map(Arc::new),
             None => None,

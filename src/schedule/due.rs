@@ -136,10 +136,6 @@ impl Schedule {
         })
     }
 
-    pub fn from_settings(settings: &crate::config::Settings) -> Result<Schedule, String> {
-        Schedule::new(&settings.schedule, settings.newsletter.timezone)
-    }
-
     /// The schedule's own send time of a frequency.
     pub fn base(&self, frequency: Frequency) -> &Timing {
         match frequency {

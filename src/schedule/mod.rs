@@ -1,4 +1,5 @@
-//! SCHEDULE: when paperpost fetches and sends, and the loop of `paperpost serve` that does it.
+//! SCHEDULE: when paperpost fetches and sends (the loop of `paperpost serve` that acts on it
+//! lives a level up, in [`crate::app::scheduler`]).
 //!
 //! - [`ScheduleSettings`]: the `[schedule]` section of `config.toml` (cron expressions and an
 //!   IANA zone), validated at load;
@@ -6,8 +7,6 @@
 //! - [`due`]: PURE — given the schedule, the readers and the time, what is due now, what was
 //!   missed, and when the next run is;
 //! - [`clock`]: the time source: the system clock, or a manual one for tests;
-//! - [`runner`]: the loop around [`crate::pipeline::run_due`] (fetch if due → plan the due
-//!   readers' editions → deliver), one run per wake-up;
 //! - [`status`]: next runs, last runs, the delivery queue; as text and as an HTML page.
 //!
 //! Editions are keyed by period (ISO week or day), so a second run of the same period plans
@@ -15,16 +14,13 @@
 pub mod clock;
 pub mod cron;
 pub mod due;
-pub mod runner;
 pub mod status;
 
 use serde::{Deserialize, Deserializer};
 
-pub use crate::pipeline::{EditionRun, RunOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cron::Timing;
 pub use due::{DueSend, Missed, Reader, Schedule, SendsDue, reader_period};
-pub use runner::{next_wake, run_due, run_until_stopped};
 pub use status::{StatusReport, render_status_page, render_status_text, status_report};
 
 /// `[schedule]` in `config.toml`. Cron expressions have 5 fields (minute hour day month

@@ -9,10 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use paperpost::app::{run_due, run_until_stopped};
 use paperpost::config::Settings;
 use paperpost::domain::{DeliveryState, NewSubscriber};
 use paperpost::domain::{Frequency, SubscriberEmail, Topics};
-use paperpost::schedule::{Clock, ManualClock, RunOutcome, run_due, run_until_stopped};
+use paperpost::pipeline::RunOutcome;
+use paperpost::schedule::{Clock, ManualClock};
 use paperpost::store::Store;
 use support::TestServer;
 use support::newsletter::{Config, file_source, relay, smtp_delivery};

@@ -1,16 +1,16 @@
 //! The loop of `paperpost serve`: at each wake-up, one run of [`pipeline::run_due`] in
 //! scheduled mode (fetch if due, plan the editions of the readers whose send time came,
-//! deliver), then sleep until the next due time.
+//! deliver), then sleep until the next due time [`crate::schedule`] computes.
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::clock::Clock;
 use crate::config::{Runtime, Settings};
 use crate::delivery::Transport;
 use crate::domain::RunRecord;
 use crate::pipeline::{self, Due, FetchWhen, RunOptions, RunOutcome};
+use crate::schedule::Clock;
 use crate::store::Store;
 
 /// One tick at `now` with a runtime of its own (its own lease owner), as `paperpost serve`
