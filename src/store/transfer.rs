@@ -47,6 +47,7 @@ pub const TABLES: &[&str] = &[
     "seeds",
     "unverified_reports",
     "suppression_lifts",
+    "sending_pauses",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in
