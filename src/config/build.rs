@@ -141,6 +141,7 @@ impl Settings {
             lease: chrono::Duration::seconds(d.lease_secs.max(2) as i64),
             slow_down: Duration::from_secs_f64(d.slow_down_secs),
             resend_unknown: d.resend_unknown,
+            hold_when_paused: d.guard.enabled,
             ..EngineSettings::default()
         }
     }

@@ -135,6 +135,9 @@ pub struct RunOutcome {
     pub leased_elsewhere: Vec<(String, i64, DateTime<Utc>)>,
     /// Stopped (shutdown) before the run's work was done.
     pub stopped: bool,
+    /// The reputation guard has paused sending: nothing was claimed (or no more after this
+    /// was seen mid-run); why, since when, with the numbers.
+    pub paused: Option<String>,
 }
 
 impl RunOutcome {
@@ -495,6 +498,27 @@ async fn deliver_due(
     let transport = rt.transport.clone().ok_or_else(|| {
         anyhow::anyhow!("deliveries are due but this process was started without a transport")
     })?;
+    // The guard first: rates over a threshold (reports ingested before, or thresholds made
+    // stricter) pause sending here; a pause in force holds every delivery back.
+    if let Some(limits) = rt.settings.delivery.guard.limits() {
+        let now = (opts.clock)();
+        let state = store
+            .blocking(move |s| s.check_guard(&limits, now, "send"))
+            .await?;
+        if let Some(p) = state.pause() {
+            tracing::warn!(
+                kind = p.kind.as_str(),
+                reports = p.reports,
+                delivered = p.delivered,
+                outstanding = out.outstanding,
+                "{}; {} deliveries stay queued until `paperpost deliveries resume`",
+                p.describe(),
+                out.outstanding
+            );
+            out.paused = Some(p.describe());
+            return Ok(());
+        }
+    }
     (opts.on_event)(RunEvent::Delivering {
         outstanding: out.outstanding,
     });
@@ -537,6 +561,7 @@ async fn deliver_due(
                 .await?
         };
         if total.aborted.is_some()
+            || total.paused.is_some()
             || out.leased_elsewhere.is_empty()
             || !opts.wait_for_leases
             || opts.stopping()
@@ -562,6 +587,7 @@ async fn deliver_due(
             _ = stopped(&mut stop) => break,
         }
     }
+    out.paused = total.paused.clone();
     out.delivery = Some(total);
     Ok(())
 }
@@ -581,6 +607,9 @@ fn send_record(out: &RunOutcome) -> RunRecord {
     }
     if d.suppressed > 0 {
         notes.push(format!("{} suppressed addresses", d.suppressed));
+    }
+    if let Some(why) = &out.paused {
+        notes.push(why.clone());
     }
     if let Some(why) = &d.aborted {
         notes.push(format!("delivery stopped early: {why}"));

@@ -96,7 +96,14 @@ pub struct EngineSettings {
     pub resend_unknown: bool,
     /// Identifies this process's leases.
     pub owner: String,
+    /// Stop claiming while the reputation guard has paused sending (`[delivery.guard]
+    /// enabled`): checked before each batch is claimed and every [`GUARD_POLL`] during it.
+    pub hold_when_paused: bool,
 }
+
+/// How often a run looks whether the reputation guard paused sending meanwhile (a report
+/// ingested by another process).
+pub const GUARD_POLL: Duration = Duration::from_secs(2);
 
 impl Default for EngineSettings {
     fn default() -> Self {
@@ -112,6 +119,7 @@ impl Default for EngineSettings {
             slow_down: Duration::from_secs(30),
             resend_unknown: false,
             owner: crate::store::lease_owner(),
+            hold_when_paused: true,
         }
     }
 }
@@ -183,6 +191,10 @@ pub struct EngineReport {
     pub workers_failed: usize,
     /// What the first of them died of.
     pub worker_failure: Option<String>,
+    /// The reputation guard paused sending: the run claimed nothing more, and the rows it
+    /// had claimed but not begun were given back (`released`). Says why, since when, with
+    /// the numbers.
+    pub paused: Option<String>,
 }
 
 impl EngineReport {
@@ -205,6 +217,7 @@ impl EngineReport {
         self.unrecorded += o.unrecorded;
         self.workers_failed += o.workers_failed;
         self.worker_failure = self.worker_failure.take().or(o.worker_failure);
+        self.paused = self.paused.take().or(o.paused);
     }
 
     /// What went wrong with the run itself, if anything: why it stopped early, else the
@@ -394,12 +407,19 @@ pub async fn deliver(
         slots.insert(task.id(), slot);
     }
     let supervisor = tokio::spawn(supervise(shared.clone(), pool, slots));
+    let guard = shared
+        .settings
+        .hold_when_paused
+        .then(|| tokio::spawn(watch_pause(shared.clone(), halt.clone())));
     // The claimer: keeps the queue fed until nothing is due or we are told to stop.
     let batch = (workers * 4).clamp(16, 256);
     let mut stop_rx = stop;
     let mut abort_rx = abort_rx;
     'claim: loop {
         if *stop_rx.borrow() || *abort_rx.borrow() {
+            break;
+        }
+        if shared.settings.hold_when_paused && paused(&shared, &halt).await {
             break;
         }
         let now = (shared.clock)();
@@ -473,6 +493,9 @@ pub async fn deliver(
     }
     release_all(&shared, left).await;
     heartbeat.abort();
+    if let Some(g) = guard {
+        g.abort();
+    }
     let mut report = shared.report().clone();
     let owner = shared.settings.owner.clone();
     let now = (shared.clock)();
@@ -503,6 +526,53 @@ pub async fn deliver(
         Err(e) => tracing::warn!("could not record how this send run ended: {e}"),
     }
     Ok(report)
+}
+
+/// Whether the reputation guard has paused sending; if so the run stops claiming and
+/// sending (what is queued is given back untouched) and its report says why. A store that
+/// cannot say halts the run as any store failure does.
+async fn paused(shared: &Arc<Shared>, halt: &Halt) -> bool {
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.sending_pause()).await {
+        Ok(Ok(None)) => false,
+        Ok(Ok(Some(p))) => {
+            let why = p.describe();
+            tracing::warn!(
+                kind = p.kind.as_str(),
+                reports = p.reports,
+                delivered = p.delivered,
+                "{why}; stopping: nothing more is claimed, queued deliveries stay queued"
+            );
+            shared.report().paused.get_or_insert(why);
+            let _ = shared.abort.send(true);
+            true
+        }
+        Ok(Err(e)) => {
+            halt.store_failed("checking whether sending is paused failed", &e);
+            true
+        }
+        Err(e) => {
+            tracing::error!("the pause check failed: {e}");
+            false
+        }
+    }
+}
+
+/// Looks every [`GUARD_POLL`] whether sending was paused meanwhile (another process ingested
+/// the reports that tripped it), until the run ends or stops.
+async fn watch_pause(shared: Arc<Shared>, halt: Halt) {
+    let mut abort = shared.abort.subscribe();
+    let mut stop = shared.stop.clone();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(GUARD_POLL) => {}
+            _ = abort.changed() => return,
+            _ = stop.changed() => return,
+        }
+        if *abort.borrow() || *stop.borrow() || paused(&shared, &halt).await {
+            return;
+        }
+    }
 }
 
 pub use worker::send_one;
