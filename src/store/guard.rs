@@ -37,7 +37,9 @@ fn pause_in_force(c: &mut Conn<'_>) -> anyhow::Result<Option<SendingPause>> {
 fn counts(c: &mut Conn<'_>, window_days: u32, now: DateTime<Utc>) -> anyhow::Result<GuardCounts> {
     let last_resume: Option<i64> = c.value("SELECT MAX(resumed_at) FROM sending_pauses", &[])?;
     let since = Since::at(now, window_days, last_resume.map(from_ts));
-    // A delivery reported twice (two DSNs for one message) counts once.
+    // A delivery reported twice (two DSNs for one message) counts once. Strictly after the
+    // start: times are whole seconds, and a message sent in the second of a resume may be
+    // one the resume accepted.
     let editions = c.query(
         "SELECT e.period_key, COUNT(*),
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM bounces b
@@ -47,7 +49,7 @@ fn counts(c: &mut Conn<'_>, window_days: u32, now: DateTime<Utc>) -> anyhow::Res
                                            WHERE b.delivery_id = d.id AND b.kind = 'complaint')
                          THEN 1 ELSE 0 END) AS BIGINT)
          FROM deliveries d JOIN editions e ON e.id = d.edition_id
-         WHERE d.state = 'sent' AND d.sent_at >= $1
+         WHERE d.state = 'sent' AND d.sent_at > $1
          GROUP BY e.id, e.period_key
          ORDER BY e.id",
         &[&ts(since.instant())],

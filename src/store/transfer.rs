@@ -659,7 +659,9 @@ mod tests {
         assert_eq!(copied(&first, "bounces").target_rows, 1);
         assert_eq!(copied(&first, "sending_pauses").target_rows, 1);
         assert_eq!(
-            dst.sending_pause().unwrap().map(|p| (p.threshold, p.reports)),
+            dst.sending_pause()
+                .unwrap()
+                .map(|p| (p.threshold, p.reports)),
             Some((0.003, 21)),
             "the pause in force is copied, its threshold a number"
         );
