@@ -506,15 +506,18 @@ async fn deliver_due(
             .blocking(move |s| s.check_guard(&limits, now, "send"))
             .await?;
         if let Some(p) = state.pause() {
-            tracing::warn!(
-                kind = p.kind.as_str(),
-                reports = p.reports,
-                delivered = p.delivered,
-                outstanding = out.outstanding,
+            let tripped = matches!(state, crate::domain::GuardState::Tripped(_));
+            let said = format!(
                 "{}; {} deliveries stay queued until `paperpost deliveries resume`",
                 p.describe(),
                 out.outstanding
             );
+            let (kind, reports, delivered) = (p.kind.as_str(), p.reports, p.delivered);
+            if tripped {
+                tracing::error!(kind, reports, delivered, "{said}");
+            } else {
+                tracing::warn!(kind, reports, delivered, "{said}");
+            }
             out.paused = Some(p.describe());
             return Ok(());
         }
