@@ -188,6 +188,9 @@ pub(super) async fn send(
             holder(store, holder_owner)
         );
     }
+    if let Some(why) = &report.warmup_capped {
+        println!("{why}");
+    }
     if let Some(next) = store.next_retry_at()? {
         println!("next retry due at {}", next.to_rfc3339());
     }

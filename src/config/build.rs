@@ -142,6 +142,13 @@ impl Settings {
             slow_down: Duration::from_secs_f64(d.slow_down_secs),
             resend_unknown: d.resend_unknown,
             hold_when_paused: d.guard.enabled,
+            warmup: d.guard.warmup.map(|w| crate::delivery::engine::WarmupPlan {
+                warmup: crate::domain::Warmup {
+                    start: w.start,
+                    growth: w.growth,
+                },
+                domain: self.newsletter.from.email.domain().to_ascii_lowercase(),
+            }),
             ..EngineSettings::default()
         }
     }

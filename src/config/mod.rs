@@ -403,6 +403,14 @@ from = "paperpost <digest@example.org>"
             ),
             (0.001, 0.05, 5, 7)
         );
+        assert!(g.warmup.is_none(), "no warm-up unless asked");
+        let warm = parse(&format!(
+            "{MINIMAL}\n[delivery.guard]\nwarmup = {{ start = 500, growth = 1.5 }}\n"
+        ))
+        .unwrap();
+        let plan = warm.engine_settings().warmup.unwrap();
+        assert_eq!((plan.warmup.start, plan.warmup.growth), (500, 1.5));
+        assert_eq!(plan.domain, "example.org", "the From address's domain");
         let off = parse(&format!("{MINIMAL}\n[delivery.guard]\nenabled = false\n")).unwrap();
         assert_eq!(off.delivery.guard.limits(), None);
         let cases = [
@@ -424,6 +432,18 @@ from = "paperpost <digest@example.org>"
             ),
             ("complaint_rate = \"high\"", "line 7"),
             ("complaint_rates = 0.1", "unknown field `complaint_rates`"),
+            (
+                "warmup = { start = 0, growth = 1.5 }",
+                "config.toml:7: `delivery.guard.warmup`: start must be between 1 and 10000000",
+            ),
+            (
+                "warmup = { start = 500, growth = 0.5 }",
+                "config.toml:7: `delivery.guard.warmup`: growth must be between 1 and 10",
+            ),
+            (
+                "warmup = { start = 500, growth = 1.5, days = 3 }",
+                "unknown field `days`",
+            ),
         ];
         for (keys, expected) in cases {
             let text = format!("{MINIMAL}\n[delivery.guard]\n{keys}\n");

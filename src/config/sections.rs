@@ -295,6 +295,18 @@ pub struct GuardSettings {
     /// An edition or the window is judged only once this many messages were delivered in it.
     #[serde(default = "default_min_sample")]
     pub min_sample: u64,
+    /// A new sending domain's daily cap: `{ start = 500, growth = 1.5 }`. None: no cap.
+    #[serde(default)]
+    pub warmup: Option<WarmupSettings>,
+}
+
+/// `[delivery.guard] warmup`: at most `start` messages on the first day (UTC) the From
+/// address's domain sends, `growth` times as many each day after.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarmupSettings {
+    pub start: u64,
+    pub growth: f64,
 }
 
 impl Default for GuardSettings {
@@ -305,6 +317,7 @@ impl Default for GuardSettings {
             hard_bounce_rate: default_hard_bounce_rate(),
             window_days: default_guard_window_days(),
             min_sample: default_min_sample(),
+            warmup: None,
         }
     }
 }

@@ -177,6 +177,28 @@ impl Settings {
                 ));
             }
         }
+        if let Some(w) = &g.warmup {
+            if w.start == 0 || w.start > 10_000_000 {
+                return Err(invalid(
+                    "delivery.guard",
+                    None,
+                    "warmup",
+                    format!("start must be between 1 and 10000000 (it is {})", w.start),
+                ));
+            }
+            if !(w.growth >= 1.0 && w.growth <= 10.0) {
+                return Err(invalid(
+                    "delivery.guard",
+                    None,
+                    "warmup",
+                    format!(
+                        "growth must be between 1 and 10, e.g. 1.5 for half as many again each \
+                         day (it is {})",
+                        w.growth
+                    ),
+                ));
+            }
+        }
         let b = &self.bounces;
         if b.soft_limit == 0 || b.soft_limit > 100 {
             return Err(invalid(

@@ -240,6 +240,73 @@ pub fn judge(limits: &GuardLimits, counts: &GuardCounts) -> Option<Breach> {
     None
 }
 
+/// The warm-up of a new sending domain (`[delivery.guard] warmup`): at most `start`
+/// messages on its first day (UTC), `growth` times as many each day after; what is over the
+/// day's cap stays queued for the next day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Warmup {
+    pub start: u64,
+    pub growth: f64,
+}
+
+impl Warmup {
+    /// The cap of day `day` (0: the domain's first day), rounded down; saturates.
+    pub fn cap(&self, day: i64) -> u64 {
+        let day = i32::try_from(day.clamp(0, 10_000)).unwrap_or(10_000);
+        let cap = self.start as f64 * self.growth.powi(day);
+        if cap.is_finite() && cap < u64::MAX as f64 {
+            cap.floor() as u64
+        } else {
+            u64::MAX
+        }
+    }
+}
+
+/// Where a warm-up stands on one day: for the engine's claims and the lines `send` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmupDay {
+    /// 0: the domain's first day.
+    pub day: i64,
+    pub cap: u64,
+    /// Sent today plus being sent now (by any run).
+    pub used: u64,
+    /// Tomorrow's cap.
+    pub next_cap: u64,
+}
+
+impl WarmupDay {
+    pub fn at(w: &Warmup, day: i64, used: u64) -> WarmupDay {
+        WarmupDay {
+            day,
+            cap: w.cap(day),
+            used,
+            next_cap: w.cap(day + 1),
+        }
+    }
+
+    /// Messages that may still be claimed today.
+    pub fn left(&self) -> u64 {
+        self.cap.saturating_sub(self.used)
+    }
+
+    /// `warm-up of example.org, day 1: today's cap of 500 messages is reached; 120
+    /// deliveries stay queued for tomorrow (cap 750; days are UTC)`.
+    pub fn describe(&self, domain: &str, waiting: i64) -> String {
+        format!(
+            "warm-up of {domain}, day {}: today's cap of {} messages is reached; {} queued for \
+             tomorrow (cap {}; days are UTC)",
+            self.day + 1,
+            thousands(i64::try_from(self.cap).unwrap_or(i64::MAX)),
+            if waiting == 1 {
+                "1 delivery stays".to_string()
+            } else {
+                format!("{} deliveries stay", thousands(waiting))
+            },
+            thousands(i64::try_from(self.next_cap).unwrap_or(i64::MAX))
+        )
+    }
+}
+
 /// Sending paused by the guard, as the store keeps it until an operator resumes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendingPause {
@@ -444,6 +511,28 @@ mod tests {
         assert_eq!(
             c.since.words(),
             "since sending was resumed at 2026-12-05 12:00 UTC"
+        );
+    }
+
+    #[test]
+    fn the_warm_up_cap_grows_each_day_and_says_what_is_left() {
+        let w = Warmup {
+            start: 500,
+            growth: 1.5,
+        };
+        assert_eq!(
+            (0..5).map(|d| w.cap(d)).collect::<Vec<_>>(),
+            [500, 750, 1125, 1687, 2531]
+        );
+        assert_eq!(w.cap(-3), 500, "a day before the first is the first");
+        assert_eq!(w.cap(100_000), u64::MAX, "saturates instead of overflowing");
+        let today = WarmupDay::at(&w, 1, 700);
+        assert_eq!((today.cap, today.left(), today.next_cap), (750, 50, 1125));
+        assert_eq!(WarmupDay::at(&w, 0, 900).left(), 0);
+        assert_eq!(
+            WarmupDay::at(&w, 0, 500).describe("example.org", 1200),
+            "warm-up of example.org, day 1: today's cap of 500 messages is reached; 1,200 \
+             deliveries stay queued for tomorrow (cap 750; days are UTC)"
         );
     }
 

@@ -33,7 +33,7 @@ pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
 pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};
 pub use guard::{
     Breach, GuardCounts, GuardKind, GuardLimits, GuardState, ResumedPause, SendingPause, Since,
-    Tally, judge, percent, thousands,
+    Tally, Warmup, WarmupDay, judge, percent, thousands,
 };
 #[cfg(test)]
 pub(crate) use merge::tests as merge_tests;

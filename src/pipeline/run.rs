@@ -565,6 +565,7 @@ async fn deliver_due(
         };
         if total.aborted.is_some()
             || total.paused.is_some()
+            || total.warmup_capped.is_some()
             || out.leased_elsewhere.is_empty()
             || !opts.wait_for_leases
             || opts.stopping()
@@ -612,6 +613,9 @@ fn send_record(out: &RunOutcome) -> RunRecord {
         notes.push(format!("{} suppressed addresses", d.suppressed));
     }
     if let Some(why) = &out.paused {
+        notes.push(why.clone());
+    }
+    if let Some(why) = &d.warmup_capped {
         notes.push(why.clone());
     }
     if let Some(why) = &d.aborted {

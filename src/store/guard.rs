@@ -2,12 +2,13 @@
 //! the window's start or the last resume, and how many of them drew a hard bounce or a
 //! complaint, per edition), and the pause it trips (`sending_pauses`: one in force at most,
 //! kept until an operator resumes sending).
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::db::{Conn, Row};
 use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{
-    GuardCounts, GuardLimits, GuardState, ResumedPause, SendingPause, Since, Tally, judge,
+    GuardCounts, GuardLimits, GuardState, ResumedPause, SendingPause, Since, Tally, Warmup,
+    WarmupDay, judge,
 };
 
 const PAUSE_COLUMNS: &str =
@@ -159,6 +160,36 @@ impl Store {
                 resumed_by: by.to_string(),
             }))
         })
+    }
+
+    /// Where the warm-up of `domain` stands at `now`: its first day (UTC) is recorded on the
+    /// first call (`meta`, per domain, so a new From domain warms up anew), and today's use
+    /// is every message sent since midnight UTC plus every row being sent now, by any run.
+    pub fn warmup_day(
+        &self,
+        warmup: &Warmup,
+        domain: &str,
+        now: DateTime<Utc>,
+    ) -> Result<WarmupDay, StoreError> {
+        let today = now.date_naive();
+        let first = self.meta_or_init(&format!("warmup_began:{domain}"), || today.to_string())?;
+        let first: NaiveDate = first.parse().map_err(|e| StoreError::Invalid {
+            op: "warmup_day",
+            reason: format!("meta warmup_began:{domain} = {first:?} is not a date: {e}"),
+        })?;
+        let midnight = ts(today.and_time(NaiveTime::MIN).and_utc());
+        let used: i64 = self.write("warmup_day", |c| {
+            c.value(
+                "SELECT (SELECT COUNT(*) FROM deliveries WHERE state = 'sent' AND sent_at >= $1)
+                      + (SELECT COUNT(*) FROM deliveries WHERE state = 'sending')",
+                &[&midnight],
+            )
+        })?;
+        Ok(WarmupDay::at(
+            warmup,
+            (today - first).num_days(),
+            u64::try_from(used).unwrap_or(0),
+        ))
     }
 
     /// The latest lifted pause, for `status`.

@@ -9,6 +9,7 @@ use crate::support;
 
 use std::sync::Arc;
 
+use chrono::{Datelike, Duration, Utc};
 use paperpost::domain::DeliveryState;
 use reqwest::StatusCode;
 use support::newsletter::{Newsletter, relay};
@@ -268,4 +269,65 @@ async fn hard_bounces_trip_the_guard_at_the_next_send_and_the_operator_resumes_o
         assert_eq!(server.received_by(r), 1, "{r}");
     }
     assert_eq!(store.sending_pause().unwrap(), None);
+}
+
+#[test]
+fn a_new_domain_warms_up_one_daily_cap_at_a_time_and_the_rest_waits_for_the_next_day() {
+    // Arrange: ten readers, a warm-up of 3 messages on the first day, doubling each day.
+    let server = SmtpServer::start(None);
+    let n = Newsletter::new(&delivery(&server, "warmup = { start = 3, growth = 2.0 }"));
+    let all = readers("r", 10);
+    n.fetch_and_import(&all);
+    // Noon (UTC) of this ISO week's Monday, Tuesday and Wednesday: one edition throughout.
+    let today = Utc::now().date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let noon = |d: i64| {
+        (monday + Duration::days(d))
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .to_rfc3339()
+    };
+
+    // Act: send on day 1 (twice), day 2 and day 3.
+    let day1 = n.run(&["send", "--now", &noon(0)]);
+    let day1_again = n.run(&["send", "--now", &noon(0)]);
+    let after_day1 = server.messages().len();
+    let day2 = n.run(&["send", "--now", &noon(1)]);
+    let after_day2 = server.messages().len();
+    let day3 = n.run(&["send", "--now", &noon(2)]);
+
+    // Assert: 3, then nothing more that day, then 6, then the last one; each reader once.
+    for o in [&day1, &day1_again, &day2, &day3] {
+        assert!(o.status.success(), "{}", out(o));
+    }
+    assert_eq!(after_day1, 3);
+    assert!(
+        out(&day1).contains("sent 3,")
+            && out(&day1).contains(
+                "day 1: today's cap of 3 messages is reached; 7 deliveries stay queued for \
+                 tomorrow (cap 6; days are UTC)"
+            ),
+        "{}",
+        out(&day1)
+    );
+    assert!(
+        out(&day1_again).contains("sent 0,") && out(&day1_again).contains("7 deliveries stay"),
+        "{}",
+        out(&day1_again)
+    );
+    assert_eq!(after_day2, 9);
+    assert!(
+        out(&day2).contains(
+            "day 2: today's cap of 6 messages is reached; 1 delivery stays queued \
+             for tomorrow (cap 12"
+        ),
+        "{}",
+        out(&day2)
+    );
+    assert!(!out(&day3).contains("warm-up"), "{}", out(&day3));
+    for r in &all {
+        assert_eq!(server.received_by(r), 1, "{r}");
+    }
+    assert_eq!(n.rows_in(DeliveryState::Pending), 0);
 }

@@ -99,6 +99,17 @@ pub struct EngineSettings {
     /// Stop claiming while the reputation guard has paused sending (`[delivery.guard]
     /// enabled`): checked before each batch is claimed and every [`GUARD_POLL`] during it.
     pub hold_when_paused: bool,
+    /// A new sending domain's daily cap (`[delivery.guard] warmup`): each claim takes at
+    /// most what is left of today's cap.
+    pub warmup: Option<WarmupPlan>,
+}
+
+/// The warm-up of the domain mail is sent from.
+#[derive(Debug, Clone)]
+pub struct WarmupPlan {
+    pub warmup: crate::domain::Warmup,
+    /// The From address's domain, lower case: a new one warms up anew.
+    pub domain: String,
 }
 
 /// How often a run looks whether the reputation guard paused sending meanwhile (a report
@@ -120,6 +131,7 @@ impl Default for EngineSettings {
             resend_unknown: false,
             owner: crate::store::lease_owner(),
             hold_when_paused: true,
+            warmup: None,
         }
     }
 }
@@ -195,6 +207,8 @@ pub struct EngineReport {
     /// had claimed but not begun were given back (`released`). Says why, since when, with
     /// the numbers.
     pub paused: Option<String>,
+    /// The warm-up's cap for today was reached: the rest stays queued for tomorrow.
+    pub warmup_capped: Option<String>,
 }
 
 impl EngineReport {
@@ -218,6 +232,7 @@ impl EngineReport {
         self.workers_failed += o.workers_failed;
         self.worker_failure = self.worker_failure.take().or(o.worker_failure);
         self.paused = self.paused.take().or(o.paused);
+        self.warmup_capped = self.warmup_capped.take().or(o.warmup_capped);
     }
 
     /// What went wrong with the run itself, if anything: why it stopped early, else the
@@ -415,6 +430,8 @@ pub async fn deliver(
     let batch = (workers * 4).clamp(16, 256);
     let mut stop_rx = stop;
     let mut abort_rx = abort_rx;
+    // The warm-up day whose cap stopped the claims, if one did, and its domain.
+    let mut capped = None;
     'claim: loop {
         if *stop_rx.borrow() || *abort_rx.borrow() {
             break;
@@ -423,6 +440,20 @@ pub async fn deliver(
             break;
         }
         let now = (shared.clock)();
+        let batch = match &shared.settings.warmup {
+            None => batch,
+            Some(plan) => match warmup_day(&shared, plan, now).await {
+                Ok(day) if day.left() == 0 => {
+                    capped = Some((day, plan.domain.clone()));
+                    break;
+                }
+                Ok(day) => batch.min(usize::try_from(day.left()).unwrap_or(usize::MAX)),
+                Err(e) => {
+                    halt.store_failed("reading the warm-up's count of today failed", &e);
+                    break;
+                }
+            },
+        };
         let claimed = {
             let store = store.clone();
             let owner = shared.settings.owner.clone();
@@ -492,6 +523,17 @@ pub async fn deliver(
         }
     }
     release_all(&shared, left).await;
+    if let Some((day, domain)) = capped {
+        // Said only when something does wait for tomorrow.
+        let store = store.clone();
+        if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.outstanding_deliveries()).await
+            && n > 0
+        {
+            let why = day.describe(&domain, n);
+            tracing::info!(day = day.day + 1, cap = day.cap, "{why}");
+            shared.report().warmup_capped = Some(why);
+        }
+    }
     heartbeat.abort();
     if let Some(g) = guard {
         g.abort();
@@ -556,6 +598,23 @@ async fn paused(shared: &Arc<Shared>, halt: &Halt) -> bool {
             false
         }
     }
+}
+
+/// Where today's warm-up stands: how many messages its cap still allows.
+async fn warmup_day(
+    shared: &Arc<Shared>,
+    plan: &WarmupPlan,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::WarmupDay, StoreError> {
+    let (store, plan) = (shared.store.clone(), plan.clone());
+    tokio::task::spawn_blocking(move || store.warmup_day(&plan.warmup, &plan.domain, now))
+        .await
+        .unwrap_or_else(|e| {
+            Err(StoreError::Backend {
+                op: "warmup_day",
+                detail: format!("the warm-up task failed: {e}"),
+            })
+        })
 }
 
 /// Looks every [`GUARD_POLL`] whether sending was paused meanwhile (another process ingested
