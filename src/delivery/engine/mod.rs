@@ -618,17 +618,16 @@ async fn warmup_day(
 }
 
 /// Looks every [`GUARD_POLL`] whether sending was paused meanwhile (another process ingested
-/// the reports that tripped it), until the run ends or stops.
+/// the reports that tripped it), until the run halts or stops claiming (the run aborts this
+/// task when it ends).
 async fn watch_pause(shared: Arc<Shared>, halt: Halt) {
     let mut abort = shared.abort.subscribe();
-    let mut stop = shared.stop.clone();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(GUARD_POLL) => {}
             _ = abort.changed() => return,
-            _ = stop.changed() => return,
         }
-        if *abort.borrow() || *stop.borrow() || paused(&shared, &halt).await {
+        if *abort.borrow() || *shared.stop.borrow() || paused(&shared, &halt).await {
             return;
         }
     }

@@ -221,3 +221,38 @@ fn a_pause_tripped_mid_run_stops_claiming_between_batches_and_leaves_the_rest_qu
         Some(SendRunEnd::Finished)
     );
 }
+
+#[test]
+fn a_pause_seen_by_the_watcher_stops_a_run_inside_a_batch_and_gives_the_queue_back() {
+    // One worker composing slowly (0.3 s a message): the first batch of 16 would take ~5 s,
+    // so the claimer is still feeding it when the guard trips; the watcher (every 2 s) must
+    // stop the run inside the batch.
+    let store = Store::for_tests().unwrap();
+    let tripper = store.clone();
+    let compose = Box::new(move |c: &Claimed| {
+        if c.subscriber.email.as_ref() == "r1@example.org" {
+            trip_the_guard(&tripper);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(composed(c))
+    });
+
+    let (_store, report, rows, outbox) = run_on(store, 20, compose);
+
+    let sent = rows
+        .iter()
+        .filter(|r| r.state == DeliveryState::Sent)
+        .count();
+    let pending = rows
+        .iter()
+        .filter(|r| r.state == DeliveryState::Pending && r.attempts == 0)
+        .count();
+    assert!((2..16).contains(&sent), "{sent} sent: {report:?}");
+    assert_eq!(sent + pending, 20, "{rows:?}");
+    assert!(
+        report.released > 0,
+        "the rest of the batch given back: {report:?}"
+    );
+    assert_eq!(std::fs::read_dir(outbox.path()).unwrap().count(), sent);
+    assert!(report.paused.is_some(), "{report:?}");
+}
