@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::mailbox::{Input, RawMessage};
 use super::report::{Parsed, Report, parse};
-use crate::domain::{BounceEvent, BounceKind, BounceTarget, SoftPolicy, UnverifiedReport};
+use crate::domain::{
+    BounceEvent, BounceKind, BounceTarget, GuardLimits, GuardState, SoftPolicy, UnverifiedReport,
+};
 use crate::store::Store;
 
 /// What `bounces ingest` does with what it reads (`[bounces]`).
@@ -19,6 +21,9 @@ pub struct Policy {
     pub soft: SoftPolicy,
     /// Act on reports that prove nothing too (matched by the reported address alone).
     pub trust_unverified: bool,
+    /// `[delivery.guard]`'s thresholds (`None`: the guard is off): each hard bounce or
+    /// complaint recorded is followed by a check of the rates, which may pause sending.
+    pub guard: Option<GuardLimits>,
 }
 
 /// What one message came to: the count of the [`Summary`] it ended in.
@@ -58,6 +63,10 @@ pub struct Summary {
     pub duplicate: usize,
     /// (where, why) of each malformed, unverified or unmatched message.
     pub notes: Vec<(String, String)>,
+    /// Sending is paused by the reputation guard: why, since when, with the numbers.
+    pub pause: Option<String>,
+    /// This run's reports tripped that pause.
+    pub paused_now: bool,
 }
 
 impl Summary {
@@ -95,6 +104,16 @@ impl Summary {
         for (origin, why) in &self.notes {
             o.push_str(&format!("  {origin}: {why}\n"));
         }
+        if let Some(pause) = &self.pause {
+            o.push_str(&format!(
+                "{}{pause}\n  nothing is sent until `paperpost deliveries resume`\n",
+                if self.paused_now {
+                    "these reports paused sending: "
+                } else {
+                    ""
+                }
+            ));
+        }
         o
     }
 }
@@ -123,7 +142,16 @@ pub fn ingest(
         if failure.is_some() {
             return;
         }
-        match ingest_one(store, &raw, policy, now, &mut summary) {
+        let reported = summary.hard + summary.complaints;
+        let counted = ingest_one(store, &raw, policy, now, &mut summary);
+        if let (Ok(_), Some(limits)) = (&counted, &policy.guard)
+            && summary.hard + summary.complaints > reported
+            && summary.pause.is_none()
+            && let Err(e) = guard(store, limits, now, &mut summary)
+        {
+            failure = Some(e.context(format!("while checking the guard after {}", raw.origin)));
+        }
+        match counted {
             Ok(Counted::Malformed) => {
                 if let Some(moved) = input.set_aside(&raw)
                     && let Some((_, note)) = summary.notes.last_mut()
@@ -146,6 +174,33 @@ pub fn ingest(
         Some(e) => Err(e),
         None => Ok(summary),
     }
+}
+
+/// Judges the rates after a hard bounce or complaint was recorded; a pause (new or in force)
+/// goes into the summary and the log.
+fn guard(
+    store: &Store,
+    limits: &GuardLimits,
+    now: DateTime<Utc>,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    match store.check_guard(limits, now, "bounces ingest")? {
+        GuardState::Clear => {}
+        GuardState::Tripped(p) => {
+            tracing::error!(
+                kind = p.kind.as_str(),
+                reports = p.reports,
+                delivered = p.delivered,
+                edition = p.edition.as_deref().unwrap_or("-"),
+                "sending paused: {}; `paperpost deliveries resume` lifts it",
+                p.reason
+            );
+            summary.pause = Some(p.describe());
+            summary.paused_now = true;
+        }
+        GuardState::Paused(p) => summary.pause = Some(p.describe()),
+    }
+    Ok(())
 }
 
 /// One message into the summary; an `Err` only for a store failure.

@@ -40,6 +40,7 @@ pub(super) fn run(settings: &Settings, store: &Store, cmd: BouncesCommand) -> an
                     window: chrono::Duration::days(i64::from(settings.bounces.soft_window_days)),
                 },
                 trust_unverified: settings.bounces.trust_unverified,
+                guard: settings.delivery.guard.limits(),
             };
             let pb = super::progress_bar(None, "ingesting bounces");
             let summary = ingest(store, &input, policy, Utc::now(), |s| {

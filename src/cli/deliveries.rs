@@ -36,6 +36,19 @@ enum DeliveriesCommand {
         /// The address (any letter case).
         email: String,
     },
+    /// Lift the pause of the reputation guard: when the hard-bounce or complaint rate of an
+    /// edition or of the rolling window passed its `[delivery.guard]` threshold, sending
+    /// paused itself (`paperpost status` says why, since when, with the numbers) and every
+    /// delivery stayed queued. Resume once the cause is dealt with (a bad list imported, a
+    /// broken template, …): the next `send` delivers what is queued, each message once.
+    /// From the resume on the guard counts only messages sent after it, so the reports
+    /// that tripped it do not trip it again; new reports about new sends can. Records who
+    /// resumed and when.
+    Resume {
+        /// Who resumes, for the record (default: the `USER` environment variable).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
 }
 
 pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
@@ -66,6 +79,7 @@ pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
             println!("{email} is no longer suppressed (was: {})", was.reason);
             Ok(0)
         }
+        Some(DeliveriesCommand::Resume { by }) => resume(store, by),
         Some(DeliveriesCommand::Suppressed) => {
             for (email, reason) in store.suppressions()? {
                 println!("{email}\t{reason}");
@@ -75,7 +89,45 @@ pub(super) fn run(store: &Store, args: DeliveriesArgs) -> anyhow::Result<i32> {
     }
 }
 
+/// `deliveries resume`: lifts the pause in force, if any (exit 1 when there is none).
+fn resume(store: &Store, by: Option<String>) -> anyhow::Result<i32> {
+    let who = by
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|w| !w.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    let by = format!("cli:{}", crate::domain::collapse_whitespace(&who));
+    let Some(r) = store.resume_sending(&by, Utc::now())? else {
+        eprintln!("sending is not paused; nothing changed");
+        return Ok(1);
+    };
+    tracing::info!(
+        by,
+        paused_since = %r.pause.since,
+        "sending resumed (was paused: {})",
+        r.pause.reason
+    );
+    println!(
+        "sending resumed by {by} at {}; it had been paused since {}: {}",
+        r.resumed_at.format("%Y-%m-%d %H:%M UTC"),
+        r.pause.since.format("%Y-%m-%d %H:%M UTC"),
+        r.pause.reason
+    );
+    println!(
+        "the guard now counts only messages sent from now on; {} queued: `paperpost send` \
+         delivers them",
+        crate::domain::count(
+            usize::try_from(store.outstanding_deliveries()?).unwrap_or(0),
+            "delivery is",
+            "deliveries are"
+        )
+    );
+    Ok(0)
+}
+
 fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
+    if let Some(p) = store.sending_pause()? {
+        println!("{}\n`paperpost deliveries resume` lifts it\n", p.describe());
+    }
     let counts = store.delivery_counts()?;
     if counts.is_empty() {
         println!("no editions yet");

@@ -53,7 +53,9 @@ pub enum Command {
     /// Render the digest a reader or some topics would get now, without sending anything.
     Preview(preview::PreviewArgs),
     /// Plan this period's edition for every active subscriber and send what is due; with
-    /// --to, send one test digest now and plan nothing.
+    /// --to, send one test digest now and plan nothing. Exits 0 when all went out, 1 on
+    /// failures, 3 when deliveries are leased to another run, 4 when the reputation guard
+    /// (`[delivery.guard]`) has paused sending (`deliveries resume` lifts it).
     Send(send::SendArgs),
     /// One whole run now: fetch, then send (whatever the schedule says).
     Run(send::SendArgs),
@@ -79,7 +81,8 @@ pub enum Command {
     /// List a reader's liked and disliked papers (tab-separated: verdict, id, title).
     Likes(feedback::LikesArgs),
     /// Delivery states per edition, bounce and complaint counts and rates, failures with
-    /// their SMTP replies, and re-queueing.
+    /// their SMTP replies, and re-queueing; `deliveries resume` lifts a pause of the
+    /// reputation guard.
     Deliveries(deliveries::DeliveriesArgs),
     /// The editions planned so far (counts per delivery state); `editions cancel` withdraws
     /// what one has not delivered so it can be planned again; `editions note|pin|unpin|show`

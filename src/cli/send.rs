@@ -51,6 +51,11 @@ pub struct SendArgs {
 /// (0: all done; 1: failures, or the run stopped on an error).
 pub const EXIT_LEASED_ELSEWHERE: i32 = 3;
 
+/// Exit status of a `send` that sent nothing more because the reputation guard paused
+/// sending (`[delivery.guard]`): the deliveries stay queued until `paperpost deliveries
+/// resume`. Not 1: nothing failed, and a scheduler or script can tell "paused" apart.
+pub const EXIT_PAUSED: i32 = 4;
+
 pub(super) async fn send(
     settings: &Settings,
     store: &Store,
@@ -132,6 +137,14 @@ pub(super) async fn send(
         return Ok(code);
     }
     let Some(report) = &out.delivery else {
+        if let Some(why) = &out.paused {
+            eprintln!(
+                "{why}\nnothing was sent: {} stay queued; `paperpost deliveries resume` lifts \
+                 the pause (see `paperpost status`)",
+                count(out.outstanding, "delivery", "deliveries")
+            );
+            return Ok(EXIT_PAUSED);
+        }
         println!("nothing to send");
         return Ok(code);
     };
@@ -175,12 +188,22 @@ pub(super) async fn send(
             holder(store, holder_owner)
         );
     }
+    if let Some(why) = &report.warmup_capped {
+        println!("{why}");
+    }
     if let Some(next) = store.next_retry_at()? {
         println!("next retry due at {}", next.to_rfc3339());
     }
     if let Some(why) = &report.aborted {
         eprintln!("send stopped early: {why}");
         return Ok(1);
+    }
+    if let Some(why) = &out.paused {
+        eprintln!(
+            "send stopped: {why}\nthe deliveries not sent stay queued; `paperpost deliveries \
+             resume` lifts the pause"
+        );
+        return Ok(EXIT_PAUSED);
     }
     if report.workers_failed > 0
         && let Some(problem) = report.problem()

@@ -146,6 +146,14 @@ impl Settings {
             lease: chrono::Duration::seconds(d.lease_secs.max(2) as i64),
             slow_down: Duration::from_secs_f64(d.slow_down_secs),
             resend_unknown: d.resend_unknown,
+            hold_when_paused: d.guard.enabled,
+            warmup: d.guard.warmup.map(|w| crate::delivery::engine::WarmupPlan {
+                warmup: crate::domain::Warmup {
+                    start: w.start,
+                    growth: w.growth,
+                },
+                domain: self.newsletter.from.email.domain().to_ascii_lowercase(),
+            }),
             ..EngineSettings::default()
         }
     }

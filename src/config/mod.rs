@@ -375,6 +375,85 @@ from = "paperpost <digest@example.org>"
     }
 
     #[test]
+    fn the_guard_has_the_bulk_sender_defaults_and_its_keys_are_checked_with_key_and_line() {
+        let g = parse(MINIMAL).unwrap().delivery.guard;
+        assert!(g.enabled);
+        assert_eq!(
+            (
+                g.complaint_rate,
+                g.hard_bounce_rate,
+                g.window_days,
+                g.min_sample
+            ),
+            (0.003, 0.05, 30, 1000)
+        );
+        let set = parse(&format!(
+            "{MINIMAL}\n[delivery]\nconnections = 2\n\n[delivery.guard]\ncomplaint_rate = 0.001\n\
+             min_sample = 5\nwindow_days = 7\n"
+        ))
+        .unwrap()
+        .delivery
+        .guard;
+        let limits = set.limits().unwrap();
+        assert_eq!(
+            (
+                limits.complaint_rate,
+                limits.hard_bounce_rate,
+                limits.min_sample,
+                limits.window_days
+            ),
+            (0.001, 0.05, 5, 7)
+        );
+        assert!(g.warmup.is_none(), "no warm-up unless asked");
+        let warm = parse(&format!(
+            "{MINIMAL}\n[delivery.guard]\nwarmup = {{ start = 500, growth = 1.5 }}\n"
+        ))
+        .unwrap();
+        let plan = warm.engine_settings().warmup.unwrap();
+        assert_eq!((plan.warmup.start, plan.warmup.growth), (500, 1.5));
+        assert_eq!(plan.domain, "example.org", "the From address's domain");
+        let off = parse(&format!("{MINIMAL}\n[delivery.guard]\nenabled = false\n")).unwrap();
+        assert_eq!(off.delivery.guard.limits(), None);
+        let cases = [
+            (
+                "complaint_rate = 0.3\nhard_bounce_rate = 5",
+                "config.toml:8: `delivery.guard.hard_bounce_rate`: must be a fraction between 0 and 1",
+            ),
+            (
+                "complaint_rate = 0",
+                "config.toml:7: `delivery.guard.complaint_rate`: must be a fraction",
+            ),
+            (
+                "window_days = 0",
+                "config.toml:7: `delivery.guard.window_days`: must be between 1 and 365 (it is 0)",
+            ),
+            (
+                "min_sample = 0",
+                "config.toml:7: `delivery.guard.min_sample`: must be between 1",
+            ),
+            ("complaint_rate = \"high\"", "line 7"),
+            ("complaint_rates = 0.1", "unknown field `complaint_rates`"),
+            (
+                "warmup = { start = 0, growth = 1.5 }",
+                "config.toml:7: `delivery.guard.warmup`: start must be between 1 and 10000000",
+            ),
+            (
+                "warmup = { start = 500, growth = 0.5 }",
+                "config.toml:7: `delivery.guard.warmup`: growth must be between 1 and 10",
+            ),
+            (
+                "warmup = { start = 500, growth = 1.5, days = 3 }",
+                "unknown field `days`",
+            ),
+        ];
+        for (keys, expected) in cases {
+            let text = format!("{MINIMAL}\n[delivery.guard]\n{keys}\n");
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+    }
+
+    #[test]
     fn the_embedding_model_folder_is_resolved_from_the_config_file_and_checked_at_load() {
         let (tmp, dir) = crate::embed::tests::model_copy("small-model");
         let with = |folder: &str| format!("{MINIMAL}\n[selection]\nmodel = \"{folder}\"\n");

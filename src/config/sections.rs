@@ -274,6 +274,72 @@ pub struct DeliverySettings {
     /// From address and bounces land in the editors' inbox.
     #[serde(default, deserialize_with = "de_opt_address")]
     pub bounce_address: Option<lettre::Address>,
+    /// `[delivery.guard]`: pause sending when hard bounces or complaints pass a threshold.
+    #[serde(default)]
+    pub guard: GuardSettings,
+}
+
+/// `[delivery.guard]`: the reputation guard. Hard-bounce and complaint rates (reports per
+/// message delivered) are computed per edition and over a rolling window as reports are
+/// ingested and before every send; over a threshold, sending pauses until `paperpost
+/// deliveries resume`. The defaults follow the bulk-sender rules: Gmail and Yahoo refuse
+/// senders whose complaint rate passes 0.3 % (and ask for under 0.1 %); ESPs review or pause
+/// a sender at about 5 % hard bounces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardSettings {
+    /// Off: nothing trips, and a pause tripped earlier does not hold sending back.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Complaints per delivered message above which sending pauses (0.003 = 0.3 %).
+    #[serde(default = "default_complaint_rate")]
+    pub complaint_rate: f64,
+    /// Hard bounces per delivered message above which sending pauses (0.05 = 5 %).
+    #[serde(default = "default_hard_bounce_rate")]
+    pub hard_bounce_rate: f64,
+    /// The rolling window, in days (messages delivered in it, and their reports).
+    #[serde(default = "default_guard_window_days")]
+    pub window_days: u32,
+    /// An edition or the window is judged only once this many messages were delivered in it.
+    #[serde(default = "default_min_sample")]
+    pub min_sample: u64,
+    /// A new sending domain's daily cap: `{ start = 500, growth = 1.5 }`. None: no cap.
+    #[serde(default)]
+    pub warmup: Option<WarmupSettings>,
+}
+
+/// `[delivery.guard] warmup`: at most `start` messages on the first day (UTC) the From
+/// address's domain sends, `growth` times as many each day after.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarmupSettings {
+    pub start: u64,
+    pub growth: f64,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        GuardSettings {
+            enabled: true,
+            complaint_rate: default_complaint_rate(),
+            hard_bounce_rate: default_hard_bounce_rate(),
+            window_days: default_guard_window_days(),
+            min_sample: default_min_sample(),
+            warmup: None,
+        }
+    }
+}
+
+impl GuardSettings {
+    /// The thresholds, when the guard is on.
+    pub fn limits(&self) -> Option<crate::domain::GuardLimits> {
+        self.enabled.then_some(crate::domain::GuardLimits {
+            complaint_rate: self.complaint_rate,
+            hard_bounce_rate: self.hard_bounce_rate,
+            window_days: self.window_days,
+            min_sample: self.min_sample,
+        })
+    }
 }
 
 /// `[bounces]`: what `paperpost bounces ingest` does with soft bounces.
@@ -429,6 +495,25 @@ fn default_tls() -> RelayTls {
 }
 fn default_smtp_timeout() -> f64 {
     30.0
+}
+
+fn default_true() -> bool {
+    true
+}
+/// Gmail's and Yahoo's line: above 0.3 % complaints a bulk sender's mail is refused.
+fn default_complaint_rate() -> f64 {
+    0.003
+}
+/// Where ESPs commonly review or pause a sender (Amazon SES reviews at 5 %).
+fn default_hard_bounce_rate() -> f64 {
+    0.05
+}
+fn default_guard_window_days() -> u32 {
+    30
+}
+/// Enough that one or two complaints (0.1–0.2 %) never trip the default 0.3 % alone.
+fn default_min_sample() -> u64 {
+    1000
 }
 
 fn default_soft_limit() -> u32 {

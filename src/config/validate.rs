@@ -161,6 +161,44 @@ impl Settings {
                 "must not contain `+`: paperpost adds `+TOKEN` to it for each message".into(),
             ));
         }
+        let g = &d.guard;
+        for (key, rate) in [
+            ("complaint_rate", g.complaint_rate),
+            ("hard_bounce_rate", g.hard_bounce_rate),
+        ] {
+            if !(rate > 0.0 && rate < 1.0) {
+                return Err(invalid(
+                    "delivery.guard",
+                    None,
+                    key,
+                    format!(
+                        "must be a fraction between 0 and 1, e.g. 0.003 for 0.3 % (it is {rate})"
+                    ),
+                ));
+            }
+        }
+        if let Some(w) = &g.warmup {
+            if w.start == 0 || w.start > 10_000_000 {
+                return Err(invalid(
+                    "delivery.guard",
+                    None,
+                    "warmup",
+                    format!("start must be between 1 and 10000000 (it is {})", w.start),
+                ));
+            }
+            if !(w.growth >= 1.0 && w.growth <= 10.0) {
+                return Err(invalid(
+                    "delivery.guard",
+                    None,
+                    "warmup",
+                    format!(
+                        "growth must be between 1 and 10, e.g. 1.5 for half as many again each \
+                         day (it is {})",
+                        w.growth
+                    ),
+                ));
+            }
+        }
         let b = &self.bounces;
         if b.soft_limit == 0 || b.soft_limit > 100 {
             return Err(invalid(
@@ -373,6 +411,22 @@ impl Settings {
             1_000_000,
         )?;
         range("delivery", None, "lease_secs", d.lease_secs, 2, 24 * 3600)?;
+        range(
+            "delivery.guard",
+            None,
+            "window_days",
+            d.guard.window_days.into(),
+            1,
+            365,
+        )?;
+        range(
+            "delivery.guard",
+            None,
+            "min_sample",
+            d.guard.min_sample,
+            1,
+            100_000_000,
+        )?;
         for (i, r) in d.relays.iter().enumerate() {
             if !(r.timeout_secs > 0.0 && r.timeout_secs <= 3600.0) {
                 return Err(invalid(

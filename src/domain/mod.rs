@@ -5,6 +5,7 @@ mod categories;
 mod delivery;
 mod display_name;
 mod edition;
+mod guard;
 mod reader_records;
 mod runs;
 mod seeds;
@@ -30,6 +31,10 @@ pub use delivery::{
 pub use display_name::{DisplayName, MAX_NAME_CHARS, NameError, StoredName};
 pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
 pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};
+pub use guard::{
+    Breach, GuardCounts, GuardKind, GuardLimits, GuardState, ResumedPause, SendingPause, Since,
+    Tally, Warmup, WarmupDay, judge, percent, thousands,
+};
 #[cfg(test)]
 pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};

@@ -135,6 +135,9 @@ pub struct RunOutcome {
     pub leased_elsewhere: Vec<(String, i64, DateTime<Utc>)>,
     /// Stopped (shutdown) before the run's work was done.
     pub stopped: bool,
+    /// The reputation guard has paused sending: nothing was claimed (or no more after this
+    /// was seen mid-run); why, since when, with the numbers.
+    pub paused: Option<String>,
 }
 
 impl RunOutcome {
@@ -495,6 +498,30 @@ async fn deliver_due(
     let transport = rt.transport.clone().ok_or_else(|| {
         anyhow::anyhow!("deliveries are due but this process was started without a transport")
     })?;
+    // The guard first: rates over a threshold (reports ingested before, or thresholds made
+    // stricter) pause sending here; a pause in force holds every delivery back.
+    if let Some(limits) = rt.settings.delivery.guard.limits() {
+        let now = (opts.clock)();
+        let state = store
+            .blocking(move |s| s.check_guard(&limits, now, "send"))
+            .await?;
+        if let Some(p) = state.pause() {
+            let tripped = matches!(state, crate::domain::GuardState::Tripped(_));
+            let said = format!(
+                "{}; {} deliveries stay queued until `paperpost deliveries resume`",
+                p.describe(),
+                out.outstanding
+            );
+            let (kind, reports, delivered) = (p.kind.as_str(), p.reports, p.delivered);
+            if tripped {
+                tracing::error!(kind, reports, delivered, "{said}");
+            } else {
+                tracing::warn!(kind, reports, delivered, "{said}");
+            }
+            out.paused = Some(p.describe());
+            return Ok(());
+        }
+    }
     (opts.on_event)(RunEvent::Delivering {
         outstanding: out.outstanding,
     });
@@ -537,6 +564,8 @@ async fn deliver_due(
                 .await?
         };
         if total.aborted.is_some()
+            || total.paused.is_some()
+            || total.warmup_capped.is_some()
             || out.leased_elsewhere.is_empty()
             || !opts.wait_for_leases
             || opts.stopping()
@@ -562,6 +591,7 @@ async fn deliver_due(
             _ = stopped(&mut stop) => break,
         }
     }
+    out.paused = total.paused.clone();
     out.delivery = Some(total);
     Ok(())
 }
@@ -581,6 +611,12 @@ fn send_record(out: &RunOutcome) -> RunRecord {
     }
     if d.suppressed > 0 {
         notes.push(format!("{} suppressed addresses", d.suppressed));
+    }
+    if let Some(why) = &out.paused {
+        notes.push(why.clone());
+    }
+    if let Some(why) = &d.warmup_capped {
+        notes.push(why.clone());
     }
     if let Some(why) = &d.aborted {
         notes.push(format!("delivery stopped early: {why}"));

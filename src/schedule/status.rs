@@ -8,7 +8,9 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::due::{Reader, Schedule};
 use crate::domain::SubscriberStatus;
-use crate::domain::{DeliveryCounts, DeliveryState, EditionBounces, RunRecord};
+use crate::domain::{
+    DeliveryCounts, DeliveryState, EditionBounces, ResumedPause, RunRecord, SendingPause,
+};
 use crate::pipeline::LAST_TICK;
 use crate::store::Store;
 
@@ -58,6 +60,10 @@ pub struct StatusReport {
     /// about), over all time: nothing was changed for them.
     pub unverified_reports: i64,
     pub queue: QueueStatus,
+    /// The reputation guard's pause in force (`[delivery.guard]`), if sending is paused.
+    pub pause: Option<SendingPause>,
+    /// The latest pause lifted, with who lifted it and when.
+    pub last_resume: Option<ResumedPause>,
 }
 
 impl StatusReport {
@@ -76,6 +82,17 @@ fn bounce_line(b: &EditionBounces) -> String {
         b.rate(b.soft),
         b.complaints,
         b.rate(b.complaints)
+    )
+}
+
+/// `last resumed 2026-12-07 17:00 UTC by cli:ada; it had been paused since …: …`.
+fn resume_line(r: &ResumedPause) -> String {
+    format!(
+        "last resumed {} by {}; it had been paused since {}: {}",
+        r.resumed_at.format("%Y-%m-%d %H:%M UTC"),
+        r.resumed_by,
+        r.pause.since.format("%Y-%m-%d %H:%M UTC"),
+        r.pause.reason
     )
 }
 
@@ -157,6 +174,8 @@ pub fn status_report(
         bounces: store.edition_bounces()?,
         unverified_reports: store.unverified_bounces(0)?.total,
         queue,
+        pause: store.sending_pause()?,
+        last_resume: store.last_resumed_pause()?,
     })
 }
 
@@ -247,6 +266,20 @@ pub fn render_status_text(s: &StatusReport) -> String {
         tz.name()
     );
     let _ = writeln!(o, "scheduler last ran: {}", local_opt(s.last_tick, tz));
+    if let Some(p) = &s.pause {
+        let _ = writeln!(
+            o,
+            "\nSENDING PAUSED by the reputation guard (tripped by {}):\n  {}\n  {} queued; \
+             `paperpost deliveries resume` lifts the pause",
+            p.tripped_by,
+            p.describe(),
+            crate::domain::count(
+                usize::try_from(s.queue.outstanding()).unwrap_or(0),
+                "delivery stays",
+                "deliveries stay"
+            )
+        );
+    }
     let _ = writeln!(o, "\nNext runs");
     for n in &s.next {
         let _ = writeln!(
@@ -293,6 +326,9 @@ pub fn render_status_text(s: &StatusReport) -> String {
         q.retry,
         local_opt(q.next_retry, tz)
     );
+    if let Some(r) = &s.last_resume {
+        let _ = writeln!(o, "Sending guard: {}", resume_line(r));
+    }
     o
 }
 
@@ -321,6 +357,17 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                         p.mu {
                             "As of " (local(s.generated_at, tz)) " · times in " (tz.name())
                             " · scheduler last ran " (local_opt(s.last_tick, tz))
+                        }
+                    }
+                    @if let Some(p) = &s.pause {
+                        section.card.bad #paused {
+                            h2 { "Sending paused" }
+                            p { strong { (p.describe()) } }
+                            p.mu {
+                                "Tripped by " (p.tripped_by) " at " (local(p.since, tz)) ". "
+                                (s.queue.outstanding()) " deliveries stay queued until sending is "
+                                "resumed (" code { "paperpost deliveries resume" } ")."
+                            }
                         }
                     }
                     section.card {
@@ -390,6 +437,9 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                         @if s.unverified_reports > 0 {
                             p.mu { (unverified_line(s.unverified_reports)) }
                         }
+                        @if let Some(r) = &s.last_resume {
+                            p.mu { "Sending guard: " (resume_line(r)) }
+                        }
                     }
                 }
             }
@@ -451,6 +501,8 @@ mod tests {
                 retry: 1,
                 ..Default::default()
             },
+            pause: None,
+            last_resume: None,
         }
     }
 
@@ -467,6 +519,47 @@ mod tests {
         assert!(text.contains("1 outstanding (pending 0, sending 0, retry 1)"));
         assert!(
             text.contains("bounce reports not believed: 2 (unverified"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_pause_is_said_first_with_why_since_when_and_the_numbers() {
+        let mut s = report();
+        s.pause = Some(SendingPause {
+            since: s.generated_at,
+            kind: crate::domain::GuardKind::Complaint,
+            edition: Some("2026-W48".into()),
+            reports: 21,
+            delivered: 5000,
+            threshold: 0.003,
+            reason: "complaint rate 0.42 % (21 of 5,000 delivered, edition 2026-W48) is over \
+                     0.30 % ([delivery.guard] complaint_rate)"
+                .into(),
+            tripped_by: "bounces ingest".into(),
+        });
+        let text = render_status_text(&s);
+        assert!(
+            text.contains(
+                "SENDING PAUSED by the reputation guard (tripped by bounces ingest):\n  sending \
+                 paused since 2026-11-26 08:30 UTC: complaint rate 0.42 % (21 of 5,000 \
+                 delivered, edition 2026-W48)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("1 delivery stays queued"), "{text}");
+        let html = render_status_page(&s).into_string();
+        assert!(html.contains("id=\"paused\""), "{html}");
+        assert!(html.contains("21 of 5,000 delivered"), "{html}");
+        s.last_resume = Some(ResumedPause {
+            pause: s.pause.take().unwrap(),
+            resumed_at: s.generated_at,
+            resumed_by: "cli:ada".into(),
+        });
+        let text = render_status_text(&s);
+        assert!(!text.contains("SENDING PAUSED"), "{text}");
+        assert!(
+            text.contains("Sending guard: last resumed 2026-11-26 08:30 UTC by cli:ada"),
             "{text}"
         );
     }

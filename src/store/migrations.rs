@@ -344,6 +344,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     SELECT 1;
     "#,
+    // 15 (issue 22, the reputation guard): each time sending paused itself because a
+    // hard-bounce or complaint rate passed its `[delivery.guard]` threshold, with the numbers
+    // that tripped it, and who lifted it when. `in_force` is 1 on the pause in force and NULL on
+    // every lifted one: its unique key lets one pause at most be in force, whichever
+    // process trips it first. The guard counts deliveries sent in its window and the reports
+    // about them, looked up by these two indexes.
+    r#"
+    CREATE TABLE sending_pauses (
+        id          INTEGER PRIMARY KEY,
+        paused_at   INTEGER NOT NULL,
+        kind        TEXT NOT NULL,             -- complaint | hard_bounce
+        edition     TEXT,                      -- the period key whose rate tripped; NULL: window
+        reports     INTEGER NOT NULL,          -- deliveries reported (of that kind)
+        delivered   INTEGER NOT NULL,          -- deliveries sent in the scope
+        threshold   DOUBLE PRECISION NOT NULL, -- the rate it went over
+        reason      TEXT NOT NULL,             -- the sentence shown by status and send
+        tripped_by  TEXT NOT NULL,             -- bounces ingest | send
+        in_force    INTEGER UNIQUE CHECK (in_force = 1), -- 1 while in force, else NULL
+        resumed_at  INTEGER,
+        resumed_by  TEXT
+    );
+    CREATE INDEX deliveries_by_sent_at ON deliveries (sent_at);
+    CREATE INDEX bounces_by_delivery ON bounces (delivery_id, kind);
+    "#,
 ];
 
 /// The schema version of a fully migrated store.

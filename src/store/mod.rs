@@ -30,6 +30,7 @@ mod editions;
 mod editorial;
 mod error;
 mod feedback;
+mod guard;
 mod meta;
 mod migrations;
 mod operators;

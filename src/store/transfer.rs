@@ -47,6 +47,7 @@ pub const TABLES: &[&str] = &[
     "seeds",
     "unverified_reports",
     "suppression_lifts",
+    "sending_pauses",
 ];
 
 /// Tables deliberately not copied: `locks` holds the old host's leases (a scheduler run in
@@ -618,6 +619,9 @@ mod tests {
              INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ('h1', 'matched', 5);
              INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id, reason, at)
                  VALUES ('h1', 'hard', 'r1@example.org', 1, 7, 'no such user', 5);
+             INSERT INTO sending_pauses (paused_at, kind, edition, reports, delivered, threshold,
+                                         reason, tripped_by, in_force)
+                 VALUES (6, 'complaint', '2026-W48', 21, 5000, 0.003, 'over', 'send', 1);
              INSERT INTO locks (name, owner, until) VALUES ('schedule', 'oldhost/1-ab', 9);",
         );
         store
@@ -653,6 +657,14 @@ mod tests {
         assert_eq!(copied(&first, "deliveries").target_rows, 2500);
         assert_eq!(copied(&first, "sent_papers").target_rows, 1250);
         assert_eq!(copied(&first, "bounces").target_rows, 1);
+        assert_eq!(copied(&first, "sending_pauses").target_rows, 1);
+        assert_eq!(
+            dst.sending_pause()
+                .unwrap()
+                .map(|p| (p.threshold, p.reports)),
+            Some((0.003, 21)),
+            "the pause in force is copied, its threshold a number"
+        );
         assert!(batches >= 3 * 2, "{batches} batches");
         assert_eq!(
             pg_i64(&dst, "SELECT sum(id)::bigint FROM subscribers"),

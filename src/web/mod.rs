@@ -485,6 +485,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(operator::sign_out))
         .route("/status", get(status::page))
         .route("/status/editorial", post(status::editorial))
+        .route("/status/resume", post(status::resume))
         .fallback(|| async { WebError::NotFound })
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

@@ -3,7 +3,8 @@
 //! /status/editorial`, checked as `paperpost editions note|pin|unpin` checks them). Only for
 //! a signed-in operator ([`Operator`]: others are sent to `/login`), or a loopback client
 //! under `[web] status_loopback`; every POST needs the session, its CSRF field and this
-//! site's Origin ([`OperatorForm`]).
+//! site's Origin ([`OperatorForm`]). While the reputation guard has paused sending, a button
+//! resumes it (`POST /status/resume`, as `paperpost deliveries resume`).
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
@@ -13,7 +14,7 @@ use maud::{Markup, html};
 use super::Shared;
 use super::errors::WebError;
 use super::operator::{Operator, OperatorForm};
-use crate::domain::Editorial;
+use crate::domain::{Editorial, SendingPause};
 use crate::domain::{
     Frequency, NOTE_MAX_CHARS, PIN_NOTE_MAX_CHARS, Period, parse_edition, parse_note, parse_pin_id,
 };
@@ -33,12 +34,16 @@ pub(crate) async fn page(
         .unwrap_or_else(|| Period::at(Frequency::Weekly, now, state.timezone).key());
     let shown = edition.clone();
     let editorial = state.db(move |s| s.editorial(&shown)).await?;
+    let paused = state.db(|s| s.sending_pause()).await?;
     let page = tokio::task::spawn_blocking(move || render(now))
         .await
         .map_err(|e| WebError::Unexpected(e.into()))?
         .map_err(WebError::Unexpected)?;
     let forms = html! {
         (signed_in(&state, &operator))
+        @if let Some(p) = &paused {
+            (resume_form(&state, &operator, p))
+        }
         (editor_forms(&state, &operator, &edition, &editorial))
     };
     Ok(operator.respond(Html(with_section(page.into_string(), forms))))
@@ -65,6 +70,48 @@ fn signed_in(state: &Shared, operator: &Operator) -> Markup {
             }
         }
     }
+}
+
+/// The button that lifts the reputation guard's pause.
+fn resume_form(state: &Shared, operator: &Operator, p: &SendingPause) -> Markup {
+    html! {
+        section.card #resume {
+            h2 { "Resume sending" }
+            p { (p.describe()) }
+            p.mu {
+                "Resume once the cause is dealt with: the next send delivers what is queued. From "
+                "then on the guard counts only messages sent after the resume, so these reports "
+                "do not pause sending again."
+            }
+            form method="post" action=(state.path("status/resume")) {
+                (operator.csrf_field())
+                button #resume-sending type="submit" { "Resume sending" }
+            }
+        }
+    }
+}
+
+/// `POST /status/resume`: lifts the pause in force (recording the operator), then back to
+/// the status page; nothing to lift is no error (someone else resumed first).
+pub(crate) async fn resume(
+    State(state): State<Shared>,
+    OperatorForm(operator, _form): OperatorForm,
+) -> Result<Response, WebError> {
+    if state.status.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let now = state.now();
+    let by = format!("web:{}", operator.who());
+    let who = by.clone();
+    if let Some(r) = state.db(move |s| s.resume_sending(&who, now)).await? {
+        tracing::info!(
+            by,
+            paused_since = %r.pause.since,
+            "sending resumed on the status page (was paused: {})",
+            r.pause.reason
+        );
+    }
+    Ok(operator.respond(Redirect::to(&state.path("status"))))
 }
 
 fn editor_forms(state: &Shared, operator: &Operator, edition: &str, e: &Editorial) -> Markup {

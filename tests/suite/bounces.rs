@@ -298,7 +298,7 @@ fn postfix_dsns_for_an_unknown_local_user_and_a_refusing_domain_suppress_exactly
 
 /// What the SMTP test server recorded for each accepted message: (recipient, envelope
 /// sender, Message-ID).
-fn envelopes(server: &SmtpServer) -> Vec<(String, String, String)> {
+pub(crate) fn envelopes(server: &SmtpServer) -> Vec<(String, String, String)> {
     let text = std::fs::read_to_string(server.mail_dir().join("log.jsonl")).unwrap();
     text.lines()
         .map(|l| {
@@ -314,7 +314,7 @@ fn envelopes(server: &SmtpServer) -> Vec<(String, String, String)> {
 
 /// An ARF report following RFC 5965's example (section B.2): the complaint about the message
 /// whose headers follow, with our VERP address as its Return-Path.
-fn arf(reader: &str, verp: &str, message_id: &str) -> String {
+pub(crate) fn arf(reader: &str, verp: &str, message_id: &str) -> String {
     format!(
         "From: <abusedesk@example.com>\r
 Date: Thu, 8 Mar 2026 17:40:36 EDT\r
@@ -365,7 +365,7 @@ Papers.\r
 }
 
 /// `bounces ingest -` with `message` on standard input, as an MTA's pipe delivers it.
-fn ingest_stdin(n: &Newsletter, message: &str) -> std::process::Output {
+pub(crate) fn ingest_stdin(n: &Newsletter, message: &str) -> std::process::Output {
     let mut child = n
         .command(&["bounces", "ingest", "-"])
         .stdin(Stdio::piped())
@@ -381,7 +381,7 @@ fn ingest_stdin(n: &Newsletter, message: &str) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-fn mbox(messages: &[String]) -> String {
+pub(crate) fn mbox(messages: &[String]) -> String {
     messages
         .iter()
         .map(|m| {

@@ -22,6 +22,7 @@ mod delivery_faults;
 mod delivery_names;
 mod digest_delivery;
 mod editorial;
+mod guard;
 mod library;
 mod operator;
 mod reader_tokens;

@@ -96,7 +96,25 @@ pub struct EngineSettings {
     pub resend_unknown: bool,
     /// Identifies this process's leases.
     pub owner: String,
+    /// Stop claiming while the reputation guard has paused sending (`[delivery.guard]
+    /// enabled`): checked before each batch is claimed and every [`GUARD_POLL`] during it.
+    pub hold_when_paused: bool,
+    /// A new sending domain's daily cap (`[delivery.guard] warmup`): each claim takes at
+    /// most what is left of today's cap.
+    pub warmup: Option<WarmupPlan>,
 }
+
+/// The warm-up of the domain mail is sent from.
+#[derive(Debug, Clone)]
+pub struct WarmupPlan {
+    pub warmup: crate::domain::Warmup,
+    /// The From address's domain, lower case: a new one warms up anew.
+    pub domain: String,
+}
+
+/// How often a run looks whether the reputation guard paused sending meanwhile (a report
+/// ingested by another process).
+pub const GUARD_POLL: Duration = Duration::from_secs(2);
 
 impl Default for EngineSettings {
     fn default() -> Self {
@@ -112,6 +130,8 @@ impl Default for EngineSettings {
             slow_down: Duration::from_secs(30),
             resend_unknown: false,
             owner: crate::store::lease_owner(),
+            hold_when_paused: true,
+            warmup: None,
         }
     }
 }
@@ -183,6 +203,12 @@ pub struct EngineReport {
     pub workers_failed: usize,
     /// What the first of them died of.
     pub worker_failure: Option<String>,
+    /// The reputation guard paused sending: the run claimed nothing more, and the rows it
+    /// had claimed but not begun were given back (`released`). Says why, since when, with
+    /// the numbers.
+    pub paused: Option<String>,
+    /// The warm-up's cap for today was reached: the rest stays queued for tomorrow.
+    pub warmup_capped: Option<String>,
 }
 
 impl EngineReport {
@@ -205,6 +231,8 @@ impl EngineReport {
         self.unrecorded += o.unrecorded;
         self.workers_failed += o.workers_failed;
         self.worker_failure = self.worker_failure.take().or(o.worker_failure);
+        self.paused = self.paused.take().or(o.paused);
+        self.warmup_capped = self.warmup_capped.take().or(o.warmup_capped);
     }
 
     /// What went wrong with the run itself, if anything: why it stopped early, else the
@@ -394,15 +422,38 @@ pub async fn deliver(
         slots.insert(task.id(), slot);
     }
     let supervisor = tokio::spawn(supervise(shared.clone(), pool, slots));
+    let guard = shared
+        .settings
+        .hold_when_paused
+        .then(|| tokio::spawn(watch_pause(shared.clone(), halt.clone())));
     // The claimer: keeps the queue fed until nothing is due or we are told to stop.
     let batch = (workers * 4).clamp(16, 256);
     let mut stop_rx = stop;
     let mut abort_rx = abort_rx;
+    // The warm-up day whose cap stopped the claims, if one did, and its domain.
+    let mut capped = None;
     'claim: loop {
         if *stop_rx.borrow() || *abort_rx.borrow() {
             break;
         }
+        if shared.settings.hold_when_paused && paused(&shared, &halt).await {
+            break;
+        }
         let now = (shared.clock)();
+        let batch = match &shared.settings.warmup {
+            None => batch,
+            Some(plan) => match warmup_day(&shared, plan, now).await {
+                Ok(day) if day.left() == 0 => {
+                    capped = Some((day, plan.domain.clone()));
+                    break;
+                }
+                Ok(day) => batch.min(usize::try_from(day.left()).unwrap_or(usize::MAX)),
+                Err(e) => {
+                    halt.store_failed("reading the warm-up's count of today failed", &e);
+                    break;
+                }
+            },
+        };
         let claimed = {
             let store = store.clone();
             let owner = shared.settings.owner.clone();
@@ -472,7 +523,21 @@ pub async fn deliver(
         }
     }
     release_all(&shared, left).await;
+    if let Some((day, domain)) = capped {
+        // Said only when something does wait for tomorrow.
+        let store = store.clone();
+        if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.outstanding_deliveries()).await
+            && n > 0
+        {
+            let why = day.describe(&domain, n);
+            tracing::info!(day = day.day + 1, cap = day.cap, "{why}");
+            shared.report().warmup_capped = Some(why);
+        }
+    }
     heartbeat.abort();
+    if let Some(g) = guard {
+        g.abort();
+    }
     let mut report = shared.report().clone();
     let owner = shared.settings.owner.clone();
     let now = (shared.clock)();
@@ -503,6 +568,69 @@ pub async fn deliver(
         Err(e) => tracing::warn!("could not record how this send run ended: {e}"),
     }
     Ok(report)
+}
+
+/// Whether the reputation guard has paused sending; if so the run stops claiming and
+/// sending (what is queued is given back untouched) and its report says why. A store that
+/// cannot say halts the run as any store failure does.
+async fn paused(shared: &Arc<Shared>, halt: &Halt) -> bool {
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.sending_pause()).await {
+        Ok(Ok(None)) => false,
+        Ok(Ok(Some(p))) => {
+            let why = p.describe();
+            tracing::warn!(
+                kind = p.kind.as_str(),
+                reports = p.reports,
+                delivered = p.delivered,
+                "{why}; stopping: nothing more is claimed, queued deliveries stay queued"
+            );
+            shared.report().paused.get_or_insert(why);
+            let _ = shared.abort.send(true);
+            true
+        }
+        Ok(Err(e)) => {
+            halt.store_failed("checking whether sending is paused failed", &e);
+            true
+        }
+        Err(e) => {
+            tracing::error!("the pause check failed: {e}");
+            false
+        }
+    }
+}
+
+/// Where today's warm-up stands: how many messages its cap still allows.
+async fn warmup_day(
+    shared: &Arc<Shared>,
+    plan: &WarmupPlan,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::WarmupDay, StoreError> {
+    let (store, plan) = (shared.store.clone(), plan.clone());
+    tokio::task::spawn_blocking(move || store.warmup_day(&plan.warmup, &plan.domain, now))
+        .await
+        .unwrap_or_else(|e| {
+            Err(StoreError::Backend {
+                op: "warmup_day",
+                detail: format!("the warm-up task failed: {e}"),
+            })
+        })
+}
+
+/// Looks every [`GUARD_POLL`] whether sending was paused meanwhile (another process ingested
+/// the reports that tripped it), until the run halts or stops claiming (the run aborts this
+/// task when it ends).
+async fn watch_pause(shared: Arc<Shared>, halt: Halt) {
+    let mut abort = shared.abort.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(GUARD_POLL) => {}
+            _ = abort.changed() => return,
+        }
+        if *abort.borrow() || *shared.stop.borrow() || paused(&shared, &halt).await {
+            return;
+        }
+    }
 }
 
 pub use worker::send_one;

@@ -25,7 +25,15 @@ fn run(
     readers: usize,
     compose: Box<Composer>,
 ) -> (Store, EngineReport, Vec<DeliveryRow>, tempfile::TempDir) {
-    let store = Store::for_tests().unwrap();
+    run_on(Store::for_tests().unwrap(), readers, compose)
+}
+
+/// [`run`] on a store the caller made (and may have given to `compose`).
+fn run_on(
+    store: Store,
+    readers: usize,
+    compose: Box<Composer>,
+) -> (Store, EngineReport, Vec<DeliveryRow>, tempfile::TempDir) {
     crate::store::plan_readers(&store, readers);
     let outbox = tempfile::tempdir().unwrap();
     let settings = EngineSettings {
@@ -142,4 +150,109 @@ fn a_worker_that_panics_records_its_row_and_a_run_without_workers_stops_and_give
         Some(SendRunEnd::Stopped { error }) => assert_eq!(error, why),
         other => panic!("{other:?}"),
     }
+}
+
+/// Pauses sending as the reputation guard does when a rate passes its threshold.
+fn trip_the_guard(store: &Store) {
+    store.raw_execute(
+        "INSERT INTO sending_pauses (paused_at, kind, edition, reports, delivered, threshold,
+                                     reason, tripped_by, in_force)
+         VALUES (1800000000, 'complaint', '2026-W48', 3, 10, 0.1,
+                 'complaint rate 30.00 % (3 of 10 delivered, edition 2026-W48) is over 10.00 %',
+                 'bounces ingest', 1)",
+    );
+}
+
+#[test]
+fn while_sending_is_paused_nothing_is_claimed() {
+    let store = Store::for_tests().unwrap();
+    trip_the_guard(&store);
+
+    let (_store, report, rows, outbox) = run_on(store, 5, Box::new(|c| Ok(composed(c))));
+
+    assert_eq!((report.sent, report.released), (0, 0));
+    assert!(
+        report
+            .paused
+            .as_deref()
+            .is_some_and(|p| p.contains("complaint rate 30.00 % (3 of 10 delivered")),
+        "{report:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.state == DeliveryState::Pending && r.attempts == 0)
+    );
+    assert_eq!(std::fs::read_dir(outbox.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_pause_tripped_mid_run_stops_claiming_between_batches_and_leaves_the_rest_queued() {
+    // 40 readers, one worker (the outbox): batches of 16. The guard trips (another process
+    // ingested the reports) while the second message is composed.
+    let store = Store::for_tests().unwrap();
+    let tripper = store.clone();
+    let compose = Box::new(move |c: &Claimed| {
+        if c.subscriber.email.as_ref() == "r1@example.org" {
+            trip_the_guard(&tripper);
+        }
+        Ok(composed(c))
+    });
+
+    let (store, report, rows, outbox) = run_on(store, 40, compose);
+
+    // The batch in hand went out (but for what was still queued, given back); no second
+    // batch was claimed; every other row is pending as planned, its attempt not counted.
+    let sent = rows
+        .iter()
+        .filter(|r| r.state == DeliveryState::Sent)
+        .count();
+    let pending = rows
+        .iter()
+        .filter(|r| r.state == DeliveryState::Pending && r.attempts == 0)
+        .count();
+    assert!((2..=16).contains(&sent), "{sent} sent: {report:?}");
+    assert_eq!(sent + pending, 40, "{rows:?}");
+    assert_eq!(report.sent, sent);
+    assert_eq!(std::fs::read_dir(outbox.path()).unwrap().count(), sent);
+    assert!(report.paused.is_some(), "{report:?}");
+    assert_eq!(report.aborted, None, "a pause is no failure");
+    assert_eq!(
+        store.send_run_end("engine-test").unwrap(),
+        Some(SendRunEnd::Finished)
+    );
+}
+
+#[test]
+fn a_pause_seen_by_the_watcher_stops_a_run_inside_a_batch_and_gives_the_queue_back() {
+    // One worker composing slowly (0.3 s a message): the first batch of 16 would take ~5 s,
+    // so the claimer is still feeding it when the guard trips; the watcher (every 2 s) must
+    // stop the run inside the batch.
+    let store = Store::for_tests().unwrap();
+    let tripper = store.clone();
+    let compose = Box::new(move |c: &Claimed| {
+        if c.subscriber.email.as_ref() == "r1@example.org" {
+            trip_the_guard(&tripper);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(composed(c))
+    });
+
+    let (_store, report, rows, outbox) = run_on(store, 20, compose);
+
+    let sent = rows
+        .iter()
+        .filter(|r| r.state == DeliveryState::Sent)
+        .count();
+    let pending = rows
+        .iter()
+        .filter(|r| r.state == DeliveryState::Pending && r.attempts == 0)
+        .count();
+    assert!((2..16).contains(&sent), "{sent} sent: {report:?}");
+    assert_eq!(sent + pending, 20, "{rows:?}");
+    assert!(
+        report.released > 0,
+        "the rest of the batch given back: {report:?}"
+    );
+    assert_eq!(std::fs::read_dir(outbox.path()).unwrap().count(), sent);
+    assert!(report.paused.is_some(), "{report:?}");
 }
