@@ -16,7 +16,7 @@
 //! - [`delivery`]: a rendered digest to a lettre message, sent over SMTP or written as `.eml`.
 //! - [`bounces`]: `paperpost bounces ingest` — DSNs and complaints to suppressions.
 //! - [`pipeline`]: one run — fetch, store, select, render, deliver; the CLI and scheduler call it.
-//! - [`schedule`]: pure — when to fetch and send (cron in a time zone); the status report.
+//! - [`schedule`]: pure — when to fetch and send (cron in a time zone).
 //! - [`web`]: `paperpost serve`'s pages (subscribe, confirm, preferences, unsubscribe, archive,
 //!   preview, and the operators' sign-in and status page), reusing the store and the renderer.
 //! - [`security`]: the server's key (it keys CSRF fields and rate-limit hashes) and readers'
@@ -35,10 +35,12 @@
 //! 3. [`pipeline`]: one run of the stages; then [`web`], which reuses them.
 //! 4. [`app`], [`config`] and [`cli`]: read the file, assemble the stages, run them.
 //!
-//! Not yet true (issue 21 items 3 and 4): [`pipeline`] and [`web`] still read
-//! `config::Settings` and `config::Runtime`, and `config` holds schedule's and web's section
-//! types; [`schedule`]'s status report still queries the store and reads a `pipeline`
-//! constant (it is to become a query in `pipeline` and a view in `render`).
+//! The status report is a query in [`pipeline`] (`pipeline::status_report`) over the
+//! store and the schedule, and two views in [`render`] (text and page) of its
+//! [`domain::StatusReport`].
+//!
+//! Not yet true (issue 21 item 3): [`pipeline`] and [`web`] still read `config::Settings`
+//! and `config::Runtime`, and `config` holds schedule's and web's section types.
 //!
 //! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points
 //! in `fuzzing`, the sample digest) compile only with the `test-support` feature, which the

@@ -78,8 +78,8 @@ pub(super) async fn serve(
         let (schedule, name) = (rt.schedule.clone(), settings.newsletter.name.clone());
         let store = store.clone();
         std::sync::Arc::new(move |now| {
-            let report = crate::schedule::status_report(&schedule, &name, &store, now, 10)?;
-            Ok(crate::schedule::render_status_page(&report))
+            let report = crate::pipeline::status_report(&schedule, &name, &store, now, 10)?;
+            Ok(crate::render::render_status_page(&report))
         })
     });
 
@@ -124,7 +124,7 @@ fn log_operator_access(settings: &Settings, store: &Store) {
 }
 
 fn log_next_runs(schedule: &schedule::Schedule, newsletter: &str, store: &Store) {
-    match schedule::status_report(schedule, newsletter, store, Utc::now(), 0) {
+    match crate::pipeline::status_report(schedule, newsletter, store, Utc::now(), 0) {
         Ok(report) => {
             for n in &report.next {
                 let at = n.at.map_or("never".into(), |t| {
@@ -181,13 +181,13 @@ async fn once(rt: &Runtime, store: &Store) -> anyhow::Result<i32> {
 
 pub(super) fn status(settings: &Settings, store: &Store, args: StatusArgs) -> anyhow::Result<i32> {
     let schedule = settings.schedule().map_err(anyhow::Error::msg)?;
-    let report = schedule::status_report(
+    let report = crate::pipeline::status_report(
         &schedule,
         &settings.newsletter.name,
         store,
         Utc::now(),
         args.runs,
     )?;
-    print!("{}", schedule::render_status_text(&report));
+    print!("{}", crate::render::render_status_text(&report));
     Ok(0)
 }

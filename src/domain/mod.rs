@@ -9,6 +9,7 @@ mod guard;
 mod reader_records;
 mod runs;
 mod seeds;
+mod status;
 mod stored_paper;
 pub(crate) use categories::canonical_category;
 mod feedback;
@@ -48,6 +49,7 @@ pub use seeds::{
     Doi, MAX_SEEDS_PER_READER, NewSeed, ProfileDocument, ProfileSource, SeedFile, SeedImport,
     SeedKey, SeedMode, SeedSource, SeedSummary, SeedTally, normalise_title,
 };
+pub use status::{NextRun, QueueStatus, StatusReport};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
 pub use text::{collapse_whitespace, count, shorten};

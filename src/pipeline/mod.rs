@@ -9,6 +9,7 @@ mod preview;
 mod run;
 mod seed;
 mod send;
+mod status;
 mod test_send;
 mod vectors;
 
@@ -27,5 +28,6 @@ pub use run::{
 };
 pub use seed::{SeedError, SeedOutcome, SeedReport, SeedRequest, base_name, seed_profile};
 pub use send::send_with;
+pub use status::status_report;
 pub use test_send::{TestMessage, TestSent, TestTarget, compose_test, send_test, test_digest};
 pub use vectors::{embed_stored_papers, paper_vectors};

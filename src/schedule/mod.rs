@@ -7,21 +7,18 @@
 //! - [`due`]: PURE — given the schedule, the readers and the time, what is due now, what was
 //!   missed, and when the next run is;
 //! - [`clock`]: the time source: the system clock, or a manual one for tests;
-//! - [`status`]: next runs, last runs, the delivery queue; as text and as an HTML page.
 //!
 //! Editions are keyed by period (ISO week or day), so a second run of the same period plans
 //! nothing new and sends nothing twice, whichever process or tick runs it.
 pub mod clock;
 pub mod cron;
 pub mod due;
-pub mod status;
 
 use serde::{Deserialize, Deserializer};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cron::Timing;
 pub use due::{DueSend, Missed, Reader, Schedule, SendsDue, reader_period};
-pub use status::{StatusReport, render_status_page, render_status_text, status_report};
 
 /// `[schedule]` in `config.toml`. Cron expressions have 5 fields (minute hour day month
 /// weekday), or 6 with seconds first; `@daily`-style nicknames work too.

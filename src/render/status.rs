@@ -1,76 +1,15 @@
-//! What the scheduler is doing: next run times, the last runs, editions and the delivery
-//! queue. Built once from the store ([`status_report`]), shown by `paperpost status`
-//! ([`render_status_text`]) and the web server's status page ([`render_status_page`]).
-//! Counts and times only: no reader's address appears.
+//! The status report's views: `paperpost status` ([`render_status_text`]) and the web
+//! server's status page ([`render_status_page`]), from the [`StatusReport`] the pipeline's
+//! query built.
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
-use super::due::{Reader, Schedule};
-use crate::domain::SubscriberStatus;
 use crate::domain::{
-    DeliveryCounts, DeliveryState, EditionBounces, ResumedPause, RunRecord, SendingPause,
+    DeliveryCounts, DeliveryState, EditionBounces, ResumedPause, RunRecord, StatusReport,
 };
-use crate::pipeline::LAST_TICK;
-use crate::store::Store;
 
 const STATUS_CSS: &str = include_str!("../../templates/status.css");
-
-/// Editions shown with their delivery counts.
-const EDITIONS_SHOWN: usize = 10;
-
-#[derive(Debug, Clone)]
-pub struct NextRun {
-    /// "fetch", "weekly digest", "daily digest".
-    pub what: String,
-    pub at: Option<DateTime<Utc>>,
-    /// The cron expression and zone, and who it is for.
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueueStatus {
-    pub pending: i64,
-    pub sending: i64,
-    pub retry: i64,
-    pub next_retry: Option<DateTime<Utc>>,
-}
-
-impl QueueStatus {
-    pub fn outstanding(&self) -> i64 {
-        self.pending + self.sending + self.retry
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct StatusReport {
-    pub newsletter: String,
-    pub generated_at: DateTime<Utc>,
-    /// Times are shown in the schedule's zone.
-    pub timezone: Tz,
-    pub last_tick: Option<DateTime<Utc>>,
-    pub next: Vec<NextRun>,
-    /// Newest first.
-    pub runs: Vec<RunRecord>,
-    /// Newest edition first.
-    pub editions: Vec<DeliveryCounts>,
-    /// Bounce and complaint counts of the editions that have any.
-    pub bounces: Vec<EditionBounces>,
-    /// Bounce and complaint reports not believed (nothing proved which digest they were
-    /// about), over all time: nothing was changed for them.
-    pub unverified_reports: i64,
-    pub queue: QueueStatus,
-    /// The reputation guard's pause in force (`[delivery.guard]`), if sending is paused.
-    pub pause: Option<SendingPause>,
-    /// The latest pause lifted, with who lifted it and when.
-    pub last_resume: Option<ResumedPause>,
-}
-
-impl StatusReport {
-    fn bounces_of(&self, period_key: &str) -> Option<&EditionBounces> {
-        self.bounces.iter().find(|b| b.period_key == period_key)
-    }
-}
 
 /// `hard 1 (0.5%), soft 0 (0.0%), complaints 1 (0.5%)`.
 fn bounce_line(b: &EditionBounces) -> String {
@@ -101,90 +40,6 @@ fn unverified_line(n: i64) -> String {
     format!(
         "bounce reports not believed: {n} (unverified: no VERP token or Message-ID of ours; nothing changed)"
     )
-}
-
-/// The status at `now` of the newsletter `newsletter` running on `schedule`, with the last
-/// `runs` runs.
-pub fn status_report(
-    schedule: &Schedule,
-    newsletter: &str,
-    store: &Store,
-    now: DateTime<Utc>,
-    runs: usize,
-) -> anyhow::Result<StatusReport> {
-    let tz = schedule.timezone;
-    let readers: Vec<Reader> = store
-        .subscribers(Some(SubscriberStatus::Active))?
-        .iter()
-        .map(Reader::from)
-        .collect();
-    let mut next = vec![match &schedule.fetch {
-        Some(f) => NextRun {
-            what: "fetch".into(),
-            at: f.next_after(now),
-            detail: format!("`{}` in {}", f.pattern(), f.timezone().name()),
-        },
-        None => NextRun {
-            what: "fetch".into(),
-            at: None,
-            detail: "not scheduled (`fetch` is empty)".into(),
-        },
-    }];
-    for n in schedule.next_sends(&readers, now) {
-        let base = schedule.base(n.frequency);
-        let who = match (n.readers, n.own_time) {
-            (0, _) => "no active readers".to_string(),
-            (r, 0) => plural(r, "reader"),
-            (r, o) => format!("{}, {o} at their own time", plural(r, "reader")),
-        };
-        next.push(NextRun {
-            what: format!("{} digest", n.frequency),
-            at: Some(n.at),
-            detail: format!("`{}` in {}; {who}", base.pattern(), tz.name()),
-        });
-    }
-    let mut editions: Vec<DeliveryCounts> = store.delivery_counts()?;
-    let mut queue = QueueStatus {
-        next_retry: store.next_retry_at()?,
-        ..QueueStatus::default()
-    };
-    // Counts over every edition, not only the ones shown.
-    for e in &editions {
-        for &(state, n) in &e.counts {
-            match state {
-                DeliveryState::Pending => queue.pending += n,
-                DeliveryState::Sending => queue.sending += n,
-                DeliveryState::Retry => queue.retry += n,
-                _ => {}
-            }
-        }
-    }
-    editions.truncate(EDITIONS_SHOWN);
-    Ok(StatusReport {
-        newsletter: newsletter.to_string(),
-        generated_at: now,
-        timezone: tz,
-        last_tick: store
-            .meta(LAST_TICK)?
-            .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
-            .map(|t| t.with_timezone(&Utc)),
-        next,
-        runs: store.recent_runs(runs)?,
-        editions,
-        bounces: store.edition_bounces()?,
-        unverified_reports: store.unverified_bounces(0)?.total,
-        queue,
-        pause: store.sending_pause()?,
-        last_resume: store.last_resumed_pause()?,
-    })
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 fn local(t: DateTime<Utc>, tz: Tz) -> String {
@@ -450,7 +305,7 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::SourceRunRecord;
+    use crate::domain::{NextRun, QueueStatus, SendingPause, SourceRunRecord};
 
     fn report() -> StatusReport {
         let now = DateTime::parse_from_rfc3339("2026-11-26T08:30:00Z")
