@@ -39,8 +39,15 @@
 //! store and the schedule, and two views in [`render`] (text and page) of its
 //! [`domain::StatusReport`].
 //!
+//! Each stage's `config.toml` section is its own type, with its checks, in the stage
+//! (`sources::FetchSettings`, `selection::SelectionSettings`, `render::RenderSettings`,
+//! `delivery::DeliverySettings`, `bounces::BounceSettings`, `schedule::ScheduleSettings`,
+//! `web::WebSettings`); a check names its key as a [`domain::BadSetting`] and `config` adds
+//! the file and the line. `config` keeps `[newsletter]` and `[store]` (which it turns into
+//! [`store::StoreOptions`]).
+//!
 //! Not yet true (issue 21 item 3): [`pipeline`] and [`web`] still read `config::Settings`
-//! and `config::Runtime`, and `config` holds schedule's and web's section types.
+//! and `config::Runtime` rather than options of their own.
 //!
 //! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points
 //! in `fuzzing`, the sample digest) compile only with the `test-support` feature, which the

@@ -13,6 +13,8 @@ pub mod ingest;
 pub mod mailbox;
 pub(crate) mod nesting;
 pub mod report;
+mod settings;
 
 pub use ingest::{Policy, Summary, ingest};
 pub use mailbox::Input;
+pub use settings::BounceSettings;

@@ -3,6 +3,7 @@ use std::path::Path;
 
 use super::build::load_dkim_key;
 use super::*;
+use crate::domain::BadSetting;
 
 impl Settings {
     pub(super) fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
@@ -28,30 +29,11 @@ impl Settings {
                 "must not be empty".into(),
             ));
         }
-        if self.selection.max_papers == 0 || self.selection.max_papers > 200 {
-            return Err(invalid(
-                "selection",
-                None,
-                "max_papers",
-                "must be between 1 and 200".into(),
-            ));
-        }
-        if self.selection.window_days == 0 || self.selection.window_days > 366 {
-            return Err(invalid(
-                "selection",
-                None,
-                "window_days",
-                "must be between 1 and 366".into(),
-            ));
-        }
-        if let Err((key, message)) = self.selection.ranking.check() {
-            return Err(invalid("selection.ranking", None, key, message));
-        }
-        if let Some(folder) = &self.selection.model
-            && let Err(e) = crate::embed::Embedder::load(&self.resolve(folder))
-        {
-            return Err(invalid("selection", None, "model", e.to_string()));
-        }
+        let bad = |b: BadSetting| invalid(b.section, b.index, b.key, b.message);
+        self.fetch.check().map_err(bad)?;
+        self.selection.check(|p| self.resolve(p)).map_err(bad)?;
+        self.delivery.check().map_err(bad)?;
+        self.bounces.check().map_err(bad)?;
         let mut names = std::collections::HashSet::new();
         for (i, src) in self.sources.iter().enumerate() {
             if let Err(m) = src.validate() {
@@ -69,183 +51,14 @@ impl Settings {
                 ));
             }
         }
-        let d = &self.delivery;
-        if d.transport == TransportKind::Smtp && d.relays.is_empty() {
-            return Err(invalid(
-                "delivery",
-                None,
-                "transport",
-                "is \"smtp\" but no [[delivery.relays]] is configured".into(),
-            ));
-        }
-        if d.connections == 0 || d.connections > 64 {
-            return Err(invalid(
-                "delivery",
-                None,
-                "connections",
-                "must be between 1 and 64".into(),
-            ));
-        }
-        if d.max_attempts == 0 {
-            return Err(invalid(
-                "delivery",
-                None,
-                "max_attempts",
-                "must be at least 1".into(),
-            ));
-        }
-        if !(d.rate_limit >= 0.0 && d.rate_limit.is_finite()) {
-            return Err(invalid(
-                "delivery",
-                None,
-                "rate_limit",
-                "must be 0 (unlimited) or a positive number".into(),
-            ));
-        }
-        let non_negative = |key: &str, v: f64| {
-            if v >= 0.0 && v.is_finite() {
-                Ok(())
-            } else {
-                Err(invalid(
-                    "delivery",
-                    None,
-                    key,
-                    "must be a number of at least 0".into(),
-                ))
-            }
-        };
-        non_negative("retry_base_secs", d.retry_base_secs)?;
-        non_negative("retry_max_secs", d.retry_max_secs)?;
-        non_negative("slow_down_secs", d.slow_down_secs)?;
-        if !(d.max_age_hours > 0.0 && d.max_age_hours.is_finite()) {
-            return Err(invalid(
-                "delivery",
-                None,
-                "max_age_hours",
-                "must be a positive number of hours".into(),
-            ));
-        }
-        if d.lease_secs < 2 {
-            return Err(invalid(
-                "delivery",
-                None,
-                "lease_secs",
-                "must be at least 2 (the lease is renewed every third of it)".into(),
-            ));
-        }
-        if let Some(dkim) = &d.dkim {
-            let key = |k: &str, m: String| invalid("delivery.dkim", None, k, m);
-            if dkim.selector.trim().is_empty() || dkim.selector.contains(char::is_whitespace) {
-                return Err(key(
-                    "selector",
-                    "must be one word, e.g. \"mail2026\"".into(),
-                ));
-            }
-            if dkim.domain.trim().is_empty() || !dkim.domain.contains('.') {
-                return Err(key(
-                    "domain",
-                    "must be a domain like \"example.org\"".into(),
-                ));
-            }
-            if let Err(m) = load_dkim_key(&self.resolve(&dkim.key_file), dkim.algorithm) {
-                return Err(key("key_file", m));
-            }
-        }
-        if let Some(b) = &d.bounce_address
-            && b.user().contains('+')
+        // The DKIM key is read here, where paths are resolved against the config's folder.
+        if let Some(dkim) = &self.delivery.dkim
+            && let Err(m) = load_dkim_key(&self.resolve(&dkim.key_file), dkim.algorithm)
         {
-            return Err(invalid(
-                "delivery",
-                None,
-                "bounce_address",
-                "must not contain `+`: paperpost adds `+TOKEN` to it for each message".into(),
-            ));
-        }
-        let g = &d.guard;
-        for (key, rate) in [
-            ("complaint_rate", g.complaint_rate),
-            ("hard_bounce_rate", g.hard_bounce_rate),
-        ] {
-            if !(rate > 0.0 && rate < 1.0) {
-                return Err(invalid(
-                    "delivery.guard",
-                    None,
-                    key,
-                    format!(
-                        "must be a fraction between 0 and 1, e.g. 0.003 for 0.3 % (it is {rate})"
-                    ),
-                ));
-            }
-        }
-        if let Some(w) = &g.warmup {
-            if w.start == 0 || w.start > 10_000_000 {
-                return Err(invalid(
-                    "delivery.guard",
-                    None,
-                    "warmup",
-                    format!("start must be between 1 and 10000000 (it is {})", w.start),
-                ));
-            }
-            if !(w.growth >= 1.0 && w.growth <= 10.0) {
-                return Err(invalid(
-                    "delivery.guard",
-                    None,
-                    "warmup",
-                    format!(
-                        "growth must be between 1 and 10, e.g. 1.5 for half as many again each \
-                         day (it is {})",
-                        w.growth
-                    ),
-                ));
-            }
-        }
-        let b = &self.bounces;
-        if b.soft_limit == 0 || b.soft_limit > 100 {
-            return Err(invalid(
-                "bounces",
-                None,
-                "soft_limit",
-                "must be between 1 and 100".into(),
-            ));
-        }
-        if b.soft_window_days == 0 || b.soft_window_days > 365 {
-            return Err(invalid(
-                "bounces",
-                None,
-                "soft_window_days",
-                "must be between 1 and 365".into(),
-            ));
+            return Err(invalid("delivery.dkim", None, "key_file", m));
         }
         if let Err((key, message)) = self.schedule.validate() {
             return Err(invalid("schedule", None, key, message));
-        }
-        for (i, r) in d.relays.iter().enumerate() {
-            if !(r.timeout_secs > 0.0 && r.timeout_secs.is_finite()) {
-                return Err(invalid(
-                    "delivery.relays",
-                    Some(i),
-                    "timeout_secs",
-                    "must be a positive number of seconds".into(),
-                ));
-            }
-            if r.host.trim().is_empty() {
-                return Err(invalid(
-                    "delivery.relays",
-                    Some(i),
-                    "host",
-                    "must not be empty".into(),
-                ));
-            }
-            if r.username.is_some() != r.password_env.is_some() {
-                return Err(invalid(
-                    "delivery.relays",
-                    Some(i),
-                    "username",
-                    "username and password_env must be set together".into(),
-                ));
-            }
-            // Whether the variable is set is checked only by the commands that talk SMTP
-            // (`Settings::transport`): listing readers must not need the password.
         }
         // `[store]`'s PostgreSQL keys (issue 10).
         if let Err((key, message)) = self.store.check(&self.base_dir) {
@@ -344,18 +157,6 @@ impl Settings {
                 ))
             }
         };
-        let f = &self.fetch;
-        range("fetch", None, "timeout_secs", f.timeout_secs, 1, 3600)?;
-        range("fetch", None, "retries", f.retries.into(), 0, 20)?;
-        range("fetch", None, "backoff_ms", f.backoff_ms, 0, 3_600_000)?;
-        range(
-            "fetch",
-            None,
-            "max_body_bytes",
-            f.max_body_bytes,
-            MIN_BODY_BYTES,
-            MAX_BODY_BYTES,
-        )?;
         for (i, src) in self.sources.iter().enumerate() {
             if let Some(n) = src.max_body_bytes {
                 range(
@@ -393,50 +194,6 @@ impl Settings {
             1024,
             crate::library::MAX_LIBRARY_BYTES as u64,
         )?;
-        let d = &self.delivery;
-        range(
-            "delivery",
-            None,
-            "max_attempts",
-            d.max_attempts.into(),
-            1,
-            100,
-        )?;
-        range(
-            "delivery",
-            None,
-            "max_messages_per_connection",
-            d.max_messages_per_connection as u64,
-            1,
-            1_000_000,
-        )?;
-        range("delivery", None, "lease_secs", d.lease_secs, 2, 24 * 3600)?;
-        range(
-            "delivery.guard",
-            None,
-            "window_days",
-            d.guard.window_days.into(),
-            1,
-            365,
-        )?;
-        range(
-            "delivery.guard",
-            None,
-            "min_sample",
-            d.guard.min_sample,
-            1,
-            100_000_000,
-        )?;
-        for (i, r) in d.relays.iter().enumerate() {
-            if !(r.timeout_secs > 0.0 && r.timeout_secs <= 3600.0) {
-                return Err(invalid(
-                    "delivery.relays",
-                    Some(i),
-                    "timeout_secs",
-                    "must be a positive number of seconds, at most 3600".into(),
-                ));
-            }
-        }
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod message;
 pub mod outbox;
 pub mod outcome;
+mod settings;
 pub mod smtp;
 pub mod verp;
 
@@ -18,4 +19,8 @@ pub use engine::{
 };
 pub use message::{MessageError, MessageSettings, Outgoing, build_message, new_message_id};
 pub use outcome::{SendError, Step, Verdict};
+pub use settings::{
+    DeliverySettings, DkimAlgorithm, DkimSettings, GuardSettings, RelaySettings, TransportKind,
+    WarmupSettings,
+};
 pub use smtp::{Relay, RelayTls, Session};

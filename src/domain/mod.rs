@@ -9,6 +9,7 @@ mod guard;
 mod reader_records;
 mod runs;
 mod seeds;
+mod setting;
 mod status;
 mod stored_paper;
 pub(crate) use categories::canonical_category;
@@ -49,6 +50,7 @@ pub use seeds::{
     Doi, MAX_SEEDS_PER_READER, NewSeed, ProfileDocument, ProfileSource, SeedFile, SeedImport,
     SeedKey, SeedMode, SeedSource, SeedSummary, SeedTally, normalise_title,
 };
+pub use setting::{BadSetting, in_range};
 pub use status::{NextRun, QueueStatus, StatusReport};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};

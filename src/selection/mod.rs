@@ -25,7 +25,10 @@ pub(crate) mod meaning;
 pub(crate) mod normalise;
 mod parallel;
 pub(crate) mod score;
+mod settings;
 pub(crate) mod terms;
+
+pub use settings::SelectionSettings;
 
 use std::collections::{HashMap, HashSet};
 

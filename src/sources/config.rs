@@ -238,6 +238,68 @@ impl SourceConfig {
     }
 }
 
+/// `[fetch]`: what every source's HTTP fetching shares (a `[[sources]]` table can set its
+/// own `max_body_bytes`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchSettings {
+    #[serde(default = "default_fetch_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// First backoff delay after a 5xx/429/connection error; doubles per retry.
+    #[serde(default = "default_backoff_ms")]
+    pub backoff_ms: u64,
+    /// Largest body (HTTP response or local file) one source may read; `[[sources]]` can
+    /// set its own `max_body_bytes`.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+}
+
+impl FetchSettings {
+    /// Numbers in ranges that make sense.
+    pub fn check(&self) -> Result<(), crate::domain::BadSetting> {
+        use crate::domain::in_range;
+        in_range("fetch", "timeout_secs", self.timeout_secs, 1, 3600)?;
+        in_range("fetch", "retries", self.retries.into(), 0, 20)?;
+        in_range("fetch", "backoff_ms", self.backoff_ms, 0, 3_600_000)?;
+        in_range(
+            "fetch",
+            "max_body_bytes",
+            self.max_body_bytes,
+            MIN_BODY_BYTES,
+            MAX_BODY_BYTES,
+        )
+    }
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            timeout_secs: default_fetch_timeout(),
+            retries: default_retries(),
+            backoff_ms: default_backoff_ms(),
+            max_body_bytes: default_max_body_bytes(),
+        }
+    }
+}
+
+fn default_fetch_timeout() -> u64 {
+    30
+}
+
+fn default_retries() -> u32 {
+    3
+}
+
+fn default_backoff_ms() -> u64 {
+    1000
+}
+
+fn default_max_body_bytes() -> u64 {
+    crate::sources::http::DEFAULT_MAX_BODY_BYTES
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,8 +23,8 @@ pub mod redirect;
 pub mod xml;
 
 pub use config::{
-    ArxivApiConfig, ArxivFeedConfig, FileConfig, FileFormat, HfDailyConfig, SourceConfig,
-    SourceSpec,
+    ArxivApiConfig, ArxivFeedConfig, FetchSettings, FileConfig, FileFormat, HfDailyConfig,
+    SourceConfig, SourceSpec,
 };
 pub use error::{ParseError, SourceError, SourceErrorKind};
 pub use http::{FetchError, FetchOptions, Fetched, Fetcher, Validators, user_agent};
