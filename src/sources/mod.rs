@@ -105,17 +105,28 @@ impl Collector {
         }
     }
 
-    /// Adds a document's papers: tagged with the source name, duplicates merged.
+    /// Adds a document's papers: tagged with the source name, duplicates merged. Two
+    /// papers are the same when they share any key ([`Paper::match_keys`]: the id, the
+    /// DOI, a preprint's published DOI).
     pub fn add(&mut self, papers: Vec<Paper>) {
         for mut p in papers {
-            let Some(id) = p.id.clone() else { continue };
+            if p.id.is_none() {
+                continue;
+            }
             p.sources.insert(self.name.clone());
-            match self.index.get(&id) {
-                Some(&i) => self.papers[i].merge(p),
-                None => {
-                    self.index.insert(id, self.papers.len());
-                    self.papers.push(p);
+            let keys = p.match_keys();
+            let slot = match keys.iter().find_map(|k| self.index.get(k)) {
+                Some(&i) => {
+                    self.papers[i].merge(p);
+                    i
                 }
+                None => {
+                    self.papers.push(p);
+                    self.papers.len() - 1
+                }
+            };
+            for key in keys.into_iter().chain(self.papers[slot].match_keys()) {
+                self.index.entry(key).or_insert(slot);
             }
         }
         self.report_page();
