@@ -1,4 +1,5 @@
-//! Fetching papers: HF Daily Papers, arXiv announcement feeds, the arXiv API, local files.
+//! Fetching papers: HF Daily Papers, arXiv announcement feeds, the arXiv API, any paper feed
+//! (RSS, Atom, JSON Feed), the bioRxiv/medRxiv API, local files.
 //!
 //! Every source turns its documents into [`Paper`]s tagged with the source's configured
 //! name. [`fetch_all`] runs all sources concurrently; one failing source never stops the
@@ -13,8 +14,10 @@ use crate::domain::{Paper, PaperId};
 
 pub mod arxiv_api;
 pub mod arxiv_feed;
+pub mod biorxiv;
 pub mod config;
 pub mod error;
+pub mod feed;
 pub mod hf;
 pub mod http;
 pub mod json;
@@ -23,8 +26,8 @@ pub mod redirect;
 pub mod xml;
 
 pub use config::{
-    ArxivApiConfig, ArxivFeedConfig, FileConfig, FileFormat, HfDailyConfig, SourceConfig,
-    SourceSpec,
+    ArxivApiConfig, ArxivFeedConfig, BiorxivConfig, BiorxivServer, FeedConfig, FeedFields,
+    FileConfig, FileFormat, HfDailyConfig, SourceConfig, SourceSpec,
 };
 pub use error::{ParseError, SourceError, SourceErrorKind};
 pub use http::{FetchError, FetchOptions, Fetched, Fetcher, Validators, user_agent};
@@ -166,6 +169,8 @@ async fn fetch_one_reporting(
         SourceSpec::ArxivFeed(c) => arxiv_feed::run(c, fetcher, &mut out).await,
         SourceSpec::ArxivApi(c) => arxiv_api::run(c, fetcher, &mut out).await,
         SourceSpec::File(c) => local::run(c, fetcher.max_body_bytes(), &mut out).await,
+        SourceSpec::Feed(c) => feed::run(c, fetcher, &mut out).await,
+        SourceSpec::Biorxiv(c) => biorxiv::run(c, fetcher, today, &mut out).await,
     };
     if let Err(e) = &result {
         tracing::warn!(source = source.name, error = %e, "source failed");
