@@ -37,11 +37,11 @@ pub fn parse_edition(raw: &str) -> Result<String, String> {
         })
 }
 
-/// A paper to pin: an arXiv id in any spelling.
+/// A paper to pin: an arXiv id, a DOI or a link, in any spelling ([`PaperId::parse_any`]).
 pub fn parse_pin_id(raw: &str) -> Result<PaperId, String> {
-    PaperId::parse_arxiv(raw)
-        .map(|(id, _)| id)
-        .ok_or_else(|| format!("`{raw}` is not an arXiv identifier (e.g. 2410.18975)"))
+    PaperId::parse_any(raw).ok_or_else(|| {
+        format!("`{raw}` names no paper: give an arXiv id (e.g. 2410.18975), a DOI or a link")
+    })
 }
 
 /// A note as stored: trimmed, `None` when empty; refused when longer than `max` characters

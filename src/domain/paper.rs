@@ -111,6 +111,21 @@ impl PaperId {
         Some(PaperId(format!("ext:{url}")))
     }
 
+    /// Any way a person names a paper: an arXiv id or link ([`PaperId::parse_arxiv`]), a
+    /// DOI in any spelling, a `doi:`/`ext:` key as paperpost prints them, or a web address.
+    pub fn parse_any(raw: &str) -> Option<PaperId> {
+        let raw = raw.trim();
+        if let Some((id, _)) = PaperId::parse_arxiv(raw) {
+            return Some(id);
+        }
+        if let Ok(id) = PaperId::try_from(raw.to_string())
+            && !id.is_arxiv()
+        {
+            return Some(id);
+        }
+        PaperId::from_doi(raw).or_else(|| PaperId::from_url(raw))
+    }
+
     /// True for an arXiv id (not a `doi:` or `ext:` key).
     pub fn is_arxiv(&self) -> bool {
         !self.0.starts_with("ext:") && !self.0.starts_with("doi:")
@@ -507,6 +522,24 @@ mod tests {
         for bad in ["", "x.org/a", "ftp://x.org/a", "mailto:a@b.org"] {
             assert!(PaperId::from_url(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_paper_is_named_by_any_of_its_usual_spellings() {
+        for (raw, want) in [
+            ("arXiv:2410.18975v2", "2410.18975"),
+            (
+                "https://doi.org/10.1101/2024.01.01.123456",
+                "doi:10.1101/2024.01.01.123456",
+            ),
+            ("10.1002/TAX.12650", "doi:10.1002/tax.12650"),
+            ("doi:10.1002/tax.12650", "doi:10.1002/tax.12650"),
+            ("ext:https://x.org/a", "ext:https://x.org/a"),
+            ("https://x.org/a/?utm_source=y", "ext:https://x.org/a"),
+        ] {
+            assert_eq!(PaperId::parse_any(raw).unwrap().as_str(), want, "{raw}");
+        }
+        assert!(PaperId::parse_any("not a paper").is_none());
     }
 
     #[test]

@@ -455,16 +455,24 @@ impl Parser {
 fn paper(item: &Item, text: &str, found: PaperRef) -> Result<PaperId, TopicsError> {
     match found {
         PaperRef::Arxiv(id) => Ok(id),
-        PaperRef::OtherDoi(doi) => Err(item.error(&format!(
-            "`{doi}` is the DOI of a paper that is not on arXiv; only arXiv papers can be \
-             followed for now: give its arXiv id (like:2410.12345) if it has one"
-        ))),
+        // Papers not on arXiv are keyed by DOI (a preprint server's, a journal's feed).
+        PaperRef::OtherDoi(doi) => match PaperId::from_doi(&doi) {
+            // Its canonical spelling (`dislike:doi:…`) must read back within the limit.
+            Some(id) if id.as_str().chars().count() > MAX_ITEM_LEN => Err(item.error(&format!(
+                "names a DOI longer than {} characters",
+                MAX_ITEM_LEN - 4
+            ))),
+            Some(id) => Ok(id),
+            None => Err(item.error(&format!(
+                "`{doi}` is not a DOI (DOIs look like 10.48550/arXiv.2410.18958)"
+            ))),
+        },
         PaperRef::BadDoi => Err(item.error(&format!(
             "`{text}` is not a DOI (DOIs look like 10.48550/arXiv.2410.18958)"
         ))),
         PaperRef::OtherLink => Err(item.error(&format!(
-            "`{text}` is a link but not to an arXiv paper; arXiv links (arxiv.org/abs/…, \
-             arxiv.org/pdf/…), arXiv ids and arXiv DOIs (10.48550/arXiv.…) name papers"
+            "`{text}` is a link but not to an arXiv paper or a DOI; arXiv links \
+             (arxiv.org/abs/…, arxiv.org/pdf/…), arXiv ids and DOIs (10.…/…, doi.org/…) name papers"
         ))),
     }
 }

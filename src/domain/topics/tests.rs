@@ -343,10 +343,12 @@ fn arxiv_ids_links_and_dois_typed_as_items_are_liked_papers() {
         ["2410.18965", "2410.18966", "2410.18967"]
     );
     assert!(t.terms.is_empty());
-    let e = Topics::parse("llm, doi:10.1038/nature14539").unwrap_err();
-    assert_eq!(e.position, 2);
-    assert!(e.reason.contains("not on arXiv"), "{e}");
-    assert!(e.reason.contains("like:2410.12345"), "{e}");
+    // A DOI not on arXiv names the paper keyed by it (a feed's, a preprint server's).
+    let t =
+        Topics::parse("llm, doi:10.1038/NATURE14539, -https://doi.org/10.1101/641381v2").unwrap();
+    assert_eq!(ids(t.likes()), ["doi:10.1038/nature14539"]);
+    assert_eq!(ids(t.dislikes()), ["doi:10.1101/641381"]);
+    assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
     let e = Topics::parse("https://example.org/paper").unwrap_err();
     assert!(e.reason.contains("not to an arXiv paper"), "{e}");
     // Quoted, an id is a phrase, and stays one through the canonical spelling.
