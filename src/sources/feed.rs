@@ -463,7 +463,7 @@ pub fn split_authors(raw: &str) -> Vec<String> {
             .filter(|p| !p.is_empty())
             .collect();
         let paired = parts.len() >= 2
-            && parts.len() % 2 == 0
+            && parts.len().is_multiple_of(2)
             && parts
                 .chunks(2)
                 .all(|c| !is_initials(&c[0]) && is_initials(&c[1]));

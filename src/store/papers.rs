@@ -18,6 +18,9 @@ struct PaperWrite {
     pub new: bool,
 }
 
+/// A `paper_aliases` row: (alias, the id of the stored paper it names).
+type AliasRow = (String, String);
+
 /// What storing `papers` changes, the same for both backends: each paper in turn is merged
 /// into the stored paper any of its keys ([`Paper::match_keys`]: its id, its DOI, its
 /// published version's DOI) names — `stored` gives the stored id and JSON of the first key
@@ -31,7 +34,7 @@ struct PaperWrite {
 fn merge_batch(
     papers: Vec<Paper>,
     mut stored: impl FnMut(&[PaperId]) -> anyhow::Result<Option<(String, String)>>,
-) -> anyhow::Result<(Vec<PaperWrite>, Vec<(String, String)>, UpsertCounts)> {
+) -> anyhow::Result<(Vec<PaperWrite>, Vec<AliasRow>, UpsertCounts)> {
     struct Entry {
         paper: Paper,
         new: bool,
@@ -103,7 +106,7 @@ fn merge_batch(
                 .or_insert_with(|| id.clone());
         }
     }
-    let mut aliases: Vec<(String, String)> = target_of
+    let mut aliases: Vec<AliasRow> = target_of
         .into_iter()
         .filter(|(alias, id)| alias != id)
         .collect();
