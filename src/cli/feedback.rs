@@ -28,8 +28,8 @@ pub struct LikesArgs {
 pub(super) fn run(store: &Store, feedback: Feedback, args: FeedbackArgs) -> anyhow::Result<i32> {
     let Some(id) = PaperId::parse_any(&args.paper) else {
         eprintln!(
-            "`{}` names no paper: give an arXiv id (2410.18975), a DOI (10.1101/2024.01.01.123456) \
-             or the paper's link",
+            "`{}` is not an arXiv identifier, a DOI or a link (like 2410.18975, \
+             https://arxiv.org/abs/2410.18975 or 10.1101/2024.01.01.123456)",
             args.paper
         );
         return Ok(1);

@@ -40,7 +40,7 @@ pub fn parse_edition(raw: &str) -> Result<String, String> {
 /// A paper to pin: an arXiv id, a DOI or a link, in any spelling ([`PaperId::parse_any`]).
 pub fn parse_pin_id(raw: &str) -> Result<PaperId, String> {
     PaperId::parse_any(raw).ok_or_else(|| {
-        format!("`{raw}` names no paper: give an arXiv id (e.g. 2410.18975), a DOI or a link")
+        format!("`{raw}` is not an arXiv identifier, a DOI or a link (e.g. 2410.18975)")
     })
 }
 

@@ -359,6 +359,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The first schema version with `paper_aliases`.
+pub(super) const ALIASES_SINCE: i64 = 15;
+
 /// The schema version of a fully migrated store.
 pub(super) const LATEST: usize = MIGRATIONS.len();
 

@@ -157,8 +157,20 @@ impl Store {
             keys.sort_unstable();
             keys.dedup();
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            // A store opened at an older schema (tests make one as an older paperpost left
+            // it) has no aliases to read or keep.
+            let version: i64 = if c.is_postgres() {
+                c.value("SELECT version FROM paperpost_schema", &[])?
+            } else {
+                c.value("PRAGMA user_version", &[])?
+            };
+            let with_aliases = version >= super::migrations::ALIASES_SINCE;
             let mut data = papers_data(c, &keys)?;
-            let alias = aliased(c, &keys)?;
+            let alias = if with_aliases {
+                aliased(c, &keys)?
+            } else {
+                HashMap::new()
+            };
             let mut missing: Vec<&str> = alias
                 .values()
                 .map(String::as_str)
@@ -214,6 +226,7 @@ impl Store {
                 )?;
             }
             // An alias already naming a paper keeps it: a stored paper's keys never move.
+            let aliases = if with_aliases { aliases } else { Vec::new() };
             for chunk in aliases.chunks(ROWS_PER_STATEMENT) {
                 let rows: Vec<String> = (0..chunk.len())
                     .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))

@@ -330,13 +330,23 @@ impl Parser {
                     if code.is_empty() {
                         return Err(item.error("names no category"));
                     }
-                    let Some(c) = canonical_category(code) else {
+                    if let Some(c) = canonical_category(code) {
+                        return Ok(Atom::Term(Term::Category(c.to_string())));
+                    }
+                    // An arXiv archive with a subject class arXiv does not have (`cs.FAKE`)
+                    // is a typo; anything else names a feed's subject (`genomics`,
+                    // `"plant biology"`), matched in any case.
+                    let archive = code.split_once('.').map(|(a, _)| a);
+                    if archive.is_some_and(|a| canonical_category(a).is_some())
+                        || canonical_category(&code.replace([' ', '_', '/'], ".")).is_some()
+                        || code.contains('"')
+                    {
                         return Err(item.error(&format!(
                             "`{code}` is not an arXiv category (codes look like cs.CL, hep-th, \
                              math.AG; `cat:cs` means every cs.* category)"
                         )));
-                    };
-                    Ok(Atom::Term(Term::Category(c.to_string())))
+                    }
+                    Ok(Atom::Term(Term::Category(clean(code))))
                 }
                 "author" | "au" => {
                     let name = clean(unquote(value));

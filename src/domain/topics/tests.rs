@@ -358,6 +358,25 @@ fn arxiv_ids_links_and_dois_typed_as_items_are_liked_papers() {
 }
 
 #[test]
+fn a_feeds_subject_is_a_category_and_an_arxiv_typo_is_not() {
+    let t = Topics::parse("cat:genomics, cat:\"plant biology\", -cat:RESEARCH").unwrap();
+    assert_eq!(
+        t.terms,
+        vec![
+            Term::Category("genomics".into()),
+            Term::Category("plant biology".into())
+        ]
+    );
+    assert_eq!(t.exclude, vec![Term::Category("RESEARCH".into())]);
+    assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+    assert_eq!(Topics::parse_stored(&t.to_string()).unwrap(), t);
+    for typo in ["cat:cs.FAKE", "cat:math.XX"] {
+        let e = Topics::parse(typo).unwrap_err();
+        assert!(e.reason.contains("is not an arXiv category"), "{typo}: {e}");
+    }
+}
+
+#[test]
 fn strict_exclusions_leave_out_any_mention_and_round_trip() {
     let t = Topics::parse(
         "llm, -strict:survey, NOT strict:\"literature review\", -strict:abs:benchmark, -strict:ti:x",
