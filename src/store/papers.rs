@@ -225,22 +225,8 @@ impl Store {
                     &[&row.data, &row.upvotes, &now, &row.id],
                 )?;
             }
-            // An alias already naming a paper keeps it: a stored paper's keys never move.
-            let aliases = if with_aliases { aliases } else { Vec::new() };
-            for chunk in aliases.chunks(ROWS_PER_STATEMENT) {
-                let rows: Vec<String> = (0..chunk.len())
-                    .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO paper_aliases (alias, paper_id) VALUES {}
-                     ON CONFLICT (alias) DO NOTHING",
-                    rows.join(", ")
-                );
-                let params: Vec<&dyn Param> = chunk
-                    .iter()
-                    .flat_map(|(alias, id)| [alias as &dyn Param, id])
-                    .collect();
-                c.execute(&sql, &params)?;
+            if with_aliases {
+                insert_aliases(c, &aliases)?;
             }
             Ok(counts)
         })
@@ -344,6 +330,71 @@ fn papers_data(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashMap<String,
         },
     )?;
     Ok(out)
+}
+
+/// Writes `paper_aliases` rows; an alias already naming a paper keeps it (a stored
+/// paper's keys never move).
+fn insert_aliases(c: &mut Conn<'_>, aliases: &[AliasRow]) -> anyhow::Result<()> {
+    for chunk in aliases.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO paper_aliases (alias, paper_id) VALUES {}
+             ON CONFLICT (alias) DO NOTHING",
+            rows.join(", ")
+        );
+        let params: Vec<&dyn Param> = chunk
+            .iter()
+            .flat_map(|(alias, id)| [alias as &dyn Param, id])
+            .collect();
+        c.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
+/// The `meta` key set once the papers stored before schema 15 have their aliases.
+const ALIASES_BACKFILLED: &str = "paper_aliases_backfilled";
+
+impl Store {
+    /// Gives the papers stored before the store kept aliases (schema 15) theirs — an arXiv
+    /// paper's journal DOI, a preprint's published DOI — so a later sighting under one of
+    /// them merges: once, on the first open of a store holding papers (a new store has
+    /// none to do and records nothing). Idempotent, so two processes opening at once are
+    /// harmless.
+    pub(super) fn backfill_aliases(&self) -> Result<(), StoreError> {
+        if self.meta(ALIASES_BACKFILLED)?.is_some() {
+            return Ok(());
+        }
+        self.transaction("backfill_aliases", |c| {
+            if !c.exists("SELECT 1 FROM papers LIMIT 1", &[])? {
+                return Ok(());
+            }
+            let mut aliases: Vec<AliasRow> = Vec::new();
+            c.query("SELECT id, data FROM papers ORDER BY id", &[], |r| {
+                let id: String = r.get(0)?;
+                // A row that no longer reads is reported where it is used, not here.
+                if let Ok(p) = serde_json::from_str::<Paper>(&r.get::<String>(1)?) {
+                    for key in p.match_keys() {
+                        if key.as_str() != id {
+                            aliases.push((key.to_string(), id.clone()));
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            insert_aliases(c, &aliases)?;
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&ALIASES_BACKFILLED, &"1"],
+            )?;
+            tracing::info!(
+                aliases = aliases.len(),
+                "recorded the other keys of stored papers"
+            );
+            Ok(())
+        })
+    }
 }
 
 /// The stored ids that these keys are aliases of, by key (keys that are no alias left out).
@@ -495,6 +546,38 @@ mod tests {
         );
         assert_eq!(preprint.categories, ["Genomics"]);
         assert!(by("doi:10.9999/none").is_none());
+    }
+
+    #[test]
+    fn papers_stored_before_aliases_get_theirs_on_the_first_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = crate::config::StoreSettings {
+            path: dir.path().join("old.sqlite3"),
+            ..Default::default()
+        };
+        let old = Store::open_configured_at_version(&settings, 14).unwrap();
+        let mut ax = paper("2410.18975", "arXiv title");
+        ax.doi = Some("10.1000/j.1".into());
+        let now = Utc::now();
+        old.upsert_papers(vec![ax], now).unwrap();
+        drop(old);
+        let store = Store::open(&settings.path).unwrap();
+        assert_eq!(
+            store.meta(ALIASES_BACKFILLED).unwrap().as_deref(),
+            Some("1")
+        );
+        let mut toc = doi_paper(
+            "10.1000/J.1",
+            "Journal title",
+            crate::domain::SourceKind::Feed,
+        );
+        toc.abstract_text = "From the journal.".into();
+        let c = store.upsert_papers(vec![toc], now).unwrap();
+        assert_eq!((c.new, c.updated), (0, 1), "merged into the arXiv paper");
+        assert_eq!(store.paper_count().unwrap(), 1);
+        // A new store has nothing to do and records nothing (`store copy` wants it empty).
+        let fresh = Store::open(&dir.path().join("new.sqlite3")).unwrap();
+        assert_eq!(fresh.meta(ALIASES_BACKFILLED).unwrap(), None);
     }
 
     #[test]
