@@ -26,13 +26,20 @@ pub struct LikesArgs {
 
 /// Records (or with `--undo` removes) one verdict. Exit 1 for an unknown reader or paper.
 pub(super) fn run(store: &Store, feedback: Feedback, args: FeedbackArgs) -> anyhow::Result<i32> {
-    let Some(id) = PaperId::parse_arxiv(&args.paper).map(|(id, _)| id) else {
+    let Some(id) = PaperId::parse_any(&args.paper) else {
         eprintln!(
-            "`{}` is not an arXiv identifier (like 2410.18975 or https://arxiv.org/abs/2410.18975)",
+            "`{}` is not an arXiv identifier, a DOI or a link (like 2410.18975, \
+             https://arxiv.org/abs/2410.18975 or 10.1101/2024.01.01.123456)",
             args.paper
         );
         return Ok(1);
     };
+    // A DOI or link of a paper stored under another key (its arXiv id, say): that paper.
+    let id = store
+        .papers_by_id(std::slice::from_ref(&id))?
+        .remove(&id)
+        .and_then(|p| p.id)
+        .unwrap_or(id);
     let Some(reader) = store.subscriber_by_email(&args.email)? else {
         eprintln!("no subscriber {}", args.email);
         return Ok(1);

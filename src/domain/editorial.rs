@@ -68,11 +68,11 @@ pub fn resolve_edition(
     }
 }
 
-/// A paper to pin: an arXiv id in any spelling.
+/// A paper to pin: an arXiv id, a DOI or a link, in any spelling ([`PaperId::parse_any`]).
 pub fn parse_pin_id(raw: &str) -> Result<PaperId, String> {
-    PaperId::parse_arxiv(raw)
-        .map(|(id, _)| id)
-        .ok_or_else(|| format!("`{raw}` is not an arXiv identifier (e.g. 2410.18975)"))
+    PaperId::parse_any(raw).ok_or_else(|| {
+        format!("`{raw}` is not an arXiv identifier, a DOI or a link (e.g. 2410.18975)")
+    })
 }
 
 /// A note as stored: trimmed, `None` when empty; refused when longer than `max` characters

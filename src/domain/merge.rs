@@ -12,7 +12,8 @@
 //! | primary category | arXiv's unless it has none |
 //! | categories | the union, primary first, then in alphabetical order |
 //! | published / updated / listed | the earliest / the latest / the latest |
-//! | thumbnail, code, project page, HF page, AI summary, comment, journal, DOI | whichever has one |
+//! | id | the strongest key: an arXiv id over a DOI over a URL ([`PaperId::strength`]) |
+//! | thumbnail, code, project page, HF page, AI summary, comment, journal, DOI, published version's DOI | whichever has one |
 //! | AI keywords | the longer list |
 //! | announcement type | the most newsworthy: `new`, then `cross`, `replace`, `replace-cross` |
 //! | sources | the union |
@@ -25,7 +26,7 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Paper, SourceKind};
+use super::{Paper, PaperId, SourceKind};
 
 /// How much a value is trusted: the kind of source that gave it (arXiv over a file over
 /// Hugging Face), then the paper version it came with.
@@ -40,9 +41,11 @@ pub struct Rank {
 impl Rank {
     pub fn of(origin: Option<SourceKind>, version: Option<u32>) -> Rank {
         let tier = match origin {
-            Some(SourceKind::ArxivFeed | SourceKind::ArxivApi) => 3,
-            // A hand-made list, or a paper stored before paperpost recorded origins.
-            Some(SourceKind::Local) | None => 2,
+            // arXiv's, and bioRxiv's or medRxiv's own API about its preprints.
+            Some(SourceKind::ArxivFeed | SourceKind::ArxivApi | SourceKind::Biorxiv) => 3,
+            // A hand-made list, any other feed (a journal's table of contents), or a paper
+            // stored before paperpost recorded origins.
+            Some(SourceKind::Local | SourceKind::Feed) | None => 2,
             Some(SourceKind::HfDaily) => 1,
         };
         Rank {
@@ -103,7 +106,10 @@ pub fn merge(a: Paper, b: Paper) -> Paper {
     let mut sources = a.sources;
     sources.extend(b.sources);
     let version = a.version.max(b.version);
-    let id = a.id.max(b.id);
+    let id = best_by(a.id, b.id, |x, y| {
+        let strength = |i: &Option<PaperId>| i.as_ref().map(PaperId::strength);
+        strength(x).cmp(&strength(y)).then(x.cmp(y))
+    });
     normalize(Paper {
         abs_url: a.abs_url.max(b.abs_url),
         pdf_url: a.pdf_url.max(b.pdf_url),
@@ -124,6 +130,7 @@ pub fn merge(a: Paper, b: Paper) -> Paper {
         comment: a.comment.max(b.comment),
         journal_ref: a.journal_ref.max(b.journal_ref),
         doi: a.doi.max(b.doi),
+        published_doi: a.published_doi.max(b.published_doi),
         published: min_some(a.published, b.published),
         updated: a.updated.max(b.updated),
         listed: a.listed.max(b.listed),
@@ -219,7 +226,6 @@ fn min_some<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::PaperId;
     use chrono::{TimeZone, Utc};
 
     fn base(kind: SourceKind, source: &str, version: Option<u32>) -> Paper {
@@ -393,6 +399,28 @@ pub(crate) mod tests {
             assert_eq!(merge(n.clone(), p), n);
             assert_eq!(normalize(n.clone()), n);
         }
+    }
+
+    #[test]
+    fn the_strongest_id_wins_whatever_the_order() {
+        let doi = Paper {
+            id: PaperId::from_doi("10.1101/2024.01.01.123456"),
+            doi: Some("10.1101/2024.01.01.123456".into()),
+            origin: Some(SourceKind::Biorxiv),
+            ..Paper::default()
+        };
+        let web = Paper {
+            id: PaperId::from_url("https://example.org/p/1"),
+            doi: Some("10.1101/2024.01.01.123456".into()),
+            origin: Some(SourceKind::Feed),
+            ..Paper::default()
+        };
+        let ax = base(SourceKind::ArxivApi, "api", Some(1));
+        for order in permutations(&[doi.clone(), web.clone(), ax.clone()]) {
+            assert_eq!(fold(order).id, ax.id);
+        }
+        assert_eq!(merge(web.clone(), doi.clone()).id, doi.id);
+        assert_eq!(merge(doi, web).published_doi, None);
     }
 
     #[test]

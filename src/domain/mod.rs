@@ -40,7 +40,7 @@ pub use guard::{
 #[cfg(test)]
 pub(crate) use merge::tests as merge_tests;
 pub use merge::{Provenance, Rank, merge, normalize};
-pub use paper::{Paper, PaperId, SourceKind};
+pub use paper::{Paper, PaperId, SourceKind, arxiv_link, canonical_doi, canonical_url};
 pub use reader_records::{
     Confirmation, LastDigest, LiftedBy, NewSubscriber, SubscriberDates, SubscriberPage,
     SubscriberUpdate, Suppression, SuppressionLift, UnreadableSubscriber,
@@ -54,7 +54,7 @@ pub use setting::{BadSetting, in_range};
 pub use status::{NextRun, QueueStatus, StatusReport};
 pub use stored_paper::{StoredPaper, UpsertCounts, ValidatorRow};
 pub use subscriber::{Frequency, Subscriber, SubscriberEmail, SubscriberStatus};
-pub use text::{collapse_whitespace, count, shorten};
+pub use text::{collapse_whitespace, count, html_to_text, shorten};
 pub use tokens::{ReaderTokens, TokenGeneration, TokenPurpose};
 pub(crate) use topics::is_acronym_word;
 pub use topics::{EXCLUDE_ABSTRACT_MENTIONS, MAX_ALL_PARTS, Term, Topics, TopicsError, TopicsHint};

@@ -53,6 +53,8 @@ pub fn embed_stored_papers(
     let stored = store.papers_by_id(ids)?;
     let mut papers: Vec<&Paper> = stored.values().collect();
     papers.sort_by(|a, b| a.id.cmp(&b.id));
+    // Two of the ids may be keys of one stored paper (its DOI and a preprint's, say).
+    papers.dedup_by(|a, b| a.id == b.id);
     Ok(vectors_and_count(store, embedder, &papers, Write::Store)?.1)
 }
 

@@ -726,8 +726,23 @@ mod tests {
             !r.html.contains("class=\"pp-b\""),
             "no category pill without a category"
         );
-        assert!(r.html.contains("<h2 class=\"pp-t pp-tx\" style=\"margin:0 0 6px;font-size:19px;line-height:26px;font-weight:700;color:#111827\">A bare paper</h2>"));
-        assert!(!r.text.contains("Abstract:") && !r.text.contains("PDF:"));
+        // Its title links to the page its id was made from, and nothing else is made up.
+        assert!(r.html.contains("href=\"https://example.org/paper\""));
+        assert!(r.html.contains(">A bare paper</a></h2>"), "{}", r.html);
+        assert!(!r.text.contains("PDF:") && !r.text.contains("arxiv.org"));
+        // A DOI paper: its DOI's resolver link, no arXiv or PDF link.
+        let doi = Paper {
+            id: PaperId::from_doi("10.1101/2024.01.01.123456"),
+            title: "A preprint".into(),
+            ..Paper::default()
+        };
+        let r = with_ctx(|ctx| render_digest(&digest_of(vec![doi], false), ctx));
+        assert!(
+            r.html
+                .contains("href=\"https://doi.org/10.1101/2024.01.01.123456\"")
+        );
+        assert!(r.text.contains("https://doi.org/10.1101/2024.01.01.123456"));
+        assert!(!r.html.contains("arxiv.org") && !r.text.contains("PDF:"));
     }
 
     #[test]

@@ -18,6 +18,19 @@
 //! max_results = 200
 //!
 //! [[sources]]
+//! name = "taxon"
+//! kind = "feed"          # RSS 2.0, RSS 1.0 (RDF), Atom or JSON Feed
+//! url = "https://example.org/journal/toc.rss"
+//! [sources.fields]       # optional: where this feed keeps a field, see `FeedFields`
+//! doi = "dc:identifier"
+//!
+//! [[sources]]
+//! name = "biorxiv"
+//! kind = "biorxiv"
+//! server = "biorxiv"     # or "medrxiv"
+//! days = 2               # or interval = "2024-01-01/2024-01-31"
+//!
+//! [[sources]]
 //! name = "reading-list"
 //! kind = "file"
 //! path = "papers.json"   # relative to the config file
@@ -52,6 +65,8 @@ pub enum SourceSpec {
     ArxivFeed(ArxivFeedConfig),
     ArxivApi(ArxivApiConfig),
     File(FileConfig),
+    Feed(FeedConfig),
+    Biorxiv(BiorxivConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -101,6 +116,113 @@ pub struct ArxivApiConfig {
     pub delay_secs: f64,
 }
 
+/// Any paper feed: RSS 2.0, RSS 1.0 (RDF), Atom or JSON Feed, told apart by the document.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    pub url: String,
+    /// Where this feed keeps fields it puts in unusual places (`[sources.fields]`).
+    #[serde(default)]
+    pub fields: FeedFields,
+}
+
+/// Per-field overrides of where a feed item's values are read: each names one element
+/// (`dc:creator`, `prism:doi`, `content:encoded`, or a bare name in the feed's own
+/// vocabulary: `description`, `guid`, `summary`, `content`) or, in a JSON Feed, an item key
+/// (`summary`, `_paper.doi` for a nested one). A field given here is read from there only;
+/// the others from their usual places. Known prefixes: see [`super::feed::PREFIXES`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedFields {
+    /// The item's own identifier (RSS `guid`, Atom `id`, JSON Feed `id`).
+    pub id: Option<String>,
+    pub title: Option<String>,
+    #[serde(rename = "abstract")]
+    pub abstract_text: Option<String>,
+    /// One element per author, or one "A, B and C" / "Last, F.; Last, G." list.
+    pub authors: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub link: Option<String>,
+    pub doi: Option<String>,
+    pub categories: Option<String>,
+}
+
+impl FeedFields {
+    /// (key, location) of each field set.
+    pub fn set(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("id", &self.id),
+            ("title", &self.title),
+            ("abstract", &self.abstract_text),
+            ("authors", &self.authors),
+            ("published", &self.published),
+            ("updated", &self.updated),
+            ("link", &self.link),
+            ("doi", &self.doi),
+            ("categories", &self.categories),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BiorxivServer {
+    Biorxiv,
+    Medrxiv,
+}
+
+impl BiorxivServer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BiorxivServer::Biorxiv => "biorxiv",
+            BiorxivServer::Medrxiv => "medrxiv",
+        }
+    }
+}
+
+/// The bioRxiv/medRxiv `details` API: the preprints posted (or revised) in an interval,
+/// 100 a page.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BiorxivConfig {
+    /// The API's base URL; `/details/{server}/{from}/{to}/{cursor}` is added.
+    #[serde(default = "biorxiv_url")]
+    pub url: String,
+    pub server: BiorxivServer,
+    /// The last N days, today included. Default 2 when no `interval` is given.
+    pub days: Option<u32>,
+    /// A fixed interval instead: `2024-01-01/2024-01-31`.
+    pub interval: Option<String>,
+    /// Only this subject (`category=`, e.g. `neuroscience`).
+    pub category: Option<String>,
+    #[serde(default = "twenty")]
+    pub max_pages: u32,
+}
+
+impl BiorxivConfig {
+    /// (from, to) of the interval to fetch.
+    pub fn dates(
+        &self,
+        today: chrono::NaiveDate,
+    ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), String> {
+        if let Some(i) = &self.interval {
+            let parse = |d: &str| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
+            return match i.split_once('/').map(|(a, b)| (parse(a), parse(b))) {
+                Some((Some(from), Some(to))) if from <= to => Ok((from, to)),
+                _ => Err(format!(
+                    "interval `{i}` is not FROM/TO dates, FROM not after TO (e.g. 2024-01-01/2024-01-31)"
+                )),
+            };
+        }
+        let days = self.days.unwrap_or(2).max(1);
+        Ok((today - chrono::Days::new(u64::from(days - 1)), today))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileFormat {
@@ -129,6 +251,9 @@ pub const ARXIV_API_MAX_PAGE: u32 = 2_000;
 
 fn hf_url() -> String {
     "https://huggingface.co/api/daily_papers".into()
+}
+fn biorxiv_url() -> String {
+    "https://api.biorxiv.org".into()
 }
 fn feed_url() -> String {
     "https://rss.arxiv.org/atom".into()
@@ -231,6 +356,38 @@ impl SourceConfig {
             SourceSpec::File(f) => {
                 if f.path.as_os_str().is_empty() {
                     return Err("path must not be empty".into());
+                }
+            }
+            SourceSpec::Feed(f) => {
+                if url::Url::parse(f.url.trim())
+                    .ok()
+                    .is_none_or(|u| !matches!(u.scheme(), "http" | "https"))
+                {
+                    return Err(format!("url `{}` is not an http(s) URL", f.url));
+                }
+                for (key, location) in f.fields.set() {
+                    super::feed::FieldSpec::parse(location)
+                        .map_err(|e| format!("fields.{key} = \"{location}\": {e}"))?;
+                }
+            }
+            SourceSpec::Biorxiv(b) => {
+                if b.days.is_some() && b.interval.is_some() {
+                    return Err("set either days or interval, not both".into());
+                }
+                if b.days == Some(0) {
+                    return Err("days must be at least 1".into());
+                }
+                if b.max_pages == 0 {
+                    return Err("max_pages must be at least 1".into());
+                }
+                if b.interval.is_some() {
+                    b.dates(chrono::NaiveDate::MIN)?;
+                }
+                if b.category
+                    .as_deref()
+                    .is_some_and(|c| c.trim().is_empty() || c.contains(['/', '?', '&', '#']))
+                {
+                    return Err("category must be a subject name, e.g. \"neuroscience\"".into());
                 }
             }
         }
@@ -392,6 +549,80 @@ mod tests {
         )
         .unwrap();
         assert!(file[0].check_redirect_hosts().is_err());
+    }
+
+    #[test]
+    fn feed_and_biorxiv_sources_parse_and_their_mistakes_are_named() {
+        let s = parse(
+            r#"
+            [[sources]]
+            name = "taxon"
+            kind = "feed"
+            url = "https://example.org/toc.rss"
+            [sources.fields]
+            doi = "dc:identifier"
+            abstract = "content:encoded"
+            [[sources]]
+            name = "bio"
+            kind = "biorxiv"
+            server = "medrxiv"
+            interval = "2024-01-01/2024-01-31"
+            "#,
+        )
+        .unwrap();
+        assert!(s.iter().all(|s| s.validate().is_ok()));
+        let SourceSpec::Feed(f) = &s[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            f.fields.set(),
+            [("abstract", "content:encoded"), ("doi", "dc:identifier")]
+        );
+        let SourceSpec::Biorxiv(b) = &s[1].kind else {
+            panic!()
+        };
+        assert_eq!(b.url, "https://api.biorxiv.org");
+        assert_eq!(b.server.as_str(), "medrxiv");
+        let unknown = parse(
+            "[[sources]]\nname = \"f\"\nkind = \"feed\"\nurl = \"https://x.org/f\"\n\
+             [sources.fields]\nauthor = \"dc:creator\"\n",
+        )
+        .unwrap_err();
+        assert!(unknown.contains("unknown field `author`"), "{unknown}");
+        assert!(
+            unknown.contains("authors"),
+            "the known keys are listed: {unknown}"
+        );
+        let cases = [
+            (
+                "kind = \"feed\"\nurl = \"https://x.org/f\"\nfields.doi = \"foo:doi\"",
+                "fields.doi = \"foo:doi\": unknown namespace prefix `foo`",
+            ),
+            (
+                "kind = \"feed\"\nurl = \"https://x.org/f\"\nfields.title = \"\"",
+                "fields.title",
+            ),
+            (
+                "kind = \"feed\"\nurl = \"file:///etc/passwd\"",
+                "not an http(s) URL",
+            ),
+            (
+                "kind = \"biorxiv\"\nserver = \"biorxiv\"\ndays = 3\ninterval = \"2024-01-01/2024-01-02\"",
+                "either days or interval",
+            ),
+            (
+                "kind = \"biorxiv\"\nserver = \"biorxiv\"\ninterval = \"2024-02-01/2024-01-02\"",
+                "interval `2024-02-01/2024-01-02`",
+            ),
+        ];
+        for (toml, want) in cases {
+            let s = parse(&format!("[[sources]]\nname = \"x\"\n{toml}\n")).unwrap();
+            let e = s[0].validate().unwrap_err();
+            assert!(e.contains(want), "{toml}: {e}");
+        }
+        let server = parse("[[sources]]\nname = \"b\"\nkind = \"biorxiv\"\nserver = \"arxiv\"\n")
+            .unwrap_err();
+        assert!(server.contains("arxiv"), "{server}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Fetching papers: HF Daily Papers, arXiv announcement feeds, the arXiv API, local files.
+//! Fetching papers: HF Daily Papers, arXiv announcement feeds, the arXiv API, any paper feed
+//! (RSS, Atom, JSON Feed), the bioRxiv/medRxiv API, local files.
 //!
 //! Every source turns its documents into [`Paper`]s tagged with the source's configured
 //! name. [`fetch_all`] runs all sources concurrently; one failing source never stops the
@@ -13,8 +14,10 @@ use crate::domain::{Paper, PaperId};
 
 pub mod arxiv_api;
 pub mod arxiv_feed;
+pub mod biorxiv;
 pub mod config;
 pub mod error;
+pub mod feed;
 pub mod hf;
 pub mod http;
 pub mod json;
@@ -23,8 +26,8 @@ pub mod redirect;
 pub mod xml;
 
 pub use config::{
-    ArxivApiConfig, ArxivFeedConfig, FetchSettings, FileConfig, FileFormat, HfDailyConfig,
-    SourceConfig, SourceSpec,
+    ArxivApiConfig, ArxivFeedConfig, BiorxivConfig, BiorxivServer, FeedConfig, FeedFields,
+    FetchSettings, FileConfig, FileFormat, HfDailyConfig, SourceConfig, SourceSpec,
 };
 pub use error::{ParseError, SourceError, SourceErrorKind};
 pub use http::{FetchError, FetchOptions, Fetched, Fetcher, Validators, user_agent};
@@ -105,17 +108,28 @@ impl Collector {
         }
     }
 
-    /// Adds a document's papers: tagged with the source name, duplicates merged.
+    /// Adds a document's papers: tagged with the source name, duplicates merged. Two
+    /// papers are the same when they share any key ([`Paper::match_keys`]: the id, the
+    /// DOI, a preprint's published DOI).
     pub fn add(&mut self, papers: Vec<Paper>) {
         for mut p in papers {
-            let Some(id) = p.id.clone() else { continue };
+            if p.id.is_none() {
+                continue;
+            }
             p.sources.insert(self.name.clone());
-            match self.index.get(&id) {
-                Some(&i) => self.papers[i].merge(p),
-                None => {
-                    self.index.insert(id, self.papers.len());
-                    self.papers.push(p);
+            let keys = p.match_keys();
+            let slot = match keys.iter().find_map(|k| self.index.get(k)) {
+                Some(&i) => {
+                    self.papers[i].merge(p);
+                    i
                 }
+                None => {
+                    self.papers.push(p);
+                    self.papers.len() - 1
+                }
+            };
+            for key in keys.into_iter().chain(self.papers[slot].match_keys()) {
+                self.index.entry(key).or_insert(slot);
             }
         }
         self.report_page();
@@ -155,6 +169,8 @@ async fn fetch_one_reporting(
         SourceSpec::ArxivFeed(c) => arxiv_feed::run(c, fetcher, &mut out).await,
         SourceSpec::ArxivApi(c) => arxiv_api::run(c, fetcher, &mut out).await,
         SourceSpec::File(c) => local::run(c, fetcher.max_body_bytes(), &mut out).await,
+        SourceSpec::Feed(c) => feed::run(c, fetcher, &mut out).await,
+        SourceSpec::Biorxiv(c) => biorxiv::run(c, fetcher, today, &mut out).await,
     };
     if let Err(e) = &result {
         tracing::warn!(source = source.name, error = %e, "source failed");

@@ -18,6 +18,18 @@ pub const ATOM: &str = "http://www.w3.org/2005/Atom";
 pub const ARXIV: &str = "http://arxiv.org/schemas/atom";
 pub const OPENSEARCH: &str = "http://a9.com/-/spec/opensearch/1.1/";
 pub const DC: &str = "http://purl.org/dc/elements/1.1/";
+pub const DCTERMS: &str = "http://purl.org/dc/terms/";
+/// RSS 1.0 (RDF Site Summary) elements.
+pub const RSS1: &str = "http://purl.org/rss/1.0/";
+pub const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+pub const CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
+/// PRISM, under each URI publishers' feeds declare it with.
+pub const PRISM: &[&str] = &[
+    "http://prismstandard.org/namespaces/basic/2.0/",
+    "http://prismstandard.org/namespaces/basic/3.0/",
+    "http://prismstandard.org/namespaces/1.2/basic/",
+    "http://purl.org/rss/1.0/modules/prism/",
+];
 /// RSS 2.0 elements are in no namespace.
 pub const NONE: &str = "";
 

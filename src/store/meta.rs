@@ -1,6 +1,16 @@
 //! The store's own facts: its schema version and the key/value `meta` table (the store
 //! marker, secrets made on first use).
+use super::db::Conn;
 use super::{Store, StoreError};
+
+/// The schema version, on a connection already lent (inside another operation).
+pub(super) fn schema_version_of(c: &mut Conn) -> anyhow::Result<i64> {
+    if c.is_postgres() {
+        c.value("SELECT version FROM paperpost_schema", &[])
+    } else {
+        c.value("PRAGMA user_version", &[])
+    }
+}
 
 impl Store {
     /// The schema version the store is at (`check-config`, `/healthz`, tests). Read where
@@ -8,13 +18,7 @@ impl Store {
     /// database keeps it differs: SQLite's file header (`user_version`), PostgreSQL's
     /// `paperpost_schema` row (see `postgres/schema.rs`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.read("schema_version", |c| {
-            if c.is_postgres() {
-                c.value("SELECT version FROM paperpost_schema", &[])
-            } else {
-                c.value("PRAGMA user_version", &[])
-            }
-        })
+        self.read("schema_version", schema_version_of)
     }
 
     /// A value from the key/value `meta` table.

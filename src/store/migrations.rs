@@ -368,7 +368,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_sent_at ON deliveries (sent_at);
     CREATE INDEX bounces_by_delivery ON bounces (delivery_id, kind);
     "#,
+    // 16 (issue 22, any paper feed): the other keys a stored paper is found by. A paper not
+    // on arXiv is stored under `doi:DOI` or `ext:URL`; a sighting of it keyed otherwise (an
+    // arXiv paper's journal DOI, a preprint's published-version DOI, a DOI a feed gives
+    // beside its link) is merged into the paper the alias names instead of stored twice.
+    // Written by `upsert_papers` for every key of every paper it stores; the stored id
+    // itself is never an alias.
+    r#"
+    CREATE TABLE paper_aliases (
+        alias    TEXT PRIMARY KEY,          -- a PaperId: an arXiv id, doi:DOI or ext:URL
+        paper_id TEXT NOT NULL REFERENCES papers (id) ON DELETE CASCADE
+    );
+    CREATE INDEX paper_aliases_by_paper ON paper_aliases (paper_id);
+    "#,
 ];
+
+/// The first schema version with `paper_aliases`.
+pub(super) const ALIASES_SINCE: i64 = 16;
 
 /// The schema version of a fully migrated store.
 pub(super) const LATEST: usize = MIGRATIONS.len();

@@ -118,9 +118,11 @@ impl Store {
     /// pending migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = Sqlite::open(path).map_err(|e| StoreError::from_sqlite("open", e))?;
-        Ok(Store {
+        let store = Store {
             backend: Backend::Sqlite(Arc::new(db)),
-        })
+        };
+        store.backfill_aliases()?;
+        Ok(store)
     }
 
     /// An in-memory SQLite store, for unit tests and benchmarks.
@@ -134,9 +136,11 @@ impl Store {
     /// Connects to a PostgreSQL store and applies pending migrations.
     pub fn open_postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
         let db = Postgres::open(options).map_err(|e| StoreError::from_postgres("open", e))?;
-        Ok(Store {
+        let store = Store {
             backend: Backend::Postgres(Arc::new(db)),
-        })
+        };
+        store.backfill_aliases()?;
+        Ok(store)
     }
 
     /// The store `options` name.

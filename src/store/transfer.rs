@@ -24,6 +24,7 @@ use super::{Backend, Store, StoreError, random_token};
 pub const TABLES: &[&str] = &[
     "meta",
     "papers",
+    "paper_aliases",
     "paper_vectors",
     "subscribers",
     "editions",

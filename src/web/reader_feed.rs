@@ -145,7 +145,12 @@ fn atom(state: &Shared, token: &str, entries: &[Entry]) -> io::Result<String> {
                 w.create_element("entry").write_inner_content(|w| {
                     text(w, "title", &e.text.title)?;
                     // Unique per reader: a paper is never sent to a reader twice.
-                    text(w, "id", &format!("{self_url}#{}", e.id))?;
+                    // A URL key's own `#` or spaces would break the entry's IRI.
+                    let fragment =
+                        e.id.replace('%', "%25")
+                            .replace('#', "%23")
+                            .replace(' ', "%20");
+                    text(w, "id", &format!("{self_url}#{fragment}"))?;
                     link(w, "alternate", "text/html", &url)?;
                     link(w, "related", "text/html", &copy)?;
                     text(w, "updated", &e.updated.to_rfc3339())?;

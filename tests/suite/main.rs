@@ -29,5 +29,6 @@ mod reader_tokens;
 mod schedule;
 mod serve;
 mod sign_in;
+mod sources_feeds;
 mod store_backends;
 mod web;

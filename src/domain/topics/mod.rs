@@ -96,6 +96,10 @@ impl Term {
         match self {
             Term::Phrase(p) if needs_quotes(p) => format!("\"{p}\""),
             Term::Phrase(p) => p.clone(),
+            // A feed's subject may have spaces or commas: quoted.
+            Term::Category(c) if c.contains([',', ' ', '\t']) => {
+                format!("cat:\"{c}\"")
+            }
             Term::Category(c) => format!("cat:{c}"),
             Term::Author(a) => format!("author:\"{a}\""),
             Term::About(a) => format!("about:\"{a}\""),
@@ -290,8 +294,10 @@ fn explain_term(t: &Term) -> String {
         ),
         Term::Title(p) => format!("keyword `{p}` in the title only (ti:)"),
         Term::Abstract(p) => format!("keyword `{p}` in the abstract only (abs:)"),
-        Term::Category(c) if c.contains('.') => format!("category {c}"),
-        Term::Category(c) => format!("every category of the {c} archive"),
+        Term::Category(c) if !c.contains('.') && canonical_category(c).is_some() => {
+            format!("every category of the {c} archive")
+        }
+        Term::Category(c) => format!("category {c}"),
         Term::Author(a) => format!("author {a}: also with initials or as \"surname, given names\""),
         Term::About(a) => format!("about “{a}”: papers whose text is close to these words"),
         Term::All(parts) => {

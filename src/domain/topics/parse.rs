@@ -330,13 +330,23 @@ impl Parser {
                     if code.is_empty() {
                         return Err(item.error("names no category"));
                     }
-                    let Some(c) = canonical_category(code) else {
+                    if let Some(c) = canonical_category(code) {
+                        return Ok(Atom::Term(Term::Category(c.to_string())));
+                    }
+                    // An arXiv archive with a subject class arXiv does not have (`cs.FAKE`)
+                    // is a typo; anything else names a feed's subject (`genomics`,
+                    // `"plant biology"`), matched in any case.
+                    let archive = code.split_once('.').map(|(a, _)| a);
+                    if archive.is_some_and(|a| canonical_category(a).is_some())
+                        || canonical_category(&code.replace([' ', '_', '/'], ".")).is_some()
+                        || code.contains('"')
+                    {
                         return Err(item.error(&format!(
                             "`{code}` is not an arXiv category (codes look like cs.CL, hep-th, \
                              math.AG; `cat:cs` means every cs.* category)"
                         )));
-                    };
-                    Ok(Atom::Term(Term::Category(c.to_string())))
+                    }
+                    Ok(Atom::Term(Term::Category(clean(code))))
                 }
                 "author" | "au" => {
                     let name = clean(unquote(value));
@@ -455,16 +465,24 @@ impl Parser {
 fn paper(item: &Item, text: &str, found: PaperRef) -> Result<PaperId, TopicsError> {
     match found {
         PaperRef::Arxiv(id) => Ok(id),
-        PaperRef::OtherDoi(doi) => Err(item.error(&format!(
-            "`{doi}` is the DOI of a paper that is not on arXiv; only arXiv papers can be \
-             followed for now: give its arXiv id (like:2410.12345) if it has one"
-        ))),
+        // Papers not on arXiv are keyed by DOI (a preprint server's, a journal's feed).
+        PaperRef::OtherDoi(doi) => match PaperId::from_doi(&doi) {
+            // Its canonical spelling (`dislike:doi:…`) must read back within the limit.
+            Some(id) if id.as_str().chars().count() > MAX_ITEM_LEN => Err(item.error(&format!(
+                "names a DOI longer than {} characters",
+                MAX_ITEM_LEN - 4
+            ))),
+            Some(id) => Ok(id),
+            None => Err(item.error(&format!(
+                "`{doi}` is not a DOI (DOIs look like 10.48550/arXiv.2410.18958)"
+            ))),
+        },
         PaperRef::BadDoi => Err(item.error(&format!(
             "`{text}` is not a DOI (DOIs look like 10.48550/arXiv.2410.18958)"
         ))),
         PaperRef::OtherLink => Err(item.error(&format!(
-            "`{text}` is a link but not to an arXiv paper; arXiv links (arxiv.org/abs/…, \
-             arxiv.org/pdf/…), arXiv ids and arXiv DOIs (10.48550/arXiv.…) name papers"
+            "`{text}` is a link but not to an arXiv paper or a DOI; arXiv links \
+             (arxiv.org/abs/…, arxiv.org/pdf/…), arXiv ids and DOIs (10.…/…, doi.org/…) name papers"
         ))),
     }
 }

@@ -343,16 +343,37 @@ fn arxiv_ids_links_and_dois_typed_as_items_are_liked_papers() {
         ["2410.18965", "2410.18966", "2410.18967"]
     );
     assert!(t.terms.is_empty());
-    let e = Topics::parse("llm, doi:10.1038/nature14539").unwrap_err();
-    assert_eq!(e.position, 2);
-    assert!(e.reason.contains("not on arXiv"), "{e}");
-    assert!(e.reason.contains("like:2410.12345"), "{e}");
+    // A DOI not on arXiv names the paper keyed by it (a feed's, a preprint server's).
+    let t =
+        Topics::parse("llm, doi:10.1038/NATURE14539, -https://doi.org/10.1101/641381v2").unwrap();
+    assert_eq!(ids(t.likes()), ["doi:10.1038/nature14539"]);
+    assert_eq!(ids(t.dislikes()), ["doi:10.1101/641381"]);
+    assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
     let e = Topics::parse("https://example.org/paper").unwrap_err();
     assert!(e.reason.contains("not to an arXiv paper"), "{e}");
     // Quoted, an id is a phrase, and stays one through the canonical spelling.
     let t = Topics::parse("\"2410.18958\", \"10.1038/x\"").unwrap();
     assert_eq!(t.terms, vec![phrase("2410.18958"), phrase("10.1038/x")]);
     assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+}
+
+#[test]
+fn a_feeds_subject_is_a_category_and_an_arxiv_typo_is_not() {
+    let t = Topics::parse("cat:genomics, cat:\"plant biology\", -cat:RESEARCH").unwrap();
+    assert_eq!(
+        t.terms,
+        vec![
+            Term::Category("genomics".into()),
+            Term::Category("plant biology".into())
+        ]
+    );
+    assert_eq!(t.exclude, vec![Term::Category("RESEARCH".into())]);
+    assert_eq!(Topics::parse(&t.to_string()).unwrap(), t);
+    assert_eq!(Topics::parse_stored(&t.to_string()).unwrap(), t);
+    for typo in ["cat:cs.FAKE", "cat:math.XX"] {
+        let e = Topics::parse(typo).unwrap_err();
+        assert!(e.reason.contains("is not an arXiv category"), "{typo}: {e}");
+    }
 }
 
 #[test]
