@@ -138,18 +138,25 @@ pub fn ingest(
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let mut failure = None;
+    // The guard's count reads every delivery of its window: judged after a hard bounce or
+    // complaint at most once per GUARD_EVERY (a mailbox of thousands of reports would
+    // otherwise spend minutes recounting), and once more at the end if any came since.
+    let mut judged = (0, std::time::Instant::now());
     input.read_each(|raw| {
         if failure.is_some() {
             return;
         }
-        let reported = summary.hard + summary.complaints;
         let counted = ingest_one(store, &raw, policy, now, &mut summary);
+        let reported = summary.hard + summary.complaints;
         if let (Ok(_), Some(limits)) = (&counted, &policy.guard)
-            && summary.hard + summary.complaints > reported
+            && reported > judged.0
+            && judged.1.elapsed() >= GUARD_EVERY
             && summary.pause.is_none()
-            && let Err(e) = guard(store, limits, now, &mut summary)
         {
-            failure = Some(e.context(format!("while checking the guard after {}", raw.origin)));
+            judged = (reported, std::time::Instant::now());
+            if let Err(e) = guard(store, limits, now, &mut summary) {
+                failure = Some(e.context(format!("while checking the guard after {}", raw.origin)));
+            }
         }
         match counted {
             Ok(Counted::Malformed) => {
@@ -170,11 +177,22 @@ pub fn ingest(
         }
         progress(&summary);
     })?;
+    if failure.is_none()
+        && let Some(limits) = &policy.guard
+        && summary.hard + summary.complaints > judged.0
+        && summary.pause.is_none()
+        && let Err(e) = guard(store, limits, now, &mut summary)
+    {
+        failure = Some(e.context("while checking the guard after the last report"));
+    }
     match failure {
         Some(e) => Err(e),
         None => Ok(summary),
     }
 }
+
+/// How often, at most, `ingest` judges the rates while reports keep coming.
+const GUARD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Judges the rates after a hard bounce or complaint was recorded; a pause (new or in force)
 /// goes into the summary and the log.
