@@ -39,6 +39,7 @@ impl Readers {
                     )
                 })?;
                 conn.busy_timeout(std::time::Duration::from_secs(10))?;
+                super::sqlite::stable_plans(&conn)?;
                 conn.set_prepared_statement_cache_capacity(256);
                 Ok(Mutex::new(conn))
             })

@@ -16,6 +16,7 @@
 #      /usr/bin/time -v for peak RSS
 #   5. BIG subscribers: peak RSS of `send --dry-run` (planning) and of a full `send` to the sink
 #
+# PERF=FILE: profile step 4's send with perf (see below).
 # BACKEND=postgres: the same on PostgreSQL — a throwaway server (initdb into the work folder,
 #   as `nobody` when run as root, on PG_PORT (5499); stopped by its PID at the end), one
 #   database per newsletter. SENDERS=N (PostgreSQL only): step 3 runs N `paperpost send`
@@ -38,6 +39,10 @@ BACKEND=${BACKEND:-sqlite}
 SENDERS=${SENDERS:-1}
 PG_PORT=${PG_PORT:-5499}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+# PERF=FILE: step 4's send runs under `perf record` (DWARF call graphs, 499 Hz) into FILE, for
+# `perf report -i FILE` (the figures in the README's send profile come from it).
+PROFILE=
+if [ -n "${PERF:-}" ]; then PROFILE="perf record -F 499 --call-graph dwarf,16384 -o $PERF --"; fi
 
 if ! command -v smtp-sink >/dev/null || ! command -v smtp-source >/dev/null; then
   echo "installing Postfix's smtp-sink/smtp-source (Debian package postfix)..." >&2
@@ -194,7 +199,7 @@ newsletter "$WORK/e2e" "$N" smtp
 start=$(now)
 pids=()
 for i in $(seq 1 "$SENDERS"); do
-  (cd "$WORK/e2e" && /usr/bin/time -v -o "$WORK/e2e.$i.time" "$BIN" send >"$WORK/e2e.$i.out" 2>"$WORK/e2e.$i.err") &
+  (cd "$WORK/e2e" && /usr/bin/time -v -o "$WORK/e2e.$i.time" $PROFILE "$BIN" send >"$WORK/e2e.$i.out" 2>"$WORK/e2e.$i.err") &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || true; done
