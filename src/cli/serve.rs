@@ -76,9 +76,11 @@ pub(super) async fn serve(
     let mut state = web_state(&rt, store.clone())?;
     state.status = Some({
         let (schedule, name) = (rt.schedule.clone(), settings.newsletter.name.clone());
+        let guard = settings.delivery.guard.limits();
         let store = store.clone();
         std::sync::Arc::new(move |now| {
-            let report = crate::pipeline::status_report(&schedule, &name, &store, now, 10)?;
+            let report =
+                crate::pipeline::status_report(&schedule, &name, &store, now, 10, guard.as_ref())?;
             Ok(crate::render::render_status_page(&report))
         })
     });
@@ -124,7 +126,7 @@ fn log_operator_access(settings: &Settings, store: &Store) {
 }
 
 fn log_next_runs(schedule: &schedule::Schedule, newsletter: &str, store: &Store) {
-    match crate::pipeline::status_report(schedule, newsletter, store, Utc::now(), 0) {
+    match crate::pipeline::status_report(schedule, newsletter, store, Utc::now(), 0, None) {
         Ok(report) => {
             for n in &report.next {
                 let at = n.at.map_or("never".into(), |t| {
@@ -187,6 +189,7 @@ pub(super) fn status(settings: &Settings, store: &Store, args: StatusArgs) -> an
         store,
         Utc::now(),
         args.runs,
+        settings.delivery.guard.limits().as_ref(),
     )?;
     print!("{}", crate::render::render_status_text(&report));
     Ok(0)

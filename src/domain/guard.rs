@@ -110,7 +110,8 @@ impl Since {
         }
     }
 
-    fn words(&self) -> String {
+    /// `in the last 30 days`, `since sending was resumed at …`.
+    pub fn words(&self) -> String {
         match self {
             Since::Window { days, .. } => format!("in the last {days} days"),
             Since::Resume { at } => format!(
@@ -139,6 +140,44 @@ impl GuardCounts {
                 hard: a.hard + t.hard,
                 complaints: a.complaints + t.complaints,
             })
+    }
+}
+
+/// Where the guard stands while nothing is paused, for the status report: the window's
+/// counts against the thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardWatch {
+    pub limits: GuardLimits,
+    pub since: Since,
+    pub window: Tally,
+}
+
+impl GuardWatch {
+    /// `complaints 0.02 % (1 of 4,800 delivered in the last 30 days; pauses above 0.30 %),
+    /// hard bounces 0.50 % (24; pauses above 5.00 %)`, and when the window holds fewer than
+    /// `min_sample` messages, that it is not judged yet.
+    pub fn describe(&self) -> String {
+        let w = &self.window;
+        let mut out = format!(
+            "complaints {} ({} of {} delivered {}; pauses above {}), hard bounces {} ({}; \
+             pauses above {})",
+            percent(rate(w.complaints, w.delivered)),
+            thousands(w.complaints),
+            thousands(w.delivered),
+            self.since.words(),
+            percent(self.limits.complaint_rate),
+            percent(rate(w.hard, w.delivered)),
+            thousands(w.hard),
+            percent(self.limits.hard_bounce_rate),
+        );
+        let sample = i64::try_from(self.limits.min_sample).unwrap_or(i64::MAX);
+        if w.delivered < sample {
+            out.push_str(&format!(
+                "; not judged until {} are delivered (min_sample)",
+                thousands(sample)
+            ));
+        }
+        out
     }
 }
 

@@ -34,8 +34,8 @@ pub use display_name::{DisplayName, MAX_NAME_CHARS, NameError, StoredName};
 pub use edition::{CancelledEdition, Edition, EditionSummary, Editorial, Pin};
 pub use feedback::{Feedback, FeedbackRow, ReaderFeedback};
 pub use guard::{
-    Breach, GuardCounts, GuardKind, GuardLimits, GuardState, ResumedPause, SendingPause, Since,
-    Tally, Warmup, WarmupDay, judge, percent, thousands,
+    Breach, GuardCounts, GuardKind, GuardLimits, GuardState, GuardWatch, ResumedPause,
+    SendingPause, Since, Tally, Warmup, WarmupDay, judge, percent, thousands,
 };
 #[cfg(test)]
 pub(crate) use merge::tests as merge_tests;

@@ -50,6 +50,8 @@ pub struct StatusReport {
     pub queue: QueueStatus,
     /// The reputation guard's pause in force (`[delivery.guard]`), if sending is paused.
     pub pause: Option<SendingPause>,
+    /// Where the guard stands while sending is not paused (`None`: the guard is off).
+    pub guard: Option<super::GuardWatch>,
     /// The latest pause lifted, with who lifted it and when.
     pub last_resume: Option<ResumedPause>,
 }

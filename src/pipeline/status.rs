@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::LAST_TICK;
 use crate::domain::{
-    DeliveryCounts, DeliveryState, NextRun, QueueStatus, StatusReport, SubscriberStatus, count,
+    DeliveryCounts, DeliveryState, GuardLimits, GuardWatch, NextRun, QueueStatus, StatusReport,
+    SubscriberStatus, count,
 };
 use crate::schedule::{Reader, Schedule};
 use crate::store::Store;
@@ -20,6 +21,7 @@ pub fn status_report(
     store: &Store,
     now: DateTime<Utc>,
     runs: usize,
+    guard: Option<&GuardLimits>,
 ) -> anyhow::Result<StatusReport> {
     let tz = schedule.timezone;
     let readers: Vec<Reader> = store
@@ -85,5 +87,16 @@ pub fn status_report(
         queue,
         pause: store.sending_pause()?,
         last_resume: store.last_resumed_pause()?,
+        guard: match guard {
+            Some(limits) => {
+                let counts = store.guard_counts(limits.window_days, now)?;
+                Some(GuardWatch {
+                    limits: *limits,
+                    since: counts.since,
+                    window: counts.window(),
+                })
+            }
+            None => None,
+        },
     })
 }

@@ -181,6 +181,11 @@ pub fn render_status_text(s: &StatusReport) -> String {
         q.retry,
         local_opt(q.next_retry, tz)
     );
+    if s.pause.is_none()
+        && let Some(g) = &s.guard
+    {
+        let _ = writeln!(o, "Sending guard: {}", g.describe());
+    }
     if let Some(r) = &s.last_resume {
         let _ = writeln!(o, "Sending guard: {}", resume_line(r));
     }
@@ -292,6 +297,9 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                         @if s.unverified_reports > 0 {
                             p.mu { (unverified_line(s.unverified_reports)) }
                         }
+                        @if let (None, Some(g)) = (&s.pause, &s.guard) {
+                            p.mu #guard { "Sending guard: " (g.describe()) }
+                        }
                         @if let Some(r) = &s.last_resume {
                             p.mu { "Sending guard: " (resume_line(r)) }
                         }
@@ -357,6 +365,7 @@ mod tests {
                 ..Default::default()
             },
             pause: None,
+            guard: None,
             last_resume: None,
         }
     }
@@ -417,6 +426,54 @@ mod tests {
             text.contains("Sending guard: last resumed 2026-11-26 08:30 UTC by cli:ada"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn while_nothing_is_paused_the_guard_shows_its_rates_against_the_thresholds() {
+        use crate::domain::{GuardLimits, GuardWatch, Since, Tally};
+        let mut s = report();
+        let limits = GuardLimits {
+            complaint_rate: 0.003,
+            hard_bounce_rate: 0.05,
+            window_days: 30,
+            min_sample: 1000,
+        };
+        s.guard = Some(GuardWatch {
+            limits,
+            since: Since::Window {
+                days: 30,
+                from: s.generated_at,
+            },
+            window: Tally {
+                delivered: 4800,
+                hard: 24,
+                complaints: 1,
+            },
+        });
+        let text = render_status_text(&s);
+        assert!(
+            text.contains(
+                "Sending guard: complaints 0.02 % (1 of 4,800 delivered in the last 30 days; \
+                 pauses above 0.30 %), hard bounces 0.50 % (24; pauses above 5.00 %)\n"
+            ),
+            "{text}"
+        );
+        let html = render_status_page(&s).into_string();
+        assert!(html.contains("id=\"guard\""), "{html}");
+        // Under min_sample it says so; while paused, the pause says it all.
+        s.guard.as_mut().unwrap().window.delivered = 300;
+        assert!(render_status_text(&s).contains("not judged until 1,000 are delivered"));
+        s.pause = Some(SendingPause {
+            since: s.generated_at,
+            kind: crate::domain::GuardKind::Complaint,
+            edition: None,
+            reports: 9,
+            delivered: 1000,
+            threshold: 0.003,
+            reason: "complaint rate 0.90 %".into(),
+            tripped_by: "send".into(),
+        });
+        assert!(!render_status_text(&s).contains("Sending guard: complaints"));
     }
 
     #[test]

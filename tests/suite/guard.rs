@@ -168,6 +168,14 @@ fn complaints_over_the_threshold_pause_sending_until_resumed_and_the_queue_then_
         after.contains("Sending guard: last resumed") && after.contains("by cli:tester"),
         "{after}"
     );
+    // While nothing is paused, status shows the count the guard judges, restarted at the
+    // resume (messages sent in the resume's own second are not counted), none reported.
+    assert!(
+        after.contains("Sending guard: complaints 0.00 % (0 of ")
+            && after.contains("delivered since sending was resumed at")
+            && after.contains("pauses above 10.00 %"),
+        "{after}"
+    );
 }
 
 #[tokio::test]
