@@ -8,15 +8,16 @@
 use std::path::Path;
 
 use crate::domain::{Paper, PaperId, Term, Topics};
-use crate::sources::{FileFormat, arxiv_api, arxiv_feed, hf, local};
+use crate::sources::{FileFormat, arxiv_api, arxiv_feed, biorxiv, feed, hf, local};
 
 /// One fuzz target: its name (the file under `tests/fuzz/fuzz_targets/`) and its function.
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every fuzz target by name, for the regression test that replays seeds and crash inputs.
-pub const TARGETS: [Target; 12] = [
+pub const TARGETS: [Target; 13] = [
     ("hf_json", hf_json),
     ("arxiv_feed", arxiv_feed),
+    ("feed", feed),
     ("arxiv_api", arxiv_api),
     ("paperpost_json", paperpost_json),
     ("topics", topics),
@@ -66,6 +67,45 @@ pub fn hf_json(data: &[u8]) {
 pub fn arxiv_feed(data: &[u8]) {
     if let Ok(papers) = arxiv_feed::parse(&text(data)) {
         check_papers(&papers);
+    }
+}
+
+/// Any paper feed (`kind = "feed"`: RSS 2.0, RSS 1.0/RDF, Atom, JSON Feed), read with the
+/// usual places and again with a field mapping of the kind journal feeds need; and the same
+/// bytes as a bioRxiv `details` page. Every paper's key (arXiv id, `doi:`, `ext:` URL) and
+/// every other key it is matched by must read back from its stored spelling.
+pub fn feed(data: &[u8]) {
+    let doc = text(data);
+    let mapped = crate::sources::FeedFields {
+        authors: Some("dc:creator".into()),
+        doi: Some("prism:doi".into()),
+        published: Some("dc:date".into()),
+        abstract_text: Some("content:encoded".into()),
+        ..Default::default()
+    };
+    for fields in [crate::sources::FeedFields::default(), mapped] {
+        if let Ok(page) = feed::parse(&doc, &fields) {
+            check_papers(&page.papers);
+            check_keys(&page.papers);
+        }
+    }
+    if let Ok(page) = biorxiv::parse(&doc, "biorxiv") {
+        check_papers(&page.papers);
+        check_keys(&page.papers);
+    }
+}
+
+/// Every key a paper is matched by reads back as itself.
+fn check_keys(papers: &[Paper]) {
+    for p in papers {
+        for key in p.match_keys() {
+            let stored = key.to_string();
+            assert_eq!(
+                PaperId::try_from(stored.clone()).as_ref(),
+                Ok(&key),
+                "key `{stored}` does not read back"
+            );
+        }
     }
 }
 

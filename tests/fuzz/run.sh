@@ -24,11 +24,11 @@ fixtures=$root/tests/fixtures
 
 # target → max input length in bytes (the largest seed fits).
 declare -A max_len=(
-  [hf_json]=100000 [arxiv_feed]=32768 [arxiv_api]=32768 [paperpost_json]=16384
+  [hf_json]=100000 [arxiv_feed]=32768 [feed]=262144 [arxiv_api]=32768 [paperpost_json]=16384
   [topics]=4096 [csv_import]=8192 [config]=16384 [web_form]=8192 [bounce]=16384
   [latex]=2048 [library]=65536 [compose]=16384
 )
-all=(hf_json arxiv_feed arxiv_api paperpost_json topics csv_import config web_form bounce latex library compose)
+all=(hf_json arxiv_feed feed arxiv_api paperpost_json topics csv_import config web_form bounce latex library compose)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
@@ -40,6 +40,7 @@ fixture_seeds() {
   case $1 in
     hf_json) ls "$fixtures"/hf_daily_papers_*.json ;;
     arxiv_feed) ls "$fixtures"/arxiv_rss_*.xml ;;
+    feed) ls "$fixtures"/feed_*.xml "$fixtures"/feed_*.json "$fixtures"/biorxiv_*.json ;;
     arxiv_api) ls "$fixtures"/arxiv_api_*.xml ;;
     paperpost_json) ls "$fixtures"/paperpost_list_*.json "$fixtures"/hf_daily_papers_item_*.json ;;
     library) ls "$fixtures"/library/* ;;

@@ -29,6 +29,7 @@ fn fixture_seeds(target: &str) -> Vec<PathBuf> {
     let prefixes: &[&str] = match target {
         "hf_json" => &["hf_daily_papers_"],
         "arxiv_feed" => &["arxiv_rss_"],
+        "feed" => &["feed_", "biorxiv_"],
         "arxiv_api" => &["arxiv_api_"],
         "paperpost_json" => &["paperpost_list_", "hf_daily_papers_item_"],
         _ => &[],
