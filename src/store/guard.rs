@@ -230,6 +230,12 @@ mod tests {
     /// them hard-bounced (the first one twice) and `complaints` complained about.
     fn store_with(sent: i64, hard: i64, complaints: i64, sent_at: DateTime<Utc>) -> Store {
         let store = Store::for_tests().unwrap();
+        store.raw_execute(&rows(sent, hard, complaints, sent_at));
+        store
+    }
+
+    /// The SQL of [`store_with`]'s rows, for a store made otherwise.
+    fn rows(sent: i64, hard: i64, complaints: i64, sent_at: DateTime<Utc>) -> String {
         let t = ts(sent_at);
         let mut sql = format!(
             "INSERT INTO editions (id, period_key, created_at) VALUES (1, '2026-W49', {t});
@@ -261,8 +267,7 @@ mod tests {
         for i in 1..=complaints {
             sql.push_str(&report("complaint", sent + 1 - i));
         }
-        store.raw_execute(&sql);
-        store
+        sql
     }
 
     #[test]
@@ -366,25 +371,8 @@ mod tests {
         use crate::store::attempts::tests::{race, stores_on_one_database};
         let (stores, _dir) = stores_on_one_database(4);
         let now = Utc::now();
-        let t = ts(now);
-        let mut sql = format!(
-            "INSERT INTO editions (id, period_key, created_at) VALUES (1, '2026-W49', {t});
-             INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ('m', 'm', {t});"
-        );
-        for i in 1..=10 {
-            sql.push_str(&format!(
-                "INSERT INTO subscribers (id, email, email_key, status, token_salt, created_at,
-                                          updated_at)
-                 VALUES ({i}, 'r{i}@x.org', 'r{i}@x.org', 'active', 's', {t}, {t});
-                 INSERT INTO deliveries (id, edition_id, subscriber_id, state, picks, message_id,
-                                         created_at, updated_at, sent_at)
-                 VALUES ({i}, 1, {i}, 'sent', '[]', '<{i}@x.org>', {t}, {t}, {t});
-                 INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id,
-                                      reason, at)
-                 VALUES ('m', 'complaint', 'r{i}@x.org', {i}, 1, 'r', {t});"
-            ));
-        }
-        stores[0].raw_execute(&sql);
+        // Ten delivered, all ten complained about.
+        stores[0].raw_execute(&rows(10, 0, 10, now));
 
         let states = race(&stores, |_, s| s.check_guard(&LIMITS, now, "send").unwrap());
 
