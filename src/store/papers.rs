@@ -359,13 +359,18 @@ impl Store {
     /// none to do and records nothing). Idempotent, so two processes opening at once are
     /// harmless.
     pub(super) fn backfill_aliases(&self) -> Result<(), StoreError> {
-        if self.meta(ALIASES_BACKFILLED)?.is_some() {
+        // Read first: every open goes through here, and an empty store (or one already done)
+        // must not take the write lock for nothing.
+        let done = self.meta(ALIASES_BACKFILLED)?.is_some();
+        if done
+            || !self.read("backfill_aliases", |c| {
+                c.exists("SELECT 1 FROM papers LIMIT 1", &[])
+            })?
+        {
             return Ok(());
         }
+        // Papers are never deleted, so the store still holds some inside the transaction.
         self.transaction("backfill_aliases", |c| {
-            if !c.exists("SELECT 1 FROM papers LIMIT 1", &[])? {
-                return Ok(());
-            }
             let mut aliases: Vec<AliasRow> = Vec::new();
             c.query("SELECT id, data FROM papers ORDER BY id", &[], |r| {
                 let id: String = r.get(0)?;
