@@ -432,6 +432,7 @@ fn compose_checked(data: &[u8]) -> Result<crate::delivery::Composed, String> {
     let daily = f.flag(0, 3);
     let subscriber = Subscriber {
         id: 7,
+        newsletter: crate::domain::DEFAULT_NEWSLETTER.into(),
         email: email.clone(),
         name: name.clone(),
         status: SubscriberStatus::Active,

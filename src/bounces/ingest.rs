@@ -194,9 +194,23 @@ pub fn ingest(
 /// How often, at most, `ingest` judges the rates while reports keep coming.
 const GUARD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Judges the rates after a hard bounce or complaint was recorded; a pause (new or in force)
-/// goes into the summary and the log.
+/// Judges the rates of every newsletter that has sent (a report may be about any of them)
+/// after a hard bounce or complaint was recorded; a pause (new or in force) goes into the
+/// summary and the log.
 fn guard(
+    store: &Store,
+    limits: &GuardLimits,
+    now: DateTime<Utc>,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    for slug in store.newsletters_with_editions()? {
+        guard_one(&store.for_newsletter(&slug), limits, now, summary)?;
+    }
+    Ok(())
+}
+
+/// [`guard`] for the newsletter `store` sees.
+fn guard_one(
     store: &Store,
     limits: &GuardLimits,
     now: DateTime<Utc>,
@@ -206,6 +220,7 @@ fn guard(
         GuardState::Clear => {}
         GuardState::Tripped(p) => {
             tracing::error!(
+                newsletter = store.newsletter(),
                 kind = p.kind.as_str(),
                 reports = p.reports,
                 delivered = p.delivered,
@@ -216,7 +231,9 @@ fn guard(
             summary.pause = Some(p.describe());
             summary.paused_now = true;
         }
-        GuardState::Paused(p) => summary.pause = Some(p.describe()),
+        GuardState::Paused(p) => {
+            summary.pause.get_or_insert_with(|| p.describe());
+        }
     }
     Ok(())
 }

@@ -42,6 +42,10 @@ pub struct Cli {
         default_value = "config.toml"
     )]
     pub config: PathBuf,
+    /// The newsletter to work on, by its slug (`[[newsletters]]`); default the first.
+    /// `send`, `run`, `serve` and `fetch` without it work on every newsletter.
+    #[arg(long, global = true, value_name = "SLUG", env = "PAPERPOST_NEWSLETTER")]
+    pub newsletter: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -127,17 +131,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Topics(cmd) = cli.command {
         return topics::run(cmd);
     }
-    let settings = Settings::load(&cli.config)?;
+    let all = Settings::load(&cli.config)?;
     if let Command::CheckConfig(args) = cli.command {
-        return check_config(&settings, args).await;
+        return check_config(&all, args).await;
     }
-    let store = settings.store.open()?;
+    // Settings and store as the chosen newsletter sees them (the first by default).
+    let chosen = cli.newsletter.as_deref();
+    let settings = match chosen {
+        Some(slug) => all.view(slug)?,
+        None => all.clone(),
+    };
+    let root = settings.store.open()?;
+    let store = root.for_newsletter(&settings.newsletter.slug);
+    let every = chosen.is_none() && all.has_several_newsletters();
+    let is_run = matches!(cli.command, Command::Run(_));
     match cli.command {
+        Command::Fetch if every => fetch::fetch(&all.with_all_sources(), &store).await,
         Command::Fetch => fetch::fetch(&settings, &store).await,
         Command::Preview(args) => preview::preview(&settings, &store, args),
+        Command::Send(args) | Command::Run(args) if every && args.to.is_none() => {
+            send::send_each(&all, &root, args, is_run).await
+        }
         Command::Send(args) => send::send(&settings, &store, args, false).await,
         Command::Run(args) => send::send(&settings, &store, args, true).await,
+        Command::Serve(args) if every => serve::serve_each(&all, root, args).await,
         Command::Serve(args) => serve::serve(&settings, store, args).await,
+        Command::Status(args) if every => {
+            for view in all.views() {
+                let slug = &view.newsletter.slug;
+                println!("== newsletter {slug} ({}) ==", view.newsletter.name);
+                serve::status(&view, &root.for_newsletter(slug), args.clone())?;
+                println!();
+            }
+            Ok(0)
+        }
         Command::Status(args) => serve::status(&settings, &store, args),
         Command::Subscribers(cmd) => subscribers::run(&settings, &store, cmd),
         Command::Deliveries(args) => deliveries::run(&store, args),
@@ -177,10 +204,23 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
              drop it from the URL"
         );
     }
-    println!(
-        "  newsletter: {} <{}>",
-        settings.newsletter.name, settings.newsletter.base_url
-    );
+    if settings.has_several_newsletters() {
+        for n in &settings.newsletters {
+            let sources = n
+                .sources
+                .as_ref()
+                .map_or("every source".into(), |s| s.join(", "));
+            println!(
+                "  newsletter {}: {} <{}> from {}; sources: {sources}",
+                n.slug, n.name, n.base_url, n.from
+            );
+        }
+    } else {
+        println!(
+            "  newsletter: {} <{}>",
+            settings.newsletter.name, settings.newsletter.base_url
+        );
+    }
     let schema = store.schema_info()?;
     println!(
         "  store:      {}, schema version {} ({}) at {}",

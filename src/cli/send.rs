@@ -12,7 +12,7 @@ use crate::domain::{SubscriberEmail, Topics, count};
 use crate::pipeline::{self, Due, EditionRun, FetchWhen, RunEvent, RunOptions};
 use crate::store::Store;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SendArgs {
     /// Show what would be planned for this period; create no edition and send nothing.
     #[arg(long, conflicts_with = "to")]
@@ -22,7 +22,7 @@ pub struct SendArgs {
     /// still goes to every reader. Shows the trending digest unless --as or --topics says
     /// whose.
     #[arg(long, value_name = "EMAIL")]
-    to: Option<String>,
+    pub(super) to: Option<String>,
     /// With --to: the digest this reader would get now (their topics, papers since their
     /// last digest, none they already had).
     #[arg(
@@ -56,6 +56,33 @@ pub const EXIT_LEASED_ELSEWHERE: i32 = 3;
 /// resume`. Not 1: nothing failed, and a scheduler or script can tell "paused" apart.
 pub const EXIT_PAUSED: i32 = 4;
 
+/// Set once a stop signal came: `send_each` starts no further newsletter.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `send` / `run` for every newsletter of the config, one after the other (a `run` fetches
+/// every source once first); the exit code is the highest of theirs.
+pub(super) async fn send_each(
+    all: &Settings,
+    root: &Store,
+    args: SendArgs,
+    with_fetch: bool,
+) -> anyhow::Result<i32> {
+    let mut code = 0;
+    if with_fetch {
+        code = super::fetch::fetch(&all.with_all_sources(), root).await?;
+    }
+    for view in all.views() {
+        if STOPPING.load(Ordering::SeqCst) {
+            break;
+        }
+        let slug = view.newsletter.slug.clone();
+        println!("newsletter {slug} ({}):", view.newsletter.name);
+        let store = root.for_newsletter(&slug);
+        code = code.max(send(&view, &store, args.clone(), false).await?);
+    }
+    Ok(code)
+}
+
 pub(super) async fn send(
     settings: &Settings,
     store: &Store,
@@ -76,6 +103,7 @@ pub(super) async fn send(
     let signals = tokio::spawn(async move {
         shutdown_signal().await;
         eprintln!("stopping: finishing messages in flight…");
+        STOPPING.store(true, Ordering::SeqCst);
         let _ = stop_tx.send(true);
     });
     tokio::task::yield_now().await;

@@ -24,7 +24,7 @@ pub struct ServeArgs {
     once: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// How many of the last runs to show.
     #[arg(long, default_value_t = 10)]
@@ -46,7 +46,20 @@ pub(crate) fn web_state(rt: &Runtime, store: Store) -> anyhow::Result<web::AppSt
         transport,
         settings.web.clone(),
     )?;
-    state.selection = settings.selection.clone();
+    state.plan = settings.plan_settings();
+    if settings.has_several_newsletters() {
+        state.newsletters = Arc::new(
+            settings
+                .newsletters
+                .iter()
+                .map(|n| web::NewsletterLink {
+                    slug: n.slug.clone(),
+                    name: n.name.clone(),
+                    base_url: n.base_url.clone(),
+                })
+                .collect(),
+        );
+    }
     // Previews show the period a reader without a zone of their own is in.
     state.timezone = settings.schedule_timezone();
     state.full_abstract = settings.render.abstract_mode == crate::config::AbstractMode::Full;
@@ -58,11 +71,48 @@ pub(super) async fn serve(
     store: Store,
     args: ServeArgs,
 ) -> anyhow::Result<i32> {
+    serve_views(vec![(settings.clone(), store)], args).await
+}
+
+/// `serve` for every newsletter of the config: one scheduler each (its own sources,
+/// schedule and editions), one web server with each newsletter's pages under `/n/{slug}/`
+/// (the first's also at `/`); `--once` runs one tick of each.
+pub(super) async fn serve_each(
+    all: &Settings,
+    root: Store,
+    args: ServeArgs,
+) -> anyhow::Result<i32> {
+    let views = all
+        .views()
+        .into_iter()
+        .map(|v| {
+            let store = root.for_newsletter(&v.newsletter.slug);
+            (v, store)
+        })
+        .collect();
+    serve_views(views, args).await
+}
+
+async fn serve_views(views: Vec<(Settings, Store)>, args: ServeArgs) -> anyhow::Result<i32> {
     // Secrets, cron expressions and the DKIM key, parsed once for every tick.
-    let rt = Runtime::for_sending(Arc::new(settings.clone()))?;
-    if args.once {
-        return once(&rt, &store).await;
+    let mut runs = Vec::with_capacity(views.len());
+    for (settings, store) in &views {
+        runs.push((
+            Runtime::for_sending(Arc::new(settings.clone()))?,
+            store.clone(),
+        ));
     }
+    if args.once {
+        let mut code = 0;
+        for (rt, store) in &runs {
+            if runs.len() > 1 {
+                println!("newsletter {}:", store.newsletter());
+            }
+            code = code.max(once(rt, store).await?);
+        }
+        return Ok(code);
+    }
+    let (settings, store) = views.first().expect("a newsletter to serve");
     let bind = args.bind.unwrap_or(settings.web.bind);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -73,17 +123,28 @@ pub(super) async fn serve(
         settings.newsletter.base_url
     );
     tracing::info!(%addr, "web server started");
-    let mut state = web_state(&rt, store.clone())?;
-    state.status = Some({
-        let (schedule, name) = (rt.schedule.clone(), settings.newsletter.name.clone());
-        let guard = settings.delivery.guard.limits();
-        let store = store.clone();
-        std::sync::Arc::new(move |now| {
-            let report =
-                crate::pipeline::status_report(&schedule, &name, &store, now, 10, guard.as_ref())?;
-            Ok(crate::render::render_status_page(&report))
-        })
-    });
+    let mut states = Vec::with_capacity(runs.len());
+    for (rt, store) in &runs {
+        let mut state = web_state(rt, store.clone())?;
+        state.status = Some({
+            let settings = &rt.settings;
+            let (schedule, name) = (rt.schedule.clone(), settings.newsletter.name.clone());
+            let guard = settings.delivery.guard.limits();
+            let store = store.clone();
+            std::sync::Arc::new(move |now| {
+                let report = crate::pipeline::status_report(
+                    &schedule,
+                    &name,
+                    &store,
+                    now,
+                    10,
+                    guard.as_ref(),
+                )?;
+                Ok(crate::render::render_status_page(&report))
+            })
+        });
+        states.push(state);
+    }
 
     // One stop signal for both: the first SIGTERM/Ctrl-C stops taking work and lets what is
     // in flight finish; a second one quits at once.
@@ -96,15 +157,30 @@ pub(super) async fn serve(
         eprintln!("quitting at once; unsent messages stay queued for the next start");
         std::process::exit(130);
     });
-    log_next_runs(&rt.schedule, &settings.newsletter.name, &store);
-    log_operator_access(settings, &store);
-    let scheduler =
-        crate::app::run_until_stopped(rt, store, Arc::new(SystemClock), stop_rx.clone());
+    for (rt, store) in &runs {
+        log_next_runs(&rt.schedule, &rt.settings.newsletter.name, store);
+    }
+    log_operator_access(settings, store);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (rt, store) in runs {
+        tasks.spawn(crate::app::run_until_stopped(
+            rt,
+            store,
+            Arc::new(SystemClock),
+            stop_rx.clone(),
+        ));
+    }
+    let schedulers = async move {
+        while let Some(r) = tasks.join_next().await {
+            r??;
+        }
+        anyhow::Ok(())
+    };
     let mut web_stop = stop_rx;
-    let web = web::run(listener, state, async move {
+    let web = web::run_all(listener, states, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
     });
-    tokio::try_join!(scheduler, web)?;
+    tokio::try_join!(schedulers, web)?;
     tracing::info!("stopped");
     Ok(0)
 }

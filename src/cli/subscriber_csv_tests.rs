@@ -121,6 +121,7 @@ fn formula_cells_are_escaped_and_read_back_exactly() {
 fn subscriber(i: usize, name: Option<DisplayName>, topics: &str) -> Subscriber {
     Subscriber {
         id: i as i64,
+        newsletter: crate::domain::DEFAULT_NEWSLETTER.into(),
         email: SubscriberEmail::parse(&format!("r{i}@example.org")).unwrap(),
         name: name.map(StoredName::from),
         status: SubscriberStatus::Active,

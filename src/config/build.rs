@@ -50,6 +50,12 @@ impl Settings {
         PlanSettings {
             selection: self.selection.clone(),
             message_id_domain: self.message_settings().message_id_domain,
+            sources: self.newsletter.sources.clone(),
+            default_topics: self
+                .newsletter
+                .default_topics
+                .as_deref()
+                .and_then(|t| crate::domain::Topics::parse(t).ok()),
         }
     }
 
@@ -303,6 +309,45 @@ impl super::SelectionSettings {
 pub struct PlanSettings {
     pub selection: super::SelectionSettings,
     pub message_id_domain: String,
+    /// The newsletter's sources (their names): its editions pick only papers one of them
+    /// saw; `None`: every stored paper.
+    pub sources: Option<Vec<String>>,
+    /// What a reader who follows nothing at all gets (the newsletter's `default_topics`);
+    /// `None`: the trending papers.
+    pub default_topics: Option<crate::domain::Topics>,
+}
+
+impl PlanSettings {
+    /// Planning with `selection` over every paper, no default topics (previews of a topic
+    /// line, tests).
+    pub fn for_selection(selection: super::SelectionSettings) -> PlanSettings {
+        PlanSettings {
+            selection,
+            message_id_domain: String::new(),
+            sources: None,
+            default_topics: None,
+        }
+    }
+
+    /// The topics a reader is planned by: their own, or the newsletter's default topics
+    /// when they wrote none at all.
+    pub fn topics_of<'a>(&'a self, own: &'a crate::domain::Topics) -> &'a crate::domain::Topics {
+        match &self.default_topics {
+            Some(d) if *own == crate::domain::Topics::default() => d,
+            _ => own,
+        }
+    }
+
+    /// Whether a stored paper is one of this newsletter's: seen by one of its sources (a
+    /// paper no source is recorded for belongs to every newsletter).
+    pub fn takes(&self, paper: &crate::domain::Paper) -> bool {
+        match &self.sources {
+            None => true,
+            Some(mine) => {
+                paper.sources.is_empty() || paper.sources.iter().any(|s| mine.contains(s))
+            }
+        }
+    }
 }
 
 /// What a fetch reads from `config.toml`: the `[[sources]]`, the HTTP client's options from

@@ -4,6 +4,7 @@
 //! Secrets never live in the file: the SMTP password is read from the environment variable
 //! named by `password_env`.
 mod build;
+mod newsletters;
 mod runtime;
 mod sections;
 mod store_keys;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use build::dkim_signing;
 pub use build::{FetchJob, MissingSecret, PlanSettings};
+pub use newsletters::UnknownNewsletter;
 pub use runtime::Runtime;
 pub use sections::*;
 
@@ -68,6 +70,7 @@ impl Settings {
             message: e.to_string().trim_end().to_string(),
         })?;
         s.base_dir = base_dir.to_path_buf();
+        s.read_newsletters(text, path)?;
         s.validate(text, path)?;
         s.store.path = s.resolve(&s.store.path);
         s.store.ca_file = s.store.ca_file.as_ref().map(|p| s.resolve(p));

@@ -18,7 +18,23 @@ use crate::sources::SourceConfig;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// One newsletter: `[newsletter]` (read into `newsletters` at load).
+    #[serde(default, rename = "newsletter")]
+    pub(super) single: Option<super::newsletters::NewsletterTable>,
+    /// Several newsletters: `[[newsletters]]` tables, each with a slug.
+    #[serde(default, rename = "newsletters")]
+    pub(super) several: Vec<super::newsletters::NewsletterTable>,
+    /// Every newsletter of the instance, in the file's order (one for `[newsletter]`).
+    #[serde(skip)]
+    pub newsletters: Vec<NewsletterSettings>,
+    /// The newsletter this process works on: settings are a view of one newsletter
+    /// ([`Settings::view`]); loading gives the first.
+    #[serde(skip)]
     pub newsletter: NewsletterSettings,
+    /// What the views are made from: every source, and the top-level `[schedule]` and
+    /// `[render]` (a newsletter may have its own).
+    #[serde(skip)]
+    pub(super) shared: super::newsletters::Shared,
     #[serde(default)]
     pub store: StoreSettings,
     #[serde(default)]
@@ -42,28 +58,49 @@ pub struct Settings {
     pub base_dir: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One newsletter of the instance: `[newsletter]`, or one of the `[[newsletters]]` tables
+/// with what it inherits filled in (see `newsletters.rs`).
+#[derive(Debug, Clone)]
 pub struct NewsletterSettings {
+    /// Its short name in web addresses (`/n/{slug}/`), `--newsletter` and the store: `main`
+    /// for a lone `[newsletter]` unless it says otherwise.
+    pub slug: String,
     /// Shown in subjects, headers and pages.
-    #[serde(default = "default_name")]
     pub name: String,
     /// Public address of the web pages (unsubscribe, preferences, archive).
-    #[serde(deserialize_with = "de_http_url")]
     pub base_url: Url,
-    #[serde(deserialize_with = "de_mailbox")]
     pub from: Mailbox,
-    #[serde(default, deserialize_with = "de_opt_mailbox")]
     pub reply_to: Option<Mailbox>,
     /// `List-Id`; default `{name}.{base_url host}`.
-    #[serde(default)]
     pub list_id: Option<String>,
     /// Domain of generated Message-IDs; default the From address's domain.
-    #[serde(default)]
     pub message_id_domain: Option<String>,
     /// The newsletter's time zone (IANA name): periods and schedules are in it.
-    #[serde(default = "default_tz", deserialize_with = "de_tz")]
     pub timezone: chrono_tz::Tz,
+    /// The sources whose papers it picks from (their names); `None`: every source.
+    pub sources: Option<Vec<String>>,
+    /// What a reader who has no topics of their own gets: a topic line; `None`: the
+    /// trending papers.
+    pub default_topics: Option<String>,
+}
+
+impl Default for NewsletterSettings {
+    fn default() -> Self {
+        NewsletterSettings {
+            slug: crate::domain::DEFAULT_NEWSLETTER.into(),
+            name: default_name(),
+            base_url: Url::parse("http://127.0.0.1:8080/").expect("a valid URL"),
+            from: "paperpost <digest@paperpost.invalid>"
+                .parse()
+                .expect("a valid mailbox"),
+            reply_to: None,
+            list_id: None,
+            message_id_domain: None,
+            timezone: default_tz(),
+            sources: None,
+            default_topics: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,10 +179,10 @@ impl StoreSettings {
     }
 }
 
-fn default_name() -> String {
+pub(super) fn default_name() -> String {
     "paperpost".into()
 }
-fn default_tz() -> chrono_tz::Tz {
+pub(super) fn default_tz() -> chrono_tz::Tz {
     chrono_tz::UTC
 }
 fn default_store_tls() -> crate::store::PostgresTls {
@@ -167,11 +204,11 @@ fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {
     })
 }
 
-fn de_opt_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mailbox>, D::Error> {
+pub(super) fn de_opt_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mailbox>, D::Error> {
     de_mailbox(d).map(Some)
 }
 
-fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+pub(super) fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     let s = String::deserialize(d)?;
     let url = Url::parse(&s)
         .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a URL ({e})")))?;
@@ -183,11 +220,21 @@ fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     Ok(url)
 }
 
-fn de_tz<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+pub(super) fn de_tz<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
     let s = String::deserialize(d)?;
     s.parse().map_err(|_| {
         serde::de::Error::custom(format!(
             "`{s}` is not an IANA time zone like `Europe/Berlin`"
         ))
     })
+}
+
+pub(super) fn de_opt_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    de_http_url(d).map(Some)
+}
+
+pub(super) fn de_opt_tz<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono_tz::Tz>, D::Error> {
+    de_tz(d).map(Some)
 }

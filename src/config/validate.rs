@@ -21,13 +21,10 @@ impl Settings {
         };
         self.validate_text(&invalid)?;
         self.validate_ranges(&invalid)?;
-        if self.newsletter.name.trim().is_empty() {
-            return Err(invalid(
-                "newsletter",
-                None,
-                "name",
-                "must not be empty".into(),
-            ));
+        for (section, index, n) in self.newsletter_tables() {
+            if n.name.trim().is_empty() {
+                return Err(invalid(section, index, "name", "must not be empty".into()));
+            }
         }
         let bad = |b: BadSetting| invalid(b.section, b.index, b.key, b.message);
         self.fetch.check().map_err(bad)?;
@@ -57,7 +54,7 @@ impl Settings {
         {
             return Err(invalid("delivery.dkim", None, "key_file", m));
         }
-        if let Err((key, message)) = self.schedule.validate() {
+        if let Err((key, message)) = self.shared_schedule().validate() {
             return Err(invalid("schedule", None, key, message));
         }
         // `[store]`'s PostgreSQL keys (issue 10).
@@ -69,6 +66,22 @@ impl Settings {
             return Err(invalid("web", None, key, message));
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    /// Each newsletter with the table it came from: `[newsletter]`, or `[[newsletters]]` #i.
+    fn newsletter_tables(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, Option<usize>, &NewsletterSettings)> {
+        let several = self.newsletter_tables_are_several();
+        self.newsletters.iter().enumerate().map(move |(i, n)| {
+            if several {
+                ("newsletters", Some(i), n)
+            } else {
+                ("newsletter", None, n)
+            }
+        })
     }
 }
 
@@ -91,30 +104,32 @@ impl Settings {
                 format!("must not contain control characters (found {c:?})"),
             )),
         };
-        let n = &self.newsletter;
-        clean("newsletter", None, "name", &n.name)?;
-        if let Some(name) = &n.from.name {
-            clean("newsletter", None, "from", name)?;
-        }
-        if let Some(name) = n.reply_to.as_ref().and_then(|m| m.name.as_ref()) {
-            clean("newsletter", None, "reply_to", name)?;
-        }
-        for (key, value) in [
-            ("list_id", &n.list_id),
-            ("message_id_domain", &n.message_id_domain),
-        ] {
-            let Some(value) = value else { continue };
-            clean("newsletter", None, key, value)?;
-            if value.trim().is_empty()
-                || value.contains(|c: char| c.is_whitespace() || "<>@\"".contains(c))
-            {
-                return Err(invalid(
-                    "newsletter",
-                    None,
-                    key,
-                    "must be one word of letters, digits, dots and dashes, like papers.example.org"
-                        .into(),
-                ));
+        for (section, index, n) in self.newsletter_tables() {
+            clean(section, index, "name", &n.name)?;
+            if let Some(name) = &n.from.name {
+                clean(section, index, "from", name)?;
+            }
+            if let Some(name) = n.reply_to.as_ref().and_then(|m| m.name.as_ref()) {
+                clean(section, index, "reply_to", name)?;
+            }
+            for (key, value) in [
+                ("list_id", &n.list_id),
+                ("message_id_domain", &n.message_id_domain),
+            ] {
+                let Some(value) = value else { continue };
+                clean(section, index, key, value)?;
+                if value.trim().is_empty()
+                    || value.contains(|c: char| c.is_whitespace() || "<>@\"".contains(c))
+                {
+                    return Err(invalid(
+                        section,
+                        index,
+                        key,
+                        "must be one word of letters, digits, dots and dashes, like \
+                         papers.example.org"
+                            .into(),
+                    ));
+                }
             }
         }
         for (i, r) in self.delivery.relays.iter().enumerate() {
@@ -200,7 +215,7 @@ impl Settings {
 
 /// The 1-based line of `key` in `[section]` (or the `index`-th `[[section]]`), else of the
 /// section header, else 1.
-fn find_key_line(text: &str, section: &str, index: Option<usize>, key: &str) -> usize {
+pub(super) fn find_key_line(text: &str, section: &str, index: Option<usize>, key: &str) -> usize {
     let mut in_section = section.is_empty();
     let mut seen = 0usize;
     let mut section_line = None;

@@ -21,6 +21,10 @@ mod text;
 mod tokens;
 mod topics;
 
+/// The slug of a lone `[newsletter]`, and of every reader and edition a store held before
+/// it knew several newsletters.
+pub const DEFAULT_NEWSLETTER: &str = "main";
+
 pub use attempts::{AttemptLimits, AttemptVerdict};
 pub use bounce::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,

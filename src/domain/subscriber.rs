@@ -201,6 +201,9 @@ impl fmt::Display for Frequency {
 #[derive(Debug, Clone)]
 pub struct Subscriber {
     pub id: i64,
+    /// The slug of the newsletter this subscription is to: a reader of several
+    /// newsletters has one row in each, with its own topics, frequency and links.
+    pub newsletter: String,
     pub email: SubscriberEmail,
     /// Their display name as stored; one that today's rules refuse is kept and shown, and
     /// their deliveries fail naming it (see [`StoredName`]).

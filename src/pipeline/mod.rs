@@ -24,7 +24,7 @@ pub use preview::{
 pub(crate) use run::readers_blocking;
 pub use run::{
     Due, EDITION_LEASE, EditionRun, FETCH_LEASE, FetchWhen, LAST_FETCH, LAST_TICK, RunEvent,
-    RunOptions, RunOutcome, period_for, reader_period_for, readers, run_due,
+    RunOptions, RunOutcome, per_newsletter, period_for, reader_period_for, readers, run_due,
 };
 pub use seed::{SeedError, SeedOutcome, SeedReport, SeedRequest, base_name, seed_profile};
 pub use send::send_with;

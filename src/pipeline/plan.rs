@@ -65,12 +65,13 @@ pub fn plan_edition(
     let mut last_reader = None;
     for_each_page(store, None, |page| {
         for s in page.iter().filter(|s| wanted(s)) {
-            terms.extend(s.topics.indexed_terms().cloned());
+            terms.extend(settings.topics_of(&s.topics).indexed_terms().cloned());
         }
         last_reader = page.last().map(|s| s.id).or(last_reader);
         Ok(())
     })?;
-    let candidates = store.papers_seen_since(oldest)?;
+    let mut candidates = store.papers_seen_since(oldest)?;
+    candidates.retain(|p| settings.takes(&p.paper));
     // When each candidate was first stored: the "more like" section picks from the same
     // window of papers as the main picks.
     let recent: Vec<(PaperId, DateTime<Utc>)> = candidates
@@ -145,7 +146,8 @@ pub fn plan_edition(
             } else {
                 Vec::new()
             };
-            todo.push((s, reader_feedback(feedback.get(&s.id), &s.topics), library));
+            let topics = settings.topics_of(&s.topics);
+            todo.push((s, reader_feedback(feedback.get(&s.id), topics), library));
         }
         if todo.is_empty() {
             return Ok(());
@@ -188,7 +190,7 @@ pub fn plan_edition(
         let picks = parallel_map(&todo, |(s, fb, library)| {
             let since = last_digest.get(&s.id).map_or(oldest, |t| (*t).max(oldest));
             reader.picks(
-                &s.topics,
+                settings.topics_of(&s.topics),
                 fb,
                 library,
                 since,
@@ -276,7 +278,9 @@ fn plan_reader_with_history(
     now: DateTime<Utc>,
 ) -> anyhow::Result<(Option<String>, Vec<PickRef>)> {
     let oldest = now - Duration::days(settings.selection.window_days as i64);
-    let candidates = store.papers_seen_since(oldest)?;
+    let mut candidates = store.papers_seen_since(oldest)?;
+    candidates.retain(|p| settings.takes(&p.paper));
+    let topics = settings.topics_of(topics);
     let recent: Vec<(PaperId, DateTime<Utc>)> = candidates
         .iter()
         .filter_map(|p| Some((p.paper.id.clone()?, p.first_seen)))

@@ -1,7 +1,7 @@
 //! Preview: the digest some topics (or a reader) would get right now, without sending.
 use chrono::{DateTime, Utc};
 
-use crate::config::{PlanSettings, SelectionSettings, Settings};
+use crate::config::{PlanSettings, Settings};
 use crate::domain::{Digest, Frequency, Paper, PaperId, Period, PickRef, Topics};
 use crate::render::{EmailContext, render_preview_page};
 use crate::store::Store;
@@ -79,14 +79,10 @@ pub fn digest_for_topics(
     store: &Store,
     topics: &Topics,
     period: Period,
-    selection: &SelectionSettings,
+    plan: &PlanSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let plan = PlanSettings {
-        selection: selection.clone(),
-        message_id_domain: String::new(),
-    };
-    let (note, refs) = super::plan::plan_one_reader(&plan, store, &period, topics, None, &[], now)?;
+    let (note, refs) = super::plan::plan_one_reader(plan, store, &period, topics, None, &[], now)?;
     digest_of_refs(store, period, note, &refs, topics.is_trending(), now)
 }
 

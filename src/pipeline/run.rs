@@ -225,7 +225,7 @@ pub async fn run_due(
         let finished = at + Duration::from_std(started.elapsed()).unwrap_or_default();
         store
             .blocking(move |s| {
-                s.set_meta(LAST_TICK, &at.to_rfc3339())?;
+                s.set_meta(&per_newsletter(s, LAST_TICK), &at.to_rfc3339())?;
                 match record {
                     Some(r) => s.record_run(&r, at, finished),
                     None => Ok(()),
@@ -240,10 +240,20 @@ pub async fn run_due(
 /// the scheduler's tick runs on an async worker).
 async fn meta_time(store: &Store, key: &'static str) -> anyhow::Result<Option<DateTime<Utc>>> {
     Ok(store
-        .blocking(move |s| s.meta(key))
+        .blocking(move |s| s.meta(&per_newsletter(s, key)))
         .await?
         .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
         .map(|t| t.with_timezone(&Utc)))
+}
+
+/// The name of a lease or `meta` time of the scheduler for the store's newsletter: `name`
+/// itself for the default newsletter (as before several newsletters), `name:{slug}` for
+/// another, so each newsletter fetches, plans and ticks on its own schedule.
+pub fn per_newsletter(store: &Store, name: &str) -> String {
+    match store.newsletter() {
+        crate::domain::DEFAULT_NEWSLETTER => name.to_string(),
+        slug => format!("{name}:{slug}"),
+    }
 }
 
 /// [`readers`] on the blocking pool.
@@ -296,7 +306,7 @@ async fn fetch_if_due(
     };
     if !try_lock(
         store,
-        "fetch".into(),
+        per_newsletter(store, "fetch"),
         rt.owner.clone(),
         now,
         now + FETCH_LEASE,
@@ -322,10 +332,10 @@ async fn fetch_if_due(
     } else {
         None
     };
-    let unlocked = unlock(store, "fetch".into(), rt.owner.clone()).await;
+    let unlocked = unlock(store, per_newsletter(store, "fetch"), rt.owner.clone()).await;
     if let Some(summary) = result.transpose().context("Scheduled fetch failed")? {
         store
-            .blocking(move |s| s.set_meta(LAST_FETCH, &slot.to_rfc3339()))
+            .blocking(move |s| s.set_meta(&per_newsletter(s, LAST_FETCH), &slot.to_rfc3339()))
             .await?;
         let papers: usize = summary.sources.iter().map(|s| s.papers).sum();
         let new: usize = summary.sources.iter().map(|s| s.new).sum();
@@ -401,7 +411,7 @@ async fn plan_due(
         // the work once. `send` plans without it, as an operator asked for it now: a
         // process killed while planning must not hold the next `send` back for the lease's
         // ten minutes, and editions and deliveries are unique per period and reader anyway.
-        let lock = format!("edition:{key}");
+        let lock = per_newsletter(store, &format!("edition:{key}"));
         let locking = opts.due == Due::Scheduled && !opts.dry_run;
         if locking
             && !try_lock(

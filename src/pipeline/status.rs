@@ -76,7 +76,7 @@ pub fn status_report(
         generated_at: now,
         timezone: tz,
         last_tick: store
-            .meta(LAST_TICK)?
+            .meta(&super::per_newsletter(store, LAST_TICK))?
             .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
             .map(|t| t.with_timezone(&Utc)),
         next,

@@ -49,7 +49,7 @@ pub fn test_digest(
     match target {
         TestTarget::Topics(topics) => {
             let period = super::period_for(settings, Frequency::Weekly, now);
-            super::digest_for_topics(store, topics, period, &settings.selection, now)
+            super::digest_for_topics(store, topics, period, &settings.plan_settings(), now)
         }
         TestTarget::Reader(reader) => {
             // The planner's choice for this reader now (see `plan_edition`), without

@@ -160,6 +160,7 @@ mod tests {
         Subscriber {
             id,
             email: SubscriberEmail::parse("ada@example.org").unwrap(),
+            newsletter: crate::domain::DEFAULT_NEWSLETTER.into(),
             name: None,
             status: crate::domain::SubscriberStatus::Active,
             topics: Topics::default(),

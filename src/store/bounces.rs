@@ -129,7 +129,7 @@ impl Store {
                 return Ok(Some(t));
             }
             c.query_opt(
-                "SELECT email FROM subscribers WHERE email_key = $1",
+                "SELECT email FROM subscribers WHERE email_key = $1 ORDER BY id LIMIT 1",
                 &[&key],
                 |r| {
                     Ok(BounceTarget {
@@ -191,16 +191,21 @@ impl Store {
             )?;
             let soft_count: i64 = match ev.kind {
                 BounceKind::Complaint => {
+                    // A complaint about a digest unsubscribes its reader from that
+                    // digest's newsletter only (the subscription the delivery belongs to);
+                    // one that names no delivery, from every newsletter of the address.
                     // Through the one status change there is, so the reader's token
                     // changes as on any unsubscribe: old preferences links stop working.
-                    let reader: Option<i64> = c.query_opt(
-                        "SELECT id FROM subscribers
-                         WHERE email_key = $1 AND status <> 'unsubscribed'",
-                        &[&key],
+                    let readers: Vec<i64> = c.query(
+                        "SELECT s.id FROM subscribers s
+                         WHERE s.email_key = $1 AND s.status <> 'unsubscribed'
+                           AND (CAST($2 AS BIGINT) IS NULL
+                                OR s.id = (SELECT subscriber_id FROM deliveries WHERE id = $2))",
+                        &[&key, &ev.target.delivery_id],
                         |r| r.get(0),
                     )?;
-                    if let Some(id) = reader {
-                        applied.unsubscribed =
+                    for id in readers {
+                        applied.unsubscribed |=
                             set_status(c, id, SubscriberStatus::Unsubscribed, now)? > 0;
                     }
                     0
@@ -292,9 +297,10 @@ impl Store {
                         CAST(SUM(CASE WHEN b.kind = 'soft' THEN 1 ELSE 0 END) AS BIGINT),
                         CAST(SUM(CASE WHEN b.kind = 'complaint' THEN 1 ELSE 0 END) AS BIGINT)
                  FROM bounces b JOIN editions e ON e.id = b.edition_id
+                 WHERE e.newsletter = $1
                  GROUP BY e.id, e.period_key, e.created_at
                  ORDER BY e.created_at DESC, e.id DESC",
-                &[],
+                &[&self.newsletter()],
                 |r| {
                     Ok(EditionBounces {
                         period_key: r.get(0)?,

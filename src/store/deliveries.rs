@@ -28,13 +28,15 @@ use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId, PickRef};
 
 /// Claims one class of due rows (`{due}` is its condition, `{lock}` PostgreSQL's row lock),
-/// at most `$4`, in the order SQLite's single statement took them.
+/// at most `$5` of newsletter `$4`, in the order SQLite's single statement took them.
 const CLAIM: &str = "UPDATE deliveries
      SET reclaimed = reclaimed + CASE WHEN state = 'sending' THEN 1 ELSE 0 END,
          reclaimed_from = CASE WHEN state = 'sending' THEN lease_owner END,
          state = 'sending', lease_owner = $1, lease_until = $2,
          attempts = attempts + 1, updated_at = $3
-     WHERE id IN (SELECT id FROM deliveries WHERE {due} LIMIT $4{lock})
+     WHERE id IN (SELECT id FROM deliveries WHERE {due}
+                  AND edition_id IN (SELECT id FROM editions WHERE newsletter = $4)
+                  LIMIT $5{lock})
      RETURNING id";
 
 /// The three classes of due rows, in order: pending, retries whose time has come, then
@@ -206,7 +208,12 @@ impl Store {
                 }
                 let left = i64::try_from(left).unwrap_or(i64::MAX);
                 let sql = CLAIM.replace("{due}", due).replace("{lock}", lock);
-                ids.extend(c.query(&sql, &[&owner, &until, &now_ts, &left], |r| r.get::<i64>(0))?);
+                let newsletter = self.newsletter();
+                ids.extend(
+                    c.query(&sql, &[&owner, &until, &now_ts, &newsletter, &left], |r| {
+                        r.get::<i64>(0)
+                    })?,
+                );
             }
             ids.sort_unstable();
             let mut claimed = Vec::with_capacity(ids.len());

@@ -6,13 +6,14 @@ use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{DeliveryCounts, DeliveryFailure, DeliveryRow, DeliveryState};
 
 impl Store {
-    /// Deliveries still to do: pending, sending and retry. Read on the writer: the
-    /// delivery engine decides by it.
+    /// This newsletter's deliveries still to do: pending, sending and retry. Read on the
+    /// writer: the delivery engine decides by it.
     pub fn outstanding_deliveries(&self) -> Result<i64, StoreError> {
         self.write("outstanding_deliveries", |c| {
             c.value(
-                "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'sending', 'retry')",
-                &[],
+                "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'sending', 'retry')
+                   AND edition_id IN (SELECT id FROM editions WHERE newsletter = $1)",
+                &[&self.newsletter()],
             )
         })
     }
@@ -21,8 +22,9 @@ impl Store {
     pub fn next_retry_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.write("next_retry_at", |c| {
             let t: Option<i64> = c.value(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'retry'",
-                &[],
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'retry'
+                   AND edition_id IN (SELECT id FROM editions WHERE newsletter = $1)",
+                &[&self.newsletter()],
             )?;
             Ok(t.map(from_ts))
         })
@@ -35,9 +37,10 @@ impl Store {
                 "SELECT e.period_key, d.state, COUNT(*),
                         CAST(SUM(CASE WHEN d.reclaimed > 0 THEN 1 ELSE 0 END) AS BIGINT)
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
+                 WHERE e.newsletter = $1
                  GROUP BY e.id, e.period_key, e.created_at, d.state
                  ORDER BY e.created_at DESC, e.id DESC, d.state",
-                &[],
+                &[&self.newsletter()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
             fold_delivery_counts(rows)
@@ -52,9 +55,12 @@ impl Store {
                         d.updated_at
                  FROM deliveries d JOIN editions e ON e.id = d.edition_id
                  JOIN subscribers s ON s.id = d.subscriber_id
-                 WHERE d.state IN ('failed', 'unknown', 'retry')
-                 ORDER BY d.updated_at DESC, d.id LIMIT $1",
-                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                 WHERE d.state IN ('failed', 'unknown', 'retry') AND e.newsletter = $1
+                 ORDER BY d.updated_at DESC, d.id LIMIT $2",
+                &[
+                    &self.newsletter(),
+                    &i64::try_from(limit).unwrap_or(i64::MAX),
+                ],
                 |r| {
                     Ok(DeliveryFailure {
                         id: r.get(0)?,
@@ -84,13 +90,15 @@ impl Store {
             let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
             let sql = format!(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = NULL, updated_at = $1
-                 WHERE (CAST($2 AS TEXT) IS NULL
-                        OR edition_id = (SELECT id FROM editions WHERE period_key = $2))
+                 WHERE edition_id IN (SELECT id FROM editions
+                                      WHERE (CAST($2 AS TEXT) IS NULL OR period_key = $2)
+                                        AND newsletter = $3)
                    AND state IN ({})",
-                placeholders(3, states.len())
+                placeholders(4, states.len())
             );
             let now = ts(now);
-            let mut params: Vec<&dyn Param> = vec![&now, &period_key];
+            let newsletter = self.newsletter();
+            let mut params: Vec<&dyn Param> = vec![&now, &period_key, &newsletter];
             params.extend(states.iter().map(|s| s as &dyn Param));
             Ok(c.execute(&sql, &params)? as usize)
         })
@@ -108,9 +116,9 @@ impl Store {
                     "SELECT {ROW_COLUMNS} FROM deliveries d
                      JOIN editions e ON e.id = d.edition_id
                      JOIN subscribers s ON s.id = d.subscriber_id
-                     WHERE e.period_key = $1 AND s.email_key = lower($2)"
+                     WHERE e.period_key = $1 AND s.email_key = lower($2) AND e.newsletter = $3"
                 ),
-                &[&period_key, &email],
+                &[&period_key, &email, &self.newsletter()],
                 row_to_delivery,
             )
         })
@@ -124,9 +132,9 @@ impl Store {
                     "SELECT {ROW_COLUMNS} FROM deliveries d
                      JOIN editions e ON e.id = d.edition_id
                      JOIN subscribers s ON s.id = d.subscriber_id
-                     WHERE e.period_key = $1 ORDER BY s.id"
+                     WHERE e.period_key = $1 AND e.newsletter = $2 ORDER BY s.id"
                 ),
-                &[&period_key],
+                &[&period_key, &self.newsletter()],
                 row_to_delivery,
             )
         })

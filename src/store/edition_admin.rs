@@ -14,9 +14,12 @@ impl Store {
     pub fn edition_summaries(&self, limit: usize) -> Result<Vec<EditionSummary>, StoreError> {
         self.read("edition_summaries", |c| {
             let editions: Vec<(i64, String, i64)> = c.query(
-                "SELECT id, period_key, created_at FROM editions
-                 ORDER BY created_at DESC, id DESC LIMIT $1",
-                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                "SELECT id, period_key, created_at FROM editions WHERE newsletter = $1
+                 ORDER BY created_at DESC, id DESC LIMIT $2",
+                &[
+                    &self.newsletter(),
+                    &i64::try_from(limit).unwrap_or(i64::MAX),
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             let ids: Vec<i64> = editions.iter().map(|e| e.0).collect();
@@ -52,9 +55,10 @@ impl Store {
         let id = id_or_key.trim().parse::<i64>().ok();
         self.read("find_edition", |c| {
             c.query_opt(
-                "SELECT id, period_key FROM editions WHERE period_key = $1 OR id = $2
+                "SELECT id, period_key FROM editions
+                 WHERE (period_key = $1 OR id = $2) AND newsletter = $3
                  ORDER BY id LIMIT 1",
-                &[&id_or_key.trim(), &id],
+                &[&id_or_key.trim(), &id, &self.newsletter()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
         })

@@ -39,17 +39,20 @@ impl Store {
             let public = serde_json::to_string(public)?;
             if let Some(edition) = c.query_opt(
                 &format!(
-                    "INSERT INTO editions (period_key, created_at, public) VALUES ($1, $2, $3)
-                     ON CONFLICT (period_key) DO NOTHING RETURNING {EDITION}"
+                    "INSERT INTO editions (period_key, created_at, public, newsletter)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (newsletter, period_key) DO NOTHING RETURNING {EDITION}"
                 ),
-                &[&period_key, &ts(now), &public],
+                &[&period_key, &ts(now), &public, &self.newsletter()],
                 edition_from,
             )? {
                 return Ok((edition, true));
             }
             let edition = c.query_opt(
-                &format!("SELECT {EDITION} FROM editions WHERE period_key = $1"),
-                &[&period_key],
+                &format!(
+                    "SELECT {EDITION} FROM editions WHERE period_key = $1 AND newsletter = $2"
+                ),
+                &[&period_key, &self.newsletter()],
                 edition_from,
             )?;
             Ok((edition.context("the edition just created is gone")?, false))
@@ -60,9 +63,23 @@ impl Store {
     pub fn edition(&self, period_key: &str) -> Result<Option<Edition>, StoreError> {
         self.read("edition", |c| {
             c.query_opt(
-                &format!("SELECT {EDITION} FROM editions WHERE period_key = $1"),
-                &[&period_key],
+                &format!(
+                    "SELECT {EDITION} FROM editions WHERE period_key = $1 AND newsletter = $2"
+                ),
+                &[&period_key, &self.newsletter()],
                 edition_from,
+            )
+        })
+    }
+
+    /// The slugs of the newsletters that have editions (whichever newsletter this handle
+    /// sees), in order: what a report about any digest may concern.
+    pub fn newsletters_with_editions(&self) -> Result<Vec<String>, StoreError> {
+        self.read("newsletters_with_editions", |c| {
+            c.query(
+                "SELECT DISTINCT newsletter FROM editions ORDER BY newsletter",
+                &[],
+                |r| r.get(0),
             )
         })
     }
@@ -72,9 +89,13 @@ impl Store {
         self.read("editions", |c| {
             c.query(
                 &format!(
-                    "SELECT {EDITION} FROM editions ORDER BY created_at DESC, id DESC LIMIT $1"
+                    "SELECT {EDITION} FROM editions WHERE newsletter = $1
+                     ORDER BY created_at DESC, id DESC LIMIT $2"
                 ),
-                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                &[
+                    &self.newsletter(),
+                    &i64::try_from(limit).unwrap_or(i64::MAX),
+                ],
                 edition_from,
             )
         })

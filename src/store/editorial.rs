@@ -27,15 +27,16 @@ impl Store {
         self.write("set_edition_note", |c| {
             if note.trim().is_empty() {
                 c.execute(
-                    "DELETE FROM edition_notes WHERE period_key = $1",
-                    &[&period_key],
+                    "DELETE FROM edition_notes WHERE period_key = $1 AND newsletter = $2",
+                    &[&period_key, &self.newsletter()],
                 )?;
             } else {
                 c.execute(
-                    "INSERT INTO edition_notes (period_key, note, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (period_key) DO UPDATE SET note = excluded.note,
+                    "INSERT INTO edition_notes (period_key, note, updated_at, newsletter)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (newsletter, period_key) DO UPDATE SET note = excluded.note,
                          updated_at = excluded.updated_at",
-                    &[&period_key, &note.trim(), &ts(now)],
+                    &[&period_key, &note.trim(), &ts(now), &self.newsletter()],
                 )?;
             }
             Ok(())
@@ -59,17 +60,24 @@ impl Store {
             if c.is_postgres() {
                 c.execute(
                     "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                    &[&PINS_LOCK, &period_key],
+                    &[&PINS_LOCK, &format!("{}/{period_key}", self.newsletter())],
                 )?;
             }
             c.execute(
-                "INSERT INTO edition_pins (period_key, paper_id, note, position, pinned_at)
+                "INSERT INTO edition_pins (period_key, paper_id, note, position, pinned_at,
+                                           newsletter)
                  VALUES ($1, $2, $3,
                      (SELECT COALESCE(MAX(position), 0) + 1 FROM edition_pins
-                       WHERE period_key = $1),
-                     $4)
-                 ON CONFLICT (period_key, paper_id) DO UPDATE SET note = excluded.note",
-                &[&period_key, &paper_id.as_str(), &note, &ts(now)],
+                       WHERE period_key = $1 AND newsletter = $4),
+                     $5, $4)
+                 ON CONFLICT (newsletter, period_key, paper_id) DO UPDATE SET note = excluded.note",
+                &[
+                    &period_key,
+                    &paper_id.as_str(),
+                    &note,
+                    &self.newsletter(),
+                    &ts(now),
+                ],
             )?;
             Ok(())
         })
@@ -79,8 +87,9 @@ impl Store {
     pub fn unpin_paper(&self, period_key: &str, paper_id: &PaperId) -> Result<bool, StoreError> {
         self.write("unpin_paper", |c| {
             Ok(c.execute(
-                "DELETE FROM edition_pins WHERE period_key = $1 AND paper_id = $2",
-                &[&period_key, &paper_id.as_str()],
+                "DELETE FROM edition_pins
+                 WHERE period_key = $1 AND paper_id = $2 AND newsletter = $3",
+                &[&period_key, &paper_id.as_str(), &self.newsletter()],
             )? > 0)
         })
     }
@@ -90,14 +99,15 @@ impl Store {
     pub fn editorial(&self, period_key: &str) -> Result<Editorial, StoreError> {
         self.read("editorial", |c| {
             let note = c.query_opt(
-                "SELECT note FROM edition_notes WHERE period_key = $1",
-                &[&period_key],
+                "SELECT note FROM edition_notes WHERE period_key = $1 AND newsletter = $2",
+                &[&period_key, &self.newsletter()],
                 |r| r.get::<String>(0),
             )?;
             let pins = c.query(
-                "SELECT paper_id, note, pinned_at FROM edition_pins WHERE period_key = $1
+                "SELECT paper_id, note, pinned_at FROM edition_pins
+                 WHERE period_key = $1 AND newsletter = $2
                  ORDER BY position, pinned_at, paper_id",
-                &[&period_key],
+                &[&period_key, &self.newsletter()],
                 |r| {
                     let Ok(paper_id) = PaperId::try_from(r.get::<String>(0)?) else {
                         return Ok(None);

@@ -27,16 +27,28 @@ fn row_to_pause(r: &Row<'_>) -> anyhow::Result<SendingPause> {
     })
 }
 
-fn pause_in_force(c: &mut Conn<'_>) -> anyhow::Result<Option<SendingPause>> {
+/// The pause in force for newsletter `nl`, if any.
+fn pause_in_force(c: &mut Conn<'_>, nl: &str) -> anyhow::Result<Option<SendingPause>> {
     c.query_opt(
-        &format!("SELECT {PAUSE_COLUMNS} FROM sending_pauses WHERE in_force = 1"),
-        &[],
+        &format!(
+            "SELECT {PAUSE_COLUMNS} FROM sending_pauses WHERE in_force = 1 AND newsletter = $1"
+        ),
+        &[&nl],
         row_to_pause,
     )
 }
 
-fn counts(c: &mut Conn<'_>, window_days: u32, now: DateTime<Utc>) -> anyhow::Result<GuardCounts> {
-    let last_resume: Option<i64> = c.value("SELECT MAX(resumed_at) FROM sending_pauses", &[])?;
+/// Newsletter `nl`'s deliveries and reports since the window's start (or its last resume).
+fn counts(
+    c: &mut Conn<'_>,
+    nl: &str,
+    window_days: u32,
+    now: DateTime<Utc>,
+) -> anyhow::Result<GuardCounts> {
+    let last_resume: Option<i64> = c.value(
+        "SELECT MAX(resumed_at) FROM sending_pauses WHERE newsletter = $1",
+        &[&nl],
+    )?;
     let since = Since::at(now, window_days, last_resume.map(from_ts));
     // A delivery reported twice (two DSNs for one message) counts once. Strictly after the
     // start: times are whole seconds, and a message sent in the second of a resume may be
@@ -50,10 +62,10 @@ fn counts(c: &mut Conn<'_>, window_days: u32, now: DateTime<Utc>) -> anyhow::Res
                                            WHERE b.delivery_id = d.id AND b.kind = 'complaint')
                          THEN 1 ELSE 0 END) AS BIGINT)
          FROM deliveries d JOIN editions e ON e.id = d.edition_id
-         WHERE d.state = 'sent' AND d.sent_at > $1
+         WHERE d.state = 'sent' AND d.sent_at > $1 AND e.newsletter = $2
          GROUP BY e.id, e.period_key
          ORDER BY e.id",
-        &[&ts(since.instant())],
+        &[&ts(since.instant()), &nl],
         |r| {
             Ok((
                 r.get::<String>(0)?,
@@ -71,7 +83,7 @@ fn counts(c: &mut Conn<'_>, window_days: u32, now: DateTime<Utc>) -> anyhow::Res
 impl Store {
     /// The pause in force, if any. Read on the writer: the delivery engine decides by it.
     pub fn sending_pause(&self) -> Result<Option<SendingPause>, StoreError> {
-        self.write("sending_pause", pause_in_force)
+        self.write("sending_pause", |c| pause_in_force(c, self.newsletter()))
     }
 
     /// What the guard counts at `now` over a window of `window_days` (restarted at the last
@@ -81,7 +93,9 @@ impl Store {
         window_days: u32,
         now: DateTime<Utc>,
     ) -> Result<GuardCounts, StoreError> {
-        self.read("guard_counts", |c| counts(c, window_days, now))
+        self.read("guard_counts", |c| {
+            counts(c, self.newsletter(), window_days, now)
+        })
     }
 
     /// Judges the rates at `now` and pauses sending when one is over its threshold, in one
@@ -96,10 +110,11 @@ impl Store {
         tripped_by: &str,
     ) -> Result<GuardState, StoreError> {
         self.transaction("check_guard", |c| {
-            if let Some(p) = pause_in_force(c)? {
+            let nl = self.newsletter();
+            if let Some(p) = pause_in_force(c, nl)? {
                 return Ok(GuardState::Paused(p));
             }
-            let counts = counts(c, limits.window_days, now)?;
+            let counts = counts(c, nl, limits.window_days, now)?;
             let Some(breach) = judge(limits, &counts) else {
                 return Ok(GuardState::Clear);
             };
@@ -115,9 +130,10 @@ impl Store {
             };
             let inserted = c.execute(
                 "INSERT INTO sending_pauses (paused_at, kind, edition, reports, delivered,
-                                             threshold, reason, tripped_by, in_force)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
-                 ON CONFLICT (in_force) DO NOTHING",
+                                             threshold, reason, tripped_by, in_force,
+                                             newsletter)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)
+                 ON CONFLICT (newsletter, in_force) DO NOTHING",
                 &[
                     &ts(now),
                     &pause.kind.as_str(),
@@ -127,13 +143,14 @@ impl Store {
                     &pause.threshold,
                     &pause.reason,
                     &pause.tripped_by,
+                    &nl,
                 ],
             )?;
             if inserted > 0 {
                 return Ok(GuardState::Tripped(pause));
             }
             // Another process tripped it between our look and our insert.
-            Ok(pause_in_force(c)?.map_or(GuardState::Clear, GuardState::Paused))
+            Ok(pause_in_force(c, nl)?.map_or(GuardState::Clear, GuardState::Paused))
         })
     }
 
@@ -146,13 +163,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<ResumedPause>, StoreError> {
         self.transaction("resume_sending", |c| {
-            let Some(pause) = pause_in_force(c)? else {
+            let Some(pause) = pause_in_force(c, self.newsletter())? else {
                 return Ok(None);
             };
             c.execute(
                 "UPDATE sending_pauses SET in_force = NULL, resumed_at = $1, resumed_by = $2
-                 WHERE in_force = 1",
-                &[&ts(now), &by],
+                 WHERE in_force = 1 AND newsletter = $3",
+                &[&ts(now), &by, &self.newsletter()],
             )?;
             Ok(Some(ResumedPause {
                 pause,
@@ -198,9 +215,10 @@ impl Store {
             c.query_opt(
                 &format!(
                     "SELECT {PAUSE_COLUMNS}, resumed_at, resumed_by FROM sending_pauses
-                     WHERE resumed_at IS NOT NULL ORDER BY resumed_at DESC, id DESC LIMIT 1"
+                     WHERE resumed_at IS NOT NULL AND newsletter = $1
+                     ORDER BY resumed_at DESC, id DESC LIMIT 1"
                 ),
-                &[],
+                &[&self.newsletter()],
                 |r| {
                     Ok(ResumedPause {
                         pause: row_to_pause(r)?,

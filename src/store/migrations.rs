@@ -381,7 +381,124 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX paper_aliases_by_paper ON paper_aliases (paper_id);
     "#,
+    // 17 (issue 22, several newsletters): each subscription, edition, editor's note and pin,
+    // and each pause of the reputation guard, belongs to one newsletter, named by its slug
+    // (`main`: every row of a store made before). A reader of two newsletters has a row in
+    // each (own topics, frequency and links); the address is unique per newsletter, an
+    // edition's period per newsletter. SQLite cannot change a table's unique keys in place,
+    // so the tables are rebuilt with every row and id kept (foreign keys are off while it
+    // runs, see `FOREIGN_KEYS_OFF`); PostgreSQL alters them (`postgres/schema.rs`).
+    r#"
+    CREATE TABLE subscribers_v17 (
+        id                INTEGER PRIMARY KEY,
+        email             TEXT NOT NULL,
+        email_key         TEXT NOT NULL,
+        name              TEXT,
+        status            TEXT NOT NULL,
+        topics            TEXT NOT NULL DEFAULT '',
+        frequency         TEXT NOT NULL DEFAULT 'weekly',
+        timezone          TEXT,
+        send_hour         INTEGER,
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        confirmed_at      INTEGER,
+        unsubscribed_at   INTEGER,
+        token_salt        TEXT,
+        copy_generation   INTEGER NOT NULL DEFAULT 0,
+        feed_generation   INTEGER NOT NULL DEFAULT 0,
+        manage_generation INTEGER NOT NULL DEFAULT 0,
+        copy_revoked_at   INTEGER,
+        feed_revoked_at   INTEGER,
+        manage_revoked_at INTEGER,
+        legacy_token_hash TEXT,
+        newsletter        TEXT NOT NULL DEFAULT 'main',
+        UNIQUE (newsletter, email_key)
+    );
+    INSERT INTO subscribers_v17 (id, email, email_key, name, status, topics, frequency,
+        timezone, send_hour, created_at, updated_at, confirmed_at, unsubscribed_at, token_salt,
+        copy_generation, feed_generation, manage_generation, copy_revoked_at, feed_revoked_at,
+        manage_revoked_at, legacy_token_hash)
+    SELECT id, email, email_key, name, status, topics, frequency, timezone, send_hour,
+        created_at, updated_at, confirmed_at, unsubscribed_at, token_salt, copy_generation,
+        feed_generation, manage_generation, copy_revoked_at, feed_revoked_at,
+        manage_revoked_at, legacy_token_hash
+    FROM subscribers;
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_v17 RENAME TO subscribers;
+    CREATE INDEX subscribers_by_status ON subscribers (status);
+    CREATE INDEX subscribers_by_email ON subscribers (email_key);
+
+    CREATE TABLE editions_v17 (
+        id          INTEGER PRIMARY KEY,
+        period_key  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        public      TEXT,
+        newsletter  TEXT NOT NULL DEFAULT 'main',
+        UNIQUE (newsletter, period_key)
+    );
+    INSERT INTO editions_v17 (id, period_key, created_at, public)
+    SELECT id, period_key, created_at, public FROM editions;
+    DROP TABLE editions;
+    ALTER TABLE editions_v17 RENAME TO editions;
+
+    CREATE TABLE edition_notes_v17 (
+        period_key TEXT NOT NULL,
+        note       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        newsletter TEXT NOT NULL DEFAULT 'main',
+        PRIMARY KEY (newsletter, period_key)
+    );
+    INSERT INTO edition_notes_v17 (period_key, note, updated_at)
+    SELECT period_key, note, updated_at FROM edition_notes;
+    DROP TABLE edition_notes;
+    ALTER TABLE edition_notes_v17 RENAME TO edition_notes;
+
+    CREATE TABLE edition_pins_v17 (
+        period_key TEXT NOT NULL,
+        paper_id   TEXT NOT NULL,
+        note       TEXT,
+        position   INTEGER NOT NULL,
+        pinned_at  INTEGER NOT NULL,
+        newsletter TEXT NOT NULL DEFAULT 'main',
+        PRIMARY KEY (newsletter, period_key, paper_id)
+    );
+    INSERT INTO edition_pins_v17 (period_key, paper_id, note, position, pinned_at)
+    SELECT period_key, paper_id, note, position, pinned_at FROM edition_pins;
+    DROP TABLE edition_pins;
+    ALTER TABLE edition_pins_v17 RENAME TO edition_pins;
+
+    CREATE TABLE sending_pauses_v17 (
+        id          INTEGER PRIMARY KEY,
+        paused_at   INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        edition     TEXT,
+        reports     INTEGER NOT NULL,
+        delivered   INTEGER NOT NULL,
+        threshold   DOUBLE PRECISION NOT NULL,
+        reason      TEXT NOT NULL,
+        tripped_by  TEXT NOT NULL,
+        in_force    INTEGER CHECK (in_force = 1),
+        resumed_at  INTEGER,
+        resumed_by  TEXT,
+        newsletter  TEXT NOT NULL DEFAULT 'main',
+        UNIQUE (newsletter, in_force)
+    );
+    INSERT INTO sending_pauses_v17 (id, paused_at, kind, edition, reports, delivered,
+        threshold, reason, tripped_by, in_force, resumed_at, resumed_by)
+    SELECT id, paused_at, kind, edition, reports, delivered, threshold, reason, tripped_by,
+        in_force, resumed_at, resumed_by FROM sending_pauses;
+    DROP TABLE sending_pauses;
+    ALTER TABLE sending_pauses_v17 RENAME TO sending_pauses;
+    "#,
 ];
+
+/// The first schema version with several newsletters.
+pub(super) const NEWSLETTERS_SINCE: usize = 17;
+
+/// SQLite migrations that rebuild a table other tables point at: they run with foreign keys
+/// off (dropping the old table would otherwise cascade into its children), and the store's
+/// foreign keys are checked before they commit.
+const FOREIGN_KEYS_OFF: &[usize] = &[NEWSLETTERS_SINCE];
 
 /// The first schema version with `paper_aliases`.
 pub(super) const ALIASES_SINCE: i64 = 16;
@@ -408,11 +525,28 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
     let mut scrub = false;
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let version = i + 1;
+        let rebuild = FOREIGN_KEYS_OFF.contains(&version);
+        if rebuild {
+            conn.pragma_update(None, "foreign_keys", "OFF")?;
+        }
         let tx = conn.transaction()?;
         tx.execute_batch(sql)
             .with_context(|| format!("Failed to apply store migration {version}"))?;
+        if rebuild {
+            let broken: i64 =
+                tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            anyhow::ensure!(
+                broken == 0,
+                "store migration {version} left {broken} rows pointing at nothing"
+            );
+        }
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;
+        if rebuild {
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+        }
         tracing::info!(version, "applied store migration");
         // A new store (version 0) never held what these migrations remove.
         scrub |= current > 0 && SCRUBBED.iter().any(|(v, _)| *v == version);

@@ -71,6 +71,10 @@ pub use subscribers::check_storable_topics;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// The newsletter whose readers, editions and pauses this handle's operations see (its
+    /// slug): [`Store::for_newsletter`]. Papers, suppressions, bounces, operators and runs
+    /// are the instance's, whichever newsletter.
+    newsletter: Arc<str>,
 }
 
 /// The backend a [`Store`] dispatches to.
@@ -114,13 +118,33 @@ pub enum StoreOptions {
 }
 
 impl Store {
+    /// A handle on `backend` seeing the default newsletter.
+    fn on(backend: Backend) -> Store {
+        Store {
+            backend,
+            newsletter: Arc::from(crate::domain::DEFAULT_NEWSLETTER),
+        }
+    }
+
+    /// The same store seeing newsletter `slug`'s readers, editions, notes, pins and pauses
+    /// (cheap: the connections are shared).
+    pub fn for_newsletter(&self, slug: &str) -> Store {
+        Store {
+            backend: self.backend.clone(),
+            newsletter: Arc::from(slug),
+        }
+    }
+
+    /// The slug of the newsletter this handle sees.
+    pub fn newsletter(&self) -> &str {
+        &self.newsletter
+    }
+
     /// Opens (creating if needed) the SQLite file at `path`, switches it to WAL and applies
     /// pending migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = Sqlite::open(path).map_err(|e| StoreError::from_sqlite("open", e))?;
-        let store = Store {
-            backend: Backend::Sqlite(Arc::new(db)),
-        };
+        let store = Store::on(Backend::Sqlite(Arc::new(db)));
         store.backfill_aliases()?;
         Ok(store)
     }
@@ -128,17 +152,13 @@ impl Store {
     /// An in-memory SQLite store, for unit tests and benchmarks.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let db = Sqlite::open_in_memory().map_err(|e| StoreError::from_sqlite("open", e))?;
-        Ok(Store {
-            backend: Backend::Sqlite(Arc::new(db)),
-        })
+        Ok(Store::on(Backend::Sqlite(Arc::new(db))))
     }
 
     /// Connects to a PostgreSQL store and applies pending migrations.
     pub fn open_postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
         let db = Postgres::open(options).map_err(|e| StoreError::from_postgres("open", e))?;
-        let store = Store {
-            backend: Backend::Postgres(Arc::new(db)),
-        };
+        let store = Store::on(Backend::Postgres(Arc::new(db)));
         store.backfill_aliases()?;
         Ok(store)
     }
@@ -156,18 +176,15 @@ impl Store {
     #[cfg(any(test, feature = "test-support"))]
     pub fn open_at_version(options: &StoreOptions, version: usize) -> Result<Store, StoreError> {
         let version = version.min(migrations::LATEST);
-        Ok(Store {
-            backend: match options {
-                StoreOptions::Postgres(options) => Backend::Postgres(Arc::new(
-                    Postgres::open_at(options, version)
-                        .map_err(|e| StoreError::from_postgres("open", e))?,
-                )),
-                StoreOptions::Sqlite(path) => Backend::Sqlite(Arc::new(
-                    Sqlite::open_at(path, version)
-                        .map_err(|e| StoreError::from_sqlite("open", e))?,
-                )),
-            },
-        })
+        Ok(Store::on(match options {
+            StoreOptions::Postgres(options) => Backend::Postgres(Arc::new(
+                Postgres::open_at(options, version)
+                    .map_err(|e| StoreError::from_postgres("open", e))?,
+            )),
+            StoreOptions::Sqlite(path) => Backend::Sqlite(Arc::new(
+                Sqlite::open_at(path, version).map_err(|e| StoreError::from_sqlite("open", e))?,
+            )),
+        }))
     }
 
     /// Where the store is, for messages: the SQLite file or `user@host:port/db`.

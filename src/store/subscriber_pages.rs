@@ -20,10 +20,11 @@ impl Store {
         self.write("subscribers_page", |c| {
             let rows = c.query(
                 &format!(
-                    "SELECT {COLUMNS_S} FROM subscribers s WHERE s.status = $1 AND s.id > $2
-                     ORDER BY s.id LIMIT $3"
+                    "SELECT {COLUMNS_S} FROM subscribers s
+                     WHERE s.status = $1 AND s.id > $2 AND s.newsletter = $3
+                     ORDER BY s.id LIMIT $4"
                 ),
-                &[&status.as_str(), &after, &limit],
+                &[&status.as_str(), &after, &self.newsletter(), &limit],
                 |r| subscriber_at(r, 0),
             )?;
             Ok(page_from(rows, limit))

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 
 pub(super) const COLUMNS: &str = "id, email, name, status, topics, frequency, timezone, send_hour, created_at, \
      token_salt, legacy_token_hash, copy_generation, feed_generation, manage_generation, \
-     copy_revoked_at, feed_revoked_at, manage_revoked_at";
+     copy_revoked_at, feed_revoked_at, manage_revoked_at, newsletter";
 /// The same columns of a `subscribers s` joined in another query.
 pub(super) const COLUMNS_S: &str = "s.id, s.email, s.name, s.status, s.topics, s.frequency, s.timezone, s.send_hour, s.created_at, \
      s.token_salt, s.legacy_token_hash, s.copy_generation, s.feed_generation, s.manage_generation, \
-     s.copy_revoked_at, s.feed_revoked_at, s.manage_revoked_at";
+     s.copy_revoked_at, s.feed_revoked_at, s.manage_revoked_at, s.newsletter";
 
 pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
@@ -120,6 +120,7 @@ pub(super) fn subscriber_at(r: &Row<'_>, at: usize) -> anyhow::Result<Subscriber
         legacy_token_hash: text(10)?,
         generations: [r.get(at + 11)?, r.get(at + 12)?, r.get(at + 13)?],
         revoked_at: [r.get(at + 14)?, r.get(at + 15)?, r.get(at + 16)?],
+        newsletter: r.get(at + 17)?,
     }
     .parse())
 }
@@ -179,6 +180,7 @@ pub(super) struct StoredSubscriber {
     /// Of the copy, feed and manage tokens, in that order.
     pub generations: [i64; 3],
     pub revoked_at: [Option<i64>; 3],
+    pub newsletter: String,
 }
 
 impl StoredSubscriber {
@@ -233,6 +235,7 @@ impl StoredSubscriber {
         };
         Ok(Subscriber {
             id,
+            newsletter: self.newsletter,
             email,
             name,
             status,
@@ -280,8 +283,9 @@ pub(super) fn readable(row: Option<SubscriberRow>) -> Option<Subscriber> {
 }
 
 impl Store {
-    /// Adds a subscriber; an address already known (in any letter case) is refused.
-    /// Race-free across processes: `ON CONFLICT (email_key) DO NOTHING` lets exactly one of
+    /// Adds a subscriber to this handle's newsletter; an address it already has (in any
+    /// letter case) is refused. Race-free across processes: `ON CONFLICT (newsletter,
+    /// email_key) DO NOTHING` lets exactly one of
     /// two concurrent adds of the same address insert; the other gets no row back and
     /// reports the conflict.
     #[tracing::instrument(name = "Adding a subscriber", skip_all)]
@@ -300,9 +304,9 @@ impl Store {
                 &format!(
                     "INSERT INTO subscribers (email, email_key, name, status, topics, frequency,
                                               timezone, send_hour, token_salt, created_at,
-                                              updated_at, confirmed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
-                     ON CONFLICT (email_key) DO NOTHING
+                                              updated_at, confirmed_at, newsletter)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)
+                     ON CONFLICT (newsletter, email_key) DO NOTHING
                      RETURNING {COLUMNS}"
                 ),
                 &[
@@ -317,6 +321,7 @@ impl Store {
                     &random_token(),
                     &ts(now),
                     &(new.status == SubscriberStatus::Active).then(|| ts(now)),
+                    &self.newsletter(),
                 ],
                 |r| subscriber_at(r, 0),
             )?;
@@ -339,19 +344,38 @@ impl Store {
         })
     }
 
-    /// The subscriber with this address (in any letter case); an unreadable row is logged
-    /// and read as none.
+    /// This newsletter's subscriber with this address (in any letter case); an unreadable
+    /// row is logged and read as none.
     pub fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
         self.read("subscriber_by_email", |c| {
             Ok(readable(c.query_opt(
-                &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = $1"),
-                &[&email_key(email)],
+                &format!(
+                    "SELECT {COLUMNS} FROM subscribers WHERE email_key = $1 AND newsletter = $2"
+                ),
+                &[&email_key(email), &self.newsletter()],
                 |r| subscriber_at(r, 0),
             )?))
         })
     }
 
-    /// The subscriber with this id; an unreadable row is logged and read as none.
+    /// Every subscription of this address (in any letter case), in every newsletter, by
+    /// id: the preferences page lists them. Unreadable rows are logged and left out.
+    pub fn subscriptions_of(&self, email: &str) -> Result<Vec<Subscriber>, StoreError> {
+        self.read("subscriptions_of", |c| {
+            let rows = c.query(
+                &format!("SELECT {COLUMNS} FROM subscribers WHERE email_key = $1 ORDER BY id"),
+                &[&email_key(email)],
+                |r| subscriber_at(r, 0),
+            )?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|r| r.inspect_err(|u| u.warn()).ok())
+                .collect())
+        })
+    }
+
+    /// The subscriber with this id, in whichever newsletter (see [`Subscriber::newsletter`]);
+    /// an unreadable row is logged and read as none.
     pub fn subscriber_by_id(&self, id: i64) -> Result<Option<Subscriber>, StoreError> {
         self.read("subscriber_by_id", |c| subscriber_by_id(c, id))
     }
@@ -395,9 +419,10 @@ impl Store {
             c.query(
                 &format!(
                     "SELECT {COLUMNS} FROM subscribers
-                     WHERE CAST($1 AS TEXT) IS NULL OR status = $1 ORDER BY id"
+                     WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND newsletter = $2
+                     ORDER BY id"
                 ),
-                &[&status.map(|s| s.as_str())],
+                &[&status.map(|s| s.as_str()), &self.newsletter()],
                 |r| {
                     match subscriber_at(r, 0)? {
                         Ok(s) => good.push(s),
@@ -474,8 +499,8 @@ impl Store {
     pub fn delete_subscriber(&self, email: &str) -> Result<bool, StoreError> {
         self.write("delete_subscriber", |c| {
             Ok(c.execute(
-                "DELETE FROM subscribers WHERE email_key = $1",
-                &[&email_key(email)],
+                "DELETE FROM subscribers WHERE email_key = $1 AND newsletter = $2",
+                &[&email_key(email), &self.newsletter()],
             )? > 0)
         })
     }
@@ -484,8 +509,9 @@ impl Store {
     pub fn subscriber_count(&self, status: Option<SubscriberStatus>) -> Result<i64, StoreError> {
         self.read("subscriber_count", |c| {
             c.value(
-                "SELECT COUNT(*) FROM subscribers WHERE CAST($1 AS TEXT) IS NULL OR status = $1",
-                &[&status.map(|s| s.as_str())],
+                "SELECT COUNT(*) FROM subscribers
+                 WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND newsletter = $2",
+                &[&status.map(|s| s.as_str()), &self.newsletter()],
             )
         })
     }

@@ -310,8 +310,12 @@ pub struct AppState {
     /// Keys CSRF fields, the rate-limit hashes and readers' link tokens.
     pub secret: Secret,
     pub clock: Clock,
-    /// How `/preview` plans its digest, as planning does (`[selection]`).
-    pub selection: crate::config::SelectionSettings,
+    /// How `/preview` plans its digest, as planning does (`[selection]`, the newsletter's
+    /// sources and default topics).
+    pub plan: crate::config::PlanSettings,
+    /// Every newsletter of the instance (this one too), for the preferences page's list of
+    /// a reader's subscriptions and the links to sign up to the others; empty: just this one.
+    pub newsletters: Arc<Vec<NewsletterLink>>,
     /// The newsletter's time zone (which week or day a preview belongs to).
     pub timezone: chrono_tz::Tz,
     /// Renders the operator's status page at a given time (`None`: no `/status` route).
@@ -321,6 +325,15 @@ pub struct AppState {
     pub full_abstract: bool,
     /// `/preview`'s rate limit, page cache and scan cap.
     pub(crate) preview_guard: preview_guard::PreviewGuard,
+}
+
+/// Another newsletter of the instance as pages link to it.
+#[derive(Debug, Clone)]
+pub struct NewsletterLink {
+    pub slug: String,
+    pub name: String,
+    /// Its public address (its sign-up page), ending in `/`.
+    pub base_url: url::Url,
 }
 
 pub type StatusPage = Arc<dyn Fn(DateTime<Utc>) -> anyhow::Result<maud::Markup> + Send + Sync>;
@@ -354,7 +367,8 @@ impl AppState {
             settings,
             secret,
             clock: Arc::new(Utc::now),
-            selection: crate::config::SelectionSettings::default(),
+            plan: crate::config::PlanSettings::for_selection(Default::default()),
+            newsletters: Arc::new(Vec::new()),
             timezone: chrono_tz::UTC,
             status: None,
             full_abstract: false,
@@ -441,7 +455,16 @@ pub(crate) type Shared = Arc<AppState>;
 
 /// Every route, with the body limit and timeouts, the error pages and the security headers.
 pub fn router(state: AppState) -> Router {
-    let state: Shared = Arc::new(state);
+    router_for(vec![state])
+}
+
+/// The routes of several newsletters: the first's at `/` (with the operators' pages and
+/// `/healthz`), and with more than one, each newsletter's reader pages (sign-up, archive,
+/// feeds, preferences, links from its mails) under `/n/{slug}/`, over its own state.
+pub fn router_for(states: Vec<AppState>) -> Router {
+    let several = states.len() > 1;
+    let mut states = states.into_iter().map(Arc::new);
+    let state: Shared = states.next().expect("a newsletter to serve");
     let settings = &state.settings;
     let request_timeout = tower_http::timeout::TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
@@ -450,43 +473,22 @@ pub fn router(state: AppState) -> Router {
     let body_timeout = tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(
         settings.body_timeout_secs,
     ));
-    Router::new()
-        .route("/", get(home::home))
-        .route("/subscribe", post(subscribe::subscribe))
-        .route(
-            "/confirm/{token}",
-            get(confirm::show).post(confirm::confirm),
-        )
-        .route(
-            "/preferences/{token}",
-            get(preferences::show).post(preferences::update),
-        )
-        .route("/preferences/{token}/preview", get(preview::reader))
-        .route(
-            "/preferences/{token}/library",
-            post(library::upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),
-        )
-        .route(
-            "/unsubscribe/{token}",
-            get(unsubscribe::show).post(unsubscribe::one_click),
-        )
-        .route(
-            "/feedback/{token}/{paper}",
-            get(feedback::show).post(feedback::record),
-        )
-        .route("/d/{token}/{edition}", get(web_copy::show))
-        .route("/feed/{file}", get(reader_feed::feed))
-        .route("/archive", get(archive::list))
-        .route("/archive.xml", get(archive::feed))
-        .route("/archive/{edition}", get(archive::edition))
-        .route("/preview", get(preview::preview))
+    let mut app = reader_routes("", settings)
         .route("/healthz", get(healthz))
         .route("/login", get(operator::show).post(operator::sign_in))
         .route("/logout", post(operator::sign_out))
         .route("/status", get(status::page))
         .route("/status/editorial", post(status::editorial))
         .route("/status/resume", post(status::resume))
-        .fallback(|| async { WebError::NotFound })
+        .with_state(state.clone());
+    if several {
+        let first = state.clone();
+        for s in std::iter::once(first).chain(states) {
+            let at = format!("/n/{}", s.store.newsletter());
+            app = app.merge(reader_routes(&at, &s.settings).with_state(s));
+        }
+    }
+    app.fallback(|| async { WebError::NotFound })
         .method_not_allowed_fallback(|| async { WebError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(body_timeout)
@@ -496,7 +498,44 @@ pub fn router(state: AppState) -> Router {
             errors::error_pages,
         ))
         .layer(axum::middleware::from_fn(headers::security_headers))
-        .with_state(state)
+}
+
+/// The pages of one newsletter's readers.
+fn reader_routes(prefix: &str, settings: &WebSettings) -> Router<Shared> {
+    let at = |path: &str| format!("{prefix}{path}");
+    let mut routes = Router::new().route(&at("/"), get(home::home));
+    if !prefix.is_empty() {
+        routes = routes.route(prefix, get(home::home));
+    }
+    routes
+        .route(&at("/subscribe"), post(subscribe::subscribe))
+        .route(
+            &at("/confirm/{token}"),
+            get(confirm::show).post(confirm::confirm),
+        )
+        .route(
+            &at("/preferences/{token}"),
+            get(preferences::show).post(preferences::update),
+        )
+        .route(&at("/preferences/{token}/preview"), get(preview::reader))
+        .route(
+            &at("/preferences/{token}/library"),
+            post(library::upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),
+        )
+        .route(
+            &at("/unsubscribe/{token}"),
+            get(unsubscribe::show).post(unsubscribe::one_click),
+        )
+        .route(
+            &at("/feedback/{token}/{paper}"),
+            get(feedback::show).post(feedback::record),
+        )
+        .route(&at("/d/{token}/{edition}"), get(web_copy::show))
+        .route(&at("/feed/{file}"), get(reader_feed::feed))
+        .route(&at("/archive"), get(archive::list))
+        .route(&at("/archive.xml"), get(archive::feed))
+        .route(&at("/archive/{edition}"), get(archive::edition))
+        .route(&at("/preview"), get(preview::preview))
 }
 
 async fn healthz(
@@ -516,13 +555,23 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let mailer = state.mailer.clone();
+    run_all(listener, vec![state], shutdown).await
+}
+
+/// [`run`] for several newsletters ([`router_for`]).
+pub async fn run_all(
+    listener: tokio::net::TcpListener,
+    states: Vec<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = states.first().expect("a newsletter to serve");
+    let mailers: Vec<Mailer> = states.iter().map(|s| s.mailer.clone()).collect();
     let settings = state.settings.clone();
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.base_url, "serving the web pages");
     // Previews read by meaning: the model is loaded now, in the background, once for the
     // process, so the first preview does not pay for it.
-    let selection = state.selection.clone();
+    let selection = state.plan.selection.clone();
     tokio::task::spawn_blocking(move || {
         if let Err(e) = selection.embedder() {
             tracing::error!(error = %e, "the embedding model did not load; previews will fail");
@@ -530,13 +579,18 @@ pub async fn run(
     });
     server::serve(
         listener,
-        router(state),
+        router_for(states),
         &settings,
         shutdown,
         Duration::from_secs(10),
     )
     .await;
-    if tokio::time::timeout(Duration::from_secs(30), mailer.idle())
+    let idle = async {
+        for m in &mailers {
+            m.idle().await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(30), idle)
         .await
         .is_err()
     {

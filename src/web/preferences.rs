@@ -57,12 +57,13 @@ pub(crate) async fn show(
     let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
     let verdicts = feedback::verdicts(&state, sub).await?;
     let seeds = seed_summary(&state, sub).await?;
+    let lists = subscriptions(&state, sub).await?;
     Ok(page(
         &state,
         &reader,
         &fields,
         &delivery,
-        (&verdicts, &seeds),
+        (&verdicts, &seeds, &lists),
         &Notes {
             flash,
             ..Notes::default()
@@ -136,7 +137,8 @@ pub(crate) async fn update(
                     errors.extend(when.err().unwrap_or_default());
                     let verdicts = feedback::verdicts(&state, sub).await?;
                     let seeds = seed_summary(&state, sub).await?;
-                    let cards = (&verdicts, &seeds);
+                    let lists = subscriptions(&state, sub).await?;
+                    let cards = (&verdicts, &seeds, &lists[..]);
                     let notes = Notes {
                         errors: &errors,
                         ..Notes::default()
@@ -166,6 +168,7 @@ pub(crate) async fn update(
         let delivery = DeliveryFields::from_choice(sub.timezone, sub.send_hour);
         let verdicts = feedback::verdicts(&state, sub).await?;
         let seeds = seed_summary(&state, sub).await?;
+        let lists = subscriptions(&state, sub).await?;
         let notes = Notes {
             flash: Some(SAVED),
             errors: &[],
@@ -176,7 +179,7 @@ pub(crate) async fn update(
             &reader,
             &fields,
             &delivery,
-            (&verdicts, &seeds),
+            (&verdicts, &seeds, &lists),
             &notes,
         );
         return Ok(page.into_response());
@@ -191,6 +194,54 @@ async fn seed_summary(state: &Shared, sub: &Subscriber) -> Result<SeedSummary, W
     state.db(move |s| s.seed_summary(id, 3)).await
 }
 
+/// The reader's subscriptions to the instance's other newsletters (none when it runs one).
+async fn subscriptions(state: &Shared, sub: &Subscriber) -> Result<Vec<Subscriber>, WebError> {
+    if state.newsletters.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let (email, id) = (sub.email.to_string(), sub.id);
+    let all = state.db(move |s| s.subscriptions_of(&email)).await?;
+    Ok(all.into_iter().filter(|s| s.id != id).collect())
+}
+
+/// The card that lists every newsletter of the instance for this reader: the ones they
+/// get (with a link to that subscription's own preferences, where its topics, frequency
+/// and unsubscribe live) and the ones they could sign up to.
+fn newsletters_card(state: &Shared, sub: &Subscriber, others: &[Subscriber]) -> Markup {
+    if state.newsletters.len() < 2 {
+        return html! {};
+    }
+    html! {
+        section.card #newsletters {
+            h2 { "Your newsletters" }
+            ul.links {
+                @for n in state.newsletters.iter() {
+                    @let theirs = others.iter().find(|o| o.newsletter == n.slug);
+                    li data-newsletter=(n.slug) {
+                        @if n.slug == sub.newsletter {
+                            strong { (n.name) } " · this page · " (status_label(sub.status))
+                        } @else if let Some(o) = theirs {
+                            @let link = n.base_url.join(&format!(
+                                "preferences/{}",
+                                crate::security::reader_token(&state.secret, TokenPurpose::Manage, o)
+                            ));
+                            @match link {
+                                Ok(url) => a href=(url) { (n.name) },
+                                Err(_) => (n.name),
+                            }
+                            " · " (o.frequency.as_str()) " · " (status_label(o.status))
+                        } @else {
+                            (n.name) " · "
+                            a href={ (n.base_url) "#subscribe" } { "subscribe" }
+                        }
+                    }
+                }
+            }
+            p.muted { "Each newsletter has its own topics, schedule and unsubscribe link." }
+        }
+    }
+}
+
 fn status(s: SubscriberStatus) -> SubscriberUpdate {
     SubscriberUpdate {
         status: Some(s),
@@ -203,7 +254,7 @@ fn page(
     reader: &ReaderLink,
     fields: &TopicFields,
     delivery: &DeliveryFields,
-    (verdicts, seeds): (&feedback::Verdicts, &SeedSummary),
+    (verdicts, seeds, lists): (&feedback::Verdicts, &SeedSummary, &[Subscriber]),
     notes: &Notes<'_>,
 ) -> Markup {
     let (sub, token) = (&reader.sub, &reader.token);
@@ -270,6 +321,7 @@ fn page(
                         }
                     }
                 }
+                (newsletters_card(state, sub, lists))
                 (feedback::verdicts_card(state, token, verdicts))
                 (library::card(state, sub, token, seeds))
                 @if sub.status != SubscriberStatus::Unsubscribed {

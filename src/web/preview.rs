@@ -59,9 +59,9 @@ pub(crate) async fn preview(
         return Ok(Html(page.to_string()).into_response());
     }
     let period = crate::schedule::reader_period(frequency, None, state.timezone, now);
-    let (t, selection) = (topics.clone(), state.selection.clone());
+    let (t, plan) = (topics.clone(), state.plan.clone());
     let digest = state
-        .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, &selection, now))
+        .db(move |s| crate::pipeline::digest_for_topics(s, &t, period, &plan, now))
         .await?;
     let why = why_line(&topics, &hints);
     let archive = state.url("archive");
@@ -103,10 +103,7 @@ pub(crate) async fn reader(
         .map_err(|e| WebError::Unexpected(e.into()))?;
     let sub = link.sub.clone();
     let period = crate::schedule::reader_period(sub.frequency, sub.timezone, state.timezone, now);
-    let plan = crate::config::PlanSettings {
-        selection: state.selection.clone(),
-        message_id_domain: String::new(),
-    };
+    let plan = state.plan.clone();
     let digest = state
         .db(move |s| crate::pipeline::reader_digest(s, &sub, period, &plan, now))
         .await?;

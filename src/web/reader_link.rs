@@ -39,9 +39,11 @@ pub(crate) async fn reader_link(
     purposes: &[TokenPurpose],
 ) -> Result<ReaderLink, WebError> {
     let id = token_reader_id(&token).ok_or(WebError::InvalidLink)?;
+    // A link opens its reader only under their own newsletter's pages (`/n/{slug}/…`).
     let sub = state
         .db(move |s| s.subscriber_by_id(id))
         .await?
+        .filter(|sub| sub.newsletter == state.store.newsletter())
         .ok_or(WebError::InvalidLink)?;
     let matched =
         check_reader_token(&state.secret, &token, &sub, purposes).ok_or(WebError::InvalidLink)?;

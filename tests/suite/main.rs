@@ -24,6 +24,7 @@ mod digest_delivery;
 mod editorial;
 mod guard;
 mod library;
+mod newsletters;
 mod operator;
 mod reader_tokens;
 mod schedule;

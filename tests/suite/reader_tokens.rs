@@ -326,8 +326,13 @@ async fn links_mailed_before_tokens_per_purpose_keep_working_for_what_they_were_
     let picks = trending_picks(&papers);
     old.upsert_papers(papers, Utc::now()).unwrap();
     let week = "2025-W40";
-    let (edition, _) = old.edition_for_period(week, &[], Utc::now()).unwrap();
     drop(old);
+    // The edition as that version wrote it (today's operations write today's columns).
+    sql(
+        &n,
+        &format!("INSERT INTO editions (id, period_key, created_at) VALUES (7, '{week}', 1)"),
+    );
+    let edition_id = 7;
     let secret = "5eed0123456789abcdef0123456789ab";
     sql(
         &n,
@@ -342,7 +347,7 @@ async fn links_mailed_before_tokens_per_purpose_keep_working_for_what_they_were_
             "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id,
                                      created_at, updated_at, sent_at)
              VALUES ({}, 41, 'sent', '{}', '<old@papers.example.org>', 1, 1, 2)",
-            edition.id,
+            edition_id,
             serde_json::to_string(&picks).unwrap()
         ),
     );

@@ -203,11 +203,9 @@ mod tests {
             .fresh_database("pgmod")
             .unwrap();
         let options = PostgresOptions::for_tests(url);
-        let old = Store {
-            backend: crate::store::Backend::Postgres(Arc::new(
-                super::Postgres::open_at(&options, 13).unwrap(),
-            )),
-        };
+        let old = Store::on(crate::store::Backend::Postgres(Arc::new(
+            super::Postgres::open_at(&options, 13).unwrap(),
+        )));
         // As a store made by an older paperpost: the database's own collation.
         old.raw_execute(
             r#"ALTER TABLE feedback ALTER COLUMN paper_id TYPE text COLLATE "default""#,

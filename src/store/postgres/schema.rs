@@ -22,6 +22,9 @@ fn migration(version: usize) -> String {
     if version == TEXT_IN_BYTE_ORDER {
         return ALTER_TEXT_TO_C.into();
     }
+    if version == crate::store::migrations::NEWSLETTERS_SINCE {
+        return SEVERAL_NEWSLETTERS.into();
+    }
     crate::store::migrations::MIGRATIONS[version - 1]
         .replace(" TEXT", " TEXT COLLATE \"C\"")
         .replace(
@@ -52,6 +55,27 @@ BEGIN
                    c.table_name, c.column_name);
   END LOOP;
 END $$;
+"#;
+
+/// Version 17 (several newsletters): PostgreSQL changes the unique keys in place, where
+/// SQLite rebuilds the tables (`../migrations.rs`); the columns end up in the same order.
+const SEVERAL_NEWSLETTERS: &str = r#"
+ALTER TABLE subscribers ADD COLUMN newsletter TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+ALTER TABLE subscribers DROP CONSTRAINT subscribers_email_key_key;
+ALTER TABLE subscribers ADD UNIQUE (newsletter, email_key);
+CREATE INDEX subscribers_by_email ON subscribers (email_key);
+ALTER TABLE editions ADD COLUMN newsletter TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+ALTER TABLE editions DROP CONSTRAINT editions_period_key_key;
+ALTER TABLE editions ADD UNIQUE (newsletter, period_key);
+ALTER TABLE edition_notes ADD COLUMN newsletter TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+ALTER TABLE edition_notes DROP CONSTRAINT edition_notes_pkey;
+ALTER TABLE edition_notes ADD PRIMARY KEY (newsletter, period_key);
+ALTER TABLE edition_pins ADD COLUMN newsletter TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+ALTER TABLE edition_pins DROP CONSTRAINT edition_pins_pkey;
+ALTER TABLE edition_pins ADD PRIMARY KEY (newsletter, period_key, paper_id);
+ALTER TABLE sending_pauses ADD COLUMN newsletter TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+ALTER TABLE sending_pauses DROP CONSTRAINT sending_pauses_in_force_key;
+ALTER TABLE sending_pauses ADD UNIQUE (newsletter, in_force);
 "#;
 
 /// `sha256_hex(text)`, which migrations may call (SQLite's is written in Rust, see

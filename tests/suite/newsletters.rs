@@ -1,0 +1,357 @@
+//! Several newsletters in one instance (issue 22, item 2), through the real binary, a real
+//! SMTP server on loopback and `paperpost serve`: two `[[newsletters]]` with their own
+//! sources, names, senders and List-Ids over one store; one reader subscribed to both gets
+//! one digest from each, with only that newsletter's papers; unsubscribing from one
+//! (RFC 8058 one-click, under `/n/{slug}/`) leaves the other; the preferences page lists
+//! both. And a store made by the last one-newsletter version migrates with every reader,
+//! delivery, note, pin, pause and suppression kept, all in the default newsletter.
+use crate::support;
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use mail_parser::MessageParser;
+use paperpost::domain::{DeliveryState, NewSubscriber, SubscriberEmail, SubscriberStatus, Topics};
+use paperpost::store::Store;
+use support::newsletter::{Config, Newsletter, closed_port, file_source, relay, smtp_delivery};
+use support::smtp::SmtpServer;
+
+/// Two physics papers in paperpost's JSON list format, seen by the `phys` source only.
+const PHYSICS: &str = r#"{"papers": [
+  {"url": "https://journals.example.org/prl/1", "title": "Quantum spin liquids in kagome magnets",
+   "abstract": "We study spin liquids.", "categories": ["cond-mat.str-el"]},
+  {"url": "https://journals.example.org/prl/2", "title": "Dark matter halos of dwarf galaxies",
+   "abstract": "Halo profiles.", "categories": ["astro-ph.GA"]}
+]}"#;
+
+/// The two newsletters: "ML weekly" (slug `ml`, the HF fixture, trending for readers with
+/// no topics) at the root, and "Physics weekly" (slug `physics`, the physics list; readers
+/// with no topics get its default topics) with its own sender and its pages under
+/// `/n/physics/`.
+fn two_newsletters(dir: &std::path::Path, smtp_port: u16) -> String {
+    let physics = dir.join("physics.json");
+    std::fs::write(&physics, PHYSICS).unwrap();
+    let store = support::newsletter::store_keys_for(Some(dir));
+    format!(
+        r#"[[newsletters]]
+slug = "ml"
+name = "ML weekly"
+base_url = "https://papers.example.org/"
+from = "ML weekly <ml@papers.example.org>"
+sources = ["hf"]
+
+[[newsletters]]
+slug = "physics"
+name = "Physics weekly"
+from = "Physics weekly <physics@papers.example.org>"
+sources = ["phys"]
+default_topics = "spin liquids, dark matter"
+
+[store]
+path = "pp.sqlite3"
+{store}
+{hf}
+[[sources]]
+name = "phys"
+kind = "file"
+path = "{physics}"
+
+[selection]
+max_papers = 3
+
+{delivery}"#,
+        hf = file_source("hf", "hf_daily_papers_2024-10-25_full.json"),
+        physics = physics.display(),
+        delivery = smtp_delivery(&relay(None, smtp_port, 10.0)),
+    )
+}
+
+fn run(config: &std::path::Path, args: &[&str]) -> String {
+    let out = support::cli::paperpost(config, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        support::cli::stdout(&out),
+        support::cli::stderr(&out)
+    );
+    support::cli::stdout(&out)
+}
+
+/// (List-Id, From, subject, text part, List-Unsubscribe) of each mail to `to`.
+fn mails_to(smtp: &SmtpServer, to: &str) -> Vec<(String, String, String, String, String)> {
+    smtp.messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|r| r.eq_ignore_ascii_case(to)))
+        .map(|m| {
+            let p = MessageParser::default().parse(&m.raw).unwrap();
+            let header = |name: &str| {
+                p.header_raw(name)
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            (
+                header("List-Id"),
+                header("From"),
+                p.subject().unwrap_or_default().to_string(),
+                p.body_text(0).unwrap().into_owned(),
+                header("List-Unsubscribe"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_one_alone() {
+    // Arrange: Ada follows both newsletters, Bob only ML.
+    let smtp = SmtpServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, two_newsletters(dir.path(), smtp.port)).unwrap();
+    run(&config, &["check-config"]);
+    run(&config, &["subscribers", "add", "ada@example.org"]);
+    run(&config, &["subscribers", "add", "bob@example.org"]);
+    run(
+        &config,
+        &[
+            "subscribers",
+            "add",
+            "--newsletter",
+            "physics",
+            "Ada@Example.org",
+        ],
+    );
+    let listed = run(&config, &["subscribers", "list", "--newsletter", "physics"]);
+    assert!(
+        listed.to_lowercase().contains("ada@example.org"),
+        "{listed}"
+    );
+    assert!(!listed.contains("bob@"), "{listed}");
+    let unknown = support::cli::paperpost(&config, &["subscribers", "list", "--newsletter", "x"]);
+    assert!(!unknown.status.success());
+    assert!(
+        support::cli::stderr(&unknown).contains("no newsletter with the slug `x`"),
+        "{}",
+        support::cli::stderr(&unknown)
+    );
+
+    // Act: one `run` fetches every source once and sends each newsletter.
+    let out = run(&config, &["run"]);
+    assert!(out.contains("newsletter ml (ML weekly)"), "{out}");
+    assert!(out.contains("newsletter physics (Physics weekly)"), "{out}");
+
+    // Assert: Ada got two digests, one per newsletter, each with its own papers.
+    let all = mails_to(&smtp, "ada@example.org");
+    assert_eq!(all.len(), 2, "one digest per newsletter");
+    let ml = all
+        .iter()
+        .find(|m| m.0.contains("ml-weekly"))
+        .expect("the ML digest");
+    let physics = all
+        .iter()
+        .find(|m| m.0.contains("physics-weekly"))
+        .expect("the physics digest");
+    assert!(ml.1.contains("ml@papers.example.org"), "{}", ml.1);
+    assert!(
+        physics.1.contains("physics@papers.example.org"),
+        "{}",
+        physics.1
+    );
+    assert!(ml.2.starts_with("ML weekly"), "{}", ml.2);
+    assert!(physics.2.starts_with("Physics weekly"), "{}", physics.2);
+    assert!(physics.3.contains("Quantum spin liquids"), "{}", physics.3);
+    assert!(!physics.3.contains("Breaking the Memory Barrier"));
+    assert!(!ml.3.contains("Quantum spin liquids"));
+    assert!(
+        physics
+            .4
+            .contains("https://papers.example.org/n/physics/unsubscribe/"),
+        "{}",
+        physics.4
+    );
+    assert!(
+        ml.4.contains("https://papers.example.org/unsubscribe/"),
+        "{}",
+        ml.4
+    );
+    assert_eq!(mails_to(&smtp, "bob@example.org").len(), 1);
+    assert_eq!(smtp.messages().len(), 3);
+    // Each newsletter planned its own edition of the same week.
+    let editions = run(&config, &["editions", "--newsletter", "physics"]);
+    assert!(editions.contains("1 sent"), "{editions}");
+    assert_eq!(
+        run(&config, &["run"]).matches("nothing to send").count(),
+        2,
+        "a second run sends nothing"
+    );
+    assert_eq!(smtp.messages().len(), 3);
+
+    // One-click unsubscribe from physics, through `serve`.
+    let port = closed_port();
+    let mut serve =
+        support::cli::command(&config, &["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    let local = format!("http://127.0.0.1:{port}/");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{local}healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "serve did not answer");
+        assert!(serve.try_wait().unwrap().is_none(), "serve exited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let link = |header: &str| {
+        let at = header.find("https://").unwrap();
+        header[at..header[at..].find('>').unwrap() + at].to_string()
+    };
+    let physics_unsub = link(&physics.4).replace("https://papers.example.org/", &local);
+    // The physics link does not open the ML subscription's pages (nor the other way).
+    let wrong = physics_unsub.replace("/n/physics/", "/");
+    assert_eq!(http.get(&wrong).send().await.unwrap().status(), 404);
+    let page = http.get(format!("{local}n/physics/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Physics weekly"));
+    let done = http
+        .post(&physics_unsub)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert!(done.status().is_success(), "{}", done.status());
+    // The ML preferences page lists both newsletters, physics now unsubscribed.
+    let ml_prefs = link(&ml.4)
+        .replace("https://papers.example.org/", &local)
+        .replace("/unsubscribe/", "/preferences/");
+    let prefs = http
+        .get(&ml_prefs)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(prefs.contains("Your newsletters"), "{prefs}");
+    assert!(prefs.contains("Physics weekly"), "{prefs}");
+    assert!(prefs.contains("/n/physics/preferences/"), "{prefs}");
+    support::cli::sigterm(&serve);
+    assert!(serve.wait().unwrap().success());
+
+    let store = support::open_store(&config);
+    let ml_ada = store
+        .for_newsletter("ml")
+        .subscriber_by_email("ada@example.org")
+        .unwrap()
+        .unwrap();
+    let phys_ada = store
+        .for_newsletter("physics")
+        .subscriber_by_email("ada@example.org")
+        .unwrap()
+        .unwrap();
+    assert_eq!(ml_ada.status, SubscriberStatus::Active, "still gets ML");
+    assert_eq!(phys_ada.status, SubscriberStatus::Unsubscribed);
+    assert_eq!(
+        (ml_ada.newsletter.as_str(), phys_ada.newsletter.as_str()),
+        ("ml", "physics")
+    );
+}
+
+#[test]
+fn a_one_newsletter_store_migrates_with_every_reader_delivery_and_suppression_kept() {
+    // Arrange: a store as the last one-newsletter paperpost (schema 16) left it.
+    let n = Newsletter::from_config(Config::new().table(&file_source(
+        "papers",
+        "hf_daily_papers_2024-10-25_full.json",
+    )));
+    let settings = paperpost::config::Settings::load(&n.config).unwrap();
+    let options = settings.store.options().unwrap();
+    let now = Utc::now();
+    drop(Store::open_at_version(&options, 16).unwrap());
+    // Rows as that version wrote them (today's operations write today's columns).
+    let ada = "(SELECT id FROM subscribers WHERE email_key = 'ada@example.org')";
+    let bob = "(SELECT id FROM subscribers WHERE email_key = 'bob@example.org')";
+    let edition = "(SELECT id FROM editions WHERE period_key = '2026-W49')";
+    for sql in [
+        "INSERT INTO subscribers (email, email_key, status, topics, frequency, token_salt,
+                                  created_at, updated_at)
+         VALUES ('ada@example.org', 'ada@example.org', 'active', '', 'weekly', 'salt-ada', 1, 1),
+                ('bob@example.org', 'bob@example.org', 'active', 'diffusion', 'weekly',
+                 'salt-bob', 1, 1)"
+            .to_string(),
+        "INSERT INTO editions (period_key, created_at) VALUES ('2026-W49', 1)".into(),
+        format!(
+            "INSERT INTO deliveries (edition_id, subscriber_id, state, picks, message_id,
+                                     created_at, updated_at, sent_at)
+             VALUES ({edition}, {ada}, 'sent', '[]', '<a@example.org>', 1, 1, 2),
+                    ({edition}, {bob}, 'pending', '[]', '<b@example.org>', 1, 1, NULL)"
+        ),
+        "INSERT INTO edition_notes (period_key, note, updated_at) VALUES ('2026-W50', 'Next week', 1)"
+            .into(),
+        "INSERT INTO edition_pins (period_key, paper_id, note, position, pinned_at)
+         VALUES ('2026-W50', '2410.18975', 'Read this', 1, 1)"
+            .into(),
+        "INSERT INTO suppressions (email_key, reason, created_at)
+         VALUES ('carol@example.org', 'hard bounce', 1)"
+            .into(),
+        "INSERT INTO sending_pauses (paused_at, kind, reports, delivered, threshold, reason,
+                                     tripped_by, in_force)
+         VALUES (1, 'complaint', 5, 100, 0.003, 'complaints over 0.3 %', 'send', 1)"
+            .into(),
+    ] {
+        support::execute_sql(&n.config, &sql);
+    }
+    let email = |e: &str| SubscriberEmail::parse(e).unwrap();
+
+    // Act: this paperpost opens it.
+    let store = Store::open_with(&options).unwrap();
+
+    // Assert: everything is there, in the default newsletter `main`.
+    assert_eq!(store.schema_info().unwrap().state(), "current");
+    let readers = store.subscribers(None).unwrap();
+    assert_eq!(readers.len(), 2);
+    assert!(readers.iter().all(|r| r.newsletter == "main"));
+    assert_eq!(readers[1].topics.to_string(), "diffusion");
+    assert_eq!(readers[0].tokens.salt, "salt-ada", "links keep working");
+    let states = [
+        store.delivery_state("2026-W49", "ada@example.org").unwrap(),
+        store.delivery_state("2026-W49", "bob@example.org").unwrap(),
+    ];
+    let states: Vec<DeliveryState> = states.into_iter().map(|r| r.unwrap().state).collect();
+    assert!(states.contains(&DeliveryState::Sent) && states.contains(&DeliveryState::Pending));
+    assert_eq!(store.outstanding_deliveries().unwrap(), 1);
+    let editorial = store.editorial("2026-W50").unwrap();
+    assert_eq!(editorial.note.as_deref(), Some("Next week"));
+    assert_eq!(editorial.pins.len(), 1);
+    assert!(store.is_suppressed("carol@example.org").unwrap());
+    assert!(
+        store.sending_pause().unwrap().is_some(),
+        "main's pause holds"
+    );
+    // And the store now holds a second newsletter beside it: the same address, the same
+    // week, its own rows.
+    let physics = store.for_newsletter("physics");
+    assert!(physics.subscribers(None).unwrap().is_empty());
+    assert!(physics.edition("2026-W49").unwrap().is_none());
+    assert_eq!(physics.outstanding_deliveries().unwrap(), 0);
+    assert!(physics.editorial("2026-W50").unwrap().note.is_none());
+    assert!(
+        physics.sending_pause().unwrap().is_none(),
+        "a pause is one newsletter's"
+    );
+    physics
+        .add_subscriber(
+            &NewSubscriber::active(email("ada@example.org"), Topics::default()),
+            now,
+        )
+        .unwrap();
+    let (theirs, created) = physics.edition_for_period("2026-W49", &[], now).unwrap();
+    let ours = store.edition("2026-W49").unwrap().unwrap();
+    assert!(created && theirs.id != ours.id);
+    assert_eq!(store.subscriptions_of("ADA@example.org").unwrap().len(), 2);
+    assert_eq!(
+        store.subscribers(None).unwrap().len(),
+        2,
+        "main keeps its own"
+    );
+}
