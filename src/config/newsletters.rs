@@ -341,3 +341,171 @@ impl NewsletterSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const SOURCES: &str = r#"
+[[sources]]
+name = "hf"
+kind = "hf_daily"
+
+[[sources]]
+name = "bio"
+kind = "biorxiv"
+server = "biorxiv"
+"#;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        Settings::parse(text, Path::new("config.toml"), Path::new("/srv/pp"))
+    }
+
+    const TWO: &str = r#"[[newsletters]]
+slug = "ml"
+name = "ML weekly"
+base_url = "https://papers.example.org/"
+from = "ML <ml@example.org>"
+timezone = "Europe/Berlin"
+sources = ["hf"]
+
+[[newsletters]]
+slug = "bio"
+name = "Genomics daily"
+sources = ["bio"]
+default_topics = "genome assembly"
+[newsletters.schedule]
+send = "0 7 * * MON-FRI"
+[newsletters.render]
+abstract = "full"
+"#;
+
+    #[test]
+    fn a_lone_newsletter_is_main_and_sees_every_source() {
+        let s = parse(&format!(
+            "[newsletter]\nbase_url = \"https://p.example.org/\"\nfrom = \"p <p@example.org>\"\n{SOURCES}"
+        ))
+        .unwrap();
+        assert_eq!(s.slugs(), ["main"]);
+        assert_eq!(s.newsletter.slug, "main");
+        assert_eq!(s.sources.len(), 2);
+        assert!(!s.has_several_newsletters());
+    }
+
+    #[test]
+    fn each_newsletter_is_a_view_with_its_own_sources_schedule_look_and_inherited_sender() {
+        let s = parse(&format!("{TWO}{SOURCES}")).unwrap();
+        assert_eq!(s.slugs(), ["ml", "bio"]);
+        assert_eq!(s.newsletter.slug, "ml", "the first by default");
+        assert_eq!(
+            s.sources.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            ["hf"]
+        );
+        let bio = s.view("bio").unwrap();
+        assert_eq!(bio.newsletter.name, "Genomics daily");
+        assert_eq!(
+            bio.newsletter.from.email.to_string(),
+            "ml@example.org",
+            "inherited"
+        );
+        assert_eq!(
+            bio.newsletter.timezone,
+            chrono_tz::Europe::Berlin,
+            "inherited"
+        );
+        assert_eq!(
+            bio.newsletter.base_url.as_str(),
+            "https://papers.example.org/n/bio/"
+        );
+        assert_eq!(
+            bio.sources.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            ["bio"]
+        );
+        assert_eq!(bio.schedule.send, "0 7 * * MON-FRI");
+        assert_eq!(s.schedule.send, ScheduleSettings::default().send);
+        assert_eq!(bio.render.abstract_mode, AbstractMode::Full);
+        assert_ne!(bio.message_settings().list_id, s.message_settings().list_id);
+        let plan = bio.plan_settings();
+        assert_eq!(
+            plan.default_topics.unwrap().to_string(),
+            "\"genome assembly\""
+        );
+        assert_eq!(s.with_all_sources().sources.len(), 2);
+        let err = s.view("physics").unwrap_err().to_string();
+        assert!(err.contains("slugs: ml, bio"), "{err}");
+    }
+
+    #[test]
+    fn bad_newsletter_tables_name_the_table_key_and_line() {
+        let one =
+            "[newsletter]\nbase_url = \"https://p.example.org/\"\nfrom = \"p <p@example.org>\"\n";
+        let cases = [
+            (format!("{one}\n{TWO}{SOURCES}"), "not both"),
+            (
+                String::from("[store]\npath = \"x\"\n"),
+                "no [newsletter] table",
+            ),
+            (
+                TWO.replace("slug = \"bio\"\n", "") + SOURCES,
+                "config.toml:9: `newsletters.slug`: is required",
+            ),
+            (
+                TWO.replace("slug = \"bio\"", "slug = \"ml\"") + SOURCES,
+                "config.toml:10: `newsletters.slug`: two newsletters have the slug `ml`",
+            ),
+            (
+                TWO.replace("slug = \"bio\"", "slug = \"Bio Daily\"") + SOURCES,
+                "cannot be a slug",
+            ),
+            (
+                TWO.replace("sources = [\"bio\"]", "sources = [\"biorxiv\"]") + SOURCES,
+                "config.toml:12: `newsletters.sources`: there is no [[sources]] table named `biorxiv`",
+            ),
+            (
+                TWO.replace("name = \"Genomics daily\"", "name = \"ML weekly\"") + SOURCES,
+                "would share the List-Id",
+            ),
+            (
+                TWO.replace("base_url = \"https://papers.example.org/\"\n", "") + SOURCES,
+                "`newsletters.base_url`: is required",
+            ),
+            (
+                TWO.replace("genome assembly", "cat:") + SOURCES,
+                "`newsletters.default_topics`",
+            ),
+            (
+                TWO.replace("0 7 * * MON-FRI", "0 25 * * MON") + SOURCES,
+                "`newsletters.schedule.send`",
+            ),
+            (
+                TWO.replace("name = \"Genomics daily\"", "name = \"Gen\\u000Domics\"") + SOURCES,
+                "config.toml:11: `newsletters.name`: must not contain control characters",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        }
+    }
+
+    #[test]
+    fn a_newsletter_takes_the_papers_its_sources_saw() {
+        let s = parse(&format!("{TWO}{SOURCES}")).unwrap();
+        let plan = s.plan_settings();
+        let mut p = crate::domain::Paper::default();
+        assert!(plan.takes(&p), "no source recorded: every newsletter's");
+        p.sources.insert("bio".into());
+        assert!(!plan.takes(&p));
+        p.sources.insert("hf".into());
+        assert!(plan.takes(&p));
+        assert!(
+            s.with_all_sources()
+                .view("ml")
+                .unwrap()
+                .plan_settings()
+                .takes(&p)
+        );
+    }
+}

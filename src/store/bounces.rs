@@ -292,7 +292,11 @@ impl Store {
             c.query(
                 "SELECT e.period_key,
                         (SELECT COUNT(*) FROM deliveries d
-                          WHERE d.edition_id = e.id AND d.state = 'sent'),
+                          WHERE d.edition_id = e.id
+                            AND (d.state = 'sent'
+                                 OR (d.state = 'failed' AND EXISTS (
+                                     SELECT 1 FROM bounces x
+                                      WHERE x.delivery_id = d.id AND x.kind = 'hard')))),
                         CAST(SUM(CASE WHEN b.kind = 'hard' THEN 1 ELSE 0 END) AS BIGINT),
                         CAST(SUM(CASE WHEN b.kind = 'soft' THEN 1 ELSE 0 END) AS BIGINT),
                         CAST(SUM(CASE WHEN b.kind = 'complaint' THEN 1 ELSE 0 END) AS BIGINT)

@@ -27,6 +27,37 @@ use super::subscribers::{COLUMNS_S, email_key, subscriber_at};
 use super::{Store, StoreError, from_ts, ts};
 use crate::domain::{Claimed, DeliveryState, Finish, NewDelivery, PaperId, PickRef};
 
+/// Records a relay's permanent refusal (5xx) of delivery `id` as a hard bounce of it, as a
+/// DSN saying the same would be (`bounces`, under a report named `smtp-reply:{id}`): the
+/// reputation guard counts it, and `deliveries` shows it with the edition's bounces.
+fn record_refusal(
+    c: &mut super::db::Conn<'_>,
+    id: i64,
+    email: &str,
+    reply: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let report = format!("smtp-reply:{id}");
+    let code: Option<&str> = reply
+        .get(..3)
+        .filter(|code| code.starts_with('5') && code.bytes().all(|b| b.is_ascii_digit()));
+    if c.execute(
+        "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, 'matched', $2)
+         ON CONFLICT (hash) DO NOTHING",
+        &[&report, &now],
+    )? == 0
+    {
+        return Ok(());
+    }
+    c.execute(
+        "INSERT INTO bounces (message_hash, kind, email_key, delivery_id, edition_id, status,
+                              reason, at)
+         SELECT $1, 'hard', $2, id, edition_id, $3, $4, $5 FROM deliveries WHERE id = $6",
+        &[&report, &email_key(email), &code, &reply, &now, &id],
+    )?;
+    Ok(())
+}
+
 /// Claims one class of due rows (`{due}` is its condition, `{lock}` PostgreSQL's row lock),
 /// at most `$5` of newsletter `$4`, in the order SQLite's single statement took them.
 const CLAIM: &str = "UPDATE deliveries
@@ -358,6 +389,7 @@ impl Store {
                              ON CONFLICT (email_key) DO UPDATE SET reason = excluded.reason",
                             &[&email_key(email), &error, &now],
                         )?;
+                        record_refusal(c, *id, email, error, now)?;
                     }
                 }
             }

@@ -52,7 +52,9 @@ fn counts(
     let since = Since::at(now, window_days, last_resume.map(from_ts));
     // A delivery reported twice (two DSNs for one message) counts once. Strictly after the
     // start: times are whole seconds, and a message sent in the second of a resume may be
-    // one the resume accepted.
+    // one the resume accepted. The messages the relay refused outright (a 5xx reply: failed,
+    // with a hard bounce recorded by `finish_deliveries`) were attempted and bounced as
+    // surely as a DSN says, so they count in both; each half reads by its own index.
     let editions = c.query(
         "SELECT e.period_key, COUNT(*),
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM bounces b
@@ -61,8 +63,14 @@ fn counts(
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM bounces b
                                            WHERE b.delivery_id = d.id AND b.kind = 'complaint')
                          THEN 1 ELSE 0 END) AS BIGINT)
-         FROM deliveries d JOIN editions e ON e.id = d.edition_id
-         WHERE d.state = 'sent' AND d.sent_at > $1 AND e.newsletter = $2
+         FROM (SELECT id, edition_id FROM deliveries WHERE state = 'sent' AND sent_at > $1
+               UNION ALL
+               SELECT id, edition_id FROM deliveries f
+                WHERE f.state = 'failed' AND f.updated_at > $1
+                  AND EXISTS (SELECT 1 FROM bounces b
+                              WHERE b.delivery_id = f.id AND b.kind = 'hard')) d
+         JOIN editions e ON e.id = d.edition_id
+         WHERE e.newsletter = $2
          GROUP BY e.id, e.period_key
          ORDER BY e.id",
         &[&ts(since.instant()), &nl],
@@ -286,6 +294,53 @@ mod tests {
             sql.push_str(&report("complaint", sent + 1 - i));
         }
         sql
+    }
+
+    #[test]
+    fn a_relays_permanent_refusal_counts_as_an_attempt_that_hard_bounced() {
+        // Nine digests delivered; the tenth refused by the relay with a 5xx.
+        let now = Utc::now();
+        let store = store_with(9, 0, 0, now - Duration::minutes(1));
+        let t = ts(now);
+        store.raw_execute(&format!(
+            "INSERT INTO subscribers (id, email, email_key, status, token_salt, created_at,
+                                      updated_at)
+             VALUES (10, 'r10@example.org', 'r10@example.org', 'active', 's', {t}, {t});
+             INSERT INTO deliveries (id, edition_id, subscriber_id, state, picks, message_id,
+                                     created_at, updated_at)
+             VALUES (10, 1, 10, 'pending', '[]', '<10@example.org>', {t}, {t});"
+        ));
+        let claimed = store
+            .claim_deliveries("me", now, Duration::minutes(5), 10)
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let refused = crate::domain::Finish::Failed {
+            error: "550 5.1.1 <r10@example.org>: no such user".into(),
+            suppress: Some("r10@example.org".into()),
+        };
+        assert_eq!(
+            store
+                .finish_deliveries("me", &[(10, refused.clone())], now)
+                .unwrap(),
+            [true]
+        );
+        let counts = store.guard_counts(30, now).unwrap();
+        let tally = counts.editions[0].1;
+        assert_eq!((tally.delivered, tally.hard), (10, 1), "{counts:?}");
+        let bounces = store.recent_bounces(5).unwrap();
+        assert_eq!(bounces.len(), 1);
+        assert_eq!(bounces[0].kind, "hard");
+        assert!(store.is_suppressed("r10@example.org").unwrap());
+        let strict = GuardLimits {
+            hard_bounce_rate: 0.05,
+            ..LIMITS
+        };
+        assert!(matches!(
+            store.check_guard(&strict, now, "send").unwrap(),
+            GuardState::Tripped(p) if p.kind == GuardKind::HardBounce && p.reports == 1
+        ));
+        let editions = store.edition_bounces().unwrap();
+        assert_eq!((editions[0].sent, editions[0].hard), (10, 1));
     }
 
     #[test]

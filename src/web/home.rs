@@ -91,6 +91,17 @@ pub(crate) async fn page(state: &Shared, form: &SignUp<'_>) -> Result<Markup, We
                         p.muted { "Past issues will appear here and in the archive." }
                     }
                 }
+                @if state.newsletters.len() > 1 {
+                    div.card #other-newsletters {
+                        h2 { "Also from this site" }
+                        ul.links {
+                            @for n in state.newsletters.iter().filter(|n| n.slug != state.store.newsletter()) {
+                                li { a href=(n.base_url) { (n.name) } }
+                            }
+                        }
+                        p.muted { "Each is a subscription of its own: its topics, schedule and unsubscribe link." }
+                    }
+                }
                 div.card.try {
                     h2 { "Try your topics first" }
                     p.muted { "See the digest your topics would get right now." }

@@ -474,18 +474,15 @@ pub fn router_for(states: Vec<AppState>) -> Router {
         settings.body_timeout_secs,
     ));
     let mut app = reader_routes("", settings)
+        .merge(operator_routes(""))
         .route("/healthz", get(healthz))
-        .route("/login", get(operator::show).post(operator::sign_in))
-        .route("/logout", post(operator::sign_out))
-        .route("/status", get(status::page))
-        .route("/status/editorial", post(status::editorial))
-        .route("/status/resume", post(status::resume))
         .with_state(state.clone());
     if several {
         let first = state.clone();
         for s in std::iter::once(first).chain(states) {
             let at = format!("/n/{}", s.store.newsletter());
-            app = app.merge(reader_routes(&at, &s.settings).with_state(s));
+            let routes = reader_routes(&at, &s.settings).merge(operator_routes(&at));
+            app = app.merge(routes.with_state(s));
         }
     }
     app.fallback(|| async { WebError::NotFound })
@@ -498,6 +495,19 @@ pub fn router_for(states: Vec<AppState>) -> Router {
             errors::error_pages,
         ))
         .layer(axum::middleware::from_fn(headers::security_headers))
+}
+
+/// The operators' pages of one newsletter: sign-in (the session is the instance's: one
+/// sign-in opens every newsletter's status page) and its status page with its editor's
+/// forms and its guard's resume button.
+fn operator_routes(prefix: &str) -> Router<Shared> {
+    let at = |path: &str| format!("{prefix}{path}");
+    Router::new()
+        .route(&at("/login"), get(operator::show).post(operator::sign_in))
+        .route(&at("/logout"), post(operator::sign_out))
+        .route(&at("/status"), get(status::page))
+        .route(&at("/status/editorial"), post(status::editorial))
+        .route(&at("/status/resume"), post(status::resume))
 }
 
 /// The pages of one newsletter's readers.

@@ -41,6 +41,7 @@ pub(crate) async fn page(
         .map_err(WebError::Unexpected)?;
     let forms = html! {
         (signed_in(&state, &operator))
+        (newsletters(&state))
         @if let Some(p) = &paused {
             (resume_form(&state, &operator, p))
         }
@@ -57,6 +58,31 @@ fn with_section(page: String, section: Markup) -> String {
     let at = page.rfind("</main>").unwrap_or(page.len());
     page.insert_str(at, &section.into_string());
     page
+}
+
+/// With several newsletters, each one's status page (this one marked).
+fn newsletters(state: &Shared) -> Markup {
+    if state.newsletters.len() < 2 {
+        return html! {};
+    }
+    html! {
+        section.card #newsletters {
+            h2 { "Newsletters" }
+            ul {
+                @for (i, n) in state.newsletters.iter().enumerate() {
+                    li {
+                        @if n.slug == state.store.newsletter() {
+                            strong { (n.name) } " (this page)"
+                        } @else if i == 0 {
+                            a href="/status" { (n.name) }
+                        } @else {
+                            a href={ "/n/" (n.slug) "/status" } { (n.name) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Who is signed in, and the sign-out button.

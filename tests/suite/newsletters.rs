@@ -211,7 +211,25 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
     assert_eq!(http.get(&wrong).send().await.unwrap().status(), 404);
     let page = http.get(format!("{local}n/physics/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Physics weekly"));
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Physics weekly"));
+    assert!(
+        page.contains(r#"action="/n/physics/subscribe""#),
+        "its own sign-up"
+    );
+    let home = http.get(&local).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Also from this site"), "{home}");
+    assert!(
+        home.contains("https://papers.example.org/n/physics/"),
+        "{home}"
+    );
+    // Its operators' pages: the status page asks for a sign-in under the same prefix.
+    let status = http
+        .get(format!("{local}n/physics/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.url().path(), "/n/physics/login");
     let done = http
         .post(&physics_unsub)
         .header("content-type", "application/x-www-form-urlencoded")
