@@ -105,12 +105,13 @@ pub(super) fn print_fetch_summary(summary: &pipeline::FetchSummary) {
     for s in &summary.sources {
         match &s.error {
             None => println!(
-                "{:<20} {:>5} {}, {:>5} new{}",
+                "{:<20} {:>5} {}, {:>5} new{}{}",
                 s.name,
                 s.papers,
                 if s.papers == 1 { "paper " } else { "papers" },
                 s.new,
-                not_modified(s.not_modified)
+                not_modified(s.not_modified),
+                skipped(s)
             ),
             Some(e) => println!(
                 "{:<20} FAILED ({} kept): {e}",
@@ -127,6 +128,20 @@ pub(super) fn print_fetch_summary(summary: &pipeline::FetchSummary) {
             summary.sources.len(),
             failed.join(", ")
         );
+    }
+}
+
+/// `; 2 items skipped (the first: item 3 (…): has no title)`, or nothing.
+fn skipped(s: &crate::domain::SourceRunRecord) -> String {
+    match (s.skipped, &s.first_skipped) {
+        (0, _) => String::new(),
+        (n, first) => format!(
+            "; {} skipped{}",
+            count(n, "item", "items"),
+            first
+                .as_ref()
+                .map_or(String::new(), |f| format!(" (the first: {f})"))
+        ),
     }
 }
 

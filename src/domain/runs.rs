@@ -9,6 +9,12 @@ pub struct SourceRunRecord {
     pub papers: usize,
     pub new: usize,
     pub not_modified: usize,
+    /// Items that could not become papers (logged each with its reason), and the first
+    /// reason.
+    #[serde(default)]
+    pub skipped: usize,
+    #[serde(default)]
+    pub first_skipped: Option<String>,
     pub error: Option<String>,
 }
 

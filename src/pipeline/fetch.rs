@@ -69,6 +69,8 @@ pub async fn fetch(
             papers,
             new: counts.new,
             not_modified: report.not_modified,
+            skipped: report.skipped,
+            first_skipped: report.first_skipped,
             error: report.error.map(|e| e.to_string()),
         });
     }

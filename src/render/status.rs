@@ -62,6 +62,13 @@ pub fn describe_run(r: &RunRecord) -> String {
                     None if s.not_modified > 0 && s.papers == 0 => {
                         format!("{}: not modified", s.name)
                     }
+                    None if s.skipped > 0 => format!(
+                        "{}: {} ({} new, {} skipped)",
+                        s.name,
+                        crate::domain::count(s.papers, "paper", "papers"),
+                        s.new,
+                        s.skipped
+                    ),
                     None => format!(
                         "{}: {} ({} new)",
                         s.name,

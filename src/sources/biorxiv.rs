@@ -216,7 +216,7 @@ pub(crate) async fn run(
             SourceErrorKind::parse(&url, e)
         })?;
         for why in &page.skipped {
-            tracing::warn!(source = %out.name, url, "skipped a bioRxiv record: {why}");
+            out.skip(&url, "bioRxiv record", why);
         }
         out.page_fetched();
         let (count, total) = (page.count, page.total);

@@ -506,7 +506,7 @@ pub(crate) async fn run(
                 SourceErrorKind::parse(url, e)
             })?;
             for why in &page.skipped {
-                tracing::warn!(source = %out.name, url, "skipped a feed item: {why}");
+                out.skip(url, "feed item", why);
             }
             if page.papers.is_empty()
                 && let Some(first) = page.skipped.first()

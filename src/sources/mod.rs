@@ -43,6 +43,10 @@ pub struct SourceReport {
     pub documents: usize,
     /// Documents the server said had not changed (HTTP 304).
     pub not_modified: usize,
+    /// Items the source's documents held that could not become papers (no title, nothing
+    /// to key them by, a bad DOI), each logged with its reason; the first reason.
+    pub skipped: usize,
+    pub first_skipped: Option<String>,
     pub error: Option<SourceError>,
 }
 
@@ -73,6 +77,8 @@ pub(crate) struct Collector {
     index: HashMap<PaperId, usize>,
     pub documents: usize,
     pub not_modified: usize,
+    skipped: usize,
+    first_skipped: Option<String>,
     /// Where page progress goes, if anyone listens.
     pages: Option<tokio::sync::mpsc::UnboundedSender<PageProgress>>,
 }
@@ -95,6 +101,14 @@ impl Collector {
     pub fn page_not_modified(&mut self) {
         self.not_modified += 1;
         self.report_page();
+    }
+
+    /// An item of a document that cannot become a paper (`what`: the kind of item, for the
+    /// log): logged with its reason and counted in the source's report, the rest go on.
+    pub fn skip(&mut self, url: &str, what: &str, why: &str) {
+        tracing::warn!(source = %self.name, url, "skipped a {what}: {why}");
+        self.skipped += 1;
+        self.first_skipped.get_or_insert_with(|| why.to_string());
     }
 
     fn report_page(&self) {
@@ -145,6 +159,8 @@ impl Collector {
             papers: self.papers,
             documents: self.documents,
             not_modified: self.not_modified,
+            skipped: self.skipped,
+            first_skipped: self.first_skipped,
         }
     }
 }
@@ -180,6 +196,7 @@ async fn fetch_one_reporting(
         papers = out.papers.len(),
         documents = out.documents,
         not_modified = out.not_modified,
+        skipped = out.skipped,
         "source done"
     );
     out.into_report(result.err())

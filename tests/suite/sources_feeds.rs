@@ -184,3 +184,45 @@ async fn feeds_and_biorxiv_pages_are_stored_once_per_paper_and_previewed() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn items_a_feed_cannot_key_are_skipped_counted_and_named_and_the_rest_are_stored() {
+    // Arrange: a journal feed whose second item has no title and whose third has nothing
+    // to key it by.
+    let server = TestServer::start(|_, _| {
+        reply(
+            200,
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>J</title>
+<item><title>A kept paper</title><link>https://journal.example.org/a/1</link></item>
+<item><link>https://journal.example.org/a/2</link></item>
+<item><title>Nowhere</title></item>
+</channel></rss>"#,
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new()
+        .table(&format!(
+            "[[sources]]\nname = \"journal\"\nkind = \"feed\"\nurl = \"{}\"\n",
+            server.url("/toc.rss")
+        ))
+        .write(dir.path());
+
+    // Act
+    let fetch = paperpost(&config, &["fetch"]);
+
+    // Assert: one paper stored; the fetch says two items were skipped and why the first.
+    assert!(fetch.status.success(), "{}", stderr(&fetch));
+    let said = stdout(&fetch);
+    assert!(
+        said.contains("1 paper ,     1 new; 2 items skipped (the first: item 2"),
+        "{said}"
+    );
+    assert!(said.contains("has no title"), "{said}");
+    assert_eq!(support::open_store(&config).paper_count().unwrap(), 1);
+    let status = stdout(&paperpost(&config, &["status"]));
+    assert!(
+        status.contains("journal: 1 paper (1 new, 2 skipped)"),
+        "{status}"
+    );
+}
