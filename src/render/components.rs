@@ -1,6 +1,6 @@
 //! Partials of the digest body. Every string here comes from a feed, so it goes through
 //! maud's escaping; URLs arrive pre-filtered to http(s) by [`super::view`].
-use maud::{Markup, Render, html};
+use maud::{Markup, PreEscaped, Render, html};
 
 use super::style as s;
 use super::view::{FeedbackLinks, PaperLink, PaperView};
@@ -20,6 +20,33 @@ pub(crate) struct PaperCard<'a> {
 impl Render for PaperCard<'_> {
     fn render(&self) -> Markup {
         let v = self.view;
+        // Everything between the badges and the reader's links is the paper's alone:
+        // rendered once per paper and abstract mode, whatever the number of digests.
+        let body = v.rendered.html[usize::from(self.full_abstract)]
+            .get_or_init(|| card_body(v, self.full_abstract).into_string());
+        html! {
+            tr { td.pp-card id=(format!("p{}", self.number)) bgcolor="#ffffff" style=(s::CARD) {
+                (Badges { view: v, number: self.number })
+                (PreEscaped(body.as_str()))
+                @if let Some(f) = self.feedback {
+                    p.pp-fb style=(s::FEEDBACK) {
+                        // Plain links (the client's link colour): these two rows repeat on every
+                        // card, and inline styles here would cost the 90 KB budget ~4 KB.
+                        a href=(f.like) { (WORDING.paper.like) }
+                        " · "
+                        a href=(f.dislike) { (WORDING.paper.dislike) }
+                    }
+                }
+            } }
+            tr { td style=(s::SPACER) { "\u{a0}" } }
+        }
+    }
+}
+
+/// The part of a paper's card that no reader changes: thumbnail and title, authors, the
+/// editor's note, summary, the abstract in `full` mode, keywords and links.
+fn card_body(v: &PaperView, full_abstract: bool) -> Markup {
+    {
         let title = html! {
             h2.pp-t.pp-tx style=(s::TITLE) {
                 @if let Some(href) = &v.title_url {
@@ -30,8 +57,6 @@ impl Render for PaperCard<'_> {
             }
         };
         html! {
-            tr { td.pp-card id=(format!("p{}", self.number)) bgcolor="#ffffff" style=(s::CARD) {
-                (Badges { view: v, number: self.number })
                 @if let Some(src) = &v.thumbnail {
                     // Decorative: empty alt (the title follows), fixed size so nothing jumps.
                     table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
@@ -59,7 +84,7 @@ impl Render for PaperCard<'_> {
                         (Linkified(summary))
                     }
                 }
-                @if self.full_abstract && let Some(abs) = &v.abstract_text {
+                @if full_abstract && let Some(abs) = &v.abstract_text {
                     p.pp-tx style=(s::ABSTRACT) { (Linkified(abs)) }
                 }
                 @if !v.keywords.is_empty() {
@@ -68,17 +93,6 @@ impl Render for PaperCard<'_> {
                     }
                 }
                 (LinksRow(&v.links))
-                @if let Some(f) = self.feedback {
-                    p.pp-fb style=(s::FEEDBACK) {
-                        // Plain links (the client's link colour): these two rows repeat on every
-                        // card, and inline styles here would cost the 90 KB budget ~4 KB.
-                        a href=(f.like) { (WORDING.paper.like) }
-                        " · "
-                        a href=(f.dislike) { (WORDING.paper.dislike) }
-                    }
-                }
-            } }
-            tr { td style=(s::SPACER) { "\u{a0}" } }
         }
     }
 }

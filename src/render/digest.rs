@@ -196,8 +196,9 @@ fn body(
     papers: &Sections,
     footer: &FooterLinks<'_>,
 ) -> Markup {
+    let feedback_base = view::feedback_base(ctx.feedback_url);
     let card = |v: &PaperView, number: usize| {
-        let feedback = view::feedback_links(ctx.feedback_url, v);
+        let feedback = view::feedback_links(feedback_base, v);
         html! { (PaperCard { view: v, number, feedback: feedback.as_ref(), full_abstract: ctx.full_abstract }) }
     };
     let first_main = papers.editors.len() + 1;
@@ -244,10 +245,11 @@ fn body(
 /// The sections as the text part writes them: (heading, intro, papers with their 👍/👎
 /// links); the main picks have no heading.
 fn text_sections<'a>(ctx: &EmailContext<'_>, papers: &'a Sections) -> Vec<TextSection<'a>> {
+    let feedback_base = view::feedback_base(ctx.feedback_url);
     let with_links = |views: &'a [PaperView]| {
         views
             .iter()
-            .map(|v| (v, view::feedback_links(ctx.feedback_url, v)))
+            .map(|v| (v, view::feedback_links(feedback_base, v)))
             .collect()
     };
     let mut out = Vec::new();
@@ -380,6 +382,84 @@ mod tests {
                 );
             }
         });
+    }
+
+    #[test]
+    fn cards_rendered_once_per_paper_read_the_same_in_every_readers_digest() {
+        // Three readers get the same papers in other orders, for other reasons, with their
+        // own links, in both abstract modes; one cache serves them all.
+        let papers: Vec<Paper> = sample_digest(6)
+            .picks()
+            .iter()
+            .map(|p| p.paper.clone())
+            .collect();
+        let cache = view::ViewCache::default();
+        let base = url::Url::parse("https://papers.example.org/").unwrap();
+        for (reader, (order, reason)) in [
+            (vec![0, 1, 2, 3, 4, 5], "diffusion"),
+            (vec![5, 3, 1], "cs.CL"),
+            (vec![2, 0, 4, 1], "author:Hinton"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let picks: Vec<Pick> = order
+                .iter()
+                .map(|&i| Pick {
+                    paper: papers[i].clone(),
+                    reasons: vec![reason.into()],
+                })
+                .collect();
+            let period = Period::week_of(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+            let at = Utc.with_ymd_and_hms(2026, 11, 30, 7, 0, 0).unwrap();
+            let digest = Digest::new(period, picks, false, at).unwrap();
+            let feedback = format!("https://papers.example.org/feedback/{reader}.secret/");
+            for full_abstract in [false, true] {
+                let ctx = EmailContext {
+                    newsletter_name: "paperpost",
+                    base_url: &base,
+                    unsubscribe_url: UNSUB,
+                    preferences_url: Some(PREFS),
+                    archive_url: None,
+                    feedback_url: Some(&feedback),
+                    why_line: "why",
+                    full_abstract,
+                    web_copy_url: None,
+                    feed_url: None,
+                };
+                let plain = render_digest(&digest, &ctx);
+                let cached = render_digest_cached(&digest, &ctx, &cache);
+                assert_eq!(
+                    cached.html, plain.html,
+                    "reader {reader}, full {full_abstract}"
+                );
+                assert_eq!(
+                    cached.text, plain.text,
+                    "reader {reader}, full {full_abstract}"
+                );
+                assert!(
+                    cached.html.contains(&format!("{feedback}")),
+                    "their own links"
+                );
+                assert!(cached.text.contains(reason));
+            }
+        }
+    }
+
+    #[test]
+    fn a_feedback_address_that_is_not_a_plain_http_url_gets_no_links() {
+        assert_eq!(
+            view::feedback_base(Some("https://papers.example.org/feedback/1.a/")),
+            Some("https://papers.example.org/feedback/1.a/")
+        );
+        for bad in [
+            "javascript:alert(1)//",
+            "https://papers.example.org/feedback/1.a",
+            "HTTPS://Papers.Example.org/feedback/1.a/",
+            "https://papers.example.org/feed back/",
+        ] {
+            assert_eq!(view::feedback_base(Some(bad)), None, "{bad}");
+        }
     }
 
     fn digest_of(papers: Vec<Paper>, trending: bool) -> Digest {

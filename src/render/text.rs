@@ -111,8 +111,35 @@ fn paper(
     full_abstract: bool,
 ) {
     let number = format!("{number}. ");
-    let hang = " ".repeat(number.chars().count().max(INDENT.len()));
+    let indent = number.chars().count().max(INDENT.len());
+    let hang = " ".repeat(indent);
     out.push_str(&wrap(&p.title, WIDTH, &number, &hang));
+    // What follows the title (but the reader's links) is the paper's alone: wrapped once
+    // per paper, abstract mode and indent, whatever the number of digests.
+    let slot = &p.rendered.text[usize::from(full_abstract)];
+    match slot.get() {
+        Some((at, body)) if *at == indent => out.push_str(body),
+        _ => {
+            let mut body = String::new();
+            paper_body(&mut body, p, &hang, full_abstract);
+            out.push_str(&body);
+            let _ = slot.set((indent, body));
+        }
+    }
+    if let Some(f) = feedback {
+        out.push('\n');
+        for (label, url) in [
+            (&WORDING.paper.like, &f.like),
+            (&WORDING.paper.dislike, &f.dislike),
+        ] {
+            let _ = writeln!(out, "{hang}{label}: {url}");
+        }
+    }
+}
+
+/// A paper's text under its title, at indent `hang`: authors, the editor's note, categories
+/// and counts, summary, the abstract in `full` mode, keywords and links.
+fn paper_body(out: &mut String, p: &PaperView, hang: &str, full_abstract: bool) {
     if let Some(a) = &p.authors {
         out.push_str(&wrap(a, WIDTH, &hang, &hang));
     }
@@ -161,15 +188,6 @@ fn paper(
             let pad = label_width.unwrap_or(0) - l.label.chars().count();
             // One line per link, never wrapped: a broken URL is a dead link.
             let _ = writeln!(out, "{hang}{}: {}{}", l.label, " ".repeat(pad), l.url);
-        }
-    }
-    if let Some(f) = feedback {
-        out.push('\n');
-        for (label, url) in [
-            (&WORDING.paper.like, &f.like),
-            (&WORDING.paper.dislike, &f.dislike),
-        ] {
-            let _ = writeln!(out, "{hang}{label}: {url}");
         }
     }
 }

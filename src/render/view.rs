@@ -68,6 +68,22 @@ pub(crate) struct PaperView {
     pub pinned: bool,
     /// The editor's note on a pinned paper.
     pub pin_note: Option<String>,
+    /// The parts of its card that are the same in every reader's digest, rendered once and
+    /// shared by every copy of this view (see [`RenderedOnce`]).
+    pub(crate) rendered: std::sync::Arc<RenderedOnce>,
+}
+
+/// What a paper's card says that no reader changes — in the HTML part everything between
+/// its badges and the reader's 👍/👎 links, in the text part everything under its title but
+/// those links — rendered the first time a digest shows it and reused by every later one (a
+/// send renders a few dozen papers into thousands of digests). One slot per `[render]
+/// abstract` mode; the text slot also remembers the indent it was wrapped for and is used
+/// only at that indent. Copies of a view share it, so a view must not change once rendered
+/// (views are built whole: [`PaperView::new`], [`PaperView::pinned`]).
+#[derive(Debug, Default)]
+pub(crate) struct RenderedOnce {
+    pub html: [std::sync::OnceLock<String>; 2],
+    pub text: [std::sync::OnceLock<(usize, String)>; 2],
 }
 
 impl PaperView {
@@ -132,6 +148,7 @@ impl PaperView {
             why: why_line(&pick.reasons),
             pinned: false,
             pin_note: None,
+            rendered: Default::default(),
         }
     }
 
@@ -298,12 +315,26 @@ pub(crate) struct FeedbackLinks {
     pub dislike: String,
 }
 
+/// The reader's 👍/👎 links of a paper: `base` (the reader's feedback address, which the
+/// caller made from the newsletter's URL and their token, checked once by
+/// [`feedback_base`]) and the percent-encoded id — every byte of it unreserved or `%XX`,
+/// so the link is as valid as `base`, and no URL is parsed per paper.
 pub(crate) fn feedback_links(base: Option<&str>, view: &PaperView) -> Option<FeedbackLinks> {
     let (base, id) = (base?, view.id.as_deref()?);
     let at = format!("{base}{}", urlencoding::encode(id));
-    let like = safe_url(&format!("{at}?v=like"))?;
-    let dislike = safe_url(&format!("{at}?v=dislike"))?;
-    Some(FeedbackLinks { like, dislike })
+    Some(FeedbackLinks {
+        like: format!("{at}?v=like"),
+        dislike: format!("{at}?v=dislike"),
+    })
+}
+
+/// A reader's feedback address as [`feedback_links`] builds on it: an http(s) URL that
+/// ends in `/` and needs no normalising (what parsing it and writing it back gives), else
+/// none (no 👍/👎 links).
+pub(crate) fn feedback_base(base: Option<&str>) -> Option<&str> {
+    let base = base?;
+    let ok = base.ends_with('/') && safe_url(base).is_some_and(|u| u == base);
+    ok.then_some(base)
 }
 
 /// Reasons as selection spells them ("diffusion model", "cs.CL", "trending") as one line.
