@@ -438,7 +438,7 @@ mod tests {
                     "reader {reader}, full {full_abstract}"
                 );
                 assert!(
-                    cached.html.contains(&format!("{feedback}")),
+                    cached.html.contains(&feedback.to_string()),
                     "their own links"
                 );
                 assert!(cached.text.contains(reason));

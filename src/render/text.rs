@@ -141,12 +141,12 @@ fn paper(
 /// and counts, summary, the abstract in `full` mode, keywords and links.
 fn paper_body(out: &mut String, p: &PaperView, hang: &str, full_abstract: bool) {
     if let Some(a) = &p.authors {
-        out.push_str(&wrap(a, WIDTH, &hang, &hang));
+        out.push_str(&wrap(a, WIDTH, hang, hang));
     }
     if let Some(n) = &p.pin_note {
         out.push('\n');
         let n = format!("{}: {n}", WORDING.paper.editors_pick_note);
-        out.push_str(&wrap(&n, WIDTH, &hang, &hang));
+        out.push_str(&wrap(&n, WIDTH, hang, hang));
     }
     let meta: Vec<&str> = p
         .primary_category
@@ -158,7 +158,7 @@ fn paper_body(out: &mut String, p: &PaperView, hang: &str, full_abstract: bool) 
         .chain(p.date.as_deref())
         .collect();
     if !meta.is_empty() {
-        out.push_str(&wrap(&meta.join(" · "), WIDTH, &hang, &hang));
+        out.push_str(&wrap(&meta.join(" · "), WIDTH, hang, hang));
     }
     if let Some(s) = &p.summary {
         out.push('\n');
@@ -167,18 +167,18 @@ fn paper_body(out: &mut String, p: &PaperView, hang: &str, full_abstract: bool) 
         } else {
             s.clone()
         };
-        out.push_str(&wrap(&s, WIDTH, &hang, &hang));
+        out.push_str(&wrap(&s, WIDTH, hang, hang));
     }
     if full_abstract && let Some(a) = &p.abstract_text {
         out.push('\n');
-        out.push_str(&wrap(a, WIDTH, &hang, &hang));
+        out.push_str(&wrap(a, WIDTH, hang, hang));
     }
     if !p.keywords.is_empty() {
         out.push_str(&wrap(
             &format!("[{}]", p.keywords.join("] [")),
             WIDTH,
-            &hang,
-            &hang,
+            hang,
+            hang,
         ));
     }
     if !p.links.is_empty() {
