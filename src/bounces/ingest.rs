@@ -67,6 +67,8 @@ pub struct Summary {
     pub pause: Option<String>,
     /// This run's reports tripped that pause.
     pub paused_now: bool,
+    /// The command that lifts it (its newsletter's).
+    pub resume: String,
 }
 
 impl Summary {
@@ -106,12 +108,13 @@ impl Summary {
         }
         if let Some(pause) = &self.pause {
             o.push_str(&format!(
-                "{}{pause}\n  nothing is sent until `paperpost deliveries resume`\n",
+                "{}{pause}\n  nothing is sent until `{}`\n",
                 if self.paused_now {
                     "these reports paused sending: "
                 } else {
                     ""
-                }
+                },
+                self.resume
             ));
         }
         o
@@ -225,14 +228,19 @@ fn guard_one(
                 reports = p.reports,
                 delivered = p.delivered,
                 edition = p.edition.as_deref().unwrap_or("-"),
-                "sending paused: {}; `paperpost deliveries resume` lifts it",
-                p.reason
+                "sending paused: {}; `{}` lifts it",
+                p.reason,
+                crate::domain::resume_command(store.newsletter())
             );
             summary.pause = Some(p.describe());
             summary.paused_now = true;
+            summary.resume = crate::domain::resume_command(store.newsletter());
         }
         GuardState::Paused(p) => {
-            summary.pause.get_or_insert_with(|| p.describe());
+            if summary.pause.is_none() {
+                summary.pause = Some(p.describe());
+                summary.resume = crate::domain::resume_command(store.newsletter());
+            }
         }
     }
     Ok(())

@@ -126,7 +126,8 @@ fn resume(store: &Store, by: Option<String>) -> anyhow::Result<i32> {
 
 fn show(store: &Store, limit: usize) -> anyhow::Result<i32> {
     if let Some(p) = store.sending_pause()? {
-        println!("{}\n`paperpost deliveries resume` lifts it\n", p.describe());
+        let resume = crate::domain::resume_command(store.newsletter());
+        println!("{}\n`{resume}` lifts it\n", p.describe());
     }
     let counts = store.delivery_counts()?;
     if counts.is_empty() {

@@ -167,9 +167,10 @@ pub(super) async fn send(
     let Some(report) = &out.delivery else {
         if let Some(why) = &out.paused {
             eprintln!(
-                "{why}\nnothing was sent: {} stay queued; `paperpost deliveries resume` lifts \
-                 the pause (see `paperpost status`)",
-                count(out.outstanding, "delivery", "deliveries")
+                "{why}\nnothing was sent: {} stay queued; `{}` lifts the pause (see \
+                 `paperpost status`)",
+                count(out.outstanding, "delivery", "deliveries"),
+                crate::domain::resume_command(store.newsletter())
             );
             return Ok(EXIT_PAUSED);
         }

@@ -25,6 +25,15 @@ mod topics;
 /// it knew several newsletters.
 pub const DEFAULT_NEWSLETTER: &str = "main";
 
+/// The command that lifts newsletter `slug`'s guard pause, as messages spell it.
+pub fn resume_command(slug: &str) -> String {
+    if slug == DEFAULT_NEWSLETTER {
+        "paperpost deliveries resume".into()
+    } else {
+        format!("paperpost deliveries resume --newsletter {slug}")
+    }
+}
+
 pub use attempts::{AttemptLimits, AttemptVerdict};
 pub use bounce::{
     BounceApplied, BounceEvent, BounceKind, BounceRecord, BounceTarget, EditionBounces, SoftPolicy,

@@ -33,6 +33,8 @@ impl QueueStatus {
 #[derive(Debug, Clone)]
 pub struct StatusReport {
     pub newsletter: String,
+    /// The command that lifts this newsletter's guard pause.
+    pub resume_command: String,
     pub generated_at: DateTime<Utc>,
     /// Times are shown in the schedule's zone.
     pub timezone: Tz,

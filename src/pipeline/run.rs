@@ -518,9 +518,10 @@ async fn deliver_due(
         if let Some(p) = state.pause() {
             let tripped = matches!(state, crate::domain::GuardState::Tripped(_));
             let said = format!(
-                "{}; {} deliveries stay queued until `paperpost deliveries resume`",
+                "{}; {} deliveries stay queued until `{}`",
                 p.describe(),
-                out.outstanding
+                out.outstanding,
+                crate::domain::resume_command(store.newsletter())
             );
             let (kind, reports, delivered) = (p.kind.as_str(), p.reports, p.delivered);
             if tripped {

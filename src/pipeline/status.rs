@@ -73,6 +73,7 @@ pub fn status_report(
     editions.truncate(EDITIONS_SHOWN);
     Ok(StatusReport {
         newsletter: newsletter.to_string(),
+        resume_command: crate::domain::resume_command(store.newsletter()),
         generated_at: now,
         timezone: tz,
         last_tick: store

@@ -132,14 +132,15 @@ pub fn render_status_text(s: &StatusReport) -> String {
         let _ = writeln!(
             o,
             "\nSENDING PAUSED by the reputation guard (tripped by {}):\n  {}\n  {} queued; \
-             `paperpost deliveries resume` lifts the pause",
+             `{}` lifts the pause",
             p.tripped_by,
             p.describe(),
             crate::domain::count(
                 usize::try_from(s.queue.outstanding()).unwrap_or(0),
                 "delivery stays",
                 "deliveries stay"
-            )
+            ),
+            s.resume_command
         );
     }
     let _ = writeln!(o, "\nNext runs");
@@ -233,7 +234,7 @@ pub fn render_status_page(s: &StatusReport) -> Markup {
                             p.mu {
                                 "Tripped by " (p.tripped_by) " at " (local(p.since, tz)) ". "
                                 (s.queue.outstanding()) " deliveries stay queued until sending is "
-                                "resumed (" code { "paperpost deliveries resume" } ")."
+                                "resumed (" code { (s.resume_command) } ")."
                             }
                         }
                     }
@@ -328,6 +329,7 @@ mod tests {
             .with_timezone(&Utc);
         StatusReport {
             newsletter: "paper<post>".into(),
+            resume_command: crate::domain::resume_command("main"),
             generated_at: now,
             timezone: chrono_tz::Europe::Berlin,
             last_tick: Some(now),
