@@ -145,6 +145,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let store = root.for_newsletter(&settings.newsletter.slug);
     let every = chosen.is_none() && all.has_several_newsletters();
     let is_run = matches!(cli.command, Command::Run(_));
+    if matches!(cli.command, Command::Send(_) | Command::Run(_))
+        && let Some(warning) = orphaned_newsletters(&all, &root)
+    {
+        eprintln!("warning: {warning}");
+    }
     match cli.command {
         Command::Fetch if every => fetch::fetch(&all.with_all_sources(), &store).await,
         Command::Fetch => fetch::fetch(&settings, &store).await,
@@ -174,7 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Editions(args) => editions::run(&settings, &store, args),
         Command::Bounces(cmd) => bounces::run(&settings, &store, cmd),
         Command::Operators(cmd) => operators::run(&settings, &store, cmd),
-        Command::Store(cmd) => store::run(&store, cmd),
+        Command::Store(cmd) => store::run(&all, &store, cmd),
         Command::CheckConfig(_) | Command::Init(_) | Command::Topics(_) => {
             unreachable!("handled above")
         }
@@ -229,6 +234,9 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
         schema.state(),
         store.location(),
     );
+    if let Some(warning) = orphaned_newsletters(settings, &store) {
+        println!("warning: {warning}");
+    }
     println!(
         "  sources:    {}",
         settings
@@ -307,6 +315,32 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
 }
 
 /// A spinner/bar on stderr when it is a terminal; hidden otherwise (logs and CI).
+/// A warning when the store holds readers of a newsletter the config no longer has (its
+/// slug changed, or a lone `[newsletter]` became `[[newsletters]]` without `slug = "main"`):
+/// nothing is sent to them until `store rename-newsletter` moves them.
+pub(crate) fn orphaned_newsletters(
+    settings: &Settings,
+    store: &crate::store::Store,
+) -> Option<String> {
+    let known = settings.slugs();
+    let lost: Vec<String> = store
+        .newsletters_in_store()
+        .ok()?
+        .into_iter()
+        .filter(|n| n.subscribers > 0 && !known.contains(&n.slug.as_str()))
+        .map(|n| format!("`{}` ({} subscribers)", n.slug, n.subscribers))
+        .collect();
+    (!lost.is_empty()).then(|| {
+        format!(
+            "the store has readers of newsletters the config does not name: {}; nothing is \
+             sent to them. If a slug changed, `paperpost store rename-newsletter OLD NEW` \
+             moves its rows (the config's slugs: {})",
+            lost.join(", "),
+            known.join(", ")
+        )
+    })
+}
+
 pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     let pb = match len {

@@ -161,6 +161,9 @@ async fn serve_views(views: Vec<(Settings, Store)>, args: ServeArgs) -> anyhow::
         log_next_runs(&rt.schedule, &rt.settings.newsletter.name, store);
     }
     log_operator_access(settings, store);
+    if let Some(warning) = super::orphaned_newsletters(settings, store) {
+        tracing::warn!("{warning}");
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (rt, store) in runs {
         tasks.spawn(crate::app::run_until_stopped(

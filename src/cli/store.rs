@@ -21,6 +21,15 @@ pub enum StoreCommand {
     /// Afterwards set `[store] url` (and `password_env`, `tls`, `ca_file`) in the config to
     /// the copy and run `paperpost check-config`.
     Copy(CopyArgs),
+    /// The newsletters the store holds readers or editions of, by slug, with their counts,
+    /// and whether the config has each (a slug the config lacks: its readers get nothing).
+    Newsletters,
+    /// Give newsletter FROM's rows (readers, editions and their deliveries, the editor's
+    /// notes and picks, guard pauses) the slug TO, after its slug changed in the config —
+    /// e.g. `main`, the slug of a lone `[newsletter]`, when it becomes one of several
+    /// `[[newsletters]]`. One transaction; refused when TO already has rows. Stop
+    /// `serve`/`send` first.
+    RenameNewsletter { from: String, to: String },
 }
 
 #[derive(Debug, Args)]
@@ -49,9 +58,44 @@ enum TlsArg {
     Require,
 }
 
-pub(super) fn run(store: &Store, cmd: StoreCommand) -> anyhow::Result<i32> {
+pub(super) fn run(
+    settings: &crate::config::Settings,
+    store: &Store,
+    cmd: StoreCommand,
+) -> anyhow::Result<i32> {
     match cmd {
         StoreCommand::Copy(args) => copy(store, args),
+        StoreCommand::Newsletters => {
+            let known = settings.slugs();
+            for n in store.newsletters_in_store()? {
+                let note = if known.contains(&n.slug.as_str()) {
+                    ""
+                } else {
+                    "  NOT IN THE CONFIG: nothing is sent to these readers"
+                };
+                println!(
+                    "{}\t{} subscribers\t{} editions{note}",
+                    n.slug, n.subscribers, n.editions
+                );
+            }
+            Ok(0)
+        }
+        StoreCommand::RenameNewsletter { from, to } => {
+            if let Err(e) = crate::config::check_slug(&to) {
+                anyhow::bail!("{e}");
+            }
+            let moved = store.rename_newsletter(&from, &to)?;
+            let total: u64 = moved.iter().map(|(_, n)| n).sum();
+            let parts: Vec<String> = moved.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            println!(
+                "moved {total} rows from `{from}` to `{to}` ({})",
+                parts.join(", ")
+            );
+            if !settings.slugs().contains(&to.as_str()) {
+                eprintln!("warning: the config has no newsletter with the slug `{to}`");
+            }
+            Ok(0)
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use build::dkim_signing;
 pub use build::{FetchJob, MissingSecret, PlanSettings};
-pub use newsletters::UnknownNewsletter;
+pub use newsletters::{UnknownNewsletter, check_slug};
 pub use runtime::Runtime;
 pub use sections::*;
 

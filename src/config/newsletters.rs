@@ -60,7 +60,7 @@ pub(crate) struct Shared {
 }
 
 /// Whether `slug` can name a newsletter in a web address and on the command line.
-fn check_slug(slug: &str) -> Result<(), String> {
+pub fn check_slug(slug: &str) -> Result<(), String> {
     let ok = !slug.is_empty()
         && slug.len() <= 32
         && slug

@@ -33,6 +33,7 @@ mod feedback;
 mod guard;
 mod meta;
 mod migrations;
+mod newsletters;
 mod operators;
 mod papers;
 mod postgres;
@@ -54,6 +55,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 
 pub use error::StoreError;
+pub use newsletters::NewsletterRows;
 use postgres::Postgres;
 #[cfg(any(test, feature = "test-support"))]
 pub use postgres::test_server;

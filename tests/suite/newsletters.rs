@@ -372,4 +372,35 @@ fn a_one_newsletter_store_migrates_with_every_reader_delivery_and_suppression_ke
         2,
         "main keeps its own"
     );
+    drop((store, physics));
+
+    // The lone [newsletter] becomes the first of two [[newsletters]], slugged "ml":
+    // check-config says its readers are orphaned; `store rename-newsletter` moves them (not
+    // onto a slug that has rows).
+    let text = std::fs::read_to_string(&n.config)
+        .unwrap()
+        .replace("[newsletter]\n", "[[newsletters]]\nslug = \"ml\"\n")
+        .replacen(
+            "\n[store]",
+            "\n[[newsletters]]\nslug = \"physics\"\nname = \"Physics\"\n\n[store]",
+            1,
+        );
+    std::fs::write(&n.config, text).unwrap();
+    let check = n.ok(&["check-config"]);
+    assert!(
+        check.contains("readers of newsletters the config does not name: `main` (2 subscribers)"),
+        "{check}"
+    );
+    let refused = n.run(&["store", "rename-newsletter", "main", "physics"]);
+    assert!(!refused.status.success(), "physics has Ada");
+    let moved = n.ok(&["store", "rename-newsletter", "main", "ml"]);
+    assert!(moved.contains("from `main` to `ml`"), "{moved}");
+    assert!(!n.ok(&["check-config"]).contains("does not name"));
+    let listed = n.ok(&["store", "newsletters"]);
+    assert!(listed.contains("ml\t2 subscribers\t1 editions"), "{listed}");
+    let ml = n.ok(&["subscribers", "list"]);
+    assert!(
+        ml.contains("bob@example.org"),
+        "the first newsletter's readers: {ml}"
+    );
 }
