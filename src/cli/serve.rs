@@ -63,6 +63,7 @@ pub(crate) fn web_state(rt: &Runtime, store: Store) -> anyhow::Result<web::AppSt
     // Previews show the period a reader without a zone of their own is in.
     state.timezone = settings.schedule_timezone();
     state.full_abstract = settings.render.abstract_mode == crate::config::AbstractMode::Full;
+    state.accent = settings.render.accent.clone();
     Ok(state)
 }
 

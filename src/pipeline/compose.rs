@@ -111,6 +111,8 @@ pub struct DigestRenderer {
     pub base_url: url::Url,
     pub name: String,
     pub full_abstract: bool,
+    /// `[render] accent`: the newsletter's colour for its name and links.
+    pub accent: Option<crate::render::Accent>,
     pub key: Secret,
 }
 
@@ -144,6 +146,7 @@ impl DigestRenderer {
             base_url,
             name: newsletter.name.clone(),
             full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
+            accent: render.accent.clone(),
             key,
         }
     }
@@ -200,7 +203,9 @@ impl DigestRenderer {
             web_copy_url: mail.then_some(web_copy.as_str()),
             feed_url: mail.then_some(links.feed.as_str()),
         };
-        Ok(render_digest_cached(&digest, &ctx, views))
+        let mut rendered = render_digest_cached(&digest, &ctx, views);
+        rendered.html = crate::render::with_accent(rendered.html, self.accent.as_ref());
+        Ok(rendered)
     }
 }
 

@@ -110,10 +110,11 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         web_copy_url: None,
         feed_url: None,
     };
-    render_preview_page(
+    let page = render_preview_page(
         digest,
         &ctx,
         &format!("{} preview", settings.newsletter.name),
     )
-    .into_string()
+    .into_string();
+    crate::render::with_accent(page, settings.render.accent.as_ref())
 }

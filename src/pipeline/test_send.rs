@@ -107,7 +107,8 @@ pub fn compose_test(
         web_copy_url: None,
         feed_url: None,
     };
-    let rendered = render_test_digest(digest, &ctx, &note);
+    let mut rendered = render_test_digest(digest, &ctx, &note);
+    rendered.html = crate::render::with_accent(rendered.html, settings.render.accent.as_ref());
     let message_settings = settings.message_settings();
     let message_id = new_message_id("test", &message_settings.message_id_domain);
     let mut message = build_message(

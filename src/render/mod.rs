@@ -27,6 +27,6 @@ pub use digest::{
 pub use notice::{Notice, RenderedNotice, render_cards, render_notice};
 #[cfg(any(test, feature = "test-support"))]
 pub use sample::{sample_context, sample_digest};
-pub use settings::{AbstractMode, RenderSettings};
+pub use settings::{AbstractMode, Accent, DEFAULT_ACCENT, RenderSettings, with_accent};
 pub use status::{describe_run, render_status_page, render_status_text};
 pub use view::{EntryText, ViewCache, entry_text, pinned_entry_text, readable_text};

@@ -42,6 +42,10 @@ fn page_with_referrer(state: &AppState, title: &str, main: Markup, referrer: &st
                 link rel="icon" href=(FAVICON);
                 link rel="alternate" type="application/atom+xml" title={ (name) " archive" } href=(state.path("archive.xml"));
                 style { (PreEscaped(EMAIL_CSS)) (PreEscaped(SITE_CSS)) }
+                @if let Some(accent) = &state.accent {
+                    // The newsletter's own colour for links, buttons and the brand.
+                    style { ":root{--a:" (accent.as_str()) "}" }
+                }
             }
             body {
                 div.wrap {

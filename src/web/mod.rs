@@ -323,6 +323,8 @@ pub struct AppState {
     pub status: Option<StatusPage>,
     /// `[render] abstract = "full"`: readers' web copies render as their mails did.
     pub full_abstract: bool,
+    /// `[render] accent`: the newsletter's colour for its name and links on its pages.
+    pub accent: Option<crate::render::Accent>,
     /// `/preview`'s rate limit, page cache and scan cap.
     pub(crate) preview_guard: preview_guard::PreviewGuard,
 }
@@ -372,6 +374,7 @@ impl AppState {
             timezone: chrono_tz::UTC,
             status: None,
             full_abstract: false,
+            accent: None,
         })
     }
 
@@ -396,6 +399,7 @@ impl AppState {
     /// How readers' digests are rendered (their web copies), as the mails are.
     pub(crate) fn renderer(&self) -> crate::pipeline::DigestRenderer {
         crate::pipeline::DigestRenderer {
+            accent: self.accent.clone(),
             base_url: self.base_url.clone(),
             name: self.newsletter_name.clone(),
             full_abstract: self.full_abstract,

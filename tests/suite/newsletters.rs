@@ -33,7 +33,7 @@ fn two_newsletters(dir: &std::path::Path, smtp_port: u16) -> String {
     std::fs::write(&physics, PHYSICS).unwrap();
     let store = support::newsletter::store_keys_for(Some(dir));
     format!(
-        r#"[[newsletters]]
+        r##"[[newsletters]]
 slug = "ml"
 name = "ML weekly"
 base_url = "https://papers.example.org/"
@@ -46,6 +46,8 @@ name = "Physics weekly"
 from = "Physics weekly <physics@papers.example.org>"
 sources = ["phys"]
 default_topics = "spin liquids, dark matter"
+[newsletters.render]
+accent = "#0B7A53"
 
 [store]
 path = "pp.sqlite3"
@@ -59,7 +61,7 @@ path = "{physics}"
 [selection]
 max_papers = 3
 
-{delivery}"#,
+{delivery}"##,
         hf = file_source("hf", "hf_daily_papers_2024-10-25_full.json"),
         physics = physics.display(),
         delivery = smtp_delivery(&relay(None, smtp_port, 10.0)),
@@ -77,8 +79,18 @@ fn run(config: &std::path::Path, args: &[&str]) -> String {
     support::cli::stdout(&out)
 }
 
-/// (List-Id, From, subject, text part, List-Unsubscribe) of each mail to `to`.
-fn mails_to(smtp: &SmtpServer, to: &str) -> Vec<(String, String, String, String, String)> {
+/// A mail as the test reads it.
+struct Mail {
+    list_id: String,
+    from: String,
+    subject: String,
+    text: String,
+    unsubscribe: String,
+    html: String,
+}
+
+/// Each mail to `to`.
+fn mails_to(smtp: &SmtpServer, to: &str) -> Vec<Mail> {
     smtp.messages()
         .iter()
         .filter(|m| m.to.iter().any(|r| r.eq_ignore_ascii_case(to)))
@@ -89,13 +101,14 @@ fn mails_to(smtp: &SmtpServer, to: &str) -> Vec<(String, String, String, String,
                     .map(|v| v.trim().to_string())
                     .unwrap_or_default()
             };
-            (
-                header("List-Id"),
-                header("From"),
-                p.subject().unwrap_or_default().to_string(),
-                p.body_text(0).unwrap().into_owned(),
-                header("List-Unsubscribe"),
-            )
+            Mail {
+                list_id: header("List-Id"),
+                from: header("From"),
+                subject: p.subject().unwrap_or_default().to_string(),
+                text: p.body_text(0).unwrap().into_owned(),
+                unsubscribe: header("List-Unsubscribe"),
+                html: p.body_html(0).unwrap().into_owned(),
+            }
         })
         .collect()
 }
@@ -144,34 +157,47 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
     assert_eq!(all.len(), 2, "one digest per newsletter");
     let ml = all
         .iter()
-        .find(|m| m.0.contains("ml-weekly"))
+        .find(|m| m.list_id.contains("ml-weekly"))
         .expect("the ML digest");
     let physics = all
         .iter()
-        .find(|m| m.0.contains("physics-weekly"))
+        .find(|m| m.list_id.contains("physics-weekly"))
         .expect("the physics digest");
-    assert!(ml.1.contains("ml@papers.example.org"), "{}", ml.1);
+    assert!(ml.from.contains("ml@papers.example.org"), "{}", ml.from);
     assert!(
-        physics.1.contains("physics@papers.example.org"),
+        physics.from.contains("physics@papers.example.org"),
         "{}",
-        physics.1
+        physics.from
     );
-    assert!(ml.2.starts_with("ML weekly"), "{}", ml.2);
-    assert!(physics.2.starts_with("Physics weekly"), "{}", physics.2);
-    assert!(physics.3.contains("Quantum spin liquids"), "{}", physics.3);
-    assert!(!physics.3.contains("Breaking the Memory Barrier"));
-    assert!(!ml.3.contains("Quantum spin liquids"));
+    assert!(ml.subject.starts_with("ML weekly"), "{}", ml.subject);
+    assert!(
+        physics.subject.starts_with("Physics weekly"),
+        "{}",
+        physics.subject
+    );
+    assert!(
+        physics.text.contains("Quantum spin liquids"),
+        "{}",
+        physics.text
+    );
+    assert!(!physics.text.contains("Breaking the Memory Barrier"));
+    assert!(!ml.text.contains("Quantum spin liquids"));
+    // Each its own look: physics's accent colours its name and links, ML keeps the default.
+    assert!(physics.html.contains("color:#0b7a53"), "{}", physics.html);
+    assert!(!physics.html.contains("color:#1a56db"));
+    assert!(ml.html.contains("color:#1a56db") && !ml.html.contains("#0b7a53"));
     assert!(
         physics
-            .4
+            .unsubscribe
             .contains("https://papers.example.org/n/physics/unsubscribe/"),
         "{}",
-        physics.4
+        physics.unsubscribe
     );
     assert!(
-        ml.4.contains("https://papers.example.org/unsubscribe/"),
+        ml.unsubscribe
+            .contains("https://papers.example.org/unsubscribe/"),
         "{}",
-        ml.4
+        ml.unsubscribe
     );
     assert_eq!(mails_to(&smtp, "bob@example.org").len(), 1);
     assert_eq!(smtp.messages().len(), 3);
@@ -205,7 +231,7 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         let at = header.find("https://").unwrap();
         header[at..header[at..].find('>').unwrap() + at].to_string()
     };
-    let physics_unsub = link(&physics.4).replace("https://papers.example.org/", &local);
+    let physics_unsub = link(&physics.unsubscribe).replace("https://papers.example.org/", &local);
     // The physics link does not open the ML subscription's pages (nor the other way).
     let wrong = physics_unsub.replace("/n/physics/", "/");
     assert_eq!(http.get(&wrong).send().await.unwrap().status(), 404);
@@ -217,6 +243,7 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         page.contains(r#"action="/n/physics/subscribe""#),
         "its own sign-up"
     );
+    assert!(page.contains(":root{--a:#0b7a53}"), "its own colour");
     let home = http.get(&local).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("Also from this site"), "{home}");
     assert!(
@@ -239,7 +266,7 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         .unwrap();
     assert!(done.status().is_success(), "{}", done.status());
     // The ML preferences page lists both newsletters, physics now unsubscribed.
-    let ml_prefs = link(&ml.4)
+    let ml_prefs = link(&ml.unsubscribe)
         .replace("https://papers.example.org/", &local)
         .replace("/unsubscribe/", "/preferences/");
     let prefs = http
