@@ -43,11 +43,17 @@
 //! (`sources::FetchSettings`, `selection::SelectionSettings`, `render::RenderSettings`,
 //! `delivery::DeliverySettings`, `bounces::BounceSettings`, `schedule::ScheduleSettings`,
 //! `web::WebSettings`); a check names its key as a [`domain::BadSetting`] and `config` adds
-//! the file and the line. `config` keeps `[newsletter]` and `[store]` (which it turns into
-//! [`store::StoreOptions`]).
+//! the file and the line. `config` keeps `[newsletter]` / `[[newsletters]]` and `[store]`
+//! (which it turns into [`store::StoreOptions`]). Several newsletters share one store: each
+//! is a view of the settings (`config::Settings::view`) and a store handle scoped to its
+//! slug ([`store::Store::for_newsletter`]); the rows that belong to one newsletter
+//! (subscriptions, editions, notes, pins, guard pauses) carry it.
 //!
-//! Not yet true (issue 21 item 3): [`pipeline`] and [`web`] still read `config::Settings`
-//! and `config::Runtime` rather than options of their own.
+//! What planning and fetching read are the pipeline's own options
+//! ([`pipeline::PlanSettings`], [`pipeline::FetchJob`]), which `config` builds; [`web`]
+//! imports nothing from `config`. Not yet true (issue 21 item 3): the rest of [`pipeline`]
+//! (`run_due`, `send`, the previews and test sends) still reads `config::Settings`,
+//! `config::Runtime` and `config::NewsletterSettings` rather than options of its own.
 //!
 //! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points
 //! in `fuzzing`, the sample digest) compile only with the `test-support` feature, which the

@@ -12,9 +12,10 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::pipeline::{FetchJob, PlanSettings};
+pub use build::MissingSecret;
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use build::dkim_signing;
-pub use build::{FetchJob, MissingSecret, PlanSettings};
 pub use newsletters::{UnknownNewsletter, check_slug};
 pub use runtime::Runtime;
 pub use sections::*;

@@ -8,13 +8,15 @@ use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 use lettre::message::dkim::DkimConfig;
 
-use crate::config::{DeliverySettings, NewsletterSettings, RenderSettings};
+use crate::config::NewsletterSettings;
+use crate::delivery::DeliverySettings;
 use crate::delivery::{
     ComposeError, Composed, MessageError, MessageSettings, Outgoing, build_message,
 };
 use crate::domain::Claimed;
 use crate::domain::TokenPurpose;
 use crate::domain::{Digest, Paper, PaperId, Period, PickRef, Subscriber};
+use crate::render::RenderSettings;
 use crate::render::{EmailContext, RenderedDigest, ViewCache, render_digest_cached};
 use crate::security::{Secret, reader_token};
 use crate::store::Store;
@@ -145,7 +147,7 @@ impl DigestRenderer {
         DigestRenderer {
             base_url,
             name: newsletter.name.clone(),
-            full_abstract: render.abstract_mode == crate::config::AbstractMode::Full,
+            full_abstract: render.abstract_mode == crate::render::AbstractMode::Full,
             accent: render.accent.clone(),
             key,
         }

@@ -2,10 +2,21 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
-use crate::config::FetchJob;
 use crate::domain::{PaperId, RunRecord, SourceRunRecord};
 use crate::sources::{FetchProgress, Fetcher, Validators, fetch_all_reporting};
 use crate::store::Store;
+
+/// What a fetch reads from `config.toml`: the `[[sources]]`, the HTTP client's options from
+/// `[fetch]`, the newsletter's time zone (the date a dated source asks for) and the
+/// embedding model (`[selection] model`) that makes the stored papers' vectors.
+#[derive(Debug, Clone)]
+pub struct FetchJob {
+    pub sources: Vec<crate::sources::SourceConfig>,
+    pub options: crate::sources::FetchOptions,
+    pub timezone: chrono_tz::Tz,
+    /// The model's folder; none: the shipped model.
+    pub model: Option<std::path::PathBuf>,
+}
 
 /// What a fetch did, per source.
 #[derive(Debug, Clone, Default)]

@@ -5,6 +5,7 @@ mod compose;
 mod editorial;
 mod fetch;
 mod plan;
+mod plan_settings;
 mod preview;
 mod run;
 mod seed;
@@ -16,8 +17,9 @@ mod vectors;
 pub use compose::{
     Composer, DigestRenderer, MessageComposer, StoredDigest, links_for, recipient, render_sent,
 };
-pub use fetch::{FetchSummary, fetch};
+pub use fetch::{FetchJob, FetchSummary, fetch};
 pub use plan::{PlanSummary, plan_edition};
+pub use plan_settings::PlanSettings;
 pub use preview::{
     digest_for_topics, preview_digest, preview_page, preview_reader_digest, reader_digest,
 };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::PlanSettings;
+use super::PlanSettings;
 use crate::delivery::new_message_id;
 use crate::domain::NewDelivery;
 use crate::domain::ProfileDocument;

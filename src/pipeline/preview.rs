@@ -1,7 +1,8 @@
 //! Preview: the digest some topics (or a reader) would get right now, without sending.
 use chrono::{DateTime, Utc};
 
-use crate::config::{PlanSettings, Settings};
+use super::PlanSettings;
+use crate::config::Settings;
 use crate::domain::{Digest, Frequency, Paper, PaperId, Period, PickRef, Topics};
 use crate::render::{EmailContext, render_preview_page};
 use crate::store::Store;
@@ -106,7 +107,7 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         archive_url: None,
         feedback_url: None,
         why_line: &why,
-        full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+        full_abstract: settings.render.abstract_mode == crate::render::AbstractMode::Full,
         web_copy_url: None,
         feed_url: None,
     };

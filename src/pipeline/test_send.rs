@@ -103,7 +103,7 @@ pub fn compose_test(
         archive_url: Some(&archive),
         feedback_url: None,
         why_line: &why,
-        full_abstract: settings.render.abstract_mode == crate::config::AbstractMode::Full,
+        full_abstract: settings.render.abstract_mode == crate::render::AbstractMode::Full,
         web_copy_url: None,
         feed_url: None,
     };

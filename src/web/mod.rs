@@ -312,7 +312,7 @@ pub struct AppState {
     pub clock: Clock,
     /// How `/preview` plans its digest, as planning does (`[selection]`, the newsletter's
     /// sources and default topics).
-    pub plan: crate::config::PlanSettings,
+    pub plan: crate::pipeline::PlanSettings,
     /// Every newsletter of the instance (this one too), for the preferences page's list of
     /// a reader's subscriptions and the links to sign up to the others; empty: just this one.
     pub newsletters: Arc<Vec<NewsletterLink>>,
@@ -369,7 +369,7 @@ impl AppState {
             settings,
             secret,
             clock: Arc::new(Utc::now),
-            plan: crate::config::PlanSettings::for_selection(Default::default()),
+            plan: crate::pipeline::PlanSettings::for_selection(Default::default()),
             newsletters: Arc::new(Vec::new()),
             timezone: chrono_tz::UTC,
             status: None,
