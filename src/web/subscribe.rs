@@ -209,6 +209,13 @@ fn prepare(
     Ok(Next::Confirm(sub, token))
 }
 
+/// A notice mail in the newsletter's look (its `[render] accent`).
+fn notice(state: &Shared, n: &Notice<'_>) -> crate::render::RenderedNotice {
+    let mut mail = render_notice(n);
+    mail.html = crate::render::with_accent(mail.html, state.accent.as_ref());
+    mail
+}
+
 fn confirmation_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
     let name = &state.newsletter_name;
     let subject = format!("Confirm your subscription to {name}");
@@ -219,18 +226,21 @@ fn confirmation_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice
         "The link works for {} hours. If you did not ask for this, ignore this mail: without a click nothing is sent.",
         state.settings.confirm_ttl_hours
     );
-    render_notice(&Notice {
-        newsletter_name: name,
-        base_url: &state.base_url,
-        subject: &subject,
-        heading: "One click to confirm",
-        paragraphs: &[
-            &intro,
-            "Confirm your address and the first digest is on its way.",
-        ],
-        button: Some(("Confirm my subscription", url)),
-        small_print: &[&expiry],
-    })
+    notice(
+        state,
+        &Notice {
+            newsletter_name: name,
+            base_url: &state.base_url,
+            subject: &subject,
+            heading: "One click to confirm",
+            paragraphs: &[
+                &intro,
+                "Confirm your address and the first digest is on its way.",
+            ],
+            button: Some(("Confirm my subscription", url)),
+            small_print: &[&expiry],
+        },
+    )
 }
 
 fn already_subscribed_mail(state: &Shared, url: &str) -> crate::render::RenderedNotice {
@@ -254,18 +264,21 @@ pub(crate) fn preferences_link_mail(
     heading: &str,
     intro: &str,
 ) -> crate::render::RenderedNotice {
-    render_notice(&Notice {
-        newsletter_name: &state.newsletter_name,
-        base_url: &state.base_url,
-        subject,
-        heading,
-        paragraphs: &[
-            intro,
-            "To change your topics or how often you get the digest, open your preferences.",
-        ],
-        button: Some(("Manage my preferences", url)),
-        small_print: &["If this wasn't you, ignore this mail: nothing has changed."],
-    })
+    notice(
+        state,
+        &Notice {
+            newsletter_name: &state.newsletter_name,
+            base_url: &state.base_url,
+            subject,
+            heading,
+            paragraphs: &[
+                intro,
+                "To change your topics or how often you get the digest, open your preferences.",
+            ],
+            button: Some(("Manage my preferences", url)),
+            small_print: &["If this wasn't you, ignore this mail: nothing has changed."],
+        },
+    )
 }
 
 /// The one answer to every valid sign-up: it depends on nothing but the configuration.

@@ -257,6 +257,62 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         .await
         .unwrap();
     assert_eq!(status.url().path(), "/n/physics/login");
+    // Carol signs up to physics on its own page: the confirmation mail is physics's, in
+    // its colour, and its link confirms her physics subscription.
+    let signed = http
+        .post(format!("{local}n/physics/subscribe"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=carol%40example.org")
+        .send()
+        .await
+        .unwrap();
+    assert!(signed.status().is_success(), "{}", signed.status());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let confirmation = loop {
+        if let Some(m) = mails_to(&smtp, "carol@example.org").pop() {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no confirmation mail");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        confirmation.subject.contains("Physics weekly"),
+        "{}",
+        confirmation.subject
+    );
+    assert!(confirmation.from.contains("physics@papers.example.org"));
+    assert!(
+        confirmation.html.contains("#0b7a53"),
+        "{}",
+        confirmation.html
+    );
+    let at = confirmation
+        .text
+        .find("https://papers.example.org/n/physics/confirm/")
+        .expect("a physics confirm link");
+    let confirm = confirmation.text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace("https://papers.example.org/", &local);
+    let form = http
+        .get(&confirm)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = support::operator::csrf_in(&form, "confirm-form");
+    let confirmed = http
+        .post(&confirm)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(confirmed.status().is_success(), "{}", confirmed.status());
+
     let done = http
         .post(&physics_unsub)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -295,6 +351,18 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         .unwrap()
         .unwrap();
     assert_eq!(ml_ada.status, SubscriberStatus::Active, "still gets ML");
+    let carol = store
+        .for_newsletter("physics")
+        .subscriber_by_email("carol@example.org");
+    assert_eq!(carol.unwrap().unwrap().status, SubscriberStatus::Active);
+    assert!(
+        store
+            .for_newsletter("ml")
+            .subscriber_by_email("carol@example.org")
+            .unwrap()
+            .is_none(),
+        "physics only"
+    );
     assert_eq!(phys_ada.status, SubscriberStatus::Unsubscribed);
     assert_eq!(
         (ml_ada.newsletter.as_str(), phys_ada.newsletter.as_str()),
