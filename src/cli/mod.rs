@@ -162,10 +162,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(args) if every => serve::serve_each(&all, root, args).await,
         Command::Serve(args) => serve::serve(&settings, store, args).await,
         Command::Status(args) if every => {
-            for view in all.views() {
-                let slug = &view.newsletter.slug;
-                println!("== newsletter {slug} ({}) ==", view.newsletter.name);
-                serve::status(&view, &root.for_newsletter(slug), args.clone())?;
+            for (view, store) in each_newsletter(&all, &root) {
+                let n = &view.newsletter;
+                println!("== newsletter {} ({}) ==", n.slug, n.name);
+                serve::status(&view, &store, args.clone())?;
                 println!();
             }
             Ok(0)
@@ -315,6 +315,20 @@ async fn check_config(settings: &Settings, args: CheckConfigArgs) -> anyhow::Res
 }
 
 /// A spinner/bar on stderr when it is a terminal; hidden otherwise (logs and CI).
+/// Every newsletter's settings with the store as it sees them, in the config's order.
+pub(crate) fn each_newsletter(
+    all: &Settings,
+    root: &crate::store::Store,
+) -> Vec<(Settings, crate::store::Store)> {
+    all.views()
+        .into_iter()
+        .map(|view| {
+            let store = root.for_newsletter(&view.newsletter.slug);
+            (view, store)
+        })
+        .collect()
+}
+
 /// A warning when the store holds readers of a newsletter the config no longer has (its
 /// slug changed, or a lone `[newsletter]` became `[[newsletters]]` without `slug = "main"`):
 /// nothing is sent to them until `store rename-newsletter` moves them.

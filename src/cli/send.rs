@@ -71,13 +71,12 @@ pub(super) async fn send_each(
     if with_fetch {
         code = super::fetch::fetch(&all.with_all_sources(), root).await?;
     }
-    for view in all.views() {
+    for (view, store) in super::each_newsletter(all, root) {
         if STOPPING.load(Ordering::SeqCst) {
             break;
         }
-        let slug = view.newsletter.slug.clone();
-        println!("newsletter {slug} ({}):", view.newsletter.name);
-        let store = root.for_newsletter(&slug);
+        let n = &view.newsletter;
+        println!("newsletter {} ({}):", n.slug, n.name);
         code = code.max(send(&view, &store, args.clone(), false).await?);
     }
     Ok(code)

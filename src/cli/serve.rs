@@ -83,15 +83,7 @@ pub(super) async fn serve_each(
     root: Store,
     args: ServeArgs,
 ) -> anyhow::Result<i32> {
-    let views = all
-        .views()
-        .into_iter()
-        .map(|v| {
-            let store = root.for_newsletter(&v.newsletter.slug);
-            (v, store)
-        })
-        .collect();
-    serve_views(views, args).await
+    serve_views(super::each_newsletter(all, &root), args).await
 }
 
 async fn serve_views(views: Vec<(Settings, Store)>, args: ServeArgs) -> anyhow::Result<i32> {

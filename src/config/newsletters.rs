@@ -329,19 +329,6 @@ pub struct UnknownNewsletter {
     pub known: String,
 }
 
-impl NewsletterSettings {
-    /// Whether a paper seen by `sources` (names of the configured sources) belongs in this
-    /// newsletter: one of them is among its sources, or it takes every source. A paper no
-    /// source is recorded for (stored by hand, or before sources were recorded) belongs to
-    /// every newsletter.
-    pub fn takes_paper_from(&self, sources: &[String]) -> bool {
-        match &self.sources {
-            None => true,
-            Some(mine) => sources.is_empty() || sources.iter().any(|s| mine.contains(s)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -5,12 +5,10 @@
 //! gone once they unsubscribe.
 use crate::support;
 
-use std::time::{Duration, Instant};
-
 use chrono::Utc;
 use mail_parser::MessageParser;
 use paperpost::domain::{Finish, NewDelivery, PaperId, Period, PickRef};
-use support::newsletter::{Newsletter, closed_port, relay};
+use support::newsletter::{Newsletter, relay};
 use support::smtp::SmtpServer;
 
 const PINNED: &str = "Unbounded: A Generative Infinite Game of Character Life Simulation";
@@ -182,16 +180,8 @@ async fn pinned_papers_lead_every_digest_once_and_the_web_copy_is_the_mails_dige
     assert_eq!(smtp.messages().len(), 3, "nothing new is planned or sent");
 
     // The web copy and the feed, through `paperpost serve`.
-    let port = closed_port();
-    let mut serve = n.spawn(&["serve", "--bind", &format!("127.0.0.1:{port}")]);
-    let local = format!("http://127.0.0.1:{port}/");
+    let (mut serve, local) = support::cli::serving(&n.config).await;
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{local}healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "serve did not answer");
-        assert!(serve.try_wait().unwrap().is_none(), "serve exited");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let (_, text, html) = mail_to(&smtp, "ada@example.org");
     let public = "https://papers.example.org/";
     let copy_url = link_to(&html, &format!("{public}d/"));

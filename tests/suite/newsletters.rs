@@ -13,7 +13,7 @@ use chrono::Utc;
 use mail_parser::MessageParser;
 use paperpost::domain::{DeliveryState, NewSubscriber, SubscriberEmail, SubscriberStatus, Topics};
 use paperpost::store::Store;
-use support::newsletter::{Config, Newsletter, closed_port, file_source, relay, smtp_delivery};
+use support::newsletter::{Config, Newsletter, file_source, relay, smtp_delivery};
 use support::smtp::SmtpServer;
 
 /// Two physics papers in paperpost's JSON list format, seen by the `phys` source only.
@@ -111,6 +111,21 @@ fn mails_to(smtp: &SmtpServer, to: &str) -> Vec<Mail> {
             }
         })
         .collect()
+}
+
+/// A form posted as a browser posts it.
+async fn post_form(http: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The text of the page at `url`.
+async fn page_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -212,21 +227,8 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
     assert_eq!(smtp.messages().len(), 3);
 
     // One-click unsubscribe from physics, through `serve`.
-    let port = closed_port();
-    let mut serve =
-        support::cli::command(&config, &["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-    let local = format!("http://127.0.0.1:{port}/");
+    let (mut serve, local) = support::cli::serving(&config).await;
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{local}healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "serve did not answer");
-        assert!(serve.try_wait().unwrap().is_none(), "serve exited");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let link = |header: &str| {
         let at = header.find("https://").unwrap();
         header[at..header[at..].find('>').unwrap() + at].to_string()
@@ -244,7 +246,7 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         "its own sign-up"
     );
     assert!(page.contains(":root{--a:#0b7a53}"), "its own colour");
-    let home = http.get(&local).send().await.unwrap().text().await.unwrap();
+    let home = page_text(&http, &local).await;
     assert!(home.contains("Also from this site"), "{home}");
     assert!(
         home.contains("https://papers.example.org/n/physics/"),
@@ -259,13 +261,12 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
     assert_eq!(status.url().path(), "/n/physics/login");
     // Carol signs up to physics on its own page: the confirmation mail is physics's, in
     // its colour, and its link confirms her physics subscription.
-    let signed = http
-        .post(format!("{local}n/physics/subscribe"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("email=carol%40example.org")
-        .send()
-        .await
-        .unwrap();
+    let signed = post_form(
+        &http,
+        &format!("{local}n/physics/subscribe"),
+        "email=carol%40example.org",
+    )
+    .await;
     assert!(signed.status().is_success(), "{}", signed.status());
     let deadline = Instant::now() + Duration::from_secs(20);
     let confirmation = loop {
@@ -295,44 +296,18 @@ async fn one_reader_of_two_newsletters_gets_each_with_its_own_papers_and_leaves_
         .next()
         .unwrap()
         .replace("https://papers.example.org/", &local);
-    let form = http
-        .get(&confirm)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = page_text(&http, &confirm).await;
     let csrf = support::operator::csrf_in(&form, "confirm-form");
-    let confirmed = http
-        .post(&confirm)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={csrf}"))
-        .send()
-        .await
-        .unwrap();
+    let confirmed = post_form(&http, &confirm, &format!("csrf={csrf}")).await;
     assert!(confirmed.status().is_success(), "{}", confirmed.status());
 
-    let done = http
-        .post(&physics_unsub)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+    let done = post_form(&http, &physics_unsub, "List-Unsubscribe=One-Click").await;
     assert!(done.status().is_success(), "{}", done.status());
     // The ML preferences page lists both newsletters, physics now unsubscribed.
     let ml_prefs = link(&ml.unsubscribe)
         .replace("https://papers.example.org/", &local)
         .replace("/unsubscribe/", "/preferences/");
-    let prefs = http
-        .get(&ml_prefs)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let prefs = page_text(&http, &ml_prefs).await;
     assert!(prefs.contains("Your newsletters"), "{prefs}");
     assert!(prefs.contains("Physics weekly"), "{prefs}");
     assert!(prefs.contains("/n/physics/preferences/"), "{prefs}");

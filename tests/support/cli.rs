@@ -48,6 +48,27 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `paperpost serve` on `config`, on a free loopback port, once it answers `/healthz` (at
+/// most 30 s): the child (stop it with [`sigterm`]) and its base URL
+/// (`http://127.0.0.1:PORT/`).
+pub async fn serving(config: &Path) -> (Child, String) {
+    let port = super::newsletter::closed_port();
+    let mut serve = command(config, &["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let local = format!("http://127.0.0.1:{port}/");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while http.get(format!("{local}healthz")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve did not answer");
+        assert!(serve.try_wait().unwrap().is_none(), "serve exited");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    (serve, local)
+}
+
 /// Sends SIGTERM to `child` (by its PID); fails the test if `kill` fails.
 pub fn sigterm(child: &Child) {
     let pid = child.id().to_string();
