@@ -1,6 +1,7 @@
 //! Subscribe attempts, counted by the web form's rate limits. Kept in the store so the limits
 //! hold across restarts and across several `serve` processes on one database. Addresses and
 //! IPs arrive as keyed hashes (the web layer's HMACs): the table never holds either.
+use super::error::DbResult;
 use chrono::{DateTime, Utc};
 
 use super::db::Conn;
@@ -29,7 +30,7 @@ fn address_verdict(mailed: i64, limits: &AttemptLimits) -> AttemptVerdict {
 /// concurrent transaction sharing a key waits until this one has committed its row, then
 /// counts it. On SQLite there is nothing to take: the transaction began IMMEDIATE, holding
 /// the database's one write lock, which already makes the count-then-insert race-free.
-pub(super) fn lock_keys(c: &mut Conn<'_>, locks: &[(i32, &str)]) -> anyhow::Result<()> {
+pub(super) fn lock_keys(c: &mut Conn<'_>, locks: &[(i32, &str)]) -> DbResult<()> {
     if !c.is_postgres() {
         return Ok(());
     }

@@ -1,6 +1,7 @@
 //! Bounces and complaints: which delivery a report is about, the record of every report
 //! ingested (so a second ingestion changes nothing), the suppression and unsubscription
 //! policy applied in the same transaction, and the counts `deliveries` and `status` show.
+use super::error::DbResult;
 use chrono::{DateTime, Utc};
 
 use super::db::{Conn, Row};
@@ -19,7 +20,7 @@ const TARGET_SELECT: &str = "SELECT s.email, d.id, d.edition_id, e.period_key, d
 /// serialises counting one address's soft bounces on PostgreSQL.
 const LOCK_SOFT: i32 = 0x5050_5342; // "PPSB"
 
-fn row_to_target(r: &Row<'_>) -> anyhow::Result<(BounceTarget, String)> {
+fn row_to_target(r: &Row<'_>) -> DbResult<(BounceTarget, String)> {
     Ok((
         BounceTarget {
             email: r.get(0)?,
@@ -66,7 +67,7 @@ fn first_ingestion(
     hash: &str,
     outcome: &str,
     now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
+) -> DbResult<bool> {
     Ok(c.execute(
         "INSERT INTO bounce_messages (hash, outcome, ingested_at) VALUES ($1, $2, $3)
          ON CONFLICT (hash) DO NOTHING",

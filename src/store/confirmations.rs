@@ -7,6 +7,7 @@
 //! Every token operation of one reader runs one at a time: on SQLite the transaction holds
 //! the database's one write lock from its start (IMMEDIATE); on PostgreSQL it first locks
 //! the reader's row (`SELECT … FOR UPDATE`, see [`lock_reader`]).
+use super::error::DbResult;
 use chrono::{DateTime, Duration, Utc};
 use subtle::ConstantTimeEq;
 
@@ -76,7 +77,7 @@ fn outcome(subscriber: Option<Subscriber>, used: bool, apply: bool) -> Confirmat
 /// the transaction ends, so that reader's token operations from several processes run one
 /// after the other: `FOR UPDATE` on PostgreSQL; on SQLite a plain read, the transaction
 /// having taken the database's one write lock when it began.
-fn lock_reader(c: &mut Conn<'_>, reader_sql: &str, param: &dyn Param) -> anyhow::Result<()> {
+fn lock_reader(c: &mut Conn<'_>, reader_sql: &str, param: &dyn Param) -> DbResult<()> {
     let sql = format!(
         "SELECT 1 FROM subscribers WHERE id = ({reader_sql}){}",
         c.for_update()

@@ -18,8 +18,8 @@
 //!
 //! Where the databases mean different things (row locks with `SKIP LOCKED`, advisory
 //! locks), an operation asks [`Conn::is_postgres`] and keeps the branch small and named.
-use anyhow::Context;
 
+use super::error::{Context, DbResult};
 use super::postgres::pool::Sql;
 
 /// A value both drivers can bind.
@@ -52,7 +52,7 @@ pub(super) enum Row<'a> {
 
 impl Row<'_> {
     /// Column `i` (from 0) as a `T`; an error names the column when the type does not fit.
-    pub(super) fn get<T: Column>(&self, i: usize) -> anyhow::Result<T> {
+    pub(super) fn get<T: Column>(&self, i: usize) -> DbResult<T> {
         match self {
             Row::Sqlite(r) => T::from_sqlite(r, i).with_context(|| format!("column {i}")),
             Row::Postgres(r) => T::from_postgres(r, i).with_context(|| format!("column {i}")),
@@ -84,7 +84,7 @@ impl Conn<'_> {
     }
 
     /// Runs one statement; the number of rows it changed.
-    pub(super) fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> anyhow::Result<u64> {
+    pub(super) fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> DbResult<u64> {
         match self {
             Conn::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
@@ -100,8 +100,8 @@ impl Conn<'_> {
         &mut self,
         sql: &str,
         params: &[&dyn Param],
-        mut f: impl FnMut(&Row<'_>) -> anyhow::Result<T>,
-    ) -> anyhow::Result<Vec<T>> {
+        mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Vec<T>> {
         match self {
             Conn::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
@@ -126,8 +126,8 @@ impl Conn<'_> {
         &mut self,
         sql: &str,
         params: &[&dyn Param],
-        f: impl FnOnce(&Row<'_>) -> anyhow::Result<T>,
-    ) -> anyhow::Result<Option<T>> {
+        f: impl FnOnce(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Option<T>> {
         match self {
             Conn::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
@@ -152,17 +152,13 @@ impl Conn<'_> {
     }
 
     /// The one value of a query that always returns a row (`COUNT(*)`, `EXISTS`).
-    pub(super) fn value<T: Column>(
-        &mut self,
-        sql: &str,
-        params: &[&dyn Param],
-    ) -> anyhow::Result<T> {
+    pub(super) fn value<T: Column>(&mut self, sql: &str, params: &[&dyn Param]) -> DbResult<T> {
         self.query_opt(sql, params, |r| r.get(0))?
             .with_context(|| format!("no row from {sql}"))
     }
 
     /// Whether a query returns any row.
-    pub(super) fn exists(&mut self, sql: &str, params: &[&dyn Param]) -> anyhow::Result<bool> {
+    pub(super) fn exists(&mut self, sql: &str, params: &[&dyn Param]) -> DbResult<bool> {
         Ok(self.query_opt(sql, params, |_| Ok(()))?.is_some())
     }
 
@@ -175,8 +171,8 @@ impl Conn<'_> {
         sql: &str,
         leading: &[&dyn Param],
         keys: &[K],
-        mut f: impl FnMut(&Row<'_>) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+        mut f: impl FnMut(&Row<'_>) -> DbResult<()>,
+    ) -> DbResult<()> {
         for chunk in lookup_chunks(keys) {
             let (sql, params) = in_list(sql, leading, &chunk);
             self.query(&sql, &params, &mut f)?;
@@ -190,7 +186,7 @@ impl Conn<'_> {
         sql: &str,
         leading: &[&dyn Param],
         keys: &[K],
-    ) -> anyhow::Result<u64> {
+    ) -> DbResult<u64> {
         let mut changed = 0;
         for chunk in lookup_chunks(keys) {
             let (sql, params) = in_list(sql, leading, &chunk);
@@ -201,7 +197,7 @@ impl Conn<'_> {
 
     /// Runs SQL text of several statements, no parameters (tests that damage rows by hand).
     #[cfg(test)]
-    pub(super) fn batch(&mut self, sql: &str) -> anyhow::Result<()> {
+    pub(super) fn batch(&mut self, sql: &str) -> DbResult<()> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Conn::Postgres(c) => Ok(c.batch(sql)?),
@@ -258,7 +254,7 @@ impl Store {
     pub(super) fn read<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
+        f: impl FnOnce(&mut Conn<'_>) -> DbResult<T>,
     ) -> Result<T, StoreError> {
         self.on_connection(op, false, f)
     }
@@ -269,7 +265,7 @@ impl Store {
     pub(super) fn write<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
+        f: impl FnOnce(&mut Conn<'_>) -> DbResult<T>,
     ) -> Result<T, StoreError> {
         self.on_connection(op, true, f)
     }
@@ -280,17 +276,17 @@ impl Store {
         &self,
         op: &'static str,
         writer: bool,
-        f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
+        f: impl FnOnce(&mut Conn<'_>) -> DbResult<T>,
     ) -> Result<T, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => {
                 let conn = if writer { db.conn() } else { db.reader() };
-                f(&mut Conn::Sqlite(&conn)).map_err(|e| StoreError::from_sqlite(op, e))
+                f(&mut Conn::Sqlite(&conn)).map_err(|e| StoreError::from_db(op, e))
             }
             Backend::Postgres(db) => db
                 .conn()
                 .and_then(|mut conn| f(&mut Conn::Postgres(&mut *conn)))
-                .map_err(|e| StoreError::from_postgres(op, e)),
+                .map_err(|e| StoreError::from_db(op, e)),
         }
     }
 
@@ -300,7 +296,7 @@ impl Store {
     pub(super) fn transaction<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn<'_>) -> anyhow::Result<T>,
+        f: impl FnOnce(&mut Conn<'_>) -> DbResult<T>,
     ) -> Result<T, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => {
@@ -312,7 +308,7 @@ impl Store {
                     tx.commit()?;
                     Ok(out)
                 })()
-                .map_err(|e| StoreError::from_sqlite(op, e))
+                .map_err(|e| StoreError::from_db(op, e))
             }
             Backend::Postgres(db) => (|| {
                 let mut conn = db.conn()?;
@@ -321,7 +317,7 @@ impl Store {
                 tx.commit()?;
                 Ok(out)
             })()
-            .map_err(|e| StoreError::from_postgres(op, e)),
+            .map_err(|e| StoreError::from_db(op, e)),
         }
     }
 }

@@ -18,6 +18,7 @@
 //!   per batch: a row taken over meanwhile no longer matches (PostgreSQL re-checks the
 //!   condition on the row's newest version after waiting for its lock);
 //! - planning relies on the unique (edition, subscriber) key: `ON CONFLICT DO NOTHING`.
+use super::error::DbResult;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -36,7 +37,7 @@ fn record_refusal(
     email: &str,
     reply: &str,
     now: i64,
-) -> anyhow::Result<()> {
+) -> DbResult<()> {
     let report = format!("smtp-reply:{id}");
     let code: Option<&str> = reply
         .get(..3)
@@ -115,7 +116,7 @@ impl Store {
                 let values: Vec<(&str, String)> = chunk
                     .iter()
                     .map(|d| Ok((planned_state(d).as_str(), serde_json::to_string(&d.picks)?)))
-                    .collect::<anyhow::Result<_>>()?;
+                    .collect::<DbResult<_>>()?;
                 let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 8);
                 for (d, (state, picks)) in chunk.iter().zip(&values) {
                     params.extend([

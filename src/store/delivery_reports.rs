@@ -1,4 +1,5 @@
 //! What the delivery rows say: counts per edition, failures, the queue, re-queueing.
+use super::error::{DbError, DbResult};
 use chrono::{DateTime, Utc};
 
 use super::db::{Param, Row, placeholders};
@@ -144,11 +145,11 @@ impl Store {
 const ROW_COLUMNS: &str = "s.email, d.state, d.attempts, d.last_error, d.relay, d.reclaimed";
 
 /// A count stored as an integer, as the domain's `u32` (saturating: a count never wraps).
-fn count(r: &Row<'_>, i: usize) -> anyhow::Result<u32> {
+fn count(r: &Row<'_>, i: usize) -> DbResult<u32> {
     Ok(u32::try_from(r.get::<i64>(i)?.max(0)).unwrap_or(u32::MAX))
 }
 
-fn row_to_delivery(r: &Row<'_>) -> anyhow::Result<DeliveryRow> {
+fn row_to_delivery(r: &Row<'_>) -> DbResult<DeliveryRow> {
     Ok(DeliveryRow {
         email: r.get(0)?,
         state: stored_state(&r.get::<String>(1)?),
@@ -168,10 +169,10 @@ fn stored_state(state: &str) -> DeliveryState {
 /// order given, folded into one [`DeliveryCounts`] per edition.
 fn fold_delivery_counts(
     rows: impl IntoIterator<Item = (String, String, i64, i64)>,
-) -> anyhow::Result<Vec<DeliveryCounts>> {
+) -> DbResult<Vec<DeliveryCounts>> {
     let mut out: Vec<DeliveryCounts> = Vec::new();
     for (key, state, n, reclaimed) in rows {
-        let state: DeliveryState = state.parse().map_err(anyhow::Error::msg)?;
+        let state: DeliveryState = state.parse().map_err(DbError::msg)?;
         match out.last_mut() {
             Some(last) if last.period_key == key => {
                 last.counts.push((state, n));

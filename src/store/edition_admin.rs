@@ -1,5 +1,6 @@
 //! Editions as the operator manages them: a list with counts per delivery state, and
 //! cancelling what an edition has not delivered yet so it can be planned again.
+use super::error::{DbError, DbResult};
 use std::collections::HashMap;
 
 use super::{Store, StoreError, from_ts};
@@ -84,7 +85,7 @@ impl Store {
                     &[&edition_id],
                     |r| r.get(0),
                 )?
-                .ok_or_else(|| anyhow::anyhow!("Edition {edition_id} does not exist"))?;
+                .ok_or_else(|| DbError::msg(format!("Edition {edition_id} does not exist")))?;
             let withdrawn: Vec<i64> = c.query(
                 &format!(
                     "DELETE FROM deliveries WHERE edition_id = $1 AND {UNDELIVERED}
@@ -123,7 +124,7 @@ fn edition_summary(
     period_key: String,
     created_at: i64,
     counts: Vec<(String, i64, Option<i64>)>,
-) -> anyhow::Result<EditionSummary> {
+) -> DbResult<EditionSummary> {
     let mut summary = EditionSummary {
         id,
         period_key,
@@ -132,7 +133,7 @@ fn edition_summary(
         written_to_files: 0,
     };
     for (state, n, files) in counts {
-        let state = state.parse::<DeliveryState>().map_err(anyhow::Error::msg)?;
+        let state = state.parse::<DeliveryState>().map_err(DbError::msg)?;
         summary.counts.push((state, n));
         summary.written_to_files += files.unwrap_or(0);
     }

@@ -1,5 +1,5 @@
 //! Editions: one per period (a week or a day), created once, whatever runs twice.
-use anyhow::Context;
+use super::error::{Context, DbResult};
 use chrono::{DateTime, Utc};
 
 use super::db::Row;
@@ -10,7 +10,7 @@ use crate::domain::{Edition, PickRef};
 const EDITION: &str = "id, period_key, created_at, public";
 
 /// An edition from its row: unreadable public picks read as none.
-fn edition_from(r: &Row<'_>) -> anyhow::Result<Edition> {
+fn edition_from(r: &Row<'_>) -> DbResult<Edition> {
     Ok(Edition {
         id: r.get(0)?,
         period_key: r.get(1)?,

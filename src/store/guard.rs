@@ -2,6 +2,7 @@
 //! the window's start or the last resume, and how many of them drew a hard bounce or a
 //! complaint, per edition), and the pause it trips (`sending_pauses`: one in force at most,
 //! kept until an operator resumes sending).
+use super::error::{DbError, DbResult};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::db::{Conn, Row};
@@ -14,10 +15,10 @@ use crate::domain::{
 const PAUSE_COLUMNS: &str =
     "paused_at, kind, edition, reports, delivered, threshold, reason, tripped_by";
 
-fn row_to_pause(r: &Row<'_>) -> anyhow::Result<SendingPause> {
+fn row_to_pause(r: &Row<'_>) -> DbResult<SendingPause> {
     Ok(SendingPause {
         since: from_ts(r.get(0)?),
-        kind: r.get::<String>(1)?.parse().map_err(anyhow::Error::msg)?,
+        kind: r.get::<String>(1)?.parse().map_err(DbError::msg)?,
         edition: r.get(2)?,
         reports: r.get(3)?,
         delivered: r.get(4)?,
@@ -28,7 +29,7 @@ fn row_to_pause(r: &Row<'_>) -> anyhow::Result<SendingPause> {
 }
 
 /// The pause in force for newsletter `nl`, if any.
-fn pause_in_force(c: &mut Conn<'_>, nl: &str) -> anyhow::Result<Option<SendingPause>> {
+fn pause_in_force(c: &mut Conn<'_>, nl: &str) -> DbResult<Option<SendingPause>> {
     c.query_opt(
         &format!(
             "SELECT {PAUSE_COLUMNS} FROM sending_pauses WHERE in_force = 1 AND newsletter = $1"
@@ -44,7 +45,7 @@ fn counts(
     nl: &str,
     window_days: u32,
     now: DateTime<Utc>,
-) -> anyhow::Result<GuardCounts> {
+) -> DbResult<GuardCounts> {
     let last_resume: Option<i64> = c.value(
         "SELECT MAX(resumed_at) FROM sending_pauses WHERE newsletter = $1",
         &[&nl],

@@ -1,10 +1,11 @@
 //! The store's own facts: its schema version and the key/value `meta` table (the store
 //! marker, secrets made on first use).
 use super::db::Conn;
+use super::error::DbResult;
 use super::{Store, StoreError};
 
 /// The schema version, on a connection already lent (inside another operation).
-pub(super) fn schema_version_of(c: &mut Conn) -> anyhow::Result<i64> {
+pub(super) fn schema_version_of(c: &mut Conn) -> DbResult<i64> {
     if c.is_postgres() {
         c.value("SELECT version FROM paperpost_schema", &[])
     } else {

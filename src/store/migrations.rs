@@ -6,7 +6,7 @@
 //! SHA-256 of the text's UTF-8 bytes): SQLite gets it as a function written in Rust
 //! ([`register_functions`]), PostgreSQL as an SQL function over its built-in `sha256`,
 //! defined for the migration's transaction only.
-use anyhow::Context;
+use super::error::{Context, DbResult, bail};
 use rusqlite::Connection;
 
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -507,7 +507,7 @@ pub(super) const ALIASES_SINCE: i64 = 16;
 pub(super) const LATEST: usize = MIGRATIONS.len();
 
 /// Applies the migrations up to `target` (tests make older stores with it).
-pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result<()> {
+pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> DbResult<()> {
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if current > MIGRATIONS.len() {
@@ -537,10 +537,9 @@ pub(super) fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result
                 tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
                     r.get(0)
                 })?;
-            anyhow::ensure!(
-                broken == 0,
-                "store migration {version} left {broken} rows pointing at nothing"
-            );
+            if broken != 0 {
+                bail!("store migration {version} left {broken} rows pointing at nothing");
+            }
         }
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;

@@ -7,7 +7,10 @@
 //!   operations; each returns `Result<T, StoreError>` naming the operation, and no backend
 //!   type (no `rusqlite` type, no connection, no open transaction) appears in their
 //!   signatures: a transaction is one operation.
-//! - [`StoreError`] (`error.rs`): what failed, in kinds a caller can act on.
+//! - [`StoreError`] (`error.rs`): what failed, in kinds a caller can act on, with what the
+//!   database said kept whole as a [`Cause`] (the driver's error, typed, not text). Inside
+//!   the store every statement returns `error::DbError`; the kind is chosen once, by
+//!   matching it, where an operation returns.
 //! - Each operation is written once, in its concern file (`papers.rs`, `deliveries.rs`,
 //!   `subscribers.rs`, …), with one statement text for both databases over the thin layer
 //!   in `db.rs` (`Store::read` / `write` / `transaction` lend it a connection of either
@@ -54,7 +57,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-pub use error::StoreError;
+pub use error::{Cause, StoreError};
 pub use newsletters::NewsletterRows;
 use postgres::Postgres;
 #[cfg(any(test, feature = "test-support"))]
@@ -145,7 +148,7 @@ impl Store {
     /// Opens (creating if needed) the SQLite file at `path`, switches it to WAL and applies
     /// pending migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = Sqlite::open(path).map_err(|e| StoreError::from_sqlite("open", e))?;
+        let db = Sqlite::open(path).map_err(|e| StoreError::from_db("open", e))?;
         let store = Store::on(Backend::Sqlite(Arc::new(db)));
         store.backfill_aliases()?;
         Ok(store)
@@ -153,13 +156,13 @@ impl Store {
 
     /// An in-memory SQLite store, for unit tests and benchmarks.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let db = Sqlite::open_in_memory().map_err(|e| StoreError::from_sqlite("open", e))?;
+        let db = Sqlite::open_in_memory().map_err(|e| StoreError::from_db("open", e))?;
         Ok(Store::on(Backend::Sqlite(Arc::new(db))))
     }
 
     /// Connects to a PostgreSQL store and applies pending migrations.
     pub fn open_postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
-        let db = Postgres::open(options).map_err(|e| StoreError::from_postgres("open", e))?;
+        let db = Postgres::open(options).map_err(|e| StoreError::from_db("open", e))?;
         let store = Store::on(Backend::Postgres(Arc::new(db)));
         store.backfill_aliases()?;
         Ok(store)
@@ -180,11 +183,10 @@ impl Store {
         let version = version.min(migrations::LATEST);
         Ok(Store::on(match options {
             StoreOptions::Postgres(options) => Backend::Postgres(Arc::new(
-                Postgres::open_at(options, version)
-                    .map_err(|e| StoreError::from_postgres("open", e))?,
+                Postgres::open_at(options, version).map_err(|e| StoreError::from_db("open", e))?,
             )),
             StoreOptions::Sqlite(path) => Backend::Sqlite(Arc::new(
-                Sqlite::open_at(path, version).map_err(|e| StoreError::from_sqlite("open", e))?,
+                Sqlite::open_at(path, version).map_err(|e| StoreError::from_db("open", e))?,
             )),
         }))
     }
@@ -204,7 +206,10 @@ impl Store {
         if test_backend_is_postgres() {
             let url = test_server::shared()
                 .and_then(|s| s.fresh_database("unit"))
-                .map_err(|e| StoreError::from_postgres("open", e))?;
+                .map_err(|e| StoreError::Io {
+                    op: "open",
+                    cause: format!("{e:#}").into(),
+                })?;
             Store::open_postgres(&PostgresOptions::for_tests(url))
         } else {
             Store::open_in_memory()
@@ -249,7 +254,7 @@ impl Store {
             .unwrap_or_else(|e| {
                 Err(StoreError::Backend {
                     op: "blocking",
-                    detail: format!("the store task failed: {e}"),
+                    cause: format!("the store task failed: {e}").into(),
                 })
             })
     }

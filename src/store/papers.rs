@@ -1,4 +1,5 @@
 //! Papers: merged on upsert, never deleted.
+use super::error::{DbError, DbResult};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -33,8 +34,8 @@ type AliasRow = (String, String);
 /// are skipped.
 fn merge_batch(
     papers: Vec<Paper>,
-    mut stored: impl FnMut(&[PaperId]) -> anyhow::Result<Option<(String, String)>>,
-) -> anyhow::Result<(Vec<PaperWrite>, Vec<AliasRow>, UpsertCounts)> {
+    mut stored: impl FnMut(&[PaperId]) -> DbResult<Option<(String, String)>>,
+) -> DbResult<(Vec<PaperWrite>, Vec<AliasRow>, UpsertCounts)> {
     struct Entry {
         paper: Paper,
         new: bool,
@@ -76,7 +77,7 @@ fn merge_batch(
             target_of.entry(key.to_string()).or_insert(target.clone());
         }
         if target != own {
-            paper.id = Some(PaperId::try_from(target.clone()).map_err(anyhow::Error::msg)?);
+            paper.id = Some(PaperId::try_from(target.clone()).map_err(DbError::msg)?);
         }
         let Some(entry) = batch.get_mut(&target) else {
             counts.new += 1;
@@ -314,7 +315,7 @@ impl Store {
 
 /// The stored JSON of the papers with these ids, by id, a few statements whatever their
 /// number.
-fn papers_data(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashMap<String, String>> {
+fn papers_data(c: &mut Conn<'_>, ids: &[&str]) -> DbResult<HashMap<String, String>> {
     let mut out = HashMap::with_capacity(ids.len());
     c.query_in(
         "SELECT id, data FROM papers WHERE id IN ({in})",
@@ -330,7 +331,7 @@ fn papers_data(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashMap<String,
 
 /// Writes `paper_aliases` rows; an alias already naming a paper keeps it (a stored
 /// paper's keys never move).
-fn insert_aliases(c: &mut Conn<'_>, aliases: &[AliasRow]) -> anyhow::Result<()> {
+fn insert_aliases(c: &mut Conn<'_>, aliases: &[AliasRow]) -> DbResult<()> {
     for chunk in aliases.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
@@ -399,7 +400,7 @@ impl Store {
 }
 
 /// The stored ids that these keys are aliases of, by key (keys that are no alias left out).
-fn aliased(c: &mut Conn<'_>, keys: &[&str]) -> anyhow::Result<HashMap<String, String>> {
+fn aliased(c: &mut Conn<'_>, keys: &[&str]) -> DbResult<HashMap<String, String>> {
     let mut out = HashMap::new();
     c.query_in(
         "SELECT alias, paper_id FROM paper_aliases WHERE alias IN ({in})",
@@ -414,7 +415,7 @@ fn aliased(c: &mut Conn<'_>, keys: &[&str]) -> anyhow::Result<HashMap<String, St
 }
 
 /// Which of `ids` are stored papers, a few statements whatever their number.
-pub(super) fn stored_paper_ids(c: &mut Conn<'_>, ids: &[&str]) -> anyhow::Result<HashSet<PaperId>> {
+pub(super) fn stored_paper_ids(c: &mut Conn<'_>, ids: &[&str]) -> DbResult<HashSet<PaperId>> {
     let mut present = HashSet::new();
     c.query_in("SELECT id FROM papers WHERE id IN ({in})", &[], ids, |r| {
         if let Ok(id) = PaperId::try_from(r.get::<String>(0)?) {

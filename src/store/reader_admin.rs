@@ -1,5 +1,6 @@
 //! What `paperpost subscribers show` tells about one reader: their record's dates, their
 //! last digest and whether their address is suppressed (and why).
+use super::error::DbError;
 use super::subscribers::email_key;
 use super::{Store, StoreError, from_ts};
 use crate::domain::{LastDigest, LiftedBy, SubscriberDates, Suppression, SuppressionLift};
@@ -41,7 +42,7 @@ impl Store {
                             .unwrap_or(0);
                     Ok(LastDigest {
                         period_key: r.get(0)?,
-                        state: r.get::<String>(1)?.parse().map_err(anyhow::Error::msg)?,
+                        state: r.get::<String>(1)?.parse().map_err(DbError::msg)?,
                         papers,
                         planned_at: from_ts(r.get(3)?),
                         sent_at: r.get::<Option<i64>>(4)?.map(from_ts),
@@ -82,7 +83,9 @@ impl Store {
                         suppressed_at: from_ts(r.get(1)?),
                         lifted_at: from_ts(r.get(2)?),
                         lifted_by: LiftedBy::parse(&lifted_by).ok_or_else(|| {
-                            anyhow::anyhow!("unknown lifted_by {lifted_by:?} in suppression_lifts")
+                            DbError::msg(format!(
+                                "unknown lifted_by {lifted_by:?} in suppression_lifts"
+                            ))
                         })?,
                     })
                 },

@@ -1,13 +1,14 @@
 //! A reader's own sent digests, as planned: what their web copy (`/d/{token}/{edition}`)
 //! and their private feed (`/feed/{token}.xml`) render again.
 use super::db::Row;
+use super::error::DbResult;
 use super::{Store, StoreError, from_ts};
 use crate::domain::SentDigest;
 
 const COLUMNS: &str = "e.period_key, d.picks, d.editor_note, d.created_at, d.updated_at";
 
 /// A row of [`COLUMNS`]; unreadable picks are none.
-fn row_to_sent(r: &Row<'_>) -> anyhow::Result<SentDigest> {
+fn row_to_sent(r: &Row<'_>) -> DbResult<SentDigest> {
     Ok(SentDigest {
         period_key: r.get(0)?,
         picks: serde_json::from_str(&r.get::<String>(1)?).unwrap_or_default(),

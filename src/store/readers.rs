@@ -7,11 +7,11 @@
 //! A handful of connections, each behind its own `std::sync::Mutex` (a read is one
 //! statement that never awaits, as for the writer). A caller takes the first free one, or
 //! queues on one in turn when all are busy.
+use super::error::{Context, DbResult};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 
 /// How many read-only connections a file store opens. The web server lets fewer previews
@@ -25,7 +25,7 @@ pub(super) struct Readers {
 
 impl Readers {
     /// Opens `READERS` read-only connections to the (already migrated) file at `path`.
-    pub(super) fn open(path: &Path) -> anyhow::Result<Readers> {
+    pub(super) fn open(path: &Path) -> DbResult<Readers> {
         let conns = (0..READERS)
             .map(|_| {
                 let conn = Connection::open_with_flags(
@@ -43,7 +43,7 @@ impl Readers {
                 conn.set_prepared_statement_cache_capacity(256);
                 Ok(Mutex::new(conn))
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<DbResult<_>>()?;
         Ok(Readers {
             conns,
             next: AtomicUsize::new(0),

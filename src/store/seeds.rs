@@ -3,6 +3,7 @@
 //! profile, and the profile's documents — liked and disliked stored papers plus seeds with
 //! their text — which the profile model reads as one list. Each operation is written once
 //! for both databases; the rules it applies are the free functions after them.
+use super::error::DbResult;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -362,8 +363,8 @@ const MIN_TITLE_MATCH_CHARS: usize = 16;
 fn match_seeds_with(
     seeds: &[NewSeed],
     present: &HashSet<PaperId>,
-    scan: impl FnOnce() -> anyhow::Result<Vec<(String, Option<String>, Option<String>)>>,
-) -> anyhow::Result<Vec<Option<PaperId>>> {
+    scan: impl FnOnce() -> DbResult<Vec<(String, Option<String>, Option<String>)>>,
+) -> DbResult<Vec<Option<PaperId>>> {
     let mut out: Vec<Option<PaperId>> = seeds
         .iter()
         .map(|s| s.arxiv.clone().filter(|id| present.contains(id)))
@@ -429,7 +430,7 @@ struct SeedDocRow {
 fn profile(
     verdicts: Vec<(String, i64, String)>,
     seeds: Vec<SeedDocRow>,
-) -> anyhow::Result<Vec<ProfileDocument>> {
+) -> DbResult<Vec<ProfileDocument>> {
     let mut seen: HashSet<PaperId> = HashSet::new();
     let mut liked = Vec::new();
     let mut disliked = Vec::new();

@@ -1,10 +1,10 @@
 //! The SQLite backend (the default): a file in WAL mode, opened and migrated here, with its
 //! one writer and its read-only connections; the operations, written once for both
 //! databases, lend them through `db.rs`.
+use super::error::{Context, DbError, DbResult, bail};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use anyhow::Context;
 use rusqlite::Connection;
 
 use super::{migrations, readers};
@@ -27,12 +27,12 @@ impl Sqlite {
     /// Opens (creating if needed) the SQLite file at `path`, switches it to WAL and applies
     /// pending migrations.
     #[tracing::instrument(name = "Opening the SQLite store", skip_all, fields(path = %path.display()))]
-    pub(super) fn open(path: &Path) -> anyhow::Result<Sqlite> {
+    pub(super) fn open(path: &Path) -> DbResult<Sqlite> {
         Self::open_at(path, migrations::LATEST)
     }
 
     /// [`Sqlite::open`], migrating no further than `version` (tests make older stores).
-    pub(super) fn open_at(path: &Path, version: usize) -> anyhow::Result<Sqlite> {
+    pub(super) fn open_at(path: &Path, version: usize) -> DbResult<Sqlite> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| {
                 format!("Failed to create the store's folder {}", dir.display())
@@ -52,11 +52,11 @@ impl Sqlite {
     }
 
     /// An in-memory store, for unit tests and benchmarks.
-    pub(super) fn open_in_memory() -> anyhow::Result<Sqlite> {
+    pub(super) fn open_in_memory() -> DbResult<Sqlite> {
         Self::setup(Connection::open_in_memory()?, migrations::LATEST)
     }
 
-    fn setup(mut conn: Connection, version: usize) -> anyhow::Result<Sqlite> {
+    fn setup(mut conn: Connection, version: usize) -> DbResult<Sqlite> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         stable_plans(&conn)?;
         // Every operation's statements stay prepared (rusqlite keeps 16 by default).
@@ -118,21 +118,21 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// Refuses a file at `path` that cannot be a paperpost store: empty (a truncated store must
 /// not silently become a fresh one, losing every reader) or not SQLite at all. Returns
 /// whether the file exists; a path with no file is a new store.
-fn check_store_file(path: &Path) -> anyhow::Result<bool> {
+fn check_store_file(path: &Path) -> DbResult<bool> {
     use std::io::Read;
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => anyhow::bail!("cannot read the store file {}: {e}", path.display()),
+        Err(e) => bail!("cannot read the store file {}: {e}", path.display()),
     };
     if !meta.is_file() {
-        anyhow::bail!(
+        bail!(
             "the store path {} is not a file, so it is not a paperpost store",
             path.display()
         );
     }
     if meta.len() == 0 {
-        anyhow::bail!(
+        bail!(
             "the store file {} is empty (0 bytes): it is not a paperpost store (a truncated \
              store? restore it from a backup, or delete the file to start a new store)",
             path.display()
@@ -143,7 +143,7 @@ fn check_store_file(path: &Path) -> anyhow::Result<bool> {
         .and_then(|mut f| f.read(&mut head))
         .with_context(|| format!("cannot read the store file {}", path.display()))?;
     if read < head.len() || &head != SQLITE_MAGIC {
-        anyhow::bail!(
+        bail!(
             "the store file {} is not an SQLite database ({} bytes, starting {:?}): it is not a \
              paperpost store; point [store] path at paperpost's database",
             path.display(),
@@ -156,14 +156,14 @@ fn check_store_file(path: &Path) -> anyhow::Result<bool> {
 
 /// Refuses an SQLite database that paperpost did not make: it has neither the
 /// [`STORE_MARKER`] nor the tables of a store made before the marker existed.
-fn check_is_paperpost(conn: &Connection, path: &Path) -> anyhow::Result<()> {
+fn check_is_paperpost(conn: &Connection, path: &Path) -> DbResult<()> {
     use rusqlite::OptionalExtension;
     let not_ours = |what: String| {
-        anyhow::anyhow!(
+        DbError::msg(format!(
             "the store file {} is an SQLite database but not a paperpost store ({what}); \
              point [store] path at paperpost's database",
             path.display()
-        )
+        ))
     };
     let tables: Vec<String> = {
         let mut stmt = conn

@@ -1,5 +1,6 @@
 //! Subscribers: add, list, find, update, remove; capability tokens; suppressions.
 use super::db::{Conn, Row};
+use super::error::DbResult;
 use super::{Store, StoreError, from_ts, random_token, ts};
 use crate::domain::{
     DisplayName, LiftedBy, NewSubscriber, ReaderTokens, StoredName, Subscriber, SubscriberEmail,
@@ -30,7 +31,7 @@ pub(super) fn set_status(
     id: i64,
     status: SubscriberStatus,
     now: DateTime<Utc>,
-) -> anyhow::Result<u64> {
+) -> DbResult<u64> {
     // Into or out of `unsubscribed` every token of the reader is revoked: links in mails
     // sent before an unsubscribe (web copies, feed, preferences, unsubscribe) stop working,
     // so none can read or rewrite a later sign-up of the same address.
@@ -60,7 +61,7 @@ pub(super) fn lift_suppression(
     key: &str,
     by: LiftedBy,
     now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
+) -> DbResult<bool> {
     c.execute(
         "INSERT INTO suppression_lifts (email_key, reason, suppressed_at, lifted_at, lifted_by)
          SELECT email_key, reason, created_at, $1, $2 FROM suppressions WHERE email_key = $3",
@@ -102,8 +103,8 @@ pub(super) type SubscriberRow = Result<Subscriber, UnreadableSubscriber>;
 /// `at`; [`StoredSubscriber::parse`] makes them a subscriber or the reason they cannot be
 /// one. Every text column is read leniently ([`LenientText`]), so only database errors (a
 /// missing column, a wrong SQL type) are `Err`.
-pub(super) fn subscriber_at(r: &Row<'_>, at: usize) -> anyhow::Result<SubscriberRow> {
-    let text = |i: usize| -> anyhow::Result<StoredText> {
+pub(super) fn subscriber_at(r: &Row<'_>, at: usize) -> DbResult<SubscriberRow> {
+    let text = |i: usize| -> DbResult<StoredText> {
         Ok(r.get::<Option<LenientText>>(at + i)?.map(|t| t.0))
     };
     Ok(StoredSubscriber {
@@ -575,7 +576,7 @@ impl Store {
 }
 
 /// The subscriber with this id, on a connection an operation already holds.
-fn subscriber_by_id(c: &mut Conn<'_>, id: i64) -> anyhow::Result<Option<Subscriber>> {
+fn subscriber_by_id(c: &mut Conn<'_>, id: i64) -> DbResult<Option<Subscriber>> {
     Ok(readable(c.query_opt(
         &format!("SELECT {COLUMNS} FROM subscribers WHERE id = $1"),
         &[&id],

@@ -11,7 +11,8 @@
 //! Refused up front: a target that holds another store (copying into it would mix two
 //! newsletters), a target at another schema version, and any direction but SQLite to
 //! PostgreSQL. Checked afterwards: every table has as many rows in the copy as in the source.
-use anyhow::{Context, bail};
+
+use super::error::{Context, DbResult, bail};
 use rusqlite::types::Value;
 use tokio_postgres::types::ToSql;
 
@@ -136,7 +137,7 @@ impl Store {
         }
         let store_id = self.meta_or_init(STORE_ID_KEY, random_token)?;
         copy(src, dst, &store_id, &target.location(), progress)
-            .map_err(|e| StoreError::from_postgres(OP, e))
+            .map_err(|e| StoreError::from_db(OP, e))
     }
 }
 
@@ -146,7 +147,7 @@ fn copy(
     store_id: &str,
     target: &str,
     progress: &mut dyn FnMut(CopyProgress),
-) -> anyhow::Result<CopyReport> {
+) -> DbResult<CopyReport> {
     check_every_table_is_listed(src)?;
     check_source_is_not_empty(src)?;
     check_source_is_idle(src, super::ts(chrono::Utc::now()))?;
@@ -195,7 +196,7 @@ fn copy(
 
 /// A table added by a later migration but missing from [`TABLES`] would silently not be
 /// copied: refuse instead.
-fn check_every_table_is_listed(src: &Sqlite) -> anyhow::Result<()> {
+fn check_every_table_is_listed(src: &Sqlite) -> DbResult<()> {
     let conn = src.reader();
     let mut stmt = conn.prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -220,7 +221,7 @@ fn check_every_table_is_listed(src: &Sqlite) -> anyhow::Result<()> {
 
 /// A source with nothing but `meta` is most likely a mistyped `[store] path` (opening a
 /// missing file creates an empty store): copying it would only mark the target as its copy.
-fn check_source_is_not_empty(src: &Sqlite) -> anyhow::Result<()> {
+fn check_source_is_not_empty(src: &Sqlite) -> DbResult<()> {
     for &table in TABLES.iter().filter(|t| **t != "meta") {
         if count_source(src, table)? > 0 {
             return Ok(());
@@ -235,7 +236,7 @@ fn check_source_is_not_empty(src: &Sqlite) -> anyhow::Result<()> {
 
 /// Rows a running paperpost writes while the copy reads would be missed (or make the counts
 /// differ): refuse while a scheduler run or a send holds a lease that has not run out.
-fn check_source_is_idle(src: &Sqlite, now: i64) -> anyhow::Result<()> {
+fn check_source_is_idle(src: &Sqlite, now: i64) -> DbResult<()> {
     use rusqlite::OptionalExtension;
     let held: Option<(String, String, i64)> = src
         .reader()
@@ -261,11 +262,7 @@ fn check_source_is_idle(src: &Sqlite, now: i64) -> anyhow::Result<()> {
 }
 
 /// The target must be a new, empty store, or an earlier (maybe partial) copy of this one.
-fn check_target_is_empty_or_ours(
-    dst: &Postgres,
-    store_id: &str,
-    target: &str,
-) -> anyhow::Result<()> {
+fn check_target_is_empty_or_ours(dst: &Postgres, store_id: &str, target: &str) -> DbResult<()> {
     let mut conn = dst.conn()?;
     let theirs: Option<String> = conn
         .query_opt("SELECT value FROM meta WHERE key = $1", &[&STORE_ID_KEY])?
@@ -323,7 +320,7 @@ enum PgType {
 
 /// The source's columns of `table` (in the source's order) with their PostgreSQL types;
 /// fails unless both sides have exactly the same columns.
-fn columns(src: &Sqlite, dst: &Postgres, table: &str) -> anyhow::Result<Vec<Column>> {
+fn columns(src: &Sqlite, dst: &Postgres, table: &str) -> DbResult<Vec<Column>> {
     let source: Vec<(String, usize)> = {
         let conn = src.reader();
         let mut stmt = conn.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid")?;
@@ -395,7 +392,7 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn count_source(src: &Sqlite, table: &str) -> anyhow::Result<u64> {
+fn count_source(src: &Sqlite, table: &str) -> DbResult<u64> {
     let n: i64 =
         src.reader()
             .query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
@@ -404,7 +401,7 @@ fn count_source(src: &Sqlite, table: &str) -> anyhow::Result<u64> {
     Ok(n as u64)
 }
 
-fn count_target(dst: &Postgres, table: &str) -> anyhow::Result<u64> {
+fn count_target(dst: &Postgres, table: &str) -> DbResult<u64> {
     let n: i64 = dst
         .conn()?
         .query_one(&format!("SELECT count(*) FROM {}", quote(table)), &[])?
@@ -420,7 +417,7 @@ fn copy_table(
     columns: &[Column],
     total: u64,
     progress: &mut dyn FnMut(CopyProgress),
-) -> anyhow::Result<u64> {
+) -> DbResult<u64> {
     let mut key: Vec<&Column> = columns.iter().filter(|c| c.pk > 0).collect();
     key.sort_by_key(|c| c.pk);
     let key_at: Vec<usize> = key
@@ -493,7 +490,7 @@ fn insert_batch(
     list: &str,
     key_at: &[usize],
     rows: Vec<Vec<Value>>,
-) -> anyhow::Result<u64> {
+) -> DbResult<u64> {
     let width = columns.len();
     let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(rows.len() * width);
     let mut tuples = Vec::with_capacity(rows.len());
@@ -528,7 +525,7 @@ fn insert_batch(
 }
 
 /// A source value as the PostgreSQL parameter its column takes.
-fn to_pg(value: Value, ty: PgType) -> anyhow::Result<Box<dyn ToSql + Sync>> {
+fn to_pg(value: Value, ty: PgType) -> DbResult<Box<dyn ToSql + Sync>> {
     Ok(match (ty, value) {
         (PgType::BigInt, Value::Null) => Box::new(None::<i64>),
         (PgType::Double, Value::Null) => Box::new(None::<f64>),
@@ -568,7 +565,7 @@ fn show(value: &Value) -> String {
 
 /// Moves `table`'s identity sequence past its largest id, so rows the new store creates
 /// do not collide with copied ones.
-fn advance_sequence(dst: &Postgres, table: &str) -> anyhow::Result<()> {
+fn advance_sequence(dst: &Postgres, table: &str) -> DbResult<()> {
     dst.conn()?.query_one(
         &format!(
             "SELECT setval(pg_get_serial_sequence($1, 'id'), COALESCE(MAX(id), 0) + 1, false) \

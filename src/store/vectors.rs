@@ -3,9 +3,8 @@
 //! back only while its text hash still matches, so a paper whose title or abstract changed
 //! since is embedded again. Storing a model's vector for a paper drops the paper's vectors
 //! of any other model (a store uses one model at a time).
+use super::error::{DbResult, bail};
 use std::collections::HashMap;
-
-use anyhow::bail;
 
 use super::papers::stored_paper_ids;
 use super::{Store, StoreError};
@@ -86,7 +85,7 @@ fn encode(vector: &[f32]) -> Vec<u8> {
 }
 
 /// A stored vector read back; a length that is no whole number of f32s is a damaged row.
-fn decode(id: &PaperId, bytes: &[u8]) -> anyhow::Result<Vec<f32>> {
+fn decode(id: &PaperId, bytes: &[u8]) -> DbResult<Vec<f32>> {
     if !bytes.len().is_multiple_of(4) {
         bail!(
             "the stored vector of paper {id} is {} bytes long, not a whole number of 4-byte \

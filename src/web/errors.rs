@@ -50,6 +50,10 @@ pub enum WebError {
     /// Over a per-client rate limit (previews).
     #[error("too many requests")]
     TooManyRequests,
+    /// A store operation failed: a database busy past its timeout is a moment's overload,
+    /// not a bug, so 503 (retry); anything else 500.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -76,7 +80,8 @@ impl WebError {
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            WebError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Store(_) | WebError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -179,8 +184,11 @@ fn generic(status: StatusCode) -> ErrorPage {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if let WebError::Unexpected(e) = &self {
-            tracing::error!(error = %format!("{e:#}"), "request failed");
+        match &self {
+            WebError::Unexpected(e) => tracing::error!(error = %format!("{e:#}"), "request failed"),
+            WebError::Store(e) if e.is_transient() => tracing::warn!("{e}"),
+            WebError::Store(e) => tracing::error!(error = %e, "request failed"),
+            _ => {}
         }
         let mut response = self.status().into_response();
         response.extensions_mut().insert(self.page());

@@ -433,25 +433,13 @@ impl AppState {
     where
         F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: Into<anyhow::Error> + Send + 'static,
+        E: Into<WebError> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| WebError::Unexpected(e.into()))?
-            .map_err(|e| store_failure(e.into()))
-    }
-}
-
-/// A failed store call as a response: a database busy past its timeout is a moment's
-/// overload, not a bug, so 503 (retry), anything else 500.
-fn store_failure(e: anyhow::Error) -> WebError {
-    match e.downcast_ref::<crate::store::StoreError>() {
-        Some(se) if se.is_transient() => {
-            tracing::warn!("{se}");
-            WebError::Unavailable
-        }
-        _ => WebError::Unexpected(e),
+            .map_err(Into::into)
     }
 }
 
@@ -623,16 +611,16 @@ mod store_failure_tests {
     fn a_busy_store_answers_503_and_other_store_failures_500() {
         let busy = StoreError::Busy {
             op: "add_subscriber",
-            detail: "database is locked".into(),
+            cause: "database is locked".into(),
         };
         let full = StoreError::Full {
             op: "add_subscriber",
-            detail: "database or disk is full".into(),
+            cause: "database or disk is full".into(),
         };
-        assert!(matches!(store_failure(busy.into()), WebError::Unavailable));
-        assert!(matches!(
-            store_failure(full.into()),
-            WebError::Unexpected(_)
-        ));
+        use axum::response::IntoResponse;
+        let busy = WebError::from(busy).into_response();
+        assert_eq!(busy.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        let full = WebError::from(full).into_response();
+        assert_eq!(full.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

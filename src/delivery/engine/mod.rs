@@ -463,7 +463,7 @@ pub async fn deliver(
                 .unwrap_or_else(|e| {
                     Err(StoreError::Backend {
                         op: "claim_deliveries",
-                        detail: format!("the claiming task failed: {e}"),
+                        cause: format!("the claiming task failed: {e}").into(),
                     })
                 })
         };
@@ -612,7 +612,7 @@ async fn warmup_day(
         .unwrap_or_else(|e| {
             Err(StoreError::Backend {
                 op: "warmup_day",
-                detail: format!("the warm-up task failed: {e}"),
+                cause: format!("the warm-up task failed: {e}").into(),
             })
         })
 }

@@ -38,7 +38,7 @@ pub(super) async fn recorder(
                 .unwrap_or_else(|e| {
                     Err(StoreError::Backend {
                         op: "finish_deliveries",
-                        detail: format!("the recording task failed: {e}"),
+                        cause: format!("the recording task failed: {e}").into(),
                     })
                 });
         let ok = match result {

@@ -7,6 +7,7 @@
 //! and each reader's delivery in it have unique keys (planning twice plans once), named
 //! leases (`locks`) keep one scheduler run at a time, and the suppression list, rate-limit
 //! attempts and web tokens are rows every instance reads.
+use crate::store::error::{Context, DbResult, bail};
 pub(super) mod pool;
 pub(super) mod schema;
 #[cfg(any(test, feature = "test-support"))]
@@ -14,8 +15,6 @@ pub mod test_server;
 
 use std::path::PathBuf;
 use std::str::FromStr;
-
-use anyhow::Context;
 
 use pool::{Conn, Pool, Tls};
 
@@ -69,12 +68,12 @@ pub(super) struct Postgres {
 
 impl Postgres {
     /// Connects, checks the database is usable, and applies pending migrations.
-    pub(super) fn open(options: &PostgresOptions) -> anyhow::Result<Postgres> {
+    pub(super) fn open(options: &PostgresOptions) -> DbResult<Postgres> {
         Self::open_at(options, schema::VERSIONS)
     }
 
     /// [`Postgres::open`], migrating no further than `version` (tests make older stores).
-    pub(super) fn open_at(options: &PostgresOptions, version: usize) -> anyhow::Result<Postgres> {
+    pub(super) fn open_at(options: &PostgresOptions, version: usize) -> DbResult<Postgres> {
         let mut config = tokio_postgres::Config::from_str(&options.url)
             .context("[store] url is not a PostgreSQL connection URL")?;
         if let Some(password) = &options.password {
@@ -115,7 +114,7 @@ impl Postgres {
     }
 
     /// A connection from the pool.
-    pub(super) fn conn(&self) -> anyhow::Result<Conn<'_>> {
+    pub(super) fn conn(&self) -> DbResult<Conn<'_>> {
         self.pool.get()
     }
 }
@@ -123,7 +122,7 @@ impl Postgres {
 /// rustls with the platform's certificate verifier, or with only `ca_file`'s CAs.
 fn tls_connector(
     ca_file: Option<&std::path::Path>,
-) -> anyhow::Result<tokio_postgres_rustls::MakeRustlsConnect> {
+) -> DbResult<tokio_postgres_rustls::MakeRustlsConnect> {
     use rustls_pki_types::pem::PemObject;
     let config = match ca_file {
         None => {
@@ -147,7 +146,7 @@ fn tls_connector(
                 })?;
             }
             if roots.is_empty() {
-                anyhow::bail!("[store] ca_file {} holds no certificate", path.display());
+                bail!("[store] ca_file {} holds no certificate", path.display());
             }
             rustls::ClientConfig::builder()
                 .with_root_certificates(roots)

@@ -14,12 +14,12 @@
 //! `max_connections` open, a caller waits on a `Condvar` for a free one and gets
 //! [`StoreError::Busy`] after 30 s. Each connection keeps its prepared statements, so a
 //! hot statement (claiming, recording outcomes) is parsed once per connection.
+use crate::store::error::{Context, DbError, DbResult};
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use anyhow::Context;
 use futures_executor::block_on;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
@@ -86,7 +86,7 @@ impl Pool {
 
     /// A connection: an idle one, a new one while fewer than `max` are open, else the first
     /// one freed within [`WAIT_FOR_CONNECTION`].
-    pub(in crate::store) fn get(&self) -> anyhow::Result<Conn<'_>> {
+    pub(in crate::store) fn get(&self) -> DbResult<Conn<'_>> {
         let deadline = std::time::Instant::now() + WAIT_FOR_CONNECTION;
         let mut state = self.state();
         loop {
@@ -119,12 +119,13 @@ impl Pool {
             if now >= deadline {
                 return Err(StoreError::Busy {
                     op: "connect",
-                    detail: format!(
+                    cause: format!(
                         "all {} PostgreSQL connections stayed in use for {} s \
                          (raise [store] max_connections?)",
                         self.max,
                         WAIT_FOR_CONNECTION.as_secs()
-                    ),
+                    )
+                    .into(),
                 }
                 .into());
             }
@@ -136,7 +137,7 @@ impl Pool {
         }
     }
 
-    fn connect(&self) -> anyhow::Result<PgConn> {
+    fn connect(&self) -> DbResult<PgConn> {
         let config = self.config.clone();
         let tls = self.tls.clone();
         let task = runtime().spawn(async move {
@@ -155,8 +156,7 @@ impl Pool {
             Ok::<_, tokio_postgres::Error>(client)
         });
         let client = block_on(task)
-            .context("the PostgreSQL connection task failed")?
-            .map_err(anyhow::Error::from)
+            .map_err(|e| DbError::msg(format!("the PostgreSQL connection task failed: {e}")))?
             .with_context(|| {
                 format!(
                     "Failed to connect to PostgreSQL at {}",

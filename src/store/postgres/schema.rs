@@ -2,10 +2,10 @@
 //! (`../migrations.rs`, see [`migration`]). The applied version is the one row of
 //! `paperpost_schema`; migrating holds an advisory lock, so several processes starting at
 //! once migrate once.
-use anyhow::Context;
 
 use super::pool::{PgConn, Sql};
 use crate::store::StoreError;
+use crate::store::error::{Context, DbResult};
 use crate::store::migrations::SCRUBBED;
 
 /// The key of the advisory lock held while migrating ("paperpost" in ASCII, as a number).
@@ -88,7 +88,7 @@ const SHA256_HEX: &str =
 /// How many versions there are (the same as SQLite's).
 pub(super) const VERSIONS: usize = crate::store::migrations::LATEST;
 /// The version the store is at (0: a database with no paperpost schema yet).
-pub(super) fn version(conn: &mut PgConn) -> anyhow::Result<i64> {
+pub(super) fn version(conn: &mut PgConn) -> DbResult<i64> {
     let exists: bool = conn
         .query_one("SELECT to_regclass('paperpost_schema') IS NOT NULL", &[])?
         .get(0);
@@ -103,7 +103,7 @@ pub(super) fn version(conn: &mut PgConn) -> anyhow::Result<i64> {
 
 /// Applies the pending migrations up to `target` (all of them but in tests, which make
 /// older stores), each in its own transaction under the migration lock.
-pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> anyhow::Result<()> {
+pub(super) fn migrate_to(conn: &mut PgConn, target: usize) -> DbResult<()> {
     conn.batch("CREATE TABLE IF NOT EXISTS paperpost_schema (version BIGINT NOT NULL)")
         .or_else(|e| {
             // Two processes creating it at once: one wins, the other sees a unique violation.
