@@ -411,17 +411,17 @@ fn compose_checked(data: &[u8]) -> Result<crate::delivery::Composed, String> {
 
     let f = Fields::new(data);
     let settings = &*SETTINGS;
-    let mut render = settings.render.clone();
+    let mut newsletter = settings.newsletter_options();
     if f.flag(0, 0) {
-        render.abstract_mode = crate::config::AbstractMode::Full;
+        newsletter.render.abstract_mode = crate::config::AbstractMode::Full;
     }
-    let mut delivery = settings.delivery.clone();
-    if f.flag(0, 1) {
-        delivery.bounce_address = None;
-    }
+    let bounce_address = match f.flag(0, 1) {
+        true => None,
+        false => settings.delivery.bounce_address.clone(),
+    };
     let dkim = f.flag(0, 2).then(|| DKIM.clone());
     let key = crate::security::Secret::from_bytes(b"paperpost fuzz key");
-    let composer = MessageComposer::new(&settings.newsletter, &render, &delivery, dkim, key);
+    let composer = MessageComposer::new(&newsletter, bounce_address, dkim, key);
 
     // The reader, read as the store reads a row: the address must parse (else the row is
     // unreadable and never claimed), the name is read leniently.

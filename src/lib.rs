@@ -23,7 +23,9 @@
 //!   link tokens, one per purpose.
 //! - [`config`]: `config.toml` parsed into typed settings once, at start-up.
 //!
-//! - [`app`]: the application level — the scheduler's loop that runs the pipeline when the
+//! - [`app`]: the application level — the runtime made once per process from the config
+//!   ([`app::Runtime`]: the schedule, the transport with the relays' secrets, the DKIM
+//!   signer, the lease owner) and the scheduler's loop that runs the pipeline when the
 //!   schedule says so.
 //!
 //! Layers, lowest first; a module imports only from its own layer or those below:
@@ -49,11 +51,16 @@
 //! slug ([`store::Store::for_newsletter`]); the rows that belong to one newsletter
 //! (subscriptions, editions, notes, pins, guard pauses) carry it.
 //!
-//! What planning and fetching read are the pipeline's own options
-//! ([`pipeline::PlanSettings`], [`pipeline::FetchJob`]), which `config` builds; [`web`]
-//! imports nothing from `config`. Not yet true (issue 21 item 3): the rest of [`pipeline`]
-//! (`run_due`, `send`, the previews and test sends) still reads `config::Settings`,
-//! `config::Runtime` and `config::NewsletterSettings` rather than options of its own.
+//! What the pipeline reads are its own options, which `config` builds from a newsletter's
+//! view: [`pipeline::PlanSettings`] (planning), [`pipeline::FetchJob`] (fetching),
+//! [`pipeline::NewsletterOptions`] (the newsletter's name, address, zone, headers and look:
+//! previews, test sends, composing) and [`pipeline::SendOptions`] (the transport, the DKIM
+//! signer, `[delivery]`'s bounce address, guard and engine tuning). [`app::Runtime`] wires
+//! them once per process, with the schedule and a lease owner, into the
+//! [`pipeline::RunContext`] every run reads (`run_due`, `send`, `serve --once`, the
+//! scheduler's ticks). So no import runs up a layer: the stages, [`schedule`] and
+//! [`pipeline`] import nothing from `config`, `app`, `cli` or `web`, and [`web`] nothing
+//! from `config`, `app` or `cli`.
 //!
 //! Test-only helpers (`store::test_server`, `Store::for_tests`, the fuzzers' entry points
 //! in `fuzzing`, the sample digest) compile only with the `test-support` feature, which the

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use crate::config::{Runtime, Settings};
+use super::Runtime;
+use crate::config::Settings;
 use crate::delivery::Transport;
 use crate::domain::RunRecord;
 use crate::pipeline::{self, Due, FetchWhen, RunOptions, RunOutcome};
@@ -24,7 +25,7 @@ pub async fn run_due(
     let rt = Runtime::with_transport(Arc::new(settings.clone()), Some(transport))?;
     let (_keep, stop) = watch::channel(false);
     pipeline::run_due(
-        &rt,
+        &rt.run,
         store,
         now,
         &RunOptions::new(Due::Scheduled, FetchWhen::IfDue, stop),
@@ -40,7 +41,7 @@ async fn next_wake_blocking(
 ) -> anyhow::Result<DateTime<Utc>> {
     let readers = pipeline::readers_blocking(store).await?;
     let retry = store.blocking(|s| s.next_retry_at()).await?;
-    let mut wake = rt.schedule.next_wake(&readers, now);
+    let mut wake = rt.run.schedule.next_wake(&readers, now);
     if let Some(retry) = retry.filter(|t| *t > now) {
         wake = wake.min(retry);
     }
@@ -50,7 +51,7 @@ async fn next_wake_blocking(
 /// When the loop should run next: the next fetch or send time, the next retry, or one
 /// tick from `now`, whichever is sooner.
 pub fn next_wake(rt: &Runtime, store: &Store, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
-    let mut wake = rt.schedule.next_wake(&pipeline::readers(store)?, now);
+    let mut wake = rt.run.schedule.next_wake(&pipeline::readers(store)?, now);
     if let Some(retry) = store.next_retry_at()?.filter(|t| *t > now) {
         wake = wake.min(retry);
     }
@@ -79,13 +80,13 @@ pub async fn run_until_stopped(
     let opts = RunOptions::new(Due::Scheduled, FetchWhen::IfDue, shutdown.clone());
     let stopping = |s: &watch::Receiver<bool>| *s.borrow() || s.has_changed().is_err();
     let mut shutdown = shutdown;
-    tracing::info!(owner = %rt.owner, "scheduler started");
+    tracing::info!(owner = %rt.run.owner, "scheduler started");
     loop {
         if stopping(&shutdown) {
             break;
         }
         let now = clock.now();
-        if let Err(e) = pipeline::run_due(&rt, &store, now, &opts).await {
+        if let Err(e) = pipeline::run_due(&rt.run, &store, now, &opts).await {
             tracing::error!("scheduled run failed: {e:#}");
             let (s, note) = (store.clone(), format!("{e:#}"));
             let recorded = tokio::task::spawn_blocking(move || record_error(&s, now, &note)).await;
@@ -101,7 +102,7 @@ pub async fn run_until_stopped(
             .await
             .unwrap_or_else(|e| {
                 tracing::error!("could not compute the next run time: {e:#}");
-                now + rt.schedule.tick
+                now + rt.run.schedule.tick
             });
         tokio::select! {
             _ = clock.sleep_until(wake) => {}

@@ -31,12 +31,13 @@ pub(super) fn preview(
     store: &Store,
     args: PreviewArgs,
 ) -> anyhow::Result<i32> {
+    let newsletter = settings.newsletter_options();
     let (topics, digest) = match (&args.subscriber, &args.topics) {
         (Some(email), _) => {
             let reader = store
                 .subscriber_by_email(email)?
                 .ok_or_else(|| anyhow::anyhow!("no subscriber {email}"))?;
-            let digest = pipeline::preview_reader_digest(settings, store, &reader, Utc::now())?;
+            let digest = pipeline::preview_reader_digest(&newsletter, store, &reader, Utc::now())?;
             (reader.topics, digest)
         }
         (None, t) => {
@@ -44,11 +45,11 @@ pub(super) fn preview(
                 Some(t) => Topics::parse(t)?,
                 None => Topics::default(),
             };
-            let digest = pipeline::preview_digest(settings, store, &topics, Utc::now())?;
+            let digest = pipeline::preview_digest(&newsletter, store, &topics, Utc::now())?;
             (topics, digest)
         }
     };
-    let page = pipeline::preview_page(settings, digest.as_ref(), &topics);
+    let page = pipeline::preview_page(&newsletter, digest.as_ref(), &topics);
     let out = args
         .out
         .unwrap_or_else(|| settings.base_dir.join("preview.html"));

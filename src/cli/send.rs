@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::config::{Runtime, Settings};
+use crate::app::Runtime;
+use crate::config::Settings;
 use crate::delivery::{Progress, Transport};
 use crate::domain::SendRunEnd;
 use crate::domain::{SubscriberEmail, Topics, count};
@@ -155,7 +156,7 @@ pub(super) async fn send(
     }
     let progress = opts.progress.clone();
     *sending.progress.lock().unwrap_or_else(|e| e.into_inner()) = Some(progress);
-    let out = pipeline::run_due(&rt, store, (opts.clock)(), &opts).await;
+    let out = pipeline::run_due(&rt.run, store, (opts.clock)(), &opts).await;
     sending.finish();
     signals.abort();
     let out = out?;
@@ -176,7 +177,7 @@ pub(super) async fn send(
         println!("nothing to send");
         return Ok(code);
     };
-    let done = match &rt.transport {
+    let done = match rt.transport() {
         // Nothing left the machine: say so, and where the files are.
         Some(Transport::File(dir)) => format!(
             "written {} to {} (nothing was mailed: no relay is configured)",
@@ -335,7 +336,9 @@ async fn test_send(rt: &Runtime, store: &Store, args: &SendArgs, to: &str) -> an
         (None, Some(t)) => pipeline::TestTarget::Topics(Topics::parse(t)?),
         (None, None) => pipeline::TestTarget::Topics(Topics::default()),
     };
-    let (subject, papers) = match pipeline::send_test(rt, store, &target, &to, Utc::now()).await? {
+    let (subject, papers) = match pipeline::send_test(&rt.run, store, &target, &to, Utc::now())
+        .await?
+    {
         pipeline::TestSent::Sent { subject, papers } => (subject, papers),
         pipeline::TestSent::Empty => {
             let why = match &target {
@@ -354,7 +357,7 @@ async fn test_send(rt: &Runtime, store: &Store, args: &SendArgs, to: &str) -> an
         }
     };
     let papers = count(papers, "paper", "papers");
-    match &rt.transport {
+    match rt.transport() {
         Some(Transport::File(dir)) => println!(
             "written 1 .eml file to {}: {subject} ({papers}) for {to}; nothing was mailed (no relay is configured)",
             dir.display(),

@@ -6,7 +6,8 @@ use chrono::Utc;
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::config::{Runtime, Settings};
+use crate::app::Runtime;
+use crate::config::Settings;
 use crate::pipeline::{self, Due, FetchWhen, RunOptions};
 use crate::schedule::{self, SystemClock};
 use crate::store::Store;
@@ -34,7 +35,7 @@ pub struct StatusArgs {
 /// The web state as the config describes it.
 pub(crate) fn web_state(rt: &Runtime, store: Store) -> anyhow::Result<web::AppState> {
     let settings = &rt.settings;
-    let transport = match &rt.transport {
+    let transport = match rt.transport() {
         Some(t) => t.clone(),
         None => settings.transport()?,
     };
@@ -121,7 +122,7 @@ async fn serve_views(views: Vec<(Settings, Store)>, args: ServeArgs) -> anyhow::
         let mut state = web_state(rt, store.clone())?;
         state.status = Some({
             let settings = &rt.settings;
-            let (schedule, name) = (rt.schedule.clone(), settings.newsletter.name.clone());
+            let (schedule, name) = (rt.run.schedule.clone(), settings.newsletter.name.clone());
             let guard = settings.delivery.guard.limits();
             let store = store.clone();
             std::sync::Arc::new(move |now| {
@@ -151,7 +152,7 @@ async fn serve_views(views: Vec<(Settings, Store)>, args: ServeArgs) -> anyhow::
         std::process::exit(130);
     });
     for (rt, store) in &runs {
-        log_next_runs(&rt.schedule, &rt.settings.newsletter.name, store);
+        log_next_runs(&rt.run.schedule, &rt.settings.newsletter.name, store);
     }
     log_operator_access(settings, store);
     if let Some(warning) = super::orphaned_newsletters(settings, store) {
@@ -217,7 +218,7 @@ fn log_next_runs(schedule: &schedule::Schedule, newsletter: &str, store: &Store)
 async fn once(rt: &Runtime, store: &Store) -> anyhow::Result<i32> {
     let (_keep, stop) = watch::channel(false);
     let opts = RunOptions::new(Due::Scheduled, FetchWhen::IfDue, stop);
-    let out = pipeline::run_due(rt, store, Utc::now(), &opts).await?;
+    let out = pipeline::run_due(&rt.run, store, Utc::now(), &opts).await?;
     if let Some(f) = &out.fetch {
         super::fetch::print_fetch_summary(f);
     }

@@ -69,7 +69,7 @@ pub(super) fn print_links(
     s: &Subscriber,
 ) -> anyhow::Result<()> {
     let key = Secret::load(store)?;
-    let renderer = DigestRenderer::new(&settings.newsletter, &settings.render, key);
+    let renderer = DigestRenderer::new(&settings.newsletter_options(), key);
     let links = links_for(&renderer.base_url, &renderer.key, s);
     let edition = store
         .last_digest(s.id)?

@@ -12,6 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
 
 use crate::delivery::{EngineSettings, MessageSettings, Relay, RelayTls, Transport};
+use crate::pipeline::{NewsletterOptions, SendOptions};
 use crate::selection::SelectionLimits;
 use crate::sources::FetchOptions;
 
@@ -56,6 +57,31 @@ impl Settings {
                 .default_topics
                 .as_deref()
                 .and_then(|t| crate::domain::Topics::parse(t).ok()),
+        }
+    }
+
+    /// What previews, test sends and composing read of this newsletter (its name, address,
+    /// zone, headers, `[render]` and planning).
+    pub fn newsletter_options(&self) -> NewsletterOptions {
+        NewsletterOptions {
+            name: self.newsletter.name.clone(),
+            base_url: self.newsletter.base_url.clone(),
+            timezone: self.schedule_timezone(),
+            message: self.message_settings(),
+            render: self.render.clone(),
+            plan: self.plan_settings(),
+        }
+    }
+
+    /// What delivering reads, through `transport` and signed by `dkim`: `[delivery]`'s
+    /// bounce address, guard and engine tuning.
+    pub fn send_options(&self, transport: Transport, dkim: Option<Arc<DkimConfig>>) -> SendOptions {
+        SendOptions {
+            transport,
+            dkim,
+            bounce_address: self.delivery.bounce_address.clone(),
+            guard: self.delivery.guard.limits(),
+            engine: self.engine_settings(),
         }
     }
 

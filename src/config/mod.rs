@@ -5,7 +5,6 @@
 //! named by `password_env`.
 mod build;
 mod newsletters;
-mod runtime;
 mod sections;
 mod store_keys;
 mod validate;
@@ -17,7 +16,6 @@ pub use build::MissingSecret;
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use build::dkim_signing;
 pub use newsletters::{UnknownNewsletter, check_slug};
-pub use runtime::Runtime;
 pub use sections::*;
 
 /// A config error that names the file, the key and (when found) the line.

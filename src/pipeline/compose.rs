@@ -8,15 +8,13 @@ use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 use lettre::message::dkim::DkimConfig;
 
-use crate::config::NewsletterSettings;
-use crate::delivery::DeliverySettings;
+use super::NewsletterOptions;
 use crate::delivery::{
     ComposeError, Composed, MessageError, MessageSettings, Outgoing, build_message,
 };
 use crate::domain::Claimed;
 use crate::domain::TokenPurpose;
 use crate::domain::{Digest, Paper, PaperId, Period, PickRef, Subscriber};
-use crate::render::RenderSettings;
 use crate::render::{EmailContext, RenderedDigest, ViewCache, render_digest_cached};
 use crate::security::{Secret, reader_token};
 use crate::store::Store;
@@ -131,11 +129,7 @@ enum Audience {
 }
 
 impl DigestRenderer {
-    pub fn new(
-        newsletter: &NewsletterSettings,
-        render: &RenderSettings,
-        key: Secret,
-    ) -> DigestRenderer {
+    pub fn new(newsletter: &NewsletterOptions, key: Secret) -> DigestRenderer {
         // Ending in `/`, as the web server's own base: `https://x.org/news` must give
         // `…/news/unsubscribe/…` (what `serve` answers), not `…/unsubscribe/…`, and a web
         // copy must carry the same links as its mail.
@@ -147,8 +141,8 @@ impl DigestRenderer {
         DigestRenderer {
             base_url,
             name: newsletter.name.clone(),
-            full_abstract: render.abstract_mode == crate::render::AbstractMode::Full,
-            accent: render.accent.clone(),
+            full_abstract: newsletter.render.abstract_mode == crate::render::AbstractMode::Full,
+            accent: newsletter.render.accent.clone(),
             key,
         }
     }
@@ -226,18 +220,18 @@ pub struct MessageComposer {
 }
 
 impl MessageComposer {
+    /// `bounce_address`: `[delivery] bounce_address`, the base of the VERP envelope senders.
     pub fn new(
-        newsletter: &NewsletterSettings,
-        render: &RenderSettings,
-        delivery: &DeliverySettings,
+        newsletter: &NewsletterOptions,
+        bounce_address: Option<lettre::Address>,
         dkim: Option<Arc<DkimConfig>>,
         key: Secret,
     ) -> MessageComposer {
         MessageComposer {
-            renderer: DigestRenderer::new(newsletter, render, key),
-            message: newsletter.message_settings(),
+            renderer: DigestRenderer::new(newsletter, key),
+            message: newsletter.message.clone(),
             dkim,
-            bounce_address: delivery.bounce_address.clone(),
+            bounce_address,
             views: ViewCache::default(),
         }
     }
@@ -320,16 +314,15 @@ pub struct Composer {
 
 impl Composer {
     pub fn new(
-        newsletter: &NewsletterSettings,
-        render: &RenderSettings,
-        delivery: &DeliverySettings,
+        newsletter: &NewsletterOptions,
+        bounce_address: Option<lettre::Address>,
         store: Store,
         dkim: Option<Arc<DkimConfig>>,
         key: Secret,
     ) -> Composer {
         Composer {
             store,
-            parts: MessageComposer::new(newsletter, render, delivery, dkim, key),
+            parts: MessageComposer::new(newsletter, bounce_address, dkim, key),
             cache: RwLock::new(HashMap::new()),
         }
     }

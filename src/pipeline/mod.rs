@@ -4,6 +4,7 @@
 mod compose;
 mod editorial;
 mod fetch;
+mod options;
 mod plan;
 mod plan_settings;
 mod preview;
@@ -18,6 +19,7 @@ pub use compose::{
     Composer, DigestRenderer, MessageComposer, StoredDigest, links_for, recipient, render_sent,
 };
 pub use fetch::{FetchJob, FetchSummary, fetch};
+pub use options::{NewsletterOptions, RunContext, SendOptions};
 pub use plan::{PlanSummary, plan_edition};
 pub use plan_settings::PlanSettings;
 pub use preview::{

@@ -500,15 +500,20 @@ fn reader_feedback(stored: Option<&ReaderFeedback>, topics: &Topics) -> ReaderFe
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Settings;
-    use std::path::Path;
-
     use super::*;
     use crate::domain::NewSubscriber;
     use crate::domain::{Paper, SubscriberEmail};
+    use crate::selection::SelectionSettings;
 
-    const CONFIG: &str = "[newsletter]\nbase_url = \"https://papers.example.org/\"\n\
-                          from = \"paperpost <digest@example.org>\"\n";
+    /// What planning reads for a newsletter of a minimal config (`[newsletter]` with
+    /// `base_url` and `from = "paperpost <digest@example.org>"`): the default
+    /// `[selection]`, every source, no default topics.
+    fn plan_settings() -> PlanSettings {
+        PlanSettings {
+            message_id_domain: "example.org".into(),
+            ..PlanSettings::for_selection(SelectionSettings::default())
+        }
+    }
 
     fn paper(i: usize, title: &str, category: &str) -> Paper {
         Paper {
@@ -526,8 +531,7 @@ mod tests {
     #[test]
     fn readers_planned_in_pages_get_the_picks_of_selecting_for_each_alone() {
         // Arrange
-        let settings = Settings::parse(CONFIG, Path::new("config.toml"), Path::new("/srv/pp"))
-            .expect("config");
+        let settings = plan_settings();
         let store = Store::for_tests().expect("store");
         let now = DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
             .expect("date")
@@ -559,11 +563,12 @@ mod tests {
                 .add_subscriber(&NewSubscriber::active(email, topics), now)
                 .expect("reader");
         }
-        let period = crate::pipeline::period_for(&settings, Frequency::Weekly, now);
+        // The period of a reader without a zone of their own, in the config's default (UTC).
+        let period = crate::schedule::reader_period(Frequency::Weekly, None, chrono_tz::UTC, now);
 
         // Act
         let summary = plan_edition(
-            &settings.plan_settings(),
+            &settings,
             &store,
             period,
             Frequency::Weekly,
@@ -573,7 +578,7 @@ mod tests {
         )
         .expect("plan");
         let again = plan_edition(
-            &settings.plan_settings(),
+            &settings,
             &store,
             period,
             Frequency::Weekly,
@@ -602,7 +607,7 @@ mod tests {
             let alone = Selector::with_meaning(
                 candidates.clone(),
                 [topics],
-                settings.selection_limits(),
+                settings.selection.limits(),
                 Some(meaning.clone()),
             );
             let expected = alone.select_refs(topics, now - Duration::days(7), &HashSet::new());

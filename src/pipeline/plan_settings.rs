@@ -1,7 +1,8 @@
 //! What planning an edition reads: the pipeline's own options, which `config` builds from
 //! `[selection]` and the newsletter (its Message-ID domain, sources and default topics).
 /// What planning an edition reads from `config.toml`: the `[selection]` section and the
-/// domain of the Message-IDs it assigns; built once per process ([`super::Runtime`]).
+/// domain of the Message-IDs it assigns; part of a newsletter's options
+/// ([`super::NewsletterOptions`]).
 #[derive(Debug, Clone)]
 pub struct PlanSettings {
     pub selection: crate::selection::SelectionSettings,

@@ -1,8 +1,7 @@
 //! Preview: the digest some topics (or a reader) would get right now, without sending.
 use chrono::{DateTime, Utc};
 
-use super::PlanSettings;
-use crate::config::Settings;
+use super::{NewsletterOptions, PlanSettings};
 use crate::domain::{Digest, Frequency, Paper, PaperId, Period, PickRef, Topics};
 use crate::render::{EmailContext, render_preview_page};
 use crate::store::Store;
@@ -10,21 +9,14 @@ use crate::store::Store;
 /// The digest `topics` would get now (papers of the last `window_days`), if not empty:
 /// what planning would store for a reader with these topics, `like:` items and all.
 pub fn preview_digest(
-    settings: &Settings,
+    newsletter: &NewsletterOptions,
     store: &Store,
     topics: &Topics,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let period = super::period_for(settings, Frequency::Weekly, now);
-    let (note, refs) = super::plan::plan_one_reader(
-        &settings.plan_settings(),
-        store,
-        &period,
-        topics,
-        None,
-        &[],
-        now,
-    )?;
+    let period = super::period_for(newsletter, Frequency::Weekly, now);
+    let (note, refs) =
+        super::plan::plan_one_reader(&newsletter.plan, store, &period, topics, None, &[], now)?;
     digest_of_refs(store, period, note, &refs, topics.is_trending(), now)
 }
 
@@ -33,13 +25,13 @@ pub fn preview_digest(
 /// papers the papers their profile ranks first), from the papers since their last digest and
 /// never one they were sent.
 pub fn preview_reader_digest(
-    settings: &Settings,
+    newsletter: &NewsletterOptions,
     store: &Store,
     reader: &crate::domain::Subscriber,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
-    let period = super::reader_period_for(settings, reader, now);
-    reader_digest(store, reader, period, &settings.plan_settings(), now)
+    let period = super::reader_period_for(newsletter, reader, now);
+    reader_digest(store, reader, period, &newsletter.plan, now)
 }
 
 /// [`preview_reader_digest`] in a `period` already known, under `plan`'s settings: what the
@@ -88,8 +80,12 @@ pub fn digest_for_topics(
 }
 
 /// A standalone HTML page of that digest, as `preview --out` writes it.
-pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topics) -> String {
-    let base = &settings.newsletter.base_url;
+pub fn preview_page(
+    newsletter: &NewsletterOptions,
+    digest: Option<&Digest>,
+    topics: &Topics,
+) -> String {
+    let base = &newsletter.base_url;
     let unsubscribe = base
         .join("unsubscribe")
         .map(|u| u.to_string())
@@ -100,22 +96,18 @@ pub fn preview_page(settings: &Settings, digest: Option<&Digest>, topics: &Topic
         format!("Preview for the topics: {topics}.")
     };
     let ctx = EmailContext {
-        newsletter_name: &settings.newsletter.name,
+        newsletter_name: &newsletter.name,
         base_url: base,
         unsubscribe_url: &unsubscribe,
         preferences_url: None,
         archive_url: None,
         feedback_url: None,
         why_line: &why,
-        full_abstract: settings.render.abstract_mode == crate::render::AbstractMode::Full,
+        full_abstract: newsletter.render.abstract_mode == crate::render::AbstractMode::Full,
         web_copy_url: None,
         feed_url: None,
     };
-    let page = render_preview_page(
-        digest,
-        &ctx,
-        &format!("{} preview", settings.newsletter.name),
-    )
-    .into_string();
-    crate::render::with_accent(page, settings.render.accent.as_ref())
+    let page =
+        render_preview_page(digest, &ctx, &format!("{} preview", newsletter.name)).into_string();
+    crate::render::with_accent(page, newsletter.render.accent.as_ref())
 }

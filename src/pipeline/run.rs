@@ -13,8 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
-use super::{FetchSummary, PlanSummary};
-use crate::config::{Runtime, Settings};
+use super::{FetchSummary, NewsletterOptions, PlanSummary, RunContext};
 use crate::delivery::{EngineReport, Progress};
 use crate::domain::RunRecord;
 use crate::domain::{Frequency, Period, Subscriber, SubscriberStatus};
@@ -174,25 +173,28 @@ impl RunOutcome {
 
 /// The period a reader without a zone of their own is in at `now` (see
 /// [`crate::schedule::reader_period`]).
-pub fn period_for(settings: &Settings, frequency: Frequency, now: DateTime<Utc>) -> Period {
-    reader_period(frequency, None, settings.schedule_timezone(), now)
+pub fn period_for(
+    newsletter: &NewsletterOptions,
+    frequency: Frequency,
+    now: DateTime<Utc>,
+) -> Period {
+    reader_period(frequency, None, newsletter.timezone, now)
 }
 
 /// The period `reader` is in at `now`, in their zone.
-pub fn reader_period_for(settings: &Settings, reader: &Subscriber, now: DateTime<Utc>) -> Period {
-    reader_period(
-        reader.frequency,
-        reader.timezone,
-        settings.schedule_timezone(),
-        now,
-    )
+pub fn reader_period_for(
+    newsletter: &NewsletterOptions,
+    reader: &Subscriber,
+    now: DateTime<Utc>,
+) -> Period {
+    reader_period(reader.frequency, reader.timezone, newsletter.timezone, now)
 }
 
 /// The run at `at`: fetch (per `opts.fetch`), plan every due reader's edition (per
-/// `opts.due`), then deliver everything due, with the process's ready-made [`Runtime`].
+/// `opts.due`), then deliver everything due, with the process's ready-made [`RunContext`].
 #[tracing::instrument(name = "Running", skip_all, fields(at = %at, due = ?opts.due))]
 pub async fn run_due(
-    rt: &Runtime,
+    rt: &RunContext,
     store: &Store,
     at: DateTime<Utc>,
     opts: &RunOptions<'_>,
@@ -292,7 +294,7 @@ pub fn readers(store: &Store) -> anyhow::Result<Vec<Reader>> {
 }
 
 async fn fetch_if_due(
-    rt: &Runtime,
+    rt: &RunContext,
     store: &Store,
     now: DateTime<Utc>,
     opts: &RunOptions<'_>,
@@ -349,7 +351,7 @@ async fn fetch_if_due(
 
 /// Plans each due edition under its lease, one after the other.
 async fn plan_due(
-    rt: &Runtime,
+    rt: &RunContext,
     store: &Store,
     now: DateTime<Utc>,
     opts: &RunOptions<'_>,
@@ -428,8 +430,8 @@ async fn plan_due(
             out.editions.push(run);
             continue;
         }
-        let (settings, planner, period, frequency, dry_run) = (
-            rt.plan.clone(),
+        let (newsletter, planner, period, frequency, dry_run) = (
+            rt.newsletter.clone(),
             store.clone(),
             d.period,
             d.frequency,
@@ -437,7 +439,7 @@ async fn plan_due(
         );
         let plan = tokio::task::spawn_blocking(move || {
             super::plan_edition(
-                &settings,
+                &newsletter.plan,
                 &planner,
                 period,
                 frequency,
@@ -469,7 +471,7 @@ async fn plan_due(
 }
 
 /// The run records of editions the scheduler missed, each logged as it is made.
-fn missed_records(rt: &Runtime, missed: &[Missed]) -> Vec<RunRecord> {
+fn missed_records(rt: &RunContext, missed: &[Missed]) -> Vec<RunRecord> {
     let mut records = Vec::new();
     for m in missed {
         let note = format!(
@@ -496,7 +498,7 @@ fn missed_records(rt: &Runtime, missed: &[Missed]) -> Vec<RunRecord> {
 /// Delivers what is due (pending, retries whose time came, rows of a crashed run whose
 /// lease expired); with `wait_for_leases`, again after each lease held elsewhere runs out.
 async fn deliver_due(
-    rt: &Runtime,
+    rt: &RunContext,
     store: &Store,
     opts: &RunOptions<'_>,
     out: &mut RunOutcome,
@@ -505,12 +507,12 @@ async fn deliver_due(
     if out.outstanding == 0 {
         return Ok(());
     }
-    let transport = rt.transport.clone().ok_or_else(|| {
+    let send = rt.send.as_ref().ok_or_else(|| {
         anyhow::anyhow!("deliveries are due but this process was started without a transport")
     })?;
     // The guard first: rates over a threshold (reports ingested before, or thresholds made
     // stricter) pause sending here; a pause in force holds every delivery back.
-    if let Some(limits) = rt.settings.delivery.guard.limits() {
+    if let Some(limits) = send.guard {
         let now = (opts.clock)();
         let state = store
             .blocking(move |s| s.check_guard(&limits, now, "send"))
@@ -537,20 +539,19 @@ async fn deliver_due(
         outstanding: out.outstanding,
     });
     // One lease owner for every pass, so `--wait` can tell our leases from the others'.
-    let engine = rt.engine();
+    let engine = send.engine_for_run();
     let owner = engine.owner.clone();
     let mut total = EngineReport::default();
     loop {
         let report = super::send_with(
-            &rt.settings,
+            &rt.newsletter,
+            send,
             store,
-            transport.clone(),
             engine.clone(),
             Box::new({
                 let clock = opts.clock.clone();
                 move || clock()
             }),
-            rt.dkim.clone(),
             opts.progress.clone(),
             opts.stop.clone(),
         )

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 
-use crate::config::Settings;
+use super::{NewsletterOptions, RunContext};
 use crate::delivery::{Composed, Outgoing, build_message, new_message_id};
 use crate::domain::{Digest, Frequency, Subscriber, SubscriberEmail, Topics};
 use crate::render::{EmailContext, render_test_digest};
@@ -41,28 +41,23 @@ pub struct TestMessage {
 
 /// The digest `target` would get at `now`; `None` when it would be empty.
 pub fn test_digest(
-    settings: &Settings,
+    newsletter: &NewsletterOptions,
     store: &Store,
     target: &TestTarget,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Digest>> {
     match target {
         TestTarget::Topics(topics) => {
-            let period = super::period_for(settings, Frequency::Weekly, now);
-            super::digest_for_topics(store, topics, period, &settings.plan_settings(), now)
+            let period = super::period_for(newsletter, Frequency::Weekly, now);
+            super::digest_for_topics(store, topics, period, &newsletter.plan, now)
         }
         TestTarget::Reader(reader) => {
             // The planner's choice for this reader now (see `plan_edition`), without
             // writing: topics, likes, library, the edition's note and pins, papers since
             // their last digest and none they had.
-            let period = super::reader_period_for(settings, reader, now);
-            let (note, refs) = super::plan::plan_reader_now(
-                &settings.plan_settings(),
-                store,
-                &period,
-                reader,
-                now,
-            )?;
+            let period = super::reader_period_for(newsletter, reader, now);
+            let (note, refs) =
+                super::plan::plan_reader_now(&newsletter.plan, store, &period, reader, now)?;
             super::preview::digest_of_refs(
                 store,
                 period,
@@ -79,14 +74,14 @@ pub fn test_digest(
 /// reader's links (a test that reaches someone else cannot unsubscribe the reader) and no
 /// List-Unsubscribe headers (it is not list traffic).
 pub fn compose_test(
-    settings: &Settings,
+    newsletter: &NewsletterOptions,
     digest: &Digest,
     target: &TestTarget,
     to: &SubscriberEmail,
     dkim: Option<&lettre::message::dkim::DkimConfig>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<TestMessage> {
-    let base = &settings.newsletter.base_url;
+    let base = &newsletter.base_url;
     let join = |p: &str| base.join(p).map(|u| u.to_string()).unwrap_or_default();
     let unsubscribe = join("unsubscribe");
     let archive = join("archive");
@@ -94,25 +89,25 @@ pub fn compose_test(
         "This is {}, sent to {to} by `paperpost send --to`; nothing was planned or marked sent.",
         target.describe()
     );
-    let why = format!("Test send from {}.", settings.newsletter.name);
+    let why = format!("Test send from {}.", newsletter.name);
     let ctx = EmailContext {
-        newsletter_name: &settings.newsletter.name,
+        newsletter_name: &newsletter.name,
         base_url: base,
         unsubscribe_url: &unsubscribe,
         preferences_url: None,
         archive_url: Some(&archive),
         feedback_url: None,
         why_line: &why,
-        full_abstract: settings.render.abstract_mode == crate::render::AbstractMode::Full,
+        full_abstract: newsletter.render.abstract_mode == crate::render::AbstractMode::Full,
         web_copy_url: None,
         feed_url: None,
     };
     let mut rendered = render_test_digest(digest, &ctx, &note);
-    rendered.html = crate::render::with_accent(rendered.html, settings.render.accent.as_ref());
-    let message_settings = settings.message_settings();
+    rendered.html = crate::render::with_accent(rendered.html, newsletter.render.accent.as_ref());
+    let message_settings = &newsletter.message;
     let message_id = new_message_id("test", &message_settings.message_id_domain);
     let mut message = build_message(
-        &message_settings,
+        message_settings,
         Outgoing {
             to: Mailbox::new(None, to.address().clone()),
             subject: &rendered.subject,
@@ -147,23 +142,30 @@ pub enum TestSent {
 }
 
 /// `send --to`: composes the test digest of `target` at `now` and sends it to `to` through
-/// the runtime's transport; plans and records nothing.
+/// the run's transport; plans and records nothing.
 pub async fn send_test(
-    rt: &crate::config::Runtime,
+    rt: &RunContext,
     store: &Store,
     target: &TestTarget,
     to: &SubscriberEmail,
     now: DateTime<Utc>,
 ) -> anyhow::Result<TestSent> {
-    let transport = rt
-        .transport
+    let send = rt
+        .send
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("a test send needs a transport"))?;
-    let Some(digest) = test_digest(&rt.settings, store, target, now)? else {
+    let Some(digest) = test_digest(&rt.newsletter, store, target, now)? else {
         return Ok(TestSent::Empty);
     };
-    let message = compose_test(&rt.settings, &digest, target, to, rt.dkim.as_deref(), now)?;
-    crate::delivery::send_one(transport, message.composed)
+    let message = compose_test(
+        &rt.newsletter,
+        &digest,
+        target,
+        to,
+        send.dkim.as_deref(),
+        now,
+    )?;
+    crate::delivery::send_one(&send.transport, message.composed)
         .await
         .map_err(|e| anyhow::anyhow!("the test digest to {to} was not sent: {e}"))?;
     Ok(TestSent::Sent {

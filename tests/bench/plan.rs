@@ -488,7 +488,7 @@ fn plan_only(args: &[String]) {
     let store = paperpost::store::Store::open(&settings.store.path).expect("store opens");
     let now = fixed_now() + Duration::hours(1);
     let frequency = paperpost::domain::Frequency::Weekly;
-    let period = paperpost::pipeline::period_for(&settings, frequency, now);
+    let period = paperpost::pipeline::period_for(&settings.newsletter_options(), frequency, now);
     let rss_before = peak_rss();
     let (start, cpu_start) = (Instant::now(), cpu_seconds());
     let summary = paperpost::pipeline::plan_edition(

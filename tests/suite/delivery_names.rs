@@ -292,9 +292,8 @@ fn deliver_with_panics(n: &Newsletter, panicking: &[String]) -> EngineReport {
     let settings = Settings::load(&n.config).unwrap();
     let store = n.store();
     let composer = Composer::new(
-        &settings.newsletter,
-        &settings.render,
-        &settings.delivery,
+        &settings.newsletter_options(),
+        settings.delivery.bounce_address.clone(),
         store.clone(),
         None,
         paperpost::security::Secret::load(&store).unwrap(),

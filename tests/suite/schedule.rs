@@ -383,7 +383,7 @@ async fn a_simulated_week_of_serve_runs_every_edition_once_at_its_time() {
     let clock = ManualClock::new(start);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
-    let rt = paperpost::config::Runtime::with_transport(
+    let rt = paperpost::app::Runtime::with_transport(
         Arc::new(settings.clone()),
         Some(settings.transport().unwrap()),
     )
@@ -491,7 +491,7 @@ async fn send_and_the_scheduler_file_a_reader_in_another_zone_under_the_same_per
         Some(chrono_tz::Asia::Tokyo),
         None,
     );
-    let rt = paperpost::config::Runtime::with_transport(
+    let rt = paperpost::app::Runtime::with_transport(
         Arc::new(settings.clone()),
         Some(settings.transport().unwrap()),
     )
@@ -501,7 +501,7 @@ async fn send_and_the_scheduler_file_a_reader_in_another_zone_under_the_same_per
     // Act: `paperpost run` (fetch, plan every reader, send) at that instant, then the
     // scheduler's tick at the reader's 08:00 in Tokyo the same (Tokyo) day.
     let manual = paperpost::pipeline::run_due(
-        &rt,
+        &rt.run,
         store,
         utc("2026-11-30T16:30:00Z"),
         &paperpost::pipeline::RunOptions::new(

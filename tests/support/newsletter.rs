@@ -408,7 +408,11 @@ impl Newsletter {
     pub fn plan_weekly(&self) -> PlanSummary {
         let now = self.now();
         let settings = Settings::load(&self.config).unwrap();
-        self.plan(pipeline::period_for(&settings, Frequency::Weekly, now))
+        self.plan(pipeline::period_for(
+            &settings.newsletter_options(),
+            Frequency::Weekly,
+            now,
+        ))
     }
 
     /// Plans the weekly edition of `period` (at this newsletter's time), without sending it.
