@@ -356,11 +356,11 @@ pub async fn deliver(
     // Record that this run is sending, so a run taking over rows we leave behind can tell a
     // crash from a run that stopped on an error. A store that refuses this write sends nothing.
     {
-        let store = store.clone();
         let owner = settings.owner.clone();
         let now = clock();
-        tokio::task::spawn_blocking(move || store.begin_send_run(&owner, now))
-            .await?
+        store
+            .blocking(move |s| s.begin_send_run(&owner, now))
+            .await
             .map_err(|e| {
                 anyhow::Error::new(e).context("the store refused a write; nothing was sent")
             })?;
@@ -455,17 +455,11 @@ pub async fn deliver(
             },
         };
         let claimed = {
-            let store = store.clone();
             let owner = shared.settings.owner.clone();
             let lease = shared.settings.lease;
-            tokio::task::spawn_blocking(move || store.claim_deliveries(&owner, now, lease, batch))
+            store
+                .blocking(move |s| s.claim_deliveries(&owner, now, lease, batch))
                 .await
-                .unwrap_or_else(|e| {
-                    Err(StoreError::Backend {
-                        op: "claim_deliveries",
-                        cause: format!("the claiming task failed: {e}").into(),
-                    })
-                })
         };
         let claimed = match claimed {
             Ok(c) => c,
@@ -525,8 +519,7 @@ pub async fn deliver(
     release_all(&shared, left).await;
     if let Some((day, domain)) = capped {
         // Said only when something does wait for tomorrow.
-        let store = store.clone();
-        if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.outstanding_deliveries()).await
+        if let Ok(n) = store.blocking(|s| s.outstanding_deliveries()).await
             && n > 0
         {
             let why = day.describe(&domain, n);
@@ -560,12 +553,11 @@ pub async fn deliver(
     // Best effort: when the store refuses writes this fails too, and the run then reads as
     // one that never recorded its end.
     let error = report.problem();
-    match tokio::task::spawn_blocking(move || store.end_send_run(&owner, error.as_deref(), now))
+    if let Err(e) = store
+        .blocking(move |s| s.end_send_run(&owner, error.as_deref(), now))
         .await
     {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!("could not record how this send run ended: {e:#}"),
-        Err(e) => tracing::warn!("could not record how this send run ended: {e}"),
+        tracing::warn!("could not record how this send run ended: {e:#}");
     }
     Ok(report)
 }
@@ -574,10 +566,9 @@ pub async fn deliver(
 /// sending (what is queued is given back untouched) and its report says why. A store that
 /// cannot say halts the run as any store failure does.
 async fn paused(shared: &Arc<Shared>, halt: &Halt) -> bool {
-    let store = shared.store.clone();
-    match tokio::task::spawn_blocking(move || store.sending_pause()).await {
-        Ok(Ok(None)) => false,
-        Ok(Ok(Some(p))) => {
+    match shared.store.blocking(|s| s.sending_pause()).await {
+        Ok(None) => false,
+        Ok(Some(p)) => {
             let why = p.describe();
             tracing::warn!(
                 kind = p.kind.as_str(),
@@ -589,13 +580,9 @@ async fn paused(shared: &Arc<Shared>, halt: &Halt) -> bool {
             let _ = shared.abort.send(true);
             true
         }
-        Ok(Err(e)) => {
+        Err(e) => {
             halt.store_failed("checking whether sending is paused failed", &e);
             true
-        }
-        Err(e) => {
-            tracing::error!("the pause check failed: {e}");
-            false
         }
     }
 }
@@ -606,15 +593,11 @@ async fn warmup_day(
     plan: &WarmupPlan,
     now: DateTime<Utc>,
 ) -> Result<crate::domain::WarmupDay, StoreError> {
-    let (store, plan) = (shared.store.clone(), plan.clone());
-    tokio::task::spawn_blocking(move || store.warmup_day(&plan.warmup, &plan.domain, now))
+    let plan = plan.clone();
+    shared
+        .store
+        .blocking(move |s| s.warmup_day(&plan.warmup, &plan.domain, now))
         .await
-        .unwrap_or_else(|e| {
-            Err(StoreError::Backend {
-                op: "warmup_day",
-                cause: format!("the warm-up task failed: {e}").into(),
-            })
-        })
 }
 
 /// Looks every [`GUARD_POLL`] whether sending was paused meanwhile (another process ingested

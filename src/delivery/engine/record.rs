@@ -29,18 +29,11 @@ pub(super) async fn recorder(
             }
         }
         let outcomes: Vec<(i64, Finish)> = group.iter().map(|r| (r.id, r.finish.clone())).collect();
-        let store = store.clone();
         let owner = owner.clone();
         let now = clock();
-        let result =
-            tokio::task::spawn_blocking(move || store.finish_deliveries(&owner, &outcomes, now))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(StoreError::Backend {
-                        op: "finish_deliveries",
-                        cause: format!("the recording task failed: {e}").into(),
-                    })
-                });
+        let result = store
+            .blocking(move |s| s.finish_deliveries(&owner, &outcomes, now))
+            .await;
         let ok = match result {
             Ok(_) => true,
             Err(e) => {
@@ -90,15 +83,16 @@ pub(super) async fn release_all(shared: &Shared, rows: Vec<Claimed>) {
     if rows.is_empty() {
         return;
     }
-    let store = shared.store.clone();
     let owner = shared.settings.owner.clone();
     let now = (shared.clock)();
     let outcomes: Vec<(i64, Finish)> = rows.iter().map(|c| (c.id, Finish::Release)).collect();
-    match tokio::task::spawn_blocking(move || store.finish_deliveries(&owner, &outcomes, now)).await
+    match shared
+        .store
+        .blocking(move |s| s.finish_deliveries(&owner, &outcomes, now))
+        .await
     {
-        Ok(Ok(applied)) => shared.report().released += applied.iter().filter(|a| **a).count(),
-        Ok(Err(e)) => tracing::error!("could not give back {} deliveries: {e:#}", rows.len()),
-        Err(e) => tracing::error!("could not give back {} deliveries: {e}", rows.len()),
+        Ok(applied) => shared.report().released += applied.iter().filter(|a| **a).count(),
+        Err(e) => tracing::error!("could not give back {} deliveries: {e:#}", rows.len()),
     }
 }
 
