@@ -16,7 +16,7 @@ pub mod test_server;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use pool::{Conn, Pool, Tls};
+use pool::{PgConn, Pool, Tls};
 
 /// How to reach a PostgreSQL store (`[store] url` and friends).
 #[derive(Debug, Clone)]
@@ -98,7 +98,12 @@ impl Postgres {
             }
         };
         let describe = pool::describe(&config);
-        let pool = Pool::new(config, tls, options.max_connections);
+        let pool = Pool::new(
+            config,
+            tls,
+            options.max_connections,
+            pool::WAIT_FOR_CONNECTION,
+        )?;
         let db = Postgres { pool, describe };
         let mut conn = db.conn()?;
         schema::migrate_to(&mut conn, version).with_context(|| {
@@ -114,7 +119,7 @@ impl Postgres {
     }
 
     /// A connection from the pool.
-    pub(super) fn conn(&self) -> DbResult<Conn<'_>> {
+    pub(super) fn conn(&self) -> DbResult<PgConn> {
         self.pool.get()
     }
 }
