@@ -285,7 +285,7 @@ impl Store {
             }
             Backend::Postgres(db) => db
                 .conn()
-                .and_then(|mut conn| f(&mut Conn::Postgres(&mut conn)))
+                .and_then(|mut conn| f(&mut Conn::Postgres(&mut *conn)))
                 .map_err(|e| StoreError::from_db(op, e)),
         }
     }

@@ -16,7 +16,7 @@ pub mod test_server;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use pool::{PgConn, Pool, Tls};
+use pool::{Conn, Pool, Tls};
 
 /// How to reach a PostgreSQL store (`[store] url` and friends).
 #[derive(Debug, Clone)]
@@ -98,12 +98,7 @@ impl Postgres {
             }
         };
         let describe = pool::describe(&config);
-        let pool = Pool::new(
-            config,
-            tls,
-            options.max_connections,
-            pool::WAIT_FOR_CONNECTION,
-        )?;
+        let pool = Pool::new(config, tls, options.max_connections);
         let db = Postgres { pool, describe };
         let mut conn = db.conn()?;
         schema::migrate_to(&mut conn, version).with_context(|| {
@@ -119,7 +114,7 @@ impl Postgres {
     }
 
     /// A connection from the pool.
-    pub(super) fn conn(&self) -> DbResult<PgConn> {
+    pub(super) fn conn(&self) -> DbResult<Conn<'_>> {
         self.pool.get()
     }
 }

@@ -1,38 +1,39 @@
 //! Connections to PostgreSQL for a store whose operations are blocking calls.
 //!
 //! The client is `tokio-postgres` (maintained, async, pure Rust, TLS through rustls: no
-//! second SQLite next to rusqlite as sqlx would bring), pooled by `deadpool-postgres` (a
-//! maintained pool: at most `max_connections` open, a closed connection dropped when it
-//! comes back, a statement cache per connection so a hot statement — claiming, recording
-//! outcomes — is parsed once per connection, and a wait for a free connection that ends with
-//! [`StoreError::Busy`] after 30 s).
+//! second SQLite next to rusqlite as sqlx would bring). The store's operations are
+//! synchronous (they run on tokio's blocking pool, or in a CLI command), so each connection's
+//! socket is driven by a task on one small background runtime owned by this module, and an
+//! operation waits for its query's answer with `futures_executor::block_on`: the query
+//! futures of `tokio-postgres` only talk to that task over channels, so waiting on them
+//! works on any thread, inside tokio or not, and never nests one runtime in another (which
+//! is what the synchronous `postgres` crate would do, and panics inside `#[tokio::main]`).
 //!
-//! The store's operations are synchronous (they run on tokio's blocking pool, or in a CLI
-//! command), so the pool and each connection's socket live on one small background runtime
-//! owned by this module, and an operation waits for its query's answer with
-//! `futures_executor::block_on`: the query futures of `tokio-postgres` only talk to the
-//! connection's task over channels, so waiting on them works on any thread, inside tokio or
-//! not, and never nests one runtime in another (which is what the synchronous `postgres`
-//! crate would do, and panics inside `#[tokio::main]`). An async store (issue 21) would drop
-//! this runtime and await the pool directly.
-use std::sync::OnceLock;
+//! The pool is a few lines rather than a crate (deadpool/r2d2 would each need the runtime
+//! or a second abstraction layer): idle connections in a `Mutex<Vec>`, at most
+//! `max_connections` open, a caller waits on a `Condvar` for a free one and gets
+//! [`StoreError::Busy`] after 30 s. Each connection keeps its prepared statements, so a
+//! hot statement (claiming, recording outcomes) is parsed once per connection.
+use crate::store::error::{Context, DbError, DbResult};
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, PoolError, RecyclingMethod};
 use futures_executor::block_on;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row, Statement};
+use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use crate::store::StoreError;
-use crate::store::error::{Context, DbError, DbResult};
 
 /// A query parameter.
 pub(in crate::store) type Param<'a> = &'a (dyn ToSql + Sync);
 
-/// How long an operation waits for a free connection before the store answers "busy".
-pub(in crate::store) const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(30);
+/// How long a caller waits for a free connection before the operation fails as busy.
+const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(30);
 
-/// The runtime that drives the pool and every connection's socket.
+/// The runtime that drives every connection's socket (one thread: it only moves bytes).
+/// Process-wide and never dropped, so dropping a store inside async code is harmless.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -52,83 +53,149 @@ pub(in crate::store) enum Tls {
     Rustls(tokio_postgres_rustls::MakeRustlsConnect),
 }
 
-/// The store's connections to one database.
 pub(in crate::store) struct Pool {
-    pool: deadpool_postgres::Pool,
+    config: tokio_postgres::Config,
+    tls: Tls,
     max: usize,
-    wait: Duration,
-    describe: String,
+    state: Mutex<State>,
+    freed: Condvar,
+}
+
+struct State {
+    idle: Vec<PgConn>,
+    open: usize,
 }
 
 impl Pool {
-    pub(in crate::store) fn new(
-        config: tokio_postgres::Config,
-        tls: Tls,
-        max: usize,
-        wait: Duration,
-    ) -> DbResult<Pool> {
-        let describe = describe(&config);
-        let fast = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        };
-        let manager = match tls {
-            Tls::Off => Manager::from_config(config, NoTls, fast),
-            Tls::Rustls(tls) => Manager::from_config(config, tls, fast),
-        };
-        let max = max.max(1);
-        let pool = deadpool_postgres::Pool::builder(manager)
-            .max_size(max)
-            .wait_timeout(Some(wait))
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .map_err(|e| DbError::msg(format!("cannot set up the PostgreSQL pool: {e}")))?;
-        Ok(Pool {
-            pool,
-            max,
-            wait,
-            describe,
+    pub(in crate::store) fn new(config: tokio_postgres::Config, tls: Tls, max: usize) -> Pool {
+        Pool {
+            config,
+            tls,
+            max: max.max(1),
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection: an idle one, a new one while fewer than `max` are open, else the first
+    /// one freed within [`WAIT_FOR_CONNECTION`].
+    pub(in crate::store) fn get(&self) -> DbResult<Conn<'_>> {
+        let deadline = std::time::Instant::now() + WAIT_FOR_CONNECTION;
+        let mut state = self.state();
+        loop {
+            while let Some(conn) = state.idle.pop() {
+                if conn.client.is_closed() {
+                    state.open -= 1;
+                    continue;
+                }
+                return Ok(Conn {
+                    conn: Some(conn),
+                    pool: self,
+                });
+            }
+            if state.open < self.max {
+                state.open += 1;
+                drop(state);
+                return match self.connect() {
+                    Ok(conn) => Ok(Conn {
+                        conn: Some(conn),
+                        pool: self,
+                    }),
+                    Err(e) => {
+                        self.state().open -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Busy {
+                    op: "connect",
+                    cause: format!(
+                        "all {} PostgreSQL connections stayed in use for {} s \
+                         (raise [store] max_connections?)",
+                        self.max,
+                        WAIT_FOR_CONNECTION.as_secs()
+                    )
+                    .into(),
+                }
+                .into());
+            }
+            state = self
+                .freed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn connect(&self) -> DbResult<PgConn> {
+        let config = self.config.clone();
+        let tls = self.tls.clone();
+        let task = runtime().spawn(async move {
+            let client = match tls {
+                Tls::Off => {
+                    let (client, connection) = config.connect(NoTls).await?;
+                    tokio::spawn(drive(connection));
+                    client
+                }
+                Tls::Rustls(tls) => {
+                    let (client, connection) = config.connect(tls).await?;
+                    tokio::spawn(drive(connection));
+                    client
+                }
+            };
+            Ok::<_, tokio_postgres::Error>(client)
+        });
+        // `unconstrained`: a caller on a tokio worker (a CLI command) would otherwise poll
+        // the handle against its own task's coop budget, and once that is spent the handle
+        // answers "not yet" forever and `block_on` spins.
+        let client = block_on(tokio::task::unconstrained(task))
+            .map_err(|e| DbError::msg(format!("the PostgreSQL connection task failed: {e}")))?
+            .with_context(|| {
+                format!(
+                    "Failed to connect to PostgreSQL at {}",
+                    describe(&self.config)
+                )
+            })?;
+        Ok(PgConn {
+            client,
+            cache: HashMap::new(),
         })
     }
 
-    /// A connection of the pool (a new one when none is idle and fewer than the most are
-    /// open), given back when dropped.
-    pub(in crate::store) fn get(&self) -> DbResult<PgConn> {
-        // The answer comes back over a std channel, not by waiting on the task's
-        // `JoinHandle`: a caller on a tokio worker (a CLI command) would poll that handle
-        // against its own task's coop budget, and once the budget is spent the handle
-        // answers "not yet" forever and `block_on` spins.
-        let pool = self.pool.clone();
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        runtime().spawn(async move {
-            let _ = tx.send(pool.get().await);
-        });
-        let got = rx
-            .recv()
-            .map_err(|_| DbError::msg("the PostgreSQL connection task failed"))?;
-        match got {
-            Ok(client) => Ok(PgConn { client }),
-            Err(PoolError::Timeout(_)) => Err(StoreError::Busy {
-                op: "connect",
-                cause: format!(
-                    "all {} PostgreSQL connections stayed in use for {:.1} s \
-                     (raise [store] max_connections?)",
-                    self.max,
-                    self.wait.as_secs_f64()
-                )
-                .into(),
-            }
-            .into()),
-            Err(PoolError::Backend(e)) => Err(e)
-                .with_context(|| format!("Failed to connect to PostgreSQL at {}", self.describe)),
-            Err(e) => Err(DbError::msg(format!(
-                "Failed to connect to PostgreSQL at {}: {e}",
-                self.describe
-            ))),
+    fn give_back(&self, conn: PgConn) {
+        let mut state = self.state();
+        if conn.client.is_closed() {
+            state.open -= 1;
+        } else {
+            state.idle.push(conn);
         }
+        drop(state);
+        self.freed.notify_one();
     }
 }
 
-/// `user@host:port/database`, for messages (never the password).
+/// Runs one connection's socket until it closes.
+async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(e) = connection.await {
+        tracing::warn!(error = %e, "PostgreSQL connection closed");
+    }
+}
+
+/// `user@host:port/dbname` of a config, never its password (for messages).
 pub(in crate::store) fn describe(config: &tokio_postgres::Config) -> String {
     use tokio_postgres::config::Host;
     let host = match config.get_hosts().first() {
@@ -144,22 +211,54 @@ pub(in crate::store) fn describe(config: &tokio_postgres::Config) -> String {
     )
 }
 
-/// A pooled connection, with its statement cache.
+/// A connection on loan from the pool; goes back when dropped (a broken one is closed).
+pub(in crate::store) struct Conn<'a> {
+    conn: Option<PgConn>,
+    pool: &'a Pool,
+}
+
+impl Deref for Conn<'_> {
+    type Target = PgConn;
+    fn deref(&self) -> &PgConn {
+        self.conn.as_ref().expect("a loaned connection")
+    }
+}
+
+impl DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut PgConn {
+        self.conn.as_mut().expect("a loaned connection")
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.give_back(conn);
+        }
+    }
+}
+
+/// One open connection and the statements prepared on it.
 pub(in crate::store) struct PgConn {
-    client: Object,
+    client: Client,
+    cache: HashMap<String, Statement>,
 }
 
 impl PgConn {
+    /// Starts a transaction (READ COMMITTED); it rolls back when dropped uncommitted.
     pub(in crate::store) fn transaction(&mut self) -> Result<PgTx<'_>, tokio_postgres::Error> {
+        let tx = block_on(self.client.transaction())?;
         Ok(PgTx {
-            tx: block_on(self.client.transaction())?,
+            tx,
+            cache: &mut self.cache,
         })
     }
 }
 
 /// An open transaction: the same calls as a connection, then [`PgTx::commit`].
 pub(in crate::store) struct PgTx<'a> {
-    tx: deadpool_postgres::Transaction<'a>,
+    tx: tokio_postgres::Transaction<'a>,
+    cache: &'a mut HashMap<String, Statement>,
 }
 
 impl PgTx<'_> {
@@ -192,7 +291,12 @@ macro_rules! impl_sql {
     ($ty:ty, $client:ident) => {
         impl Sql for $ty {
             fn prepared(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
-                block_on(self.$client.prepare_cached(sql))
+                if let Some(s) = self.cache.get(sql) {
+                    return Ok(s.clone());
+                }
+                let s = block_on(self.$client.prepare(sql))?;
+                self.cache.insert(sql.to_string(), s.clone());
+                Ok(s)
             }
             fn query(
                 &mut self,
@@ -264,61 +368,24 @@ impl<T: Sql + ?Sized> Sql for &mut T {
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
-    use std::time::Instant;
 
     use super::*;
     use crate::store::test_server;
 
-    /// A CLI command calls the store from inside its tokio task: taking connections there,
-    /// far more often than tokio's per-task budget (128), must not spin.
+    /// A CLI command calls the store from inside its tokio task: connecting there more
+    /// often than tokio's per-task budget (128) allows must not spin.
     #[tokio::test]
-    async fn connections_are_taken_from_inside_a_tokio_task_again_and_again() {
+    async fn connections_are_opened_from_inside_a_tokio_task_again_and_again() {
         let url = test_server::shared()
             .unwrap()
             .fresh_database("pool")
             .unwrap();
         let config = tokio_postgres::Config::from_str(&url).unwrap();
-        let pool = Pool::new(config, Tls::Off, 2, Duration::from_secs(5)).unwrap();
-        for i in 0..1000 {
-            let mut c = pool.get().unwrap();
-            let n: i32 = c.query_one("SELECT $1::int", &[&i]).unwrap().get(0);
+        for i in 0..200 {
+            let pool = Pool::new(config.clone(), Tls::Off, 1);
+            let mut conn = pool.get().unwrap();
+            let n: i32 = conn.query_one("SELECT $1::int", &[&i]).unwrap().get(0);
             assert_eq!(n, i);
         }
-    }
-
-    #[test]
-    fn a_caller_waits_for_a_free_connection_then_hears_busy_and_a_freed_one_is_reused() {
-        let url = test_server::shared()
-            .unwrap()
-            .fresh_database("pool")
-            .unwrap();
-        let config = tokio_postgres::Config::from_str(&url).unwrap();
-        let wait = Duration::from_millis(300);
-        let pool = Pool::new(config, Tls::Off, 2, wait).unwrap();
-        let mut first = pool.get().unwrap();
-        let _second = pool.get().unwrap();
-        let started = Instant::now();
-        let Err(e) = pool.get() else {
-            panic!("a third connection out of two")
-        };
-        assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
-        match StoreError::from_db("claim_deliveries", e) {
-            StoreError::Busy { op, cause } => {
-                assert_eq!(op, "connect");
-                let said = cause.to_string();
-                assert!(said.contains("all 2 PostgreSQL connections"), "{said}");
-                assert!(said.contains("max_connections"), "{said}");
-            }
-            other => panic!("{other:?}"),
-        }
-        // The first works, then goes back and is what the next caller gets.
-        let one: i32 = first.query_one("SELECT 1", &[]).unwrap().get(0);
-        assert_eq!(one, 1);
-        let pid =
-            |c: &mut PgConn| -> i32 { c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0) };
-        let first_pid = pid(&mut first);
-        drop(first);
-        let mut again = pool.get().unwrap();
-        assert_eq!(pid(&mut again), first_pid, "the idle connection is reused");
     }
 }
