@@ -73,7 +73,7 @@ impl Cause {
         Cause(Box::new(DbError::Message(text.into())))
     }
 
-    /// SQLite's extended result code, when SQLite reported this.
+    /// SQLite's (primary) result code, when SQLite reported this.
     pub fn sqlite_code(&self) -> Option<rusqlite::ErrorCode> {
         match self.0.root() {
             DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
