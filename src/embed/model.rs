@@ -1,5 +1,6 @@
 //! A static sentence-embedding model (model2vec): one vector per vocabulary token; a text's
 //! vector is the mean of its tokens' rows, scaled to length 1. Loaded once, then pure.
+use std::borrow::Cow;
 use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors};
@@ -45,7 +46,7 @@ pub struct Embedder {
     identity: ModelIdentity,
     tokenizer: WordPiece,
     /// Row-major, `dim` columns: the vector of each token (or of each row `mapping` names).
-    table: Vec<f32>,
+    table: Table,
     dim: usize,
     /// Per-token weight (quantised/vocabulary-distilled model2vec models), else 1.
     weights: Option<Vec<f32>>,
@@ -117,7 +118,22 @@ impl Embedder {
             decode_floats(dtype, data)
                 .ok_or_else(|| invalid(WEIGHTS, format!("`{what}` is {dtype:?}, not F32 or F16")))
         };
-        let table_values = floats(table.dtype(), table.data(), "embeddings")?;
+        let table_dtype = table.dtype();
+        if !matches!(table_dtype, Dtype::F32 | Dtype::F16) {
+            return Err(invalid(
+                WEIGHTS,
+                format!("`embeddings` is {table_dtype:?}, not F32 or F16"),
+            ));
+        }
+        let table_bytes = table.data().len();
+        if table_bytes != rows * dim * if table_dtype == Dtype::F16 { 2 } else { 4 } {
+            return Err(invalid(
+                WEIGHTS,
+                format!("`embeddings` has {table_bytes} bytes for {rows} × {dim} values"),
+            ));
+        }
+        // Where the table starts in the file's bytes: it is read there, not copied.
+        let table_at = table.data().as_ptr() as usize - files.weights.as_ptr() as usize;
         let weights = match tensors.tensor("weights") {
             Ok(t) => Some(floats(t.dtype(), t.data(), "weights")?),
             Err(_) => None,
@@ -159,16 +175,22 @@ impl Embedder {
                 format!("`weights` has fewer entries than the {ids} token ids"),
             ));
         }
+        let identity = ModelIdentity {
+            name: files.name.clone(),
+            weights_sha256: files
+                .weights_sha256
+                .clone()
+                .unwrap_or_else(|| sha256_hex(&files.weights)),
+        };
+        drop(tensors);
         Ok(Embedder {
-            identity: ModelIdentity {
-                name: files.name.clone(),
-                weights_sha256: files
-                    .weights_sha256
-                    .clone()
-                    .unwrap_or_else(|| sha256_hex(&files.weights)),
-            },
+            identity,
             tokenizer,
-            table: table_values,
+            table: Table {
+                bytes: files.weights,
+                range: table_at..table_at + table_bytes,
+                half: table_dtype == Dtype::F16,
+            },
             dim,
             weights,
             mapping,
@@ -219,10 +241,7 @@ impl Embedder {
                 None => id as usize,
             };
             let scale = self.weights.as_ref().map_or(1.0, |w| w[id as usize]);
-            let values = &self.table[row * self.dim..(row + 1) * self.dim];
-            for (s, v) in sum.iter_mut().zip(values) {
-                *s += v * scale;
-            }
+            self.table.add_row(row, scale, &mut sum);
         }
         normalise(&mut sum);
         sum
@@ -231,6 +250,44 @@ impl Embedder {
     #[cfg(test)]
     pub(crate) fn tokenizer(&self) -> &WordPiece {
         &self.tokenizer
+    }
+
+    /// Whether the table is read where the weights' bytes are, not from a copy.
+    #[cfg(test)]
+    pub(crate) fn table_is_borrowed(&self) -> bool {
+        matches!(self.table.bytes, Cow::Borrowed(_))
+    }
+}
+
+/// The embedding table where the weights file has it: in the bytes compiled into the
+/// binary for the shipped model (or the file read from a model folder), read row by row as
+/// `embed` needs them. Decoding all of it into a `Vec<f32>` at load wrote 30 MB of fresh
+/// memory at every start (the potion-base-8M table), which was 30 % of planning a
+/// 5,000-reader send, page faults mostly, and 30 MB of its resident memory.
+struct Table {
+    bytes: Cow<'static, [u8]>,
+    /// The table's bytes within `bytes` (checked at load: rows × dim values).
+    range: std::ops::Range<usize>,
+    /// F16 values; else F32. Little-endian either way (safetensors).
+    half: bool,
+}
+
+impl Table {
+    /// Adds row `row` (of `sum.len()` values) times `scale` to `sum`.
+    fn add_row(&self, row: usize, scale: f32, sum: &mut [f32]) {
+        let table = &self.bytes[self.range.clone()];
+        let dim = sum.len();
+        if self.half {
+            let values = &table[row * dim * 2..(row + 1) * dim * 2];
+            for (s, v) in sum.iter_mut().zip(values.chunks_exact(2)) {
+                *s += f16_to_f32(u16::from_le_bytes([v[0], v[1]])) * scale;
+            }
+        } else {
+            let values = &table[row * dim * 4..(row + 1) * dim * 4];
+            for (s, v) in sum.iter_mut().zip(values.chunks_exact(4)) {
+                *s += f32::from_le_bytes([v[0], v[1], v[2], v[3]]) * scale;
+            }
+        }
     }
 }
 

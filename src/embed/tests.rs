@@ -245,6 +245,16 @@ fn weights_too_small_for_the_vocabulary_are_refused() {
 }
 
 #[test]
+fn the_shipped_table_is_read_in_place_not_copied_at_every_start() {
+    let shipped = Embedder::shipped();
+    assert!(shipped.table_is_borrowed());
+    // And it still embeds: a text's vector has length 1.
+    let v = shipped.embed_one("diffusion models for video generation");
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+}
+
+#[test]
 fn half_precision_weights_give_the_same_vectors_to_three_decimals() {
     let (_tmp, dir) = model_copy("m");
     let bytes = std::fs::read(dir.join(WEIGHTS)).unwrap();
