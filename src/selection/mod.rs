@@ -24,7 +24,10 @@ pub(crate) mod index;
 pub(crate) mod meaning;
 pub(crate) mod normalise;
 mod parallel;
+#[cfg(test)]
+mod reference;
 pub(crate) mod score;
+mod scratch;
 mod settings;
 pub(crate) mod terms;
 
@@ -46,6 +49,7 @@ use normalise::Field;
 pub(crate) use parallel::map as parallel_map;
 pub use score::SelectionWeights;
 use score::{Corpus, Hits};
+use scratch::{SCRATCH, Scratch};
 use terms::{Scope, Wanted};
 
 /// Limits and weights applied to every digest.
@@ -161,68 +165,6 @@ struct AboutMatches {
     words: Vec<String>,
     /// By paper.
     papers: Vec<Similar>,
-}
-
-/// One thread's buffers for [`Selector::select`], reused from reader to reader: dense
-/// arrays over the candidates, cleaned through the list of what was touched.
-#[derive(Debug, Default)]
-struct Scratch {
-    /// Relevance per candidate.
-    rel: Vec<f64>,
-    /// Per candidate: 0 untouched, [`TOUCHED`], [`BLOCKED`] (excluded or already sent).
-    state: Vec<u8>,
-    /// Candidates scored, in the order first touched.
-    touched: Vec<u32>,
-    /// Candidates blocked.
-    blocked: Vec<u32>,
-    ranked: Vec<(f64, u32)>,
-}
-
-const TOUCHED: u8 = 1;
-const BLOCKED: u8 = 2;
-
-impl Scratch {
-    /// Clears what the last reader left (possibly of another selector) and fits `n` candidates.
-    fn reset(&mut self, n: usize) {
-        for &i in self.touched.iter().chain(&self.blocked) {
-            self.rel[i as usize] = 0.0;
-            self.state[i as usize] = 0;
-        }
-        self.touched.clear();
-        self.blocked.clear();
-        if self.rel.len() < n {
-            self.rel.resize(n, 0.0);
-            self.state.resize(n, 0);
-        }
-    }
-
-    fn block(&mut self, paper: u32) {
-        let state = &mut self.state[paper as usize];
-        if *state != BLOCKED {
-            if *state == TOUCHED {
-                self.touched.retain(|&p| p != paper);
-            }
-            *state = BLOCKED;
-            self.blocked.push(paper);
-        }
-    }
-
-    fn add(&mut self, paper: u32, score: f64) {
-        let i = paper as usize;
-        match self.state[i] {
-            BLOCKED => {}
-            TOUCHED => self.rel[i] += score,
-            _ => {
-                self.state[i] = TOUCHED;
-                self.touched.push(paper);
-                self.rel[i] += score;
-            }
-        }
-    }
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 impl Selector {
@@ -925,140 +867,6 @@ impl Selector {
         ranked.sort_by(order);
         ranked.truncate(k);
         ranked.iter().map(|&(_, paper)| paper).collect()
-    }
-
-    /// The picks of the straightforward algorithm: every candidate scored from its
-    /// postings, sets for exclusions, a full blend and a full sort. The reference the
-    /// optimised [`Selector::select`] is tested against.
-    #[cfg(test)]
-    fn select_reference(
-        &self,
-        topics: &Topics,
-        window_start: DateTime<Utc>,
-        already_sent: &HashSet<PaperId>,
-    ) -> Vec<Pick> {
-        if topics.terms.is_empty() {
-            return self.select(topics, window_start, already_sent);
-        }
-        let w = &self.limits.weights;
-        let find = |list: &[Posting], paper: u32| {
-            list.binary_search_by_key(&paper, |(p, _, _)| *p)
-                .ok()
-                .map(|i| list[i].1)
-        };
-        let excluded: HashSet<u32> = (0..self.papers.len() as u32)
-            .filter(|&paper| self.excluded_reference(topics, paper))
-            .collect();
-        let max_upvotes = self.papers.iter().filter_map(|p| p.paper.upvotes).max();
-        let newest = self.papers.iter().map(date).max().unwrap_or_default();
-        let mut ranked: Vec<(f64, u32)> = Vec::new();
-        for paper in 0..self.papers.len() as u32 {
-            let mut rel = 0.0;
-            let mut matched = false;
-            for term in &topics.terms {
-                let mut add = |s: f64| {
-                    rel += s;
-                    matched = true;
-                };
-                if let Some(list) = self.fused(term) {
-                    if let Some(f) = list.iter().find(|f| f.paper == paper) {
-                        add(f.score);
-                    }
-                    continue;
-                }
-                match term {
-                    Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                        let Some(c) = self.compiled(term) else {
-                            continue;
-                        };
-                        for list in self.lists(c) {
-                            if let Some(s) = find(list, paper) {
-                                add(s);
-                            }
-                        }
-                    }
-                    Term::All(parts) => {
-                        let list = self
-                            .all
-                            .get(parts.as_slice())
-                            .map_or(&[][..], Vec::as_slice);
-                        if let Ok(i) = list.binary_search_by_key(&paper, |(p, _)| *p) {
-                            add(list[i].1);
-                        }
-                    }
-                    Term::Category(c) => {
-                        if self.category_papers(c).contains(&paper) {
-                            add(w.category_score);
-                        }
-                    }
-                    Term::Author(a) => {
-                        if self.authors.get(a).is_some_and(|l| l.contains(&paper)) {
-                            add(w.author_score);
-                        }
-                    }
-                    Term::About(a) => {
-                        if let Some(m) = self.about.get(a)
-                            && let Some(m) = m.papers.iter().find(|m| m.paper == paper)
-                        {
-                            add(w.about_score * m.similarity);
-                        }
-                    }
-                }
-            }
-            let p = &self.papers[paper as usize];
-            let eligible = p.first_seen >= window_start
-                && p.paper
-                    .id
-                    .as_ref()
-                    .is_some_and(|id| !already_sent.contains(id))
-                && topics
-                    .min_upvotes
-                    .is_none_or(|min| p.paper.upvotes.unwrap_or(0) >= min);
-            if !matched || excluded.contains(&paper) || !eligible {
-                continue;
-            }
-            let age = (newest - date(p)).num_minutes() as f64 / 1440.0;
-            let up = p.paper.upvotes.unwrap_or(0);
-            let score = score::blend(w, rel, up, max_upvotes.unwrap_or(0), age);
-            ranked.push((score, paper));
-        }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranked.truncate(self.limits.max_papers);
-        ranked
-            .into_iter()
-            .map(|(_, paper)| Pick {
-                paper: self.papers[paper as usize].paper.clone(),
-                reasons: self.describe(topics, self.reasons_for(topics, paper)),
-            })
-            .collect()
-    }
-
-    /// Whether an exclusion of `topics` leaves `paper` out, decided for this paper alone
-    /// (the reference of [`Selector::for_each_excluded`]).
-    #[cfg(test)]
-    fn excluded_reference(&self, topics: &Topics, paper: u32) -> bool {
-        let hits = |term: &Term| -> Option<Hits> {
-            let c = self.compiled(term)?;
-            let mut sum: Option<Hits> = None;
-            for list in self.lists(c) {
-                if let Some(&(_, _, h)) = list.iter().find(|(p, _, _)| *p == paper) {
-                    let s = sum.get_or_insert_with(Hits::default);
-                    s.title += h.title;
-                    s.keywords += h.keywords;
-                    s.abstract_text += h.abstract_text;
-                }
-            }
-            sum
-        };
-        let soft = topics.exclude.iter().any(|x| match x {
-            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                hits(x).is_some_and(terms::is_about)
-            }
-            Term::Category(c) => self.category_papers(c).contains(&paper),
-            Term::Author(a) => self.authors.get(a).is_some_and(|l| l.contains(&paper)),
-            Term::About(_) | Term::All(_) => false,
-        });
-        soft || topics.exclude_strict.iter().any(|x| hits(x).is_some())
     }
 
     /// Why `paper` matched `topics`, looked up in the (paper-sorted) postings.
