@@ -3,7 +3,7 @@
 //! How topics combine (see [`crate::domain::Topics`] for the syntax): a paper is picked when
 //! it matches **any** keyword/phrase (title, HF keywords or abstract, after the one
 //! normalisation of [`normalise`], with word forms from [`forms`] and acronyms learned by
-//! [`acronyms`]), **any** category, **any** author ([`authors`]) or is similar enough to an
+//! [`acronyms`]), **any** category, **any** author ([`matchers`]) or is similar enough to an
 //! `about:` interest ([`about`]); **and** it has at least `min_upvotes` HF upvotes when that
 //! is set; **and** it matches none of the excluded keywords, phrases, categories or authors.
 //! Readers with no terms get the trending digest: the window's papers by upvotes.
@@ -18,9 +18,9 @@
 //! its own terms.
 pub(crate) mod about;
 pub(crate) mod acronyms;
-pub(crate) mod authors;
 pub(crate) mod forms;
 pub(crate) mod index;
+mod matchers;
 pub(crate) mod meaning;
 pub(crate) mod normalise;
 mod parallel;
@@ -41,8 +41,8 @@ use crate::domain::StoredPaper;
 use crate::domain::{PaperId, Pick, PickRef, Term, Topics};
 use about::{AboutWord, Similar, WordIndex};
 use acronyms::Acronyms;
-use authors::Name;
 use index::PatternSet;
+use matchers::{Distinct, Matcher, Matchers};
 pub use meaning::Meaning;
 use meaning::{Fused, Fusion};
 use normalise::Field;
@@ -92,11 +92,10 @@ enum Reason {
         term: usize,
         hits: Hits,
     },
-    Category {
+    /// A piece of the why line a matcher said.
+    Line {
         term: usize,
-    },
-    Author {
-        term: usize,
+        line: String,
     },
     About {
         term: usize,
@@ -122,10 +121,8 @@ pub struct Selector {
     phrases: [HashMap<String, CompiledPhrase>; 3],
     /// Term id → (paper, BM25 score, hits).
     postings: Vec<Vec<Posting>>,
-    /// Lower-case category code or archive → papers.
-    categories: HashMap<String, Vec<u32>>,
-    /// Author as a reader wrote it → papers.
-    authors: HashMap<String, Vec<u32>>,
+    /// Every kind's matcher.
+    kinds: Matchers,
     /// Phrases with nothing to match (no letters or digits): known, never matching.
     unmatchable: HashSet<String>,
     /// `about:` text → its words and the papers similar enough.
@@ -263,10 +260,14 @@ impl Selector {
                 .flat_map(|p| [p.paper.title.as_str(), p.paper.abstract_text.as_str()]),
         );
         // Every distinct term of every reader, compiled once.
+        let terms: Vec<&Term> = terms.into_iter().collect();
         let mut wanted = Wanted::default();
-        for term in terms {
+        let mut distinct = Distinct::default();
+        for &term in &terms {
             wanted.note(term);
+            distinct.note(term);
         }
+        let kinds = Matchers::build(&papers, &distinct, &w);
         let mut set = PatternSet::default();
         let mut phrases: [HashMap<String, CompiledPhrase>; 3] = Default::default();
         let mut unmatchable: HashSet<String> = HashSet::new();
@@ -280,7 +281,6 @@ impl Selector {
                 }
             }
         }
-        let author_terms = std::mem::take(&mut wanted.authors);
         let about_terms = std::mem::take(&mut wanted.abouts);
         // About words that are learned acronyms count their expansion too.
         let mut about_expansions: HashMap<String, u32> = HashMap::new();
@@ -342,23 +342,6 @@ impl Selector {
                     .collect()
             })
             .collect();
-        let mut categories: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, p) in papers.iter().enumerate() {
-            let mut keys: Vec<String> = Vec::new();
-            for c in &p.paper.categories {
-                let lower = c.to_lowercase();
-                if let Some((archive, _)) = lower.split_once('.') {
-                    keys.push(archive.to_string());
-                }
-                keys.push(lower);
-            }
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                categories.entry(k).or_default().push(i as u32);
-            }
-        }
-        let authors = index_authors(&papers, &author_terms);
         let mut about = HashMap::new();
         if !about_terms.is_empty() {
             let mut words_index = WordIndex::default();
@@ -508,8 +491,7 @@ impl Selector {
             phrases,
             unmatchable,
             postings,
-            categories,
-            authors,
+            kinds,
             about,
             all: HashMap::new(),
             acronyms,
@@ -574,18 +556,8 @@ impl Selector {
                     terms::union_sum(&acc, &list)
                 })
             }
-            Term::Category(c) => self
-                .category_papers(c)
-                .iter()
-                .map(|&p| (p, w.category_score))
-                .collect(),
-            Term::Author(a) => self
-                .authors
-                .get(a)
-                .map_or(&[][..], Vec::as_slice)
-                .iter()
-                .map(|&p| (p, w.author_score))
-                .collect(),
+            Term::Category(_) => self.kinds.categories.scores(term),
+            Term::Author(_) => self.kinds.authors.scores(term),
             Term::About(a) => self
                 .about
                 .get(a)
@@ -615,32 +587,27 @@ impl Selector {
         acc.unwrap_or_default()
     }
 
-    /// Calls `f` with every paper an exclusion of `topics` leaves out: keywords and phrases
-    /// where it matters ([`terms::is_about`]: title or keywords, or said at least twice in the
+    /// Blocks every paper an exclusion of `topics` leaves out: keywords and phrases where it
+    /// matters ([`terms::is_about`]: title or keywords, or said at least twice in the
     /// abstract, the phrase and its learned expansion counted together), strict ones at any
     /// mention, categories and authors literally.
-    fn for_each_excluded(&self, topics: &Topics, mut f: impl FnMut(u32)) {
+    fn block_excluded(&self, topics: &Topics, s: &mut Scratch) {
         for x in &topics.exclude {
             match x {
                 Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                     if let Some(c) = self.compiled(x) {
-                        self.about_phrase(c, &mut f);
+                        self.about_phrase(c, &mut |p| s.block(p));
                     }
                 }
-                Term::Category(c) => self.category_papers(c).iter().for_each(|&p| f(p)),
-                Term::Author(a) => self
-                    .authors
-                    .get(a)
-                    .into_iter()
-                    .flatten()
-                    .for_each(|&p| f(p)),
+                Term::Category(_) => self.kinds.categories.block_excluded(x, s),
+                Term::Author(_) => self.kinds.authors.block_excluded(x, s),
                 Term::About(_) | Term::All(_) => {}
             }
         }
         for x in &topics.exclude_strict {
             if let Some(c) = self.compiled(x) {
                 for list in self.lists(c) {
-                    list.iter().for_each(|&(p, _, _)| f(p));
+                    list.iter().for_each(|&(p, _, _)| s.block(p));
                 }
             }
         }
@@ -701,7 +668,7 @@ impl Selector {
                 self.compiled(t).is_some() || self.unmatchable.contains(p)
             }
             Term::Category(_) => true,
-            Term::Author(a) => self.authors.contains_key(a),
+            Term::Author(_) => self.kinds.authors.covers(t),
             Term::About(a) => self.about.contains_key(a),
             Term::All(parts) => self.all.contains_key(parts.as_slice()),
         })
@@ -790,7 +757,7 @@ impl Selector {
     ) -> Vec<u32> {
         let w = &self.limits.weights;
         s.reset(self.papers.len());
-        self.for_each_excluded(topics, |p| s.block(p));
+        self.block_excluded(topics, s);
         for id in already_sent {
             if let Some(&paper) = self.index_of.get(id) {
                 s.block(paper);
@@ -823,16 +790,8 @@ impl Selector {
                         s.add(paper, score);
                     }
                 }
-                Term::Category(c) => {
-                    for &paper in self.category_papers(c) {
-                        s.add(paper, w.category_score);
-                    }
-                }
-                Term::Author(a) => {
-                    for &paper in self.authors.get(a).map_or(&[][..], Vec::as_slice) {
-                        s.add(paper, w.author_score);
-                    }
-                }
+                Term::Category(_) => self.kinds.categories.add_scores(term, s),
+                Term::Author(_) => self.kinds.authors.add_scores(term, s),
                 Term::About(a) => {
                     for m in self.about.get(a).map_or(&[][..], |m| m.papers.as_slice()) {
                         s.add(m.paper, w.about_score * m.similarity);
@@ -926,19 +885,14 @@ impl Selector {
                         reasons.push(Reason::All { term, parts });
                     }
                 }
-                Term::Category(c) => {
-                    if self.category_papers(c).binary_search(&paper).is_ok() {
-                        reasons.push(Reason::Category { term });
-                    }
-                }
-                Term::Author(a) => {
-                    if self
-                        .authors
-                        .get(a)
-                        .is_some_and(|l| l.binary_search(&paper).is_ok())
-                    {
-                        reasons.push(Reason::Author { term });
-                    }
+                Term::Category(_) | Term::Author(_) => {
+                    let mut lines = Vec::new();
+                    let kind: &dyn Matcher = match t {
+                        Term::Category(_) => &self.kinds.categories,
+                        _ => &self.kinds.authors,
+                    };
+                    kind.why_by_words(t, paper, &self.kinds, &mut lines);
+                    reasons.extend(lines.into_iter().map(|line| Reason::Line { term, line }));
                 }
                 Term::About(a) => {
                     if let Some(m) = self.about.get(a)
@@ -966,13 +920,16 @@ impl Selector {
         window_start: DateTime<Utc>,
         already_sent: &HashSet<PaperId>,
     ) -> Vec<(u32, Vec<String>)> {
-        let excluded = self.excluded(topics);
-        (0..self.papers.len() as u32)
-            .filter(|i| !excluded.contains(i))
-            .filter(|i| self.eligible(*i, topics, window_start, already_sent))
-            .take(self.limits.max_papers)
-            .map(|i| (i, trending_reason(&self.papers[i as usize])))
-            .collect()
+        SCRATCH.with_borrow_mut(|s| {
+            s.reset(self.papers.len());
+            self.block_excluded(topics, s);
+            (0..self.papers.len() as u32)
+                .filter(|&i| !s.is_blocked(i))
+                .filter(|i| self.eligible(*i, topics, window_start, already_sent))
+                .take(self.limits.max_papers)
+                .map(|i| (i, trending_reason(&self.papers[i as usize])))
+                .collect()
+        })
     }
 
     fn eligible(
@@ -998,28 +955,12 @@ impl Selector {
             && topics.min_upvotes.is_none_or(|min| p.upvotes >= min)
     }
 
-    fn category_papers(&self, code: &str) -> &[u32] {
-        self.categories
-            .get(&code.to_lowercase())
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// Papers the exclusions of `topics` leave out ([`Selector::for_each_excluded`]).
-    fn excluded(&self, topics: &Topics) -> HashSet<u32> {
-        let mut out = HashSet::new();
-        self.for_each_excluded(topics, |p| {
-            out.insert(p);
-        });
-        out
-    }
-
     /// The why line's pieces, in the order of the reader's terms.
     fn describe(&self, topics: &Topics, mut reasons: Vec<Reason>) -> Vec<String> {
         let order = |r: &Reason| match r {
-            Reason::Phrase { term, .. }
-            | Reason::Category { term }
-            | Reason::Author { term }
-            | Reason::All { term, .. } => (*term, 0),
+            Reason::Phrase { term, .. } | Reason::Line { term, .. } | Reason::All { term, .. } => {
+                (*term, 0)
+            }
             Reason::Expansion { term, .. } => (*term, 1),
             Reason::Meaning { term } => (*term, 2),
             Reason::About { term, .. } => (*term, 0),
@@ -1051,9 +992,7 @@ impl Selector {
                         t.phrase().map_or_else(|| t.to_string(), str::to_string)
                     ),
                 },
-                Reason::Category { term } | Reason::Author { term } => {
-                    topics.terms[term].to_string()
-                }
+                Reason::Line { line, .. } => line,
                 Reason::About { words, .. } => format!("about: {}", words.join(" · ")),
             };
             out.push(line);
@@ -1074,37 +1013,6 @@ fn compile_phrase(p: &str, set: &mut PatternSet, acronyms: &Acronyms) -> Option<
             .and_then(|short| set.add(short).map(|id| (id, format!("{p} = {short}"))))
     };
     Some(CompiledPhrase { direct, expansion })
-}
-
-/// Each reader's author names → the candidates with that author, through a surname index.
-fn index_authors(papers: &[StoredPaper], wanted: &HashSet<String>) -> HashMap<String, Vec<u32>> {
-    if wanted.is_empty() {
-        return HashMap::new();
-    }
-    let mut by_surname: HashMap<String, Vec<(u32, Name)>> = HashMap::new();
-    let mut by_full: HashMap<String, Vec<u32>> = HashMap::new();
-    for (i, p) in papers.iter().enumerate() {
-        for a in &p.paper.authors {
-            let name = Name::parse(a);
-            by_full.entry(name.full.clone()).or_default().push(i as u32);
-            by_surname
-                .entry(name.surname.clone())
-                .or_default()
-                .push((i as u32, name));
-        }
-    }
-    let mut out = HashMap::new();
-    for w in wanted {
-        let q = Name::parse(w);
-        let mut found: Vec<u32> = by_full.get(&q.full).cloned().unwrap_or_default();
-        if let Some(list) = by_surname.get(&q.surname) {
-            found.extend(list.iter().filter(|(_, n)| n.is(&q)).map(|(i, _)| *i));
-        }
-        found.sort_unstable();
-        found.dedup();
-        out.insert(w.clone(), found);
-    }
-    out
 }
 
 /// The HF keywords as one field, each keyword a clause of its own.

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::matchers::Matcher;
 use super::score::{self, Hits};
 use super::terms;
 use super::{Posting, Selector, date};
@@ -69,16 +70,8 @@ impl Selector {
                             add(list[i].1);
                         }
                     }
-                    Term::Category(c) => {
-                        if self.category_papers(c).contains(&paper) {
-                            add(w.category_score);
-                        }
-                    }
-                    Term::Author(a) => {
-                        if self.authors.get(a).is_some_and(|l| l.contains(&paper)) {
-                            add(w.author_score);
-                        }
-                    }
+                    Term::Category(_) => self.kinds.categories.score_of(term, paper, &mut add),
+                    Term::Author(_) => self.kinds.authors.score_of(term, paper, &mut add),
                     Term::About(a) => {
                         if let Some(m) = self.about.get(a)
                             && let Some(m) = m.papers.iter().find(|m| m.paper == paper)
@@ -117,7 +110,7 @@ impl Selector {
     }
 
     /// Whether an exclusion of `topics` leaves `paper` out, decided for this paper alone
-    /// (the reference of [`Selector::for_each_excluded`]).
+    /// (the reference of [`Selector::block_excluded`]).
     fn excluded_reference(&self, topics: &Topics, paper: u32) -> bool {
         let hits = |term: &Term| -> Option<Hits> {
             let c = self.compiled(term)?;
@@ -136,8 +129,8 @@ impl Selector {
             Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                 hits(x).is_some_and(terms::is_about)
             }
-            Term::Category(c) => self.category_papers(c).contains(&paper),
-            Term::Author(a) => self.authors.get(a).is_some_and(|l| l.contains(&paper)),
+            Term::Category(_) => self.kinds.categories.excludes(x, paper),
+            Term::Author(_) => self.kinds.authors.excludes(x, paper),
             Term::About(_) | Term::All(_) => false,
         });
         soft || topics.exclude_strict.iter().any(|x| hits(x).is_some())

@@ -45,6 +45,10 @@ impl Scratch {
         }
     }
 
+    pub(crate) fn is_blocked(&self, paper: u32) -> bool {
+        self.state[paper as usize] == BLOCKED
+    }
+
     pub(crate) fn add(&mut self, paper: u32, score: f64) {
         let i = paper as usize;
         match self.state[i] {
