@@ -21,8 +21,10 @@
 //! categories, `ti:`/`abs:` and `AND` are matched literally, exclusions and already sent
 //! papers are taken out before anything is scored, an acronym's words still count only
 //! in capitals (its meaning is read from the acronym and its learned expansion).
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::SelectionWeights;
 use crate::domain::StoredPaper;
 use crate::embed::{Embedder, paper_text};
 
@@ -130,6 +132,80 @@ pub(crate) struct Fusion {
     pub min_similarity: f64,
     /// The scale of a term whose words pick nothing.
     pub fallback_scale: f64,
+}
+
+impl Fusion {
+    pub(crate) fn of(w: &SelectionWeights) -> Fusion {
+        Fusion {
+            words_weight: w.words_weight,
+            meaning_weight: w.meaning_weight,
+            k: w.fusion_k,
+            depth: w.meaning_depth,
+            min_similarity: w.meaning_min_similarity,
+            fallback_scale: w.about_score,
+        }
+    }
+}
+
+/// A term to read by meaning too: its key, the text embedded, and the papers its words
+/// pick with their words score, by paper.
+#[derive(Debug)]
+pub(crate) struct ToFuse {
+    pub key: String,
+    pub text: String,
+    pub words: Vec<(u32, f64)>,
+}
+
+/// The terms of one kind read by meaning too: each one's fused list ([`fuse`]) under its
+/// key, fused once per run.
+#[derive(Debug, Default)]
+pub(crate) struct FusedLists(HashMap<String, Vec<Fused>>);
+
+impl FusedLists {
+    /// Fuses every term of `terms` over the candidates of `meaning`, split over the cores;
+    /// none without `meaning`.
+    pub(crate) fn build(
+        meaning: Option<&Meaning>,
+        w: &SelectionWeights,
+        terms: Vec<ToFuse>,
+    ) -> FusedLists {
+        let Some(m) = meaning else {
+            return FusedLists::default();
+        };
+        let fusion = Fusion::of(w);
+        let lists = super::parallel_map(&terms, |t| fuse(&t.words, &m.closest(&t.text), &fusion));
+        FusedLists(terms.into_iter().map(|t| t.key).zip(lists).collect())
+    }
+
+    /// The fused list of the term under `key`, when it is read by meaning too.
+    pub(crate) fn get(&self, key: &str) -> Option<&[Fused]> {
+        self.0.get(key).map(Vec::as_slice)
+    }
+
+    /// The why line's pieces of the term under `key` for `paper`: nothing when its fused
+    /// list does not have the paper; else what `words` says, then `closeness` when meaning
+    /// carried the paper. A term not read by meaning says what `words` says.
+    pub(crate) fn why(
+        &self,
+        key: &str,
+        paper: u32,
+        out: &mut Vec<String>,
+        words: impl FnOnce(&mut Vec<String>),
+        closeness: impl FnOnce() -> String,
+    ) {
+        let by_meaning = match self.get(key) {
+            None => false,
+            Some(list) => match list.binary_search_by_key(&paper, |f| f.paper) {
+                Ok(i) => list[i].by_meaning,
+                // Not in the fused list: the term did not pick this paper.
+                Err(_) => return,
+            },
+        };
+        words(out);
+        if by_meaning {
+            out.push(closeness());
+        }
+    }
 }
 
 /// One paper of a term's fused list.

@@ -4,7 +4,7 @@
 //! it matches **any** keyword/phrase (title, HF keywords or abstract, after the one
 //! normalisation of [`normalise`], with word forms from [`forms`] and acronyms learned by
 //! [`acronyms`]), **any** category, **any** author ([`matchers`]) or is similar enough to an
-//! `about:` interest ([`about`]); **and** it has at least `min_upvotes` HF upvotes when that
+//! `about:` interest ([`matchers`]); **and** it has at least `min_upvotes` HF upvotes when that
 //! is set; **and** it matches none of the excluded keywords, phrases, categories or authors.
 //! Readers with no terms get the trending digest: the window's papers by upvotes.
 //!
@@ -16,7 +16,6 @@
 //! Built for many readers ([`index`]): the papers are normalised, the acronyms learned and
 //! every reader's terms matched once per run; each reader then only adds up the postings of
 //! its own terms.
-pub(crate) mod about;
 pub(crate) mod acronyms;
 pub(crate) mod forms;
 pub(crate) mod index;
@@ -39,12 +38,12 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::StoredPaper;
 use crate::domain::{PaperId, Pick, PickRef, Term, Topics};
-use about::{AboutWord, Similar, WordIndex};
 use acronyms::Acronyms;
 use index::PatternSet;
-use matchers::{Distinct, Matcher, Matchers};
+use matchers::about::Abouts;
+use matchers::{Candidates, Distinct, Matcher, Matchers};
 pub use meaning::Meaning;
-use meaning::{Fused, Fusion};
+use meaning::{Fused, FusedLists, ToFuse};
 use normalise::Field;
 pub(crate) use parallel::map as parallel_map;
 pub use score::SelectionWeights;
@@ -97,10 +96,6 @@ enum Reason {
         term: usize,
         line: String,
     },
-    About {
-        term: usize,
-        words: Vec<String>,
-    },
     /// Close in meaning to a keyword, phrase or `about:` line ([`meaning`]).
     Meaning {
         term: usize,
@@ -125,8 +120,6 @@ pub struct Selector {
     kinds: Matchers,
     /// Phrases with nothing to match (no letters or digits): known, never matching.
     unmatchable: HashSet<String>,
-    /// `about:` text → its words and the papers similar enough.
-    about: HashMap<String, AboutMatches>,
     /// `A AND B`'s parts → the papers matching every part, with the parts' scores added.
     all: HashMap<Vec<Term>, Vec<(u32, f64)>>,
     acronyms: Acronyms,
@@ -142,9 +135,7 @@ pub struct Selector {
     /// The candidates' embedding vectors, when terms are read by meaning too.
     meaning: Option<Meaning>,
     /// Keyword/phrase (anywhere) → its words and meaning fused ([`meaning::fuse`]), by paper.
-    fused_phrases: HashMap<String, Vec<Fused>>,
-    /// `about:` text → the same.
-    fused_about: HashMap<String, Vec<Fused>>,
+    fused_phrases: FusedLists,
 }
 
 /// What [`Selector::eligible_index`] reads of a candidate.
@@ -153,15 +144,6 @@ struct PaperMeta {
     first_seen: DateTime<Utc>,
     upvotes: u32,
     has_id: bool,
-}
-
-/// The papers similar enough to one `about:` interest.
-#[derive(Debug)]
-struct AboutMatches {
-    /// The description's content words ([`about::Carrying`] points into them).
-    words: Vec<String>,
-    /// By paper.
-    papers: Vec<Similar>,
 }
 
 impl Selector {
@@ -267,7 +249,6 @@ impl Selector {
             wanted.note(term);
             distinct.note(term);
         }
-        let kinds = Matchers::build(&papers, &distinct, &w);
         let mut set = PatternSet::default();
         let mut phrases: [HashMap<String, CompiledPhrase>; 3] = Default::default();
         let mut unmatchable: HashSet<String> = HashSet::new();
@@ -281,18 +262,11 @@ impl Selector {
                 }
             }
         }
-        let about_terms = std::mem::take(&mut wanted.abouts);
         // About words that are learned acronyms count their expansion too.
-        let mut about_expansions: HashMap<String, u32> = HashMap::new();
-        for a in &about_terms {
-            for word in a.split_whitespace() {
-                let word = word.trim_matches(|c: char| !c.is_alphanumeric());
-                if let Some(long) = acronyms.long_of(word)
-                    && !about_expansions.contains_key(word)
-                    && let Some(id) = set.add(long)
-                {
-                    about_expansions.insert(word.to_string(), id);
-                }
+        let mut about_expansions: HashMap<&str, u32> = HashMap::new();
+        for (word, long) in Abouts::acronym_words(&distinct.all, &acronyms) {
+            if let Some(id) = set.add(long) {
+                about_expansions.insert(word, id);
             }
         }
         let matcher = set.build();
@@ -342,121 +316,47 @@ impl Selector {
                     .collect()
             })
             .collect();
-        let mut about = HashMap::new();
-        if !about_terms.is_empty() {
-            let mut words_index = WordIndex::default();
-            for (i, [title, keywords, abs]) in texts.iter().enumerate() {
-                words_index.add(i as u32, title, keywords, abs);
-            }
-            words_index.score(&abstract_lens, &corpus, &w);
-            let expansion_hits: HashMap<&str, &[(u32, Hits)]> = about_expansions
-                .iter()
-                .map(|(w, id)| (w.as_str(), hits_by_term[*id as usize].as_slice()))
-                .collect();
-            let about_terms: Vec<String> = about_terms.into_iter().collect();
-            let matches =
-                parallel::map_with(&about_terms, about::Scratch::default, |scratch, a| {
-                    let written: Vec<&str> = a
-                        .split_whitespace()
-                        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-                        .collect();
-                    let words: Vec<AboutWord<'_>> = about::content_words(a)
-                        .into_iter()
-                        .map(|(word, stem)| {
-                            let extra = written
-                                .iter()
-                                .find(|w| w.to_lowercase() == word)
-                                .and_then(|w| expansion_hits.get(w))
-                                .copied()
-                                .unwrap_or(&[]);
-                            AboutWord { word, stem, extra }
-                        })
-                        .collect();
-                    let papers = about::similar_papers(
-                        &words,
-                        &words_index,
-                        &abstract_lens,
-                        &corpus,
-                        &w,
-                        scratch,
-                    );
-                    AboutMatches {
-                        words: words.into_iter().map(|w| w.word).collect(),
-                        papers,
-                    }
-                });
-            about = about_terms.into_iter().zip(matches).collect();
-        }
-        // Keywords, phrases and `about:` lines by meaning too: each distinct one's words
-        // and meaning fused once, here.
-        let mut fused_phrases = HashMap::new();
-        let mut fused_about = HashMap::new();
-        if let Some(m) = &meaning {
-            let fusion = Fusion {
-                words_weight: w.words_weight,
-                meaning_weight: w.meaning_weight,
-                k: w.fusion_k,
-                depth: w.meaning_depth,
-                min_similarity: w.meaning_min_similarity,
-                fallback_scale: w.about_score,
+        let expansion_hits: HashMap<&str, &[(u32, Hits)]> = about_expansions
+            .iter()
+            .map(|(w, id)| (*w, hits_by_term[*id as usize].as_slice()))
+            .collect();
+        let candidates = Candidates {
+            papers: &papers,
+            texts: &texts,
+            abstract_lens: &abstract_lens,
+            corpus,
+            weights: w,
+            meaning: meaning.as_ref(),
+        };
+        let kinds = Matchers::build(&candidates, &distinct, &expansion_hits);
+        // Keywords and phrases by meaning too: each distinct one's words and meaning fused
+        // once, here.
+        let mut jobs: Vec<ToFuse> = Vec::new();
+        for &p in &wanted.plain {
+            let Some(c) = phrases[Scope::Anywhere as usize].get(p) else {
+                continue;
             };
-            /// One term to fuse: its key, the text embedded, its words' picks by paper.
-            struct Job<'k> {
-                about: bool,
-                key: &'k str,
-                text: String,
-                words: Vec<(u32, f64)>,
-            }
-            let mut jobs: Vec<Job> = Vec::new();
-            for &p in &wanted.plain {
-                let Some(c) = phrases[Scope::Anywhere as usize].get(p) else {
-                    continue;
-                };
-                let words = std::iter::once(c.direct)
-                    .chain(c.expansion.as_ref().map(|e| e.0))
-                    .fold(Vec::new(), |acc, t| {
-                        let list: Vec<(u32, f64)> = postings[t as usize]
-                            .iter()
-                            .map(|&(p, s, _)| (p, s))
-                            .collect();
-                        terms::union_sum(&acc, &list)
-                    });
-                // An acronym is read with its learned expansion ("LLM large language model").
-                let text = match acronyms.long_of(p) {
-                    Some(long) => format!("{p} {long}"),
-                    None => p.to_string(),
-                };
-                jobs.push(Job {
-                    about: false,
-                    key: p,
-                    text,
-                    words,
+            let words = std::iter::once(c.direct)
+                .chain(c.expansion.as_ref().map(|e| e.0))
+                .fold(Vec::new(), |acc, t| {
+                    let list: Vec<(u32, f64)> = postings[t as usize]
+                        .iter()
+                        .map(|&(p, s, _)| (p, s))
+                        .collect();
+                    terms::union_sum(&acc, &list)
                 });
-            }
-            for (a, matches) in &about {
-                let words = matches
-                    .papers
-                    .iter()
-                    .map(|s| (s.paper, w.about_score * s.similarity))
-                    .collect();
-                jobs.push(Job {
-                    about: true,
-                    key: a.as_str(),
-                    text: a.clone(),
-                    words,
-                });
-            }
-            let lists = parallel::map(&jobs, |j| {
-                meaning::fuse(&j.words, &m.closest(&j.text), &fusion)
+            // An acronym is read with its learned expansion ("LLM large language model").
+            let text = match acronyms.long_of(p) {
+                Some(long) => format!("{p} {long}"),
+                None => p.to_string(),
+            };
+            jobs.push(ToFuse {
+                key: p.to_string(),
+                text,
+                words,
             });
-            for (j, list) in jobs.iter().zip(lists) {
-                if j.about {
-                    fused_about.insert(j.key.to_string(), list);
-                } else {
-                    fused_phrases.insert(j.key.to_string(), list);
-                }
-            }
         }
+        let fused_phrases = FusedLists::build(meaning.as_ref(), &w, jobs);
         // The blend's upvotes and recency parts depend on the paper only; ages are counted
         // from the most recent candidate's date (no clock here).
         let (upvotes_part, recency_part) = papers
@@ -492,7 +392,6 @@ impl Selector {
             unmatchable,
             postings,
             kinds,
-            about,
             all: HashMap::new(),
             acronyms,
             upvotes_part,
@@ -501,7 +400,6 @@ impl Selector {
             index_of,
             meaning,
             fused_phrases,
-            fused_about,
         };
         selector.all = wanted
             .conjunctions
@@ -519,10 +417,8 @@ impl Selector {
     fn fused(&self, term: &Term) -> Option<&[Fused]> {
         match term {
             Term::Phrase(p) => self.fused_phrases.get(p),
-            Term::About(a) => self.fused_about.get(a),
             _ => None,
         }
-        .map(Vec::as_slice)
     }
 
     /// Whether keywords, phrases and `about:` lines are read by meaning too.
@@ -545,7 +441,6 @@ impl Selector {
 
     /// The papers one term matches with its relevance score, by paper (`AND`'s parts).
     fn scored(&self, term: &Term) -> Vec<(u32, f64)> {
-        let w = &self.limits.weights;
         match term {
             Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
                 let Some(c) = self.compiled(term) else {
@@ -558,13 +453,7 @@ impl Selector {
             }
             Term::Category(_) => self.kinds.categories.scores(term),
             Term::Author(_) => self.kinds.authors.scores(term),
-            Term::About(a) => self
-                .about
-                .get(a)
-                .map_or(&[][..], |m| m.papers.as_slice())
-                .iter()
-                .map(|m| (m.paper, w.about_score * m.similarity))
-                .collect(),
+            Term::About(_) => self.kinds.about.scores(term),
             Term::All(parts) => self.conjunction(parts),
         }
     }
@@ -669,7 +558,7 @@ impl Selector {
             }
             Term::Category(_) => true,
             Term::Author(_) => self.kinds.authors.covers(t),
-            Term::About(a) => self.about.contains_key(a),
+            Term::About(_) => self.kinds.about.covers(t),
             Term::All(parts) => self.all.contains_key(parts.as_slice()),
         })
     }
@@ -792,11 +681,7 @@ impl Selector {
                 }
                 Term::Category(_) => self.kinds.categories.add_scores(term, s),
                 Term::Author(_) => self.kinds.authors.add_scores(term, s),
-                Term::About(a) => {
-                    for m in self.about.get(a).map_or(&[][..], |m| m.papers.as_slice()) {
-                        s.add(m.paper, w.about_score * m.similarity);
-                    }
-                }
+                Term::About(_) => self.kinds.about.add_scores(term, s),
             }
         }
         let Scratch {
@@ -885,24 +770,19 @@ impl Selector {
                         reasons.push(Reason::All { term, parts });
                     }
                 }
-                Term::Category(_) | Term::Author(_) => {
+                Term::Category(_) | Term::Author(_) | Term::About(_) => {
                     let mut lines = Vec::new();
                     let kind: &dyn Matcher = match t {
                         Term::Category(_) => &self.kinds.categories,
-                        _ => &self.kinds.authors,
+                        Term::Author(_) => &self.kinds.authors,
+                        _ => &self.kinds.about,
                     };
-                    kind.why_by_words(t, paper, &self.kinds, &mut lines);
-                    reasons.extend(lines.into_iter().map(|line| Reason::Line { term, line }));
-                }
-                Term::About(a) => {
-                    if let Some(m) = self.about.get(a)
-                        && let Ok(i) = m.papers.binary_search_by_key(&paper, |s| s.paper)
-                    {
-                        reasons.push(Reason::About {
-                            term,
-                            words: m.papers[i].carrying.words(&m.words),
-                        });
+                    if meaning {
+                        kind.why(t, paper, &self.kinds, &mut lines);
+                    } else {
+                        kind.why_by_words(t, paper, &self.kinds, &mut lines);
                     }
+                    reasons.extend(lines.into_iter().map(|line| Reason::Line { term, line }));
                 }
             }
         }
@@ -963,7 +843,6 @@ impl Selector {
             }
             Reason::Expansion { term, .. } => (*term, 1),
             Reason::Meaning { term } => (*term, 2),
-            Reason::About { term, .. } => (*term, 0),
         };
         reasons.sort_by_key(order);
         let mut out = Vec::new();
@@ -993,7 +872,6 @@ impl Selector {
                     ),
                 },
                 Reason::Line { line, .. } => line,
-                Reason::About { words, .. } => format!("about: {}", words.join(" · ")),
             };
             out.push(line);
         }

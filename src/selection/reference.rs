@@ -72,13 +72,7 @@ impl Selector {
                     }
                     Term::Category(_) => self.kinds.categories.score_of(term, paper, &mut add),
                     Term::Author(_) => self.kinds.authors.score_of(term, paper, &mut add),
-                    Term::About(a) => {
-                        if let Some(m) = self.about.get(a)
-                            && let Some(m) = m.papers.iter().find(|m| m.paper == paper)
-                        {
-                            add(w.about_score * m.similarity);
-                        }
-                    }
+                    Term::About(_) => self.kinds.about.score_of(term, paper, &mut add),
                 }
             }
             let p = &self.papers[paper as usize];

@@ -1,14 +1,19 @@
 //! One matcher per kind of topic item. Each owns its index of the run's candidates (built
 //! once per run for every reader's terms of its kind), how it scores the papers a term of
 //! its kind picks, what it excludes, and how it says why a paper matched.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use super::meaning::Meaning;
+use super::normalise::Field;
+use super::score::{Corpus, Hits, SelectionWeights};
 use super::scratch::Scratch;
 use crate::domain::{StoredPaper, Term};
 
+pub(crate) mod about;
 mod author;
 mod category;
 
+use about::Abouts;
 use author::Authors;
 use category::Categories;
 
@@ -33,6 +38,12 @@ pub(crate) trait Matcher {
     /// not pick `paper`. `kinds` is every kind's matcher, for a term made of terms.
     fn why_by_words(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>);
 
+    /// [`Matcher::why_by_words`] for a reader's own term, which a kind read by meaning too
+    /// also says.
+    fn why(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>) {
+        self.why_by_words(term, paper, kinds, out);
+    }
+
     /// The straightforward scoring of one paper (the reference of
     /// [`Matcher::add_scores`]): `add` gets each part of `term`'s score for `paper`.
     #[cfg(test)]
@@ -51,17 +62,33 @@ pub(crate) trait Matcher {
 pub(crate) struct Matchers {
     pub(crate) categories: Categories,
     pub(crate) authors: Authors,
+    pub(crate) about: Abouts,
+}
+
+/// The run's candidates as the matchers index them.
+pub(crate) struct Candidates<'a> {
+    pub papers: &'a [StoredPaper],
+    /// Each candidate's title, HF keywords and abstract, normalised.
+    pub texts: &'a [[Field; 3]],
+    /// Each candidate's abstract length in tokens (BM25F's length normalisation).
+    pub abstract_lens: &'a [usize],
+    pub corpus: Corpus,
+    pub weights: SelectionWeights,
+    /// The candidates' vectors, when terms are read by meaning too.
+    pub meaning: Option<&'a Meaning>,
 }
 
 impl Matchers {
     pub(crate) fn build(
-        papers: &[StoredPaper],
+        c: &Candidates<'_>,
         terms: &Distinct<'_>,
-        w: &super::SelectionWeights,
+        about_expansions: &HashMap<&str, &[(u32, Hits)]>,
     ) -> Matchers {
+        let w = &c.weights;
         Matchers {
-            categories: Categories::build(papers, w.category_score),
-            authors: Authors::build(papers, &terms.all, w.author_score),
+            categories: Categories::build(c.papers, w.category_score),
+            authors: Authors::build(c.papers, &terms.all, w.author_score),
+            about: Abouts::build(c, &terms.all, about_expansions),
         }
     }
 }
