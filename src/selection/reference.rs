@@ -1,15 +1,20 @@
 //! The straightforward selection the optimised one is tested against
-//! (`tests::same_as_reference`): every candidate scored term by term from the index, each
-//! exclusion decided for each paper alone, a full blend and a full sort.
+//! (`tests::same_as_reference`): every candidate scored term by term, each matcher looking
+//! the paper up in its index ([`Matcher::score_of`], not the scan of
+//! [`Matcher::add_scores`]), each exclusion decided for each paper alone
+//! ([`Matcher::excludes`]), the window checked on the paper itself, a full blend and a full
+//! sort.
+//!
+//! [`Matcher::score_of`]: super::matchers::Matcher::score_of
+//! [`Matcher::add_scores`]: super::matchers::Matcher::add_scores
+//! [`Matcher::excludes`]: super::matchers::Matcher::excludes
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::matchers::Matcher;
-use super::score::{self, Hits};
-use super::terms;
-use super::{Posting, Selector, date};
-use crate::domain::{PaperId, Pick, Term, Topics};
+use super::score;
+use super::{Selector, date};
+use crate::domain::{PaperId, Pick, Topics};
 
 impl Selector {
     /// The picks of the straightforward algorithm: every candidate scored from its
@@ -25,11 +30,6 @@ impl Selector {
             return self.select(topics, window_start, already_sent);
         }
         let w = &self.limits.weights;
-        let find = |list: &[Posting], paper: u32| {
-            list.binary_search_by_key(&paper, |(p, _, _)| *p)
-                .ok()
-                .map(|i| list[i].1)
-        };
         let excluded: HashSet<u32> = (0..self.papers.len() as u32)
             .filter(|&paper| self.excluded_reference(topics, paper))
             .collect();
@@ -44,36 +44,7 @@ impl Selector {
                     rel += s;
                     matched = true;
                 };
-                if let Some(list) = self.fused(term) {
-                    if let Some(f) = list.iter().find(|f| f.paper == paper) {
-                        add(f.score);
-                    }
-                    continue;
-                }
-                match term {
-                    Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                        let Some(c) = self.compiled(term) else {
-                            continue;
-                        };
-                        for list in self.lists(c) {
-                            if let Some(s) = find(list, paper) {
-                                add(s);
-                            }
-                        }
-                    }
-                    Term::All(parts) => {
-                        let list = self
-                            .all
-                            .get(parts.as_slice())
-                            .map_or(&[][..], Vec::as_slice);
-                        if let Ok(i) = list.binary_search_by_key(&paper, |(p, _)| *p) {
-                            add(list[i].1);
-                        }
-                    }
-                    Term::Category(_) => self.kinds.categories.score_of(term, paper, &mut add),
-                    Term::Author(_) => self.kinds.authors.score_of(term, paper, &mut add),
-                    Term::About(_) => self.kinds.about.score_of(term, paper, &mut add),
-                }
+                self.kinds.of(term).score_of(term, paper, &mut add);
             }
             let p = &self.papers[paper as usize];
             let eligible = p.first_seen >= window_start
@@ -98,7 +69,7 @@ impl Selector {
             .into_iter()
             .map(|(_, paper)| Pick {
                 paper: self.papers[paper as usize].paper.clone(),
-                reasons: self.describe(topics, self.reasons_for(topics, paper)),
+                reasons: self.why(topics, paper),
             })
             .collect()
     }
@@ -106,27 +77,13 @@ impl Selector {
     /// Whether an exclusion of `topics` leaves `paper` out, decided for this paper alone
     /// (the reference of [`Selector::block_excluded`]).
     fn excluded_reference(&self, topics: &Topics, paper: u32) -> bool {
-        let hits = |term: &Term| -> Option<Hits> {
-            let c = self.compiled(term)?;
-            let mut sum: Option<Hits> = None;
-            for list in self.lists(c) {
-                if let Some(&(_, _, h)) = list.iter().find(|(p, _, _)| *p == paper) {
-                    let s = sum.get_or_insert_with(Hits::default);
-                    s.title += h.title;
-                    s.keywords += h.keywords;
-                    s.abstract_text += h.abstract_text;
-                }
-            }
-            sum
-        };
-        let soft = topics.exclude.iter().any(|x| match x {
-            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                hits(x).is_some_and(terms::is_about)
-            }
-            Term::Category(_) => self.kinds.categories.excludes(x, paper),
-            Term::Author(_) => self.kinds.authors.excludes(x, paper),
-            Term::About(_) | Term::All(_) => false,
-        });
-        soft || topics.exclude_strict.iter().any(|x| hits(x).is_some())
+        topics
+            .exclude
+            .iter()
+            .any(|x| self.kinds.of(x).excludes(x, paper))
+            || topics
+                .exclude_strict
+                .iter()
+                .any(|x| self.kinds.phrases.mentions(x, paper))
     }
 }

@@ -3,19 +3,25 @@
 //! its kind picks, what it excludes, and how it says why a paper matched.
 use std::collections::{HashMap, HashSet};
 
+use super::acronyms::Acronyms;
 use super::meaning::Meaning;
 use super::normalise::Field;
+use super::parallel;
 use super::score::{Corpus, Hits, SelectionWeights};
 use super::scratch::Scratch;
 use crate::domain::{StoredPaper, Term};
 
-pub(crate) mod about;
+mod about;
 mod author;
 mod category;
+mod conjunction;
+mod phrase;
 
 use about::Abouts;
 use author::Authors;
 use category::Categories;
+use conjunction::Conjunctions;
+use phrase::Phrases;
 
 /// What the selector asks of the matcher of one kind of topic item. A `term` handed to a
 /// matcher is always of its kind ([`Matchers::of`]).
@@ -60,37 +66,101 @@ pub(crate) trait Matcher {
 /// Every kind's matcher over one run's candidates.
 #[derive(Debug)]
 pub(crate) struct Matchers {
+    pub(crate) phrases: Phrases,
     pub(crate) categories: Categories,
     pub(crate) authors: Authors,
     pub(crate) about: Abouts,
+    pub(crate) conjunctions: Conjunctions,
+    /// How many acronyms were learned from the candidates.
+    pub(crate) learned_acronyms: usize,
 }
 
 /// The run's candidates as the matchers index them.
 pub(crate) struct Candidates<'a> {
-    pub papers: &'a [StoredPaper],
     /// Each candidate's title, HF keywords and abstract, normalised.
     pub texts: &'a [[Field; 3]],
     /// Each candidate's abstract length in tokens (BM25F's length normalisation).
     pub abstract_lens: &'a [usize],
     pub corpus: Corpus,
+    /// Acronyms the candidates define ("vision transformer (ViT)").
+    pub acronyms: &'a Acronyms,
     pub weights: SelectionWeights,
     /// The candidates' vectors, when terms are read by meaning too.
     pub meaning: Option<&'a Meaning>,
 }
 
 impl Matchers {
+    /// Indexes `papers` for `terms`: their text normalised and their acronyms learned once,
+    /// then each kind's index.
     pub(crate) fn build(
-        c: &Candidates<'_>,
+        papers: &[StoredPaper],
         terms: &Distinct<'_>,
-        about_expansions: &HashMap<&str, &[(u32, Hits)]>,
+        weights: SelectionWeights,
+        meaning: Option<&Meaning>,
     ) -> Matchers {
-        let w = &c.weights;
-        Matchers {
-            categories: Categories::build(c.papers, w.category_score),
-            authors: Authors::build(c.papers, &terms.all, w.author_score),
-            about: Abouts::build(c, &terms.all, about_expansions),
+        let texts: Vec<[Field; 3]> = parallel::map(papers, |p| {
+            [
+                Field::new(&p.paper.title),
+                Field::new(&keywords_text(&p.paper.ai_keywords)),
+                Field::new(&p.paper.abstract_text),
+            ]
+        });
+        let acronyms = Acronyms::learn(
+            papers
+                .iter()
+                .flat_map(|p| [p.paper.title.as_str(), p.paper.abstract_text.as_str()]),
+        );
+        let abstract_lens: Vec<usize> = texts.iter().map(|t| t[2].tokens.len()).collect();
+        let corpus = Corpus {
+            papers: papers.len(),
+            avg_abstract_len: abstract_lens.iter().sum::<usize>() as f64
+                / papers.len().max(1) as f64,
+        };
+        let c = Candidates {
+            texts: &texts,
+            abstract_lens: &abstract_lens,
+            corpus,
+            acronyms: &acronyms,
+            weights,
+            meaning,
+        };
+        // About words that are learned acronyms count their long form's hits too.
+        let about_words = Abouts::acronym_words(&terms.all, &acronyms);
+        let longs: Vec<&str> = about_words.iter().map(|(_, long)| *long).collect();
+        let (phrases, long_hits) = Phrases::build(&c, terms, &longs);
+        let expansions: HashMap<&str, &[(u32, Hits)]> = about_words
+            .iter()
+            .zip(&long_hits)
+            .map(|((word, _), hits)| (*word, hits.as_slice()))
+            .collect();
+        let mut kinds = Matchers {
+            phrases,
+            categories: Categories::build(papers, weights.category_score),
+            authors: Authors::build(papers, &terms.all, weights.author_score),
+            about: Abouts::build(&c, &terms.all, &expansions),
+            conjunctions: Conjunctions::default(),
+            learned_acronyms: acronyms.len(),
+        };
+        // Made of the other kinds' terms.
+        kinds.conjunctions = Conjunctions::build(&terms.all, &kinds);
+        kinds
+    }
+
+    /// The matcher of `term`'s kind: the one place that says which kind reads which term.
+    pub(crate) fn of(&self, term: &Term) -> &dyn Matcher {
+        match term {
+            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => &self.phrases,
+            Term::Category(_) => &self.categories,
+            Term::Author(_) => &self.authors,
+            Term::About(_) => &self.about,
+            Term::All(_) => &self.conjunctions,
         }
     }
+}
+
+/// The HF keywords as one field, each keyword a clause of its own.
+fn keywords_text(keywords: &[String]) -> String {
+    keywords.join("; ")
 }
 
 /// The distinct terms of a run, each in first-seen order: `top` are the readers' own
