@@ -1,7 +1,8 @@
 //! Closeness in meaning for the words a reader types (issue 20 item 4): keywords, phrases,
-//! acronyms and `about:` lines are scored by their words (BM25F, [`super::score`] and
-//! [`super::about`]) **and** by the cosine between the term's embedding and each candidate's
-//! ([`crate::embed`]), the two fused by a weighted reciprocal-rank rule:
+//! acronyms and `about:` lines are scored by their words (BM25F, [`super::score`] and the
+//! `about:` matcher of [`super::matchers`]) **and** by the cosine between the term's
+//! embedding and each candidate's ([`crate::embed`]), the two fused by a weighted
+//! reciprocal-rank rule:
 //!
 //! ```text
 //! fused(p) = words_weight / (fusion_k + rank_words(p)) + meaning_weight / (fusion_k + rank_meaning(p))

@@ -19,6 +19,9 @@
 //! papers first stored inside the reader's window and never sent to them before are
 //! candidates.
 //!
+//! A new kind of item is one new file in [`matchers`] and its slot there (see that module);
+//! nothing in this module changes.
+//!
 //! Built for many readers ([`index`]): the papers are normalised, the acronyms learned and
 //! every reader's terms matched once per run; each reader then only adds up the postings of
 //! its own terms.

@@ -1,6 +1,22 @@
-//! One matcher per kind of topic item. Each owns its index of the run's candidates (built
-//! once per run for every reader's terms of its kind), how it scores the papers a term of
-//! its kind picks, what it excludes, and how it says why a paper matched.
+//! One matcher per kind of topic item: [`phrase`] (keywords and phrases, anywhere or in one
+//! field with `ti:`/`abs:`), [`category`], [`author`], [`about`] (interests in plain words)
+//! and [`conjunction`] (`A AND B` of the others). Each owns its index of the run's
+//! candidates, built once per run for every reader's terms of its kind; how it adds the
+//! papers a term picks to a reader's scores (reading the term by meaning too, for the kinds
+//! that are, [`super::meaning`]); what an exclusion of it leaves out; its piece of the why
+//! line; and the per-paper look-up the tests check its scoring against.
+//!
+//! The selector ([`super::Selector`]) only combines them through [`Matcher`]:
+//! [`Matchers::of`] picks a term's matcher, one dynamic call per term and reader; every
+//! loop over papers is inside a matcher, on its own types.
+//!
+//! A new kind of item is its [`Term`] variant (parsed in `domain::topics`), one new file
+//! here implementing [`Matcher`], and its slot in [`Matchers`]: a field, its build line and
+//! one arm of [`Matchers::of`] (the compiler points at that arm). The selector and the
+//! reference oracle do not change.
+//!
+//! Papers a reader likes (`like:`) are no kind here: the recommender
+//! ([`crate::recommend`]) reads them after selection.
 use std::collections::{HashMap, HashSet};
 
 use super::acronyms::Acronyms;
@@ -66,11 +82,12 @@ pub(crate) trait Matcher {
 /// Every kind's matcher over one run's candidates.
 #[derive(Debug)]
 pub(crate) struct Matchers {
+    /// Also asked directly for `-strict:` exclusions, which only keywords and phrases have.
     pub(crate) phrases: Phrases,
-    pub(crate) categories: Categories,
-    pub(crate) authors: Authors,
-    pub(crate) about: Abouts,
-    pub(crate) conjunctions: Conjunctions,
+    categories: Categories,
+    authors: Authors,
+    about: Abouts,
+    conjunctions: Conjunctions,
     /// How many acronyms were learned from the candidates.
     pub(crate) learned_acronyms: usize,
 }
@@ -81,6 +98,8 @@ pub(crate) struct Candidates<'a> {
     pub texts: &'a [[Field; 3]],
     /// Each candidate's abstract length in tokens (BM25F's length normalisation).
     pub abstract_lens: &'a [usize],
+    /// What BM25's idf and length normalisation read: the number of candidates and their
+    /// mean abstract length.
     pub corpus: Corpus,
     /// Acronyms the candidates define ("vision transformer (ViT)").
     pub acronyms: &'a Acronyms,
@@ -164,7 +183,8 @@ fn keywords_text(keywords: &[String]) -> String {
 }
 
 /// The distinct terms of a run, each in first-seen order: `top` are the readers' own
-/// (terms and exclusions), `all` those and the parts of `A AND B`.
+/// (terms and exclusions: what is read by meaning too), `all` those and the parts of
+/// `A AND B` (what the matchers index).
 #[derive(Debug, Default)]
 pub(crate) struct Distinct<'a> {
     pub top: Vec<&'a Term>,
