@@ -34,6 +34,7 @@ impl Scratch {
         }
     }
 
+    #[inline]
     pub(crate) fn block(&mut self, paper: u32) {
         let state = &mut self.state[paper as usize];
         if *state != BLOCKED {
@@ -45,10 +46,12 @@ impl Scratch {
         }
     }
 
+    #[inline]
     pub(crate) fn is_blocked(&self, paper: u32) -> bool {
         self.state[paper as usize] == BLOCKED
     }
 
+    #[inline]
     pub(crate) fn add(&mut self, paper: u32, score: f64) {
         let i = paper as usize;
         match self.state[i] {
