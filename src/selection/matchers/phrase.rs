@@ -18,7 +18,7 @@ use crate::selection::scratch::Scratch;
 
 /// Where a keyword or phrase is looked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Scope {
+enum Scope {
     /// Title, HF keywords or abstract.
     Anywhere = 0,
     Title = 1,
@@ -27,7 +27,7 @@ pub(crate) enum Scope {
 
 impl Scope {
     /// The phrase and its field of a keyword-like term.
-    pub(crate) fn of(term: &Term) -> Option<(Scope, &str)> {
+    fn of(term: &Term) -> Option<(Scope, &str)> {
         match term {
             Term::Phrase(p) => Some((Scope::Anywhere, p)),
             Term::Title(p) => Some((Scope::Title, p)),
@@ -37,7 +37,7 @@ impl Scope {
     }
 
     /// The hits this scope counts.
-    pub(crate) fn restrict(self, h: Hits) -> Hits {
+    fn restrict(self, h: Hits) -> Hits {
         match self {
             Scope::Anywhere => h,
             Scope::Title => Hits {
@@ -55,7 +55,7 @@ impl Scope {
 /// Whether a paper with these hits (of a phrase and its learned expansion, summed) is about
 /// the phrase, for an exclusion by where it matters: in the title or keywords, or said at
 /// least [`EXCLUDE_ABSTRACT_MENTIONS`] times in the abstract.
-pub(crate) fn is_about(h: Hits) -> bool {
+fn is_about(h: Hits) -> bool {
     h.title > 0 || h.keywords > 0 || h.abstract_text >= EXCLUDE_ABSTRACT_MENTIONS
 }
 
