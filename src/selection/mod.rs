@@ -256,7 +256,7 @@ impl Selector {
     /// Whether every term and exclusion of `topics` was indexed, so that [`Selector::select`]
     /// answers for them (a reader whose topics changed after the index was built is not).
     pub fn covers(&self, topics: &Topics) -> bool {
-        topics.indexed_terms().all(|t| self.kinds.of(t).covers(t))
+        topics.indexed_terms().all(|t| self.kinds.covers(t))
     }
 
     pub fn limits(&self) -> SelectionLimits {
@@ -344,7 +344,7 @@ impl Selector {
             }
         }
         for term in &topics.terms {
-            self.kinds.of(term).add_scores(term, s);
+            self.kinds.add_scores(term, s);
         }
         let Scratch {
             rel,
@@ -379,7 +379,7 @@ impl Selector {
     /// says; `-strict:` keywords and phrases at any mention.
     fn block_excluded(&self, topics: &Topics, s: &mut Scratch) {
         for x in &topics.exclude {
-            self.kinds.of(x).block_excluded(x, s);
+            self.kinds.block_excluded(x, s);
         }
         for x in &topics.exclude_strict {
             self.kinds.phrases.block_mentions(x, s);
@@ -391,7 +391,7 @@ impl Selector {
     fn why(&self, topics: &Topics, paper: u32) -> Vec<String> {
         let mut out = Vec::new();
         for term in &topics.terms {
-            self.kinds.of(term).why(term, paper, &self.kinds, &mut out);
+            self.kinds.why(term, paper, &mut out);
         }
         out
     }

@@ -44,7 +44,7 @@ impl Selector {
                     rel += s;
                     matched = true;
                 };
-                self.kinds.of(term).score_of(term, paper, &mut add);
+                self.kinds.score_of(term, paper, &mut add);
             }
             let p = &self.papers[paper as usize];
             let eligible = p.first_seen >= window_start
@@ -77,10 +77,7 @@ impl Selector {
     /// Whether an exclusion of `topics` leaves `paper` out, decided for this paper alone
     /// (the reference of [`Selector::block_excluded`]).
     fn excluded_reference(&self, topics: &Topics, paper: u32) -> bool {
-        topics
-            .exclude
-            .iter()
-            .any(|x| self.kinds.of(x).excludes(x, paper))
+        topics.exclude.iter().any(|x| self.kinds.excludes(x, paper))
             || topics
                 .exclude_strict
                 .iter()

@@ -163,6 +163,7 @@ impl Matcher for Abouts {
         matches!(term, Term::About(a) if self.matches.contains_key(a))
     }
 
+    #[inline]
     fn add_scores(&self, term: &Term, s: &mut Scratch) {
         let a = text(term);
         if let Some(list) = self.fused.get(a) {

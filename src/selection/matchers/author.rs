@@ -79,6 +79,7 @@ impl Matcher for Authors {
         matches!(term, Term::Author(a) if self.papers.contains_key(a))
     }
 
+    #[inline]
     fn add_scores(&self, term: &Term, s: &mut Scratch) {
         for &paper in self.papers(term) {
             s.add(paper, self.score);
@@ -89,6 +90,7 @@ impl Matcher for Authors {
         self.papers(term).iter().map(|&p| (p, self.score)).collect()
     }
 
+    #[inline]
     fn block_excluded(&self, term: &Term, s: &mut Scratch) {
         for &paper in self.papers(term) {
             s.block(paper);

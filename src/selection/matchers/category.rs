@@ -55,6 +55,7 @@ impl Matcher for Categories {
         true
     }
 
+    #[inline]
     fn add_scores(&self, term: &Term, s: &mut Scratch) {
         for &paper in self.papers(term) {
             s.add(paper, self.score);
@@ -65,6 +66,7 @@ impl Matcher for Categories {
         self.papers(term).iter().map(|&p| (p, self.score)).collect()
     }
 
+    #[inline]
     fn block_excluded(&self, term: &Term, s: &mut Scratch) {
         for &paper in self.papers(term) {
             s.block(paper);

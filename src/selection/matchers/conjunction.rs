@@ -42,7 +42,7 @@ impl Conjunctions {
 fn every_part(parts: &[Term], kinds: &Matchers) -> Vec<(u32, f64)> {
     let mut acc: Option<Vec<(u32, f64)>> = None;
     for part in parts {
-        let list = kinds.of(part).scores(part);
+        let list = kinds.scores(part);
         let next = match &acc {
             None => list,
             Some(prev) => intersect_sum(prev, &list),
@@ -61,6 +61,7 @@ impl Matcher for Conjunctions {
         matches!(term, Term::All(parts) if self.papers.contains_key(parts.as_slice()))
     }
 
+    #[inline]
     fn add_scores(&self, term: &Term, s: &mut Scratch) {
         for &(paper, score) in self.papers(term) {
             s.add(paper, score);
@@ -87,7 +88,7 @@ impl Matcher for Conjunctions {
             .iter()
             .map(|part| {
                 let mut lines = Vec::new();
-                kinds.of(part).why_by_words(part, paper, kinds, &mut lines);
+                kinds.why_by_words(part, paper, &mut lines);
                 lines.join(", ")
             })
             .collect();

@@ -6,13 +6,16 @@
 //! that are, [`super::meaning`]); what an exclusion of it leaves out; its piece of the why
 //! line; and the per-paper look-up the tests check its scoring against.
 //!
-//! The selector ([`super::Selector`]) only combines them through [`Matcher`]:
-//! [`Matchers::of`] picks a term's matcher, one dynamic call per term and reader; every
-//! loop over papers is inside a matcher, on its own types.
+//! The selector ([`super::Selector`]) only combines them, through [`Matchers`]: each of its
+//! calls goes to the matcher of the term's kind by one `match` on the term ([`by_kind!`]),
+//! a static call on that kind's own type. The per-reader loops stay monomorphic, with the
+//! kind's scoring inlined into them: no call through a vtable per term and reader (the
+//! `&dyn Matcher` of the first version). Every loop over papers is inside a matcher, on its
+//! own types.
 //!
 //! A new kind of item is its [`Term`] variant (parsed in `domain::topics`), one new file
 //! here implementing [`Matcher`], and its slot in [`Matchers`]: a field, its build line and
-//! one arm of [`Matchers::of`] (the compiler points at that arm). The selector and the
+//! one arm of [`by_kind!`] (the compiler points at that arm). The selector and the
 //! reference oracle do not change.
 //!
 //! Papers a reader likes (`like:`) are no kind here: the recommender
@@ -27,6 +30,36 @@ use super::score::{Corpus, Hits, SelectionWeights};
 use super::scratch::Scratch;
 use crate::domain::{StoredPaper, Term};
 
+/// `$body` with `$m` bound to the matcher of `$term`'s kind among `$kinds`: the one place
+/// that says which kind reads which term. Each arm calls the kind's own type, so every
+/// call is static and can be inlined where the selector loops over a reader's terms.
+macro_rules! by_kind {
+    ($kinds:expr, $term:expr, |$m:ident| $body:expr) => {
+        match $term {
+            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
+                let $m = &$kinds.phrases;
+                $body
+            }
+            Term::Category(_) => {
+                let $m = &$kinds.categories;
+                $body
+            }
+            Term::Author(_) => {
+                let $m = &$kinds.authors;
+                $body
+            }
+            Term::About(_) => {
+                let $m = &$kinds.about;
+                $body
+            }
+            Term::All(_) => {
+                let $m = &$kinds.conjunctions;
+                $body
+            }
+        }
+    };
+}
+
 mod about;
 mod author;
 mod category;
@@ -40,7 +73,7 @@ use conjunction::Conjunctions;
 use phrase::Phrases;
 
 /// What the selector asks of the matcher of one kind of topic item. A `term` handed to a
-/// matcher is always of its kind ([`Matchers::of`]).
+/// matcher is always of its kind ([`by_kind!`]).
 pub(crate) trait Matcher {
     /// Whether `term` was indexed, so that a reader with it can be selected for.
     fn covers(&self, term: &Term) -> bool;
@@ -165,15 +198,48 @@ impl Matchers {
         kinds
     }
 
-    /// The matcher of `term`'s kind: the one place that says which kind reads which term.
-    pub(crate) fn of(&self, term: &Term) -> &dyn Matcher {
-        match term {
-            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => &self.phrases,
-            Term::Category(_) => &self.categories,
-            Term::Author(_) => &self.authors,
-            Term::About(_) => &self.about,
-            Term::All(_) => &self.conjunctions,
-        }
+    /// [`Matcher::covers`] of `term`'s kind.
+    pub(crate) fn covers(&self, term: &Term) -> bool {
+        by_kind!(self, term, |m| m.covers(term))
+    }
+
+    /// [`Matcher::add_scores`] of `term`'s kind: the per-reader loop.
+    #[inline]
+    pub(crate) fn add_scores(&self, term: &Term, s: &mut Scratch) {
+        by_kind!(self, term, |m| m.add_scores(term, s))
+    }
+
+    /// [`Matcher::scores`] of `term`'s kind.
+    pub(crate) fn scores(&self, term: &Term) -> Vec<(u32, f64)> {
+        by_kind!(self, term, |m| m.scores(term))
+    }
+
+    /// [`Matcher::block_excluded`] of `term`'s kind.
+    #[inline]
+    pub(crate) fn block_excluded(&self, term: &Term, s: &mut Scratch) {
+        by_kind!(self, term, |m| m.block_excluded(term, s))
+    }
+
+    /// [`Matcher::why_by_words`] of `term`'s kind.
+    pub(crate) fn why_by_words(&self, term: &Term, paper: u32, out: &mut Vec<String>) {
+        by_kind!(self, term, |m| m.why_by_words(term, paper, self, out))
+    }
+
+    /// [`Matcher::why`] of `term`'s kind.
+    pub(crate) fn why(&self, term: &Term, paper: u32, out: &mut Vec<String>) {
+        by_kind!(self, term, |m| m.why(term, paper, self, out))
+    }
+
+    /// [`Matcher::score_of`] of `term`'s kind.
+    #[cfg(test)]
+    pub(crate) fn score_of(&self, term: &Term, paper: u32, add: &mut dyn FnMut(f64)) {
+        by_kind!(self, term, |m| m.score_of(term, paper, add))
+    }
+
+    /// [`Matcher::excludes`] of `term`'s kind.
+    #[cfg(test)]
+    pub(crate) fn excludes(&self, term: &Term, paper: u32) -> bool {
+        by_kind!(self, term, |m| m.excludes(term, paper))
     }
 }
 

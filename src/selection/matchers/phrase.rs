@@ -287,6 +287,7 @@ impl Matcher for Phrases {
         self.compiled(term).is_some() || term.phrase().is_some_and(|p| self.unmatchable.contains(p))
     }
 
+    #[inline]
     fn add_scores(&self, term: &Term, s: &mut Scratch) {
         if let Some(list) = self.fused_list(term) {
             for f in list {
@@ -315,6 +316,7 @@ impl Matcher for Phrases {
     }
 
     /// The papers about the phrase ([`is_about`]), its learned expansion counted with it.
+    #[inline]
     fn block_excluded(&self, term: &Term, s: &mut Scratch) {
         let Some(c) = self.compiled(term) else {
             return;
