@@ -183,28 +183,32 @@ impl FusedLists {
         self.0.get(key).map(Vec::as_slice)
     }
 
-    /// The why line's pieces of the term under `key` for `paper`: nothing when its fused
-    /// list does not have the paper; else what `words` says, then `closeness` when meaning
-    /// carried the paper. A term not read by meaning says what `words` says.
+    /// The why line's pieces of the term under `key` for each of `papers` (`out[i]` for
+    /// `papers[i]`): nothing for a paper its fused list does not have; else what `words`
+    /// says of the paper, then `closeness` when meaning carried it. A term not read by
+    /// meaning says what `words` says.
     pub(crate) fn why(
         &self,
         key: &str,
-        paper: u32,
-        out: &mut Vec<String>,
-        words: impl FnOnce(&mut Vec<String>),
-        closeness: impl FnOnce() -> String,
+        papers: &[u32],
+        out: &mut [Vec<String>],
+        mut words: impl FnMut(u32, &mut Vec<String>),
+        closeness: impl Fn() -> String,
     ) {
-        let by_meaning = match self.get(key) {
-            None => false,
-            Some(list) => match list.binary_search_by_key(&paper, |f| f.paper) {
-                Ok(i) => list[i].by_meaning,
-                // Not in the fused list: the term did not pick this paper.
-                Err(_) => return,
-            },
-        };
-        words(out);
-        if by_meaning {
-            out.push(closeness());
+        let list = self.get(key);
+        for (&paper, out) in papers.iter().zip(out) {
+            let by_meaning = match list {
+                None => false,
+                Some(list) => match list.binary_search_by_key(&paper, |f| f.paper) {
+                    Ok(i) => list[i].by_meaning,
+                    // Not in the fused list: the term did not pick this paper.
+                    Err(_) => continue,
+                },
+            };
+            words(paper, out);
+            if by_meaning {
+                out.push(closeness());
+            }
         }
     }
 }

@@ -319,10 +319,8 @@ impl Selector {
         }
         let ranked = SCRATCH
             .with_borrow_mut(|scratch| self.top_k(scratch, topics, window_start, already_sent));
-        ranked
-            .into_iter()
-            .map(|paper| (paper, self.why(topics, paper)))
-            .collect()
+        let reasons = self.why(topics, &ranked);
+        ranked.into_iter().zip(reasons).collect()
     }
 
     /// The best `max_papers` candidates for `topics`, best first. A dense score per
@@ -386,12 +384,13 @@ impl Selector {
         }
     }
 
-    /// The why line of `paper`: each of the reader's terms that picked it says why, in the
-    /// order of the terms.
-    fn why(&self, topics: &Topics, paper: u32) -> Vec<String> {
-        let mut out = Vec::new();
+    /// The why line of each of `papers`: each of the reader's terms that picked it says
+    /// why, in the order of the terms. Term by term over all the papers, each term looked up
+    /// in its matcher's index once.
+    fn why(&self, topics: &Topics, papers: &[u32]) -> Vec<Vec<String>> {
+        let mut out = vec![Vec::new(); papers.len()];
         for term in &topics.terms {
-            self.kinds.why(term, paper, &mut out);
+            self.kinds.why(term, papers, &mut out);
         }
         out
     }

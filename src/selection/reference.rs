@@ -65,11 +65,12 @@ impl Selector {
         }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         ranked.truncate(self.limits.max_papers);
+        // Each paper's why line on its own.
         ranked
             .into_iter()
             .map(|(_, paper)| Pick {
                 paper: self.papers[paper as usize].paper.clone(),
-                reasons: self.why(topics, paper),
+                reasons: self.why(topics, &[paper]).pop().unwrap_or_default(),
             })
             .collect()
     }

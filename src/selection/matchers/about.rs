@@ -34,6 +34,17 @@ struct AboutMatches {
     papers: Vec<Similar>,
 }
 
+impl AboutMatches {
+    /// "about: equivariance · symmetry", the words that weighed most, when `paper` is
+    /// similar enough.
+    fn why(&self, paper: u32, out: &mut Vec<String>) {
+        if let Ok(i) = self.papers.binary_search_by_key(&paper, |s| s.paper) {
+            let words = self.papers[i].carrying.words(&self.words);
+            out.push(format!("about: {}", words.join(" · ")));
+        }
+    }
+}
+
 /// The `about:` texts among `terms`.
 fn about_texts<'t>(terms: &[&'t Term]) -> impl Iterator<Item = &'t str> {
     terms.iter().filter_map(|t| match t {
@@ -182,22 +193,27 @@ impl Matcher for Abouts {
     }
 
     /// "about: equivariance · symmetry", the words that weighed most.
-    fn why_by_words(&self, term: &Term, paper: u32, _: &Matchers, out: &mut Vec<String>) {
-        if let Some(m) = self.matches.get(text(term))
-            && let Ok(i) = m.papers.binary_search_by_key(&paper, |s| s.paper)
-        {
-            let words = m.papers[i].carrying.words(&m.words);
-            out.push(format!("about: {}", words.join(" · ")));
+    fn why_by_words(&self, term: &Term, papers: &[u32], _: &Matchers, out: &mut [Vec<String>]) {
+        let Some(m) = self.matches.get(text(term)) else {
+            return;
+        };
+        for (&paper, out) in papers.iter().zip(out) {
+            m.why(paper, out);
         }
     }
 
-    fn why(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>) {
+    fn why(&self, term: &Term, papers: &[u32], _: &Matchers, out: &mut [Vec<String>]) {
         let a = text(term);
+        let m = self.matches.get(a);
         self.fused.why(
             a,
-            paper,
+            papers,
             out,
-            |out| self.why_by_words(term, paper, kinds, out),
+            |paper, out| {
+                if let Some(m) = m {
+                    m.why(paper, out);
+                }
+            },
             || format!("close in meaning to your interest “{a}”"),
         );
     }

@@ -73,26 +73,33 @@ impl Matcher for Conjunctions {
     }
 
     /// Each part's why line by its words, joined with "AND".
-    fn why_by_words(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>) {
+    fn why_by_words(&self, term: &Term, papers: &[u32], kinds: &Matchers, out: &mut [Vec<String>]) {
         let Term::All(parts) = term else {
             return;
         };
-        if self
-            .papers(term)
-            .binary_search_by_key(&paper, |(p, _)| *p)
-            .is_err()
-        {
+        let list = self.papers(term);
+        // The papers the conjunction picked, and where each is in `papers`.
+        let (at, picked): (Vec<usize>, Vec<u32>) = papers
+            .iter()
+            .enumerate()
+            .filter(|(_, paper)| list.binary_search_by_key(*paper, |(p, _)| *p).is_ok())
+            .map(|(i, &paper)| (i, paper))
+            .unzip();
+        if picked.is_empty() {
             return;
         }
-        let parts: Vec<String> = parts
-            .iter()
-            .map(|part| {
-                let mut lines = Vec::new();
-                kinds.why_by_words(part, paper, &mut lines);
-                lines.join(", ")
-            })
-            .collect();
-        out.push(parts.join(" AND "));
+        // Per picked paper, each part's line.
+        let mut lines: Vec<Vec<String>> = vec![Vec::with_capacity(parts.len()); picked.len()];
+        for part in parts {
+            let mut pieces = vec![Vec::new(); picked.len()];
+            kinds.why_by_words(part, &picked, &mut pieces);
+            for (line, pieces) in lines.iter_mut().zip(pieces) {
+                line.push(pieces.join(", "));
+            }
+        }
+        for (i, line) in at.into_iter().zip(lines) {
+            out[i].push(line.join(" AND "));
+        }
     }
 
     #[cfg(test)]

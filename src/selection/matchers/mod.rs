@@ -89,14 +89,16 @@ pub(crate) trait Matcher {
     /// blocks nothing.
     fn block_excluded(&self, _term: &Term, _s: &mut Scratch) {}
 
-    /// The why line's pieces of `term` for `paper`, by its words; nothing when `term` does
-    /// not pick `paper`. `kinds` is every kind's matcher, for a term made of terms.
-    fn why_by_words(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>);
+    /// The why line's pieces of `term` by its words for each of `papers`, into the same
+    /// place of `out` (`out[i]` for `papers[i]`); nothing for a paper `term` does not pick.
+    /// All of a reader's picks at once, so that `term` is looked up in the index once per
+    /// reader, not once per pick. `kinds` is every kind's matcher, for a term made of terms.
+    fn why_by_words(&self, term: &Term, papers: &[u32], kinds: &Matchers, out: &mut [Vec<String>]);
 
     /// [`Matcher::why_by_words`] for a reader's own term, which a kind read by meaning too
     /// also says.
-    fn why(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>) {
-        self.why_by_words(term, paper, kinds, out);
+    fn why(&self, term: &Term, papers: &[u32], kinds: &Matchers, out: &mut [Vec<String>]) {
+        self.why_by_words(term, papers, kinds, out);
     }
 
     /// The straightforward scoring of one paper (the reference of
@@ -221,13 +223,13 @@ impl Matchers {
     }
 
     /// [`Matcher::why_by_words`] of `term`'s kind.
-    pub(crate) fn why_by_words(&self, term: &Term, paper: u32, out: &mut Vec<String>) {
-        by_kind!(self, term, |m| m.why_by_words(term, paper, self, out))
+    pub(crate) fn why_by_words(&self, term: &Term, papers: &[u32], out: &mut [Vec<String>]) {
+        by_kind!(self, term, |m| m.why_by_words(term, papers, self, out))
     }
 
     /// [`Matcher::why`] of `term`'s kind.
-    pub(crate) fn why(&self, term: &Term, paper: u32, out: &mut Vec<String>) {
-        by_kind!(self, term, |m| m.why(term, paper, self, out))
+    pub(crate) fn why(&self, term: &Term, papers: &[u32], out: &mut [Vec<String>]) {
+        by_kind!(self, term, |m| m.why(term, papers, self, out))
     }
 
     /// [`Matcher::score_of`] of `term`'s kind.

@@ -275,6 +275,22 @@ fn compile(p: &str, set: &mut PatternSet, acronyms: &Acronyms) -> Option<Compile
     Some(Compiled { direct, expansion })
 }
 
+/// The why line's pieces of `term` by its words for `paper`, `c` its compiled postings:
+/// "diffusion: title · abstract ×4", then "ViT = vision transformer: abstract ×2".
+fn why_of(postings: &[Vec<Posting>], term: &Term, c: &Compiled, paper: u32, out: &mut Vec<String>) {
+    if let Some(hits) = hits_in(&postings[c.direct as usize], paper) {
+        out.push(match term.phrase() {
+            Some(name) => format!("{name}: {}", hits.describe()),
+            None => format!("{term}: {}", hits.describe()),
+        });
+    }
+    if let Some((x, name)) = &c.expansion
+        && let Some(hits) = hits_in(&postings[*x as usize], paper)
+    {
+        out.push(format!("{name}: {}", hits.describe()));
+    }
+}
+
 /// The hits of `paper` in a posting list (by paper).
 fn hits_in(list: &[Posting], paper: u32) -> Option<Hits> {
     list.binary_search_by_key(&paper, |(p, _, _)| *p)
@@ -344,33 +360,30 @@ impl Matcher for Phrases {
         }
     }
 
-    /// "diffusion: title · abstract ×4", then "ViT = vision transformer: abstract ×2".
-    fn why_by_words(&self, term: &Term, paper: u32, _: &Matchers, out: &mut Vec<String>) {
+    /// The phrase's and its expansion's hits ([`why_of`]).
+    fn why_by_words(&self, term: &Term, papers: &[u32], _: &Matchers, out: &mut [Vec<String>]) {
         let Some(c) = self.compiled(term) else {
             return;
         };
-        if let Some(hits) = hits_in(&self.postings[c.direct as usize], paper) {
-            let name = term
-                .phrase()
-                .map_or_else(|| term.to_string(), str::to_string);
-            out.push(format!("{name}: {}", hits.describe()));
-        }
-        if let Some((x, name)) = &c.expansion
-            && let Some(hits) = hits_in(&self.postings[*x as usize], paper)
-        {
-            out.push(format!("{name}: {}", hits.describe()));
+        for (&paper, out) in papers.iter().zip(out) {
+            why_of(&self.postings, term, c, paper, out);
         }
     }
 
-    fn why(&self, term: &Term, paper: u32, kinds: &Matchers, out: &mut Vec<String>) {
+    fn why(&self, term: &Term, papers: &[u32], kinds: &Matchers, out: &mut [Vec<String>]) {
         let Term::Phrase(p) = term else {
-            return self.why_by_words(term, paper, kinds, out);
+            return self.why_by_words(term, papers, kinds, out);
         };
+        let c = self.compiled(term);
         self.fused.why(
             p,
-            paper,
+            papers,
             out,
-            |out| self.why_by_words(term, paper, kinds, out),
+            |paper, out| {
+                if let Some(c) = c {
+                    why_of(&self.postings, term, c, paper, out);
+                }
+            },
             || format!("close in meaning to “{p}”"),
         );
     }
