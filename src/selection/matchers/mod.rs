@@ -7,7 +7,7 @@
 //! line; and the per-paper look-up the tests check its scoring against.
 //!
 //! The selector ([`super::Selector`]) only combines them, through [`Matchers`]: each of its
-//! calls goes to the matcher of the term's kind by one `match` on the term ([`by_kind!`]),
+//! calls goes to the matcher of the term's kind by one `match` on the term (`by_kind!`),
 //! a static call on that kind's own type. The per-reader loops stay monomorphic, with the
 //! kind's scoring inlined into them: no call through a vtable per term and reader (the
 //! `&dyn Matcher` of the first version). Every loop over papers is inside a matcher, on its
@@ -15,7 +15,7 @@
 //!
 //! A new kind of item is its [`Term`] variant (parsed in `domain::topics`), one new file
 //! here implementing [`Matcher`], and its slot in [`Matchers`]: a field, its build line and
-//! one arm of [`by_kind!`] (the compiler points at that arm). The selector and the
+//! one arm of `by_kind!` (the compiler points at that arm). The selector and the
 //! reference oracle do not change.
 //!
 //! Papers a reader likes (`like:`) are no kind here: the recommender
@@ -73,7 +73,7 @@ use conjunction::Conjunctions;
 use phrase::Phrases;
 
 /// What the selector asks of the matcher of one kind of topic item. A `term` handed to a
-/// matcher is always of its kind ([`by_kind!`]).
+/// matcher is always of its kind (`by_kind!`).
 pub(crate) trait Matcher {
     /// Whether `term` was indexed, so that a reader with it can be selected for.
     fn covers(&self, term: &Term) -> bool;
