@@ -1,7 +1,8 @@
 //! Closeness in meaning for the words a reader types (issue 20 item 4): keywords, phrases,
-//! acronyms and `about:` lines are scored by their words (BM25F, [`super::score`] and
-//! [`super::about`]) **and** by the cosine between the term's embedding and each candidate's
-//! ([`crate::embed`]), the two fused by a weighted reciprocal-rank rule:
+//! acronyms and `about:` lines are scored by their words (BM25F, [`super::score`] and the
+//! `about:` matcher of [`super::matchers`]) **and** by the cosine between the term's
+//! embedding and each candidate's ([`crate::embed`]), the two fused by a weighted
+//! reciprocal-rank rule:
 //!
 //! ```text
 //! fused(p) = words_weight / (fusion_k + rank_words(p)) + meaning_weight / (fusion_k + rank_meaning(p))
@@ -21,8 +22,10 @@
 //! categories, `ti:`/`abs:` and `AND` are matched literally, exclusions and already sent
 //! papers are taken out before anything is scored, an acronym's words still count only
 //! in capitals (its meaning is read from the acronym and its learned expansion).
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::SelectionWeights;
 use crate::domain::StoredPaper;
 use crate::embed::{Embedder, paper_text};
 
@@ -130,6 +133,84 @@ pub(crate) struct Fusion {
     pub min_similarity: f64,
     /// The scale of a term whose words pick nothing.
     pub fallback_scale: f64,
+}
+
+impl Fusion {
+    pub(crate) fn of(w: &SelectionWeights) -> Fusion {
+        Fusion {
+            words_weight: w.words_weight,
+            meaning_weight: w.meaning_weight,
+            k: w.fusion_k,
+            depth: w.meaning_depth,
+            min_similarity: w.meaning_min_similarity,
+            fallback_scale: w.about_score,
+        }
+    }
+}
+
+/// A term to read by meaning too: its key, the text embedded, and the papers its words
+/// pick with their words score, by paper.
+#[derive(Debug)]
+pub(crate) struct ToFuse {
+    pub key: String,
+    pub text: String,
+    pub words: Vec<(u32, f64)>,
+}
+
+/// The terms of one kind read by meaning too: each one's fused list ([`fuse`]) under its
+/// key, fused once per run.
+#[derive(Debug, Default)]
+pub(crate) struct FusedLists(HashMap<String, Vec<Fused>>);
+
+impl FusedLists {
+    /// Fuses every term of `terms` over the candidates of `meaning`, split over the cores;
+    /// none without `meaning`.
+    pub(crate) fn build(
+        meaning: Option<&Meaning>,
+        w: &SelectionWeights,
+        terms: Vec<ToFuse>,
+    ) -> FusedLists {
+        let Some(m) = meaning else {
+            return FusedLists::default();
+        };
+        let fusion = Fusion::of(w);
+        let lists = super::parallel_map(&terms, |t| fuse(&t.words, &m.closest(&t.text), &fusion));
+        FusedLists(terms.into_iter().map(|t| t.key).zip(lists).collect())
+    }
+
+    /// The fused list of the term under `key`, when it is read by meaning too.
+    pub(crate) fn get(&self, key: &str) -> Option<&[Fused]> {
+        self.0.get(key).map(Vec::as_slice)
+    }
+
+    /// The why line's pieces of the term under `key` for each of `papers` (`out[i]` for
+    /// `papers[i]`): nothing for a paper its fused list does not have; else what `words`
+    /// says of the paper, then `closeness` when meaning carried it. A term not read by
+    /// meaning says what `words` says.
+    pub(crate) fn why(
+        &self,
+        key: &str,
+        papers: &[u32],
+        out: &mut [Vec<String>],
+        mut words: impl FnMut(u32, &mut Vec<String>),
+        closeness: impl Fn() -> String,
+    ) {
+        let list = self.get(key);
+        for (&paper, out) in papers.iter().zip(out) {
+            let by_meaning = match list {
+                None => false,
+                Some(list) => match list.binary_search_by_key(&paper, |f| f.paper) {
+                    Ok(i) => list[i].by_meaning,
+                    // Not in the fused list: the term did not pick this paper.
+                    Err(_) => continue,
+                },
+            };
+            words(paper, out);
+            if by_meaning {
+                out.push(closeness());
+            }
+        }
+    }
 }
 
 /// One paper of a term's fused list.

@@ -1,32 +1,43 @@
 //! SELECTION: which stored papers each reader gets, ranked, and why. Pure: no I/O, no clock.
 //!
 //! How topics combine (see [`crate::domain::Topics`] for the syntax): a paper is picked when
-//! it matches **any** keyword/phrase (title, HF keywords or abstract, after the one
-//! normalisation of [`normalise`], with word forms from [`forms`] and acronyms learned by
-//! [`acronyms`]), **any** category, **any** author ([`authors`]) or is similar enough to an
-//! `about:` interest ([`about`]); **and** it has at least `min_upvotes` HF upvotes when that
-//! is set; **and** it matches none of the excluded keywords, phrases, categories or authors.
+//! it matches **any** of the reader's items — a keyword or phrase (title, HF keywords or
+//! abstract, after the one normalisation of [`normalise`], with word forms from [`forms`]
+//! and acronyms learned by [`acronyms`]), a category, an author, an `about:` interest, an
+//! `A AND B` of those; **and** it has at least `min_upvotes` HF upvotes when that is set;
+//! **and** it matches none of the excluded keywords, phrases, categories or authors.
 //! Readers with no terms get the trending digest: the window's papers by upvotes.
 //!
-//! Picks are ranked by the score of [`score`] (BM25F relevance blended with upvotes and
-//! recency, weights in `[selection]`) and capped; each says where and how strongly it matched
-//! ("diffusion: title · abstract ×4", "ViT = vision transformer: abstract ×2"). Only papers
-//! first stored inside the reader's window and never sent to them before are candidates.
+//! Each kind of item has its matcher ([`matchers`]), which owns its index of the run's
+//! candidates, how it scores the papers an item picks (keywords, phrases and `about:` lines
+//! by meaning too, [`meaning`]), what an exclusion of it leaves out, and its piece of the
+//! why line. This module only combines them: one index per run, then per reader the
+//! exclusions and sent papers blocked, every item's scores added, the window and
+//! `min_upvotes` applied, the blend of [`score`] (relevance with upvotes and recency,
+//! weights in `[selection]`) ranked and capped. Each pick says where and how strongly it
+//! matched ("diffusion: title · abstract ×4", "ViT = vision transformer: abstract ×2"). Only
+//! papers first stored inside the reader's window and never sent to them before are
+//! candidates.
+//!
+//! A new kind of item is one new file in [`matchers`] and its slot there (see that module);
+//! nothing in this module changes.
 //!
 //! Built for many readers ([`index`]): the papers are normalised, the acronyms learned and
 //! every reader's terms matched once per run; each reader then only adds up the postings of
 //! its own terms.
-pub(crate) mod about;
 pub(crate) mod acronyms;
-pub(crate) mod authors;
 pub(crate) mod forms;
 pub(crate) mod index;
+mod lists;
+mod matchers;
 pub(crate) mod meaning;
 pub(crate) mod normalise;
 mod parallel;
+#[cfg(test)]
+mod reference;
 pub(crate) mod score;
+mod scratch;
 mod settings;
-pub(crate) mod terms;
 
 pub use settings::SelectionSettings;
 
@@ -36,17 +47,14 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::StoredPaper;
 use crate::domain::{PaperId, Pick, PickRef, Term, Topics};
-use about::{AboutWord, Similar, WordIndex};
-use acronyms::Acronyms;
-use authors::Name;
-use index::PatternSet;
+use matchers::{Distinct, Matchers};
 pub use meaning::Meaning;
-use meaning::{Fused, Fusion};
+// The tests (`use super::*`) read text as the matchers do.
+#[cfg(test)]
 use normalise::Field;
 pub(crate) use parallel::map as parallel_map;
 pub use score::SelectionWeights;
-use score::{Corpus, Hits};
-use terms::{Scope, Wanted};
+use scratch::{SCRATCH, Scratch};
 
 /// Limits and weights applied to every digest.
 #[derive(Debug, Clone, Copy)]
@@ -66,69 +74,13 @@ impl Default for SelectionLimits {
     }
 }
 
-/// Where a phrase's postings are: its own and its learned acronym's.
-#[derive(Debug, Clone)]
-struct CompiledPhrase {
-    direct: u32,
-    /// The expansion's term and the why line's "ViT = vision transformer".
-    expansion: Option<(u32, String)>,
-}
-
-/// One paper's contribution from one term, for ranking and the why line.
-type Posting = (u32, f64, Hits);
-
-/// Why a paper matched one of a reader's terms.
-#[derive(Debug, Clone)]
-enum Reason {
-    Phrase {
-        term: usize,
-        hits: Hits,
-    },
-    Expansion {
-        term: usize,
-        hits: Hits,
-    },
-    Category {
-        term: usize,
-    },
-    Author {
-        term: usize,
-    },
-    About {
-        term: usize,
-        words: Vec<String>,
-    },
-    /// Close in meaning to a keyword, phrase or `about:` line ([`meaning`]).
-    Meaning {
-        term: usize,
-    },
-    /// Every part of `A AND B` matched: each part's own why line.
-    All {
-        term: usize,
-        parts: Vec<String>,
-    },
-}
-
 /// The candidate papers of a run, indexed for matching.
 pub struct Selector {
     limits: SelectionLimits,
     /// Candidates in trending order: upvotes desc, then most recent first.
     papers: Vec<StoredPaper>,
-    /// Per [`Scope`] (anywhere, title only, abstract only): phrase → its postings.
-    phrases: [HashMap<String, CompiledPhrase>; 3],
-    /// Term id → (paper, BM25 score, hits).
-    postings: Vec<Vec<Posting>>,
-    /// Lower-case category code or archive → papers.
-    categories: HashMap<String, Vec<u32>>,
-    /// Author as a reader wrote it → papers.
-    authors: HashMap<String, Vec<u32>>,
-    /// Phrases with nothing to match (no letters or digits): known, never matching.
-    unmatchable: HashSet<String>,
-    /// `about:` text → its words and the papers similar enough.
-    about: HashMap<String, AboutMatches>,
-    /// `A AND B`'s parts → the papers matching every part, with the parts' scores added.
-    all: HashMap<Vec<Term>, Vec<(u32, f64)>>,
-    acronyms: Acronyms,
+    /// Every kind's matcher, indexed for the run's terms.
+    kinds: Matchers,
     /// Per candidate, the upvotes and recency parts of the blend ([`score::static_parts`]):
     /// the same for every reader, so computed once.
     upvotes_part: Vec<f64>,
@@ -140,10 +92,6 @@ pub struct Selector {
     index_of: HashMap<PaperId, u32>,
     /// The candidates' embedding vectors, when terms are read by meaning too.
     meaning: Option<Meaning>,
-    /// Keyword/phrase (anywhere) → its words and meaning fused ([`meaning::fuse`]), by paper.
-    fused_phrases: HashMap<String, Vec<Fused>>,
-    /// `about:` text → the same.
-    fused_about: HashMap<String, Vec<Fused>>,
 }
 
 /// What [`Selector::eligible_index`] reads of a candidate.
@@ -152,77 +100,6 @@ struct PaperMeta {
     first_seen: DateTime<Utc>,
     upvotes: u32,
     has_id: bool,
-}
-
-/// The papers similar enough to one `about:` interest.
-#[derive(Debug)]
-struct AboutMatches {
-    /// The description's content words ([`about::Carrying`] points into them).
-    words: Vec<String>,
-    /// By paper.
-    papers: Vec<Similar>,
-}
-
-/// One thread's buffers for [`Selector::select`], reused from reader to reader: dense
-/// arrays over the candidates, cleaned through the list of what was touched.
-#[derive(Debug, Default)]
-struct Scratch {
-    /// Relevance per candidate.
-    rel: Vec<f64>,
-    /// Per candidate: 0 untouched, [`TOUCHED`], [`BLOCKED`] (excluded or already sent).
-    state: Vec<u8>,
-    /// Candidates scored, in the order first touched.
-    touched: Vec<u32>,
-    /// Candidates blocked.
-    blocked: Vec<u32>,
-    ranked: Vec<(f64, u32)>,
-}
-
-const TOUCHED: u8 = 1;
-const BLOCKED: u8 = 2;
-
-impl Scratch {
-    /// Clears what the last reader left (possibly of another selector) and fits `n` candidates.
-    fn reset(&mut self, n: usize) {
-        for &i in self.touched.iter().chain(&self.blocked) {
-            self.rel[i as usize] = 0.0;
-            self.state[i as usize] = 0;
-        }
-        self.touched.clear();
-        self.blocked.clear();
-        if self.rel.len() < n {
-            self.rel.resize(n, 0.0);
-            self.state.resize(n, 0);
-        }
-    }
-
-    fn block(&mut self, paper: u32) {
-        let state = &mut self.state[paper as usize];
-        if *state != BLOCKED {
-            if *state == TOUCHED {
-                self.touched.retain(|&p| p != paper);
-            }
-            *state = BLOCKED;
-            self.blocked.push(paper);
-        }
-    }
-
-    fn add(&mut self, paper: u32, score: f64) {
-        let i = paper as usize;
-        match self.state[i] {
-            BLOCKED => {}
-            TOUCHED => self.rel[i] += score,
-            _ => {
-                self.state[i] = TOUCHED;
-                self.touched.push(paper);
-                self.rel[i] += score;
-            }
-        }
-    }
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 impl Selector {
@@ -302,238 +179,20 @@ impl Selector {
             .map(|m| m.permuted(&order));
         let mut slots: Vec<Option<StoredPaper>> = papers.into_iter().map(Some).collect();
         let papers: Vec<StoredPaper> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        // Every distinct term of every reader, indexed once.
+        let mut distinct = Distinct::default();
+        for term in terms {
+            distinct.note(term);
+        }
+        let kinds = Matchers::build(&papers, &distinct, w, meaning.as_ref());
+        // The blend's upvotes and recency parts depend on the paper only; ages are counted
+        // from the most recent candidate's date (no clock here).
         let max_upvotes = papers
             .iter()
             .filter_map(|p| p.paper.upvotes)
             .max()
             .unwrap_or(0);
         let newest = papers.iter().map(date).max().unwrap_or_default();
-        let texts: Vec<[Field; 3]> = parallel::map(&papers, |p| {
-            [
-                Field::new(&p.paper.title),
-                Field::new(&keywords_text(&p.paper.ai_keywords)),
-                Field::new(&p.paper.abstract_text),
-            ]
-        });
-        let acronyms = Acronyms::learn(
-            papers
-                .iter()
-                .flat_map(|p| [p.paper.title.as_str(), p.paper.abstract_text.as_str()]),
-        );
-        // Every distinct term of every reader, compiled once.
-        let mut wanted = Wanted::default();
-        for term in terms {
-            wanted.note(term);
-        }
-        let mut set = PatternSet::default();
-        let mut phrases: [HashMap<String, CompiledPhrase>; 3] = Default::default();
-        let mut unmatchable: HashSet<String> = HashSet::new();
-        for &p in &wanted.phrases {
-            match compile_phrase(p, &mut set, &acronyms) {
-                Some(c) => {
-                    phrases[Scope::Anywhere as usize].insert(p.to_string(), c);
-                }
-                None => {
-                    unmatchable.insert(p.to_string());
-                }
-            }
-        }
-        let author_terms = std::mem::take(&mut wanted.authors);
-        let about_terms = std::mem::take(&mut wanted.abouts);
-        // About words that are learned acronyms count their expansion too.
-        let mut about_expansions: HashMap<String, u32> = HashMap::new();
-        for a in &about_terms {
-            for word in a.split_whitespace() {
-                let word = word.trim_matches(|c: char| !c.is_alphanumeric());
-                if let Some(long) = acronyms.long_of(word)
-                    && !about_expansions.contains_key(word)
-                    && let Some(id) = set.add(long)
-                {
-                    about_expansions.insert(word.to_string(), id);
-                }
-            }
-        }
-        let matcher = set.build();
-        let mut hits_by_term: Vec<Vec<(u32, Hits)>> = vec![Vec::new(); matcher.terms()];
-        let found = parallel::map(&texts, |[title, keywords, abs]| {
-            matcher.find(title, keywords, abs)
-        });
-        for (i, hits) in found.into_iter().enumerate() {
-            for (term, h) in hits {
-                hits_by_term[term as usize].push((i as u32, h));
-            }
-        }
-        // `ti:` and `abs:` phrases: the phrase's hits in that field only, as terms of their
-        // own (their idf counts the papers with the phrase in that field).
-        for &(scope, p) in &wanted.scoped {
-            let Some(base) = phrases[Scope::Anywhere as usize].get(p).cloned() else {
-                continue;
-            };
-            let mut derive = |id: u32| {
-                let list: Vec<(u32, Hits)> = hits_by_term[id as usize]
-                    .iter()
-                    .map(|&(paper, h)| (paper, scope.restrict(h)))
-                    .filter(|(_, h)| *h != Hits::default())
-                    .collect();
-                hits_by_term.push(list);
-                (hits_by_term.len() - 1) as u32
-            };
-            let direct = derive(base.direct);
-            let expansion = base.expansion.map(|(id, name)| (derive(id), name));
-            phrases[scope as usize].insert(p.to_string(), CompiledPhrase { direct, expansion });
-        }
-        let abstract_lens: Vec<usize> = texts.iter().map(|t| t[2].tokens.len()).collect();
-        let corpus = Corpus {
-            papers: papers.len(),
-            avg_abstract_len: abstract_lens.iter().sum::<usize>() as f64
-                / papers.len().max(1) as f64,
-        };
-        let postings: Vec<Vec<Posting>> = hits_by_term
-            .iter()
-            .map(|list| {
-                let idf = corpus.idf(list.len());
-                list.iter()
-                    .map(|&(p, h)| {
-                        let s = idf * score::saturation(&w, h, abstract_lens[p as usize], &corpus);
-                        (p, s, h)
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut categories: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, p) in papers.iter().enumerate() {
-            let mut keys: Vec<String> = Vec::new();
-            for c in &p.paper.categories {
-                let lower = c.to_lowercase();
-                if let Some((archive, _)) = lower.split_once('.') {
-                    keys.push(archive.to_string());
-                }
-                keys.push(lower);
-            }
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                categories.entry(k).or_default().push(i as u32);
-            }
-        }
-        let authors = index_authors(&papers, &author_terms);
-        let mut about = HashMap::new();
-        if !about_terms.is_empty() {
-            let mut words_index = WordIndex::default();
-            for (i, [title, keywords, abs]) in texts.iter().enumerate() {
-                words_index.add(i as u32, title, keywords, abs);
-            }
-            words_index.score(&abstract_lens, &corpus, &w);
-            let expansion_hits: HashMap<&str, &[(u32, Hits)]> = about_expansions
-                .iter()
-                .map(|(w, id)| (w.as_str(), hits_by_term[*id as usize].as_slice()))
-                .collect();
-            let about_terms: Vec<String> = about_terms.into_iter().collect();
-            let matches =
-                parallel::map_with(&about_terms, about::Scratch::default, |scratch, a| {
-                    let written: Vec<&str> = a
-                        .split_whitespace()
-                        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-                        .collect();
-                    let words: Vec<AboutWord<'_>> = about::content_words(a)
-                        .into_iter()
-                        .map(|(word, stem)| {
-                            let extra = written
-                                .iter()
-                                .find(|w| w.to_lowercase() == word)
-                                .and_then(|w| expansion_hits.get(w))
-                                .copied()
-                                .unwrap_or(&[]);
-                            AboutWord { word, stem, extra }
-                        })
-                        .collect();
-                    let papers = about::similar_papers(
-                        &words,
-                        &words_index,
-                        &abstract_lens,
-                        &corpus,
-                        &w,
-                        scratch,
-                    );
-                    AboutMatches {
-                        words: words.into_iter().map(|w| w.word).collect(),
-                        papers,
-                    }
-                });
-            about = about_terms.into_iter().zip(matches).collect();
-        }
-        // Keywords, phrases and `about:` lines by meaning too: each distinct one's words
-        // and meaning fused once, here.
-        let mut fused_phrases = HashMap::new();
-        let mut fused_about = HashMap::new();
-        if let Some(m) = &meaning {
-            let fusion = Fusion {
-                words_weight: w.words_weight,
-                meaning_weight: w.meaning_weight,
-                k: w.fusion_k,
-                depth: w.meaning_depth,
-                min_similarity: w.meaning_min_similarity,
-                fallback_scale: w.about_score,
-            };
-            /// One term to fuse: its key, the text embedded, its words' picks by paper.
-            struct Job<'k> {
-                about: bool,
-                key: &'k str,
-                text: String,
-                words: Vec<(u32, f64)>,
-            }
-            let mut jobs: Vec<Job> = Vec::new();
-            for &p in &wanted.plain {
-                let Some(c) = phrases[Scope::Anywhere as usize].get(p) else {
-                    continue;
-                };
-                let words = std::iter::once(c.direct)
-                    .chain(c.expansion.as_ref().map(|e| e.0))
-                    .fold(Vec::new(), |acc, t| {
-                        let list: Vec<(u32, f64)> = postings[t as usize]
-                            .iter()
-                            .map(|&(p, s, _)| (p, s))
-                            .collect();
-                        terms::union_sum(&acc, &list)
-                    });
-                // An acronym is read with its learned expansion ("LLM large language model").
-                let text = match acronyms.long_of(p) {
-                    Some(long) => format!("{p} {long}"),
-                    None => p.to_string(),
-                };
-                jobs.push(Job {
-                    about: false,
-                    key: p,
-                    text,
-                    words,
-                });
-            }
-            for (a, matches) in &about {
-                let words = matches
-                    .papers
-                    .iter()
-                    .map(|s| (s.paper, w.about_score * s.similarity))
-                    .collect();
-                jobs.push(Job {
-                    about: true,
-                    key: a.as_str(),
-                    text: a.clone(),
-                    words,
-                });
-            }
-            let lists = parallel::map(&jobs, |j| {
-                meaning::fuse(&j.words, &m.closest(&j.text), &fusion)
-            });
-            for (j, list) in jobs.iter().zip(lists) {
-                if j.about {
-                    fused_about.insert(j.key.to_string(), list);
-                } else {
-                    fused_phrases.insert(j.key.to_string(), list);
-                }
-            }
-        }
-        // The blend's upvotes and recency parts depend on the paper only; ages are counted
-        // from the most recent candidate's date (no clock here).
         let (upvotes_part, recency_part) = papers
             .iter()
             .map(|p| {
@@ -556,182 +215,25 @@ impl Selector {
             .collect();
         tracing::debug!(
             papers = papers.len(),
-            terms = matcher.terms(),
-            acronyms = acronyms.len(),
+            terms = kinds.phrases.patterns(),
+            acronyms = kinds.learned_acronyms,
             "selection index built"
         );
-        let mut selector = Selector {
+        Selector {
             limits,
             papers,
-            phrases,
-            unmatchable,
-            postings,
-            categories,
-            authors,
-            about,
-            all: HashMap::new(),
-            acronyms,
+            kinds,
             upvotes_part,
             recency_part,
             meta,
             index_of,
             meaning,
-            fused_phrases,
-            fused_about,
-        };
-        selector.all = wanted
-            .conjunctions
-            .into_iter()
-            .map(|parts| {
-                let papers = selector.conjunction(parts);
-                (parts.to_vec(), papers)
-            })
-            .collect();
-        selector
-    }
-
-    /// A keyword, phrase or `about:` line's words and meaning fused, by paper, when terms
-    /// are read by meaning too.
-    fn fused(&self, term: &Term) -> Option<&[Fused]> {
-        match term {
-            Term::Phrase(p) => self.fused_phrases.get(p),
-            Term::About(a) => self.fused_about.get(a),
-            _ => None,
         }
-        .map(Vec::as_slice)
     }
 
     /// Whether keywords, phrases and `about:` lines are read by meaning too.
     pub fn reads_meaning(&self) -> bool {
         self.meaning.is_some()
-    }
-
-    /// The compiled postings of a keyword-like term (phrase, `ti:`, `abs:`).
-    fn compiled(&self, term: &Term) -> Option<&CompiledPhrase> {
-        let (scope, p) = Scope::of(term)?;
-        self.phrases[scope as usize].get(p)
-    }
-
-    /// The postings of a compiled phrase: its own, then its learned expansion's.
-    fn lists<'a>(&'a self, c: &CompiledPhrase) -> impl Iterator<Item = &'a [Posting]> + 'a {
-        std::iter::once(c.direct)
-            .chain(c.expansion.as_ref().map(|e| e.0))
-            .map(|t| self.postings[t as usize].as_slice())
-    }
-
-    /// The papers one term matches with its relevance score, by paper (`AND`'s parts).
-    fn scored(&self, term: &Term) -> Vec<(u32, f64)> {
-        let w = &self.limits.weights;
-        match term {
-            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                let Some(c) = self.compiled(term) else {
-                    return Vec::new();
-                };
-                self.lists(c).fold(Vec::new(), |acc, list| {
-                    let list: Vec<(u32, f64)> = list.iter().map(|&(p, s, _)| (p, s)).collect();
-                    terms::union_sum(&acc, &list)
-                })
-            }
-            Term::Category(c) => self
-                .category_papers(c)
-                .iter()
-                .map(|&p| (p, w.category_score))
-                .collect(),
-            Term::Author(a) => self
-                .authors
-                .get(a)
-                .map_or(&[][..], Vec::as_slice)
-                .iter()
-                .map(|&p| (p, w.author_score))
-                .collect(),
-            Term::About(a) => self
-                .about
-                .get(a)
-                .map_or(&[][..], |m| m.papers.as_slice())
-                .iter()
-                .map(|m| (m.paper, w.about_score * m.similarity))
-                .collect(),
-            Term::All(parts) => self.conjunction(parts),
-        }
-    }
-
-    /// The papers matching every part, the parts' scores added.
-    fn conjunction(&self, parts: &[Term]) -> Vec<(u32, f64)> {
-        let mut acc: Option<Vec<(u32, f64)>> = None;
-        for part in parts {
-            let list = self.scored(part);
-            let next = match &acc {
-                None => list,
-                Some(prev) => terms::intersect_sum(prev, &list),
-            };
-            let empty = next.is_empty();
-            acc = Some(next);
-            if empty {
-                break;
-            }
-        }
-        acc.unwrap_or_default()
-    }
-
-    /// Calls `f` with every paper an exclusion of `topics` leaves out: keywords and phrases
-    /// where it matters ([`terms::is_about`]: title or keywords, or said at least twice in the
-    /// abstract, the phrase and its learned expansion counted together), strict ones at any
-    /// mention, categories and authors literally.
-    fn for_each_excluded(&self, topics: &Topics, mut f: impl FnMut(u32)) {
-        for x in &topics.exclude {
-            match x {
-                Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                    if let Some(c) = self.compiled(x) {
-                        self.about_phrase(c, &mut f);
-                    }
-                }
-                Term::Category(c) => self.category_papers(c).iter().for_each(|&p| f(p)),
-                Term::Author(a) => self
-                    .authors
-                    .get(a)
-                    .into_iter()
-                    .flatten()
-                    .for_each(|&p| f(p)),
-                Term::About(_) | Term::All(_) => {}
-            }
-        }
-        for x in &topics.exclude_strict {
-            if let Some(c) = self.compiled(x) {
-                for list in self.lists(c) {
-                    list.iter().for_each(|&(p, _, _)| f(p));
-                }
-            }
-        }
-    }
-
-    /// The papers about a compiled phrase ([`terms::is_about`]).
-    fn about_phrase(&self, c: &CompiledPhrase, f: &mut impl FnMut(u32)) {
-        let direct = &self.postings[c.direct as usize];
-        let expansion = c
-            .expansion
-            .as_ref()
-            .map_or(&[][..], |e| self.postings[e.0 as usize].as_slice());
-        let other = |list: &[Posting], paper: u32| {
-            list.binary_search_by_key(&paper, |(p, _, _)| *p)
-                .ok()
-                .map(|i| list[i].2)
-        };
-        for &(paper, _, h) in direct {
-            let mut h = h;
-            if let Some(x) = other(expansion, paper) {
-                h.abstract_text = h.abstract_text.saturating_add(x.abstract_text);
-                h.title = h.title.saturating_add(x.title);
-                h.keywords = h.keywords.saturating_add(x.keywords);
-            }
-            if terms::is_about(h) {
-                f(paper);
-            }
-        }
-        for &(paper, _, h) in expansion {
-            if other(direct, paper).is_none() && terms::is_about(h) {
-                f(paper);
-            }
-        }
     }
 
     pub fn candidate_count(&self) -> usize {
@@ -748,21 +250,13 @@ impl Selector {
 
     /// How many acronyms were learned from the candidates.
     pub fn learned_acronyms(&self) -> usize {
-        self.acronyms.len()
+        self.kinds.learned_acronyms
     }
 
     /// Whether every term and exclusion of `topics` was indexed, so that [`Selector::select`]
     /// answers for them (a reader whose topics changed after the index was built is not).
     pub fn covers(&self, topics: &Topics) -> bool {
-        topics.indexed_terms().all(|t| match t {
-            Term::Phrase(p) | Term::Title(p) | Term::Abstract(p) => {
-                self.compiled(t).is_some() || self.unmatchable.contains(p)
-            }
-            Term::Category(_) => true,
-            Term::Author(a) => self.authors.contains_key(a),
-            Term::About(a) => self.about.contains_key(a),
-            Term::All(parts) => self.all.contains_key(parts.as_slice()),
-        })
+        topics.indexed_terms().all(|t| self.kinds.covers(t))
     }
 
     pub fn limits(&self) -> SelectionLimits {
@@ -825,15 +319,8 @@ impl Selector {
         }
         let ranked = SCRATCH
             .with_borrow_mut(|scratch| self.top_k(scratch, topics, window_start, already_sent));
-        ranked
-            .into_iter()
-            .map(|paper| {
-                (
-                    paper,
-                    self.describe(topics, self.reasons_for(topics, paper)),
-                )
-            })
-            .collect()
+        let reasons = self.why(topics, &ranked);
+        ranked.into_iter().zip(reasons).collect()
     }
 
     /// The best `max_papers` candidates for `topics`, best first. A dense score per
@@ -848,55 +335,14 @@ impl Selector {
     ) -> Vec<u32> {
         let w = &self.limits.weights;
         s.reset(self.papers.len());
-        self.for_each_excluded(topics, |p| s.block(p));
+        self.block_excluded(topics, s);
         for id in already_sent {
             if let Some(&paper) = self.index_of.get(id) {
                 s.block(paper);
             }
         }
         for term in &topics.terms {
-            if let Some(list) = self.fused(term) {
-                for f in list {
-                    s.add(f.paper, f.score);
-                }
-                continue;
-            }
-            match term {
-                Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                    let Some(c) = self.compiled(term) else {
-                        continue;
-                    };
-                    for list in self.lists(c) {
-                        for &(paper, score, _) in list {
-                            s.add(paper, score);
-                        }
-                    }
-                }
-                Term::All(parts) => {
-                    for &(paper, score) in self
-                        .all
-                        .get(parts.as_slice())
-                        .map_or(&[][..], Vec::as_slice)
-                    {
-                        s.add(paper, score);
-                    }
-                }
-                Term::Category(c) => {
-                    for &paper in self.category_papers(c) {
-                        s.add(paper, w.category_score);
-                    }
-                }
-                Term::Author(a) => {
-                    for &paper in self.authors.get(a).map_or(&[][..], Vec::as_slice) {
-                        s.add(paper, w.author_score);
-                    }
-                }
-                Term::About(a) => {
-                    for m in self.about.get(a).map_or(&[][..], |m| m.papers.as_slice()) {
-                        s.add(m.paper, w.about_score * m.similarity);
-                    }
-                }
-            }
+            self.kinds.add_scores(term, s);
         }
         let Scratch {
             rel,
@@ -927,224 +373,26 @@ impl Selector {
         ranked.iter().map(|&(_, paper)| paper).collect()
     }
 
-    /// The picks of the straightforward algorithm: every candidate scored from its
-    /// postings, sets for exclusions, a full blend and a full sort. The reference the
-    /// optimised [`Selector::select`] is tested against.
-    #[cfg(test)]
-    fn select_reference(
-        &self,
-        topics: &Topics,
-        window_start: DateTime<Utc>,
-        already_sent: &HashSet<PaperId>,
-    ) -> Vec<Pick> {
-        if topics.terms.is_empty() {
-            return self.select(topics, window_start, already_sent);
+    /// Blocks every paper an exclusion of `topics` leaves out, as the matcher of its kind
+    /// says; `-strict:` keywords and phrases at any mention.
+    fn block_excluded(&self, topics: &Topics, s: &mut Scratch) {
+        for x in &topics.exclude {
+            self.kinds.block_excluded(x, s);
         }
-        let w = &self.limits.weights;
-        let find = |list: &[Posting], paper: u32| {
-            list.binary_search_by_key(&paper, |(p, _, _)| *p)
-                .ok()
-                .map(|i| list[i].1)
-        };
-        let excluded: HashSet<u32> = (0..self.papers.len() as u32)
-            .filter(|&paper| self.excluded_reference(topics, paper))
-            .collect();
-        let max_upvotes = self.papers.iter().filter_map(|p| p.paper.upvotes).max();
-        let newest = self.papers.iter().map(date).max().unwrap_or_default();
-        let mut ranked: Vec<(f64, u32)> = Vec::new();
-        for paper in 0..self.papers.len() as u32 {
-            let mut rel = 0.0;
-            let mut matched = false;
-            for term in &topics.terms {
-                let mut add = |s: f64| {
-                    rel += s;
-                    matched = true;
-                };
-                if let Some(list) = self.fused(term) {
-                    if let Some(f) = list.iter().find(|f| f.paper == paper) {
-                        add(f.score);
-                    }
-                    continue;
-                }
-                match term {
-                    Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                        let Some(c) = self.compiled(term) else {
-                            continue;
-                        };
-                        for list in self.lists(c) {
-                            if let Some(s) = find(list, paper) {
-                                add(s);
-                            }
-                        }
-                    }
-                    Term::All(parts) => {
-                        let list = self
-                            .all
-                            .get(parts.as_slice())
-                            .map_or(&[][..], Vec::as_slice);
-                        if let Ok(i) = list.binary_search_by_key(&paper, |(p, _)| *p) {
-                            add(list[i].1);
-                        }
-                    }
-                    Term::Category(c) => {
-                        if self.category_papers(c).contains(&paper) {
-                            add(w.category_score);
-                        }
-                    }
-                    Term::Author(a) => {
-                        if self.authors.get(a).is_some_and(|l| l.contains(&paper)) {
-                            add(w.author_score);
-                        }
-                    }
-                    Term::About(a) => {
-                        if let Some(m) = self.about.get(a)
-                            && let Some(m) = m.papers.iter().find(|m| m.paper == paper)
-                        {
-                            add(w.about_score * m.similarity);
-                        }
-                    }
-                }
-            }
-            let p = &self.papers[paper as usize];
-            let eligible = p.first_seen >= window_start
-                && p.paper
-                    .id
-                    .as_ref()
-                    .is_some_and(|id| !already_sent.contains(id))
-                && topics
-                    .min_upvotes
-                    .is_none_or(|min| p.paper.upvotes.unwrap_or(0) >= min);
-            if !matched || excluded.contains(&paper) || !eligible {
-                continue;
-            }
-            let age = (newest - date(p)).num_minutes() as f64 / 1440.0;
-            let up = p.paper.upvotes.unwrap_or(0);
-            let score = score::blend(w, rel, up, max_upvotes.unwrap_or(0), age);
-            ranked.push((score, paper));
+        for x in &topics.exclude_strict {
+            self.kinds.phrases.block_mentions(x, s);
         }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranked.truncate(self.limits.max_papers);
-        ranked
-            .into_iter()
-            .map(|(_, paper)| Pick {
-                paper: self.papers[paper as usize].paper.clone(),
-                reasons: self.describe(topics, self.reasons_for(topics, paper)),
-            })
-            .collect()
     }
 
-    /// Whether an exclusion of `topics` leaves `paper` out, decided for this paper alone
-    /// (the reference of [`Selector::for_each_excluded`]).
-    #[cfg(test)]
-    fn excluded_reference(&self, topics: &Topics, paper: u32) -> bool {
-        let hits = |term: &Term| -> Option<Hits> {
-            let c = self.compiled(term)?;
-            let mut sum: Option<Hits> = None;
-            for list in self.lists(c) {
-                if let Some(&(_, _, h)) = list.iter().find(|(p, _, _)| *p == paper) {
-                    let s = sum.get_or_insert_with(Hits::default);
-                    s.title += h.title;
-                    s.keywords += h.keywords;
-                    s.abstract_text += h.abstract_text;
-                }
-            }
-            sum
-        };
-        let soft = topics.exclude.iter().any(|x| match x {
-            Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                hits(x).is_some_and(terms::is_about)
-            }
-            Term::Category(c) => self.category_papers(c).contains(&paper),
-            Term::Author(a) => self.authors.get(a).is_some_and(|l| l.contains(&paper)),
-            Term::About(_) | Term::All(_) => false,
-        });
-        soft || topics.exclude_strict.iter().any(|x| hits(x).is_some())
-    }
-
-    /// Why `paper` matched `topics`, looked up in the (paper-sorted) postings.
-    fn reasons_for(&self, topics: &Topics, paper: u32) -> Vec<Reason> {
-        self.reasons(topics, paper, true)
-    }
-
-    /// [`Selector::reasons_for`]; `meaning` false for the parts of `A AND B`, which match
-    /// by their words alone.
-    fn reasons(&self, topics: &Topics, paper: u32, meaning: bool) -> Vec<Reason> {
-        let find = |list: &[Posting]| {
-            list.binary_search_by_key(&paper, |(p, _, _)| *p)
-                .ok()
-                .map(|i| list[i].2)
-        };
-        let mut reasons = Vec::new();
-        for (term, t) in topics.terms.iter().enumerate() {
-            if let Some(list) = self.fused(t).filter(|_| meaning) {
-                match list.binary_search_by_key(&paper, |f| f.paper) {
-                    Ok(i) if list[i].by_meaning => reasons.push(Reason::Meaning { term }),
-                    Ok(_) => {}
-                    // Not in the fused list: the term did not pick this paper.
-                    Err(_) => continue,
-                }
-            }
-            match t {
-                Term::Phrase(_) | Term::Title(_) | Term::Abstract(_) => {
-                    let Some(c) = self.compiled(t) else {
-                        continue;
-                    };
-                    if let Some(hits) = find(&self.postings[c.direct as usize]) {
-                        reasons.push(Reason::Phrase { term, hits });
-                    }
-                    if let Some((x, _)) = &c.expansion
-                        && let Some(hits) = find(&self.postings[*x as usize])
-                    {
-                        reasons.push(Reason::Expansion { term, hits });
-                    }
-                }
-                Term::All(parts) => {
-                    let matched = self
-                        .all
-                        .get(parts.as_slice())
-                        .is_some_and(|l| l.binary_search_by_key(&paper, |(p, _)| *p).is_ok());
-                    if matched {
-                        let parts = parts
-                            .iter()
-                            .map(|part| {
-                                let only = Topics {
-                                    terms: vec![part.clone()],
-                                    ..Topics::default()
-                                };
-                                self.describe(&only, self.reasons(&only, paper, false))
-                                    .join(", ")
-                            })
-                            .collect();
-                        reasons.push(Reason::All { term, parts });
-                    }
-                }
-                Term::Category(c) => {
-                    if self.category_papers(c).binary_search(&paper).is_ok() {
-                        reasons.push(Reason::Category { term });
-                    }
-                }
-                Term::Author(a) => {
-                    if self
-                        .authors
-                        .get(a)
-                        .is_some_and(|l| l.binary_search(&paper).is_ok())
-                    {
-                        reasons.push(Reason::Author { term });
-                    }
-                }
-                Term::About(a) => {
-                    if let Some(m) = self.about.get(a)
-                        && let Ok(i) = m.papers.binary_search_by_key(&paper, |s| s.paper)
-                    {
-                        reasons.push(Reason::About {
-                            term,
-                            words: m.papers[i].carrying.words(&m.words),
-                        });
-                    }
-                }
-            }
+    /// The why line of each of `papers`: each of the reader's terms that picked it says
+    /// why, in the order of the terms. Term by term over all the papers, each term looked up
+    /// in its matcher's index once.
+    fn why(&self, topics: &Topics, papers: &[u32]) -> Vec<Vec<String>> {
+        let mut out = vec![Vec::new(); papers.len()];
+        for term in &topics.terms {
+            self.kinds.why(term, papers, &mut out);
         }
-        reasons
+        out
     }
 
     /// The public (non-personalised) digest of the window: the top papers by upvotes.
@@ -1158,13 +406,16 @@ impl Selector {
         window_start: DateTime<Utc>,
         already_sent: &HashSet<PaperId>,
     ) -> Vec<(u32, Vec<String>)> {
-        let excluded = self.excluded(topics);
-        (0..self.papers.len() as u32)
-            .filter(|i| !excluded.contains(i))
-            .filter(|i| self.eligible(*i, topics, window_start, already_sent))
-            .take(self.limits.max_papers)
-            .map(|i| (i, trending_reason(&self.papers[i as usize])))
-            .collect()
+        SCRATCH.with_borrow_mut(|s| {
+            s.reset(self.papers.len());
+            self.block_excluded(topics, s);
+            (0..self.papers.len() as u32)
+                .filter(|&i| !s.is_blocked(i))
+                .filter(|i| self.eligible(*i, topics, window_start, already_sent))
+                .take(self.limits.max_papers)
+                .map(|i| (i, trending_reason(&self.papers[i as usize])))
+                .collect()
+        })
     }
 
     fn eligible(
@@ -1189,119 +440,6 @@ impl Selector {
             && p.has_id
             && topics.min_upvotes.is_none_or(|min| p.upvotes >= min)
     }
-
-    fn category_papers(&self, code: &str) -> &[u32] {
-        self.categories
-            .get(&code.to_lowercase())
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// Papers the exclusions of `topics` leave out ([`Selector::for_each_excluded`]).
-    fn excluded(&self, topics: &Topics) -> HashSet<u32> {
-        let mut out = HashSet::new();
-        self.for_each_excluded(topics, |p| {
-            out.insert(p);
-        });
-        out
-    }
-
-    /// The why line's pieces, in the order of the reader's terms.
-    fn describe(&self, topics: &Topics, mut reasons: Vec<Reason>) -> Vec<String> {
-        let order = |r: &Reason| match r {
-            Reason::Phrase { term, .. }
-            | Reason::Category { term }
-            | Reason::Author { term }
-            | Reason::All { term, .. } => (*term, 0),
-            Reason::Expansion { term, .. } => (*term, 1),
-            Reason::Meaning { term } => (*term, 2),
-            Reason::About { term, .. } => (*term, 0),
-        };
-        reasons.sort_by_key(order);
-        let mut out = Vec::new();
-        for r in reasons {
-            let line = match r {
-                Reason::Phrase { term, hits } => {
-                    let t = &topics.terms[term];
-                    let name = t.phrase().map_or_else(|| t.to_string(), str::to_string);
-                    format!("{name}: {}", hits.describe())
-                }
-                Reason::Expansion { term, hits } => {
-                    let t = &topics.terms[term];
-                    let name = self
-                        .compiled(t)
-                        .and_then(|c| c.expansion.as_ref())
-                        .map(|e| e.1.clone())
-                        .or_else(|| t.phrase().map(str::to_string))
-                        .unwrap_or_else(|| t.to_string());
-                    format!("{name}: {}", hits.describe())
-                }
-                Reason::All { parts, .. } => parts.join(" AND "),
-                Reason::Meaning { term } => match &topics.terms[term] {
-                    Term::About(a) => format!("close in meaning to your interest “{a}”"),
-                    t => format!(
-                        "close in meaning to “{}”",
-                        t.phrase().map_or_else(|| t.to_string(), str::to_string)
-                    ),
-                },
-                Reason::Category { term } | Reason::Author { term } => {
-                    topics.terms[term].to_string()
-                }
-                Reason::About { words, .. } => format!("about: {}", words.join(" · ")),
-            };
-            out.push(line);
-        }
-        out
-    }
-}
-
-/// A phrase and, when the papers define it as an acronym or it is one, its other spelling.
-fn compile_phrase(p: &str, set: &mut PatternSet, acronyms: &Acronyms) -> Option<CompiledPhrase> {
-    let direct = set.add(p)?;
-    let expansion = if let Some(long) = acronyms.long_of(p) {
-        set.add(long).map(|id| (id, format!("{p} = {long}")))
-    } else {
-        let norm = normalise::normalise(p);
-        acronyms
-            .short_of(&norm)
-            .and_then(|short| set.add(short).map(|id| (id, format!("{p} = {short}"))))
-    };
-    Some(CompiledPhrase { direct, expansion })
-}
-
-/// Each reader's author names → the candidates with that author, through a surname index.
-fn index_authors(papers: &[StoredPaper], wanted: &HashSet<String>) -> HashMap<String, Vec<u32>> {
-    if wanted.is_empty() {
-        return HashMap::new();
-    }
-    let mut by_surname: HashMap<String, Vec<(u32, Name)>> = HashMap::new();
-    let mut by_full: HashMap<String, Vec<u32>> = HashMap::new();
-    for (i, p) in papers.iter().enumerate() {
-        for a in &p.paper.authors {
-            let name = Name::parse(a);
-            by_full.entry(name.full.clone()).or_default().push(i as u32);
-            by_surname
-                .entry(name.surname.clone())
-                .or_default()
-                .push((i as u32, name));
-        }
-    }
-    let mut out = HashMap::new();
-    for w in wanted {
-        let q = Name::parse(w);
-        let mut found: Vec<u32> = by_full.get(&q.full).cloned().unwrap_or_default();
-        if let Some(list) = by_surname.get(&q.surname) {
-            found.extend(list.iter().filter(|(_, n)| n.is(&q)).map(|(i, _)| *i));
-        }
-        found.sort_unstable();
-        found.dedup();
-        out.insert(w.clone(), found);
-    }
-    out
-}
-
-/// The HF keywords as one field, each keyword a clause of its own.
-fn keywords_text(keywords: &[String]) -> String {
-    keywords.join("; ")
 }
 
 fn date(p: &StoredPaper) -> DateTime<Utc> {

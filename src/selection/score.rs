@@ -14,7 +14,8 @@
 //! so a paper centred on a topic (in its title, said again and again) outranks one that
 //! names it in passing, and rare terms weigh more than common ones. A category match adds
 //! `category_score`, an author match `author_score`, an `about:` interest
-//! `about_score × similarity` (see [`super::about`]). The relevance `r` is then blended:
+//! `about_score × similarity` (see the `about:` matcher of [`super::matchers`]). The
+//! relevance `r` is then blended:
 //!
 //! ```text
 //! score = relevance_weight · r/(r + relevance_half)

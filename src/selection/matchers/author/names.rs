@@ -7,7 +7,7 @@
 //! (an initial agrees with any name that starts with it; a missing middle name is no
 //! disagreement). A one-word query (`author:Hinton`) matches that surname. The exact stored
 //! name always matches itself.
-use super::normalise::fold;
+use crate::selection::normalise::fold;
 
 /// Name particles that belong to the surname (`van der Maaten`, `de Freitas`).
 const PARTICLES: &[&str] = &[

@@ -20,8 +20,8 @@ use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use super::normalise::Field;
-use super::score::{Corpus, Hits, SelectionWeights, saturation};
+use crate::selection::normalise::Field;
+use crate::selection::score::{Corpus, Hits, SelectionWeights, saturation};
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
