@@ -114,19 +114,13 @@ impl Embedder {
                     format!("`embeddings` has shape {:?}, not rows × dim", table.shape()),
                 )
             })?;
-        let floats = |dtype: Dtype, data: &[u8], what: &str| {
-            decode_floats(dtype, data)
+        let floats = |dtype: Dtype, what: &str| {
+            Floats::of(dtype)
                 .ok_or_else(|| invalid(WEIGHTS, format!("`{what}` is {dtype:?}, not F32 or F16")))
         };
-        let table_dtype = table.dtype();
-        if !matches!(table_dtype, Dtype::F32 | Dtype::F16) {
-            return Err(invalid(
-                WEIGHTS,
-                format!("`embeddings` is {table_dtype:?}, not F32 or F16"),
-            ));
-        }
+        let table_floats = floats(table.dtype(), "embeddings")?;
         let table_bytes = table.data().len();
-        if table_bytes != rows * dim * if table_dtype == Dtype::F16 { 2 } else { 4 } {
+        if table_bytes != rows * dim * table_floats.width() {
             return Err(invalid(
                 WEIGHTS,
                 format!("`embeddings` has {table_bytes} bytes for {rows} × {dim} values"),
@@ -135,7 +129,11 @@ impl Embedder {
         // Where the table starts in the file's bytes: it is read there, not copied.
         let table_at = table.data().as_ptr() as usize - files.weights.as_ptr() as usize;
         let weights = match tensors.tensor("weights") {
-            Ok(t) => Some(floats(t.dtype(), t.data(), "weights")?),
+            Ok(t) => Some(
+                floats(t.dtype(), "weights")?
+                    .values(t.data())
+                    .collect::<Vec<_>>(),
+            ),
             Err(_) => None,
         };
         let mapping = match tensors.tensor("mapping") {
@@ -189,7 +187,7 @@ impl Embedder {
             table: Table {
                 bytes: files.weights,
                 range: table_at..table_at + table_bytes,
-                half: table_dtype == Dtype::F16,
+                floats: table_floats,
             },
             dim,
             weights,
@@ -268,26 +266,64 @@ struct Table {
     bytes: Cow<'static, [u8]>,
     /// The table's bytes within `bytes` (checked at load: rows × dim values).
     range: std::ops::Range<usize>,
-    /// F16 values; else F32. Little-endian either way (safetensors).
-    half: bool,
+    floats: Floats,
 }
 
 impl Table {
     /// Adds row `row` (of `sum.len()` values) times `scale` to `sum`.
     fn add_row(&self, row: usize, scale: f32, sum: &mut [f32]) {
         let table = &self.bytes[self.range.clone()];
-        let dim = sum.len();
-        if self.half {
-            let values = &table[row * dim * 2..(row + 1) * dim * 2];
-            for (s, v) in sum.iter_mut().zip(values.chunks_exact(2)) {
-                *s += f16_to_f32(u16::from_le_bytes([v[0], v[1]])) * scale;
+        let row_bytes = sum.len() * self.floats.width();
+        let values = &table[row * row_bytes..(row + 1) * row_bytes];
+        // Written out per kind rather than through `Floats::values`, the hot loop of
+        // embedding: that iterator called from one `match` arm per kind measured 14,500
+        // papers/s against 20,800-23,200 for these loops (`cargo bench --bench embed`).
+        match self.floats {
+            Floats::F32 => {
+                for (s, b) in sum.iter_mut().zip(values.chunks_exact(4)) {
+                    *s += f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * scale;
+                }
             }
-        } else {
-            let values = &table[row * dim * 4..(row + 1) * dim * 4];
-            for (s, v) in sum.iter_mut().zip(values.chunks_exact(4)) {
-                *s += f32::from_le_bytes([v[0], v[1], v[2], v[3]]) * scale;
+            Floats::F16 => {
+                for (s, b) in sum.iter_mut().zip(values.chunks_exact(2)) {
+                    *s += f16_to_f32(u16::from_le_bytes([b[0], b[1]])) * scale;
+                }
             }
         }
+    }
+}
+
+/// How a tensor's numbers are stored: F32 or F16, little-endian (safetensors).
+#[derive(Debug, Clone, Copy)]
+enum Floats {
+    F32,
+    F16,
+}
+
+impl Floats {
+    /// The numbers a `dtype` holds that an embedder reads; `None` for any other.
+    fn of(dtype: Dtype) -> Option<Floats> {
+        match dtype {
+            Dtype::F32 => Some(Floats::F32),
+            Dtype::F16 => Some(Floats::F16),
+            _ => None,
+        }
+    }
+
+    /// Bytes per number.
+    fn width(self) -> usize {
+        match self {
+            Floats::F32 => 4,
+            Floats::F16 => 2,
+        }
+    }
+
+    /// The numbers in `data`, in order.
+    fn values(self, data: &[u8]) -> impl Iterator<Item = f32> + '_ {
+        data.chunks_exact(self.width()).map(move |b| match self {
+            Floats::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            Floats::F16 => f16_to_f32(u16::from_le_bytes([b[0], b[1]])),
+        })
     }
 }
 
@@ -319,22 +355,6 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
     let rest: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
     lanes.iter().sum::<f32>() + rest
-}
-
-fn decode_floats(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
-    match dtype {
-        Dtype::F32 => Some(
-            data.chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-        ),
-        Dtype::F16 => Some(
-            data.chunks_exact(2)
-                .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
-                .collect(),
-        ),
-        _ => None,
-    }
 }
 
 fn decode_ids(dtype: Dtype, data: &[u8]) -> Option<Vec<u32>> {
