@@ -99,12 +99,7 @@ impl Matcher for Authors {
 
     /// "author Yann LeCun", as the reader wrote the name.
     fn why_by_words(&self, term: &Term, papers: &[u32], _: &Matchers, out: &mut [Vec<String>]) {
-        let list = self.papers(term);
-        for (&paper, out) in papers.iter().zip(out) {
-            if list.binary_search(&paper).is_ok() {
-                out.push(term.to_string());
-            }
-        }
+        super::why_listed(term, self.papers(term), papers, out);
     }
 
     #[cfg(test)]

@@ -114,6 +114,16 @@ pub(crate) trait Matcher {
     }
 }
 
+/// The why line of a term that names what it picks (a category, an author): the term itself,
+/// for each of `papers` in its sorted `list` of picked papers (`out[i]` for `papers[i]`).
+fn why_listed(term: &Term, list: &[u32], papers: &[u32], out: &mut [Vec<String>]) {
+    for (&paper, out) in papers.iter().zip(out) {
+        if list.binary_search(&paper).is_ok() {
+            out.push(term.to_string());
+        }
+    }
+}
+
 /// Every kind's matcher over one run's candidates.
 #[derive(Debug)]
 pub(crate) struct Matchers {
